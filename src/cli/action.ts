@@ -1,0 +1,45 @@
+import { InvalidArgumentError } from 'commander';
+import { isUserError, messageOf } from '../util/errors.js';
+
+/**
+ * Wraps a command's action so every failure is handled once, here (interface.md):
+ * user mistakes print one line on stderr and exit 1; bugs print the stack and exit 2.
+ */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      exitWithError(e);
+    }
+  };
+}
+
+export function exitWithError(e: unknown): never {
+  if (isUserError(e)) {
+    process.stderr.write(`exp: ${e.message}\n`);
+    if (e.hint) process.stderr.write(`${e.hint}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`exp: internal error (a bug in exp, please report it): ${messageOf(e)}\n`);
+  if (e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  process.exit(2);
+}
+
+/** Commander collector for repeatable options such as --set. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function parsePositiveInt(name: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) {
+      // Commander prints this message and exits 1.
+      throw new InvalidArgumentError(`${name} expects a positive whole number, got ${JSON.stringify(value)}`);
+    }
+    return n;
+  };
+}
+
+export const DEFAULT_DB = 'runs/exp.db';

@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { register as run } from './run.js';
+import { register as sweep } from './sweep.js';
+import { register as runs } from './runs.js';
+import { register as show } from './show.js';
+import { register as compare } from './compare.js';
+import { register as exportCmd } from './export.js';
+import { register as data } from './data.js';
+import { register as features } from './features.js';
+import { register as params } from './params.js';
+import { register as metrics } from './metrics.js';
+import { register as bench } from './bench.js';
+
+/** Every command, in the order `exp --help` lists them. Adding one = one file + one line here. */
+export const commands: ReadonlyArray<(program: Command) => void> = [
+  run, sweep, runs, show, compare, exportCmd, data, features, params, metrics, bench,
+];

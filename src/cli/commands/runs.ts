@@ -1,0 +1,15 @@
+import type { Command } from 'commander';
+import { action } from '../action.js';
+
+// Placeholder registration: the owner of this command replaces the action.
+export function register(program: Command): void {
+  program
+    .command('runs')
+    .description('(not built yet)')
+    .allowUnknownOption()
+    .action(
+      action(() => {
+        throw new Error('exp runs is not built yet');
+      }),
+    );
+}

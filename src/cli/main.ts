@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { createRequire } from 'node:module';
+import { exitWithError } from './action.js';
+import { commands } from './commands/index.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../package.json') as { version: string };
+
+const program = new Command('exp')
+  .description('Experiment orchestration for anomalous sound detection (FGASpecNet, DCASE 2020 Task 2)')
+  .version(version)
+  .showHelpAfterError('(run with --help for usage)')
+  .enablePositionalOptions();
+
+for (const register of commands) register(program);
+
+program.parseAsync(process.argv).catch(exitWithError);

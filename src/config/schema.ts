@@ -1,0 +1,150 @@
+import { z } from 'zod';
+
+/**
+ * The experiment YAML (interface.md). Defaults are the paper's (§2, §3.1); keys the paper leaves
+ * open follow the reference code (paper-notes.md) and say so. Every object is strict, so an
+ * unknown key at any depth is an error that names it.
+ */
+
+const positiveInt = z.number().int().positive();
+const unit = z.number().min(0).max(1);
+
+export const LogMelConfig = z
+  .strictObject({
+    /** §2.1.2: Hann window 2048, hop 512, 128 mel bins. */
+    nFft: positiveInt.default(2048),
+    hop: positiveInt.default(512),
+    nMels: positiveInt.default(128),
+    /** The paper gives the HTK formula; TASTgram's code uses slaney (paper-notes). */
+    scale: z.enum(['htk', 'slaney']).default('htk'),
+    /** Filter normalisation: none (torchaudio default) or slaney (area normalisation, librosa). */
+    norm: z.enum(['none', 'slaney']).default('none'),
+    /** Centre padding mode: STgram-MFN reflect, TASTgram constant (zeros). */
+    pad: z.enum(['reflect', 'constant']).default('reflect'),
+    fMin: z.number().min(0).default(0),
+    /** null = Nyquist. */
+    fMax: z.number().positive().nullable().default(null),
+  })
+  .prefault({});
+
+export const FgaConfig = z
+  .strictObject({
+    /** §2.2 fusion weight; the paper does not give its value: 0.5 is our default. */
+    lambda: unit.default(0.5),
+    /** Kernel of the 1-D conv producing the temporal gate g_t (not given in the paper). */
+    timeKernel: positiveInt.default(3),
+  })
+  .prefault({});
+
+export const DataConfig = z
+  .strictObject({
+    /** A DCASE 2020 Task 2 root; null = the built-in synthetic set under runs/. */
+    root: z.string().nullable().default(null),
+    seconds: z.number().positive().default(10),
+    maxClipsPerId: positiveInt.nullable().default(null),
+    sampleRate: positiveInt.default(16000),
+    /** Machine types to use (null = all found). */
+    types: z.array(z.string()).nullable().default(null),
+    /** Cap on test clips per ID and label, for quick runs (null = all). */
+    maxTestClipsPerId: positiveInt.nullable().default(null),
+  })
+  .prefault({});
+
+export const FeaturesConfig = z
+  .strictObject({
+    /** Registry names; order = channel order (§2.2 fusion: [F_LM, F_T, F_TA, F_S_enh]). */
+    branches: z.array(z.string()).min(1).default(['logmel', 'tgram', 'tagram', 'fga-spec']),
+    logmel: LogMelConfig,
+    fga: FgaConfig,
+  })
+  .prefault({});
+
+export const ModelConfig = z
+  .strictObject({
+    backbone: z.string().default('mobilefacenet'),
+    /** MobileFaceNet bottleneck table: STgram-MFN's current one or its older one (paper-notes). */
+    bottlenecks: z.enum(['current', 'legacy']).default('current'),
+    embeddingDim: positiveInt.default(128),
+    head: z.string().default('arcface'),
+    fusion: z.string().default('concat'),
+  })
+  .prefault({});
+
+export const ClassificationLossConfig = z.strictObject({
+  name: z.string().default('noisy-arcmix'),
+  /** ArcFace margin m and scale s (§2.3). */
+  margin: z.number().min(0).max(Math.PI / 2).default(0.7),
+  scale: z.number().positive().default(30),
+  /** Beta(alpha, alpha) for the mixup coefficient (§2.3). */
+  alpha: z.number().positive().default(0.5),
+});
+
+export const MetricLossConfig = z.strictObject({
+  name: z.string().default('softtriple'),
+  gamma: z.number().positive().default(0.1),
+  lambda: z.number().positive().default(20),
+  delta: z.number().min(0).default(0.02),
+  K: positiveInt.default(3),
+  tau: z.number().min(0).default(0),
+  /** lambda_ST in L = L_NAMix + lambda_ST * L_ST (§2.3). */
+  weight: z.number().min(0).default(0.15),
+  /** The SoftTriple reference trains the centres at 100x the backbone learning rate. */
+  lrMultiplier: z.number().positive().default(100),
+});
+
+export const LossConfig = z
+  .strictObject({
+    classification: ClassificationLossConfig.nullable().prefault({}),
+    metric: MetricLossConfig.nullable().prefault({}),
+  })
+  .prefault({});
+
+export const TrainConfig = z
+  .strictObject({
+    optimizer: z.enum(['adamw']).default('adamw'),
+    lr: z.number().positive().default(1e-4),
+    weightDecay: z.number().min(0).default(0.01),
+    epochs: positiveInt.default(300),
+    batchSize: positiveInt.default(64),
+    /** Cosine annealing as the references (T_max = epochs, eta_min 1e-5), or constant. */
+    schedule: z.enum(['cosine', 'constant']).default('cosine'),
+    etaMin: z.number().min(0).default(1e-5),
+    /** Fraction of training clips held out for checkpoint selection (TASTgram: 0.05); null = last epoch. */
+    valSplit: z.number().gt(0).lt(1).nullable().default(null),
+    /** Score the test set every N epochs as well as at the end (null = only at the end). */
+    evalEvery: positiveInt.nullable().default(null),
+    checkpointEvery: positiveInt.default(1),
+    /** Split each batch into micro-batches of this size (memory); null = whole batch at once. */
+    microBatch: positiveInt.nullable().default(null),
+  })
+  .prefault({});
+
+export const EvalConfig = z
+  .strictObject({
+    /** Apply the ArcFace margin to the clip's own ID when scoring, as both references do. */
+    marginAtTest: z.boolean().default(true),
+    /** pAUC's max FPR p (§3.1). */
+    maxFpr: z.number().gt(0).max(1).default(0.1),
+  })
+  .prefault({});
+
+export const ExperimentConfig = z.strictObject({
+  name: z.string().min(1).default('fgaspecnet'),
+  seed: z.number().int().min(0).default(0),
+  data: DataConfig,
+  features: FeaturesConfig,
+  model: ModelConfig,
+  loss: LossConfig,
+  train: TrainConfig,
+  eval: EvalConfig,
+});
+
+export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
+export type LogMelConfig = z.infer<typeof LogMelConfig>;
+export type DataConfig = z.infer<typeof DataConfig>;
+export type FeaturesConfig = z.infer<typeof FeaturesConfig>;
+export type ModelConfig = z.infer<typeof ModelConfig>;
+export type ClassificationLossConfig = z.infer<typeof ClassificationLossConfig>;
+export type MetricLossConfig = z.infer<typeof MetricLossConfig>;
+export type TrainConfig = z.infer<typeof TrainConfig>;
+export type EvalConfig = z.infer<typeof EvalConfig>;
