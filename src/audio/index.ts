@@ -1,0 +1,1 @@
+export { readWav, decodeWav, writeWav, encodeWav, fitLength } from './wav.js';
