@@ -1,0 +1,88 @@
+import type { TrainEvent } from '../train/events.js';
+
+/** Formats seconds as 1h02m, 3m20s or 12s. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+/**
+ * Terminal progress of one run: on a TTY the current step line is rewritten in place, and each
+ * finished epoch is printed as a line of its own; off a TTY only whole lines are printed.
+ */
+export class ProgressPrinter {
+  private stepsPerEpoch = 1;
+  private epochs = 1;
+  private startEpoch = 1;
+  private readonly t0 = performance.now();
+  private epochSeconds: number[] = [];
+  private live = false;
+
+  constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
+
+  private clearLive(): void {
+    if (this.live) this.out.write('\r\x1b[2K');
+    this.live = false;
+  }
+
+  handle(e: TrainEvent): void {
+    const tty = this.out.isTTY === true;
+    switch (e.kind) {
+      case 'start':
+        this.stepsPerEpoch = e.stepsPerEpoch;
+        this.epochs = e.epochs;
+        this.startEpoch = e.startEpoch;
+        this.out.write(
+          `backend ${e.backend} (${e.threads} thread${e.threads === 1 ? '' : 's'}), ${(e.params.total / 1e6).toFixed(2)} M parameters, ` +
+            `${e.numClasses} machine IDs, ${e.trainClips} train / ${e.valClips} val / ${e.testClips} test clips, ` +
+            `${e.stepsPerEpoch} steps per epoch\n`,
+        );
+        break;
+      case 'step': {
+        if (!tty) return;
+        const done = (e.epoch - this.startEpoch) * this.stepsPerEpoch + e.step;
+        const total = (this.epochs - this.startEpoch + 1) * this.stepsPerEpoch;
+        const elapsed = (performance.now() - this.t0) / 1000;
+        const eta = (elapsed / done) * (total - done);
+        this.clearLive();
+        this.out.write(
+          `epoch ${e.epoch}/${this.epochs}  step ${e.step}/${e.stepsPerEpoch}  loss ${e.loss.toFixed(4)}  ` +
+            `${e.clipsPerSec.toFixed(1)} clips/s  ETA ${formatDuration(eta)}`,
+        );
+        this.live = true;
+        break;
+      }
+      case 'epoch': {
+        this.clearLive();
+        this.epochSeconds.push(e.seconds);
+        const mean = this.epochSeconds.reduce((a, b) => a + b, 0) / this.epochSeconds.length;
+        const terms = Object.entries(e.terms)
+          .filter(([, v]) => v !== 0)
+          .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+          .join(', ');
+        const val = e.valLoss === null ? '' : `  val ${e.valLoss.toFixed(4)}`;
+        this.out.write(
+          `epoch ${e.epoch}/${e.epochs}  loss ${e.loss.toFixed(4)} (${terms})${val}  lr ${e.lr.toExponential(2)}  ` +
+            `${e.clipsPerSec.toFixed(1)} clips/s  ${formatDuration(e.seconds)}  ETA ${formatDuration(mean * (e.epochs - e.epoch))}\n`,
+        );
+        break;
+      }
+      case 'eval':
+        this.clearLive();
+        if (!e.final) {
+          this.out.write(
+            `eval after epoch ${e.epoch}: AUC ${(100 * e.average.auc).toFixed(2)}  pAUC ${(100 * e.average.pauc).toFixed(2)}  ` +
+              `pAUC(McClish) ${(100 * e.average.paucMcclish).toFixed(2)}\n`,
+          );
+        }
+        break;
+      case 'checkpoint':
+      case 'done':
+        this.clearLive();
+        break;
+    }
+  }
+}

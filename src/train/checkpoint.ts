@@ -1,0 +1,69 @@
+import * as tf from '@tensorflow/tfjs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../util/errors.js';
+
+/**
+ * A checkpoint is a directory: `tensors.bin` (every tensor's float32/int32 data back to back)
+ * and `meta.json` (names, shapes, offsets, and the plain-JSON training state). It is written
+ * to a temporary directory first and renamed into place, so a crash never leaves half of one.
+ */
+export interface CheckpointMeta<S> {
+  format: 'exp-checkpoint/1';
+  tensors: Array<{ name: string; shape: number[]; dtype: 'float32' | 'int32'; offset: number; length: number }>;
+  state: S;
+}
+
+export function saveCheckpoint<S>(dir: string, tensors: Map<string, tf.Tensor>, state: S): void {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const entries: CheckpointMeta<S>['tensors'] = [];
+  const chunks: Buffer[] = [];
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    const data = t.dataSync();
+    const dtype = t.dtype === 'int32' ? 'int32' : 'float32';
+    const typed = dtype === 'int32' ? Int32Array.from(data) : Float32Array.from(data);
+    const buf = Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength);
+    entries.push({ name, shape: t.shape, dtype, offset, length: typed.length });
+    chunks.push(buf);
+    offset += buf.byteLength;
+  }
+  writeFileSync(join(tmp, 'tensors.bin'), Buffer.concat(chunks));
+  const meta: CheckpointMeta<S> = { format: 'exp-checkpoint/1', tensors: entries, state };
+  writeFileSync(join(tmp, 'meta.json'), JSON.stringify(meta));
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+}
+
+export interface LoadedCheckpoint<S> {
+  state: S;
+  /** Copies the stored values into the given variables; every variable must be present. */
+  restore(vars: Map<string, tf.Variable>): void;
+}
+
+export function loadCheckpoint<S>(dir: string): LoadedCheckpoint<S> {
+  const metaFile = join(dir, 'meta.json');
+  if (!existsSync(metaFile)) throw new UserError(`${dir}: not a checkpoint (no meta.json)`);
+  const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as CheckpointMeta<S>;
+  if (meta.format !== 'exp-checkpoint/1') throw new UserError(`${dir}: unknown checkpoint format ${String(meta.format)}`);
+  const bin = readFileSync(join(dir, 'tensors.bin'));
+  const byName = new Map(meta.tensors.map((t) => [t.name, t]));
+  return {
+    state: meta.state,
+    restore(vars) {
+      for (const [name, v] of vars) {
+        const entry = byName.get(name);
+        if (!entry) throw new UserError(`${dir}: checkpoint has no tensor "${name}" (was the model changed?)`);
+        if (entry.shape.join('x') !== v.shape.join('x')) {
+          throw new UserError(`${dir}: tensor "${name}" has shape [${entry.shape}] but the model expects [${v.shape}]`);
+        }
+        const bytes = bin.subarray(entry.offset, entry.offset + entry.length * 4);
+        const copy = new Uint8Array(bytes).buffer;
+        const data = entry.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy);
+        tf.tidy(() => v.assign(tf.tensor(data, entry.shape, entry.dtype)));
+      }
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ForwardContext, ModelInputs } from '../model/types.js';
+import type { ClassificationLoss, MetricLoss, MixTargets } from '../losses/types.js';
+
+/** What a training step needs of the model (built by the registry container). */
+export interface StepModel {
+  embed(inputs: ModelInputs, ctx: ForwardContext): tf.Tensor2D;
+  readonly head: { readonly weight: tf.Variable };
+}
+
+export interface StepLosses {
+  classification: ClassificationLoss;
+  metric: MetricLoss | null;
+}
+
+export interface StepResult {
+  loss: number;
+  terms: { cls: number; metric: number };
+}
+
+/**
+ * Forward + backward of one micro-batch (§2.3: L = L_cls + lambda_ST * L_ST). Gradients are
+ * scaled by `weight` (micro-batch share of the batch) and added into `acc`, so a batch split in
+ * micro-batches gets the gradient of the batch-mean loss. BatchNorm statistics are those of each
+ * micro-batch (as data-parallel training without sync-BN); their running averages are updated
+ * after the backward pass.
+ */
+export function accumulateGradients(
+  model: StepModel,
+  losses: StepLosses,
+  vars: tf.Variable[],
+  inputs: ModelInputs,
+  targets: MixTargets,
+  weight: number,
+  acc: Map<string, tf.Tensor>,
+): StepResult {
+  const ctx: ForwardContext = { training: true, updates: [] };
+  const kept: { cls?: tf.Scalar; metric?: tf.Scalar } = {};
+  const { value, grads } = tf.variableGrads(() => {
+    const emb = model.embed(inputs, ctx);
+    const cls = losses.classification.compute(emb, model.head.weight as tf.Tensor as tf.Tensor2D, targets);
+    kept.cls = tf.keep(cls.clone());
+    if (!losses.metric) return cls;
+    const met = losses.metric.compute(emb, targets);
+    kept.metric = tf.keep(met.clone());
+    return cls.add(met.mul(losses.metric.weight)) as tf.Scalar;
+  }, vars);
+  tf.tidy(() => {
+    for (const [name, g] of Object.entries(grads)) {
+      const scaled = weight === 1 ? g.clone() : g.mul(weight);
+      const prev = acc.get(name);
+      acc.set(name, tf.keep(prev ? prev.add(scaled) : scaled));
+      prev?.dispose();
+    }
+  });
+  tf.dispose(grads);
+  for (const update of ctx.updates) update();
+  const loss = value.dataSync()[0]!;
+  value.dispose();
+  const terms = { cls: kept.cls?.dataSync()[0] ?? 0, metric: kept.metric?.dataSync()[0] ?? 0 };
+  tf.dispose([kept.cls, kept.metric].filter((t): t is tf.Scalar => t !== undefined));
+  return { loss, terms };
+}
