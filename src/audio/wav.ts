@@ -20,6 +20,7 @@ interface DataChunk {
 const PCM = 1;
 const IEEE_FLOAT = 3;
 const EXTENSIBLE = 0xfffe;
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Reads a mono WAV (16-bit PCM or 32-bit float) as samples in [-1, 1]. DCASE 2020 clips are
@@ -90,7 +91,8 @@ export function decodeWav(bytes: Uint8Array, name: string, expectedSampleRate: n
 /** Encodes mono samples as a 16-bit PCM WAV (values outside [-1, 1] are clipped). */
 export function encodeWav(samples: ArrayLike<number>, sampleRate: number): Uint8Array {
   const n = samples.length;
-  const buf = Buffer.alloc(44 + 2 * n);
+  // A fresh ArrayBuffer (not Buffer's shared pool) so the sample region is 2-byte aligned.
+  const buf = Buffer.from(new ArrayBuffer(44 + 2 * n));
   // A canonical 44-byte header: written by hand because it is fixed and this is the hot path of
   // the synthetic generator; readWav parses it with wavefile and the tests round-trip it.
   buf.write('RIFF', 0, 'ascii');
@@ -106,10 +108,14 @@ export function encodeWav(samples: ArrayLike<number>, sampleRate: number): Uint8
   buf.writeUInt16LE(16, 34);
   buf.write('data', 36, 'ascii');
   buf.writeUInt32LE(2 * n, 40);
+  // Typed-array fast path on little-endian hosts (all common ones); DataView elsewhere.
+  const pcm = LITTLE_ENDIAN_HOST && buf.byteOffset % 2 === 0 ? new Int16Array(buf.buffer, buf.byteOffset + 44, n) : null;
+  const view = new DataView(buf.buffer, buf.byteOffset + 44, 2 * n);
   for (let i = 0; i < n; i++) {
     const v = samples[i] as number;
-    const s = Math.round((v > 1 ? 1 : v < -1 ? -1 : v) * 32767);
-    buf.writeInt16LE(s, 44 + 2 * i);
+    const q = Math.round((v > 1 ? 1 : v < -1 ? -1 : v === v ? v : 0) * 32767);
+    if (pcm) pcm[i] = q;
+    else view.setInt16(2 * i, q, true);
   }
   return buf;
 }

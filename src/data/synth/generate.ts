@@ -1,0 +1,220 @@
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeWav } from '../../audio/wav.js';
+import { configHash } from '../../config/hash.js';
+import { UserError } from '../../util/errors.js';
+import { background } from './background.js';
+import { db, rms } from './dsp.js';
+import { MACHINES, MACHINE_TYPES, type Fault } from './machines/index.js';
+import { Rng, seedFrom } from './prng.js';
+
+/** Bump when the generator's output changes, so cached sets under runs/synth are regenerated. */
+export const GENERATOR_VERSION = 1;
+
+export interface SynthOptions {
+  /** Output root; receives <type>/train and <type>/test like DCASE 2020 Task 2. */
+  out: string;
+  seed: number;
+  types: string[];
+  /** Machine IDs per type: id_00, id_02, id_04, ... */
+  ids: number;
+  /** Normal training clips per ID. */
+  train: number;
+  /** Test clips per ID: ceil(test / 2) normal, floor(test / 2) anomalous. */
+  test: number;
+  seconds: number;
+  sampleRate: number;
+}
+
+/** The built-in set the main job uses when data.root is null: modest on purpose (900 clips). */
+export const DEFAULT_SYNTH_OPTIONS: Readonly<Omit<SynthOptions, 'out'>> = Object.freeze({
+  seed: 0,
+  types: [...MACHINE_TYPES],
+  ids: 3,
+  train: 30,
+  test: 20,
+  seconds: 10,
+  sampleRate: 16000,
+});
+
+export interface ClipSpec {
+  seed: number;
+  type: string;
+  machineId: string;
+  split: 'train' | 'test';
+  label: 0 | 1;
+  index: number;
+  seconds: number;
+  sampleRate: number;
+}
+
+export interface RenderedClip {
+  samples: Float32Array;
+  fault: Fault | null;
+  snrDb: number;
+}
+
+export function machineIds(count: number): string[] {
+  return Array.from({ length: count }, (_, k) => `id_${String(2 * k).padStart(2, '0')}`);
+}
+
+/**
+ * Severity mixture: about a third subtle, most medium, a quarter strong. Subtle faults are
+ * meant to be hard or impossible to hear under the background, as in the real data.
+ */
+function drawSeverity(rng: Rng): number {
+  const r = rng.next();
+  if (r < 0.35) return rng.uniform(0.08, 0.2);
+  if (r < 0.75) return rng.uniform(0.2, 0.5);
+  return rng.uniform(0.5, 1);
+}
+
+/**
+ * One clip, a pure function of its spec: the ID's parameters come from (seed, type, ID), the
+ * clip's from (seed, type, ID, split, label, index), so any subset renders identical clips.
+ */
+export function renderClip(spec: ClipSpec): RenderedClip {
+  const machine = MACHINES.get(spec.type);
+  if (!machine) throw new UserError(`unknown synthetic machine type ${JSON.stringify(spec.type)}; expected one of ${MACHINE_TYPES.join(', ')}`);
+  const n = Math.round(spec.seconds * spec.sampleRate);
+  const sr = spec.sampleRate;
+  const idRng = new Rng(seedFrom(spec.seed, 'id', spec.type, spec.machineId));
+  const snrRng = new Rng(seedFrom(spec.seed, 'snr', spec.type, spec.machineId));
+  const rng = new Rng(seedFrom(spec.seed, 'clip', spec.type, spec.machineId, spec.split, spec.label, spec.index));
+  const fault: Fault | null = spec.label === 1 ? { kind: rng.pick(machine.faults), severity: drawSeverity(rng) } : null;
+
+  const sound = machine.render(idRng, rng, n, sr, fault);
+  // MIMII was published at -6, 0 and 6 dB SNR; each ID here has its own typical SNR, each clip
+  // varies around it.
+  const snrDb = snrRng.uniform(-2, 8) + 2.5 * rng.normal();
+  const bg = background(rng, n, sr);
+  const gMachine = 1 / Math.max(rms(sound), 1e-9);
+  const gBg = db(-snrDb);
+  const out = new Float32Array(n);
+  let peak = 0;
+  for (let i = 0; i < n; i++) {
+    const v = gMachine * (sound[i] as number) + gBg * (bg[i] as number);
+    out[i] = v;
+    peak = Math.max(peak, Math.abs(v));
+  }
+  // Recording level: about -26 dBFS RMS, varying per clip, never clipping.
+  let gain = 0.05 * rng.logNormal(0.3) / Math.max(rms(out), 1e-9);
+  if (peak * gain > 0.98) gain = 0.98 / peak;
+  for (let i = 0; i < n; i++) out[i] = (out[i] as number) * gain;
+  return { samples: out, fault, snrDb };
+}
+
+/** The file name DCASE 2020 uses: normal_id_00_00000012.wav. */
+export function clipFileName(label: 0 | 1, machineId: string, index: number): string {
+  return `${label === 1 ? 'anomaly' : 'normal'}_${machineId}_${String(index).padStart(8, '0')}.wav`;
+}
+
+export interface SynthManifestClip {
+  file: string;
+  label: 0 | 1;
+  fault: string | null;
+  severity: number | null;
+  snrDb: number;
+}
+
+export interface SynthManifest {
+  generator: number;
+  options: Omit<SynthOptions, 'out'>;
+  /** Test clips only: which fault each anomalous clip carries (for per-fault analysis). */
+  test: SynthManifestClip[];
+}
+
+export function validateSynthOptions(o: SynthOptions): void {
+  const bad = (what: string): never => {
+    throw new UserError(`synthetic data: ${what}`);
+  };
+  for (const t of o.types) if (!MACHINES.has(t)) bad(`unknown machine type ${JSON.stringify(t)}; expected one of ${MACHINE_TYPES.join(', ')}`);
+  if (o.types.length === 0) bad('no machine types given');
+  if (!Number.isInteger(o.seed) || o.seed < 0) bad(`seed must be a whole number >= 0, got ${o.seed}`);
+  if (!Number.isInteger(o.ids) || o.ids < 1 || o.ids > 50) bad(`ids must be a whole number from 1 to 50, got ${o.ids}`);
+  if (!Number.isInteger(o.train) || o.train < 1) bad(`train must be a positive whole number, got ${o.train}`);
+  if (!Number.isInteger(o.test) || o.test < 0 || o.test === 1) bad(`test must be 0 or a whole number >= 2 (half normal, half anomalous), got ${o.test}`);
+  if (!(o.seconds > 0) || o.seconds > 600) bad(`seconds must be > 0 and <= 600, got ${o.seconds}`);
+  if (!Number.isInteger(o.sampleRate) || o.sampleRate < 8000) bad(`sampleRate must be a whole number >= 8000, got ${o.sampleRate}`);
+}
+
+/** Writes the whole set into `opts.out` (created if needed) and returns the number of clips. */
+export function synthesize(opts: SynthOptions, onClip?: (done: number, total: number) => void): number {
+  validateSynthOptions(opts);
+  const ids = machineIds(opts.ids);
+  const nAnomaly = Math.floor(opts.test / 2);
+  const nNormal = opts.test - nAnomaly;
+  const total = opts.types.length * ids.length * (opts.train + opts.test);
+  const manifest: SynthManifest = { generator: GENERATOR_VERSION, options: { ...stripOut(opts) }, test: [] };
+  let done = 0;
+  for (const type of opts.types) {
+    for (const split of ['train', 'test'] as const) mkdirSync(join(opts.out, type, split), { recursive: true });
+    for (const machineId of ids) {
+      const jobs: Array<{ split: 'train' | 'test'; label: 0 | 1; index: number }> = [];
+      for (let i = 0; i < opts.train; i++) jobs.push({ split: 'train', label: 0, index: i });
+      for (let i = 0; i < nNormal; i++) jobs.push({ split: 'test', label: 0, index: i });
+      for (let i = 0; i < nAnomaly; i++) jobs.push({ split: 'test', label: 1, index: i });
+      for (const job of jobs) {
+        const clip = renderClip({ seed: opts.seed, type, machineId, ...job, seconds: opts.seconds, sampleRate: opts.sampleRate });
+        const rel = join(type, job.split, clipFileName(job.label, machineId, job.index));
+        writeFileSync(join(opts.out, rel), encodeWav(clip.samples, opts.sampleRate));
+        if (job.split === 'test') {
+          manifest.test.push({ file: rel, label: job.label, fault: clip.fault?.kind ?? null, severity: clip.fault ? round(clip.fault.severity) : null, snrDb: round(clip.snrDb) });
+        }
+        onClip?.(++done, total);
+      }
+    }
+  }
+  writeFileSync(join(opts.out, 'synth.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+  return total;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+function stripOut(o: SynthOptions): Omit<SynthOptions, 'out'> {
+  const { out: _out, ...rest } = o;
+  return rest;
+}
+
+export const COMPLETE_MARKER = '.complete';
+
+/**
+ * The synthetic set for these options, generated on first use under `<baseDir>/<hash>/`
+ * (default runs/synth). It is written to a temporary directory and renamed into place with a
+ * completion marker, so a killed generation never leaves a half dataset behind.
+ */
+export function ensureSyntheticDataset(opts: Partial<Omit<SynthOptions, 'out'>> & { baseDir?: string } = {}, onClip?: (done: number, total: number) => void): string {
+  const { baseDir = join('runs', 'synth'), ...given } = opts;
+  const full: Omit<SynthOptions, 'out'> = { ...DEFAULT_SYNTH_OPTIONS, ...stripUndefined(given) };
+  const root = join(baseDir, configHash({ generator: GENERATOR_VERSION, ...full }));
+  if (existsSync(join(root, COMPLETE_MARKER))) return root;
+  mkdirSync(baseDir, { recursive: true });
+  const tmp = `${root}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    synthesize({ ...full, out: tmp }, onClip);
+    writeFileSync(join(tmp, COMPLETE_MARKER), `${new Date().toISOString()}\n`);
+    if (existsSync(root) && !existsSync(join(root, COMPLETE_MARKER))) rmSync(root, { recursive: true, force: true });
+    try {
+      renameSync(tmp, root);
+    } catch (e) {
+      // Another process finished the same set first: theirs is identical, keep it.
+      if (!existsSync(join(root, COMPLETE_MARKER))) throw e;
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return root;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** True when `dir` is missing or empty, or holds a synthetic set we may replace. */
+export function isReplaceableOutput(dir: string): boolean {
+  if (!existsSync(dir)) return true;
+  const entries = readdirSync(dir);
+  return entries.length === 0 || entries.includes('synth.json');
+}

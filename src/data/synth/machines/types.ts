@@ -1,0 +1,18 @@
+import type { Rng } from '../prng.js';
+
+/** An anomaly to render into a clip; severity in (0, 1], small = subtle. */
+export interface Fault {
+  kind: string;
+  severity: number;
+}
+
+/**
+ * One synthetic machine type. `render` draws the ID's fixed parameters from `idRng` (seeded by
+ * seed, type and ID only, so every clip of an ID shares them) and the clip's own variation from
+ * `rng`; it returns the machine sound alone (background noise is added by the caller).
+ */
+export interface Machine {
+  readonly type: string;
+  readonly faults: readonly string[];
+  render(idRng: Rng, rng: Rng, n: number, sr: number, fault: Fault | null): Float32Array;
+}
