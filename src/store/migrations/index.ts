@@ -1,0 +1,5 @@
+import type { Migration } from '../migrate.js';
+import { migration001 } from './001-init.js';
+
+/** Every migration, in order. A new schema version = one new numbered file + one line here. */
+export const migrations: readonly Migration[] = [migration001];

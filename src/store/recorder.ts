@@ -1,0 +1,182 @@
+import type Database from 'better-sqlite3';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { ExperimentConfig } from '../config/schema.js';
+import { configHash } from '../config/hash.js';
+import type { TrainEvent, EvalEvent, MetricTriple } from '../train/events.js';
+import { newRunId } from './ids.js';
+import { provenance } from './provenance.js';
+import { getRun } from './queries.js';
+import type { RunRecord, RunStatus } from './types.js';
+
+const iso = (ms = Date.now()): string => new Date(ms).toISOString();
+/** NaN/Infinity cannot be stored as REAL meaningfully; keep them as NULL (read back as NaN). */
+const real = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
+
+/** Checkpoints and run files live beside the store: `<db dir>/<run id>/` (runs/<id>/ by default). */
+export function runDirFor(dbFile: string, runId: string): string {
+  return join(dbFile === ':memory:' ? 'runs' : dirname(dbFile), runId);
+}
+
+export interface NewRun {
+  name: string;
+  config: ExperimentConfig;
+  status?: RunStatus;
+  sweep?: string | null;
+  trial?: string | null;
+  trialIndex?: number | null;
+  profile?: string | null;
+  paper?: { auc: number; pauc: number } | null;
+  /** Defaults to runDirFor(dbFile, id). */
+  runDir?: string;
+  dbFile?: string;
+  id?: string;
+}
+
+/** Inserts a run row (running and leased to this process unless `status` says otherwise). */
+export function createRun(db: Database.Database, run: NewRun): RunRecord {
+  const id = run.id ?? newRunId();
+  const status = run.status ?? 'running';
+  const p = provenance();
+  const now = Date.now();
+  db.prepare(
+    `INSERT INTO runs (id, name, sweep, trial, trial_index, profile, paper, status, config, config_hash, seed,
+       git_commit, git_dirty, packages, host, pid, heartbeat_at, created_at, started_at, run_dir)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    id, run.name, run.sweep ?? null, run.trial ?? null, run.trialIndex ?? null, run.profile ?? null,
+    run.paper ? JSON.stringify(run.paper) : null, status, JSON.stringify(run.config), configHash(run.config), run.config.seed,
+    p.gitCommit, p.gitDirty === null ? null : Number(p.gitDirty), JSON.stringify(p.packages), p.host,
+    status === 'running' ? process.pid : null, status === 'running' ? now : null, iso(now), status === 'running' ? iso(now) : null,
+    run.runDir ?? runDirFor(run.dbFile ?? 'runs/exp.db', id),
+  );
+  return getRun(db, id)!;
+}
+
+/** Drops everything a run produced (a failed trial re-run from scratch, or --force). */
+export function resetRunOutputs(db: Database.Database, runId: string): void {
+  for (const table of ['epochs', 'results', 'scores', 'checkpoints']) db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(runId);
+}
+
+/**
+ * Writes one run's TrainEvents to the store. Each event is one transaction, so an epoch, a
+ * checkpoint or an evaluation is either fully there or not at all; replayed epochs after a resume
+ * replace their earlier rows. Every write renews the run's lease (heartbeat).
+ */
+export class RunRecorder {
+  private lastBeat = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly runId: string,
+    private readonly pid: number = process.pid,
+  ) {}
+
+  /** Renews the lease at most once a second from step events; explicit calls always write. */
+  heartbeat(force = true): void {
+    const now = Date.now();
+    if (!force && now - this.lastBeat < 1000) return;
+    this.lastBeat = now;
+    this.db.prepare(`UPDATE runs SET heartbeat_at = ?, pid = ?, host = ? WHERE id = ?`).run(now, this.pid, hostname(), this.runId);
+  }
+
+  /** Keeps the lease alive while the trainer is busy between events (long evals). Unref'd. */
+  startHeartbeat(intervalMs = 10_000): void {
+    this.stopHeartbeat();
+    this.timer = setInterval(() => this.heartbeat(), intervalMs);
+    this.timer.unref();
+  }
+
+  stopHeartbeat(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  handle(e: TrainEvent): void {
+    switch (e.kind) {
+      case 'start':
+        this.tx(() => {
+          this.db
+            .prepare(`UPDATE runs SET backend = ?, threads = ?, info = ?, started_at = COALESCE(started_at, ?) WHERE id = ?`)
+            .run(e.backend, e.threads, JSON.stringify(e), iso(), this.runId);
+        });
+        break;
+      case 'step':
+        this.heartbeat(false);
+        break;
+      case 'epoch':
+        this.tx(() => {
+          this.db
+            .prepare(
+              `INSERT INTO epochs (run_id, epoch, loss, terms, lr, clips_per_sec, seconds, val_loss) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (run_id, epoch) DO UPDATE SET loss = excluded.loss, terms = excluded.terms, lr = excluded.lr,
+                 clips_per_sec = excluded.clips_per_sec, seconds = excluded.seconds, val_loss = excluded.val_loss`,
+            )
+            .run(this.runId, e.epoch, real(e.loss), JSON.stringify(e.terms), real(e.lr), real(e.clipsPerSec), real(e.seconds), real(e.valLoss));
+        });
+        break;
+      case 'checkpoint':
+        this.tx(() => {
+          if (e.best) this.db.prepare('UPDATE checkpoints SET best = 0 WHERE run_id = ?').run(this.runId);
+          this.db
+            .prepare(
+              `INSERT INTO checkpoints (run_id, epoch, path, best, created_at) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (run_id, epoch) DO UPDATE SET path = excluded.path, best = excluded.best, created_at = excluded.created_at`,
+            )
+            .run(this.runId, e.epoch, e.path, e.best ? 1 : 0, iso());
+        });
+        break;
+      case 'eval':
+        this.tx(() => this.writeEval(e));
+        break;
+      case 'done':
+        this.finish('done');
+        break;
+    }
+  }
+
+  private writeEval(e: EvalEvent): void {
+    const final = e.final ? 1 : 0;
+    this.db.prepare('DELETE FROM results WHERE run_id = ? AND final = ? AND epoch = ?').run(this.runId, final, e.epoch);
+    this.db.prepare('DELETE FROM scores WHERE run_id = ? AND final = ? AND epoch = ?').run(this.runId, final, e.epoch);
+    const result = this.db.prepare(
+      `INSERT INTO results (run_id, epoch, final, scope, type, machine_id, auc, pauc, pauc_mcclish) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const put = (scope: string, type: string, id: string, m: MetricTriple) =>
+      result.run(this.runId, e.epoch, final, scope, type, id, real(m.auc), real(m.pauc), real(m.paucMcclish));
+    for (const m of Object.values(e.ids)) put('id', m.type, m.id, m);
+    for (const [type, m] of Object.entries(e.types)) put('type', type, '', m);
+    put('average', '', '', e.average);
+    const score = this.db.prepare(
+      `INSERT INTO scores (run_id, epoch, final, path, type, machine_id, label, score) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET score = excluded.score, label = excluded.label`,
+    );
+    for (const s of e.scores) score.run(this.runId, e.epoch, final, s.path, s.type, s.id, s.label, real(s.score));
+  }
+
+  /** Marks the run finished: done, failed (with the reason) or interrupted (resumable). */
+  finish(status: 'done' | 'failed' | 'interrupted', error: string | null = null): void {
+    this.stopHeartbeat();
+    this.db
+      .prepare(`UPDATE runs SET status = ?, error = ?, finished_at = ?, heartbeat_at = ? WHERE id = ?`)
+      .run(status, error, iso(), Date.now(), this.runId);
+  }
+
+  fail(error: string): void {
+    this.finish('failed', error);
+  }
+
+  interrupt(reason = 'interrupted (Ctrl-C)'): void {
+    this.finish('interrupted', reason);
+  }
+
+  /** One transaction per event, renewing the lease inside it. */
+  private tx(fn: () => void): void {
+    this.db.transaction(() => {
+      fn();
+      this.lastBeat = Date.now();
+      this.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(this.lastBeat, this.runId);
+    }).immediate();
+  }
+}

@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ExperimentConfig } from '../src/config/schema.js';
+import { configHash } from '../src/config/hash.js';
+import type { TrainEvent } from '../src/train/events.js';
+import {
+  openDatabase, createRun, RunRecorder, getEpochs, getResults, getScores, getCheckpoints, getRun, resolveRun,
+  listRuns, markStaleRuns, latestCheckpoint,
+} from '../src/store/index.js';
+import { UserError } from '../src/util/errors.js';
+
+const config = ExperimentConfig.parse({ name: 'tiny', train: { epochs: 3 } });
+
+function events(epochs: number[], withEval = true): TrainEvent[] {
+  const out: TrainEvent[] = [
+    { kind: 'start', backend: 'cpu', threads: 1, params: { total: 10, modules: { a: 10 } }, numClasses: 2, trainClips: 4, valClips: 0, testClips: 4, stepsPerEpoch: 2, epochs: 3, startEpoch: epochs[0]! },
+  ];
+  for (const epoch of epochs) {
+    out.push({ kind: 'step', epoch, step: 1, stepsPerEpoch: 2, loss: 1, clipsPerSec: 10 });
+    out.push({ kind: 'epoch', epoch, epochs: 3, loss: 1 / epoch, terms: { cls: 1 / epoch }, lr: 1e-4, clipsPerSec: 10, seconds: 1, valLoss: null });
+    out.push({ kind: 'checkpoint', epoch, path: `/tmp/ck/${epoch}`, best: true });
+  }
+  if (withEval) {
+    const m = { auc: 0.9, pauc: 0.7, paucMcclish: 0.8 };
+    out.push({
+      kind: 'eval', epoch: 3, final: true,
+      ids: { 'fan/00': { ...m, type: 'fan', id: '00' } }, types: { fan: m }, average: m,
+      scores: [
+        { path: 'a.wav', type: 'fan', id: '00', label: 0, score: 0.1 },
+        { path: 'b.wav', type: 'fan', id: '00', label: 1, score: Number.NaN },
+      ],
+    });
+    out.push({ kind: 'done', seconds: 3 });
+  }
+  return out;
+}
+
+test('a run records start, epochs, checkpoints, the final eval and done', () => {
+  const db = openDatabase(':memory:');
+  const run = createRun(db, { name: 'tiny', config });
+  assert.equal(run.status, 'running');
+  assert.equal(run.configHash, configHash(config));
+  assert.match(run.id, /^[0-9a-z]+-[0-9a-z]{4}$/);
+  const rec = new RunRecorder(db, run.id);
+  for (const e of events([1, 2, 3])) rec.handle(e);
+  const after = getRun(db, run.id)!;
+  assert.equal(after.status, 'done');
+  assert.equal(after.backend, 'cpu');
+  assert.deepEqual(getEpochs(db, run.id).map((e) => e.epoch), [1, 2, 3]);
+  assert.deepEqual(getCheckpoints(db, run.id).map((c) => c.best), [false, false, true], 'only the latest best stays best');
+  const [final] = getResults(db, run.id);
+  assert.equal(final!.final, true);
+  assert.equal(final!.average!.paucMcclish, 0.8);
+  assert.equal(final!.ids[0]!.id, '00');
+  const scores = getScores(db, run.id);
+  assert.equal(scores.length, 2);
+  assert.ok(Number.isNaN(scores[1]!.score), 'a NaN score reads back as NaN');
+});
+
+test('replayed epochs after a resume replace rows instead of duplicating them', () => {
+  const db = openDatabase(':memory:');
+  const run = createRun(db, { name: 'tiny', config });
+  const rec = new RunRecorder(db, run.id);
+  for (const e of events([1, 2], false)) rec.handle(e);
+  rec.interrupt();
+  assert.equal(getRun(db, run.id)!.status, 'interrupted');
+  assert.equal(latestCheckpoint(db, run.id)!.epoch, 2);
+  for (const e of events([2, 3])) rec.handle(e);
+  const eps = getEpochs(db, run.id);
+  assert.deepEqual(eps.map((e) => e.epoch), [1, 2, 3]);
+  assert.equal(db.prepare('SELECT COUNT(*) AS n FROM checkpoints WHERE run_id = ?').pluck().get(run.id), 3);
+  for (const e of events([3])) rec.handle(e); // a second final eval replaces the first
+  assert.equal(getScores(db, run.id).length, 2);
+});
+
+test('stale runs: a vanished pid on this host or an old heartbeat becomes interrupted', () => {
+  const db = openDatabase(':memory:');
+  const alive = createRun(db, { name: 'alive', config });
+  const dead = createRun(db, { name: 'dead', config });
+  const old = createRun(db, { name: 'old', config });
+  db.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(2 ** 22 + 12345, dead.id); // above pid_max: never alive
+  db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - 3_600_000, old.id);
+  const marked = markStaleRuns(db, { staleSeconds: 60 });
+  assert.deepEqual(new Set(marked), new Set([dead.id, old.id]));
+  assert.equal(getRun(db, alive.id)!.status, 'running');
+  assert.equal(getRun(db, dead.id)!.status, 'interrupted');
+  assert.match(getRun(db, dead.id)!.error!, /stopped without finishing/);
+});
+
+test('resolveRun: id, unique prefix, latest of a name, trial name; ambiguity lists candidates', () => {
+  const db = openDatabase(':memory:');
+  const a = createRun(db, { name: 'tiny', config, id: 'aaaa-0001' });
+  const b = createRun(db, { name: 'tiny', config, id: 'aaaa-0002' });
+  db.prepare('UPDATE runs SET created_at = ? WHERE id = ?').run('2000-01-01T00:00:00.000Z', a.id);
+  assert.equal(resolveRun(db, 'aaaa-0001').id, a.id);
+  assert.equal(resolveRun(db, 'tiny').id, b.id, 'a name resolves to its latest run');
+  assert.throws(() => resolveRun(db, 'aaaa'), (e: unknown) => e instanceof UserError && e.message.includes('aaaa-0001') && e.message.includes('aaaa-0002'));
+  db.prepare(`INSERT INTO sweeps (name, file, spec, created_at, updated_at) VALUES ('s1', 'f', '{}', 'x', 'x'), ('s2', 'f', '{}', 'x', 'x')`).run();
+  createRun(db, { name: 's1/full', config, sweep: 's1', trial: 'full' });
+  assert.equal(resolveRun(db, 'full').name, 's1/full');
+  createRun(db, { name: 's2/full', config, sweep: 's2', trial: 'full' });
+  assert.throws(() => resolveRun(db, 'full'), (e: unknown) => e instanceof UserError && /ambiguous/.test(e.message));
+  assert.throws(() => resolveRun(db, 'nope'), (e: unknown) => e instanceof UserError && e.message.includes('nope'));
+  assert.equal(listRuns(db, { sweep: 's1' }).length, 1);
+});
+
+test('deleting a run cascades to its rows (foreign keys on)', () => {
+  const db = openDatabase(':memory:');
+  const run = createRun(db, { name: 'tiny', config });
+  const rec = new RunRecorder(db, run.id);
+  for (const e of events([1, 2, 3])) rec.handle(e);
+  db.prepare('DELETE FROM runs WHERE id = ?').run(run.id);
+  for (const t of ['epochs', 'results', 'scores', 'checkpoints']) assert.equal(db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get(), 0, t);
+});
