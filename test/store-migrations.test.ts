@@ -21,7 +21,8 @@ test('migration 001 creates the STRICT run tables and sets user_version 1', () =
     assert.match(sql, /\)\s*STRICT\s*$/, `${t} is STRICT`);
   }
   // STRICT: a wrong type is refused instead of coerced.
-  // STRICT: a wrong type is refused instead of coerced (foreign keys are off on a bare connection).
+  // STRICT: a wrong type is refused instead of coerced.
+  db.pragma('foreign_keys = OFF');
   const insert = db.prepare(`INSERT INTO checkpoints (run_id, epoch, path, best, created_at) VALUES ('r', ?, 'p', 0, 'x')`);
   insert.run(1);
   assert.throws(() => insert.run('one'), /cannot store TEXT value in INTEGER column/);
