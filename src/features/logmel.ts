@@ -156,11 +156,15 @@ function reflectIndex(i: number, len: number): number {
   return j < len ? j : period - j;
 }
 
-/** Fills defaults and checks every option; a bad value is a UserError naming the option. */
-export function resolveLogMelOptions(opts: Partial<LogMelOptions> = {}): LogMelOptions {
+/**
+ * Fills defaults and checks every option; a bad value is a UserError naming the option. With a
+ * `source` (e.g. the experiment file) the message names the experiment key instead.
+ */
+export function resolveLogMelOptions(opts: Partial<LogMelOptions> = {}, source?: string): LogMelOptions {
   const o: LogMelOptions = { ...DEFAULT_LOGMEL_OPTIONS, ...stripUndefined(opts) };
   const bad = (key: keyof LogMelOptions, expected: string): never => {
-    throw new UserError(`log-Mel option ${key} = ${JSON.stringify(o[key])}: expected ${expected}`);
+    const name = source === undefined ? `log-Mel option ${key}` : `${source}: ${key === 'sampleRate' ? 'data.sampleRate' : `features.logmel.${key}`}`;
+    throw new UserError(`${name} = ${JSON.stringify(o[key])}: expected ${expected}`);
   };
   if (!Number.isInteger(o.sampleRate) || o.sampleRate <= 0) bad('sampleRate', 'a positive whole number of Hz');
   if (!Number.isInteger(o.nFft) || o.nFft < 2 || (o.nFft & (o.nFft - 1)) !== 0) bad('nFft', 'a power of two (e.g. 1024 or 2048)');

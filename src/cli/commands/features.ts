@@ -1,15 +1,78 @@
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { action } from '../action.js';
+import { action, collect } from '../action.js';
+import { applyOverride, loadExperiment, parseOverride, validateExperiment, type ExperimentConfig } from '../../config/index.js';
+import { readWav } from '../../audio/wav.js';
+import { logMel, resolveLogMelOptions, type LogMelOptions } from '../../features/logmel.js';
+import { renderFeaturesPng, type FeatureChannel } from '../../features/png.js';
+import { UserError } from '../../util/errors.js';
 
-// Placeholder registration: the owner of this command replaces the action.
+interface FeaturesFlags {
+  json?: boolean;
+  png?: string;
+  config?: string;
+  set?: string[];
+}
+
 export function register(program: Command): void {
   program
     .command('features')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(
-      action(() => {
-        throw new Error('exp features is not built yet');
-      }),
-    );
+    .description('the front-end features of one clip: a summary, the log-Mel as JSON (--json), or an image (--png)')
+    .argument('<file.wav>', 'a mono 16-bit PCM or 32-bit float WAV at the configured sample rate')
+    .option('--json', 'print {"sampleRate", "logmel": {"shape": [mels, frames], "data": [[...], ...]}} (data[m][t])')
+    .option('--png <file>', 'write the features as a PNG (low frequencies at the bottom, time to the right)')
+    .option('--config <experiment.yaml>', 'take data.sampleRate and features.logmel.* from this experiment')
+    .option('--set <key=value>', 'override an experiment key, e.g. features.logmel.scale=slaney (repeatable)', collect)
+    .addHelpText('after', '\nThe clip is used at its own length (not cut or padded to data.seconds).')
+    .action(action((file: string, flags: FeaturesFlags) => runFeatures(file, flags)));
+}
+
+function experimentFor(flags: FeaturesFlags): { exp: ExperimentConfig; source: string } {
+  const overrides = (flags.set ?? []).map((s) => parseOverride(s));
+  if (flags.config) return { exp: loadExperiment(flags.config, overrides), source: flags.config };
+  const raw: Record<string, unknown> = {};
+  for (const o of overrides) applyOverride(raw, o);
+  return { exp: validateExperiment(raw, '--set'), source: '--set' };
+}
+
+function runFeatures(file: string, flags: FeaturesFlags): void {
+  const { exp, source } = experimentFor(flags);
+  const opts: LogMelOptions = resolveLogMelOptions({ ...exp.features.logmel, sampleRate: exp.data.sampleRate }, source);
+  const wave = readWav(file, opts.sampleRate);
+  if (wave.length === 0) throw new UserError(`${file} holds no samples`);
+  const lm = logMel(wave, opts);
+  const [mels, frames] = lm.shape;
+
+  if (flags.png) {
+    const channels: FeatureChannel[] = [{ name: 'logmel', shape: lm.shape, data: lm.data, unit: 'dB' }];
+    const png = renderFeaturesPng(channels, { framesPerSecond: opts.sampleRate / opts.hop });
+    try {
+      writeFileSync(flags.png, png);
+    } catch (e) {
+      throw new UserError(`cannot write ${flags.png}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  }
+
+  if (flags.json) {
+    const data: number[][] = [];
+    for (let m = 0; m < mels; m++) data.push(Array.from(lm.data.subarray(m * frames, (m + 1) * frames)));
+    process.stdout.write(`${JSON.stringify({ sampleRate: opts.sampleRate, logmel: { shape: lm.shape, data } })}\n`);
+    return;
+  }
+
+  let min = Infinity, max = -Infinity, sum = 0;
+  for (const v of lm.data) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+  }
+  const seconds = wave.length / opts.sampleRate;
+  const fMax = opts.fMax ?? opts.sampleRate / 2;
+  const lines = [
+    `${file}: ${seconds.toFixed(2)} s at ${opts.sampleRate} Hz (${wave.length} samples)`,
+    `log-Mel: ${mels} mel bins x ${frames} frames (n_fft ${opts.nFft}, hop ${opts.hop}, ${opts.scale} scale, norm ${opts.norm}, ${opts.pad} padding, ${opts.fMin}-${fMax} Hz)`,
+    `values: ${min.toFixed(1)} to ${max.toFixed(1)} dB, mean ${(sum / lm.data.length).toFixed(1)} dB (10*log10 of mel power, floor -100 dB)`,
+  ];
+  if (flags.png) lines.push(`image: ${flags.png}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
