@@ -79,28 +79,32 @@ export function renderClip(spec: ClipSpec): RenderedClip {
   const n = Math.round(spec.seconds * spec.sampleRate);
   const sr = spec.sampleRate;
   const idRng = new Rng(seedFrom(spec.seed, 'id', spec.type, spec.machineId));
-  const snrRng = new Rng(seedFrom(spec.seed, 'snr', spec.type, spec.machineId));
+  // The recording site (background character, gain, typical SNR) belongs to the machine type, as
+  // each type was recorded in one place; each ID sits a little differently in it.
+  const siteRng = new Rng(seedFrom(spec.seed, 'site', spec.type));
+  const placeRng = new Rng(seedFrom(spec.seed, 'place', spec.type, spec.machineId));
   const rng = new Rng(seedFrom(spec.seed, 'clip', spec.type, spec.machineId, spec.split, spec.label, spec.index));
   const fault: Fault | null = spec.label === 1 ? { kind: rng.pick(machine.faults), severity: drawSeverity(rng) } : null;
 
-  const sound = machine.render(idRng, rng, n, sr, fault);
-  // MIMII was published at -6, 0 and 6 dB SNR; each ID here has its own typical SNR, each clip
-  // varies around it.
-  const snrDb = snrRng.uniform(-2, 8) + 2.5 * rng.normal();
-  const bg = background(rng, n, sr);
-  const gMachine = 1 / Math.max(rms(sound), 1e-9);
+  const { sound, level } = machine.render(idRng, rng, n, sr, fault);
+  // MIMII was published at -6, 0 and 6 dB SNR; each type here has its own typical SNR, each ID
+  // and clip vary around it. SNR is relative to the machine's normal sound.
+  const snrDb = siteRng.uniform(-1, 7) + placeRng.uniform(-1.5, 1.5) + rng.normal();
+  const bg = background(siteRng, rng, n, sr);
   const gBg = db(-snrDb);
+  // A fixed recording gain per type and ID (about -26 dBFS for a normal clip), not per-clip loudness
+  // normalisation, which would hide the energy a fault adds.
+  const gain = (0.05 * siteRng.logNormal(0.3) * placeRng.logNormal(0.1)) / Math.sqrt(1 + gBg * gBg);
+  const gMachine = gain / Math.max(level, 1e-9);
   const out = new Float32Array(n);
   let peak = 0;
   for (let i = 0; i < n; i++) {
-    const v = gMachine * (sound[i] as number) + gBg * (bg[i] as number);
+    const v = gMachine * (sound[i] as number) + gain * gBg * (bg[i] as number);
     out[i] = v;
     peak = Math.max(peak, Math.abs(v));
   }
-  // Recording level: about -26 dBFS RMS, varying per clip, never clipping.
-  let gain = 0.05 * rng.logNormal(0.3) / Math.max(rms(out), 1e-9);
-  if (peak * gain > 0.98) gain = 0.98 / peak;
-  for (let i = 0; i < n; i++) out[i] = (out[i] as number) * gain;
+  // A loud fault could clip; real recorders would distort, we turn the clip down instead.
+  if (peak > 0.98) for (let i = 0; i < n; i++) out[i] = ((out[i] as number) * 0.98) / peak;
   return { samples: out, fault, snrDb };
 }
 

@@ -5,18 +5,18 @@ import type { Machine } from './types.js';
 /**
  * Industrial fan (MIMII "fan"): blade-pass tone B x shaft rate with harmonics over broadband
  * aerodynamic noise shaped by duct resonances, the noise itself modulated at the blade-pass
- * rate. IDs differ by speed (+-6 %), harmonic balance (+-2.5 dB per partial) and resonances.
+ * rate. IDs differ by speed (+-3 %), harmonic balance (~1.5 dB per partial) and resonances.
  */
 export const fan: Machine = {
   type: 'fan',
   faults: ['imbalance', 'bearing', 'rubbing', 'clogging'],
   render(idRng, rng, n, sr, fault) {
     const blades = 7; // one blade count per type: IDs are the same model at other settings
-    const shaft = 23 * idRng.uniform(0.94, 1.06);
+    const shaft = 23 * idRng.uniform(0.97, 1.03);
     const tilt = idRng.uniform(0.7, 1.3);
-    const amps = Array.from({ length: 10 }, (_, k) => (k + 1) ** -tilt * db(2.5 * idRng.normal()));
+    const amps = Array.from({ length: 10 }, (_, k) => (k + 1) ** -tilt * db(1.5 * idRng.normal()));
     const shaftTone = db(idRng.uniform(-40, -32));
-    const modes = Array.from({ length: 3 }, () => ({ f: Math.exp(idRng.uniform(Math.log(350), Math.log(3500))), q: idRng.uniform(1.5, 4), gain: idRng.uniform(0.3, 1) }));
+    const modes = Array.from({ length: 3 }, () => ({ f: Math.exp(idRng.uniform(Math.log(700), Math.log(1400))) * 2 ** (idRng.int(-1, 1)), q: idRng.uniform(1.5, 4), gain: idRng.uniform(0.3, 1) }));
     let tonalToNoise = db(idRng.uniform(-5, 3));
     const airHp = idRng.uniform(1500, 3000);
 
@@ -53,13 +53,13 @@ export const fan: Machine = {
     }
     const level = rms(core);
     if (fault?.kind === 'imbalance') {
-      modulate(core, sr, speed, 0.35 * s, rng.next());
+      modulate(core, sr, speed, 0.5 * s, rng.next());
       addHarmonics(core, phase, [0.5 * s * level], { f0: speed, sr });
     } else if (fault?.kind === 'bearing') {
       addBearingFault(core, rng, sr, speed, 0.6 * s * level);
     } else if (fault?.kind === 'rubbing') {
       addRubbing(core, rng, sr, speed, 1.2 * s * level, rng.uniform(0.3, 0.9));
     }
-    return core;
+    return { sound: core, level };
   },
 };

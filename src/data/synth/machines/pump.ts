@@ -12,9 +12,9 @@ export const pump: Machine = {
   faults: ['leak', 'cavitation', 'clogging', 'bearing'],
   render(idRng, rng, n, sr, fault) {
     const vanes = 6;
-    const shaft = 24.5 * idRng.uniform(0.95, 1.05);
+    const shaft = 24.5 * idRng.uniform(0.975, 1.025);
     const width = idRng.uniform(0.2, 0.45);
-    const pipe = Array.from({ length: 2 }, () => ({ f: Math.exp(idRng.uniform(Math.log(150), Math.log(1400))), q: idRng.uniform(3, 9), gain: idRng.uniform(0.4, 1) }));
+    const pipe = Array.from({ length: 2 }, () => ({ f: Math.exp(idRng.uniform(Math.log(300), Math.log(700))), q: idRng.uniform(3, 9), gain: idRng.uniform(0.4, 1) }));
     const hum = [1, idRng.uniform(0.2, 0.7), idRng.uniform(0.1, 0.4), idRng.uniform(0.05, 0.2)];
     const humLevel = db(idRng.uniform(-12, -4));
     const flowCut = idRng.uniform(400, 1200);
@@ -62,6 +62,6 @@ export const pump: Machine = {
     if (fault?.kind === 'leak') addHiss(core, rng, sr, 0.5 * s * level);
     else if (fault?.kind === 'cavitation') addCrackle(core, rng, sr, rng.uniform(60, 400), 1.5 * s * level);
     else if (fault?.kind === 'bearing') addBearingFault(core, rng, sr, speed, 0.6 * s * level);
-    return core;
+    return { sound: core, level };
   },
 };

@@ -13,10 +13,10 @@ export const slider: Machine = {
   render(idRng, rng, n, sr, fault) {
     const period = idRng.uniform(1.1, 1.5);
     const travel = idRng.uniform(0.55, 0.8);
-    const motorHz = idRng.uniform(260, 420);
+    const motorHz = idRng.uniform(300, 360);
     const motorAmps = [1, idRng.uniform(0.2, 0.6), idRng.uniform(0.1, 0.4), idRng.uniform(0.05, 0.2)];
     const railBand = bandpass(idRng.uniform(1200, 3200), idRng.uniform(1, 2.5), sr);
-    const stop: Mode[] = Array.from({ length: 3 }, () => ({ f: Math.exp(idRng.uniform(Math.log(400), Math.log(4000))), decay: idRng.uniform(0.01, 0.04), gain: idRng.uniform(0.4, 1) }));
+    const stop: Mode[] = Array.from({ length: 3 }, () => ({ f: Math.exp(idRng.uniform(Math.log(900), Math.log(1800))), decay: idRng.uniform(0.01, 0.04), gain: idRng.uniform(0.4, 1) }));
     const impactLevel = db(idRng.uniform(-4, 4));
     const railLevel = db(idRng.uniform(-8, -2));
 
@@ -60,7 +60,7 @@ export const slider: Machine = {
       const click: Mode[] = [{ f: rng.uniform(2000, 5000), decay: 0.002, gain: 1 }, { f: rng.uniform(800, 1800), decay: 0.004, gain: 0.5 }];
       for (const st of strokes) {
         const at = st.start + where * st.len;
-        if (at >= 0 && at < n) addImpact(core, at, 2 * s * level, click, sr);
+        if (at >= 0 && at < n) addImpact(core, at, 6 * s * level, click, sr);
       }
     } else if (kind === 'no-grease') {
       // Dry sliding: squeal bursts (a tone with jitter) and scraping while moving.
@@ -75,6 +75,6 @@ export const slider: Machine = {
       addBearingFault(core, rng, sr, motorHz / 8, 0.6 * s * level);
       for (const st of strokes) if (st.start > 0 && st.start < n && rng.chance(0.5)) addBurst(core, st.start, 0.02 * sr, 0.3 * s * level, railBand, rng);
     }
-    return core;
+    return { sound: core, level };
   },
 };

@@ -10,9 +10,9 @@ export const toycar: Machine = {
   type: 'ToyCar',
   faults: ['bent-shaft', 'gear-damage', 'tire-damage', 'voltage'],
   render(idRng, rng, n, sr, fault) {
-    const motorHz = idRng.uniform(170, 230);
+    const motorHz = idRng.uniform(190, 215);
     const ratio = idRng.uniform(11, 15);
-    const teeth = idRng.int(9, 12);
+    const teeth = idRng.int(10, 11);
     const amps = Array.from({ length: 6 }, (_, k) => (k + 1) ** -idRng.uniform(0.6, 1.2) * db(2 * idRng.normal()));
     const meshLevel = db(idRng.uniform(-14, -6));
     const brushLevel = db(idRng.uniform(-20, -12));
@@ -62,6 +62,6 @@ export const toycar: Machine = {
     } else if (kind === 'tire-damage') {
       onceEvery(ratio, (i) => addImpact(core, i, 2.5 * s * level * rng.uniform(0.7, 1.2), chassis, sr));
     }
-    return core;
+    return { sound: core, level };
   },
 };

@@ -11,9 +11,9 @@ export const toyconveyor: Machine = {
   type: 'ToyConveyor',
   faults: ['belt-damage', 'roller-rub', 'bearing', 'overload'],
   render(idRng, rng, n, sr, fault) {
-    const motorHz = idRng.uniform(100, 150);
+    const motorHz = idRng.uniform(115, 135);
     const hum = [1, idRng.uniform(0.3, 0.8), idRng.uniform(0.1, 0.5), idRng.uniform(0.05, 0.3)];
-    const meshMult = idRng.int(5, 8);
+    const meshMult = idRng.int(6, 7);
     const meshLevel = db(idRng.uniform(-16, -8));
     const rollerHz = idRng.uniform(4, 8);
     const seamPeriod = idRng.uniform(0.6, 1.2);
@@ -50,12 +50,12 @@ export const toyconveyor: Machine = {
       // A torn belt edge flaps once per belt revolution, at another place than the seam.
       const at = rng.uniform(0.2, 0.8) * seamEvery;
       const flap: Mode[] = [{ f: rng.uniform(1000, 3000), decay: 0.004, gain: 1 }, { f: rng.uniform(300, 700), decay: 0.01, gain: 0.5 }];
-      for (let t = first + at - seamEvery; t < n; t += seamEvery) if (t >= 0) addImpact(core, t, 2 * s * level * rng.uniform(0.6, 1.2), flap, sr);
+      for (let t = first + at - seamEvery; t < n; t += seamEvery) if (t >= 0) addImpact(core, t, 5 * s * level * rng.uniform(0.6, 1.2), flap, sr);
     } else if (kind === 'roller-rub') {
       addRubbing(core, rng, sr, rollerHz * speed, 1.2 * s * level, rng.uniform(0.4, 1));
     } else if (kind === 'bearing') {
       addBearingFault(core, rng, sr, motorHz * speed, 0.6 * s * level);
     }
-    return core;
+    return { sound: core, level };
   },
 };

@@ -14,7 +14,7 @@ export const valve: Machine = {
   render(idRng, rng, n, sr, fault) {
     const period = idRng.uniform(1.2, 2.2);
     const openFor = idRng.uniform(0.25, 0.6);
-    const click: Mode[] = Array.from({ length: 3 }, () => ({ f: Math.exp(idRng.uniform(Math.log(1500), Math.log(6500))), decay: idRng.uniform(0.002, 0.008), gain: idRng.uniform(0.4, 1) }));
+    const click: Mode[] = Array.from({ length: 3 }, () => ({ f: Math.exp(idRng.uniform(Math.log(2500), Math.log(4000))), decay: idRng.uniform(0.002, 0.008), gain: idRng.uniform(0.4, 1) }));
     click.push({ f: idRng.uniform(120, 300), decay: 0.015, gain: idRng.uniform(0.3, 0.6) });
     const closeGain = idRng.uniform(0.5, 0.9);
     const hissBand = bandpass(idRng.uniform(2500, 5000), idRng.uniform(1, 2), sr);
@@ -39,7 +39,7 @@ export const valve: Machine = {
         if (skip && (which < 0.5) === isOpen) continue; // a missing open or close click
         if (at < 0 || at >= n) continue;
         addImpact(core, at, g * db(1.2 * rng.normal()), modes, sr);
-        if (bounce > 0 && rng.chance(0.5 + 0.5 * s)) addImpact(core, at + sr * rng.uniform(0.003, 0.012), g * rng.uniform(0.2, 0.7) * bounce, modes, sr);
+        if (bounce > 0 && rng.chance(0.5 + 0.5 * s)) addImpact(core, at + sr * rng.uniform(0.003, 0.012), g * rng.uniform(0.4, 1) * bounce, modes, sr);
       }
       if (kind === 'timing' && rng.chance(0.3 * s)) {
         const extra = t + dur + rng.uniform(0.1, 0.4) * clipPeriod * sr;
@@ -51,9 +51,9 @@ export const valve: Machine = {
     // Smooth the open/closed gate (~5 ms) so the hiss fades in and out.
     filter(open, bandpass(1, 0.5, sr));
     const hiss = filter(filter(noise(n, rng), highpass(1500, 0.7, sr)), hissBand);
-    const clickLevel = rms(core);
     for (let i = 0; i < n; i++) core[i] += hissLevel * 3 * Math.min(1, Math.abs((open[i] as number) * 2)) * (hiss[i] as number);
-    if (kind === 'leak') addHiss(core, rng, sr, 0.25 * s * clickLevel);
-    return core;
+    const level = rms(core);
+    if (kind === 'leak') addHiss(core, rng, sr, 2 * s * level);
+    return { sound: core, level };
   },
 };
