@@ -1,15 +1,87 @@
 import type { Command } from 'commander';
-import { action } from '../action.js';
+import { action, collect, parsePositiveInt, DEFAULT_DB } from '../action.js';
+import { parseOverride } from '../../config/load.js';
+import { loadSweep } from '../../sweep/spec.js';
+import { SweepEngine } from '../../sweep/engine.js';
+import { findTrialRun } from '../../sweep/claim.js';
+import { openDatabase } from '../../store/db.js';
+import { attachPlainProgress } from '../../dashboard/plain.js';
+import { renderSweepDashboard } from '../../dashboard/render.js';
+import { formatSweepTable } from '../../report/sweep-table.js';
 
-// Placeholder registration: the owner of this command replaces the action.
+interface SweepOptions {
+  set: string[];
+  profile?: string;
+  concurrency: number;
+  db: string;
+  backend: string;
+  dashboard: boolean;
+  rerunFailed: boolean;
+  force: boolean;
+  dryRun: boolean;
+}
+
 export function register(program: Command): void {
   program
     .command('sweep')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(
-      action(() => {
-        throw new Error('exp sweep is not built yet');
-      }),
-    );
+    .description('run every trial of a sweep YAML (sweeps/NAME.yaml), resuming where it stopped')
+    .argument('<sweep>', 'a sweep YAML file, or a name found as sweeps/<name>.yaml')
+    .option('--set <key=value>', 'override an experiment key in every trial (repeatable; applied last)', collect, [])
+    .option('--profile <name>', "apply one of the sweep's profiles (e.g. quick: short clips, few epochs)")
+    .option('--concurrency <n>', 'trials trained at once; 1 on CPU: one trial already keeps both cores busy', parsePositiveInt('--concurrency'), 1)
+    .option('--db <file>', 'run store', DEFAULT_DB)
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
+    .option('--no-dashboard', 'plain one-line progress instead of the live dashboard')
+    .option('--rerun-failed', 're-run failed trials from scratch (they are skipped otherwise)', false)
+    .option('--force', 're-run every trial from scratch, finished ones included (their old results are replaced)', false)
+    .option('--dry-run', 'validate the sweep and print what would run, without training', false)
+    .addHelpText(
+      'after',
+      `
+Identity is the canonical hash of each trial's validated config. Running the same command again
+never repeats a finished trial: missing and interrupted trials run (interrupted ones resume from
+their last checkpoint); failed ones only with --rerun-failed; everything with --force.
+Ctrl-C stops cleanly: running trials are marked interrupted and resume next time (exit 130).`,
+    )
+    .action(action(sweepCommand));
+}
+
+async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
+  const overrides = opts.set.map((s) => parseOverride(s));
+  // Everything is validated here, before any trial starts.
+  const sweep = loadSweep(ref, { profile: opts.profile ?? null, overrides });
+  if (opts.dryRun) {
+    const db = openDatabase(opts.db);
+    for (const t of sweep.trials) {
+      const run = findTrialRun(db, sweep.name, t.hash);
+      process.stdout.write(`${t.name.padEnd(24)} ${t.hash}  ${run ? `${run.status} (${run.id})` : 'new'}\n`);
+    }
+    db.close();
+    return;
+  }
+  const engine = new SweepEngine({
+    sweep, dbFile: opts.db, concurrency: opts.concurrency, backend: opts.backend, rerunFailed: opts.rerunFailed, force: opts.force,
+  });
+  const live = opts.dashboard && process.stdout.isTTY === true && process.env.CI === undefined;
+  const dashboard = live ? renderSweepDashboard(engine.state) : null;
+  const detach = live ? () => {} : attachPlainProgress(engine.state, (line) => process.stderr.write(`${line}\n`));
+  const onSignal = () => engine.stop();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const summary = await engine.run();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  await dashboard?.close();
+  detach();
+  const table = formatSweepTable(engine.db, sweep.name, { runIds: engine.state.get().trials.map((t) => t.runId) });
+  engine.close();
+  process.stderr.write(`\n${table}\n`);
+  if (summary.stopped) {
+    process.stderr.write(`exp: sweep ${sweep.name} stopped; run the same command again to resume\n`);
+    process.exit(130);
+  }
+  if (summary.failed > 0) {
+    process.stderr.write(`exp: ${summary.failed} trial(s) failed (see exp runs --sweep ${sweep.name}); re-run them with --rerun-failed\n`);
+    process.exitCode = 1;
+  }
 }

@@ -1,0 +1,18 @@
+/** Small text formatters shared by the Ink dashboard and the plain progress lines. */
+
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+/** A metric in [0, 1] as a percentage with 2 decimals (the paper's tables), '-' when missing. */
+export const pct = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '-' : (100 * x).toFixed(2));
+
+export function bar(fraction: number, width: number): string {
+  const w = Math.max(1, width);
+  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * w);
+  return '█'.repeat(filled) + '░'.repeat(w - filled);
+}

@@ -1,0 +1,4 @@
+export * from './state.js';
+export { attachPlainProgress } from './plain.js';
+export { renderSweepDashboard, type DashboardHandle } from './render.js';
+export { SweepDashboard, Header, RunningTrial, Leaderboard, FinishedLine } from './components.js';

@@ -1,0 +1,76 @@
+import type Database from 'better-sqlite3';
+import type { ExperimentConfig } from '../config/schema.js';
+import type { MetricTriple } from '../train/events.js';
+import { getEpochs, getFinalResult, getRun, listRuns } from '../store/queries.js';
+import type { RunRecord } from '../store/types.js';
+import { UserError } from '../util/errors.js';
+
+/** One trial of a sweep as the reports show it. */
+export interface TrialRow {
+  trial: string;
+  index: number;
+  run: RunRecord;
+  average: MetricTriple | null;
+  types: Record<string, MetricTriple>;
+  paper: { auc: number; pauc: number } | null;
+  finalLoss: number | null;
+}
+
+/** Table 3's check marks, derived from the config (§3.3): SpecNet = specnet or fga-spec branch; FGA = fga-spec; SoftTriple = loss.metric set. */
+export function ablationMarks(c: ExperimentConfig): { specnet: boolean; fga: boolean; softtriple: boolean } {
+  const b = c.features.branches;
+  return { specnet: b.includes('specnet') || b.includes('fga-spec'), fga: b.includes('fga-spec'), softtriple: c.loss.metric !== null };
+}
+
+/** Table 4's columns: SoftTriple gamma, lambda, delta, K, tau and its weight lambda_ST. */
+export function softTripleColumns(c: ExperimentConfig): Record<'gamma' | 'lambda' | 'delta' | 'K' | 'tau' | 'lambda_ST', number | null> {
+  const m = c.loss.metric;
+  return { gamma: m?.gamma ?? null, lambda: m?.lambda ?? null, delta: m?.delta ?? null, K: m?.K ?? null, tau: m?.tau ?? null, lambda_ST: m?.weight ?? null };
+}
+
+export function trialRow(db: Database.Database, run: RunRecord): TrialRow {
+  const final = getFinalResult(db, run.id);
+  const epochs = getEpochs(db, run.id);
+  return {
+    trial: run.trial ?? run.name,
+    index: run.trialIndex ?? 0,
+    run,
+    average: final?.average ?? null,
+    types: final?.types ?? {},
+    paper: run.paper,
+    finalLoss: epochs.length ? epochs[epochs.length - 1]!.loss : null,
+  };
+}
+
+/**
+ * The trials of a sweep, in the sweep's row order: for each trial name the given run ids if any,
+ * else its latest finished run (else its latest run), so an older profile's rows do not mix in.
+ */
+export function sweepRows(db: Database.Database, sweep: string, opts: { runIds?: Array<string | null>; profile?: string | null } = {}): TrialRow[] {
+  let runs: RunRecord[];
+  if (opts.runIds && opts.runIds.every((id) => id !== null)) runs = opts.runIds.map((id) => getRun(db, id!)).filter((r): r is RunRecord => r !== null);
+  else {
+    const all = listRuns(db, { sweep }).filter((r) => opts.profile === undefined || r.profile === opts.profile);
+    if (all.length === 0) throw new UserError(`sweep ${JSON.stringify(sweep)}: no runs in the store`, 'List runs with: exp runs');
+    const pick = new Map<string, RunRecord>();
+    for (const r of all) {
+      const key = r.trial ?? r.name;
+      const cur = pick.get(key);
+      const better = !cur || (r.status === 'done' && cur.status !== 'done') || ((r.status === 'done') === (cur.status === 'done') && r.createdAt >= cur.createdAt);
+      if (better) pick.set(key, r);
+    }
+    runs = [...pick.values()];
+  }
+  return runs.map((r) => trialRow(db, r)).sort((a, b) => a.index - b.index || a.trial.localeCompare(b.trial));
+}
+
+/** Index of the best row by our average AUC (ties: higher McClish pAUC), or -1. */
+export function bestRow(rows: TrialRow[]): number {
+  let best = -1;
+  rows.forEach((r, i) => {
+    if (!r.average || Number.isNaN(r.average.auc)) return;
+    const b = best >= 0 ? rows[best]!.average! : null;
+    if (!b || r.average.auc > b.auc || (r.average.auc === b.auc && r.average.paucMcclish > b.paucMcclish)) best = i;
+  });
+  return best;
+}

@@ -1,0 +1,24 @@
+import type Database from 'better-sqlite3';
+import { pct } from '../dashboard/format.js';
+import { bestRow, sweepRows } from './rows.js';
+import { textTable } from './text-table.js';
+
+/** The end-of-sweep summary on the terminal: one row per trial, ours beside the paper's. */
+export function formatSweepTable(db: Database.Database, sweep: string, opts: { runIds?: Array<string | null> } = {}): string {
+  const rows = sweepRows(db, sweep, opts);
+  const best = bestRow(rows);
+  const body = rows.map((r, i) => [
+    `${i === best ? '* ' : '  '}${r.trial}`,
+    r.run.status,
+    pct(r.average?.auc),
+    pct(r.average?.pauc),
+    pct(r.average?.paucMcclish),
+    r.paper ? r.paper.auc.toFixed(2) : '-',
+    r.paper ? r.paper.pauc.toFixed(2) : '-',
+    r.run.id,
+  ]);
+  return [
+    textTable(['  trial', 'status', 'AUC', 'pAUC', 'pAUC(McClish)', 'paper AUC', 'paper pAUC', 'run'], body),
+    `(* best AUC; averages over machine types in %; pAUC = the paper's definition, pAUC(McClish) = scikit-learn's, which the paper's numbers use)`,
+  ].join('\n');
+}

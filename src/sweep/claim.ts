@@ -1,0 +1,96 @@
+import type Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Trial } from './spec.js';
+import { createRun, resetRunOutputs } from '../store/recorder.js';
+import { latestCheckpoint, getRun } from '../store/queries.js';
+import { leaseAlive } from '../store/stale.js';
+import type { RunRecord } from '../store/types.js';
+
+/**
+ * Re-run policy of `exp sweep` (identity = canonical config hash within the sweep):
+ * - done trials are never re-run, unless `force`;
+ * - interrupted trials (and 'running' ones whose process vanished) always resume from their last checkpoint;
+ * - failed trials are re-run from scratch only with `rerunFailed` (or `force`): a failure is usually a
+ *   bug or bad data, and repeating it silently would hide it;
+ * - a trial running under another live process is left alone.
+ */
+export interface ClaimPolicy {
+  rerunFailed: boolean;
+  force: boolean;
+  staleSeconds: number;
+  /** With force: runs finished before this instant (epoch ms) are re-run, later ones are not. */
+  forceBefore: number;
+}
+
+export type Claim =
+  | { kind: 'run'; run: RunRecord; resumeFrom: string | null }
+  | { kind: 'skip'; run: RunRecord; reason: 'done' | 'failed' | 'busy' };
+
+export interface SweepContext {
+  sweep: string;
+  profile: string | null;
+  dbFile: string;
+}
+
+export function findTrialRun(db: Database.Database, sweep: string, hash: string): RunRecord | null {
+  const id = db.prepare('SELECT id FROM runs WHERE sweep = ? AND config_hash = ?').pluck().get(sweep, hash) as string | undefined;
+  return id === undefined ? null : getRun(db, id);
+}
+
+/** What a claim would do now, without taking it (the plan shown before the queue starts). */
+export function peekTrial(db: Database.Database, trial: Trial, ctx: SweepContext, policy: ClaimPolicy): 'run' | 'done' | 'failed' | 'busy' {
+  const row = findTrialRun(db, ctx.sweep, trial.hash);
+  if (!row) return 'run';
+  const d = decide(db, row, policy);
+  return d.kind === 'skip' ? d.reason : 'run';
+}
+
+function decide(db: Database.Database, row: RunRecord, policy: ClaimPolicy): { kind: 'skip'; reason: 'done' | 'failed' | 'busy' } | { kind: 'run'; fresh: boolean } {
+  const forced = policy.force && (row.finishedAt === null || Date.parse(row.finishedAt) < policy.forceBefore);
+  switch (row.status) {
+    case 'done':
+      return forced ? { kind: 'run', fresh: true } : { kind: 'skip', reason: 'done' };
+    case 'failed':
+      return policy.rerunFailed || forced ? { kind: 'run', fresh: true } : { kind: 'skip', reason: 'failed' };
+    case 'running': {
+      const raw = db.prepare('SELECT host, pid, heartbeat_at FROM runs WHERE id = ?').get(row.id) as { host: string; pid: number | null; heartbeat_at: number | null };
+      if (leaseAlive(raw, policy.staleSeconds)) return { kind: 'skip', reason: 'busy' };
+      return { kind: 'run', fresh: false };
+    }
+    default:
+      return { kind: 'run', fresh: false };
+  }
+}
+
+/**
+ * Takes a trial for this process in one IMMEDIATE transaction: the row becomes 'running', leased to
+ * this pid, only if no other live process holds it. Two orchestrators on the same sweep therefore
+ * never train the same trial twice.
+ */
+export function claimTrial(db: Database.Database, trial: Trial, ctx: SweepContext, policy: ClaimPolicy): Claim {
+  return db.transaction((): Claim => {
+    const row = findTrialRun(db, ctx.sweep, trial.hash);
+    const fields = { name: `${ctx.sweep}/${trial.name}`, trial: trial.name, trialIndex: trial.index, profile: ctx.profile, paper: trial.paper };
+    if (!row) {
+      const run = createRun(db, { ...fields, config: trial.config, sweep: ctx.sweep, status: 'running', dbFile: ctx.dbFile });
+      return { kind: 'run', run, resumeFrom: null };
+    }
+    const d = decide(db, row, policy);
+    if (d.kind === 'skip') return { kind: 'skip', run: row, reason: d.reason };
+    let resumeFrom: string | null = null;
+    if (!d.fresh) {
+      const cp = latestCheckpoint(db, row.id);
+      if (cp && existsSync(cp.path)) resumeFrom = cp.path;
+    }
+    // Starting over (failed, forced, or nothing to resume from): drop the old outputs.
+    if (resumeFrom === null) resetRunOutputs(db, row.id);
+    const now = Date.now();
+    db.prepare(
+      `UPDATE runs SET status = 'running', pid = ?, host = ?, heartbeat_at = ?, started_at = ?, finished_at = NULL, error = NULL,
+         name = ?, trial = ?, trial_index = ?, profile = ?, paper = ? WHERE id = ?`,
+    ).run(process.pid, hostname(), now, new Date(now).toISOString(), fields.name, fields.trial, fields.trialIndex, fields.profile,
+      fields.paper ? JSON.stringify(fields.paper) : null, row.id);
+    return { kind: 'run', run: getRun(db, row.id)!, resumeFrom };
+  }).immediate();
+}

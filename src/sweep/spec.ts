@@ -1,0 +1,156 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { ExperimentConfig } from '../config/schema.js';
+import { applyOverride, formatIssues, readYamlFile, validateExperiment, type Override } from '../config/load.js';
+import { configHash, canonicalJson } from '../config/hash.js';
+import { UserError, isUserError } from '../util/errors.js';
+
+/** The paper's reference value for a trial (AUC / pAUC in %, Tables 3 and 4), shown beside ours. */
+export const PaperValue = z.strictObject({ auc: z.number(), pauc: z.number() });
+export type PaperValue = z.infer<typeof PaperValue>;
+
+/** Dotted experiment keys -> values, applied in order like --set. */
+const SetMap = z.record(z.string().min(1), z.unknown());
+
+export const SweepSpec = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a name of letters, digits, . _ -'),
+  description: z.string().optional(),
+  /** The experiment YAML every trial starts from, relative to the sweep file. */
+  base: z.string().min(1),
+  /** Applied to every trial, before the trial's own set. */
+  set: SetMap.default({}),
+  /** Named bundles of settings (`--profile quick`), applied after the trial's set. */
+  profiles: z.record(z.string(), SetMap).default({}),
+  trials: z
+    .array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._=,+-]*$/, 'a name of letters, digits, . _ = , + -'), set: SetMap.default({}), paper: PaperValue.optional() }))
+    .optional(),
+  /** Cartesian product over these keys; with `trials` as well, every trial is crossed with every point. */
+  grid: z.record(z.string().min(1), z.array(z.unknown())).optional(),
+});
+export type SweepSpec = z.infer<typeof SweepSpec>;
+
+export interface Trial {
+  /** Position in the sweep (row order of the paper's table). */
+  index: number;
+  name: string;
+  config: ExperimentConfig;
+  hash: string;
+  paper: PaperValue | null;
+  /** What this trial changes relative to the base, for reports. */
+  set: Record<string, unknown>;
+}
+
+export interface ExpandedSweep {
+  name: string;
+  file: string;
+  baseFile: string;
+  spec: SweepSpec;
+  profile: string | null;
+  trials: Trial[];
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The sweeps/ folder shipped with the package (dist/sweep/ or src/sweep/ -> ../../sweeps). */
+const packagedSweeps = resolve(here, '..', '..', 'sweeps');
+
+/** `exp sweep softtriple`, `softtriple.yaml` and `sweeps/softtriple.yaml` all find the same file. */
+export function resolveSweepFile(ref: string, cwd = process.cwd()): string {
+  const names = /\.ya?ml$/.test(ref) ? [ref] : [ref, `${ref}.yaml`, `${ref}.yml`];
+  const dirs = isAbsolute(ref) ? [''] : [cwd, join(cwd, 'sweeps'), packagedSweeps];
+  for (const dir of dirs) {
+    for (const n of names) {
+      const file = dir ? join(dir, n) : n;
+      if (existsSync(file) && statSync(file).isFile()) return resolve(file);
+    }
+  }
+  throw new UserError(`sweep ${JSON.stringify(ref)}: no such file (looked in ., ./sweeps and ${packagedSweeps})`);
+}
+
+function applyAll(target: Record<string, unknown>, set: Record<string, unknown>, where: string): void {
+  for (const [key, value] of Object.entries(set)) {
+    try {
+      applyOverride(target, { key, value: structuredClone(value) });
+    } catch (e) {
+      if (isUserError(e)) throw new UserError(`${where}: ${e.message.replace(/^--set /, '')}`);
+      throw e;
+    }
+  }
+}
+
+function gridPoints(grid: Record<string, unknown[]>): Array<Record<string, unknown>> {
+  let points: Array<Record<string, unknown>> = [{}];
+  for (const [key, values] of Object.entries(grid)) points = points.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));
+  return points;
+}
+
+const shortKey = (key: string): string => key.split('.').pop()!;
+const pointName = (point: Record<string, unknown>): string =>
+  Object.entries(point).map(([k, v]) => `${shortKey(k)}=${typeof v === 'string' ? v : canonicalJson(v)}`).join(',');
+
+/**
+ * Reads and validates a sweep YAML and expands it into trials, each a validated experiment config:
+ * base YAML + sweep `set` + trial `set` (+ grid point) + profile + `--set`. Every problem is
+ * reported before any trial starts, naming the sweep file and the trial.
+ */
+export function loadSweep(ref: string, opts: { profile?: string | null; overrides?: readonly Override[]; cwd?: string } = {}): ExpandedSweep {
+  const file = resolveSweepFile(ref, opts.cwd);
+  const raw = readYamlFile(file);
+  const parsed = SweepSpec.safeParse(raw);
+  if (!parsed.success) throw new UserError(formatIssues(file, parsed.error));
+  const spec = parsed.data;
+  if (spec.grid !== undefined) {
+    const keys = Object.keys(spec.grid);
+    if (keys.length === 0) throw new UserError(`${file}: grid is empty (give at least one key with a list of values, or remove grid)`);
+    for (const k of keys) if (spec.grid[k]!.length === 0) throw new UserError(`${file}: grid.${k} is an empty list`);
+  }
+  if ((spec.trials?.length ?? 0) === 0 && spec.grid === undefined) throw new UserError(`${file}: no trials (give trials, grid, or both)`);
+  const seen = new Map<string, number>();
+  for (const t of spec.trials ?? []) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+  const dups = [...seen].filter(([, n]) => n > 1).map(([name]) => name);
+  if (dups.length > 0) throw new UserError(`${file}: duplicate trial names: ${dups.join(', ')}`);
+
+  const profile = opts.profile ?? null;
+  if (profile !== null && !(profile in spec.profiles)) {
+    const known = Object.keys(spec.profiles);
+    throw new UserError(`${file}: no profile ${JSON.stringify(profile)} (this sweep has: ${known.length ? known.join(', ') : 'none'})`);
+  }
+
+  const baseFile = resolve(dirname(file), spec.base);
+  if (!existsSync(baseFile)) throw new UserError(`${file}: base ${spec.base}: file not found (${baseFile})`);
+  const base = readYamlFile(baseFile);
+  if (typeof base !== 'object' || base === null || Array.isArray(base)) throw new UserError(`${baseFile}: expected a mapping of experiment keys`);
+
+  const rows: Array<{ name: string; set: Record<string, unknown>; paper: PaperValue | null }> = [];
+  const explicit = spec.trials ?? [];
+  const points = spec.grid ? gridPoints(spec.grid) : [{}];
+  if (explicit.length === 0) for (const p of points) rows.push({ name: pointName(p), set: p, paper: null });
+  for (const t of explicit) {
+    for (const p of points) {
+      const crossed = Object.keys(p).length > 0;
+      // A crossed row is no longer the paper's row: its reference value is dropped.
+      rows.push({ name: crossed ? `${t.name}/${pointName(p)}` : t.name, set: { ...t.set, ...p }, paper: crossed ? null : (t.paper ?? null) });
+    }
+  }
+
+  const overrides = opts.overrides ?? [];
+  const trials = rows.map((row, index): Trial => {
+    const where = `${file} trial ${row.name}`;
+    const copy = structuredClone(base) as Record<string, unknown>;
+    applyAll(copy, spec.set, `${file} set`);
+    applyAll(copy, row.set, where);
+    if (profile !== null) applyAll(copy, spec.profiles[profile]!, `${file} profiles.${profile}`);
+    applyAll(copy, Object.fromEntries(overrides.map((o) => [o.key, o.value])), '--set');
+    const config = validateExperiment(copy, `${where} (base ${spec.base})`);
+    return { index, name: row.name, config, hash: configHash(config), paper: row.paper, set: row.set };
+  });
+
+  const byHash = new Map<string, string>();
+  for (const t of trials) {
+    const other = byHash.get(t.hash);
+    if (other !== undefined) throw new UserError(`${file}: trials ${other} and ${t.name} have the same configuration (hash ${t.hash}); a sweep runs each configuration once`);
+    byHash.set(t.hash, t.name);
+  }
+  return { name: spec.name, file, baseFile, spec, profile, trials };
+}
