@@ -107,21 +107,31 @@ export class RealFft {
       re[j] = input[2 * i]!;
       im[j] = input[2 * i + 1]!;
     }
-    // Iterative Cooley-Tukey butterflies; the stage with blocks of `len` uses every
-    // (half/len)-th twiddle.
-    for (let len = 2; len <= half; len <<= 1) {
+    // First stage (blocks of 2, twiddle 1) without multiplications.
+    for (let p = 0; p + 1 < half; p += 2) {
+      const xr = re[p + 1]!, xi = im[p + 1]!;
+      re[p + 1] = re[p]! - xr;
+      im[p + 1] = im[p]! - xi;
+      re[p] = re[p]! + xr;
+      im[p] = im[p]! + xi;
+    }
+    // Remaining iterative Cooley-Tukey stages; the stage with blocks of `len` uses every
+    // (half/len)-th twiddle. The twiddle loop is outside so each twiddle is loaded once per stage.
+    for (let len = 4; len <= half; len <<= 1) {
       const h = len >> 1;
       const step = half / len;
-      for (let start = 0; start < half; start += len) {
-        for (let j = 0, t = 0; j < h; j++, t += step) {
-          const wr = twRe[t]!, wi = twIm[t]!;
-          const p = start + j, q = p + h;
-          const xr = re[q]! * wr - im[q]! * wi;
-          const xi = re[q]! * wi + im[q]! * wr;
-          re[q] = re[p]! - xr;
-          im[q] = im[p]! - xi;
-          re[p] = re[p]! + xr;
-          im[p] = im[p]! + xi;
+      for (let j = 0; j < h; j++) {
+        const wr = twRe[j * step]!, wi = twIm[j * step]!;
+        for (let p = j; p < half; p += len) {
+          const q = p + h;
+          const qr = re[q]!, qi = im[q]!;
+          const xr = qr * wr - qi * wi;
+          const xi = qr * wi + qi * wr;
+          const pr = re[p]!, pi = im[p]!;
+          re[q] = pr - xr;
+          im[q] = pi - xi;
+          re[p] = pr + xr;
+          im[p] = pi + xi;
         }
       }
     }
