@@ -1,15 +1,78 @@
-import type { Command } from 'commander';
-import { action } from '../action.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { rmSync } from 'node:fs';
+import { action, parsePositiveInt } from '../action.js';
+import { UserError } from '../../util/errors.js';
+import { indexDataset } from '../../data/dcase.js';
+import { formatSummary, summarize } from '../../data/summary.js';
+import { DEFAULT_SYNTH_OPTIONS, isReplaceableOutput, synthesize, validateSynthOptions, type SynthOptions } from '../../data/synth/generate.js';
+import { MACHINE_TYPES } from '../../data/synth/machines/index.js';
 
-// Placeholder registration: the owner of this command replaces the action.
+function parseNonNegativeInt(name: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} expects a whole number >= 0, got ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`--seconds expects a positive number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function parseTypes(value: string): string[] {
+  const types = value.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
+  const unknown = types.filter((t) => !MACHINE_TYPES.includes(t));
+  if (types.length === 0 || unknown.length > 0) {
+    throw new InvalidArgumentError(`--types expects a comma-separated list of ${MACHINE_TYPES.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return types;
+}
+
+interface SynthFlags { out: string; seed: number; types: string[]; ids: number; train: number; test: number; seconds: number; sampleRate: number }
+
 export function register(program: Command): void {
-  program
-    .command('data')
-    .description('(not built yet)')
-    .allowUnknownOption()
+  const data = program.command('data').description('dataset tools: generate the synthetic set, check a DCASE 2020 Task 2 root');
+
+  data
+    .command('synth')
+    .description('write a deterministic synthetic machine-sound dataset in the DCASE 2020 Task 2 layout')
+    .requiredOption('--out <dir>', 'output root (created; a previous synthetic set there is replaced)')
+    .option('--seed <n>', 'random seed', parseNonNegativeInt('--seed'), DEFAULT_SYNTH_OPTIONS.seed)
+    .addOption(new Option('--types <a,b>', `machine types, comma-separated (${MACHINE_TYPES.join(',')})`).argParser(parseTypes).default([...DEFAULT_SYNTH_OPTIONS.types], 'all six'))
+    .option('--ids <n>', 'machine IDs per type (id_00, id_02, ...)', parsePositiveInt('--ids'), DEFAULT_SYNTH_OPTIONS.ids)
+    .option('--train <n>', 'normal training clips per ID', parsePositiveInt('--train'), DEFAULT_SYNTH_OPTIONS.train)
+    .option('--test <n>', 'test clips per ID, half normal, half anomalous', parseNonNegativeInt('--test'), DEFAULT_SYNTH_OPTIONS.test)
+    .option('--seconds <s>', 'clip length in seconds', parseSeconds, DEFAULT_SYNTH_OPTIONS.seconds)
+    .option('--sample-rate <hz>', 'sample rate', parsePositiveInt('--sample-rate'), DEFAULT_SYNTH_OPTIONS.sampleRate)
     .action(
-      action(() => {
-        throw new Error('exp data is not built yet');
+      action((flags: SynthFlags) => {
+        const opts: SynthOptions = { ...flags };
+        validateSynthOptions(opts);
+        if (!isReplaceableOutput(opts.out)) {
+          throw new UserError(`--out ${opts.out} exists and is not empty (and is not a synthetic set); choose another directory or empty it`);
+        }
+        rmSync(opts.out, { recursive: true, force: true });
+        const started = performance.now();
+        const total = synthesize(opts, (done, all) => {
+          if (process.stderr.isTTY && (done % 20 === 0 || done === all)) process.stderr.write(`\rexp: ${done}/${all} clips`);
+        });
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        const secs = (performance.now() - started) / 1000;
+        process.stdout.write(`wrote ${total} clips (${opts.types.length} types x ${opts.ids} IDs x ${opts.train} train + ${opts.test} test, ${opts.seconds} s) to ${opts.out} in ${secs.toFixed(1)} s\n`);
+      }),
+    );
+
+  data
+    .command('check')
+    .description('summarise a DCASE 2020 Task 2 root (types, IDs, clip counts) or say what is wrong with it')
+    .argument('<dir>', 'dataset root holding <type>/train and <type>/test')
+    .option('--json', 'print the summary as one JSON document')
+    .action(
+      action((dir: string, flags: { json?: boolean }) => {
+        const summary = summarize(indexDataset(dir));
+        process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
       }),
     );
 }
