@@ -3,8 +3,9 @@
  *
  * The N real samples are packed into N/2 complex numbers z[k] = x[2k] + i·x[2k+1], transformed by
  * an iterative radix-2 complex FFT of size N/2, then split into the one-sided spectrum X[0..N/2].
- * This halves the work of a complex FFT of size N; its stages run two at a time (radix-2²). Twiddles and the bit-reversal permutation are
- * computed once per size; the transform itself allocates nothing. Arithmetic is in float64 so the
+ * This halves the work of a complex FFT of size N; its stages run two at a time (radix-2²).
+ * Twiddles and the bit-reversal permutation are computed once per size; the transform itself
+ * allocates nothing. Arithmetic is in float64 so the
  * result matches a float64 reference far below the 1e-3 dB the tests ask for.
  */
 export class RealFft {
