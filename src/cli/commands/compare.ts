@@ -1,15 +1,38 @@
 import type { Command } from 'commander';
-import { action } from '../action.js';
+import { action, DEFAULT_DB } from '../action.js';
+import { openDatabase } from '../../store/db.js';
+import { resolveRun, sweepExists } from '../../store/queries.js';
+import { compareRuns } from '../../report/compare.js';
+import { formatComparison } from '../../report/compare-format.js';
+import { formatSweepComparison } from '../../report/sweep-compare.js';
+import { sweepRows } from '../../report/rows.js';
+import { UserError } from '../../util/errors.js';
 
-// Placeholder registration: the owner of this command replaces the action.
 export function register(program: Command): void {
   program
     .command('compare')
-    .description('(not built yet)')
-    .allowUnknownOption()
+    .description('config differences and per-type AUC / pAUC deltas of two runs, or all trials of a sweep')
+    .argument('<a>', 'run id, run name or trial name; or a sweep name (then compare all its trials)')
+    .argument('[b]', 'the second run')
+    .option('--json', 'print one JSON document')
+    .option('--md', 'print markdown tables')
+    .option('--db <file>', 'run store', DEFAULT_DB)
     .action(
-      action(() => {
-        throw new Error('exp compare is not built yet');
+      action((a: string, b: string | undefined, opts: { json?: boolean; md?: boolean; db: string }) => {
+        const db = openDatabase(opts.db);
+        const colour = process.stdout.isTTY === true && !opts.md && process.env.NO_COLOR === undefined;
+        if (b === undefined) {
+          if (!sweepExists(db, a)) throw new UserError(`exp compare ${a}: give two runs, or one sweep name (no sweep ${JSON.stringify(a)} in ${opts.db})`);
+          const rows = sweepRows(db, a);
+          db.close();
+          const out = formatSweepComparison(rows, { json: opts.json === true, md: opts.md === true, colour });
+          process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+          return;
+        }
+        const c = compareRuns(db, resolveRun(db, a), resolveRun(db, b));
+        db.close();
+        if (opts.json) process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
+        else process.stdout.write(`${formatComparison(c, { md: opts.md === true, colour })}\n`);
       }),
     );
 }

@@ -1,15 +1,56 @@
 import type { Command } from 'commander';
-import { action } from '../action.js';
+import { action, DEFAULT_DB } from '../action.js';
+import { openDatabase } from '../../store/db.js';
+import { resolveRun, getEpochs, getResults, getCheckpoints } from '../../store/queries.js';
+import { formatResultsTable } from '../results-table.js';
+import { textTable } from '../../report/text-table.js';
+import { flatten } from '../../report/flatten.js';
+import { TABLE2 } from '../../paper/table2.js';
 
-// Placeholder registration: the owner of this command replaces the action.
 export function register(program: Command): void {
   program
     .command('show')
-    .description('(not built yet)')
-    .allowUnknownOption()
+    .description('one run: config, per-epoch metrics, per-type AUC / pAUC table')
+    .argument('<run>', 'run id (or unique prefix), run name (latest run of that name) or sweep trial name')
+    .option('--json', 'print one JSON document')
+    .option('--db <file>', 'run store', DEFAULT_DB)
     .action(
-      action(() => {
-        throw new Error('exp show is not built yet');
+      action((ref: string, opts: { json?: boolean; db: string }) => {
+        const db = openDatabase(opts.db);
+        const run = resolveRun(db, ref);
+        const epochs = getEpochs(db, run.id);
+        const results = getResults(db, run.id);
+        const checkpoints = getCheckpoints(db, run.id);
+        db.close();
+        const final = results.find((r) => r.final) ?? null;
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ ...run, epochs, results, checkpoints, final }, null, 2)}\n`);
+          return;
+        }
+        const out: string[] = [];
+        out.push(`run ${run.id}  ${run.name}  ${run.status}${run.sweep ? `  sweep ${run.sweep}/${run.trial}` : ''}${run.profile ? ` (profile ${run.profile})` : ''}`);
+        out.push(`config ${run.configHash}  seed ${run.seed}  backend ${run.backend ?? '-'}  threads ${run.threads ?? '-'}  host ${run.host}`);
+        out.push(`git ${run.gitCommit?.slice(0, 12) ?? '-'}${run.gitDirty ? ' (dirty)' : ''}  created ${run.createdAt}  started ${run.startedAt ?? '-'}  finished ${run.finishedAt ?? '-'}`);
+        out.push(`run dir ${run.runDir ?? '-'}`);
+        if (run.error) out.push(`error: ${run.error}`);
+        out.push('', 'config:');
+        for (const [k, v] of Object.entries(flatten(run.config))) out.push(`  ${k}: ${JSON.stringify(v)}`);
+        if (epochs.length) {
+          const terms = [...new Set(epochs.flatMap((e) => Object.keys(e.terms)))];
+          out.push('', textTable(['epoch', 'loss', ...terms, 'val loss', 'lr', 'clips/s', 'seconds'], epochs.map((e) => [
+            String(e.epoch), e.loss?.toFixed(4) ?? '-', ...terms.map((t) => e.terms[t]?.toFixed(4) ?? '-'), e.valLoss?.toFixed(4) ?? '-',
+            e.lr?.toExponential(2) ?? '-', e.clipsPerSec?.toFixed(1) ?? '-', e.seconds?.toFixed(1) ?? '-',
+          ])));
+        }
+        for (const r of results.filter((x) => !x.final && x.average)) {
+          out.push(`eval at epoch ${r.epoch}: AUC ${(100 * r.average!.auc).toFixed(2)}  pAUC ${(100 * r.average!.pauc).toFixed(2)}  pAUC(McClish) ${(100 * r.average!.paucMcclish).toFixed(2)}`);
+        }
+        if (final?.average) {
+          const system = run.config.name in TABLE2 ? run.config.name : null;
+          out.push('', `final evaluation (epoch ${final.epoch}):`, formatResultsTable(final.types, final.average, system));
+        }
+        if (checkpoints.length) out.push('', `checkpoints: ${checkpoints.length}, latest epoch ${checkpoints[checkpoints.length - 1]!.epoch}${checkpoints.some((c) => c.best) ? `, best epoch ${checkpoints.find((c) => c.best)!.epoch}` : ''}`);
+        process.stdout.write(`${out.join('\n')}\n`);
       }),
     );
 }

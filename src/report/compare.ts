@@ -1,0 +1,49 @@
+import type Database from 'better-sqlite3';
+import { getEpochs, getFinalResult } from '../store/queries.js';
+import type { RunRecord } from '../store/types.js';
+import { diffKeys, valueAt } from './flatten.js';
+import { PAPER_TYPES } from '../paper/table2.js';
+
+export type Triple = [number | null, number | null, number | null];
+
+/** `exp compare --json` (interface.md): config differences as dotted keys, per-type metrics with deltas (b - a), final losses. */
+export interface Comparison {
+  a: string;
+  b: string;
+  names: [string, string];
+  config: Record<string, [unknown, unknown]>;
+  metrics: Record<string, { auc: Triple; pauc: Triple; paucMcclish: Triple }>;
+  losses: { final: [number | null, number | null] };
+}
+
+const nan = (x: number | undefined): number | null => (x === undefined || Number.isNaN(x) ? null : x);
+const triple = (a: number | undefined, b: number | undefined): Triple => {
+  const [x, y] = [nan(a), nan(b)];
+  return [x, y, x !== null && y !== null ? y - x : null];
+};
+
+export function orderTypes(types: Iterable<string>): string[] {
+  const all = [...new Set(types)];
+  return [...PAPER_TYPES.filter((t) => all.includes(t)), ...all.filter((t) => !(PAPER_TYPES as readonly string[]).includes(t)).sort()];
+}
+
+export function compareRuns(db: Database.Database, a: RunRecord, b: RunRecord): Comparison {
+  const config: Record<string, [unknown, unknown]> = {};
+  for (const k of diffKeys([a.config, b.config])) config[k] = [valueAt(a.config, k), valueAt(b.config, k)];
+  const ra = getFinalResult(db, a.id);
+  const rb = getFinalResult(db, b.id);
+  const metrics: Comparison['metrics'] = {};
+  for (const t of orderTypes([...Object.keys(ra?.types ?? {}), ...Object.keys(rb?.types ?? {})])) {
+    const x = ra?.types[t];
+    const y = rb?.types[t];
+    metrics[t] = { auc: triple(x?.auc, y?.auc), pauc: triple(x?.pauc, y?.pauc), paucMcclish: triple(x?.paucMcclish, y?.paucMcclish) };
+  }
+  const x = ra?.average ?? undefined;
+  const y = rb?.average ?? undefined;
+  metrics.average = { auc: triple(x?.auc, y?.auc), pauc: triple(x?.pauc, y?.pauc), paucMcclish: triple(x?.paucMcclish, y?.paucMcclish) };
+  const last = (id: string) => {
+    const e = getEpochs(db, id);
+    return e.length ? e[e.length - 1]!.loss : null;
+  };
+  return { a: a.id, b: b.id, names: [a.name, b.name], config, metrics, losses: { final: [last(a.id), last(b.id)] } };
+}

@@ -1,0 +1,58 @@
+import type Database from 'better-sqlite3';
+import { resolveRun, sweepExists } from '../store/queries.js';
+import { UserError } from '../util/errors.js';
+import { barChartSvg } from './chart.js';
+import { paperTable, PAUC_NOTE } from './paper-table.js';
+import { sweepRows, trialRow, type TrialRow } from './rows.js';
+import { csv, mdTable } from './text-table.js';
+
+export type ExportFormat = 'md' | 'csv' | 'json';
+
+export interface ExportGroup {
+  title: string;
+  sweep: string | null;
+  rows: TrialRow[];
+}
+
+/** Each argument is a sweep name (all its trials) or a run reference; loose runs are grouped together. */
+export function exportGroups(db: Database.Database, refs: string[]): ExportGroup[] {
+  const groups: ExportGroup[] = [];
+  const loose: TrialRow[] = [];
+  for (const ref of refs) {
+    if (sweepExists(db, ref)) groups.push({ title: `sweep ${ref}`, sweep: ref, rows: sweepRows(db, ref) });
+    else loose.push(trialRow(db, resolveRun(db, ref)));
+  }
+  if (loose.length) groups.push({ title: 'runs', sweep: null, rows: loose.map((r) => ({ ...r, trial: r.run.name })) });
+  if (groups.length === 0) throw new UserError('exp export: name at least one sweep or run');
+  return groups;
+}
+
+export function renderExport(groups: ExportGroup[], format: ExportFormat): string {
+  if (format === 'json') {
+    return JSON.stringify(groups.map((g) => ({ sweep: g.sweep, shape: paperTable(g.rows).shape, rows: paperTable(g.rows).records })), null, 2) + '\n';
+  }
+  if (format === 'csv') {
+    const out: string[] = [];
+    for (const g of groups) {
+      const t = paperTable(g.rows);
+      out.push(csv(['sweep', ...t.header.slice(1), 'best'], t.rows.map((r, i) => [g.sweep ?? '', ...r.slice(1), i === t.best ? 1 : 0])));
+    }
+    return out.join('\n');
+  }
+  const out: string[] = [];
+  for (const g of groups) {
+    const t = paperTable(g.rows);
+    const caption = t.shape === 'table3' ? 'in the shape of the paper\'s Table 3 (ablation)' : 'in the shape of the paper\'s Table 4 (SoftTriple hyper-parameters)';
+    const profiles = [...new Set(g.rows.map((r) => r.run.profile ?? 'full'))].join(', ');
+    out.push(`## ${g.title}`, '', `${caption}; profile: ${profiles}`, '');
+    out.push(mdTable(t.header, t.rows, t.header.map((_, i) => (i < 2 ? 'l' : i < t.header.length - 6 ? 'c' : 'r'))));
+    out.push('', PAUC_NOTE, '');
+  }
+  return out.join('\n');
+}
+
+export function renderChart(groups: ExportGroup[]): string {
+  const rows = groups.flatMap((g) => g.rows);
+  const title = groups.map((g) => g.title).join(', ') + ': ours vs the paper';
+  return barChartSvg(rows, title);
+}
