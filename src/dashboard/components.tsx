@@ -32,11 +32,12 @@ export function Header({ state, now }: { state: SweepState; now: number }) {
 export function RunningTrial({ trial, width, now }: { trial: TrialView; width: number; now: number }) {
   const { fraction, etaSec } = trialProgress(trial, now);
   const nameWidth = 14;
-  const barWidth = Math.max(5, Math.min(30, width - nameWidth - 60));
+  // The rest of the line takes about 75 columns; the bar gets what is left (5..30), and the line truncates rather than wraps.
+  const barWidth = Math.max(5, Math.min(30, width - nameWidth - 78));
   const started = trial.epochs > 0;
   return (
     <Box>
-      <Text>
+      <Text wrap="truncate-end">
         <Text color="cyan">{trial.name.slice(0, nameWidth).padEnd(nameWidth)}</Text> {bar(fraction, barWidth)}{' '}
         {started ? `epoch ${trial.epoch}/${trial.epochs} step ${trial.step}/${trial.stepsPerEpoch}` : 'starting…'}
         {trial.loss !== null ? `  loss ${trial.loss.toFixed(4)}` : ''}

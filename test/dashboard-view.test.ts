@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createElement } from 'react';
+import { render } from 'ink-testing-library';
+import { SweepDashboard } from '../src/dashboard/components.js';
+import { SweepStateStore, initialTrialView, queueCounts, sweepEta, trialProgress, type SweepState } from '../src/dashboard/state.js';
+import { attachPlainProgress } from '../src/dashboard/plain.js';
+
+const now = 1_000_000;
+function state(): SweepState {
+  const t = [0, 1, 2, 3].map((i) => initialTrialView(i, `trial-${i}`, { auc: 94 + i / 10, pauc: 88 + i / 10 }));
+  t[0] = { ...t[0]!, status: 'done', result: { auc: 0.8123, pauc: 0.6, paucMcclish: 0.7012 }, startedAt: now - 100_000, finishedAt: now - 50_000 };
+  t[1] = { ...t[1]!, status: 'done', result: { auc: 0.9001, pauc: 0.7, paucMcclish: 0.8 }, startedAt: now - 50_000, finishedAt: now - 10_000 };
+  t[2] = { ...t[2]!, status: 'running', epoch: 3, epochs: 4, startEpoch: 1, step: 5, stepsPerEpoch: 10, loss: 1.23456, clipsPerSec: 42.5, startedAt: now - 25_000 };
+  return { sweep: 'ablation', profile: 'quick', concurrency: 1, startedAt: now - 100_000, trials: t, message: null, finished: false };
+}
+
+test('the dashboard shows queue counts, the running trial with its progress, and a leaderboard beside the paper', () => {
+  const { lastFrame, unmount } = render(createElement(SweepDashboard, { state: state(), width: 100, now }));
+  const frame = lastFrame()!;
+  unmount();
+  assert.match(frame, /sweep ablation/);
+  assert.match(frame, /profile quick/);
+  assert.match(frame, /2 done/);
+  assert.match(frame, /1 running/);
+  assert.match(frame, /1 queued/);
+  assert.match(frame, /epoch 3\/4 step 5\/10/);
+  assert.match(frame, /loss 1\.2346/);
+  assert.match(frame, /42\.5 clips\/s/);
+  // 25/40 steps in 25 s -> 15 s left for the trial.
+  assert.match(frame, /ETA 15s/);
+  // Leaderboard: best AUC first, ours in % beside the paper's.
+  const board = frame.slice(frame.indexOf(' #  trial'));
+  const i1 = board.indexOf('trial-1  ');
+  const i0 = board.indexOf('trial-0  ');
+  assert.ok(i1 >= 0 && i0 > i1, 'trial-1 (90.01) ranks above trial-0 (81.23)');
+  assert.match(frame, /trial-1\s+90\.01\s+80\.00\s+94\.10\/88\.10/);
+});
+
+test('progress math: fraction, per-trial ETA and the sweep ETA from finished trials', () => {
+  const s = state();
+  const p = trialProgress(s.trials[2]!, now);
+  assert.equal(p.fraction, 25 / 40);
+  assert.equal(p.etaSec, 15);
+  assert.deepEqual(queueCounts(s), { done: 2, running: 1, queued: 1, failed: 0, interrupted: 0, busy: 0 });
+  // Lengths seen: 50 s, 40 s and the running one's projection 25/0.625 = 40 s -> mean 43.33 s for the queued trial.
+  const eta = sweepEta(s, now)!;
+  assert.ok(Math.abs(eta - (15 + (50 + 40 + 40) / 3)) < 1e-9, String(eta));
+});
+
+test('the bar adapts to the terminal width', () => {
+  const wide = render(createElement(SweepDashboard, { state: state(), width: 100, now }));
+  const narrow = render(createElement(SweepDashboard, { state: state(), width: 60, now }));
+  const bars = (f: string) => (f.match(/[█░]+/) ?? [''])[0].length;
+  assert.ok(bars(wide.lastFrame()!) > bars(narrow.lastFrame()!));
+  wide.unmount();
+  narrow.unmount();
+});
+
+test('plain progress prints one line per finished epoch and per trial result, nothing per step', () => {
+  const store = new SweepStateStore(state(), 0);
+  const lines: string[] = [];
+  const detach = attachPlainProgress(store, (l) => lines.push(l));
+  store.updateTrial(2, { step: 6 });
+  store.updateTrial(2, { lastEpoch: { epoch: 3, loss: 1.5, clipsPerSec: 40 } });
+  store.updateTrial(2, { status: 'done', result: { auc: 0.95, pauc: 0.8, paucMcclish: 0.9 }, finishedAt: now });
+  detach();
+  assert.equal(lines.length, 3, lines.join('\n'));
+  assert.match(lines[1]!, /trial-2: epoch 3\/4 loss 1\.5000/);
+  assert.match(lines[2]!, /trial-2: done.*AUC 95\.00.*paper 94\.20 \/ 88\.20/);
+});
