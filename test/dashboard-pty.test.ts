@@ -11,7 +11,7 @@ test('the real CLI under a pseudo-terminal draws the live dashboard and finishes
   const env = { ...fakeEnv(30), COLUMNS: '100', LINES: '30', TERM: 'xterm-256color' };
   delete env.CI; // the dashboard is off in CI mode
   // util-linux `script` gives the command a pty, so stdout.isTTY is true as in a real terminal.
-  const cmd = `${q(process.execPath)} ${q(CLI)} sweep ${q(sweep)} --db ${q(db)}`;
+  const cmd = `stty cols 100 rows 30; ${q(process.execPath)} ${q(CLI)} sweep ${q(sweep)} --db ${q(db)}`;
   const r = spawnSync('script', ['-qfec', cmd, '/dev/null'], { env, encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const out = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
