@@ -48,3 +48,74 @@ export interface Backbone extends Module {
 export interface Head extends Module {
   readonly weight: tf.Variable;
 }
+
+/** Clip geometry fixed by the config (data.seconds, data.sampleRate, features.logmel): weights
+ *  whose shape follows the number of frames T (Tgram's LayerNorm, SpecNet, the global
+ *  depthwise conv) are sized from it, so shorter clips build a smaller model. */
+export interface ClipGeometry {
+  sampleRate: number;
+  /** N = round(seconds * sampleRate) samples per clip. */
+  samples: number;
+  /** STFT hop (Tgram's stride follows it). */
+  hop: number;
+  /** H = number of mel bins (128). */
+  nMels: number;
+  /** W = T = 1 + floor(N / hop) frames of the centred STFT (313 for 10 s). */
+  frames: number;
+}
+
+/** What a branch factory receives: its name, seed, the clip geometry and the features.* slice. */
+export interface BranchArgs {
+  /** Module name, unique in the model (the branch name, suffixed "#i" if listed twice). */
+  name: string;
+  seed: number;
+  clip: ClipGeometry;
+  /** features.* of the config minus the branch list (logmel options, fga). */
+  features: { fga: { lambda: number; timeKernel: number } };
+}
+
+export interface FusionArgs {
+  name: string;
+  seed: number;
+  /** Module names of the branches, in channel order. */
+  branches: string[];
+  clip: ClipGeometry;
+}
+
+export interface BackboneArgs {
+  name: string;
+  seed: number;
+  /** Input map [B, height, width, inChannels] (height = mel bins, width = frames). */
+  inChannels: number;
+  height: number;
+  width: number;
+  embeddingDim: number;
+  /** model.bottlenecks: STgram-MFN's current or older bottleneck table. */
+  bottlenecks: 'current' | 'legacy';
+}
+
+export interface HeadArgs {
+  name: string;
+  seed: number;
+  numClasses: number;
+  embeddingDim: number;
+}
+
+/** The assembled model (src/model/build.ts): branches -> fusion -> backbone -> embedding; head. */
+export interface AsdModel {
+  readonly branches: readonly FeatureBranch[];
+  readonly fusion: Fusion;
+  readonly backbone: Backbone;
+  readonly head: Head;
+  readonly clip: ClipGeometry;
+  /** Embedding [B, D] of a batch; checks the input shapes against the clip geometry. */
+  embed(inputs: ModelInputs, ctx: ForwardContext): tf.Tensor2D;
+  /** Every trainable weight, keyed "module/..." (unique). */
+  trainable(): Map<string, tf.Variable>;
+  /** Every running statistic, keyed "module/...". */
+  state(): Map<string, tf.Variable>;
+  /** Trainable scalars per module name (branches, fusion, backbone, head). */
+  paramsByModule(): Record<string, number>;
+  totalParams(): number;
+  dispose(): void;
+}

@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ForwardContext } from './types.js';
+import { UserError } from '../util/errors.js';
+
+/**
+ * The primitive ops every zoo module is written with. Keep this layer thin and the signatures
+ * plain (tensors in, tensor out, NHWC / channels last): backends may replace the internals with
+ * faster kernels (e.g. fused BN + PReLU with custom gradients) without touching the modules.
+ * Semantics follow PyTorch, which the reference code uses (paper-notes.md).
+ */
+
+/** PyTorch BatchNorm defaults (tfjs-layers uses eps 1e-3 and momentum 0.99 instead). */
+export const BN_EPS = 1e-5;
+export const BN_MOMENTUM = 0.1;
+
+/** A BatchNorm's weights [C] and running statistics [C] (channels = last axis). */
+export interface BatchNormParams {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+  runningMean: tf.Variable;
+  runningVar: tf.Variable;
+}
+
+/**
+ * 2-D convolution, x [B, H, W, Cin], w [kh, kw, Cin, Cout], no bias. `pad` is PyTorch's symmetric
+ * zero padding, so the output size is floor((in + 2 pad - k) / stride) + 1 exactly as PyTorch
+ * (e.g. 313 -> 157 for k 3, s 2, p 1), not TensorFlow's 'same'.
+ */
+export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, pad: number): tf.Tensor4D {
+  return tf.conv2d(x, w, stride, pad);
+}
+
+/** Depthwise 2-D convolution, w [kh, kw, C, 1] (PyTorch groups = C), padding as conv2d. */
+export function depthwiseConv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, pad: number): tf.Tensor4D {
+  return tf.depthwiseConv2d(x, w, stride, pad);
+}
+
+/** 1-D convolution, x [B, L, Cin], w [k, Cin, Cout], optional bias [Cout], PyTorch padding
+ *  (a number, or 'same' = PyTorch padding='same' for stride 1). */
+export function conv1d(x: tf.Tensor3D, w: tf.Tensor3D, stride: number, pad: number | 'same', bias?: tf.Tensor1D): tf.Tensor3D {
+  const y = tf.conv1d(x, w, stride, pad);
+  return bias ? (tf.add(y, bias) as tf.Tensor3D) : y;
+}
+
+/** x [B, in] times w [in, out] plus optional b [out] (PyTorch Linear stores w transposed). */
+export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
+  const y = tf.matMul<tf.Tensor2D>(x, w);
+  return b ? (tf.add(y, b) as tf.Tensor2D) : y;
+}
+
+/** PReLU with one slope per channel (last axis), as torch.nn.PReLU(C). */
+export function prelu<T extends tf.Tensor>(x: T, alpha: tf.Tensor1D): T {
+  return tf.prelu(x, alpha as tf.Tensor as T);
+}
+
+export function leakyRelu<T extends tf.Tensor>(x: T, slope: number): T {
+  return tf.leakyRelu(x, slope);
+}
+
+/**
+ * LayerNorm over one axis (default the last) with affine gamma, beta (PyTorch eps 1e-5, biased
+ * variance). gamma and beta must broadcast against x, e.g. [T, 1] for axis 1 of [B, T, C].
+ */
+export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, axis = -1, eps = 1e-5): T {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, axis, true);
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta) as T;
+  });
+}
+
+/**
+ * BatchNorm over every axis but the last (channels), PyTorch semantics: in training mode it
+ * normalises with the batch mean and the biased batch variance, and queues on ctx.updates the
+ * running-statistic update running = (1 - momentum) * running + momentum * batch, where the batch
+ * variance is the unbiased one (n / (n - 1)). The queued closures own kept tensors: whoever runs
+ * a training-mode forward must call them (the trainer does, after the gradient step). In
+ * evaluation mode it uses the running statistics.
+ */
+export function batchNorm<T extends tf.Tensor>(x: T, p: BatchNormParams, ctx: ForwardContext): T {
+  if (!ctx.training) return tf.batchNorm(x, p.runningMean, p.runningVar, p.beta, p.gamma, BN_EPS) as T;
+  const channels = x.shape[x.rank - 1]!;
+  const n = x.size / channels;
+  if (n < 2) {
+    throw new UserError(`BatchNorm in training mode needs more than one value per channel (got input shape [${x.shape.join(', ')}]); use a batch size of at least 2`);
+  }
+  const axes = [...Array(x.rank - 1).keys()];
+  const { mean, variance } = tf.moments(x, axes);
+  const y = tf.batchNorm(x, mean, variance, p.beta, p.gamma, BN_EPS) as T;
+  const [newMean, newVar] = tf.tidy(() => {
+    // Not part of the loss, so no gradient flows through these (the tape ignores them).
+    const m = mean;
+    const v = variance.mul(n / (n - 1));
+    return [
+      tf.keep(p.runningMean.mul(1 - BN_MOMENTUM).add(m.mul(BN_MOMENTUM))),
+      tf.keep(p.runningVar.mul(1 - BN_MOMENTUM).add(v.mul(BN_MOMENTUM))),
+    ];
+  });
+  ctx.updates.push(() => {
+    p.runningMean.assign(newMean!);
+    p.runningVar.assign(newVar!);
+    newMean!.dispose();
+    newVar!.dispose();
+  });
+  return y;
+}
+
+/** Runs and clears the queued running-statistic updates of a training-mode forward. */
+export function applyUpdates(ctx: ForwardContext): void {
+  for (const update of ctx.updates.splice(0)) update();
+}
