@@ -27,19 +27,53 @@ export interface BatchNormParams {
  * (e.g. 313 -> 157 for k 3, s 2, p 1), not TensorFlow's 'same'.
  */
 export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, pad: number): tf.Tensor4D {
-  return tf.conv2d(x, w, stride, pad);
+  const [kh, kw, cin, cout] = w.shape;
+  if (kh === 1 && kw === 1 && stride === 1 && pad === 0) {
+    // A 1x1 conv is a matmul over the pixels; its gradients are matmuls too (fast on every
+    // backend, where the generic conv filter gradient is a slow loop).
+    const [b, h, wd] = x.shape;
+    return tf.matMul(x.reshape([b * h * wd, cin]), w.reshape([cin, cout])).reshape([b, h, wd, cout]);
+  }
+  return tf.conv2d(x, w, stride, torchPad(pad));
 }
 
 /** Depthwise 2-D convolution, w [kh, kw, C, 1] (PyTorch groups = C), padding as conv2d. */
 export function depthwiseConv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, pad: number): tf.Tensor4D {
-  return tf.depthwiseConv2d(x, w, stride, pad);
+  return tf.depthwiseConv2d(x, w, stride, torchPad(pad));
+}
+
+/**
+ * PyTorch's symmetric zero padding as tfjs padding. Not a plain number: tfjs computes the output
+ * width of a numeric pad from the kernel height (wrong for the 8 x 20 global depthwise kernel).
+ */
+function torchPad(pad: number): 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
+  return pad === 0 ? 'valid' : [[0, 0], [pad, pad], [pad, pad], [0, 0]];
 }
 
 /** 1-D convolution, x [B, L, Cin], w [k, Cin, Cout], optional bias [Cout], PyTorch padding
  *  (a number, or 'same' = PyTorch padding='same' for stride 1). */
 export function conv1d(x: tf.Tensor3D, w: tf.Tensor3D, stride: number, pad: number | 'same', bias?: tf.Tensor1D): tf.Tensor3D {
-  const y = tf.conv1d(x, w, stride, pad);
+  // tfjs's conv1d would apply a numeric pad to its internal height axis too: pad explicitly.
+  const padded = typeof pad === 'number' && pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [0, 0]]) : x;
+  const y = pad !== 'same' && w.shape[0] % stride === 0 ? conv1dAsMatMul(padded, w, stride) : tf.conv1d(padded, w, stride, pad === 'same' ? 'same' : 'valid');
   return bias ? (tf.add(y, bias) as tf.Tensor3D) : y;
+}
+
+/**
+ * A 'valid' 1-D conv whose kernel is a whole number of strides (Tgram: k 1024 = 2 x 512; k 3,
+ * s 1) as one matmul: the input cut in stride-long blocks, k / stride consecutive blocks side by
+ * side form each output's receptive field. Same result as tf.conv1d; matmul gradients are fast.
+ */
+function conv1dAsMatMul(x: tf.Tensor3D, w: tf.Tensor3D, stride: number): tf.Tensor3D {
+  const [b, len, cin] = x.shape;
+  const [k, , cout] = w.shape;
+  const taps = k / stride;
+  const out = Math.floor((len - k) / stride) + 1;
+  const blocks = out + taps - 1;
+  const cut = tf.slice(x, [0, 0, 0], [b, blocks * stride, cin]).reshape([b, blocks, stride * cin]);
+  const cols = taps === 1 ? cut : tf.concat(Array.from({ length: taps }, (_, j) => tf.slice(cut, [0, j, 0], [b, out, stride * cin])), 2);
+  // Column layout (tap j, offset o, channel c) matches w's row-major [k, cin] for k = j * stride + o.
+  return tf.matMul(cols.reshape([b * out, k * cin]), w.reshape([k * cin, cout])).reshape([b, out, cout]);
 }
 
 /** x [B, in] times w [in, out] plus optional b [out] (PyTorch Linear stores w transposed). */
