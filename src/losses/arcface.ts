@@ -20,14 +20,18 @@ const SIN_SQ_EPS = 1e-12;
 /**
  * phi(cos) = cos(theta + m) where cos(theta) > cos(pi - m), else cos(theta) - sin(pi - m) * m:
  * the references' fallback (STgram-MFN / TASTgram ArcMarginProduct with easy_margin off), which
- * keeps the target logit monotone in theta once theta + m would pass pi.
+ * keeps the target logit decreasing in theta once theta + m would pass pi (with a jump down at
+ * the switch, as in the references).
  */
 export function arcMarginTarget(cos: tf.Tensor, margin: number): tf.Tensor {
   return tf.tidy(() => {
     const sin = tf.sqrt(tf.clipByValue(tf.sub(1, tf.square(cos)), SIN_SQ_EPS, 1));
     const phi = tf.sub(tf.mul(cos, Math.cos(margin)), tf.mul(sin, Math.sin(margin)));
     const fallback = tf.sub(cos, Math.sin(Math.PI - margin) * margin);
-    return tf.where(tf.greater(cos, Math.cos(Math.PI - margin)), phi, fallback);
+    // A 0/1 mask from Step (whose gradient is 0) rather than Greater + Where: tfjs has no
+    // gradient for Greater, and the mask depends on the weights, so the tape would need one.
+    const mask = tf.step(tf.sub(cos, Math.cos(Math.PI - margin)));
+    return tf.add(tf.mul(mask, phi), tf.mul(tf.sub(1, mask), fallback));
   });
 }
 

@@ -6,12 +6,14 @@ import * as tf from '@tensorflow/tfjs';
  */
 
 /**
- * Floor on the squared row norm. PyTorch's F.normalize clamps the norm at 1e-12; we clamp the
- * squared norm at 1e-24 instead, because the gradient of sqrt at 0 is infinite and 0 * inf is NaN
- * even on the branch tf.maximum does not select. A zero row therefore maps to a zero vector with a
- * finite (zero) gradient.
+ * Floor on the squared row norm (a norm floor of 1e-6). PyTorch's F.normalize clamps the norm at
+ * 1e-12; we clamp the squared norm instead, because the gradient of sqrt at 0 is infinite and
+ * 0 * inf is NaN even on the branch tf.maximum does not select. A zero row maps to a zero vector
+ * with a finite gradient (at most 1e6 times the upstream one; a 1e-12 floor would allow 1e12).
+ * Real embeddings and weight rows have norms around 0.1-10, far above the floor, so values equal
+ * the references'.
  */
-const NORM_EPS_SQ = 1e-24;
+const NORM_EPS_SQ = 1e-12;
 
 /** Rows of x divided by their L2 norm: [N, D] -> [N, D]. */
 export function l2NormalizeRows(x: tf.Tensor2D): tf.Tensor2D {
