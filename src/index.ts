@@ -3,3 +3,27 @@ export * from './config/index.js';
 export { UserError } from './util/errors.js';
 export { logMel, logMelBatch, DEFAULT_LOGMEL_OPTIONS } from './features/logmel.js';
 export type { LogMelOptions, LogMelResult, LogMelBatchResult } from './features/logmel.js';
+export {
+  arcFaceLoss,
+  arcFaceLogits,
+  anomalyScores,
+  noisyArcMixLoss,
+  arcMixLoss,
+  softTripleLoss,
+  softTripleMixedLoss,
+  softTripleSimilarities,
+  softTripleRegularizer,
+  SeededRandom,
+  createLossRegistries,
+} from './losses/index.js';
+export type {
+  ArcFaceOptions,
+  AnomalyScoreOptions,
+  SoftTripleOptions,
+  RandomState,
+  ClassificationLossFactory,
+  MetricLossFactory,
+  LossRegistries,
+} from './losses/index.js';
+export { auc, partialAuc, partialAucMcclish, rocMetrics, evaluate, parseScoresCsv, readScoresCsv } from './metrics/index.js';
+export type { ScoreRow, MetricValues, EvaluateOptions, Evaluation } from './metrics/index.js';
