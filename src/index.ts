@@ -27,3 +27,7 @@ export type {
 } from './losses/index.js';
 export { auc, partialAuc, partialAucMcclish, rocMetrics, evaluate, parseScoresCsv, readScoresCsv } from './metrics/index.js';
 export type { ScoreRow, MetricValues, EvaluateOptions, Evaluation } from './metrics/index.js';
+export * from './model/index.js';
+export * from './registry/index.js';
+export { countParams, TABLE5 } from './registry/params.js';
+export type { ParamsReport } from './registry/params.js';
