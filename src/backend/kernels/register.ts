@@ -1,0 +1,41 @@
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig } from '@tensorflow/tfjs';
+import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d-grads.js';
+import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-grads.js';
+import { batchMatMulConfig } from './matmul.js';
+import { meanConfig, sumConfig, tileConfig } from './reduce-tile.js';
+import { preluGradAlphaConfig, preluGradConfig, preluGradXConfig } from './prelu-grad.js';
+import { saveOriginal } from './wasm-util.js';
+
+/**
+ * Our wasm kernels (docs/backend.md lists each and why). The first group is missing from
+ * tfjs-backend-wasm 4.22; the second replaces slow originals, which stay reachable through
+ * wasm-util's `run` for the cases we delegate.
+ */
+export const MISSING_KERNELS: readonly KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  depthwiseBackpropFilterConfig,
+  depthwiseBackpropInputConfig,
+  preluGradXConfig,
+  preluGradAlphaConfig,
+];
+export const REPLACED_KERNELS: readonly KernelConfig[] = [conv2DBackpropInputConfig, batchMatMulConfig, sumConfig, meanConfig, tileConfig];
+
+let registered = false;
+
+/** Registers the kernels once per process (before or after the wasm backend is created). */
+export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  for (const k of REPLACED_KERNELS) {
+    saveOriginal(k.kernelName);
+    const original = tf.getKernel(k.kernelName, 'wasm');
+    if (original) tf.unregisterKernel(k.kernelName, 'wasm');
+    // Keep the original's setup (it binds the C function we still delegate to).
+    tf.registerKernel(original?.setupFunc ? { ...k, setupFunc: original.setupFunc } : k);
+  }
+  for (const k of MISSING_KERNELS) {
+    if (!tf.getKernel(k.kernelName, 'wasm')) tf.registerKernel(k);
+  }
+  tf.registerGradient(preluGradConfig);
+  registered = true;
+}

@@ -1,0 +1,75 @@
+import * as tf from '@tensorflow/tfjs';
+import type { DataType, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+
+/**
+ * The slice of tfjs-backend-wasm's BackendWasm our kernels use. Kernels registered for 'wasm' get
+ * the backend object and may call the backend's own kernel functions directly: intermediates made
+ * that way never reach the engine (no tape, no tidy), so every kernel frees them by hand.
+ */
+export interface WasmBackend {
+  dataIdMap: { get(dataId: object): { memoryOffset: number; id: number } | undefined };
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+  wasm: { wasmMemory?: { buffer: ArrayBufferLike }; HEAPU8: Uint8Array };
+}
+
+export type KernelFn = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }) => TensorInfo | TensorInfo[];
+
+/** The kernels we replace, captured before unregistering them so we can still delegate. */
+const originals = new Map<string, KernelFn>();
+
+export function saveOriginal(name: string): void {
+  if (originals.has(name)) return;
+  const k = tf.getKernel(name, 'wasm');
+  if (k) originals.set(name, k.kernelFunc as unknown as KernelFn);
+}
+
+/** Runs a wasm kernel (the original one if we replaced it) on backend-level tensors. */
+export function run(backend: WasmBackend, name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
+  const fn = originals.get(name) ?? (tf.getKernel(name, 'wasm')?.kernelFunc as unknown as KernelFn | undefined);
+  if (!fn) throw new Error(`wasm kernel ${name} is not registered`);
+  const out = fn({ inputs, backend, attrs });
+  return Array.isArray(out) ? out[0]! : out;
+}
+
+/**
+ * A Float32Array over a tensor's bytes in the wasm heap. Built from the memory's current buffer:
+ * with threads the heap is a growable SharedArrayBuffer, and cached views may predate a growth.
+ * Create views after the allocations of a step (old views stay valid but may be too short).
+ */
+export function f32(backend: WasmBackend, t: TensorInfo): Float32Array {
+  const entry = backend.dataIdMap.get(t.dataId);
+  if (!entry) throw new Error('tensor data is not on the wasm backend');
+  const buffer = backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer;
+  return new Float32Array(buffer, entry.memoryOffset, sizeOf(t.shape));
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Same data, another shape (wasm Reshape shares the buffer and bumps its ref count). */
+export function reshape(backend: WasmBackend, t: TensorInfo, shape: number[]): TensorInfo {
+  return run(backend, 'Reshape', { x: t }, { shape });
+}
+
+export function transpose(backend: WasmBackend, t: TensorInfo, perm: number[]): TensorInfo {
+  return run(backend, 'Transpose', { x: t }, { perm });
+}
+
+/** Plain [m, k] x [k, n] matmul (the fast XNNPACK path of the original BatchMatMul). */
+export function matmul2d(backend: WasmBackend, a: TensorInfo, b: TensorInfo): TensorInfo {
+  const a3 = reshape(backend, a, [1, a.shape[0]!, a.shape[1]!]);
+  const b3 = reshape(backend, b, [1, b.shape[0]!, b.shape[1]!]);
+  const out = run(backend, 'BatchMatMul', { a: a3, b: b3 }, { transposeA: false, transposeB: false });
+  free(backend, a3, b3);
+  const out2 = reshape(backend, out, [a.shape[0]!, b.shape[1]!]);
+  free(backend, out);
+  return out2;
+}
+
+export function free(backend: WasmBackend, ...ts: Array<TensorInfo | null | undefined>): void {
+  for (const t of ts) if (t) backend.disposeData(t.dataId);
+}

@@ -1,0 +1,156 @@
+import * as tf from '@tensorflow/tfjs';
+import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
+import { UserError, messageOf } from '../util/errors.js';
+import { withWasmThreadPatches } from './wasm-threads.js';
+import { registerWasmTrainingKernels } from './kernels/register.js';
+
+/** `--backend` values (interface.md). */
+export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  /** The tfjs backend in use: 'tensorflow' (native, CPU or GPU), 'wasm' or 'cpu'. */
+  backend: string;
+  /** Compute threads (wasm: the XNNPACK pool; native: managed by TensorFlow, reported as 0). */
+  threads: number;
+  /** True for the native TensorFlow bindings. */
+  native: boolean;
+  /** For the native backend: which package was loaded. */
+  package?: string;
+}
+
+export interface BackendOptions {
+  /** wasm threads; the default is DEFAULT_WASM_THREADS (measured, docs/backend.md). */
+  threads?: number;
+}
+
+/**
+ * Default wasm thread count. Measured on the 2-core reference machine (docs/backend.md):
+ * the second thread speeds up the XNNPACK convolutions and matmuls of a training step.
+ */
+export const DEFAULT_WASM_THREADS = 2;
+
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+export const NATIVE_INSTALL_HINT =
+  'install the native bindings next to exp: `npm install @tensorflow/tfjs-node-gpu` (NVIDIA GPU with CUDA 11.8 + cuDNN 8.6) ' +
+  'or `npm install @tensorflow/tfjs-node` (CPU); they must match @tensorflow/tfjs 4.22 (see docs/backend.md)';
+
+let wasmInit: Promise<number> | null = null;
+let nativeInit: Promise<string | null> | null = null;
+
+/** Imports the first native binding that loads; null when none is installed. */
+async function loadNative(): Promise<{ pkg: string } | { error: string } | null> {
+  let firstError: string | null = null;
+  for (const pkg of NATIVE_PACKAGES) {
+    try {
+      // A variable specifier: the bindings are optional and never a dependency of exp.
+      const specifier: string = pkg;
+      await import(specifier);
+      if (tf.findBackend('tensorflow')) return { pkg };
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+        if (messageOf(e).includes(`'${pkg}'`)) continue; // not installed
+      }
+      firstError ??= `${pkg}: ${messageOf(e).split('\n')[0]}`; // installed but broken
+    }
+  }
+  return firstError ? { error: firstError } : null;
+}
+
+async function initNative(): Promise<string | null> {
+  nativeInit ??= loadNative().then((r) => {
+    if (r === null) return null;
+    if ('error' in r) throw new Error(r.error);
+    return r.pkg;
+  });
+  return nativeInit;
+}
+
+async function initWasm(threads: number): Promise<number> {
+  if (!wasmInit) {
+    wasmInit = (async () => {
+      registerWasmTrainingKernels();
+      tfWasm.setThreadsCount(threads);
+      // wasm-training-facts.md: tfjs reports no thread support under Node; we provide it.
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads > 1);
+      const ok = await withWasmThreadPatches(() => tf.setBackend('wasm'));
+      if (!ok) throw new Error('tfjs-backend-wasm failed to initialise');
+      unrefPthreadWorkers();
+      return tfWasm.getThreadsCount();
+    })();
+    wasmInit.catch(() => (wasmInit = null));
+  } else {
+    await wasmInit;
+    await tf.setBackend('wasm');
+  }
+  return wasmInit;
+}
+
+/** XNNPACK's pool threads are Node workers; unref them so a finished command can exit. */
+function unrefPthreadWorkers(): void {
+  const backend = tf.backend() as unknown as {
+    wasm?: { PThread?: { runningWorkers: Array<{ unref(): void }>; unusedWorkers: Array<{ unref(): void }> } };
+  };
+  const pool = backend.wasm?.PThread;
+  for (const w of [...(pool?.runningWorkers ?? []), ...(pool?.unusedWorkers ?? [])]) w.unref();
+}
+
+/**
+ * Selects and initialises the tfjs backend (`--backend`, interface.md). `auto`: the native
+ * TensorFlow bindings when installed (GPU first), else wasm with our training kernels, else cpu.
+ * Idempotent: calling it again returns the same backend (the wasm thread count is fixed by the
+ * first call). Prints nothing.
+ */
+export async function initBackend(name: BackendName, opts: BackendOptions = {}): Promise<BackendInfo> {
+  const threads = opts.threads ?? DEFAULT_WASM_THREADS;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new UserError(`--threads expects a whole number >= 1, got ${threads}`);
+  }
+  switch (name) {
+    case 'tensorflow': {
+      let pkg: string | null;
+      try {
+        pkg = await initNative();
+      } catch (e) {
+        throw new UserError(`--backend tensorflow: the native bindings are installed but failed to load (${messageOf(e)})`, NATIVE_INSTALL_HINT);
+      }
+      if (!pkg) throw new UserError('--backend tensorflow: the native TensorFlow bindings are not installed', NATIVE_INSTALL_HINT);
+      await tf.setBackend('tensorflow');
+      return { backend: 'tensorflow', threads: 0, native: true, package: pkg };
+    }
+    case 'wasm':
+      return { backend: 'wasm', threads: await initWasm(threads), native: false };
+    case 'cpu':
+      await tf.setBackend('cpu');
+      return { backend: 'cpu', threads: 1, native: false };
+    case 'auto': {
+      const pkg = await initNative().catch(() => null);
+      if (pkg) {
+        await tf.setBackend('tensorflow');
+        return { backend: 'tensorflow', threads: 0, native: true, package: pkg };
+      }
+      try {
+        return { backend: 'wasm', threads: await initWasm(threads), native: false };
+      } catch {
+        await tf.setBackend('cpu');
+        return { backend: 'cpu', threads: 1, native: false };
+      }
+    }
+    default:
+      throw new UserError(`--backend expects one of ${BACKEND_NAMES.join(', ')}, got ${JSON.stringify(name)}`);
+  }
+}
+
+/** Parses a `--backend` value, with a UserError naming the flag. */
+export function parseBackendName(value: string): BackendName {
+  if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
+  throw new UserError(`--backend expects one of ${BACKEND_NAMES.join(', ')}, got ${JSON.stringify(value)}`);
+}
+
+/** One line for the CLI: "backend wasm, 2 threads". */
+export function describeBackend(info: BackendInfo): string {
+  if (info.native) return `backend tensorflow (${info.package ?? 'native'})`;
+  return `backend ${info.backend}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,69 @@
+import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * tfjs-backend-wasm 4.22 runs single-threaded in Node (wasm-training-facts.md): its multithread
+ * check returns false under Node, the pthread worker is created from a `blob:` URL that Node's
+ * Worker rejects, the worker would re-evaluate the bundled factory (which fails there with
+ * `require$$0 is not defined`), and the thread pool is capped at half of os.cpus(). This module
+ * undoes the three obstacles around one `tf.setBackend('wasm')` call, without touching
+ * node_modules:
+ *  - the worker script is written to a file and `URL.createObjectURL` returns its path while the
+ *    backend initialises;
+ *  - that worker script loads the unbundled `wasm-out/tfjs-backend-wasm-threaded-simd.js`
+ *    instead of the blob it is sent;
+ *  - `os.cpus()` reports twice the cores while the pool is sized, lifting the half-cores cap.
+ */
+
+const require = createRequire(import.meta.url);
+
+/** Directory of the installed tfjs-backend-wasm package. */
+function wasmPackageDir(): string {
+  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+}
+
+/** Writes (once per package version) the pthread worker script and returns its path. */
+export function workerScriptPath(): string {
+  const dir = wasmPackageDir();
+  const version = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  const factory = path.join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
+  // The package ships the worker script as a CommonJS string export.
+  const original = (require(path.join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
+    wasmWorkerContents: string;
+  }).wasmWorkerContents.replace(/\n/g, '\\n'); // its string literals hold raw newlines (tfjs escapes them the same way)
+  const loadBranch = /if\(typeof e\.data\.urlOrBlob=="string"\)\{importScripts\(e\.data\.urlOrBlob\)\}else\{[^}]*\}/;
+  if (!loadBranch.test(original)) {
+    throw new Error(`tfjs-backend-wasm ${version}: unexpected pthread worker script, cannot enable threads`);
+  }
+  const script = original.replace(loadBranch, `importScripts(${JSON.stringify(factory)});`);
+  const outDir = path.join(os.tmpdir(), 'exp-asd-wasm');
+  mkdirSync(outDir, { recursive: true });
+  // One file per content: concurrent processes write identical bytes, so a race is harmless.
+  const file = path.join(outDir, `pthread-worker-${version}-${script.length}.cjs`);
+  if (!existsSync(file) || readFileSync(file, 'utf8') !== script) writeFileSync(file, script);
+  return file;
+}
+
+/**
+ * Runs `init` (which must create the wasm backend) with the thread workarounds in place and
+ * restores the patched globals afterwards, whatever happens.
+ */
+export async function withWasmThreadPatches<T>(init: () => Promise<T>): Promise<T> {
+  const worker = workerScriptPath();
+  const originalCreate = URL.createObjectURL.bind(URL);
+  const originalCpus = os.cpus;
+  URL.createObjectURL = (obj: Blob | MediaSource): string =>
+    obj instanceof Blob && obj.type === 'application/javascript' ? worker : originalCreate(obj as Blob);
+  os.cpus = () => {
+    const cpus = originalCpus();
+    return [...cpus, ...cpus];
+  };
+  try {
+    return await init();
+  } finally {
+    URL.createObjectURL = originalCreate;
+    os.cpus = originalCpus;
+  }
+}
