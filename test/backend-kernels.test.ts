@@ -1,0 +1,153 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend/select.js';
+
+/**
+ * Each custom wasm kernel against tfjs's cpu backend (an independent implementation) on small
+ * random shapes. Gradients are taken with tf.grads, so the backward kernels run exactly as in
+ * training: Conv2DBackpropFilter / Input, DepthwiseConv2dNativeBackpropFilter / Input, the PReLU
+ * gradient, BatchMatMul with transposes and batches, Sum / Mean over leading axes, Tile.
+ */
+
+function rand(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+type Case = (t: (shape: number[], seed: number) => tf.Tensor) => tf.Tensor[];
+
+/** Runs `f` on both backends with identical inputs; returns [cpu outputs, wasm outputs]. */
+async function both(f: Case): Promise<[Float32Array[], Float32Array[], number[][]]> {
+  const results: Float32Array[][] = [];
+  let shapes: number[][] = [];
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await initBackend(backend);
+    const outs = tf.tidy(() => f((shape, seed) => tf.tensor(rand(shape.reduce((a, b) => a * b, 1), seed), shape)));
+    results.push(outs.map((o) => o.dataSync() as Float32Array));
+    shapes = outs.map((o) => o.shape);
+    tf.dispose(outs);
+  }
+  return [results[0]!, results[1]!, shapes];
+}
+
+function assertClose(cpu: Float32Array[], wasm: Float32Array[], label: string, tol = 1e-4): void {
+  assert.equal(cpu.length, wasm.length);
+  for (let k = 0; k < cpu.length; k++) {
+    const a = cpu[k]!;
+    const b = wasm[k]!;
+    assert.equal(a.length, b.length, `${label} output ${k}: sizes differ`);
+    let scale = 1e-6;
+    for (const v of a) scale = Math.max(scale, Math.abs(v));
+    for (let i = 0; i < a.length; i++) {
+      const err = Math.abs(a[i]! - b[i]!) / scale;
+      assert.ok(err <= tol, `${label} output ${k} element ${i}: cpu ${a[i]} wasm ${b[i]} (relative error ${err})`);
+    }
+  }
+}
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+const conv2dCases: Array<{ x: number[]; k: number[]; s: number; pad: Pad }> = [
+  { x: [2, 9, 11, 3], k: [3, 3, 3, 5], s: 1, pad: 'same' },
+  { x: [2, 9, 11, 3], k: [3, 3, 3, 5], s: 2, pad: 'same' },
+  { x: [1, 8, 13, 4], k: [3, 3, 4, 6], s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  { x: [2, 7, 7, 2], k: [2, 3, 2, 3], s: 1, pad: 'valid' },
+  { x: [2, 6, 5, 7], k: [1, 1, 7, 4], s: 1, pad: 'valid' },
+  { x: [1, 1, 40, 1], k: [1, 8, 1, 6], s: 4, pad: 'valid' },
+];
+
+test('Conv2D gradients (filter and input) match the cpu backend', async () => {
+  for (const c of conv2dCases) {
+    const [cpu, wasm, shapes] = await both((t) => {
+      const x = t(c.x, 1);
+      const w = t(c.k, 2);
+      const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad);
+      const dy = t(y.shape, 3);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), dy)))([x, w]);
+      return [dx!, dw!];
+    });
+    assert.deepEqual(shapes, [c.x, c.k]);
+    assertClose(cpu, wasm, `conv2d ${JSON.stringify(c)}`);
+  }
+});
+
+const dwCases: Array<{ x: number[]; k: number[]; s: number; pad: Pad }> = [
+  { x: [2, 9, 11, 4], k: [3, 3, 4, 1], s: 1, pad: 'same' },
+  { x: [2, 9, 11, 4], k: [3, 3, 4, 1], s: 2, pad: 'same' },
+  { x: [1, 10, 13, 3], k: [3, 3, 3, 1], s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  { x: [2, 7, 9, 5], k: [3, 3, 5, 1], s: 1, pad: 'valid' },
+  // MobileFaceNet's global depthwise conv: the kernel covers the whole 8 x 20 map.
+  { x: [3, 8, 20, 6], k: [8, 20, 6, 1], s: 1, pad: 'valid' },
+];
+
+test('DepthwiseConv2dNative gradients match the cpu backend', async () => {
+  for (const c of dwCases) {
+    const [cpu, wasm, shapes] = await both((t) => {
+      const x = t(c.x, 4);
+      const w = t(c.k, 5);
+      const y = tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad);
+      const dy = t(y.shape, 6);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), dy)))([x, w]);
+      return [y, dx!, dw!];
+    });
+    assert.deepEqual(shapes.slice(1), [c.x, c.k]);
+    assertClose(cpu, wasm, `depthwise ${JSON.stringify(c)}`);
+  }
+});
+
+test('BatchMatMul with transposes, batches and broadcasts matches the cpu backend', async () => {
+  const cases: Array<{ a: number[]; b: number[]; ta: boolean; tb: boolean }> = [
+    { a: [5, 7], b: [7, 3], ta: false, tb: false },
+    { a: [7, 5], b: [7, 3], ta: true, tb: false },
+    { a: [7, 9], b: [7, 3], ta: true, tb: false },
+    { a: [5, 7], b: [3, 7], ta: false, tb: true },
+    { a: [7, 5], b: [3, 7], ta: true, tb: true },
+    { a: [4, 5, 7], b: [7, 3], ta: false, tb: false },
+    { a: [4, 5, 7], b: [3, 7], ta: false, tb: true },
+    { a: [5, 7], b: [4, 7, 3], ta: false, tb: false },
+    { a: [2, 3, 7, 5], b: [2, 3, 7, 4], ta: true, tb: false },
+    { a: [3, 5, 7], b: [3, 4, 7], ta: false, tb: true },
+  ];
+  for (const c of cases) {
+    const [cpu, wasm, shapes] = await both((t) => [tf.matMul(t(c.a, 7), t(c.b, 8), c.ta, c.tb)]);
+    const m = c.ta ? c.a.at(-1)! : c.a.at(-2)!;
+    const n = c.tb ? c.b.at(-2)! : c.b.at(-1)!;
+    assert.deepEqual(shapes[0]!.slice(-2), [m, n]);
+    assertClose(cpu, wasm, `matMul ${JSON.stringify(c)}`);
+  }
+});
+
+test('Sum / Mean over leading axes and Tile match the cpu backend', async () => {
+  const [cpu, wasm, shapes] = await both((t) => {
+    const x = t([3, 4, 5, 6], 9);
+    return [
+      tf.sum(x, [0, 1, 2]),
+      tf.mean(x, [0, 1, 2], true),
+      tf.sum(x, 0),
+      tf.mean(x, [0, 1]),
+      tf.sum(x, [1, 2]), // not leading: delegated to the original kernel
+      tf.sum(x),
+      tf.tile(t([1, 1, 1, 6], 10), [2, 3, 4, 1]),
+      tf.tile(t([2, 3], 11), [3, 2]),
+      tf.tile(t([2, 1, 3], 12), [1, 4, 2]),
+    ];
+  });
+  assert.deepEqual(shapes, [[6], [1, 1, 1, 6], [4, 5, 6], [5, 6], [3, 6], [], [2, 3, 4, 6], [6, 6], [2, 4, 6]]);
+  assertClose(cpu, wasm, 'reduce/tile');
+});
+
+test('PReLU gradient (per-channel slopes) matches the cpu backend', async () => {
+  const [cpu, wasm] = await both((t) => {
+    const x = t([2, 5, 7, 6], 13);
+    const alpha = t([6], 14);
+    const dy = t([2, 5, 7, 6], 15);
+    const [dx, da] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.prelu(a, b), dy)))([x, alpha]);
+    return [dx!, da!];
+  });
+  assertClose(cpu, wasm, 'prelu grad');
+});

@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { describeBackend, initBackend, parseBackendName } from '../src/backend/select.js';
+import { UserError } from '../src/util/errors.js';
+
+test('auto picks wasm with two threads here (no native bindings installed), and is idempotent', async () => {
+  const info = await initBackend('auto', { threads: 2 });
+  assert.equal(info.backend, 'wasm');
+  assert.equal(info.native, false);
+  assert.equal(info.threads, 2, 'the Node thread workarounds give XNNPACK two threads');
+  assert.equal(tf.getBackend(), 'wasm');
+  assert.equal(describeBackend(info), 'backend wasm, 2 threads');
+  const again = await initBackend('auto', { threads: 2 });
+  assert.deepEqual(again, info);
+  const y = tf.matMul(tf.ones([4, 3]), tf.ones([3, 2]));
+  assert.deepEqual([...y.dataSync()], Array(8).fill(3));
+});
+
+test('cpu can be selected and wasm selected again', async () => {
+  assert.deepEqual(await initBackend('cpu'), { backend: 'cpu', threads: 1, native: false });
+  assert.equal(tf.getBackend(), 'cpu');
+  const info = await initBackend('wasm');
+  assert.equal(info.backend, 'wasm');
+  assert.equal(tf.getBackend(), 'wasm');
+});
+
+test('tensorflow without the native bindings is a UserError that says how to install them', async () => {
+  await assert.rejects(initBackend('tensorflow'), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.match(e.message, /--backend tensorflow.*not installed/);
+    assert.match(e.hint ?? '', /npm install @tensorflow\/tfjs-node-gpu/);
+    return true;
+  });
+});
+
+test('an unknown backend name is a UserError naming the flag', () => {
+  assert.equal(parseBackendName('wasm'), 'wasm');
+  assert.throws(() => parseBackendName('gpu'), (e: unknown) => e instanceof UserError && /--backend expects one of auto, tensorflow, wasm, cpu, got "gpu"/.test(e.message));
+});
