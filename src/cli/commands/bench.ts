@@ -1,15 +1,61 @@
 import type { Command } from 'commander';
-import { action } from '../action.js';
+import { existsSync } from 'node:fs';
+import { action, parsePositiveInt } from '../action.js';
+import { loadExperiment } from '../../config/index.js';
+import { validateExperiment } from '../../config/load.js';
+import { parseBackendName, describeBackend } from '../../backend/select.js';
+import { runBench } from '../../backend/bench.js';
 
-// Placeholder registration: the owner of this command replaces the action.
+interface BenchFlags {
+  backend: string;
+  batch: number;
+  steps: number;
+  warmup: number;
+  threads?: number;
+  json?: boolean;
+}
+
+const DEFAULT_EXPERIMENT = 'experiments/fgaspecnet.yaml';
+
 export function register(program: Command): void {
   program
     .command('bench')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(
-      action(() => {
-        throw new Error('exp bench is not built yet');
-      }),
-    );
+    .description('time training steps (forward + backward + AdamW, mixup included) and inference of an experiment\'s model on random clips')
+    .argument('[experiment.yaml]', `the experiment whose model is timed (default ${DEFAULT_EXPERIMENT}, else the built-in full FGASpecNet)`)
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
+    .option('--batch <n>', 'clips per step', parsePositiveInt('--batch'), 4)
+    .option('--steps <n>', 'timed steps (after the warm-up)', parsePositiveInt('--steps'), 3)
+    .option('--warmup <n>', 'untimed warm-up steps', (v) => Number(v), 1)
+    .option('--threads <n>', 'wasm threads (default 2)', parsePositiveInt('--threads'))
+    .option('--json', 'print {"backend":..,"threads":..,"batch":B,"train":{"clipsPerSec":x},"infer":{"clipsPerSec":y},...}')
+    .action(action((file: string | undefined, flags: BenchFlags) => runBenchCommand(file, flags)));
+}
+
+async function runBenchCommand(file: string | undefined, flags: BenchFlags): Promise<void> {
+  const backend = parseBackendName(flags.backend);
+  const path = file ?? (existsSync(DEFAULT_EXPERIMENT) ? DEFAULT_EXPERIMENT : null);
+  const config = path ? loadExperiment(path) : validateExperiment({}, 'the built-in defaults');
+  const progress = flags.json ? undefined : (phase: string, i: number) => process.stderr.write(`\r${phase} step ${i + 1}   `);
+  const r = await runBench(config, {
+    backend,
+    batch: flags.batch,
+    steps: flags.steps,
+    warmup: Number.isInteger(flags.warmup) && flags.warmup >= 0 ? flags.warmup : 1,
+    ...(flags.threads ? { threads: flags.threads } : {}),
+    ...(progress ? { onStep: progress } : {}),
+  });
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+  } else {
+    process.stderr.write('\r                    \r');
+    const lines = [
+      `${describeBackend({ backend: r.backend, threads: r.threads, native: r.backend === 'tensorflow' })}; ${r.experiment} (${(r.params / 1e6).toFixed(2)} M parameters), batch ${r.batch}`,
+      `train  ${r.train.clipsPerSec.toFixed(2)} clips/s  (${r.train.msPerStep.toFixed(0)} ms per step: forward + backward + AdamW, mixup)`,
+      `infer  ${r.infer.clipsPerSec.toFixed(2)} clips/s  (${r.infer.msPerBatch.toFixed(0)} ms per batch)`,
+      `load average ${r.loadAverage.toFixed(2)} on ${r.cpus} cpus${r.loadAverage > r.cpus * 0.5 ? ' (other work was running: numbers are pessimistic)' : ''}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  // The wasm worker threads are unref'd; exit explicitly anyway so timers cannot hold the process.
+  process.exitCode = 0;
 }
