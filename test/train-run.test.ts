@@ -1,0 +1,147 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { evaluate } from '../src/metrics/index.js';
+
+// End to end through the real CLI: a tiny synthetic set, short clips, the full FGASpecNet model.
+const CLI = join(process.cwd(), 'dist/cli/main.js');
+const dir = mkdtempSync(join(tmpdir(), 'exp-train-'));
+const data = join(dir, 'data');
+const db = join(dir, 'runs', 'exp.db');
+
+function exp(args: string[]) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir });
+}
+
+function experiment(name: string, extra = ''): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `name: ${name}
+seed: 3
+data: {root: ${data}, seconds: 1}
+train: {epochs: 3, batchSize: 4, lr: 0.001, checkpointEvery: 1}
+${extra}`,
+  );
+  return file;
+}
+
+before(() => {
+  const r = exp(['data', 'synth', '--out', data, '--types', 'fan,valve', '--ids', '2', '--train', '6', '--test', '4', '--seconds', '1']);
+  assert.equal(r.status, 0, r.stderr);
+});
+
+function finalScores(runId: string): Array<{ path: string; score: number; type: string; machine_id: string; label: number }> {
+  const d = new Database(db, { readonly: true });
+  const rows = d.prepare('SELECT path, score, type, machine_id, label FROM scores WHERE run_id = ? AND final = 1 ORDER BY path').all(runId) as Array<{
+    path: string;
+    score: number;
+    type: string;
+    machine_id: string;
+    label: number;
+  }>;
+  d.close();
+  return rows;
+}
+
+test('exp run trains, stores status, epochs, metrics and scores; AUC recomputes from stored scores', () => {
+  const r = exp(['run', experiment('tiny'), '--db', db, '--json', '--backend', 'wasm']);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { id: string; metrics: { types: Record<string, { auc: number }>; average: { auc: number; pauc: number } } };
+  assert.deepEqual(Object.keys(out.metrics.types).sort(), ['fan', 'valve']);
+  const d = new Database(db, { readonly: true });
+  const run = d.prepare('SELECT status, backend FROM runs WHERE id = ?').get(out.id) as { status: string; backend: string };
+  assert.equal(run.status, 'done');
+  assert.equal(run.backend, 'wasm');
+  const epochs = d.prepare('SELECT epoch FROM epochs WHERE run_id = ? ORDER BY epoch').all(out.id) as Array<{ epoch: number }>;
+  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3]);
+  d.close();
+  const scores = finalScores(out.id);
+  assert.equal(scores.length, 2 * 2 * 4);
+  const again = evaluate(scores.map((s) => ({ type: s.type, id: s.machine_id, label: s.label, score: s.score })));
+  assert.ok(Math.abs(again.average.auc - out.metrics.average.auc) < 1e-9);
+  assert.ok(Math.abs(again.average.pauc - out.metrics.average.pauc) < 1e-9);
+});
+
+test('same config and seed give the same scores', () => {
+  const a = JSON.parse(exp(['run', experiment('det'), '--db', db, '--json', '--backend', 'wasm']).stdout) as { id: string };
+  const b = JSON.parse(exp(['run', experiment('det'), '--db', db, '--json', '--backend', 'wasm']).stdout) as { id: string };
+  assert.deepEqual(finalScores(a.id), finalScores(b.id));
+});
+
+test('kill -9 mid-run: the run shows interrupted, --resume finishes it with the same scores as an uninterrupted run', async () => {
+  const file = experiment('killme');
+  const child = spawn(process.execPath, [CLI, 'run', file, '--db', db, '--backend', 'wasm'], { cwd: dir });
+  let stderr = '';
+  let runId = '';
+  const exited = new Promise((r) => child.once('exit', r));
+  await new Promise<void>((resolve) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      runId ||= /run (\S+) \(killme\)/.exec(stderr)?.[1] ?? '';
+      if (/epoch 2\/3 +loss/.test(stderr)) {
+        child.kill('SIGKILL');
+        resolve();
+      }
+    });
+    child.on('exit', () => resolve());
+  });
+  await exited;
+  assert.ok(runId, stderr);
+  // The PID is gone: the next open marks the run interrupted.
+  const list = exp(['runs', '--db', db, '--json']);
+  const listed = (JSON.parse(list.stdout) as Array<{ id: string; status: string }>).find((x) => x.id === runId);
+  assert.equal(listed?.status, 'interrupted');
+  const resumed = exp(['run', '--resume', runId, '--db', db, '--json']);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const whole = JSON.parse(exp(['run', file, '--db', db, '--json', '--backend', 'wasm']).stdout) as { id: string };
+  assert.deepEqual(finalScores(runId), finalScores(whole.id));
+  const d = new Database(db, { readonly: true });
+  assert.equal((d.pragma('integrity_check') as Array<{ integrity_check: string }>)[0]!.integrity_check, 'ok');
+  const epochs = d.prepare('SELECT epoch FROM epochs WHERE run_id = ? ORDER BY epoch').all(runId) as Array<{ epoch: number }>;
+  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3]);
+  d.close();
+});
+
+test('bad inputs: one clear line, exit 1, and the store stays consistent', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['run', experiment('badkey', 'model: {widht: 2}'), '--db', db], /model\.widht/],
+    [['run', experiment('badname', 'features: {branches: [logmel, tgarm]}'), '--db', db], /tgarm.*registered/],
+    [['run', experiment('noroot'), '--db', db, '--set', `data.root=${join(dir, 'missing')}`], /missing/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = exp(args);
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+  // A corrupt WAV inside the data: the error names the file.
+  const broken = join(dir, 'broken');
+  assert.equal(exp(['data', 'synth', '--out', broken, '--types', 'fan', '--ids', '2', '--train', '3', '--test', '2', '--seconds', '1']).status, 0);
+  const trainDir = join(broken, 'fan', 'train');
+  const victim = readdirSync(trainDir)[0]!;
+  writeFileSync(join(trainDir, victim), 'not a wav file');
+  const r = exp(['run', experiment('corrupt'), '--db', db, '--set', `data.root=${broken}`]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(victim));
+  const d = new Database(db, { readonly: true });
+  assert.equal((d.pragma('integrity_check') as Array<{ integrity_check: string }>)[0]!.integrity_check, 'ok');
+  const running = d.prepare(`SELECT count(*) AS n FROM runs WHERE status = 'running'`).get() as { n: number };
+  assert.equal(running.n, 0);
+  d.close();
+});
+
+test('a NaN loss stops the run, names the step and stores it as failed', () => {
+  const r = exp(['run', experiment('nan', 'loss: {classification: {scale: 1.0e+38}}'), '--db', db, '--backend', 'wasm']);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /loss became NaN at epoch 1, step \d+ of/);
+  const d = new Database(db, { readonly: true });
+  const row = d.prepare(`SELECT status, error FROM runs WHERE name = 'nan'`).get() as { status: string; error: string };
+  d.close();
+  assert.equal(row.status, 'failed');
+  assert.match(row.error, /NaN|Infinity/);
+});
