@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardContext } from './types.js';
 import { UserError } from '../util/errors.js';
+import { batchNormTrain, fusedBatchNormAvailable } from '../backend/kernels/batchnorm.js';
 
 /**
  * The primitive ops every zoo module is written with. Keep this layer thin and the signatures
@@ -118,8 +119,11 @@ export function batchNorm<T extends tf.Tensor>(x: T, p: BatchNormParams, ctx: Fo
     throw new UserError(`BatchNorm in training mode needs more than one value per channel (got input shape [${x.shape.join(', ')}]); use a batch size of at least 2`);
   }
   const axes = [...Array(x.rank - 1).keys()];
-  const { mean, variance } = tf.moments(x, axes);
-  const y = tf.batchNorm(x, mean, variance, p.beta, p.gamma, BN_EPS) as T;
+  // On wasm one fused kernel with its own gradient replaces the moments + batchNorm op chains
+  // (src/backend/kernels/batchnorm.ts; same math, ~10x less time in a MobileFaceNet step).
+  const fused = fusedBatchNormAvailable(x) ? batchNormTrain(x, p.gamma, p.beta, BN_EPS) : null;
+  const { mean, variance } = fused ?? tf.moments(x, axes);
+  const y = fused ? fused.y : (tf.batchNorm(x, mean, variance, p.beta, p.gamma, BN_EPS) as T);
   const [newMean, newVar] = tf.tidy(() => {
     // Not part of the loss, so no gradient flows through these (the tape ignores them).
     const m = mean;

@@ -5,6 +5,7 @@ import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './d
 import { batchMatMulConfig } from './matmul.js';
 import { meanConfig, sumConfig, tileConfig } from './reduce-tile.js';
 import { preluGradAlphaConfig, preluGradConfig, preluGradXConfig } from './prelu-grad.js';
+import { bnTrainConfig, bnTrainGradConfig, bnTrainGradient } from './batchnorm.js';
 import { saveOriginal } from './wasm-util.js';
 
 /**
@@ -18,6 +19,8 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   depthwiseBackpropInputConfig,
   preluGradXConfig,
   preluGradAlphaConfig,
+  bnTrainConfig,
+  bnTrainGradConfig,
 ];
 export const REPLACED_KERNELS: readonly KernelConfig[] = [conv2DBackpropInputConfig, batchMatMulConfig, sumConfig, meanConfig, tileConfig];
 
@@ -37,5 +40,6 @@ export function registerWasmTrainingKernels(): void {
     if (!tf.getKernel(k.kernelName, 'wasm')) tf.registerKernel(k);
   }
   tf.registerGradient(preluGradConfig);
+  tf.registerGradient(bnTrainGradient);
   registered = true;
 }
