@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { action, collect, parsePositiveInt } from '../action.js';
 import { loadExperiment, parseOverride } from '../../config/index.js';
 import { countParams, DCASE_CLASSES } from '../../registry/params.js';
+import { initBackend } from '../../backend/select.js';
 
 interface ParamsFlags {
   set?: string[];
@@ -20,8 +21,10 @@ export function register(program: Command): void {
     .action(action((file: string, flags: ParamsFlags) => runParams(file, flags)));
 }
 
-function runParams(file: string, flags: ParamsFlags): void {
+async function runParams(file: string, flags: ParamsFlags): Promise<void> {
   const config = loadExperiment(file, (flags.set ?? []).map((s) => parseOverride(s)));
+  // Counting builds the weights once; the cpu backend needs no warm-up and no wasm heap.
+  await initBackend('cpu');
   const r = countParams(config, flags.classes);
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(r)}\n`);
