@@ -151,3 +151,23 @@ test('PReLU gradient (per-channel slopes) matches the cpu backend', async () => 
   });
   assertClose(cpu, wasm, 'prelu grad');
 });
+
+test('fused training BatchNorm (forward, statistics, gradients) matches moments + batchNorm on cpu', async () => {
+  const { batchNormTrain } = await import('../src/backend/kernels/batchnorm.js');
+  const [cpu, wasm] = await both((t) => {
+    const x = tf.add(t([3, 5, 7, 6], 16), 3); // a mean far from 0 tests the variance's accuracy
+    const gamma = t([6], 17);
+    const beta = t([6], 18);
+    const dy = t([3, 5, 7, 6], 19);
+    const wasmNow = tf.getBackend() === 'wasm';
+    const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      if (wasmNow) return batchNormTrain(a, g, b, 1e-5);
+      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      return { y: tf.batchNorm(a, mean, variance, b, g, 1e-5), mean, variance };
+    };
+    const stats = f(x, gamma, beta);
+    const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b).y, dy)))([x, gamma, beta]);
+    return [stats.y, stats.mean, stats.variance, ...grads];
+  });
+  assertClose(cpu, wasm, 'batchnorm', 2e-4);
+});

@@ -1,6 +1,6 @@
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry } from './conv-geometry.js';
-import { f32, type WasmBackend } from './wasm-util.js';
+import { f32, free, run, type WasmBackend } from './wasm-util.js';
 
 /**
  * Depthwise conv gradients (channel multiplier 1), missing from tfjs-backend-wasm. One pass over
@@ -50,6 +50,27 @@ function inputGrad(args: { inputs: Record<string, TensorInfo>; backend: unknown;
   if (filter.shape[3] !== 1) throw new Error('DepthwiseConv2dNativeBackpropInput: channel multiplier > 1 is not supported on wasm');
   const g = convGeometry(inputShape, filter.shape, attrs, true);
   const { n, h, w, ci: c, ho, wo, kh, kw, sh, sw, dh, dw, top, left } = g;
+  // Stride 1: the input gradient is a forward depthwise conv of dy with the spatially flipped
+  // filter (XNNPACK, threaded), padded by k - 1 - pad on each side.
+  const padT = kh - 1 - top;
+  const padL = kw - 1 - left;
+  const padB = h - ho - padT + kh - 1;
+  const padR = w - wo - padL + kw - 1;
+  if (sh === 1 && sw === 1 && dh === 1 && dw === 1 && padT >= 0 && padL >= 0 && padB >= 0 && padR >= 0) {
+    const flipped = backend.makeOutput([...filter.shape], 'float32');
+    const src = f32(backend, filter);
+    const dst = f32(backend, flipped);
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const from = (ky * kw + kx) * c;
+        dst.set(src.subarray(from, from + c), ((kh - 1 - ky) * kw + (kw - 1 - kx)) * c);
+      }
+    }
+    const pad = [[0, 0], [padT, padB], [padL, padR], [0, 0]];
+    const out = run(backend, 'DepthwiseConv2dNative', { x: dy, filter: flipped }, { strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC' });
+    free(backend, flipped);
+    return out;
+  }
   const dx = backend.makeOutput(inputShape, 'float32');
   const out = f32(backend, dx);
   out.fill(0);
