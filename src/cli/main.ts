@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { exitWithError } from './action.js';
 import { commands } from './commands/index.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
+
+// PROD silences tfjs's console banner about installing tfjs-node (README says how to use it).
+tf.env().set('PROD', true);
 
 const program = new Command('exp')
   .description('Experiment orchestration for anomalous sound detection (FGASpecNet, DCASE 2020 Task 2)')
