@@ -88,6 +88,13 @@ async function initWasm(threads: number): Promise<number> {
   return wasmInit;
 }
 
+/** The cpu backend; silences its "install our node backend" banner (we print nothing ourselves). */
+async function setCpu(): Promise<void> {
+  await tf.setBackend('cpu');
+  const backend = tf.backend() as unknown as { firstUse?: boolean };
+  backend.firstUse = false;
+}
+
 /** XNNPACK's pool threads are Node workers; unref them so a finished command can exit. */
 function unrefPthreadWorkers(): void {
   const backend = tf.backend() as unknown as {
@@ -123,7 +130,7 @@ export async function initBackend(name: BackendName, opts: BackendOptions = {}):
     case 'wasm':
       return { backend: 'wasm', threads: await initWasm(threads), native: false };
     case 'cpu':
-      await tf.setBackend('cpu');
+      await setCpu();
       return { backend: 'cpu', threads: 1, native: false };
     case 'auto': {
       const pkg = await initNative().catch(() => null);
@@ -134,7 +141,7 @@ export async function initBackend(name: BackendName, opts: BackendOptions = {}):
       try {
         return { backend: 'wasm', threads: await initWasm(threads), native: false };
       } catch {
-        await tf.setBackend('cpu');
+        await setCpu();
         return { backend: 'cpu', threads: 1, native: false };
       }
     }
