@@ -24,6 +24,8 @@ export interface BenchResult {
   cpus: number;
   /** Live tensors before the timed steps and after them (equal unless something leaks). */
   tensors: { before: number; after: number };
+  /** wasm only: size the heap grew to (it never shrinks; the cap is 4 GB). */
+  wasmHeapBytes?: number;
 }
 
 export interface BenchOptions {
@@ -36,6 +38,12 @@ export interface BenchOptions {
   classes?: number;
   /** Called before each warm-up / timed step, for progress output. */
   onStep?: (phase: 'warmup' | 'train' | 'infer', i: number) => void;
+}
+
+function heapBytes(): { wasmHeapBytes?: number } {
+  const b = tf.backend() as unknown as { wasm?: { wasmMemory?: { buffer: ArrayBufferLike } } };
+  const n = b.wasm?.wasmMemory?.buffer.byteLength;
+  return n === undefined ? {} : { wasmHeapBytes: n };
 }
 
 /** Seeded uniform noise in [-scale, scale): benchmark inputs need no realism, only the shapes. */
@@ -146,6 +154,7 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
       loadAverage: os.loadavg()[0]!,
       cpus: os.cpus().length,
       tensors: { before, after },
+      ...heapBytes(),
     };
   } finally {
     optimizer.dispose();
