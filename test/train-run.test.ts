@@ -65,6 +65,15 @@ test('exp run trains, stores status, epochs, metrics and scores; AUC recomputes 
   const again = evaluate(scores.map((s) => ({ type: s.type, id: s.machine_id, label: s.label, score: s.score })));
   assert.ok(Math.abs(again.average.auc - out.metrics.average.auc) < 1e-9);
   assert.ok(Math.abs(again.average.pauc - out.metrics.average.pauc) < 1e-9);
+  // The stored scores read back through the CLI: exp show --scores is exp metrics' input.
+  const csv = exp(['show', out.id, '--db', db, '--scores']);
+  assert.equal(csv.status, 0, csv.stderr);
+  const csvFile = join(dir, 'scores.csv');
+  writeFileSync(csvFile, csv.stdout);
+  const fromCsv = JSON.parse(exp(['metrics', csvFile, '--json']).stdout) as { average: { auc: number } };
+  const fromRun = JSON.parse(exp(['metrics', '--run', out.id, '--db', db, '--json']).stdout) as { average: { auc: number } };
+  assert.ok(Math.abs(fromCsv.average.auc - out.metrics.average.auc) < 1e-6);
+  assert.ok(Math.abs(fromRun.average.auc - out.metrics.average.auc) < 1e-9);
 });
 
 test('same config and seed give the same scores', () => {

@@ -17,6 +17,12 @@ const program = new Command('exp')
   .showHelpAfterError('(run with --help for usage)')
   .enablePositionalOptions();
 
+// A closed pipe (exp features --json | head) is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch(exitWithError);

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ExperimentConfig } from '../config/schema.js';
+import { checkRegistryNames } from '../registry/validate.js';
 import { applyOverride, formatIssues, readYamlFile, validateExperiment, type Override } from '../config/load.js';
 import { configHash, canonicalJson } from '../config/hash.js';
 import { UserError, isUserError } from '../util/errors.js';
@@ -143,6 +144,11 @@ export function loadSweep(ref: string, opts: { profile?: string | null; override
     if (profile !== null) applyAll(copy, spec.profiles[profile]!, `${file} profiles.${profile}`);
     applyAll(copy, Object.fromEntries(overrides.map((o) => [o.key, o.value])), '--set');
     const config = validateExperiment(copy, `${where} (base ${spec.base})`);
+    try {
+      checkRegistryNames(config);
+    } catch (e) {
+      throw isUserError(e) ? new UserError(`${where}: ${e.message}`) : e;
+    }
     return { index, name: row.name, config, hash: configHash(config), paper: row.paper, set: row.set };
   });
 

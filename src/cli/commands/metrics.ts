@@ -1,19 +1,26 @@
 import type { Command } from 'commander';
-import { action } from '../action.js';
+import { action, DEFAULT_DB } from '../action.js';
+import { UserError } from '../../util/errors.js';
+import { openDatabase } from '../../store/db.js';
+import { resolveRun, getScores } from '../../store/queries.js';
 import { evaluate, type Evaluation, type MetricValues } from '../../metrics/evaluate.js';
 import { readScoresCsv } from '../../metrics/csv.js';
 
 interface MetricsFlags {
   json?: boolean;
   pooled?: boolean;
+  run?: string;
+  db: string;
 }
 
 export function register(program: Command): void {
   program
     .command('metrics')
     .description('AUC / pAUC per machine type and their average, from a CSV of scored clips')
-    .argument('<scores.csv>', 'a header naming the columns type,id,label,score (any order), then one clip per line; label 1 = anomaly, higher score = more anomalous')
+    .argument('[scores.csv]', 'a header naming the columns type,id,label,score (any order), then one clip per line; label 1 = anomaly, higher score = more anomalous')
     .option('--json', 'print {"types": {"<type>": {"auc", "pauc", "paucMcclish"}}, "average": {...}, "ids": {...}}')
+    .option('--run <run>', "recompute from a stored run's final per-clip scores instead of a CSV")
+    .option('--db <file>', 'run store (with --run)', DEFAULT_DB)
     .option('--pooled', "pool each type's IDs into one ROC (TASTgram's eval) instead of averaging per-ID values (DCASE's)")
     .addHelpText(
       'after',
@@ -23,14 +30,26 @@ export function register(program: Command): void {
     .action(action((file: string, flags: MetricsFlags) => runMetrics(file, flags)));
 }
 
-function runMetrics(file: string, flags: MetricsFlags): void {
-  const rows = readScoresCsv(file);
+function runMetrics(file: string | undefined, flags: MetricsFlags): void {
+  if (file && flags.run) throw new UserError('exp metrics: give a scores CSV or --run, not both');
+  if (!file && !flags.run) throw new UserError('exp metrics: give a scores CSV (columns type,id,label,score) or --run <run>');
+  let rows;
+  if (flags.run) {
+    const db = openDatabase(flags.db, { readonly: true });
+    const run = resolveRun(db, flags.run);
+    rows = getScores(db, run.id, { final: true }).map((r) => ({ type: r.type, id: r.id, label: r.label, score: r.score }));
+    db.close();
+    if (rows.length === 0) throw new UserError(`run ${run.id} (${run.name}) has no stored final scores (status ${run.status})`);
+    file = `run ${run.id}`;
+  } else {
+    rows = readScoresCsv(file!);
+  }
   const result = evaluate(rows, { maxFpr: 0.1, pooled: flags.pooled ?? false });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
-  process.stdout.write(formatTable(result, file, rows.length));
+  process.stdout.write(formatTable(result, file!, rows.length));
 }
 
 const pct = (x: number): string => (100 * x).toFixed(2);

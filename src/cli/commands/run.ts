@@ -10,6 +10,7 @@ import { ProgressPrinter } from '../progress.js';
 import { formatResultsTable } from '../results-table.js';
 import { TABLE2 } from '../../paper/table2.js';
 import { UserError, isUserError, messageOf } from '../../util/errors.js';
+import { checkRegistryNames } from '../../registry/validate.js';
 
 interface RunOptions {
   set?: string[];
@@ -73,6 +74,7 @@ export function register(program: Command): void {
           if (!file) throw new UserError('exp run: give an experiment YAML (e.g. experiments/fgaspecnet.yaml) or --resume <run>');
           config = loadExperiment(file, (opts.set ?? []).map((s) => parseOverride(s)));
           name = opts.name ?? config.name;
+          checkRegistryNames(config);
           const run = createRun(db, { name, config, dbFile: opts.db });
           runId = run.id;
           runDir = run.runDir ?? `runs/${run.id}`;
@@ -128,7 +130,7 @@ export function register(program: Command): void {
           const system = paperSystem(config);
           process.stdout.write(`\n${formatResultsTable(result.types, result.average, system && TABLE2[system] ? system : null)}\n`);
         }
-        process.stderr.write(`run ${runId} done; see it again with: exp show ${runId}\n`);
+        if (!opts.quiet) process.stderr.write(`run ${runId} done; see it again with: exp show ${runId}\n`);
       }),
     );
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { action, DEFAULT_DB } from '../action.js';
 import { openDatabase } from '../../store/db.js';
-import { resolveRun, getEpochs, getResults, getCheckpoints } from '../../store/queries.js';
+import { resolveRun, getEpochs, getResults, getCheckpoints, getScores } from '../../store/queries.js';
 import { formatResultsTable } from '../results-table.js';
 import { textTable } from '../../report/text-table.js';
 import { flatten } from '../../report/flatten.js';
@@ -13,11 +13,20 @@ export function register(program: Command): void {
     .description('one run: config, per-epoch metrics, per-type AUC / pAUC table')
     .argument('<run>', 'run id (or unique prefix), run name (latest run of that name) or sweep trial name')
     .option('--json', 'print one JSON document')
+    .option('--scores', 'print the final per-clip scores as CSV (type,id,label,score,path), the input of exp metrics')
     .option('--db <file>', 'run store', DEFAULT_DB)
     .action(
-      action((ref: string, opts: { json?: boolean; db: string }) => {
+      action((ref: string, opts: { json?: boolean; scores?: boolean; db: string }) => {
         const db = openDatabase(opts.db);
         const run = resolveRun(db, ref);
+        if (opts.scores) {
+          const rows = getScores(db, run.id, { final: true });
+          db.close();
+          const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+          const lines = ['type,id,label,score,path', ...rows.map((r) => [quote(r.type), quote(r.id), r.label, r.score, quote(r.path)].join(','))];
+          process.stdout.write(`${lines.join('\n')}\n`);
+          return;
+        }
         const epochs = getEpochs(db, run.id);
         const results = getResults(db, run.id);
         const checkpoints = getCheckpoints(db, run.id);
