@@ -114,7 +114,12 @@ export const TrainConfig = z
     /** Score the test set every N epochs as well as at the end (null = only at the end). */
     evalEvery: positiveInt.nullable().default(null),
     checkpointEvery: positiveInt.default(1),
-    /** Split each batch into micro-batches of this size (memory); null = whole batch at once. */
+    /**
+     * Split each batch into micro-batches of this size and accumulate their gradients (memory).
+     * null = automatic: the whole batch on the native TensorFlow backends; on wasm / cpu, whose
+     * heap is capped at 4 GB, 8 clips of 10 s (more for shorter clips). BatchNorm statistics are
+     * then those of each micro-batch, not of the whole batch.
+     */
     microBatch: positiveInt.nullable().default(null),
   })
   .prefault({});

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Trainer, TrainOptions } from './events.js';
 import { prepareData } from './data.js';
-import { runLoop } from './loop.js';
+import { runLoop, autoMicroBatch } from './loop.js';
+import { loadCheckpoint } from './checkpoint.js';
 import { buildContainer } from '../registry/container.js';
 import { ModelFactory, LossesFactory } from '../registry/tokens.js';
 import { initBackend } from '../backend/select.js';
@@ -49,7 +50,7 @@ export const train: Trainer = async (opts: TrainOptions) => {
       testClips: data.test.count,
       stepsPerEpoch: Math.floor(data.train.count / batch),
       epochs: config.train.epochs,
-      startEpoch: 1,
+      startEpoch: opts.resumeFrom ? loadCheckpoint<{ epoch: number }>(opts.resumeFrom).state.epoch + 1 : 1,
     });
     await runLoop({
       config,
@@ -62,6 +63,7 @@ export const train: Trainer = async (opts: TrainOptions) => {
       emit,
       signal: opts.signal,
       resumeFrom: opts.resumeFrom,
+      defaultMicroBatch: autoMicroBatch(backend.backend, config.data.seconds, batch),
     });
     await emit({ kind: 'done', seconds: (performance.now() - t0) / 1000 });
   } finally {
