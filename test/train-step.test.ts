@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { accumulateGradients, type StepModel } from '../src/train/step.js';
+import { autoMicroBatch } from '../src/train/loop.js';
+import { learningRate } from '../src/train/schedule.js';
+import { createLossRegistries } from '../src/losses/registry.js';
+import { ClassificationLossConfig } from '../src/config/schema.js';
+
+test('micro-batches accumulate to the whole-batch gradient (a model without BatchNorm)', async () => {
+  await tf.setBackend('cpu');
+  const w = tf.variable(tf.randomNormal([6, 5], 0, 1, 'float32', 7), true, 'step-test/w');
+  const head = tf.variable(tf.randomNormal([3, 5], 0, 1, 'float32', 8), true, 'step-test/head');
+  const model: StepModel = {
+    embed: (inputs) => tf.matMul(inputs.wave, w) as tf.Tensor2D,
+    head: { weight: head },
+  };
+  const cls = createLossRegistries().classificationLosses.get('arcface')(ClassificationLossConfig.parse({ name: 'arcface' }), 3, 5, 0);
+  const x = tf.randomNormal([4, 6], 0, 1, 'float32', 9) as tf.Tensor2D;
+  const labels = [0, 2, 1, 2];
+  const run = (parts: number[][]) => {
+    const acc = new Map<string, tf.Tensor>();
+    for (const rows of parts) {
+      const wave = tf.gather(x, rows) as tf.Tensor2D;
+      const lab = tf.tensor1d(rows.map((r) => labels[r]!), 'int32');
+      accumulateGradients(model, { classification: cls, metric: null }, [w, head], { wave, logmel: tf.zeros([rows.length, 1, 1]) }, { labelsA: lab, labelsB: lab, lam: 1 }, rows.length / 4, acc);
+    }
+    return new Map([...acc].map(([k, v]) => [k, Array.from(v.dataSync())]));
+  };
+  const whole = run([[0, 1, 2, 3]]);
+  const halves = run([[0, 1], [2, 3]]);
+  for (const [k, g] of whole) {
+    const h = halves.get(k)!;
+    g.forEach((v, i) => assert.ok(Math.abs(v - h[i]!) < 1e-5 * (1 + Math.abs(v)), `${k}[${i}]: ${v} vs ${h[i]}`));
+  }
+});
+
+test('automatic micro-batch: 8 clips of 10 s on wasm, more for shorter clips, whole batch on native TensorFlow', () => {
+  assert.equal(autoMicroBatch('wasm', 10, 64), 8);
+  assert.equal(autoMicroBatch('wasm', 2, 64), 40);
+  assert.equal(autoMicroBatch('wasm', 2, 16), 16);
+  assert.equal(autoMicroBatch('tensorflow', 10, 64), 64);
+});
+
+test('cosine schedule: lr at epoch 0, eta_min approached at T_max, monotone (CosineAnnealingLR)', () => {
+  const cfg = { lr: 1e-4, etaMin: 1e-5, epochs: 300, schedule: 'cosine' as const };
+  assert.equal(learningRate(cfg, 0), 1e-4);
+  assert.ok(Math.abs(learningRate(cfg, 300) - 1e-5) < 1e-12);
+  assert.ok(Math.abs(learningRate(cfg, 150) - 5.5e-5) < 1e-12);
+  for (let e = 1; e <= 300; e++) assert.ok(learningRate(cfg, e) <= learningRate(cfg, e - 1));
+  assert.equal(learningRate({ ...cfg, schedule: 'constant' }, 123), 1e-4);
+});
+
+test('AdamW matches the torch.optim.AdamW update written out in plain JS (two steps, decay, lr multiplier)', async () => {
+  await tf.setBackend('cpu');
+  const { AdamW } = await import('../src/train/adamw.js');
+  const p0 = [0.5, -1.25, 2];
+  const grads = [[0.1, -0.2, 0.3], [-0.05, 0.4, 0.01]];
+  const p = tf.variable(tf.tensor1d(p0), true, 'adamw-test/p');
+  const opt = new AdamW(new Map([['p', p]]), { weightDecay: 0.01 }, new Map([['p', 3]]));
+  const lr = 1e-3 * 3;
+  const m = [0, 0, 0];
+  const v = [0, 0, 0];
+  const ref = [...p0];
+  grads.forEach((g, step) => {
+    opt.apply({ p: tf.tensor1d(g) }, 1e-3);
+    const t = step + 1;
+    for (let i = 0; i < 3; i++) {
+      ref[i]! *= 1 - lr * 0.01;
+      m[i] = 0.9 * m[i]! + 0.1 * g[i]!;
+      v[i] = 0.999 * v[i]! + 0.001 * g[i]! ** 2;
+      const mh = m[i]! / (1 - 0.9 ** t);
+      const vh = v[i]! / (1 - 0.999 ** t);
+      ref[i]! -= (lr * mh) / (Math.sqrt(vh) + 1e-8);
+    }
+  });
+  Array.from(p.dataSync()).forEach((x, i) => assert.ok(Math.abs(x - ref[i]!) < 1e-6, `${x} vs ${ref[i]}`));
+});
