@@ -76,6 +76,19 @@ test('exp run trains, stores status, epochs, metrics and scores; AUC recomputes 
   assert.ok(Math.abs(fromRun.average.auc - out.metrics.average.auc) < 1e-9);
 });
 
+test('with train.valSplit the final evaluation uses the epoch of the lowest validation loss, never test data', () => {
+  const r = exp(['run', experiment('val', 'eval: {marginAtTest: true}'), '--db', db, '--json', '--backend', 'wasm', '--set', 'train.valSplit=0.2']);
+  assert.equal(r.status, 0, r.stderr);
+  const { id } = JSON.parse(r.stdout) as { id: string };
+  const d = new Database(db, { readonly: true });
+  const epochs = d.prepare('SELECT epoch, val_loss FROM epochs WHERE run_id = ? ORDER BY epoch').all(id) as Array<{ epoch: number; val_loss: number }>;
+  const final = d.prepare('SELECT DISTINCT epoch FROM results WHERE run_id = ? AND final = 1').all(id) as Array<{ epoch: number }>;
+  d.close();
+  assert.equal(epochs.length, 3);
+  const best = epochs.reduce((a, b) => (b.val_loss < a.val_loss ? b : a));
+  assert.deepEqual(final.map((f) => f.epoch), [best.epoch]);
+});
+
 test('same config and seed give the same scores', () => {
   const a = JSON.parse(exp(['run', experiment('det'), '--db', db, '--json', '--backend', 'wasm']).stdout) as { id: string };
   const b = JSON.parse(exp(['run', experiment('det'), '--db', db, '--json', '--backend', 'wasm']).stdout) as { id: string };

@@ -187,7 +187,8 @@ export async function runLoop(s: LoopSetup): Promise<void> {
       // "last" must always be resumable, so the best one is written there too when it is newest.
       if (improved) saveCheckpoint(join(s.runDir, 'last'), saved(), next);
       state = next;
-      await s.emit({ kind: 'checkpoint', epoch, path: join(s.runDir, 'last'), best: improved || s.val === null });
+      // Only two checkpoints live on disk: `last` (resume) and `best` (selection by validation loss).
+      await s.emit({ kind: 'checkpoint', epoch, path: improved ? dir : join(s.runDir, 'last'), best: improved || s.val === null });
     } else {
       state = { ...state, epoch, optimizerStep: optimizer.step };
     }
@@ -197,8 +198,13 @@ export async function runLoop(s: LoopSetup): Promise<void> {
   }
 
   // Model selection never looks at test data: the lowest validation loss, else the last epoch.
-  if (s.val && state.bestCheckpoint) loadCheckpoint<LoopState>(state.bestCheckpoint).restore(asVariables(saved()));
-  await s.emit(scoreTestSet(s, state.bestCheckpoint && s.val ? loadCheckpoint<LoopState>(state.bestCheckpoint).state.epoch : tc.epochs, true));
+  let selectedEpoch = tc.epochs;
+  if (s.val && state.bestCheckpoint) {
+    const best = loadCheckpoint<LoopState>(state.bestCheckpoint);
+    best.restore(asVariables(saved()));
+    selectedEpoch = best.state.epoch;
+  }
+  await s.emit(scoreTestSet(s, selectedEpoch, true));
   optimizer.dispose();
 }
 
