@@ -5,6 +5,9 @@ import { applyOverride, loadExperiment, parseOverride, validateExperiment, type 
 import { readWav } from '../../audio/wav.js';
 import { logMel, resolveLogMelOptions, type LogMelOptions } from '../../features/logmel.js';
 import { renderFeaturesPng, type FeatureChannel } from '../../features/png.js';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../backend/select.js';
+import { temporalAttention } from '../../model/branches/tagram.js';
 import { UserError } from '../../util/errors.js';
 
 interface FeaturesFlags {
@@ -35,7 +38,7 @@ function experimentFor(flags: FeaturesFlags): { exp: ExperimentConfig; source: s
   return { exp: validateExperiment(raw, '--set'), source: '--set' };
 }
 
-function runFeatures(file: string, flags: FeaturesFlags): void {
+async function runFeatures(file: string, flags: FeaturesFlags): Promise<void> {
   const { exp, source } = experimentFor(flags);
   const opts: LogMelOptions = resolveLogMelOptions({ ...exp.features.logmel, sampleRate: exp.data.sampleRate }, source);
   const wave = readWav(file, opts.sampleRate);
@@ -44,7 +47,14 @@ function runFeatures(file: string, flags: FeaturesFlags): void {
   const [mels, frames] = lm.shape;
 
   if (flags.png) {
-    const channels: FeatureChannel[] = [{ name: 'logmel', shape: lm.shape, data: lm.data, unit: 'dB' }];
+    // F_TA (§2.1.3) has no weights, so it can be drawn for any clip; Tgram and SpecNet are learned
+    // and would only show random initial weights here.
+    await initBackend('cpu');
+    const ta = tf.tidy(() => temporalAttention(tf.tensor3d(lm.data, [1, mels, frames])).dataSync() as Float32Array);
+    const channels: FeatureChannel[] = [
+      { name: 'logmel', shape: lm.shape, data: lm.data, unit: 'dB' },
+      { name: 'tagram', shape: lm.shape, data: ta },
+    ];
     const png = renderFeaturesPng(channels, { framesPerSecond: opts.sampleRate / opts.hop });
     try {
       writeFileSync(flags.png, png);
