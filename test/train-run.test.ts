@@ -134,6 +134,7 @@ test('bad inputs: one clear line, exit 1, and the store stays consistent', () =>
     [['run', experiment('badkey', 'model: {widht: 2}'), '--db', db], /model\.widht/],
     [['run', experiment('badname', 'features: {branches: [logmel, tgarm]}'), '--db', db], /tgarm.*registered/],
     [['run', experiment('noroot'), '--db', db, '--set', `data.root=${join(dir, 'missing')}`], /missing/],
+    [['run', experiment('nocls', 'loss: {classification: null}'), '--db', db], /loss\.classification: null/],
   ];
   for (const [args, pattern] of cases) {
     const r = exp(args);
