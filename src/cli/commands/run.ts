@@ -11,6 +11,7 @@ import { formatResultsTable } from '../results-table.js';
 import { TABLE2 } from '../../paper/table2.js';
 import { UserError, isUserError, messageOf } from '../../util/errors.js';
 import { checkRegistryNames } from '../../registry/validate.js';
+import { parseBackendName } from '../../backend/select.js';
 
 interface RunOptions {
   set?: string[];
@@ -49,6 +50,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON document with the run id and final metrics')
     .action(
       action(async (file: string | undefined, opts: RunOptions) => {
+        const backendName = parseBackendName(opts.backend);
         const db = openDatabase(opts.db);
         let config: ExperimentConfig;
         let runId: string;
@@ -94,7 +96,7 @@ export function register(program: Command): void {
           await train({
             config,
             runDir,
-            backend: opts.backend,
+            backend: backendName,
             signal: controller.signal,
             ...(resumeFrom ? { resumeFrom } : {}),
             onEvent: (e: TrainEvent) => {
