@@ -81,6 +81,9 @@ const dwCases: Array<{ x: number[]; k: number[]; s: number; pad: Pad }> = [
   { x: [2, 9, 11, 4], k: [3, 3, 4, 1], s: 2, pad: 'same' },
   { x: [1, 10, 13, 3], k: [3, 3, 3, 1], s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
   { x: [2, 7, 9, 5], k: [3, 3, 5, 1], s: 1, pad: 'valid' },
+  // Stride 2 valid on even sizes (the filter gradient's conv would need negative padding) and stride 3.
+  { x: [2, 10, 8, 3], k: [3, 3, 3, 1], s: 2, pad: 'valid' },
+  { x: [2, 11, 10, 3], k: [3, 3, 3, 1], s: 3, pad: 'same' },
   // MobileFaceNet's global depthwise conv: the kernel covers the whole 8 x 20 map.
   { x: [3, 8, 20, 6], k: [8, 20, 6, 1], s: 1, pad: 'valid' },
 ];

@@ -1,11 +1,11 @@
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry } from './conv-geometry.js';
-import { f32, free, run, type WasmBackend } from './wasm-util.js';
+import { f32, free, reshape, run, transpose, type WasmBackend } from './wasm-util.js';
 
 /**
- * Depthwise conv gradients (channel multiplier 1), missing from tfjs-backend-wasm. One pass over
- * the output pixels in JS over the wasm heap; the innermost loop runs over the contiguous channel
- * axis. The filter gradient accumulates in float64 (the sums run over N*Ho*Wo terms).
+ * Depthwise conv gradients (channel multiplier 1), missing from tfjs-backend-wasm. Both are
+ * rewritten as forward depthwise convs so XNNPACK (threaded) does the work; the JS passes over
+ * the wasm heap (channels innermost, float64 sums for the filter) remain as the general fallback.
  */
 
 function filterGrad(args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }): TensorInfo {
@@ -15,6 +15,8 @@ function filterGrad(args: { inputs: Record<string, TensorInfo>; backend: unknown
   const filterShape = attrs['filterShape'] as [number, number, number, number];
   if (filterShape[3] !== 1) throw new Error('DepthwiseConv2dNativeBackpropFilter: channel multiplier > 1 is not supported on wasm');
   const g = convGeometry(x.shape, filterShape, attrs, true);
+  const fast = filterGradAsConv(backend, x, dy, g, filterShape);
+  if (fast) return fast;
   const { n, h, w, ci: c, ho, wo, kh, kw, sh, sw, dh, dw, top, left } = g;
   const out = backend.makeOutput(filterShape, 'float32');
   const xs = f32(backend, x);
@@ -42,6 +44,50 @@ function filterGrad(args: { inputs: Record<string, TensorInfo>; backend: unknown
   return out;
 }
 
+/**
+ * The filter gradient as one forward depthwise conv on XNNPACK (threaded): dW[ky, kx, c] =
+ * sum_{b, oy, ox} x[b, oy*sh - top + ky*dh, ox*sw - left + kx*dw, c] * dy[b, oy, ox, c] is a
+ * depthwise conv of x laid out as [1, H, W, B*C] with dy laid out as an [Ho, Wo, B*C, 1] filter,
+ * dilated by the original stride and strided by the original dilation, whose [1, kh, kw, B*C]
+ * output is then summed over B. Returns null when the padding it needs would be negative.
+ */
+function filterGradAsConv(
+  backend: WasmBackend,
+  x: TensorInfo,
+  dy: TensorInfo,
+  g: ReturnType<typeof convGeometry>,
+  filterShape: [number, number, number, number],
+): TensorInfo | null {
+  const { n, h, w, ci: c, ho, wo, kh, kw, sh, sw, dh, dw, top, left } = g;
+  // Padding after the input so the output has exactly kh x kw positions.
+  const bottom = (kh - 1) * dh + (ho - 1) * sh + 1 - h - top;
+  const right = (kw - 1) * dw + (wo - 1) * sw + 1 - w - left;
+  if (bottom < 0 || right < 0 || top < 0 || left < 0) return null;
+  const xt = n === 1 ? null : transpose(backend, x, [1, 2, 0, 3]);
+  const xr = reshape(backend, xt ?? x, [1, h, w, n * c]);
+  const dyt = n === 1 ? null : transpose(backend, dy, [1, 2, 0, 3]);
+  const fr = reshape(backend, dyt ?? dy, [ho, wo, n * c, 1]);
+  const conv = run(backend, 'DepthwiseConv2dNative', { x: xr, filter: fr }, {
+    strides: [dh, dw], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dilations: [sh, sw], dataFormat: 'NHWC',
+  });
+  free(backend, xt, xr, dyt, fr);
+  const out = backend.makeOutput(filterShape, 'float32');
+  const src = f32(backend, conv);
+  const dst = f32(backend, out);
+  const taps = kh * kw;
+  for (let t = 0; t < taps; t++) {
+    const o = t * c;
+    const s0 = t * n * c;
+    for (let ch = 0; ch < c; ch++) dst[o + ch] = src[s0 + ch]!;
+    for (let b = 1; b < n; b++) {
+      const s = s0 + b * c;
+      for (let ch = 0; ch < c; ch++) dst[o + ch]! += src[s + ch]!;
+    }
+  }
+  free(backend, conv);
+  return out;
+}
+
 function inputGrad(args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
@@ -50,13 +96,34 @@ function inputGrad(args: { inputs: Record<string, TensorInfo>; backend: unknown;
   if (filter.shape[3] !== 1) throw new Error('DepthwiseConv2dNativeBackpropInput: channel multiplier > 1 is not supported on wasm');
   const g = convGeometry(inputShape, filter.shape, attrs, true);
   const { n, h, w, ci: c, ho, wo, kh, kw, sh, sw, dh, dw, top, left } = g;
-  // Stride 1: the input gradient is a forward depthwise conv of dy with the spatially flipped
-  // filter (XNNPACK, threaded), padded by k - 1 - pad on each side.
+  // Global depthwise conv (the filter covers the whole unpadded input, one output pixel):
+  // dx[b, y, x, c] = w[y, x, c] * dy[b, c], a broadcast product; XNNPACK would run it as a
+  // kh x kw conv over kh x kw pixels.
+  if (ho === 1 && wo === 1 && kh === h && kw === w && top === 0 && left === 0 && dh === 1 && dw === 1) {
+    const dx = backend.makeOutput(inputShape, 'float32');
+    const out = f32(backend, dx);
+    const dys = f32(backend, dy);
+    const ws = f32(backend, filter);
+    const plane = h * w * c;
+    for (let b = 0; b < n; b++) {
+      const o = b * plane;
+      const d = b * c;
+      for (let p = 0; p < plane; p += c) {
+        for (let ch = 0; ch < c; ch++) out[o + p + ch] = ws[p + ch]! * dys[d + ch]!;
+      }
+    }
+    return dx;
+  }
+  // The input gradient is a forward depthwise conv (XNNPACK, threaded) with the spatially flipped
+  // filter, stride 1, over dy padded by k - 1 - pad on each side; for stride s > 1 over dy
+  // upsampled with s - 1 zeros between its rows and columns (a transposed conv).
+  const hu = (ho - 1) * sh + 1;
+  const wu = (wo - 1) * sw + 1;
   const padT = kh - 1 - top;
   const padL = kw - 1 - left;
-  const padB = h - ho - padT + kh - 1;
-  const padR = w - wo - padL + kw - 1;
-  if (sh === 1 && sw === 1 && dh === 1 && dw === 1 && padT >= 0 && padL >= 0 && padB >= 0 && padR >= 0) {
+  const padB = h - hu - padT + kh - 1;
+  const padR = w - wu - padL + kw - 1;
+  if (dh === 1 && dw === 1 && padT >= 0 && padL >= 0 && padB >= 0 && padR >= 0) {
     const flipped = backend.makeOutput([...filter.shape], 'float32');
     const src = f32(backend, filter);
     const dst = f32(backend, flipped);
@@ -66,9 +133,26 @@ function inputGrad(args: { inputs: Record<string, TensorInfo>; backend: unknown;
         dst.set(src.subarray(from, from + c), ((kh - 1 - ky) * kw + (kw - 1 - kx)) * c);
       }
     }
+    let up: TensorInfo | null = null;
+    if (sh !== 1 || sw !== 1) {
+      up = backend.makeOutput([n, hu, wu, c], 'float32');
+      const u = f32(backend, up);
+      const d = f32(backend, dy);
+      u.fill(0);
+      for (let b = 0; b < n; b++) {
+        for (let oy = 0; oy < ho; oy++) {
+          const rowU = (b * hu + oy * sh) * wu;
+          const rowD = (b * ho + oy) * wo;
+          for (let ox = 0; ox < wo; ox++) {
+            const from = (rowD + ox) * c;
+            u.set(d.subarray(from, from + c), (rowU + ox * sw) * c);
+          }
+        }
+      }
+    }
     const pad = [[0, 0], [padT, padB], [padL, padR], [0, 0]];
-    const out = run(backend, 'DepthwiseConv2dNative', { x: dy, filter: flipped }, { strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC' });
-    free(backend, flipped);
+    const out = run(backend, 'DepthwiseConv2dNative', { x: up ?? dy, filter: flipped }, { strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC' });
+    free(backend, flipped, up);
     return out;
   }
   const dx = backend.makeOutput(inputShape, 'float32');
