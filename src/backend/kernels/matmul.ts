@@ -1,5 +1,5 @@
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { f32, free, reshape, run, sizeOf, transpose, type WasmBackend } from './wasm-util.js';
+import { f32, free, matmul2d, reshape, run, sizeOf, transpose, type WasmBackend } from './wasm-util.js';
 
 /**
  * BatchMatMul for wasm. The original is fast (XNNPACK fully-connected) only for one plain
@@ -10,29 +10,20 @@ import { f32, free, reshape, run, sizeOf, transpose, type WasmBackend } from './
  *  - a b^T  = a (b^T) with an explicit transpose;
  *  - a batch with a broadcast right operand is one tall product; otherwise one product per batch.
  */
-function plain(backend: WasmBackend, a: TensorInfo, b: TensorInfo): TensorInfo {
-  const a3 = reshape(backend, a, [1, a.shape[0]!, a.shape[1]!]);
-  const b3 = reshape(backend, b, [1, b.shape[0]!, b.shape[1]!]);
-  const out = run(backend, 'BatchMatMul', { a: a3, b: b3 }, { transposeA: false, transposeB: false });
-  free(backend, a3, b3);
-  const out2 = reshape(backend, out, [a.shape[0]!, b.shape[1]!]);
-  free(backend, out);
-  return out2;
-}
 
 /** One 2-D product with optional transposes, as plain products. */
 function product2d(backend: WasmBackend, a: TensorInfo, b: TensorInfo, ta: boolean, tb: boolean): TensorInfo {
-  if (!ta && !tb) return plain(backend, a, b);
+  if (!ta && !tb) return matmul2d(backend, a, b);
   if (ta && tb) {
     // a^T b^T = (b a)^T
-    const ba = plain(backend, b, a);
+    const ba = matmul2d(backend, b, a);
     const out = transpose(backend, ba, [1, 0]);
     free(backend, ba);
     return out;
   }
   if (tb) {
     const bT = transpose(backend, b, [1, 0]);
-    const out = plain(backend, a, bT);
+    const out = matmul2d(backend, a, bT);
     free(backend, bT);
     return out;
   }
@@ -41,13 +32,13 @@ function product2d(backend: WasmBackend, a: TensorInfo, b: TensorInfo, ta: boole
   const [, n] = b.shape as [number, number];
   if (k <= n) {
     const bT = transpose(backend, b, [1, 0]); // [n, m]
-    const prod = plain(backend, bT, a); // [n, k]
+    const prod = matmul2d(backend, bT, a); // [n, k]
     const out = transpose(backend, prod, [1, 0]);
     free(backend, bT, prod);
     return out;
   }
   const aT = transpose(backend, a, [1, 0]);
-  const out = plain(backend, aT, b);
+  const out = matmul2d(backend, aT, b);
   free(backend, aT);
   return out;
 }
