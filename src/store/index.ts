@@ -5,5 +5,5 @@ export { migrations } from './migrations/index.js';
 export { markStaleRuns, leaseAlive, pidAlive } from './stale.js';
 export { newRunId } from './ids.js';
 export { provenance, type Provenance } from './provenance.js';
-export { RunRecorder, createRun, resetRunOutputs, runDirFor, type NewRun } from './recorder.js';
+export { RunRecorder, createRun, reopenRun, resetRunOutputs, runDirFor, type NewRun } from './recorder.js';
 export * from './queries.js';

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ExperimentConfig } from '../config/schema.js';
@@ -6,7 +7,7 @@ import { configHash } from '../config/hash.js';
 import type { TrainEvent, EvalEvent, MetricTriple } from '../train/events.js';
 import { newRunId } from './ids.js';
 import { provenance } from './provenance.js';
-import { getRun } from './queries.js';
+import { getRun, latestCheckpoint } from './queries.js';
 import type { RunRecord, RunStatus } from './types.js';
 
 const iso = (ms = Date.now()): string => new Date(ms).toISOString();
@@ -51,6 +52,27 @@ export function createRun(db: Database.Database, run: NewRun): RunRecord {
     run.runDir ?? runDirFor(run.dbFile ?? 'runs/exp.db', id),
   );
   return getRun(db, id)!;
+}
+
+/**
+ * Takes an existing run back for this process (`exp run --resume`, a re-queued sweep trial): it
+ * becomes 'running', leased to this pid and host. It resumes from its latest checkpoint when that
+ * is still on disk and `fresh` is false; otherwise its earlier outputs are dropped and it starts
+ * over. Returns the checkpoint to resume from, or null. Call it inside the transaction that
+ * decided to take the run.
+ */
+export function reopenRun(db: Database.Database, runId: string, opts: { fresh: boolean }): string | null {
+  let resumeFrom: string | null = null;
+  if (!opts.fresh) {
+    const cp = latestCheckpoint(db, runId);
+    if (cp && existsSync(cp.path)) resumeFrom = cp.path;
+  }
+  if (resumeFrom === null) resetRunOutputs(db, runId);
+  const now = Date.now();
+  db.prepare(
+    `UPDATE runs SET status = 'running', pid = ?, host = ?, heartbeat_at = ?, started_at = ?, finished_at = NULL, error = NULL WHERE id = ?`,
+  ).run(process.pid, hostname(), now, iso(now), runId);
+  return resumeFrom;
 }
 
 /** Drops everything a run produced (a failed trial re-run from scratch, or --force). */

@@ -1,9 +1,7 @@
 import type Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
 import type { Trial } from './spec.js';
-import { createRun, resetRunOutputs } from '../store/recorder.js';
-import { latestCheckpoint, getRun } from '../store/queries.js';
+import { createRun, reopenRun } from '../store/recorder.js';
+import { getRun } from '../store/queries.js';
 import { leaseAlive } from '../store/stale.js';
 import type { RunRecord } from '../store/types.js';
 
@@ -78,19 +76,11 @@ export function claimTrial(db: Database.Database, trial: Trial, ctx: SweepContex
     }
     const d = decide(db, row, policy);
     if (d.kind === 'skip') return { kind: 'skip', run: row, reason: d.reason };
-    let resumeFrom: string | null = null;
-    if (!d.fresh) {
-      const cp = latestCheckpoint(db, row.id);
-      if (cp && existsSync(cp.path)) resumeFrom = cp.path;
-    }
-    // Starting over (failed, forced, or nothing to resume from): drop the old outputs.
-    if (resumeFrom === null) resetRunOutputs(db, row.id);
-    const now = Date.now();
-    db.prepare(
-      `UPDATE runs SET status = 'running', pid = ?, host = ?, heartbeat_at = ?, started_at = ?, finished_at = NULL, error = NULL,
-         name = ?, trial = ?, trial_index = ?, profile = ?, paper = ? WHERE id = ?`,
-    ).run(process.pid, hostname(), now, new Date(now).toISOString(), fields.name, fields.trial, fields.trialIndex, fields.profile,
-      fields.paper ? JSON.stringify(fields.paper) : null, row.id);
+    // Starting over (failed, forced, or nothing to resume from) drops the old outputs.
+    const resumeFrom = reopenRun(db, row.id, { fresh: d.fresh });
+    db.prepare('UPDATE runs SET name = ?, trial = ?, trial_index = ?, profile = ?, paper = ? WHERE id = ?').run(
+      fields.name, fields.trial, fields.trialIndex, fields.profile, fields.paper ? JSON.stringify(fields.paper) : null, row.id,
+    );
     return { kind: 'run', run: getRun(db, row.id)!, resumeFrom };
   }).immediate();
 }

@@ -3,8 +3,8 @@ import { action, collect, DEFAULT_DB } from '../action.js';
 import { loadExperiment, parseOverride } from '../../config/load.js';
 import type { ExperimentConfig } from '../../config/schema.js';
 import { openDatabase } from '../../store/db.js';
-import { createRun, RunRecorder } from '../../store/recorder.js';
-import { resolveRun, latestCheckpoint } from '../../store/queries.js';
+import { createRun, reopenRun, RunRecorder } from '../../store/recorder.js';
+import { resolveRun } from '../../store/queries.js';
 import type { EvalEvent, TrainEvent } from '../../train/events.js';
 import { ProgressPrinter } from '../progress.js';
 import { formatResultsTable } from '../results-table.js';
@@ -59,19 +59,18 @@ export function register(program: Command): void {
         let name: string;
         if (opts.resume) {
           if (file) throw new UserError(`--resume ${opts.resume}: give either an experiment file or --resume, not both (the run keeps its stored config)`);
-          const run = resolveRun(db, opts.resume);
-          if (run.status === 'done') throw new UserError(`run ${run.id} (${run.name}) is already done; nothing to resume`);
-          if (run.status === 'running') throw new UserError(`run ${run.id} (${run.name}) is running in process ${run.pid}; it cannot be resumed twice`);
+          // Check and take the run in one transaction, so two resumes cannot both take it.
+          const { run, from } = db.transaction(() => {
+            const r = resolveRun(db, opts.resume!);
+            if (r.status === 'done') throw new UserError(`run ${r.id} (${r.name}) is already done; nothing to resume`);
+            if (r.status === 'running') throw new UserError(`run ${r.id} (${r.name}) is running in process ${r.pid}; it cannot be resumed twice`);
+            return { run: r, from: reopenRun(db, r.id, { fresh: false }) };
+          }).immediate();
           config = run.config;
           runId = run.id;
           name = run.name;
           runDir = run.runDir ?? `runs/${run.id}`;
-          resumeFrom = latestCheckpoint(db, run.id)?.path;
-          db.prepare(`UPDATE runs SET status = 'running', error = NULL, finished_at = NULL, pid = ?, heartbeat_at = ? WHERE id = ?`).run(
-            process.pid,
-            Date.now(),
-            run.id,
-          );
+          resumeFrom = from ?? undefined;
         } else {
           if (!file) throw new UserError('exp run: give an experiment YAML (e.g. experiments/fgaspecnet.yaml) or --resume <run>');
           config = loadExperiment(file, (opts.set ?? []).map((s) => parseOverride(s)));
