@@ -57,3 +57,20 @@ export function selectTestClips(index: DatasetIndex, opts: { maxPerId?: number |
 function sortClips(clips: Clip[]): Clip[] {
   return clips.sort((a, b) => a.classIndex - b.classIndex || a.label - b.label || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
+
+/**
+ * Holds out `fraction` of the training clips of each machine ID as a validation set (train.valSplit,
+ * the references' checkpoint selection), drawn by `seed`; an ID with a single clip keeps it for
+ * training. Never touches test clips.
+ */
+export function splitValidation(train: readonly Clip[], fraction: number, seed: number): { train: Clip[]; val: Clip[] } {
+  const rand = mulberry32(seedFrom(seed, 'val-split'));
+  const out: { train: Clip[]; val: Clip[] } = { train: [], val: [] };
+  for (const group of groupBy(train, (c) => String(c.classIndex)).values()) {
+    const order = group.map((c) => ({ c, r: rand() })).sort((a, b) => a.r - b.r).map((x) => x.c);
+    const nVal = group.length >= 2 ? Math.max(1, Math.round(fraction * group.length)) : 0;
+    out.val.push(...order.slice(0, nVal));
+    out.train.push(...order.slice(nVal));
+  }
+  return out;
+}

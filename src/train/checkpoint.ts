@@ -48,11 +48,12 @@ export function loadCheckpoint<S>(dir: string): LoadedCheckpoint<S> {
   if (!existsSync(metaFile)) throw new UserError(`${dir}: not a checkpoint (no meta.json)`);
   const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as CheckpointMeta<S>;
   if (meta.format !== 'exp-checkpoint/1') throw new UserError(`${dir}: unknown checkpoint format ${String(meta.format)}`);
-  const bin = readFileSync(join(dir, 'tensors.bin'));
   const byName = new Map(meta.tensors.map((t) => [t.name, t]));
   return {
     state: meta.state,
+    // The tensor file is read only when restoring: reading a checkpoint's state (its epoch) costs no weights.
     restore(vars) {
+      const bin = readFileSync(join(dir, 'tensors.bin'));
       for (const [name, v] of vars) {
         const entry = byName.get(name);
         if (!entry) throw new UserError(`${dir}: checkpoint has no tensor "${name}" (was the model changed?)`);

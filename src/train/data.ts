@@ -1,13 +1,12 @@
 import type { ExperimentConfig } from '../config/schema.js';
 import type { Clip, DatasetIndex } from '../data/dcase.js';
 import { indexDataset } from '../data/dcase.js';
-import { selectTrainClips, selectTestClips } from '../data/select.js';
+import { selectTrainClips, selectTestClips, splitValidation } from '../data/select.js';
 import { loadClip } from '../data/load.js';
 import { logMel } from '../features/logmel.js';
 import type { ClipArrays } from './batch.js';
 import type { Split } from './loop.js';
 import { UserError } from '../util/errors.js';
-import { mulberry32, seedFrom } from '../data/synth/prng.js';
 
 /**
  * Above this many bytes of waveforms + log-Mels a split is read from disk per batch instead of
@@ -80,21 +79,8 @@ export function prepareData(root: string, config: ExperimentConfig): PreparedDat
   const trainAll = selectTrainClips(index, { maxClipsPerId: config.data.maxClipsPerId, seed: config.seed });
   const test = selectTestClips(index, { maxPerId: config.data.maxTestClipsPerId, seed: config.seed });
   if (test.length === 0) throw new UserError(`${root}: no test clips found (expected <type>/test/{normal,anomaly}_id_XX_*.wav)`);
-  let train = trainAll;
-  let val: Clip[] = [];
   const frac = config.train.valSplit;
-  if (frac !== null) {
-    const rand = mulberry32(seedFrom(config.seed, 'val-split'));
-    const byClass = new Map<number, Clip[]>();
-    for (const c of trainAll) byClass.set(c.classIndex, [...(byClass.get(c.classIndex) ?? []), c]);
-    train = [];
-    for (const group of byClass.values()) {
-      const order = group.map((c) => ({ c, r: rand() })).sort((a, b) => a.r - b.r).map((x) => x.c);
-      const nVal = group.length >= 2 ? Math.max(1, Math.round(frac * group.length)) : 0;
-      val.push(...order.slice(0, nVal));
-      train.push(...order.slice(nVal));
-    }
-  }
+  const { train, val } = frac === null ? { train: trainAll, val: [] } : splitValidation(trainAll, frac, config.seed);
   if (train.length < 2) throw new UserError(`${root}: only ${train.length} training clip(s) selected; need at least 2 for a batch`);
   return {
     index,

@@ -83,20 +83,20 @@ export async function runLoop(s: LoopSetup): Promise<void> {
   }
   const optimizer = new AdamW(params, { weightDecay: tc.weightDecay }, multipliers);
   const vars = [...params.values()];
-  const byVarName = new Map(vars.map((v) => [v.name, v]));
+  // variableGrads keys gradients by tfjs variable name; the optimizer by our parameter key.
   const keyOf = new Map([...params].map(([k, v]) => [v.name, k]));
-  const saved = (): Map<string, tf.Tensor> =>
-    new Map<string, tf.Tensor>([
+  /** Everything a checkpoint holds: weights, BatchNorm state, optimizer moments. */
+  const saved = (): Map<string, tf.Variable> =>
+    new Map<string, tf.Variable>([
       ...[...params].map(([k, v]) => [`param/${k}`, v] as const),
       ...[...model.state()].map(([k, v]) => [`state/${k}`, v] as const),
       ...[...optimizer.state()].map(([k, v]) => [`opt/${k}`, v] as const),
     ]);
-  const asVariables = (m: Map<string, tf.Tensor>) => m as Map<string, tf.Variable>;
 
   let state: LoopState = { epoch: 0, optimizerStep: 0, bestValLoss: null, bestCheckpoint: null };
   if (s.resumeFrom) {
     const ck = loadCheckpoint<LoopState>(s.resumeFrom);
-    ck.restore(asVariables(saved()));
+    ck.restore(saved());
     state = ck.state;
     optimizer.step = state.optimizerStep;
   }
@@ -144,7 +144,7 @@ export async function runLoop(s: LoopSetup): Promise<void> {
       const grads: Record<string, tf.Tensor> = {};
       for (const [vname, g] of acc) {
         const key = keyOf.get(vname);
-        if (key !== undefined && byVarName.has(vname)) grads[key] = g;
+        if (key !== undefined) grads[key] = g;
       }
       optimizer.apply(grads, lr);
       tf.dispose([...acc.values()]);
@@ -201,7 +201,7 @@ export async function runLoop(s: LoopSetup): Promise<void> {
   let selectedEpoch = tc.epochs;
   if (s.val && state.bestCheckpoint) {
     const best = loadCheckpoint<LoopState>(state.bestCheckpoint);
-    best.restore(asVariables(saved()));
+    best.restore(saved());
     selectedEpoch = best.state.epoch;
   }
   await s.emit(scoreTestSet(s, selectedEpoch, true));
