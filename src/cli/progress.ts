@@ -1,13 +1,5 @@
 import type { TrainEvent } from '../train/events.js';
-
-/** Formats seconds as 1h02m, 3m20s or 12s. */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '?';
-  const s = Math.round(seconds);
-  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${s}s`;
-}
+import { formatDuration } from '../dashboard/format.js';
 
 /**
  * Terminal progress of one run: on a TTY the current step line is rewritten in place, and each

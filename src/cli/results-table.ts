@@ -1,7 +1,7 @@
 import type { MetricTriple } from '../train/events.js';
 import { TABLE2, PAPER_TYPES } from '../paper/table2.js';
-
-const pct = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '-' : (100 * x).toFixed(2));
+import { textTable } from '../report/text-table.js';
+import { pct } from '../dashboard/format.js';
 
 /**
  * A Table-2-shaped result: machine types x AUC / pAUC (paper's definition) / pAUC (McClish), with
@@ -25,9 +25,7 @@ export function formatResultsTable(
     pct(m.paucMcclish),
     ...(paper ? [paper[t]?.auc.toFixed(2) ?? '-', paper[t]?.pauc.toFixed(2) ?? '-'] : []),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+  const out = [textTable(header, rows)];
   if (paper) out.push(`(paper: ${system}, Table 2; its pAUC is scikit-learn's McClish-standardised one)`);
   return out.join('\n');
 }

@@ -3,7 +3,7 @@ import { action, DEFAULT_DB } from '../action.js';
 import { openDatabase } from '../../store/db.js';
 import { resolveRun, getEpochs, getResults, getCheckpoints, getScores } from '../../store/queries.js';
 import { formatResultsTable } from '../results-table.js';
-import { textTable } from '../../report/text-table.js';
+import { textTable, csv } from '../../report/text-table.js';
 import { flatten } from '../../report/flatten.js';
 import { TABLE2 } from '../../paper/table2.js';
 
@@ -22,9 +22,7 @@ export function register(program: Command): void {
         if (opts.scores) {
           const rows = getScores(db, run.id, { final: true });
           db.close();
-          const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-          const lines = ['type,id,label,score,path', ...rows.map((r) => [quote(r.type), quote(r.id), r.label, r.score, quote(r.path)].join(','))];
-          process.stdout.write(`${lines.join('\n')}\n`);
+          process.stdout.write(csv(['type', 'id', 'label', 'score', 'path'], rows.map((r) => [r.type, r.id, r.label, r.score, r.path])));
           return;
         }
         const epochs = getEpochs(db, run.id);
