@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import type { ExperimentConfig } from '../config/schema.js';
 import { buildLosses, buildModel } from '../registry/container.js';
-import { accumulateGradients } from '../train/step.js';
+import { accumulateGradients, trainedParams } from '../train/step.js';
 import { AdamW } from '../train/adamw.js';
 import type { ForwardContext, ModelInputs } from '../model/types.js';
 import { initBackend, type BackendName } from './select.js';
@@ -74,11 +74,7 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
   const losses = buildLosses(config, classes);
   const cls = losses.classification;
   if (!cls) throw new UserError('loss.classification is null: exp bench times the classification training step');
-  const params = new Map([...model.trainable(), ...(losses.metric?.trainable() ?? [])]);
-  const vars = [...params.values()];
-  const keyOf = new Map([...params].map(([k, v]) => [v.name, k]));
-  const multipliers = new Map<string, number>();
-  for (const k of losses.metric?.trainable().keys() ?? []) multipliers.set(k, losses.metric!.lrMultiplier);
+  const { params, multipliers, vars, byParam } = trainedParams(model, losses.metric);
   const optimizer = new AdamW(params, { weightDecay: config.train.weightDecay }, multipliers);
   // Two pools of clips, mixed as Noisy-ArcMix does (one lambda per batch, a partner per clip).
   const waveA = noise(b * samples, 1, 0.1);
@@ -104,9 +100,7 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
     const labelsB = tf.tensor1d(cls.mixup ? partners : labels, 'int32');
     const acc = new Map<string, tf.Tensor>();
     accumulateGradients(model, { classification: cls, metric: losses.metric }, vars, inputs, { labelsA, labelsB, lam }, 1, acc);
-    const grads: Record<string, tf.Tensor> = {};
-    for (const [name, g] of acc) grads[keyOf.get(name) ?? name] = g;
-    optimizer.apply(grads, config.train.lr);
+    optimizer.apply(byParam(acc), config.train.lr);
     tf.dispose([...acc.values(), inputs.wave, inputs.logmel, labelsA, labelsB]);
   };
 

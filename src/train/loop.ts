@@ -4,7 +4,7 @@ import type { ExperimentConfig } from '../config/schema.js';
 import type { ForwardContext } from '../model/types.js';
 import type { TrainEvent, EvalEvent, ScoreRow } from './events.js';
 import { makeInputs, type ClipArrays } from './batch.js';
-import { accumulateGradients, type StepModel, type StepLosses } from './step.js';
+import { accumulateGradients, trainedParams, type StepModel, type StepLosses } from './step.js';
 import { AdamW } from './adamw.js';
 import { learningRate } from './schedule.js';
 import { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
@@ -73,18 +73,8 @@ function epochRng(seed: number, epoch: number): SeededRandom {
 export async function runLoop(s: LoopSetup): Promise<void> {
   const { config, model, losses } = s;
   const tc = config.train;
-  const params = new Map<string, tf.Variable>(model.trainable());
-  const multipliers = new Map<string, number>();
-  if (losses.metric) {
-    for (const [name, v] of losses.metric.trainable()) {
-      params.set(name, v);
-      multipliers.set(name, losses.metric.lrMultiplier);
-    }
-  }
+  const { params, multipliers, vars, byParam } = trainedParams(model, losses.metric);
   const optimizer = new AdamW(params, { weightDecay: tc.weightDecay }, multipliers);
-  const vars = [...params.values()];
-  // variableGrads keys gradients by tfjs variable name; the optimizer by our parameter key.
-  const keyOf = new Map([...params].map(([k, v]) => [v.name, k]));
   /** Everything a checkpoint holds: weights, BatchNorm state, optimizer moments. */
   const saved = (): Map<string, tf.Variable> =>
     new Map<string, tf.Variable>([
@@ -141,12 +131,7 @@ export async function runLoop(s: LoopSetup): Promise<void> {
         clsSum += res.terms.cls * mRows.length;
         metricSum += res.terms.metric * mRows.length;
       }
-      const grads: Record<string, tf.Tensor> = {};
-      for (const [vname, g] of acc) {
-        const key = keyOf.get(vname);
-        if (key !== undefined) grads[key] = g;
-      }
-      optimizer.apply(grads, lr);
+      optimizer.apply(byParam(acc), lr);
       tf.dispose([...acc.values()]);
       lossSum += stepLoss * rows.length;
       seen += rows.length;

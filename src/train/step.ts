@@ -61,3 +61,38 @@ export function accumulateGradients(
   tf.dispose([kept.cls, kept.metric].filter((t): t is tf.Scalar => t !== undefined));
   return { loss, terms };
 }
+
+/** The weights one optimizer trains: the model's and the metric loss's (SoftTriple centres). */
+export interface TrainedParams {
+  /** Keyed by our parameter names (checkpoints, the optimizer). */
+  params: Map<string, tf.Variable>;
+  /** Learning-rate multipliers (the metric loss's parameters train at its lrMultiplier). */
+  multipliers: Map<string, number>;
+  /** The same variables as a list, for tf.variableGrads. */
+  vars: tf.Variable[];
+  /** Re-keys accumulated gradients (tfjs variable names) by parameter name for the optimizer. */
+  byParam(acc: Map<string, tf.Tensor>): Record<string, tf.Tensor>;
+}
+
+export function trainedParams(model: { trainable(): Map<string, tf.Variable> }, metric: MetricLoss | null): TrainedParams {
+  const params = new Map<string, tf.Variable>(model.trainable());
+  const multipliers = new Map<string, number>();
+  for (const [name, v] of metric?.trainable() ?? []) {
+    params.set(name, v);
+    multipliers.set(name, metric!.lrMultiplier);
+  }
+  const keyOf = new Map([...params].map(([k, v]) => [v.name, k]));
+  return {
+    params,
+    multipliers,
+    vars: [...params.values()],
+    byParam(acc) {
+      const grads: Record<string, tf.Tensor> = {};
+      for (const [vname, g] of acc) {
+        const key = keyOf.get(vname);
+        if (key !== undefined) grads[key] = g;
+      }
+      return grads;
+    },
+  };
+}
