@@ -84,6 +84,9 @@ const dwCases: Array<{ x: number[]; k: number[]; s: number; pad: Pad }> = [
   // Stride 2 valid on even sizes (the filter gradient's conv would need negative padding) and stride 3.
   { x: [2, 10, 8, 3], k: [3, 3, 3, 1], s: 2, pad: 'valid' },
   { x: [2, 11, 10, 3], k: [3, 3, 3, 1], s: 3, pad: 'same' },
+  // Several 4-channel blocks (split over threads) with padding on the border columns.
+  { x: [2, 12, 15, 16], k: [3, 3, 16, 1], s: 1, pad: 'same' },
+  { x: [3, 13, 12, 20], k: [3, 3, 20, 1], s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
   // MobileFaceNet's global depthwise conv: the kernel covers the whole 8 x 20 map.
   { x: [3, 8, 20, 6], k: [8, 20, 6, 1], s: 1, pad: 'valid' },
 ];
@@ -144,33 +147,42 @@ test('Sum / Mean over leading axes and Tile match the cpu backend', async () => 
   assertClose(cpu, wasm, 'reduce/tile');
 });
 
+// Channel counts: a tail only (6), whole 4-lane blocks split over threads (16), blocks plus a
+// tail (67); more rows than the kernels' 64-row summation blocks.
+const channelCases = [[2, 5, 7, 6], [2, 9, 11, 16], [1, 4, 70, 67]];
+
 test('PReLU gradient (per-channel slopes) matches the cpu backend', async () => {
-  const [cpu, wasm] = await both((t) => {
-    const x = t([2, 5, 7, 6], 13);
-    const alpha = t([6], 14);
-    const dy = t([2, 5, 7, 6], 15);
-    const [dx, da] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.prelu(a, b), dy)))([x, alpha]);
-    return [dx!, da!];
-  });
-  assertClose(cpu, wasm, 'prelu grad');
+  for (const shape of channelCases) {
+    const [cpu, wasm] = await both((t) => {
+      const x = t(shape, 13);
+      const alpha = t([shape[3]!], 14);
+      const dy = t(shape, 15);
+      const [dx, da] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.prelu(a, b), dy)))([x, alpha]);
+      return [dx!, da!];
+    });
+    assertClose(cpu, wasm, `prelu grad ${shape}`);
+  }
 });
 
 test('fused training BatchNorm (forward, statistics, gradients) matches moments + batchNorm on cpu', async () => {
   const { batchNormTrain } = await import('../src/backend/kernels/batchnorm.js');
-  const [cpu, wasm] = await both((t) => {
-    const x = tf.add(t([3, 5, 7, 6], 16), 3); // a mean far from 0 tests the variance's accuracy
-    const gamma = t([6], 17);
-    const beta = t([6], 18);
-    const dy = t([3, 5, 7, 6], 19);
-    const wasmNow = tf.getBackend() === 'wasm';
-    const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-      if (wasmNow) return batchNormTrain(a, g, b, 1e-5);
-      const { mean, variance } = tf.moments(a, [0, 1, 2]);
-      return { y: tf.batchNorm(a, mean, variance, b, g, 1e-5), mean, variance };
-    };
-    const stats = f(x, gamma, beta);
-    const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b).y, dy)))([x, gamma, beta]);
-    return [stats.y, stats.mean, stats.variance, ...grads];
-  });
-  assertClose(cpu, wasm, 'batchnorm', 2e-4);
+  for (const shape of channelCases) {
+    const c = shape[3]!;
+    const [cpu, wasm] = await both((t) => {
+      const x = tf.add(t(shape, 16), 3); // a mean far from 0 tests the variance's accuracy
+      const gamma = t([c], 17);
+      const beta = t([c], 18);
+      const dy = t(shape, 19);
+      const wasmNow = tf.getBackend() === 'wasm';
+      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        if (wasmNow) return batchNormTrain(a, g, b, 1e-5);
+        const { mean, variance } = tf.moments(a, [0, 1, 2]);
+        return { y: tf.batchNorm(a, mean, variance, b, g, 1e-5), mean, variance };
+      };
+      const stats = f(x, gamma, beta);
+      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b).y, dy)))([x, gamma, beta]);
+      return [stats.y, stats.mean, stats.variance, ...grads];
+    });
+    assertClose(cpu, wasm, `batchnorm ${shape}`, 2e-4);
+  }
 });

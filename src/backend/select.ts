@@ -3,6 +3,7 @@ import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { UserError, messageOf } from '../util/errors.js';
 import { withWasmThreadPatches } from './wasm-threads.js';
 import { registerWasmTrainingKernels } from './kernels/register.js';
+import { setKernelThreads } from './kernels/parallel.js';
 
 /** `--backend` values (interface.md). */
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -73,6 +74,7 @@ async function initWasm(threads: number): Promise<number> {
     wasmInit = (async () => {
       registerWasmTrainingKernels();
       tfWasm.setThreadsCount(threads);
+      setKernelThreads(threads);
       // wasm-training-facts.md: tfjs reports no thread support under Node; we provide it.
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads > 1);
       const ok = await withWasmThreadPatches(() => tf.setBackend('wasm'));

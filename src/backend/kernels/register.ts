@@ -4,7 +4,7 @@ import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d-
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-grads.js';
 import { batchMatMulConfig } from './matmul.js';
 import { meanConfig, sumConfig, tileConfig } from './reduce-tile.js';
-import { preluGradAlphaConfig, preluGradConfig, preluGradXConfig } from './prelu-grad.js';
+import { preluGradConfig, preluGradKernelConfig } from './prelu-grad.js';
 import { bnTrainConfig, bnTrainGradConfig, bnTrainGradient } from './batchnorm.js';
 import { saveOriginal } from './wasm-util.js';
 
@@ -17,8 +17,7 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
   depthwiseBackpropFilterConfig,
   depthwiseBackpropInputConfig,
-  preluGradXConfig,
-  preluGradAlphaConfig,
+  preluGradKernelConfig,
   bnTrainConfig,
   bnTrainGradConfig,
 ];

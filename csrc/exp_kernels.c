@@ -1,0 +1,257 @@
+/*
+ * exp-asd's wasm SIMD kernels: the memory-bound passes of a training step that tfjs-backend-wasm
+ * lacks or runs as chains of generic ops (training BatchNorm, the PReLU gradient, the depthwise
+ * filter gradient, channel concatenation). Built by tools/build-wasm.sh into the two wasm/ modules, which are
+ * committed so that installing exp needs no C toolchain.
+ *
+ * The module owns no memory: it imports tfjs-backend-wasm's own heap, so every pointer below is a
+ * byte offset of a tensor (or of scratch from the backend's malloc) in that heap and nothing is
+ * copied. For that to be safe the code must never touch the linear-memory stack or static data
+ * (tfjs owns those addresses): no arrays on the stack, no globals, no libc. tools/build-wasm.sh
+ * checks the output for `__stack_pointer` uses and data segments.
+ *
+ * Layout everywhere: channels last, a tensor is `rows` rows of `c` floats. Functions that sum over
+ * rows take a channel range [c0, c1) so threads can split the channels; functions that map rows
+ * take a row range [r0, r1). The range is always the last two arguments (parallel.ts relies on it). Sums accumulate in float32 over blocks of at most BLOCK rows
+ * and then in float64, which keeps the error of a 2.5 M-element sum near float32 rounding.
+ */
+#include <wasm_simd128.h>
+
+typedef float f32;
+typedef double f64;
+
+#define BLOCK 64
+
+static inline v128_t ld(const f32 *p) { return wasm_v128_load(p); }
+static inline void st(f32 *p, v128_t v) { wasm_v128_store(p, v); }
+static inline void acc64(f64 *dst, v128_t v) {
+  /* dst[0..3] += v, in float64. */
+  v128_t lo = wasm_f64x2_promote_low_f32x4(v);
+  v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+  wasm_v128_store(dst, wasm_f64x2_add(wasm_v128_load(dst), lo));
+  wasm_v128_store(dst + 2, wasm_f64x2_add(wasm_v128_load(dst + 2), hi));
+}
+
+/*
+ * Column sums over rows of a (shifted) and of a product:
+ *   mode 0: s1[ch] += x - shift,  s2[ch] += (x - shift)^2           (BatchNorm statistics)
+ *   mode 1: s1[ch] += y,          s2[ch] += y * (x - shift)         (BatchNorm gradient: y = dy)
+ *   mode 2: s1[ch] += y * (x>0 ? 1 : a), as output dx, s2 += x<=0 ? y * x : 0   (see prelu_grad)
+ * for channels [c0, c1); s1 and s2 are float64 accumulators the caller zeroes.
+ */
+__attribute__((export_name("col_sums")))
+void col_sums(const f32 *restrict x, const f32 *restrict y, int rows, int c, const f32 *restrict shift,
+              f64 *restrict s1, f64 *restrict s2, int mode, int c0, int c1) {
+  for (int r0 = 0; r0 < rows; r0 += BLOCK) {
+    int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+    int ch = c0;
+    for (; ch + 4 <= c1; ch += 4) {
+      v128_t sh = ld(shift + ch);
+      v128_t a1 = wasm_f32x4_splat(0), a2 = wasm_f32x4_splat(0);
+      const f32 *px = x + (long)r0 * c + ch;
+      if (mode == 0) {
+        for (int r = r0; r < r1; r++, px += c) {
+          v128_t d = wasm_f32x4_sub(ld(px), sh);
+          a1 = wasm_f32x4_add(a1, d);
+          a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(d, d));
+        }
+      } else {
+        const f32 *py = y + (long)r0 * c + ch;
+        for (int r = r0; r < r1; r++, px += c, py += c) {
+          v128_t g = ld(py);
+          a1 = wasm_f32x4_add(a1, g);
+          a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(g, wasm_f32x4_sub(ld(px), sh)));
+        }
+      }
+      acc64(s1 + ch, a1);
+      acc64(s2 + ch, a2);
+    }
+    for (; ch < c1; ch++) {
+      f32 a1 = 0, a2 = 0, sh = shift[ch];
+      for (int r = r0; r < r1; r++) {
+        f32 d = x[(long)r * c + ch] - sh;
+        f32 g = mode == 0 ? d : y[(long)r * c + ch];
+        a1 += g;
+        a2 += g * d;
+      }
+      s1[ch] += a1;
+      s2[ch] += a2;
+    }
+  }
+}
+
+/* out = a * k + x * m + b per channel, for rows [r0, r1). BatchNorm forward: a = x, m = 0;
+   BatchNorm input gradient: a = dy. */
+__attribute__((export_name("affine_rows")))
+void affine_rows(const f32 *restrict a, const f32 *restrict x, f32 *restrict out, int c, const f32 *restrict k,
+                 const f32 *restrict m, const f32 *restrict b, int r0, int r1) {
+  int cv = c & ~3;
+  for (int r = r0; r < r1; r++) {
+    const f32 *pa = a + (long)r * c;
+    const f32 *px = x + (long)r * c;
+    f32 *po = out + (long)r * c;
+    int ch = 0;
+    if (m) {
+      for (; ch < cv; ch += 4)
+        st(po + ch, wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(ld(pa + ch), ld(k + ch)), wasm_f32x4_mul(ld(px + ch), ld(m + ch))), ld(b + ch)));
+      for (; ch < c; ch++) po[ch] = pa[ch] * k[ch] + px[ch] * m[ch] + b[ch];
+    } else {
+      for (; ch < cv; ch += 4) st(po + ch, wasm_f32x4_add(wasm_f32x4_mul(ld(pa + ch), ld(k + ch)), ld(b + ch)));
+      for (; ch < c; ch++) po[ch] = pa[ch] * k[ch] + b[ch];
+    }
+  }
+}
+
+/*
+ * PReLU gradient for per-channel slopes, one pass, channels [c0, c1):
+ *   dx = dy * (x > 0 ? 1 : alpha),   dalpha[ch] += sum over x <= 0 of dy * x   (float64).
+ */
+__attribute__((export_name("prelu_grad")))
+void prelu_grad(const f32 *restrict dy, const f32 *restrict x, const f32 *restrict alpha, f32 *restrict dx,
+                f64 *restrict dalpha, int rows, int c, int c0, int c1) {
+  v128_t zero = wasm_f32x4_splat(0), one = wasm_f32x4_splat(1);
+  for (int r0 = 0; r0 < rows; r0 += BLOCK) {
+    int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+    int ch = c0;
+    for (; ch + 4 <= c1; ch += 4) {
+      v128_t al = ld(alpha + ch);
+      v128_t acc = zero;
+      long o = (long)r0 * c + ch;
+      for (int r = r0; r < r1; r++, o += c) {
+        v128_t g = ld(dy + o), v = ld(x + o);
+        v128_t pos = wasm_f32x4_gt(v, zero);
+        st(dx + o, wasm_f32x4_mul(g, wasm_v128_bitselect(one, al, pos)));
+        acc = wasm_f32x4_add(acc, wasm_v128_andnot(wasm_f32x4_mul(g, v), pos));
+      }
+      acc64(dalpha + ch, acc);
+    }
+    for (; ch < c1; ch++) {
+      f32 acc = 0, al = alpha[ch];
+      for (int r = r0; r < r1; r++) {
+        long o = (long)r * c + ch;
+        f32 v = x[o], g = dy[o];
+        dx[o] = v > 0 ? g : g * al;
+        acc += v > 0 ? 0 : g * v;
+      }
+      dalpha[ch] += acc;
+    }
+  }
+}
+
+/*
+ * Depthwise conv filter gradient (channel multiplier 1), channels [c0, c1):
+ *   dw[ky, kx, ch] += sum_{b, oy, ox} x[b, oy*sh - top + ky*dh, ox*sw - left + kx*dw, ch] * dy[b, oy, ox, ch]
+ * acc is float64 [kh, kw, c] (caller zeroes); rowacc is float32 scratch [kh, kw, c] for one output
+ * row. 3 x 3 filters without dilation keep their nine tap sums in registers across an output row.
+ */
+__attribute__((export_name("dw_filter_grad")))
+void dw_filter_grad(const f32 *restrict x, const f32 *restrict dy, f64 *restrict acc, f32 *restrict rowacc,
+                    int n, int h, int w, int c, int ho, int wo, int kh, int kw, int sh, int sw, int dh,
+                    int dw, int top, int left, int c0, int c1) {
+  int taps = kh * kw;
+  int fast3 = kh == 3 && kw == 3 && dh == 1 && dw == 1 && (c0 & 3) == 0 && (c1 & 3) == 0;
+  for (int b = 0; b < n; b++) {
+    for (int oy = 0; oy < ho; oy++) {
+      for (int t = 0; t < taps; t++)
+        for (int ch = c0; ch < c1; ch++) rowacc[t * c + ch] = 0;
+      const f32 *dyrow = dy + ((long)(b * ho + oy) * wo) * c;
+      int iy0 = oy * sh - top;
+      if (fast3) {
+        /* Output columns whose three input columns are all inside the image. */
+        int lo = 0;
+        while (lo < wo && lo * sw - left < 0) lo++;
+        int hi = wo;
+        while (hi > lo && (hi - 1) * sw - left + 2 >= w) hi--;
+        for (int ch = c0; ch < c1; ch += 4) {
+          v128_t a[9];
+          for (int t = 0; t < 9; t++) a[t] = wasm_f32x4_splat(0);
+          for (int ky = 0; ky < 3; ky++) {
+            int iy = iy0 + ky;
+            if (iy < 0 || iy >= h) continue;
+            const f32 *xrow = x + ((long)(b * h + iy) * w) * c + ch;
+            v128_t s0 = a[ky * 3], s1 = a[ky * 3 + 1], s2 = a[ky * 3 + 2];
+            for (int ox = lo; ox < hi; ox++) {
+              v128_t g = ld(dyrow + (long)ox * c + ch);
+              const f32 *p = xrow + (long)(ox * sw - left) * c;
+              s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(ld(p), g));
+              s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(ld(p + c), g));
+              s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(ld(p + 2 * c), g));
+            }
+            a[ky * 3] = s0;
+            a[ky * 3 + 1] = s1;
+            a[ky * 3 + 2] = s2;
+          }
+          for (int t = 0; t < 9; t++) st(rowacc + t * c + ch, a[t]);
+        }
+        /* Border columns: per-tap bounds checks. */
+        for (int ox = 0; ox < wo; ox++) {
+          if (ox == lo && hi > lo) { ox = hi - 1; continue; }
+          const f32 *g = dyrow + (long)ox * c;
+          for (int ky = 0; ky < 3; ky++) {
+            int iy = iy0 + ky;
+            if (iy < 0 || iy >= h) continue;
+            for (int kx = 0; kx < 3; kx++) {
+              int ix = ox * sw - left + kx;
+              if (ix < 0 || ix >= w) continue;
+              const f32 *p = x + ((long)(b * h + iy) * w + ix) * c;
+              f32 *ra = rowacc + (ky * 3 + kx) * c;
+              for (int ch = c0; ch < c1; ch += 4) st(ra + ch, wasm_f32x4_add(ld(ra + ch), wasm_f32x4_mul(ld(p + ch), ld(g + ch))));
+            }
+          }
+        }
+      } else {
+        for (int ox = 0; ox < wo; ox++) {
+          const f32 *g = dyrow + (long)ox * c;
+          for (int ky = 0; ky < kh; ky++) {
+            int iy = iy0 + ky * dh;
+            if (iy < 0 || iy >= h) continue;
+            for (int kx = 0; kx < kw; kx++) {
+              int ix = ox * sw - left + kx * dw;
+              if (ix < 0 || ix >= w) continue;
+              const f32 *p = x + ((long)(b * h + iy) * w + ix) * c;
+              f32 *ra = rowacc + (ky * kw + kx) * c;
+              int ch = c0;
+              for (; ch + 4 <= c1; ch += 4) st(ra + ch, wasm_f32x4_add(ld(ra + ch), wasm_f32x4_mul(ld(p + ch), ld(g + ch))));
+              for (; ch < c1; ch++) ra[ch] += p[ch] * g[ch];
+            }
+          }
+        }
+      }
+      for (int t = 0; t < taps; t++)
+        for (int ch = c0; ch < c1; ch++) acc[t * c + ch] += rowacc[t * c + ch];
+    }
+  }
+}
+
+/*
+ * Concatenation along the last axis (tf.stack / tf.concat on axis -1) and its inverse, rows
+ * [r0, r1): part p has width widths[p] and starts at column offsets[p] of the `c`-wide output.
+ * srcs / widths / offsets are arrays of `parts` int32 in the heap.
+ */
+__attribute__((export_name("concat_last")))
+void concat_last(f32 *restrict out, const int *restrict srcs, const int *restrict widths, int parts, int c, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    f32 *po = out + (long)r * c;
+    for (int p = 0; p < parts; p++) {
+      int wp = widths[p];
+      const f32 *ps = (const f32 *)(long)srcs[p] + (long)r * wp;
+      if (wp == 1) { *po++ = *ps; continue; }
+      for (int i = 0; i < wp; i++) po[i] = ps[i];
+      po += wp;
+    }
+  }
+}
+
+__attribute__((export_name("split_last")))
+void split_last(const f32 *restrict in, const int *restrict dsts, const int *restrict widths, int parts, int c, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    const f32 *pi = in + (long)r * c;
+    for (int p = 0; p < parts; p++) {
+      int wp = widths[p];
+      f32 *pd = (f32 *)(long)dsts[p] + (long)r * wp;
+      if (wp == 1) { *pd = *pi++; continue; }
+      for (int i = 0; i < wp; i++) pd[i] = pi[i];
+      pi += wp;
+    }
+  }
+}

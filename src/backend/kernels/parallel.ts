@@ -1,0 +1,136 @@
+import { Worker } from 'node:worker_threads';
+import { memoryOf, simd, simdModule, type SimdExports } from './simd.js';
+import type { WasmBackend } from './wasm-util.js';
+
+/**
+ * Splits one of our SIMD kernels over threads. XNNPACK's pool is private to tfjs, so our kernels
+ * get helpers of their own: Node workers that instantiate the same module over the same shared
+ * heap and wait on a small control block.
+ *
+ * A call cuts its range into chunks and publishes them; the calling thread and every helper that
+ * wakes claim chunks with a compare-and-swap until none is left, and the caller waits only for
+ * chunks a helper has claimed. A helper that wakes late (XNNPACK's pool threads spin for a while
+ * after their own work, so a core may be busy for milliseconds) therefore never delays a call:
+ * the caller just does more chunks itself. The claim word carries a call tag, so a helper that
+ * wakes after its call ended cannot claim a chunk of the next one with stale arguments. Every
+ * kernel writes disjoint outputs per chunk (column ranges for sums, row ranges for maps), so
+ * chunks need no locks. With one thread, or tfjs's single-threaded build (no shared heap), calls
+ * run inline.
+ */
+
+type Name = keyof SimdExports;
+const NAMES: readonly Name[] = ['col_sums', 'affine_rows', 'prelu_grad', 'dw_filter_grad', 'concat_last', 'split_last'];
+const MAX_ARGS = 24;
+/** Int32 slots of the control block. NEXT = (call tag << 16) | next unclaimed chunk. */
+const NEXT = 0, DONE = 1, FN = 2, NARGS = 3, CHUNKS = 4, STEP = 5, TOTAL = 6, FAILED = 7, ARGS = 8;
+const SLOTS = ARGS + MAX_ARGS;
+
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, names } = workerData;
+const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const fns = names.map((n) => exports[n]);
+const ctl = new Int32Array(control);
+const [NEXT, DONE, FN, NARGS, CHUNKS, STEP, TOTAL, FAILED, ARGS] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+let last = Atomics.load(ctl, NEXT) >>> 16;
+for (;;) {
+  const v = Atomics.load(ctl, NEXT);
+  const tag = v >>> 16;
+  if (tag === last) { Atomics.wait(ctl, NEXT, v); continue; }
+  last = tag;
+  const fi = ctl[FN];
+  if (fi < 0) break;
+  const fn = fns[fi], chunks = ctl[CHUNKS], step = ctl[STEP], total = ctl[TOTAL];
+  const args = Array.from(ctl.subarray(ARGS, ARGS + ctl[NARGS]));
+  for (;;) {
+    const w = Atomics.load(ctl, NEXT);
+    const i = w & 0xffff;
+    if (w >>> 16 !== tag || i >= chunks) break;
+    if (Atomics.compareExchange(ctl, NEXT, w, w + 1) !== w) continue;
+    try {
+      fn(...args, i * step, Math.min(total, (i + 1) * step));
+    } catch (e) {
+      Atomics.store(ctl, FAILED, 1);
+    }
+    Atomics.add(ctl, DONE, 1);
+    Atomics.notify(ctl, DONE);
+  }
+}
+`;
+
+interface Pool {
+  helpers: Worker[];
+  ctl: Int32Array;
+  tag: number;
+}
+
+const pools = new WeakMap<WebAssembly.Memory, Pool>();
+let wanted = 1;
+
+/** Threads our kernels use (the wasm thread count); takes effect for pools made afterwards. */
+export function setKernelThreads(n: number): void {
+  wanted = Math.max(1, Math.floor(n));
+}
+
+function poolFor(backend: WasmBackend): Pool {
+  const memory = memoryOf(backend);
+  let pool = pools.get(memory);
+  if (pool) return pool;
+  const control = new SharedArrayBuffer(SLOTS * 4);
+  pool = { helpers: [], ctl: new Int32Array(control), tag: 0 };
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  for (let i = 1; shared && i < wanted; i++) {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: simdModule(true), memory, control, names: NAMES } });
+    worker.unref();
+    pool.helpers.push(worker);
+  }
+  pools.set(memory, pool);
+  return pool;
+}
+
+/**
+ * Runs kernel `name` over [0, n): `args` are its arguments without the range, which the runner
+ * appends as the last two (lo, hi). Chunks start at multiples of `align` and hold at least
+ * `minChunk` items; small ranges run inline (waking a helper costs ~20-50 µs).
+ */
+export function parallel(backend: WasmBackend, name: Name, n: number, args: number[], align = 1, minChunk = align): void {
+  const fn = (simd(backend) as unknown as Record<Name, (...a: number[]) => void>)[name];
+  const pool = poolFor(backend);
+  const threads = pool.helpers.length + 1;
+  const unit = Math.max(align, Math.ceil(minChunk / align) * align);
+  const chunks = Math.min(4 * threads, Math.floor(n / unit), 0xffff);
+  if (threads === 1 || chunks <= 1) {
+    fn(...args, 0, n);
+    return;
+  }
+  if (args.length > MAX_ARGS) throw new Error(`${name}: too many arguments for a helper thread`);
+  const step = Math.ceil(n / chunks / align) * align;
+  const count = Math.ceil(n / step);
+  const ctl = pool.ctl;
+  pool.tag = (pool.tag % 0x7fff) + 1;
+  const tag = pool.tag;
+  ctl[FN] = NAMES.indexOf(name);
+  ctl[NARGS] = args.length;
+  ctl[CHUNKS] = count;
+  ctl[STEP] = step;
+  ctl[TOTAL] = n;
+  ctl[FAILED] = 0;
+  ctl.set(args, ARGS);
+  Atomics.store(ctl, DONE, 0);
+  Atomics.store(ctl, NEXT, tag << 16);
+  Atomics.notify(ctl, NEXT);
+  for (;;) {
+    const w = Atomics.load(ctl, NEXT);
+    const i = w & 0xffff;
+    if (i >= count) break;
+    if (Atomics.compareExchange(ctl, NEXT, w, w + 1) !== w) continue;
+    fn(...args, i * step, Math.min(n, (i + 1) * step));
+    Atomics.add(ctl, DONE, 1);
+  }
+  const deadline = Date.now() + 600_000;
+  for (let d = Atomics.load(ctl, DONE); d < count; d = Atomics.load(ctl, DONE)) {
+    if (Date.now() > deadline) throw new Error(`${name}: a helper thread stopped answering`);
+    Atomics.wait(ctl, DONE, d, 1000);
+  }
+  if (Atomics.load(ctl, FAILED)) throw new Error(`${name}: failed in a helper thread (out-of-bounds access in the wasm kernel)`);
+}

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import type { TensorInfo } from '@tensorflow/tfjs';
+import type { WasmBackend } from './wasm-util.js';
+
+/**
+ * Our wasm SIMD kernels (csrc/exp_kernels.c, built by tools/build-wasm.sh into wasm/). The module
+ * imports tfjs-backend-wasm's own memory, so its functions work on tensors in place: every pointer
+ * argument is a byte offset into the backend's heap. The threaded tfjs build has a shared memory,
+ * the single-threaded builds a plain one; each has its own build of the module.
+ */
+export interface SimdExports {
+  col_sums(x: number, y: number, rows: number, c: number, shift: number, s1: number, s2: number, mode: number, c0: number, c1: number): void;
+  affine_rows(a: number, x: number, out: number, c: number, k: number, m: number, b: number, r0: number, r1: number): void;
+  prelu_grad(dy: number, x: number, alpha: number, dx: number, dalpha: number, rows: number, c: number, c0: number, c1: number): void;
+  dw_filter_grad(
+    x: number, dy: number, acc: number, rowacc: number, n: number, h: number, w: number, c: number, ho: number, wo: number,
+    kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number, c0: number, c1: number,
+  ): void;
+  concat_last(out: number, srcs: number, widths: number, parts: number, c: number, r0: number, r1: number): void;
+  split_last(input: number, dsts: number, widths: number, parts: number, c: number, r0: number, r1: number): void;
+}
+
+/** The slice of the Emscripten module behind the backend that we need beyond WasmBackend's. */
+interface EmscriptenHeap {
+  wasmMemory?: WebAssembly.Memory;
+  asm?: { memory?: WebAssembly.Memory };
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+}
+
+const instances = new WeakMap<WebAssembly.Memory, SimdExports>();
+const modules = new Map<string, WebAssembly.Module>();
+
+export function simdModule(shared: boolean): WebAssembly.Module {
+  const file = shared ? 'exp-kernels-shared.wasm' : 'exp-kernels.wasm';
+  let mod = modules.get(file);
+  if (!mod) {
+    // src/backend/kernels and dist/backend/kernels are both three levels below the package root.
+    mod = new WebAssembly.Module(readFileSync(new URL(`../../../wasm/${file}`, import.meta.url)));
+    modules.set(file, mod);
+  }
+  return mod;
+}
+
+export function heapOf(backend: WasmBackend): EmscriptenHeap {
+  return backend.wasm as unknown as EmscriptenHeap;
+}
+
+/** The backend's WebAssembly.Memory (shared under threads, exported by the module otherwise). */
+export function memoryOf(backend: WasmBackend): WebAssembly.Memory {
+  const heap = heapOf(backend);
+  const memory = heap.wasmMemory ?? heap.asm?.memory;
+  if (!memory) throw new Error('tfjs-backend-wasm: cannot find the wasm memory');
+  return memory;
+}
+
+/** The kernels, instantiated once per backend memory. */
+export function simd(backend: WasmBackend): SimdExports {
+  const memory = memoryOf(backend);
+  let exports = instances.get(memory);
+  if (!exports) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const instance = new WebAssembly.Instance(simdModule(shared), { env: { memory } });
+    exports = instance.exports as unknown as SimdExports;
+    instances.set(memory, exports);
+  }
+  return exports;
+}
+
+/** Byte offset of a tensor's data in the heap. */
+export function ptr(backend: WasmBackend, t: TensorInfo): number {
+  const entry = backend.dataIdMap.get(t.dataId);
+  if (!entry) throw new Error('tensor data is not on the wasm backend');
+  return entry.memoryOffset;
+}
+
+/**
+ * Zeroed scratch from the backend's allocator for the duration of `fn` (float64 accumulators,
+ * per-channel factors). Views over the heap must be made inside `fn`, after the allocation.
+ */
+export function withScratch<T>(backend: WasmBackend, bytes: number, fn: (at: number) => T): T {
+  const heap = heapOf(backend);
+  const at = heap._malloc(bytes);
+  if (!at) throw new Error(`wasm heap exhausted allocating ${bytes} bytes of scratch`);
+  try {
+    new Uint8Array(memoryOf(backend).buffer, at, bytes).fill(0);
+    return fn(at);
+  } finally {
+    heap._free(at);
+  }
+}
+
+/** A Float32Array / Float64Array over heap bytes (made after any allocation that may grow it). */
+export function f32At(backend: WasmBackend, at: number, n: number): Float32Array {
+  return new Float32Array(memoryOf(backend).buffer, at, n);
+}
+export function f64At(backend: WasmBackend, at: number, n: number): Float64Array {
+  return new Float64Array(memoryOf(backend).buffer, at, n);
+}
