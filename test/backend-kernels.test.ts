@@ -128,6 +128,42 @@ test('BatchMatMul with transposes, batches and broadcasts matches the cpu backen
   }
 });
 
+test('Slice, Pack / Unpack (stack and its gradient) and Identity match the cpu backend', async () => {
+  const [cpu, wasm, shapes] = await both((t) => {
+    const wave = t([3, 40, 1], 20);
+    const x = t([2, 5, 6, 7], 21);
+    const maps = [0, 1, 2, 3].map((i) => t([2, 5, 300], 22 + i));
+    const dy = t([2, 5, 300, 4], 26);
+    const grads = tf.grads((...m: tf.Tensor[]) => tf.sum(tf.mul(tf.stack(m, 3), dy)))(maps);
+    return [
+      tf.slice(wave, [0, 3, 0], [3, 30, 1]), // the waveform crop: contiguous runs per clip
+      tf.slice(x, [1, 1, 0, 0], [1, 3, 6, 7]),
+      tf.slice(x, [0, 2, 1, 0], [2, 2, 4, 7]),
+      tf.slice(x, [0, 0, 0, 2], [2, 5, 6, 3]), // a cut last axis: short runs, the original kernel
+      tf.stack(maps, 3),
+      tf.stack(maps, 1), // not the last axis: the original kernel
+      ...tf.unstack(tf.stack(maps, 1), 1),
+      ...grads,
+      tf.clone(x),
+    ];
+  });
+  assert.deepEqual(shapes.slice(0, 6), [[3, 30, 1], [1, 3, 6, 7], [2, 2, 4, 7], [2, 5, 6, 3], [2, 5, 300, 4], [2, 4, 5, 300]]);
+  assertClose(cpu, wasm, 'slice / pack / unpack / identity', 0);
+});
+
+test('a clone shares its data without aliasing trouble: disposing either side leaves the other intact', async () => {
+  await initBackend('wasm');
+  const x = tf.tensor([1, 2, 3, 4]);
+  const y = tf.clone(x);
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4]);
+  const v = tf.variable(y);
+  v.assign(tf.tensor([5, 6, 7, 8]));
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4]);
+  assert.deepEqual(Array.from(v.dataSync()), [5, 6, 7, 8]);
+  tf.dispose([y, v]);
+});
+
 test('Sum / Mean over leading axes and Tile match the cpu backend', async () => {
   const [cpu, wasm, shapes] = await both((t) => {
     const x = t([3, 4, 5, 6], 9);

@@ -7,6 +7,7 @@ import { meanConfig, sumConfig, tileConfig } from './reduce-tile.js';
 import { preluGradConfig, preluGradKernelConfig } from './prelu-grad.js';
 import { bnTrainConfig, bnTrainGradConfig, bnTrainGradient } from './batchnorm.js';
 import { saveOriginal } from './wasm-util.js';
+import { identityConfig, packConfig, sliceConfig, unpackConfig } from './layout.js';
 
 /**
  * Our wasm kernels (docs/backend.md lists each and why). The first group is missing from
@@ -21,7 +22,17 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   bnTrainConfig,
   bnTrainGradConfig,
 ];
-export const REPLACED_KERNELS: readonly KernelConfig[] = [conv2DBackpropInputConfig, batchMatMulConfig, sumConfig, meanConfig, tileConfig];
+export const REPLACED_KERNELS: readonly KernelConfig[] = [
+  conv2DBackpropInputConfig,
+  batchMatMulConfig,
+  sumConfig,
+  meanConfig,
+  tileConfig,
+  identityConfig,
+  sliceConfig,
+  packConfig,
+  unpackConfig,
+];
 
 let registered = false;
 

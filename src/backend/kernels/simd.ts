@@ -94,6 +94,9 @@ export function withScratch<T>(backend: WasmBackend, bytes: number, fn: (at: num
 export function f32At(backend: WasmBackend, at: number, n: number): Float32Array {
   return new Float32Array(memoryOf(backend).buffer, at, n);
 }
+export function i32At(backend: WasmBackend, at: number, n: number): Int32Array {
+  return new Int32Array(memoryOf(backend).buffer, at, n);
+}
 export function f64At(backend: WasmBackend, at: number, n: number): Float64Array {
   return new Float64Array(memoryOf(backend).buffer, at, n);
 }

@@ -1,0 +1,107 @@
+import { slice_util, util } from '@tensorflow/tfjs';
+import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { f32, run, runAll, sizeOf, type WasmBackend } from './wasm-util.js';
+import { ptr, withScratch, i32At } from './simd.js';
+import { parallel } from './parallel.js';
+
+/**
+ * Data-movement kernels whose tfjs-backend-wasm versions copy element by element or copy at all
+ * (measured per step of FGASpecNet at batch 4: Identity ~50 ms over ~1,000 calls, Slice of the
+ * padded waveform ~36 ms, Pack of the four feature maps ~35 ms and its gradient Unpack ~35 ms).
+ */
+
+type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
+
+/**
+ * Identity without a copy: the output shares the input's data, as tfjs's cpu backend and the wasm
+ * Reshape do (tensor data is immutable; Variable.assign swaps data rather than writing it). The
+ * engine clones every tensor it saves for the backward pass, so the copying original doubled the
+ * activation memory of a training step as well as costing its time.
+ */
+function identity({ inputs, backend }: Args): TensorInfo {
+  const x = inputs['x']!;
+  if (x.dtype === 'string') return run(backend as WasmBackend, 'Identity', { x });
+  (backend as { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
+/**
+ * Slice as block copies: axes after the last cut axis are whole, so the output is a sequence of
+ * contiguous runs of the input (the original walks 3-D and 4-D slices element by element).
+ */
+function slice({ inputs, backend, attrs }: Args): TensorInfo {
+  const b = backend as WasmBackend;
+  const x = inputs['x']!;
+  const [begin, size] = slice_util.parseSliceParams(x as never, attrs?.['begin'] as number[], attrs?.['size'] as number | number[]);
+  let cut = -1;
+  for (let d = 0; d < x.shape.length; d++) if (size[d] !== x.shape[d]) cut = d;
+  const run0 = cut < 0 ? sizeOf(x.shape) : sizeOf(size.slice(cut));
+  if (x.dtype !== 'float32' || run0 < 16) return run(b, 'Slice', { x }, attrs);
+  const out = b.makeOutput(size, 'float32');
+  const src = f32(b, x);
+  const dst = f32(b, out);
+  const strides = util.computeStrides(x.shape);
+  const outer = cut <= 0 ? 1 : sizeOf(size.slice(0, cut));
+  const stride = (d: number) => strides[d] ?? 1;
+  let base = 0;
+  for (let d = 0; d < x.shape.length; d++) base += begin[d]! * stride(d);
+  // Walk the outer index (axes before `cut`) like an odometer.
+  const idx = new Array<number>(Math.max(cut, 0)).fill(0);
+  for (let o = 0; o < outer; o++) {
+    let off = base;
+    for (let d = 0; d < idx.length; d++) off += idx[d]! * stride(d);
+    dst.set(src.subarray(off, off + run0), o * run0);
+    for (let d = idx.length - 1; d >= 0; d--) {
+      if (++idx[d]! < size[d]!) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Parts of a last-axis concatenation: pointers and widths in heap scratch, for concat_last / split_last. */
+function lastAxisParts(b: WasmBackend, parts: TensorInfo[], widths: number[], c: number, rows: number, into: TensorInfo, name: 'concat_last' | 'split_last'): void {
+  withScratch(b, parts.length * 8, (at) => {
+    i32At(b, at, parts.length).set(parts.map((p) => ptr(b, p)));
+    i32At(b, at + parts.length * 4, parts.length).set(widths);
+    parallel(b, name, rows, [ptr(b, into), at, at + parts.length * 4, parts.length, c], 1, 256);
+  });
+}
+
+/** tf.stack along the last axis (the §2.2 fusion stacks the four feature maps as channels). */
+function pack({ inputs, backend, attrs }: Args): TensorInfo {
+  const b = backend as WasmBackend;
+  const parts = Object.keys(inputs).sort((p, q) => Number(p) - Number(q)).map((k) => inputs[k]!);
+  const first = parts[0]!;
+  const axis = attrs?.['axis'] as number;
+  const rank = first.shape.length;
+  const last = axis === rank || axis === -1;
+  if (!last || first.dtype !== 'float32' || parts.some((p) => p.dtype !== 'float32' || !util.arraysEqual(p.shape, first.shape))) {
+    return run(b, 'Pack', inputs, attrs);
+  }
+  const out = b.makeOutput([...first.shape, parts.length], 'float32');
+  lastAxisParts(b, parts, parts.map(() => 1), parts.length, sizeOf(first.shape), out, 'concat_last');
+  return out;
+}
+
+/** tf.unstack along the last axis (the gradient of the stack above). */
+function unpack({ inputs, backend, attrs }: Args): TensorInfo[] {
+  const b = backend as WasmBackend;
+  const value = inputs['value']!;
+  const rank = value.shape.length;
+  const axis = attrs?.['axis'] as number;
+  if ((axis !== rank - 1 && axis !== -1) || value.dtype !== 'float32') {
+    return runAll(b, 'Unpack', inputs, attrs);
+  }
+  const n = value.shape[rank - 1]!;
+  const outShape = value.shape.slice(0, rank - 1);
+  const outs = Array.from({ length: n }, () => b.makeOutput([...outShape], 'float32'));
+  lastAxisParts(b, outs, outs.map(() => 1), n, sizeOf(outShape), value, 'split_last');
+  return outs;
+}
+
+const config = (kernelName: string, fn: unknown): KernelConfig => ({ kernelName, backendName: 'wasm', kernelFunc: fn as KernelConfig['kernelFunc'] });
+export const identityConfig = config('Identity', identity);
+export const sliceConfig = config('Slice', slice);
+export const packConfig = config('Pack', pack);
+export const unpackConfig = config('Unpack', unpack);
