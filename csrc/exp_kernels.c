@@ -255,3 +255,69 @@ void split_last(const f32 *restrict in, const int *restrict dsts, const int *res
     }
   }
 }
+
+/*
+ * C[m, n] = sum_k A[k, m] * B[k, n] for columns n in [n0, n1): the weight gradient X^T dY of a
+ * 1 x 1 conv or a linear layer, read straight from row-major X [K, M] and dY [K, N] (no
+ * transposes, no packing). Register tiles of 6 x 8 (12 accumulators, two B vectors and a
+ * broadcast A value stay within the 16 SIMD registers of x86-64); K is walked in chunks of KC
+ * rows so that one B panel (KC x 8) stays in L1 while all row tiles of A pass over it.
+ */
+#define KC 128
+
+static inline __attribute__((always_inline)) void gemm_tn_tile(const f32 *restrict A, const f32 *restrict B,
+                                                               f32 *restrict C, int M, int N, int i0, int j0,
+                                                               int k0, int k1, const int MR, const int NV) {
+  v128_t acc[6][2];
+  for (int r = 0; r < MR; r++)
+    for (int v = 0; v < NV; v++) acc[r][v] = k0 == 0 ? wasm_f32x4_splat(0) : ld(C + (long)(i0 + r) * N + j0 + 4 * v);
+  const f32 *pa = A + (long)k0 * M + i0;
+  const f32 *pb = B + (long)k0 * N + j0;
+  for (int k = k0; k < k1; k++, pa += M, pb += N) {
+    v128_t b0 = ld(pb), b1 = NV > 1 ? ld(pb + 4) : b0;
+    for (int r = 0; r < MR; r++) {
+      v128_t a = wasm_v128_load32_splat(pa + r);
+      acc[r][0] = wasm_f32x4_add(acc[r][0], wasm_f32x4_mul(a, b0));
+      if (NV > 1) acc[r][1] = wasm_f32x4_add(acc[r][1], wasm_f32x4_mul(a, b1));
+    }
+  }
+  for (int r = 0; r < MR; r++)
+    for (int v = 0; v < NV; v++) st(C + (long)(i0 + r) * N + j0 + 4 * v, acc[r][v]);
+}
+
+static inline __attribute__((always_inline)) void gemm_tn_rows(const f32 *restrict A, const f32 *restrict B,
+                                                               f32 *restrict C, int M, int N, int m0, int m1,
+                                                               int j0, int k0, int k1, const int NV) {
+  int i = m0;
+  for (; i + 6 <= m1; i += 6) gemm_tn_tile(A, B, C, M, N, i, j0, k0, k1, 6, NV);
+  switch (m1 - i) {
+    case 5: gemm_tn_tile(A, B, C, M, N, i, j0, k0, k1, 5, NV); break;
+    case 4: gemm_tn_tile(A, B, C, M, N, i, j0, k0, k1, 4, NV); break;
+    case 3: gemm_tn_tile(A, B, C, M, N, i, j0, k0, k1, 3, NV); break;
+    case 2: gemm_tn_tile(A, B, C, M, N, i, j0, k0, k1, 2, NV); break;
+    case 1: gemm_tn_tile(A, B, C, M, N, i, j0, k0, k1, 1, NV); break;
+    default: break;
+  }
+}
+
+/* by_rows: [lo, hi) is a range of C's rows (m), else of its columns (n). Threads split whichever
+   dimension is larger, so that neither re-reads the whole of the other operand per part. */
+__attribute__((export_name("gemm_tn")))
+void gemm_tn(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, int K, int M, int N, int by_rows,
+             int lo, int hi) {
+  int m0 = by_rows ? lo : 0, m1 = by_rows ? hi : M;
+  int n0 = by_rows ? 0 : lo, n1 = by_rows ? N : hi;
+  for (int k0 = 0; k0 < K; k0 += KC) {
+    int k1 = k0 + KC < K ? k0 + KC : K;
+    int j = n0;
+    for (; j + 8 <= n1; j += 8) gemm_tn_rows(A, B, C, M, N, m0, m1, j, k0, k1, 2);
+    for (; j + 4 <= n1; j += 4) gemm_tn_rows(A, B, C, M, N, m0, m1, j, k0, k1, 1);
+    for (; j < n1; j++) {
+      for (int i = m0; i < m1; i++) {
+        f32 s = k0 == 0 ? 0 : C[(long)i * N + j];
+        for (int k = k0; k < k1; k++) s += A[(long)k * M + i] * B[(long)k * N + j];
+        C[(long)i * N + j] = s;
+      }
+    }
+  }
+}

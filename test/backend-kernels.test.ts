@@ -111,6 +111,10 @@ test('BatchMatMul with transposes, batches and broadcasts matches the cpu backen
     { a: [5, 7], b: [7, 3], ta: false, tb: false },
     { a: [7, 5], b: [7, 3], ta: true, tb: false },
     { a: [7, 9], b: [7, 3], ta: true, tb: false },
+    // a^T b on our SIMD kernel: row tiles of 6 plus a remainder, column tiles of 8 and 4 plus a
+    // scalar tail, more rows than one K chunk (128); threads split n (first) or m (second).
+    { a: [300, 13], b: [300, 21], ta: true, tb: false },
+    { a: [290, 40], b: [290, 9], ta: true, tb: false },
     { a: [5, 7], b: [3, 7], ta: false, tb: true },
     { a: [7, 5], b: [3, 7], ta: true, tb: true },
     { a: [4, 5, 7], b: [7, 3], ta: false, tb: false },

@@ -1,6 +1,7 @@
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, type ConvGeometry } from './conv-geometry.js';
 import { f32, free, matmul2d, reshape, transpose, type WasmBackend } from './wasm-util.js';
+import { matmulTN } from './gemm.js';
 
 /**
  * Conv2D gradients as im2col + one plain matmul (the fast XNNPACK path), with the patch
@@ -64,7 +65,7 @@ function isPointwise(g: ConvGeometry): boolean {
   return g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.top === 0 && g.left === 0 && g.ho === g.h && g.wo === g.w;
 }
 
-/** dW [kh, kw, Cin, Cout] = cols^T dy, computed as (dy^T cols)^T so the matmul's packed operand is the smaller one. */
+/** dW [kh, kw, Cin, Cout] = cols^T dy. */
 function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
@@ -81,17 +82,7 @@ function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; backen
     cols = backend.makeOutput([m, k], 'float32');
     im2col(g, f32(backend, x), f32(backend, cols));
   }
-  let result: TensorInfo;
-  if (k <= g.co) {
-    const dyT = transpose(backend, dy2, [1, 0]); // [Co, M]
-    const prod = matmul2d(backend, dyT, cols); // [Co, K]
-    result = transpose(backend, prod, [1, 0]); // [K, Co]
-    free(backend, dyT, prod);
-  } else {
-    const colsT = transpose(backend, cols, [1, 0]); // [K, M]
-    result = matmul2d(backend, colsT, dy2); // [K, Co]
-    free(backend, colsT);
-  }
+  const result = matmulTN(backend, cols, dy2); // [K, Co]
   free(backend, dy2, cols);
   const out = reshape(backend, result, filterShape);
   free(backend, result);

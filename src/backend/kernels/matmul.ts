@@ -1,12 +1,12 @@
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { f32, free, matmul2d, reshape, run, sizeOf, transpose, type WasmBackend } from './wasm-util.js';
+import { matmulTN } from './gemm.js';
 
 /**
  * BatchMatMul for wasm. The original is fast (XNNPACK fully-connected) only for one plain
  * [m, k] x [k, n] product; with a transpose flag or a batch it falls back to a scalar loop about
  * 10x slower (measured). Every case is rewritten into plain products:
- *  - a^T b  = (b^T a)^T or (a^T) b, whichever makes the packed right operand the smaller one
- *    (XNNPACK repacks its right operand whenever it changes);
+ *  - a^T b  by our SIMD kernel straight from both operands (gemm.ts);
  *  - a b^T  = a (b^T) with an explicit transpose;
  *  - a batch with a broadcast right operand is one tall product; otherwise one product per batch.
  */
@@ -27,20 +27,7 @@ function product2d(backend: WasmBackend, a: TensorInfo, b: TensorInfo, ta: boole
     free(backend, bT);
     return out;
   }
-  // a^T b with a [m, k], b [m, n]
-  const [, k] = a.shape as [number, number];
-  const [, n] = b.shape as [number, number];
-  if (k <= n) {
-    const bT = transpose(backend, b, [1, 0]); // [n, m]
-    const prod = matmul2d(backend, bT, a); // [n, k]
-    const out = transpose(backend, prod, [1, 0]);
-    free(backend, bT, prod);
-    return out;
-  }
-  const aT = transpose(backend, a, [1, 0]);
-  const out = matmul2d(backend, aT, b);
-  free(backend, aT);
-  return out;
+  return matmulTN(backend, a, b);
 }
 
 /** A [rows, cols] copy of batch `i` of a [batch, rows, cols] tensor (or the tensor itself if batch 1). */
