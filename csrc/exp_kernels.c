@@ -321,3 +321,38 @@ void gemm_tn(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, int 
     }
   }
 }
+
+/*
+ * One AdamW update (torch.optim.AdamW), elements [r0, r1), into fresh outputs:
+ *   m' = b1 m + (1 - b1) g,  v' = b2 v + (1 - b2) g^2,
+ *   p' = p * decay - step * m' / (sqrt(v' / bc2) + eps)
+ * hyper = {b1, b2, eps, decay, step, bc2} (float32 in the heap: helper threads pass int32 only).
+ * Twelve tfjs ops per parameter become one pass.
+ */
+__attribute__((export_name("adamw")))
+void adamw(const f32 *restrict p, const f32 *restrict m, const f32 *restrict v, const f32 *restrict g,
+           f32 *restrict po, f32 *restrict mo, f32 *restrict vo, const f32 *restrict hyper, int r0, int r1) {
+  f32 b1 = hyper[0], b2 = hyper[1], eps = hyper[2], decay = hyper[3], step = hyper[4], bc2 = hyper[5];
+  v128_t vb1 = wasm_f32x4_splat(b1), vc1 = wasm_f32x4_splat(1 - b1), vb2 = wasm_f32x4_splat(b2),
+         vc2 = wasm_f32x4_splat(1 - b2), veps = wasm_f32x4_splat(eps), vdecay = wasm_f32x4_splat(decay),
+         vstep = wasm_f32x4_splat(step), vbc2 = wasm_f32x4_splat(bc2);
+  int i = r0;
+  for (; i + 4 <= r1; i += 4) {
+    v128_t gi = ld(g + i);
+    v128_t mi = wasm_f32x4_add(wasm_f32x4_mul(ld(m + i), vb1), wasm_f32x4_mul(gi, vc1));
+    v128_t vi = wasm_f32x4_add(wasm_f32x4_mul(ld(v + i), vb2), wasm_f32x4_mul(wasm_f32x4_mul(gi, gi), vc2));
+    v128_t denom = wasm_f32x4_add(wasm_f32x4_sqrt(wasm_f32x4_div(vi, vbc2)), veps);
+    st(mo + i, mi);
+    st(vo + i, vi);
+    st(po + i, wasm_f32x4_sub(wasm_f32x4_mul(ld(p + i), vdecay), wasm_f32x4_mul(wasm_f32x4_div(mi, denom), vstep)));
+  }
+  for (; i < r1; i++) {
+    f32 gi = g[i];
+    f32 mi = m[i] * b1 + gi * (1 - b1);
+    f32 vi = v[i] * b2 + gi * gi * (1 - b2);
+    f32 denom = __builtin_sqrtf(vi / bc2) + eps;
+    mo[i] = mi;
+    vo[i] = vi;
+    po[i] = p[i] * decay - (mi / denom) * step;
+  }
+}

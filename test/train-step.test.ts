@@ -51,28 +51,37 @@ test('cosine schedule: lr at epoch 0, eta_min approached at T_max, monotone (Cos
   assert.equal(learningRate({ ...cfg, schedule: 'constant' }, 123), 1e-4);
 });
 
-test('AdamW matches the torch.optim.AdamW update written out in plain JS (two steps, decay, lr multiplier)', async () => {
-  await tf.setBackend('cpu');
+test('AdamW matches the torch.optim.AdamW update written out in plain JS (two steps, decay, lr multiplier), generic ops on cpu and the fused wasm kernel', async () => {
   const { AdamW } = await import('../src/train/adamw.js');
-  const p0 = [0.5, -1.25, 2];
-  const grads = [[0.1, -0.2, 0.3], [-0.05, 0.4, 0.01]];
-  const p = tf.variable(tf.tensor1d(p0), true, 'adamw-test/p');
-  const opt = new AdamW(new Map([['p', p]]), { weightDecay: 0.01 }, new Map([['p', 3]]));
-  const lr = 1e-3 * 3;
-  const m = [0, 0, 0];
-  const v = [0, 0, 0];
-  const ref = [...p0];
-  grads.forEach((g, step) => {
-    opt.apply({ p: tf.tensor1d(g) }, 1e-3);
-    const t = step + 1;
-    for (let i = 0; i < 3; i++) {
-      ref[i]! *= 1 - lr * 0.01;
-      m[i] = 0.9 * m[i]! + 0.1 * g[i]!;
-      v[i] = 0.999 * v[i]! + 0.001 * g[i]! ** 2;
-      const mh = m[i]! / (1 - 0.9 ** t);
-      const vh = v[i]! / (1 - 0.999 ** t);
-      ref[i]! -= (lr * mh) / (Math.sqrt(vh) + 1e-8);
-    }
-  });
-  Array.from(p.dataSync()).forEach((x, i) => assert.ok(Math.abs(x - ref[i]!) < 1e-6, `${x} vs ${ref[i]}`));
+  const { initBackend } = await import('../src/backend/select.js');
+  // 3 and 7 elements: the fused kernel's scalar tail and vector body; 140,003: split over threads.
+  for (const [backend, n] of [['cpu', 3], ['wasm', 7], ['wasm', 140_003]] as const) {
+    await initBackend(backend);
+    const val = (i: number, s: number) => Math.sin(i * 12.9898 + s * 78.233) * (s === 0 ? 2 : 0.4);
+    const p0 = Array.from({ length: n }, (_, i) => val(i, 0));
+    const grads = [1, 2].map((s) => Array.from({ length: n }, (_, i) => val(i, s)));
+    const p = tf.variable(tf.tensor1d(p0), true, `adamw-test/${backend}/${n}`);
+    const opt = new AdamW(new Map([['p', p]]), { weightDecay: 0.01 }, new Map([['p', 3]]));
+    const lr = 1e-3 * 3;
+    const m = new Array<number>(n).fill(0);
+    const v = new Array<number>(n).fill(0);
+    const ref = [...p0];
+    grads.forEach((g, step) => {
+      const gt = tf.tensor1d(g);
+      opt.apply({ p: gt }, 1e-3);
+      gt.dispose();
+      const t = step + 1;
+      for (let i = 0; i < n; i++) {
+        ref[i]! *= 1 - lr * 0.01;
+        m[i] = 0.9 * m[i]! + 0.1 * g[i]!;
+        v[i] = 0.999 * v[i]! + 0.001 * g[i]! ** 2;
+        const mh = m[i]! / (1 - 0.9 ** t);
+        const vh = v[i]! / (1 - 0.999 ** t);
+        ref[i]! -= (lr * mh) / (Math.sqrt(vh) + 1e-8);
+      }
+    });
+    Array.from(p.dataSync()).forEach((x, i) => assert.ok(Math.abs(x - ref[i]!) < 1e-6, `${backend} n=${n} [${i}]: ${x} vs ${ref[i]}`));
+    opt.dispose();
+    p.dispose();
+  }
 });

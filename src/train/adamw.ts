@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedAdamW } from '../backend/kernels/adamw.js';
 
 /**
  * AdamW (Loshchilov & Hutter), as torch.optim.AdamW: decoupled weight decay p -= lr * wd * p,
  * then the Adam step with bias correction. tfjs has no AdamW, and its Adam couples nothing we
  * could reuse for decay, so the update is written out. Each parameter may carry a learning-rate
- * multiplier (SoftTriple's centres train at 100x, as in its reference).
+ * multiplier (SoftTriple's centres train at 100x, as in its reference). On wasm one fused kernel
+ * does the whole update of a parameter (backend/kernels/adamw.ts); elsewhere the tfjs ops below.
  */
 export interface AdamWOptions {
   beta1?: number;
@@ -53,6 +55,14 @@ export class AdamW {
         if (!g) continue;
         const slot = this.slots.get(name)!;
         const plr = lr * (this.lrMultipliers.get(name) ?? 1);
+        const decay = this.opts.weightDecay > 0 ? 1 - plr * this.opts.weightDecay : 1;
+        const fused = fusedAdamW(p, slot.m, slot.v, g, { beta1: this.beta1, beta2: this.beta2, eps: this.eps, decay, stepSize: plr / bc1, bc2 });
+        if (fused) {
+          slot.m.assign(fused[1]!);
+          slot.v.assign(fused[2]!);
+          p.assign(fused[0]!);
+          continue;
+        }
         const m = slot.m.mul(this.beta1).add(g.mul(1 - this.beta1));
         const v = slot.v.mul(this.beta2).add(g.square().mul(1 - this.beta2));
         slot.m.assign(m);

@@ -7,6 +7,7 @@ import { meanConfig, sumConfig, tileConfig } from './reduce-tile.js';
 import { preluGradConfig, preluGradKernelConfig } from './prelu-grad.js';
 import { bnTrainConfig, bnTrainGradConfig, bnTrainGradient } from './batchnorm.js';
 import { saveOriginal } from './wasm-util.js';
+import { adamwConfig } from './adamw.js';
 import { identityConfig, packConfig, sliceConfig, unpackConfig } from './layout.js';
 
 /**
@@ -21,6 +22,7 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   preluGradKernelConfig,
   bnTrainConfig,
   bnTrainGradConfig,
+  adamwConfig,
 ];
 export const REPLACED_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropInputConfig,
