@@ -356,3 +356,64 @@ void adamw(const f32 *restrict p, const f32 *restrict m, const f32 *restrict v, 
     po[i] = p[i] * decay - (mi / denom) * step;
   }
 }
+
+/*
+ * Patch matrix of a conv input x [n, h, w, ci] (channels last): row (b, oy, ox), columns
+ * (ky, kx, ch) - the row-major order of a filter [kh, kw, ci, co] seen as [kh*kw*ci, co] - with
+ * zeros where the window leaves the image. geo = {n, h, w, ci, ho, wo, kh, kw, sh, sw, dh, dw,
+ * top, left} (int32 in the heap). Rows [r0, r1) of the n*ho*wo rows.
+ */
+__attribute__((export_name("im2col")))
+void im2col(const f32 *restrict x, f32 *restrict cols, const int *restrict geo, int r0, int r1) {
+  int h = geo[1], w = geo[2], ci = geo[3], ho = geo[4], wo = geo[5], kh = geo[6], kw = geo[7];
+  int sh = geo[8], sw = geo[9], dh = geo[10], dw = geo[11], top = geo[12], left = geo[13];
+  int k = kh * kw * ci;
+  for (int row = r0; row < r1; row++) {
+    int ox = row % wo, oy = (row / wo) % ho, b = row / (wo * ho);
+    f32 *o = cols + (long)row * k;
+    for (int ky = 0; ky < kh; ky++) {
+      int iy = oy * sh - top + ky * dh;
+      for (int kx = 0; kx < kw; kx++, o += ci) {
+        int ix = ox * sw - left + kx * dw;
+        if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
+          for (int c = 0; c < ci; c++) o[c] = 0;
+        } else {
+          const f32 *src = x + ((long)(b * h + iy) * w + ix) * ci;
+          for (int c = 0; c < ci; c++) o[c] = src[c];
+        }
+      }
+    }
+  }
+}
+
+/* The adjoint of im2col: dx (zeroed here) += each patch row, for images [b0, b1) (images do not
+   overlap, so threads split them). */
+__attribute__((export_name("col2im")))
+void col2im(const f32 *restrict cols, f32 *restrict dx, const int *restrict geo, int b0, int b1) {
+  int h = geo[1], w = geo[2], ci = geo[3], ho = geo[4], wo = geo[5], kh = geo[6], kw = geo[7];
+  int sh = geo[8], sw = geo[9], dh = geo[10], dw = geo[11], top = geo[12], left = geo[13];
+  int k = kh * kw * ci;
+  {
+    f32 *z = dx + (long)b0 * h * w * ci, *end = dx + (long)b1 * h * w * ci;
+    for (; z + 4 <= end; z += 4) st(z, wasm_f32x4_splat(0));
+    for (; z < end; z++) *z = 0;
+  }
+  for (int b = b0; b < b1; b++) {
+    for (int oy = 0; oy < ho; oy++) {
+      for (int ox = 0; ox < wo; ox++) {
+        const f32 *o = cols + ((long)(b * ho + oy) * wo + ox) * k;
+        for (int ky = 0; ky < kh; ky++) {
+          int iy = oy * sh - top + ky * dh;
+          for (int kx = 0; kx < kw; kx++, o += ci) {
+            int ix = ox * sw - left + kx * dw;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            f32 *dst = dx + ((long)(b * h + iy) * w + ix) * ci;
+            int c = 0;
+            for (; c + 4 <= ci; c += 4) st(dst + c, wasm_f32x4_add(ld(dst + c), ld(o + c)));
+            for (; c < ci; c++) dst[c] += o[c];
+          }
+        }
+      }
+    }
+  }
+}

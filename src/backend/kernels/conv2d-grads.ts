@@ -1,64 +1,26 @@
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, type ConvGeometry } from './conv-geometry.js';
-import { f32, free, matmul2d, reshape, transpose, type WasmBackend } from './wasm-util.js';
+import { free, matmul2d, reshape, transpose, type WasmBackend } from './wasm-util.js';
+import { i32At, ptr, withScratch } from './simd.js';
+import { parallel } from './parallel.js';
 import { matmulTN } from './gemm.js';
 
 /**
- * Conv2D gradients as im2col + one plain matmul (the fast XNNPACK path), with the patch
- * gather / scatter written in JS over the wasm heap. tfjs-backend-wasm has no
+ * Conv2D gradients as im2col + one matmul, with the patch gather / scatter as SIMD passes
+ * (csrc/exp_kernels.c `im2col` / `col2im`; the JS loops they replace took ~30 ms a step). tfjs-backend-wasm has no
  * Conv2DBackpropFilter at all and its Conv2DBackpropInput is a scalar C loop
  * (wasm-training-facts.md). Rows of the patch matrix are output pixels (n, y, x); columns are
  * (ky, kx, c), the row-major order of a filter [kh, kw, Cin, Cout] seen as [kh*kw*Cin, Cout].
  */
 
-/** Patch matrix cols [N*Ho*Wo, kh*kw*Cin] of x (zeros where the window leaves the image). */
-function im2col(g: ConvGeometry, x: Float32Array, cols: Float32Array): void {
-  const { n, h, w, ci, ho, wo, kh, kw, sh, sw, dh, dw, top, left } = g;
-  const k = kh * kw * ci;
-  let row = 0;
-  for (let b = 0; b < n; b++) {
-    for (let oy = 0; oy < ho; oy++) {
-      for (let ox = 0; ox < wo; ox++, row++) {
-        let o = row * k;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - top + ky * dh;
-          for (let kx = 0; kx < kw; kx++, o += ci) {
-            const ix = ox * sw - left + kx * dw;
-            if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-              cols.fill(0, o, o + ci);
-            } else {
-              const src = ((b * h + iy) * w + ix) * ci;
-              if (ci === 1) cols[o] = x[src]!;
-              else cols.set(x.subarray(src, src + ci), o);
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-/** The adjoint of im2col: adds each patch row back into dx (which must start zeroed). */
-function col2im(g: ConvGeometry, cols: Float32Array, dx: Float32Array): void {
-  const { n, h, w, ci, ho, wo, kh, kw, sh, sw, dh, dw, top, left } = g;
-  const k = kh * kw * ci;
-  let row = 0;
-  for (let b = 0; b < n; b++) {
-    for (let oy = 0; oy < ho; oy++) {
-      for (let ox = 0; ox < wo; ox++, row++) {
-        let o = row * k;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - top + ky * dh;
-          for (let kx = 0; kx < kw; kx++, o += ci) {
-            const ix = ox * sw - left + kx * dw;
-            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-            const dst = ((b * h + iy) * w + ix) * ci;
-            for (let c = 0; c < ci; c++) dx[dst + c]! += cols[o + c]!;
-          }
-        }
-      }
-    }
-  }
+/** Runs csrc/exp_kernels.c's im2col / col2im with the geometry passed in heap scratch. */
+function patches(backend: WasmBackend, g: ConvGeometry, name: 'im2col' | 'col2im', from: TensorInfo, to: TensorInfo): void {
+  withScratch(backend, 14 * 4, (geo) => {
+    i32At(backend, geo, 14).set([g.n, g.h, g.w, g.ci, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.top, g.left]);
+    // im2col fills rows of the patch matrix; col2im scatters into whole images.
+    const count = name === 'im2col' ? g.n * g.ho * g.wo : g.n;
+    parallel(backend, name, count, [ptr(backend, from), ptr(backend, to), geo], 1, name === 'im2col' ? 512 : 1);
+  });
 }
 
 function isPointwise(g: ConvGeometry): boolean {
@@ -80,7 +42,7 @@ function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; backen
     cols = reshape(backend, x, [m, k]);
   } else {
     cols = backend.makeOutput([m, k], 'float32');
-    im2col(g, f32(backend, x), f32(backend, cols));
+    patches(backend, g, 'im2col', x, cols);
   }
   const result = matmulTN(backend, cols, dy2); // [K, Co]
   free(backend, dy2, cols);
@@ -109,9 +71,7 @@ function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; backend
     return out;
   }
   const dx = backend.makeOutput(inputShape, 'float32');
-  const dxData = f32(backend, dx);
-  dxData.fill(0);
-  col2im(g, f32(backend, dcols), dxData);
+  patches(backend, g, 'col2im', dcols, dx);
   free(backend, dcols);
   return dx;
 }

@@ -19,6 +19,8 @@ export interface SimdExports {
   concat_last(out: number, srcs: number, widths: number, parts: number, c: number, r0: number, r1: number): void;
   split_last(input: number, dsts: number, widths: number, parts: number, c: number, r0: number, r1: number): void;
   adamw(p: number, m: number, v: number, g: number, po: number, mo: number, vo: number, hyper: number, r0: number, r1: number): void;
+  im2col(x: number, cols: number, geo: number, r0: number, r1: number): void;
+  col2im(cols: number, dx: number, geo: number, b0: number, b1: number): void;
   gemm_tn(a: number, b: number, c: number, k: number, m: number, n: number, byRows: number, lo: number, hi: number): void;
 }
 
