@@ -417,3 +417,97 @@ void col2im(const f32 *restrict cols, f32 *restrict dx, const int *restrict geo,
     }
   }
 }
+
+/*
+ * BatchNorm followed by PReLU (MobileFaceNet's conv block), fused so the pre-activation
+ * z = x * scale + offset is never stored: the backward pass recomputes it from x.
+ *   forward  y = z > 0 ? z : alpha z                                           (rows [r0, r1))
+ *   backward dz = dy * (z > 0 ? 1 : alpha); per channel sums of dz, dz (x - mean), and of dy z
+ *            where z <= 0 (= dalpha)                                     (channels [c0, c1))
+ *            dx = k dz + m x + cc                                              (rows [r0, r1))
+ */
+static inline v128_t prelu4(v128_t z, v128_t a) {
+  return wasm_v128_bitselect(z, wasm_f32x4_mul(z, a), wasm_f32x4_gt(z, wasm_f32x4_splat(0)));
+}
+
+__attribute__((export_name("bn_prelu_fwd")))
+void bn_prelu_fwd(const f32 *restrict x, f32 *restrict y, int c, const f32 *restrict scale, const f32 *restrict offset,
+                  const f32 *restrict alpha, int r0, int r1) {
+  int cv = c & ~3;
+  for (int r = r0; r < r1; r++) {
+    const f32 *px = x + (long)r * c;
+    f32 *py = y + (long)r * c;
+    int ch = 0;
+    for (; ch < cv; ch += 4)
+      st(py + ch, prelu4(wasm_f32x4_add(wasm_f32x4_mul(ld(px + ch), ld(scale + ch)), ld(offset + ch)), ld(alpha + ch)));
+    for (; ch < c; ch++) {
+      f32 z = px[ch] * scale[ch] + offset[ch];
+      py[ch] = z > 0 ? z : alpha[ch] * z;
+    }
+  }
+}
+
+__attribute__((export_name("bn_prelu_sums")))
+void bn_prelu_sums(const f32 *restrict x, const f32 *restrict dy, int rows, int c, const f32 *restrict scale,
+                   const f32 *restrict offset, const f32 *restrict alpha, const f32 *restrict mean,
+                   f64 *restrict s_dz, f64 *restrict s_dzx, f64 *restrict s_da, int c0, int c1) {
+  v128_t zero = wasm_f32x4_splat(0), one = wasm_f32x4_splat(1);
+  for (int r0 = 0; r0 < rows; r0 += BLOCK) {
+    int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+    int ch = c0;
+    for (; ch + 4 <= c1; ch += 4) {
+      v128_t sc = ld(scale + ch), of = ld(offset + ch), al = ld(alpha + ch), mu = ld(mean + ch);
+      v128_t a1 = zero, a2 = zero, a3 = zero;
+      long o = (long)r0 * c + ch;
+      for (int r = r0; r < r1; r++, o += c) {
+        v128_t xv = ld(x + o), g = ld(dy + o);
+        v128_t z = wasm_f32x4_add(wasm_f32x4_mul(xv, sc), of);
+        v128_t pos = wasm_f32x4_gt(z, zero);
+        v128_t dz = wasm_f32x4_mul(g, wasm_v128_bitselect(one, al, pos));
+        a1 = wasm_f32x4_add(a1, dz);
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(dz, wasm_f32x4_sub(xv, mu)));
+        a3 = wasm_f32x4_add(a3, wasm_v128_andnot(wasm_f32x4_mul(g, z), pos));
+      }
+      acc64(s_dz + ch, a1);
+      acc64(s_dzx + ch, a2);
+      acc64(s_da + ch, a3);
+    }
+    for (; ch < c1; ch++) {
+      f32 a1 = 0, a2 = 0, a3 = 0;
+      for (int r = r0; r < r1; r++) {
+        long o = (long)r * c + ch;
+        f32 z = x[o] * scale[ch] + offset[ch], g = dy[o];
+        f32 dz = z > 0 ? g : g * alpha[ch];
+        a1 += dz;
+        a2 += dz * (x[o] - mean[ch]);
+        a3 += z > 0 ? 0 : g * z;
+      }
+      s_dz[ch] += a1;
+      s_dzx[ch] += a2;
+      s_da[ch] += a3;
+    }
+  }
+}
+
+__attribute__((export_name("bn_prelu_dx")))
+void bn_prelu_dx(const f32 *restrict dy, const f32 *restrict x, f32 *restrict dx, int c, const f32 *restrict scale,
+                 const f32 *restrict offset, const f32 *restrict alpha, const f32 *restrict k,
+                 const f32 *restrict m, const f32 *restrict cc, int r0, int r1) {
+  v128_t zero = wasm_f32x4_splat(0), one = wasm_f32x4_splat(1);
+  int cv = c & ~3;
+  for (int r = r0; r < r1; r++) {
+    long o = (long)r * c;
+    int ch = 0;
+    for (; ch < cv; ch += 4) {
+      v128_t xv = ld(x + o + ch);
+      v128_t z = wasm_f32x4_add(wasm_f32x4_mul(xv, ld(scale + ch)), ld(offset + ch));
+      v128_t dz = wasm_f32x4_mul(ld(dy + o + ch), wasm_v128_bitselect(one, ld(alpha + ch), wasm_f32x4_gt(z, zero)));
+      st(dx + o + ch, wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(dz, ld(k + ch)), wasm_f32x4_mul(xv, ld(m + ch))), ld(cc + ch)));
+    }
+    for (; ch < c; ch++) {
+      f32 z = x[o + ch] * scale[ch] + offset[ch];
+      f32 dz = z > 0 ? dy[o + ch] : dy[o + ch] * alpha[ch];
+      dx[o + ch] = dz * k[ch] + x[o + ch] * m[ch] + cc[ch];
+    }
+  }
+}

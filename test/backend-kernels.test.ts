@@ -226,3 +226,27 @@ test('fused training BatchNorm (forward, statistics, gradients) matches moments 
     assertClose(cpu, wasm, `batchnorm ${shape}`, 2e-4);
   }
 });
+
+test('fused training BatchNorm + PReLU (forward, statistics, gradients incl. the slopes) matches moments + batchNorm + prelu on cpu', async () => {
+  const { batchNormPreluTrain } = await import('../src/backend/kernels/batchnorm.js');
+  for (const shape of channelCases) {
+    const c = shape[3]!;
+    const [cpu, wasm] = await both((t) => {
+      const x = tf.add(t(shape, 26), 3);
+      const gamma = t([c], 27);
+      const beta = t([c], 28);
+      const alpha = t([c], 29);
+      const dy = t(shape, 30);
+      const wasmNow = tf.getBackend() === 'wasm';
+      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, al: tf.Tensor) => {
+        if (wasmNow) return batchNormPreluTrain(a, g, b, al, 1e-5);
+        const { mean, variance } = tf.moments(a, [0, 1, 2]);
+        return { y: tf.prelu(tf.batchNorm(a, mean, variance, b, g, 1e-5), al), mean, variance };
+      };
+      const stats = f(x, gamma, beta, alpha);
+      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, al: tf.Tensor) => tf.sum(tf.mul(f(a, g, b, al).y, dy)))([x, gamma, beta, alpha]);
+      return [stats.y, stats.mean, stats.variance, ...grads];
+    });
+    assertClose(cpu, wasm, `batchnorm + prelu ${shape}`, 2e-4);
+  }
+});

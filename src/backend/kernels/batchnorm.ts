@@ -5,91 +5,124 @@ import { f32At, f64At, ptr, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
 
 /**
- * Training-mode BatchNorm over every axis but the last, as one kernel with its own gradient.
- * Through tf.moments + tf.batchNorm a MobileFaceNet step spent ~40 % of its time in BN's
- * Sub / Square / Mean / Multiply / Sum / Tile chains on wasm (measured); here the forward is two
- * streaming SIMD passes (csrc/exp_kernels.c: per-channel sums, then y = x * scale + shift) and
- * the backward two more (per-channel sums of dy and dy * (x - mean), then dx = k dy + m x + c).
- * Statistics accumulate in float64 (float32 within blocks of 64 rows). Outputs: y, the batch mean, the biased batch variance (PyTorch normalises with it),
- * and 1 / sqrt(var + eps).
+ * Training-mode BatchNorm over every axis but the last, as one kernel with its own gradient, and
+ * the same followed by a per-channel PReLU (MobileFaceNet's conv block) as another. Through
+ * tf.moments + tf.batchNorm a MobileFaceNet step spent ~40 % of its time in BN's
+ * Sub / Square / Mean / Multiply / Sum / Tile chains on wasm (measured). Here (csrc/exp_kernels.c)
+ * the forward is two streaming SIMD passes (per-channel sums, then y = x * scale + offset, or
+ * its PReLU) and the backward two more (per-channel sums, then dx = k dz + m x + c). The fused
+ * PReLU variant never stores the pre-activation: its backward recomputes it from x with the
+ * forward's own scale and offset, so the signs agree exactly. Statistics accumulate in float64
+ * (float32 within blocks of 64 rows). Outputs: y, the batch mean, the biased batch variance
+ * (PyTorch normalises with it), and 1 / sqrt(var + eps).
  */
 export const BN_TRAIN = 'ExpAsdBatchNormTrain';
 export const BN_TRAIN_GRAD = 'ExpAsdBatchNormTrainGrad';
+export const BN_PRELU_TRAIN = 'ExpAsdBatchNormPreluTrain';
+export const BN_PRELU_TRAIN_GRAD = 'ExpAsdBatchNormPreluTrainGrad';
 
 type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
 
+/** Scratch layout per channel: float64 sums s1, s2, s3, then float32 vectors v0..v4. */
+function scratchLayout(at: number, c: number) {
+  const f = (i: number) => at + 24 * c + 4 * c * i;
+  return { s1: at, s2: at + 8 * c, s3: at + 16 * c, v: [f(0), f(1), f(2), f(3), f(4)] as const, bytes: 44 * c };
+}
+
+/** y = x * scale + offset with gamma * invstd and beta - mean * scale, as float32 (forward and backward agree). */
+function scaleOffset(b: WasmBackend, gamma: TensorInfo, beta: TensorInfo, mean: Float32Array, inv: Float32Array, scale: Float32Array, offset: Float32Array): void {
+  const [g, bt] = [f32(b, gamma), f32(b, beta)];
+  for (let ch = 0; ch < scale.length; ch++) {
+    scale[ch] = g[ch]! * inv[ch]!;
+    offset[ch] = bt[ch]! - mean[ch]! * scale[ch]!;
+  }
+}
+
 function forward({ inputs, backend, attrs }: Args): TensorInfo[] {
   const b = backend as WasmBackend;
-  const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
+  const { x, gamma, beta, alpha } = inputs as Record<'x' | 'gamma' | 'beta' | 'alpha', TensorInfo | undefined> & { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
   const eps = attrs?.['eps'] as number;
   const c = x.shape[x.shape.length - 1]!;
   const rows = sizeOf(x.shape) / c;
   const y = b.makeOutput([...x.shape], 'float32');
-  const meanT = b.makeOutput([c], 'float32');
-  const varT = b.makeOutput([c], 'float32');
-  const invT = b.makeOutput([c], 'float32');
-  // Scratch: float64 sums s1, s2, then float32 shift, scale, offset.
-  withScratch(b, c * 28, (at) => {
-    const [s1At, s2At, shiftAt, scaleAt, offsetAt] = [at, at + 8 * c, at + 16 * c, at + 20 * c, at + 24 * c];
+  const [meanT, varT, invT] = [0, 1, 2].map(() => b.makeOutput([c], 'float32')) as [TensorInfo, TensorInfo, TensorInfo];
+  const L = scratchLayout(0, c);
+  withScratch(b, L.bytes, (at) => {
+    const { s1, s2, v } = scratchLayout(at, c);
+    const [shiftAt, scaleAt, offsetAt] = v;
     // Sums shifted by the first row keep the variance accurate when |mean| >> std.
     f32At(b, shiftAt, c).set(f32(b, x).subarray(0, c));
-    parallel(b, 'col_sums', c, [ptr(b, x), 0, rows, c, shiftAt, s1At, s2At, 0], 4);
-    const [s1, s2] = [f64At(b, s1At, c), f64At(b, s2At, c)];
-    const [shift, scale, offset] = [f32At(b, shiftAt, c), f32At(b, scaleAt, c), f32At(b, offsetAt, c)];
-    const [g, bt, mean, variance, inv] = [f32(b, gamma), f32(b, beta), f32(b, meanT), f32(b, varT), f32(b, invT)];
+    parallel(b, 'col_sums', c, [ptr(b, x), 0, rows, c, shiftAt, s1, s2, 0], 4);
+    const [sum1, sum2, shift] = [f64At(b, s1, c), f64At(b, s2, c), f32At(b, shiftAt, c)];
+    const [mean, variance, inv] = [f32(b, meanT), f32(b, varT), f32(b, invT)];
     for (let ch = 0; ch < c; ch++) {
-      const m = s1[ch]! / rows;
-      const v = Math.max(s2[ch]! / rows - m * m, 0);
+      const m = sum1[ch]! / rows;
+      const vr = Math.max(sum2[ch]! / rows - m * m, 0);
       mean[ch] = shift[ch]! + m;
-      variance[ch] = v;
-      inv[ch] = 1 / Math.sqrt(v + eps);
-      scale[ch] = g[ch]! * inv[ch]!;
-      offset[ch] = bt[ch]! - mean[ch]! * scale[ch]!;
+      variance[ch] = vr;
+      inv[ch] = 1 / Math.sqrt(vr + eps);
     }
-    parallel(b, 'affine_rows', rows, [ptr(b, x), 0, ptr(b, y), c, scaleAt, 0, offsetAt], 1, 64);
+    scaleOffset(b, gamma, beta, mean, inv, f32At(b, scaleAt, c), f32At(b, offsetAt, c));
+    if (alpha) parallel(b, 'bn_prelu_fwd', rows, [ptr(b, x), ptr(b, y), c, scaleAt, offsetAt, ptr(b, alpha)], 1, 64);
+    else parallel(b, 'affine_rows', rows, [ptr(b, x), 0, ptr(b, y), c, scaleAt, 0, offsetAt], 1, 64);
   });
   return [y, meanT, varT, invT];
 }
 
 function backward({ inputs, backend }: Args): TensorInfo[] {
   const b = backend as WasmBackend;
-  const { dy, x, gamma, mean, invstd } = inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'invstd', TensorInfo>;
+  const { dy, x, gamma, beta, alpha, mean, invstd } = inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'invstd', TensorInfo> & Record<'beta' | 'alpha', TensorInfo | undefined>;
   const c = x.shape[x.shape.length - 1]!;
   const rows = sizeOf(x.shape) / c;
   const dxT = b.makeOutput([...x.shape], 'float32');
   const dgT = b.makeOutput([c], 'float32');
   const dbT = b.makeOutput([c], 'float32');
-  // Scratch: float64 sums of dy and dy * (x - mean), then float32 factors of dx = k dy + m x + c0.
-  withScratch(b, c * 28, (at) => {
-    const [sdyAt, sdyxAt, kAt, mAt, c0At] = [at, at + 8 * c, at + 16 * c, at + 20 * c, at + 24 * c];
-    parallel(b, 'col_sums', c, [ptr(b, x), ptr(b, dy), rows, c, ptr(b, mean), sdyAt, sdyxAt, 1], 4);
-    const [sdy, sdyx] = [f64At(b, sdyAt, c), f64At(b, sdyxAt, c)];
+  const daT = alpha ? b.makeOutput([c], 'float32') : null;
+  withScratch(b, scratchLayout(0, c).bytes, (at) => {
+    const { s1, s2, s3, v } = scratchLayout(at, c);
+    const [kAt, mAt, c0At, scaleAt, offsetAt] = v;
+    // Sums of dz and dz * (x - mean), where dz = dy (plain BN) or dy through the PReLU.
+    if (alpha && beta) {
+      scaleOffset(b, gamma, beta, f32(b, mean), f32(b, invstd), f32At(b, scaleAt, c), f32At(b, offsetAt, c));
+      parallel(b, 'bn_prelu_sums', c, [ptr(b, x), ptr(b, dy), rows, c, scaleAt, offsetAt, ptr(b, alpha), ptr(b, mean), s1, s2, s3], 4);
+    } else {
+      parallel(b, 'col_sums', c, [ptr(b, x), ptr(b, dy), rows, c, ptr(b, mean), s1, s2, 1], 4);
+    }
+    const [sdz, sdzx] = [f64At(b, s1, c), f64At(b, s2, c)];
     const [kk, mx, c0] = [f32At(b, kAt, c), f32At(b, mAt, c), f32At(b, c0At, c)];
     const [g, mu, inv, dg, db] = [f32(b, gamma), f32(b, mean), f32(b, invstd), f32(b, dgT), f32(b, dbT)];
     for (let ch = 0; ch < c; ch++) {
-      const dbeta = sdy[ch]!;
-      const dgamma = inv[ch]! * sdyx[ch]!; // sum dy * xhat
+      const dbeta = sdz[ch]!;
+      const dgamma = inv[ch]! * sdzx[ch]!; // sum dz * xhat
       db[ch] = dbeta;
       dg[ch] = dgamma;
-      // dx = k (dy - dbeta / n - xhat dgamma / n), xhat = (x - mean) invstd
+      // dx = k (dz - dbeta / n - xhat dgamma / n), xhat = (x - mean) invstd
       kk[ch] = g[ch]! * inv[ch]!;
       mx[ch] = (-kk[ch]! * inv[ch]! * dgamma) / rows;
       c0[ch] = (-kk[ch]! * dbeta) / rows - mx[ch]! * mu[ch]!;
     }
-    parallel(b, 'affine_rows', rows, [ptr(b, dy), ptr(b, x), ptr(b, dxT), c, kAt, mAt, c0At], 1, 64);
+    if (alpha && daT) {
+      f32(b, daT).set(f64At(b, s3, c));
+      parallel(b, 'bn_prelu_dx', rows, [ptr(b, dy), ptr(b, x), ptr(b, dxT), c, scaleAt, offsetAt, ptr(b, alpha), kAt, mAt, c0At], 1, 64);
+    } else {
+      parallel(b, 'affine_rows', rows, [ptr(b, dy), ptr(b, x), ptr(b, dxT), c, kAt, mAt, c0At], 1, 64);
+    }
   });
-  return [dxT, dgT, dbT];
+  return daT ? [dxT, dgT, dbT, daT] : [dxT, dgT, dbT];
 }
 
-export const bnTrainConfig: KernelConfig = { kernelName: BN_TRAIN, backendName: 'wasm', kernelFunc: forward as unknown as KernelConfig['kernelFunc'] };
-export const bnTrainGradConfig: KernelConfig = { kernelName: BN_TRAIN_GRAD, backendName: 'wasm', kernelFunc: backward as unknown as KernelConfig['kernelFunc'] };
+const kernel = (kernelName: string, fn: (a: Args) => TensorInfo[]): KernelConfig => ({ kernelName, backendName: 'wasm', kernelFunc: fn as unknown as KernelConfig['kernelFunc'] });
+export const bnTrainConfig = kernel(BN_TRAIN, forward);
+export const bnTrainGradConfig = kernel(BN_TRAIN_GRAD, backward);
+export const bnPreluTrainConfig = kernel(BN_PRELU_TRAIN, forward);
+export const bnPreluTrainGradConfig = kernel(BN_PRELU_TRAIN_GRAD, backward);
 
+// Only y carries a gradient: mean and variance feed the running statistics, not the loss.
 export const bnTrainGradient: GradConfig = {
   kernelName: BN_TRAIN,
   inputsToSave: ['x', 'gamma'],
   outputsToSave: [false, true, false, true],
   gradFunc: (dys, saved) => {
-    // Only y carries a gradient: mean and variance feed the running statistics, not the loss.
     const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
     const [x, gamma, mean, invstd] = saved as tf.Tensor[];
     const [dx, dgamma, dbeta] = tf.engine().runKernel(BN_TRAIN_GRAD, { dy, x: x!, gamma: gamma!, mean: mean!, invstd: invstd! }) as tf.Tensor[];
@@ -97,13 +130,39 @@ export const bnTrainGradient: GradConfig = {
   },
 };
 
-/** True when the fused kernel can run: wasm backend, float32 input. */
+export const bnPreluTrainGradient: GradConfig = {
+  kernelName: BN_PRELU_TRAIN,
+  inputsToSave: ['x', 'gamma', 'beta', 'alpha'],
+  outputsToSave: [false, true, false, true],
+  gradFunc: (dys, saved) => {
+    const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
+    const [x, gamma, beta, alpha, mean, invstd] = saved as tf.Tensor[];
+    const [dx, dgamma, dbeta, dalpha] = tf.engine().runKernel(BN_PRELU_TRAIN_GRAD, {
+      dy, x: x!, gamma: gamma!, beta: beta!, alpha: alpha!, mean: mean!, invstd: invstd!,
+    }) as tf.Tensor[];
+    return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta!, alpha: () => dalpha! };
+  },
+};
+
+/** True when the fused kernels can run: wasm backend, float32 input. */
 export function fusedBatchNormAvailable(x: tf.Tensor): boolean {
   return x.dtype === 'float32' && tf.getBackend() === 'wasm' && tf.getKernel(BN_TRAIN, 'wasm') !== undefined;
 }
 
+export interface BatchNormTrainResult<T extends tf.Tensor> {
+  y: T;
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+}
+
 /** Training-mode BatchNorm (channels last): y, batch mean and biased batch variance. */
-export function batchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): { y: T; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+export function batchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): BatchNormTrainResult<T> {
   const [y, mean, variance] = tf.engine().runKernel(BN_TRAIN, { x, gamma, beta }, { eps }) as tf.Tensor[];
+  return { y: y as T, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+/** Training-mode BatchNorm then PReLU with one slope per channel, fused; statistics as batchNormTrain. */
+export function batchNormPreluTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, alpha: tf.Tensor, eps: number): BatchNormTrainResult<T> {
+  const [y, mean, variance] = tf.engine().runKernel(BN_PRELU_TRAIN, { x, gamma, beta, alpha }, { eps }) as tf.Tensor[];
   return { y: y as T, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }

@@ -5,7 +5,7 @@ import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './d
 import { batchMatMulConfig } from './matmul.js';
 import { meanConfig, sumConfig, tileConfig } from './reduce-tile.js';
 import { preluGradConfig, preluGradKernelConfig } from './prelu-grad.js';
-import { bnTrainConfig, bnTrainGradConfig, bnTrainGradient } from './batchnorm.js';
+import { bnPreluTrainConfig, bnPreluTrainGradConfig, bnPreluTrainGradient, bnTrainConfig, bnTrainGradConfig, bnTrainGradient } from './batchnorm.js';
 import { saveOriginal } from './wasm-util.js';
 import { adamwConfig } from './adamw.js';
 import { identityConfig, packConfig, sliceConfig, unpackConfig } from './layout.js';
@@ -22,6 +22,8 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   preluGradKernelConfig,
   bnTrainConfig,
   bnTrainGradConfig,
+  bnPreluTrainConfig,
+  bnPreluTrainGradConfig,
   adamwConfig,
 ];
 export const REPLACED_KERNELS: readonly KernelConfig[] = [
@@ -53,5 +55,6 @@ export function registerWasmTrainingKernels(): void {
   }
   tf.registerGradient(preluGradConfig);
   tf.registerGradient(bnTrainGradient);
+  tf.registerGradient(bnPreluTrainGradient);
   registered = true;
 }

@@ -21,6 +21,12 @@ export interface SimdExports {
   adamw(p: number, m: number, v: number, g: number, po: number, mo: number, vo: number, hyper: number, r0: number, r1: number): void;
   im2col(x: number, cols: number, geo: number, r0: number, r1: number): void;
   col2im(cols: number, dx: number, geo: number, b0: number, b1: number): void;
+  bn_prelu_fwd(x: number, y: number, c: number, scale: number, offset: number, alpha: number, r0: number, r1: number): void;
+  bn_prelu_sums(
+    x: number, dy: number, rows: number, c: number, scale: number, offset: number, alpha: number, mean: number,
+    sdz: number, sdzx: number, sda: number, c0: number, c1: number,
+  ): void;
+  bn_prelu_dx(dy: number, x: number, dx: number, c: number, scale: number, offset: number, alpha: number, k: number, m: number, cc: number, r0: number, r1: number): void;
   gemm_tn(a: number, b: number, c: number, k: number, m: number, n: number, byRows: number, lo: number, hi: number): void;
 }
 

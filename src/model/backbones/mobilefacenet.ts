@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Backbone, BackboneArgs, ForwardContext } from '../types.js';
 import { BaseModule } from '../module.js';
-import { batchNorm, conv2d, depthwiseConv2d, prelu, type BatchNormParams } from '../nn.js';
+import { batchNorm, batchNormPrelu, conv2d, depthwiseConv2d, type BatchNormParams } from '../nn.js';
 import { UserError } from '../../util/errors.js';
 
 /** A bottleneck table row: expansion t, output channels c, repeats n, stride s of the first. */
@@ -121,8 +121,7 @@ export class MobileFaceNet extends BaseModule implements Backbone {
   private runBlock(x: tf.Tensor4D, b: ConvBlock, ctx: ForwardContext): tf.Tensor4D {
     const w = b.w as tf.Tensor as tf.Tensor4D;
     let y = b.depthwise ? depthwiseConv2d(x, w, b.stride, b.pad) : conv2d(x, w, b.stride, b.pad);
-    y = batchNorm(y, b.bn, ctx);
-    return b.alpha ? prelu(y, b.alpha as tf.Tensor as tf.Tensor1D) : y;
+    return b.alpha ? batchNormPrelu(y, b.bn, b.alpha as tf.Tensor as tf.Tensor1D, ctx) : batchNorm(y, b.bn, ctx);
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor2D {
