@@ -250,3 +250,22 @@ test('fused training BatchNorm + PReLU (forward, statistics, gradients incl. the
     assertClose(cpu, wasm, `batchnorm + prelu ${shape}`, 2e-4);
   }
 });
+
+test('evaluation-mode BatchNorm (FusedBatchNorm) and BatchNorm + PReLU match the cpu backend', async () => {
+  const { batchNormPreluInfer } = await import('../src/backend/kernels/batchnorm.js');
+  for (const shape of channelCases) {
+    const c = shape[3]!;
+    const [cpu, wasm] = await both((t) => {
+      const x = t(shape, 31);
+      const mean = t([c], 32);
+      const variance = tf.add(tf.abs(t([c], 33)), 0.1);
+      const beta = t([c], 34);
+      const gamma = t([c], 35);
+      const alpha = t([c], 36);
+      const bn = tf.batchNorm(x, mean, variance, beta, gamma, 1e-5);
+      const fused = tf.getBackend() === 'wasm' ? batchNormPreluInfer(x, mean, variance, beta, gamma, alpha, 1e-5) : tf.prelu(bn, alpha);
+      return [bn, fused, tf.batchNorm(x, mean, variance)]; // the last without scale / offset
+    });
+    assertClose(cpu, wasm, `inference batchnorm ${shape}`, 1e-5);
+  }
+});

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardContext } from './types.js';
 import { UserError } from '../util/errors.js';
-import { batchNormPreluTrain, batchNormTrain, fusedBatchNormAvailable } from '../backend/kernels/batchnorm.js';
+import { batchNormPreluInfer, batchNormPreluTrain, batchNormTrain, fusedBatchNormAvailable } from '../backend/kernels/batchnorm.js';
 
 /**
  * The primitive ops every zoo module is written with. Keep this layer thin and the signatures
@@ -125,6 +125,9 @@ export function batchNormPrelu<T extends tf.Tensor>(x: T, p: BatchNormParams, al
 
 function normalise<T extends tf.Tensor>(x: T, p: BatchNormParams, ctx: ForwardContext, alpha: tf.Tensor1D | undefined): T {
   if (!ctx.training) {
+    if (alpha && fusedBatchNormAvailable(x) && alpha.rank === 1 && alpha.shape[0] === x.shape[x.rank - 1]) {
+      return batchNormPreluInfer(x, p.runningMean, p.runningVar, p.beta, p.gamma, alpha, BN_EPS);
+    }
     const y = tf.batchNorm(x, p.runningMean, p.runningVar, p.beta, p.gamma, BN_EPS) as T;
     return alpha ? tf.tidy(() => prelu(y, alpha)) : y;
   }

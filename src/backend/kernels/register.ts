@@ -5,7 +5,7 @@ import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './d
 import { batchMatMulConfig } from './matmul.js';
 import { meanConfig, sumConfig, tileConfig } from './reduce-tile.js';
 import { preluGradConfig, preluGradKernelConfig } from './prelu-grad.js';
-import { bnPreluTrainConfig, bnPreluTrainGradConfig, bnPreluTrainGradient, bnTrainConfig, bnTrainGradConfig, bnTrainGradient } from './batchnorm.js';
+import { bnPreluInferConfig, fusedBatchNormConfig, bnPreluTrainConfig, bnPreluTrainGradConfig, bnPreluTrainGradient, bnTrainConfig, bnTrainGradConfig, bnTrainGradient } from './batchnorm.js';
 import { saveOriginal } from './wasm-util.js';
 import { adamwConfig } from './adamw.js';
 import { identityConfig, packConfig, sliceConfig, unpackConfig } from './layout.js';
@@ -24,6 +24,7 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   bnTrainGradConfig,
   bnPreluTrainConfig,
   bnPreluTrainGradConfig,
+  bnPreluInferConfig,
   adamwConfig,
 ];
 export const REPLACED_KERNELS: readonly KernelConfig[] = [
@@ -36,6 +37,7 @@ export const REPLACED_KERNELS: readonly KernelConfig[] = [
   sliceConfig,
   packConfig,
   unpackConfig,
+  fusedBatchNormConfig,
 ];
 
 let registered = false;
