@@ -23,6 +23,14 @@ typedef double f64;
 #define BLOCK 64
 
 static inline v128_t ld(const f32 *p) { return wasm_v128_load(p); }
+/* acc + a * b: one fused multiply-add with relaxed SIMD (the -relaxed builds), else two ops. */
+static inline v128_t madd(v128_t a, v128_t b, v128_t acc) {
+#ifdef __wasm_relaxed_simd__
+  return __builtin_wasm_relaxed_madd_f32x4(a, b, acc);
+#else
+  return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b));
+#endif
+}
 static inline void st(f32 *p, v128_t v) { wasm_v128_store(p, v); }
 static inline void acc64(f64 *dst, v128_t v) {
   /* dst[0..3] += v, in float64. */
@@ -277,8 +285,8 @@ static inline __attribute__((always_inline)) void gemm_tn_tile(const f32 *restri
     v128_t b0 = ld(pb), b1 = NV > 1 ? ld(pb + 4) : b0;
     for (int r = 0; r < MR; r++) {
       v128_t a = wasm_v128_load32_splat(pa + r);
-      acc[r][0] = wasm_f32x4_add(acc[r][0], wasm_f32x4_mul(a, b0));
-      if (NV > 1) acc[r][1] = wasm_f32x4_add(acc[r][1], wasm_f32x4_mul(a, b1));
+      acc[r][0] = madd(a, b0, acc[r][0]);
+      if (NV > 1) acc[r][1] = madd(a, b1, acc[r][1]);
     }
   }
   for (int r = 0; r < MR; r++)
@@ -289,7 +297,7 @@ static inline __attribute__((always_inline)) void gemm_tn_rows(const f32 *restri
                                                                f32 *restrict C, int M, int N, int m0, int m1,
                                                                int j0, int k0, int k1, const int NV) {
   int i = m0;
-  for (; i + 6 <= m1; i += 6) gemm_tn_tile(A, B, C, M, N, i, j0, k0, k1, 6, NV);
+  for (; i + 4 <= m1; i += 4) gemm_tn_tile(A, B, C, M, N, i, j0, k0, k1, 4, NV);
   switch (m1 - i) {
     case 5: gemm_tn_tile(A, B, C, M, N, i, j0, k0, k1, 5, NV); break;
     case 4: gemm_tn_tile(A, B, C, M, N, i, j0, k0, k1, 4, NV); break;
@@ -508,6 +516,68 @@ void bn_prelu_dx(const f32 *restrict dy, const f32 *restrict x, f32 *restrict dx
       f32 z = x[o + ch] * scale[ch] + offset[ch];
       f32 dz = z > 0 ? dy[o + ch] : dy[o + ch] * alpha[ch];
       dx[o + ch] = dz * k[ch] + x[o + ch] * m[ch] + cc[ch];
+    }
+  }
+}
+
+/*
+ * C[m, n] = sum_k A[m, k] * B[k, n], rows m in [m0, m1): the forward 1 x 1 conv / linear layer
+ * (A = activations [pixels, cin], B = weights). Same 6 x 8 register tiles as gemm_tn; rows are
+ * taken in blocks of MC so that an A block stays in L2 while every column tile passes over it.
+ */
+#define MC 96
+
+static inline __attribute__((always_inline)) void gemm_nn_tile(const f32 *restrict A, const f32 *restrict B,
+                                                               f32 *restrict C, int K, int N, int i0, int j0,
+                                                               int k0, int k1, const int MR, const int NV) {
+  v128_t acc[6][2];
+  for (int r = 0; r < MR; r++)
+    for (int v = 0; v < NV; v++) acc[r][v] = k0 == 0 ? wasm_f32x4_splat(0) : ld(C + (long)(i0 + r) * N + j0 + 4 * v);
+  const f32 *pa = A + (long)i0 * K + k0;
+  const f32 *pb = B + (long)k0 * N + j0;
+  for (int k = k0; k < k1; k++, pa++, pb += N) {
+    v128_t b0 = ld(pb), b1 = NV > 1 ? ld(pb + 4) : b0;
+    for (int r = 0; r < MR; r++) {
+      v128_t a = wasm_v128_load32_splat(pa + (long)r * K);
+      acc[r][0] = madd(a, b0, acc[r][0]);
+      if (NV > 1) acc[r][1] = madd(a, b1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < MR; r++)
+    for (int v = 0; v < NV; v++) st(C + (long)(i0 + r) * N + j0 + 4 * v, acc[r][v]);
+}
+
+static inline __attribute__((always_inline)) void gemm_nn_rows(const f32 *restrict A, const f32 *restrict B,
+                                                               f32 *restrict C, int K, int N, int m0, int m1,
+                                                               int j0, int k0, int k1, const int NV) {
+  int i = m0;
+  for (; i + 4 <= m1; i += 4) gemm_nn_tile(A, B, C, K, N, i, j0, k0, k1, 4, NV);
+  switch (m1 - i) {
+    case 5: gemm_nn_tile(A, B, C, K, N, i, j0, k0, k1, 5, NV); break;
+    case 4: gemm_nn_tile(A, B, C, K, N, i, j0, k0, k1, 4, NV); break;
+    case 3: gemm_nn_tile(A, B, C, K, N, i, j0, k0, k1, 3, NV); break;
+    case 2: gemm_nn_tile(A, B, C, K, N, i, j0, k0, k1, 2, NV); break;
+    case 1: gemm_nn_tile(A, B, C, K, N, i, j0, k0, k1, 1, NV); break;
+    default: break;
+  }
+}
+
+__attribute__((export_name("gemm_nn")))
+void gemm_nn(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, int K, int N, int m0, int m1) {
+  for (int i0 = m0; i0 < m1; i0 += MC) {
+    int i1 = i0 + MC < m1 ? i0 + MC : m1;
+    for (int k0 = 0; k0 < K; k0 += KC) {
+      int k1 = k0 + KC < K ? k0 + KC : K;
+      int j = 0;
+      for (; j + 8 <= N; j += 8) gemm_nn_rows(A, B, C, K, N, i0, i1, j, k0, k1, 2);
+      for (; j + 4 <= N; j += 4) gemm_nn_rows(A, B, C, K, N, i0, i1, j, k0, k1, 1);
+      for (; j < N; j++) {
+        for (int i = i0; i < i1; i++) {
+          f32 s = k0 == 0 ? 0 : C[(long)i * N + j];
+          for (int k = k0; k < k1; k++) s += A[(long)i * K + k] * B[(long)k * N + j];
+          C[(long)i * N + j] = s;
+        }
+      }
     }
   }
 }

@@ -115,6 +115,11 @@ test('BatchMatMul with transposes, batches and broadcasts matches the cpu backen
     // scalar tail, more rows than one K chunk (128); threads split n (first) or m (second).
     { a: [300, 13], b: [300, 21], ta: true, tb: false },
     { a: [290, 40], b: [290, 9], ta: true, tb: false },
+    // a b on our SIMD kernel: row tiles of 4 plus remainders, K over several chunks of 128,
+    // column tiles of 8 and 4 plus a scalar tail, rows split over threads.
+    { a: [301, 150], b: [150, 21], ta: false, tb: false },
+    { a: [9, 13], b: [13, 12], ta: false, tb: false },
+    { a: [302, 131], b: [17, 131], ta: false, tb: true },
     { a: [5, 7], b: [3, 7], ta: false, tb: true },
     { a: [7, 5], b: [3, 7], ta: true, tb: true },
     { a: [4, 5, 7], b: [7, 3], ta: false, tb: false },

@@ -1,9 +1,9 @@
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, type ConvGeometry } from './conv-geometry.js';
-import { free, matmul2d, reshape, transpose, type WasmBackend } from './wasm-util.js';
+import { free, reshape, transpose, type WasmBackend } from './wasm-util.js';
 import { i32At, ptr, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
-import { matmulTN } from './gemm.js';
+import { matmulNN, matmulTN } from './gemm.js';
 
 /**
  * Conv2D gradients as im2col + one matmul, with the patch gather / scatter as SIMD passes
@@ -63,7 +63,7 @@ function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; backend
   const dy2 = reshape(backend, dy, [m, g.co]);
   const w2 = reshape(backend, filter, [k, g.co]);
   const wT = transpose(backend, w2, [1, 0]); // [Co, K]
-  const dcols = matmul2d(backend, dy2, wT); // [M, K]
+  const dcols = matmulNN(backend, dy2, wT); // [M, K]
   free(backend, dy2, w2, wT);
   if (isPointwise(g)) {
     const out = reshape(backend, dcols, inputShape);

@@ -1,29 +1,30 @@
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { f32, free, matmul2d, reshape, run, sizeOf, transpose, type WasmBackend } from './wasm-util.js';
-import { matmulTN } from './gemm.js';
+import { f32, free, reshape, run, sizeOf, transpose, type WasmBackend } from './wasm-util.js';
+import { matmulNN, matmulTN } from './gemm.js';
 
 /**
  * BatchMatMul for wasm. The original is fast (XNNPACK fully-connected) only for one plain
  * [m, k] x [k, n] product; with a transpose flag or a batch it falls back to a scalar loop about
- * 10x slower (measured). Every case is rewritten into plain products:
- *  - a^T b  by our SIMD kernel straight from both operands (gemm.ts);
+ * 10x slower (measured). Every case is rewritten into our SIMD GEMMs (gemm.ts), which also beat
+ * XNNPACK's plain product here (no repacking of a right operand that changes every step):
+ *  - a b by gemm_nn, a^T b by gemm_tn straight from both operands;
  *  - a b^T  = a (b^T) with an explicit transpose;
  *  - a batch with a broadcast right operand is one tall product; otherwise one product per batch.
  */
 
 /** One 2-D product with optional transposes, as plain products. */
 function product2d(backend: WasmBackend, a: TensorInfo, b: TensorInfo, ta: boolean, tb: boolean): TensorInfo {
-  if (!ta && !tb) return matmul2d(backend, a, b);
+  if (!ta && !tb) return matmulNN(backend, a, b);
   if (ta && tb) {
     // a^T b^T = (b a)^T
-    const ba = matmul2d(backend, b, a);
+    const ba = matmulNN(backend, b, a);
     const out = transpose(backend, ba, [1, 0]);
     free(backend, ba);
     return out;
   }
   if (tb) {
     const bT = transpose(backend, b, [1, 0]);
-    const out = matmul2d(backend, a, bT);
+    const out = matmulNN(backend, a, bT);
     free(backend, bT);
     return out;
   }

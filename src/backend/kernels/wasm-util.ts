@@ -65,17 +65,6 @@ export function transpose(backend: WasmBackend, t: TensorInfo, perm: number[]): 
   return run(backend, 'Transpose', { x: t }, { perm });
 }
 
-/** Plain [m, k] x [k, n] matmul (the fast XNNPACK path of the original BatchMatMul). */
-export function matmul2d(backend: WasmBackend, a: TensorInfo, b: TensorInfo): TensorInfo {
-  const a3 = reshape(backend, a, [1, a.shape[0]!, a.shape[1]!]);
-  const b3 = reshape(backend, b, [1, b.shape[0]!, b.shape[1]!]);
-  const out = run(backend, 'BatchMatMul', { a: a3, b: b3 }, { transposeA: false, transposeB: false });
-  free(backend, a3, b3);
-  const out2 = reshape(backend, out, [a.shape[0]!, b.shape[1]!]);
-  free(backend, out);
-  return out2;
-}
-
 export function free(backend: WasmBackend, ...ts: Array<TensorInfo | null | undefined>): void {
   for (const t of ts) if (t) backend.disposeData(t.dataId);
 }
