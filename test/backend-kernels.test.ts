@@ -274,3 +274,14 @@ test('evaluation-mode BatchNorm (FusedBatchNorm) and BatchNorm + PReLU match the
     assertClose(cpu, wasm, `inference batchnorm ${shape}`, 1e-5);
   }
 });
+
+test('both SIMD builds compute the GEMMs correctly: relaxed (fused multiply-add) and baseline (EXP_RELAXED_SIMD=0)', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const script = new URL('./fixtures/gemm-check.ts', import.meta.url).pathname;
+  for (const [env, relaxed] of [['1', true], ['0', false]] as const) {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, EXP_RELAXED_SIMD: env }, encoding: 'utf8' });
+    const r = JSON.parse(out.trim().split('\n').pop()!) as { relaxed: boolean; worst: number };
+    assert.equal(r.relaxed, relaxed, `EXP_RELAXED_SIMD=${env}: relaxed build in use`);
+    assert.ok(r.worst < 1e-4, `EXP_RELAXED_SIMD=${env}: relative error ${r.worst}`);
+  }
+});

@@ -6,6 +6,7 @@ import { accumulateGradients, trainedParams } from '../train/step.js';
 import { AdamW } from '../train/adamw.js';
 import type { ForwardContext, ModelInputs } from '../model/types.js';
 import { initBackend, type BackendName } from './select.js';
+import { relaxedSimdInUse } from './kernels/simd.js';
 import { UserError } from '../util/errors.js';
 
 /** What `exp bench --json` prints (interface.md; more fields than the fixed ones). */
@@ -26,6 +27,8 @@ export interface BenchResult {
   tensors: { before: number; after: number };
   /** wasm only: size the heap grew to (it never shrinks; the cap is 4 GB). */
   wasmHeapBytes?: number;
+  /** wasm only: which build of our SIMD kernels ran ('relaxed': fused multiply-add). */
+  simdKernels?: 'relaxed' | 'baseline';
 }
 
 export interface BenchOptions {
@@ -149,6 +152,7 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
       cpus: os.cpus().length,
       tensors: { before, after },
       ...heapBytes(),
+      ...(info.backend === 'wasm' ? { simdKernels: relaxedSimdInUse() ? ('relaxed' as const) : ('baseline' as const) } : {}),
     };
   } finally {
     optimizer.dispose();
