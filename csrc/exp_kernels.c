@@ -581,3 +581,39 @@ void gemm_nn(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, int 
     }
   }
 }
+
+/*
+ * Depthwise conv input gradient (channel multiplier 1) as a gather, input rows [r0, r1) of the
+ * n*h rows: dx[b, iy, ix, ch] = sum over taps (ky, kx) whose output position
+ * oy = (iy + top - ky*dh) / sh, ox = (ix + left - kx*dw) / sw is whole and inside the output
+ * of w[ky, kx, ch] * dy[b, oy, ox, ch]. For strided convs, where the alternative is a forward conv
+ * over a zero-upsampled dy. geo = {n, h, w, c, ho, wo, kh, kw, sh, sw, dh, dw, top, left}.
+ */
+__attribute__((export_name("dw_input_grad")))
+void dw_input_grad(const f32 *restrict dy, const f32 *restrict wt, f32 *restrict dx, const int *restrict geo, int r0, int r1) {
+  int h = geo[1], w = geo[2], c = geo[3], ho = geo[4], wo = geo[5], kh = geo[6], kw = geo[7];
+  int sh = geo[8], sw = geo[9], dh = geo[10], dw = geo[11], top = geo[12], left = geo[13];
+  int cv = c & ~3;
+  for (int row = r0; row < r1; row++) {
+    int b = row / h, iy = row % h;
+    for (int ix = 0; ix < w; ix++) {
+      f32 *out = dx + ((long)row * w + ix) * c;
+      for (int ch = 0; ch < cv; ch += 4) st(out + ch, wasm_f32x4_splat(0));
+      for (int ch = cv; ch < c; ch++) out[ch] = 0;
+      for (int ky = 0; ky < kh; ky++) {
+        int ty = iy + top - ky * dh;
+        if (ty < 0 || ty % sh != 0 || ty / sh >= ho) continue;
+        const f32 *dyrow = dy + ((long)(b * ho + ty / sh) * wo) * c;
+        for (int kx = 0; kx < kw; kx++) {
+          int tx = ix + left - kx * dw;
+          if (tx < 0 || tx % sw != 0 || tx / sw >= wo) continue;
+          const f32 *g = dyrow + (long)(tx / sw) * c;
+          const f32 *wk = wt + (long)(ky * kw + kx) * c;
+          int ch = 0;
+          for (; ch < cv; ch += 4) st(out + ch, madd(ld(wk + ch), ld(g + ch), ld(out + ch)));
+          for (; ch < c; ch++) out[ch] += wk[ch] * g[ch];
+        }
+      }
+    }
+  }
+}

@@ -137,7 +137,7 @@ test('BatchMatMul with transposes, batches and broadcasts matches the cpu backen
   }
 });
 
-test('Slice, Pack / Unpack (stack and its gradient) and Identity match the cpu backend', async () => {
+test('Slice, Pack / Unpack (stack and its gradient), Identity, SplitV and PadV2 match the cpu backend', async () => {
   const [cpu, wasm, shapes] = await both((t) => {
     const wave = t([3, 40, 1], 20);
     const x = t([2, 5, 6, 7], 21);
@@ -154,10 +154,15 @@ test('Slice, Pack / Unpack (stack and its gradient) and Identity match the cpu b
       ...tf.unstack(tf.stack(maps, 1), 1),
       ...grads,
       tf.clone(x),
+      ...tf.split(t([3, 7, 40], 27), [16, 4, 20], 2), // SplitV on the last axis (a concat's gradient)
+      ...tf.split(x, [2, 3], 1),
+      tf.pad(wave, [[0, 0], [5, 7], [0, 0]]), // the waveform padding: runs per clip
+      tf.pad(x, [[1, 0], [0, 2], [0, 0], [0, 0]], 1.5),
+      tf.pad(x, [[0, 0], [0, 0], [0, 0], [1, 1]]), // the last axis: short runs, the original kernel
     ];
   });
   assert.deepEqual(shapes.slice(0, 6), [[3, 30, 1], [1, 3, 6, 7], [2, 2, 4, 7], [2, 5, 6, 3], [2, 5, 300, 4], [2, 4, 5, 300]]);
-  assertClose(cpu, wasm, 'slice / pack / unpack / identity', 0);
+  assertClose(cpu, wasm, 'slice / pack / unpack / identity / split / pad', 0);
 });
 
 test('a clone shares its data without aliasing trouble: disposing either side leaves the other intact', async () => {

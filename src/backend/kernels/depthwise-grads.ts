@@ -1,13 +1,13 @@
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry } from './conv-geometry.js';
 import { f32, free, run, type WasmBackend } from './wasm-util.js';
-import { f64At, ptr, withScratch } from './simd.js';
+import { f64At, i32At, ptr, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
 
 /**
  * Depthwise conv gradients (channel multiplier 1), missing from tfjs-backend-wasm. The filter
- * gradient is one pass of our SIMD kernel. The input gradient is rewritten as a forward depthwise
- * conv so XNNPACK (threaded) does the work, with a JS scatter pass as the general fallback.
+ * gradient is one pass of our SIMD kernel. The input gradient is a forward depthwise conv on
+ * XNNPACK (threaded) for stride 1 and a gather pass of our SIMD kernel otherwise.
  * (The filter gradient used to be an XNNPACK depthwise conv of x with dy as a dilated filter:
  * ~0.5 GFLOP/s, since XNNPACK is not built for filters that size; the SIMD pass is ~10x faster.)
  */
@@ -58,16 +58,14 @@ function inputGrad(args: { inputs: Record<string, TensorInfo>; backend: unknown;
     }
     return dx;
   }
-  // The input gradient is a forward depthwise conv (XNNPACK, threaded) with the spatially flipped
-  // filter, stride 1, over dy padded by k - 1 - pad on each side; for stride s > 1 over dy
-  // upsampled with s - 1 zeros between its rows and columns (a transposed conv).
-  const hu = (ho - 1) * sh + 1;
-  const wu = (wo - 1) * sw + 1;
+  // Stride 1: a forward depthwise conv (XNNPACK, threaded) with the spatially flipped filter over
+  // dy padded by k - 1 - pad on each side. Otherwise (strided; the old route was a conv over a
+  // zero-upsampled dy, ~2x slower) one gather pass of our SIMD kernel.
   const padT = kh - 1 - top;
   const padL = kw - 1 - left;
-  const padB = h - hu - padT + kh - 1;
-  const padR = w - wu - padL + kw - 1;
-  if (dh === 1 && dw === 1 && padT >= 0 && padL >= 0 && padB >= 0 && padR >= 0) {
+  const padB = h - ho - padT + kh - 1;
+  const padR = w - wo - padL + kw - 1;
+  if (sh === 1 && sw === 1 && dh === 1 && dw === 1 && padT >= 0 && padL >= 0 && padB >= 0 && padR >= 0) {
     const flipped = backend.makeOutput([...filter.shape], 'float32');
     const src = f32(backend, filter);
     const dst = f32(backend, flipped);
@@ -77,51 +75,16 @@ function inputGrad(args: { inputs: Record<string, TensorInfo>; backend: unknown;
         dst.set(src.subarray(from, from + c), ((kh - 1 - ky) * kw + (kw - 1 - kx)) * c);
       }
     }
-    let up: TensorInfo | null = null;
-    if (sh !== 1 || sw !== 1) {
-      up = backend.makeOutput([n, hu, wu, c], 'float32');
-      const u = f32(backend, up);
-      const d = f32(backend, dy);
-      u.fill(0);
-      for (let b = 0; b < n; b++) {
-        for (let oy = 0; oy < ho; oy++) {
-          const rowU = (b * hu + oy * sh) * wu;
-          const rowD = (b * ho + oy) * wo;
-          for (let ox = 0; ox < wo; ox++) {
-            const from = (rowD + ox) * c;
-            u.set(d.subarray(from, from + c), (rowU + ox * sw) * c);
-          }
-        }
-      }
-    }
     const pad = [[0, 0], [padT, padB], [padL, padR], [0, 0]];
-    const out = run(backend, 'DepthwiseConv2dNative', { x: up ?? dy, filter: flipped }, { strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC' });
-    free(backend, flipped, up);
+    const out = run(backend, 'DepthwiseConv2dNative', { x: dy, filter: flipped }, { strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC' });
+    free(backend, flipped);
     return out;
   }
   const dx = backend.makeOutput(inputShape, 'float32');
-  const out = f32(backend, dx);
-  out.fill(0);
-  const dys = f32(backend, dy);
-  const ws = f32(backend, filter);
-  for (let b = 0; b < n; b++) {
-    for (let oy = 0; oy < ho; oy++) {
-      for (let ox = 0; ox < wo; ox++) {
-        const d = ((b * ho + oy) * wo + ox) * c;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - top + ky * dh;
-          if (iy < 0 || iy >= h) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - left + kx * dw;
-            if (ix < 0 || ix >= w) continue;
-            const s = ((b * h + iy) * w + ix) * c;
-            const a = (ky * kw + kx) * c;
-            for (let ch = 0; ch < c; ch++) out[s + ch]! += ws[a + ch]! * dys[d + ch]!;
-          }
-        }
-      }
-    }
-  }
+  withScratch(backend, 14 * 4, (geo) => {
+    i32At(backend, geo, 14).set([n, h, w, c, ho, wo, kh, kw, sh, sw, dh, dw, top, left]);
+    parallel(backend, 'dw_input_grad', n * h, [ptr(backend, dy), ptr(backend, filter), ptr(backend, dx), geo], 1, 4);
+  });
   return dx;
 }
 

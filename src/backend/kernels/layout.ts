@@ -1,4 +1,4 @@
-import { slice_util, util } from '@tensorflow/tfjs';
+import { backend_util, slice_util, util } from '@tensorflow/tfjs';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { f32, run, runAll, sizeOf, type WasmBackend } from './wasm-util.js';
 import { ptr, withScratch, i32At } from './simd.js';
@@ -7,7 +7,8 @@ import { parallel } from './parallel.js';
 /**
  * Data-movement kernels whose tfjs-backend-wasm versions copy element by element or copy at all
  * (measured per step of FGASpecNet at batch 4: Identity ~50 ms over ~1,000 calls, Slice of the
- * padded waveform ~36 ms, Pack of the four feature maps ~35 ms and its gradient Unpack ~35 ms).
+ * padded waveform ~36 ms, Pack of the four feature maps ~35 ms and its gradient Unpack ~35 ms,
+ * SplitV ~11 ms, PadV2 ~11 ms).
  */
 
 type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
@@ -53,6 +54,62 @@ function slice({ inputs, backend, attrs }: Args): TensorInfo {
     dst.set(src.subarray(off, off + run0), o * run0);
     for (let d = idx.length - 1; d >= 0; d--) {
       if (++idx[d]! < size[d]!) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** SplitV (the gradient of a concat) as block-copy slices; the original slices element by element. */
+function splitV({ inputs, backend, attrs }: Args): TensorInfo[] {
+  const b = backend as WasmBackend;
+  const x = inputs['x']!;
+  const axis = util.parseAxisParam(attrs?.['axis'] as number, x.shape)[0]!;
+  const sizes = backend_util.prepareSplitSize(x as never, attrs?.['numOrSizeSplits'] as number | number[], axis);
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return sizes.map((part) => {
+    const size = [...x.shape];
+    size[axis] = part;
+    const out = slice({ inputs: { x }, backend: b, attrs: { begin: [...begin], size } });
+    begin[axis]! += part;
+    return out;
+  });
+}
+
+/**
+ * PadV2 as a constant fill plus block copies: axes after the last padded one are whole, so the
+ * input lands in the output as contiguous runs (the original C loop spends ~12 ns per element:
+ * ~8 ms to pad the waveforms of a batch of 4 for the Tgram).
+ */
+function padV2({ inputs, backend, attrs }: Args): TensorInfo {
+  const b = backend as WasmBackend;
+  const x = inputs['x']!;
+  const paddings = attrs?.['paddings'] as Array<[number, number]>;
+  const value = (attrs?.['constantValue'] as number | undefined) ?? 0;
+  let last = -1;
+  paddings.forEach(([lo, hi], d) => {
+    if (lo !== 0 || hi !== 0) last = d;
+  });
+  const rank = x.shape.length;
+  const runLen = last < 0 ? sizeOf(x.shape) : sizeOf(x.shape.slice(last));
+  if (x.dtype !== 'float32' || runLen < 16 || paddings.some(([lo, hi]) => lo < 0 || hi < 0)) return run(b, 'PadV2', { x }, attrs);
+  const outShape = x.shape.map((n, d) => n + paddings[d]![0] + paddings[d]![1]);
+  const out = b.makeOutput(outShape, 'float32');
+  const src = f32(b, x);
+  const dst = f32(b, out);
+  dst.fill(value);
+  const outStrides = util.computeStrides(outShape);
+  const stride = (d: number) => (d < rank - 1 ? outStrides[d]! : 1);
+  let base = 0;
+  for (let d = 0; d < rank; d++) base += paddings[d]![0] * stride(d);
+  const idx = new Array<number>(Math.max(last, 0)).fill(0);
+  const outer = last <= 0 ? 1 : sizeOf(x.shape.slice(0, last));
+  for (let o = 0; o < outer; o++) {
+    let off = base;
+    for (let d = 0; d < idx.length; d++) off += idx[d]! * stride(d);
+    dst.set(src.subarray(o * runLen, (o + 1) * runLen), off);
+    for (let d = idx.length - 1; d >= 0; d--) {
+      if (++idx[d]! < x.shape[d]!) break;
       idx[d] = 0;
     }
   }
@@ -105,3 +162,5 @@ export const identityConfig = config('Identity', identity);
 export const sliceConfig = config('Slice', slice);
 export const packConfig = config('Pack', pack);
 export const unpackConfig = config('Unpack', unpack);
+export const splitVConfig = config('SplitV', splitV);
+export const padV2Config = config('PadV2', padV2);

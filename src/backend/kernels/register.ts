@@ -8,7 +8,7 @@ import { preluGradConfig, preluGradKernelConfig } from './prelu-grad.js';
 import { bnPreluInferConfig, fusedBatchNormConfig, bnPreluTrainConfig, bnPreluTrainGradConfig, bnPreluTrainGradient, bnTrainConfig, bnTrainGradConfig, bnTrainGradient } from './batchnorm.js';
 import { saveOriginal } from './wasm-util.js';
 import { adamwConfig } from './adamw.js';
-import { identityConfig, packConfig, sliceConfig, unpackConfig } from './layout.js';
+import { identityConfig, packConfig, padV2Config, sliceConfig, splitVConfig, unpackConfig } from './layout.js';
 
 /**
  * Our wasm kernels (docs/backend.md lists each and why). The first group is missing from
@@ -37,6 +37,8 @@ export const REPLACED_KERNELS: readonly KernelConfig[] = [
   sliceConfig,
   packConfig,
   unpackConfig,
+  splitVConfig,
+  padV2Config,
   fusedBatchNormConfig,
 ];
 

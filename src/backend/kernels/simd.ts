@@ -28,6 +28,7 @@ export interface SimdExports {
     sdz: number, sdzx: number, sda: number, c0: number, c1: number,
   ): void;
   bn_prelu_dx(dy: number, x: number, dx: number, c: number, scale: number, offset: number, alpha: number, k: number, m: number, cc: number, r0: number, r1: number): void;
+  dw_input_grad(dy: number, w: number, dx: number, geo: number, r0: number, r1: number): void;
   gemm_nn(a: number, b: number, c: number, k: number, n: number, m0: number, m1: number): void;
   gemm_tn(a: number, b: number, c: number, k: number, m: number, n: number, byRows: number, lo: number, hi: number): void;
 }
