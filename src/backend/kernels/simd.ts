@@ -109,7 +109,7 @@ export function simd(backend: WasmBackend): SimdExports {
 export function ptr(backend: WasmBackend, t: TensorInfo): number {
   const entry = backend.dataIdMap.get(t.dataId);
   if (!entry) throw new Error('tensor data is not on the wasm backend');
-  return entry.memoryOffset;
+  return entry.memoryOffset >>> 0; // unsigned above 2 GB of heap
 }
 
 /**
@@ -118,7 +118,8 @@ export function ptr(backend: WasmBackend, t: TensorInfo): number {
  */
 export function withScratch<T>(backend: WasmBackend, bytes: number, fn: (at: number) => T): T {
   const heap = heapOf(backend);
-  const at = heap._malloc(bytes);
+  // Emscripten's malloc returns a signed int32: above 2 GB of heap it is negative.
+  const at = heap._malloc(bytes) >>> 0;
   if (!at) throw new Error(`wasm heap exhausted allocating ${bytes} bytes of scratch`);
   try {
     new Uint8Array(memoryOf(backend).buffer, at, bytes).fill(0);

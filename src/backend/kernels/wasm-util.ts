@@ -47,7 +47,7 @@ export function f32(backend: WasmBackend, t: TensorInfo): Float32Array {
   const entry = backend.dataIdMap.get(t.dataId);
   if (!entry) throw new Error('tensor data is not on the wasm backend');
   const buffer = backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer;
-  return new Float32Array(buffer, entry.memoryOffset, sizeOf(t.shape));
+  return new Float32Array(buffer, entry.memoryOffset >>> 0, sizeOf(t.shape)); // unsigned above 2 GB of heap
 }
 
 export function sizeOf(shape: readonly number[]): number {
