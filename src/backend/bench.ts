@@ -6,7 +6,8 @@ import { accumulateGradients, trainedParams } from '../train/step.js';
 import { AdamW } from '../train/adamw.js';
 import type { ForwardContext, ModelInputs } from '../model/types.js';
 import { initBackend, type BackendName } from './select.js';
-import { relaxedSimdInUse } from './kernels/simd.js';
+import { memoryOf, relaxedSimdInUse } from './kernels/simd.js';
+import type { WasmBackend } from './kernels/wasm-util.js';
 import { UserError } from '../util/errors.js';
 
 /** What `exp bench --json` prints (interface.md; more fields than the fixed ones). */
@@ -44,9 +45,9 @@ export interface BenchOptions {
 }
 
 function heapBytes(): { wasmHeapBytes?: number } {
-  const b = tf.backend() as unknown as { wasm?: { wasmMemory?: { buffer: ArrayBufferLike } } };
-  const n = b.wasm?.wasmMemory?.buffer.byteLength;
-  return n === undefined ? {} : { wasmHeapBytes: n };
+  if (tf.getBackend() !== 'wasm') return {};
+  // Shared memory under threads, the module's exported memory on one thread.
+  return { wasmHeapBytes: memoryOf(tf.backend() as unknown as WasmBackend).buffer.byteLength };
 }
 
 /** Seeded uniform noise in [-scale, scale): benchmark inputs need no realism, only the shapes. */

@@ -31,6 +31,6 @@ export function matmulTN(backend: WasmBackend, a: TensorInfo, b: TensorInfo): Te
   if (k !== k2) throw new Error(`matmulTN: ${k} and ${k2} rows`);
   const out = backend.makeOutput([m, n], 'float32');
   const byRows = m > n ? 1 : 0;
-  parallel(backend, 'gemm_tn', byRows ? m : n, [ptr(backend, a), ptr(backend, b), ptr(backend, out), k, m, n, byRows], byRows ? 6 : 8);
+  parallel(backend, 'gemm_tn', byRows ? m : n, [ptr(backend, a), ptr(backend, b), ptr(backend, out), k, m, n, byRows], byRows ? 4 : 8);
   return out;
 }

@@ -91,14 +91,16 @@ function poolFor(backend: WasmBackend): Pool {
 /**
  * Runs kernel `name` over [0, n): `args` are its arguments without the range, which the runner
  * appends as the last two (lo, hi). Chunks start at multiples of `align` and hold at least
- * `minChunk` items; small ranges run inline (waking a helper costs ~20-50 µs).
+ * `minChunk` items; small ranges run inline (waking a helper costs ~20-50 µs). Two chunks per
+ * thread measured best for a whole training step (8 or 16 balance the threads better but cost
+ * more in re-read operands and cache misses at chunk edges).
  */
-export function parallel(backend: WasmBackend, name: Name, n: number, args: number[], align = 1, minChunk = align): void {
+export function parallel(backend: WasmBackend, name: Name, n: number, args: number[], align = 1, minChunk = align, chunksPerThread = 2): void {
   const fn = (simd(backend) as unknown as Record<Name, (...a: number[]) => void>)[name];
   const pool = poolFor(backend);
   const threads = pool.helpers.length + 1;
   const unit = Math.max(align, Math.ceil(minChunk / align) * align);
-  const chunks = Math.min(4 * threads, Math.floor(n / unit), 0xffff);
+  const chunks = Math.min(chunksPerThread * threads, Math.floor(n / unit), 0xffff);
   if (threads === 1 || chunks <= 1) {
     fn(...args, 0, n);
     return;
