@@ -4,7 +4,7 @@ import { encodeWav } from '../../audio/wav.js';
 import { configHash } from '../../config/hash.js';
 import { UserError } from '../../util/errors.js';
 import { background } from './background.js';
-import { db, rms } from './dsp.js';
+import { db } from './dsp.js';
 import { MACHINES, MACHINE_TYPES, type Fault } from './machines/index.js';
 import { Rng, seedFrom } from './prng.js';
 
