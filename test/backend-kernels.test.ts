@@ -280,13 +280,16 @@ test('evaluation-mode BatchNorm (FusedBatchNorm) and BatchNorm + PReLU match the
   }
 });
 
-test('both SIMD builds compute the GEMMs correctly: relaxed (fused multiply-add) and baseline (EXP_RELAXED_SIMD=0)', async () => {
+test('every SIMD build computes correctly: relaxed / baseline (EXP_RELAXED_SIMD=0), shared heap (2 threads) / plain heap (1 thread)', async () => {
   const { execFileSync } = await import('node:child_process');
-  const script = new URL('./fixtures/gemm-check.ts', import.meta.url).pathname;
-  for (const [env, relaxed] of [['1', true], ['0', false]] as const) {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, EXP_RELAXED_SIMD: env }, encoding: 'utf8' });
-    const r = JSON.parse(out.trim().split('\n').pop()!) as { relaxed: boolean; worst: number };
-    assert.equal(r.relaxed, relaxed, `EXP_RELAXED_SIMD=${env}: relaxed build in use`);
-    assert.ok(r.worst < 1e-4, `EXP_RELAXED_SIMD=${env}: relative error ${r.worst}`);
+  const script = new URL('./fixtures/simd-check.ts', import.meta.url).pathname;
+  for (const [relaxedEnv, threads] of [['1', 2], ['0', 2], ['1', 1], ['0', 1]] as const) {
+    const env = { ...process.env, EXP_RELAXED_SIMD: relaxedEnv, EXP_TEST_THREADS: String(threads) };
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { env, encoding: 'utf8' });
+    const r = JSON.parse(out.trim().split('\n').pop()!) as { relaxed: boolean; shared: boolean; worst: number };
+    const label = `EXP_RELAXED_SIMD=${relaxedEnv}, ${threads} thread(s)`;
+    assert.equal(r.relaxed, relaxedEnv === '1', `${label}: relaxed build in use`);
+    assert.equal(r.shared, threads > 1, `${label}: shared heap`);
+    assert.ok(r.worst < 1e-4, `${label}: relative error ${r.worst}`);
   }
 });

@@ -50,6 +50,14 @@ function compile(file: string): WebAssembly.Module {
   return new WebAssembly.Module(readFileSync(new URL(`../../../wasm/${file}`, import.meta.url)));
 }
 
+function tryCompile(file: string): WebAssembly.Module | undefined {
+  try {
+    return compile(file);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The module for a shared or plain heap. Prefers the relaxed-SIMD build (fused multiply-add in
  * the GEMM tiles, ~1.3x faster there): V8 >= 11.4 has relaxed SIMD on, Node 20's V8 11.3 behind
@@ -61,13 +69,13 @@ export function simdModule(shared: boolean): WebAssembly.Module {
   if (!mod) {
     const base = shared ? 'exp-kernels-shared' : 'exp-kernels';
     if (process.env['EXP_RELAXED_SIMD'] !== '0') {
-      try {
+      mod = tryCompile(`${base}-relaxed.wasm`);
+      if (!mod) {
+        // Only where it is needed: a V8 that has shipped relaxed SIMD may warn about the flag.
         v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-        mod = compile(`${base}-relaxed.wasm`);
-        relaxedUsed = true;
-      } catch {
-        mod = undefined;
+        mod = tryCompile(`${base}-relaxed.wasm`);
       }
+      relaxedUsed = mod !== undefined;
     }
     mod ??= compile(`${base}.wasm`);
     modules.set(shared, mod);
