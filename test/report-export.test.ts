@@ -94,3 +94,19 @@ test('CLI: runs --json, compare --json (interface shape), export md with chart, 
   assert.match(bad.stderr, /run "nope"/);
   assert.doesNotMatch(bad.stderr, /at .*\.js:\d+/, 'no stack for a user error');
 });
+
+test('rows computed by different code versions get a note in the sweep table and the markdown export; one version gets none', async () => {
+  const { formatSweepTable } = await import('../src/report/sweep-table.js');
+  const { renderExport } = await import('../src/report/export.js');
+  const db = store();
+  const setCommit = (commit: string, dirty: number) => db.prepare('UPDATE runs SET git_commit = ?, git_dirty = ?').run(commit, dirty);
+  const md = () => renderExport([{ title: 'abl', sweep: 'abl', rows: sweepRows(db, 'abl') }], 'md');
+  setCommit('aaaaaaaaaaaa', 0);
+  assert.doesNotMatch(formatSweepTable(db, 'abl'), /code versions/);
+  assert.doesNotMatch(md(), /code versions/);
+  db.prepare("UPDATE runs SET git_commit = 'bbbbbbbbbbbb' WHERE trial = 't1'").run();
+  db.prepare("UPDATE runs SET git_dirty = 1 WHERE trial = 't2'").run();
+  const note = /note: these results come from 3 code versions \(aaaaaaaa, bbbbbbbb, aaaaaaaa\+changes\).*exp sweep abl --force/;
+  assert.match(formatSweepTable(db, 'abl'), note);
+  assert.match(md(), note);
+});

@@ -3,7 +3,7 @@ import { resolveRun, sweepExists } from '../store/queries.js';
 import { UserError } from '../util/errors.js';
 import { barChartSvg } from './chart.js';
 import { paperTable, PAUC_NOTE } from './paper-table.js';
-import { sweepRows, trialRow, type TrialRow } from './rows.js';
+import { codeVersionNote, sweepRows, trialRow, type TrialRow } from './rows.js';
 import { csv, mdTable } from './text-table.js';
 
 export type ExportFormat = 'md' | 'csv' | 'json';
@@ -46,7 +46,8 @@ export function renderExport(groups: ExportGroup[], format: ExportFormat): strin
     const profiles = [...new Set(g.rows.map((r) => r.run.profile ?? 'full'))].join(', ');
     out.push(`## ${g.title}`, '', `${caption}; profile: ${profiles}`, '');
     out.push(mdTable(t.header, t.rows, t.header.map((_, i) => (i < 2 ? 'l' : i < t.header.length - 6 ? 'c' : 'r'))));
-    out.push('', PAUC_NOTE, '');
+    const note = codeVersionNote(g.rows, g.sweep);
+    out.push('', PAUC_NOTE, '', ...(note ? [note, ''] : []));
   }
   return out.join('\n');
 }

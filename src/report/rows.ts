@@ -74,3 +74,16 @@ export function bestRow(rows: TrialRow[]): number {
   });
   return best;
 }
+
+/**
+ * A warning when finished rows were computed by different code (git commit, or uncommitted
+ * changes): a sweep resumed after an update keeps its finished trials, and a kernel's float
+ * rounding alone moves quick-profile results by several AUC points. Null when all agree.
+ */
+export function codeVersionNote(rows: TrialRow[], sweep: string | null): string | null {
+  const done = rows.filter((r) => r.run.status === 'done');
+  const versions = new Set(done.map((r) => `${r.run.gitCommit?.slice(0, 8) ?? 'unknown'}${r.run.gitDirty ? '+changes' : ''}`));
+  if (versions.size <= 1) return null;
+  const redo = sweep ? `; \`exp sweep ${sweep} --force\` recomputes them all with the current code` : '';
+  return `note: these results come from ${versions.size} code versions (${[...versions].join(', ')}), so differences between rows may be the code's${redo}`;
+}

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { pct } from '../dashboard/format.js';
-import { bestRow, sweepRows } from './rows.js';
+import { bestRow, codeVersionNote, sweepRows } from './rows.js';
 import { textTable } from './text-table.js';
 
 /** The end-of-sweep summary on the terminal: one row per trial, ours beside the paper's. */
@@ -17,8 +17,10 @@ export function formatSweepTable(db: Database.Database, sweep: string, opts: { r
     r.paper ? r.paper.pauc.toFixed(2) : '-',
     r.run.id,
   ]);
+  const note = codeVersionNote(rows, sweep);
   return [
     textTable(['  trial', 'status', 'AUC', 'pAUC', 'pAUC(McClish)', 'paper AUC', 'paper pAUC', 'run'], body),
     `(* best AUC; averages over machine types in %; pAUC = the paper's definition, pAUC(McClish) = scikit-learn's, which the paper's numbers use)`,
+    ...(note ? [note] : []),
   ].join('\n');
 }
