@@ -42,9 +42,10 @@ export interface LoopSetup {
 }
 
 /**
- * Clips per micro-batch when the config leaves it open. Measured on wasm: the full model at 10 s
- * uses 1.4 GB of the 4 GB heap at 4 clips and 2.6 GB at 8, so 8 clips of 10 s, scaled inversely
- * with the clip length. Native TensorFlow (GPU) takes the whole batch.
+ * Clips per micro-batch when the config leaves it open. Measured on wasm (exp bench): the full
+ * model at 10 s grows the 4 GB heap to 1.4 GB at 8 clips and 2.6 GB at 16, for nearly the same
+ * throughput (8.4 vs 8.6 clips/s), so 8 clips of 10 s keep a wide margin; scaled inversely with
+ * the clip length. Native TensorFlow (GPU) takes the whole batch.
  */
 export function autoMicroBatch(backend: string, seconds: number, batchSize: number): number {
   if (backend === 'tensorflow') return batchSize;
