@@ -38,9 +38,7 @@ for (;;) {
   const tag = v >>> 16;
   if (tag === last) { Atomics.wait(ctl, NEXT, v); continue; }
   last = tag;
-  const fi = ctl[FN];
-  if (fi < 0) break;
-  const fn = fns[fi], chunks = ctl[CHUNKS], step = ctl[STEP], total = ctl[TOTAL];
+  const fn = fns[ctl[FN]], chunks = ctl[CHUNKS], step = ctl[STEP], total = ctl[TOTAL];
   const args = Array.from(ctl.subarray(ARGS, ARGS + ctl[NARGS]));
   for (;;) {
     const w = Atomics.load(ctl, NEXT);
