@@ -21,7 +21,10 @@ export interface BenchResult {
   params: number;
   train: { clipsPerSec: number; msPerStep: number };
   infer: { clipsPerSec: number; msPerBatch: number };
-  /** 1-minute load average when the timing ended: other processes on the machine skew the numbers. */
+  /**
+   * 1-minute load average before the benchmark started (other processes skew the numbers; read at
+   * the end it would mostly show the benchmark's own threads).
+   */
   loadAverage: number;
   cpus: number;
   /** Live tensors before the timed steps and after them (equal unless something leaks). */
@@ -68,6 +71,7 @@ function noise(n: number, seed: number, scale: number): Float32Array {
  */
 export async function runBench(config: ExperimentConfig, opts: BenchOptions): Promise<BenchResult> {
   if (opts.batch < 2) throw new UserError(`--batch must be at least 2 (BatchNorm in training mode needs more than one clip), got ${opts.batch}`);
+  const loadBefore = os.loadavg()[0]!;
   const info = await initBackend(opts.backend, { threads: opts.threads });
   const classes = opts.classes ?? 41;
   const b = opts.batch;
@@ -149,7 +153,7 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
       params: total,
       train: { clipsPerSec: (b * 1000) / trainMs, msPerStep: trainMs },
       infer: { clipsPerSec: (b * 1000) / inferMs, msPerBatch: inferMs },
-      loadAverage: os.loadavg()[0]!,
+      loadAverage: loadBefore,
       cpus: os.cpus().length,
       tensors: { before, after },
       ...heapBytes(),
