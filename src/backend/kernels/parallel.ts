@@ -78,7 +78,12 @@ function poolFor(backend: WasmBackend): Pool {
   pool = { helpers: [], ctl: new Int32Array(control), tag: 0 };
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   for (let i = 1; shared && i < wanted; i++) {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: simdModule(true), memory, control, names: NAMES } });
+    let worker: Worker;
+    try {
+      worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: simdModule(true), memory, control, names: NAMES } });
+    } catch {
+      break; // no more threads to be had (resource limits): the caller does the work itself
+    }
     worker.unref();
     pool.helpers.push(worker);
   }
