@@ -110,3 +110,30 @@ test('rows computed by different code versions get a note in the sweep table and
   assert.match(formatSweepTable(db, 'abl'), note);
   assert.match(md(), note);
 });
+
+test('--seeds rows: mean and sample sd over the seeds of each configuration in the sweep table and the markdown export', async () => {
+  const { formatSweepTable } = await import('../src/report/sweep-table.js');
+  const { renderExport } = await import('../src/report/export.js');
+  const db = openDatabase(':memory:');
+  db.prepare(`INSERT INTO sweeps (name, file, spec, created_at, updated_at) VALUES ('sd', 'f', '{}', 'x', 'x')`).run();
+  const aucs: Record<string, number[]> = { a: [0.5, 0.6, 0.7], b: [0.8, 0.8] };
+  let i = 0;
+  for (const [trial, values] of Object.entries(aucs)) {
+    values.forEach((auc, k) => {
+      const raw = { seed: k + 1, ...(trial === 'b' ? { train: { lr: 0.01 } } : {}) };
+      const run = createRun(db, { name: `sd/${trial}/seed=${k + 1}`, config: ExperimentConfig.parse(raw), sweep: 'sd', trial: `${trial}/seed=${k + 1}`, trialIndex: i++, paper: trial === 'a' ? { auc: 94, pauc: 88 } : null });
+      const rec = new RunRecorder(db, run.id);
+      rec.handle({ kind: 'eval', epoch: 1, final: true, ids: {}, types: { fan: m(auc) }, average: m(auc), scores: [] });
+      rec.finish('done');
+    });
+  }
+  const table = formatSweepTable(db, 'sd');
+  // a: mean 60, sd 10 (sample); b: mean 80, sd 0; pAUC = AUC - 20 points, McClish = AUC - 10.
+  assert.match(table, /over seeds/);
+  assert.match(table, /a\s+1,2,3\s+60\.00 ± 10\.00\s+40\.00 ± 10\.00\s+50\.00 ± 10\.00\s+94\.00\s+88\.00/);
+  assert.match(table, /b\s+1,2\s+80\.00 ± 0\.00/);
+  const md = renderExport([{ title: 'sd', sweep: 'sd', rows: sweepRows(db, 'sd') }], 'md');
+  assert.match(md, /\| a +\| 1,2,3 +\| +60\.00 ± 10\.00 \|/);
+  // One seed per configuration: no over-seeds table.
+  assert.doesNotMatch(formatSweepTable(store(), 'abl'), /over seeds/);
+});

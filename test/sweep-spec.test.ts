@@ -48,6 +48,20 @@ test('grid: cartesian product, named by its values; crossed with trials when bot
   assert.equal(gt.trials[0]!.paper, null, 'a crossed row is not the paper row');
 });
 
+test('--seeds: every row once per seed, named <row>/seed=<s>, seed applied last, paper values kept; bad lists refused', async () => {
+  const { parseSeeds } = await import('../src/cli/commands/sweep.js');
+  const d = dir({
+    'base.yaml': base,
+    's.yaml': 'name: s\nbase: base.yaml\ntrials:\n  - name: a\n    set: {seed: 9, train.lr: 0.01}\n    paper: {auc: 90, pauc: 80}\n  - name: b\n',
+  });
+  const s = loadSweep(join(d, 's.yaml'), { seeds: [1, 2, 3], overrides: [parseOverride('seed=7')] });
+  assert.deepEqual(s.trials.map((t) => [t.name, t.config.seed]), [['a/seed=1', 1], ['a/seed=2', 2], ['a/seed=3', 3], ['b/seed=1', 1], ['b/seed=2', 2], ['b/seed=3', 3]]);
+  assert.deepEqual(s.trials.map((t) => t.paper?.auc ?? null), [90, 90, 90, null, null, null]);
+  assert.equal(new Set(s.trials.map((t) => t.hash)).size, 6);
+  assert.deepEqual(parseSeeds('1, 2,3'), [1, 2, 3]);
+  for (const bad of ['', '1,x', '1,1', '-1', '1.5']) assert.throws(() => parseSeeds(bad), /--seeds/);
+});
+
 test('bad sweeps exit with errors naming the file, the key or the trial', () => {
   const d = dir({
     'base.yaml': base,

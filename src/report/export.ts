@@ -3,7 +3,7 @@ import { resolveRun, sweepExists } from '../store/queries.js';
 import { UserError } from '../util/errors.js';
 import { barChartSvg } from './chart.js';
 import { paperTable, PAUC_NOTE } from './paper-table.js';
-import { codeVersionNote, sweepRows, trialRow, type TrialRow } from './rows.js';
+import { codeVersionNote, seedGroups, seedTable, sweepRows, trialRow, type TrialRow } from './rows.js';
 import { csv, mdTable } from './text-table.js';
 
 export type ExportFormat = 'md' | 'csv' | 'json';
@@ -48,6 +48,11 @@ export function renderExport(groups: ExportGroup[], format: ExportFormat): strin
     out.push(mdTable(t.header, t.rows, t.header.map((_, i) => (i < 2 ? 'l' : i < t.header.length - 6 ? 'c' : 'r'))));
     const note = codeVersionNote(g.rows, g.sweep);
     out.push('', PAUC_NOTE, '', ...(note ? [note, ''] : []));
+    const seeds = seedGroups(g.rows);
+    if (seeds) {
+      const st = seedTable(seeds);
+      out.push('Over seeds: mean ± sample sd of the per-run averages, in %.', '', mdTable(st.header, st.rows, st.header.map((_, i) => (i < 2 ? 'l' : 'r'))), '');
+    }
   }
   return out.join('\n');
 }

@@ -4,6 +4,7 @@ import type { MetricTriple } from '../train/events.js';
 import { getEpochs, getFinalResult, getRun, listRuns } from '../store/queries.js';
 import type { RunRecord } from '../store/types.js';
 import { UserError } from '../util/errors.js';
+import { configHash } from '../config/hash.js';
 
 /** One trial of a sweep as the reports show it. */
 export interface TrialRow {
@@ -86,4 +87,71 @@ export function codeVersionNote(rows: TrialRow[], sweep: string | null): string 
   if (versions.size <= 1) return null;
   const redo = sweep ? `; \`exp sweep ${sweep} --force\` recomputes them all with the current code` : '';
   return `note: these results come from ${versions.size} code versions (${[...versions].join(', ')}), so differences between rows may be the code's${redo}`;
+}
+
+/** Mean and sample standard deviation (n - 1; NaN for one value) of a metric over seeds. */
+export interface MeanSd {
+  mean: number;
+  sd: number;
+}
+
+/** Finished runs of one configuration that differ only in their seed (`exp sweep --seeds`). */
+export interface SeedGroup {
+  trial: string;
+  seeds: number[];
+  auc: MeanSd;
+  pauc: MeanSd;
+  paucMcclish: MeanSd;
+  paper: { auc: number; pauc: number } | null;
+}
+
+function meanSd(xs: number[]): MeanSd {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = xs.length < 2 ? Number.NaN : Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
+  return { mean, sd };
+}
+
+/**
+ * Finished rows grouped by configuration apart from the seed, in row order; null unless some
+ * configuration ran with two or more seeds. A row's trial name loses its `/seed=<s>` suffix.
+ */
+export function seedGroups(rows: TrialRow[]): SeedGroup[] | null {
+  const groups = new Map<string, { trial: string; rows: TrialRow[] }>();
+  for (const r of rows) {
+    if (r.run.status !== 'done' || !r.average) continue;
+    const key = configHash({ ...r.run.config, seed: 0 });
+    const g = groups.get(key) ?? { trial: r.trial.replace(/\/seed=\d+$/, ''), rows: [] };
+    g.rows.push(r);
+    groups.set(key, g);
+  }
+  if (![...groups.values()].some((g) => new Set(g.rows.map((r) => r.run.config.seed)).size >= 2)) return null;
+  return [...groups.values()].map((g) => ({
+    trial: g.trial,
+    seeds: g.rows.map((r) => r.run.config.seed),
+    auc: meanSd(g.rows.map((r) => r.average!.auc)),
+    pauc: meanSd(g.rows.map((r) => r.average!.pauc)),
+    paucMcclish: meanSd(g.rows.map((r) => r.average!.paucMcclish)),
+    paper: g.rows[0]!.paper,
+  }));
+}
+
+/** "57.21 ± 0.93" in %, or the mean alone for one seed. */
+export function formatMeanSd(m: MeanSd): string {
+  return Number.isNaN(m.sd) ? (100 * m.mean).toFixed(2) : `${(100 * m.mean).toFixed(2)} ± ${(100 * m.sd).toFixed(2)}`;
+}
+
+/** Header and cells of the over-seeds table (sweep summary and markdown export). */
+export function seedTable(groups: SeedGroup[]): { header: string[]; rows: string[][] } {
+  return {
+    header: ['trial', 'seeds', 'AUC', 'pAUC', 'pAUC(McClish)', 'paper AUC', 'paper pAUC'],
+    rows: groups.map((g) => [
+      g.trial,
+      g.seeds.join(','),
+      formatMeanSd(g.auc),
+      formatMeanSd(g.pauc),
+      formatMeanSd(g.paucMcclish),
+      g.paper ? g.paper.auc.toFixed(2) : '-',
+      g.paper ? g.paper.pauc.toFixed(2) : '-',
+    ]),
+  };
 }

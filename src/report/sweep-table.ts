@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { pct } from '../dashboard/format.js';
-import { bestRow, codeVersionNote, sweepRows } from './rows.js';
+import { bestRow, codeVersionNote, seedGroups, seedTable, sweepRows } from './rows.js';
 import { textTable } from './text-table.js';
 
 /** The end-of-sweep summary on the terminal: one row per trial, ours beside the paper's. */
@@ -22,5 +22,14 @@ export function formatSweepTable(db: Database.Database, sweep: string, opts: { r
     textTable(['  trial', 'status', 'AUC', 'pAUC', 'pAUC(McClish)', 'paper AUC', 'paper pAUC', 'run'], body),
     `(* best AUC; averages over machine types in %; pAUC = the paper's definition, pAUC(McClish) = scikit-learn's, which the paper's numbers use)`,
     ...(note ? [note] : []),
+    ...overSeeds(rows),
   ].join('\n');
+}
+
+/** With `--seeds`: mean ± sd over the seeds of each configuration, below the per-run table. */
+function overSeeds(rows: ReturnType<typeof sweepRows>): string[] {
+  const groups = seedGroups(rows);
+  if (!groups) return [];
+  const t = seedTable(groups);
+  return ['', 'over seeds (mean ± sample sd of the per-run averages, in %):', textTable(t.header, t.rows)];
 }

@@ -92,10 +92,14 @@ const pointName = (point: Record<string, unknown>): string =>
 
 /**
  * Reads and validates a sweep YAML and expands it into trials, each a validated experiment config:
- * base YAML + sweep `set` + trial `set` (+ grid point) + profile + `--set`. Every problem is
- * reported before any trial starts, naming the sweep file and the trial.
+ * base YAML + sweep `set` + trial `set` (+ grid point) + profile + `--set` (+ `--seeds`: every
+ * row once per seed, named `<row>/seed=<s>`, keeping the paper's value since it is still that
+ * row). Every problem is reported before any trial starts, naming the sweep file and the trial.
  */
-export function loadSweep(ref: string, opts: { profile?: string | null; overrides?: readonly Override[]; cwd?: string } = {}): ExpandedSweep {
+export function loadSweep(
+  ref: string,
+  opts: { profile?: string | null; overrides?: readonly Override[]; seeds?: readonly number[]; cwd?: string } = {},
+): ExpandedSweep {
   const file = resolveSweepFile(ref, opts.cwd);
   const raw = readYamlFile(file);
   const parsed = SweepSpec.safeParse(raw);
@@ -135,14 +139,19 @@ export function loadSweep(ref: string, opts: { profile?: string | null; override
     }
   }
 
+  const seeded = opts.seeds && opts.seeds.length > 0
+    ? rows.flatMap((row) => opts.seeds!.map((seed) => ({ ...row, name: `${row.name}/seed=${seed}`, seed })))
+    : rows.map((row) => ({ ...row, seed: null as number | null }));
+
   const overrides = opts.overrides ?? [];
-  const trials = rows.map((row, index): Trial => {
+  const trials = seeded.map((row, index): Trial => {
     const where = `${file} trial ${row.name}`;
     const copy = structuredClone(base) as Record<string, unknown>;
     applyAll(copy, spec.set, `${file} set`);
     applyAll(copy, row.set, where);
     if (profile !== null) applyAll(copy, spec.profiles[profile]!, `${file} profiles.${profile}`);
     applyAll(copy, Object.fromEntries(overrides.map((o) => [o.key, o.value])), '--set');
+    if (row.seed !== null) applyAll(copy, { seed: row.seed }, '--seeds');
     const config = validateExperiment(copy, `${where} (base ${spec.base})`);
     try {
       checkRegistryNames(config);
