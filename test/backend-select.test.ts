@@ -10,7 +10,8 @@ test('auto picks wasm with two threads here (no native bindings installed), and 
   assert.equal(info.native, false);
   assert.equal(info.threads, 2, 'the Node thread workarounds give XNNPACK two threads');
   assert.equal(tf.getBackend(), 'wasm');
-  assert.equal(describeBackend(info), 'backend wasm, 2 threads');
+  assert.equal(info.simdKernels, 'relaxed', 'Node 20 runs the relaxed-SIMD build (flag set by simd.ts)');
+  assert.equal(describeBackend(info), 'backend wasm, 2 threads, relaxed SIMD kernels');
   const again = await initBackend('auto', { threads: 2 });
   assert.deepEqual(again, info);
   const y = tf.matMul(tf.ones([4, 3]), tf.ones([3, 2]));

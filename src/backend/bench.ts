@@ -6,7 +6,7 @@ import { accumulateGradients, trainedParams } from '../train/step.js';
 import { AdamW } from '../train/adamw.js';
 import type { ForwardContext, ModelInputs } from '../model/types.js';
 import { initBackend, type BackendName } from './select.js';
-import { memoryOf, relaxedSimdInUse } from './kernels/simd.js';
+import { memoryOf } from './kernels/simd.js';
 import type { WasmBackend } from './kernels/wasm-util.js';
 import { UserError } from '../util/errors.js';
 
@@ -157,7 +157,7 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
       cpus: os.cpus().length,
       tensors: { before, after },
       ...heapBytes(),
-      ...(info.backend === 'wasm' ? { simdKernels: relaxedSimdInUse() ? ('relaxed' as const) : ('baseline' as const) } : {}),
+      ...(info.simdKernels ? { simdKernels: info.simdKernels } : {}),
     };
   } finally {
     optimizer.dispose();

@@ -4,6 +4,8 @@ import { UserError, messageOf } from '../util/errors.js';
 import { withWasmThreadPatches } from './wasm-threads.js';
 import { registerWasmTrainingKernels } from './kernels/register.js';
 import { setKernelThreads } from './kernels/parallel.js';
+import { relaxedSimdInUse, simd } from './kernels/simd.js';
+import type { WasmBackend } from './kernels/wasm-util.js';
 
 /** `--backend` values (interface.md). */
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -18,6 +20,11 @@ export interface BackendInfo {
   native: boolean;
   /** For the native backend: which package was loaded. */
   package?: string;
+  /**
+   * wasm only: which build of our SIMD kernels runs ('relaxed' uses fused multiply-add; results
+   * differ from 'baseline' by float rounding, so runs record it).
+   */
+  simdKernels?: 'relaxed' | 'baseline';
 }
 
 export interface BackendOptions {
@@ -130,7 +137,7 @@ export async function initBackend(name: BackendName, opts: BackendOptions = {}):
       return { backend: 'tensorflow', threads: 0, native: true, package: pkg };
     }
     case 'wasm':
-      return { backend: 'wasm', threads: await initWasm(threads), native: false };
+      return wasmInfo(await initWasm(threads));
     case 'cpu':
       await setCpu();
       return { backend: 'cpu', threads: 1, native: false };
@@ -140,16 +147,25 @@ export async function initBackend(name: BackendName, opts: BackendOptions = {}):
         await tf.setBackend('tensorflow');
         return { backend: 'tensorflow', threads: 0, native: true, package: pkg };
       }
+      let wasmThreads: number;
       try {
-        return { backend: 'wasm', threads: await initWasm(threads), native: false };
+        wasmThreads = await initWasm(threads);
       } catch {
         await setCpu();
         return { backend: 'cpu', threads: 1, native: false };
       }
+      // Outside the fallback: broken kernels must fail loudly, not drop to the 200x slower cpu.
+      return wasmInfo(wasmThreads);
     }
     default:
       throw new UserError(`--backend expects one of ${BACKEND_NAMES.join(', ')}, got ${JSON.stringify(name)}`);
   }
+}
+
+/** The wasm backend's description, with our SIMD kernels instantiated (so their build is known). */
+function wasmInfo(threads: number): BackendInfo {
+  simd(tf.backend() as unknown as WasmBackend);
+  return { backend: 'wasm', threads, native: false, simdKernels: relaxedSimdInUse() ? 'relaxed' : 'baseline' };
 }
 
 /** Parses a `--backend` value, with a UserError naming the flag. */
@@ -158,8 +174,9 @@ export function parseBackendName(value: string): BackendName {
   throw new UserError(`--backend expects one of ${BACKEND_NAMES.join(', ')}, got ${JSON.stringify(value)}`);
 }
 
-/** One line for the CLI: "backend wasm, 2 threads". */
+/** One line for the CLI: "backend wasm, 2 threads, relaxed SIMD kernels". */
 export function describeBackend(info: BackendInfo): string {
   if (info.native) return `backend tensorflow (${info.package ?? 'native'})`;
-  return `backend ${info.backend}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
+  const simdKernels = info.simdKernels ? `, ${info.simdKernels} SIMD kernels` : '';
+  return `backend ${info.backend}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${simdKernels}`;
 }

@@ -17,6 +17,8 @@ export interface StartEvent {
   kind: 'start';
   backend: string;
   threads: number;
+  /** wasm: which build of our SIMD kernels ran (stored with the run: it changes float rounding). */
+  simdKernels?: 'relaxed' | 'baseline';
   /** Trainable parameters per module and total. */
   params: { total: number; modules: Record<string, number> };
   numClasses: number;

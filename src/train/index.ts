@@ -43,6 +43,7 @@ export const train: Trainer = async (opts: TrainOptions) => {
       kind: 'start',
       backend: backend.backend,
       threads: backend.threads,
+      ...(backend.simdKernels ? { simdKernels: backend.simdKernels } : {}),
       params: { total: Object.values(modules).reduce((a, b) => a + b, 0), modules },
       numClasses: data.numClasses,
       trainClips: data.train.count,

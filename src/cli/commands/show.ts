@@ -36,7 +36,8 @@ export function register(program: Command): void {
         }
         const out: string[] = [];
         out.push(`run ${run.id}  ${run.name}  ${run.status}${run.sweep ? `  sweep ${run.sweep}/${run.trial}` : ''}${run.profile ? ` (profile ${run.profile})` : ''}`);
-        out.push(`config ${run.configHash}  seed ${run.seed}  backend ${run.backend ?? '-'}  threads ${run.threads ?? '-'}  host ${run.host}`);
+        const simdKernels = typeof run.info?.['simdKernels'] === 'string' ? `  simd ${run.info['simdKernels']}` : '';
+        out.push(`config ${run.configHash}  seed ${run.seed}  backend ${run.backend ?? '-'}  threads ${run.threads ?? '-'}${simdKernels}  host ${run.host}`);
         out.push(`git ${run.gitCommit?.slice(0, 12) ?? '-'}${run.gitDirty ? ' (dirty)' : ''}  created ${run.createdAt}  started ${run.startedAt ?? '-'}  finished ${run.finishedAt ?? '-'}`);
         out.push(`run dir ${run.runDir ?? '-'}`);
         if (run.error) out.push(`error: ${run.error}`);
