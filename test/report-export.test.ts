@@ -134,6 +134,9 @@ test('--seeds rows: mean and sample sd over the seeds of each configuration in t
   assert.match(table, /b\s+1,2\s+80\.00 ± 0\.00/);
   const md = renderExport([{ title: 'sd', sweep: 'sd', rows: sweepRows(db, 'sd') }], 'md');
   assert.match(md, /\| a +\| 1,2,3 +\| +60\.00 ± 10\.00 \|/);
+  const json = JSON.parse(renderExport([{ title: 'sd', sweep: 'sd', rows: sweepRows(db, 'sd') }], 'json')) as Array<{ overSeeds?: Array<{ trial: string; seeds: number[]; auc: { mean: number; sd: number } }> }>;
+  assert.deepEqual(json[0]!.overSeeds!.map((g) => [g.trial, g.seeds, +g.auc.mean.toFixed(6), +g.auc.sd.toFixed(6)]), [['a', [1, 2, 3], 0.6, 0.1], ['b', [1, 2], 0.8, 0]]);
   // One seed per configuration: no over-seeds table.
   assert.doesNotMatch(formatSweepTable(store(), 'abl'), /over seeds/);
+  assert.equal(JSON.parse(renderExport([{ title: 'abl', sweep: 'abl', rows: sweepRows(store(), 'abl') }], 'json'))[0].overSeeds, undefined);
 });

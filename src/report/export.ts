@@ -29,7 +29,18 @@ export function exportGroups(db: Database.Database, refs: string[]): ExportGroup
 
 export function renderExport(groups: ExportGroup[], format: ExportFormat): string {
   if (format === 'json') {
-    return JSON.stringify(groups.map((g) => ({ sweep: g.sweep, shape: paperTable(g.rows).shape, rows: paperTable(g.rows).records })), null, 2) + '\n';
+    return (
+      JSON.stringify(
+        groups.map((g) => {
+          const t = paperTable(g.rows);
+          const seeds = seedGroups(g.rows);
+          // overSeeds only with --seeds runs: fractions (not %); one seed's sd (NaN) prints as null.
+          return { sweep: g.sweep, shape: t.shape, rows: t.records, ...(seeds ? { overSeeds: seeds } : {}) };
+        }),
+        null,
+        2,
+      ) + '\n'
+    );
   }
   if (format === 'csv') {
     const out: string[] = [];
