@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { sizeOf, type WasmBackend } from './wasm-util.js';
+import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { sizeOf, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { f32At, ptr, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
 
@@ -23,7 +23,7 @@ export interface AdamWHyper {
   bc2: number;
 }
 
-function update({ inputs, backend, attrs }: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }): TensorInfo[] {
+function update({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const b = backend as WasmBackend;
   const { p, m, v, g } = inputs as Record<'p' | 'm' | 'v' | 'g', TensorInfo>;
   const h = attrs as unknown as AdamWHyper;
@@ -36,7 +36,7 @@ function update({ inputs, backend, attrs }: { inputs: Record<string, TensorInfo>
   return outs;
 }
 
-export const adamwConfig: KernelConfig = { kernelName: ADAMW_UPDATE, backendName: 'wasm', kernelFunc: update as unknown as KernelConfig['kernelFunc'] };
+export const adamwConfig = wasmKernel(ADAMW_UPDATE, update);
 
 /** [p', m', v'] from the fused kernel, or null where it is not available (other backends, dtypes). */
 export function fusedAdamW(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, hyper: AdamWHyper): tf.Tensor[] | null {

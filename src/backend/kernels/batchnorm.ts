@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { f32, run, sizeOf, type WasmBackend } from './wasm-util.js';
+import type { GradConfig, TensorInfo } from '@tensorflow/tfjs';
+import { f32, run, sizeOf, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { f32At, f64At, ptr, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
 
@@ -21,8 +21,6 @@ export const BN_TRAIN_GRAD = 'ExpAsdBatchNormTrainGrad';
 export const BN_PRELU_TRAIN = 'ExpAsdBatchNormPreluTrain';
 export const BN_PRELU_TRAIN_GRAD = 'ExpAsdBatchNormPreluTrainGrad';
 
-type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
-
 /** Scratch layout per channel: float64 sums s1, s2, s3, then float32 vectors v0..v4. */
 function scratchLayout(at: number, c: number) {
   const f = (i: number) => at + 24 * c + 4 * c * i;
@@ -38,7 +36,7 @@ function scaleOffset(b: WasmBackend, gamma: TensorInfo, beta: TensorInfo, mean: 
   }
 }
 
-function forward({ inputs, backend, attrs }: Args): TensorInfo[] {
+function forward({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const b = backend as WasmBackend;
   const { x, gamma, beta, alpha } = inputs as Record<'x' | 'gamma' | 'beta' | 'alpha', TensorInfo | undefined> & { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
   const eps = attrs?.['eps'] as number;
@@ -69,7 +67,7 @@ function forward({ inputs, backend, attrs }: Args): TensorInfo[] {
   return [y, meanT, varT, invT];
 }
 
-function backward({ inputs, backend }: Args): TensorInfo[] {
+function backward({ inputs, backend }: KernelArgs): TensorInfo[] {
   const b = backend as WasmBackend;
   const { dy, x, gamma, beta, alpha, mean, invstd } = inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'invstd', TensorInfo> & Record<'beta' | 'alpha', TensorInfo | undefined>;
   const c = x.shape[x.shape.length - 1]!;
@@ -118,7 +116,7 @@ function backward({ inputs, backend }: Args): TensorInfo[] {
  */
 export const BN_PRELU_INFER = 'ExpAsdBatchNormPreluInfer';
 
-function inference({ inputs, backend, attrs }: Args): TensorInfo[] {
+function inference({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const b = backend as WasmBackend;
   const { x, mean, variance, offset, scale, alpha } = inputs as Record<'x' | 'mean' | 'variance', TensorInfo> & Partial<Record<'offset' | 'scale' | 'alpha', TensorInfo>>;
   const eps = (attrs?.['varianceEpsilon'] ?? attrs?.['eps']) as number;
@@ -145,13 +143,12 @@ function inference({ inputs, backend, attrs }: Args): TensorInfo[] {
   return [y];
 }
 
-const kernel = (kernelName: string, fn: (a: Args) => TensorInfo[]): KernelConfig => ({ kernelName, backendName: 'wasm', kernelFunc: fn as unknown as KernelConfig['kernelFunc'] });
-export const bnTrainConfig = kernel(BN_TRAIN, forward);
-export const bnTrainGradConfig = kernel(BN_TRAIN_GRAD, backward);
-export const bnPreluTrainConfig = kernel(BN_PRELU_TRAIN, forward);
-export const bnPreluTrainGradConfig = kernel(BN_PRELU_TRAIN_GRAD, backward);
-export const bnPreluInferConfig = kernel(BN_PRELU_INFER, inference);
-export const fusedBatchNormConfig: KernelConfig = { ...kernel('FusedBatchNorm', inference), kernelFunc: ((a: Args) => inference(a)[0]) as unknown as KernelConfig['kernelFunc'] };
+export const bnTrainConfig = wasmKernel(BN_TRAIN, forward);
+export const bnTrainGradConfig = wasmKernel(BN_TRAIN_GRAD, backward);
+export const bnPreluTrainConfig = wasmKernel(BN_PRELU_TRAIN, forward);
+export const bnPreluTrainGradConfig = wasmKernel(BN_PRELU_TRAIN_GRAD, backward);
+export const bnPreluInferConfig = wasmKernel(BN_PRELU_INFER, inference);
+export const fusedBatchNormConfig = wasmKernel('FusedBatchNorm', (a) => inference(a)[0]!);
 
 // Only y carries a gradient: mean and variance feed the running statistics, not the loss.
 export const bnTrainGradient: GradConfig = {

@@ -1,6 +1,6 @@
-import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import type { TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, type ConvGeometry } from './conv-geometry.js';
-import { free, reshape, transpose, type WasmBackend } from './wasm-util.js';
+import { free, reshape, transpose, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { i32At, ptr, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
 import { matmulNN, matmulTN } from './gemm.js';
@@ -28,7 +28,7 @@ function isPointwise(g: ConvGeometry): boolean {
 }
 
 /** dW [kh, kw, Cin, Cout] = cols^T dy. */
-function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }): TensorInfo {
+function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const attrs = args.attrs ?? {};
@@ -52,7 +52,7 @@ function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; backen
 }
 
 /** dx = col2im(dy W^T): one matmul against the small transposed filter, then a scatter-add. */
-function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }): TensorInfo {
+function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
   const attrs = args.attrs ?? {};
@@ -76,14 +76,5 @@ function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; backend
   return dx;
 }
 
-export const conv2DBackpropFilterConfig: KernelConfig = {
-  kernelName: 'Conv2DBackpropFilter',
-  backendName: 'wasm',
-  kernelFunc: conv2DBackpropFilter as unknown as KernelConfig['kernelFunc'],
-};
-
-export const conv2DBackpropInputConfig: KernelConfig = {
-  kernelName: 'Conv2DBackpropInput',
-  backendName: 'wasm',
-  kernelFunc: conv2DBackpropInput as unknown as KernelConfig['kernelFunc'],
-};
+export const conv2DBackpropFilterConfig = wasmKernel('Conv2DBackpropFilter', conv2DBackpropFilter);
+export const conv2DBackpropInputConfig = wasmKernel('Conv2DBackpropInput', conv2DBackpropInput);

@@ -1,6 +1,6 @@
-import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import type { TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry } from './conv-geometry.js';
-import { f32, free, run, type WasmBackend } from './wasm-util.js';
+import { f32, free, run, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { f64At, i32At, ptr, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
 
@@ -12,7 +12,7 @@ import { parallel } from './parallel.js';
  * ~0.5 GFLOP/s, since XNNPACK is not built for filters that size; the SIMD pass is ~10x faster.)
  */
 
-function filterGrad(args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }): TensorInfo {
+function filterGrad(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const attrs = args.attrs ?? {};
@@ -32,7 +32,7 @@ function filterGrad(args: { inputs: Record<string, TensorInfo>; backend: unknown
   return out;
 }
 
-function inputGrad(args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }): TensorInfo {
+function inputGrad(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
   const attrs = args.attrs ?? {};
@@ -88,14 +88,5 @@ function inputGrad(args: { inputs: Record<string, TensorInfo>; backend: unknown;
   return dx;
 }
 
-export const depthwiseBackpropFilterConfig: KernelConfig = {
-  kernelName: 'DepthwiseConv2dNativeBackpropFilter',
-  backendName: 'wasm',
-  kernelFunc: filterGrad as unknown as KernelConfig['kernelFunc'],
-};
-
-export const depthwiseBackpropInputConfig: KernelConfig = {
-  kernelName: 'DepthwiseConv2dNativeBackpropInput',
-  backendName: 'wasm',
-  kernelFunc: inputGrad as unknown as KernelConfig['kernelFunc'],
-};
+export const depthwiseBackpropFilterConfig = wasmKernel('DepthwiseConv2dNativeBackpropFilter', filterGrad);
+export const depthwiseBackpropInputConfig = wasmKernel('DepthwiseConv2dNativeBackpropInput', inputGrad);

@@ -1,6 +1,6 @@
 import { backend_util, slice_util, util } from '@tensorflow/tfjs';
-import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { f32, run, runAll, sizeOf, type WasmBackend } from './wasm-util.js';
+import type { TensorInfo } from '@tensorflow/tfjs';
+import { f32, run, runAll, sizeOf, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { ptr, withScratch, i32At } from './simd.js';
 import { parallel } from './parallel.js';
 
@@ -11,15 +11,13 @@ import { parallel } from './parallel.js';
  * SplitV ~11 ms, PadV2 ~11 ms).
  */
 
-type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
-
 /**
  * Identity without a copy: the output shares the input's data, as tfjs's cpu backend and the wasm
  * Reshape do (tensor data is immutable; Variable.assign swaps data rather than writing it). The
  * engine clones every tensor it saves for the backward pass, so the copying original doubled the
  * activation memory of a training step as well as costing its time.
  */
-function identity({ inputs, backend }: Args): TensorInfo {
+function identity({ inputs, backend }: KernelArgs): TensorInfo {
   const x = inputs['x']!;
   if (x.dtype === 'string') return run(backend as WasmBackend, 'Identity', { x });
   (backend as { incRef(dataId: object): void }).incRef(x.dataId);
@@ -30,7 +28,7 @@ function identity({ inputs, backend }: Args): TensorInfo {
  * Slice as block copies: axes after the last cut axis are whole, so the output is a sequence of
  * contiguous runs of the input (the original walks 3-D and 4-D slices element by element).
  */
-function slice({ inputs, backend, attrs }: Args): TensorInfo {
+function slice({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const b = backend as WasmBackend;
   const x = inputs['x']!;
   const [begin, size] = slice_util.parseSliceParams(x as never, attrs?.['begin'] as number[], attrs?.['size'] as number | number[]);
@@ -61,7 +59,7 @@ function slice({ inputs, backend, attrs }: Args): TensorInfo {
 }
 
 /** SplitV (the gradient of a concat) as block-copy slices; the original slices element by element. */
-function splitV({ inputs, backend, attrs }: Args): TensorInfo[] {
+function splitV({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const b = backend as WasmBackend;
   const x = inputs['x']!;
   const axis = util.parseAxisParam(attrs?.['axis'] as number, x.shape)[0]!;
@@ -81,7 +79,7 @@ function splitV({ inputs, backend, attrs }: Args): TensorInfo[] {
  * input lands in the output as contiguous runs (the original C loop spends ~12 ns per element:
  * ~8 ms to pad the waveforms of a batch of 4 for the Tgram).
  */
-function padV2({ inputs, backend, attrs }: Args): TensorInfo {
+function padV2({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const b = backend as WasmBackend;
   const x = inputs['x']!;
   const paddings = attrs?.['paddings'] as Array<[number, number]>;
@@ -126,7 +124,7 @@ function lastAxisParts(b: WasmBackend, parts: TensorInfo[], widths: number[], c:
 }
 
 /** tf.stack along the last axis (the §2.2 fusion stacks the four feature maps as channels). */
-function pack({ inputs, backend, attrs }: Args): TensorInfo {
+function pack({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const b = backend as WasmBackend;
   const parts = Object.keys(inputs).sort((p, q) => Number(p) - Number(q)).map((k) => inputs[k]!);
   const first = parts[0]!;
@@ -142,7 +140,7 @@ function pack({ inputs, backend, attrs }: Args): TensorInfo {
 }
 
 /** tf.unstack along the last axis (the gradient of the stack above). */
-function unpack({ inputs, backend, attrs }: Args): TensorInfo[] {
+function unpack({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const b = backend as WasmBackend;
   const value = inputs['value']!;
   const rank = value.shape.length;
@@ -157,10 +155,9 @@ function unpack({ inputs, backend, attrs }: Args): TensorInfo[] {
   return outs;
 }
 
-const config = (kernelName: string, fn: unknown): KernelConfig => ({ kernelName, backendName: 'wasm', kernelFunc: fn as KernelConfig['kernelFunc'] });
-export const identityConfig = config('Identity', identity);
-export const sliceConfig = config('Slice', slice);
-export const packConfig = config('Pack', pack);
-export const unpackConfig = config('Unpack', unpack);
-export const splitVConfig = config('SplitV', splitV);
-export const padV2Config = config('PadV2', padV2);
+export const identityConfig = wasmKernel('Identity', identity);
+export const sliceConfig = wasmKernel('Slice', slice);
+export const packConfig = wasmKernel('Pack', pack);
+export const unpackConfig = wasmKernel('Unpack', unpack);
+export const splitVConfig = wasmKernel('SplitV', splitV);
+export const padV2Config = wasmKernel('PadV2', padV2);

@@ -1,5 +1,5 @@
-import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { f32, free, reshape, run, sizeOf, transpose, type WasmBackend } from './wasm-util.js';
+import type { TensorInfo } from '@tensorflow/tfjs';
+import { f32, free, reshape, run, sizeOf, transpose, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { matmulNN, matmulTN } from './gemm.js';
 
 /**
@@ -40,7 +40,7 @@ function slice(backend: WasmBackend, t: TensorInfo, batch: number, i: number): T
   return out;
 }
 
-function batchMatMul(args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }): TensorInfo {
+function batchMatMul(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
   const ta = Boolean(args.attrs?.['transposeA']);
@@ -87,8 +87,4 @@ function batchMatMul(args: { inputs: Record<string, TensorInfo>; backend: unknow
   return out;
 }
 
-export const batchMatMulConfig: KernelConfig = {
-  kernelName: 'BatchMatMul',
-  backendName: 'wasm',
-  kernelFunc: batchMatMul as unknown as KernelConfig['kernelFunc'],
-};
+export const batchMatMulConfig = wasmKernel('BatchMatMul', batchMatMul);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { f32, sizeOf, type WasmBackend } from './wasm-util.js';
+import type { GradConfig, TensorInfo } from '@tensorflow/tfjs';
+import { f32, sizeOf, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { f64At, ptr, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
 
@@ -14,9 +14,7 @@ import { parallel } from './parallel.js';
  */
 export const PRELU_GRAD = 'ExpAsdPreluGrad';
 
-type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
-
-function grad({ inputs, backend }: Args): TensorInfo[] {
+function grad({ inputs, backend }: KernelArgs): TensorInfo[] {
   const b = backend as WasmBackend;
   const { dy, x, alpha } = inputs as { dy: TensorInfo; x: TensorInfo; alpha: TensorInfo };
   const c = sizeOf(alpha.shape);
@@ -30,7 +28,7 @@ function grad({ inputs, backend }: Args): TensorInfo[] {
   return [dx, dalpha];
 }
 
-export const preluGradKernelConfig: KernelConfig = { kernelName: PRELU_GRAD, backendName: 'wasm', kernelFunc: grad as unknown as KernelConfig['kernelFunc'] };
+export const preluGradKernelConfig = wasmKernel(PRELU_GRAD, grad);
 
 /** True when alpha is one slope per channel of x's last axis. */
 function perChannel(x: tf.Tensor, alpha: tf.Tensor): boolean {

@@ -1,5 +1,5 @@
-import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { f32, run, sizeOf, type WasmBackend } from './wasm-util.js';
+import type { TensorInfo } from '@tensorflow/tfjs';
+import { f32, run, sizeOf, wasmKernel, type KernelArgs as Args, type WasmBackend } from './wasm-util.js';
 
 /**
  * Sum / Mean over leading axes and Tile, the reductions and broadcasts of BatchNorm and bias
@@ -7,8 +7,6 @@ import { f32, run, sizeOf, type WasmBackend } from './wasm-util.js';
  * per 5 M floats, wasm-training-facts.md); these are single streaming passes in JS over the
  * wasm heap. Other cases delegate to the originals.
  */
-
-type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
 
 function normAxes(axis: unknown, rank: number): number[] {
   const list = axis === undefined || axis === null ? [...Array(rank).keys()] : Array.isArray(axis) ? (axis as number[]) : [axis as number];
@@ -77,18 +75,6 @@ function tile(args: Args): TensorInfo {
   return out;
 }
 
-export const sumConfig: KernelConfig = {
-  kernelName: 'Sum',
-  backendName: 'wasm',
-  kernelFunc: ((a: Args) => reduceLeading('Sum', a)) as unknown as KernelConfig['kernelFunc'],
-};
-export const meanConfig: KernelConfig = {
-  kernelName: 'Mean',
-  backendName: 'wasm',
-  kernelFunc: ((a: Args) => reduceLeading('Mean', a)) as unknown as KernelConfig['kernelFunc'],
-};
-export const tileConfig: KernelConfig = {
-  kernelName: 'Tile',
-  backendName: 'wasm',
-  kernelFunc: tile as unknown as KernelConfig['kernelFunc'],
-};
+export const sumConfig = wasmKernel('Sum', (a) => reduceLeading('Sum', a));
+export const meanConfig = wasmKernel('Mean', (a) => reduceLeading('Mean', a));
+export const tileConfig = wasmKernel('Tile', tile);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { DataType, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import type { DataType, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 
 /**
  * The slice of tfjs-backend-wasm's BackendWasm our kernels use. Kernels registered for 'wasm' get
@@ -13,7 +13,19 @@ export interface WasmBackend {
   wasm: { wasmMemory?: { buffer: ArrayBufferLike }; HEAPU8: Uint8Array };
 }
 
-export type KernelFn = (args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }) => TensorInfo | TensorInfo[];
+/** What tfjs passes a kernel function. */
+export interface KernelArgs {
+  inputs: Record<string, TensorInfo>;
+  backend: unknown;
+  attrs?: NamedAttrMap;
+}
+
+export type KernelFn = (args: KernelArgs) => TensorInfo | TensorInfo[];
+
+/** A kernel of ours for the wasm backend (tfjs types kernel functions loosely, hence the cast). */
+export function wasmKernel(kernelName: string, kernelFunc: KernelFn): KernelConfig {
+  return { kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelConfig['kernelFunc'] };
+}
 
 /** The kernels we replace, captured before unregistering them so we can still delegate. */
 const originals = new Map<string, KernelFn>();
