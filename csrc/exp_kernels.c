@@ -151,11 +151,14 @@ void prelu_grad(const f32 *restrict dy, const f32 *restrict x, const f32 *restri
  *   dw[ky, kx, ch] += sum_{b, oy, ox} x[b, oy*sh - top + ky*dh, ox*sw - left + kx*dw, ch] * dy[b, oy, ox, ch]
  * acc is float64 [kh, kw, c] (caller zeroes); rowacc is float32 scratch [kh, kw, c] for one output
  * row. 3 x 3 filters without dilation keep their nine tap sums in registers across an output row.
+ * geo: the conv geometry block, as every conv kernel here reads it (conv-geometry.ts
+ * `withHeapGeometry`): int32 {n, h, w, c, ho, wo, kh, kw, sh, sw, dh, dw, top, left}.
  */
 __attribute__((export_name("dw_filter_grad")))
 void dw_filter_grad(const f32 *restrict x, const f32 *restrict dy, f64 *restrict acc, f32 *restrict rowacc,
-                    int n, int h, int w, int c, int ho, int wo, int kh, int kw, int sh, int sw, int dh,
-                    int dw, int top, int left, int c0, int c1) {
+                    const int *restrict geo, int c0, int c1) {
+  int n = geo[0], h = geo[1], w = geo[2], c = geo[3], ho = geo[4], wo = geo[5], kh = geo[6], kw = geo[7];
+  int sh = geo[8], sw = geo[9], dh = geo[10], dw = geo[11], top = geo[12], left = geo[13];
   int taps = kh * kw;
   int fast3 = kh == 3 && kw == 3 && dh == 1 && dw == 1 && (c0 & 3) == 0 && (c1 & 3) == 0;
   for (int b = 0; b < n; b++) {

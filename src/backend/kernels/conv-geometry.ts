@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap } from '@tensorflow/tfjs';
+import { i32At, withScratch } from './simd.js';
+import type { WasmBackend } from './wasm-util.js';
 
 /** Output geometry of a 2-D (or depthwise) conv, from tfjs's own helper so padding matches. */
 export interface ConvGeometry {
@@ -48,4 +50,16 @@ export function convGeometry(
     kh: info.filterHeight, kw: info.filterWidth, sh: info.strideHeight, sw: info.strideWidth,
     dh: info.dilationHeight, dw: info.dilationWidth, top: info.padInfo.top, left: info.padInfo.left,
   };
+}
+
+/**
+ * The geometry as the int32 block csrc/exp_kernels.c's conv kernels read (`geo`: n, h, w, ci, ho,
+ * wo, kh, kw, sh, sw, dh, dw, top, left), in heap scratch for the duration of `fn`.
+ */
+export function withHeapGeometry<T>(backend: WasmBackend, g: ConvGeometry, fn: (geo: number) => T): T {
+  const fields = [g.n, g.h, g.w, g.ci, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.top, g.left];
+  return withScratch(backend, fields.length * 4, (geo) => {
+    i32At(backend, geo, fields.length).set(fields);
+    return fn(geo);
+  });
 }

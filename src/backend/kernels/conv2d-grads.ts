@@ -1,7 +1,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { convGeometry, type ConvGeometry } from './conv-geometry.js';
+import { convGeometry, withHeapGeometry, type ConvGeometry } from './conv-geometry.js';
 import { free, reshape, transpose, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
-import { i32At, ptr, withScratch } from './simd.js';
+import { ptr } from './simd.js';
 import { parallel } from './parallel.js';
 import { matmulNN, matmulTN } from './gemm.js';
 
@@ -15,8 +15,7 @@ import { matmulNN, matmulTN } from './gemm.js';
 
 /** Runs csrc/exp_kernels.c's im2col / col2im with the geometry passed in heap scratch. */
 function patches(backend: WasmBackend, g: ConvGeometry, name: 'im2col' | 'col2im', from: TensorInfo, to: TensorInfo): void {
-  withScratch(backend, 14 * 4, (geo) => {
-    i32At(backend, geo, 14).set([g.n, g.h, g.w, g.ci, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.top, g.left]);
+  withHeapGeometry(backend, g, (geo) => {
     // im2col fills rows of the patch matrix; col2im scatters into whole images.
     const count = name === 'im2col' ? g.n * g.ho * g.wo : g.n;
     parallel(backend, name, count, [ptr(backend, from), ptr(backend, to), geo], 1, name === 'im2col' ? 512 : 1);

@@ -1,7 +1,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { convGeometry } from './conv-geometry.js';
+import { convGeometry, withHeapGeometry } from './conv-geometry.js';
 import { f32, free, run, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
-import { f64At, i32At, ptr, withScratch } from './simd.js';
+import { f64At, ptr, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
 
 /**
@@ -18,15 +18,14 @@ function filterGrad(args: KernelArgs): TensorInfo {
   const attrs = args.attrs ?? {};
   const filterShape = attrs['filterShape'] as [number, number, number, number];
   if (filterShape[3] !== 1) throw new Error('DepthwiseConv2dNativeBackpropFilter: channel multiplier > 1 is not supported on wasm');
-  const { n, h, w, ci: c, ho, wo, kh, kw, sh, sw, dh, dw, top, left } = convGeometry(x.shape, filterShape, attrs, true);
+  const g = convGeometry(x.shape, filterShape, attrs, true);
   const out = backend.makeOutput(filterShape, 'float32');
-  const taps = kh * kw;
+  const [taps, c] = [g.kh * g.kw, g.ci];
   // One SIMD pass (csrc/exp_kernels.c `dw_filter_grad`): float32 tap sums per output row, float64
   // across rows. Scratch: float64 [taps, c] accumulators, then float32 [taps, c] row sums.
   withScratch(backend, taps * c * 12, (acc) => {
     const rowAcc = acc + taps * c * 8;
-    const args = [ptr(backend, x), ptr(backend, dy), acc, rowAcc, n, h, w, c, ho, wo, kh, kw, sh, sw, dh, dw, top, left];
-    parallel(backend, 'dw_filter_grad', c, args, 4);
+    withHeapGeometry(backend, g, (geo) => parallel(backend, 'dw_filter_grad', c, [ptr(backend, x), ptr(backend, dy), acc, rowAcc, geo], 4));
     f32(backend, out).set(f64At(backend, acc, taps * c));
   });
   return out;
@@ -81,8 +80,7 @@ function inputGrad(args: KernelArgs): TensorInfo {
     return out;
   }
   const dx = backend.makeOutput(inputShape, 'float32');
-  withScratch(backend, 14 * 4, (geo) => {
-    i32At(backend, geo, 14).set([n, h, w, c, ho, wo, kh, kw, sh, sw, dh, dw, top, left]);
+  withHeapGeometry(backend, g, (geo) => {
     parallel(backend, 'dw_input_grad', n * h, [ptr(backend, dy), ptr(backend, filter), ptr(backend, dx), geo], 1, 4);
   });
   return dx;

@@ -13,10 +13,7 @@ export interface SimdExports {
   col_sums(x: number, y: number, rows: number, c: number, shift: number, s1: number, s2: number, mode: number, c0: number, c1: number): void;
   affine_rows(a: number, x: number, out: number, c: number, k: number, m: number, b: number, r0: number, r1: number): void;
   prelu_grad(dy: number, x: number, alpha: number, dx: number, dalpha: number, rows: number, c: number, c0: number, c1: number): void;
-  dw_filter_grad(
-    x: number, dy: number, acc: number, rowacc: number, n: number, h: number, w: number, c: number, ho: number, wo: number,
-    kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number, c0: number, c1: number,
-  ): void;
+  dw_filter_grad(x: number, dy: number, acc: number, rowacc: number, geo: number, c0: number, c1: number): void;
   concat_last(out: number, srcs: number, widths: number, parts: number, c: number, r0: number, r1: number): void;
   split_last(input: number, dsts: number, widths: number, parts: number, c: number, r0: number, r1: number): void;
   adamw(p: number, m: number, v: number, g: number, po: number, mo: number, vo: number, hyper: number, r0: number, r1: number): void;
