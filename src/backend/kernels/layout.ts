@@ -25,6 +25,33 @@ function identity({ inputs, backend }: KernelArgs): TensorInfo {
 }
 
 /**
+ * Start offsets, in a row-major array of shape `outer`, of the contiguous runs that make up the
+ * window of shape `window` placed at `begin`: one run per index over the axes before `cut`
+ * (the last axis where the window is narrower than `outer`), in row-major order. Slice reads
+ * these runs; PadV2 writes them.
+ */
+function windowRuns(outer: readonly number[], begin: readonly number[], window: readonly number[], cut: number): number[] {
+  const strides = util.computeStrides([...outer]);
+  const stride = (d: number) => strides[d] ?? 1;
+  let base = 0;
+  for (let d = 0; d < outer.length; d++) base += begin[d]! * stride(d);
+  const count = cut <= 0 ? 1 : sizeOf(window.slice(0, cut));
+  const offsets = new Array<number>(count);
+  // Walk the index over the axes before `cut` like an odometer.
+  const idx = new Array<number>(Math.max(cut, 0)).fill(0);
+  for (let o = 0; o < count; o++) {
+    let off = base;
+    for (let d = 0; d < idx.length; d++) off += idx[d]! * stride(d);
+    offsets[o] = off;
+    for (let d = idx.length - 1; d >= 0; d--) {
+      if (++idx[d]! < window[d]!) break;
+      idx[d] = 0;
+    }
+  }
+  return offsets;
+}
+
+/**
  * Slice as block copies: axes after the last cut axis are whole, so the output is a sequence of
  * contiguous runs of the input (the original walks 3-D and 4-D slices element by element).
  */
@@ -39,22 +66,7 @@ function slice({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const out = b.makeOutput(size, 'float32');
   const src = f32(b, x);
   const dst = f32(b, out);
-  const strides = util.computeStrides(x.shape);
-  const outer = cut <= 0 ? 1 : sizeOf(size.slice(0, cut));
-  const stride = (d: number) => strides[d] ?? 1;
-  let base = 0;
-  for (let d = 0; d < x.shape.length; d++) base += begin[d]! * stride(d);
-  // Walk the outer index (axes before `cut`) like an odometer.
-  const idx = new Array<number>(Math.max(cut, 0)).fill(0);
-  for (let o = 0; o < outer; o++) {
-    let off = base;
-    for (let d = 0; d < idx.length; d++) off += idx[d]! * stride(d);
-    dst.set(src.subarray(off, off + run0), o * run0);
-    for (let d = idx.length - 1; d >= 0; d--) {
-      if (++idx[d]! < size[d]!) break;
-      idx[d] = 0;
-    }
-  }
+  windowRuns(x.shape, begin, size, cut).forEach((off, o) => dst.set(src.subarray(off, off + run0), o * run0));
   return out;
 }
 
@@ -88,7 +100,6 @@ function padV2({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   paddings.forEach(([lo, hi], d) => {
     if (lo !== 0 || hi !== 0) last = d;
   });
-  const rank = x.shape.length;
   const runLen = last < 0 ? sizeOf(x.shape) : sizeOf(x.shape.slice(last));
   if (x.dtype !== 'float32' || runLen < 16 || paddings.some(([lo, hi]) => lo < 0 || hi < 0)) return run(b, 'PadV2', { x }, attrs);
   const outShape = x.shape.map((n, d) => n + paddings[d]![0] + paddings[d]![1]);
@@ -96,21 +107,8 @@ function padV2({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const src = f32(b, x);
   const dst = f32(b, out);
   dst.fill(value);
-  const outStrides = util.computeStrides(outShape);
-  const stride = (d: number) => (d < rank - 1 ? outStrides[d]! : 1);
-  let base = 0;
-  for (let d = 0; d < rank; d++) base += paddings[d]![0] * stride(d);
-  const idx = new Array<number>(Math.max(last, 0)).fill(0);
-  const outer = last <= 0 ? 1 : sizeOf(x.shape.slice(0, last));
-  for (let o = 0; o < outer; o++) {
-    let off = base;
-    for (let d = 0; d < idx.length; d++) off += idx[d]! * stride(d);
-    dst.set(src.subarray(o * runLen, (o + 1) * runLen), off);
-    for (let d = idx.length - 1; d >= 0; d--) {
-      if (++idx[d]! < x.shape[d]!) break;
-      idx[d] = 0;
-    }
-  }
+  const begin = paddings.map(([lo]) => lo);
+  windowRuns(outShape, begin, x.shape, last).forEach((off, o) => dst.set(src.subarray(o * runLen, (o + 1) * runLen), off));
   return out;
 }
 
