@@ -6,8 +6,7 @@ import { accumulateGradients, trainedParams } from '../train/step.js';
 import { AdamW } from '../train/adamw.js';
 import type { ForwardContext, ModelInputs } from '../model/types.js';
 import { initBackend, type BackendName } from './select.js';
-import { memoryOf } from './kernels/simd.js';
-import type { WasmBackend } from './kernels/wasm-util.js';
+import { memoryOf, type WasmBackend } from './kernels/wasm-util.js';
 import { UserError } from '../util/errors.js';
 
 /** What `exp bench --json` prints (interface.md; more fields than the fixed ones). */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { sizeOf, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
-import { f32At, ptr, withScratch } from './simd.js';
+import { ptr, sizeOf, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
+import { f32At, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
 
 /**

@@ -1,7 +1,6 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, withHeapGeometry, type ConvGeometry } from './conv-geometry.js';
-import { free, reshape, transpose, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
-import { ptr } from './simd.js';
+import { ptr, free, reshape, transpose, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { parallel } from './parallel.js';
 import { matmulNN, matmulTN } from './gemm.js';
 

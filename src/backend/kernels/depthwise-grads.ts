@@ -1,7 +1,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, withHeapGeometry } from './conv-geometry.js';
-import { f32, free, run, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
-import { f64At, ptr, withScratch } from './simd.js';
+import { ptr, f32, free, run, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
+import { f64At, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
 
 /**

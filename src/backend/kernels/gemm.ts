@@ -1,7 +1,6 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { ptr } from './simd.js';
 import { parallel } from './parallel.js';
-import type { WasmBackend } from './wasm-util.js';
+import { ptr, type WasmBackend } from './wasm-util.js';
 
 /**
  * a b for a [M, K] and b [K, N] row-major (csrc/exp_kernels.c `gemm_nn`, 4 x 8 register tiles):

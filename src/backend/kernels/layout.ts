@@ -1,7 +1,7 @@
 import { backend_util, slice_util, util } from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { f32, run, runAll, sizeOf, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
-import { ptr, withScratch, i32At } from './simd.js';
+import { ptr, f32, run, runAll, sizeOf, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
+import { withScratch, i32At } from './simd.js';
 import { parallel } from './parallel.js';
 
 /**

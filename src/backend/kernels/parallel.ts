@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { memoryOf, simd, simdModule, type SimdExports } from './simd.js';
-import type { WasmBackend } from './wasm-util.js';
+import { simd, simdModule, type SimdExports } from './simd.js';
+import { isShared, memoryOf, type WasmBackend } from './wasm-util.js';
 
 /**
  * Splits one of our SIMD kernels over threads. XNNPACK's pool is private to tfjs, so our kernels
@@ -76,8 +76,7 @@ function poolFor(backend: WasmBackend): Pool {
   if (pool) return pool;
   const control = new SharedArrayBuffer(SLOTS * 4);
   pool = { helpers: [], ctl: new Int32Array(control), tag: 0 };
-  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  for (let i = 1; shared && i < wanted; i++) {
+  for (let i = 1; isShared(memory) && i < wanted; i++) {
     let worker: Worker;
     try {
       worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: simdModule(true), memory, control, names: NAMES } });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, TensorInfo } from '@tensorflow/tfjs';
-import { f32, sizeOf, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
-import { f64At, ptr, withScratch } from './simd.js';
+import { ptr, f32, sizeOf, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
+import { f64At, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
 
 /**

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
-import type { TensorInfo } from '@tensorflow/tfjs';
-import type { WasmBackend } from './wasm-util.js';
+import { isShared, memoryOf, type WasmBackend } from './wasm-util.js';
 
 /**
  * Our wasm SIMD kernels (csrc/exp_kernels.c, built by tools/build-wasm.sh into wasm/). The module
@@ -28,14 +27,6 @@ export interface SimdExports {
   dw_input_grad(dy: number, w: number, dx: number, geo: number, r0: number, r1: number): void;
   gemm_nn(a: number, b: number, c: number, k: number, n: number, m0: number, m1: number): void;
   gemm_tn(a: number, b: number, c: number, k: number, m: number, n: number, byRows: number, lo: number, hi: number): void;
-}
-
-/** The slice of the Emscripten module behind the backend that we need beyond WasmBackend's. */
-interface EmscriptenHeap {
-  wasmMemory?: WebAssembly.Memory;
-  asm?: { memory?: WebAssembly.Memory };
-  _malloc(bytes: number): number;
-  _free(ptr: number): void;
 }
 
 const instances = new WeakMap<WebAssembly.Memory, SimdExports>();
@@ -85,36 +76,16 @@ export function relaxedSimdInUse(): boolean {
   return relaxedUsed;
 }
 
-export function heapOf(backend: WasmBackend): EmscriptenHeap {
-  return backend.wasm as unknown as EmscriptenHeap;
-}
-
-/** The backend's WebAssembly.Memory (shared under threads, exported by the module otherwise). */
-export function memoryOf(backend: WasmBackend): WebAssembly.Memory {
-  const heap = heapOf(backend);
-  const memory = heap.wasmMemory ?? heap.asm?.memory;
-  if (!memory) throw new Error('tfjs-backend-wasm: cannot find the wasm memory');
-  return memory;
-}
-
 /** The kernels, instantiated once per backend memory. */
 export function simd(backend: WasmBackend): SimdExports {
   const memory = memoryOf(backend);
   let exports = instances.get(memory);
   if (!exports) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const instance = new WebAssembly.Instance(simdModule(shared), { env: { memory } });
+    const instance = new WebAssembly.Instance(simdModule(isShared(memory)), { env: { memory } });
     exports = instance.exports as unknown as SimdExports;
     instances.set(memory, exports);
   }
   return exports;
-}
-
-/** Byte offset of a tensor's data in the heap. */
-export function ptr(backend: WasmBackend, t: TensorInfo): number {
-  const entry = backend.dataIdMap.get(t.dataId);
-  if (!entry) throw new Error('tensor data is not on the wasm backend');
-  return entry.memoryOffset >>> 0; // unsigned above 2 GB of heap
 }
 
 /**
@@ -122,7 +93,7 @@ export function ptr(backend: WasmBackend, t: TensorInfo): number {
  * per-channel factors). Views over the heap must be made inside `fn`, after the allocation.
  */
 export function withScratch<T>(backend: WasmBackend, bytes: number, fn: (at: number) => T): T {
-  const heap = heapOf(backend);
+  const heap = backend.wasm;
   // Emscripten's malloc returns a signed int32: above 2 GB of heap it is negative.
   const at = heap._malloc(bytes) >>> 0;
   if (!at) throw new Error(`wasm heap exhausted allocating ${bytes} bytes of scratch`);

@@ -10,7 +10,32 @@ export interface WasmBackend {
   dataIdMap: { get(dataId: object): { memoryOffset: number; id: number } | undefined };
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
-  wasm: { wasmMemory?: { buffer: ArrayBufferLike }; HEAPU8: Uint8Array };
+  /** The Emscripten module: its memory (shared under threads, exported otherwise) and allocator. */
+  wasm: {
+    wasmMemory?: WebAssembly.Memory;
+    asm?: { memory?: WebAssembly.Memory };
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+  };
+}
+
+/** The backend's WebAssembly.Memory (shared under threads, exported by the module otherwise). */
+export function memoryOf(backend: WasmBackend): WebAssembly.Memory {
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+  if (!memory) throw new Error('tfjs-backend-wasm: cannot find the wasm memory');
+  return memory;
+}
+
+/** True for the threaded build's heap (a SharedArrayBuffer), which helper threads can share. */
+export function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
+/** Byte offset of a tensor's data in the heap (unsigned: above 2 GB Emscripten's are negative). */
+export function ptr(backend: WasmBackend, t: TensorInfo): number {
+  const entry = backend.dataIdMap.get(t.dataId);
+  if (!entry) throw new Error('tensor data is not on the wasm backend');
+  return entry.memoryOffset >>> 0;
 }
 
 /** What tfjs passes a kernel function. */
@@ -56,10 +81,7 @@ export function runAll(backend: WasmBackend, name: string, inputs: Record<string
  * Create views after the allocations of a step (old views stay valid but may be too short).
  */
 export function f32(backend: WasmBackend, t: TensorInfo): Float32Array {
-  const entry = backend.dataIdMap.get(t.dataId);
-  if (!entry) throw new Error('tensor data is not on the wasm backend');
-  const buffer = backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer;
-  return new Float32Array(buffer, entry.memoryOffset >>> 0, sizeOf(t.shape)); // unsigned above 2 GB of heap
+  return new Float32Array(memoryOf(backend).buffer, ptr(backend, t), sizeOf(t.shape));
 }
 
 export function sizeOf(shape: readonly number[]): number {
