@@ -82,7 +82,11 @@ export class RealFft {
     }
   }
 
-  /** |X[k]|², k = 0..N/2, of `input` (length N), written to `out` (length >= N/2 + 1). */
+  /**
+   * |X[k]|², k = 0..N/2, of `input` (length N), written to `out` (length >= N/2 + 1). Repeats
+   * forward()'s split inline: going through forward() and a spectrum buffer measured ~11 % slower
+   * for the whole log-Mel front end.
+   */
   power(input: ArrayLike<number>, out: Float64Array | Float32Array): void {
     this.complexHalf(input);
     const { re, im, spRe, spIm, half } = this;
