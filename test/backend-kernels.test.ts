@@ -52,7 +52,8 @@ function assertClose(cpu: Float32Array[], wasm: Float32Array[], label: string, t
 }
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-const conv2dCases: Array<{ x: number[]; k: number[]; s: number; pad: Pad }> = [
+type ConvCase = { x: number[]; k: number[]; s: number; pad: Pad };
+const conv2dCases: ConvCase[] = [
   { x: [2, 9, 11, 3], k: [3, 3, 3, 5], s: 1, pad: 'same' },
   { x: [2, 9, 11, 3], k: [3, 3, 3, 5], s: 2, pad: 'same' },
   { x: [1, 8, 13, 4], k: [3, 3, 4, 6], s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
@@ -61,22 +62,27 @@ const conv2dCases: Array<{ x: number[]; k: number[]; s: number; pad: Pad }> = [
   { x: [1, 1, 40, 1], k: [1, 8, 1, 6], s: 4, pad: 'valid' },
 ];
 
+type ConvOp = (x: tf.Tensor4D, w: tf.Tensor4D, s: number, pad: Pad) => tf.Tensor4D;
+
+/** The op's output and both gradients on cpu and wasm (through tf.grads, as training runs them). */
+async function convGradientsMatch(op: ConvOp, c: ConvCase, label: string): Promise<void> {
+  const [cpu, wasm, shapes] = await both((t) => {
+    const x = t(c.x, 4);
+    const w = t(c.k, 5);
+    const y = op(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad);
+    const dy = t(y.shape, 6);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(op(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), dy)))([x, w]);
+    return [y, dx!, dw!];
+  });
+  assert.deepEqual(shapes.slice(1), [c.x, c.k]);
+  assertClose(cpu, wasm, `${label} ${JSON.stringify(c)}`);
+}
+
 test('Conv2D gradients (filter and input) match the cpu backend', async () => {
-  for (const c of conv2dCases) {
-    const [cpu, wasm, shapes] = await both((t) => {
-      const x = t(c.x, 1);
-      const w = t(c.k, 2);
-      const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad);
-      const dy = t(y.shape, 3);
-      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), dy)))([x, w]);
-      return [dx!, dw!];
-    });
-    assert.deepEqual(shapes, [c.x, c.k]);
-    assertClose(cpu, wasm, `conv2d ${JSON.stringify(c)}`);
-  }
+  for (const c of conv2dCases) await convGradientsMatch((x, w, st, pad) => tf.conv2d(x, w, st, pad), c, 'conv2d');
 });
 
-const dwCases: Array<{ x: number[]; k: number[]; s: number; pad: Pad }> = [
+const dwCases: ConvCase[] = [
   { x: [2, 9, 11, 4], k: [3, 3, 4, 1], s: 1, pad: 'same' },
   { x: [2, 9, 11, 4], k: [3, 3, 4, 1], s: 2, pad: 'same' },
   { x: [1, 10, 13, 3], k: [3, 3, 3, 1], s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
@@ -92,18 +98,7 @@ const dwCases: Array<{ x: number[]; k: number[]; s: number; pad: Pad }> = [
 ];
 
 test('DepthwiseConv2dNative gradients match the cpu backend', async () => {
-  for (const c of dwCases) {
-    const [cpu, wasm, shapes] = await both((t) => {
-      const x = t(c.x, 4);
-      const w = t(c.k, 5);
-      const y = tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad);
-      const dy = t(y.shape, 6);
-      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), dy)))([x, w]);
-      return [y, dx!, dw!];
-    });
-    assert.deepEqual(shapes.slice(1), [c.x, c.k]);
-    assertClose(cpu, wasm, `depthwise ${JSON.stringify(c)}`);
-  }
+  for (const c of dwCases) await convGradientsMatch((x, w, st, pad) => tf.depthwiseConv2d(x, w, st, pad), c, 'depthwise');
 });
 
 test('BatchMatMul with transposes, batches and broadcasts matches the cpu backend', async () => {
