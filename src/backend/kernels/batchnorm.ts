@@ -21,10 +21,12 @@ export const BN_TRAIN_GRAD = 'ExpAsdBatchNormTrainGrad';
 export const BN_PRELU_TRAIN = 'ExpAsdBatchNormPreluTrain';
 export const BN_PRELU_TRAIN_GRAD = 'ExpAsdBatchNormPreluTrainGrad';
 
-/** Scratch layout per channel: float64 sums s1, s2, s3, then float32 vectors v0..v4. */
-function scratchLayout(at: number, c: number) {
-  const f = (i: number) => at + 24 * c + 4 * c * i;
-  return { s1: at, s2: at + 8 * c, s3: at + 16 * c, v: [f(0), f(1), f(2), f(3), f(4)] as const, bytes: 44 * c };
+/** Per-channel heap scratch for `fn`: float64 sums s1, s2, s3, then float32 vectors v0..v4. */
+function withChannelScratch<T>(b: WasmBackend, c: number, fn: (s: { s1: number; s2: number; s3: number; v: readonly [number, number, number, number, number] }) => T): T {
+  return withScratch(b, 44 * c, (at) => {
+    const f = (i: number) => at + 24 * c + 4 * c * i;
+    return fn({ s1: at, s2: at + 8 * c, s3: at + 16 * c, v: [f(0), f(1), f(2), f(3), f(4)] });
+  });
 }
 
 /** y = x * scale + offset with gamma * invstd and beta - mean * scale, as float32 (forward and backward agree). */
@@ -44,9 +46,7 @@ function forward({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const rows = sizeOf(x.shape) / c;
   const y = b.makeOutput([...x.shape], 'float32');
   const [meanT, varT, invT] = [0, 1, 2].map(() => b.makeOutput([c], 'float32')) as [TensorInfo, TensorInfo, TensorInfo];
-  const L = scratchLayout(0, c);
-  withScratch(b, L.bytes, (at) => {
-    const { s1, s2, v } = scratchLayout(at, c);
+  withChannelScratch(b, c, ({ s1, s2, v }) => {
     const [shiftAt, scaleAt, offsetAt] = v;
     // Sums shifted by the first row keep the variance accurate when |mean| >> std.
     f32At(b, shiftAt, c).set(f32(b, x).subarray(0, c));
@@ -76,8 +76,7 @@ function backward({ inputs, backend }: KernelArgs): TensorInfo[] {
   const dgT = b.makeOutput([c], 'float32');
   const dbT = b.makeOutput([c], 'float32');
   const daT = alpha ? b.makeOutput([c], 'float32') : null;
-  withScratch(b, scratchLayout(0, c).bytes, (at) => {
-    const { s1, s2, s3, v } = scratchLayout(at, c);
+  withChannelScratch(b, c, ({ s1, s2, s3, v }) => {
     const [kAt, mAt, c0At, scaleAt, offsetAt] = v;
     // Sums of dz and dz * (x - mean), where dz = dy (plain BN) or dy through the PReLU.
     if (alpha && beta) {
