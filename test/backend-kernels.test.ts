@@ -209,6 +209,60 @@ test('PReLU gradient (per-channel slopes) matches the cpu backend', async () => 
   }
 });
 
+/**
+ * The test above compares with the cpu backend, but our PReLU gradient is registered for every
+ * backend, so cpu runs it too. Here the wasm result is checked against the derivative written
+ * out in plain float64 JS (y = x > 0 ? x : alpha x), which itself is checked against central
+ * differences of that forward formula.
+ */
+test('PReLU gradient equals the independent closed form and finite differences', async () => {
+  await initBackend('wasm');
+  for (const shape of channelCases) {
+    const c = shape[3]!;
+    const n = shape.reduce((a, b) => a * b, 1);
+    const xs = rand(n, 21);
+    const al = rand(c, 22).map((v) => v + 0.6);
+    const dys = rand(n, 23);
+    const [dx, da] = tf.tidy(() => {
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.prelu(a, b), tf.tensor(dys, shape))))([tf.tensor(xs, shape), tf.tensor(al)]);
+      return [g[0]!.dataSync() as Float32Array, g[1]!.dataSync() as Float32Array];
+    });
+    const loss = (x: Float64Array, a: Float64Array): number => {
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += dys[i]! * (x[i]! > 0 ? x[i]! : a[i % c]! * x[i]!);
+      return sum;
+    };
+    const x64 = Float64Array.from(xs);
+    const a64 = Float64Array.from(al);
+    const wantDa = new Float64Array(c);
+    for (let i = 0; i < n; i++) {
+      const want = dys[i]! * (xs[i]! > 0 ? 1 : al[i % c]!);
+      assert.ok(Math.abs(dx[i]! - want) <= 1e-6, `prelu dx ${shape} element ${i}: got ${dx[i]}, closed form ${want}`);
+      if (xs[i]! <= 0) wantDa[i % c]! += dys[i]! * xs[i]!;
+    }
+    for (let k = 0; k < c; k++) {
+      assert.ok(Math.abs(da[k]! - wantDa[k]!) <= 1e-4 * Math.max(1, Math.abs(wantDa[k]!)), `prelu dalpha ${shape} channel ${k}: got ${da[k]}, closed form ${wantDa[k]}`);
+      const h = 1e-3;
+      const up = Float64Array.from(a64);
+      const down = Float64Array.from(a64);
+      up[k]! += h;
+      down[k]! -= h;
+      const fd = (loss(x64, up) - loss(x64, down)) / (2 * h);
+      assert.ok(Math.abs(fd - wantDa[k]!) <= 1e-6 * Math.max(1, Math.abs(fd)), `closed form dalpha ${k} vs finite difference ${fd}`);
+    }
+    for (const i of [0, 1, 2, n - 1]) {
+      if (Math.abs(xs[i]!) < 2e-3) continue; // the kink: no derivative there
+      const h = 1e-3;
+      const up = Float64Array.from(x64);
+      const down = Float64Array.from(x64);
+      up[i]! += h;
+      down[i]! -= h;
+      const fd = (loss(up, a64) - loss(down, a64)) / (2 * h);
+      assert.ok(Math.abs(fd - dx[i]!) <= 1e-5, `prelu dx ${shape} element ${i}: got ${dx[i]}, finite difference ${fd}`);
+    }
+  }
+});
+
 test('fused training BatchNorm (forward, statistics, gradients) matches moments + batchNorm on cpu', async () => {
   const { batchNormTrain } = await import('../src/backend/kernels/batchnorm.js');
   for (const shape of channelCases) {
@@ -281,10 +335,11 @@ test('every SIMD build computes correctly: relaxed / baseline (EXP_RELAXED_SIMD=
   for (const [relaxedEnv, threads] of [['1', 2], ['0', 2], ['1', 1], ['0', 1]] as const) {
     const env = { ...process.env, EXP_RELAXED_SIMD: relaxedEnv, EXP_TEST_THREADS: String(threads) };
     const out = execFileSync(process.execPath, ['--import', 'tsx', script], { env, encoding: 'utf8' });
-    const r = JSON.parse(out.trim().split('\n').pop()!) as { relaxed: boolean; shared: boolean; worst: number };
+    const r = JSON.parse(out.trim().split('\n').pop()!) as { relaxed: boolean; shared: boolean; worst: unknown; nonFinite: unknown };
     const label = `EXP_RELAXED_SIMD=${relaxedEnv}, ${threads} thread(s)`;
     assert.equal(r.relaxed, relaxedEnv === '1', `${label}: relaxed build in use`);
     assert.equal(r.shared, threads > 1, `${label}: shared heap`);
-    assert.ok(r.worst < 1e-4, `${label}: relative error ${r.worst}`);
+    assert.equal(r.nonFinite, 0, `${label}: NaN or infinite outputs`);
+    assert.ok(typeof r.worst === 'number' && Number.isFinite(r.worst) && r.worst < 1e-4, `${label}: relative error ${String(r.worst)}`);
   }
 });

@@ -147,7 +147,9 @@ test('invalid input is a clear UserError', () => {
   assert.throws(() => partialAucMcclish([0, 1], [1, 2], 1.5), /maxFpr/);
 });
 
-test('1e6 scores in well under a second (O(n log n))', () => {
+// Speed is measured by bench/roc.ts (npm run bench), not asserted here: a timed assertion fails on a
+// busy machine and passes a wrong O(n^2) sort on a fast one.
+test('1e6 scores: AUC of U(0,1) vs U(0.1,1.1) equals the closed form', () => {
   const n = 1_000_000;
   const y = new Uint8Array(n);
   const s = new Float64Array(n);
@@ -157,10 +159,6 @@ test('1e6 scores in well under a second (O(n log n))', () => {
     y[i] = i % 2;
     s[i] = seed / 2 ** 32 + 0.1 * y[i]!;
   }
-  const t0 = performance.now();
   const m = rocMetrics(y, s);
-  const ms = performance.now() - t0;
   close(m.auc, 1 - 0.9 ** 2 / 2, 3e-3, 'U(0,1) vs U(0.1,1.1)'); // P(U + 0.1 > V) = 1 - 0.9^2/2
-  assert.ok(ms < 1500, `took ${ms.toFixed(0)} ms`);
-  console.log(`rocMetrics on 1e6 scores: ${ms.toFixed(0)} ms`);
 });

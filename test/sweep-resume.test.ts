@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sweepDir, fakeEnv, runCli } from './fixtures/sweep-env.js';
 import { pidAlive } from '../src/store/stale.js';
 
@@ -118,16 +121,31 @@ test('concurrency 2 with a second process reading the store: no "database is loc
 
 test('two orchestrators on the same sweep never train the same trial twice', async () => {
   const { sweep, db } = sweepDir({ trials: 4, epochs: 3 });
-  const env = fakeEnv(20);
-  const a = runCli(['sweep', sweep, '--db', db, '--no-dashboard'], env);
-  await sleep(150);
-  const b = runCli(['sweep', sweep, '--db', db, '--no-dashboard'], env);
-  const [ra, rb] = await Promise.all([a.done, b.done]);
+  // The barrier holds each orchestrator's first trial until two trials are running, so the second
+  // orchestrator (started once the first has taken a trial) races however slowly it starts.
+  const barrier = mkdtempSync(join(tmpdir(), 'exp-barrier-'));
+  const env = { ...fakeEnv(20), EXP_FAKE_BARRIER: barrier };
+  let b: ReturnType<typeof runCli> | undefined;
+  let aDone!: ReturnType<typeof runCli>['done'];
+  await new Promise<void>((res) => {
+    aDone = runCli(['sweep', sweep, '--db', db, '--no-dashboard'], env, {
+      pattern: /t\d: started/,
+      then: () => {
+        b = runCli(['sweep', sweep, '--db', db, '--no-dashboard'], env);
+        res();
+      },
+    }).done;
+  });
+  const [ra, rb] = await Promise.all([aDone, b!.done]);
   assert.equal(ra.code, 0, ra.stderr);
   assert.equal(rb.code, 0, rb.stderr);
   const started = (s: string) => [...s.matchAll(/\] (t\d): started/g)].map((m) => m[1]);
   const both = [...started(ra.stderr), ...started(rb.stderr)];
   assert.equal(new Set(both).size, both.length, `no trial started twice: ${both.join(' ')}`);
+  // Without these the test passes when one orchestrator simply does everything: no race at all.
+  assert.ok(started(ra.stderr).length >= 1, `the first orchestrator took a trial:\n${ra.stderr}`);
+  assert.ok(started(rb.stderr).length >= 1, `the second orchestrator took a trial:\n${rb.stderr}`);
+  assert.equal(both.length, 4, `every trial started exactly once: ${both.join(' ')}`);
   const d = new Database(db, { readonly: true });
   assert.equal(d.prepare(`SELECT COUNT(*) FROM runs WHERE status = 'done'`).pluck().get(), 4);
   assert.equal(d.prepare('SELECT COUNT(*) FROM epochs').pluck().get(), 12);

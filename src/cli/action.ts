@@ -17,8 +17,8 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
 
 export function exitWithError(e: unknown): never {
   if (isUserError(e)) {
-    process.stderr.write(`exp: ${e.message}\n`);
-    if (e.hint) process.stderr.write(`${e.hint}\n`);
+    // The hint goes on the same line: a user error is one line (interface.md).
+    process.stderr.write(`exp: ${e.message}${e.hint ? ` (${e.hint})` : ''}\n`);
     process.exit(1);
   }
   process.stderr.write(`exp: internal error (a bug in exp, please report it): ${messageOf(e)}\n`);

@@ -24,9 +24,18 @@ export function parseOverride(text: string, source = '--set'): Override {
   return { key, value };
 }
 
+/**
+ * Key names that reach Object.prototype (or a constructor) when used as a property name: a
+ * `--set __proto__.x=1` would otherwise change every object in the process.
+ */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Sets a dotted key inside a plain object, creating intermediate objects. */
 export function applyOverride(target: Record<string, unknown>, { key, value }: Override): void {
   const parts = key.split('.');
+  const bad = parts.find((p) => FORBIDDEN_KEYS.has(p));
+  if (bad !== undefined) throw new UserError(`--set ${key}: "${bad}" is not allowed as a key name`);
+  if (parts.some((p) => p === '')) throw new UserError(`--set ${key}: empty key name (expected dotted keys such as train.epochs)`);
   let node: Record<string, unknown> = target;
   for (const part of parts.slice(0, -1)) {
     const next = node[part];
@@ -49,7 +58,22 @@ export function readYamlFile(file: string): unknown {
     const where = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';
     throw new UserError(`${file}${where}: invalid YAML: ${e.message.split('\n')[0]}`);
   }
-  return doc.toJS() ?? {};
+  const value: unknown = doc.toJS() ?? {};
+  const bad = forbiddenKeyPath(value);
+  if (bad !== null) throw new UserError(`${file}: key ${bad}: "${bad.split('.').pop()}" is not allowed as a key name`);
+  return value;
+}
+
+/** The dotted path of the first key named __proto__ / constructor / prototype, or null. */
+function forbiddenKeyPath(value: unknown, path: string[] = []): string | null {
+  if (typeof value !== 'object' || value === null) return null;
+  for (const [k, v] of Object.entries(value)) {
+    const here = [...path, k];
+    if (FORBIDDEN_KEYS.has(k) || k.split('.').some((p) => FORBIDDEN_KEYS.has(p))) return here.join('.');
+    const deeper = forbiddenKeyPath(v, here);
+    if (deeper !== null) return deeper;
+  }
+  return null;
 }
 
 /** Formats zod issues as "file: key.path: what was expected", one line each. */

@@ -103,6 +103,7 @@ export function listSweeps(db: Database.Database): Array<{ name: string; file: s
  * the candidates.
  */
 export function resolveRun(db: Database.Database, ref: string): RunRecord {
+  if (ref.trim() === '') throw new UserError('run "": empty run reference; give a run id (or unique prefix), run name or trial name (list them with: exp runs)');
   const exact = getRun(db, ref);
   if (exact) return exact;
   const byName = db.prepare('SELECT * FROM runs WHERE name = ? ORDER BY created_at DESC, id DESC LIMIT 1').get(ref) as RunRow | undefined;
@@ -118,12 +119,14 @@ export function resolveRun(db: Database.Database, ref: string): RunRecord {
     .all(ref) as RunRow[];
   if (byTrial.length === 1) return toRunRecord(byTrial[0]!);
   if (byTrial.length > 1) throw ambiguous(ref, byTrial);
-  throw new UserError(`run ${JSON.stringify(ref)}: no run with that id, name or trial name in the store`, 'List runs with: exp runs');
+  throw new UserError(`run ${JSON.stringify(ref)}: no run with that id, name or trial name in the store (list them with: exp runs)`);
 }
 
+/** One line however many runs match: the first few candidates, then a count of the rest. */
 function ambiguous(ref: string, rows: RunRow[]): UserError {
-  const list = rows.map((r) => `  ${r.id}  ${r.name}  ${r.status}  ${r.created_at}`).join('\n');
-  return new UserError(`run ${JSON.stringify(ref)} is ambiguous; it matches:\n${list}`, 'Use a run id (or sweep/trial) instead.');
+  const shown = rows.slice(0, 4).map((r) => `${r.id} (${r.sweep ? `${r.sweep}/${r.trial}` : r.name})`);
+  const more = rows.length > shown.length ? ` and ${rows.length - shown.length} more` : '';
+  return new UserError(`run ${JSON.stringify(ref)} is ambiguous: it matches ${rows.length} runs, ${shown.join(', ')}${more}; give a longer id prefix or sweep/trial`);
 }
 
 export function getEpochs(db: Database.Database, runId: string): EpochRecord[] {
