@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createElement } from 'react';
 import { render } from 'ink-testing-library';
 import { SweepDashboard } from '../src/dashboard/components.js';
-import { SweepStateStore, initialTrialView, queueCounts, sweepEta, trialProgress, type SweepState } from '../src/dashboard/state.js';
+import { SweepStateStore, initialTrialView, type SweepState } from '../src/sweep/state.js';
+import { queueCounts, sweepEta, trialProgress } from '../src/dashboard/derive.js';
 import { attachPlainProgress } from '../src/dashboard/plain.js';
 
 const now = 1_000_000;

@@ -1,5 +1,5 @@
 import type { TrainEvent } from '../train/events.js';
-import { formatDuration } from '../dashboard/format.js';
+import { formatDuration } from '../util/format.js';
 
 /**
  * Terminal progress of one run: on a TTY the current step line is rewritten in place, and each

@@ -1,7 +1,7 @@
 import type { MetricTriple } from '../train/events.js';
 import { TABLE2, PAPER_TYPES } from '../paper/table2.js';
 import { textTable } from '../report/text-table.js';
-import { pct } from '../dashboard/format.js';
+import { pct } from '../util/format.js';
 
 /**
  * A Table-2-shaped result: machine types x AUC / pAUC (paper's definition) / pAUC (McClish), with

@@ -1,6 +1,7 @@
 import { Box, Static, Text } from 'ink';
-import { bar, formatDuration, pct } from './format.js';
-import { queueCounts, sweepEta, trialProgress, type SweepState, type TrialView } from './state.js';
+import { bar, formatDuration, pct } from '../util/format.js';
+import { queueCounts, sweepEta, trialProgress } from './derive.js';
+import type { SweepState, TrialView } from '../sweep/state.js';
 
 /** Pure views over SweepState: everything comes in through props (tested with ink-testing-library). */
 

@@ -1,5 +1,6 @@
-import { formatDuration, pct } from './format.js';
-import { queueCounts, sweepEta, trialProgress, type SweepState, type SweepStateStore, type TrialView } from './state.js';
+import { formatDuration, pct } from '../util/format.js';
+import { queueCounts, sweepEta, trialProgress } from './derive.js';
+import type { SweepState, SweepStateStore, TrialView } from '../sweep/state.js';
 
 function counts(s: SweepState): string {
   const c = queueCounts(s);

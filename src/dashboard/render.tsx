@@ -1,7 +1,7 @@
 import { render } from 'ink';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { SweepDashboard } from './components.js';
-import type { SweepStateStore } from './state.js';
+import type { SweepStateStore } from '../sweep/state.js';
 
 function useTerminalWidth(stdout: NodeJS.WriteStream): number {
   const [width, setWidth] = useState(stdout.columns || 80);

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { pct } from '../dashboard/format.js';
+import { pct } from '../util/format.js';
 import { bestRow, codeVersionNote, seedGroups, seedTable, sweepRows } from './rows.js';
 import { textTable } from './text-table.js';
 

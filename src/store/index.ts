@@ -7,3 +7,7 @@ export { newRunId } from './ids.js';
 export { provenance, type Provenance } from './provenance.js';
 export { RunRecorder, createRun, reopenRun, resetRunOutputs, runDirFor, type NewRun } from './recorder.js';
 export * from './queries.js';
+export { findTrialRun, peekTrial, claimTrial, registerSweep, type ClaimPolicy, type TrialRef, type SweepRecord } from './claims.js';
+export type { RunStore, RunWriter, RunLease, TrialClaim, SweepClaimContext, EndStatus } from './run-store.js';
+export { SqliteRunStore } from './sqlite-store.js';
+export { openRunStore } from './open.js';

@@ -1,3 +1,4 @@
+import type { ContainerModule } from 'inversify';
 import type { ExperimentConfig } from '../config/schema.js';
 
 /**
@@ -103,6 +104,8 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Resume from this checkpoint directory (written by an earlier CheckpointEvent). */
   resumeFrom?: string;
+  /** Plug-ins added to the run's container (src/registry/plugins.ts). */
+  extraModules?: readonly ContainerModule[];
 }
 
 export type Trainer = (opts: TrainOptions) => Promise<void>;

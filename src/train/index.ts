@@ -26,7 +26,7 @@ export const train: Trainer = async (opts: TrainOptions) => {
   const root = config.data.root ?? ensureSyntheticDataset({ seconds: config.data.seconds, sampleRate: config.data.sampleRate });
   const data = prepareData(root, config);
   // The container is built once per run from the validated config; it supplies model and losses.
-  const container = buildContainer(config, { numClasses: data.numClasses });
+  const container = buildContainer(config, { numClasses: data.numClasses, ...(opts.extraModules ? { extraModules: opts.extraModules } : {}) });
   const model = container.get<ModelFactory>(ModelFactory)();
   const { classification: cls, metric } = container.get<LossesFactory>(LossesFactory)();
   if (!cls) throw new UserError('loss.classification: the registry built no classification loss');

@@ -2,15 +2,14 @@ import type { Command } from 'commander';
 import { action, collect, DEFAULT_DB } from '../action.js';
 import { loadExperiment, parseOverride } from '../../config/load.js';
 import type { ExperimentConfig } from '../../config/schema.js';
-import { openDatabase } from '../../store/db.js';
-import { createRun, reopenRun, RunRecorder } from '../../store/recorder.js';
-import { resolveRun } from '../../store/queries.js';
-import type { EvalEvent, TrainEvent } from '../../train/events.js';
+import { openRunStore } from '../../store/open.js';
+import { runSession, type SessionOutcome, type SessionTarget } from '../../session/session.js';
+import { interruptOnSignals, type SignalWatch } from '../../session/signals.js';
+import { loadTrainer } from '../../session/trainer.js';
 import { ProgressPrinter } from '../progress.js';
 import { formatResultsTable } from '../results-table.js';
 import { TABLE2 } from '../../paper/table2.js';
-import { UserError, isUserError, messageOf } from '../../util/errors.js';
-import { checkRegistryNames } from '../../registry/validate.js';
+import { UserError, isUserError } from '../../util/errors.js';
 import { parseBackendName } from '../../backend/select.js';
 
 interface RunOptions {
@@ -48,90 +47,73 @@ export function register(program: Command): void {
     .option('--no-dashboard', 'plain line progress (the default for a single run)')
     .option('--quiet', 'print nothing but errors and the final table')
     .option('--json', 'print one JSON document with the run id and final metrics')
-    .action(
-      action(async (file: string | undefined, opts: RunOptions) => {
-        const backendName = parseBackendName(opts.backend);
-        const db = openDatabase(opts.db);
-        let config: ExperimentConfig;
-        let runId: string;
-        let runDir: string;
-        let resumeFrom: string | undefined;
-        let name: string;
-        if (opts.resume) {
-          if (file) throw new UserError(`--resume ${opts.resume}: give either an experiment file or --resume, not both (the run keeps its stored config)`);
-          // Check and take the run in one transaction, so two resumes cannot both take it.
-          const { run, from } = db.transaction(() => {
-            const r = resolveRun(db, opts.resume!);
-            if (r.status === 'done') throw new UserError(`run ${r.id} (${r.name}) is already done; nothing to resume`);
-            if (r.status === 'running') throw new UserError(`run ${r.id} (${r.name}) is running in process ${r.pid}; it cannot be resumed twice`);
-            return { run: r, from: reopenRun(db, r.id, { fresh: false }) };
-          }).immediate();
-          config = run.config;
-          runId = run.id;
-          name = run.name;
-          runDir = run.runDir ?? `runs/${run.id}`;
-          resumeFrom = from ?? undefined;
-        } else {
-          if (!file) throw new UserError('exp run: give an experiment YAML (e.g. experiments/fgaspecnet.yaml) or --resume <run>');
-          config = loadExperiment(file, (opts.set ?? []).map((s) => parseOverride(s)));
-          name = opts.name ?? config.name;
-          checkRegistryNames(config);
-          const run = createRun(db, { name, config, dbFile: opts.db });
-          runId = run.id;
-          runDir = run.runDir ?? `runs/${run.id}`;
-        }
-        const recorder = new RunRecorder(db, runId);
-        recorder.startHeartbeat();
-        const printer = opts.quiet || opts.json ? null : new ProgressPrinter(process.stderr);
-        if (!opts.quiet && !opts.json) {
-          process.stderr.write(`run ${runId} (${name})${resumeFrom ? `, resuming from ${resumeFrom}` : ''}\n`);
-        }
-        const controller = new AbortController();
-        const onSigint = () => controller.abort();
-        process.once('SIGINT', onSigint);
-        let final: EvalEvent | null = null;
-        const { train } = await import('../../train/index.js');
-        try {
-          await train({
-            config,
-            runDir,
-            backend: backendName,
-            signal: controller.signal,
-            ...(resumeFrom ? { resumeFrom } : {}),
-            onEvent: (e: TrainEvent) => {
-              recorder.handle(e);
-              printer?.handle(e);
-              if (e.kind === 'eval' && e.final) final = e;
-            },
-          });
-        } catch (e) {
-          if (controller.signal.aborted) {
-            recorder.interrupt();
-            db.close();
-            process.stderr.write(`\nrun ${runId} interrupted; continue it with: exp run --resume ${runId}${opts.db !== DEFAULT_DB ? ` --db ${opts.db}` : ''}\n`);
-            process.exit(130);
-          }
-          recorder.fail(messageOf(e));
-          db.close();
-          if (isUserError(e)) throw e;
-          if (e instanceof Error && e.name === 'DivergedError') throw new UserError(`run ${runId} failed: ${e.message} (stored as failed)`);
-          throw e;
-        } finally {
-          process.off('SIGINT', onSigint);
-        }
-        db.close();
-        const result = final as EvalEvent | null;
-        if (opts.json) {
-          process.stdout.write(
-            `${JSON.stringify({ id: runId, name, status: 'done', metrics: result ? { types: result.types, average: result.average } : null })}\n`,
-          );
-          return;
-        }
-        if (result) {
-          const system = paperSystem(config);
-          process.stdout.write(`\n${formatResultsTable(result.types, result.average, system && TABLE2[system] ? system : null)}\n`);
-        }
-        if (!opts.quiet) process.stderr.write(`run ${runId} done; see it again with: exp show ${runId}\n`);
-      }),
-    );
+    .action(action(runCommand));
+}
+
+async function runCommand(file: string | undefined, opts: RunOptions): Promise<void> {
+  const backend = parseBackendName(opts.backend);
+  let target: SessionTarget;
+  if (opts.resume) {
+    if (file) throw new UserError(`--resume ${opts.resume}: give either an experiment file or --resume, not both (the run keeps its stored config)`);
+    target = { kind: 'resume', ref: opts.resume };
+  } else {
+    if (!file) throw new UserError('exp run: give an experiment YAML (e.g. experiments/fgaspecnet.yaml) or --resume <run>');
+    const config = loadExperiment(file, (opts.set ?? []).map((s) => parseOverride(s)));
+    target = { kind: 'new', name: opts.name ?? config.name, config };
+  }
+  const store = await openRunStore(opts.db);
+  const verbose = !opts.quiet && !opts.json;
+  const printer = verbose ? new ProgressPrinter(process.stderr) : null;
+  // Installed before training starts: a Ctrl-C while the data loads already counts.
+  const signals = interruptOnSignals();
+  let outcome: SessionOutcome;
+  try {
+    outcome = await runSession({
+      store,
+      target,
+      trainer: await loadTrainer(),
+      backend,
+      signal: signals.signal,
+      onStart: ({ run, resumeFrom }) => {
+        if (verbose) process.stderr.write(`run ${run.id} (${run.name})${resumeFrom ? `, resuming from ${resumeFrom}` : ''}\n`);
+      },
+      onEvent: (e) => printer?.handle(e),
+    });
+  } finally {
+    await store.close();
+  }
+  if (outcome.status !== 'skipped' && outcome.finishError) process.stderr.write(`exp: could not mark run ${outcome.run.id} ${outcome.status} in ${opts.db}: ${outcome.finishError}; it shows as interrupted once its lease expires\n`);
+  report(outcome, opts, signals);
+}
+
+function report(outcome: SessionOutcome, opts: RunOptions, signals: SignalWatch): void {
+  const { run } = outcome;
+  switch (outcome.status) {
+    case 'skipped':
+      throw new UserError(`run ${run.id} (${run.name}) was not taken: ${outcome.reason}`);
+    case 'interrupted':
+      process.stderr.write(`\nrun ${run.id} interrupted; continue it with: exp run --resume ${run.id}${opts.db !== DEFAULT_DB ? ` --db ${opts.db}` : ''}\n`);
+      return process.exit(signals.exitCode() ?? 130);
+    case 'failed': {
+      const e = outcome.error;
+      if (isUserError(e)) throw e;
+      if (e instanceof Error && (e.name === 'DivergedError' || /^could not write to the store/.test(outcome.message))) {
+        throw new UserError(`run ${run.id} failed: ${outcome.message} (stored as failed)`);
+      }
+      throw e;
+    }
+    case 'done':
+      break;
+  }
+  signals.dispose();
+  const result = outcome.final;
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ id: run.id, name: run.name, status: 'done', metrics: result ? { types: result.types, average: result.average } : null })}\n`);
+    return;
+  }
+  if (result) {
+    const system = paperSystem(run.config);
+    process.stdout.write(`\n${formatResultsTable(result.types, result.average, system && TABLE2[system] ? system : null)}\n`);
+  }
+  if (!opts.quiet) process.stderr.write(`run ${run.id} done; see it again with: exp show ${run.id}\n`);
 }

@@ -4,7 +4,7 @@ import { openDatabase } from '../../store/db.js';
 import { listRuns, getFinalResult } from '../../store/queries.js';
 import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
 import { textTable } from '../../report/text-table.js';
-import { pct } from '../../dashboard/format.js';
+import { pct } from '../../util/format.js';
 import { UserError } from '../../util/errors.js';
 
 export function register(program: Command): void {

@@ -3,8 +3,9 @@ import { action, collect, parsePositiveInt, DEFAULT_DB } from '../action.js';
 import { parseOverride } from '../../config/load.js';
 import { loadSweep } from '../../sweep/spec.js';
 import { SweepEngine } from '../../sweep/engine.js';
-import { findTrialRun } from '../../sweep/claim.js';
+import { findTrialRun } from '../../store/claims.js';
 import { openDatabase } from '../../store/db.js';
+import { interruptOnSignals } from '../../session/signals.js';
 import { attachPlainProgress } from '../../dashboard/plain.js';
 import { renderSweepDashboard } from '../../dashboard/render.js';
 import { formatSweepTable } from '../../report/sweep-table.js';
@@ -61,26 +62,25 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
     db.close();
     return;
   }
-  const engine = new SweepEngine({
+  const engine = await SweepEngine.open({
     sweep, dbFile: opts.db, concurrency: opts.concurrency, backend: opts.backend, rerunFailed: opts.rerunFailed, force: opts.force,
   });
   const live = opts.dashboard && process.stdout.isTTY === true && process.env.CI === undefined;
   const dashboard = live ? renderSweepDashboard(engine.state) : null;
   const detach = live ? () => {} : attachPlainProgress(engine.state, (line) => process.stderr.write(`${line}\n`));
-  const onSignal = () => engine.stop();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const summary = await engine.run();
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  // First signal: stop cleanly (trials checkpoint and are marked interrupted); a second: kill them now.
+  const signals = interruptOnSignals({ onFirst: (sig) => engine.stop(sig), onSecond: (sig) => engine.stop(sig) });
+  const summary = await engine.run().finally(() => signals.dispose());
   await dashboard?.close();
   detach();
-  const table = formatSweepTable(engine.db, sweep.name, { runIds: engine.state.get().trials.map((t) => t.runId) });
-  engine.close();
+  await engine.close();
+  const db = openDatabase(opts.db, { detectStale: false });
+  const table = formatSweepTable(db, sweep.name, { runIds: engine.state.get().trials.map((t) => t.runId) });
+  db.close();
   process.stderr.write(`\n${table}\n`);
   if (summary.stopped) {
     process.stderr.write(`exp: sweep ${sweep.name} stopped; run the same command again to resume\n`);
-    process.exit(130);
+    process.exit(signals.exitCode() ?? 130);
   }
   if (summary.failed > 0) {
     process.stderr.write(`exp: ${summary.failed} trial(s) failed (see exp runs --sweep ${sweep.name}); re-run them with --rerun-failed\n`);

@@ -1,41 +1,30 @@
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Trainer } from '../train/events.js';
+import { loadTrainer } from './trainer.js';
 import { isUserError, messageOf } from '../util/errors.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 /**
- * One sweep trial in its own process (forked by the orchestrator): runs the trainer and sends
- * every TrainEvent to the parent, which is the only writer to the store.
- *
- * EXP_TRAINER_MODULE (test/dev hook): a path or URL of a module exporting `train: Trainer`, used
- * instead of the real trainer (src/train/index.ts); the tests use test/fixtures/fake-trainer.mjs.
+ * A trainer in its own process (forked by ChildTrainer for a local sweep trial): runs the trainer
+ * and sends every TrainEvent to the parent, whose run session is the only writer to the store.
  */
 
-// Never outlive the orchestrator: if it dies (even kill -9) the IPC channel closes and we leave.
+// Never outlive the parent: if it dies (even kill -9) the IPC channel closes and we leave.
 process.on('disconnect', () => process.exit(0));
 const parentPid = process.ppid;
 setInterval(() => {
   if (process.ppid !== parentPid) process.exit(0);
 }, 1000).unref();
-// Ctrl-C reaches the whole process group; the orchestrator decides, and tells us with 'stop'.
-process.on('SIGINT', () => {});
 
 const controller = new AbortController();
+// Ctrl-C reaches the whole process group; the parent decides, and tells us with 'stop'.
+process.on('SIGINT', () => {});
+// SIGTERM sent to this process alone (a batch system, an operator) stops the trial as 'stop' would.
+process.on('SIGTERM', () => controller.abort('SIGTERM'));
 
 function send(msg: FromWorker): Promise<void> {
   return new Promise((done) => {
     if (!process.connected) return done();
     process.send!(msg, undefined, undefined, () => done());
   });
-}
-
-async function loadTrainer(): Promise<Trainer> {
-  const hook = process.env.EXP_TRAINER_MODULE;
-  const url = hook ? (/^[a-z]+:/i.test(hook) ? hook : pathToFileURL(isAbsolute(hook) ? hook : resolve(hook)).href) : new URL('../train/index.js', import.meta.url).href;
-  const mod = (await import(url)) as { train?: Trainer };
-  if (typeof mod.train !== 'function') throw new Error(`${url} does not export train()`);
-  return mod.train;
 }
 
 async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
@@ -57,6 +46,6 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
 }
 
 process.on('message', (msg: ToWorker) => {
-  if (msg.type === 'stop') controller.abort();
+  if (msg.type === 'stop') controller.abort(msg.reason ?? 'stop');
   else if (msg.type === 'run') void run(msg);
 });

@@ -1,4 +1,4 @@
-/** Small text formatters shared by the Ink dashboard and the plain progress lines. */
+/** Small text formatters shared by the dashboard, the plain progress lines and the reports. */
 
 export function formatDuration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return '?';

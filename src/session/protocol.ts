@@ -1,10 +1,10 @@
 import type { ExperimentConfig } from '../config/schema.js';
 import type { TrainEvent } from '../train/events.js';
 
-/** Messages between the sweep orchestrator and a trial's worker process (plain JSON over IPC). */
+/** Messages between a run session and its trainer child process (plain JSON over IPC). */
 export type ToWorker =
   | { type: 'run'; config: ExperimentConfig; runDir: string; backend: string; resumeFrom: string | null }
-  | { type: 'stop' };
+  | { type: 'stop'; reason?: string };
 
 export type FromWorker =
   | { type: 'event'; event: TrainEvent }

@@ -1,8 +1,8 @@
 import type { MetricTriple } from '../train/events.js';
 
 /**
- * The sweep's live state: plain data the engine updates and the views (Ink dashboard, plain
- * progress lines) read. No React here, so the engine never depends on the view.
+ * The sweep's live state: plain data the engine publishes and the views (Ink dashboard, plain
+ * progress lines, reports) only read. The engine never imports a view.
  */
 export type TrialStatus = 'queued' | 'running' | 'done' | 'failed' | 'interrupted' | 'busy';
 
@@ -39,55 +39,6 @@ export interface SweepState {
   /** A short line about the sweep as a whole (stopping, finished...). */
   message: string | null;
   finished: boolean;
-}
-
-export interface QueueCounts {
-  done: number;
-  running: number;
-  queued: number;
-  failed: number;
-  interrupted: number;
-  busy: number;
-}
-
-export function queueCounts(s: SweepState): QueueCounts {
-  const c: QueueCounts = { done: 0, running: 0, queued: 0, failed: 0, interrupted: 0, busy: 0 };
-  for (const t of s.trials) c[t.status]++;
-  return c;
-}
-
-/** Fraction of the trial's steps done in this process, and its remaining seconds (null if unknown). */
-export function trialProgress(t: TrialView, now: number): { fraction: number; etaSec: number | null } {
-  const total = Math.max(1, (t.epochs - t.startEpoch + 1) * Math.max(1, t.stepsPerEpoch));
-  const done = Math.max(0, (t.epoch - t.startEpoch) * t.stepsPerEpoch + t.step);
-  const fraction = t.status === 'done' ? 1 : Math.min(1, done / total);
-  if (t.startedAt === null || done === 0) return { fraction, etaSec: null };
-  const elapsed = (now - t.startedAt) / 1000;
-  return { fraction, etaSec: (elapsed / done) * (total - done) };
-}
-
-/**
- * The sweep's remaining time: running trials' own ETAs, plus each queued trial at the mean length
- * of the trials this process saw finish (or the projected length of the running ones), spread over
- * the concurrency. Null until there is anything to extrapolate from.
- */
-export function sweepEta(s: SweepState, now: number): number | null {
-  const lengths: number[] = [];
-  const remaining: number[] = [];
-  for (const t of s.trials) {
-    if (t.status === 'done' && t.startedAt !== null && t.finishedAt !== null && !t.resumed) lengths.push((t.finishedAt - t.startedAt) / 1000);
-    if (t.status === 'running') {
-      const { fraction, etaSec } = trialProgress(t, now);
-      if (etaSec === null) return null;
-      remaining.push(etaSec);
-      if (fraction > 0 && t.startedAt !== null && !t.resumed) lengths.push((now - t.startedAt) / 1000 / fraction);
-    }
-  }
-  const queued = s.trials.filter((t) => t.status === 'queued').length;
-  if (queued > 0 && lengths.length === 0) return null;
-  const mean = lengths.length ? lengths.reduce((a, b) => a + b, 0) / lengths.length : 0;
-  const work = remaining.reduce((a, b) => a + b, 0) + queued * mean;
-  return Math.max(...remaining, work / Math.max(1, s.concurrency), 0);
 }
 
 type Listener = () => void;

@@ -1,9 +1,18 @@
 import type Database from 'better-sqlite3';
-import type { Trial } from './spec.js';
-import { createRun, reopenRun } from '../store/recorder.js';
-import { getRun } from '../store/queries.js';
-import { leaseAlive } from '../store/stale.js';
-import type { RunRecord } from '../store/types.js';
+import type { ExperimentConfig } from '../config/schema.js';
+import { createRun, reopenRun } from './recorder.js';
+import { getRun } from './queries.js';
+import { leaseAlive } from './stale.js';
+import type { RunRecord } from './types.js';
+
+/** What the store needs to know of a sweep trial (src/sweep/spec.ts's Trial fits it). */
+export interface TrialRef {
+  name: string;
+  index: number;
+  hash: string;
+  config: ExperimentConfig;
+  paper: { auc: number; pauc: number } | null;
+}
 
 /**
  * Re-run policy of `exp sweep` (identity = canonical config hash within the sweep):
@@ -37,7 +46,7 @@ export function findTrialRun(db: Database.Database, sweep: string, hash: string)
 }
 
 /** What a claim would do now, without taking it (the plan shown before the queue starts). */
-export function peekTrial(db: Database.Database, trial: Trial, ctx: SweepContext, policy: ClaimPolicy): 'run' | 'done' | 'failed' | 'busy' {
+export function peekTrial(db: Database.Database, trial: TrialRef, ctx: SweepContext, policy: ClaimPolicy): 'run' | 'done' | 'failed' | 'busy' {
   const row = findTrialRun(db, ctx.sweep, trial.hash);
   if (!row) return 'run';
   const d = decide(db, row, policy);
@@ -66,7 +75,7 @@ function decide(db: Database.Database, row: RunRecord, policy: ClaimPolicy): { k
  * this pid, only if no other live process holds it. Two orchestrators on the same sweep therefore
  * never train the same trial twice.
  */
-export function claimTrial(db: Database.Database, trial: Trial, ctx: SweepContext, policy: ClaimPolicy): Claim {
+export function claimTrial(db: Database.Database, trial: TrialRef, ctx: SweepContext, policy: ClaimPolicy): Claim {
   return db.transaction((): Claim => {
     const row = findTrialRun(db, ctx.sweep, trial.hash);
     const fields = { name: `${ctx.sweep}/${trial.name}`, trial: trial.name, trialIndex: trial.index, profile: ctx.profile, paper: trial.paper };
@@ -82,5 +91,30 @@ export function claimTrial(db: Database.Database, trial: Trial, ctx: SweepContex
       fields.name, fields.trial, fields.trialIndex, fields.profile, fields.paper ? JSON.stringify(fields.paper) : null, row.id,
     );
     return { kind: 'run', run: getRun(db, row.id)!, resumeFrom };
+  }).immediate();
+}
+
+/** What a sweep records about itself: the spec as run, and each trial's identity. */
+export interface SweepRecord {
+  name: string;
+  file: string;
+  profile: string | null;
+  spec: unknown;
+  trials: Array<TrialRef & { set: unknown }>;
+}
+
+/** Records the sweep (spec as run) and a queued row for every trial not yet in the store. */
+export function registerSweep(db: Database.Database, sweep: SweepRecord, dbFile: string): void {
+  const now = new Date().toISOString();
+  const spec = { ...(sweep.spec as object), profile: sweep.profile, trials: sweep.trials.map((t) => ({ name: t.name, hash: t.hash, paper: t.paper, set: t.set })) };
+  db.transaction(() => {
+    db.prepare(
+      `INSERT INTO sweeps (name, file, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET file = excluded.file, spec = excluded.spec, updated_at = excluded.updated_at`,
+    ).run(sweep.name, sweep.file, JSON.stringify(spec), now, now);
+    for (const t of sweep.trials) {
+      if (findTrialRun(db, sweep.name, t.hash)) continue;
+      createRun(db, { name: `${sweep.name}/${t.name}`, config: t.config, sweep: sweep.name, trial: t.name, trialIndex: t.index, profile: sweep.profile, paper: t.paper, status: 'queued', dbFile });
+    }
   }).immediate();
 }

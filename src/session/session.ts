@@ -1,0 +1,176 @@
+import type { ContainerModule } from 'inversify';
+import type { ExperimentConfig } from '../config/schema.js';
+import { checkRegistryNames } from '../registry/validate.js';
+import type { ClaimPolicy, TrialRef } from '../store/claims.js';
+import type { EndStatus, FinishedReason, RunLease, RunStore, RunWriter, SweepClaimContext } from '../store/run-store.js';
+import type { RunRecord } from '../store/types.js';
+import type { EvalEvent, TrainEvent, Trainer } from '../train/events.js';
+import { messageOf } from '../util/errors.js';
+
+/**
+ * One run session, the only place a run's life is decided, for `exp run`, the local sweep engine
+ * and cluster workers alike:
+ *   preflight -> claim or create the run row -> train (the trainer builds the container, plug-ins
+ *   included) -> record every event -> finish as done, or mark interrupted / failed.
+ * Whatever goes wrong after the row exists (an exception, a signal, a store that cannot be
+ * written), the session ends the row; only a process killed outright leaves it 'running', and
+ * then its lease expires (src/store/stale.ts).
+ */
+
+/** Which run the session is about. */
+export type SessionTarget =
+  | { kind: 'new'; name: string; config: ExperimentConfig }
+  | { kind: 'resume'; ref: string }
+  | { kind: 'trial'; sweep: SweepClaimContext; trial: TrialRef; policy: ClaimPolicy };
+
+export interface SessionOptions {
+  store: RunStore;
+  target: SessionTarget;
+  /** Runs the training: src/train in this process, a child process (sweeps), or a test stand-in. */
+  trainer: Trainer;
+  backend: string;
+  /** Aborting stops training at the next step: the trainer checkpoints, the run is marked interrupted. */
+  signal?: AbortSignal;
+  /** Plug-ins for the run's container (src/registry/plugins.ts). */
+  extraModules?: readonly ContainerModule[];
+  /**
+   * Checks run before any run row is created or taken (a refused run leaves nothing behind).
+   * Throw a UserError to refuse. Registry names are always checked first.
+   */
+  preflight?: (config: ExperimentConfig) => void | Promise<void>;
+  /** Called once the run is taken, before training starts. */
+  onStart?: (lease: RunLease) => void;
+  /** Every training event, after it is stored. */
+  onEvent?: (e: TrainEvent) => void;
+  /** Lease renewal while the trainer is busy between events (default 10 s). */
+  heartbeatMs?: number;
+}
+
+export type SessionOutcome =
+  | { status: 'skipped'; run: RunRecord; reason: FinishedReason }
+  | { status: 'done'; run: RunRecord; final: EvalEvent | null; finishError: string | null }
+  | { status: 'interrupted'; run: RunRecord; reason: string; finishError: string | null }
+  | { status: 'failed'; run: RunRecord; error: unknown; message: string; finishError: string | null };
+
+type Taken = { kind: 'run'; lease: RunLease } | { kind: 'skip'; run: RunRecord; reason: FinishedReason };
+
+async function check(o: SessionOptions, config: ExperimentConfig): Promise<void> {
+  checkRegistryNames(config, o.extraModules ?? []);
+  await o.preflight?.(config);
+}
+
+/** Preflight, then claim or create the row: nothing is written to the store before the checks pass. */
+async function take(o: SessionOptions): Promise<Taken> {
+  const { store, target } = o;
+  switch (target.kind) {
+    case 'new': {
+      await check(o, target.config);
+      const run = await store.createRun({ name: target.name, config: target.config });
+      return { kind: 'run', lease: { run, resumeFrom: null } };
+    }
+    case 'resume': {
+      const stored = await store.resolveRun(target.ref);
+      await check(o, stored.config);
+      return { kind: 'run', lease: await store.resumeRun(stored.id) };
+    }
+    case 'trial': {
+      await check(o, target.trial.config);
+      const c = await store.claimTrial(target.sweep, target.trial, target.policy);
+      return c.kind === 'skip' ? c : { kind: 'run', lease: { run: c.run, resumeFrom: c.resumeFrom } };
+    }
+  }
+}
+
+/** Why a signal stopped the run, as stored in the run's error column. */
+function interruptReason(signal: AbortSignal | undefined): string {
+  const r: unknown = signal?.reason;
+  return typeof r === 'string' ? `interrupted (${r})` : 'interrupted';
+}
+
+export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
+  const taken = await take(o);
+  if (taken.kind === 'skip') return { status: 'skipped', run: taken.run, reason: taken.reason };
+  const { run, resumeFrom } = taken.lease;
+  const writer = o.store.writer(run.id);
+  try {
+    o.onStart?.(taken.lease);
+  } catch (e) {
+    await end(writer, 'failed', messageOf(e));
+    throw e;
+  }
+  const trained = await train(o, run, resumeFrom, writer);
+  const finishError = await end(writer, trained.status, trained.status === 'done' ? null : trained.message);
+  switch (trained.status) {
+    case 'done':
+      return { status: 'done', run, final: trained.final, finishError };
+    case 'interrupted':
+      return { status: 'interrupted', run, reason: trained.message, finishError };
+    case 'failed':
+      return { status: 'failed', run, error: trained.error, message: trained.message, finishError };
+  }
+}
+
+type Trained =
+  | { status: 'done'; final: EvalEvent | null }
+  | { status: 'interrupted'; message: string }
+  | { status: 'failed'; error: unknown; message: string };
+
+/** Trains with every event stored in order; a store that cannot be written stops the training. */
+async function train(o: SessionOptions, run: RunRecord, resumeFrom: string | null, writer: RunWriter): Promise<Trained> {
+  const stop = new AbortController();
+  const forward = () => stop.abort(o.signal?.reason);
+  if (o.signal?.aborted) forward();
+  else o.signal?.addEventListener('abort', forward, { once: true });
+  let storeError: unknown = null;
+  const storeFailed = (e: unknown) => {
+    storeError ??= e;
+    stop.abort('store');
+  };
+  const beat = setInterval(() => writer.heartbeat().catch(storeFailed), o.heartbeatMs ?? 10_000);
+  beat.unref();
+  let final: EvalEvent | null = null;
+  try {
+    await o.trainer({
+      config: run.config,
+      runDir: run.runDir ?? `runs/${run.id}`,
+      backend: o.backend,
+      signal: stop.signal,
+      ...(resumeFrom ? { resumeFrom } : {}),
+      ...(o.extraModules ? { extraModules: o.extraModules } : {}),
+      onEvent: async (e: TrainEvent) => {
+        try {
+          await writer.record(e);
+        } catch (err) {
+          storeFailed(err);
+          throw err;
+        }
+        if (e.kind === 'eval' && e.final) final = e;
+        o.onEvent?.(e);
+      },
+    });
+    return { status: 'done', final };
+  } catch (e) {
+    if (storeError !== null) return { status: 'failed', error: storeError, message: `could not write to the store ${o.store.location}: ${messageOf(storeError)}` };
+    if (o.signal?.aborted) return { status: 'interrupted', message: interruptReason(o.signal) };
+    return { status: 'failed', error: e, message: messageOf(e) };
+  } finally {
+    clearInterval(beat);
+    o.signal?.removeEventListener('abort', forward);
+  }
+}
+
+/**
+ * Ends the row. A store that refuses (a full disk, a lost connection) gets a second try; if that
+ * fails too the error is returned for the caller to report, and the row's lease runs out instead.
+ */
+async function end(writer: RunWriter, status: EndStatus, error: string | null): Promise<string | null> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writer.finish(status, error);
+      return null;
+    } catch (e) {
+      if (attempt >= 1) return messageOf(e);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}

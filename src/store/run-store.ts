@@ -1,0 +1,55 @@
+import type { MetricTriple, TrainEvent } from '../train/events.js';
+import type { ClaimPolicy, SweepRecord, TrialRef } from './claims.js';
+import type { NewRun } from './recorder.js';
+import type { RunRecord, RunStatus } from './types.js';
+
+/**
+ * The store as a run session and a sweep engine see it. Every method is async so that an engine
+ * with a network client (PostgreSQL) fits behind the same interface as the embedded SQLite one.
+ */
+export interface RunStore {
+  /** Where the store lives (a file path or a URL), for messages. */
+  readonly location: string;
+  /** Inserts a run, running and leased to this process unless `status` says otherwise. */
+  createRun(run: Omit<NewRun, 'dbFile'>): Promise<RunRecord>;
+  /** A run by id, unique id prefix, run name or trial name; UserError when none or several match. */
+  resolveRun(ref: string): Promise<RunRecord>;
+  /** Takes an interrupted or failed run back for this process; UserError when done or running elsewhere. */
+  resumeRun(runId: string): Promise<RunLease>;
+  registerSweep(sweep: SweepRecord): Promise<void>;
+  findTrialRun(sweep: string, hash: string): Promise<RunRecord | null>;
+  /** What claimTrial would do now, without taking anything. */
+  peekTrial(sweep: SweepClaimContext, trial: TrialRef, policy: ClaimPolicy): Promise<'run' | FinishedReason>;
+  /** Takes the trial for this process atomically, or says why not. */
+  claimTrial(sweep: SweepClaimContext, trial: TrialRef, policy: ClaimPolicy): Promise<TrialClaim>;
+  finalAverage(runId: string): Promise<MetricTriple | null>;
+  /** The write side of one run (its events, its lease, its end). */
+  writer(runId: string): RunWriter;
+  close(): Promise<void>;
+}
+
+export interface RunLease {
+  run: RunRecord;
+  /** The checkpoint directory to continue from, or null to start from scratch. */
+  resumeFrom: string | null;
+}
+
+export type FinishedReason = 'done' | 'failed' | 'busy';
+
+export type TrialClaim = ({ kind: 'run' } & RunLease) | { kind: 'skip'; run: RunRecord; reason: FinishedReason };
+
+export interface SweepClaimContext {
+  sweep: string;
+  profile: string | null;
+}
+
+export type EndStatus = Extract<RunStatus, 'done' | 'failed' | 'interrupted'>;
+
+export interface RunWriter {
+  readonly runId: string;
+  /** Stores one event atomically ('done' is not stored: finish() ends the run). */
+  record(e: TrainEvent): Promise<void>;
+  /** Renews the run's lease. */
+  heartbeat(): Promise<void>;
+  finish(status: EndStatus, error?: string | null): Promise<void>;
+}

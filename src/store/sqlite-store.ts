@@ -1,0 +1,78 @@
+import type Database from 'better-sqlite3';
+import type { TrainEvent, MetricTriple } from '../train/events.js';
+import { claimTrial, findTrialRun, peekTrial, registerSweep, type ClaimPolicy, type SweepRecord, type TrialRef } from './claims.js';
+import { openDatabase, type OpenOptions } from './db.js';
+import { getFinalResult, getRun, resolveRun } from './queries.js';
+import { createRun, reopenRun, RunRecorder, type NewRun } from './recorder.js';
+import type { EndStatus, FinishedReason, RunLease, RunStore, RunWriter, SweepClaimContext, TrialClaim } from './run-store.js';
+import type { RunRecord } from './types.js';
+import { UserError } from '../util/errors.js';
+
+/**
+ * The embedded engine: one SQLite file (WAL). better-sqlite3 is synchronous, so each method does
+ * its work at once and returns a settled promise; transactions are IMMEDIATE so two processes
+ * sharing the file serialise their claims.
+ */
+export class SqliteRunStore implements RunStore {
+  readonly db: Database.Database;
+
+  constructor(readonly location: string, opts: OpenOptions = {}) {
+    this.db = openDatabase(location, opts);
+  }
+
+  async createRun(run: Omit<NewRun, 'dbFile'>): Promise<RunRecord> {
+    return createRun(this.db, { ...run, dbFile: this.location });
+  }
+
+  async resolveRun(ref: string): Promise<RunRecord> {
+    return resolveRun(this.db, ref);
+  }
+
+  async resumeRun(runId: string): Promise<RunLease> {
+    return this.db.transaction((): RunLease => {
+      const r = getRun(this.db, runId);
+      if (!r) throw new UserError(`run ${runId} is not in ${this.location}`);
+      if (r.status === 'done') throw new UserError(`run ${r.id} (${r.name}) is already done; nothing to resume`);
+      if (r.status === 'running') throw new UserError(`run ${r.id} (${r.name}) is running in process ${r.pid}; it cannot be resumed twice`);
+      const resumeFrom = reopenRun(this.db, r.id, { fresh: false });
+      return { run: getRun(this.db, r.id)!, resumeFrom };
+    }).immediate();
+  }
+
+  async registerSweep(sweep: SweepRecord): Promise<void> {
+    registerSweep(this.db, sweep, this.location);
+  }
+
+  async findTrialRun(sweep: string, hash: string): Promise<RunRecord | null> {
+    return findTrialRun(this.db, sweep, hash);
+  }
+
+  async peekTrial(sweep: SweepClaimContext, trial: TrialRef, policy: ClaimPolicy): Promise<'run' | FinishedReason> {
+    return peekTrial(this.db, trial, { ...sweep, dbFile: this.location }, policy);
+  }
+
+  async claimTrial(sweep: SweepClaimContext, trial: TrialRef, policy: ClaimPolicy): Promise<TrialClaim> {
+    const c = claimTrial(this.db, trial, { ...sweep, dbFile: this.location }, policy);
+    return c.kind === 'run' ? { kind: 'run', run: c.run, resumeFrom: c.resumeFrom } : c;
+  }
+
+  async finalAverage(runId: string): Promise<MetricTriple | null> {
+    return getFinalResult(this.db, runId)?.average ?? null;
+  }
+
+  writer(runId: string): RunWriter {
+    const rec = new RunRecorder(this.db, runId);
+    return {
+      runId,
+      record: async (e: TrainEvent) => {
+        if (e.kind !== 'done') rec.handle(e);
+      },
+      heartbeat: async () => rec.heartbeat(),
+      finish: async (status: EndStatus, error: string | null = null) => rec.finish(status, error),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
