@@ -43,7 +43,7 @@ test('automatic micro-batch: 8 clips of 10 s on wasm, more for shorter clips, wh
 });
 
 test('cosine schedule: lr at epoch 0, eta_min approached at T_max, monotone (CosineAnnealingLR)', () => {
-  const cfg = { lr: 1e-4, etaMin: 1e-5, epochs: 300, schedule: 'cosine' as const };
+  const cfg = { lr: 1e-4, etaMin: 1e-5, etaMinRatio: 0.1, epochs: 300, schedule: 'cosine' as const };
   assert.equal(learningRate(cfg, 0), 1e-4);
   assert.ok(Math.abs(learningRate(cfg, 300) - 1e-5) < 1e-12);
   assert.ok(Math.abs(learningRate(cfg, 150) - 5.5e-5) < 1e-12);

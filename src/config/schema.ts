@@ -90,6 +90,11 @@ export const MetricLossConfig = z.strictObject({
   weight: z.number().min(0).default(0.15),
   /** The SoftTriple reference trains the centres at 100x the backbone learning rate. */
   lrMultiplier: z.number().positive().default(100),
+  /**
+   * Adam epsilon of the centres' update. The SoftTriple reference uses 0.01 (for all its
+   * parameters); the backbone keeps AdamW's 1e-8 as TASTgram.
+   */
+  eps: z.number().positive().default(1e-8),
 });
 
 export const LossConfig = z
@@ -106,9 +111,20 @@ export const TrainConfig = z
     weightDecay: z.number().min(0).default(0.01),
     epochs: positiveInt.default(300),
     batchSize: positiveInt.default(64),
-    /** Cosine annealing as the references (T_max = epochs, eta_min 1e-5), or constant. */
+    /** Cosine annealing as the references (T_max = epochs), or constant. */
     schedule: z.enum(['cosine', 'constant']).default('cosine'),
-    etaMin: z.number().min(0).default(1e-5),
+    /** The cosine floor eta_min as a fraction of lr: TASTgram's code uses 0.1 * lr. */
+    etaMinRatio: unit.default(0.1),
+    /**
+     * An absolute eta_min that overrides etaMinRatio (null = etaMinRatio * lr). Configs stored
+     * before etaMinRatio existed hold 1e-5 here, the absolute floor they trained with.
+     */
+    etaMin: z.number().min(0).nullable().default(null),
+    /**
+     * Drop the last partial batch of an epoch (PyTorch drop_last). The references keep it
+     * (DataLoader's default); a remainder of one clip joins the previous batch (BatchNorm needs two).
+     */
+    dropLast: z.boolean().default(false),
     /** Fraction of training clips held out for checkpoint selection (TASTgram: 0.05); null = last epoch. */
     valSplit: z.number().gt(0).lt(1).nullable().default(null),
     /** Score the test set every N epochs as well as at the end (null = only at the end). */
@@ -117,8 +133,9 @@ export const TrainConfig = z
     /**
      * Split each batch into micro-batches of this size and accumulate their gradients (memory).
      * null = automatic: the whole batch on the native TensorFlow backends; on wasm / cpu, whose
-     * heap is capped at 4 GB, 8 clips of 10 s (more for shorter clips). BatchNorm statistics are
-     * then those of each micro-batch, not of the whole batch.
+     * heap is capped at 4 GB, 8 clips of 10 s (more for shorter clips). The forward pass then
+     * normalises each micro-batch with its own statistics; the running statistics are updated
+     * once per step from the moments pooled over the whole batch.
      */
     microBatch: positiveInt.nullable().default(null),
   })

@@ -79,6 +79,7 @@ export const softTripleFactory: MetricLossFactory = (cfg, numClasses, embeddingD
     name: 'softtriple',
     weight: cfg.weight,
     lrMultiplier: cfg.lrMultiplier,
+    eps: cfg.eps,
     trainable: () => new Map([[SOFTTRIPLE_CENTERS_KEY, centers]]),
     compute: (emb, t) => softTripleMixedLoss(emb, centers as tf.Tensor as tf.Tensor2D, t.labelsA, t.labelsB, t.lam, opts),
   };

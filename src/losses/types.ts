@@ -24,6 +24,8 @@ export interface MetricLoss {
   readonly weight: number;
   /** Learning-rate multiplier for its parameters (SoftTriple reference: 100). */
   readonly lrMultiplier: number;
+  /** Adam epsilon for its parameters (loss.metric.eps); absent = the optimizer's 1e-8. */
+  readonly eps?: number;
   trainable(): Map<string, tf.Variable>;
   compute(emb: tf.Tensor2D, targets: MixTargets): tf.Scalar;
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardContext } from './types.js';
 import { UserError } from '../util/errors.js';
+import { PooledBatchMoments } from './batch-moments.js';
 import { batchNormPreluInfer, batchNormPreluTrain, batchNormTrain, fusedBatchNormAvailable } from '../backend/kernels/batchnorm.js';
 
 /**
@@ -108,8 +109,9 @@ export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.
  * normalises with the batch mean and the biased batch variance, and queues on ctx.updates the
  * running-statistic update running = (1 - momentum) * running + momentum * batch, where the batch
  * variance is the unbiased one (n / (n - 1)). The queued closures own kept tensors: whoever runs
- * a training-mode forward must call them (the trainer does, after the gradient step). In
- * evaluation mode it uses the running statistics.
+ * a training-mode forward must call them. With ctx.moments set, the batch moments go there
+ * instead (the trainer pools them over a step's micro-batches). In evaluation mode it uses the
+ * running statistics.
  */
 export function batchNorm<T extends tf.Tensor>(x: T, p: BatchNormParams, ctx: ForwardContext): T {
   return normalise(x, p, ctx, undefined);
@@ -148,21 +150,13 @@ function normalise<T extends tf.Tensor>(x: T, p: BatchNormParams, ctx: ForwardCo
   const { mean, variance } = fused ?? tf.moments(x, axes);
   let y = fused ? fused.y : (tf.batchNorm(x, mean, variance, p.beta, p.gamma, BN_EPS) as T);
   if (alpha && !(fused && fusedPrelu)) y = prelu(y, alpha);
-  const [newMean, newVar] = tf.tidy(() => {
-    // Not part of the loss, so no gradient flows through these (the tape ignores them).
-    const m = mean;
-    const v = variance.mul(n / (n - 1));
-    return [
-      tf.keep(p.runningMean.mul(1 - BN_MOMENTUM).add(m.mul(BN_MOMENTUM))),
-      tf.keep(p.runningVar.mul(1 - BN_MOMENTUM).add(v.mul(BN_MOMENTUM))),
-    ];
-  });
-  ctx.updates.push(() => {
-    p.runningMean.assign(newMean!);
-    p.runningVar.assign(newVar!);
-    newMean!.dispose();
-    newVar!.dispose();
-  });
+  // Not part of the loss, so no gradient flows through the moments (the tape ignores them).
+  if (ctx.moments) ctx.moments.add(p, mean, variance, n);
+  else {
+    const own = new PooledBatchMoments();
+    own.add(p, mean, variance, n);
+    ctx.updates.push(() => own.commit());
+  }
   return y;
 }
 

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { BatchNormParams } from './nn.js';
 
 /**
  * Contracts of the model zoo. Layout: NHWC, H = mel bin (128), W = time frame (T), C = branch.
@@ -18,6 +19,17 @@ export interface ModelInputs {
 export interface ForwardContext {
   training: boolean;
   updates: Array<() => void>;
+  /**
+   * When set, training-mode BatchNorm layers hand their batch moments here instead of queuing
+   * updates, so a step split in micro-batches updates the running statistics once from the
+   * whole batch (model/batch-moments.ts).
+   */
+  moments?: BatchMomentsSink;
+}
+
+/** Collects BatchNorm batch moments: the mean and biased variance [C] over `count` values per channel. */
+export interface BatchMomentsSink {
+  add(params: BatchNormParams, mean: tf.Tensor, variance: tf.Tensor, count: number): void;
 }
 
 /** A named group of weights; the name is the module name reported by `exp params`. */

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ExperimentConfig } from '../config/schema.js';
+import { upgradeStoredConfig } from '../config/upgrade.js';
 import type { MetricTriple } from '../train/events.js';
 import { UserError } from '../util/errors.js';
 import type { CheckpointRecord, EpochRecord, ResultSet, RunRecord, RunStatus, ScoreRecord } from './types.js';
@@ -46,7 +46,7 @@ export function toRunRecord(r: RunRow): RunRecord {
     profile: r.profile,
     paper: r.paper === null ? null : (JSON.parse(r.paper) as RunRecord['paper']),
     status: r.status,
-    config: JSON.parse(r.config) as ExperimentConfig,
+    config: upgradeStoredConfig(JSON.parse(r.config)),
     configHash: r.config_hash,
     seed: r.seed,
     backend: r.backend,

@@ -5,7 +5,8 @@ import { fusedAdamW } from '../backend/kernels/adamw.js';
  * AdamW (Loshchilov & Hutter), as torch.optim.AdamW: decoupled weight decay p -= lr * wd * p,
  * then the Adam step with bias correction. tfjs has no AdamW, and its Adam couples nothing we
  * could reuse for decay, so the update is written out. Each parameter may carry a learning-rate
- * multiplier (SoftTriple's centres train at 100x, as in its reference). On wasm one fused kernel
+ * multiplier and its own epsilon, like a PyTorch parameter group (the SoftTriple reference trains
+ * its centres at 100x the learning rate, with eps 0.01). On wasm one fused kernel
  * does the whole update of a parameter (backend/kernels/adamw.ts); elsewhere the tfjs ops below.
  */
 export interface AdamWOptions {
@@ -32,6 +33,8 @@ export class AdamW {
     private readonly params: Map<string, tf.Variable>,
     private readonly opts: AdamWOptions,
     private readonly lrMultipliers: Map<string, number> = new Map(),
+    /** Per-parameter epsilon overriding opts.eps. */
+    private readonly epsOverrides: Map<string, number> = new Map(),
   ) {
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
@@ -55,8 +58,9 @@ export class AdamW {
         if (!g) continue;
         const slot = this.slots.get(name)!;
         const plr = lr * (this.lrMultipliers.get(name) ?? 1);
+        const eps = this.epsOverrides.get(name) ?? this.eps;
         const decay = this.opts.weightDecay > 0 ? 1 - plr * this.opts.weightDecay : 1;
-        const fused = fusedAdamW(p, slot.m, slot.v, g, { beta1: this.beta1, beta2: this.beta2, eps: this.eps, decay, stepSize: plr / bc1, bc2 });
+        const fused = fusedAdamW(p, slot.m, slot.v, g, { beta1: this.beta1, beta2: this.beta2, eps, decay, stepSize: plr / bc1, bc2 });
         if (fused) {
           slot.m.assign(fused[1]!);
           slot.v.assign(fused[2]!);
@@ -67,7 +71,7 @@ export class AdamW {
         const v = slot.v.mul(this.beta2).add(g.square().mul(1 - this.beta2));
         slot.m.assign(m);
         slot.v.assign(v);
-        const denom = v.div(bc2).sqrt().add(this.eps);
+        const denom = v.div(bc2).sqrt().add(eps);
         const decayed = this.opts.weightDecay > 0 ? p.mul(1 - plr * this.opts.weightDecay) : p;
         p.assign(decayed.sub(m.div(denom).mul(plr / bc1)));
       }

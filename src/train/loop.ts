@@ -7,6 +7,8 @@ import { makeInputs, type ClipArrays } from './batch.js';
 import { accumulateGradients, trainedParams, type StepModel, type StepLosses } from './step.js';
 import { AdamW } from './adamw.js';
 import { learningRate } from './schedule.js';
+import { epochBatches, microBatches } from './plan.js';
+import { PooledBatchMoments } from '../model/batch-moments.js';
 import { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
 import { arcFaceLoss, anomalyScores } from '../losses/index.js';
 import { evaluate } from '../metrics/index.js';
@@ -74,8 +76,8 @@ function epochRng(seed: number, epoch: number): SeededRandom {
 export async function runLoop(s: LoopSetup): Promise<void> {
   const { config, model, losses } = s;
   const tc = config.train;
-  const { params, multipliers, vars, byParam } = trainedParams(model, losses.metric);
-  const optimizer = new AdamW(params, { weightDecay: tc.weightDecay }, multipliers);
+  const { params, multipliers, epsilons, vars, byParam } = trainedParams(model, losses.metric);
+  const optimizer = new AdamW(params, { weightDecay: tc.weightDecay }, multipliers, epsilons);
   /** Everything a checkpoint holds: weights, BatchNorm state, optimizer moments. */
   const saved = (): Map<string, tf.Variable> =>
     new Map<string, tf.Variable>([
@@ -92,9 +94,9 @@ export async function runLoop(s: LoopSetup): Promise<void> {
     optimizer.step = state.optimizerStep;
   }
 
-  const batchSize = Math.min(tc.batchSize, s.train.count);
   const micro = tc.microBatch ?? s.defaultMicroBatch;
-  const stepsPerEpoch = Math.floor(s.train.count / batchSize);
+  const batches = epochBatches(s.train.count, tc.batchSize, tc.dropLast);
+  const stepsPerEpoch = batches.length;
   const cls = losses.classification;
 
   for (let epoch = state.epoch + 1; epoch <= tc.epochs; epoch++) {
@@ -108,24 +110,27 @@ export async function runLoop(s: LoopSetup): Promise<void> {
     let seen = 0;
     for (let step = 0; step < stepsPerEpoch; step++) {
       if (s.signal?.aborted) throw new DOMException('training aborted', 'AbortError');
-      const rows = order.slice(step * batchSize, (step + 1) * batchSize);
+      const rows = order.slice(...batches[step]!);
       const perm = rng.permutation(rows.length);
       const lam = cls.mixup ? rng.beta(cls.alpha, cls.alpha) : 1;
       const partners = perm.map((p) => rows[p]!);
       const acc = new Map<string, tf.Tensor>();
+      // BatchNorm running statistics: updated once per step from the whole batch's moments.
+      const moments = new PooledBatchMoments();
       let stepLoss = 0;
       const ts = performance.now();
-      for (let m0 = 0; m0 < rows.length; m0 += micro) {
-        const mRows = rows.slice(m0, m0 + micro);
-        const mPartners = partners.slice(m0, m0 + micro);
+      for (const [m0, m1] of microBatches(rows.length, micro)) {
+        const mRows = rows.slice(m0, m1);
+        const mPartners = partners.slice(m0, m1);
         const inputs = makeInputs(s.train.clips, mRows, cls.mixup ? { partners: mPartners, lam } : undefined);
         const labelsA = tf.tensor1d(mRows.map((r) => s.train.classIndex[r]!), 'int32');
         const labelsB = tf.tensor1d(mPartners.map((r) => s.train.classIndex[r]!), 'int32');
         const share = mRows.length / rows.length;
-        const res = accumulateGradients(model, losses, vars, inputs, { labelsA, labelsB, lam }, share, acc);
+        const res = accumulateGradients(model, losses, vars, inputs, { labelsA, labelsB, lam }, share, acc, moments);
         tf.dispose([inputs.wave, inputs.logmel, labelsA, labelsB]);
         if (!Number.isFinite(res.loss)) {
           tf.dispose([...acc.values()]);
+          moments.dispose();
           throw new DivergedError(`loss became ${res.loss} at epoch ${epoch}, step ${step + 1} of ${stepsPerEpoch}`);
         }
         stepLoss += res.loss * share;
@@ -133,6 +138,7 @@ export async function runLoop(s: LoopSetup): Promise<void> {
         metricSum += res.terms.metric * mRows.length;
       }
       optimizer.apply(byParam(acc), lr);
+      moments.commit();
       tf.dispose([...acc.values()]);
       lossSum += stepLoss * rows.length;
       seen += rows.length;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ForwardContext, ModelInputs } from '../model/types.js';
+import type { BatchMomentsSink, ForwardContext, ModelInputs } from '../model/types.js';
 import type { ClassificationLoss, MetricLoss, MixTargets } from '../losses/types.js';
 
 /** What a training step needs of the model (built by the registry container). */
@@ -21,9 +21,10 @@ export interface StepResult {
 /**
  * Forward + backward of one micro-batch (§2.3: L = L_cls + lambda_ST * L_ST). Gradients are
  * scaled by `weight` (micro-batch share of the batch) and added into `acc`, so a batch split in
- * micro-batches gets the gradient of the batch-mean loss. BatchNorm statistics are those of each
- * micro-batch (as data-parallel training without sync-BN); their running averages are updated
- * after the backward pass.
+ * micro-batches gets the gradient of the batch-mean loss. The forward pass normalises with each
+ * micro-batch's own BatchNorm statistics (as data-parallel training without sync-BN). With
+ * `moments`, the batch moments are pooled there and the caller updates the running statistics
+ * once per step (PooledBatchMoments.commit); without, they are updated after the backward pass.
  */
 export function accumulateGradients(
   model: StepModel,
@@ -33,8 +34,9 @@ export function accumulateGradients(
   targets: MixTargets,
   weight: number,
   acc: Map<string, tf.Tensor>,
+  moments?: BatchMomentsSink,
 ): StepResult {
-  const ctx: ForwardContext = { training: true, updates: [] };
+  const ctx: ForwardContext = { training: true, updates: [], moments };
   const kept: { cls?: tf.Scalar; metric?: tf.Scalar } = {};
   const { value, grads } = tf.variableGrads(() => {
     const emb = model.embed(inputs, ctx);
@@ -68,6 +70,8 @@ export interface TrainedParams {
   params: Map<string, tf.Variable>;
   /** Learning-rate multipliers (the metric loss's parameters train at its lrMultiplier). */
   multipliers: Map<string, number>;
+  /** Adam epsilons that differ from the optimizer's (the metric loss's parameters use its eps). */
+  epsilons: Map<string, number>;
   /** The same variables as a list, for tf.variableGrads. */
   vars: tf.Variable[];
   /** Re-keys accumulated gradients (tfjs variable names) by parameter name for the optimizer. */
@@ -77,14 +81,17 @@ export interface TrainedParams {
 export function trainedParams(model: { trainable(): Map<string, tf.Variable> }, metric: MetricLoss | null): TrainedParams {
   const params = new Map<string, tf.Variable>(model.trainable());
   const multipliers = new Map<string, number>();
+  const epsilons = new Map<string, number>();
   for (const [name, v] of metric?.trainable() ?? []) {
     params.set(name, v);
     multipliers.set(name, metric!.lrMultiplier);
+    if (metric!.eps !== undefined) epsilons.set(name, metric!.eps);
   }
   const keyOf = new Map([...params].map(([k, v]) => [v.name, k]));
   return {
     params,
     multipliers,
+    epsilons,
     vars: [...params.values()],
     byParam(acc) {
       const grads: Record<string, tf.Tensor> = {};
