@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from 'commander';
-import { isUserError, messageOf } from '../util/errors.js';
+import { isUserError, messageOf, UserError } from '../util/errors.js';
+import { describeFsError, errnoCode, isEnvironmentError } from '../util/fs-errors.js';
+import { storeProblem } from '../store/store-errors.js';
 
 /**
  * Wraps a command's action so every failure is handled once, here (interface.md):
@@ -15,7 +17,23 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
   };
 }
 
-export function exitWithError(e: unknown): never {
+/**
+ * A fault of the environment that reached the top without being named closer to its cause
+ * (a full disk while writing, a store that became read-only): still the user's to fix, so one
+ * line, exit 1. The path is named when the error carries one.
+ */
+function environmentError(e: unknown): UserError | null {
+  const code = errnoCode(e);
+  if (code === undefined) return null;
+  const path = (e as { path?: unknown }).path;
+  const where = typeof path === 'string' ? `${path}: ` : '';
+  if (isEnvironmentError(e)) return new UserError(`${where}${describeFsError(e)}`);
+  const problem = storeProblem(code);
+  return problem ? new UserError(`run store: ${problem}`) : null;
+}
+
+export function exitWithError(err: unknown): never {
+  const e = environmentError(err) ?? err;
   if (isUserError(e)) {
     // The hint goes on the same line: a user error is one line (interface.md).
     process.stderr.write(`exp: ${e.message}${e.hint ? ` (${e.hint})` : ''}\n`);

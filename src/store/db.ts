@@ -1,10 +1,13 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { ensureDir } from '../util/dirs.js';
+import { asStoreError, isReadOnlyProblem, precheckStoreFile } from './store-errors.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations/index.js';
 import { markStaleRuns } from './stale.js';
-import { UserError, messageOf } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
 
 export interface OpenOptions {
   /** Open read-only (reports): no migration, no stale sweep. The file must exist. */
@@ -24,13 +27,21 @@ export const DEFAULT_STALE_SECONDS = 300;
  */
 export function openDatabase(file: string, opts: OpenOptions = {}): Database.Database {
   const memory = file === ':memory:';
-  if (!memory && !opts.readonly) mkdirSync(dirname(file), { recursive: true });
-  let db: Database.Database;
+  if (!memory) {
+    precheckStoreFile(file);
+    if (!opts.readonly) ensureDir(dirname(file), 'the run store directory');
+  }
+  let db: Database.Database | undefined;
   try {
     db = new Database(file, { readonly: opts.readonly === true, fileMustExist: opts.readonly === true });
+    return prepare(db, file, memory, opts);
   } catch (e) {
-    throw new UserError(`${file}: cannot open the run store: ${messageOf(e)}`);
+    db?.close();
+    throw asStoreError(e, file);
   }
+}
+
+function prepare(db: Database.Database, file: string, memory: boolean, opts: OpenOptions): Database.Database {
   db.pragma('busy_timeout = 10000');
   db.pragma('foreign_keys = ON');
   if (!opts.readonly) {
@@ -50,6 +61,59 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database.Dat
       // An older file: open it writable once so the migrations run, then read.
       return openDatabase(file, { detectStale: false });
     }
+    // Reads the schema now, so a damaged file fails here with the store's name.
+    db.prepare('SELECT COUNT(*) FROM sqlite_master').get();
   }
   return db;
+}
+
+/**
+ * The store for commands that only read (`runs`, `show`, `compare`, `export`). Normally the same
+ * as openDatabase (migrations, stale runs marked). When the store cannot be written (read-only
+ * media, permissions, an immutable file) it is still read: first opened read-only in place; if
+ * that fails too, which is what WAL mode does on read-only media (a WAL reader must create the
+ * -shm index next to the file), a private copy of the file and its -wal is read instead, removed
+ * when the process exits.
+ */
+export function openStoreForReading(file: string): Database.Database {
+  try {
+    return openDatabase(file);
+  } catch (e) {
+    if (!existsSync(file) || !isReadOnlyCause(e, file)) throw e;
+  }
+  try {
+    return openDatabase(file, { readonly: true });
+  } catch {
+    return openSnapshot(file);
+  }
+}
+
+function isReadOnlyCause(e: unknown, file: string): boolean {
+  if (isReadOnlyProblem(e)) return true;
+  return e instanceof UserError && e.message.startsWith(`${file}: `) && /read-only|cannot open|permission/.test(e.message);
+}
+
+function openSnapshot(file: string): Database.Database {
+  const dir = mkdtempSync(join(tmpdir(), 'exp-store-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const copy = join(dir, basename(file));
+  try {
+    copyFileSync(file, copy);
+    if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${copy}-wal`);
+  } catch (e) {
+    throw asStoreError(e, file);
+  }
+  try {
+    const db = new Database(copy);
+    // The copy lives only for this process; reading it applies a leftover -wal, writes nothing back.
+    db.prepare('SELECT COUNT(*) FROM sqlite_master').get();
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version !== migrations.length) {
+      db.close();
+      throw new UserError(`${file}: the run store is read-only and has schema version ${version}; this exp reads version ${migrations.length} (open it once where it can be written)`);
+    }
+    return db;
+  } catch (e) {
+    throw asStoreError(e, file);
+  }
 }

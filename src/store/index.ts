@@ -1,5 +1,5 @@
 export * from './types.js';
-export { openDatabase, DEFAULT_STALE_SECONDS, type OpenOptions } from './db.js';
+export { openDatabase, openStoreForReading, DEFAULT_STALE_SECONDS, type OpenOptions } from './db.js';
 export { migrate, schemaVersion, type Migration } from './migrate.js';
 export { migrations } from './migrations/index.js';
 export { markStaleRuns, leaseAlive, pidAlive } from './stale.js';

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { ensureDir } from '../util/dirs.js';
+import { asUserFsError } from '../util/fs-errors.js';
 
 /**
  * A checkpoint is a directory: `tensors.bin` (every tensor's float32/int32 data back to back)
@@ -17,7 +19,26 @@ export interface CheckpointMeta<S> {
 export function saveCheckpoint<S>(dir: string, tensors: Map<string, tf.Tensor>, state: S): void {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
+  try {
+    ensureDir(dirname(dir), 'the checkpoint directory');
+    mkdirSync(tmp);
+    writeCheckpointFiles(tmp, tensors, state);
+  } catch (e) {
+    // A full disk (or any other failure) must not leave a half-written `<dir>.tmp-PID/` behind;
+    // the previous checkpoint, if any, is untouched.
+    rmSync(tmp, { recursive: true, force: true });
+    throw asUserFsError(e, dir, 'cannot write the checkpoint');
+  }
+  try {
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw asUserFsError(e, dir, 'cannot write the checkpoint');
+  }
+}
+
+function writeCheckpointFiles<S>(tmp: string, tensors: Map<string, tf.Tensor>, state: S): void {
   const entries: CheckpointMeta<S>['tensors'] = [];
   const chunks: Buffer[] = [];
   let offset = 0;
@@ -33,8 +54,6 @@ export function saveCheckpoint<S>(dir: string, tensors: Map<string, tf.Tensor>, 
   writeFileSync(join(tmp, 'tensors.bin'), Buffer.concat(chunks));
   const meta: CheckpointMeta<S> = { format: 'exp-checkpoint/1', tensors: entries, state };
   writeFileSync(join(tmp, 'meta.json'), JSON.stringify(meta));
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
 }
 
 export interface LoadedCheckpoint<S> {

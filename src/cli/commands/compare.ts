@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, DEFAULT_DB } from '../action.js';
-import { openDatabase } from '../../store/db.js';
+import { openStoreForReading } from '../../store/db.js';
 import { resolveRun, sweepExists } from '../../store/queries.js';
 import { compareRuns } from '../../report/compare.js';
 import { formatComparison } from '../../report/compare-format.js';
@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .option('--db <file>', 'run store', DEFAULT_DB)
     .action(
       action((a: string, b: string | undefined, opts: { json?: boolean; md?: boolean; db: string }) => {
-        const db = openDatabase(opts.db);
+        const db = openStoreForReading(opts.db);
         const colour = process.stdout.isTTY === true && !opts.md && process.env.NO_COLOR === undefined;
         if (b === undefined) {
           if (!sweepExists(db, a)) throw new UserError(`exp compare ${a}: give two runs, or one sweep name (no sweep ${JSON.stringify(a)} in ${opts.db})`);

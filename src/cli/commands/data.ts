@@ -1,10 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { rmSync } from 'node:fs';
 import { action, parsePositiveInt } from '../action.js';
 import { UserError } from '../../util/errors.js';
 import { indexDataset } from '../../data/dcase.js';
 import { formatSummary, summarize } from '../../data/summary.js';
-import { DEFAULT_SYNTH_OPTIONS, isReplaceableOutput, synthesize, validateSynthOptions, type SynthOptions } from '../../data/synth/generate.js';
+import { DEFAULT_SYNTH_OPTIONS, clearSyntheticOutput, synthesize, validateSynthOptions, type SynthOptions } from '../../data/synth/generate.js';
 import { MACHINE_TYPES } from '../../data/synth/machines/index.js';
 
 function parseNonNegativeInt(name: string): (value: string) => number {
@@ -38,7 +37,7 @@ export function register(program: Command): void {
   data
     .command('synth')
     .description('write a deterministic synthetic machine-sound dataset in the DCASE 2020 Task 2 layout')
-    .requiredOption('--out <dir>', 'output root (created; a previous synthetic set there is replaced)')
+    .requiredOption('--out <dir>', 'output root (created; a previous synthetic set there is replaced, anything else is left alone and refused)')
     .option('--seed <n>', 'random seed', parseNonNegativeInt('--seed'), DEFAULT_SYNTH_OPTIONS.seed)
     .addOption(new Option('--types <a,b>', `machine types, comma-separated (${MACHINE_TYPES.join(',')})`).argParser(parseTypes).default([...DEFAULT_SYNTH_OPTIONS.types], 'all six'))
     .option('--ids <n>', 'machine IDs per type (id_00, id_02, ...)', parsePositiveInt('--ids'), DEFAULT_SYNTH_OPTIONS.ids)
@@ -50,10 +49,7 @@ export function register(program: Command): void {
       action((flags: SynthFlags) => {
         const opts: SynthOptions = { ...flags };
         validateSynthOptions(opts);
-        if (!isReplaceableOutput(opts.out)) {
-          throw new UserError(`--out ${opts.out} exists and is not empty (and is not a synthetic set); choose another directory or empty it`);
-        }
-        rmSync(opts.out, { recursive: true, force: true });
+        clearSyntheticOutput(opts.out);
         const started = performance.now();
         const total = synthesize(opts, (done, all) => {
           if (process.stderr.isTTY && (done % 20 === 0 || done === all)) process.stderr.write(`\rexp: ${done}/${all} clips`);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { checkOutputFile, writeOutputFile } from '../../util/outputs.js';
 import { action, DEFAULT_DB } from '../action.js';
-import { openDatabase } from '../../store/db.js';
+import { openStoreForReading } from '../../store/db.js';
 import { exportGroups, renderChart, renderExport, type ExportFormat } from '../../report/export.js';
 import { UserError } from '../../util/errors.js';
 
@@ -17,14 +17,17 @@ export function register(program: Command): void {
     .action(
       action((refs: string[], opts: { format: string; out?: string; chart?: string; db: string }) => {
         if (!['md', 'csv', 'json'].includes(opts.format)) throw new UserError(`--format ${opts.format}: expected md, csv or json`);
-        const db = openDatabase(opts.db);
+        const chart = opts.chart ?? (opts.format === 'md' && opts.out ? `${opts.out.replace(/\.md$/, '')}.svg` : undefined);
+        // Both outputs are checked before anything is read or written (the --out rule).
+        if (opts.out) checkOutputFile(opts.out, '--out');
+        if (chart) checkOutputFile(chart, opts.chart ? '--chart' : '--out (chart)');
+        const db = openStoreForReading(opts.db);
         const groups = exportGroups(db, refs);
         db.close();
         const text = renderExport(groups, opts.format as ExportFormat);
-        const chart = opts.chart ?? (opts.format === 'md' && opts.out ? `${opts.out.replace(/\.md$/, '')}.svg` : undefined);
-        if (chart) writeFileSync(chart, renderChart(groups));
+        if (chart) writeOutputFile(chart, renderChart(groups), opts.chart ? '--chart' : '--out (chart)');
         if (opts.out) {
-          writeFileSync(opts.out, text);
+          writeOutputFile(opts.out, text, '--out');
           process.stderr.write(`wrote ${opts.out}${chart ? ` and ${chart}` : ''}\n`);
         } else process.stdout.write(text);
       }),

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { checkOutputFile, writeOutputFile } from '../../util/outputs.js';
 import type { Command } from 'commander';
 import { action, collect } from '../action.js';
 import { applyOverride, loadExperiment, parseOverride, validateExperiment, type ExperimentConfig } from '../../config/index.js';
@@ -41,6 +41,7 @@ function experimentFor(flags: FeaturesFlags): { exp: ExperimentConfig; source: s
 async function runFeatures(file: string, flags: FeaturesFlags): Promise<void> {
   const { exp, source } = experimentFor(flags);
   const opts: LogMelOptions = resolveLogMelOptions({ ...exp.features.logmel, sampleRate: exp.data.sampleRate }, source);
+  if (flags.png) checkOutputFile(flags.png, '--png');
   const wave = readWav(file, opts.sampleRate);
   if (wave.length === 0) throw new UserError(`${file} holds no samples`);
   const lm = logMel(wave, opts);
@@ -56,11 +57,7 @@ async function runFeatures(file: string, flags: FeaturesFlags): Promise<void> {
       { name: 'tagram', shape: lm.shape, data: ta },
     ];
     const png = renderFeaturesPng(channels, { framesPerSecond: opts.sampleRate / opts.hop });
-    try {
-      writeFileSync(flags.png, png);
-    } catch (e) {
-      throw new UserError(`cannot write ${flags.png}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-    }
+    writeOutputFile(flags.png, png, '--png');
   }
 
   if (flags.json) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { action, DEFAULT_DB } from '../action.js';
 import { UserError } from '../../util/errors.js';
-import { openDatabase } from '../../store/db.js';
+import { openStoreForReading } from '../../store/db.js';
 import { resolveRun, getScores } from '../../store/queries.js';
 import { evaluate, type Evaluation, type MetricValues } from '../../metrics/evaluate.js';
 import { readScoresCsv } from '../../metrics/csv.js';
@@ -35,7 +35,7 @@ function runMetrics(file: string | undefined, flags: MetricsFlags): void {
   if (!file && !flags.run) throw new UserError('exp metrics: give a scores CSV (columns type,id,label,score) or --run <run>');
   let rows;
   if (flags.run) {
-    const db = openDatabase(flags.db, { readonly: true });
+    const db = openStoreForReading(flags.db);
     const run = resolveRun(db, flags.run);
     rows = getScores(db, run.id, { final: true }).map((r) => ({ type: r.type, id: r.id, label: r.label, score: r.score }));
     db.close();

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, DEFAULT_DB } from '../action.js';
-import { openDatabase } from '../../store/db.js';
+import { openStoreForReading } from '../../store/db.js';
 import { listRuns, getFinalResult } from '../../store/queries.js';
 import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
 import { textTable } from '../../report/text-table.js';
@@ -20,7 +20,7 @@ export function register(program: Command): void {
         if (opts.status !== undefined && !RUN_STATUSES.includes(opts.status as RunStatus)) {
           throw new UserError(`--status ${opts.status}: expected one of ${RUN_STATUSES.join(', ')}`);
         }
-        const db = openDatabase(opts.db);
+        const db = openStoreForReading(opts.db);
         const runs = listRuns(db, { ...(opts.sweep ? { sweep: opts.sweep } : {}), ...(opts.status ? { status: opts.status as RunStatus } : {}) });
         const rows = runs.map((r) => {
           const avg = getFinalResult(db, r.id)?.average ?? null;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, DEFAULT_DB } from '../action.js';
-import { openDatabase } from '../../store/db.js';
+import { openStoreForReading } from '../../store/db.js';
 import { resolveRun, getEpochs, getResults, getCheckpoints, getScores } from '../../store/queries.js';
 import { formatResultsTable } from '../results-table.js';
 import { textTable, csv } from '../../report/text-table.js';
@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .option('--db <file>', 'run store', DEFAULT_DB)
     .action(
       action((ref: string, opts: { json?: boolean; scores?: boolean; db: string }) => {
-        const db = openDatabase(opts.db);
+        const db = openStoreForReading(opts.db);
         const run = resolveRun(db, ref);
         if (opts.scores) {
           const rows = getScores(db, run.id, { final: true });

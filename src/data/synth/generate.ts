@@ -1,5 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { ensureDir } from '../../util/dirs.js';
+import { asUserFsError, errnoCode, withFsErrors } from '../../util/fs-errors.js';
 import { encodeWav } from '../../audio/wav.js';
 import { configHash } from '../../config/hash.js';
 import { UserError } from '../../util/errors.js';
@@ -126,7 +128,17 @@ export interface SynthManifest {
   options: Omit<SynthOptions, 'out'>;
   /** Test clips only: which fault each anomalous clip carries (for per-fault analysis). */
   test: SynthManifestClip[];
+  /**
+   * Every file this synth writes, relative to the root (synth.json itself aside). Written before
+   * the first clip, so even a set cut short by a full disk can be recognised and replaced: exp
+   * replaces a folder only when it holds nothing else (issue 16).
+   */
+  files: string[];
+  /** False until the last clip is written. */
+  complete: boolean;
 }
+
+export const SYNTH_MANIFEST = 'synth.json';
 
 export function validateSynthOptions(o: SynthOptions): void {
   const bad = (what: string): never => {
@@ -148,29 +160,35 @@ export function synthesize(opts: SynthOptions, onClip?: (done: number, total: nu
   const ids = machineIds(opts.ids);
   const nAnomaly = Math.floor(opts.test / 2);
   const nNormal = opts.test - nAnomaly;
-  const total = opts.types.length * ids.length * (opts.train + opts.test);
-  const manifest: SynthManifest = { generator: GENERATOR_VERSION, options: { ...stripOut(opts) }, test: [] };
-  let done = 0;
+  const plan: Array<{ type: string; machineId: string; split: 'train' | 'test'; label: 0 | 1; index: number; rel: string }> = [];
   for (const type of opts.types) {
-    for (const split of ['train', 'test'] as const) mkdirSync(join(opts.out, type, split), { recursive: true });
     for (const machineId of ids) {
       const jobs: Array<{ split: 'train' | 'test'; label: 0 | 1; index: number }> = [];
       for (let i = 0; i < opts.train; i++) jobs.push({ split: 'train', label: 0, index: i });
       for (let i = 0; i < nNormal; i++) jobs.push({ split: 'test', label: 0, index: i });
       for (let i = 0; i < nAnomaly; i++) jobs.push({ split: 'test', label: 1, index: i });
-      for (const job of jobs) {
-        const clip = renderClip({ seed: opts.seed, type, machineId, ...job, seconds: opts.seconds, sampleRate: opts.sampleRate });
-        const rel = join(type, job.split, clipFileName(job.label, machineId, job.index));
-        writeFileSync(join(opts.out, rel), encodeWav(clip.samples, opts.sampleRate));
-        if (job.split === 'test') {
-          manifest.test.push({ file: rel, label: job.label, fault: clip.fault?.kind ?? null, severity: clip.fault ? round(clip.fault.severity) : null, snrDb: round(clip.snrDb) });
-        }
-        onClip?.(++done, total);
-      }
+      for (const job of jobs) plan.push({ type, machineId, ...job, rel: join(type, job.split, clipFileName(job.label, machineId, job.index)) });
     }
   }
-  writeFileSync(join(opts.out, 'synth.json'), `${JSON.stringify(manifest, null, 1)}\n`);
-  return total;
+  const manifest: SynthManifest = { generator: GENERATOR_VERSION, options: { ...stripOut(opts) }, test: [], files: plan.map((p) => p.rel), complete: false };
+  const writeManifest = () => writeFileSync(join(opts.out, SYNTH_MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
+  withFsErrors(opts.out, 'cannot write the synthetic set', () => {
+    ensureDir(opts.out, 'the output directory');
+    writeManifest();
+    for (const type of opts.types) for (const split of ['train', 'test']) ensureDir(join(opts.out, type, split), 'the output directory');
+  });
+  let done = 0;
+  for (const job of plan) {
+    const clip = renderClip({ seed: opts.seed, type: job.type, machineId: job.machineId, split: job.split, label: job.label, index: job.index, seconds: opts.seconds, sampleRate: opts.sampleRate });
+    withFsErrors(join(opts.out, job.rel), 'cannot write the clip', () => writeFileSync(join(opts.out, job.rel), encodeWav(clip.samples, opts.sampleRate)));
+    if (job.split === 'test') {
+      manifest.test.push({ file: job.rel, label: job.label, fault: clip.fault?.kind ?? null, severity: clip.fault ? round(clip.fault.severity) : null, snrDb: round(clip.snrDb) });
+    }
+    onClip?.(++done, plan.length);
+  }
+  manifest.complete = true;
+  withFsErrors(join(opts.out, SYNTH_MANIFEST), 'cannot write the synthetic set', writeManifest);
+  return plan.length;
 }
 
 function round(x: number): number {
@@ -194,7 +212,7 @@ export function ensureSyntheticDataset(opts: Partial<Omit<SynthOptions, 'out'>> 
   const full: Omit<SynthOptions, 'out'> = { ...DEFAULT_SYNTH_OPTIONS, ...stripUndefined(given) };
   const root = join(baseDir, configHash({ generator: GENERATOR_VERSION, ...full }));
   if (existsSync(join(root, COMPLETE_MARKER))) return root;
-  mkdirSync(baseDir, { recursive: true });
+  ensureDir(baseDir, 'the synthetic data cache');
   const tmp = `${root}.tmp-${process.pid}-${Date.now()}`;
   try {
     synthesize({ ...full, out: tmp }, onClip);
@@ -216,9 +234,62 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** True when `dir` is missing or empty, or holds a synthetic set we may replace. */
-export function isReplaceableOutput(dir: string): boolean {
-  if (!existsSync(dir)) return true;
-  const entries = readdirSync(dir);
-  return entries.length === 0 || entries.includes('synth.json');
+/**
+ * Makes `dir` ready for a new synthetic set without touching anything exp did not write: a
+ * missing or empty directory is fine; a directory holding a previous synth's files (listed in its
+ * synth.json) and nothing else has those files removed; anything else is a user error naming
+ * what is in the way (issue 16: a synth used to delete the whole folder, user files included).
+ */
+export function clearSyntheticOutput(dir: string): void {
+  const owned = ownedFiles(dir);
+  if (owned === null) return;
+  const foreign = listTree(dir).filter((rel) => !owned.files.has(rel) && !owned.dirs.has(rel));
+  if (foreign.length > 0) {
+    const shown = foreign.slice(0, 3).map((f) => join(dir, f)).join(', ');
+    const more = foreign.length > 3 ? ` and ${foreign.length - 3} more` : '';
+    throw new UserError(`--out ${dir}: holds files a synth did not write (${shown}${more}); exp replaces a folder only when it holds nothing but a previous synthetic set: choose another directory or move them`);
+  }
+  withFsErrors(dir, 'cannot remove the previous synthetic set', () => {
+    for (const rel of owned.files) rmSync(join(dir, rel), { force: true });
+    for (const rel of [...owned.dirs].sort((a, b) => b.length - a.length)) if (existsSync(join(dir, rel))) rmdirSync(join(dir, rel));
+  });
+}
+
+/** The files and folders a previous synth wrote into `dir`; null when `dir` is missing or empty. */
+function ownedFiles(dir: string): { files: Set<string>; dirs: Set<string> } | null {
+  let entries: string[];
+  try {
+    if (!statSync(dir).isDirectory()) throw new UserError(`--out ${dir}: exists and is not a directory`);
+    entries = readdirSync(dir);
+  } catch (e) {
+    // Missing, or under a regular file: ensureDir names the problem when it tries to create it.
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return null;
+    throw asUserFsError(e, dir, '--out');
+  }
+  if (entries.length === 0) return null;
+  let manifest: Partial<SynthManifest> | null = null;
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, SYNTH_MANIFEST), 'utf8')) as Partial<SynthManifest>;
+  } catch {
+    manifest = null;
+  }
+  if (!manifest || !Array.isArray(manifest.files)) {
+    const shown = entries.slice(0, 3).join(', ');
+    throw new UserError(`--out ${dir}: exists and is not empty (${shown}${entries.length > 3 ? `, ... ${entries.length} entries` : ''}) and holds no synthetic set exp wrote; choose another directory or empty it`);
+  }
+  const files = new Set<string>([SYNTH_MANIFEST, ...manifest.files.filter((f): f is string => typeof f === 'string').map((f) => normalize(f))]);
+  const dirs = new Set<string>();
+  for (const f of files) for (let d = dirname(f); d !== '.' && d !== '/' && !dirs.has(d); d = dirname(d)) dirs.add(d);
+  return { files, dirs };
+}
+
+/** Every file and folder under `dir`, relative to it. */
+function listTree(dir: string, rel = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+    const r = rel ? join(rel, e.name) : e.name;
+    out.push(r);
+    if (e.isDirectory()) out.push(...listTree(dir, r));
+  }
+  return out;
 }

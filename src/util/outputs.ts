@@ -1,0 +1,78 @@
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UserError } from './errors.js';
+import { asUserFsError, describeFsError, errnoCode } from './fs-errors.js';
+
+/**
+ * The --out rule (issue 16): exp never deletes or overwrites a file it did not write. Each
+ * directory exp writes single-file outputs into gets a small ledger, `.exp-outputs.json`, with
+ * the size and mtime of every file exp wrote there; an existing file is replaced only when it is
+ * in the ledger and unchanged since (so a user's edits to an exported table are not lost either).
+ */
+export const LEDGER = '.exp-outputs.json';
+
+interface Ledger {
+  written: Record<string, { size: number; mtimeMs: number }>;
+}
+
+function readLedger(dir: string): Ledger {
+  try {
+    const raw = JSON.parse(readFileSync(join(dir, LEDGER), 'utf8')) as Partial<Ledger>;
+    return { written: typeof raw.written === 'object' && raw.written !== null ? raw.written : {} };
+  } catch {
+    return { written: {} };
+  }
+}
+
+/** Throws a user error unless `file` may be written: missing, or written by exp and unchanged. */
+export function checkOutputFile(file: string, flag = '--out'): void {
+  const dir = dirname(file);
+  let parent;
+  try {
+    parent = statSync(dir);
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError(`${flag} ${file}: directory ${dir} does not exist`);
+    throw asUserFsError(e, file, `cannot write ${flag}`);
+  }
+  if (!parent.isDirectory()) throw new UserError(`${flag} ${file}: ${dir} is not a directory`);
+  if (!existsSync(file)) return;
+  const st = statSync(file);
+  if (st.isDirectory()) throw new UserError(`${flag} ${file}: is a directory; give a file path`);
+  const entry = readLedger(dir).written[basename(file)];
+  if (!entry || entry.size !== st.size || entry.mtimeMs !== st.mtimeMs) {
+    throw new UserError(`${flag} ${file}: the file exists and was not written by exp (or was changed since); exp does not overwrite it: remove it or choose another path`);
+  }
+}
+
+/**
+ * Writes a single-file output under the --out rule: checked first, written to a temporary file
+ * and renamed into place (a full disk leaves the old file and no fragment), then recorded in the
+ * directory's ledger.
+ */
+export function writeOutputFile(file: string, data: string | Uint8Array, flag = '--out'): void {
+  checkOutputFile(file, flag);
+  const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw asUserFsError(e, file, `cannot write ${flag}`);
+  }
+  recordOutput(file);
+}
+
+function recordOutput(file: string): void {
+  const dir = dirname(file);
+  const ledger = readLedger(dir);
+  const st = statSync(file);
+  ledger.written[basename(file)] = { size: st.size, mtimeMs: st.mtimeMs };
+  try {
+    writeFileSync(join(dir, LEDGER), `${JSON.stringify(ledger, null, 1)}\n`);
+  } catch (e) {
+    // The output itself is written; without its ledger entry exp will only refuse to overwrite it
+    // later, which is the safe side. Say so rather than fail the command.
+    process.stderr.write(`exp: note: ${join(dir, LEDGER)} not updated (${describeFsError(e)}); exp will not overwrite ${file} later\n`);
+  }
+}
