@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
-import { accumulateGradients, type StepModel } from '../src/train/step.js';
+import { accumulateGradients, type StepSystem } from '../src/train/step.js';
 import { epochBatches, microBatches, type Range } from '../src/train/plan.js';
 import { etaMinOf, learningRate } from '../src/train/schedule.js';
 import { AdamW } from '../src/train/adamw.js';
@@ -137,22 +137,22 @@ test('a step in micro-batches updates the BatchNorm running statistics once, as 
       const bn2 = bnParams(c, `${backend}/${tag}/b`);
       const alpha = tf.variable(tf.fill([c], 0.25), true, `fid/${backend}/${tag}/alpha`);
       const head = tf.variable(tf.randomNormal([3, c], 0, 1, 'float32', 8), true, `fid/${backend}/${tag}/head`);
-      const model: StepModel = {
-        embed: (inputs, ctx) => {
+      const cls = createLossRegistries().classificationLosses.get('arcface')(ClassificationLossConfig.parse({ name: 'arcface' }), 3, c, 0);
+      const system: StepSystem = {
+        objective: (inputs, targets, ctx) => {
           const x4 = inputs.logmel.reshape([-1, h, w, c]) as tf.Tensor4D;
           const y = batchNorm(x4, bn1, ctx).add(batchNormPrelu(x4, bn2, alpha as tf.Tensor as tf.Tensor1D, ctx));
-          return tf.mean(y, [1, 2]) as tf.Tensor2D;
+          const total = cls.compute(tf.mean(y, [1, 2]) as tf.Tensor2D, head as tf.Tensor as tf.Tensor2D, targets);
+          return { total, terms: { cls: total } };
         },
-        head: { weight: head },
       };
-      const cls = createLossRegistries().classificationLosses.get('arcface')(ClassificationLossConfig.parse({ name: 'arcface' }), 3, c, 0);
       const acc = new Map<string, tf.Tensor>();
       const moments = new PooledBatchMoments();
       for (const [s, e] of parts) {
         const logmel = x.slice([s, 0, 0, 0], [e - s, h, w, c]).reshape([e - s, h, w * c]) as tf.Tensor3D;
         const labels = tf.tensor1d(Array.from({ length: e - s }, (_, i) => (s + i) % 3), 'int32');
         const wave = tf.zeros([e - s, 1]) as tf.Tensor2D;
-        accumulateGradients(model, { classification: cls, metric: null }, [bn1.gamma, bn1.beta, bn2.gamma, bn2.beta, alpha, head], { wave, logmel }, { labelsA: labels, labelsB: labels, lam: 1 }, (e - s) / b, acc, moments);
+        accumulateGradients(system, [bn1.gamma, bn1.beta, bn2.gamma, bn2.beta, alpha, head], { wave, logmel }, { labelsA: labels, labelsB: labels, lam: 1 }, (e - s) / b, acc, moments);
         tf.dispose([logmel, labels, wave]);
       }
       moments.commit();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { accumulateGradients, type StepModel } from '../src/train/step.js';
+import { accumulateGradients, type StepSystem } from '../src/train/step.js';
 import { autoMicroBatch } from '../src/train/loop.js';
 import { learningRate } from '../src/train/schedule.js';
 import { createLossRegistries } from '../src/losses/registry.js';
@@ -11,11 +11,13 @@ test('micro-batches accumulate to the whole-batch gradient (a model without Batc
   await tf.setBackend('cpu');
   const w = tf.variable(tf.randomNormal([6, 5], 0, 1, 'float32', 7), true, 'step-test/w');
   const head = tf.variable(tf.randomNormal([3, 5], 0, 1, 'float32', 8), true, 'step-test/head');
-  const model: StepModel = {
-    embed: (inputs) => tf.matMul(inputs.wave, w) as tf.Tensor2D,
-    head: { weight: head },
-  };
   const cls = createLossRegistries().classificationLosses.get('arcface')(ClassificationLossConfig.parse({ name: 'arcface' }), 3, 5, 0);
+  const system: StepSystem = {
+    objective: (inputs, targets) => {
+      const total = cls.compute(tf.matMul(inputs.wave, w) as tf.Tensor2D, head as tf.Tensor as tf.Tensor2D, targets);
+      return { total, terms: { cls: total } };
+    },
+  };
   const x = tf.randomNormal([4, 6], 0, 1, 'float32', 9) as tf.Tensor2D;
   const labels = [0, 2, 1, 2];
   const run = (parts: number[][]) => {
@@ -23,7 +25,7 @@ test('micro-batches accumulate to the whole-batch gradient (a model without Batc
     for (const rows of parts) {
       const wave = tf.gather(x, rows) as tf.Tensor2D;
       const lab = tf.tensor1d(rows.map((r) => labels[r]!), 'int32');
-      accumulateGradients(model, { classification: cls, metric: null }, [w, head], { wave, logmel: tf.zeros([rows.length, 1, 1]) }, { labelsA: lab, labelsB: lab, lam: 1 }, rows.length / 4, acc);
+      accumulateGradients(system, [w, head], { wave, logmel: tf.zeros([rows.length, 1, 1]) }, { labelsA: lab, labelsB: lab, lam: 1 }, rows.length / 4, acc);
     }
     return new Map([...acc].map(([k, v]) => [k, Array.from(v.dataSync())]));
   };

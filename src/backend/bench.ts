@@ -7,6 +7,7 @@ import { AdamW } from '../train/adamw.js';
 import type { ForwardContext, ModelInputs } from '../model/types.js';
 import { initBackend, type BackendName } from './select.js';
 import { memoryOf, type WasmBackend } from './kernels/wasm-util.js';
+import { ClassifierSystem } from '../systems/classifier.js';
 import { UserError } from '../util/errors.js';
 
 /** What `exp bench --json` prints (interface.md; more fields than the fixed ones). */
@@ -81,7 +82,8 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
   const losses = buildLosses(config, classes);
   const cls = losses.classification;
   if (!cls) throw new UserError('loss.classification is null: exp bench times the classification training step');
-  const { params, multipliers, vars, byParam } = trainedParams(model, losses.metric);
+  const system = new ClassifierSystem(config, model, { classification: cls, metric: losses.metric });
+  const { params, multipliers, vars, byParam } = trainedParams(system);
   const optimizer = new AdamW(params, { weightDecay: config.train.weightDecay }, multipliers);
   // Two pools of clips, mixed as Noisy-ArcMix does (one lambda per batch, a partner per clip).
   const waveA = noise(b * samples, 1, 0.1);
@@ -106,7 +108,7 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
     const labelsA = tf.tensor1d(labels, 'int32');
     const labelsB = tf.tensor1d(cls.mixup ? partners : labels, 'int32');
     const acc = new Map<string, tf.Tensor>();
-    accumulateGradients(model, { classification: cls, metric: losses.metric }, vars, inputs, { labelsA, labelsB, lam }, 1, acc);
+    accumulateGradients(system, vars, inputs, { labelsA, labelsB, lam }, 1, acc);
     optimizer.apply(byParam(acc), config.train.lr);
     tf.dispose([...acc.values(), inputs.wave, inputs.logmel, labelsA, labelsB]);
   };

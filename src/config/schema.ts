@@ -150,16 +150,96 @@ export const EvalConfig = z
   })
   .prefault({});
 
-export const ExperimentConfig = z.strictObject({
-  name: z.string().min(1).default('fgaspecnet'),
-  seed: z.number().int().min(0).default(0),
-  data: DataConfig,
-  features: FeaturesConfig,
-  model: ModelConfig,
-  loss: LossConfig,
-  train: TrainConfig,
-  eval: EvalConfig,
+/**
+ * The baselines of Table 2 each add one optional section with their own keys (absent from the
+ * paper's FGASpecNet family, so the configs and hashes of those runs are unchanged: the canonical
+ * hash leaves out absent keys). A section is filled with its defaults when `system` names it.
+ */
+
+/** AE, the DCASE 2020 Task 2 baseline (Koizumi et al. 2020; y-kawagu/dcase2020_task2_baseline). */
+export const AeConfig = z.strictObject({
+  /** Consecutive log-Mel frames concatenated into one input vector (baseline `frames: 5`). */
+  context: positiveInt.default(5),
+  /** Units of each hidden dense layer (baseline: 128). */
+  hidden: positiveInt.default(128),
+  /** Dense + BatchNorm + ReLU layers on each side of the bottleneck (baseline: 4). */
+  layers: positiveInt.default(4),
+  /** Bottleneck units (baseline: 8). */
+  bottleneck: positiveInt.default(8),
 });
+
+/** IDNN (Suefusa et al., ICASSP 2020, arXiv 2005.09234): interpolate the middle frame. */
+export const IdnnConfig = z.strictObject({
+  /** Frames per window; the middle one is predicted from the others (paper: 5). Odd. */
+  context: z.number().int().min(3).refine((n) => n % 2 === 1, 'an odd number of frames').default(5),
+  /** Encoder widths; the decoder mirrors them (64 -> 32 -> 16 -> 32 -> 64 gives Table 5's 46 k). */
+  hidden: z.array(positiveInt).min(1).default([64, 32, 16]),
+});
+
+/** MobileNetV2 machine-ID classifier (Giri et al., DCASE 2020 workshop; Sandler et al. 2018). */
+export const MobileNetV2Config = z.strictObject({
+  /** Width multiplier alpha (not given by the sources we found: chosen so the model has ~1.1 M, Table 5). */
+  width: z.number().positive().default(0.6),
+  /** Log-Mel frames per window (image width) and hop between windows. */
+  window: positiveInt.default(64),
+  hop: positiveInt.default(32),
+  /** Channels of the last 1x1 conv (MobileNetV2: 1280). */
+  lastChannels: positiveInt.default(1280),
+});
+
+/** Glow-Aff (Dohi et al., ICASSP 2021, arXiv 2103.08801): Glow with affine coupling. */
+export const GlowConfig = z.strictObject({
+  /** Log-Mel frames per segment (image width) and hop between segments. */
+  segment: positiveInt.default(32),
+  hop: positiveInt.default(32),
+  /** Multi-scale levels L and flow steps per level K (Glow's CIFAR setting: 3 and 32). */
+  levels: positiveInt.default(3),
+  steps: positiveInt.default(32),
+  /** Hidden channels of each coupling network (Glow: 512). */
+  hidden: positiveInt.default(512),
+  coupling: z.enum(['affine', 'additive']).default('affine'),
+  /** Weight of the self-supervised term: cross-entropy of the ID-conditioned likelihoods over the type's IDs. */
+  idWeight: z.number().min(0).default(1),
+});
+
+/** Which section belongs to which system (filled with defaults when the system is chosen). */
+export const SYSTEM_SECTIONS = { ae: AeConfig, idnn: IdnnConfig, mobilenetv2: MobileNetV2Config, glow: GlowConfig } as const;
+/** The system a section serves, when its name differs from the section's. */
+const SECTION_SYSTEM: Record<keyof typeof SYSTEM_SECTIONS, string> = { ae: 'ae', idnn: 'idnn', mobilenetv2: 'mobilenetv2', glow: 'glow-aff' };
+
+export const ExperimentConfig = z
+  .strictObject({
+    name: z.string().min(1).default('fgaspecnet'),
+    seed: z.number().int().min(0).default(0),
+    /**
+     * Registry name of the system (front end + model + objective + scorer). Absent = `classifier`,
+     * the FGASpecNet / TASTgram / STgram-MFN family built from features / model / loss.
+     */
+    system: z.string().min(1).optional(),
+    data: DataConfig,
+    features: FeaturesConfig,
+    model: ModelConfig,
+    loss: LossConfig,
+    train: TrainConfig,
+    eval: EvalConfig,
+    ae: AeConfig.optional(),
+    idnn: IdnnConfig.optional(),
+    mobilenetv2: MobileNetV2Config.optional(),
+    glow: GlowConfig.optional(),
+  })
+  .superRefine((c, ctx) => {
+    for (const key of Object.keys(SYSTEM_SECTIONS) as Array<keyof typeof SYSTEM_SECTIONS>) {
+      if (c[key] !== undefined && c.system !== SECTION_SYSTEM[key]) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `only read by system ${SECTION_SYSTEM[key]} (this config's system is ${c.system ?? 'classifier'})` });
+      }
+    }
+  })
+  .transform((c) => {
+    for (const key of Object.keys(SYSTEM_SECTIONS) as Array<keyof typeof SYSTEM_SECTIONS>) {
+      if (c.system === SECTION_SYSTEM[key] && c[key] === undefined) Object.assign(c, { [key]: SYSTEM_SECTIONS[key].parse({}) });
+    }
+    return c;
+  });
 
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
 export type LogMelConfig = z.infer<typeof LogMelConfig>;
@@ -170,3 +250,7 @@ export type ClassificationLossConfig = z.infer<typeof ClassificationLossConfig>;
 export type MetricLossConfig = z.infer<typeof MetricLossConfig>;
 export type TrainConfig = z.infer<typeof TrainConfig>;
 export type EvalConfig = z.infer<typeof EvalConfig>;
+export type AeConfig = z.infer<typeof AeConfig>;
+export type IdnnConfig = z.infer<typeof IdnnConfig>;
+export type MobileNetV2Config = z.infer<typeof MobileNetV2Config>;
+export type GlowConfig = z.infer<typeof GlowConfig>;

@@ -13,6 +13,11 @@ import { createConcatFusion } from '../model/fusions/concat.js';
 import { createMobileFaceNet } from '../model/backbones/mobilefacenet.js';
 import { createArcFaceHead } from '../model/heads/arcface.js';
 import { createLossRegistries } from '../losses/registry.js';
+import { SystemRegistry } from './tokens.js';
+import type { SystemDefinition } from '../systems/types.js';
+import { classifierSystem } from '../systems/classifier.js';
+import { aeSystem } from '../systems/ae/index.js';
+import { idnnSystem } from '../systems/idnn/index.js';
 
 /**
  * One ContainerModule per family, each an explicit list of named implementations (nothing
@@ -66,5 +71,17 @@ export const lossModule = new ContainerModule(({ bind }) => {
     .inSingletonScope();
 });
 
+/** Systems (front end + model + objective + scorer): `system`. */
+export const systemModule = new ContainerModule(({ bind }) => {
+  bind<SystemRegistry>(SystemRegistry)
+    .toDynamicValue(() =>
+      new Registry<SystemDefinition>('system')
+        .register('classifier', classifierSystem)
+        .register('ae', aeSystem)
+        .register('idnn', idnnSystem),
+    )
+    .inSingletonScope();
+});
+
 /** The built-in families, in load order. */
-export const builtinModules: readonly ContainerModule[] = [branchModule, fusionModule, backboneModule, headModule, lossModule];
+export const builtinModules: readonly ContainerModule[] = [branchModule, fusionModule, backboneModule, headModule, lossModule, systemModule];

@@ -5,7 +5,9 @@ import {
   BackboneRegistry, BranchRegistry, ClassificationLossRegistry, FusionRegistry, HeadRegistry, MetricLossRegistry,
   type BackboneFactory, type BranchFactory, type ClassificationLossFactory, type FusionFactory, type HeadFactory,
   type MetricLossFactory,
+  SystemRegistry,
 } from './tokens.js';
+import type { SystemDefinition } from '../systems/types.js';
 
 /**
  * Plug-ins from user code: each helper returns a ContainerModule that adds one named factory to a
@@ -47,4 +49,9 @@ export function registerClassificationLoss(name: string, factory: Classification
 
 export function registerMetricLoss(name: string, factory: MetricLossFactory, opts: PluginOptions = {}): ContainerModule {
   return plugin(MetricLossRegistry, name, factory, opts);
+}
+
+/** A system usable as `system: <name>` (front end + model + objective + scorer). */
+export function registerSystem(name: string, definition: SystemDefinition, opts: PluginOptions = {}): ContainerModule {
+  return plugin(SystemRegistry, name, definition, opts);
 }

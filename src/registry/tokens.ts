@@ -3,6 +3,7 @@ import type { AsdModel, Backbone, BackboneArgs, BranchArgs, FeatureBranch, Fusio
 import type { ClassificationLoss, MetricLoss } from '../losses/types.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { ClassificationLossFactory, MetricLossFactory } from '../losses/registry.js';
+import type { SystemDefinition } from '../systems/types.js';
 
 /**
  * Injection tokens (Theia style: a Symbol named like the interface it stands for). Each family of
@@ -29,6 +30,10 @@ export const ClassificationLossRegistry = Symbol('ClassificationLossRegistry');
 export type ClassificationLossRegistry = Registry<ClassificationLossFactory>;
 export const MetricLossRegistry = Symbol('MetricLossRegistry');
 export type MetricLossRegistry = Registry<MetricLossFactory>;
+
+/** Systems (Table 2's rows): `system` names one; absent = `classifier`. */
+export const SystemRegistry = Symbol('SystemRegistry');
+export type SystemRegistry = Registry<SystemDefinition>;
 
 /** The validated experiment config of this run (bound once per container). */
 export const RunConfig = Symbol('RunConfig');

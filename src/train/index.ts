@@ -1,39 +1,29 @@
-import * as tf from '@tensorflow/tfjs';
 import type { Trainer, TrainOptions } from './events.js';
 import { prepareData } from './data.js';
 import { runLoop, autoMicroBatch } from './loop.js';
 import { loadCheckpoint } from './checkpoint.js';
-import { buildContainer } from '../registry/container.js';
-import { ModelFactory, LossesFactory } from '../registry/tokens.js';
+import { buildSystem } from '../systems/build.js';
 import { initBackend } from '../backend/select.js';
 import { ensureSyntheticDataset } from '../data/synth/generate.js';
-import { UserError } from '../util/errors.js';
 
 export type { Trainer, TrainOptions, TrainEvent } from './events.js';
 export { DivergedError } from './loop.js';
 
 /**
- * One experiment end to end (§3.1): data -> model + losses from the registry -> AdamW loop ->
+ * One experiment end to end (§3.1): data -> the system (model + objective + scorer) from the
+ * registry -> AdamW loop ->
  * scores and metrics, reported as TrainEvents. The caller decides where events go.
  */
 export const train: Trainer = async (opts: TrainOptions) => {
   const { config } = opts;
   const t0 = performance.now();
-  if (!config.loss.classification) {
-    throw new UserError('loss.classification is null, but the anomaly score (§3.1) needs the ArcFace head: set a classification loss');
-  }
   const backend = await initBackend(opts.backend as 'auto');
   const root = config.data.root ?? ensureSyntheticDataset({ seconds: config.data.seconds, sampleRate: config.data.sampleRate });
   const data = prepareData(root, config);
-  // The container is built once per run from the validated config; it supplies model and losses.
-  const container = buildContainer(config, { numClasses: data.numClasses, ...(opts.extraModules ? { extraModules: opts.extraModules } : {}) });
-  const model = container.get<ModelFactory>(ModelFactory)();
-  const { classification: cls, metric } = container.get<LossesFactory>(LossesFactory)();
-  if (!cls) throw new UserError('loss.classification: the registry built no classification loss');
-  const modules = model.paramsByModule();
-  if (metric) {
-    modules[metric.name] = [...metric.trainable().values()].reduce((n, v) => n + v.size, 0);
-  }
+  // The registry builds the run's system once from the validated config (one model, or one per type).
+  const classes = data.index.classes.map((c) => ({ type: c.type, machineId: c.machineId }));
+  const system = buildSystem(config, classes, opts.extraModules ?? []);
+  const modules = { ...system.paramsByModule(), ...system.objectiveParams() };
   const batch = Math.min(config.train.batchSize, data.train.count);
   const emit = async (e: Parameters<TrainOptions['onEvent']>[0]) => {
     await opts.onEvent(e);
@@ -55,8 +45,7 @@ export const train: Trainer = async (opts: TrainOptions) => {
     });
     await runLoop({
       config,
-      model,
-      losses: { classification: cls, metric },
+      system,
       train: data.train,
       val: data.val,
       test: data.test,
@@ -68,7 +57,6 @@ export const train: Trainer = async (opts: TrainOptions) => {
     });
     await emit({ kind: 'done', seconds: (performance.now() - t0) / 1000 });
   } finally {
-    model.dispose();
-    if (metric) tf.dispose([...metric.trainable().values()]);
+    system.dispose();
   }
 };

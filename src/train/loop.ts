@@ -1,24 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import type { ExperimentConfig } from '../config/schema.js';
-import type { ForwardContext } from '../model/types.js';
 import type { TrainEvent, EvalEvent, ScoreRow } from './events.js';
 import { makeInputs, type ClipArrays } from './batch.js';
-import { accumulateGradients, trainedParams, type StepModel, type StepLosses } from './step.js';
+import { accumulateGradients, trainedParams } from './step.js';
 import { AdamW } from './adamw.js';
 import { learningRate } from './schedule.js';
 import { epochBatches, microBatches } from './plan.js';
 import { PooledBatchMoments } from '../model/batch-moments.js';
 import { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
-import { arcFaceLoss, anomalyScores } from '../losses/index.js';
+import type { AsdSystem } from '../systems/types.js';
 import { evaluate } from '../metrics/index.js';
 import { SeededRandom } from '../losses/random.js';
-
-/** A built model as the loop uses it (see src/model). */
-export interface TrainModel extends StepModel {
-  trainable(): Map<string, tf.Variable>;
-  state(): Map<string, tf.Variable>;
-}
 
 /** Clips of one split with their class indices and metadata. */
 export interface Split {
@@ -30,8 +23,8 @@ export interface Split {
 
 export interface LoopSetup {
   config: ExperimentConfig;
-  model: TrainModel;
-  losses: StepLosses;
+  /** The system (model + objective + scorer) built by the registry from the config. */
+  system: AsdSystem;
   train: Split;
   val: Split | null;
   test: Split;
@@ -74,15 +67,15 @@ function epochRng(seed: number, epoch: number): SeededRandom {
 }
 
 export async function runLoop(s: LoopSetup): Promise<void> {
-  const { config, model, losses } = s;
+  const { config, system } = s;
   const tc = config.train;
-  const { params, multipliers, epsilons, vars, byParam } = trainedParams(model, losses.metric);
+  const { params, multipliers, epsilons, vars, byParam } = trainedParams(system);
   const optimizer = new AdamW(params, { weightDecay: tc.weightDecay }, multipliers, epsilons);
   /** Everything a checkpoint holds: weights, BatchNorm state, optimizer moments. */
   const saved = (): Map<string, tf.Variable> =>
     new Map<string, tf.Variable>([
       ...[...params].map(([k, v]) => [`param/${k}`, v] as const),
-      ...[...model.state()].map(([k, v]) => [`state/${k}`, v] as const),
+      ...[...system.state()].map(([k, v]) => [`state/${k}`, v] as const),
       ...[...optimizer.state()].map(([k, v]) => [`opt/${k}`, v] as const),
     ]);
 
@@ -97,7 +90,7 @@ export async function runLoop(s: LoopSetup): Promise<void> {
   const micro = tc.microBatch ?? s.defaultMicroBatch;
   const batches = epochBatches(s.train.count, tc.batchSize, tc.dropLast);
   const stepsPerEpoch = batches.length;
-  const cls = losses.classification;
+  const mixAlpha = system.mixupAlpha;
 
   for (let epoch = state.epoch + 1; epoch <= tc.epochs; epoch++) {
     const t0 = performance.now();
@@ -105,14 +98,13 @@ export async function runLoop(s: LoopSetup): Promise<void> {
     const rng = epochRng(config.seed, epoch);
     const order = rng.permutation(s.train.count);
     let lossSum = 0;
-    let clsSum = 0;
-    let metricSum = 0;
+    const termSums: Record<string, number> = Object.fromEntries(system.termNames.map((t) => [t, 0]));
     let seen = 0;
     for (let step = 0; step < stepsPerEpoch; step++) {
       if (s.signal?.aborted) throw new DOMException('training aborted', 'AbortError');
       const rows = order.slice(...batches[step]!);
       const perm = rng.permutation(rows.length);
-      const lam = cls.mixup ? rng.beta(cls.alpha, cls.alpha) : 1;
+      const lam = mixAlpha !== null ? rng.beta(mixAlpha, mixAlpha) : 1;
       const partners = perm.map((p) => rows[p]!);
       const acc = new Map<string, tf.Tensor>();
       // BatchNorm running statistics: updated once per step from the whole batch's moments.
@@ -122,11 +114,11 @@ export async function runLoop(s: LoopSetup): Promise<void> {
       for (const [m0, m1] of microBatches(rows.length, micro)) {
         const mRows = rows.slice(m0, m1);
         const mPartners = partners.slice(m0, m1);
-        const inputs = makeInputs(s.train.clips, mRows, cls.mixup ? { partners: mPartners, lam } : undefined);
+        const inputs = makeInputs(s.train.clips, mRows, mixAlpha !== null ? { partners: mPartners, lam } : undefined);
         const labelsA = tf.tensor1d(mRows.map((r) => s.train.classIndex[r]!), 'int32');
         const labelsB = tf.tensor1d(mPartners.map((r) => s.train.classIndex[r]!), 'int32');
         const share = mRows.length / rows.length;
-        const res = accumulateGradients(model, losses, vars, inputs, { labelsA, labelsB, lam }, share, acc, moments);
+        const res = accumulateGradients(system, vars, inputs, { labelsA, labelsB, lam }, share, acc, moments);
         tf.dispose([inputs.wave, inputs.logmel, labelsA, labelsB]);
         if (!Number.isFinite(res.loss)) {
           tf.dispose([...acc.values()]);
@@ -134,8 +126,7 @@ export async function runLoop(s: LoopSetup): Promise<void> {
           throw new DivergedError(`loss became ${res.loss} at epoch ${epoch}, step ${step + 1} of ${stepsPerEpoch}`);
         }
         stepLoss += res.loss * share;
-        clsSum += res.terms.cls * mRows.length;
-        metricSum += res.terms.metric * mRows.length;
+        for (const [t, v] of Object.entries(res.terms)) termSums[t] = (termSums[t] ?? 0) + v * mRows.length;
       }
       optimizer.apply(byParam(acc), lr);
       moments.commit();
@@ -158,7 +149,7 @@ export async function runLoop(s: LoopSetup): Promise<void> {
       epoch,
       epochs: tc.epochs,
       loss: lossSum / Math.max(seen, 1),
-      terms: { cls: clsSum / Math.max(seen, 1), metric: metricSum / Math.max(seen, 1) },
+      terms: Object.fromEntries(Object.entries(termSums).map(([t, v]) => [t, v / Math.max(seen, 1)])),
       lr,
       clipsPerSec: seen / seconds,
       seconds,
@@ -205,43 +196,28 @@ function* chunks(n: number, size: number): Generator<number[]> {
   for (let i = 0; i < n; i += size) yield Array.from({ length: Math.min(size, n - i) }, (_, k) => i + k);
 }
 
-function embedRows(s: LoopSetup, split: Split, rows: number[]): tf.Tensor2D {
-  const inputs = makeInputs(split.clips, rows);
-  const ctx: ForwardContext = { training: false, updates: [] };
-  const emb = tf.tidy(() => s.model.embed(inputs, ctx));
-  tf.dispose([inputs.wave, inputs.logmel]);
-  return emb;
-}
-
-/** Validation cross-entropy (ArcFace logits with margin, no mixup), the references' selection criterion. */
+/** The system's validation loss (e.g. ArcFace CE, reconstruction error), the references' selection criterion. */
 function validationLoss(s: LoopSetup, val: Split): number {
-  const cls = s.config.loss.classification!;
   let sum = 0;
   for (const rows of chunks(val.count, EVAL_BATCH)) {
-    const emb = embedRows(s, val, rows);
+    const inputs = makeInputs(val.clips, rows);
     const labels = tf.tensor1d(rows.map((r) => val.classIndex[r]!), 'int32');
-    const l = tf.tidy(() => arcFaceLoss(emb, s.model.head.weight as tf.Tensor as tf.Tensor2D, labels, { margin: cls.margin, scale: cls.scale }));
-    sum += l.dataSync()[0]! * rows.length;
-    tf.dispose([emb, labels, l]);
+    sum += s.system.validationLoss(inputs, labels) * rows.length;
+    tf.dispose([inputs.wave, inputs.logmel, labels]);
   }
   return sum / val.count;
 }
 
-/** Scores every test clip with A(x) = -log softmax(z(x))[machine ID] (§3.1) and evaluates them. */
+/** Scores every test clip with the system's scorer (e.g. A(x) = -log softmax(z(x))[machine ID], §3.1) and evaluates them. */
 function scoreTestSet(s: LoopSetup, epoch: number, final: boolean): EvalEvent {
-  const cls = s.config.loss.classification!;
   const test = s.test;
   const scores: ScoreRow[] = [];
   for (const rows of chunks(test.count, EVAL_BATCH)) {
-    const emb = embedRows(s, test, rows);
+    const inputs = makeInputs(test.clips, rows);
     const labels = tf.tensor1d(rows.map((r) => test.classIndex[r]!), 'int32');
-    const a = anomalyScores(emb, s.model.head.weight as tf.Tensor as tf.Tensor2D, labels, {
-      margin: cls.margin,
-      scale: cls.scale,
-      marginAtTest: s.config.eval.marginAtTest,
-    });
+    const a = s.system.score(inputs, labels);
     rows.forEach((r, k) => scores.push({ ...test.meta[r]!, score: a[k]! }));
-    tf.dispose([emb, labels]);
+    tf.dispose([inputs.wave, inputs.logmel, labels]);
   }
   const result = evaluate(scores, { maxFpr: s.config.eval.maxFpr, pooled: false });
   const ids: EvalEvent['ids'] = {};

@@ -37,9 +37,15 @@ async function runParams(file: string, flags: ParamsFlags): Promise<void> {
   let total = `  ${'total'.padEnd(width)}  ${fmt(r.total).padStart(11)}  (${(r.total / 1e6).toFixed(2)} M)`;
   if (r.paper) {
     const pct = (r.paper.gap * 100).toFixed(1);
-    total += `   paper Table 5, ${r.paper.system}: ${(r.paper.params / 1e6).toFixed(1)} M (${r.paper.gap >= 0 ? '+' : ''}${pct} %)`;
+    const paper = r.paper.params >= 1e6 ? `${(r.paper.params / 1e6).toFixed(1)} M` : `${(r.paper.params / 1e3).toFixed(0)} k`;
+    total += `   paper Table 5, ${r.paper.system}: ${paper} (${r.paper.gap >= 0 ? '+' : ''}${pct} %)`;
+  } else if (r.row !== null) {
+    total += `   (${r.row}: the paper's Table 5 gives no parameter count for it)`;
   }
   lines.push(total);
+  if (r.perType) {
+    lines.push(`  one model per machine type: the count above is ${r.perType.type}'s model; all ${r.perType.models} models: ${fmt(r.perType.allModels)}`);
+  }
   for (const [name, n] of Object.entries(r.loss)) lines.push(`  + loss ${name}: ${fmt(n)} (trained with the model, not counted in its total)`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

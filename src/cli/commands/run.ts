@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { action, collect, DEFAULT_DB } from '../action.js';
 import { loadExperiment, parseOverride } from '../../config/load.js';
-import type { ExperimentConfig } from '../../config/schema.js';
 import { openRunStore } from '../../store/open.js';
 import { runSession, type SessionOutcome, type SessionTarget } from '../../session/session.js';
 import { interruptOnSignals, type SignalWatch } from '../../session/signals.js';
@@ -9,6 +8,7 @@ import { loadTrainer } from '../../session/trainer.js';
 import { ProgressPrinter } from '../progress.js';
 import { formatResultsTable } from '../results-table.js';
 import { TABLE2 } from '../../paper/table2.js';
+import { systemDefinition } from '../../systems/build.js';
 import { UserError, isUserError } from '../../util/errors.js';
 import { parseBackendName } from '../../backend/select.js';
 
@@ -21,17 +21,6 @@ interface RunOptions {
   quiet?: boolean;
   json?: boolean;
   resume?: string;
-}
-
-/** The paper's system a config replays, for showing its Table 2 row beside ours. */
-function paperSystem(config: ExperimentConfig): string | null {
-  const b = config.features.branches.join(',');
-  const cls = config.loss.classification?.name;
-  const metric = config.loss.metric !== null;
-  if (b === 'logmel,tgram,tagram,fga-spec' && cls === 'noisy-arcmix' && metric) return 'fgaspecnet';
-  if (b === 'logmel,tgram,tagram' && cls === 'noisy-arcmix' && !metric) return 'tastgram';
-  if (b === 'logmel,tgram' && cls === 'arcface' && !metric) return 'stgram-mfn';
-  return null;
 }
 
 export function register(program: Command): void {
@@ -112,7 +101,8 @@ function report(outcome: SessionOutcome, opts: RunOptions, signals: SignalWatch)
     return;
   }
   if (result) {
-    const system = paperSystem(run.config);
+    // Each system declares which of the paper's Table 2 rows (if any) its config replays.
+    const system = systemDefinition(run.config).paperRow(run.config);
     process.stdout.write(`\n${formatResultsTable(result.types, result.average, system && TABLE2[system] ? system : null)}\n`);
   }
   if (!opts.quiet) process.stderr.write(`run ${run.id} done; see it again with: exp show ${run.id}\n`);

@@ -1,0 +1,136 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ExperimentConfig } from '../config/schema.js';
+import type { ContainerModule } from 'inversify';
+import type { AsdModel } from '../model/types.js';
+import type { RunLosses } from '../registry/tokens.js';
+import { LossesFactory, ModelFactory, BranchRegistry, FusionRegistry, BackboneRegistry, HeadRegistry, ClassificationLossRegistry, MetricLossRegistry } from '../registry/tokens.js';
+import { buildContainer } from '../registry/container.js';
+import { arcFaceLoss, anomalyScores } from '../losses/index.js';
+import { UserError } from '../util/errors.js';
+import type { AsdSystem, SystemArgs, SystemDefinition } from './types.js';
+
+/**
+ * The paper's family (FGASpecNet, TASTgram, STgram-MFN): the 4-channel branch stack ->
+ * MobileFaceNet -> embedding, an ArcFace-family objective (+ SoftTriple), and the score
+ * A(x) = -log softmax(z(x))[machine ID] (§3.1). One model for all machine types.
+ */
+export class ClassifierSystem implements AsdSystem {
+  readonly termNames = ['cls', 'metric'] as const;
+  readonly mixupAlpha: number | null;
+
+  constructor(
+    private readonly config: ExperimentConfig,
+    readonly model: AsdModel,
+    private readonly losses: { classification: NonNullable<RunLosses['classification']>; metric: RunLosses['metric'] },
+  ) {
+    this.mixupAlpha = losses.classification.mixup ? losses.classification.alpha : null;
+  }
+
+  get inputChannels(): number {
+    return this.model.branches.length;
+  }
+
+  get clip() {
+    return this.model.clip;
+  }
+
+  trainable(): Map<string, tf.Variable> {
+    return new Map([...this.model.trainable(), ...(this.losses.metric?.trainable() ?? [])]);
+  }
+
+  lrMultipliers(): Map<string, number> {
+    const m = this.losses.metric;
+    return new Map([...(m?.trainable().keys() ?? [])].map((k) => [k, m!.lrMultiplier] as const));
+  }
+
+  adamEpsilons(): Map<string, number> {
+    const m = this.losses.metric;
+    if (m?.eps === undefined) return new Map();
+    return new Map([...m.trainable().keys()].map((k) => [k, m.eps!] as const));
+  }
+
+  state(): Map<string, tf.Variable> {
+    return this.model.state();
+  }
+
+  paramsByModule(): Record<string, number> {
+    return this.model.paramsByModule();
+  }
+
+  objectiveParams(): Record<string, number> {
+    const m = this.losses.metric;
+    return m ? { [m.name]: [...m.trainable().values()].reduce((n, v) => n + v.size, 0) } : {};
+  }
+
+  /** §2.3: L = L_cls + lambda_ST * L_ST. */
+  objective(...[inputs, targets, ctx]: Parameters<AsdSystem['objective']>) {
+    const emb = this.model.embed(inputs, ctx);
+    const cls = this.losses.classification.compute(emb, this.headWeight(), targets);
+    const met = this.losses.metric ? this.losses.metric.compute(emb, targets) : null;
+    const total = met ? (cls.add(met.mul(this.losses.metric!.weight)) as tf.Scalar) : cls;
+    return { total, terms: { cls, metric: met ?? tf.scalar(0) } };
+  }
+
+  /** Validation cross-entropy (ArcFace logits with margin, no mixup), the references' selection criterion. */
+  validationLoss(...[inputs, labels]: Parameters<AsdSystem['validationLoss']>): number {
+    const cls = this.config.loss.classification!;
+    const emb = this.model.embed(inputs, { training: false, updates: [] });
+    const l = tf.tidy(() => arcFaceLoss(emb, this.headWeight(), labels, { margin: cls.margin, scale: cls.scale }));
+    const v = l.dataSync()[0]!;
+    tf.dispose([emb, l]);
+    return v;
+  }
+
+  score(...[inputs, labels]: Parameters<AsdSystem['score']>): Float32Array {
+    const cls = this.config.loss.classification!;
+    const emb = this.model.embed(inputs, { training: false, updates: [] });
+    const a = anomalyScores(emb, this.headWeight(), labels, { margin: cls.margin, scale: cls.scale, marginAtTest: this.config.eval.marginAtTest });
+    emb.dispose();
+    return Float32Array.from(a);
+  }
+
+  private headWeight(): tf.Tensor2D {
+    return this.model.head.weight as tf.Tensor as tf.Tensor2D;
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    if (this.losses.metric) tf.dispose([...this.losses.metric.trainable().values()]);
+  }
+}
+
+/** Which of the paper's rows a classifier config is: the branch list and the objective decide. */
+function paperRow(config: ExperimentConfig): string | null {
+  const b = config.features.branches.join(',');
+  const cls = config.loss.classification?.name;
+  const metric = config.loss.metric !== null;
+  if (b === 'logmel,tgram,tagram,fga-spec' && cls === 'noisy-arcmix' && metric) return 'fgaspecnet';
+  if (b === 'logmel,tgram,tagram' && cls === 'noisy-arcmix' && !metric) return 'tastgram';
+  if (b === 'logmel,tgram' && cls === 'arcface' && !metric) return 'stgram-mfn';
+  return null;
+}
+
+function check(config: ExperimentConfig, extraModules: readonly ContainerModule[]): void {
+  const c = buildContainer(config, { numClasses: 1, extraModules });
+  const branches = c.get<BranchRegistry>(BranchRegistry);
+  config.features.branches.forEach((n, i) => branches.get(n, `features.branches[${i}]`));
+  c.get<FusionRegistry>(FusionRegistry).get(config.model.fusion, 'model.fusion');
+  c.get<BackboneRegistry>(BackboneRegistry).get(config.model.backbone, 'model.backbone');
+  c.get<HeadRegistry>(HeadRegistry).get(config.model.head, 'model.head');
+  if (!config.loss.classification) {
+    throw new UserError('loss.classification: null is not allowed; the anomaly score (§3.1) is read from the ArcFace head it trains');
+  }
+  c.get<ClassificationLossRegistry>(ClassificationLossRegistry).get(config.loss.classification.name, 'loss.classification.name');
+  if (config.loss.metric) c.get<MetricLossRegistry>(MetricLossRegistry).get(config.loss.metric.name, 'loss.metric.name');
+}
+
+function build({ config, classes, prefix, extraModules }: SystemArgs): ClassifierSystem {
+  if (prefix !== '') throw new Error('the classifier system trains one model for all machine types');
+  check(config, extraModules);
+  const container = buildContainer(config, { numClasses: classes.length, extraModules });
+  const model = container.get<ModelFactory>(ModelFactory)();
+  const { classification, metric } = container.get<LossesFactory>(LossesFactory)();
+  return new ClassifierSystem(config, model, { classification: classification!, metric });
+}
+
+export const classifierSystem: SystemDefinition = { perType: () => false, paperRow, check, build };
