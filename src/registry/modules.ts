@@ -18,6 +18,7 @@ import type { SystemDefinition } from '../systems/types.js';
 import { classifierSystem } from '../systems/classifier.js';
 import { aeSystem } from '../systems/ae/index.js';
 import { idnnSystem } from '../systems/idnn/index.js';
+import { mobileNetV2System } from '../systems/mobilenetv2/index.js';
 
 /**
  * One ContainerModule per family, each an explicit list of named implementations (nothing
@@ -78,7 +79,8 @@ export const systemModule = new ContainerModule(({ bind }) => {
       new Registry<SystemDefinition>('system')
         .register('classifier', classifierSystem)
         .register('ae', aeSystem)
-        .register('idnn', idnnSystem),
+        .register('idnn', idnnSystem)
+        .register('mobilenetv2', mobileNetV2System),
     )
     .inSingletonScope();
 });

@@ -1,0 +1,21 @@
+import type { SystemDefinition } from '../types.js';
+import { LogMelSystem } from '../logmel-system.js';
+import { clipGeometry } from '../../registry/container.js';
+import { windowCount } from '../frontends.js';
+import { UserError } from '../../util/errors.js';
+import { MobileNetV2Detector } from './detector.js';
+
+/** `system: mobilenetv2`: one MobileNetV2 machine-ID classifier per machine type. */
+export const mobileNetV2System: SystemDefinition = {
+  perType: () => true,
+  paperRow: () => 'mobilenetv2',
+  check: (config) => {
+    const { frames } = clipGeometry(config);
+    const { window } = config.mobilenetv2!;
+    if (windowCount(frames, window, config.mobilenetv2!.hop) < 1) {
+      throw new UserError(`mobilenetv2.window: ${window} frames, but data.seconds ${config.data.seconds} gives ${frames} frames per clip`);
+    }
+  },
+  build: ({ config, classes, prefix }) =>
+    new LogMelSystem(new MobileNetV2Detector(config.mobilenetv2!, classes.length, `${prefix}mobilenetv2`, config.seed), clipGeometry(config)),
+};
