@@ -3,6 +3,7 @@ import { action, parsePositiveInt } from '../action.js';
 import { UserError } from '../../util/errors.js';
 import { indexDataset } from '../../data/dcase.js';
 import { formatSummary, summarize } from '../../data/summary.js';
+import { checkAudio, formatAudioProblems } from '../../data/audio-check.js';
 import { DEFAULT_SYNTH_OPTIONS, clearSyntheticOutput, synthesize, validateSynthOptions, type SynthOptions } from '../../data/synth/generate.js';
 import { MACHINE_TYPES } from '../../data/synth/machines/index.js';
 
@@ -62,13 +63,31 @@ export function register(program: Command): void {
 
   data
     .command('check')
-    .description('summarise a DCASE 2020 Task 2 root (types, IDs, clip counts) or say what is wrong with it')
+    .description('summarise a DCASE 2020 Task 2 root (types, IDs, clip counts), decode every WAV, and list every problem')
     .argument('<dir>', 'dataset root holding <type>/train and <type>/test')
-    .option('--json', 'print the summary as one JSON document')
+    .option('--sample-rate <hz>', 'the sample rate clips must have (exp does not resample)', parsePositiveInt('--sample-rate'), DEFAULT_SYNTH_OPTIONS.sampleRate)
+    .option('--json', 'print the summary and the problems as one JSON document')
     .action(
-      action((dir: string, flags: { json?: boolean }) => {
-        const summary = summarize(indexDataset(dir));
-        process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary)}\n`);
+      action((dir: string, flags: { json?: boolean; sampleRate: number }) => {
+        const index = indexDataset(dir);
+        const summary = summarize(index);
+        const tty = !flags.json && process.stderr.isTTY === true;
+        const audio = checkAudio(index.clips.map((c) => c.path), {
+          sampleRate: flags.sampleRate,
+          ...(tty ? { onProgress: (done: number, total: number) => (done % 200 === 0 || done === total) && process.stderr.write(`\rexp: decoding ${done}/${total}${done === total ? '\n' : ''}`) } : {}),
+        });
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify({ ...summary, audio: { sampleRate: flags.sampleRate, checked: audio.checked, problems: audio.problems } })}\n`);
+        } else {
+          process.stdout.write(`${formatSummary(summary)}\n`);
+        }
+        if (audio.problems.length > 0) {
+          process.stderr.write(`${formatAudioProblems(audio.problems)}\n`);
+          process.stderr.write(`exp: ${audio.problems.length} of ${audio.checked} clips under ${dir} cannot be used (listed above, one line each)\n`);
+          process.exitCode = 1;
+        } else if (!flags.json) {
+          process.stdout.write(`all ${audio.checked} clips decode (mono, ${flags.sampleRate} Hz, 16-bit PCM or 32-bit float)\n`);
+        }
       }),
     );
 }

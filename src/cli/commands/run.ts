@@ -11,6 +11,8 @@ import { TABLE2 } from '../../paper/table2.js';
 import { systemDefinition } from '../../systems/build.js';
 import { UserError, isUserError } from '../../util/errors.js';
 import { parseBackendName } from '../../backend/select.js';
+import { preflight } from '../../preflight/preflight.js';
+import { preflightOptions } from '../preflight-options.js';
 
 interface RunOptions {
   set?: string[];
@@ -63,6 +65,9 @@ async function runCommand(file: string | undefined, opts: RunOptions): Promise<v
       trainer: await loadTrainer(),
       backend,
       signal: signals.signal,
+      preflight: async (config) => {
+        await preflight(config, preflightOptions(opts.db, verbose));
+      },
       onStart: ({ run, resumeFrom }) => {
         if (verbose) process.stderr.write(`run ${run.id} (${run.name})${resumeFrom ? `, resuming from ${resumeFrom}` : ''}\n`);
       },

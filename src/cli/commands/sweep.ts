@@ -5,6 +5,9 @@ import { loadSweep } from '../../sweep/spec.js';
 import { SweepEngine } from '../../sweep/engine.js';
 import { findTrialRun } from '../../store/claims.js';
 import { openDatabase } from '../../store/db.js';
+import { preflight } from '../../preflight/preflight.js';
+import { preflightOptions } from '../preflight-options.js';
+import { isUserError, UserError } from '../../util/errors.js';
 import { interruptOnSignals } from '../../session/signals.js';
 import { attachPlainProgress } from '../../dashboard/plain.js';
 import { renderSweepDashboard } from '../../dashboard/render.js';
@@ -62,8 +65,23 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
     db.close();
     return;
   }
+  // Every trial's config and data are checked before the first trial starts, so a bad value in
+  // the last trial does not surface after hours of the others (issue 16); the audio check is
+  // cached, so the per-trial preflight in the engine costs little.
+  const check = preflightOptions(opts.db, true);
+  for (const t of sweep.trials) {
+    try {
+      await preflight(t.config, check);
+    } catch (e) {
+      if (isUserError(e)) throw new UserError(`sweep ${sweep.name}, trial ${t.name}: ${e.message}`);
+      throw e;
+    }
+  }
   const engine = await SweepEngine.open({
     sweep, dbFile: opts.db, concurrency: opts.concurrency, backend: opts.backend, rerunFailed: opts.rerunFailed, force: opts.force,
+    preflight: async (config) => {
+      await preflight(config, preflightOptions(opts.db, false));
+    },
   });
   const live = opts.dashboard && process.stdout.isTTY === true && process.env.CI === undefined;
   const dashboard = live ? renderSweepDashboard(engine.state) : null;

@@ -1,0 +1,1 @@
+export { preflight, audioCacheFor, checkConfigValues, type PreflightOptions, type PreflightReport } from './preflight.js';
