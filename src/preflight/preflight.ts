@@ -51,14 +51,12 @@ export async function preflight(config: ExperimentConfig, opts: PreflightOptions
   return { root, train: train.length, val: val.length, test: test.length, audio };
 }
 
-/** Values the schema accepts but the model or the loop cannot run with; one line each. */
+/** Values the schema accepts but the front end cannot run with, for any system; one line each. */
 export function checkConfigValues(config: ExperimentConfig): string[] {
   const out: string[] = [];
-  const { train, features, data } = config;
-  // Training-mode BatchNorm (MobileFaceNet) needs more than one value per channel.
-  if (train.batchSize < 2) out.push(`train.batchSize: ${train.batchSize} is too small; BatchNorm in training mode needs at least 2 clips per batch`);
-  if (train.microBatch !== null && train.microBatch < 2) out.push(`train.microBatch: ${train.microBatch} is too small; each micro-batch is normalised on its own and needs at least 2 clips`);
-  if (!config.loss.classification) out.push('loss.classification is null, but the anomaly score (§3.1) needs the ArcFace head: set a classification loss');
+  // Model-specific values (e.g. the classifier's train.batchSize >= 2 for BatchNorm) are checked
+  // by the system's own check(), which the run session runs just before this preflight.
+  const { features, data } = config;
   const lm = features.logmel;
   const samples = Math.round(data.seconds * data.sampleRate);
   const nyquist = data.sampleRate / 2;

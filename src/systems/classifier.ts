@@ -122,6 +122,12 @@ function check(config: ExperimentConfig, extraModules: readonly ContainerModule[
   }
   c.get<ClassificationLossRegistry>(ClassificationLossRegistry).get(config.loss.classification.name, 'loss.classification.name');
   if (config.loss.metric) c.get<MetricLossRegistry>(MetricLossRegistry).get(config.loss.metric.name, 'loss.metric.name');
+  // MobileFaceNet's training-mode BatchNorm needs more than one clip per (micro-)batch; known
+  // from the config, so refused before a run starts rather than after the model is built (issue 16).
+  if (config.train.batchSize < 2) throw new UserError(`train.batchSize: ${config.train.batchSize} is too small; BatchNorm in training mode needs at least 2 clips per batch`);
+  if (config.train.microBatch !== null && config.train.microBatch < 2) {
+    throw new UserError(`train.microBatch: ${config.train.microBatch} is too small; each micro-batch is normalised on its own and needs at least 2 clips`);
+  }
 }
 
 function build({ config, classes, prefix, extraModules }: SystemArgs): ClassifierSystem {
