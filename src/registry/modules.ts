@@ -19,6 +19,7 @@ import { classifierSystem } from '../systems/classifier.js';
 import { aeSystem } from '../systems/ae/index.js';
 import { idnnSystem } from '../systems/idnn/index.js';
 import { mobileNetV2System } from '../systems/mobilenetv2/index.js';
+import { glowAffSystem } from '../systems/glow/index.js';
 
 /**
  * One ContainerModule per family, each an explicit list of named implementations (nothing
@@ -80,7 +81,8 @@ export const systemModule = new ContainerModule(({ bind }) => {
         .register('classifier', classifierSystem)
         .register('ae', aeSystem)
         .register('idnn', idnnSystem)
-        .register('mobilenetv2', mobileNetV2System),
+        .register('mobilenetv2', mobileNetV2System)
+        .register('glow-aff', glowAffSystem),
     )
     .inSingletonScope();
 });

@@ -1,7 +1,7 @@
 import type { ExperimentConfig } from '../config/schema.js';
 import { buildSystem, systemDefinition } from '../systems/build.js';
-import { PerTypeSystem } from '../systems/per-type.js';
-import type { SystemClass } from '../systems/types.js';
+import { classesByType } from '../systems/per-type.js';
+import type { SystemClass, SystemDefinition } from '../systems/types.js';
 
 /** Machine IDs of DCASE 2020 Task 2 (§2.4): the class count of the paper's head. */
 export const DCASE_CLASSES = 41;
@@ -48,15 +48,16 @@ export interface ParamsReport {
 export function countParams(config: ExperimentConfig, classes = DCASE_CLASSES): ParamsReport {
   const list = classes === DCASE_CLASSES ? dcaseClasses() : Array.from({ length: classes }, (_, i) => ({ type: 'type', machineId: `id_${i}` }));
   const def = systemDefinition(config);
-  const system = buildSystem(config, list);
+  def.check(config, []);
+  const row = def.paperRow(config);
+  const t5 = TABLE5.find((r) => r.key === row);
+  const types = classesByType(list);
+  // One model for all types, or (per-type systems) the first type's model, as Table 5 counts one.
+  const first = def.perType(config) ? types[0]! : null;
+  const system = first ? def.build({ config, classes: first.classes.map((i) => list[i]!), prefix: `${first.type}/`, extraModules: [] }) : buildSystem(config, list);
   try {
-    const all = system.paramsByModule();
-    const perType = system instanceof PerTypeSystem ? list[0]!.type : null;
-    const modules = perType === null ? all : Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(`${perType}/`)));
+    const modules = system.paramsByModule();
     const total = Object.values(modules).reduce((a, b) => a + b, 0);
-    const row = def.paperRow(config);
-    const t5 = TABLE5.find((r) => r.key === row);
-    const types = new Set(list.map((c) => c.type)).size;
     return {
       total,
       modules,
@@ -64,10 +65,35 @@ export function countParams(config: ExperimentConfig, classes = DCASE_CLASSES): 
       classes,
       input: { nMels: system.clip.nMels, frames: system.clip.frames, channels: system.inputChannels },
       paper: t5 ? { system: t5.system, params: t5.params, gap: total / t5.params - 1 } : null,
-      perType: perType === null ? null : { models: types, type: perType, allModels: Object.values(all).reduce((a, b) => a + b, 0) },
+      perType: first ? { models: types.length, type: first.type, allModels: sumOverTypes(config, def, types, list, first.classes.length, total) } : null,
       row,
     };
   } finally {
     system.dispose();
   }
+}
+
+/**
+ * Weights of all per-type models. Types with the same number of IDs have the same count, so one
+ * model is built per distinct ID count (the 30 M flows are slow to build six times).
+ */
+function sumOverTypes(
+  config: ExperimentConfig,
+  def: SystemDefinition,
+  types: Array<{ type: string; classes: number[] }>,
+  list: SystemClass[],
+  firstCount: number,
+  firstTotal: number,
+): number {
+  const bySize = new Map<number, number>([[firstCount, firstTotal]]);
+  let sum = 0;
+  for (const t of types) {
+    if (!bySize.has(t.classes.length)) {
+      const s = def.build({ config, classes: t.classes.map((i) => list[i]!), prefix: `${t.type}/`, extraModules: [] });
+      bySize.set(t.classes.length, Object.values(s.paramsByModule()).reduce((a, b) => a + b, 0));
+      s.dispose();
+    }
+    sum += bySize.get(t.classes.length)!;
+  }
+  return sum;
 }

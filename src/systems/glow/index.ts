@@ -1,0 +1,24 @@
+import type { SystemDefinition } from '../types.js';
+import { LogMelSystem } from '../logmel-system.js';
+import { clipGeometry } from '../../registry/container.js';
+import { windowCount } from '../frontends.js';
+import { UserError } from '../../util/errors.js';
+import { GlowDetector } from './detector.js';
+
+/** `system: glow-aff`: one ID-conditioned Glow per machine type (Dohi et al., ICASSP 2021). */
+export const glowAffSystem: SystemDefinition = {
+  perType: () => true,
+  paperRow: (config) => (config.glow!.coupling === 'affine' ? 'glow-aff' : null),
+  check: (config) => {
+    const { frames, nMels } = clipGeometry(config);
+    const g = config.glow!;
+    const unit = 2 ** g.levels;
+    if (g.segment % unit !== 0) throw new UserError(`glow.segment: ${g.segment} frames is not a multiple of 2^glow.levels = ${unit} (each level halves the segment)`);
+    if (nMels % unit !== 0) throw new UserError(`features.logmel.nMels: ${nMels} is not a multiple of 2^glow.levels = ${unit}`);
+    if (windowCount(frames, g.segment, g.hop) < 1) throw new UserError(`glow.segment: ${g.segment} frames, but data.seconds ${config.data.seconds} gives ${frames} frames per clip`);
+  },
+  build: ({ config, classes, prefix }) => {
+    const clip = clipGeometry(config);
+    return new LogMelSystem(new GlowDetector(config.glow!, clip.nMels, classes.length, `${prefix}glow`, config.seed), clip);
+  },
+};
