@@ -79,6 +79,8 @@ export class ChildTrainer {
     if (relayError !== null) throw relayError;
     const r = result as FromWorker | null;
     if (r?.type === 'result' && r.ok) return;
+    // Stopped by a signal of its own (SIGTERM sent to it alone): the caller marks the run interrupted.
+    if (r?.type === 'result' && r.aborted) throw new DOMException(r.message, 'AbortError');
     if (r?.type === 'result') throw r.userError ? new UserError(r.message) : new Error(r.message);
     const why = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
     const last = tail(logFile);

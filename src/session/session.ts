@@ -152,6 +152,8 @@ async function train(o: SessionOptions, run: RunRecord, resumeFrom: string | nul
   } catch (e) {
     if (storeError !== null) return { status: 'failed', error: storeError, message: `could not write to the store ${o.store.location}: ${messageOf(storeError)}` };
     if (o.signal?.aborted) return { status: 'interrupted', message: interruptReason(o.signal) };
+    // A trainer stopped by a signal sent to it alone (a child process given SIGTERM).
+    if (e instanceof DOMException && e.name === 'AbortError') return { status: 'interrupted', message: `interrupted (${e.message})` };
     return { status: 'failed', error: e, message: messageOf(e) };
   } finally {
     clearInterval(beat);

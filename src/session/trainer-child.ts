@@ -40,7 +40,9 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
     });
     await send({ type: 'result', ok: true });
   } catch (e) {
-    await send({ type: 'result', ok: false, message: messageOf(e), userError: isUserError(e), aborted: controller.signal.aborted });
+    const stopped = controller.signal.aborted;
+    const reason: unknown = controller.signal.reason;
+    await send({ type: 'result', ok: false, message: stopped && typeof reason === 'string' ? reason : messageOf(e), userError: isUserError(e), aborted: stopped });
   }
   process.exit(0);
 }

@@ -53,11 +53,33 @@ export class DivergedError extends Error {
 }
 
 interface LoopState {
+  /** Last fully finished epoch. */
   epoch: number;
   optimizerStep: number;
   bestValLoss: number | null;
   bestCheckpoint: string | null;
+  /** Steps already applied of the next epoch when a stop interrupted it (absent at epoch ends). */
+  partial?: PartialEpoch | null;
 }
+
+/** How far an interrupted epoch got: its applied steps and the running sums of its epoch event. */
+interface PartialEpoch {
+  epoch: number;
+  steps: number;
+  lossSum: number;
+  termSums: Record<string, number>;
+  seen: number;
+  seconds: number;
+}
+
+/** Thrown at a yield point once the run's signal is aborted (after the progress is checkpointed). */
+const aborted = (): DOMException => new DOMException('training aborted', 'AbortError');
+
+/**
+ * Lets Node's event loop run (a Ctrl-C handler, an IPC 'stop', a heartbeat timer) between two
+ * pieces of synchronous tensor work: without it a signal is only seen when the run ends.
+ */
+const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 const EVAL_BATCH = 16;
 
@@ -86,6 +108,28 @@ export async function runLoop(s: LoopSetup): Promise<void> {
     state = ck.state;
     optimizer.step = state.optimizerStep;
   }
+  let resumePartial = state.partial ?? null;
+  /** Progress since the last checkpoint: a stop writes it, so no applied step is lost. */
+  let unsaved: PartialEpoch | null = null;
+  /**
+   * A stop (the signal aborted): checkpoint the progress to `last`, which a resume continues
+   * from, and throw. Only whole optimizer steps are kept; a half-accumulated step is dropped
+   * and redone on resume, so the resumed run equals an uninterrupted one.
+   */
+  const stop = async (): Promise<never> => {
+    if (unsaved !== null) {
+      const midEpoch = unsaved.steps > 0;
+      const next: LoopState = { ...state, optimizerStep: optimizer.step, partial: midEpoch ? unsaved : null };
+      if (!midEpoch) next.epoch = unsaved.epoch;
+      saveCheckpoint(join(s.runDir, 'last'), saved(), next);
+      await s.emit({ kind: 'checkpoint', epoch: unsaved.epoch, path: join(s.runDir, 'last'), best: false });
+    }
+    throw aborted();
+  };
+  const checkpointIfStopped = async (): Promise<void> => {
+    await yieldToEventLoop();
+    if (s.signal?.aborted) await stop();
+  };
 
   const micro = tc.microBatch ?? s.defaultMicroBatch;
   const batches = epochBatches(s.train.count, tc.batchSize, tc.dropLast);
@@ -98,10 +142,21 @@ export async function runLoop(s: LoopSetup): Promise<void> {
     const rng = epochRng(config.seed, epoch);
     const order = rng.permutation(s.train.count);
     let lossSum = 0;
-    const termSums: Record<string, number> = Object.fromEntries(system.termNames.map((t) => [t, 0]));
+    let termSums: Record<string, number> = Object.fromEntries(system.termNames.map((t) => [t, 0]));
     let seen = 0;
-    for (let step = 0; step < stepsPerEpoch; step++) {
-      if (s.signal?.aborted) throw new DOMException('training aborted', 'AbortError');
+    let firstStep = 0;
+    let secondsBefore = 0;
+    if (resumePartial?.epoch === epoch) {
+      ({ lossSum, termSums, seen, seconds: secondsBefore, steps: firstStep } = resumePartial);
+      termSums = { ...termSums };
+      // Replay the generator's draws of the steps already applied, so the next steps draw the same.
+      for (let k = 0; k < firstStep; k++) {
+        rng.permutation(order.slice(...batches[k]!).length);
+        if (mixAlpha !== null) rng.beta(mixAlpha, mixAlpha);
+      }
+    }
+    resumePartial = null;
+    for (let step = firstStep; step < stepsPerEpoch; step++) {
       const rows = order.slice(...batches[step]!);
       const perm = rng.permutation(rows.length);
       const lam = mixAlpha !== null ? rng.beta(mixAlpha, mixAlpha) : 1;
@@ -112,6 +167,13 @@ export async function runLoop(s: LoopSetup): Promise<void> {
       let stepLoss = 0;
       const ts = performance.now();
       for (const [m0, m1] of microBatches(rows.length, micro)) {
+        await yieldToEventLoop();
+        if (s.signal?.aborted) {
+          // Running statistics are only committed with the step, so dropping it leaves them as they were.
+          tf.dispose([...acc.values()]);
+          moments.dispose();
+          await stop();
+        }
         const mRows = rows.slice(m0, m1);
         const mPartners = partners.slice(m0, m1);
         const inputs = makeInputs(s.train.clips, mRows, mixAlpha !== null ? { partners: mPartners, lam } : undefined);
@@ -133,6 +195,7 @@ export async function runLoop(s: LoopSetup): Promise<void> {
       tf.dispose([...acc.values()]);
       lossSum += stepLoss * rows.length;
       seen += rows.length;
+      unsaved = { epoch, steps: step + 1, lossSum, termSums: { ...termSums }, seen, seconds: secondsBefore + (performance.now() - t0) / 1000 };
       await s.emit({
         kind: 'step',
         epoch,
@@ -142,8 +205,8 @@ export async function runLoop(s: LoopSetup): Promise<void> {
         clipsPerSec: rows.length / ((performance.now() - ts) / 1000),
       });
     }
-    const seconds = (performance.now() - t0) / 1000;
-    const valLoss = s.val ? validationLoss(s, s.val) : null;
+    const seconds = secondsBefore + (performance.now() - t0) / 1000;
+    const valLoss = s.val ? await validationLoss(s, s.val, checkpointIfStopped) : null;
     await s.emit({
       kind: 'epoch',
       epoch,
@@ -170,13 +233,15 @@ export async function runLoop(s: LoopSetup): Promise<void> {
       // "last" must always be resumable, so the best one is written there too when it is newest.
       if (improved) saveCheckpoint(join(s.runDir, 'last'), saved(), next);
       state = next;
+      unsaved = null;
       // Only two checkpoints live on disk: `last` (resume) and `best` (selection by validation loss).
       await s.emit({ kind: 'checkpoint', epoch, path: improved ? dir : join(s.runDir, 'last'), best: improved || s.val === null });
     } else {
-      state = { ...state, epoch, optimizerStep: optimizer.step };
+      state = { ...state, epoch, optimizerStep: optimizer.step, partial: null };
+      unsaved = { epoch, steps: 0, lossSum: 0, termSums: {}, seen: 0, seconds: 0 };
     }
     if (tc.evalEvery !== null && epoch % tc.evalEvery === 0 && !isLast) {
-      await s.emit(scoreTestSet(s, epoch, false));
+      await s.emit(await scoreTestSet(s, epoch, false, checkpointIfStopped));
     }
   }
 
@@ -187,7 +252,7 @@ export async function runLoop(s: LoopSetup): Promise<void> {
     best.restore(saved());
     selectedEpoch = best.state.epoch;
   }
-  await s.emit(scoreTestSet(s, selectedEpoch, true));
+  await s.emit(await scoreTestSet(s, selectedEpoch, true, checkpointIfStopped));
   optimizer.dispose();
 }
 
@@ -197,9 +262,10 @@ function* chunks(n: number, size: number): Generator<number[]> {
 }
 
 /** The system's validation loss (e.g. ArcFace CE, reconstruction error), the references' selection criterion. */
-function validationLoss(s: LoopSetup, val: Split): number {
+async function validationLoss(s: LoopSetup, val: Split, pause: () => Promise<void>): Promise<number> {
   let sum = 0;
   for (const rows of chunks(val.count, EVAL_BATCH)) {
+    await pause();
     const inputs = makeInputs(val.clips, rows);
     const labels = tf.tensor1d(rows.map((r) => val.classIndex[r]!), 'int32');
     sum += s.system.validationLoss(inputs, labels) * rows.length;
@@ -209,10 +275,11 @@ function validationLoss(s: LoopSetup, val: Split): number {
 }
 
 /** Scores every test clip with the system's scorer (e.g. A(x) = -log softmax(z(x))[machine ID], §3.1) and evaluates them. */
-function scoreTestSet(s: LoopSetup, epoch: number, final: boolean): EvalEvent {
+async function scoreTestSet(s: LoopSetup, epoch: number, final: boolean, pause: () => Promise<void>): Promise<EvalEvent> {
   const test = s.test;
   const scores: ScoreRow[] = [];
   for (const rows of chunks(test.count, EVAL_BATCH)) {
+    await pause();
     const inputs = makeInputs(test.clips, rows);
     const labels = tf.tensor1d(rows.map((r) => test.classIndex[r]!), 'int32');
     const a = s.system.score(inputs, labels);

@@ -47,7 +47,8 @@ export function register(program: Command): void {
 Identity is the canonical hash of each trial's validated config. Running the same command again
 never repeats a finished trial: missing and interrupted trials run (interrupted ones resume from
 their last checkpoint); failed ones only with --rerun-failed; everything with --force.
-Ctrl-C stops cleanly: running trials are marked interrupted and resume next time (exit 130).`,
+Ctrl-C / SIGTERM stop cleanly: running trials checkpoint, are marked interrupted and resume next
+time (exit 130 / 143); a second Ctrl-C kills them at once.`,
     )
     .action(action(sweepCommand));
 }
