@@ -5,6 +5,7 @@ import { barChartSvg } from './chart.js';
 import { paperTable, PAUC_NOTE } from './paper-table.js';
 import { codeVersionNote, seedGroups, seedTable, sweepRows, trialRow, type TrialRow } from './rows.js';
 import { csv, mdTable } from './text-table.js';
+import { isTable2, table2, TABLE2_NOTE } from './table2-shape.js';
 
 export type ExportFormat = 'md' | 'csv' | 'json';
 
@@ -32,6 +33,7 @@ export function renderExport(groups: ExportGroup[], format: ExportFormat): strin
     return (
       JSON.stringify(
         groups.map((g) => {
+          if (isTable2(g.rows)) return { sweep: g.sweep, shape: 'table2', rows: table2(g.rows).records };
           const t = paperTable(g.rows);
           const seeds = seedGroups(g.rows);
           // overSeeds only with --seeds runs: fractions (not %); one seed's sd (NaN) prints as null.
@@ -45,6 +47,12 @@ export function renderExport(groups: ExportGroup[], format: ExportFormat): strin
   if (format === 'csv') {
     const out: string[] = [];
     for (const g of groups) {
+      if (isTable2(g.rows)) {
+        const t = table2(g.rows);
+        const n = (x: number | null) => (x === null ? '' : x);
+        out.push(csv(['sweep', 'trial', 'type', 'auc', 'pauc', 'paucMcclish', 'paperAuc', 'paperPauc'], t.long.map((r) => [g.sweep ?? '', r.trial, r.type, n(r.auc), n(r.pauc), n(r.paucMcclish), n(r.paperAuc), n(r.paperPauc)])));
+        continue;
+      }
       const t = paperTable(g.rows);
       out.push(csv(['sweep', ...t.header.slice(1), 'best'], t.rows.map((r, i) => [g.sweep ?? '', ...r.slice(1), i === t.best ? 1 : 0])));
     }
@@ -52,6 +60,15 @@ export function renderExport(groups: ExportGroup[], format: ExportFormat): strin
   }
   const out: string[] = [];
   for (const g of groups) {
+    if (isTable2(g.rows)) {
+      const t = table2(g.rows);
+      const profiles = [...new Set(g.rows.map((r) => r.run.profile ?? 'full'))].join(', ');
+      out.push(`## ${g.title}`, '', `in the shape of the paper's Table 2 (machine types x AUC / pAUC); profile: ${profiles}`, '');
+      out.push(mdTable(t.header, t.rows, t.header.map((_, i) => (i < 3 ? 'l' : 'r'))), '', TABLE2_NOTE, '');
+      const note = codeVersionNote(g.rows, g.sweep);
+      if (note) out.push(note, '');
+      continue;
+    }
     const t = paperTable(g.rows);
     const caption = t.shape === 'table3' ? 'in the shape of the paper\'s Table 3 (ablation)' : 'in the shape of the paper\'s Table 4 (SoftTriple hyper-parameters)';
     const profiles = [...new Set(g.rows.map((r) => r.run.profile ?? 'full'))].join(', ');

@@ -13,7 +13,7 @@ export interface TrialRow {
   run: RunRecord;
   average: MetricTriple | null;
   types: Record<string, MetricTriple>;
-  paper: { auc: number; pauc: number } | null;
+  paper: RunRecord['paper'];
   finalLoss: number | null;
 }
 

@@ -27,7 +27,7 @@ export interface NewRun {
   trial?: string | null;
   trialIndex?: number | null;
   profile?: string | null;
-  paper?: { auc: number; pauc: number } | null;
+  paper?: { auc: number; pauc: number; types?: Record<string, { auc: number; pauc: number }> } | null;
   /** Defaults to runDirFor(dbFile, id). */
   runDir?: string;
   dbFile?: string;

@@ -12,7 +12,8 @@ export interface RunRecord {
   trial: string | null;
   trialIndex: number | null;
   profile: string | null;
-  paper: { auc: number; pauc: number } | null;
+  /** The paper's value for this trial (%); `types`: Table 2's per-machine-type values. */
+  paper: { auc: number; pauc: number; types?: Record<string, { auc: number; pauc: number }> } | null;
   status: RunStatus;
   config: ExperimentConfig;
   configHash: string;

@@ -8,8 +8,13 @@ import { applyOverride, formatIssues, readYamlFile, validateExperiment, type Ove
 import { configHash, canonicalJson } from '../config/hash.js';
 import { UserError, isUserError } from '../util/errors.js';
 
-/** The paper's reference value for a trial (AUC / pAUC in %, Tables 3 and 4), shown beside ours. */
-export const PaperValue = z.strictObject({ auc: z.number(), pauc: z.number() });
+const PaperPair = z.strictObject({ auc: z.number(), pauc: z.number() });
+
+/**
+ * The paper's reference value for a trial (AUC / pAUC in %, Tables 2-4), shown beside ours;
+ * `types` holds Table 2's per-machine-type values.
+ */
+export const PaperValue = z.strictObject({ auc: z.number(), pauc: z.number(), types: z.record(z.string(), PaperPair).optional() });
 export type PaperValue = z.infer<typeof PaperValue>;
 
 /** Dotted experiment keys -> values, applied in order like --set. */
@@ -25,7 +30,17 @@ export const SweepSpec = z.strictObject({
   /** Named bundles of settings (`--profile quick`), applied after the trial's set. */
   profiles: z.record(z.string(), SetMap).default({}),
   trials: z
-    .array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._=,+-]*$/, 'a name of letters, digits, . _ = , + -'), set: SetMap.default({}), paper: PaperValue.optional() }))
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._=,+-]*$/, 'a name of letters, digits, . _ = , + -'),
+        /** This trial's own experiment YAML (relative to the sweep file) instead of the sweep's base: Table 2's rows are different systems. */
+        base: z.string().min(1).optional(),
+        set: SetMap.default({}),
+        /** This trial's additions to a sweep profile, applied after the sweep's (e.g. a smaller flow in `quick`). */
+        profiles: z.record(z.string(), SetMap).optional(),
+        paper: PaperValue.optional(),
+      }),
+    )
     .optional(),
   /** Cartesian product over these keys; with `trials` as well, every trial is crossed with every point. */
   grid: z.record(z.string().min(1), z.array(z.unknown())).optional(),
@@ -122,20 +137,38 @@ export function loadSweep(
     throw new UserError(`${file}: no profile ${JSON.stringify(profile)} (this sweep has: ${known.length ? known.join(', ') : 'none'})`);
   }
 
+  const bases = new Map<string, Record<string, unknown>>();
+  /** An experiment YAML relative to the sweep file, read once. */
+  const readBase = (ref: string, where: string): Record<string, unknown> => {
+    const baseFile = resolve(dirname(file), ref);
+    if (!bases.has(baseFile)) {
+      if (!existsSync(baseFile)) throw new UserError(`${where}: base ${ref}: file not found (${baseFile})`);
+      const base = readYamlFile(baseFile);
+      if (typeof base !== 'object' || base === null || Array.isArray(base)) throw new UserError(`${baseFile}: expected a mapping of experiment keys`);
+      bases.set(baseFile, base as Record<string, unknown>);
+    }
+    return bases.get(baseFile)!;
+  };
   const baseFile = resolve(dirname(file), spec.base);
-  if (!existsSync(baseFile)) throw new UserError(`${file}: base ${spec.base}: file not found (${baseFile})`);
-  const base = readYamlFile(baseFile);
-  if (typeof base !== 'object' || base === null || Array.isArray(base)) throw new UserError(`${baseFile}: expected a mapping of experiment keys`);
+  readBase(spec.base, file);
 
-  const rows: Array<{ name: string; set: Record<string, unknown>; paper: PaperValue | null }> = [];
+  type Row = { name: string; set: Record<string, unknown>; paper: PaperValue | null; base: string; profiles: Record<string, Record<string, unknown>> };
+  const rows: Row[] = [];
   const explicit = spec.trials ?? [];
+  for (const t of explicit) {
+    const unknown = Object.keys(t.profiles ?? {}).filter((p) => !(p in spec.profiles));
+    if (unknown.length > 0) throw new UserError(`${file} trial ${t.name}: profiles.${unknown[0]}: the sweep has no such profile (it has: ${Object.keys(spec.profiles).join(', ') || 'none'})`);
+  }
   const points = spec.grid ? gridPoints(spec.grid) : [{}];
-  if (explicit.length === 0) for (const p of points) rows.push({ name: pointName(p), set: p, paper: null });
+  if (explicit.length === 0) for (const p of points) rows.push({ name: pointName(p), set: p, paper: null, base: spec.base, profiles: {} });
   for (const t of explicit) {
     for (const p of points) {
       const crossed = Object.keys(p).length > 0;
       // A crossed row is no longer the paper's row: its reference value is dropped.
-      rows.push({ name: crossed ? `${t.name}/${pointName(p)}` : t.name, set: { ...t.set, ...p }, paper: crossed ? null : (t.paper ?? null) });
+      rows.push({
+        name: crossed ? `${t.name}/${pointName(p)}` : t.name, set: { ...t.set, ...p }, paper: crossed ? null : (t.paper ?? null),
+        base: t.base ?? spec.base, profiles: t.profiles ?? {},
+      });
     }
   }
 
@@ -146,13 +179,14 @@ export function loadSweep(
   const overrides = opts.overrides ?? [];
   const trials = seeded.map((row, index): Trial => {
     const where = `${file} trial ${row.name}`;
-    const copy = structuredClone(base) as Record<string, unknown>;
+    const copy = structuredClone(readBase(row.base, where));
     applyAll(copy, spec.set, `${file} set`);
     applyAll(copy, row.set, where);
     if (profile !== null) applyAll(copy, spec.profiles[profile]!, `${file} profiles.${profile}`);
+    if (profile !== null && row.profiles[profile]) applyAll(copy, row.profiles[profile]!, `${where} profiles.${profile}`);
     applyAll(copy, Object.fromEntries(overrides.map((o) => [o.key, o.value])), '--set');
     if (row.seed !== null) applyAll(copy, { seed: row.seed }, '--seeds');
-    const config = validateExperiment(copy, `${where} (base ${spec.base})`);
+    const config = validateExperiment(copy, `${where} (base ${row.base})`);
     try {
       checkRegistryNames(config);
     } catch (e) {
