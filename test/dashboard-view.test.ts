@@ -63,10 +63,10 @@ test('plain progress prints one line per finished epoch and per trial result, no
   const lines: string[] = [];
   const detach = attachPlainProgress(store, (l) => lines.push(l));
   store.updateTrial(2, { step: 6 });
-  store.updateTrial(2, { lastEpoch: { epoch: 3, loss: 1.5, clipsPerSec: 40 } });
+  store.updateTrial(2, { lastEpoch: { epoch: 3, loss: 1.5, clipsPerSec: 40 }, terms: { nll: 1.25, id: 0.25 } });
   store.updateTrial(2, { status: 'done', result: { auc: 0.95, pauc: 0.8, paucMcclish: 0.9 }, finishedAt: now });
   detach();
   assert.equal(lines.length, 3, lines.join('\n'));
-  assert.match(lines[1]!, /trial-2: epoch 3\/4 loss 1\.5000/);
+  assert.match(lines[1]!, /trial-2: epoch 3\/4 loss 1\.5000 \(nll 1\.2500 id 0\.2500\)/);
   assert.match(lines[2]!, /trial-2: done.*AUC 95\.00.*paper 94\.20 \/ 88\.20/);
 });

@@ -1,5 +1,5 @@
 import { Box, Static, Text } from 'ink';
-import { bar, formatDuration, pct } from '../util/format.js';
+import { bar, formatDuration, formatTerms, pct } from '../util/format.js';
 import { queueCounts, sweepEta, trialProgress } from './derive.js';
 import type { SweepState, TrialView } from '../sweep/state.js';
 
@@ -42,6 +42,7 @@ export function RunningTrial({ trial, width, now }: { trial: TrialView; width: n
         <Text color="cyan">{trial.name.slice(0, nameWidth).padEnd(nameWidth)}</Text> {bar(fraction, barWidth)}{' '}
         {started ? `epoch ${trial.epoch}/${trial.epochs} step ${trial.step}/${trial.stepsPerEpoch}` : 'starting…'}
         {trial.loss !== null ? `  loss ${trial.loss.toFixed(4)}` : ''}
+        {formatTerms(trial.terms)}
         {trial.clipsPerSec !== null ? `  ${trial.clipsPerSec.toFixed(1)} clips/s` : ''}
         {`  ETA ${formatDuration(etaSec)}`}
         {trial.resumed ? <Text dimColor> (resumed)</Text> : null}

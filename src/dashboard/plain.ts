@@ -1,4 +1,4 @@
-import { formatDuration, pct } from '../util/format.js';
+import { formatDuration, formatTerms, pct } from '../util/format.js';
 import { queueCounts, sweepEta, trialProgress } from './derive.js';
 import type { SweepState, SweepStateStore, TrialView } from '../sweep/state.js';
 
@@ -38,7 +38,7 @@ export function attachPlainProgress(store: SweepStateStore, write: (line: string
       } else if (t.status === 'running' && t.lastEpoch && t.lastEpoch !== p.lastEpoch) {
         const { etaSec } = trialProgress(t, now);
         const e = t.lastEpoch;
-        write(`${tag}: epoch ${e.epoch}/${t.epochs} loss ${e.loss.toFixed(4)}  ${e.clipsPerSec.toFixed(1)} clips/s  trial ETA ${formatDuration(etaSec)}  sweep ETA ${formatDuration(sweepEta(s, now))}`);
+        write(`${tag}: epoch ${e.epoch}/${t.epochs} loss ${e.loss.toFixed(4)}${formatTerms(t.terms)}  ${e.clipsPerSec.toFixed(1)} clips/s  trial ETA ${formatDuration(etaSec)}  sweep ETA ${formatDuration(sweepEta(s, now))}`);
       }
     }
     if (s.message !== prev.message && s.message) write(`sweep ${s.sweep}: ${s.message}  [${counts(s)}]`);

@@ -151,7 +151,7 @@ export class SweepEngine {
         this.state.updateTrial(index, { epoch: e.epoch, step: e.step, stepsPerEpoch: e.stepsPerEpoch, loss: e.loss, clipsPerSec: e.clipsPerSec });
         break;
       case 'epoch':
-        this.state.updateTrial(index, { epoch: e.epoch, epochs: e.epochs, loss: e.loss, clipsPerSec: e.clipsPerSec, lastEpoch: { epoch: e.epoch, loss: e.loss, clipsPerSec: e.clipsPerSec } }, true);
+        this.state.updateTrial(index, { epoch: e.epoch, epochs: e.epochs, loss: e.loss, clipsPerSec: e.clipsPerSec, lastEpoch: { epoch: e.epoch, loss: e.loss, clipsPerSec: e.clipsPerSec }, terms: e.terms }, true);
         break;
       default:
         break;

@@ -28,6 +28,8 @@ export interface TrialView {
   resumed: boolean;
   /** The last finished epoch's numbers (from its epoch event). */
   lastEpoch: { epoch: number; loss: number; clipsPerSec: number } | null;
+  /** The last finished epoch's loss terms, as the trial's system names them (cls / metric, mse, nll / id, ...). */
+  terms: Record<string, number> | null;
 }
 
 export interface SweepState {
@@ -92,5 +94,6 @@ export function initialTrialView(index: number, name: string, paper: TrialView['
   return {
     index, name, status: 'queued', paper, runId: null, epoch: 0, epochs: 0, startEpoch: 1, step: 0, stepsPerEpoch: 0,
     loss: null, clipsPerSec: null, startedAt: null, finishedAt: null, result: null, error: null, resumed: false, lastEpoch: null,
+    terms: null,
   };
 }

@@ -16,3 +16,9 @@ export function bar(fraction: number, width: number): string {
   const filled = Math.round(Math.min(1, Math.max(0, fraction)) * w);
   return '█'.repeat(filled) + '░'.repeat(w - filled);
 }
+
+/** A system's own loss terms of the last epoch, " (mse 0.1234)" or " (cls 1.2345 metric 0.3000)"; "" when none. */
+export function formatTerms(terms: Record<string, number> | null): string {
+  const entries = Object.entries(terms ?? {});
+  return entries.length ? ` (${entries.map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')})` : '';
+}
