@@ -29,5 +29,6 @@ export { auc, partialAuc, partialAucMcclish, rocMetrics, evaluate, parseScoresCs
 export type { ScoreRow, MetricValues, EvaluateOptions, Evaluation } from './metrics/index.js';
 export * from './model/index.js';
 export * from './registry/index.js';
-export { countParams, TABLE5 } from './registry/params.js';
+export * from './systems/index.js';
+export { countParams, TABLE5, dcaseClasses } from './registry/params.js';
 export type { ParamsReport } from './registry/params.js';
