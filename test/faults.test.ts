@@ -195,7 +195,7 @@ test('full disk during synth and export: one line naming the path, no partial ou
     assert.ok(existsSync(join(m.dir, 'set', 'synth.json')));
     execFileSync('sh', ['-c', `rm -rf '${m.dir}'/set`]);
     const { db } = await storeWithRuns();
-    writeFileSync(join(m.dir, 'fill'), Buffer.alloc(60 * 1024));
+    execFileSync('sh', ['-c', `head -c 1M /dev/zero > '${m.dir}/fill' 2>/dev/null || true`]); // fill the disk to the last block
     const e = exp(['export', 'tiny', '--format', 'json', '--out', join(m.dir, 't.json'), '--db', db]);
     assertOneLineUserError(e, /t\.json: cannot write --out: no space left/, 'export on a full disk');
     assert.deepEqual(readdirSync(m.dir).sort(), ['fill'], 'no partial or temporary file left');

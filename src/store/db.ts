@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { describeFsError } from '../util/fs-errors.js';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { ensureDir } from '../util/dirs.js';
@@ -29,7 +30,10 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database.Dat
   const memory = file === ':memory:';
   if (!memory) {
     precheckStoreFile(file);
-    if (!opts.readonly) ensureDir(dirname(file), 'the run store directory');
+    if (!opts.readonly) {
+      ensureDir(dirname(file), 'the run store directory');
+      checkWritable(file);
+    }
   }
   let db: Database.Database | undefined;
   try {
@@ -38,6 +42,21 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database.Dat
   } catch (e) {
     db?.close();
     throw asStoreError(e, file);
+  }
+}
+
+/**
+ * SQLite opens a file it cannot write (an immutable file, read-only media) read-only without a
+ * word, and the first write then fails deep inside a command. A writer checks up front: the file
+ * and its directory (WAL mode creates -wal and -shm next to it) must be writable.
+ */
+function checkWritable(file: string): void {
+  for (const path of existsSync(file) ? [file, dirname(file)] : [dirname(file)]) {
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (e) {
+      throw new UserError(`${file}: the run store is read-only (${path === file ? '' : `its directory ${path}: `}${describeFsError(e)}); reading commands still work`);
+    }
   }
 }
 
