@@ -323,3 +323,30 @@ test('the audio check cache: a second check decodes nothing; a changed file is d
   assert.equal(checkAudio(paths, { sampleRate: 8000, cacheFile }).cached, 0, 'another expected rate is checked afresh');
   assert.ok(statSync(cacheFile).size > 0);
 });
+
+// ---- faults tried beyond the issue's list --------------------------------------------------------
+
+test('beyond the list: a synth.json naming files outside its folder deletes nothing', async () => {
+  const { clearSyntheticOutput } = await import('../src/data/synth/generate.js');
+  const base = tempDir('traversal');
+  const victim = join(base, 'victim.txt');
+  writeFileSync(victim, 'keep me');
+  const d = join(base, 'set');
+  synthesize({ out: d, seed: 0, types: ['fan'], ids: 1, train: 1, test: 2, seconds: 0.1, sampleRate: 16000 });
+  const manifest = JSON.parse(readFileSync(join(d, 'synth.json'), 'utf8')) as { files: string[] };
+  manifest.files.push('../victim.txt');
+  writeFileSync(join(d, 'synth.json'), JSON.stringify(manifest));
+  assert.throws(() => clearSyntheticOutput(d), (e: unknown) => e instanceof UserError && /outside the folder/.test(e.message));
+  assert.equal(readFileSync(victim, 'utf8'), 'keep me');
+  assert.ok(existsSync(join(d, 'fan', 'train', 'normal_id_00_00000000.wav')), 'the set is untouched too');
+});
+
+test('beyond the list: a FIFO or a directory named like a clip is a problem line, not a hang', () => {
+  const d = join(tempDir('fifo'), 'd');
+  synthesize({ out: d, seed: 0, types: ['fan'], ids: 1, train: 2, test: 2, seconds: 0.1, sampleRate: 16000 });
+  const fifo = join(d, 'fan', 'train', 'normal_id_00_00000009.wav');
+  execFileSync('mkfifo', [fifo]);
+  mkdirSync(join(d, 'fan', 'train', 'normal_id_00_00000008.wav'));
+  const r = checkAudio([fifo, join(d, 'fan', 'train', 'normal_id_00_00000008.wav')], { sampleRate: 16000 });
+  assert.deepEqual(r.problems.map((p) => p.problem.slice(0, 20)), ['not a regular file (', 'not a regular file (']);
+});

@@ -3,6 +3,7 @@ import { parse as parseYaml, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ExperimentConfig } from './schema.js';
 import { UserError } from '../util/errors.js';
+import { withFsErrors } from '../util/fs-errors.js';
 
 /** A `--set key=value` override: dotted key of the experiment YAML, value parsed as a YAML scalar or list. */
 export interface Override {
@@ -51,7 +52,7 @@ export function applyOverride(target: Record<string, unknown>, { key, value }: O
 /** Reads a YAML file into a plain value; a syntax error names the file and line. */
 export function readYamlFile(file: string): unknown {
   if (!existsSync(file)) throw new UserError(`${file}: file not found`);
-  const text = readFileSync(file, 'utf8');
+  const text = withFsErrors(file, 'cannot read the YAML file', () => readFileSync(file, 'utf8'));
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;

@@ -71,6 +71,9 @@ function writeCache(file: string, cache: Cache): void {
 function checkOne(path: string, sampleRate: number): { problem: string | null; size: number; mtimeMs: number } {
   let fd: number | undefined;
   try {
+    // Opening a FIFO named like a clip would block for ever: only regular files are opened.
+    const kind = statSync(path);
+    if (!kind.isFile()) return { problem: 'not a regular file (a directory, FIFO or device named like a clip)', size: -1, mtimeMs: -1 };
     fd = openSync(path, 'r');
     const st = fstatSync(fd);
     const bytes = Buffer.allocUnsafe(st.size);

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, normalize } from 'node:path';
+import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { ensureDir } from '../../util/dirs.js';
 import { asUserFsError, errnoCode, withFsErrors } from '../../util/fs-errors.js';
 import { encodeWav } from '../../audio/wav.js';
@@ -277,7 +277,12 @@ function ownedFiles(dir: string): { files: Set<string>; dirs: Set<string> } | nu
     const shown = entries.slice(0, 3).join(', ');
     throw new UserError(`--out ${dir}: exists and is not empty (${shown}${entries.length > 3 ? `, ... ${entries.length} entries` : ''}) and holds no synthetic set exp wrote; choose another directory or empty it`);
   }
-  const files = new Set<string>([SYNTH_MANIFEST, ...manifest.files.filter((f): f is string => typeof f === 'string').map((f) => normalize(f))]);
+  // Only plain relative paths inside the folder count: a damaged or hand-edited synth.json naming
+  // ../something or /abs/path must not make exp delete files outside it.
+  const listed = manifest.files.filter((f): f is string => typeof f === 'string').map((f) => normalize(f));
+  const outside = listed.find((f) => isAbsolute(f) || f === '..' || f.startsWith(`..${sep}`));
+  if (outside !== undefined) throw new UserError(`--out ${dir}: its ${SYNTH_MANIFEST} lists ${JSON.stringify(outside)}, outside the folder; exp will not touch it: empty the folder yourself or choose another`);
+  const files = new Set<string>([SYNTH_MANIFEST, ...listed]);
   const dirs = new Set<string>();
   for (const f of files) for (let d = dirname(f); d !== '.' && d !== '/' && !dirs.has(d); d = dirname(d)) dirs.add(d);
   return { files, dirs };
