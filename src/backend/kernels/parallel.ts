@@ -111,6 +111,11 @@ export function parallel(backend: WasmBackend, name: Name, n: number, args: numb
   const step = Math.ceil(n / chunks / align) * align;
   const count = Math.ceil(n / step);
   const ctl = pool.ctl;
+  // Close the previous call before its arguments are overwritten: a helper that woke late for it
+  // may be reading FN / ARGS now, and must not then claim a chunk with a mix of two calls'
+  // arguments (seen under heavy CPU load as gemm_tn out-of-bounds accesses). Chunk 0xffff is never
+  // claimable, so its compare-and-swap fails and it goes back to waiting.
+  Atomics.store(ctl, NEXT, (pool.tag << 16) | 0xffff);
   pool.tag = (pool.tag % 0x7fff) + 1;
   const tag = pool.tag;
   ctl[FN] = NAMES.indexOf(name);
