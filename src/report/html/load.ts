@@ -1,0 +1,70 @@
+import type Database from 'better-sqlite3';
+import { findSynthManifest, manifestKey, readSynthManifest, type LoadedManifest } from '../../data/synth/manifest.js';
+import { getEpochs, getResults, getScores, resolveRun, sweepExists } from '../../store/queries.js';
+import type { ScoreRecord } from '../../store/types.js';
+import { UserError } from '../../util/errors.js';
+import { sweepRows, trialRow, type TrialRow } from '../rows.js';
+import type { ReportGroup, ReportInput, ReportRun } from './types.js';
+
+/**
+ * The one place the HTML report reads the store: each reference is a sweep (all its trials) or a
+ * run; loose runs form one group. Everything after this works on plain data.
+ */
+export function loadReport(db: Database.Database, refs: string[], dbName: string): ReportInput {
+  if (refs.length === 0) throw new UserError('exp report: name at least one run or sweep');
+  const groups: ReportGroup[] = [];
+  const loose: TrialRow[] = [];
+  const manifests = new Map<string, LoadedManifest>();
+  for (const ref of refs) {
+    if (sweepExists(db, ref)) {
+      const rows = sweepRows(db, ref);
+      groups.push({ title: `sweep ${ref}`, sweep: ref, rows, runs: rows.map((r) => loadRun(db, r, manifests)) });
+    } else loose.push(trialRow(db, resolveRun(db, ref)));
+  }
+  if (loose.length) {
+    const rows = loose.map((r) => ({ ...r, trial: r.run.name }));
+    groups.push({ title: 'runs', sweep: null, rows, runs: rows.map((r) => loadRun(db, r, manifests)) });
+  }
+  for (const g of groups) uniqueLabels(g.runs);
+  return { groups, db: dbName, refs };
+}
+
+function loadRun(db: Database.Database, row: TrialRow, manifests: Map<string, LoadedManifest>): ReportRun {
+  const results = getResults(db, row.run.id);
+  const scores = getScores(db, row.run.id, { final: true });
+  const { synth, synthNote } = faultRecord(scores, manifests);
+  return {
+    run: row.run,
+    label: row.trial,
+    epochs: getEpochs(db, row.run.id),
+    evals: results.filter((r) => !r.final),
+    final: results.find((r) => r.final) ?? null,
+    scores,
+    synth,
+    synthNote,
+  };
+}
+
+/** The fault record of the clips a run was tested on, keyed by each score's own path. */
+function faultRecord(scores: ScoreRecord[], cache: Map<string, LoadedManifest>): Pick<ReportRun, 'synth' | 'synthNote'> {
+  const first = scores[0];
+  if (!first) return { synth: null, synthNote: 'no per-clip scores stored (the run has no final evaluation)' };
+  const file = findSynthManifest(first.path);
+  if (!file) return { synth: null, synthNote: `no synth.json beside the test clips (${first.path}): not the built-in synthetic set, or the set was moved` };
+  let m = cache.get(file);
+  if (!m) cache.set(file, (m = readSynthManifest(file)));
+  const clips = new Map<string, NonNullable<ReturnType<LoadedManifest['clips']['get']>>>();
+  for (const s of scores) {
+    const c = m.clips.get(manifestKey(file, s.path));
+    if (c) clips.set(s.path, c);
+  }
+  if (clips.size < scores.length) return { synth: null, synthNote: `${file} describes ${clips.size} of the run's ${scores.length} test clips: it belongs to another set` };
+  return { synth: { file, clips }, synthNote: null };
+}
+
+/** Legends key series by label: two runs of one name get their run id added. */
+function uniqueLabels(runs: ReportRun[]): void {
+  const count = new Map<string, number>();
+  for (const r of runs) count.set(r.label, (count.get(r.label) ?? 0) + 1);
+  for (const r of runs) if (count.get(r.label)! > 1) r.label = `${r.label} (${r.run.id})`;
+}
