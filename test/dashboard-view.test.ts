@@ -70,3 +70,17 @@ test('plain progress prints one line per finished epoch and per trial result, no
   assert.match(lines[1]!, /trial-2: epoch 3\/4 loss 1\.5000 \(nll 1\.2500 id 0\.2500\)/);
   assert.match(lines[2]!, /trial-2: done.*AUC 95\.00.*paper 94\.20 \/ 88\.20/);
 });
+
+test('a finished trial points to exp report (with the store when it is not the default), and so does a finished sweep', () => {
+  const s: SweepState = { ...state(), dbFile: '/tmp/lab/exp.db' };
+  s.trials[0] = { ...s.trials[0]!, runId: 'mb3k9x2a-7f3q' };
+  const running = render(createElement(SweepDashboard, { state: s, width: 160, now }));
+  const during = running.lastFrame()!;
+  running.unmount();
+  assert.match(during, /✓ trial-0 .*\n {2}figures: exp report mb3k9x2a-7f3q --out mb3k9x2a-7f3q\.html --db \/tmp\/lab\/exp\.db\n/);
+  assert.doesNotMatch(during, /figures of the whole sweep/);
+  const done = render(createElement(SweepDashboard, { state: { ...s, finished: true, dbFile: 'runs/exp.db' }, width: 160, now }));
+  const after = done.lastFrame()!;
+  done.unmount();
+  assert.match(after, /figures of the whole sweep: exp report ablation --out ablation\.html$/m);
+});

@@ -1,5 +1,5 @@
 import { Box, Static, Text } from 'ink';
-import { bar, formatDuration, formatTerms, pct } from '../util/format.js';
+import { bar, formatDuration, formatTerms, pct, reportCommand } from '../util/format.js';
 import { queueCounts, sweepEta, trialProgress } from './derive.js';
 import type { SweepState, TrialView } from '../sweep/state.js';
 
@@ -26,6 +26,7 @@ export function Header({ state, now }: { state: SweepState; now: number }) {
         elapsed {formatDuration((now - state.startedAt) / 1000)} · ETA {state.finished ? '-' : formatDuration(eta)} · concurrency {state.concurrency}
         {state.message ? ` · ${state.message}` : ''}
       </Text>
+      {state.finished ? <Text>{`figures of the whole sweep: ${reportCommand(state.sweep, state.dbFile)}`}</Text> : null}
     </Box>
   );
 }
@@ -69,14 +70,17 @@ export function Leaderboard({ trials }: { trials: TrialView[] }) {
   );
 }
 
-export function FinishedLine({ trial }: { trial: TrialView }) {
+export function FinishedLine({ trial, dbFile }: { trial: TrialView; dbFile?: string }) {
   const took = trial.startedAt !== null && trial.finishedAt !== null ? formatDuration((trial.finishedAt - trial.startedAt) / 1000) : '';
   if (trial.status === 'done') {
     return (
-      <Text>
-        <Text color="green">✓</Text> {trial.name}  AUC {pct(trial.result?.auc)}  pAUC* {pct(trial.result?.paucMcclish)}
-        {trial.paper ? `  (paper ${trial.paper.auc.toFixed(2)}/${trial.paper.pauc.toFixed(2)})` : ''}  {took}
-      </Text>
+      <Box flexDirection="column">
+        <Text>
+          <Text color="green">✓</Text> {trial.name}  AUC {pct(trial.result?.auc)}  pAUC* {pct(trial.result?.paucMcclish)}
+          {trial.paper ? `  (paper ${trial.paper.auc.toFixed(2)}/${trial.paper.pauc.toFixed(2)})` : ''}  {took}
+        </Text>
+        {trial.runId ? <Text dimColor wrap="truncate-end">{`  figures: ${reportCommand(trial.runId, dbFile)}`}</Text> : null}
+      </Box>
     );
   }
   if (trial.status === 'failed') {
@@ -104,7 +108,7 @@ export function SweepDashboard({ state, width, now }: { state: SweepState; width
   const running = state.trials.filter((t) => t.status === 'running');
   return (
     <>
-      <Static items={finishedHere(state)}>{(t) => <FinishedLine key={`${t.index}-${t.finishedAt}`} trial={t} />}</Static>
+      <Static items={finishedHere(state)}>{(t) => <FinishedLine key={`${t.index}-${t.finishedAt}`} trial={t} {...(state.dbFile ? { dbFile: state.dbFile } : {})} />}</Static>
       <Box flexDirection="column">
         <Header state={state} now={now} />
         {running.length > 0 ? (

@@ -68,7 +68,7 @@ export class SweepEngine {
       const trials: TrialView[] = [];
       for (const t of sweep.trials) trials.push(await plan(store, ctx, policy, t));
       const state = new SweepStateStore({
-        sweep: sweep.name, profile: sweep.profile, concurrency: opts.concurrency, startedAt: Date.now(), trials, message: null, finished: false,
+        sweep: sweep.name, profile: sweep.profile, concurrency: opts.concurrency, startedAt: Date.now(), trials, message: null, finished: false, dbFile: opts.dbFile,
       });
       return new SweepEngine(opts, store, policy, state);
     } catch (e) {

@@ -41,6 +41,8 @@ export interface SweepState {
   /** A short line about the sweep as a whole (stopping, finished...). */
   message: string | null;
   finished: boolean;
+  /** The store the sweep writes to (for the `exp report` hint on finished trials). */
+  dbFile?: string;
 }
 
 type Listener = () => void;

@@ -22,3 +22,13 @@ export function formatTerms(terms: Record<string, number> | null): string {
   const entries = Object.entries(terms ?? {});
   return entries.length ? ` (${entries.map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')})` : '';
 }
+
+/**
+ * The command that draws a finished run's or sweep's figures (ROC curves, score distributions,
+ * learning curves): shown when a run finishes, so the next step is one copy-paste away.
+ */
+export function reportCommand(ref: string, dbFile?: string | null): string {
+  const file = `${ref.replace(/[^A-Za-z0-9._-]+/g, '-')}.html`;
+  const db = dbFile && dbFile !== 'runs/exp.db' ? ` --db ${dbFile}` : '';
+  return `exp report ${ref} --out ${file}${db}`;
+}

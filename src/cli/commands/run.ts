@@ -6,6 +6,7 @@ import { runSession, type SessionOutcome, type SessionTarget } from '../../sessi
 import { interruptOnSignals, type SignalWatch } from '../../session/signals.js';
 import { loadTrainer } from '../../session/trainer.js';
 import { ProgressPrinter } from '../progress.js';
+import { reportCommand } from '../../util/format.js';
 import { formatResultsTable } from '../results-table.js';
 import { TABLE2 } from '../../paper/table2.js';
 import { systemDefinition } from '../../systems/build.js';
@@ -110,5 +111,5 @@ function report(outcome: SessionOutcome, opts: RunOptions, signals: SignalWatch)
     const system = systemDefinition(run.config).paperRow(run.config);
     process.stdout.write(`\n${formatResultsTable(result.types, result.average, system && TABLE2[system] ? system : null)}\n`);
   }
-  if (!opts.quiet) process.stderr.write(`run ${run.id} done; see it again with: exp show ${run.id}\n`);
+  if (!opts.quiet) process.stderr.write(`run ${run.id} done; see it again with: exp show ${run.id}; figures: ${reportCommand(run.id, opts.db)}\n`);
 }

@@ -6,6 +6,7 @@ import { formatResultsTable } from '../results-table.js';
 import { textTable, csv } from '../../report/text-table.js';
 import { flatten } from '../../report/flatten.js';
 import { TABLE2 } from '../../paper/table2.js';
+import { reportCommand } from '../../util/format.js';
 
 export function register(program: Command): void {
   program
@@ -58,6 +59,7 @@ export function register(program: Command): void {
           out.push('', `final evaluation (epoch ${final.epoch}):`, formatResultsTable(final.types, final.average, system));
         }
         if (checkpoints.length) out.push('', `checkpoints: ${checkpoints.length}, latest epoch ${checkpoints[checkpoints.length - 1]!.epoch}${checkpoints.some((c) => c.best) ? `, best epoch ${checkpoints.find((c) => c.best)!.epoch}` : ''}`);
+        if (run.status === 'done') out.push('', `figures (ROC curves, score distributions, learning curves): ${reportCommand(run.id, opts.db)}`);
         process.stdout.write(`${out.join('\n')}\n`);
       }),
     );

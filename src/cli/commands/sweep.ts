@@ -12,6 +12,7 @@ import { interruptOnSignals } from '../../session/signals.js';
 import { attachPlainProgress } from '../../dashboard/plain.js';
 import { renderSweepDashboard } from '../../dashboard/render.js';
 import { formatSweepTable } from '../../report/sweep-table.js';
+import { reportCommand } from '../../util/format.js';
 
 interface SweepOptions {
   set: string[];
@@ -97,6 +98,7 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
   const table = formatSweepTable(db, sweep.name, { runIds: engine.state.get().trials.map((t) => t.runId) });
   db.close();
   process.stderr.write(`\n${table}\n`);
+  if (!summary.stopped) process.stderr.write(`figures (ROC curves, score distributions, learning curves): ${reportCommand(sweep.name, opts.db)}\n`);
   if (summary.stopped) {
     process.stderr.write(`exp: sweep ${sweep.name} stopped; run the same command again to resume\n`);
     process.exit(signals.exitCode() ?? 130);
