@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { CLI } from './fixtures/sweep-env.js';
@@ -56,6 +56,17 @@ test('exp report: bad input is one line naming it, exit 1, before any work', () 
   userError(exp('report', fixture.sweep, '--db', fixture.db), /give --out FILE\.html .*--png DIR/);
   userError(exp('report', fixture.sweep, '--out', join(fixture.dir, 'y.html'), '--db', join(fixture.dir, 'missing.db')), /missing\.db: cannot open the run store/);
   assert.ok(!existsSync(join(fixture.dir, 'x.html')) && !existsSync(join(fixture.dir, 'y.html')));
+});
+
+test('exp report keeps the --out rule: it replaces its own earlier report, never a file it did not write', () => {
+  const mine = join(fixture.dir, 'again.html');
+  assert.equal(exp('report', 'tastgram', '--out', mine, '--db', fixture.db).status, 0);
+  const again = exp('report', 'tastgram', '--out', mine, '--db', fixture.db);
+  assert.equal(again.status, 0, again.stderr);
+  const theirs = join(fixture.dir, 'notes.html');
+  writeFileSync(theirs, 'my notes');
+  userError(exp('report', 'tastgram', '--out', theirs, '--db', fixture.db), /notes\.html: the file exists and was not written by exp/);
+  assert.equal(readFileSync(theirs, 'utf8'), 'my notes');
 });
 
 test('exp show points a finished run to exp report, with its store', () => {

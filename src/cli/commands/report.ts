@@ -1,19 +1,18 @@
 import type { Command } from 'commander';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { action, DEFAULT_DB } from '../action.js';
-import { openDatabase } from '../../store/db.js';
+import { openStoreForReading } from '../../store/db.js';
+import { checkOutputFile, writeOutputFile } from '../../util/outputs.js';
+import { ensureDir } from '../../util/dirs.js';
 import { buildReport, loadReport, svgToPng } from '../../report/html/index.js';
 import { UserError } from '../../util/errors.js';
 
 /** Both output places are checked before anything is read or drawn. */
 function checkOutputs(opts: { out?: string; png?: string }): void {
   if (!opts.out && !opts.png) throw new UserError('exp report: give --out FILE.html (the report) and/or --png DIR (the figures alone)');
-  if (opts.out) {
-    const dir = dirname(resolve(opts.out));
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`--out ${opts.out}: directory ${dir} does not exist`);
-    if (existsSync(opts.out) && statSync(opts.out).isDirectory()) throw new UserError(`--out ${opts.out}: is a directory; expected a file name such as report.html`);
-  }
+  // The --out rule: never overwrite a file exp did not write (src/util/outputs.ts).
+  if (opts.out) checkOutputFile(opts.out, '--out');
   if (opts.png && existsSync(opts.png) && !statSync(opts.png).isDirectory()) throw new UserError(`--png ${opts.png}: exists and is not a directory`);
 }
 
@@ -28,7 +27,7 @@ export function register(program: Command): void {
     .action(
       action(async (refs: string[], opts: { out?: string; png?: string; db: string }) => {
         checkOutputs(opts);
-        const db = openDatabase(opts.db, { readonly: true });
+        const db = openStoreForReading(opts.db);
         const input = (() => {
           try {
             return loadReport(db, refs, opts.db);
@@ -37,13 +36,15 @@ export function register(program: Command): void {
           }
         })();
         const report = await buildReport(input);
+        const pngs = opts.png ? report.figures.map((f) => ({ file: join(opts.png!, `${f.name}.png`), svg: f.svg })) : [];
+        if (opts.png) ensureDir(opts.png, '--png directory');
+        for (const p of pngs) checkOutputFile(p.file, '--png');
         if (opts.out) {
-          writeFileSync(opts.out, report.html);
+          writeOutputFile(opts.out, report.html, '--out');
           process.stderr.write(`wrote ${opts.out} (${report.figures.length} figures, ${(report.html.length / 1024).toFixed(0)} KiB)\n`);
         }
         if (opts.png) {
-          mkdirSync(opts.png, { recursive: true });
-          for (const f of report.figures) writeFileSync(join(opts.png, `${f.name}.png`), svgToPng(f.svg));
+          for (const p of pngs) writeOutputFile(p.file, svgToPng(p.svg), '--png');
           process.stderr.write(`wrote ${report.figures.length} figures to ${opts.png}/\n`);
         }
       }),
