@@ -8,8 +8,10 @@ import { ensureDir } from '../../util/dirs.js';
 import { buildReport, loadReport, svgToPng } from '../../report/html/index.js';
 import { UserError } from '../../util/errors.js';
 
-/** Both output places are checked before anything is read or drawn. */
-function checkOutputs(opts: { out?: string; png?: string }): void {
+/** The store and both output places are checked before anything is read or drawn. */
+function checkOutputs(opts: { out?: string; png?: string; db: string }): void {
+  // A report only reads: a missing file is a typo, not a new empty store.
+  if (!/^postgres(ql)?:\/\//.test(opts.db) && !existsSync(opts.db)) throw new UserError(`--db ${opts.db}: no run store at that path`, 'Pass the store your runs were written to with --db FILE.');
   if (!opts.out && !opts.png) throw new UserError('exp report: give --out FILE.html (the report) and/or --png DIR (the figures alone)');
   // The --out rule: never overwrite a file exp did not write (src/util/outputs.ts).
   if (opts.out) checkOutputFile(opts.out, '--out');
