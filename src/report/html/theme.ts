@@ -12,11 +12,15 @@ export const CLASS_COLOURS = { normal: '#0072B2', anomalous: '#D55E00' } as cons
 /** Fonts a browser has and resvg finds on a Linux machine (DejaVu) for --png. */
 export const FONT = 'Helvetica, Arial, "DejaVu Sans", sans-serif';
 
+/**
+ * Without a canvas, vega sizes text by an estimate (0.8 x font size per character), which is wider
+ * than real text: label limits are generous so no legend entry is cut to '…'.
+ */
 export const CONFIG: Config = {
   font: FONT,
   background: 'white',
   axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' },
-  legend: { labelFontSize: 11, titleFontSize: 11, labelLimit: 520, symbolStrokeWidth: 3 },
+  legend: { labelFontSize: 11, titleFontSize: 11, labelLimit: 1200, symbolStrokeWidth: 3 },
   header: { labelFontSize: 12, titleFontSize: 12 },
   title: { fontSize: 14, subtitleFontSize: 11, anchor: 'start' },
   range: { category: PALETTE },
