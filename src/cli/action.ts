@@ -60,4 +60,5 @@ export function parsePositiveInt(name: string): (value: string) => number {
   };
 }
 
-export const DEFAULT_DB = 'runs/exp.db';
+/** `--db` default: EXP_DB (a SQLite path or a postgres:// URL), else runs/exp.db. */
+export const DEFAULT_DB = process.env.EXP_DB || 'runs/exp.db';

@@ -31,6 +31,8 @@ export interface PreflightReport {
 
 /** Where the audio-check cache of a run store lives: `<store dir>/cache/audio-check.json`. */
 export function audioCacheFor(dbFile: string): string | undefined {
+  // A postgres:// store has no directory of its own: the cache goes under runs/ in the working directory.
+  if (/^postgres(ql)?:\/\//.test(dbFile)) return join('runs', 'cache', 'audio-check.json');
   return dbFile === ':memory:' ? undefined : join(dirname(dbFile), 'cache', 'audio-check.json');
 }
 

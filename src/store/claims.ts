@@ -38,6 +38,7 @@ export interface SweepContext {
   sweep: string;
   profile: string | null;
   dbFile: string;
+  artifacts?: string | null;
 }
 
 export function findTrialRun(db: Database.Database, sweep: string, hash: string): RunRecord | null {
@@ -49,22 +50,21 @@ export function findTrialRun(db: Database.Database, sweep: string, hash: string)
 export function peekTrial(db: Database.Database, trial: TrialRef, ctx: SweepContext, policy: ClaimPolicy): 'run' | 'done' | 'failed' | 'busy' {
   const row = findTrialRun(db, ctx.sweep, trial.hash);
   if (!row) return 'run';
-  const d = decide(db, row, policy);
+  const d = decideClaim(row, policy);
   return d.kind === 'skip' ? d.reason : 'run';
 }
 
-function decide(db: Database.Database, row: RunRecord, policy: ClaimPolicy): { kind: 'skip'; reason: 'done' | 'failed' | 'busy' } | { kind: 'run'; fresh: boolean } {
+/** What the re-run policy says about a stored trial row (shared by both store engines). */
+export function decideClaim(row: RunRecord, policy: ClaimPolicy): { kind: 'skip'; reason: 'done' | 'failed' | 'busy' } | { kind: 'run'; fresh: boolean } {
   const forced = policy.force && (row.finishedAt === null || Date.parse(row.finishedAt) < policy.forceBefore);
   switch (row.status) {
     case 'done':
       return forced ? { kind: 'run', fresh: true } : { kind: 'skip', reason: 'done' };
     case 'failed':
       return policy.rerunFailed || forced ? { kind: 'run', fresh: true } : { kind: 'skip', reason: 'failed' };
-    case 'running': {
-      const raw = db.prepare('SELECT host, pid, heartbeat_at FROM runs WHERE id = ?').get(row.id) as { host: string; pid: number | null; heartbeat_at: number | null };
-      if (leaseAlive(raw, policy.staleSeconds)) return { kind: 'skip', reason: 'busy' };
+    case 'running':
+      if (leaseAlive({ host: row.host, pid: row.pid, heartbeat_at: row.heartbeatAt }, policy.staleSeconds)) return { kind: 'skip', reason: 'busy' };
       return { kind: 'run', fresh: false };
-    }
     default:
       return { kind: 'run', fresh: false };
   }
@@ -80,10 +80,10 @@ export function claimTrial(db: Database.Database, trial: TrialRef, ctx: SweepCon
     const row = findTrialRun(db, ctx.sweep, trial.hash);
     const fields = { name: `${ctx.sweep}/${trial.name}`, trial: trial.name, trialIndex: trial.index, profile: ctx.profile, paper: trial.paper };
     if (!row) {
-      const run = createRun(db, { ...fields, config: trial.config, sweep: ctx.sweep, status: 'running', dbFile: ctx.dbFile });
+      const run = createRun(db, { ...fields, config: trial.config, sweep: ctx.sweep, status: 'running', dbFile: ctx.dbFile, artifacts: ctx.artifacts ?? null });
       return { kind: 'run', run, resumeFrom: null };
     }
-    const d = decide(db, row, policy);
+    const d = decideClaim(row, policy);
     if (d.kind === 'skip') return { kind: 'skip', run: row, reason: d.reason };
     // Starting over (failed, forced, or nothing to resume from) drops the old outputs.
     const resumeFrom = reopenRun(db, row.id, { fresh: d.fresh });
@@ -104,7 +104,7 @@ export interface SweepRecord {
 }
 
 /** Records the sweep (spec as run) and a queued row for every trial not yet in the store. */
-export function registerSweep(db: Database.Database, sweep: SweepRecord, dbFile: string): void {
+export function registerSweep(db: Database.Database, sweep: SweepRecord, dbFile: string, artifacts: string | null = null): void {
   const now = new Date().toISOString();
   const spec = { ...(sweep.spec as object), profile: sweep.profile, trials: sweep.trials.map((t) => ({ name: t.name, hash: t.hash, paper: t.paper, set: t.set })) };
   db.transaction(() => {
@@ -114,7 +114,7 @@ export function registerSweep(db: Database.Database, sweep: SweepRecord, dbFile:
     ).run(sweep.name, sweep.file, JSON.stringify(spec), now, now);
     for (const t of sweep.trials) {
       if (findTrialRun(db, sweep.name, t.hash)) continue;
-      createRun(db, { name: `${sweep.name}/${t.name}`, config: t.config, sweep: sweep.name, trial: t.name, trialIndex: t.index, profile: sweep.profile, paper: t.paper, status: 'queued', dbFile });
+      createRun(db, { name: `${sweep.name}/${t.name}`, config: t.config, sweep: sweep.name, trial: t.name, trialIndex: t.index, profile: sweep.profile, paper: t.paper, status: 'queued', dbFile, artifacts });
     }
   }).immediate();
 }

@@ -27,6 +27,9 @@ export const DEFAULT_STALE_SECONDS = 300;
  * foreign keys on, the schema migrated forward, and runs whose process vanished marked interrupted.
  */
 export function openDatabase(file: string, opts: OpenOptions = {}): Database.Database {
+  if (/^postgres(ql)?:\/\//.test(file)) {
+    throw new UserError(`${file}: this command reads SQLite stores only; runs, sweeps and workers write PostgreSQL, but the reports do not read it yet`);
+  }
   const memory = file === ':memory:';
   if (!memory) {
     precheckStoreFile(file);

@@ -6,7 +6,7 @@ import type { CheckpointRecord, EpochRecord, ResultSet, RunRecord, RunStatus, Sc
 
 /** Read side of the store, shared by `exp runs / show / compare / export` and the sweep engine. */
 
-interface RunRow {
+export interface RunRow {
   id: string;
   name: string;
   sweep: string | null;

@@ -14,9 +14,14 @@ const iso = (ms = Date.now()): string => new Date(ms).toISOString();
 /** NaN/Infinity cannot be stored as REAL meaningfully; keep them as NULL (read back as NaN). */
 const real = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
 
-/** Checkpoints and run files live beside the store: `<db dir>/<run id>/` (runs/<id>/ by default). */
-export function runDirFor(dbFile: string, runId: string): string {
-  return join(dbFile === ':memory:' ? 'runs' : dirname(dbFile), runId);
+/**
+ * Checkpoints and run files: `<artifacts>/<run id>/` when an artifacts directory is given (a
+ * directory every node can read, for cluster workers), else beside a SQLite store (`<db dir>/<run
+ * id>/`, runs/<id>/ by default).
+ */
+export function runDirFor(dbFile: string, runId: string, artifacts?: string | null): string {
+  if (artifacts) return join(artifacts, runId);
+  return join(dbFile === ':memory:' || /^postgres(ql)?:/.test(dbFile) ? 'runs' : dirname(dbFile), runId);
 }
 
 export interface NewRun {
@@ -31,27 +36,33 @@ export interface NewRun {
   /** Defaults to runDirFor(dbFile, id). */
   runDir?: string;
   dbFile?: string;
+  /** Directory for run directories (see runDirFor). */
+  artifacts?: string | null;
   id?: string;
 }
 
-/** Inserts a run row (running and leased to this process unless `status` says otherwise). */
-export function createRun(db: Database.Database, run: NewRun): RunRecord {
+/** The columns of a new run row (shared by both store engines). */
+export function newRunRow(run: NewRun): Record<string, string | number | null> {
   const id = run.id ?? newRunId();
   const status = run.status ?? 'running';
   const p = provenance();
   const now = Date.now();
-  db.prepare(
-    `INSERT INTO runs (id, name, sweep, trial, trial_index, profile, paper, status, config, config_hash, seed,
-       git_commit, git_dirty, packages, host, pid, heartbeat_at, created_at, started_at, run_dir)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    id, run.name, run.sweep ?? null, run.trial ?? null, run.trialIndex ?? null, run.profile ?? null,
-    run.paper ? JSON.stringify(run.paper) : null, status, JSON.stringify(run.config), configHash(run.config), run.config.seed,
-    p.gitCommit, p.gitDirty === null ? null : Number(p.gitDirty), JSON.stringify(p.packages), p.host,
-    status === 'running' ? process.pid : null, status === 'running' ? now : null, iso(now), status === 'running' ? iso(now) : null,
-    run.runDir ?? runDirFor(run.dbFile ?? 'runs/exp.db', id),
-  );
-  return getRun(db, id)!;
+  const running = status === 'running';
+  return {
+    id, name: run.name, sweep: run.sweep ?? null, trial: run.trial ?? null, trial_index: run.trialIndex ?? null, profile: run.profile ?? null,
+    paper: run.paper ? JSON.stringify(run.paper) : null, status, config: JSON.stringify(run.config), config_hash: configHash(run.config), seed: run.config.seed,
+    git_commit: p.gitCommit, git_dirty: p.gitDirty === null ? null : Number(p.gitDirty), packages: JSON.stringify(p.packages), host: p.host,
+    pid: running ? process.pid : null, heartbeat_at: running ? now : null, created_at: iso(now), started_at: running ? iso(now) : null,
+    run_dir: run.runDir ?? runDirFor(run.dbFile ?? 'runs/exp.db', id, run.artifacts),
+  };
+}
+
+/** Inserts a run row (running and leased to this process unless `status` says otherwise). */
+export function createRun(db: Database.Database, run: NewRun): RunRecord {
+  const row = newRunRow(run);
+  const cols = Object.keys(row);
+  db.prepare(`INSERT INTO runs (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(...Object.values(row));
+  return getRun(db, row.id as string)!;
 }
 
 /**

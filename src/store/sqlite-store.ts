@@ -16,12 +16,15 @@ import { UserError } from '../util/errors.js';
 export class SqliteRunStore implements RunStore {
   readonly db: Database.Database;
 
-  constructor(readonly location: string, opts: OpenOptions = {}) {
+  private readonly artifacts: string | null;
+
+  constructor(readonly location: string, opts: OpenOptions & { artifacts?: string | null } = {}) {
     this.db = openDatabase(location, opts);
+    this.artifacts = opts.artifacts ?? null;
   }
 
   async createRun(run: Omit<NewRun, 'dbFile'>): Promise<RunRecord> {
-    return createRun(this.db, { ...run, dbFile: this.location });
+    return createRun(this.db, { ...run, dbFile: this.location, artifacts: this.artifacts });
   }
 
   async resolveRun(ref: string): Promise<RunRecord> {
@@ -40,7 +43,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   async registerSweep(sweep: SweepRecord): Promise<void> {
-    registerSweep(this.db, sweep, this.location);
+    registerSweep(this.db, sweep, this.location, this.artifacts);
   }
 
   async findTrialRun(sweep: string, hash: string): Promise<RunRecord | null> {
@@ -52,7 +55,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   async claimTrial(sweep: SweepClaimContext, trial: TrialRef, policy: ClaimPolicy): Promise<TrialClaim> {
-    const c = claimTrial(this.db, trial, { ...sweep, dbFile: this.location }, policy);
+    const c = claimTrial(this.db, trial, { ...sweep, dbFile: this.location, artifacts: this.artifacts }, policy);
     return c.kind === 'run' ? { kind: 'run', run: c.run, resumeFrom: c.resumeFrom } : c;
   }
 

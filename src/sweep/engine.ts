@@ -14,6 +14,8 @@ import { messageOf } from '../util/errors.js';
 export interface SweepEngineOptions {
   sweep: ExpandedSweep;
   dbFile: string;
+  /** Directory for run directories, recorded with each run. */
+  artifacts?: string | null;
   /** Checks run before each trial's row is taken (src/preflight); a refusal fails only that trial. */
   preflight?: (config: ExperimentConfig) => Promise<void>;
   /** Trials trained at once (default 1; on 2 cores, 2 measured ~15 % faster for the quick ablation). */
@@ -59,7 +61,7 @@ export class SweepEngine {
   /** Opens the store, records the sweep and plans every trial from what is stored. */
   static async open(opts: SweepEngineOptions): Promise<SweepEngine> {
     const staleSeconds = opts.staleSeconds ?? DEFAULT_STALE_SECONDS;
-    const store = await openRunStore(opts.dbFile, { staleSeconds });
+    const store = await openRunStore(opts.dbFile, { staleSeconds, artifacts: opts.artifacts ?? null });
     const { sweep } = opts;
     const policy: ClaimPolicy = { rerunFailed: opts.rerunFailed, force: opts.force, staleSeconds, forceBefore: Date.now() };
     try {

@@ -19,6 +19,7 @@ interface RunOptions {
   set?: string[];
   name?: string;
   db: string;
+  artifacts?: string;
   backend: string;
   dashboard: boolean;
   quiet?: boolean;
@@ -33,7 +34,8 @@ export function register(program: Command): void {
     .argument('[experiment]', 'experiment YAML (see experiments/)')
     .option('--set <key=value>', 'override a dotted key of the experiment YAML (repeatable)', collect, [])
     .option('--name <name>', 'run name (default: the experiment name)')
-    .option('--db <file>', 'run store', DEFAULT_DB)
+    .option('--db <file>', 'run store: a SQLite file or a postgres:// URL (default: $EXP_DB, else runs/exp.db)', DEFAULT_DB)
+    .option('--artifacts <dir>', 'directory for run directories (checkpoints), recorded with the run (default: beside a SQLite store, else runs/)')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
     .option('--resume <run>', 'continue an interrupted or failed run from its last checkpoint')
     .option('--no-dashboard', 'plain line progress (the default for a single run)')
@@ -53,7 +55,7 @@ async function runCommand(file: string | undefined, opts: RunOptions): Promise<v
     const config = loadExperiment(file, (opts.set ?? []).map((s) => parseOverride(s)));
     target = { kind: 'new', name: opts.name ?? config.name, config };
   }
-  const store = await openRunStore(opts.db);
+  const store = await openRunStore(opts.db, { artifacts: opts.artifacts ?? null });
   const verbose = !opts.quiet && !opts.json;
   const printer = verbose ? new ProgressPrinter(process.stderr) : null;
   // Installed before training starts: a Ctrl-C while the data loads already counts.

@@ -5,6 +5,7 @@ import { loadSweep } from '../../sweep/spec.js';
 import { SweepEngine } from '../../sweep/engine.js';
 import { findTrialRun } from '../../store/claims.js';
 import { openDatabase } from '../../store/db.js';
+import { isPostgresUrl } from '../../store/open.js';
 import { preflight } from '../../preflight/preflight.js';
 import { preflightOptions } from '../preflight-options.js';
 import { isUserError, UserError } from '../../util/errors.js';
@@ -19,6 +20,7 @@ interface SweepOptions {
   profile?: string;
   concurrency: number;
   db: string;
+  artifacts?: string;
   backend: string;
   dashboard: boolean;
   rerunFailed: boolean;
@@ -36,7 +38,8 @@ export function register(program: Command): void {
     .option('--profile <name>', "apply one of the sweep's profiles (e.g. quick: short clips, few epochs)")
     .option('--seeds <list>', 'run every trial once per seed, e.g. 1,2,3; the summary adds mean ± sd over seeds', parseSeeds)
     .option('--concurrency <n>', 'trials trained at once (on a 2-core CPU, 2 finished the quick ablation ~15% sooner)', parsePositiveInt('--concurrency'), 1)
-    .option('--db <file>', 'run store', DEFAULT_DB)
+    .option('--db <file>', 'run store: a SQLite file or a postgres:// URL (default: $EXP_DB, else runs/exp.db)', DEFAULT_DB)
+    .option('--artifacts <dir>', 'directory for run directories (checkpoints), recorded with each run')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
     .option('--no-dashboard', 'plain one-line progress instead of the live dashboard')
     .option('--rerun-failed', 're-run failed trials from scratch (they are skipped otherwise)', false)
@@ -80,7 +83,7 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
     }
   }
   const engine = await SweepEngine.open({
-    sweep, dbFile: opts.db, concurrency: opts.concurrency, backend: opts.backend, rerunFailed: opts.rerunFailed, force: opts.force,
+    sweep, dbFile: opts.db, artifacts: opts.artifacts ?? null, concurrency: opts.concurrency, backend: opts.backend, rerunFailed: opts.rerunFailed, force: opts.force,
     preflight: async (config) => {
       await preflight(config, preflightOptions(opts.db, false));
     },
@@ -99,6 +102,12 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
   db.close();
   process.stderr.write(`\n${table}\n`);
   if (!summary.stopped) process.stderr.write(`figures (ROC curves, score distributions, learning curves): ${reportCommand(sweep.name, opts.db)}\n`);
+  if (!isPostgresUrl(opts.db)) {
+    const db = openDatabase(opts.db, { detectStale: false });
+    const table = formatSweepTable(db, sweep.name, { runIds: engine.state.get().trials.map((t) => t.runId) });
+    db.close();
+    process.stderr.write(`\n${table}\n`);
+  }
   if (summary.stopped) {
     process.stderr.write(`exp: sweep ${sweep.name} stopped; run the same command again to resume\n`);
     process.exit(signals.exitCode() ?? 130);

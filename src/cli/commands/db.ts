@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { action, DEFAULT_DB } from '../action.js';
+import { isPostgresUrl, openRunStore } from '../../store/open.js';
+import { UserError, messageOf } from '../../util/errors.js';
+
+export function register(program: Command): void {
+  const db = program.command('db').description('run store maintenance: migrate a store, copy a local store to a shared one');
+  db.command('migrate')
+    .description('bring a store (SQLite file or postgres:// URL) to the newest schema')
+    .option('--db <url>', 'run store (default: $EXP_DB, else runs/exp.db)', DEFAULT_DB)
+    .action(
+      action(async (opts: { db: string }) => {
+        const store = await openRunStore(opts.db);
+        await store.close();
+        process.stderr.write(`${store.location}: schema up to date\n`);
+      }),
+    );
+  db.command('copy')
+    .description('copy every run of a SQLite store into a PostgreSQL store (rows already there are kept)')
+    .argument('<sqlite-file>', 'the local store')
+    .argument('<postgres-url>', 'the shared store, postgres://user@host:port/db')
+    .action(
+      action(async (file: string, url: string) => {
+        if (isPostgresUrl(file)) throw new UserError(`${file}: the source must be a SQLite file`);
+        if (!isPostgresUrl(url)) throw new UserError(`${url}: the target must be a postgres:// URL`);
+        const { copySqliteToPostgres } = await import('../../store/pg/copy.js');
+        let report;
+        try {
+          report = await copySqliteToPostgres(file, url);
+        } catch (e) {
+          if (e instanceof UserError) throw e;
+          throw new UserError(`copy ${file} -> ${url} failed, nothing was copied: ${messageOf(e)}`);
+        }
+        for (const r of report) process.stderr.write(`${r.table.padEnd(12)} ${String(r.read).padStart(8)} read ${String(r.inserted).padStart(8)} inserted\n`);
+      }),
+    );
+}
