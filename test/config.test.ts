@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadExperiment, parseOverride, canonicalJson, configHash, ExperimentConfig } from '../src/config/index.js';
+import { loadExperiment, parseOverride, canonicalJson, configHash, ExperimentConfig, validateExperiment, upgradeStoredConfig, experimentHash } from '../src/config/index.js';
 import { UserError } from '../src/util/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exp-config-'));
@@ -52,4 +52,20 @@ test('canonical hash ignores key order and number spelling', () => {
   assert.equal(canonicalJson({ b: 1e-4, a: [1, { d: 2, c: 3 }] }), canonicalJson({ a: [1, { c: 3, d: 2 }], b: 0.0001 }));
   assert.equal(configHash({ x: 1, y: 2 }), configHash({ y: 2, x: 1 }));
   assert.notEqual(configHash({ x: 1 }), configHash({ x: 2 }));
+});
+
+test('data.synthVersion: 2 by default, 1 for a run stored before the key existed, with its hash unchanged', () => {
+  const fresh = validateExperiment({}, 'test');
+  assert.equal(fresh.data.synthVersion, 2);
+  const { synthVersion: _v, ...oldData } = fresh.data;
+  const stored = { ...fresh, data: oldData } as unknown as ExperimentConfig; // what an older exp wrote
+  assert.equal(upgradeStoredConfig(stored).data.synthVersion, 1);
+  assert.equal(experimentHash(stored), configHash(stored), 'an old run keeps the hash it was stored with');
+    const v1 = validateExperiment({ data: { synthVersion: 1 } }, 'test');
+  assert.equal(experimentHash(v1), configHash(stored), 'asking for version 1 today is the same run as an old one');
+  assert.notEqual(experimentHash(fresh), experimentHash(v1), 'the generator version is part of a run identity');
+  const real = validateExperiment({ data: { root: '/data/dcase' } }, 'test');
+  const { synthVersion: _r, ...realOld } = real.data;
+  assert.equal(experimentHash(real), configHash({ ...real, data: realOld }), 'no generator runs on a real root: its hash is as before');
+  assert.throws(() => validateExperiment({ data: { synthVersion: 3 } }, 'exp.yaml'), (e: unknown) => e instanceof UserError && /data\.synthVersion/.test(e.message) && /1 or 2/.test(e.message));
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,7 +25,7 @@ const root = join(base, 'set');
 test('exp data synth writes a set that exp data check summarises', () => {
   const made = exp('data', 'synth', '--out', root, '--types', 'slider,ToyCar', '--ids', '2', '--train', '2', '--test', '2', '--seconds', '0.2', '--seed', '5');
   assert.equal(made.code, 0, made.stderr);
-  assert.match(made.stdout, /wrote 16 clips/);
+  assert.match(made.stdout, /wrote 16 clips \(generator v2,/);
   const text = exp('data', 'check', root);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /ToyCar\s+id_02/);
@@ -36,6 +36,15 @@ test('exp data synth writes a set that exp data check summarises', () => {
   assert.deepEqual(s.types.map((t) => [t.type, t.train, t.testNormal, t.testAnomaly]), [['ToyCar', 4, 2, 2], ['slider', 4, 2, 2]]);
   // Regenerating into a synthetic set replaces it.
   assert.equal(exp('data', 'synth', '--out', root, '--types', 'slider,ToyCar', '--ids', '2', '--train', '2', '--test', '2', '--seconds', '0.2').code, 0);
+});
+
+test('exp data synth --synth-version 1 writes the old generator\'s set, recorded in synth.json', () => {
+  const v1 = join(base, 'v1');
+  const made = exp('data', 'synth', '--out', v1, '--synth-version', '1', '--types', 'valve', '--ids', '1', '--train', '1', '--test', '2', '--seconds', '0.2');
+  assert.equal(made.code, 0, made.stderr);
+  assert.match(made.stdout, /generator v1/);
+  assert.equal((JSON.parse(readFileSync(join(v1, 'synth.json'), 'utf8')) as { generator: number }).generator, 1);
+  userError(exp('data', 'synth', '--out', join(base, 'x'), '--synth-version', '3'), '--synth-version', '1, 2');
 });
 
 test('help is available for both commands', () => {

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readWav } from '../src/audio/wav.js';
 import { indexDataset } from '../src/data/dcase.js';
-import { COMPLETE_MARKER, DEFAULT_SYNTH_OPTIONS, ensureSyntheticDataset, synthesize, type SynthManifest } from '../src/data/synth/generate.js';
+import { createHash } from 'node:crypto';
+import { COMPLETE_MARKER, DEFAULT_SYNTH_OPTIONS, GENERATORS, GENERATOR_VERSION, defaultSynthOptions, ensureSyntheticDataset, synthesize, type SynthManifest } from '../src/data/synth/generate.js';
 import { MACHINES, MACHINE_TYPES } from '../src/data/synth/machines/index.js';
+import { MACHINES_V2 } from '../src/data/synth/v2/index.js';
 import { Rng } from '../src/data/synth/prng.js';
 import { UserError } from '../src/util/errors.js';
 
@@ -17,13 +19,36 @@ function files(root: string): string[] {
   return readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.wav')).sort();
 }
 
-test('the default built-in set is the modest one documented', () => {
+function digest(root: string): string {
+  const h = createHash('sha256');
+  const names = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.wav') || f.endsWith('.json')).sort();
+  for (const f of names) h.update(f).update(readFileSync(join(root, f)));
+  return h.digest('hex');
+}
+
+test('the default built-in set is version 2, the modest one documented', () => {
+  assert.equal(GENERATOR_VERSION, 2);
   assert.deepEqual(DEFAULT_SYNTH_OPTIONS.types, ['fan', 'pump', 'slider', 'valve', 'ToyCar', 'ToyConveyor']);
   assert.equal(DEFAULT_SYNTH_OPTIONS.ids, 3);
   assert.equal(DEFAULT_SYNTH_OPTIONS.train, 30);
-  assert.equal(DEFAULT_SYNTH_OPTIONS.test, 20);
+  assert.equal(DEFAULT_SYNTH_OPTIONS.test, 100);
   assert.equal(DEFAULT_SYNTH_OPTIONS.seconds, 10);
+  assert.equal(defaultSynthOptions(1).test, 20, 'version 1 keeps its built-in size');
   assert.deepEqual(MACHINE_TYPES, DEFAULT_SYNTH_OPTIONS.types);
+  assert.deepEqual([...MACHINES_V2.keys()], MACHINE_TYPES);
+});
+
+test('version 1 renders exactly the bytes it rendered before version 2 existed', () => {
+  // Digest and cache directory recorded from the generator before versions were introduced
+  // (commit 05d8340): runs stored without data.synthVersion stay reproducible.
+  const out = join(base, 'v1-golden');
+  synthesize({ version: 1, seed: 5, types: [...MACHINE_TYPES], ids: 2, train: 1, test: 2, seconds: 0.5, sampleRate: 16000, out });
+  assert.equal(digest(out), 'c99d15e3dea1e7ce1536017f6ae3088ebc1da986f718364aa13d0999ab1cf1c0');
+  const cached = ensureSyntheticDataset({ version: 1, types: ['valve'], ids: 1, train: 1, test: 2, seconds: 0.25, baseDir: join(base, 'v1-cache') });
+  assert.equal(cached.split(/[\\/]/).pop(), '09132e3d8b3cf457');
+  const v2 = ensureSyntheticDataset({ types: ['valve'], ids: 1, train: 1, test: 2, seconds: 0.25, baseDir: join(base, 'v1-cache') });
+  assert.notEqual(v2, cached, 'the version is part of the data hash');
+  assert.equal((JSON.parse(readFileSync(join(v2, 'synth.json'), 'utf8')) as SynthManifest).generator, 2);
 });
 
 test('synthesize writes the DCASE layout that indexDataset reads back', () => {
@@ -42,27 +67,27 @@ test('synthesize writes the DCASE layout that indexDataset reads back', () => {
   const manifest = JSON.parse(readFileSync(join(out, 'synth.json'), 'utf8')) as SynthManifest;
   const anomalies = manifest.test.filter((c) => c.label === 1);
   assert.equal(anomalies.length, 8);
-  assert.ok(anomalies.every((c) => MACHINES.get(c.file.split(/[\\/]/)[0] as string)!.faults.includes(c.fault as string) && c.severity! > 0 && c.severity! <= 1));
+  assert.ok(anomalies.every((c) => MACHINES_V2.get(c.file.split(/[\\/]/)[0] as string)!.faults.includes(c.fault as string) && c.severity! > 0 && c.severity! <= 1));
 });
 
-test('generation is deterministic, and a subset renders identical clips', () => {
-  const a = join(base, 'det1'), b = join(base, 'det2'), sub = join(base, 'sub');
-  synthesize({ ...small, out: a });
-  synthesize({ ...small, out: b });
-  synthesize({ ...small, types: ['valve'], ids: 1, train: 2, test: 2, out: sub });
+for (const version of GENERATORS.keys()) test(`version ${version}: generation is deterministic, and a subset renders identical clips`, () => {
+  const a = join(base, `det1-${version}`), b = join(base, `det2-${version}`), sub = join(base, `sub-${version}`);
+  synthesize({ ...small, version, out: a });
+  synthesize({ ...small, version, out: b });
+  synthesize({ ...small, version, types: ['valve'], ids: 1, train: 2, test: 2, out: sub });
   assert.deepEqual(files(a), files(b));
   for (const f of files(a)) assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f);
   const subFiles = files(sub);
   assert.equal(subFiles.length, 4);
   for (const f of subFiles) assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(sub, f))), `subset clip ${f} differs`);
-  const other = join(base, 'seed');
-  synthesize({ ...small, seed: 4, out: other });
+  const other = join(base, `seed-${version}`);
+  synthesize({ ...small, version, seed: 4, out: other });
   assert.ok(!readFileSync(join(a, files(a)[0]!)).equals(readFileSync(join(other, files(a)[0]!))), 'another seed gives other audio');
 });
 
-test('every fault kind of every type changes the machine sound', () => {
+for (const [version, machines] of [[1, MACHINES], [2, MACHINES_V2]] as const) test(`version ${version}: every fault kind of every type changes the machine sound`, () => {
   const sr = 16000, n = 4 * 16000; // long enough for several valve and slider cycles
-  for (const [type, m] of MACHINES) {
+  for (const [type, m] of machines) {
     const normal = m.render(new Rng(1), new Rng(2), n, sr, null);
     for (const kind of m.faults) {
       const bad = m.render(new Rng(1), new Rng(2), n, sr, { kind, severity: 1 });

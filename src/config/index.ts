@@ -2,3 +2,4 @@ export * from './schema.js';
 export * from './load.js';
 export * from './hash.js';
 export * from './upgrade.js';
+export * from './stored.js';

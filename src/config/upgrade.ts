@@ -12,6 +12,8 @@ const ADDED: ReadonlyArray<{ key: string; value: unknown }> = [
   { key: 'train.dropLast', value: true },
   // Before loss.metric.eps, the SoftTriple centres used AdamW's eps 1e-8.
   { key: 'loss.metric.eps', value: 1e-8 },
+  // Before data.synthVersion, the built-in synthetic set was generator version 1.
+  { key: 'data.synthVersion', value: 1 },
 ];
 
 /**

@@ -4,7 +4,7 @@ import type { MetricTriple } from '../train/events.js';
 import { getEpochs, getFinalResult, getRun, listRuns } from '../store/queries.js';
 import type { RunRecord } from '../store/types.js';
 import { UserError } from '../util/errors.js';
-import { configHash } from '../config/hash.js';
+import { experimentHash } from '../config/stored.js';
 
 /** One trial of a sweep as the reports show it. */
 export interface TrialRow {
@@ -119,7 +119,7 @@ export function seedGroups(rows: TrialRow[]): SeedGroup[] | null {
   const groups = new Map<string, { trial: string; rows: TrialRow[] }>();
   for (const r of rows) {
     if (r.run.status !== 'done' || !r.average) continue;
-    const key = configHash({ ...r.run.config, seed: 0 });
+    const key = experimentHash({ ...r.run.config, seed: 0 });
     const g = groups.get(key) ?? { trial: r.trial.replace(/\/seed=\d+$/, ''), rows: [] };
     g.rows.push(r);
     groups.set(key, g);

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ExperimentConfig } from '../config/schema.js';
-import { configHash } from '../config/hash.js';
+import { experimentHash } from '../config/stored.js';
 import type { TrainEvent, EvalEvent, MetricTriple } from '../train/events.js';
 import { newRunId } from './ids.js';
 import { provenance } from './provenance.js';
@@ -50,7 +50,7 @@ export function newRunRow(run: NewRun): Record<string, string | number | null> {
   const running = status === 'running';
   return {
     id, name: run.name, sweep: run.sweep ?? null, trial: run.trial ?? null, trial_index: run.trialIndex ?? null, profile: run.profile ?? null,
-    paper: run.paper ? JSON.stringify(run.paper) : null, status, config: JSON.stringify(run.config), config_hash: configHash(run.config), seed: run.config.seed,
+    paper: run.paper ? JSON.stringify(run.paper) : null, status, config: JSON.stringify(run.config), config_hash: experimentHash(run.config), seed: run.config.seed,
     git_commit: p.gitCommit, git_dirty: p.gitDirty === null ? null : Number(p.gitDirty), packages: JSON.stringify(p.packages), host: p.host,
     pid: running ? process.pid : null, heartbeat_at: running ? now : null, created_at: iso(now), started_at: running ? iso(now) : null,
     run_dir: run.runDir ?? runDirFor(run.dbFile ?? 'runs/exp.db', id, run.artifacts),

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { ExperimentConfig } from '../config/schema.js';
 import { checkRegistryNames } from '../registry/validate.js';
 import { applyOverride, formatIssues, readYamlFile, validateExperiment, type Override } from '../config/load.js';
-import { configHash, canonicalJson } from '../config/hash.js';
+import { canonicalJson } from '../config/hash.js';
+import { experimentHash } from '../config/stored.js';
 import { UserError, isUserError } from '../util/errors.js';
 
 const PaperPair = z.strictObject({ auc: z.number(), pauc: z.number() });
@@ -192,7 +193,7 @@ export function loadSweep(
     } catch (e) {
       throw isUserError(e) ? new UserError(`${where}: ${e.message}`) : e;
     }
-    return { index, name: row.name, config, hash: configHash(config), paper: row.paper, set: row.set };
+    return { index, name: row.name, config, hash: experimentHash(config), paper: row.paper, set: row.set };
   });
 
   const byHash = new Map<string, string>();

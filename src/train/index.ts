@@ -18,7 +18,7 @@ export const train: Trainer = async (opts: TrainOptions) => {
   const { config } = opts;
   const t0 = performance.now();
   const backend = await initBackend(opts.backend as 'auto');
-  const root = config.data.root ?? ensureSyntheticDataset({ seconds: config.data.seconds, sampleRate: config.data.sampleRate });
+  const root = config.data.root ?? ensureSyntheticDataset({ version: config.data.synthVersion ?? 1, seconds: config.data.seconds, sampleRate: config.data.sampleRate });
   const data = prepareData(root, config);
   // The registry builds the run's system once from the validated config (one model, or one per type).
   const classes = data.index.classes.map((c) => ({ type: c.type, machineId: c.machineId }));

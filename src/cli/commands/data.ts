@@ -4,7 +4,7 @@ import { UserError } from '../../util/errors.js';
 import { indexDataset } from '../../data/dcase.js';
 import { formatSummary, summarize } from '../../data/summary.js';
 import { checkAudio, formatAudioProblems } from '../../data/audio-check.js';
-import { DEFAULT_SYNTH_OPTIONS, clearSyntheticOutput, synthesize, validateSynthOptions, type SynthOptions } from '../../data/synth/generate.js';
+import { DEFAULT_SYNTH_OPTIONS, GENERATOR_VERSION, GENERATOR_VERSIONS, clearSyntheticOutput, synthesize, validateSynthOptions, type SynthOptions } from '../../data/synth/generate.js';
 import { MACHINE_TYPES } from '../../data/synth/machines/index.js';
 
 function parseNonNegativeInt(name: string): (value: string) => number {
@@ -21,6 +21,12 @@ function parseSeconds(value: string): number {
   return n;
 }
 
+function parseVersion(value: string): number {
+  const n = Number(value);
+  if (!GENERATOR_VERSIONS.includes(n)) throw new InvalidArgumentError(`--synth-version expects one of ${GENERATOR_VERSIONS.join(', ')}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 function parseTypes(value: string): string[] {
   const types = value.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
   const unknown = types.filter((t) => !MACHINE_TYPES.includes(t));
@@ -30,7 +36,7 @@ function parseTypes(value: string): string[] {
   return types;
 }
 
-interface SynthFlags { out: string; seed: number; types: string[]; ids: number; train: number; test: number; seconds: number; sampleRate: number }
+interface SynthFlags { out: string; synthVersion: number; seed: number; types: string[]; ids: number; train: number; test: number; seconds: number; sampleRate: number }
 
 export function register(program: Command): void {
   const data = program.command('data').description('dataset tools: generate the synthetic set, check a DCASE 2020 Task 2 root');
@@ -39,6 +45,7 @@ export function register(program: Command): void {
     .command('synth')
     .description('write a deterministic synthetic machine-sound dataset in the DCASE 2020 Task 2 layout')
     .requiredOption('--out <dir>', 'output root (created; a previous synthetic set there is replaced, anything else is left alone and refused)')
+    .option('--synth-version <n>', `generator version (${GENERATOR_VERSIONS.join(' or ')}; data.synthVersion in an experiment)`, parseVersion, GENERATOR_VERSION)
     .option('--seed <n>', 'random seed', parseNonNegativeInt('--seed'), DEFAULT_SYNTH_OPTIONS.seed)
     .addOption(new Option('--types <a,b>', `machine types, comma-separated (${MACHINE_TYPES.join(',')})`).argParser(parseTypes).default([...DEFAULT_SYNTH_OPTIONS.types], 'all six'))
     .option('--ids <n>', 'machine IDs per type (id_00, id_02, ...)', parsePositiveInt('--ids'), DEFAULT_SYNTH_OPTIONS.ids)
@@ -48,7 +55,8 @@ export function register(program: Command): void {
     .option('--sample-rate <hz>', 'sample rate', parsePositiveInt('--sample-rate'), DEFAULT_SYNTH_OPTIONS.sampleRate)
     .action(
       action((flags: SynthFlags) => {
-        const opts: SynthOptions = { ...flags };
+        const { synthVersion, ...rest } = flags;
+        const opts: SynthOptions = { ...rest, version: synthVersion };
         validateSynthOptions(opts);
         clearSyntheticOutput(opts.out);
         const started = performance.now();
@@ -57,7 +65,7 @@ export function register(program: Command): void {
         });
         if (process.stderr.isTTY) process.stderr.write('\n');
         const secs = (performance.now() - started) / 1000;
-        process.stdout.write(`wrote ${total} clips (${opts.types.length} types x ${opts.ids} IDs x ${opts.train} train + ${opts.test} test, ${opts.seconds} s) to ${opts.out} in ${secs.toFixed(1)} s\n`);
+        process.stdout.write(`wrote ${total} clips (generator v${synthVersion}, ${opts.types.length} types x ${opts.ids} IDs x ${opts.train} train + ${opts.test} test, ${opts.seconds} s) to ${opts.out} in ${secs.toFixed(1)} s\n`);
       }),
     );
 

@@ -5,17 +5,27 @@ import { asUserFsError, errnoCode, withFsErrors } from '../../util/fs-errors.js'
 import { encodeWav } from '../../audio/wav.js';
 import { configHash } from '../../config/hash.js';
 import { UserError } from '../../util/errors.js';
-import { background } from './background.js';
-import { db } from './dsp.js';
-import { MACHINES, MACHINE_TYPES, type Fault } from './machines/index.js';
-import { Rng, seedFrom } from './prng.js';
+import { MACHINE_TYPES } from './machines/index.js';
+import type { ClipSpec, RenderedClip, SynthGenerator } from './types.js';
+import { generatorV1 } from './v1.js';
+import { generatorV2 } from './v2/index.js';
 
-/** Bump when the generator's output changes, so cached sets under runs/synth are regenerated. */
-export const GENERATOR_VERSION = 1;
+export type { ClipSpec, RenderedClip, SynthGenerator } from './types.js';
+
+/** Every generator version ever shipped, each kept reproducible byte-for-byte. */
+export const GENERATORS: ReadonlyMap<number, SynthGenerator> = new Map([generatorV1, generatorV2].map((g) => [g.version, g]));
+export const GENERATOR_VERSIONS: readonly number[] = [...GENERATORS.keys()];
+/**
+ * The default version (data.synthVersion's default). A released version's output never changes:
+ * cached sets are named by version and options only, so a change gets a new version number.
+ */
+export const GENERATOR_VERSION = 2;
 
 export interface SynthOptions {
   /** Output root; receives <type>/train and <type>/test like DCASE 2020 Task 2. */
   out: string;
+  /** Generator version (default GENERATOR_VERSION). */
+  version?: number;
   seed: number;
   types: string[];
   /** Machine IDs per type: id_00, id_02, id_04, ... */
@@ -28,86 +38,31 @@ export interface SynthOptions {
   sampleRate: number;
 }
 
-/** The built-in set the main job uses when data.root is null: modest on purpose (900 clips). */
-export const DEFAULT_SYNTH_OPTIONS: Readonly<Omit<SynthOptions, 'out'>> = Object.freeze({
-  seed: 0,
-  types: [...MACHINE_TYPES],
-  ids: 3,
-  train: 30,
-  test: 20,
-  seconds: 10,
-  sampleRate: 16000,
-});
-
-export interface ClipSpec {
-  seed: number;
-  type: string;
-  machineId: string;
-  split: 'train' | 'test';
-  label: 0 | 1;
-  index: number;
-  seconds: number;
-  sampleRate: number;
+export function generatorFor(version: number): SynthGenerator {
+  const g = GENERATORS.get(version);
+  if (!g) throw new UserError(`synthetic data: unknown generator version ${JSON.stringify(version)}; expected one of ${GENERATOR_VERSIONS.join(', ')}`);
+  return g;
 }
 
-export interface RenderedClip {
-  samples: Float32Array;
-  fault: Fault | null;
-  snrDb: number;
+/** The built-in set of a generator version, which the main job uses when data.root is null. */
+export function defaultSynthOptions(version = GENERATOR_VERSION): Readonly<Omit<SynthOptions, 'out' | 'version'>> {
+  return Object.freeze({ seed: 0, types: [...MACHINE_TYPES], ...generatorFor(version).perId, seconds: 10, sampleRate: 16000 });
 }
+
+/** The built-in set of the default version (3 IDs x 6 types; 30 training, 100 test clips per ID). */
+export const DEFAULT_SYNTH_OPTIONS: Readonly<Omit<SynthOptions, 'out' | 'version'>> = defaultSynthOptions();
 
 export function machineIds(count: number): string[] {
   return Array.from({ length: count }, (_, k) => `id_${String(2 * k).padStart(2, '0')}`);
 }
 
 /**
- * Severity mixture: about a third subtle, most medium, a quarter strong. Subtle faults are
- * meant to be hard or impossible to hear under the background, as in the real data.
+ * One clip, a pure function of its spec and the generator version: the ID's parameters come from
+ * (seed, type, ID), the clip's from (seed, type, ID, split, label, index), so any subset renders
+ * identical clips.
  */
-function drawSeverity(rng: Rng): number {
-  const r = rng.next();
-  if (r < 0.35) return rng.uniform(0.08, 0.2);
-  if (r < 0.75) return rng.uniform(0.2, 0.5);
-  return rng.uniform(0.5, 1);
-}
-
-/**
- * One clip, a pure function of its spec: the ID's parameters come from (seed, type, ID), the
- * clip's from (seed, type, ID, split, label, index), so any subset renders identical clips.
- */
-export function renderClip(spec: ClipSpec): RenderedClip {
-  const machine = MACHINES.get(spec.type);
-  if (!machine) throw new UserError(`unknown synthetic machine type ${JSON.stringify(spec.type)}; expected one of ${MACHINE_TYPES.join(', ')}`);
-  const n = Math.round(spec.seconds * spec.sampleRate);
-  const sr = spec.sampleRate;
-  const idRng = new Rng(seedFrom(spec.seed, 'id', spec.type, spec.machineId));
-  // The recording site (background character, gain, typical SNR) belongs to the machine type, as
-  // each type was recorded in one place; each ID sits a little differently in it.
-  const siteRng = new Rng(seedFrom(spec.seed, 'site', spec.type));
-  const placeRng = new Rng(seedFrom(spec.seed, 'place', spec.type, spec.machineId));
-  const rng = new Rng(seedFrom(spec.seed, 'clip', spec.type, spec.machineId, spec.split, spec.label, spec.index));
-  const fault: Fault | null = spec.label === 1 ? { kind: rng.pick(machine.faults), severity: drawSeverity(rng) } : null;
-
-  const { sound, level } = machine.render(idRng, rng, n, sr, fault);
-  // MIMII was published at -6, 0 and 6 dB SNR; each type here has its own typical SNR, each ID
-  // and clip vary around it. SNR is relative to the machine's normal sound.
-  const snrDb = siteRng.uniform(-1, 7) + placeRng.uniform(-1.5, 1.5) + rng.normal();
-  const bg = background(siteRng, rng, n, sr);
-  const gBg = db(-snrDb);
-  // A fixed recording gain per type and ID (about -26 dBFS for a normal clip), not per-clip loudness
-  // normalisation, which would hide the energy a fault adds.
-  const gain = (0.05 * siteRng.logNormal(0.3) * placeRng.logNormal(0.1)) / Math.sqrt(1 + gBg * gBg);
-  const gMachine = gain / Math.max(level, 1e-9);
-  const out = new Float32Array(n);
-  let peak = 0;
-  for (let i = 0; i < n; i++) {
-    const v = gMachine * (sound[i] as number) + gain * gBg * (bg[i] as number);
-    out[i] = v;
-    peak = Math.max(peak, Math.abs(v));
-  }
-  // A loud fault could clip; real recorders would distort, we turn the clip down instead.
-  if (peak > 0.98) for (let i = 0; i < n; i++) out[i] = ((out[i] as number) * 0.98) / peak;
-  return { samples: out, fault, snrDb };
+export function renderClip(spec: ClipSpec, version = GENERATOR_VERSION): RenderedClip {
+  return generatorFor(version).render(spec);
 }
 
 /** The file name DCASE 2020 uses: normal_id_00_00000012.wav. */
@@ -124,8 +79,9 @@ export interface SynthManifestClip {
 }
 
 export interface SynthManifest {
+  /** The generator version. */
   generator: number;
-  options: Omit<SynthOptions, 'out'>;
+  options: Omit<SynthOptions, 'out' | 'version'>;
   /** Test clips only: which fault each anomalous clip carries (for per-fault analysis). */
   test: SynthManifestClip[];
   /**
@@ -144,7 +100,8 @@ export function validateSynthOptions(o: SynthOptions): void {
   const bad = (what: string): never => {
     throw new UserError(`synthetic data: ${what}`);
   };
-  for (const t of o.types) if (!MACHINES.has(t)) bad(`unknown machine type ${JSON.stringify(t)}; expected one of ${MACHINE_TYPES.join(', ')}`);
+  const { machines } = generatorFor(o.version ?? GENERATOR_VERSION);
+  for (const t of o.types) if (!machines.has(t)) bad(`unknown machine type ${JSON.stringify(t)}; expected one of ${[...machines.keys()].join(', ')}`);
   if (o.types.length === 0) bad('no machine types given');
   if (!Number.isInteger(o.seed) || o.seed < 0) bad(`seed must be a whole number >= 0, got ${o.seed}`);
   if (!Number.isInteger(o.ids) || o.ids < 1 || o.ids > 50) bad(`ids must be a whole number from 1 to 50, got ${o.ids}`);
@@ -170,7 +127,9 @@ export function synthesize(opts: SynthOptions, onClip?: (done: number, total: nu
       for (const job of jobs) plan.push({ type, machineId, ...job, rel: join(type, job.split, clipFileName(job.label, machineId, job.index)) });
     }
   }
-  const manifest: SynthManifest = { generator: GENERATOR_VERSION, options: { ...stripOut(opts) }, test: [], files: plan.map((p) => p.rel), complete: false };
+  const version = opts.version ?? GENERATOR_VERSION;
+  const { render } = generatorFor(version);
+  const manifest: SynthManifest = { generator: version, options: { ...stripOut(opts) }, test: [], files: plan.map((p) => p.rel), complete: false };
   const writeManifest = () => writeFileSync(join(opts.out, SYNTH_MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
   withFsErrors(opts.out, 'cannot write the synthetic set', () => {
     ensureDir(opts.out, 'the output directory');
@@ -179,7 +138,7 @@ export function synthesize(opts: SynthOptions, onClip?: (done: number, total: nu
   });
   let done = 0;
   for (const job of plan) {
-    const clip = renderClip({ seed: opts.seed, type: job.type, machineId: job.machineId, split: job.split, label: job.label, index: job.index, seconds: opts.seconds, sampleRate: opts.sampleRate });
+    const clip = render({ seed: opts.seed, type: job.type, machineId: job.machineId, split: job.split, label: job.label, index: job.index, seconds: opts.seconds, sampleRate: opts.sampleRate });
     withFsErrors(join(opts.out, job.rel), 'cannot write the clip', () => writeFileSync(join(opts.out, job.rel), encodeWav(clip.samples, opts.sampleRate)));
     if (job.split === 'test') {
       manifest.test.push({ file: job.rel, label: job.label, fault: clip.fault?.kind ?? null, severity: clip.fault ? round(clip.fault.severity) : null, snrDb: round(clip.snrDb) });
@@ -195,8 +154,9 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-function stripOut(o: SynthOptions): Omit<SynthOptions, 'out'> {
-  const { out: _out, ...rest } = o;
+/** The options without where they are written or the version (which is the manifest's `generator`). */
+function stripOut(o: SynthOptions): Omit<SynthOptions, 'out' | 'version'> {
+  const { out: _out, version: _version, ...rest } = o;
   return rest;
 }
 
@@ -208,14 +168,15 @@ export const COMPLETE_MARKER = '.complete';
  * completion marker, so a killed generation never leaves a half dataset behind.
  */
 export function ensureSyntheticDataset(opts: Partial<Omit<SynthOptions, 'out'>> & { baseDir?: string } = {}, onClip?: (done: number, total: number) => void): string {
-  const { baseDir = join('runs', 'synth'), ...given } = opts;
-  const full: Omit<SynthOptions, 'out'> = { ...DEFAULT_SYNTH_OPTIONS, ...stripUndefined(given) };
-  const root = join(baseDir, configHash({ generator: GENERATOR_VERSION, ...full }));
+  const { baseDir = join('runs', 'synth'), version = GENERATOR_VERSION, ...given } = opts;
+  const full: Omit<SynthOptions, 'out' | 'version'> = { ...defaultSynthOptions(version), ...stripUndefined(given) };
+  // The data hash names the generator version, so each version's sets live side by side.
+  const root = join(baseDir, configHash({ generator: version, ...full }));
   if (existsSync(join(root, COMPLETE_MARKER))) return root;
   ensureDir(baseDir, 'the synthetic data cache');
   const tmp = `${root}.tmp-${process.pid}-${Date.now()}`;
   try {
-    synthesize({ ...full, out: tmp }, onClip);
+    synthesize({ ...full, version, out: tmp }, onClip);
     writeFileSync(join(tmp, COMPLETE_MARKER), `${new Date().toISOString()}\n`);
     if (existsSync(root) && !existsSync(join(root, COMPLETE_MARKER))) rmSync(root, { recursive: true, force: true });
     try {
