@@ -17,7 +17,7 @@ import { centroidDetector } from '../src/data/synth/centroid.js';
 import { loadSweep } from '../src/sweep/spec.js';
 import { SweepEngine } from '../src/sweep/engine.js';
 import { getFinalResult } from '../src/store/queries.js';
-import { findTrialRun } from '../src/sweep/claim.js';
+import { openDatabase } from '../src/store/db.js';
 import { orderTypes } from '../src/report/compare.js';
 
 const { values } = parseArgs({
@@ -52,16 +52,19 @@ process.stderr.write(`non-learned detector: ${((performance.now() - t0) / 1000).
 
 const model = new Map<string, number[]>();
 if (!values['skip-model']) {
-  const engine = new SweepEngine({ sweep: { ...full, name: 'calibrate', trials }, dbFile: values.db, concurrency: Number(values.concurrency), backend: 'auto', rerunFailed: true, force: false });
+  const engine = await SweepEngine.open({ sweep: { ...full, name: 'calibrate', trials }, dbFile: values.db, concurrency: Number(values.concurrency), backend: 'auto', rerunFailed: true, force: false });
   const started = performance.now();
   await engine.run();
-  for (const t of trials) {
-    const run = findTrialRun(engine.db, 'calibrate', t.hash);
-    const res = run ? getFinalResult(engine.db, run.id) : null;
+  const runs = await Promise.all(trials.map((t) => engine.store.findTrialRun('calibrate', t.hash)));
+  await engine.close();
+  // Per-type results are read from the SQLite store (the default --db).
+  const db = openDatabase(values.db);
+  for (const run of runs) {
+    const res = run ? getFinalResult(db, run.id) : null;
     if (!res) continue;
     for (const [type, m] of Object.entries(res.types)) model.set(type, [...(model.get(type) ?? []), m.auc]);
   }
-  engine.close();
+  db.close();
   process.stderr.write(`FGASpecNet quick x ${seeds.length} seeds: ${((performance.now() - started) / 60000).toFixed(1)} min\n`);
 }
 
