@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
-import { loadExperiment, validateExperiment } from '../src/config/load.js';
+import { loadExperiment, parseOverride, validateExperiment } from '../src/config/load.js';
 import { configHash } from '../src/config/hash.js';
 import { frameVectors, melWindows, clipMean } from '../src/systems/frontends.js';
 import { rowMse, negLogSoftmax } from '../src/systems/objectives.js';
@@ -18,15 +18,25 @@ before(async () => {
 
 const finite = fc.float({ min: -50, max: 50, noNaN: true, noDefaultInfinity: true });
 
-test('the paper-family configs keep the hashes they had before systems existed (old runs still match)', () => {
-  // Computed on main before this change: absent `system` / baseline sections leave the hash alone.
-  const before: Record<string, string> = {
-    fgaspecnet: '6f890d7c02b0492f',
-    tastgram: 'a221fb75dad49cd0',
-    'stgram-mfn': 'aa769c73db743619',
-    'ablation-fga': '271faddfbe4bc720',
+test('the paper-family configs keep their hashes (absent system / baseline sections leave the hash alone)', () => {
+  // Pinned so that an accidental change to a default or to the canonical form shows up here.
+  // Changed on purpose twice: the trainer-fidelity keys (train.etaMinRatio, train.dropLast,
+  // loss.metric.eps: issue 15 item 4) and synthetic set version 2 (data.synthVersion) give new
+  // default configs new hashes, because they train differently; runs stored before keep theirs
+  // (src/config/upgrade.ts fills the keys with their old meaning, tested in train-fidelity and
+  // config tests). With data.synthVersion 1 the hashes differ only by the fidelity keys.
+  const pinned: Record<string, [string, string]> = {
+    fgaspecnet: ['a63c495ac17ecea2', '5875846f57e16d11'],
+    tastgram: ['d725d7c9b697a709', '78f28a98e672aa9b'],
+    'stgram-mfn': ['8a96fef3a57402e4', '989dc4646e4dc686'],
+    'ablation-fga': ['cfa7c021f531a58c', '8bc0f7007e4723ae'],
   };
-  for (const [name, hash] of Object.entries(before)) assert.equal(configHash(loadExperiment(`experiments/${name}.yaml`)), hash, name);
+  for (const [name, [v2, v1]] of Object.entries(pinned)) {
+    const config = loadExperiment(`experiments/${name}.yaml`);
+    assert.equal(config.system, undefined, `${name}: no system key`);
+    assert.equal(configHash(config), v2, name);
+    assert.equal(configHash(loadExperiment(`experiments/${name}.yaml`, [parseOverride('data.synthVersion=1')])), v1, `${name} (synthVersion 1)`);
+  }
 });
 
 test('a system fills its section with defaults; a section of another system is an error naming it', () => {
