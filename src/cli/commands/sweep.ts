@@ -97,16 +97,13 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
   await dashboard?.close();
   detach();
   await engine.close();
-  const db = openDatabase(opts.db, { detectStale: false });
-  const table = formatSweepTable(db, sweep.name, { runIds: engine.state.get().trials.map((t) => t.runId) });
-  db.close();
-  process.stderr.write(`\n${table}\n`);
-  if (!summary.stopped) process.stderr.write(`figures (ROC curves, score distributions, learning curves): ${reportCommand(sweep.name, opts.db)}\n`);
+  // The summary table and exp report read SQLite stores only (PostgreSQL: exp runs / show do not yet either).
   if (!isPostgresUrl(opts.db)) {
     const db = openDatabase(opts.db, { detectStale: false });
     const table = formatSweepTable(db, sweep.name, { runIds: engine.state.get().trials.map((t) => t.runId) });
     db.close();
     process.stderr.write(`\n${table}\n`);
+    if (!summary.stopped) process.stderr.write(`figures (ROC curves, score distributions, learning curves): ${reportCommand(sweep.name, opts.db)}\n`);
   }
   if (summary.stopped) {
     process.stderr.write(`exp: sweep ${sweep.name} stopped; run the same command again to resume\n`);
