@@ -1,4 +1,4 @@
-// Public library surface of exp-asd (interface.md, "Library exports").
+// Public library surface of exp-asd (README, "Library use").
 export * from './config/index.js';
 export { UserError } from './util/errors.js';
 export { logMel, logMelBatch, DEFAULT_LOGMEL_OPTIONS } from './features/logmel.js';

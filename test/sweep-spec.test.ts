@@ -105,7 +105,7 @@ function shipped(name: string): string {
 test('sweeps/ablation.yaml: the six rows of Table 3 with their check marks and paper values', () => {
   const s = loadSweep(shipped('ablation'));
   const marks = s.trials.map((t) => ablationMarks(t.config)).map((m) => [m.specnet, m.fga, m.softtriple].map(Number));
-  // paper-notes.md Table 3, row by row.
+  // the paper's Table 3, row by row.
   assert.deepEqual(marks, [[0, 0, 0], [1, 0, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [1, 1, 1]]);
   assert.deepEqual(s.trials.map((t) => t.paper!.auc), [94.07, 94.42, 94.57, 94.68, 93.9, 95.04]);
   assert.deepEqual(s.trials.map((t) => t.paper!.pauc), [88.96, 89.15, 88.95, 89.38, 88.8, 89.68]);

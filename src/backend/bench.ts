@@ -10,7 +10,7 @@ import { memoryOf, type WasmBackend } from './kernels/wasm-util.js';
 import { ClassifierSystem } from '../systems/classifier.js';
 import { UserError } from '../util/errors.js';
 
-/** What `exp bench --json` prints (interface.md; more fields than the fixed ones). */
+/** What `exp bench --json` prints (the README; more fields than the fixed ones). */
 export interface BenchResult {
   backend: string;
   threads: number;

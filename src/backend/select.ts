@@ -7,7 +7,7 @@ import { setKernelThreads } from './kernels/parallel.js';
 import { relaxedSimdInUse, simd } from './kernels/simd.js';
 import type { WasmBackend } from './kernels/wasm-util.js';
 
-/** `--backend` values (interface.md). */
+/** `--backend` values (README, Commands). */
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
@@ -82,7 +82,7 @@ async function initWasm(threads: number): Promise<number> {
       registerWasmTrainingKernels();
       tfWasm.setThreadsCount(threads);
       setKernelThreads(threads);
-      // wasm-training-facts.md: tfjs reports no thread support under Node; we provide it.
+      // measured on tfjs-backend-wasm 4.22: tfjs reports no thread support under Node; we provide it.
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads > 1);
       const ok = await withWasmThreadPatches(() => tf.setBackend('wasm'));
       if (!ok) throw new Error('tfjs-backend-wasm failed to initialise');
@@ -114,7 +114,7 @@ function unrefPthreadWorkers(): void {
 }
 
 /**
- * Selects and initialises the tfjs backend (`--backend`, interface.md). `auto`: the native
+ * Selects and initialises the tfjs backend (`--backend`, see the README). `auto`: the native
  * TensorFlow bindings when installed (GPU first), else wasm with our training kernels, else cpu.
  * Idempotent: calling it again returns the same backend (the wasm thread count is fixed by the
  * first call). Prints nothing.

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 /**
- * tfjs-backend-wasm 4.22 runs single-threaded in Node (wasm-training-facts.md): its multithread
+ * tfjs-backend-wasm 4.22 runs single-threaded in Node (measured; docs/backend.md): its multithread
  * check returns false under Node, the pthread worker is created from a `blob:` URL that Node's
  * Worker rejects, the worker would re-evaluate the bundled factory (which fails there with
  * `require$$0 is not defined`), and the thread pool is capped at half of os.cpus(). This module

@@ -4,7 +4,7 @@ import { describeFsError, errnoCode, isEnvironmentError } from '../util/fs-error
 import { storeProblem } from '../store/store-errors.js';
 
 /**
- * Wraps a command's action so every failure is handled once, here (interface.md):
+ * Wraps a command's action so every failure is handled once, here (README, Commands):
  * user mistakes print one line on stderr and exit 1; bugs print the stack and exit 2.
  */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
@@ -35,7 +35,7 @@ function environmentError(e: unknown): UserError | null {
 export function exitWithError(err: unknown): never {
   const e = environmentError(err) ?? err;
   if (isUserError(e)) {
-    // The hint goes on the same line: a user error is one line (interface.md).
+    // The hint goes on the same line: a user error is one line (README, Commands).
     process.stderr.write(`exp: ${e.message}${e.hint ? ` (${e.hint})` : ''}\n`);
     process.exit(1);
   }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * The experiment YAML (interface.md). Defaults are the paper's (§2, §3.1); keys the paper leaves
- * open follow the reference code (paper-notes.md) and say so. Every object is strict, so an
+ * The experiment YAML (README, Commands). Defaults are the paper's (§2, §3.1); keys the paper leaves
+ * open follow the reference code (STgram-MFN and TASTgram repositories) and say so. Every object is strict, so an
  * unknown key at any depth is an error that names it.
  */
 

@@ -8,7 +8,7 @@ import { batchNormPreluInfer, batchNormPreluTrain, batchNormTrain, fusedBatchNor
  * The primitive ops every zoo module is written with. Keep this layer thin and the signatures
  * plain (tensors in, tensor out, NHWC / channels last): backends may replace the internals with
  * faster kernels (e.g. fused BN + PReLU with custom gradients) without touching the modules.
- * Semantics follow PyTorch, which the reference code uses (paper-notes.md).
+ * Semantics follow PyTorch, which the reference code uses (STgram-MFN and TASTgram repositories).
  */
 
 /** PyTorch BatchNorm defaults (tfjs-layers uses eps 1e-3 and momentum 0.99 instead). */

@@ -1,6 +1,6 @@
 /**
  * Table 2 of the paper (AUC / pAUC in %, DCASE 2020 Task 2 development set). Published numbers
- * come from scikit-learn's McClish-standardised pAUC (paper-notes.md), so that is what they are
+ * come from scikit-learn's McClish-standardised pAUC (STgram-MFN and TASTgram repositories), so that is what they are
  * shown beside. Keys are the rows systems declare (`paperRow`): the four baselines, then the
  * paper's family.
  */

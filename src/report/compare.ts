@@ -6,7 +6,7 @@ import { PAPER_TYPES } from '../paper/table2.js';
 
 export type Triple = [number | null, number | null, number | null];
 
-/** `exp compare --json` (interface.md): config differences as dotted keys, per-type metrics with deltas (b - a), final losses. */
+/** `exp compare --json` (README, Commands): config differences as dotted keys, per-type metrics with deltas (b - a), final losses. */
 export interface Comparison {
   a: string;
   b: string;

@@ -6,7 +6,7 @@ import { parallel } from './parallel.js';
 
 /**
  * PReLU gradient. tfjs builds it from Greater + Select + Multiply + Sum over a full-size mask
- * (five passes and three temporaries per layer, slow on wasm: wasm-training-facts.md). On wasm
+ * (five passes and three temporaries per layer, slow on wasm: measured, docs/backend.md). On wasm
  * with one slope per channel (the PyTorch PReLU(C) of MobileFaceNet) one SIMD pass
  * (csrc/exp_kernels.c `prelu_grad`) computes both dx = dy * (x > 0 ? 1 : alpha) and
  * dalpha[c] = sum over x <= 0 of dy * x (float64 sums). Other backends and shapes keep tfjs's

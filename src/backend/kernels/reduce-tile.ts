@@ -4,7 +4,7 @@ import { f32, run, sizeOf, wasmKernel, type KernelArgs as Args, type WasmBackend
 /**
  * Sum / Mean over leading axes and Tile, the reductions and broadcasts of BatchNorm and bias
  * gradients. The wasm originals transpose before reducing and tile element by element (~364 ms
- * per 5 M floats, wasm-training-facts.md); these are single streaming passes in JS over the
+ * per 5 M floats, measured; docs/backend.md); these are single streaming passes in JS over the
  * wasm heap. Other cases delegate to the originals.
  */
 

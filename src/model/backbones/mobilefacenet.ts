@@ -7,7 +7,7 @@ import { UserError } from '../../util/errors.js';
 /** A bottleneck table row: expansion t, output channels c, repeats n, stride s of the first. */
 export type BottleneckRow = readonly [t: number, c: number, n: number, s: number];
 
-/** MobileFaceNet bottleneck tables of STgram-MFN's net.py (paper-notes.md). */
+/** MobileFaceNet bottleneck tables of STgram-MFN's net.py (STgram-MFN and TASTgram repositories). */
 export const BOTTLENECK_TABLES: Record<'current' | 'legacy', readonly BottleneckRow[]> = {
   current: [[2, 128, 2, 2], [4, 128, 2, 2], [4, 128, 2, 2]],
   legacy: [[2, 64, 5, 2], [4, 128, 1, 2], [2, 128, 6, 1], [4, 128, 1, 2], [2, 128, 2, 1]],
