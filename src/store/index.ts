@@ -11,3 +11,4 @@ export { findTrialRun, peekTrial, claimTrial, registerSweep, type ClaimPolicy, t
 export type { RunStore, RunWriter, RunLease, TrialClaim, SweepClaimContext, EndStatus } from './run-store.js';
 export { SqliteRunStore } from './sqlite-store.js';
 export { openRunStore } from './open.js';
+export type { SweepJob, JobState, RecordedSweep, TrialProgress } from './sweep-jobs.js';

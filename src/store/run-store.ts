@@ -1,6 +1,7 @@
 import type { MetricTriple, TrainEvent } from '../train/events.js';
 import type { ClaimPolicy, SweepRecord, TrialRef } from './claims.js';
 import type { NewRun } from './recorder.js';
+import type { RecordedSweep, SweepJob, TrialProgress, JobState } from './sweep-jobs.js';
 import type { RunRecord, RunStatus } from './types.js';
 
 /**
@@ -23,6 +24,14 @@ export interface RunStore {
   /** Takes the trial for this process atomically, or says why not. */
   claimTrial(sweep: SweepClaimContext, trial: TrialRef, policy: ClaimPolicy): Promise<TrialClaim>;
   finalAverage(runId: string): Promise<MetricTriple | null>;
+  /** A batch job a sweep submitted (the Slurm executor), so other processes and hosts can find it. */
+  recordJob(job: SweepJob): Promise<void>;
+  sweepJobs(sweep: string): Promise<SweepJob[]>;
+  setJobState(sweep: string, jobId: string, state: JobState): Promise<void>;
+  /** The sweep's trial list as its last registration recorded it, or null for an unknown sweep. */
+  recordedSweep(name: string): Promise<RecordedSweep | null>;
+  /** Every trial run of the sweep with its latest stored epoch and final average (a follower's view). */
+  sweepProgress(sweep: string): Promise<TrialProgress[]>;
   /** The write side of one run (its events, its lease, its end). */
   writer(runId: string): RunWriter;
   close(): Promise<void>;

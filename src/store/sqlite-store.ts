@@ -5,6 +5,7 @@ import { openDatabase, type OpenOptions } from './db.js';
 import { getFinalResult, getRun, resolveRun } from './queries.js';
 import { createRun, reopenRun, RunRecorder, type NewRun } from './recorder.js';
 import type { EndStatus, FinishedReason, RunLease, RunStore, RunWriter, SweepClaimContext, TrialClaim } from './run-store.js';
+import { SQL, jobParams, toRecordedSweep, toSweepJob, toTrialProgress, type JobRow, type JobState, type ProgressRow, type RecordedSweep, type SweepJob, type TrialProgress } from './sweep-jobs.js';
 import type { RunRecord } from './types.js';
 import { UserError } from '../util/errors.js';
 
@@ -61,6 +62,26 @@ export class SqliteRunStore implements RunStore {
 
   async finalAverage(runId: string): Promise<MetricTriple | null> {
     return getFinalResult(this.db, runId)?.average ?? null;
+  }
+
+  async recordJob(job: SweepJob): Promise<void> {
+    this.db.prepare(SQL.insertJob).run(...jobParams(job));
+  }
+
+  async sweepJobs(sweep: string): Promise<SweepJob[]> {
+    return (this.db.prepare(SQL.jobs).all(sweep) as JobRow[]).map(toSweepJob);
+  }
+
+  async setJobState(sweep: string, jobId: string, state: JobState): Promise<void> {
+    this.db.prepare(SQL.setJobState).run(state, sweep, jobId);
+  }
+
+  async recordedSweep(name: string): Promise<RecordedSweep | null> {
+    return toRecordedSweep(this.db.prepare(SQL.sweep).get(name) as { name: string; file: string; spec: string } | undefined);
+  }
+
+  async sweepProgress(sweep: string): Promise<TrialProgress[]> {
+    return (this.db.prepare(SQL.progress).all(sweep) as ProgressRow[]).map(toTrialProgress);
   }
 
   writer(runId: string): RunWriter {

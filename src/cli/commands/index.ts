@@ -12,8 +12,9 @@ import { register as metrics } from './metrics.js';
 import { register as bench } from './bench.js';
 import { register as report } from './report.js';
 import { register as db } from './db.js';
+import { register as worker } from './worker.js';
 
 /** Every command, in the order `exp --help` lists them. Adding one = one file + one line here. */
 export const commands: ReadonlyArray<(program: Command) => void> = [
-  run, sweep, runs, show, compare, exportCmd, report, data, features, params, metrics, bench, db,
+  run, sweep, runs, show, compare, exportCmd, report, data, features, params, metrics, bench, db, worker,
 ];

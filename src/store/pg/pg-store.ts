@@ -6,6 +6,7 @@ import { decideClaim, type ClaimPolicy, type SweepRecord, type TrialRef } from '
 import { toRunRecord, type RunRow } from '../queries.js';
 import { newRunRow, type NewRun } from '../recorder.js';
 import type { EndStatus, FinishedReason, RunLease, RunStore, RunWriter, SweepClaimContext, TrialClaim } from '../run-store.js';
+import { SQL, jobParams, pgParams, toRecordedSweep, toSweepJob, toTrialProgress, type JobRow, type JobState, type ProgressRow, type RecordedSweep, type SweepJob, type TrialProgress } from '../sweep-jobs.js';
 import type { RunRecord } from '../types.js';
 import { UserError, messageOf } from '../../util/errors.js';
 import { migratePostgres } from './schema.js';
@@ -203,6 +204,26 @@ export class PgRunStore implements RunStore {
     const m = r.rows[0];
     const num = (x: number | null) => (x === null ? Number.NaN : x);
     return m ? { auc: num(m.auc), pauc: num(m.pauc), paucMcclish: num(m.pauc_mcclish) } : null;
+  }
+
+  async recordJob(job: SweepJob): Promise<void> {
+    await this.retry(() => this.pool.query(pgParams(SQL.insertJob), jobParams(job)));
+  }
+
+  async sweepJobs(sweep: string): Promise<SweepJob[]> {
+    return (await this.retry(() => this.pool.query<JobRow>(pgParams(SQL.jobs), [sweep]))).rows.map(toSweepJob);
+  }
+
+  async setJobState(sweep: string, jobId: string, state: JobState): Promise<void> {
+    await this.retry(() => this.pool.query(pgParams(SQL.setJobState), [state, sweep, jobId]));
+  }
+
+  async recordedSweep(name: string): Promise<RecordedSweep | null> {
+    return toRecordedSweep((await this.retry(() => this.pool.query<{ name: string; file: string; spec: string }>(pgParams(SQL.sweep), [name]))).rows[0]);
+  }
+
+  async sweepProgress(sweep: string): Promise<TrialProgress[]> {
+    return (await this.retry(() => this.pool.query<ProgressRow>(pgParams(SQL.progress), [sweep]))).rows.map(toTrialProgress);
   }
 
   writer(runId: string): RunWriter {

@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { spawnSync } from 'node:child_process';
+import { action, collect, parsePositiveInt, DEFAULT_DB } from '../action.js';
+import { parseOverride } from '../../config/load.js';
+import { loadSweep } from '../../sweep/spec.js';
+import { runWorker } from '../../executor/worker.js';
+import { openRunStore } from '../../store/open.js';
+import { DEFAULT_STALE_SECONDS } from '../../store/db.js';
+import { interruptOnSignals } from '../../session/signals.js';
+import { loadTrainer } from '../../session/trainer.js';
+import { parseBackendName } from '../../backend/select.js';
+import { preflight } from '../../preflight/preflight.js';
+import { preflightOptions } from '../preflight-options.js';
+import { parseSeeds } from './sweep.js';
+
+interface WorkerCliOptions {
+  sweep: string;
+  db: string;
+  artifacts?: string;
+  profile?: string;
+  seeds?: number[];
+  set: string[];
+  backend: string;
+  lease: number;
+  requeue: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('worker')
+    .description("claim and run a sweep's unfinished trials one after another until none is left (what each Slurm task of exp sweep --executor slurm runs)")
+    .requiredOption('--sweep <sweep>', 'the sweep YAML (or name), as given to exp sweep')
+    .option('--db <url>', 'run store shared by every worker: a postgres:// URL (default: $EXP_DB)', DEFAULT_DB)
+    .option('--artifacts <dir>', 'directory every node can read, for run directories (checkpoints)')
+    .option('--profile <name>', "the sweep profile, as given to exp sweep")
+    .option('--seeds <list>', 'the seeds, as given to exp sweep', parseSeeds)
+    .option('--set <key=value>', 'the overrides, as given to exp sweep (repeatable)', collect, [])
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
+    .option('--lease <seconds>', 'a trial whose worker shows no sign of life for this long is taken over and resumed', parsePositiveInt('--lease'), DEFAULT_STALE_SECONDS)
+    .option('--requeue', 'on SIGUSR1 (sbatch --signal, before the time limit): checkpoint, mark interrupted, requeue this Slurm task', false)
+    .addHelpText(
+      'after',
+      `
+SIGTERM (scancel, a time limit) or Ctrl-C: the running trial checkpoints, is marked interrupted
+and the worker exits (143 / 130); the next worker to claim it resumes it from that checkpoint.
+A worker killed outright leaves its trial running until its lease runs out (--lease), then any
+worker takes it over.`,
+    )
+    .action(action(workerCommand));
+}
+
+async function workerCommand(opts: WorkerCliOptions): Promise<void> {
+  const backend = parseBackendName(opts.backend);
+  const overrides = opts.set.map((s) => parseOverride(s));
+  const sweep = loadSweep(opts.sweep, { profile: opts.profile ?? null, overrides, ...(opts.seeds ? { seeds: opts.seeds } : {}) });
+  const signals = interruptOnSignals();
+  // SIGUSR1 = the batch system's warning before a time limit (sbatch --signal=B:USR1@T).
+  const warned = new AbortController();
+  const onUsr1 = () => warned.abort('SIGUSR1: time limit near');
+  process.on('SIGUSR1', onUsr1);
+  const store = await openRunStore(opts.db, { artifacts: opts.artifacts ?? null, staleSeconds: opts.lease });
+  let summary;
+  try {
+    summary = await runWorker({
+      sweep,
+      store,
+      trainer: await loadTrainer(),
+      backend,
+      policy: { rerunFailed: false, force: false, staleSeconds: opts.lease, forceBefore: 0 },
+      signal: AbortSignal.any([signals.signal, warned.signal]),
+      heartbeatMs: Math.min(10_000, (opts.lease * 1000) / 3),
+      preflight: async (config) => {
+        await preflight(config, preflightOptions(opts.db, false));
+      },
+      log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+    });
+  } finally {
+    await store.close();
+    process.off('SIGUSR1', onUsr1);
+  }
+  if (warned.signal.aborted && opts.requeue) requeueSelf();
+  const code = signals.exitCode();
+  if (code !== null) process.exit(code);
+  if (summary.failed > 0) process.exitCode = 1;
+}
+
+/** Puts this Slurm task back in the queue; its next start claims the interrupted trial again. */
+function requeueSelf(): void {
+  const job = process.env.SLURM_ARRAY_JOB_ID ? `${process.env.SLURM_ARRAY_JOB_ID}_${process.env.SLURM_ARRAY_TASK_ID}` : process.env.SLURM_JOB_ID;
+  if (!job) {
+    process.stderr.write('exp worker: --requeue outside a Slurm job: nothing to requeue\n');
+    return;
+  }
+  const r = spawnSync('scontrol', ['requeue', job], { encoding: 'utf8' });
+  process.stderr.write(r.status === 0 ? `exp worker: requeued Slurm task ${job}\n` : `exp worker: scontrol requeue ${job} failed: ${(r.stderr || r.error?.message || '').trim()}\n`);
+}
