@@ -8,6 +8,7 @@ import { applyOverride, formatIssues, readYamlFile, validateExperiment, type Ove
 import { canonicalJson } from '../config/hash.js';
 import { experimentHash } from '../config/stored.js';
 import { UserError, isUserError } from '../util/errors.js';
+import { ExecutorSpec } from '../executor/options.js';
 
 const PaperPair = z.strictObject({ auc: z.number(), pauc: z.number() });
 
@@ -45,6 +46,8 @@ export const SweepSpec = z.strictObject({
     .optional(),
   /** Cartesian product over these keys; with `trials` as well, every trial is crossed with every point. */
   grid: z.record(z.string().min(1), z.array(z.unknown())).optional(),
+  /** Batch job options for `exp sweep --executor slurm` (src/executor/options.ts); no effect on trial configs. */
+  executor: ExecutorSpec.optional(),
 });
 export type SweepSpec = z.infer<typeof SweepSpec>;
 

@@ -14,8 +14,10 @@ import { attachPlainProgress } from '../../dashboard/plain.js';
 import { renderSweepDashboard } from '../../dashboard/render.js';
 import { formatSweepTable } from '../../report/sweep-table.js';
 import { reportCommand } from '../../util/format.js';
+import { attachSweep, registerClusterSubcommands, requireSharedStore, slurmSweep, type ClusterSweepOptions } from './sweep-cluster.js';
+import { EXECUTORS, type ExecutorName } from '../../executor/options.js';
 
-interface SweepOptions {
+interface SweepOptions extends ClusterSweepOptions {
   set: string[];
   profile?: string;
   concurrency: number;
@@ -27,10 +29,12 @@ interface SweepOptions {
   force: boolean;
   seeds?: number[];
   dryRun: boolean;
+  executor: ExecutorName;
+  attach: boolean;
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('sweep')
     .description('run every trial of a sweep YAML (sweeps/NAME.yaml), resuming where it stopped')
     .argument('<sweep>', 'a sweep YAML file, or a name found as sweeps/<name>.yaml')
@@ -45,6 +49,18 @@ export function register(program: Command): void {
     .option('--rerun-failed', 're-run failed trials from scratch (they are skipped otherwise)', false)
     .option('--force', 're-run every trial from scratch, finished ones included (their old results are replaced)', false)
     .option('--dry-run', 'validate the sweep and print what would run, without training', false)
+    .option('--executor <name>', 'local (trials as child processes here) | slurm (one job array of exp worker tasks; needs a postgres:// --db)', parseExecutor, 'local')
+    .option('--detach', 'slurm: submit and return; follow later with --attach', false)
+    .option('--attach', 'follow a sweep submitted earlier (dashboard from the store), until it ends or Ctrl-C', false)
+    .option('--requeue', 'slurm: requeue on node failure, and near the time limit checkpoint and requeue the task (sbatch --requeue --signal=B:USR1@120)', false)
+    .option('--lease <seconds>', 'slurm: a trial whose worker shows no sign of life this long is resumed by another (default 300)', parsePositiveInt('--lease'))
+    .option('--resubmit <n>', 'slurm: when the job ends with trials left (tasks killed outright), submit again up to n times (default 2)', parseCount)
+    .option('--partition <name>', 'slurm: sbatch --partition (overrides executor.slurm.partition of the sweep YAML)')
+    .option('--time <limit>', 'slurm: sbatch --time per task, e.g. 4:00:00')
+    .option('--gres <spec>', 'slurm: sbatch --gres, e.g. gpu:1')
+    .option('--cpus-per-task <n>', 'slurm: sbatch --cpus-per-task', parsePositiveInt('--cpus-per-task'))
+    .option('--mem <size>', 'slurm: sbatch --mem, e.g. 16G')
+    .option('--sbatch <arg>', 'slurm: one more sbatch argument, e.g. --sbatch=--account=lab (repeatable)', collect, [])
     .addHelpText(
       'after',
       `
@@ -55,9 +71,22 @@ Ctrl-C / SIGTERM stop cleanly: running trials checkpoint, are marked interrupted
 time (exit 130 / 143); a second Ctrl-C kills them at once.`,
     )
     .action(action(sweepCommand));
+  registerClusterSubcommands(cmd);
+}
+
+function parseExecutor(value: string): ExecutorName {
+  if (!(EXECUTORS as readonly string[]).includes(value)) throw new InvalidArgumentError(`--executor expects one of ${EXECUTORS.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as ExecutorName;
+}
+
+function parseCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`--resubmit expects a whole number >= 0, got ${JSON.stringify(value)}`);
+  return Number(value);
 }
 
 async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
+  if (opts.attach) return attachSweep(ref, opts);
+  if (opts.executor === 'slurm') requireSharedStore(opts.db);
   const overrides = opts.set.map((s) => parseOverride(s));
   // Everything is validated here, before any trial starts.
   const sweep = loadSweep(ref, { profile: opts.profile ?? null, overrides, ...(opts.seeds ? { seeds: opts.seeds } : {}) });
@@ -82,6 +111,7 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
       throw e;
     }
   }
+  if (opts.executor === 'slurm') return slurmSweep(sweep, opts);
   const engine = await SweepEngine.open({
     sweep, dbFile: opts.db, artifacts: opts.artifacts ?? null, concurrency: opts.concurrency, backend: opts.backend, rerunFailed: opts.rerunFailed, force: opts.force,
     preflight: async (config) => {

@@ -1,0 +1,265 @@
+import type { Command } from 'commander';
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { action, DEFAULT_DB } from '../action.js';
+import { loadSweep, resolveSweepFile, type ExpandedSweep } from '../../sweep/spec.js';
+import { SlurmJobOptions } from '../../executor/options.js';
+import { activeTasks, cancelJob, submitArray } from '../../executor/slurm.js';
+import { follow, followState, poll, type FollowEnd } from '../../executor/follow.js';
+import { isPostgresUrl, openRunStore } from '../../store/open.js';
+import { DEFAULT_STALE_SECONDS } from '../../store/db.js';
+import type { RunStore } from '../../store/run-store.js';
+import type { RecordedSweep, SweepJob } from '../../store/sweep-jobs.js';
+import type { SweepStateStore, TrialView } from '../../sweep/state.js';
+import { interruptOnSignals } from '../../session/signals.js';
+import { attachPlainProgress } from '../../dashboard/plain.js';
+import { renderSweepDashboard } from '../../dashboard/render.js';
+import { formatSweepStatus } from '../../dashboard/status.js';
+import { formatIssues } from '../../config/load.js';
+import { UserError } from '../../util/errors.js';
+
+/**
+ * `exp sweep X --executor slurm` (submit one job array of `exp worker` tasks and follow the sweep
+ * from the store), `exp sweep X --attach`, `exp sweep status X` and `exp sweep cancel X`.
+ */
+
+export interface ClusterSweepOptions {
+  db: string;
+  artifacts?: string;
+  profile?: string;
+  seeds?: number[];
+  set: string[];
+  backend: string;
+  concurrency: number;
+  dashboard: boolean;
+  rerunFailed: boolean;
+  force: boolean;
+  detach?: boolean;
+  requeue?: boolean;
+  lease?: number;
+  resubmit?: number;
+  partition?: string;
+  time?: string;
+  gres?: string;
+  cpusPerTask?: number;
+  mem?: string;
+  sbatch?: string[];
+}
+
+/** The built CLI every task runs (a job starts in a fresh shell: absolute paths only). */
+const builtCli = (): string => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'cli', 'main.js');
+
+export function requireSharedStore(db: string): void {
+  if (!isPostgresUrl(db)) {
+    throw new UserError(`--executor slurm needs a store every node can reach: --db postgres://... (or EXP_DB), got ${JSON.stringify(db)} (a SQLite file must not be shared between hosts)`);
+  }
+}
+
+/** sbatch options: the sweep YAML's executor.slurm, then the flags. */
+function jobOptions(sweep: ExpandedSweep, o: ClusterSweepOptions): SlurmJobOptions {
+  const fromYaml = sweep.spec.executor?.slurm ?? { extra: [] };
+  const merged = {
+    ...fromYaml,
+    ...(o.partition ? { partition: o.partition } : {}),
+    ...(o.time ? { time: o.time } : {}),
+    ...(o.gres ? { gres: o.gres } : {}),
+    ...(o.cpusPerTask ? { cpusPerTask: o.cpusPerTask } : {}),
+    ...(o.mem ? { mem: o.mem } : {}),
+    extra: [...(fromYaml.extra ?? []), ...(o.sbatch ?? [])],
+  };
+  const parsed = SlurmJobOptions.safeParse(merged);
+  if (!parsed.success) throw new UserError(formatIssues(`${sweep.file} executor.slurm (with the flags)`, parsed.error));
+  return parsed.data;
+}
+
+function workerCommand(sweep: ExpandedSweep, o: ClusterSweepOptions, artifacts: string, lease: number): string[] {
+  return [
+    process.execPath, builtCli(), 'worker', '--sweep', sweep.file, '--db', o.db, '--artifacts', artifacts, '--backend', o.backend, '--lease', String(lease),
+    ...(o.profile ? ['--profile', o.profile] : []),
+    ...(o.seeds ? ['--seeds', o.seeds.join(',')] : []),
+    ...o.set.flatMap((s) => ['--set', s]),
+    ...(o.requeue ? ['--requeue'] : []),
+  ];
+}
+
+const activeJobs = async (store: RunStore, sweep: string): Promise<SweepJob[]> =>
+  (await store.sweepJobs(sweep)).filter((j) => j.state === 'submitted' && j.executor === 'slurm' && activeTasks(j.jobId).length > 0);
+
+/** `exp sweep X --executor slurm`: the sweep is validated and preflighted already. */
+export async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): Promise<void> {
+  requireSharedStore(o.db);
+  if (o.force || o.rerunFailed) throw new UserError('--force and --rerun-failed are not supported with --executor slurm yet; run them with --executor local against the same --db');
+  const options = jobOptions(sweep, o);
+  const lease = o.lease ?? DEFAULT_STALE_SECONDS;
+  const artifacts = resolve(o.artifacts ?? 'runs');
+  const store = await openRunStore(o.db, { artifacts, staleSeconds: lease });
+  try {
+    await store.registerSweep({ name: sweep.name, file: sweep.file, profile: sweep.profile, spec: sweep.spec, trials: sweep.trials });
+    const recorded = (await store.recordedSweep(sweep.name))!;
+    const submit = async (count: number): Promise<SweepJob> => {
+      const job: SweepJob = {
+        sweep: sweep.name, executor: 'slurm', tasks: count, concurrency: Math.min(o.concurrency, count), state: 'submitted', host: hostname(), submittedAt: new Date().toISOString(), jobId: '',
+      };
+      job.jobId = submitArray({
+        command: workerCommand(sweep, o, artifacts, lease), tasks: count, concurrency: job.concurrency, jobName: `exp-${sweep.name}`, dir: join(artifacts, 'slurm'), options,
+        requeueSignalSeconds: o.requeue ? 120 : null,
+      });
+      await store.recordJob(job);
+      process.stderr.write(`exp: submitted Slurm job ${job.jobId}: ${count} task(s) of exp worker, at most ${job.concurrency} at once; logs in ${join(artifacts, 'slurm')}\n`);
+      return job;
+    };
+    const running = await activeJobs(store, sweep.name);
+    const state = followState(recorded, o.concurrency, o.db);
+    const todo = await poll(store, recorded, state, lease);
+    if (running.length > 0) process.stderr.write(`exp: Slurm job ${running.map((j) => j.jobId).join(', ')} of sweep ${sweep.name} is still running; following it instead of submitting another\n`);
+    else if (todo.filter((t) => t.status !== 'running').length > 0) await submit(todo.filter((t) => t.status !== 'running').length);
+    if (o.detach) {
+      process.stderr.write(`exp: detached; follow it with: exp sweep ${sweep.name} --attach --db ${o.db}   stop it with: exp sweep cancel ${sweep.name} --db ${o.db}\n`);
+      return;
+    }
+    let rounds = 0;
+    const end = await show(store, recorded, state, o, lease, async (unfinished) => {
+      if (rounds >= (o.resubmit ?? 2)) return false;
+      rounds++;
+      state.update((s) => ({ ...s, message: `the job ended with ${unfinished.length} trial(s) unfinished; submitting again (${rounds}/${o.resubmit ?? 2})` }), true);
+      await submit(unfinished.length);
+      return true;
+    });
+    finish(end, recorded, state, o.db);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Dashboard or plain lines while following; Ctrl-C stops following only (the jobs go on). */
+async function show(store: RunStore, sweep: RecordedSweep, state: SweepStateStore, o: { dashboard: boolean }, lease: number, resubmit: (u: TrialView[]) => Promise<boolean>): Promise<FollowEnd> {
+  const live = o.dashboard && process.stdout.isTTY === true && process.env.CI === undefined;
+  const dashboard = live ? renderSweepDashboard(state) : null;
+  const detachPlain = live ? () => {} : attachPlainProgress(state, (line) => process.stderr.write(`${line}\n`));
+  const signals = interruptOnSignals({ onSecond: () => undefined });
+  try {
+    return await follow({
+      store, sweep, state, leaseSeconds: lease, pollMs: Number(process.env.EXP_FOLLOW_POLL_MS ?? 1000), signal: signals.signal,
+      jobActive: async () => (await activeJobs(store, sweep.name)).length > 0,
+      cancelled: async () => (await store.sweepJobs(sweep.name)).at(-1)?.state === 'cancelled',
+      resubmit,
+    });
+  } finally {
+    signals.dispose();
+    state.update((s) => ({ ...s, finished: true }), true);
+    await dashboard?.close();
+    detachPlain();
+  }
+}
+
+function finish(end: FollowEnd, sweep: RecordedSweep, state: SweepStateStore, db: string): void {
+  const trials = state.get().trials;
+  const count = (s: string) => trials.filter((t) => t.status === s).length;
+  process.stderr.write(`\n${formatSweepStatus(state.get())}\n`);
+  const tail = `sweep ${sweep.name}: ${count('done')} done, ${count('failed')} failed, ${trials.length - count('done') - count('failed')} unfinished`;
+  switch (end) {
+    case 'finished':
+      process.stderr.write(`exp: ${tail}\n`);
+      if (count('failed') > 0) process.exitCode = 1;
+      return;
+    case 'detached':
+      process.stderr.write(`exp: stopped following ${tail}; the jobs go on: exp sweep ${sweep.name} --attach --db ${db}\n`);
+      process.exit(130);
+    // eslint-disable-next-line no-fallthrough
+    case 'cancelled':
+      process.stderr.write(`exp: ${tail}; the job was cancelled (exp sweep cancel); run the same exp sweep command again to resume\n`);
+      process.exitCode = 1;
+      return;
+    case 'gave-up':
+      process.stderr.write(`exp: ${tail}; the jobs ended and were resubmitted as often as --resubmit allows; see the task logs under the artifacts directory's slurm/\n`);
+      process.exitCode = 1;
+      return;
+  }
+}
+
+/** A sweep named on the command line: a YAML (its name) or the name itself. */
+function sweepName(ref: string): string {
+  try {
+    resolveSweepFile(ref);
+  } catch {
+    return ref;
+  }
+  return loadSweep(ref).name;
+}
+
+async function openRecorded(ref: string, db: string, lease: number): Promise<{ store: RunStore; sweep: RecordedSweep }> {
+  const name = sweepName(ref);
+  const store = await openRunStore(db, { staleSeconds: lease });
+  const sweep = await store.recordedSweep(name);
+  if (!sweep) {
+    await store.close();
+    throw new UserError(`sweep ${JSON.stringify(name)}: not in ${store.location} (submit it first with exp sweep ${ref} --executor slurm --db ...)`);
+  }
+  return { store, sweep };
+}
+
+/** `exp sweep X --attach`: follow a sweep submitted earlier (from any host), until it ends or Ctrl-C. */
+export async function attachSweep(ref: string, o: ClusterSweepOptions): Promise<void> {
+  const lease = o.lease ?? DEFAULT_STALE_SECONDS;
+  const { store, sweep } = await openRecorded(ref, o.db, lease);
+  try {
+    const jobs = await store.sweepJobs(sweep.name);
+    const state = followState(sweep, jobs.at(-1)?.concurrency ?? o.concurrency, o.db);
+    const end = await show(store, sweep, state, o, lease, async () => false);
+    finish(end, sweep, state, o.db);
+  } finally {
+    await store.close();
+  }
+}
+
+/** `exp sweep status X` and `exp sweep cancel X`. */
+export function registerClusterSubcommands(sweepCmd: Command): void {
+  sweepCmd
+    .command('status')
+    .description("print a sweep's trials and its Slurm jobs as the store shows them (any host)")
+    .argument('<sweep>', 'the sweep YAML or its name')
+    .option('--db <url>', 'run store (default: $EXP_DB, else runs/exp.db)', DEFAULT_DB)
+    .action(
+      action(async (ref: string, opts: { db: string }) => {
+        const { store, sweep } = await openRecorded(ref, opts.db, DEFAULT_STALE_SECONDS);
+        try {
+          const jobs = await store.sweepJobs(sweep.name);
+          const state = followState(sweep, jobs.at(-1)?.concurrency ?? 1, opts.db);
+          await poll(store, sweep, state, DEFAULT_STALE_SECONDS);
+          process.stdout.write(`${formatSweepStatus(state.get())}\n`);
+          for (const j of jobs) {
+            const active = j.state === 'submitted' && j.executor === 'slurm' ? activeTasks(j.jobId) : [];
+            process.stdout.write(`job ${j.jobId} (${j.executor}, ${j.tasks} tasks, at most ${j.concurrency} at once, submitted ${j.submittedAt} on ${j.host}): ${j.state === 'cancelled' ? 'cancelled' : active.length > 0 ? `${active.length} task(s) pending or running` : 'ended'}\n`);
+          }
+        } finally {
+          await store.close();
+        }
+      }),
+    );
+  sweepCmd
+    .command('cancel')
+    .description("scancel a sweep's Slurm jobs: running trials checkpoint and are marked interrupted (resumable)")
+    .argument('<sweep>', 'the sweep YAML or its name')
+    .option('--db <url>', 'run store (default: $EXP_DB, else runs/exp.db)', DEFAULT_DB)
+    .action(
+      action(async (ref: string, opts: { db: string }) => {
+        const { store, sweep } = await openRecorded(ref, opts.db, DEFAULT_STALE_SECONDS);
+        try {
+          const jobs = (await store.sweepJobs(sweep.name)).filter((j) => j.state === 'submitted' && j.executor === 'slurm');
+          let cancelled = 0;
+          for (const j of jobs) {
+            if (activeTasks(j.jobId).length > 0) {
+              cancelJob(j.jobId);
+              cancelled++;
+              process.stderr.write(`exp: scancel ${j.jobId}\n`);
+            }
+            await store.setJobState(sweep.name, j.jobId, 'cancelled');
+          }
+          process.stderr.write(cancelled > 0 ? `exp: sweep ${sweep.name}: ${cancelled} job(s) cancelled; running trials are marked interrupted and resume when the sweep is run again\n` : `exp: sweep ${sweep.name}: no job pending or running\n`);
+        } finally {
+          await store.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,22 @@
+import { formatDuration, pct } from '../util/format.js';
+import { queueCounts } from './derive.js';
+import type { SweepState, TrialView } from '../sweep/state.js';
+
+function progress(t: TrialView): string {
+  if (t.status === 'running') return t.epochs > 0 ? `epoch ${t.step > 0 ? t.epoch : t.epoch - 1}/${t.epochs}` : 'starting';
+  if (t.status === 'done' && t.startedAt !== null && t.finishedAt !== null) return `in ${formatDuration((t.finishedAt - t.startedAt) / 1000)}`;
+  return '';
+}
+
+/** A sweep's trials as a plain table (exp sweep status, and the end of a followed sweep). */
+export function formatSweepStatus(s: SweepState): string {
+  const c = queueCounts(s);
+  const width = Math.max(5, ...s.trials.map((t) => t.name.length));
+  const lines = [`sweep ${s.sweep}${s.profile ? ` (profile ${s.profile})` : ''}: ${c.done} done, ${c.running} running, ${c.queued} queued, ${c.interrupted} interrupted, ${c.failed} failed`];
+  lines.push(`${'trial'.padEnd(width)}  ${'status'.padEnd(11)}  ${'progress'.padEnd(14)}  ${'AUC'.padStart(6)}  ${'pAUC'.padStart(6)}  run`);
+  for (const t of s.trials) {
+    const err = t.status === 'failed' && t.error ? `  ${t.error.split('\n')[0]}` : '';
+    lines.push(`${t.name.padEnd(width)}  ${t.status.padEnd(11)}  ${progress(t).padEnd(14)}  ${pct(t.result?.auc).padStart(6)}  ${pct(t.result?.pauc).padStart(6)}  ${t.runId ?? '-'}${err}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,76 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SlurmJobOptions } from './options.js';
+import { ensureDir } from '../util/dirs.js';
+import { UserError } from '../util/errors.js';
+
+/**
+ * The Slurm side of `exp sweep --executor slurm`: one job array whose tasks each run `exp worker`
+ * (submitted with sbatch), its state (squeue), and its end (scancel). Slurm is driven through its
+ * own commands only, so whatever the lab configured (accounts, QOS, SLURM_CONF) applies.
+ */
+
+export interface ArraySubmission {
+  /** The worker's command line: absolute paths, since a job starts in a fresh shell on another node. */
+  command: string[];
+  tasks: number;
+  concurrency: number;
+  jobName: string;
+  /** Where the batch script and the tasks' logs go (`<dir>/<job>_<task>.out`): a shared directory. */
+  dir: string;
+  options: SlurmJobOptions;
+  /** Requeue on node failure, and SIGUSR1 this many seconds before the time limit (the worker requeues itself). */
+  requeueSignalSeconds: number | null;
+}
+
+const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function slurm(cmd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${cmd}: not found; --executor slurm needs Slurm's commands (sbatch, squeue, scancel) on this host`);
+  return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').trim() };
+}
+
+export function sbatchArgs(s: ArraySubmission, script: string): string[] {
+  const o = s.options;
+  return [
+    '--parsable', `--job-name=${s.jobName}`, `--array=0-${s.tasks - 1}%${s.concurrency}`, `--output=${join(s.dir, '%A_%a.out')}`,
+    ...(o.partition ? [`--partition=${o.partition}`] : []),
+    ...(o.time ? [`--time=${o.time}`] : []),
+    ...(o.gres ? [`--gres=${o.gres}`] : []),
+    ...(o.cpusPerTask ? [`--cpus-per-task=${o.cpusPerTask}`] : []),
+    ...(o.mem ? [`--mem=${o.mem}`] : []),
+    ...(s.requeueSignalSeconds !== null ? ['--requeue', `--signal=B:USR1@${s.requeueSignalSeconds}`] : []),
+    ...o.extra,
+    script,
+  ];
+}
+
+/** Writes the batch script and submits the array; returns the job id. */
+export function submitArray(s: ArraySubmission): string {
+  ensureDir(s.dir, 'the Slurm log directory');
+  const script = join(s.dir, `${s.jobName}-${Date.now()}.sh`);
+  // exec: the worker is the batch shell itself, so Slurm's SIGTERM (scancel, time limit) reaches it.
+  writeFileSync(script, `#!/bin/sh\n# written by exp sweep --executor slurm\nexec ${s.command.map(quote).join(' ')}\n`);
+  // The command line may hold the store's URL (with a password): readable by its owner only.
+  chmodSync(script, 0o700);
+  const r = slurm('sbatch', sbatchArgs(s, script));
+  if (r.status !== 0) throw new UserError(`sbatch refused the job array: ${r.stderr || `exit ${r.status}`} (script ${script})`);
+  const id = r.stdout.trim().split(';')[0]!;
+  if (!/^\d+$/.test(id)) throw new UserError(`sbatch printed no job id (got ${JSON.stringify(r.stdout.trim())})`);
+  return id;
+}
+
+/** The job's tasks that are still pending or running (squeue forgets finished jobs). */
+export function activeTasks(jobId: string): string[] {
+  const r = slurm('squeue', ['-h', '-r', '-j', jobId, '-o', '%i %T']);
+  // "Invalid job id specified": the job ended long enough ago that the controller forgot it.
+  if (r.status !== 0) return [];
+  return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/\s(COMPLETED|CANCELLED|FAILED|TIMEOUT|NODE_FAIL|PREEMPTED|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE)$/.test(l));
+}
+
+export function cancelJob(jobId: string): void {
+  const r = slurm('scancel', [jobId]);
+  if (r.status !== 0) throw new UserError(`scancel ${jobId} failed: ${r.stderr || `exit ${r.status}`}`);
+}
