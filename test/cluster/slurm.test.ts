@@ -1,0 +1,107 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import Database from 'better-sqlite3';
+import { sweepDir, fakeEnv, runCli } from '../fixtures/sweep-env.js';
+
+// Sweeps on a real one-node Slurm cluster with a real PostgreSQL, both started by
+// `npm run test:cluster` (tools/cluster/test.sh: SLURM_CONF, EXP_TEST_PG_URL, EXP_TEST_PG_DIR).
+// Without them this file fails; it never passes without having run. Trials use the fake
+// trainer (test/fixtures/fake-trainer.mjs): real checkpoints and events, no model.
+const URL_ = process.env.EXP_TEST_PG_URL;
+const PG_DIR = process.env.EXP_TEST_PG_DIR;
+let client: pg.Client;
+
+async function connect(): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: URL_ });
+  c.on('error', () => undefined);
+  await c.connect();
+  return c;
+}
+
+before(async () => {
+  assert.ok(URL_ && PG_DIR && process.env.SLURM_CONF, 'SLURM_CONF / EXP_TEST_PG_URL / EXP_TEST_PG_DIR are not set: run these tests with npm run test:cluster');
+  const sinfo = spawnSync('sinfo', ['-h', '-N', '-o', '%t'], { encoding: 'utf8' });
+  assert.equal(sinfo.stdout.trim(), 'idle', `the Slurm node is not idle: ${sinfo.stdout}${sinfo.stderr}`);
+  client = await connect();
+});
+after(async () => {
+  await client.end();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const rows = async (sql: string, args: unknown[] = []) => (await client.query(sql, args)).rows as Array<Record<string, unknown>>;
+
+async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, seconds = 60): Promise<T> {
+  const end = Date.now() + seconds * 1000;
+  for (;;) {
+    const v = await fn().catch(() => null);
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** A sweep with a unique name in the shared database, its artifacts directory, and the CLI flags of a Slurm run. */
+function sweep(name: string, trials: number, epochs: number) {
+  const s = sweepDir({ trials, epochs });
+  const file = join(s.dir, `${name}.yaml`);
+  const body = Array.from({ length: trials }, (_, i) => `  - {name: t${i}, set: {seed: ${i}}}\n`).join('');
+  writeFileSync(file, `name: ${name}\nbase: base.yaml\ntrials:\n${body}`);
+  const art = join(s.dir, 'art');
+  return { ...s, name, sweep: file, art, args: (...more: string[]) => ['sweep', file, '--executor', 'slurm', '--db', URL_!, '--artifacts', art, '--no-dashboard', ...more] };
+}
+
+/** Every task log of the sweep's jobs, concatenated. */
+function taskLogs(art: string): string {
+  const dir = join(art, 'slurm');
+  return readdirSync(dir).filter((f) => f.endsWith('.out')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+}
+
+const starts = (logs: string, trial: string) => [...logs.matchAll(new RegExp(`: ${trial}: started run \\S+( \\(resuming from (\\S+)\\))?`, 'g'))].map((m) => m[2] ?? null);
+
+async function runOf(name: string, trial: string) {
+  return (await rows(`SELECT id, status, pid, host FROM runs WHERE sweep = $1 AND trial = $2`, [name, trial]))[0] as { id: string; status: string; pid: number; host: string } | undefined;
+}
+
+async function epochsOf(name: string, trial: string): Promise<number[]> {
+  return (await rows(`SELECT e.epoch FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.sweep = $1 AND r.trial = $2 ORDER BY e.epoch`, [name, trial])).map((r) => Number(r.epoch));
+}
+
+/** Every trial done exactly once: one row per config hash, epochs 1..E once each, one final average. */
+async function assertAllDone(name: string, trials: number, epochs: number): Promise<void> {
+  const runs = await rows(`SELECT id, trial, status FROM runs WHERE sweep = $1 ORDER BY trial`, [name]);
+  assert.deepEqual(runs.map((r) => r.status), Array(trials).fill('done'));
+  assert.deepEqual(await rows(`SELECT config_hash FROM runs WHERE sweep = $1 GROUP BY config_hash HAVING COUNT(*) > 1`, [name]), []);
+  for (const r of runs) {
+    assert.deepEqual(await epochsOf(name, String(r.trial)), Array.from({ length: epochs }, (_, i) => i + 1), `${r.trial} epochs`);
+    const f = await rows(`SELECT COUNT(*)::int AS n FROM results WHERE run_id = $1 AND final = 1 AND scope = 'average'`, [r.id]);
+    assert.equal(f[0]!.n, 1, `${r.trial}: one final average`);
+  }
+}
+
+test('a 4-trial sweep on Slurm, concurrency 2: one job array 0-3%2, 4 done trials in PostgreSQL', async () => {
+  const s = sweep('sl-four', 4, 3);
+  const r = await runCli(s.args('--concurrency', '2'), fakeEnv(30)).done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /submitted Slurm job (\d+): 4 task\(s\) of exp worker, at most 2 at once/);
+  const job = /submitted Slurm job (\d+)/.exec(r.stderr)![1]!;
+  const show = spawnSync('scontrol', ['-o', 'show', 'job', `${job}_0`], { encoding: 'utf8' });
+  assert.match(show.stdout, /ArrayTaskThrottle=2/, show.stdout + show.stderr);
+  await assertAllDone('sl-four', 4, 3);
+  const jobs = await rows(`SELECT job_id, tasks, concurrency, state FROM sweep_jobs WHERE sweep = 'sl-four'`);
+  assert.deepEqual(jobs, [{ job_id: job, tasks: 4, concurrency: 2, state: 'submitted' }]);
+  const logs = taskLogs(s.art);
+  for (const t of ['t0', 't1', 't2', 't3']) assert.equal(starts(logs, t).length, 1, `${t} ran once:\n${logs}`);
+  // Nothing left: the same command submits nothing and ends at once.
+  const again = await runCli(s.args('--concurrency', '2'), fakeEnv(30)).done;
+  assert.equal(again.code, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /submitted Slurm job/);
+  const status = spawnSync(process.execPath, ['dist/cli/main.js', 'sweep', 'status', 'sl-four', '--db', URL_!], { encoding: 'utf8' });
+  assert.equal(status.status, 0, status.stderr);
+  assert.match(status.stdout, /sweep sl-four: 4 done/);
+  assert.match(status.stdout, new RegExp(`job ${job} \\(slurm, 4 tasks, at most 2 at once.*\\): ended`));
+});
