@@ -36,6 +36,8 @@ export function sbatchArgs(s: ArraySubmission, script: string): string[] {
   const o = s.options;
   return [
     '--parsable', `--job-name=${s.jobName}`, `--array=0-${s.tasks - 1}%${s.concurrency}`, `--output=${join(s.dir, '%A_%a.out')}`,
+    // A requeued task appends to its log instead of truncating it.
+    '--open-mode=append',
     ...(o.partition ? [`--partition=${o.partition}`] : []),
     ...(o.time ? [`--time=${o.time}`] : []),
     ...(o.gres ? [`--gres=${o.gres}`] : []),

@@ -105,3 +105,117 @@ test('a 4-trial sweep on Slurm, concurrency 2: one job array 0-3%2, 4 done trial
   assert.match(status.stdout, /sweep sl-four: 4 done/);
   assert.match(status.stdout, new RegExp(`job ${job} \\(slurm, 4 tasks, at most 2 at once.*\\): ended`));
 });
+
+/** The Slurm task (JOB_TASK) whose log shows the trial starting first. */
+function taskOf(art: string, trial: string): string {
+  const dir = join(art, 'slurm');
+  const f = readdirSync(dir).find((x) => x.endsWith('.out') && new RegExp(`: ${trial}: started run`).test(readFileSync(join(dir, x), 'utf8')));
+  assert.ok(f, `no task log shows ${trial} starting`);
+  return f.replace(/\.out$/, '');
+}
+
+test('scancel of a running task mid-trial: the trial is interrupted at a checkpoint, another task resumes it, no finished trial runs again', async () => {
+  const s = sweep('sl-scancel', 4, 6);
+  const run = runCli(s.args('--concurrency', '2'), fakeEnv(150));
+  await waitFor('t0 past its first checkpoint', async () => (await epochsOf('sl-scancel', 't0')).length >= 3);
+  const task = taskOf(s.art, 't0');
+  const c = spawnSync('scancel', [task], { encoding: 'utf8' });
+  assert.equal(c.status, 0, c.stderr);
+  const r = await run.done;
+  assert.equal(r.code, 0, r.stderr);
+  await assertAllDone('sl-scancel', 4, 6);
+  const logs = taskLogs(s.art);
+  assert.match(readFileSync(join(s.art, 'slurm', `${task}.out`), 'utf8'), /t0: interrupted \(SIGTERM\); checkpointed, resumable/);
+  const t0 = starts(logs, 't0');
+  assert.equal(t0.length, 2, logs);
+  assert.equal(t0[0], null);
+  assert.match(t0[1] ?? '', /epoch-000[246]$/, 'resumed from a checkpoint');
+  for (const t of ['t1', 't2', 't3']) assert.equal(starts(logs, t).length, 1, `${t} ran once`);
+});
+
+test('kill -9 of a worker on another host: its lease runs out (--lease 3), another worker resumes the trial from its checkpoint', async () => {
+  const s = sweep('sl-kill', 4, 6);
+  const run = runCli(s.args('--concurrency', '2', '--lease', '3'), fakeEnv(150));
+  await waitFor('t0 past its first checkpoint', async () => (await epochsOf('sl-kill', 't0')).length >= 3);
+  const victim = (await runOf('sl-kill', 't0'))!;
+  process.kill(victim.pid, 'SIGKILL');
+  // As if the worker had run on another node: its pid cannot be checked from here, only its heartbeat.
+  await client.query(`UPDATE runs SET host = 'elsewhere' WHERE id = $1`, [victim.id]);
+  const beat = Number((await rows('SELECT heartbeat_at FROM runs WHERE id = $1', [victim.id]))[0]!.heartbeat_at);
+  const resumedAt = await waitFor('t0 taken over', async () => {
+    const row = (await rows(`SELECT host, started_at FROM runs WHERE id = $1`, [victim.id]))[0]!;
+    return row.host !== 'elsewhere' ? Date.parse(String(row.started_at)) : null;
+  });
+  assert.ok(resumedAt - beat >= 3000, `taken over ${resumedAt - beat} ms after the last heartbeat, before the 3 s lease ran out`);
+  const r = await run.done;
+  assert.equal(r.code, 0, r.stderr);
+  await assertAllDone('sl-kill', 4, 6);
+  const t0 = starts(taskLogs(s.art), 't0');
+  assert.equal(t0.length, 2);
+  assert.match(t0[1] ?? '', /epoch-000[246]$/, 'resumed from a checkpoint');
+});
+
+test('a PostgreSQL restart mid-sweep on Slurm: workers and the orchestrator retry, the sweep finishes, no metric recorded twice', async () => {
+  const s = sweep('sl-pgrestart', 3, 6);
+  const run = runCli(s.args('--concurrency', '2'), fakeEnv(100));
+  await waitFor('t0 at epoch 2', async () => (await epochsOf('sl-pgrestart', 't0')).length >= 2);
+  const r0 = spawnSync('bash', ['tools/cluster/pg.sh', 'restart', PG_DIR!], { encoding: 'utf8' });
+  assert.equal(r0.status, 0, r0.stderr);
+  await client.end().catch(() => undefined);
+  client = await connect();
+  const r = await run.done;
+  assert.equal(r.code, 0, r.stderr);
+  await assertAllDone('sl-pgrestart', 3, 6);
+  const logs = taskLogs(s.art);
+  for (const t of ['t0', 't1', 't2']) assert.equal(starts(logs, t).length, 1, `${t} ran once:\n${logs}`);
+});
+
+test('two orchestrators on one Slurm sweep: every trial trained exactly once, no duplicate config hash', async () => {
+  const s = sweep('sl-two', 4, 3);
+  const env = fakeEnv(60);
+  const [a, b] = await Promise.all([runCli(s.args('--concurrency', '2'), env).done, runCli(s.args('--concurrency', '2'), env).done]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  await assertAllDone('sl-two', 4, 3);
+  const logs = taskLogs(s.art);
+  for (const t of ['t0', 't1', 't2', 't3']) assert.equal(starts(logs, t).length, 1, `${t} ran once:\n${logs}`);
+});
+
+test('metrics of a trial run on Slurm equal those of the same trial run locally on SQLite', async () => {
+  const s = sweep('sl-eq', 2, 3);
+  const a = await runCli(s.args('--concurrency', '2'), fakeEnv(10)).done;
+  assert.equal(a.code, 0, a.stderr);
+  const local = join(s.dir, 'local.db');
+  const b = await runCli(['sweep', s.sweep, '--db', local, '--no-dashboard'], fakeEnv(10)).done;
+  assert.equal(b.code, 0, b.stderr);
+  const q = `SELECT r.trial, s.path, s.score FROM scores s JOIN runs r ON r.id = s.run_id WHERE r.sweep = 'sl-eq' AND s.final = 1 ORDER BY r.trial, s.path`;
+  const onSlurm = await rows(q);
+  const d = new Database(local, { readonly: true });
+  const onLocal = d.prepare(q).all();
+  const avg = `SELECT r.trial, a.auc, a.pauc, a.pauc_mcclish FROM results a JOIN runs r ON r.id = a.run_id WHERE r.sweep = 'sl-eq' AND a.final = 1 AND a.scope = 'average' ORDER BY r.trial`;
+  const localAvg = d.prepare(avg).all();
+  d.close();
+  assert.equal(onSlurm.length, 2 * 64);
+  assert.deepEqual(onSlurm, onLocal);
+  assert.deepEqual(await rows(avg), localAvg);
+});
+
+test('--requeue: SIGUSR1 before the time limit checkpoints, requeues the task, and its restart resumes the trial', async () => {
+  const s = sweep('sl-requeue', 2, 6);
+  const run = runCli(s.args('--concurrency', '2', '--requeue'), fakeEnv(200));
+  await waitFor('t0 past its first checkpoint', async () => (await epochsOf('sl-requeue', 't0')).length >= 3);
+  const task = taskOf(s.art, 't0');
+  // What sbatch --signal=B:USR1@120 sends to the batch shell (the worker) before the time limit.
+  const c = spawnSync('scancel', ['--batch', '--signal=USR1', task], { encoding: 'utf8' });
+  assert.equal(c.status, 0, c.stderr);
+  const r = await run.done;
+  assert.equal(r.code, 0, r.stderr);
+  await assertAllDone('sl-requeue', 2, 6);
+  const log = readFileSync(join(s.art, 'slurm', `${task}.out`), 'utf8');
+  assert.match(log, /requeued Slurm task/);
+  const t0 = starts(taskLogs(s.art), 't0');
+  assert.equal(t0.length, 2, log);
+  assert.match(t0[1] ?? '', /epoch-000[246]$/, 'resumed from a checkpoint');
+  const show = spawnSync('scontrol', ['-o', 'show', 'job', task], { encoding: 'utf8' });
+  assert.match(show.stdout, /Restarts=1/, show.stdout + show.stderr);
+});
