@@ -17,4 +17,4 @@ conf=$(bash tools/cluster/slurm.sh up "$tmp/slurm" "$slurm_port")
 echo "cluster tests: Slurm ($conf)"
 npm run build >/dev/null
 files=${EXP_TEST_CLUSTER_FILES:-test/cluster/*.test.ts}
-SLURM_CONF=$conf EXP_TEST_PG_URL=$url EXP_TEST_PG_DIR=$tmp/pg node --import tsx --test --test-concurrency=1 $files
+SLURM_CONF=$conf EXP_TEST_PG_URL=$url EXP_TEST_PG_DIR=$tmp/pg node --import tsx --test --test-concurrency=1 "$@" $files
