@@ -4,12 +4,16 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExperimentConfig } from '../src/config/schema.js';
-import { openDatabase, createRun, RunRecorder } from '../src/store/index.js';
+import { openDatabase, createRun, RunRecorder, SqliteRunStore } from '../src/store/index.js';
+import type Database from 'better-sqlite3';
 import { paperTable, tableShape } from '../src/report/paper-table.js';
 import { sweepRows } from '../src/report/rows.js';
 import { diffKeys } from '../src/report/flatten.js';
 import { barChartSvg } from '../src/report/chart.js';
 import { sweepDir, fakeEnv, CLI } from './fixtures/sweep-env.js';
+
+/** The async reader the reports take, over a database the test filled. */
+const reader = (db: Database.Database) => new SqliteRunStore(':memory:', { db });
 
 const m = (auc: number) => ({ auc, pauc: auc - 0.2, paucMcclish: auc - 0.1 });
 
@@ -32,9 +36,9 @@ function store(file = ':memory:') {
   return db;
 }
 
-test('Table 3 shape: check marks derived from configs, ours in % beside the paper, best row marked', () => {
+test('Table 3 shape: check marks derived from configs, ours in % beside the paper, best row marked', async () => {
   const db = store();
-  const t = paperTable(sweepRows(db, 'abl'));
+  const t = paperTable(await sweepRows(reader(db), 'abl'));
   assert.equal(t.shape, 'table3');
   assert.deepEqual(t.rows.map((r) => r.slice(2, 5)), [['–', '–', '–'], ['✓', '–', '✓'], ['✓', '✓', '✓']]);
   assert.equal(t.best, 1);
@@ -53,9 +57,9 @@ test('Table 4 shape when only SoftTriple settings vary; diffKeys collapses a nul
   assert.deepEqual(diffKeys([a, ExperimentConfig.parse({ loss: { metric: null } })]), ['loss.metric']);
 });
 
-test('the SVG chart has one bar per trial, series and panel, with heights proportional to the values', () => {
+test('the SVG chart has one bar per trial, series and panel, with heights proportional to the values', async () => {
   const db = store();
-  const svg = barChartSvg(sweepRows(db, 'abl'), 'abl');
+  const svg = barChartSvg(await sweepRows(reader(db), 'abl'), 'abl');
   const rects = [...svg.matchAll(/<rect x="[\d.]+" y="([\d.]+)" width="\d+\.\d" height="([\d.]+)" fill="#(2b6cb0|a0aec0)"\/>/g)];
   assert.equal(rects.length, 3 * 2 * 2);
   const tops = rects.map((r) => Number(r[1]) + Number(r[2]));
@@ -100,15 +104,15 @@ test('rows computed by different code versions get a note in the sweep table and
   const { renderExport } = await import('../src/report/export.js');
   const db = store();
   const setCommit = (commit: string, dirty: number) => db.prepare('UPDATE runs SET git_commit = ?, git_dirty = ?').run(commit, dirty);
-  const md = () => renderExport([{ title: 'abl', sweep: 'abl', rows: sweepRows(db, 'abl') }], 'md');
+  const md = async () => renderExport([{ title: 'abl', sweep: 'abl', rows: await sweepRows(reader(db), 'abl') }], 'md');
   setCommit('aaaaaaaaaaaa', 0);
-  assert.doesNotMatch(formatSweepTable(db, 'abl'), /code versions/);
-  assert.doesNotMatch(md(), /code versions/);
+  assert.doesNotMatch(await formatSweepTable(reader(db), 'abl'), /code versions/);
+  assert.doesNotMatch(await md(), /code versions/);
   db.prepare("UPDATE runs SET git_commit = 'bbbbbbbbbbbb' WHERE trial = 't1'").run();
   db.prepare("UPDATE runs SET git_dirty = 1 WHERE trial = 't2'").run();
   const note = /note: these results come from 3 code versions \(aaaaaaaa, bbbbbbbb, aaaaaaaa\+changes\).*exp sweep abl --force/;
-  assert.match(formatSweepTable(db, 'abl'), note);
-  assert.match(md(), note);
+  assert.match(await formatSweepTable(reader(db), 'abl'), note);
+  assert.match(await md(), note);
 });
 
 test('--seeds rows: mean and sample sd over the seeds of each configuration in the sweep table and the markdown export', async () => {
@@ -127,16 +131,16 @@ test('--seeds rows: mean and sample sd over the seeds of each configuration in t
       rec.finish('done');
     });
   }
-  const table = formatSweepTable(db, 'sd');
+  const table = await formatSweepTable(reader(db), 'sd');
   // a: mean 60, sd 10 (sample); b: mean 80, sd 0; pAUC = AUC - 20 points, McClish = AUC - 10.
   assert.match(table, /over seeds/);
   assert.match(table, /a\s+1,2,3\s+60\.00 ± 10\.00\s+40\.00 ± 10\.00\s+50\.00 ± 10\.00\s+94\.00\s+88\.00/);
   assert.match(table, /b\s+1,2\s+80\.00 ± 0\.00/);
-  const md = renderExport([{ title: 'sd', sweep: 'sd', rows: sweepRows(db, 'sd') }], 'md');
+  const md = renderExport([{ title: 'sd', sweep: 'sd', rows: await sweepRows(reader(db), 'sd') }], 'md');
   assert.match(md, /\| a +\| 1,2,3 +\| +60\.00 ± 10\.00 \|/);
-  const json = JSON.parse(renderExport([{ title: 'sd', sweep: 'sd', rows: sweepRows(db, 'sd') }], 'json')) as Array<{ overSeeds?: Array<{ trial: string; seeds: number[]; auc: { mean: number; sd: number } }> }>;
+  const json = JSON.parse(renderExport([{ title: 'sd', sweep: 'sd', rows: await sweepRows(reader(db), 'sd') }], 'json')) as Array<{ overSeeds?: Array<{ trial: string; seeds: number[]; auc: { mean: number; sd: number } }> }>;
   assert.deepEqual(json[0]!.overSeeds!.map((g) => [g.trial, g.seeds, +g.auc.mean.toFixed(6), +g.auc.sd.toFixed(6)]), [['a', [1, 2, 3], 0.6, 0.1], ['b', [1, 2], 0.8, 0]]);
   // One seed per configuration: no over-seeds table.
-  assert.doesNotMatch(formatSweepTable(store(), 'abl'), /over seeds/);
-  assert.equal(JSON.parse(renderExport([{ title: 'abl', sweep: 'abl', rows: sweepRows(store(), 'abl') }], 'json'))[0].overSeeds, undefined);
+  assert.doesNotMatch(await formatSweepTable(reader(store()), 'abl'), /over seeds/);
+  assert.equal(JSON.parse(renderExport([{ title: 'abl', sweep: 'abl', rows: await sweepRows(reader(store()), 'abl') }], 'json'))[0].overSeeds, undefined);
 });

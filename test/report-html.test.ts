@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { auc, partialAuc } from '../src/metrics/roc.js';
 import { averageRoc, curveArea, rocCurve, thresholdAtFpr, type RocPoint } from '../src/metrics/curve.js';
 import { evaluate } from '../src/metrics/evaluate.js';
-import { openDatabase } from '../src/store/index.js';
+import { openDatabase, SqliteRunStore } from '../src/store/index.js';
 import { buildReport, loadReport, type ReportData } from '../src/report/html/index.js';
 import { reportStore } from './fixtures/report-store.js';
 
@@ -79,10 +79,11 @@ const fixture = reportStore();
 let report: ReturnType<typeof buildReport> | undefined;
 function built() {
   if (!report) {
-    const db = openDatabase(fixture.db, { readonly: true });
-    const input = loadReport(db, [fixture.sweep], fixture.db);
-    db.close();
-    report = buildReport(input, { now: new Date(0) });
+    report = (async () => {
+      const store = SqliteRunStore.forReading(fixture.db);
+      const input = await loadReport(store, [fixture.sweep], fixture.db).finally(() => store.close());
+      return buildReport(input, { now: new Date(0) });
+    })();
   }
   return report;
 }

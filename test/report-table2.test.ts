@@ -1,11 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateExperiment } from '../src/config/load.js';
-import { openDatabase, createRun, RunRecorder } from '../src/store/index.js';
+import { openDatabase, createRun, RunRecorder, SqliteRunStore } from '../src/store/index.js';
+import type Database from 'better-sqlite3';
 import { sweepRows } from '../src/report/rows.js';
 import { isTable2, table2 } from '../src/report/table2-shape.js';
 import { renderExport } from '../src/report/export.js';
 import { loadSweep } from '../src/sweep/spec.js';
+
+/** The async reader the reports take, over a database the test filled. */
+const reader = (db: Database.Database) => new SqliteRunStore(':memory:', { db });
 
 const m = (auc: number) => ({ auc, pauc: auc - 0.2, paucMcclish: auc - 0.1 });
 
@@ -25,8 +29,8 @@ function store() {
   return db;
 }
 
-test('Table 2 shape: types in the paper\'s order, "AUC / pAUC(McClish)" ours above the paper\'s per type and on average, best marked', () => {
-  const rows = sweepRows(store(), 't2');
+test('Table 2 shape: types in the paper\'s order, "AUC / pAUC(McClish)" ours above the paper\'s per type and on average, best marked', async () => {
+  const rows = await sweepRows(reader(store()), 't2');
   assert.ok(isTable2(rows));
   const t = table2(rows);
   assert.deepEqual(t.header, ['', 'method', '', 'fan', 'pump', 'average', 'status']);
@@ -37,9 +41,9 @@ test('Table 2 shape: types in the paper\'s order, "AUC / pAUC(McClish)" ours abo
   assert.deepEqual(fan, { trial: 'fgaspecnet', type: 'fan', auc: 0.9, pauc: 0.9 - 0.2, paucMcclish: 0.9 - 0.1, paperAuc: 98.05, paperPauc: 94.73 });
 });
 
-test('exp export renders Table 2 in md, csv (long: trial x type) and json (shape table2)', () => {
+test('exp export renders Table 2 in md, csv (long: trial x type) and json (shape table2)', async () => {
   const db = store();
-  const groups = [{ title: 'sweep t2', sweep: 't2', rows: sweepRows(db, 't2') }];
+  const groups = [{ title: 'sweep t2', sweep: 't2', rows: await sweepRows(reader(db), 't2') }];
   const md = renderExport(groups, 'md');
   assert.match(md, /in the shape of the paper's Table 2/);
   assert.match(md, /\| *ae *\| *ours *\| *70\.00 \/ 60\.00/);

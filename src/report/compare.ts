@@ -1,5 +1,4 @@
-import type Database from 'better-sqlite3';
-import { getEpochs, getFinalResult } from '../store/queries.js';
+import type { RunReader } from '../store/run-store.js';
 import type { RunRecord } from '../store/types.js';
 import { diffKeys, valueAt } from './flatten.js';
 import { PAPER_TYPES } from '../paper/table2.js';
@@ -27,11 +26,11 @@ export function orderTypes(types: Iterable<string>): string[] {
   return [...PAPER_TYPES.filter((t) => all.includes(t)), ...all.filter((t) => !(PAPER_TYPES as readonly string[]).includes(t)).sort()];
 }
 
-export function compareRuns(db: Database.Database, a: RunRecord, b: RunRecord): Comparison {
+export async function compareRuns(store: RunReader, a: RunRecord, b: RunRecord): Promise<Comparison> {
   const config: Record<string, [unknown, unknown]> = {};
   for (const k of diffKeys([a.config, b.config])) config[k] = [valueAt(a.config, k), valueAt(b.config, k)];
-  const ra = getFinalResult(db, a.id);
-  const rb = getFinalResult(db, b.id);
+  const ra = await store.getFinalResult(a.id);
+  const rb = await store.getFinalResult(b.id);
   const metrics: Comparison['metrics'] = {};
   for (const t of orderTypes([...Object.keys(ra?.types ?? {}), ...Object.keys(rb?.types ?? {})])) {
     const x = ra?.types[t];
@@ -41,9 +40,9 @@ export function compareRuns(db: Database.Database, a: RunRecord, b: RunRecord): 
   const x = ra?.average ?? undefined;
   const y = rb?.average ?? undefined;
   metrics.average = { auc: triple(x?.auc, y?.auc), pauc: triple(x?.pauc, y?.pauc), paucMcclish: triple(x?.paucMcclish, y?.paucMcclish) };
-  const last = (id: string) => {
-    const e = getEpochs(db, id);
+  const last = async (id: string) => {
+    const e = await store.getEpochs(id);
     return e.length ? e[e.length - 1]!.loss : null;
   };
-  return { a: a.id, b: b.id, names: [a.name, b.name], config, metrics, losses: { final: [last(a.id), last(b.id)] } };
+  return { a: a.id, b: b.id, names: [a.name, b.name], config, metrics, losses: { final: [await last(a.id), await last(b.id)] } };
 }

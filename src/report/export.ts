@@ -1,5 +1,4 @@
-import type Database from 'better-sqlite3';
-import { resolveRun, sweepExists } from '../store/queries.js';
+import type { RunReader } from '../store/run-store.js';
 import { UserError } from '../util/errors.js';
 import { barChartSvg } from './chart.js';
 import { paperTable, PAUC_NOTE } from './paper-table.js';
@@ -16,12 +15,12 @@ export interface ExportGroup {
 }
 
 /** Each argument is a sweep name (all its trials) or a run reference; loose runs are grouped together. */
-export function exportGroups(db: Database.Database, refs: string[]): ExportGroup[] {
+export async function exportGroups(store: RunReader, refs: string[]): Promise<ExportGroup[]> {
   const groups: ExportGroup[] = [];
   const loose: TrialRow[] = [];
   for (const ref of refs) {
-    if (sweepExists(db, ref)) groups.push({ title: `sweep ${ref}`, sweep: ref, rows: sweepRows(db, ref) });
-    else loose.push(trialRow(db, resolveRun(db, ref)));
+    if (await store.sweepExists(ref)) groups.push({ title: `sweep ${ref}`, sweep: ref, rows: await sweepRows(store, ref) });
+    else loose.push(await trialRow(store, await store.resolveRun(ref)));
   }
   if (loose.length) groups.push({ title: 'runs', sweep: null, rows: loose.map((r) => ({ ...r, trial: r.run.name })) });
   if (groups.length === 0) throw new UserError('exp export: name at least one sweep or run');

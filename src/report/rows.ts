@@ -1,7 +1,6 @@
-import type Database from 'better-sqlite3';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { MetricTriple } from '../train/events.js';
-import { getEpochs, getFinalResult, getRun, listRuns } from '../store/queries.js';
+import type { RunReader } from '../store/run-store.js';
 import type { RunRecord } from '../store/types.js';
 import { UserError } from '../util/errors.js';
 import { experimentHash } from '../config/stored.js';
@@ -29,9 +28,9 @@ export function softTripleColumns(c: ExperimentConfig): Record<'gamma' | 'lambda
   return { gamma: m?.gamma ?? null, lambda: m?.lambda ?? null, delta: m?.delta ?? null, K: m?.K ?? null, tau: m?.tau ?? null, lambda_ST: m?.weight ?? null };
 }
 
-export function trialRow(db: Database.Database, run: RunRecord): TrialRow {
-  const final = getFinalResult(db, run.id);
-  const epochs = getEpochs(db, run.id);
+export async function trialRow(store: RunReader, run: RunRecord): Promise<TrialRow> {
+  const final = await store.getFinalResult(run.id);
+  const epochs = await store.getEpochs(run.id);
   return {
     trial: run.trial ?? run.name,
     index: run.trialIndex ?? 0,
@@ -47,11 +46,16 @@ export function trialRow(db: Database.Database, run: RunRecord): TrialRow {
  * The trials of a sweep, in the sweep's row order: for each trial name the given run ids if any,
  * else its latest finished run (else its latest run), so an older profile's rows do not mix in.
  */
-export function sweepRows(db: Database.Database, sweep: string, opts: { runIds?: Array<string | null>; profile?: string | null } = {}): TrialRow[] {
+export async function sweepRows(store: RunReader, sweep: string, opts: { runIds?: Array<string | null>; profile?: string | null } = {}): Promise<TrialRow[]> {
   let runs: RunRecord[];
-  if (opts.runIds && opts.runIds.every((id) => id !== null)) runs = opts.runIds.map((id) => getRun(db, id!)).filter((r): r is RunRecord => r !== null);
-  else {
-    const all = listRuns(db, { sweep }).filter((r) => opts.profile === undefined || r.profile === opts.profile);
+  if (opts.runIds && opts.runIds.every((id) => id !== null)) {
+    runs = [];
+    for (const id of opts.runIds) {
+      const r = await store.getRun(id!);
+      if (r) runs.push(r);
+    }
+  } else {
+    const all = (await store.listRuns({ sweep })).filter((r) => opts.profile === undefined || r.profile === opts.profile);
     if (all.length === 0) throw new UserError(`sweep ${JSON.stringify(sweep)}: no runs in the store`, 'List runs with: exp runs');
     const pick = new Map<string, RunRecord>();
     for (const r of all) {
@@ -62,7 +66,9 @@ export function sweepRows(db: Database.Database, sweep: string, opts: { runIds?:
     }
     runs = [...pick.values()];
   }
-  return runs.map((r) => trialRow(db, r)).sort((a, b) => a.index - b.index || a.trial.localeCompare(b.trial));
+  const rows: TrialRow[] = [];
+  for (const r of runs) rows.push(await trialRow(store, r));
+  return rows.sort((a, b) => a.index - b.index || a.trial.localeCompare(b.trial));
 }
 
 /** Index of the best row by our average AUC (ties: higher McClish pAUC), or -1. */

@@ -1,11 +1,11 @@
-import type Database from 'better-sqlite3';
+import type { RunReader } from '../store/run-store.js';
 import { pct } from '../util/format.js';
-import { bestRow, codeVersionNote, seedGroups, seedTable, sweepRows } from './rows.js';
+import { bestRow, codeVersionNote, seedGroups, seedTable, sweepRows, type TrialRow } from './rows.js';
 import { textTable } from './text-table.js';
 
 /** The end-of-sweep summary on the terminal: one row per trial, ours beside the paper's. */
-export function formatSweepTable(db: Database.Database, sweep: string, opts: { runIds?: Array<string | null> } = {}): string {
-  const rows = sweepRows(db, sweep, opts);
+export async function formatSweepTable(store: RunReader, sweep: string, opts: { runIds?: Array<string | null> } = {}): Promise<string> {
+  const rows = await sweepRows(store, sweep, opts);
   const best = bestRow(rows);
   const body = rows.map((r, i) => [
     `${i === best ? '* ' : '  '}${r.trial}`,
@@ -27,7 +27,7 @@ export function formatSweepTable(db: Database.Database, sweep: string, opts: { r
 }
 
 /** With `--seeds`: mean ± sd over the seeds of each configuration, below the per-run table. */
-function overSeeds(rows: ReturnType<typeof sweepRows>): string[] {
+function overSeeds(rows: TrialRow[]): string[] {
   const groups = seedGroups(rows);
   if (!groups) return [];
   const t = seedTable(groups);

@@ -28,7 +28,7 @@ export const DEFAULT_STALE_SECONDS = 300;
  */
 export function openDatabase(file: string, opts: OpenOptions = {}): Database.Database {
   if (/^postgres(ql)?:\/\//.test(file)) {
-    throw new UserError(`${file}: this command reads SQLite stores only; runs, sweeps and workers write PostgreSQL, but the reports do not read it yet`);
+    throw new UserError(`${file}: this reads SQLite files only; give the path of a SQLite store`);
   }
   const memory = file === ':memory:';
   if (!memory) {

@@ -1,5 +1,5 @@
 import type { OpenOptions } from './db.js';
-import type { RunStore } from './run-store.js';
+import type { RunReader, RunStore } from './run-store.js';
 import { SqliteRunStore } from './sqlite-store.js';
 
 export interface StoreOptions extends OpenOptions {
@@ -18,4 +18,24 @@ export async function openRunStore(location: string, opts: StoreOptions = {}): P
     return PgRunStore.open(location, { artifacts: opts.artifacts ?? null });
   }
   return new SqliteRunStore(location, opts);
+}
+
+/**
+ * The store for commands that only read (`runs`, `show`, `compare`, `metrics --run`, `export`,
+ * `report`): either engine. A SQLite store that cannot be written is still read (read-only, or a
+ * private snapshot: see openStoreForReading).
+ */
+export async function openRunReader(location: string): Promise<RunReader> {
+  if (isPostgresUrl(location)) return openRunStore(location);
+  return SqliteRunStore.forReading(location);
+}
+
+/** Opens the store for reading, runs `fn`, and closes the store whatever happens. */
+export async function withRunReader<T>(location: string, fn: (store: RunReader) => Promise<T>): Promise<T> {
+  const store = await openRunReader(location);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
 }

@@ -2,19 +2,40 @@ import type { MetricTriple, TrainEvent } from '../train/events.js';
 import type { ClaimPolicy, SweepRecord, TrialRef } from './claims.js';
 import type { NewRun } from './recorder.js';
 import type { RecordedSweep, SweepJob, TrialProgress, JobState } from './sweep-jobs.js';
-import type { RunRecord, RunStatus } from './types.js';
+import type { RunFilter, ScoreFilter, SweepInfo } from './reads.js';
+import type { CheckpointRecord, EpochRecord, ResultSet, RunRecord, RunStatus, ScoreRecord } from './types.js';
+
+/**
+ * What the reading commands (`exp runs / show / compare / metrics / export / report`) and the
+ * sweep summary see of a store, on either engine; the SQL is shared (reads.ts).
+ */
+export interface RunReader {
+  /** Where the store lives (a file path or a URL, password hidden), for messages. */
+  readonly location: string;
+  /** A run by id, unique id prefix, run name or trial name; UserError when none or several match. */
+  resolveRun(ref: string): Promise<RunRecord>;
+  getRun(id: string): Promise<RunRecord | null>;
+  /** Runs in creation order. */
+  listRuns(filter?: RunFilter): Promise<RunRecord[]>;
+  /** Whether a sweep of this name is registered or has runs. */
+  sweepExists(name: string): Promise<boolean>;
+  listSweeps(): Promise<SweepInfo[]>;
+  getEpochs(runId: string): Promise<EpochRecord[]>;
+  /** Every evaluation of a run, the evalEvery ones by epoch and then the final one. */
+  getResults(runId: string): Promise<ResultSet[]>;
+  getFinalResult(runId: string): Promise<ResultSet | null>;
+  getScores(runId: string, opts?: ScoreFilter): Promise<ScoreRecord[]>;
+  getCheckpoints(runId: string): Promise<CheckpointRecord[]>;
+  close(): Promise<void>;
+}
 
 /**
  * The store as a run session and a sweep engine see it. Every method is async so that an engine
  * with a network client (PostgreSQL) fits behind the same interface as the embedded SQLite one.
  */
-export interface RunStore {
-  /** Where the store lives (a file path or a URL), for messages. */
-  readonly location: string;
+export interface RunStore extends RunReader {
   /** Inserts a run, running and leased to this process unless `status` says otherwise. */
   createRun(run: Omit<NewRun, 'dbFile'>): Promise<RunRecord>;
-  /** A run by id, unique id prefix, run name or trial name; UserError when none or several match. */
-  resolveRun(ref: string): Promise<RunRecord>;
   /** Takes an interrupted or failed run back for this process; UserError when done or running elsewhere. */
   resumeRun(runId: string): Promise<RunLease>;
   registerSweep(sweep: SweepRecord): Promise<void>;
@@ -34,7 +55,6 @@ export interface RunStore {
   sweepProgress(sweep: string): Promise<TrialProgress[]>;
   /** The write side of one run (its events, its lease, its end). */
   writer(runId: string): RunWriter;
-  close(): Promise<void>;
 }
 
 export interface RunLease {

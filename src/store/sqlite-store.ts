@@ -1,12 +1,14 @@
 import type Database from 'better-sqlite3';
 import type { TrainEvent, MetricTriple } from '../train/events.js';
 import { claimTrial, findTrialRun, peekTrial, registerSweep, type ClaimPolicy, type SweepRecord, type TrialRef } from './claims.js';
-import { openDatabase, type OpenOptions } from './db.js';
-import { getFinalResult, getRun, resolveRun } from './queries.js';
+import { openDatabase, openStoreForReading, type OpenOptions } from './db.js';
+import { getFinalResult, getRun, readSqlite } from './queries.js';
+import * as reads from './reads.js';
+import type { RunFilter, ScoreFilter, SweepInfo } from './reads.js';
 import { createRun, reopenRun, RunRecorder, type NewRun } from './recorder.js';
 import type { EndStatus, FinishedReason, RunLease, RunStore, RunWriter, SweepClaimContext, TrialClaim } from './run-store.js';
 import { SQL, jobParams, toRecordedSweep, toSweepJob, toTrialProgress, type JobRow, type JobState, type ProgressRow, type RecordedSweep, type SweepJob, type TrialProgress } from './sweep-jobs.js';
-import type { RunRecord } from './types.js';
+import type { CheckpointRecord, EpochRecord, ResultSet, RunRecord, ScoreRecord } from './types.js';
 import { UserError } from '../util/errors.js';
 
 /**
@@ -19,17 +21,64 @@ export class SqliteRunStore implements RunStore {
 
   private readonly artifacts: string | null;
 
-  constructor(readonly location: string, opts: OpenOptions & { artifacts?: string | null } = {}) {
-    this.db = openDatabase(location, opts);
+  /** Opens `location` (see openDatabase), or wraps `opts.db`, a database already open on it. */
+  constructor(readonly location: string, opts: OpenOptions & { artifacts?: string | null; db?: Database.Database } = {}) {
+    this.db = opts.db ?? openDatabase(location, opts);
     this.artifacts = opts.artifacts ?? null;
+  }
+
+  /** For commands that only read: a read-only store is still read (see openStoreForReading). */
+  static forReading(file: string): SqliteRunStore {
+    return new SqliteRunStore(file, { db: openStoreForReading(file) });
+  }
+
+  /** The store's reads (reads.ts) run synchronously; an error becomes a rejected promise. */
+  private async read<T>(read: reads.Read<T>): Promise<T> {
+    return readSqlite(this.db, read);
+  }
+
+  getRun(id: string): Promise<RunRecord | null> {
+    return this.read(reads.getRunRead(id));
+  }
+
+  listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    return this.read(reads.listRunsRead(filter));
+  }
+
+  sweepExists(name: string): Promise<boolean> {
+    return this.read(reads.sweepExistsRead(name));
+  }
+
+  listSweeps(): Promise<SweepInfo[]> {
+    return this.read(reads.listSweepsRead());
+  }
+
+  getEpochs(runId: string): Promise<EpochRecord[]> {
+    return this.read(reads.getEpochsRead(runId));
+  }
+
+  getResults(runId: string): Promise<ResultSet[]> {
+    return this.read(reads.getResultsRead(runId));
+  }
+
+  getFinalResult(runId: string): Promise<ResultSet | null> {
+    return this.read(reads.getFinalResultRead(runId));
+  }
+
+  getScores(runId: string, opts: ScoreFilter = {}): Promise<ScoreRecord[]> {
+    return this.read(reads.getScoresRead(runId, opts));
+  }
+
+  getCheckpoints(runId: string): Promise<CheckpointRecord[]> {
+    return this.read(reads.getCheckpointsRead(runId));
   }
 
   async createRun(run: Omit<NewRun, 'dbFile'>): Promise<RunRecord> {
     return createRun(this.db, { ...run, dbFile: this.location, artifacts: this.artifacts });
   }
 
-  async resolveRun(ref: string): Promise<RunRecord> {
-    return resolveRun(this.db, ref);
+  resolveRun(ref: string): Promise<RunRecord> {
+    return this.read(reads.resolveRunRead(ref));
   }
 
   async resumeRun(runId: string): Promise<RunLease> {

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
-import { openDatabase } from '../../src/store/index.js';
+import { SqliteRunStore } from '../../src/store/index.js';
 import { buildReport, loadReport } from '../../src/report/html/index.js';
 import { chromiumMissing, openChromium } from '../../tools/chromium.js';
 import { reportStore } from '../fixtures/report-store.js';
@@ -19,9 +19,9 @@ if (missing) process.stderr.write(`\n*** ${missing}: the browser test did NOT ru
 test('the report opens from disk in chromium with no network request, and every figure is drawn with labelled axes and legends', async () => {
   assert.equal(missing, null, `${missing}: the browser test did NOT run`);
   const fixture = reportStore();
-  const db = openDatabase(fixture.db, { readonly: true });
-  const report = await buildReport(loadReport(db, [fixture.sweep], fixture.db));
-  db.close();
+  const store = SqliteRunStore.forReading(fixture.db);
+  const report = await buildReport(await loadReport(store, [fixture.sweep], fixture.db));
+  await store.close();
   const file = join(fixture.dir, 'report.html');
   writeFileSync(file, report.html);
 

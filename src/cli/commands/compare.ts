@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { action, DEFAULT_DB } from '../action.js';
-import { openStoreForReading } from '../../store/db.js';
-import { resolveRun, sweepExists } from '../../store/queries.js';
+import { withRunReader } from '../../store/open.js';
 import { compareRuns } from '../../report/compare.js';
 import { formatComparison } from '../../report/compare-format.js';
 import { formatSweepComparison } from '../../report/sweep-compare.js';
@@ -18,19 +17,18 @@ export function register(program: Command): void {
     .option('--md', 'print markdown tables')
     .option('--db <file>', 'run store', DEFAULT_DB)
     .action(
-      action((a: string, b: string | undefined, opts: { json?: boolean; md?: boolean; db: string }) => {
-        const db = openStoreForReading(opts.db);
+      action(async (a: string, b: string | undefined, opts: { json?: boolean; md?: boolean; db: string }) => {
         const colour = process.stdout.isTTY === true && !opts.md && process.env.NO_COLOR === undefined;
         if (b === undefined) {
-          if (!sweepExists(db, a)) throw new UserError(`exp compare ${a}: give two runs, or one sweep name (no sweep ${JSON.stringify(a)} in ${opts.db})`);
-          const rows = sweepRows(db, a);
-          db.close();
+          const rows = await withRunReader(opts.db, async (store) => {
+            if (!(await store.sweepExists(a))) throw new UserError(`exp compare ${a}: give two runs, or one sweep name (no sweep ${JSON.stringify(a)} in ${store.location})`);
+            return sweepRows(store, a);
+          });
           const out = formatSweepComparison(rows, { json: opts.json === true, md: opts.md === true, colour });
           process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
           return;
         }
-        const c = compareRuns(db, resolveRun(db, a), resolveRun(db, b));
-        db.close();
+        const c = await withRunReader(opts.db, async (store) => compareRuns(store, await store.resolveRun(a), await store.resolveRun(b)));
         if (opts.json) process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
         else process.stdout.write(`${formatComparison(c, { md: opts.md === true, colour })}\n`);
       }),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { checkOutputFile, writeOutputFile } from '../../util/outputs.js';
 import { action, DEFAULT_DB } from '../action.js';
-import { openStoreForReading } from '../../store/db.js';
+import { withRunReader } from '../../store/open.js';
 import { exportGroups, renderChart, renderExport, type ExportFormat } from '../../report/export.js';
 import { UserError } from '../../util/errors.js';
 
@@ -15,15 +15,13 @@ export function register(program: Command): void {
     .option('--chart <file>', 'write the bar chart (ours vs the paper, per trial) as SVG to this file')
     .option('--db <file>', 'run store', DEFAULT_DB)
     .action(
-      action((refs: string[], opts: { format: string; out?: string; chart?: string; db: string }) => {
+      action(async (refs: string[], opts: { format: string; out?: string; chart?: string; db: string }) => {
         if (!['md', 'csv', 'json'].includes(opts.format)) throw new UserError(`--format ${opts.format}: expected md, csv or json`);
         const chart = opts.chart ?? (opts.format === 'md' && opts.out ? `${opts.out.replace(/\.md$/, '')}.svg` : undefined);
         // Both outputs are checked before anything is read or written (the --out rule).
         if (opts.out) checkOutputFile(opts.out, '--out');
         if (chart) checkOutputFile(chart, opts.chart ? '--chart' : '--out (chart)');
-        const db = openStoreForReading(opts.db);
-        const groups = exportGroups(db, refs);
-        db.close();
+        const groups = await withRunReader(opts.db, (store) => exportGroups(store, refs));
         const text = renderExport(groups, opts.format as ExportFormat);
         if (chart) writeOutputFile(chart, renderChart(groups), opts.chart ? '--chart' : '--out (chart)');
         if (opts.out) {

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { action, DEFAULT_DB } from '../action.js';
 import { UserError } from '../../util/errors.js';
-import { openStoreForReading } from '../../store/db.js';
-import { resolveRun, getScores } from '../../store/queries.js';
+import { withRunReader } from '../../store/open.js';
 import { evaluate, type Evaluation, type MetricValues } from '../../metrics/evaluate.js';
 import { readScoresCsv } from '../../metrics/csv.js';
 
@@ -27,18 +26,20 @@ export function register(program: Command): void {
       '\npAUC uses p = 0.1. "pAUC" is the paper\'s definition (partial ROC area / p); "pAUC(McClish)" is\n' +
         "scikit-learn's roc_auc_score(max_fpr=0.1), the value the reference codes and published tables report.",
     )
-    .action(action((file: string, flags: MetricsFlags) => runMetrics(file, flags)));
+    .action(action(async (file: string, flags: MetricsFlags) => runMetrics(file, flags)));
 }
 
-function runMetrics(file: string | undefined, flags: MetricsFlags): void {
+async function runMetrics(file: string | undefined, flags: MetricsFlags): Promise<void> {
   if (file && flags.run) throw new UserError('exp metrics: give a scores CSV or --run, not both');
   if (!file && !flags.run) throw new UserError('exp metrics: give a scores CSV (columns type,id,label,score) or --run <run>');
   let rows;
   if (flags.run) {
-    const db = openStoreForReading(flags.db);
-    const run = resolveRun(db, flags.run);
-    rows = getScores(db, run.id, { final: true }).map((r) => ({ type: r.type, id: r.id, label: r.label, score: r.score }));
-    db.close();
+    const ref = flags.run;
+    const { run, scores } = await withRunReader(flags.db, async (store) => {
+      const run = await store.resolveRun(ref);
+      return { run, scores: await store.getScores(run.id, { final: true }) };
+    });
+    rows = scores.map((r) => ({ type: r.type, id: r.id, label: r.label, score: r.score }));
     if (rows.length === 0) throw new UserError(`run ${run.id} (${run.name}) has no stored final scores (status ${run.status})`);
     file = `run ${run.id}`;
   } else {

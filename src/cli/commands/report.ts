@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { action, DEFAULT_DB } from '../action.js';
-import { openStoreForReading } from '../../store/db.js';
+import { isPostgresUrl, withRunReader } from '../../store/open.js';
 import { checkOutputFile, writeOutputFile } from '../../util/outputs.js';
 import { ensureDir } from '../../util/dirs.js';
 import { buildReport, loadReport, svgToPng } from '../../report/html/index.js';
@@ -11,7 +11,7 @@ import { UserError } from '../../util/errors.js';
 /** The store and both output places are checked before anything is read or drawn. */
 function checkOutputs(opts: { out?: string; png?: string; db: string }): void {
   // A report only reads: a missing file is a typo, not a new empty store.
-  if (!/^postgres(ql)?:\/\//.test(opts.db) && !existsSync(opts.db)) throw new UserError(`--db ${opts.db}: no run store at that path`, 'Pass the store your runs were written to with --db FILE.');
+  if (!isPostgresUrl(opts.db) && !existsSync(opts.db)) throw new UserError(`--db ${opts.db}: no run store at that path`, 'Pass the store your runs were written to with --db FILE.');
   if (!opts.out && !opts.png) throw new UserError('exp report: give --out FILE.html (the report) and/or --png DIR (the figures alone)');
   // The --out rule: never overwrite a file exp did not write (src/util/outputs.ts).
   if (opts.out) checkOutputFile(opts.out, '--out');
@@ -29,14 +29,7 @@ export function register(program: Command): void {
     .action(
       action(async (refs: string[], opts: { out?: string; png?: string; db: string }) => {
         checkOutputs(opts);
-        const db = openStoreForReading(opts.db);
-        const input = (() => {
-          try {
-            return loadReport(db, refs, opts.db);
-          } finally {
-            db.close();
-          }
-        })();
+        const input = await withRunReader(opts.db, (store) => loadReport(store, refs, opts.db));
         const report = await buildReport(input);
         const pngs = opts.png ? report.figures.map((f) => ({ file: join(opts.png!, `${f.name}.png`), svg: f.svg })) : [];
         if (opts.png) ensureDir(opts.png, '--png directory');

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { action, DEFAULT_DB } from '../action.js';
-import { openStoreForReading } from '../../store/db.js';
-import { listRuns, getFinalResult } from '../../store/queries.js';
+import { withRunReader } from '../../store/open.js';
 import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
 import { textTable } from '../../report/text-table.js';
 import { pct } from '../../util/format.js';
@@ -16,28 +15,30 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON array')
     .option('--db <file>', 'run store', DEFAULT_DB)
     .action(
-      action((opts: { sweep?: string; status?: string; json?: boolean; db: string }) => {
+      action(async (opts: { sweep?: string; status?: string; json?: boolean; db: string }) => {
         if (opts.status !== undefined && !RUN_STATUSES.includes(opts.status as RunStatus)) {
           throw new UserError(`--status ${opts.status}: expected one of ${RUN_STATUSES.join(', ')}`);
         }
-        const db = openStoreForReading(opts.db);
-        const runs = listRuns(db, { ...(opts.sweep ? { sweep: opts.sweep } : {}), ...(opts.status ? { status: opts.status as RunStatus } : {}) });
-        const rows = runs.map((r) => {
-          const avg = getFinalResult(db, r.id)?.average ?? null;
-          const metric = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? null : x);
-          return {
-            id: r.id, name: r.name, sweep: r.sweep, trial: r.trial, status: r.status, configHash: r.configHash,
-            createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt, profile: r.profile, error: r.error,
-            metrics: avg ? { auc: metric(avg.auc), pauc: metric(avg.pauc), paucMcclish: metric(avg.paucMcclish) } : null,
-          };
+        const { rows, location } = await withRunReader(opts.db, async (store) => {
+          const runs = await store.listRuns({ ...(opts.sweep ? { sweep: opts.sweep } : {}), ...(opts.status ? { status: opts.status as RunStatus } : {}) });
+          const rows = [];
+          for (const r of runs) {
+            const avg = (await store.getFinalResult(r.id))?.average ?? null;
+            const metric = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? null : x);
+            rows.push({
+              id: r.id, name: r.name, sweep: r.sweep, trial: r.trial, status: r.status, configHash: r.configHash,
+              createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt, profile: r.profile, error: r.error,
+              metrics: avg ? { auc: metric(avg.auc), pauc: metric(avg.pauc), paucMcclish: metric(avg.paucMcclish) } : null,
+            });
+          }
+          return { rows, location: store.location };
         });
-        db.close();
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
           return;
         }
         if (rows.length === 0) {
-          process.stdout.write(`no runs${opts.sweep ? ` in sweep ${opts.sweep}` : ''} in ${opts.db}\n`);
+          process.stdout.write(`no runs${opts.sweep ? ` in sweep ${opts.sweep}` : ''} in ${location}\n`);
           return;
         }
         const body = rows.map((r) => [

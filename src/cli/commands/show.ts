@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { action, DEFAULT_DB } from '../action.js';
-import { openStoreForReading } from '../../store/db.js';
-import { resolveRun, getEpochs, getResults, getCheckpoints, getScores } from '../../store/queries.js';
+import { withRunReader } from '../../store/open.js';
 import { formatResultsTable } from '../results-table.js';
 import { textTable, csv } from '../../report/text-table.js';
 import { flatten } from '../../report/flatten.js';
@@ -17,19 +16,18 @@ export function register(program: Command): void {
     .option('--scores', 'print the final per-clip scores as CSV (type,id,label,score,path), the input of exp metrics')
     .option('--db <file>', 'run store', DEFAULT_DB)
     .action(
-      action((ref: string, opts: { json?: boolean; scores?: boolean; db: string }) => {
-        const db = openStoreForReading(opts.db);
-        const run = resolveRun(db, ref);
-        if (opts.scores) {
-          const rows = getScores(db, run.id, { final: true });
-          db.close();
-          process.stdout.write(csv(['type', 'id', 'label', 'score', 'path'], rows.map((r) => [r.type, r.id, r.label, r.score, r.path])));
+      action(async (ref: string, opts: { json?: boolean; scores?: boolean; db: string }) => {
+        const read = await withRunReader(opts.db, async (store) => {
+          const run = await store.resolveRun(ref);
+          if (opts.scores) return { run, scores: await store.getScores(run.id, { final: true }) };
+          return { run, epochs: await store.getEpochs(run.id), results: await store.getResults(run.id), checkpoints: await store.getCheckpoints(run.id) };
+        });
+        const { run } = read;
+        if (read.scores) {
+          process.stdout.write(csv(['type', 'id', 'label', 'score', 'path'], read.scores.map((r) => [r.type, r.id, r.label, r.score, r.path])));
           return;
         }
-        const epochs = getEpochs(db, run.id);
-        const results = getResults(db, run.id);
-        const checkpoints = getCheckpoints(db, run.id);
-        db.close();
+        const { epochs = [], results = [], checkpoints = [] } = read;
         const final = results.find((r) => r.final) ?? null;
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ ...run, epochs, results, checkpoints, final }, null, 2)}\n`);

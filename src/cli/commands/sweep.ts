@@ -3,9 +3,7 @@ import { action, collect, parsePositiveInt, DEFAULT_DB } from '../action.js';
 import { parseOverride } from '../../config/load.js';
 import { loadSweep } from '../../sweep/spec.js';
 import { SweepEngine } from '../../sweep/engine.js';
-import { findTrialRun } from '../../store/claims.js';
-import { openDatabase } from '../../store/db.js';
-import { isPostgresUrl } from '../../store/open.js';
+import { openRunStore } from '../../store/open.js';
 import { preflight } from '../../preflight/preflight.js';
 import { preflightOptions } from '../preflight-options.js';
 import { isUserError, UserError } from '../../util/errors.js';
@@ -91,12 +89,15 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
   // Everything is validated here, before any trial starts.
   const sweep = loadSweep(ref, { profile: opts.profile ?? null, overrides, ...(opts.seeds ? { seeds: opts.seeds } : {}) });
   if (opts.dryRun) {
-    const db = openDatabase(opts.db);
-    for (const t of sweep.trials) {
-      const run = findTrialRun(db, sweep.name, t.hash);
-      process.stdout.write(`${t.name.padEnd(24)} ${t.hash}  ${run ? `${run.status} (${run.id})` : 'new'}\n`);
+    const store = await openRunStore(opts.db);
+    try {
+      for (const t of sweep.trials) {
+        const run = await store.findTrialRun(sweep.name, t.hash);
+        process.stdout.write(`${t.name.padEnd(24)} ${t.hash}  ${run ? `${run.status} (${run.id})` : 'new'}\n`);
+      }
+    } finally {
+      await store.close();
     }
-    db.close();
     return;
   }
   // Every trial's config and data are checked before the first trial starts, so a bad value in
@@ -127,14 +128,11 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
   await dashboard?.close();
   detach();
   await engine.close();
-  // The summary table and exp report read SQLite stores only (PostgreSQL: exp runs / show do not yet either).
-  if (!isPostgresUrl(opts.db)) {
-    const db = openDatabase(opts.db, { detectStale: false });
-    const table = formatSweepTable(db, sweep.name, { runIds: engine.state.get().trials.map((t) => t.runId) });
-    db.close();
-    process.stderr.write(`\n${table}\n`);
-    if (!summary.stopped) process.stderr.write(`figures (ROC curves, score distributions, learning curves): ${reportCommand(sweep.name, opts.db)}\n`);
-  }
+  // The summary table, on either engine (stale runs are not re-marked: this process just ran them).
+  const store = await openRunStore(opts.db, { detectStale: false });
+  const table = await formatSweepTable(store, sweep.name, { runIds: engine.state.get().trials.map((t) => t.runId) }).finally(() => store.close());
+  process.stderr.write(`\n${table}\n`);
+  if (!summary.stopped) process.stderr.write(`figures (ROC curves, score distributions, learning curves): ${reportCommand(sweep.name, opts.db)}\n`);
   if (summary.stopped) {
     process.stderr.write(`exp: sweep ${sweep.name} stopped; run the same command again to resume\n`);
     process.exit(signals.exitCode() ?? 130);

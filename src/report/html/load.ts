@@ -1,6 +1,5 @@
-import type Database from 'better-sqlite3';
 import { findSynthManifest, manifestKey, readSynthManifest, type LoadedManifest } from '../../data/synth/manifest.js';
-import { getEpochs, getResults, getScores, resolveRun, sweepExists } from '../../store/queries.js';
+import type { RunReader } from '../../store/run-store.js';
 import type { ScoreRecord } from '../../store/types.js';
 import { UserError } from '../../util/errors.js';
 import { sweepRows, trialRow, type TrialRow } from '../rows.js';
@@ -10,33 +9,39 @@ import type { ReportGroup, ReportInput, ReportRun } from './types.js';
  * The one place the HTML report reads the store: each reference is a sweep (all its trials) or a
  * run; loose runs form one group. Everything after this works on plain data.
  */
-export function loadReport(db: Database.Database, refs: string[], dbName: string): ReportInput {
+export async function loadReport(store: RunReader, refs: string[], dbName: string): Promise<ReportInput> {
   if (refs.length === 0) throw new UserError('exp report: name at least one run or sweep');
   const groups: ReportGroup[] = [];
   const loose: TrialRow[] = [];
   const manifests = new Map<string, LoadedManifest>();
   for (const ref of refs) {
-    if (sweepExists(db, ref)) {
-      const rows = sweepRows(db, ref);
-      groups.push({ title: `sweep ${ref}`, sweep: ref, rows, runs: rows.map((r) => loadRun(db, r, manifests)) });
-    } else loose.push(trialRow(db, resolveRun(db, ref)));
+    if (await store.sweepExists(ref)) {
+      const rows = await sweepRows(store, ref);
+      groups.push({ title: `sweep ${ref}`, sweep: ref, rows, runs: await loadRuns(store, rows, manifests) });
+    } else loose.push(await trialRow(store, await store.resolveRun(ref)));
   }
   if (loose.length) {
     const rows = loose.map((r) => ({ ...r, trial: r.run.name }));
-    groups.push({ title: 'runs', sweep: null, rows, runs: rows.map((r) => loadRun(db, r, manifests)) });
+    groups.push({ title: 'runs', sweep: null, rows, runs: await loadRuns(store, rows, manifests) });
   }
   for (const g of groups) uniqueLabels(g.runs);
   return { groups, db: dbName, refs };
 }
 
-function loadRun(db: Database.Database, row: TrialRow, manifests: Map<string, LoadedManifest>): ReportRun {
-  const results = getResults(db, row.run.id);
-  const scores = getScores(db, row.run.id, { final: true });
+async function loadRuns(store: RunReader, rows: TrialRow[], manifests: Map<string, LoadedManifest>): Promise<ReportRun[]> {
+  const out: ReportRun[] = [];
+  for (const r of rows) out.push(await loadRun(store, r, manifests));
+  return out;
+}
+
+async function loadRun(store: RunReader, row: TrialRow, manifests: Map<string, LoadedManifest>): Promise<ReportRun> {
+  const results = await store.getResults(row.run.id);
+  const scores = await store.getScores(row.run.id, { final: true });
   const { synth, synthNote } = faultRecord(scores, manifests);
   return {
     run: row.run,
     label: row.trial,
-    epochs: getEpochs(db, row.run.id),
+    epochs: await store.getEpochs(row.run.id),
     evals: results.filter((r) => !r.final),
     final: results.find((r) => r.final) ?? null,
     scores,

@@ -4,10 +4,12 @@ import { hostname } from 'node:os';
 import type { MetricTriple, TrainEvent, EvalEvent } from '../../train/events.js';
 import { decideClaim, type ClaimPolicy, type SweepRecord, type TrialRef } from '../claims.js';
 import { toRunRecord, type RunRow } from '../queries.js';
+import * as reads from '../reads.js';
+import type { RunFilter, ScoreFilter, SweepInfo } from '../reads.js';
 import { newRunRow, type NewRun } from '../recorder.js';
 import type { EndStatus, FinishedReason, RunLease, RunStore, RunWriter, SweepClaimContext, TrialClaim } from '../run-store.js';
 import { SQL, jobParams, pgParams, toRecordedSweep, toSweepJob, toTrialProgress, type JobRow, type JobState, type ProgressRow, type RecordedSweep, type SweepJob, type TrialProgress } from '../sweep-jobs.js';
-import type { RunRecord } from '../types.js';
+import type { CheckpointRecord, EpochRecord, ResultSet, RunRecord, ScoreRecord } from '../types.js';
 import { UserError, messageOf } from '../../util/errors.js';
 import { migratePostgres } from './schema.js';
 import { withRetry } from './retry.js';
@@ -79,7 +81,7 @@ export class PgRunStore implements RunStore {
     });
   }
 
-  private async getRun(c: pg.ClientBase, id: string): Promise<RunRecord | null> {
+  private async runIn(c: pg.ClientBase, id: string): Promise<RunRecord | null> {
     const r = await c.query<RunRow>('SELECT * FROM runs WHERE id = $1', [id]);
     return r.rows[0] ? toRunRecord(r.rows[0]) : null;
   }
@@ -94,22 +96,53 @@ export class PgRunStore implements RunStore {
     const row = newRunRow({ ...run, dbFile: this.location, artifacts: this.opts.artifacts ?? null });
     return this.tx(async (c) => {
       await this.insertRun(c, row);
-      return (await this.getRun(c, row.id as string))!;
+      return (await this.runIn(c, row.id as string))!;
     });
   }
 
-  async resolveRun(ref: string): Promise<RunRecord> {
-    if (ref.trim() === '') throw new UserError('run "": empty run reference; give a run id (or unique prefix), run name or trial name');
-    return this.tx(async (c) => {
-      const exact = await this.getRun(c, ref);
-      if (exact) return exact;
-      const byName = await c.query<RunRow>('SELECT * FROM runs WHERE name = $1 ORDER BY created_at DESC, id DESC LIMIT 1', [ref]);
-      if (byName.rows[0]) return toRunRecord(byName.rows[0]);
-      const byPrefix = await c.query<RunRow>(`SELECT * FROM runs WHERE starts_with(id, $1) ORDER BY created_at LIMIT 5`, [ref]);
-      if (byPrefix.rows.length === 1) return toRunRecord(byPrefix.rows[0]!);
-      if (byPrefix.rows.length > 1) throw new UserError(`run ${JSON.stringify(ref)} is ambiguous: it matches several run ids; give a longer prefix`);
-      throw new UserError(`run ${JSON.stringify(ref)}: no run with that id or name in ${this.location}`);
-    });
+  /** A read (reads.ts) on the pool; retried whole, from its first query, after a lost connection. */
+  private read<T>(make: () => reads.Read<T>): Promise<T> {
+    return this.retry(() => reads.runReadAsync(make(), async (q) => (await this.pool.query(toPgSql(q.sql), q.args)).rows as unknown[]));
+  }
+
+  resolveRun(ref: string): Promise<RunRecord> {
+    return this.read(() => reads.resolveRunRead(ref));
+  }
+
+  getRun(id: string): Promise<RunRecord | null> {
+    return this.read(() => reads.getRunRead(id));
+  }
+
+  listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    return this.read(() => reads.listRunsRead(filter));
+  }
+
+  sweepExists(name: string): Promise<boolean> {
+    return this.read(() => reads.sweepExistsRead(name));
+  }
+
+  listSweeps(): Promise<SweepInfo[]> {
+    return this.read(() => reads.listSweepsRead());
+  }
+
+  getEpochs(runId: string): Promise<EpochRecord[]> {
+    return this.read(() => reads.getEpochsRead(runId));
+  }
+
+  getResults(runId: string): Promise<ResultSet[]> {
+    return this.read(() => reads.getResultsRead(runId));
+  }
+
+  getFinalResult(runId: string): Promise<ResultSet | null> {
+    return this.read(() => reads.getFinalResultRead(runId));
+  }
+
+  getScores(runId: string, opts: ScoreFilter = {}): Promise<ScoreRecord[]> {
+    return this.read(() => reads.getScoresRead(runId, opts));
+  }
+
+  getCheckpoints(runId: string): Promise<CheckpointRecord[]> {
+    return this.read(() => reads.getCheckpointsRead(runId));
   }
 
   async resumeRun(runId: string): Promise<RunLease> {
@@ -120,7 +153,7 @@ export class PgRunStore implements RunStore {
       if (run.status === 'done') throw new UserError(`run ${run.id} (${run.name}) is already done; nothing to resume`);
       if (run.status === 'running' && !mine(run)) throw new UserError(`run ${run.id} (${run.name}) is running in process ${run.pid} on ${run.host}; it cannot be resumed twice`);
       const resumeFrom = await this.reopen(c, run.id, false);
-      return { run: (await this.getRun(c, run.id))!, resumeFrom };
+      return { run: (await this.runIn(c, run.id))!, resumeFrom };
     });
   }
 
@@ -181,7 +214,7 @@ export class PgRunStore implements RunStore {
         const row = newRunRow({ name: `${sweep.sweep}/${trial.name}`, config: trial.config, sweep: sweep.sweep, trial: trial.name, trialIndex: trial.index, profile: sweep.profile, paper: trial.paper, dbFile: this.location, artifacts: this.opts.artifacts ?? null });
         const cols = Object.keys(row);
         const ins = await c.query(`INSERT INTO runs (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT DO NOTHING RETURNING id`, Object.values(row));
-        if (ins.rowCount === 1) return { kind: 'run', run: (await this.getRun(c, row.id as string))!, resumeFrom: null };
+        if (ins.rowCount === 1) return { kind: 'run', run: (await this.runIn(c, row.id as string))!, resumeFrom: null };
         const other = (await c.query<RunRow>('SELECT * FROM runs WHERE sweep = $1 AND config_hash = $2', [sweep.sweep, trial.hash])).rows[0]!;
         return { kind: 'skip', run: toRunRecord(other), reason: 'busy' };
       }
@@ -190,7 +223,7 @@ export class PgRunStore implements RunStore {
       const d = run.status === 'running' && mine(run) ? { kind: 'run' as const, fresh: false } : decideClaim(run, policy);
       if (d.kind === 'skip') return { kind: 'skip', run, reason: d.reason };
       const resumeFrom = await this.reopen(c, run.id, d.fresh);
-      return { kind: 'run', run: (await this.getRun(c, run.id))!, resumeFrom };
+      return { kind: 'run', run: (await this.runIn(c, run.id))!, resumeFrom };
     });
   }
 
@@ -259,6 +292,15 @@ export class PgRunStore implements RunStore {
 }
 
 const mine = (run: RunRecord): boolean => run.host === hostname() && run.pid === process.pid;
+
+/**
+ * The shared reads are written in SQLite's dialect; PostgreSQL numbers its placeholders and calls
+ * the byte-wise collation "C" (so text sorts as in SQLite whatever the database's locale).
+ */
+export function toPgSql(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`).replace(/COLLATE BINARY/g, 'COLLATE "C"');
+}
 
 /** Hides a password in a URL shown in messages. */
 function redact(url: string): string {
