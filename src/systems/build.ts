@@ -18,6 +18,29 @@ export function systemDefinition(config: ExperimentConfig, extraModules: readonl
   return registry.get(systemName(config), 'system');
 }
 
+/** Config keys the trainer reads for every system: the run, its data and its optimisation, pAUC's p. */
+export const SHARED_CONFIG_KEYS: readonly string[] = ['name', 'seed', 'system', 'data', 'train', 'eval.maxFpr'];
+
+/**
+ * The dotted key prefixes of the config that its system reads (SHARED_CONFIG_KEYS and the
+ * system's own configKeys), or null when that is not known: a system that does not declare them,
+ * or one that is not registered here (a stored run of a plug-in).
+ */
+export function usedConfigKeys(config: ExperimentConfig, extraModules: readonly ContainerModule[] = []): string[] | null {
+  let def: SystemDefinition;
+  try {
+    def = systemDefinition(config, extraModules);
+  } catch {
+    return null;
+  }
+  return def.configKeys ? [...SHARED_CONFIG_KEYS, ...def.configKeys] : null;
+}
+
+/** Whether dotted `key` lies under one of `prefixes`. */
+export function underKeys(key: string, prefixes: readonly string[]): boolean {
+  return prefixes.some((p) => key === p || key.startsWith(`${p}.`));
+}
+
 /**
  * Builds the configured system for the data's classes: one model, or one per machine type (the
  * definition says which) wrapped so the trainer sees a single system either way.

@@ -139,4 +139,7 @@ function build({ config, classes, prefix, extraModules }: SystemArgs): Classifie
   return new ClassifierSystem(config, model, { classification: classification!, metric });
 }
 
-export const classifierSystem: SystemDefinition = { perType: () => false, paperRow, check, build };
+/** The branch stack (and its log-Mel and FGA settings), the model, both losses, the margin at test time. */
+const configKeys = ['features', 'model', 'loss', 'eval.marginAtTest'];
+
+export const classifierSystem: SystemDefinition = { perType: () => false, paperRow, configKeys, check, build };

@@ -69,6 +69,12 @@ export interface SystemDefinition {
   perType(config: ExperimentConfig): boolean;
   /** The key of the paper's Table 2 / Table 5 row this config replays, or null. */
   paperRow(config: ExperimentConfig): string | null;
+  /**
+   * The config sections this system reads, as dotted key prefixes (`features.logmel`, `ae`), beside
+   * the keys every system shares (SHARED_CONFIG_KEYS). `exp show` lists only these, so a baseline's
+   * run does not show the classifier family's keys it never read. Absent: every key is shown.
+   */
+  readonly configKeys?: readonly string[];
   /** Checks names and settings without building weights (user errors before a run is stored). */
   check(config: ExperimentConfig, extraModules: readonly ContainerModule[]): void;
   build(args: SystemArgs): AsdSystem;

@@ -6,6 +6,23 @@ import { textTable, csv } from '../../report/text-table.js';
 import { flatten } from '../../report/flatten.js';
 import { TABLE2 } from '../../paper/table2.js';
 import { reportCommand } from '../../util/format.js';
+import { systemName, underKeys, usedConfigKeys } from '../../systems/build.js';
+import type { ExperimentConfig } from '../../config/schema.js';
+
+/**
+ * The config as dotted keys, only those its system reads (the system says which, through the
+ * registry): a baseline's run would otherwise list the FGASpecNet family's branches, losses and
+ * model keys, filled with defaults it never used.
+ */
+function configLines(config: ExperimentConfig): string[] {
+  const used = usedConfigKeys(config);
+  const all = Object.entries(flatten(config));
+  const shown = used ? all.filter(([k]) => underKeys(k, used)) : all;
+  const lines = shown.map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`);
+  const hidden = all.length - shown.length;
+  if (hidden > 0) lines.push(`  (${hidden} keys that system ${systemName(config)} does not read are not listed; --json has the whole config)`);
+  return lines;
+}
 
 export function register(program: Command): void {
   program
@@ -40,8 +57,7 @@ export function register(program: Command): void {
         out.push(`git ${run.gitCommit?.slice(0, 12) ?? '-'}${run.gitDirty ? ' (dirty)' : ''}  created ${run.createdAt}  started ${run.startedAt ?? '-'}  finished ${run.finishedAt ?? '-'}`);
         out.push(`run dir ${run.runDir ?? '-'}`);
         if (run.error) out.push(`error: ${run.error}`);
-        out.push('', 'config:');
-        for (const [k, v] of Object.entries(flatten(run.config))) out.push(`  ${k}: ${JSON.stringify(v)}`);
+        out.push('', 'config:', ...configLines(run.config));
         if (epochs.length) {
           const terms = [...new Set(epochs.flatMap((e) => Object.keys(e.terms)))];
           out.push('', textTable(['epoch', 'loss', ...terms, 'val loss', 'lr', 'clips/s', 'seconds'], epochs.map((e) => [

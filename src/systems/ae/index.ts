@@ -8,6 +8,7 @@ import { AutoEncoder } from './ae.js';
 export const aeSystem: SystemDefinition = {
   perType: () => true,
   paperRow: () => 'ae',
+  configKeys: ['features.logmel', 'ae'],
   check: (config) => {
     const { frames } = clipGeometry(config);
     if (config.ae!.context > frames) throw new UserError(`ae.context: ${config.ae!.context} frames per vector, but data.seconds ${config.data.seconds} gives ${frames} frames per clip`);

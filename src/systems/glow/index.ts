@@ -9,6 +9,7 @@ import { GlowDetector } from './detector.js';
 export const glowAffSystem: SystemDefinition = {
   perType: () => true,
   paperRow: (config) => (config.glow!.coupling === 'affine' ? 'glow-aff' : null),
+  configKeys: ['features.logmel', 'glow'],
   check: (config) => {
     const { frames, nMels } = clipGeometry(config);
     const g = config.glow!;

@@ -8,6 +8,7 @@ import { InterpolationDnn } from './idnn.js';
 export const idnnSystem: SystemDefinition = {
   perType: () => true,
   paperRow: () => 'idnn',
+  configKeys: ['features.logmel', 'idnn'],
   check: (config) => {
     const { frames } = clipGeometry(config);
     if (config.idnn!.context > frames) throw new UserError(`idnn.context: ${config.idnn!.context} frames per vector, but data.seconds ${config.data.seconds} gives ${frames} frames per clip`);

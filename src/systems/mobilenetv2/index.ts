@@ -9,6 +9,7 @@ import { MobileNetV2Detector } from './detector.js';
 export const mobileNetV2System: SystemDefinition = {
   perType: () => true,
   paperRow: () => 'mobilenetv2',
+  configKeys: ['features.logmel', 'mobilenetv2'],
   check: (config) => {
     const { frames } = clipGeometry(config);
     const { window } = config.mobilenetv2!;
