@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { logBands } from '../src/data/synth/baseline.js';
 import { Rng, seedFrom } from '../src/data/synth/prng.js';
 import { MACHINES_V2 } from '../src/data/synth/v2/index.js';
+import { MACHINES_V3 } from '../src/data/synth/v3.js';
 import type { Fault, Machine } from '../src/data/synth/machines/types.js';
 
 // Version 2's premise: a fault moves a clip away from its machine ID's signature, further the
@@ -33,10 +34,10 @@ function render(m: Machine, idSeed: number, clipSeed: number, fault: Fault | nul
   return features(sound.map((v) => v + 0.003 * level * hiss.normal()));
 }
 
-test('version 2: a faulty clip is further from its ID signature the more severe the fault', () => {
+for (const [version, machines] of [[2, MACHINES_V2], [3, MACHINES_V3]] as const) test(`version ${version}: a faulty clip is further from its ID signature the more severe the fault`, () => {
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
-      for (const [type, m] of MACHINES_V2) {
+      for (const [type, m] of machines) {
         const idSeed = seedFrom(seed, type);
         const normals = Array.from({ length: 8 }, (_, i) => render(m, idSeed, seedFrom(seed, type, 'normal', i), null));
         const dims = normals[0]!.length;

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { COMPLETE_MARKER, DEFAULT_SYNTH_OPTIONS, GENERATORS, GENERATOR_VERSION, defaultSynthOptions, ensureSyntheticDataset, synthesize, type SynthManifest } from '../src/data/synth/generate.js';
 import { MACHINES, MACHINE_TYPES } from '../src/data/synth/machines/index.js';
 import { MACHINES_V2 } from '../src/data/synth/v2/index.js';
+import { MACHINES_V3 } from '../src/data/synth/v3.js';
 import { Rng } from '../src/data/synth/prng.js';
 import { UserError } from '../src/util/errors.js';
 
@@ -28,8 +29,8 @@ function digest(root: string): string {
   return h.update(JSON.stringify([manifest.generator, manifest.test])).digest('hex');
 }
 
-test('the default built-in set is version 2, the modest one documented', () => {
-  assert.equal(GENERATOR_VERSION, 2);
+test('the default built-in set is version 3, the modest one documented', () => {
+  assert.equal(GENERATOR_VERSION, 3);
   assert.deepEqual(DEFAULT_SYNTH_OPTIONS.types, ['fan', 'pump', 'slider', 'valve', 'ToyCar', 'ToyConveyor']);
   assert.equal(DEFAULT_SYNTH_OPTIONS.ids, 3);
   assert.equal(DEFAULT_SYNTH_OPTIONS.train, 30);
@@ -38,6 +39,7 @@ test('the default built-in set is version 2, the modest one documented', () => {
   assert.equal(defaultSynthOptions(1).test, 20, 'version 1 keeps its built-in size');
   assert.deepEqual(MACHINE_TYPES, DEFAULT_SYNTH_OPTIONS.types);
   assert.deepEqual([...MACHINES_V2.keys()], MACHINE_TYPES);
+  assert.deepEqual([...MACHINES_V3.keys()], MACHINE_TYPES);
 });
 
 test('version 1 renders exactly the bytes it rendered before version 2 existed', () => {
@@ -48,9 +50,9 @@ test('version 1 renders exactly the bytes it rendered before version 2 existed',
   assert.equal(digest(out), 'f6b7b5cf9b9f8fd80cd6bf66d2eac4b346383ec502fb06173f39b9ff8026df02');
   const cached = ensureSyntheticDataset({ version: 1, types: ['valve'], ids: 1, train: 1, test: 2, seconds: 0.25, baseDir: join(base, 'v1-cache') });
   assert.equal(cached.split(/[\\/]/).pop(), '09132e3d8b3cf457');
-  const v2 = ensureSyntheticDataset({ types: ['valve'], ids: 1, train: 1, test: 2, seconds: 0.25, baseDir: join(base, 'v1-cache') });
-  assert.notEqual(v2, cached, 'the version is part of the data hash');
-  assert.equal((JSON.parse(readFileSync(join(v2, 'synth.json'), 'utf8')) as SynthManifest).generator, 2);
+  const latest = ensureSyntheticDataset({ types: ['valve'], ids: 1, train: 1, test: 2, seconds: 0.25, baseDir: join(base, 'v1-cache') });
+  assert.notEqual(latest, cached, 'the version is part of the data hash');
+  assert.equal((JSON.parse(readFileSync(join(latest, 'synth.json'), 'utf8')) as SynthManifest).generator, 3);
 });
 
 test('version 2 renders exactly the bytes it rendered before version 3 existed', () => {
@@ -95,7 +97,7 @@ for (const version of GENERATORS.keys()) test(`version ${version}: generation is
   assert.ok(!readFileSync(join(a, files(a)[0]!)).equals(readFileSync(join(other, files(a)[0]!))), 'another seed gives other audio');
 });
 
-for (const [version, machines] of [[1, MACHINES], [2, MACHINES_V2]] as const) test(`version ${version}: every fault kind of every type changes the machine sound`, () => {
+for (const [version, machines] of [[1, MACHINES], [2, MACHINES_V2], [3, MACHINES_V3]] as const) test(`version ${version}: every fault kind of every type changes the machine sound`, () => {
   const sr = 16000, n = 4 * 16000; // long enough for several valve and slider cycles
   for (const [type, m] of machines) {
     const normal = m.render(new Rng(1), new Rng(2), n, sr, null);

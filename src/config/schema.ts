@@ -8,7 +8,7 @@ import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
 const unit = z.number().min(0).max(1);
-const SYNTH_VERSIONS_MSG = 'expected 1 or 2 (the synthetic generator versions)';
+const SYNTH_VERSIONS_MSG = 'expected 1, 2 or 3 (the synthetic generator versions)';
 
 export const LogMelConfig = z
   .strictObject({
@@ -52,7 +52,7 @@ export const DataConfig = z
      * Version of the built-in synthetic generator (used when root is null). A run stored before
      * this key existed used version 1 (see config/stored.ts).
      */
-    synthVersion: z.number().int(SYNTH_VERSIONS_MSG).min(1, SYNTH_VERSIONS_MSG).max(2, SYNTH_VERSIONS_MSG).default(2),
+    synthVersion: z.number().int(SYNTH_VERSIONS_MSG).min(1, SYNTH_VERSIONS_MSG).max(3, SYNTH_VERSIONS_MSG).default(3),
   })
   .prefault({});
 

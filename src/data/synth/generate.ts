@@ -9,17 +9,18 @@ import { MACHINE_TYPES } from './machines/index.js';
 import type { ClipSpec, RenderedClip, SynthGenerator } from './types.js';
 import { generatorV1 } from './v1.js';
 import { generatorV2 } from './v2/index.js';
+import { generatorV3 } from './v3.js';
 
 export type { ClipSpec, RenderedClip, SynthGenerator } from './types.js';
 
 /** Every generator version ever shipped, each kept reproducible byte-for-byte. */
-export const GENERATORS: ReadonlyMap<number, SynthGenerator> = new Map([generatorV1, generatorV2].map((g) => [g.version, g]));
+export const GENERATORS: ReadonlyMap<number, SynthGenerator> = new Map([generatorV1, generatorV2, generatorV3].map((g) => [g.version, g]));
 export const GENERATOR_VERSIONS: readonly number[] = [...GENERATORS.keys()];
 /**
  * The default version (data.synthVersion's default). A released version's output never changes:
  * cached sets are named by version and options only, so a change gets a new version number.
  */
-export const GENERATOR_VERSION = 2;
+export const GENERATOR_VERSION = 3;
 
 export interface SynthOptions {
   /** Output root; receives <type>/train and <type>/test like DCASE 2020 Task 2. */

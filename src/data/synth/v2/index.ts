@@ -25,9 +25,9 @@ const SITE_SNR: Readonly<Record<string, [number, number]>> = { fan: [0, 6], pump
  * parameters beyond the offsets (graded by severity) and add their own sounds, and each clip
  * varies in load and in the kind and level of its background (docs/synthetic-data.md).
  */
-function renderV2(spec: ClipSpec): RenderedClip {
-  const machine = MACHINES_V2.get(spec.type);
-  if (!machine) throw new UserError(`unknown synthetic machine type ${JSON.stringify(spec.type)}; expected one of ${[...MACHINES_V2.keys()].join(', ')}`);
+function renderParametric(machines: ReadonlyMap<string, Machine>, spec: ClipSpec): RenderedClip {
+  const machine = machines.get(spec.type);
+  if (!machine) throw new UserError(`unknown synthetic machine type ${JSON.stringify(spec.type)}; expected one of ${[...machines.keys()].join(', ')}`);
   const n = Math.round(spec.seconds * spec.sampleRate);
   const sr = spec.sampleRate;
   const idRng = new Rng(seedFrom(spec.seed, 'v2', 'id', spec.type, spec.machineId));
@@ -60,4 +60,13 @@ function renderV2(spec: ClipSpec): RenderedClip {
   return { samples: out, fault, snrDb };
 }
 
-export const generatorV2: SynthGenerator = { version: 2, machines: MACHINES_V2, perId: { ids: 3, train: 30, test: 100 }, render: renderV2 };
+/**
+ * A generator over parametric machine models (versions 2 and 3 differ only in their machines).
+ * The per-clip seeds do not name the version, so the two versions' clips share IDs, loads and
+ * backgrounds and differ where their machine models differ.
+ */
+export function parametricGenerator(version: number, machines: ReadonlyMap<string, Machine>): SynthGenerator {
+  return { version, machines, perId: { ids: 3, train: 30, test: 100 }, render: (spec) => renderParametric(machines, spec) };
+}
+
+export const generatorV2 = parametricGenerator(2, MACHINES_V2);

@@ -58,3 +58,24 @@ export function drawVector(n: number, idSd: number, clipSd: number, idRng: Rng):
   const id = Array.from({ length: n }, () => idSd * idRng.normal());
   return { id, clip: (rng) => id.map((v) => v + clipSd * rng.normal()) };
 }
+
+/**
+ * Version 3: the ID-signature parameters a fault kind moves besides (or instead of) what it did
+ * in version 2, each with a direction when physics gives one (friction slows a shaft). A fault
+ * that only adds its own sound leaves the signature that tells the units apart untouched, and a
+ * classifier of machine IDs cannot see it; on real machines a worn bearing or a leak also
+ * changes speed, load and resonances.
+ */
+export type FaultShifts<K extends string> = Readonly<Record<string, ReadonlyArray<readonly [K, (1 | -1)?]>>>;
+
+/** Moves the parameters `shifts` lists for this clip's fault by faultSpreads(severity) ID spreads. */
+export function applyShifts<K extends string>(spec: ParamSpec<K>, values: Values<K>, shifts: FaultShifts<K>, fault: { kind: string; severity: number } | null, rng: Rng): void {
+  for (const [k, dir] of (fault && shifts[fault.kind]) || []) perturb(spec, values, [k], fault!.severity, rng, dir);
+}
+
+/** A copy of `spec` with some nominal values replaced. */
+export function withNominal<K extends string>(spec: ParamSpec<K>, nominal: Partial<Record<K, number>>): ParamSpec<K> {
+  const out = { ...spec } as Record<K, Param>;
+  for (const [k, v] of Object.entries(nominal) as Array<[K, number]>) out[k] = { ...spec[k], nominal: v };
+  return out;
+}
