@@ -54,9 +54,9 @@ test('canonical hash ignores key order and number spelling', () => {
   assert.notEqual(configHash({ x: 1 }), configHash({ x: 2 }));
 });
 
-test('data.synthVersion: 2 by default, 1 for a run stored before the key existed, with its hash unchanged', () => {
+test('data.synthVersion: 3 by default, 1 for a run stored before the key existed, with its hash unchanged', () => {
   const fresh = validateExperiment({}, 'test');
-  assert.equal(fresh.data.synthVersion, 2);
+  assert.equal(fresh.data.synthVersion, 3);
   const { synthVersion: _v, ...oldData } = fresh.data;
   const stored = { ...fresh, data: oldData } as unknown as ExperimentConfig; // what an older exp wrote
   assert.equal(upgradeStoredConfig(stored).data.synthVersion, 1);
@@ -67,5 +67,5 @@ test('data.synthVersion: 2 by default, 1 for a run stored before the key existed
   const real = validateExperiment({ data: { root: '/data/dcase' } }, 'test');
   const { synthVersion: _r, ...realOld } = real.data;
   assert.equal(experimentHash(real), configHash({ ...real, data: realOld }), 'no generator runs on a real root: its hash is as before');
-  assert.throws(() => validateExperiment({ data: { synthVersion: 3 } }, 'exp.yaml'), (e: unknown) => e instanceof UserError && /data\.synthVersion/.test(e.message) && /1 or 2/.test(e.message));
+  assert.throws(() => validateExperiment({ data: { synthVersion: 4 } }, 'exp.yaml'), (e: unknown) => e instanceof UserError && /data\.synthVersion/.test(e.message) && /1, 2 or 3/.test(e.message));
 });

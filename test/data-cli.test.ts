@@ -25,7 +25,7 @@ const root = join(base, 'set');
 test('exp data synth writes a set that exp data check summarises', () => {
   const made = exp('data', 'synth', '--out', root, '--types', 'slider,ToyCar', '--ids', '2', '--train', '2', '--test', '2', '--seconds', '0.2', '--seed', '5');
   assert.equal(made.code, 0, made.stderr);
-  assert.match(made.stdout, /wrote 16 clips \(generator v2,/);
+  assert.match(made.stdout, /wrote 16 clips \(generator v3,/);
   const text = exp('data', 'check', root);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /ToyCar\s+id_02/);
@@ -44,7 +44,7 @@ test('exp data synth --synth-version 1 writes the old generator\'s set, recorded
   assert.equal(made.code, 0, made.stderr);
   assert.match(made.stdout, /generator v1/);
   assert.equal((JSON.parse(readFileSync(join(v1, 'synth.json'), 'utf8')) as { generator: number }).generator, 1);
-  userError(exp('data', 'synth', '--out', join(base, 'x'), '--synth-version', '3'), '--synth-version', '1, 2');
+  userError(exp('data', 'synth', '--out', join(base, 'x'), '--synth-version', '4'), '--synth-version', '1, 2, 3');
 });
 
 test('help is available for both commands', () => {

@@ -129,3 +129,16 @@ test('bad options are user errors naming the option', () => {
   assert.throws(() => synthesize({ ...small, test: 1, out }), (e: unknown) => e instanceof UserError && e.message.includes('test'));
   assert.throws(() => synthesize({ ...small, seconds: 0, out }), (e: unknown) => e instanceof UserError && e.message.includes('seconds'));
 });
+
+test('version 3 pairs its clips with version 2: same normal clips where only faults changed, other valve timing', () => {
+  const spec = { seed: 3, machineId: 'id_02', split: 'test', label: 0, index: 4, seconds: 0.5, sampleRate: 16000 } as const;
+  const v2 = GENERATORS.get(2)!, v3 = GENERATORS.get(3)!;
+  for (const type of ['fan', 'pump', 'ToyCar', 'ToyConveyor']) {
+    assert.deepEqual(v3.render({ ...spec, type }).samples, v2.render({ ...spec, type }).samples, `${type}: a normal clip is the same in both versions`);
+  }
+  assert.notDeepEqual(v3.render({ ...spec, type: 'valve' }).samples, v2.render({ ...spec, type: 'valve' }).samples, 'the valve pattern is faster in version 3');
+  const anomaly = { ...spec, type: 'pump', label: 1 } as const;
+  const [a2, a3] = [v2.render(anomaly), v3.render(anomaly)];
+  assert.deepEqual(a3.fault, a2.fault, 'the same fault and severity are drawn');
+  assert.equal(a3.snrDb, a2.snrDb, 'the same background level');
+});

@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .command('synth')
     .description('write a deterministic synthetic machine-sound dataset in the DCASE 2020 Task 2 layout')
     .requiredOption('--out <dir>', 'output root (created; a previous synthetic set there is replaced, anything else is left alone and refused)')
-    .option('--synth-version <n>', `generator version (${GENERATOR_VERSIONS.join(' or ')}; data.synthVersion in an experiment)`, parseVersion, GENERATOR_VERSION)
+    .option('--synth-version <n>', `generator version (${GENERATOR_VERSIONS.join(', ')}; data.synthVersion in an experiment)`, parseVersion, GENERATOR_VERSION)
     .option('--seed <n>', 'random seed', parseNonNegativeInt('--seed'), DEFAULT_SYNTH_OPTIONS.seed)
     .addOption(new Option('--types <a,b>', `machine types, comma-separated (${MACHINE_TYPES.join(',')})`).argParser(parseTypes).default([...DEFAULT_SYNTH_OPTIONS.types], 'all six'))
     .option('--ids <n>', 'machine IDs per type (id_00, id_02, ...)', parsePositiveInt('--ids'), DEFAULT_SYNTH_OPTIONS.ids)

@@ -104,8 +104,8 @@ export const sliderV2 = slider(P2, {});
 export const sliderV3 = slider(withNominal(P2, { period: 1 }), {
   // Friction in the carriage bearing loads the motor and roughens the rail noise.
   bearing: [['motorHz', -1], ['railDb', 1]],
-  // A slack belt cushions the stroke ends.
-  'loose-belt': [['impactDb', -1]],
+  // A slack belt cushions the stroke ends and unloads the motor (it runs faster).
+  'loose-belt': [['impactDb', -1], ['motorHz', 1]],
   // A damaged rail rolls louder.
   'rail-damage': [['railDb', 1]],
 });

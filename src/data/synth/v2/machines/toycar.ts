@@ -87,5 +87,5 @@ export const toycarV3 = toycar(P2, {
   // Damaged teeth change the drive's balance towards high frequencies.
   'gear-damage': [['tilt', -1]],
   // A damaged tyre rolls rougher: more and brighter rumble, the chassis rings differently.
-  'tire-damage': [['rumbleCut', 1], ['chassis']],
+  'tire-damage': [['rumbleCut', 1], ['chassis'], ['tilt', -1]],
 });

@@ -88,6 +88,8 @@ export const valveV2 = valve(P2, {});
 export const valveV3 = valve(withNominal(P2, { period: 0.8 }), {
   // Lost pressure: a weaker closing stroke and louder, duller gas noise.
   leak: [['closeDb', -1], ['hissDb', 1], ['hiss', -1]],
-  // A sluggish plunger lands softer and rings longer.
-  sticking: [['closeDb', -1], ['decay', 1]],
+  // A sluggish plunger lands softer, rings longer and seats off-centre (its upper mode moves).
+  sticking: [['closeDb', -1], ['decay', 1], ['click2']],
+  // A failing pilot stage: besides the pattern's timing, more gas passes while open.
+  timing: [['hissDb', 1], ['hiss']],
 });
