@@ -237,3 +237,19 @@ export function mixInto(out: Float32Array, x: ArrayLike<number>, g: number): voi
 export function db(v: number): number {
   return 10 ** (v / 20);
 }
+
+/**
+ * A clip: machine sound and background at their gains, turned down if a loud fault would clip
+ * (a real recorder would distort; we keep the waveform).
+ */
+export function mixClip(sound: Float32Array, gMachine: number, bg: Float32Array, gBg: number): Float32Array {
+  const out = new Float32Array(sound.length);
+  let peak = 0;
+  for (let i = 0; i < out.length; i++) {
+    const v = gMachine * (sound[i] as number) + gBg * (bg[i] as number);
+    out[i] = v;
+    peak = Math.max(peak, Math.abs(v));
+  }
+  if (peak > 0.98) for (let i = 0; i < out.length; i++) out[i] = ((out[i] as number) * 0.98) / peak;
+  return out;
+}

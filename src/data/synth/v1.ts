@@ -1,6 +1,6 @@
 import { UserError } from '../../util/errors.js';
 import { background } from './background.js';
-import { db } from './dsp.js';
+import { db, mixClip } from './dsp.js';
 import { MACHINES, MACHINE_TYPES, type Fault } from './machines/index.js';
 import { Rng, seedFrom } from './prng.js';
 import { drawSeverity } from './severity.js';
@@ -33,17 +33,7 @@ function renderV1(spec: ClipSpec): RenderedClip {
   // A fixed recording gain per type and ID (about -26 dBFS for a normal clip), not per-clip loudness
   // normalisation, which would hide the energy a fault adds.
   const gain = (0.05 * siteRng.logNormal(0.3) * placeRng.logNormal(0.1)) / Math.sqrt(1 + gBg * gBg);
-  const gMachine = gain / Math.max(level, 1e-9);
-  const out = new Float32Array(n);
-  let peak = 0;
-  for (let i = 0; i < n; i++) {
-    const v = gMachine * (sound[i] as number) + gain * gBg * (bg[i] as number);
-    out[i] = v;
-    peak = Math.max(peak, Math.abs(v));
-  }
-  // A loud fault could clip; real recorders would distort, we turn the clip down instead.
-  if (peak > 0.98) for (let i = 0; i < n; i++) out[i] = ((out[i] as number) * 0.98) / peak;
-  return { samples: out, fault, snrDb };
+  return { samples: mixClip(sound, gain / Math.max(level, 1e-9), bg, gain * gBg), fault, snrDb };
 }
 
 export const generatorV1: SynthGenerator = { version: 1, machines: MACHINES, perId: { ids: 3, train: 30, test: 20 }, render: renderV1 };

@@ -1,5 +1,5 @@
 import { UserError } from '../../../util/errors.js';
-import { db } from '../dsp.js';
+import { db, mixClip } from '../dsp.js';
 import type { Fault, Machine } from '../machines/types.js';
 import { Rng, seedFrom } from '../prng.js';
 import { drawSeverity } from '../severity.js';
@@ -48,16 +48,7 @@ function renderParametric(machines: ReadonlyMap<string, Machine>, spec: ClipSpec
   // away; the background's level varies per clip through the SNR. About -36 dBFS for the machine
   // alone, near the real DCASE development clips (-40 dBFS, bench/real-compare.ts).
   const gain = 0.016 * siteRng.logNormal(0.3) * placeRng.logNormal(0.1);
-  const gMachine = gain / Math.max(level, 1e-9);
-  const out = new Float32Array(n);
-  let peak = 0;
-  for (let i = 0; i < n; i++) {
-    const v = gMachine * (sound[i] as number) + gain * gBg * (bg[i] as number);
-    out[i] = v;
-    peak = Math.max(peak, Math.abs(v));
-  }
-  if (peak > 0.98) for (let i = 0; i < n; i++) out[i] = ((out[i] as number) * 0.98) / peak;
-  return { samples: out, fault, snrDb };
+  return { samples: mixClip(sound, gain / Math.max(level, 1e-9), bg, gain * gBg), fault, snrDb };
 }
 
 /**
