@@ -1,10 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { killRunAtEpoch } from './fixtures/kill-run.js';
 
 // Each Table 2 baseline end to end through the real CLI on a tiny synthetic set (2 types x 2 IDs,
 // 1 s clips): train, record, score, show, compare; a per-type run killed mid-way resumes to the
@@ -90,22 +91,7 @@ test('exp compare and exp metrics work across systems', () => {
 
 test('kill -9 mid-run of a per-type system, then --resume: the same scores as an uninterrupted run', async () => {
   const file = experiment('idnn', 3);
-  const child = spawn(process.execPath, [CLI, 'run', file, '--db', db, '--backend', 'wasm'], { cwd: dir });
-  let stderr = '';
-  let runId = '';
-  const exited = new Promise((r) => child.once('exit', r));
-  await new Promise<void>((resolve) => {
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      runId ||= /run (\S+) \(idnn\)/.exec(stderr)?.[1] ?? '';
-      if (/epoch 2\/3 +loss/.test(stderr)) {
-        child.kill('SIGKILL');
-        resolve();
-      }
-    });
-    child.on('exit', () => resolve());
-  });
-  await exited;
+  const { runId, stderr } = await killRunAtEpoch(file, { db, cwd: dir, name: 'idnn', epoch: '2/3' });
   assert.ok(runId, stderr);
   const resumed = exp(['run', '--resume', runId, '--db', db, '--json']);
   assert.equal(resumed.status, 0, resumed.stderr);

@@ -1,10 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { killRunAtEpoch } from './fixtures/kill-run.js';
 import { evaluate } from '../src/metrics/index.js';
 
 // End to end through the real CLI: a tiny synthetic set, short clips, the full FGASpecNet model.
@@ -97,22 +98,7 @@ test('same config and seed give the same scores', () => {
 
 test('kill -9 mid-run: the run shows interrupted, --resume finishes it with the same scores as an uninterrupted run', async () => {
   const file = experiment('killme');
-  const child = spawn(process.execPath, [CLI, 'run', file, '--db', db, '--backend', 'wasm'], { cwd: dir });
-  let stderr = '';
-  let runId = '';
-  const exited = new Promise((r) => child.once('exit', r));
-  await new Promise<void>((resolve) => {
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      runId ||= /run (\S+) \(killme\)/.exec(stderr)?.[1] ?? '';
-      if (/epoch 2\/3 +loss/.test(stderr)) {
-        child.kill('SIGKILL');
-        resolve();
-      }
-    });
-    child.on('exit', () => resolve());
-  });
-  await exited;
+  const { runId, stderr } = await killRunAtEpoch(file, { db, cwd: dir, name: 'killme', epoch: '2/3' });
   assert.ok(runId, stderr);
   // The PID is gone: the next open marks the run interrupted.
   const list = exp(['runs', '--db', db, '--json']);
