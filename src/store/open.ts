@@ -26,7 +26,10 @@ export async function openRunStore(location: string, opts: StoreOptions = {}): P
  * private snapshot: see openStoreForReading).
  */
 export async function openRunReader(location: string): Promise<RunReader> {
-  if (isPostgresUrl(location)) return openRunStore(location);
+  if (isPostgresUrl(location)) {
+    const { PgRunStore } = await import('./pg/pg-store.js');
+    return PgRunStore.open(location, { forReading: true });
+  }
   return SqliteRunStore.forReading(location);
 }
 

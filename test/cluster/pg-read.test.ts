@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { reportStore } from '../fixtures/report-store.js';
 import { sweepDir, fakeEnv, runCli, CLI } from '../fixtures/sweep-env.js';
 
@@ -76,6 +77,32 @@ test('a SQLite store copied into PostgreSQL: runs, show, compare, metrics --run,
   const bad = same(['show', 'no-such-run'], fx.db, mask, { status: 1 });
   assert.match(bad.pg.stderr, /no run with that id, name or trial name/);
   same(['compare', 'no-such-sweep'], fx.db, mask, { status: 1 });
+});
+
+test('a role that may only SELECT reads the store: the reading commands do not try to migrate a current schema', async () => {
+  const fx = reportStore({ sweep: unique('rdro') });
+  assert.equal(cli(['db', 'copy', fx.db, URL_!]).status, 0);
+  const c = new pg.Client({ connectionString: URL_ });
+  await c.connect();
+  try {
+    await c.query('CREATE ROLE exp_select_only LOGIN').catch((e: Error) => assert.match(e.message, /already exists/));
+    await c.query('GRANT SELECT ON ALL TABLES IN SCHEMA public TO exp_select_only');
+  } finally {
+    await c.end();
+  }
+  const reader = URL_!.replace('//postgres@', '//exp_select_only@');
+  assert.notEqual(reader, URL_);
+  for (const args of [['runs', '--sweep', fx.sweep, '--json'], ['show', `${fx.sweep}/tastgram`], ['export', fx.sweep, '--format', 'csv']]) {
+    const owner = cli([...args, '--db', URL_!]);
+    const ro = cli([...args, '--db', reader]);
+    assert.equal(ro.status, 0, `exp ${args.join(' ')} as a SELECT-only role: ${ro.stderr}`);
+    assert.equal(ro.stdout.replaceAll(reader, 'DB'), owner.stdout.replaceAll(URL_!, 'DB'));
+  }
+  // Writing still needs the rights it needs: one clear line, no stack trace.
+  const w = cli(['db', 'migrate', '--db', reader]);
+  assert.equal(w.status, 1, w.stderr);
+  assert.match(w.stderr, /permission denied/);
+  assert.doesNotMatch(w.stderr, /\n\s+at /);
 });
 
 test('a sweep recorded straight into PostgreSQL reads back like the same sweep recorded into SQLite', async () => {

@@ -11,7 +11,8 @@ import type { EndStatus, FinishedReason, RunLease, RunStore, RunWriter, SweepCla
 import { SQL, jobParams, pgParams, toRecordedSweep, toSweepJob, toTrialProgress, type JobRow, type JobState, type ProgressRow, type RecordedSweep, type SweepJob, type TrialProgress } from '../sweep-jobs.js';
 import type { CheckpointRecord, EpochRecord, ResultSet, RunRecord, ScoreRecord } from '../types.js';
 import { UserError, messageOf } from '../../util/errors.js';
-import { migratePostgres } from './schema.js';
+import { migratePostgres, schemaVersionPostgres } from './schema.js';
+import { migrations } from '../migrations/index.js';
 import { withRetry } from './retry.js';
 
 const iso = (ms = Date.now()): string => new Date(ms).toISOString();
@@ -23,6 +24,11 @@ export interface PgStoreOptions {
   artifacts?: string | null;
   /** How long a lost connection is retried before the operation fails (default 60 s). */
   retrySeconds?: number;
+  /**
+   * For commands that only read: a store already at this exp's schema is not touched, so a role
+   * granted SELECT alone can read it (an older schema is still migrated, which needs more).
+   */
+  forReading?: boolean;
 }
 
 /**
@@ -46,7 +52,8 @@ export class PgRunStore implements RunStore {
       await store.retry(async () => {
         const client = await pool.connect();
         try {
-          await migratePostgres(client, store.location);
+          const current = opts.forReading ? await schemaVersionPostgres(client, store.location) : null;
+          if (current !== migrations.length) await migratePostgres(client, store.location);
         } finally {
           client.release();
         }

@@ -16,6 +16,19 @@ export function toPostgres(sql: string): string {
     .replace(/\bheartbeat_at(\s+)INTEGER\b/g, 'heartbeat_at$1BIGINT');
 }
 
+/**
+ * The schema version of a PostgreSQL store without writing anything (a role that may only
+ * SELECT can ask): null for a database exp has not set up. A newer version than this exp knows is
+ * the same error as in migratePostgres.
+ */
+export async function schemaVersionPostgres(client: pg.ClientBase, location: string, list: readonly Migration[] = migrations): Promise<number | null> {
+  const t = await client.query<{ present: boolean }>(`SELECT to_regclass('schema_version') IS NOT NULL AS present`);
+  if (!t.rows[0]?.present) return null;
+  const current = (await client.query<{ version: number }>('SELECT version FROM schema_version')).rows[0]?.version ?? 0;
+  if (current > list.length) throw new UserError(`${location}: the run store has schema version ${current}, but this exp only knows up to version ${list.length}`);
+  return current;
+}
+
 /** Brings a PostgreSQL store to the newest schema; one migration per transaction, under an advisory lock. */
 export async function migratePostgres(client: pg.ClientBase, location: string, list: readonly Migration[] = migrations): Promise<number> {
   await client.query('BEGIN');
