@@ -29,6 +29,8 @@ export function formatTerms(terms: Record<string, number> | null): string {
  */
 export function reportCommand(ref: string, dbFile?: string | null): string {
   const file = `${ref.replace(/[^A-Za-z0-9._-]+/g, '-')}.html`;
-  const db = dbFile && dbFile !== 'runs/exp.db' ? ` --db ${dbFile}` : '';
+  // The default store needs no --db: runs/exp.db, or $EXP_DB (whose URL may carry a password
+  // that a hint printed to the terminal should not repeat).
+  const db = dbFile && dbFile !== 'runs/exp.db' && dbFile !== process.env.EXP_DB ? ` --db ${dbFile}` : '';
   return `exp report ${ref} --out ${file}${db}`;
 }

@@ -16,8 +16,8 @@ before(() => {
   assert.ok(URL_, 'EXP_TEST_PG_URL is not set: run these tests with npm run test:cluster');
 });
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -79,7 +79,7 @@ test('a SQLite store copied into PostgreSQL: runs, show, compare, metrics --run,
   same(['compare', 'no-such-sweep'], fx.db, mask, { status: 1 });
 });
 
-test('a role that may only SELECT reads the store: the reading commands do not try to migrate a current schema', async () => {
+test('a role that may only SELECT reads the store (a current schema is not migrated); a password in EXP_DB is never printed', async () => {
   const fx = reportStore({ sweep: unique('rdro') });
   assert.equal(cli(['db', 'copy', fx.db, URL_!]).status, 0);
   const c = new pg.Client({ connectionString: URL_ });
@@ -98,6 +98,15 @@ test('a role that may only SELECT reads the store: the reading commands do not t
     assert.equal(ro.status, 0, `exp ${args.join(' ')} as a SELECT-only role: ${ro.stderr}`);
     assert.equal(ro.stdout.replaceAll(reader, 'DB'), owner.stdout.replaceAll(URL_!, 'DB'));
   }
+  // EXP_DB as the default store, its password never repeated: not in show's report hint, not in errors.
+  const secret = URL_!.replace('//postgres@', '//postgres:s3cret-pw@');
+  const shown = cli(['show', `${fx.sweep}/tastgram`], { EXP_DB: secret });
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.match(shown.stdout, /exp report \S+ --out \S+\.html\n/);
+  assert.doesNotMatch(shown.stdout + shown.stderr, /s3cret/);
+  const missing = cli(['show', 'no-such-run'], { EXP_DB: secret });
+  assert.equal(missing.status, 1);
+  assert.doesNotMatch(missing.stderr, /s3cret/);
   // Writing still needs the rights it needs: one clear line, no stack trace.
   const w = cli(['db', 'migrate', '--db', reader]);
   assert.equal(w.status, 1, w.stderr);
