@@ -82,8 +82,13 @@ export type FollowEnd = 'finished' | 'detached' | 'cancelled' | 'gave-up';
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((done) => {
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', () => { clearTimeout(t); done(); }, { once: true });
+    const wake = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', wake);
+      done();
+    };
+    const t = setTimeout(wake, ms);
+    signal.addEventListener('abort', wake, { once: true });
   });
 
 /** Polls until every trial is done or failed, the follower is stopped, or the jobs end with work left. */
