@@ -1,5 +1,7 @@
 /** Small text formatters shared by the dashboard, the plain progress lines and the reports. */
 
+import { dbFlag } from './db-location.js';
+
 export function formatDuration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return '?';
   const s = Math.round(seconds);
@@ -29,8 +31,5 @@ export function formatTerms(terms: Record<string, number> | null): string {
  */
 export function reportCommand(ref: string, dbFile?: string | null): string {
   const file = `${ref.replace(/[^A-Za-z0-9._-]+/g, '-')}.html`;
-  // The default store needs no --db: runs/exp.db, or $EXP_DB (whose URL may carry a password
-  // that a hint printed to the terminal should not repeat).
-  const db = dbFile && dbFile !== 'runs/exp.db' && dbFile !== process.env.EXP_DB ? ` --db ${dbFile}` : '';
-  return `exp report ${ref} --out ${file}${db}`;
+  return `exp report ${ref} --out ${file}${dbFlag(dbFile)}`;
 }

@@ -7,6 +7,7 @@ import { checkOutputFile, writeOutputFile } from '../../util/outputs.js';
 import { ensureDir } from '../../util/dirs.js';
 import { buildReport, loadReport, svgToPng } from '../../report/html/index.js';
 import { UserError } from '../../util/errors.js';
+import { maskPassword } from '../../util/db-location.js';
 
 /** The store and both output places are checked before anything is read or drawn. */
 function checkOutputs(opts: { out?: string; png?: string; db: string }): void {
@@ -29,7 +30,7 @@ export function register(program: Command): void {
     .action(
       action(async (refs: string[], opts: { out?: string; png?: string; db: string }) => {
         checkOutputs(opts);
-        const input = await withRunReader(opts.db, (store) => loadReport(store, refs, opts.db));
+        const input = await withRunReader(opts.db, (store) => loadReport(store, refs, maskPassword(opts.db)));
         const report = await buildReport(input);
         const pngs = opts.png ? report.figures.map((f) => ({ file: join(opts.png!, `${f.name}.png`), svg: f.svg })) : [];
         if (opts.png) ensureDir(opts.png, '--png directory');

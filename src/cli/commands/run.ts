@@ -7,6 +7,7 @@ import { interruptOnSignals, type SignalWatch } from '../../session/signals.js';
 import { loadTrainer } from '../../session/trainer.js';
 import { ProgressPrinter } from '../progress.js';
 import { reportCommand } from '../../util/format.js';
+import { dbFlag, maskPassword } from '../../util/db-location.js';
 import { formatResultsTable } from '../results-table.js';
 import { TABLE2 } from '../../paper/table2.js';
 import { systemDefinition } from '../../systems/build.js';
@@ -79,7 +80,7 @@ async function runCommand(file: string | undefined, opts: RunOptions): Promise<v
   } finally {
     await store.close();
   }
-  if (outcome.status !== 'skipped' && outcome.finishError) process.stderr.write(`exp: could not mark run ${outcome.run.id} ${outcome.status} in ${opts.db}: ${outcome.finishError}; it shows as interrupted once its lease expires\n`);
+  if (outcome.status !== 'skipped' && outcome.finishError) process.stderr.write(`exp: could not mark run ${outcome.run.id} ${outcome.status} in ${maskPassword(opts.db)}: ${outcome.finishError}; it shows as interrupted once its lease expires\n`);
   report(outcome, opts, signals);
 }
 
@@ -89,7 +90,7 @@ function report(outcome: SessionOutcome, opts: RunOptions, signals: SignalWatch)
     case 'skipped':
       throw new UserError(`run ${run.id} (${run.name}) was not taken: ${outcome.reason}`);
     case 'interrupted':
-      process.stderr.write(`\nrun ${run.id} interrupted; continue it with: exp run --resume ${run.id}${opts.db !== DEFAULT_DB ? ` --db ${opts.db}` : ''}\n`);
+      process.stderr.write(`\nrun ${run.id} interrupted; continue it with: exp run --resume ${run.id}${dbFlag(opts.db)}\n`);
       return process.exit(signals.exitCode() ?? 130);
     case 'failed': {
       const e = outcome.error;

@@ -18,6 +18,7 @@ import { renderSweepDashboard } from '../../dashboard/render.js';
 import { formatSweepStatus } from '../../dashboard/status.js';
 import { formatIssues } from '../../config/load.js';
 import { UserError } from '../../util/errors.js';
+import { dbFlag } from '../../util/db-location.js';
 
 /**
  * `exp sweep X --executor slurm` (submit one job array of `exp worker` tasks and follow the sweep
@@ -115,7 +116,7 @@ export async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): 
     if (running.length > 0) process.stderr.write(`exp: Slurm job ${running.map((j) => j.jobId).join(', ')} of sweep ${sweep.name} is still running; following it instead of submitting another\n`);
     else if (todo.filter((t) => t.status !== 'running').length > 0) await submit(todo.filter((t) => t.status !== 'running').length);
     if (o.detach) {
-      process.stderr.write(`exp: detached; follow it with: exp sweep ${sweep.name} --attach --db ${o.db}   stop it with: exp sweep cancel ${sweep.name} --db ${o.db}\n`);
+      process.stderr.write(`exp: detached; follow it with: exp sweep ${sweep.name} --attach${dbFlag(o.db)}   stop it with: exp sweep cancel ${sweep.name}${dbFlag(o.db)}\n`);
       return;
     }
     let rounds = 0;
@@ -164,7 +165,7 @@ function finish(end: FollowEnd, sweep: RecordedSweep, state: SweepStateStore, db
       if (count('failed') > 0) process.exitCode = 1;
       return;
     case 'detached':
-      process.stderr.write(`exp: stopped following ${tail}; the jobs go on: exp sweep ${sweep.name} --attach --db ${db}\n`);
+      process.stderr.write(`exp: stopped following ${tail}; the jobs go on: exp sweep ${sweep.name} --attach${dbFlag(db)}\n`);
       process.exit(130);
     // eslint-disable-next-line no-fallthrough
     case 'cancelled':

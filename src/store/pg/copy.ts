@@ -2,6 +2,7 @@ import pg from 'pg';
 import { openDatabase } from '../db.js';
 import { migratePostgres } from './schema.js';
 import { withRetry } from './retry.js';
+import { maskPassword } from '../../util/db-location.js';
 
 /** Tables in foreign-key order. */
 const TABLES = ['sweeps', 'runs', 'epochs', 'results', 'scores', 'checkpoints'] as const;
@@ -22,7 +23,7 @@ export async function copySqliteToPostgres(file: string, url: string): Promise<C
   const client = new pg.Client({ connectionString: url });
   try {
     await withRetry(() => client.connect(), { seconds: 10 });
-    await migratePostgres(client, url);
+    await migratePostgres(client, maskPassword(url));
     await client.query('BEGIN');
     const report: CopyReport[] = [];
     for (const table of TABLES) {

@@ -11,6 +11,7 @@ import type { EndStatus, FinishedReason, RunLease, RunStore, RunWriter, SweepCla
 import { SQL, jobParams, pgParams, toRecordedSweep, toSweepJob, toTrialProgress, type JobRow, type JobState, type ProgressRow, type RecordedSweep, type SweepJob, type TrialProgress } from '../sweep-jobs.js';
 import type { CheckpointRecord, EpochRecord, ResultSet, RunRecord, ScoreRecord } from '../types.js';
 import { UserError, messageOf } from '../../util/errors.js';
+import { maskPassword } from '../../util/db-location.js';
 import { migratePostgres, schemaVersionPostgres } from './schema.js';
 import { migrations } from '../migrations/index.js';
 import { withRetry } from './retry.js';
@@ -47,7 +48,7 @@ export class PgRunStore implements RunStore {
     const pool = new pg.Pool({ connectionString: url, max: 4, types, connectionTimeoutMillis: 10_000 });
     // An idle client losing its server (a restart) must not crash the process; the next query retries.
     pool.on('error', () => undefined);
-    const store = new PgRunStore(redact(url), pool, opts);
+    const store = new PgRunStore(maskPassword(url), pool, opts);
     try {
       await store.retry(async () => {
         const client = await pool.connect();
@@ -307,17 +308,6 @@ const mine = (run: RunRecord): boolean => run.host === hostname() && run.pid ===
 export function toPgSql(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`).replace(/COLLATE BINARY/g, 'COLLATE "C"');
-}
-
-/** Hides a password in a URL shown in messages. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
 
 /** One event's rows, as upserts (a replay or a retry replaces, never duplicates). */
