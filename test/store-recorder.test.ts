@@ -5,8 +5,9 @@ import { configHash } from '../src/config/hash.js';
 import type { TrainEvent } from '../src/train/events.js';
 import {
   openDatabase, createRun, RunRecorder, getEpochs, getResults, getScores, getCheckpoints, getRun, resolveRun,
-  listRuns, markStaleRuns, latestCheckpoint,
+  listRuns, markStaleRuns, latestCheckpoint, shownStatus, staleReason,
 } from '../src/store/index.js';
+import { hostname } from 'node:os';
 import { UserError } from '../src/util/errors.js';
 
 const config = ExperimentConfig.parse({ name: 'tiny', train: { epochs: 3 } });
@@ -85,6 +86,23 @@ test('stale runs: a vanished pid on this host or an old heartbeat becomes interr
   assert.equal(getRun(db, alive.id)!.status, 'running');
   assert.equal(getRun(db, dead.id)!.status, 'interrupted');
   assert.match(getRun(db, dead.id)!.error!, /stopped without finishing/);
+});
+
+test('shownStatus: a running row shows as stale once its lease runs out (old heartbeat, or a pid gone from this host), without a write', () => {
+  const now = Date.now();
+  const row = { status: 'running' as const, host: 'node7', pid: 4242, heartbeatAt: now - 10_000 };
+  assert.equal(shownStatus(row, 300, now), 'running');
+  assert.equal(staleReason(row, 300, now), null);
+  const quiet = { ...row, heartbeatAt: now - 412_000 };
+  assert.equal(shownStatus(quiet, 300, now), 'stale');
+  assert.equal(staleReason(quiet, 300, now), 'stored as running by process 4242 on node7, no heartbeat for 412 s (lease 300 s); its process is probably gone');
+  assert.equal(shownStatus({ ...quiet, status: 'done' }, 300, now), 'done');
+  assert.equal(shownStatus({ ...row, heartbeatAt: null }, 300, now), 'stale');
+  // On this host a dead pid is seen at once, a live one keeps the lease while it beats.
+  const here = { ...row, host: hostname(), pid: 2 ** 22 + 12345 };
+  assert.equal(shownStatus(here, 300, now), 'stale');
+  assert.match(staleReason(here, 300, now)!, /which no longer exists/);
+  assert.equal(shownStatus({ ...here, pid: process.pid }, 300, now), 'running');
 });
 
 test('resolveRun: id, unique prefix, latest of a name, trial name; ambiguity lists candidates', () => {

@@ -20,6 +20,7 @@ export function Header({ state, now }: { state: SweepState; now: number }) {
         <Text> · {c.queued} queued · </Text>
         <Text color={c.failed > 0 ? 'red' : undefined}>{c.failed} failed</Text>
         {c.interrupted > 0 ? <Text color="yellow"> · {c.interrupted} interrupted</Text> : null}
+        {c.stale > 0 ? <Text color="yellow"> · {c.stale} stale</Text> : null}
         {c.busy > 0 ? <Text dimColor> · {c.busy} elsewhere</Text> : null}
       </Text>
       <Text dimColor>

@@ -9,10 +9,11 @@ export interface QueueCounts {
   failed: number;
   interrupted: number;
   busy: number;
+  stale: number;
 }
 
 export function queueCounts(s: SweepState): QueueCounts {
-  const c: QueueCounts = { done: 0, running: 0, queued: 0, failed: 0, interrupted: 0, busy: 0 };
+  const c: QueueCounts = { done: 0, running: 0, queued: 0, failed: 0, interrupted: 0, busy: 0, stale: 0 };
   for (const t of s.trials) c[t.status]++;
   return c;
 }

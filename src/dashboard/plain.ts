@@ -35,6 +35,7 @@ export function attachPlainProgress(store: SweepStateStore, write: (line: string
         } else if (t.status === 'failed') write(`${tag}: FAILED: ${(t.error ?? '').split('\n')[0]}  [${counts(s)}]`);
         else if (t.status === 'interrupted') write(`${tag}: interrupted (resumable)`);
         else if (t.status === 'busy') write(`${tag}: running in another process, skipped`);
+        else if (t.status === 'stale') write(`${tag}: stale (stored as running, no heartbeat within the lease; its worker is probably gone and the next one resumes it)`);
       } else if (t.status === 'running' && t.lastEpoch && t.lastEpoch !== p.lastEpoch) {
         const { etaSec } = trialProgress(t, now);
         const e = t.lastEpoch;

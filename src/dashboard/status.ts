@@ -5,6 +5,7 @@ import type { SweepState, TrialView } from '../sweep/state.js';
 function progress(t: TrialView): string {
   if (t.status === 'running') return t.epochs > 0 ? `epoch ${t.step > 0 ? t.epoch : t.epoch - 1}/${t.epochs}` : 'starting';
   if (t.status === 'done' && t.startedAt !== null && t.finishedAt !== null) return `in ${formatDuration((t.finishedAt - t.startedAt) / 1000)}`;
+  if (t.status === 'stale') return t.heartbeatAt ? `silent ${formatDuration((Date.now() - t.heartbeatAt) / 1000)}` : 'no heartbeat';
   return '';
 }
 
@@ -12,7 +13,7 @@ function progress(t: TrialView): string {
 export function formatSweepStatus(s: SweepState): string {
   const c = queueCounts(s);
   const width = Math.max(5, ...s.trials.map((t) => t.name.length));
-  const lines = [`sweep ${s.sweep}${s.profile ? ` (profile ${s.profile})` : ''}: ${c.done} done, ${c.running} running, ${c.queued} queued, ${c.interrupted} interrupted, ${c.failed} failed`];
+  const lines = [`sweep ${s.sweep}${s.profile ? ` (profile ${s.profile})` : ''}: ${c.done} done, ${c.running} running, ${c.queued} queued, ${c.interrupted} interrupted, ${c.failed} failed${c.stale > 0 ? `, ${c.stale} stale (running, no heartbeat within the lease)` : ''}`];
   lines.push(`${'trial'.padEnd(width)}  ${'status'.padEnd(11)}  ${'progress'.padEnd(14)}  ${'AUC'.padStart(6)}  ${'pAUC'.padStart(6)}  run`);
   for (const t of s.trials) {
     const err = t.status === 'failed' && t.error ? `  ${t.error.split('\n')[0]}` : '';

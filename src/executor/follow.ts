@@ -1,5 +1,5 @@
 import { SweepStateStore, initialTrialView, type TrialView } from '../sweep/state.js';
-import { leaseAlive } from '../store/stale.js';
+import { shownStatus } from '../store/stale.js';
 import type { RunStore } from '../store/run-store.js';
 import type { RecordedSweep, TrialProgress } from '../store/sweep-jobs.js';
 
@@ -16,10 +16,10 @@ export function followState(sweep: RecordedSweep, concurrency: number, dbFile: s
   });
 }
 
-/** A trial's view from its stored run: a 'running' row whose lease ran out shows as interrupted. */
+/** A trial's view from its stored run: a 'running' row whose lease ran out shows as stale (see shownStatus). */
 export function viewOf(prev: TrialView, p: TrialProgress | undefined, leaseSeconds: number): TrialView {
   if (!p) return prev;
-  const status = p.status === 'running' && !leaseAlive({ host: p.host, pid: p.pid, heartbeat_at: p.heartbeatAt }, leaseSeconds) ? 'interrupted' : p.status;
+  const status = shownStatus(p, leaseSeconds);
   const last = p.lastEpoch;
   const inThisRun = last !== null && last.epoch >= p.startEpoch;
   const same = prev.lastEpoch !== null && last !== null && prev.lastEpoch.epoch === last.epoch && prev.lastEpoch.loss === last.loss;
@@ -43,6 +43,7 @@ export function viewOf(prev: TrialView, p: TrialProgress | undefined, leaseSecon
     result: p.result,
     error: p.error,
     resumed: p.startEpoch > 1,
+    heartbeatAt: p.heartbeatAt,
   };
 }
 

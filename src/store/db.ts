@@ -7,7 +7,7 @@ import { ensureDir } from '../util/dirs.js';
 import { asStoreError, isReadOnlyProblem, precheckStoreFile } from './store-errors.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations/index.js';
-import { markStaleRuns } from './stale.js';
+import { DEFAULT_STALE_SECONDS, markStaleRuns } from './stale.js';
 import { UserError } from '../util/errors.js';
 
 export interface OpenOptions {
@@ -19,7 +19,7 @@ export interface OpenOptions {
   detectStale?: boolean;
 }
 
-export const DEFAULT_STALE_SECONDS = 300;
+export { DEFAULT_STALE_SECONDS };
 
 /**
  * Opens (creating if needed) the run store: WAL so readers never block the single writer,

@@ -2,7 +2,7 @@ export * from './types.js';
 export { openDatabase, openStoreForReading, DEFAULT_STALE_SECONDS, type OpenOptions } from './db.js';
 export { migrate, schemaVersion, type Migration } from './migrate.js';
 export { migrations } from './migrations/index.js';
-export { markStaleRuns, leaseAlive, pidAlive } from './stale.js';
+export { markStaleRuns, leaseAlive, pidAlive, shownStatus, staleReason, type ShownStatus, type LeaseView } from './stale.js';
 export { newRunId } from './ids.js';
 export { provenance, type Provenance } from './provenance.js';
 export { RunRecorder, createRun, reopenRun, resetRunOutputs, runDirFor, type NewRun } from './recorder.js';

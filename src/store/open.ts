@@ -5,6 +5,8 @@ import { SqliteRunStore } from './sqlite-store.js';
 export interface StoreOptions extends OpenOptions {
   /** Directory for run directories (checkpoints), recorded with each run; see runDirFor. */
   artifacts?: string | null;
+  /** Only reads will be made (exp sweep status): opened as openRunReader does, so SELECT alone is enough. */
+  forReading?: boolean;
 }
 
 /** A `--db` value that names a PostgreSQL database rather than a SQLite file. */
@@ -15,9 +17,9 @@ export async function openRunStore(location: string, opts: StoreOptions = {}): P
   if (isPostgresUrl(location)) {
     // pg is loaded only for a PostgreSQL store.
     const { PgRunStore } = await import('./pg/pg-store.js');
-    return PgRunStore.open(location, { artifacts: opts.artifacts ?? null });
+    return PgRunStore.open(location, { artifacts: opts.artifacts ?? null, forReading: opts.forReading === true });
   }
-  return new SqliteRunStore(location, opts);
+  return opts.forReading ? SqliteRunStore.forReading(location) : new SqliteRunStore(location, opts);
 }
 
 /**

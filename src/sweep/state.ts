@@ -4,7 +4,8 @@ import type { MetricTriple } from '../train/events.js';
  * The sweep's live state: plain data the engine publishes and the views (Ink dashboard, plain
  * progress lines, reports) only read. The engine never imports a view.
  */
-export type TrialStatus = 'queued' | 'running' | 'done' | 'failed' | 'interrupted' | 'busy';
+/** 'stale': a trial followed from the store whose row says running but whose lease has run out (see shownStatus). */
+export type TrialStatus = 'queued' | 'running' | 'done' | 'failed' | 'interrupted' | 'busy' | 'stale';
 
 export interface TrialView {
   index: number;
@@ -30,6 +31,8 @@ export interface TrialView {
   lastEpoch: { epoch: number; loss: number; clipsPerSec: number } | null;
   /** The last finished epoch's loss terms, as the trial's system names them (cls / metric, mse, nll / id, ...). */
   terms: Record<string, number> | null;
+  /** A followed trial's last stored heartbeat (epoch ms), to say how long a stale one has been silent. */
+  heartbeatAt?: number | null;
 }
 
 export interface SweepState {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { action, DEFAULT_DB } from '../action.js';
 import { withRunReader } from '../../store/open.js';
+import { DEFAULT_STALE_SECONDS, staleReason } from '../../store/stale.js';
 import { formatResultsTable } from '../results-table.js';
 import { textTable, csv } from '../../report/text-table.js';
 import { flatten } from '../../report/flatten.js';
@@ -46,16 +47,18 @@ export function register(program: Command): void {
         }
         const { epochs = [], results = [], checkpoints = [] } = read;
         const final = results.find((r) => r.final) ?? null;
+        const stale = staleReason(run, DEFAULT_STALE_SECONDS);
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ ...run, epochs, results, checkpoints, final }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ ...run, stale: stale !== null, epochs, results, checkpoints, final }, null, 2)}\n`);
           return;
         }
         const out: string[] = [];
-        out.push(`run ${run.id}  ${run.name}  ${run.status}${run.sweep ? `  sweep ${run.sweep}/${run.trial}` : ''}${run.profile ? ` (profile ${run.profile})` : ''}`);
+        out.push(`run ${run.id}  ${run.name}  ${stale ? 'stale' : run.status}${run.sweep ? `  sweep ${run.sweep}/${run.trial}` : ''}${run.profile ? ` (profile ${run.profile})` : ''}`);
         const simdKernels = typeof run.info?.['simdKernels'] === 'string' ? `  simd ${run.info['simdKernels']}` : '';
         out.push(`config ${run.configHash}  seed ${run.seed}  backend ${run.backend ?? '-'}  threads ${run.threads ?? '-'}${simdKernels}  host ${run.host}`);
         out.push(`git ${run.gitCommit?.slice(0, 12) ?? '-'}${run.gitDirty ? ' (dirty)' : ''}  created ${run.createdAt}  started ${run.startedAt ?? '-'}  finished ${run.finishedAt ?? '-'}`);
         out.push(`run dir ${run.runDir ?? '-'}`);
+        if (stale) out.push(`stale: ${stale}`);
         if (run.error) out.push(`error: ${run.error}`);
         out.push('', 'config:', ...configLines(run.config));
         if (epochs.length) {

@@ -189,9 +189,9 @@ function sweepName(ref: string): string {
   return loadSweep(ref).name;
 }
 
-async function openRecorded(ref: string, db: string, lease: number): Promise<{ store: RunStore; sweep: RecordedSweep }> {
+async function openRecorded(ref: string, db: string, lease: number, forReading = false): Promise<{ store: RunStore; sweep: RecordedSweep }> {
   const name = sweepName(ref);
-  const store = await openRunStore(db, { staleSeconds: lease });
+  const store = await openRunStore(db, { staleSeconds: lease, forReading });
   const sweep = await store.recordedSweep(name);
   if (!sweep) {
     await store.close();
@@ -223,7 +223,8 @@ export function registerClusterSubcommands(sweepCmd: Command): void {
     .option('--db <url>', 'run store (default: $EXP_DB, else runs/exp.db)', DEFAULT_DB)
     .action(
       action(async (ref: string, opts: { db: string }) => {
-        const { store, sweep } = await openRecorded(ref, opts.db, DEFAULT_STALE_SECONDS);
+        // Only reads: a role granted SELECT alone can ask.
+        const { store, sweep } = await openRecorded(ref, opts.db, DEFAULT_STALE_SECONDS, true);
         try {
           const jobs = await store.sweepJobs(sweep.name);
           const state = followState(sweep, jobs.at(-1)?.concurrency ?? 1, opts.db);
