@@ -4,6 +4,8 @@ import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { reportStore } from '../fixtures/report-store.js';
 import { CLI } from '../fixtures/sweep-env.js';
+import { openRunStore } from '../../src/store/open.js';
+import { UserError } from '../../src/util/errors.js';
 
 // A run whose worker died (kill -9, a node lost) stays 'running' in PostgreSQL until a worker
 // claims it again; the reading commands show it as stale, without writing. Run by `npm run
@@ -80,4 +82,23 @@ test('a running row without a heartbeat for longer than the lease shows as stale
 
   // Nothing was written: the rows are as the "workers" left them.
   assert.deepEqual(await sql(URL_!, 'SELECT id, status, host, pid, heartbeat_at, finished_at, error FROM runs WHERE sweep = $1 ORDER BY id', [fx.sweep]), before);
+});
+
+test('exp run --resume takes over a run whose lease ran out, and still refuses one whose worker is alive', async () => {
+  const fx = reportStore({ sweep: `takeover-${Date.now().toString(36)}` });
+  assert.equal(spawnSync(process.execPath, [CLI, 'db', 'copy', fx.db, URL_!]).status, 0);
+  const [dead, live] = (await sql(URL_!, 'SELECT id FROM runs WHERE sweep = $1 ORDER BY trial_index', [fx.sweep])).map((r) => String(r.id)) as [string, string];
+  const now = Date.now();
+  const running = `UPDATE runs SET status = 'running', host = $1, pid = $2, heartbeat_at = $3, finished_at = NULL WHERE id = $4`;
+  await sql(URL_!, running, ['gone-node', 4242, now - 412_000, dead]);
+  await sql(URL_!, running, ['busy-node', 4243, now, live]);
+  const store = await openRunStore(URL_!);
+  try {
+    await assert.rejects(store.resumeRun(live), (e: unknown) => e instanceof UserError && /is running in process 4243 on busy-node/.test(e.message));
+    const lease = await store.resumeRun(dead);
+    assert.equal(lease.run.status, 'running');
+    assert.equal(lease.run.pid, process.pid, 'the run is now this process\'s');
+  } finally {
+    await store.close();
+  }
 });

@@ -15,6 +15,7 @@ import { maskPassword } from '../../util/db-location.js';
 import { migratePostgres, schemaVersionPostgres } from './schema.js';
 import { migrations } from '../migrations/index.js';
 import { withRetry } from './retry.js';
+import { DEFAULT_STALE_SECONDS, leaseAlive } from '../stale.js';
 
 const iso = (ms = Date.now()): string => new Date(ms).toISOString();
 const real = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
@@ -159,7 +160,10 @@ export class PgRunStore implements RunStore {
       if (!r) throw new UserError(`run ${runId} is not in ${this.location}`);
       const run = toRunRecord(r);
       if (run.status === 'done') throw new UserError(`run ${run.id} (${run.name}) is already done; nothing to resume`);
-      if (run.status === 'running' && !mine(run)) throw new UserError(`run ${run.id} (${run.name}) is running in process ${run.pid} on ${run.host}; it cannot be resumed twice`);
+      // A run whose lease ran out (its process is gone here, or silent past the lease elsewhere)
+      // is taken over, as a sweep worker would take over a trial; a live one is not.
+      const held = leaseAlive({ host: run.host, pid: run.pid, heartbeat_at: run.heartbeatAt }, DEFAULT_STALE_SECONDS);
+      if (run.status === 'running' && !mine(run) && held) throw new UserError(`run ${run.id} (${run.name}) is running in process ${run.pid} on ${run.host}; it cannot be resumed twice`);
       const resumeFrom = await this.reopen(c, run.id, false);
       return { run: (await this.runIn(c, run.id))!, resumeFrom };
     });
