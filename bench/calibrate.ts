@@ -2,7 +2,8 @@
  * Calibration of the built-in synthetic set (issue 15): per machine type,
  *  (a) a non-learned detector: distance of a clip's mean log-Mel spectrum to its ID's training
  *      centroid (src/data/synth/centroid.ts), and
- *  (b) the full FGASpecNet in the quick profile of sweeps/ablation.yaml, once per seed.
+ *  (b) the full FGASpecNet in the quick profile of sweeps/ablation.yaml, once per seed, and its
+ *      AUC per fault kind (which faults it finds and which it misses).
  * Not a timed test. Usage:
  *   npm run calibrate                          both, seeds 1,2,3, 2 trials at once
  *   npm run calibrate -- --skip-model          (a) only, seconds
@@ -16,8 +17,9 @@ import { ensureSyntheticDataset } from '../src/data/synth/generate.js';
 import { centroidDetector } from '../src/data/synth/centroid.js';
 import { loadSweep } from '../src/sweep/spec.js';
 import { SweepEngine } from '../src/sweep/engine.js';
-import { getFinalResult } from '../src/store/queries.js';
-import { openDatabase } from '../src/store/db.js';
+import { readSynthManifest } from '../src/data/synth/manifest.js';
+import { faultKindAuc } from '../src/data/synth/fault-auc.js';
+import { join } from 'node:path';
 import { orderTypes } from '../src/report/compare.js';
 
 const { values } = parseArgs({
@@ -51,20 +53,23 @@ const centroid = centroidDetector(root, {
 process.stderr.write(`non-learned detector: ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
 
 const model = new Map<string, number[]>();
+/** FGASpecNet's AUC per (type, fault kind), one entry per seed. */
+const byKind = new Map<string, number[]>();
 if (!values['skip-model']) {
   const engine = await SweepEngine.open({ sweep: { ...full, name: 'calibrate', trials }, dbFile: values.db, concurrency: Number(values.concurrency), backend: 'auto', rerunFailed: true, force: false });
   const started = performance.now();
   await engine.run();
   const runs = await Promise.all(trials.map((t) => engine.store.findTrialRun('calibrate', t.hash)));
-  await engine.close();
-  // Per-type results are read from the SQLite store (the default --db).
-  const db = openDatabase(values.db);
+  const manifest = readSynthManifest(join(root, 'synth.json'));
   for (const run of runs) {
-    const res = run ? getFinalResult(db, run.id) : null;
-    if (!res) continue;
+    const res = run ? await engine.store.getFinalResult(run.id) : null;
+    if (!run || !res) continue;
     for (const [type, m] of Object.entries(res.types)) model.set(type, [...(model.get(type) ?? []), m.auc]);
+    for (const [type, kinds] of faultKindAuc(await engine.store.getScores(run.id, { final: true }), manifest)) {
+      for (const [kind, a] of kinds) byKind.set(`${type}\u0000${kind}`, [...(byKind.get(`${type}\u0000${kind}`) ?? []), a]);
+    }
   }
-  db.close();
+  await engine.close();
   process.stderr.write(`FGASpecNet quick x ${seeds.length} seeds: ${((performance.now() - started) / 60000).toFixed(1)} min\n`);
 }
 
@@ -99,4 +104,13 @@ if (model.size) {
     [`ToyConveyor among the two hardest types for FGASpecNet (${hardest.join(', ')})`, hardest.includes('ToyConveyor')],
   ];
   for (const [what, ok] of checks) process.stdout.write(`${ok ? 'met    ' : 'NOT met'}  ${what}\n`);
+}
+
+if (byKind.size) {
+  // Which faults the model finds and which it misses (per ID normals against one kind, mean over IDs).
+  const out = ['', '| type | fault kind | FGASpecNet quick AUC (mean over seeds) |', '|---|---|---|'];
+  for (const t of types) {
+    for (const [key, xs] of [...byKind].filter(([k]) => k.startsWith(`${t}\u0000`)).sort()) out.push(`| ${t} | ${key.split('\u0000')[1]} | ${pct(meanSd(xs).m)} |`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
 }
