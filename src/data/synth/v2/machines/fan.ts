@@ -15,7 +15,7 @@ const P2 = {
 type K = keyof typeof P2;
 
 /**
- * Industrial fan (MIMII "fan"), version 2: one fan model (7 blades, ~23 Hz shaft) whose units
+ * Industrial fan (MIMII "fan"), versions 2 and 3: one fan model (7 blades, ~23 Hz shaft) whose units
  * differ by ~3 % in speed, ~2.4 dB per blade-pass partial, 8 % in duct resonances. Clips vary
  * with load (speed, tonal balance). Faults move those same parameters beyond the units' spread
  * and add their own sound at a level set by severity.

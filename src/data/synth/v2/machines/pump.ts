@@ -17,7 +17,7 @@ const P2 = {
 type K = keyof typeof P2;
 
 /**
- * Centrifugal pump (MIMII "pump"), version 2: vane-pass pressure pulses (6 vanes x ~24.5 Hz)
+ * Centrifugal pump (MIMII "pump"), versions 2 and 3: vane-pass pressure pulses (6 vanes x ~24.5 Hz)
  * ringing two pipe resonances, 100 Hz motor hum family, fluctuating flow noise. Units differ by
  * ~3 % speed, pulse shape, pipe resonances (~10 %) and hum balance; clips by load and flow.
  */

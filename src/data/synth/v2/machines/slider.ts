@@ -17,7 +17,7 @@ const P2 = {
 type K = keyof typeof P2;
 
 /**
- * Linear slide rail (MIMII "slider"), version 2: back-and-forth strokes with a motor whine that
+ * Linear slide rail (MIMII "slider"), versions 2 and 3: back-and-forth strokes with a motor whine that
  * follows the carriage speed, rail rolling noise and an end-stop impact per stroke. Units differ by
  * ~8 % in stroke period and travel, 6 % in motor pitch, 13 % in end-stop modes, 2-3 dB in levels. Faults change
  * the stroke timing and the impacts (what the real slider anomalies do) and add their own sounds.

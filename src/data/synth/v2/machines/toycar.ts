@@ -14,7 +14,7 @@ const P2 = {
 type K = keyof typeof P2;
 
 /**
- * Toy car on a track (ToyADMOS "ToyCar"), version 2: DC-motor whine whose rpm drifts along the
+ * Toy car on a track (ToyADMOS "ToyCar"), versions 2 and 3: DC-motor whine whose rpm drifts along the
  * track, a gear-mesh tone (11 teeth) with sidebands, brush noise, tyre rumble at the wheel rate.
  * Units differ by ~5 % motor speed, gear ratio, partial balance, resonances; clips vary a lot
  * in speed (track position, battery). Faults: a bent shaft or damaged tyre (once per wheel turn),

@@ -16,7 +16,7 @@ const P2 = {
 type K = keyof typeof P2;
 
 /**
- * Toy belt conveyor (ToyADMOS "ToyConveyor"), version 2: belt rumble modulated at the roller
+ * Toy belt conveyor (ToyADMOS "ToyConveyor"), versions 2 and 3: belt rumble modulated at the roller
  * rate, geared-motor hum with a mesh partial (7x), a soft thump when the belt seam passes. The
  * units are alike (3 % speed, 8 % belt length, 2-3 dB in balance), the sound is mostly low
  * and broadband, and the faults are small changes to it (a worn belt, a rubbing roller, a

@@ -17,7 +17,7 @@ const P2 = {
 type K = keyof typeof P2;
 
 /**
- * Solenoid valve (MIMII "valve"), version 2: a repeating open/close pattern, each switch a click
+ * Solenoid valve (MIMII "valve"), versions 2 and 3: a repeating open/close pattern, each switch a click
  * (plunger modes) with a low thump, soft hiss while open. Units differ by ~10 % in the pattern's
  * period, 13 % in the open time and click modes. Faults change the timing and the
  * clicks beyond that spread (sticking, bouncing, missing switches) or add a leak's hiss.
