@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import Database from 'better-sqlite3';
+import { connectPg } from '../fixtures/pg-client.js';
 import { sweepDir, fakeEnv, runCli, CLI } from '../fixtures/sweep-env.js';
 
 // Run by `npm run test:cluster` (tools/cluster/test.sh), which starts a throwaway PostgreSQL 15
@@ -14,17 +15,10 @@ const URL_ = process.env.EXP_TEST_PG_URL;
 const PG_DIR = process.env.EXP_TEST_PG_DIR;
 let client: pg.Client;
 
-async function connect(): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: URL_ });
-  // The restart test drops this connection too; it reconnects afterwards.
-  c.on('error', () => undefined);
-  await c.connect();
-  return c;
-}
 
 before(async () => {
   assert.ok(URL_ && PG_DIR, 'EXP_TEST_PG_URL / EXP_TEST_PG_DIR are not set: run these tests with npm run test:cluster');
-  client = await connect();
+  client = await connectPg(URL_);
 });
 after(async () => {
   await client.end();
@@ -98,7 +92,7 @@ test('a PostgreSQL restart mid-sweep: the workers retry, the sweep finishes, no 
   });
   const r = await run.done;
   await client.end().catch(() => undefined);
-  client = await connect();
+  client = await connectPg(URL_);
   assert.equal(r.code, 0, r.stderr);
   const runs = await rows(`SELECT id, status FROM runs WHERE sweep = 'pgrestart' ORDER BY trial`);
   assert.deepEqual(runs.map((x) => x.status), ['done', 'done', 'done']);

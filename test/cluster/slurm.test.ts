@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import Database from 'better-sqlite3';
+import { connectPg } from '../fixtures/pg-client.js';
 import { sweepDir, fakeEnv, runCli } from '../fixtures/sweep-env.js';
 
 // Sweeps on a real one-node Slurm cluster with a real PostgreSQL, both started by
@@ -15,18 +16,12 @@ const URL_ = process.env.EXP_TEST_PG_URL;
 const PG_DIR = process.env.EXP_TEST_PG_DIR;
 let client: pg.Client;
 
-async function connect(): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: URL_ });
-  c.on('error', () => undefined);
-  await c.connect();
-  return c;
-}
 
 before(async () => {
   assert.ok(URL_ && PG_DIR && process.env.SLURM_CONF, 'SLURM_CONF / EXP_TEST_PG_URL / EXP_TEST_PG_DIR are not set: run these tests with npm run test:cluster');
   const sinfo = spawnSync('sinfo', ['-h', '-N', '-o', '%t'], { encoding: 'utf8' });
   assert.equal(sinfo.stdout.trim(), 'idle', `the Slurm node is not idle: ${sinfo.stdout}${sinfo.stderr}`);
-  client = await connect();
+  client = await connectPg(URL_);
 });
 after(async () => {
   await client.end();
@@ -164,7 +159,7 @@ test('a PostgreSQL restart mid-sweep on Slurm: workers and the orchestrator retr
   const r0 = spawnSync('bash', ['tools/cluster/pg.sh', 'restart', PG_DIR!], { encoding: 'utf8' });
   assert.equal(r0.status, 0, r0.stderr);
   await client.end().catch(() => undefined);
-  client = await connect();
+  client = await connectPg(URL_);
   const r = await run.done;
   assert.equal(r.code, 0, r.stderr);
   await assertAllDone('sl-pgrestart', 3, 6);

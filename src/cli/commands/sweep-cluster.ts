@@ -19,19 +19,14 @@ import { formatSweepStatus } from '../../dashboard/status.js';
 import { formatIssues } from '../../config/load.js';
 import { UserError } from '../../util/errors.js';
 import { dbFlag } from '../../util/db-location.js';
+import type { SweepSelection } from './worker.js';
 
 /**
  * `exp sweep X --executor slurm` (submit one job array of `exp worker` tasks and follow the sweep
  * from the store), `exp sweep X --attach`, `exp sweep status X` and `exp sweep cancel X`.
  */
 
-export interface ClusterSweepOptions {
-  db: string;
-  artifacts?: string;
-  profile?: string;
-  seeds?: number[];
-  set: string[];
-  backend: string;
+export interface ClusterSweepOptions extends SweepSelection {
   concurrency: number;
   dashboard: boolean;
   rerunFailed: boolean;

@@ -13,14 +13,21 @@ import { preflight } from '../../preflight/preflight.js';
 import { preflightOptions } from '../preflight-options.js';
 import { parseSeeds } from './sweep.js';
 
-interface WorkerCliOptions {
-  sweep: string;
+/**
+ * Which trials a sweep has and where they run: what `exp sweep --executor slurm` passes on to
+ * every `exp worker` task, so both read the sweep the same way.
+ */
+export interface SweepSelection {
   db: string;
   artifacts?: string;
   profile?: string;
   seeds?: number[];
   set: string[];
   backend: string;
+}
+
+interface WorkerCliOptions extends SweepSelection {
+  sweep: string;
   lease: number;
   requeue: boolean;
 }
