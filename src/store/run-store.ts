@@ -3,6 +3,7 @@ import type { ClaimPolicy, SweepRecord, TrialRef } from './claims.js';
 import type { NewRun } from './recorder.js';
 import type { RecordedSweep, SweepJob, TrialProgress, JobState } from './sweep-jobs.js';
 import type { RunFilter, ScoreFilter, SweepInfo } from './reads.js';
+import type { Decide, RungRow, StoredDecision, StoredRungs } from './rungs.js';
 import type { CheckpointRecord, EpochRecord, ResultSet, RunRecord, RunStatus, ScoreRecord } from './types.js';
 
 /**
@@ -26,6 +27,8 @@ export interface RunReader {
   getFinalResult(runId: string): Promise<ResultSet | null>;
   getScores(runId: string, opts?: ScoreFilter): Promise<ScoreRecord[]>;
   getCheckpoints(runId: string): Promise<CheckpointRecord[]>;
+  /** An adaptive sweep's rung results and pruning decisions (empty for other sweeps). */
+  rungTable(sweep: string): Promise<StoredRungs>;
   close(): Promise<void>;
 }
 
@@ -53,6 +56,11 @@ export interface RunStore extends RunReader {
   recordedSweep(name: string): Promise<RecordedSweep | null>;
   /** Every trial run of the sweep with its latest stored epoch and final average (a follower's view). */
   sweepProgress(sweep: string): Promise<TrialProgress[]>;
+  /**
+   * Stores rung results and, in the same transaction (the sweep locked), the decisions `decide`
+   * computes from the table including them; returns the decisions appended.
+   */
+  recordRungs(sweep: string, rows: readonly RungRow[], decide: Decide): Promise<StoredDecision[]>;
   /** The write side of one run (its events, its lease, its end). */
   writer(runId: string): RunWriter;
 }

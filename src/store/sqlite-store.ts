@@ -10,6 +10,7 @@ import type { EndStatus, FinishedReason, RunLease, RunStore, RunWriter, SweepCla
 import { SQL, jobParams, toRecordedSweep, toSweepJob, toTrialProgress, type JobRow, type JobState, type ProgressRow, type RecordedSweep, type SweepJob, type TrialProgress } from './sweep-jobs.js';
 import type { CheckpointRecord, EpochRecord, ResultSet, RunRecord, ScoreRecord } from './types.js';
 import { UserError } from '../util/errors.js';
+import { RUNG_SQL, decisionParams, resultParams, toDecision, toRungRow, type Decide, type DecisionDbRow, type ResultDbRow, type RungRow, type StoredDecision, type StoredRungs } from './rungs.js';
 
 /**
  * The embedded engine: one SQLite file (WAL). better-sqlite3 is synchronous, so each method does
@@ -131,6 +132,29 @@ export class SqliteRunStore implements RunStore {
 
   async sweepProgress(sweep: string): Promise<TrialProgress[]> {
     return (this.db.prepare(SQL.progress).all(sweep) as ProgressRow[]).map(toTrialProgress);
+  }
+
+  async rungTable(sweep: string): Promise<StoredRungs> {
+    return this.rungsNow(sweep);
+  }
+
+  private rungsNow(sweep: string): StoredRungs {
+    return {
+      results: (this.db.prepare(RUNG_SQL.results).all(sweep) as ResultDbRow[]).map(toRungRow),
+      decisions: (this.db.prepare(RUNG_SQL.decisions).all(sweep) as DecisionDbRow[]).map(toDecision),
+    };
+  }
+
+  async recordRungs(sweep: string, rows: readonly RungRow[], decide: Decide): Promise<StoredDecision[]> {
+    return this.db.transaction((): StoredDecision[] => {
+      const at = new Date().toISOString();
+      for (const r of rows) this.db.prepare(RUNG_SQL.insertResult).run(...resultParams(sweep, r, at));
+      const table = this.rungsNow(sweep);
+      const ds = decide(table);
+      const after = table.decisions.at(-1)?.seq ?? 0;
+      for (const p of decisionParams(sweep, after, ds, at)) this.db.prepare(RUNG_SQL.insertDecision).run(...p);
+      return ds.map((d, i) => ({ ...d, seq: after + i + 1, decidedAt: at }));
+    }).immediate();
   }
 
   writer(runId: string): RunWriter {

@@ -5,7 +5,7 @@ import { withRetry } from './retry.js';
 import { maskPassword } from '../../util/db-location.js';
 
 /** Tables in foreign-key order. */
-const TABLES = ['sweeps', 'runs', 'epochs', 'results', 'scores', 'checkpoints'] as const;
+const TABLES = ['sweeps', 'runs', 'epochs', 'results', 'scores', 'checkpoints', 'sweep_rungs', 'sweep_decisions'] as const;
 
 export interface CopyReport {
   table: string;

@@ -15,6 +15,7 @@ import { maskPassword } from '../../util/db-location.js';
 import { migratePostgres, schemaVersionPostgres } from './schema.js';
 import { migrations } from '../migrations/index.js';
 import { withRetry } from './retry.js';
+import { RUNG_SQL, decisionParams, resultParams, toDecision, toRungRow, type Decide, type DecisionDbRow, type ResultDbRow, type RungRow, type StoredDecision, type StoredRungs } from '../rungs.js';
 import { DEFAULT_STALE_SECONDS, leaseAlive } from '../stale.js';
 
 const iso = (ms = Date.now()): string => new Date(ms).toISOString();
@@ -271,6 +272,31 @@ export class PgRunStore implements RunStore {
     return (await this.retry(() => this.pool.query<ProgressRow>(pgParams(SQL.progress), [sweep]))).rows.map(toTrialProgress);
   }
 
+  async rungTable(sweep: string): Promise<StoredRungs> {
+    return this.retry(async () => {
+      const c = await this.pool.connect();
+      try {
+        return await rungsIn(c, sweep);
+      } finally {
+        c.release();
+      }
+    });
+  }
+
+  async recordRungs(sweep: string, rows: readonly RungRow[], decide: Decide): Promise<StoredDecision[]> {
+    return this.tx(async (c) => {
+      // Every worker deciding for this sweep queues here: one table, one decider at a time.
+      await c.query(pgParams(RUNG_SQL.lockSweep), [sweep]);
+      const at = iso();
+      for (const r of rows) await c.query(pgParams(RUNG_SQL.insertResult), resultParams(sweep, r, at));
+      const table = await rungsIn(c, sweep);
+      const ds = decide(table);
+      const after = table.decisions.at(-1)?.seq ?? 0;
+      for (const p of decisionParams(sweep, after, ds, at)) await c.query(pgParams(RUNG_SQL.insertDecision), p);
+      return ds.map((d, i) => ({ ...d, seq: after + i + 1, decidedAt: at }));
+    });
+  }
+
   writer(runId: string): RunWriter {
     let lastBeat = 0;
     const beat = async (c: pg.ClientBase) => {
@@ -315,6 +341,12 @@ export function toPgSql(sql: string): string {
 }
 
 /** One event's rows, as upserts (a replay or a retry replaces, never duplicates). */
+async function rungsIn(c: pg.ClientBase, sweep: string): Promise<StoredRungs> {
+  const results = (await c.query<ResultDbRow>(pgParams(RUNG_SQL.results), [sweep])).rows.map(toRungRow);
+  const decisions = (await c.query<DecisionDbRow>(pgParams(RUNG_SQL.decisions), [sweep])).rows.map(toDecision);
+  return { results, decisions };
+}
+
 async function writeEvent(c: pg.ClientBase, runId: string, e: Exclude<TrainEvent, { kind: 'done' | 'step' }>): Promise<void> {
   switch (e.kind) {
     case 'start':
