@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parseOverride } from '../src/config/load.js';
-import { ensureSyntheticDataset } from '../src/data/synth/generate.js';
+import { resolveData } from '../src/data/resolve.js';
 import { centroidDetector } from '../src/data/synth/centroid.js';
 import { loadSweep } from '../src/sweep/spec.js';
 import { SweepEngine } from '../src/sweep/engine.js';
@@ -41,7 +41,7 @@ const full = loadSweep('ablation', { profile: 'quick', overrides, seeds });
 const trials = full.trials.filter((t) => t.name.startsWith('fgaspecnet/')).map((t, index) => ({ ...t, index }));
 const cfg = trials[0]!.config;
 const t0 = performance.now();
-const root = ensureSyntheticDataset({ version: cfg.data.synthVersion, seconds: cfg.data.seconds, sampleRate: cfg.data.sampleRate });
+const root = resolveData(cfg);
 process.stderr.write(`data: ${root} (generator v${cfg.data.synthVersion}, ${cfg.data.seconds} s clips)\n`);
 const { fMax, ...lm } = cfg.features.logmel;
 const centroid = centroidDetector(root, {

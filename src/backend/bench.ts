@@ -1,13 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import type { ExperimentConfig } from '../config/schema.js';
-import { buildLosses, buildModel } from '../registry/container.js';
-import { accumulateGradients, trainedParams } from '../train/step.js';
+import { trainedParams } from '../train/step.js';
 import { AdamW } from '../train/adamw.js';
-import type { ForwardContext, ModelInputs } from '../model/types.js';
+import { trainStep, type StepRig } from '../train/train-step.js';
+import { autoMicroBatch } from '../train/loop.js';
+import { makeInputs, type ClipArrays } from '../train/batch.js';
+import { buildSystem } from '../systems/build.js';
+import type { SystemClass } from '../systems/types.js';
 import { initBackend, type BackendName } from './select.js';
 import { memoryOf, type WasmBackend } from './kernels/wasm-util.js';
-import { ClassifierSystem } from '../systems/classifier.js';
 import { UserError } from '../util/errors.js';
 
 /** What `exp bench --json` prints (the README; more fields than the fixed ones). */
@@ -15,6 +17,8 @@ export interface BenchResult {
   backend: string;
   threads: number;
   batch: number;
+  /** Clips per micro-batch of a training step (train.microBatch, else what `exp run` picks). */
+  microBatch: number;
   steps: number;
   warmup: number;
   experiment: string;
@@ -64,75 +68,72 @@ function noise(n: number, seed: number, scale: number): Float32Array {
   return out;
 }
 
+/** DCASE 2020 Task 2's machine types, for the bench's stand-in classes. */
+const BENCH_TYPES = ['fan', 'pump', 'slider', 'valve', 'ToyCar', 'ToyConveyor'] as const;
+
+/** `count` classes spread over the six machine types (per-type systems build one model per type). */
+function benchClasses(count: number): SystemClass[] {
+  return Array.from({ length: count }, (_, i) => ({ type: BENCH_TYPES[i % BENCH_TYPES.length]!, machineId: `id_${String(Math.floor(i / BENCH_TYPES.length)).padStart(2, '0')}` }));
+}
+
+/** `n` clips of seeded noise with the experiment's geometry (no realism needed, only the shapes). */
+function noiseClips(n: number, samples: number, nMels: number, frames: number): ClipArrays {
+  const waves = Array.from({ length: n }, (_, i) => noise(samples, 2 * i + 1, 0.1));
+  const mels = Array.from({ length: n }, (_, i) => noise(nMels * frames, 2 * i + 2, 20));
+  return { samples, nMels, frames, wave: (i) => waves[i]!, logmel: (i) => mels[i]! };
+}
+
 /**
- * Times the experiment's whole model on random 10 s clips: training steps (mixup of waveform
- * and log-Mel as the trainer does, forward, backward, AdamW update, BatchNorm statistics) and
- * inference (embedding + head in evaluation mode).
+ * Times the experiment's system on random clips with the training step `exp run` executes
+ * (src/train/train-step.ts: mixup of waveform and log-Mel, forward, backward in micro-batches,
+ * AdamW update, BatchNorm statistics) and its test-time scorer.
  */
 export async function runBench(config: ExperimentConfig, opts: BenchOptions): Promise<BenchResult> {
   if (opts.batch < 2) throw new UserError(`--batch must be at least 2 (BatchNorm in training mode needs more than one clip), got ${opts.batch}`);
   const loadBefore = os.loadavg()[0]!;
   const info = await initBackend(opts.backend, { threads: opts.threads });
-  const classes = opts.classes ?? 41;
+  const classCount = opts.classes ?? 41;
   const b = opts.batch;
   const samples = Math.round(config.data.seconds * config.data.sampleRate);
   const frames = Math.floor(samples / config.features.logmel.hop) + 1;
   const nMels = config.features.logmel.nMels;
-  const model = buildModel(config, classes);
-  const losses = buildLosses(config, classes);
-  const cls = losses.classification;
-  if (!cls) throw new UserError('loss.classification is null: exp bench times the classification training step');
-  const system = new ClassifierSystem(config, model, { classification: cls, metric: losses.metric });
-  const { params, multipliers, vars, byParam } = trainedParams(system);
-  const optimizer = new AdamW(params, { weightDecay: config.train.weightDecay }, multipliers);
-  // Two pools of clips, mixed as Noisy-ArcMix does (one lambda per batch, a partner per clip).
-  const waveA = noise(b * samples, 1, 0.1);
-  const waveB = noise(b * samples, 2, 0.1);
-  const melA = noise(b * nMels * frames, 3, 20);
-  const melB = noise(b * nMels * frames, 4, 20);
-  const labels = Array.from({ length: b }, (_, i) => i % classes);
-  const partners = Array.from({ length: b }, (_, i) => (i * 7 + 3) % classes);
+  const classes = benchClasses(classCount);
+  const system = buildSystem(config, classes);
+  const params = trainedParams(system);
+  const optimizer = new AdamW(params.params, { weightDecay: config.train.weightDecay }, params.multipliers, params.epsilons);
+  // Two pools of clips, mixed as the trainer mixes them (one lambda per batch, a partner per clip).
+  const clips = noiseClips(2 * b, samples, nMels, frames);
+  const classIndex = Int32Array.from({ length: 2 * b }, (_, i) => (i < b ? i : i * 7 + 3) % classCount);
+  const micro = config.train.microBatch ?? autoMicroBatch(info.backend, config.data.seconds, b);
+  const rig: StepRig = { system, params, optimizer, clips, classIndex, micro };
+  const rows = Array.from({ length: b }, (_, i) => i);
+  const partners = rows.map((i) => b + i);
+  const mixup = system.mixupAlpha !== null;
 
-  const mixed = (lam: number): ModelInputs =>
-    tf.tidy(() => {
-      const mix = (x: Float32Array, y: Float32Array, shape: number[]) => tf.tensor(x, shape).mul(lam).add(tf.tensor(y, shape).mul(1 - lam));
-      return {
-        wave: mix(waveA, waveB, [b, samples]) as tf.Tensor2D,
-        logmel: mix(melA, melB, [b, nMels, frames]) as tf.Tensor3D,
-      };
-    });
-
-  const trainStep = (i: number): void => {
-    const lam = cls.mixup ? 0.3 + 0.4 * ((i * 0.618) % 1) : 1;
-    const inputs = mixed(lam);
-    const labelsA = tf.tensor1d(labels, 'int32');
-    const labelsB = tf.tensor1d(cls.mixup ? partners : labels, 'int32');
-    const acc = new Map<string, tf.Tensor>();
-    accumulateGradients(system, vars, inputs, { labelsA, labelsB, lam }, 1, acc);
-    optimizer.apply(byParam(acc), config.train.lr);
-    tf.dispose([...acc.values(), inputs.wave, inputs.logmel, labelsA, labelsB]);
+  const step = async (i: number): Promise<void> => {
+    const lam = mixup ? 0.3 + 0.4 * ((i * 0.618) % 1) : 1;
+    await trainStep(rig, { rows, partners, lam, mixup }, config.train.lr, { where: `at bench step ${i + 1}` });
   };
 
   const inferBatch = (): void => {
-    const inputs = mixed(1);
-    const ctx: ForwardContext = { training: false, updates: [] };
-    const logits = tf.tidy(() => tf.matMul(model.embed(inputs, ctx), model.head.weight, false, true));
-    logits.dataSync();
-    tf.dispose([logits, inputs.wave, inputs.logmel]);
+    const inputs = makeInputs(clips, rows);
+    const labels = tf.tensor1d(rows.map((r) => classIndex[r]!), 'int32');
+    system.score(inputs, labels);
+    tf.dispose([inputs.wave, inputs.logmel, labels]);
   };
 
   try {
     const warmup = opts.warmup ?? 1;
     for (let i = 0; i < warmup; i++) {
       opts.onStep?.('warmup', i);
-      trainStep(i);
+      await step(i);
       inferBatch();
     }
     const before = tf.memory().numTensors;
     let t0 = performance.now();
     for (let i = 0; i < opts.steps; i++) {
       opts.onStep?.('train', i);
-      trainStep(warmup + i);
+      await step(warmup + i);
     }
     const trainMs = (performance.now() - t0) / opts.steps;
     const after = tf.memory().numTensors;
@@ -142,12 +143,12 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
       inferBatch();
     }
     const inferMs = (performance.now() - t0) / opts.steps;
-    let total = 0;
-    for (const v of model.trainable().values()) total += v.size;
+    const total = Object.values(system.paramsByModule()).reduce((a, n) => a + n, 0);
     return {
       backend: info.backend,
       threads: info.threads,
       batch: b,
+      microBatch: micro,
       steps: opts.steps,
       warmup,
       experiment: config.name,
@@ -162,7 +163,6 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
     };
   } finally {
     optimizer.dispose();
-    model.dispose();
-    for (const v of losses.metric?.trainable().values() ?? []) v.dispose();
+    system.dispose();
   }
 }

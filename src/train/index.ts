@@ -4,7 +4,7 @@ import { runLoop, autoMicroBatch } from './loop.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { buildSystem } from '../systems/build.js';
 import { initBackend } from '../backend/select.js';
-import { ensureSyntheticDataset } from '../data/synth/generate.js';
+import { resolveData } from '../data/resolve.js';
 
 export type { Trainer, TrainOptions, TrainEvent } from './events.js';
 export { DivergedError } from './loop.js';
@@ -18,8 +18,7 @@ export const train: Trainer = async (opts: TrainOptions) => {
   const { config } = opts;
   const t0 = performance.now();
   const backend = await initBackend(opts.backend as 'auto');
-  const root = config.data.root ?? ensureSyntheticDataset({ version: config.data.synthVersion ?? 1, seconds: config.data.seconds, sampleRate: config.data.sampleRate });
-  const data = prepareData(root, config);
+  const data = prepareData(resolveData(config), config);
   // The registry builds the run's system once from the validated config (one model, or one per type).
   const classes = data.index.classes.map((c) => ({ type: c.type, machineId: c.machineId }));
   const system = buildSystem(config, classes, opts.extraModules ?? []);

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { TrainEvent, EvalEvent, ScoreRow } from './events.js';
 import { makeInputs, type ClipArrays } from './batch.js';
-import { accumulateGradients, trainedParams } from './step.js';
+import { trainedParams } from './step.js';
 import { AdamW } from './adamw.js';
 import { learningRate } from './schedule.js';
-import { epochBatches, microBatches } from './plan.js';
-import { PooledBatchMoments } from '../model/batch-moments.js';
+import { epochBatches } from './plan.js';
+import { trainStep, type StepRig } from './train-step.js';
 import { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
 import type { AsdSystem } from '../systems/types.js';
 import { evaluate } from '../metrics/index.js';
@@ -47,12 +47,10 @@ export function autoMicroBatch(backend: string, seconds: number, batchSize: numb
   return Math.max(2, Math.min(batchSize, Math.floor((8 * 10) / seconds)));
 }
 
-/** Thrown when the loss stops being a finite number; names where it happened. */
-export class DivergedError extends Error {
-  override readonly name = 'DivergedError';
-}
+export { DivergedError } from './train-step.js';
 
-interface LoopState {
+/** What a checkpoint's state records beside the weights. */
+export interface LoopState {
   /** Last fully finished epoch. */
   epoch: number;
   optimizerStep: number;
@@ -62,8 +60,8 @@ interface LoopState {
   partial?: PartialEpoch | null;
 }
 
-/** How far an interrupted epoch got: its applied steps and the running sums of its epoch event. */
-interface PartialEpoch {
+/** How far an epoch got: its applied steps and the running sums of its epoch event. */
+export interface PartialEpoch {
   epoch: number;
   steps: number;
   lossSum: number;
@@ -88,172 +86,220 @@ function epochRng(seed: number, epoch: number): SeededRandom {
   return new SeededRandom(seed * 1_000_003 + epoch * 7919 + 17);
 }
 
-export async function runLoop(s: LoopSetup): Promise<void> {
-  const { config, system } = s;
-  const tc = config.train;
-  const { params, multipliers, epsilons, vars, byParam } = trainedParams(system);
-  const optimizer = new AdamW(params, { weightDecay: tc.weightDecay }, multipliers, epsilons);
-  /** Everything a checkpoint holds: weights, BatchNorm state, optimizer moments. */
-  const saved = (): Map<string, tf.Variable> =>
-    new Map<string, tf.Variable>([
-      ...[...params].map(([k, v]) => [`param/${k}`, v] as const),
-      ...[...system.state()].map(([k, v]) => [`state/${k}`, v] as const),
-      ...[...optimizer.state()].map(([k, v]) => [`opt/${k}`, v] as const),
-    ]);
-
-  let state: LoopState = { epoch: 0, optimizerStep: 0, bestValLoss: null, bestCheckpoint: null };
-  if (s.resumeFrom) {
-    const ck = loadCheckpoint<LoopState>(s.resumeFrom);
-    ck.restore(saved());
-    state = ck.state;
-    optimizer.step = state.optimizerStep;
-  }
-  let resumePartial = state.partial ?? null;
+/**
+ * A run's training loop as named steps: `open` (fresh, or resumed from a checkpoint), then per
+ * epoch `runEpoch` (= `trainEpoch`, `validate`, `endEpoch` with its checkpoint, and the periodic
+ * `evaluate`), then `finish` (model selection and the final evaluation). `runLoop` calls them in
+ * that order; a scheduler that judges trials between epochs (ASHA) calls them itself, stopping
+ * after any epoch's `runEpoch` and continuing later with `open` on the `last` checkpoint.
+ */
+export class TrainingLoop {
   /** Progress since the last checkpoint: a stop writes it, so no applied step is lost. */
-  let unsaved: PartialEpoch | null = null;
+  private unsaved: PartialEpoch | null = null;
+  private resumePartial: PartialEpoch | null;
+  private readonly batches: ReturnType<typeof epochBatches>;
+
+  private constructor(
+    private readonly s: LoopSetup,
+    private readonly rig: StepRig,
+    private state: LoopState,
+  ) {
+    this.resumePartial = state.partial ?? null;
+    this.batches = epochBatches(s.train.count, s.config.train.batchSize, s.config.train.dropLast);
+  }
+
+  /** Builds the optimizer; with `resumeFrom`, restores weights, BatchNorm state, optimizer moments and progress. */
+  static open(s: LoopSetup): TrainingLoop {
+    const params = trainedParams(s.system);
+    const optimizer = new AdamW(params.params, { weightDecay: s.config.train.weightDecay }, params.multipliers, params.epsilons);
+    const micro = s.config.train.microBatch ?? s.defaultMicroBatch;
+    const rig: StepRig = { system: s.system, params, optimizer, clips: s.train.clips, classIndex: s.train.classIndex, micro };
+    const loop = new TrainingLoop(s, rig, { epoch: 0, optimizerStep: 0, bestValLoss: null, bestCheckpoint: null });
+    if (s.resumeFrom) loop.restore(s.resumeFrom);
+    return loop;
+  }
+
+  /** The first epoch `runEpoch` has left to do (1 for a fresh run). */
+  get nextEpoch(): number {
+    return this.state.epoch + 1;
+  }
+
+  /** The state of the last checkpoint or finished epoch. */
+  get progress(): Readonly<LoopState> {
+    return this.state;
+  }
+
+  /** Everything a checkpoint holds: weights, BatchNorm state, optimizer moments. */
+  private saved(): Map<string, tf.Variable> {
+    return new Map<string, tf.Variable>([
+      ...[...this.rig.params.params].map(([k, v]) => [`param/${k}`, v] as const),
+      ...[...this.s.system.state()].map(([k, v]) => [`state/${k}`, v] as const),
+      ...[...this.rig.optimizer.state()].map(([k, v]) => [`opt/${k}`, v] as const),
+    ]);
+  }
+
+  private restore(dir: string): void {
+    const ck = loadCheckpoint<LoopState>(dir);
+    ck.restore(this.saved());
+    this.state = ck.state;
+    this.resumePartial = ck.state.partial ?? null;
+    this.rig.optimizer.step = ck.state.optimizerStep;
+  }
+
   /**
    * A stop (the signal aborted): checkpoint the progress to `last`, which a resume continues
    * from, and throw. Only whole optimizer steps are kept; a half-accumulated step is dropped
    * and redone on resume, so the resumed run equals an uninterrupted one.
    */
-  const stop = async (): Promise<never> => {
+  private async stop(): Promise<never> {
+    const unsaved = this.unsaved;
     if (unsaved !== null) {
       const midEpoch = unsaved.steps > 0;
-      const next: LoopState = { ...state, optimizerStep: optimizer.step, partial: midEpoch ? unsaved : null };
+      const next: LoopState = { ...this.state, optimizerStep: this.rig.optimizer.step, partial: midEpoch ? unsaved : null };
       if (!midEpoch) next.epoch = unsaved.epoch;
-      saveCheckpoint(join(s.runDir, 'last'), saved(), next);
-      await s.emit({ kind: 'checkpoint', epoch: unsaved.epoch, path: join(s.runDir, 'last'), best: false });
+      saveCheckpoint(join(this.s.runDir, 'last'), this.saved(), next);
+      await this.s.emit({ kind: 'checkpoint', epoch: unsaved.epoch, path: join(this.s.runDir, 'last'), best: false });
     }
     throw aborted();
-  };
-  const checkpointIfStopped = async (): Promise<void> => {
+  }
+
+  /** A yield point: lets signals in, and stops (checkpointing) when the run's signal is aborted. */
+  private readonly pause = async (): Promise<void> => {
     await yieldToEventLoop();
-    if (s.signal?.aborted) await stop();
+    if (this.s.signal?.aborted) await this.stop();
   };
 
-  const micro = tc.microBatch ?? s.defaultMicroBatch;
-  const batches = epochBatches(s.train.count, tc.batchSize, tc.dropLast);
-  const stepsPerEpoch = batches.length;
-  const mixAlpha = system.mixupAlpha;
+  /** One epoch: train, validate, checkpoint, and the periodic test evaluation (train.evalEvery). */
+  async runEpoch(epoch: number): Promise<void> {
+    const progress = await this.trainEpoch(epoch);
+    const valLoss = await this.validate();
+    await this.endEpoch(progress, valLoss);
+    const { evalEvery, epochs } = this.s.config.train;
+    if (evalEvery !== null && epoch % evalEvery === 0 && epoch !== epochs) await this.s.emit(await this.evaluate(epoch, false));
+  }
 
-  for (let epoch = state.epoch + 1; epoch <= tc.epochs; epoch++) {
+  /** The optimizer steps of one epoch (continuing an interrupted one), a step event after each. */
+  async trainEpoch(epoch: number): Promise<PartialEpoch> {
+    const { s, rig, batches } = this;
     const t0 = performance.now();
-    const lr = learningRate(tc, epoch - 1);
-    const rng = epochRng(config.seed, epoch);
+    const lr = learningRate(s.config.train, epoch - 1);
+    const rng = epochRng(s.config.seed, epoch);
     const order = rng.permutation(s.train.count);
-    let lossSum = 0;
-    let termSums: Record<string, number> = Object.fromEntries(system.termNames.map((t) => [t, 0]));
-    let seen = 0;
-    let firstStep = 0;
-    let secondsBefore = 0;
-    if (resumePartial?.epoch === epoch) {
-      ({ lossSum, termSums, seen, seconds: secondsBefore, steps: firstStep } = resumePartial);
-      termSums = { ...termSums };
+    const mixAlpha = s.system.mixupAlpha;
+    let p: PartialEpoch = { epoch, steps: 0, lossSum: 0, termSums: Object.fromEntries(s.system.termNames.map((t) => [t, 0])), seen: 0, seconds: 0 };
+    if (this.resumePartial?.epoch === epoch) {
+      p = { ...this.resumePartial, termSums: { ...this.resumePartial.termSums } };
       // Replay the generator's draws of the steps already applied, so the next steps draw the same.
-      for (let k = 0; k < firstStep; k++) {
+      for (let k = 0; k < p.steps; k++) {
         rng.permutation(order.slice(...batches[k]!).length);
         if (mixAlpha !== null) rng.beta(mixAlpha, mixAlpha);
       }
     }
-    resumePartial = null;
-    for (let step = firstStep; step < stepsPerEpoch; step++) {
+    this.resumePartial = null;
+    const secondsBefore = p.seconds;
+    for (let step = p.steps; step < batches.length; step++) {
       const rows = order.slice(...batches[step]!);
       const perm = rng.permutation(rows.length);
       const lam = mixAlpha !== null ? rng.beta(mixAlpha, mixAlpha) : 1;
-      const partners = perm.map((p) => rows[p]!);
-      const acc = new Map<string, tf.Tensor>();
-      // BatchNorm running statistics: updated once per step from the whole batch's moments.
-      const moments = new PooledBatchMoments();
-      let stepLoss = 0;
+      const partners = perm.map((k) => rows[k]!);
       const ts = performance.now();
-      for (const [m0, m1] of microBatches(rows.length, micro)) {
-        await yieldToEventLoop();
-        if (s.signal?.aborted) {
-          // Running statistics are only committed with the step, so dropping it leaves them as they were.
-          tf.dispose([...acc.values()]);
-          moments.dispose();
-          await stop();
-        }
-        const mRows = rows.slice(m0, m1);
-        const mPartners = partners.slice(m0, m1);
-        const inputs = makeInputs(s.train.clips, mRows, mixAlpha !== null ? { partners: mPartners, lam } : undefined);
-        const labelsA = tf.tensor1d(mRows.map((r) => s.train.classIndex[r]!), 'int32');
-        const labelsB = tf.tensor1d(mPartners.map((r) => s.train.classIndex[r]!), 'int32');
-        const share = mRows.length / rows.length;
-        const res = accumulateGradients(system, vars, inputs, { labelsA, labelsB, lam }, share, acc, moments);
-        tf.dispose([inputs.wave, inputs.logmel, labelsA, labelsB]);
-        if (!Number.isFinite(res.loss)) {
-          tf.dispose([...acc.values()]);
-          moments.dispose();
-          throw new DivergedError(`loss became ${res.loss} at epoch ${epoch}, step ${step + 1} of ${stepsPerEpoch}`);
-        }
-        stepLoss += res.loss * share;
-        for (const [t, v] of Object.entries(res.terms)) termSums[t] = (termSums[t] ?? 0) + v * mRows.length;
-      }
-      optimizer.apply(byParam(acc), lr);
-      moments.commit();
-      tf.dispose([...acc.values()]);
-      lossSum += stepLoss * rows.length;
-      seen += rows.length;
-      unsaved = { epoch, steps: step + 1, lossSum, termSums: { ...termSums }, seen, seconds: secondsBefore + (performance.now() - t0) / 1000 };
-      await s.emit({
-        kind: 'step',
+      const where = `at epoch ${epoch}, step ${step + 1} of ${batches.length}`;
+      const termSums = { ...p.termSums };
+      const loss = await trainStep(rig, { rows, partners, lam, mixup: mixAlpha !== null }, lr, { where, pause: this.pause, termSums });
+      p = {
         epoch,
-        step: step + 1,
-        stepsPerEpoch,
-        loss: stepLoss,
-        clipsPerSec: rows.length / ((performance.now() - ts) / 1000),
-      });
+        steps: step + 1,
+        lossSum: p.lossSum + loss * rows.length,
+        termSums,
+        seen: p.seen + rows.length,
+        seconds: secondsBefore + (performance.now() - t0) / 1000,
+      };
+      this.unsaved = p;
+      await s.emit({ kind: 'step', epoch, step: step + 1, stepsPerEpoch: batches.length, loss, clipsPerSec: rows.length / ((performance.now() - ts) / 1000) });
     }
-    const seconds = secondsBefore + (performance.now() - t0) / 1000;
-    const valLoss = s.val ? await validationLoss(s, s.val, checkpointIfStopped) : null;
+    return { ...p, seconds: secondsBefore + (performance.now() - t0) / 1000 };
+  }
+
+  /** The system's validation loss on the held-out split; null without one. */
+  async validate(): Promise<number | null> {
+    return this.s.val ? validationLoss(this.s, this.s.val, this.pause) : null;
+  }
+
+  /**
+   * Closes an epoch: its epoch event, then a checkpoint when validation improved, at
+   * train.checkpointEvery and at the last epoch. Only two checkpoints live on disk: `last`
+   * (resume) and `best` (selection by validation loss).
+   */
+  async endEpoch(p: PartialEpoch, valLoss: number | null): Promise<void> {
+    const { s, state } = this;
+    const tc = s.config.train;
+    const epoch = p.epoch;
+    const seen = Math.max(p.seen, 1);
     await s.emit({
       kind: 'epoch',
       epoch,
       epochs: tc.epochs,
-      loss: lossSum / Math.max(seen, 1),
-      terms: Object.fromEntries(Object.entries(termSums).map(([t, v]) => [t, v / Math.max(seen, 1)])),
-      lr,
-      clipsPerSec: seen / seconds,
-      seconds,
+      loss: p.lossSum / seen,
+      terms: Object.fromEntries(Object.entries(p.termSums).map(([t, v]) => [t, v / seen])),
+      lr: learningRate(tc, epoch - 1),
+      clipsPerSec: p.seen / p.seconds,
+      seconds: p.seconds,
       valLoss,
     });
-
     const improved = valLoss !== null && (state.bestValLoss === null || valLoss < state.bestValLoss);
-    const isLast = epoch === tc.epochs;
-    if (improved || epoch % tc.checkpointEvery === 0 || isLast) {
+    if (improved || epoch % tc.checkpointEvery === 0 || epoch === tc.epochs) {
       const dir = join(s.runDir, improved ? 'best' : 'last');
       const next: LoopState = {
         epoch,
-        optimizerStep: optimizer.step,
+        optimizerStep: this.rig.optimizer.step,
         bestValLoss: improved ? valLoss : state.bestValLoss,
         bestCheckpoint: improved ? dir : state.bestCheckpoint,
       };
-      saveCheckpoint(dir, saved(), next);
+      saveCheckpoint(dir, this.saved(), next);
       // "last" must always be resumable, so the best one is written there too when it is newest.
-      if (improved) saveCheckpoint(join(s.runDir, 'last'), saved(), next);
-      state = next;
-      unsaved = null;
-      // Only two checkpoints live on disk: `last` (resume) and `best` (selection by validation loss).
+      if (improved) saveCheckpoint(join(s.runDir, 'last'), this.saved(), next);
+      this.state = next;
+      this.unsaved = null;
       await s.emit({ kind: 'checkpoint', epoch, path: improved ? dir : join(s.runDir, 'last'), best: improved || s.val === null });
     } else {
-      state = { ...state, epoch, optimizerStep: optimizer.step, partial: null };
-      unsaved = { epoch, steps: 0, lossSum: 0, termSums: {}, seen: 0, seconds: 0 };
-    }
-    if (tc.evalEvery !== null && epoch % tc.evalEvery === 0 && !isLast) {
-      await s.emit(await scoreTestSet(s, epoch, false, checkpointIfStopped));
+      this.state = { ...state, epoch, optimizerStep: this.rig.optimizer.step, partial: null };
+      this.unsaved = { epoch, steps: 0, lossSum: 0, termSums: {}, seen: 0, seconds: 0 };
     }
   }
 
-  // Model selection never looks at test data: the lowest validation loss, else the last epoch.
-  let selectedEpoch = tc.epochs;
-  if (s.val && state.bestCheckpoint) {
-    const best = loadCheckpoint<LoopState>(state.bestCheckpoint);
-    best.restore(saved());
-    selectedEpoch = best.state.epoch;
+  /** Scores the test set with the current weights (an eval event for `epoch`). */
+  async evaluate(epoch: number, final: boolean): Promise<EvalEvent> {
+    return scoreTestSet(this.s, epoch, final, this.pause);
   }
-  await s.emit(await scoreTestSet(s, selectedEpoch, true, checkpointIfStopped));
-  optimizer.dispose();
+
+  /**
+   * The run's result: the weights of the lowest validation loss (else the last epoch's) scored
+   * on the test set. Model selection never looks at test data.
+   */
+  async finish(): Promise<void> {
+    let selectedEpoch = this.s.config.train.epochs;
+    if (this.s.val && this.state.bestCheckpoint) {
+      const best = loadCheckpoint<LoopState>(this.state.bestCheckpoint);
+      best.restore(this.saved());
+      selectedEpoch = best.state.epoch;
+    }
+    await this.s.emit(await this.evaluate(selectedEpoch, true));
+  }
+
+  dispose(): void {
+    this.rig.optimizer.dispose();
+  }
+}
+
+/** A whole run: every epoch left, then model selection and the final evaluation. */
+export async function runLoop(s: LoopSetup): Promise<void> {
+  const loop = TrainingLoop.open(s);
+  try {
+    for (let epoch = loop.nextEpoch; epoch <= s.config.train.epochs; epoch++) await loop.runEpoch(epoch);
+    await loop.finish();
+  } finally {
+    loop.dispose();
+  }
 }
 
 /** Batches of row indices [0, n). */

@@ -50,7 +50,7 @@ async function runBenchCommand(file: string | undefined, flags: BenchFlags): Pro
     process.stderr.write('\r                    \r');
     const lines = [
       `${describeBackend({ backend: r.backend, threads: r.threads, native: r.backend === 'tensorflow', ...(r.simdKernels ? { simdKernels: r.simdKernels } : {}) })}; ${r.experiment} (${(r.params / 1e6).toFixed(2)} M parameters), batch ${r.batch}`,
-      `train  ${r.train.clipsPerSec.toFixed(2)} clips/s  (${r.train.msPerStep.toFixed(0)} ms per step: forward + backward + AdamW, mixup)`,
+      `train  ${r.train.clipsPerSec.toFixed(2)} clips/s  (${r.train.msPerStep.toFixed(0)} ms per step, micro-batches of ${r.microBatch}: exp run's training step)`,
       `infer  ${r.infer.clipsPerSec.toFixed(2)} clips/s  (${r.infer.msPerBatch.toFixed(0)} ms per batch)`,
       `load average ${r.loadAverage.toFixed(2)} on ${r.cpus} cpus before the benchmark${r.loadAverage > r.cpus * 0.5 ? ' (other work was running: numbers are pessimistic)' : ''}`,
     ];
