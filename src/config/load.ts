@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { ExperimentConfig } from './schema.js';
 import { UserError } from '../util/errors.js';
 import { withFsErrors } from '../util/fs-errors.js';
+import { checkName } from '../util/names.js';
 
 /** A `--set key=value` override: dotted key of the experiment YAML, value parsed as a YAML scalar or list. */
 export interface Override {
@@ -95,6 +96,7 @@ export function formatIssues(source: string, error: z.ZodError): string {
 export function validateExperiment(raw: unknown, source: string): ExperimentConfig {
   const result = ExperimentConfig.safeParse(raw ?? {});
   if (!result.success) throw new UserError(formatIssues(source, result.error));
+  checkName(result.data.name, `${source}: name`);
   return result.data;
 }
 

@@ -1,9 +1,10 @@
 import type { Comparison, Triple } from './compare.js';
 import { mdTable, textTable } from './text-table.js';
+import { displayText } from '../util/names.js';
 
 const pct = (x: number | null): string => (x === null ? '-' : (100 * x).toFixed(2));
 const signed = (x: number | null): string => (x === null ? '-' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`);
-const show = (v: unknown): string => (v === null || v === undefined ? 'null' : typeof v === 'string' ? v : JSON.stringify(v));
+const show = (v: unknown): string => displayText(v === null || v === undefined ? 'null' : typeof v === 'string' ? v : JSON.stringify(v));
 
 /** Colour a delta green when b is better (higher AUC / pAUC), red when worse; only when asked (a TTY). */
 function delta(t: Triple, colour: boolean): string {
@@ -13,16 +14,17 @@ function delta(t: Triple, colour: boolean): string {
 }
 
 export function formatComparison(c: Comparison, opts: { md?: boolean; colour?: boolean } = {}): string {
-  const table = opts.md ? mdTable : textTable;
+  // Cells are escaped here (names, values, types come from the store): the text table keeps exp's own colours.
+  const table = opts.md ? mdTable : (h: string[], r: string[][]) => textTable(h, r, { escape: false });
   const out: string[] = [];
-  const head = `a = ${c.a} (${c.names[0]}), b = ${c.b} (${c.names[1]})`;
+  const head = displayText(`a = ${c.a} (${c.names[0]}), b = ${c.b} (${c.names[1]})`);
   out.push(opts.md ? `**${head}**` : head, '');
   const keys = Object.keys(c.config);
   out.push(opts.md ? '### Config differences' : 'config differences');
-  out.push(keys.length ? table(['key', 'a', 'b'], keys.map((k) => [k, show(c.config[k]![0]), show(c.config[k]![1])])) : '(none: same configuration)');
+  out.push(keys.length ? table(['key', 'a', 'b'], keys.map((k) => [displayText(k), show(c.config[k]![0]), show(c.config[k]![1])])) : '(none: same configuration)');
   out.push('', opts.md ? '### Metrics (%)' : 'metrics (%)');
   const rows = Object.entries(c.metrics).map(([t, m]) => [
-    t,
+    displayText(t),
     pct(m.auc[0]), pct(m.auc[1]), delta(m.auc, opts.colour === true),
     pct(m.pauc[0]), pct(m.pauc[1]), delta(m.pauc, opts.colour === true),
     pct(m.paucMcclish[0]), pct(m.paucMcclish[1]), delta(m.paucMcclish, opts.colour === true),

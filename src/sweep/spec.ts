@@ -9,6 +9,7 @@ import { canonicalJson } from '../config/hash.js';
 import { experimentHash } from '../config/stored.js';
 import { UserError, isUserError } from '../util/errors.js';
 import { ExecutorSpec } from '../executor/options.js';
+import { checkName, displayName } from '../util/names.js';
 
 const PaperPair = z.strictObject({ auc: z.number(), pauc: z.number() });
 
@@ -179,6 +180,10 @@ export function loadSweep(
   const seeded = opts.seeds && opts.seeds.length > 0
     ? rows.flatMap((row) => opts.seeds!.map((seed) => ({ ...row, name: `${row.name}/seed=${seed}`, seed })))
     : rows.map((row) => ({ ...row, seed: null as number | null }));
+
+  checkName(spec.name, `${file}: name`);
+  // A trial's run is named <sweep>/<trial>; grid values become part of it, so the name rule applies to the whole.
+  for (const row of seeded) checkName(`${spec.name}/${row.name}`, `${file}: trial ${displayName(row.name)}`);
 
   const overrides = opts.overrides ?? [];
   const trials = seeded.map((row, index): Trial => {

@@ -15,6 +15,7 @@ import { UserError, isUserError } from '../../util/errors.js';
 import { parseBackendName } from '../../backend/select.js';
 import { preflight } from '../../preflight/preflight.js';
 import { preflightOptions } from '../preflight-options.js';
+import { checkName, displayName } from '../../util/names.js';
 
 interface RunOptions {
   set?: string[];
@@ -54,7 +55,7 @@ async function runCommand(file: string | undefined, opts: RunOptions): Promise<v
   } else {
     if (!file) throw new UserError('exp run: give an experiment YAML (e.g. experiments/fgaspecnet.yaml) or --resume <run>');
     const config = loadExperiment(file, (opts.set ?? []).map((s) => parseOverride(s)));
-    target = { kind: 'new', name: opts.name ?? config.name, config };
+    target = { kind: 'new', name: opts.name === undefined ? config.name : checkName(opts.name, '--name'), config };
   }
   const store = await openRunStore(opts.db, { artifacts: opts.artifacts ?? null });
   const verbose = !opts.quiet && !opts.json;
@@ -73,7 +74,7 @@ async function runCommand(file: string | undefined, opts: RunOptions): Promise<v
         await preflight(config, preflightOptions(opts.db, verbose));
       },
       onStart: ({ run, resumeFrom }) => {
-        if (verbose) process.stderr.write(`run ${run.id} (${run.name})${resumeFrom ? `, resuming from ${resumeFrom}` : ''}\n`);
+        if (verbose) process.stderr.write(`run ${run.id} (${displayName(run.name)})${resumeFrom ? `, resuming from ${resumeFrom}` : ''}\n`);
       },
       onEvent: (e) => printer?.handle(e),
     });
@@ -88,7 +89,7 @@ function report(outcome: SessionOutcome, opts: RunOptions, signals: SignalWatch)
   const { run } = outcome;
   switch (outcome.status) {
     case 'skipped':
-      throw new UserError(`run ${run.id} (${run.name}) was not taken: ${outcome.reason}`);
+      throw new UserError(`run ${run.id} (${displayName(run.name)}) was not taken: ${outcome.reason}`);
     case 'interrupted':
       process.stderr.write(`\nrun ${run.id} interrupted; continue it with: exp run --resume ${run.id}${dbFlag(opts.db)}\n`);
       return process.exit(signals.exitCode() ?? 130);

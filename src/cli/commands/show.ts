@@ -9,6 +9,7 @@ import { TABLE2 } from '../../paper/table2.js';
 import { reportCommand } from '../../util/format.js';
 import { systemName, underKeys, usedConfigKeys } from '../../systems/build.js';
 import type { ExperimentConfig } from '../../config/schema.js';
+import { displayName, displayText } from '../../util/names.js';
 
 /**
  * The config as dotted keys, only those its system reads (the system says which, through the
@@ -53,14 +54,14 @@ export function register(program: Command): void {
           return;
         }
         const out: string[] = [];
-        out.push(`run ${run.id}  ${run.name}  ${stale ? 'stale' : run.status}${run.sweep ? `  sweep ${run.sweep}/${run.trial}` : ''}${run.profile ? ` (profile ${run.profile})` : ''}`);
+        out.push(`run ${run.id}  ${displayName(run.name)}  ${stale ? 'stale' : run.status}${run.sweep ? `  sweep ${displayText(`${run.sweep}/${run.trial}`)}` : ''}${run.profile ? ` (profile ${run.profile})` : ''}`);
         const simdKernels = typeof run.info?.['simdKernels'] === 'string' ? `  simd ${run.info['simdKernels']}` : '';
         out.push(`config ${run.configHash}  seed ${run.seed}  backend ${run.backend ?? '-'}  threads ${run.threads ?? '-'}${simdKernels}  host ${run.host}`);
         out.push(`git ${run.gitCommit?.slice(0, 12) ?? '-'}${run.gitDirty ? ' (dirty)' : ''}  created ${run.createdAt}  started ${run.startedAt ?? '-'}  finished ${run.finishedAt ?? '-'}`);
         out.push(`run dir ${run.runDir ?? '-'}`);
         if (stale) out.push(`stale: ${stale}`);
-        if (run.error) out.push(`error: ${run.error}`);
-        out.push('', 'config:', ...configLines(run.config));
+        if (run.error) out.push(`error: ${displayText(run.error, { keepNewlines: true })}`);
+        out.push('', 'config:', ...configLines(run.config).map((l) => displayText(l)));
         if (epochs.length) {
           const terms = [...new Set(epochs.flatMap((e) => Object.keys(e.terms)))];
           out.push('', textTable(['epoch', 'loss', ...terms, 'val loss', 'lr', 'clips/s', 'seconds'], epochs.map((e) => [

@@ -8,6 +8,7 @@ import { rocByType, rocFigure, type RocSeries } from './roc.js';
 import { scoredTypes, scoresFigure } from './scores.js';
 import { groupPrefix, provenanceHtml, seedsFigure, sweepTablesHtml } from './sweep.js';
 import type { FigureSpec, ReportGroup, ReportInput } from './types.js';
+import { UniqueNames } from './unique.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../../package.json') as { version: string };
@@ -36,8 +37,13 @@ export interface Report {
   data: ReportData;
 }
 
-async function render(spec: FigureSpec): Promise<RenderedFigure> {
-  return { name: spec.name, title: spec.title, caption: spec.caption, svg: await specToSvg(spec.spec) };
+/**
+ * A figure's name is its --png file name and (as fig-<name>) its element id, so it is claimed
+ * from the same pool as the section ids: unique across the whole report.
+ */
+async function render(spec: FigureSpec, names: UniqueNames): Promise<RenderedFigure> {
+  const name = names.claim(`fig-${spec.name}`).slice('fig-'.length);
+  return { name, title: spec.title, caption: spec.caption, svg: await specToSvg(spec.spec) };
 }
 
 /** pAUC's p of the group's runs (§3.1: 0.1); the first run's when they differ (the caption says so). */
@@ -46,12 +52,12 @@ function groupMaxFpr(g: ReportGroup): { maxFpr: number; note: string | null } {
   return { maxFpr: ps[0] ?? 0.1, note: ps.length > 1 ? `runs use different eval.maxFpr (${ps.join(', ')}); figures use ${ps[0]}` : null };
 }
 
-async function groupSections(g: ReportGroup, figures: RenderedFigure[]): Promise<{ sections: Section[]; data: ReportData['groups'][number] }> {
+async function groupSections(g: ReportGroup, figures: RenderedFigure[], names: UniqueNames): Promise<{ sections: Section[]; data: ReportData['groups'][number] }> {
   const prefix = groupPrefix(g);
-  const id = (s: string) => `${prefix}${slug(s)}`;
+  const id = (s: string) => names.claim(`${prefix}${slug(s)}`);
   const { maxFpr, note } = groupMaxFpr(g);
   const add = async (spec: FigureSpec, wide = false): Promise<string> => {
-    const f = await render(spec);
+    const f = await render(spec, names);
     figures.push(f);
     return figureHtml(f, wide);
   };
@@ -94,8 +100,9 @@ export async function buildReport(input: ReportInput, opts: { now?: Date } = {})
   const figures: RenderedFigure[] = [];
   const sections: Section[] = [];
   const data: ReportData = { groups: [] };
+  const names = new UniqueNames();
   for (const g of input.groups) {
-    const built = await groupSections(g, figures);
+    const built = await groupSections(g, figures, names);
     sections.push(...built.sections);
     data.groups.push(built.data);
   }

@@ -4,6 +4,7 @@ import type { ScoreRecord } from '../../store/types.js';
 import { UserError } from '../../util/errors.js';
 import { sweepRows, trialRow, type TrialRow } from '../rows.js';
 import type { ReportGroup, ReportInput, ReportRun } from './types.js';
+import { displayName } from '../../util/names.js';
 
 /**
  * The one place the HTML report reads the store: each reference is a sweep (all its trials) or a
@@ -14,11 +15,20 @@ export async function loadReport(store: RunReader, refs: string[], dbName: strin
   const groups: ReportGroup[] = [];
   const loose: TrialRow[] = [];
   const manifests = new Map<string, LoadedManifest>();
+  // A sweep or run named twice (or a run by id and by name) is shown once.
+  const seen = new Set<string>();
   for (const ref of refs) {
     if (await store.sweepExists(ref)) {
+      if (seen.has(`sweep:${ref}`)) continue;
+      seen.add(`sweep:${ref}`);
       const rows = await sweepRows(store, ref);
-      groups.push({ title: `sweep ${ref}`, sweep: ref, rows, runs: await loadRuns(store, rows, manifests) });
-    } else loose.push(await trialRow(store, await store.resolveRun(ref)));
+      groups.push({ title: `sweep ${displayName(ref)}`, sweep: ref, rows, runs: await loadRuns(store, rows, manifests) });
+    } else {
+      const run = await store.resolveRun(ref);
+      if (seen.has(`run:${run.id}`)) continue;
+      seen.add(`run:${run.id}`);
+      loose.push(await trialRow(store, run));
+    }
   }
   if (loose.length) {
     const rows = loose.map((r) => ({ ...r, trial: r.run.name }));
@@ -40,7 +50,8 @@ async function loadRun(store: RunReader, row: TrialRow, manifests: Map<string, L
   const { synth, synthNote } = faultRecord(scores, manifests);
   return {
     run: row.run,
-    label: row.trial,
+    // Legends, titles and SVG text: a control character in a stored name is shown escaped (XML forbids it raw).
+    label: displayName(row.trial),
     epochs: await store.getEpochs(row.run.id),
     evals: results.filter((r) => !r.final),
     final: results.find((r) => r.final) ?? null,

@@ -11,11 +11,18 @@ export async function specToSvg(spec: TopLevelSpec): Promise<string> {
   const vg = compile({ ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(vg), { renderer: 'none', loader: noLoader() });
   try {
-    return await view.toSVG();
+    return xmlSafe(await view.toSVG());
   } finally {
     view.finalize();
   }
 }
+
+/**
+ * XML 1.0 forbids most control characters even as character references, and resvg refuses such an
+ * SVG. Labels are escaped before they reach a spec (displayText); this is the backstop for any
+ * other stored text (a machine type read from a directory name, say).
+ */
+const xmlSafe = (svg: string): string => svg.replace(/[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g, '\uFFFD');
 
 /** A loader that refuses every URL, so a spec can never make the report depend on the network. */
 function noLoader(): vega.Loader {

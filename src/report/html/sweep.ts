@@ -3,6 +3,7 @@ import { codeVersionNote, seedGroups, seedTable, type TrialRow } from '../rows.j
 import { escapeHtml, slug } from './format.js';
 import { PALETTE, SCHEMA } from './theme.js';
 import type { FigureSpec, ReportGroup } from './types.js';
+import { displayName } from '../../util/names.js';
 
 /** An HTML table; the columns named in `numeric` are right-aligned numbers. */
 export function htmlTable(header: string[], rows: string[][], opts: { numeric?: string[]; className?: string; highlight?: number } = {}): string {
@@ -37,7 +38,7 @@ export function sweepTablesHtml(g: ReportGroup): string {
  */
 export function seedsFigure(prefix: string, g: ReportGroup): FigureSpec {
   const done = g.rows.filter((r) => r.run.status === 'done' && r.average);
-  const config = (r: TrialRow) => r.trial.replace(/\/seed=\d+$/, '');
+  const config = (r: TrialRow) => displayName(r.trial.replace(/\/seed=\d+$/, ''));
   const order = [...new Set(g.rows.map(config))];
   const metrics = [
     { name: 'AUC', ours: (r: TrialRow) => r.average!.auc, paper: (r: TrialRow) => r.paper?.auc },
