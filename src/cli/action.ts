@@ -3,6 +3,7 @@ import { isUserError, messageOf, UserError } from '../util/errors.js';
 import { describeFsError, errnoCode, isEnvironmentError } from '../util/fs-errors.js';
 import { storeProblem } from '../store/store-errors.js';
 import { displayText } from '../util/names.js';
+import { maskSecrets } from '../util/secrets.js';
 
 /**
  * Wraps a command's action so every failure is handled once, here (README, Commands):
@@ -37,11 +38,11 @@ export function exitWithError(err: unknown): never {
   const e = environmentError(err) ?? err;
   if (isUserError(e)) {
     // The hint goes on the same line: a user error is one line (README, Commands).
-    process.stderr.write(`exp: ${displayText(`${e.message}${e.hint ? ` (${e.hint})` : ''}`, { keepNewlines: true })}\n`);
+    process.stderr.write(maskSecrets(`exp: ${displayText(`${e.message}${e.hint ? ` (${e.hint})` : ''}`, { keepNewlines: true })}\n`));
     process.exit(1);
   }
-  process.stderr.write(`exp: internal error (a bug in exp, please report it): ${displayText(messageOf(e), { keepNewlines: true })}\n`);
-  if (e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  process.stderr.write(maskSecrets(`exp: internal error (a bug in exp, please report it): ${displayText(messageOf(e), { keepNewlines: true })}\n`));
+  if (e instanceof Error && e.stack) process.stderr.write(maskSecrets(`${e.stack}\n`));
   process.exit(2);
 }
 

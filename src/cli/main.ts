@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { exitWithError } from './action.js';
 import { commands } from './commands/index.js';
+import { maskProcessOutput } from './masked-output.js';
+import { storeKind } from '../util/db-location.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -23,6 +25,15 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+maskProcessOutput();
+
 for (const register of commands) register(program);
+
+// Every --db (or $EXP_DB) is checked before any command starts: an unknown URL scheme is
+// refused, never taken as a file name (see storeKind).
+program.hook('preAction', (_program, command) => {
+  const db: unknown = command.opts().db;
+  if (typeof db === 'string') storeKind(db);
+});
 
 program.parseAsync(process.argv).catch(exitWithError);

@@ -22,12 +22,14 @@ export interface ArraySubmission {
   options: SlurmJobOptions;
   /** Requeue on node failure, and SIGUSR1 this many seconds before the time limit (the worker requeues itself). */
   requeueSignalSeconds: number | null;
+  /** Added to sbatch's environment, which the job inherits: how a password reaches the workers off their command line. */
+  env?: Record<string, string>;
 }
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-function slurm(cmd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+function slurm(cmd: string, args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env } });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${cmd}: not found; --executor slurm needs Slurm's commands (sbatch, squeue, scancel) on this host`);
   return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').trim() };
 }
@@ -55,9 +57,9 @@ export function submitArray(s: ArraySubmission): string {
   const script = join(s.dir, `${s.jobName}-${Date.now()}.sh`);
   // exec: the worker is the batch shell itself, so Slurm's SIGTERM (scancel, time limit) reaches it.
   writeFileSync(script, `#!/bin/sh\n# written by exp sweep --executor slurm\nexec ${s.command.map(quote).join(' ')}\n`);
-  // The command line may hold the store's URL (with a password): readable by its owner only.
+  // No password in it (the store URL is passed without one), but it is the user's: readable by its owner only.
   chmodSync(script, 0o700);
-  const r = slurm('sbatch', sbatchArgs(s, script));
+  const r = slurm('sbatch', sbatchArgs(s, script), s.env);
   if (r.status !== 0) throw new UserError(`sbatch refused the job array: ${r.stderr || `exit ${r.status}`} (script ${script})`);
   const id = r.stdout.trim().split(';')[0]!;
   if (!/^\d+$/.test(id)) throw new UserError(`sbatch printed no job id (got ${JSON.stringify(r.stdout.trim())})`);

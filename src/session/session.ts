@@ -6,6 +6,7 @@ import type { EndStatus, FinishedReason, RunLease, RunStore, RunWriter, SweepCla
 import type { RunRecord } from '../store/types.js';
 import type { EvalEvent, TrainEvent, Trainer } from '../train/events.js';
 import { messageOf } from '../util/errors.js';
+import { maskSecrets } from '../util/secrets.js';
 
 /**
  * One run session, the only place a run's life is decided, for `exp run`, the local sweep engine
@@ -168,7 +169,8 @@ async function train(o: SessionOptions, run: RunRecord, resumeFrom: string | nul
 async function end(writer: RunWriter, status: EndStatus, error: string | null): Promise<string | null> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await writer.finish(status, error);
+      // The stored error is shown by exp show, reports and --json: no password in it.
+      await writer.finish(status, error === null ? null : maskSecrets(error));
       return null;
     } catch (e) {
       if (attempt >= 1) return messageOf(e);

@@ -1,16 +1,20 @@
+import { existsSync } from 'node:fs';
 import type { OpenOptions } from './db.js';
 import type { RunReader, RunStore } from './run-store.js';
 import { SqliteRunStore } from './sqlite-store.js';
+import { isPostgresUrl } from '../util/db-location.js';
+import { UserError } from '../util/errors.js';
 
 export interface StoreOptions extends OpenOptions {
   /** Directory for run directories (checkpoints), recorded with each run; see runDirFor. */
   artifacts?: string | null;
   /** Only reads will be made (exp sweep status): opened as openRunReader does, so SELECT alone is enough. */
   forReading?: boolean;
+  /** A SQLite store must exist already (implied by forReading): commands about runs stored earlier. */
+  existing?: boolean;
 }
 
-/** A `--db` value that names a PostgreSQL database rather than a SQLite file. */
-export const isPostgresUrl = (location: string): boolean => /^postgres(ql)?:\/\//.test(location);
+export { isPostgresUrl };
 
 /** Opens the run store a `--db` value names: a `postgres://` URL (shared, many hosts) or a SQLite file. */
 export async function openRunStore(location: string, opts: StoreOptions = {}): Promise<RunStore> {
@@ -19,7 +23,19 @@ export async function openRunStore(location: string, opts: StoreOptions = {}): P
     const { PgRunStore } = await import('./pg/pg-store.js');
     return PgRunStore.open(location, { artifacts: opts.artifacts ?? null, forReading: opts.forReading === true });
   }
+  if (opts.forReading || opts.existing) requireExisting(location);
   return opts.forReading ? SqliteRunStore.forReading(location) : new SqliteRunStore(location, opts);
+}
+
+/**
+ * A command that only reads never creates a store: a mistyped path would otherwise leave an
+ * empty one behind and report "no runs". Only writers (exp run, exp sweep, exp db migrate)
+ * create a SQLite store.
+ */
+function requireExisting(file: string): void {
+  if (file !== ':memory:' && !existsSync(file)) {
+    throw new UserError(`--db ${file}: no run store at that path`, 'exp run and exp sweep create one; give the store your runs were written to with --db FILE');
+  }
 }
 
 /**
@@ -32,6 +48,7 @@ export async function openRunReader(location: string): Promise<RunReader> {
     const { PgRunStore } = await import('./pg/pg-store.js');
     return PgRunStore.open(location, { forReading: true });
   }
+  requireExisting(location);
   return SqliteRunStore.forReading(location);
 }
 

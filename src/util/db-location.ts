@@ -1,24 +1,38 @@
 /**
- * How a run store's location (a SQLite path or a postgres:// URL) is printed: in messages, hints
- * and reports a URL's password is never repeated, and a hint names no --db when the store is the
- * default one, so a password set in $EXP_DB stays there.
+ * What a `--db` value names (a PostgreSQL URL or a SQLite file) and how it is printed: in
+ * messages, hints and reports a URL's password is never repeated (src/util/secrets.ts), and a hint
+ * names no --db when the store is the default one, so a password set in $EXP_DB stays there.
  */
+import { UserError } from './errors.js';
+import { maskSecrets } from './secrets.js';
 
-const MASK = '***';
+/** The location with its passwords (user:PASSWORD@, password=...) replaced by ***; see maskSecrets. */
+export const maskPassword = (location: string): string => maskSecrets(location);
 
-/** The location with a postgres:// URL's password (user:PASSWORD@ or ?password=) replaced by ***. */
-export function maskPassword(location: string): string {
-  if (!/^postgres(ql)?:\/\//i.test(location)) return location;
-  try {
-    const u = new URL(location);
-    if (u.password) u.password = MASK;
-    for (const key of [...u.searchParams.keys()]) if (key.toLowerCase() === 'password') u.searchParams.set(key, MASK);
-    return u.toString();
-  } catch {
-    // Not parseable as a URL: hide everything between the user name and the host all the same.
-    return location.replace(/^(postgres(?:ql)?:\/\/[^:@/]*:)[^@]*@/i, `$1${MASK}@`).replace(/([?&]password=)[^&]*/gi, `$1${MASK}`);
+export type StoreKind = 'postgres' | 'sqlite';
+
+const POSTGRES = /^postgres(ql)?:\/\//i;
+// scheme: at the start (two letters or more, so a Windows drive C:\ is a path).
+const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]+:/;
+
+/**
+ * Which engine a --db value names. Anything that starts like a URL but is not postgres:// is
+ * refused rather than taken as a file name: a mistyped scheme would otherwise create a SQLite file
+ * named after the URL, password included. A file whose name looks like a URL is written ./name.
+ */
+export function storeKind(location: string): StoreKind {
+  if (POSTGRES.test(location)) return 'postgres';
+  if (location !== ':memory:' && URL_LIKE.test(location)) {
+    throw new UserError(
+      `--db ${maskSecrets(location)}: not a run store exp can open; expected a postgres:// (or postgresql://) URL or the path of a SQLite file`,
+      'a file whose name looks like a URL is given as ./name',
+    );
   }
+  return 'sqlite';
 }
+
+/** A `--db` value that names a PostgreSQL database (refusing other URL schemes, see storeKind). */
+export const isPostgresUrl = (location: string): boolean => storeKind(location) === 'postgres';
 
 /** The store --db names when none is given: $EXP_DB, else runs/exp.db. */
 export const defaultDb = (): string => process.env.EXP_DB || 'runs/exp.db';

@@ -13,7 +13,7 @@ before(() => {
   assert.ok(URL_ && process.env.SLURM_CONF, 'SLURM_CONF / EXP_TEST_PG_URL are not set: run these tests with npm run test:cluster');
 });
 
-test('--detach: the hints mask a --db password, name no --db when it is $EXP_DB; the batch script keeps the URL, owner-only', async () => {
+test('--detach: the hints mask a --db password, name no --db when it is $EXP_DB; the batch script has the URL without its password, owner-only', async () => {
   const secret = URL_!.replace('//postgres@', '//postgres:s3cret-pw@');
   assert.notEqual(secret, URL_);
   const name = `hints-${Date.now().toString(36)}`;
@@ -30,9 +30,12 @@ test('--detach: the hints mask a --db password, name no --db when it is $EXP_DB;
   const masked = secret.replace('s3cret-pw', '***');
   assert.ok(given.stderr.includes(`exp sweep ${name} --attach --db '${masked}'`), given.stderr);
   assert.ok(given.stderr.includes(`exp sweep cancel ${name} --db '${masked}'`), given.stderr);
-  // Each task needs the real URL: the batch script holds it, readable by its owner only.
+  // The batch script (and so every worker's command line, visible in ps) names the store without
+  // its password; the password reaches the tasks as PGPASSWORD in their environment.
   const script = readdirSync(join(art, 'slurm')).find((f) => f.endsWith('.sh'))!;
-  assert.ok(readFileSync(join(art, 'slurm', script), 'utf8').includes(secret));
+  const body = readFileSync(join(art, 'slurm', script), 'utf8');
+  assert.doesNotMatch(body, /s3cret/);
+  assert.ok(body.includes(`'--db' '${URL_}'`), body);
   assert.equal(statSync(join(art, 'slurm', script)).mode & 0o777, 0o700);
 
   // Following it with the store in $EXP_DB: no --db, and no password in any line.

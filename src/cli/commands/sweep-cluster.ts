@@ -18,7 +18,8 @@ import { renderSweepDashboard } from '../../dashboard/render.js';
 import { formatSweepStatus } from '../../dashboard/status.js';
 import { formatIssues } from '../../config/load.js';
 import { UserError } from '../../util/errors.js';
-import { dbFlag } from '../../util/db-location.js';
+import { dbFlag, maskPassword } from '../../util/db-location.js';
+import { passwordOf, withoutPassword } from '../../util/secrets.js';
 import type { SweepSelection } from './worker.js';
 
 /**
@@ -48,7 +49,7 @@ const builtCli = (): string => resolve(dirname(fileURLToPath(import.meta.url)), 
 
 export function requireSharedStore(db: string): void {
   if (!isPostgresUrl(db)) {
-    throw new UserError(`--executor slurm needs a store every node can reach: --db postgres://... (or EXP_DB), got ${JSON.stringify(db)} (a SQLite file must not be shared between hosts)`);
+    throw new UserError(`--executor slurm needs a store every node can reach: --db postgres://... (or EXP_DB), got ${JSON.stringify(maskPassword(db))} (a SQLite file must not be shared between hosts)`);
   }
 }
 
@@ -69,14 +70,29 @@ function jobOptions(sweep: ExpandedSweep, o: ClusterSweepOptions): SlurmJobOptio
   return parsed.data;
 }
 
+/**
+ * The worker's command line: visible to every user of the node (ps) and written to the batch
+ * script, so the store URL goes without its password; the password reaches the worker in its
+ * environment (see workerEnv).
+ */
 function workerCommand(sweep: ExpandedSweep, o: ClusterSweepOptions, artifacts: string, lease: number): string[] {
   return [
-    process.execPath, builtCli(), 'worker', '--sweep', sweep.file, '--db', o.db, '--artifacts', artifacts, '--backend', o.backend, '--lease', String(lease),
+    process.execPath, builtCli(), 'worker', '--sweep', sweep.file, '--db', withoutPassword(o.db), '--artifacts', artifacts, '--backend', o.backend, '--lease', String(lease),
     ...(o.profile ? ['--profile', o.profile] : []),
     ...(o.seeds ? ['--seeds', o.seeds.join(',')] : []),
     ...o.set.flatMap((s) => ['--set', s]),
     ...(o.requeue ? ['--requeue'] : []),
   ];
+}
+
+/**
+ * A password given in the URL is passed to sbatch as PGPASSWORD, which libpq and node-postgres
+ * read when the URL has none; sbatch hands its environment to the job (its default --export=ALL).
+ * The environment of a process is readable by its owner only, unlike its command line.
+ */
+function workerEnv(db: string): Record<string, string> {
+  const password = passwordOf(db);
+  return password === null ? {} : { PGPASSWORD: password };
 }
 
 const activeJobs = async (store: RunStore, sweep: string): Promise<SweepJob[]> =>
@@ -99,7 +115,7 @@ export async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): 
       };
       job.jobId = submitArray({
         command: workerCommand(sweep, o, artifacts, lease), tasks: count, concurrency: job.concurrency, jobName: `exp-${sweep.name}`, dir: join(artifacts, 'slurm'), options,
-        requeueSignalSeconds: o.requeue ? 120 : null,
+        requeueSignalSeconds: o.requeue ? 120 : null, env: workerEnv(o.db),
       });
       await store.recordJob(job);
       process.stderr.write(`exp: submitted Slurm job ${job.jobId}: ${count} task(s) of exp worker, at most ${job.concurrency} at once; logs in ${join(artifacts, 'slurm')}\n`);
@@ -186,7 +202,7 @@ function sweepName(ref: string): string {
 
 async function openRecorded(ref: string, db: string, lease: number, forReading = false): Promise<{ store: RunStore; sweep: RecordedSweep }> {
   const name = sweepName(ref);
-  const store = await openRunStore(db, { staleSeconds: lease, forReading });
+  const store = await openRunStore(db, { staleSeconds: lease, forReading, existing: true });
   const sweep = await store.recordedSweep(name);
   if (!sweep) {
     await store.close();

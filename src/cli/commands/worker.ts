@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .command('worker')
     .description("claim and run a sweep's unfinished trials one after another until none is left (what each Slurm task of exp sweep --executor slurm runs)")
     .requiredOption('--sweep <sweep>', 'the sweep YAML (or name), as given to exp sweep')
-    .option('--db <url>', 'run store shared by every worker: a postgres:// URL (default: $EXP_DB)', DEFAULT_DB)
+    .option('--db <url>', 'run store shared by every worker: a postgres:// URL (workers on many hosts), or a SQLite file (workers on this host only) (default: $EXP_DB, else runs/exp.db)', DEFAULT_DB)
     .option('--artifacts <dir>', 'directory every node can read, for run directories (checkpoints)')
     .option('--profile <name>', "the sweep profile, as given to exp sweep")
     .option('--seeds <list>', 'the seeds, as given to exp sweep', parseSeeds)
