@@ -4,6 +4,7 @@ import type { RunReader, RunStore } from './run-store.js';
 import { SqliteRunStore } from './sqlite-store.js';
 import { isPostgresUrl } from '../util/db-location.js';
 import { UserError } from '../util/errors.js';
+import { precheckStoreFile } from './store-errors.js';
 
 export interface StoreOptions extends OpenOptions {
   /** Directory for run directories (checkpoints), recorded with each run; see runDirFor. */
@@ -33,8 +34,11 @@ export async function openRunStore(location: string, opts: StoreOptions = {}): P
  * create a SQLite store.
  */
 function requireExisting(file: string): void {
-  if (file !== ':memory:' && !existsSync(file)) {
-    throw new UserError(`--db ${file}: no run store at that path`, 'exp run and exp sweep create one; give the store your runs were written to with --db FILE');
+  if (file === ':memory:') return;
+  // A path under a file, a directory, a text file: named as such (see precheckStoreFile).
+  precheckStoreFile(file);
+  if (!existsSync(file)) {
+    throw new UserError(`--db ${file}: no run store at that path (no such file)`, 'exp run and exp sweep create one; give the store your runs were written to with --db FILE');
   }
 }
 
