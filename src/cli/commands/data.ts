@@ -6,6 +6,7 @@ import { formatSummary, summarize } from '../../data/summary.js';
 import { checkAudio, formatAudioProblems } from '../../data/audio-check.js';
 import { DEFAULT_SYNTH_OPTIONS, GENERATOR_VERSION, GENERATOR_VERSIONS, clearSyntheticOutput, synthesize, validateSynthOptions, type SynthOptions } from '../../data/synth/generate.js';
 import { MACHINE_TYPES } from '../../data/synth/machines/index.js';
+import { registerGet } from './data-get.js';
 
 function parseNonNegativeInt(name: string): (value: string) => number {
   return (value: string) => {
@@ -39,7 +40,7 @@ function parseTypes(value: string): string[] {
 interface SynthFlags { out: string; synthVersion: number; seed: number; types: string[]; ids: number; train: number; test: number; seconds: number; sampleRate: number }
 
 export function register(program: Command): void {
-  const data = program.command('data').description('dataset tools: generate the synthetic set, check a DCASE 2020 Task 2 root');
+  const data = program.command('data').description('dataset tools: generate the synthetic set, download or check a DCASE 2020 Task 2 root');
 
   data
     .command('synth')
@@ -98,4 +99,6 @@ export function register(program: Command): void {
         }
       }),
     );
+
+  registerGet(data);
 }
