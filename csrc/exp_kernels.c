@@ -506,9 +506,33 @@ void dw_input_grad(const f32 *restrict dy, const f32 *restrict wt, f32 *restrict
 #define KC 128
 #define MC 96
 
+/*
+ * The epilogue of an evaluation-mode conv block, applied to a tile as it is stored after the last
+ * K chunk (while it is still in registers): C = prelu(C + bias) + res, each part optional (null
+ * pointer = absent). bias [N] and alpha [N] are per column (output channel, BatchNorm folded into
+ * the weights); res [M, N] is the residual added after a linear block. gemm_tn passes none.
+ */
+
+static inline __attribute__((always_inline)) v128_t ep4(v128_t v, const f32 *bias, const f32 *alpha, const f32 *res,
+                                                        long row, int N, int j) {
+  if (bias) v = wasm_f32x4_add(v, ld(bias + j));
+  if (alpha) v = prelu4(v, ld(alpha + j));
+  if (res) v = wasm_f32x4_add(v, ld(res + row * N + j));
+  return v;
+}
+
+static inline __attribute__((always_inline)) f32 ep1(f32 v, const f32 *bias, const f32 *alpha, const f32 *res,
+                                                     long row, int N, int j) {
+  if (bias) v += bias[j];
+  if (alpha && !(v > 0)) v *= alpha[j];
+  if (res) v += res[row * N + j];
+  return v;
+}
+
 static inline __attribute__((always_inline)) void gemm_tile(const f32 *restrict A, const f32 *restrict B,
                                                             f32 *restrict C, int N, long si, long sk, int i0,
-                                                            int j0, int k0, int k1, const int MR, const int NV) {
+                                                            int j0, int k0, int k1, const int MR, const int NV,
+                                                            const f32 *bias, const f32 *alpha, const f32 *res, int last) {
   v128_t acc[4][2];
   for (int r = 0; r < MR; r++)
     for (int v = 0; v < NV; v++) acc[r][v] = k0 == 0 ? wasm_f32x4_splat(0) : ld(C + (long)(i0 + r) * N + j0 + 4 * v);
@@ -522,6 +546,10 @@ static inline __attribute__((always_inline)) void gemm_tile(const f32 *restrict 
       if (NV > 1) acc[r][1] = madd(a, b1, acc[r][1]);
     }
   }
+  if (last && (bias || alpha || res)) {
+    for (int r = 0; r < MR; r++)
+      for (int v = 0; v < NV; v++) acc[r][v] = ep4(acc[r][v], bias, alpha, res, i0 + r, N, j0 + 4 * v);
+  }
   for (int r = 0; r < MR; r++)
     for (int v = 0; v < NV; v++) st(C + (long)(i0 + r) * N + j0 + 4 * v, acc[r][v]);
 }
@@ -529,35 +557,57 @@ static inline __attribute__((always_inline)) void gemm_tile(const f32 *restrict 
 /* Tiles of 4 rows (then single rows) over one strip of 4 * NV columns. */
 static inline __attribute__((always_inline)) void gemm_strip(const f32 *restrict A, const f32 *restrict B,
                                                              f32 *restrict C, int N, long si, long sk, int m0,
-                                                             int m1, int j, int k0, int k1, const int NV) {
+                                                             int m1, int j, int k0, int k1, const int NV,
+                                                             const f32 *bias, const f32 *alpha, const f32 *res, int last) {
   int i = m0;
-  for (; i + 4 <= m1; i += 4) gemm_tile(A, B, C, N, si, sk, i, j, k0, k1, 4, NV);
-  for (; i < m1; i++) gemm_tile(A, B, C, N, si, sk, i, j, k0, k1, 1, NV);
+  for (; i + 4 <= m1; i += 4) gemm_tile(A, B, C, N, si, sk, i, j, k0, k1, 4, NV, bias, alpha, res, last);
+  for (; i < m1; i++) gemm_tile(A, B, C, N, si, sk, i, j, k0, k1, 1, NV, bias, alpha, res, last);
 }
 
 /* C[m0..m1, n0..n1) over k in [k0, k1): strips of 8 columns, then 4, then single columns.
-   Inlined into each entry point so its unit stride (sk for gemm_nn, si for gemm_tn) is a constant. */
+   Inlined into each entry point so its unit stride (sk for gemm_nn, si for gemm_tn) is a constant.
+   last: k1 is the end of K, so the epilogue (if any) is applied as the tiles are stored. */
 static inline __attribute__((always_inline)) void gemm_block(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, int N, long si, long sk,
-                       int m0, int m1, int n0, int n1, int k0, int k1) {
+                       int m0, int m1, int n0, int n1, int k0, int k1,
+                       const f32 *bias, const f32 *alpha, const f32 *res, int last) {
   int j = n0;
-  for (; j + 8 <= n1; j += 8) gemm_strip(A, B, C, N, si, sk, m0, m1, j, k0, k1, 2);
-  for (; j + 4 <= n1; j += 4) gemm_strip(A, B, C, N, si, sk, m0, m1, j, k0, k1, 1);
+  for (; j + 8 <= n1; j += 8) gemm_strip(A, B, C, N, si, sk, m0, m1, j, k0, k1, 2, bias, alpha, res, last);
+  for (; j + 4 <= n1; j += 4) gemm_strip(A, B, C, N, si, sk, m0, m1, j, k0, k1, 1, bias, alpha, res, last);
   for (; j < n1; j++) {
     for (int i = m0; i < m1; i++) {
       f32 s = k0 == 0 ? 0 : C[(long)i * N + j];
       for (int k = k0; k < k1; k++) s += A[i * si + k * sk] * B[(long)k * N + j];
-      C[(long)i * N + j] = s;
+      C[(long)i * N + j] = last ? ep1(s, bias, alpha, res, i, N, j) : s;
     }
   }
 }
 
 /* Rows [m0, m1) in blocks of MC, so an A block stays in L2 while every column tile passes over it. */
-__attribute__((export_name("gemm_nn")))
-void gemm_nn(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, int K, int N, int m0, int m1) {
+static inline __attribute__((always_inline)) void gemm_nn_rows(const f32 *restrict A, const f32 *restrict B, f32 *restrict C,
+                                                               int K, int N, const f32 *bias, const f32 *alpha,
+                                                               const f32 *res, int m0, int m1) {
   for (int i0 = m0; i0 < m1; i0 += MC) {
     int i1 = i0 + MC < m1 ? i0 + MC : m1;
-    for (int k0 = 0; k0 < K; k0 += KC) gemm_block(A, B, C, N, K, 1, i0, i1, 0, N, k0, k0 + KC < K ? k0 + KC : K);
+    for (int k0 = 0; k0 < K; k0 += KC) {
+      int k1 = k0 + KC < K ? k0 + KC : K;
+      gemm_block(A, B, C, N, K, 1, i0, i1, 0, N, k0, k1, bias, alpha, res, k1 == K);
+    }
   }
+}
+
+__attribute__((export_name("gemm_nn")))
+void gemm_nn(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, int K, int N, int m0, int m1) {
+  gemm_nn_rows(A, B, C, K, N, 0, 0, 0, m0, m1);
+}
+
+/*
+ * An evaluation-mode 1 x 1 conv block in one pass: C = prelu(A B + bias) + res (gemm_nn with the
+ * epilogue above; alpha and res may be null). K = 0 is not allowed (nothing would be stored).
+ */
+__attribute__((export_name("gemm_nn_ep")))
+void gemm_nn_ep(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, int K, int N, const f32 *bias,
+                const f32 *alpha, const f32 *res, int m0, int m1) {
+  gemm_nn_rows(A, B, C, K, N, bias, alpha, res, m0, m1);
 }
 
 /* by_rows: [lo, hi) is a range of C's rows (m), else of its columns (n). Threads split whichever
@@ -567,5 +617,5 @@ void gemm_tn(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, int 
              int lo, int hi) {
   int m0 = by_rows ? lo : 0, m1 = by_rows ? hi : M;
   int n0 = by_rows ? 0 : lo, n1 = by_rows ? N : hi;
-  for (int k0 = 0; k0 < K; k0 += KC) gemm_block(A, B, C, N, 1, M, m0, m1, n0, n1, k0, k0 + KC < K ? k0 + KC : K);
+  for (int k0 = 0; k0 < K; k0 += KC) gemm_block(A, B, C, N, 1, M, m0, m1, n0, n1, k0, k0 + KC < K ? k0 + KC : K, 0, 0, 0, 0);
 }

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AsdModel, Backbone, ClipGeometry, FeatureBranch, ForwardContext, Fusion, Head, Module, ModelInputs } from './types.js';
 import { UserError } from '../util/errors.js';
+import { foldModel } from './inference/model.js';
+import type { InferenceModel } from './inference/types.js';
 
 /**
  * The assembled model: branches -> fusion -> backbone = embedding [B, D]; the head's weight is
@@ -33,6 +35,10 @@ export class ZooModel implements AsdModel {
       const maps = this.branches.map((b) => b.apply(inputs, ctx));
       return this.backbone.apply(this.fusion.combine(maps, ctx), ctx);
     });
+  }
+
+  fold(): InferenceModel {
+    return foldModel(this, (inputs) => this.checkInputs(inputs));
   }
 
   private checkInputs({ wave, logmel }: ModelInputs): void {

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { BatchNormParams } from './nn.js';
+import type { FoldedBackbone, FoldedBranch, InferenceModel } from './inference/types.js';
 
 /**
  * Contracts of the model zoo. Layout: NHWC, H = mel bin (128), W = time frame (T), C = branch.
@@ -44,6 +45,8 @@ export interface Module {
 /** A feature branch: batch of inputs -> one 128 x T map per clip ([B, 128, T]). §2.1 */
 export interface FeatureBranch extends Module {
   apply(inputs: ModelInputs, ctx: ForwardContext): tf.Tensor3D;
+  /** Optional: a faster evaluation-mode form (BatchNorm folded, ops fused); absent = apply() in evaluation mode. */
+  fold?(): FoldedBranch;
 }
 
 /** Fusion of branch maps into the backbone input [B, 128, T, C]. §2.2 */
@@ -54,6 +57,8 @@ export interface Fusion extends Module {
 /** Backbone: [B, H, W, C] -> embedding [B, D]. */
 export interface Backbone extends Module {
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor2D;
+  /** Optional: a faster evaluation-mode form (BatchNorm folded, ops fused); absent = apply() in evaluation mode. */
+  fold?(): FoldedBackbone;
 }
 
 /** Classification head over machine IDs: the ArcFace weight matrix W [classes, D]. */
@@ -122,6 +127,12 @@ export interface AsdModel {
   readonly clip: ClipGeometry;
   /** Embedding [B, D] of a batch; checks the input shapes against the clip geometry. */
   embed(inputs: ModelInputs, ctx: ForwardContext): tf.Tensor2D;
+  /**
+   * The evaluation-mode model with BatchNorms folded into the convs and activations fused
+   * (src/model/inference): the embedding of embed() with training false, to float rounding,
+   * faster. A snapshot of the current weights; the caller disposes it.
+   */
+  fold(): InferenceModel;
   /** Every trainable weight, keyed "module/..." (unique). */
   trainable(): Map<string, tf.Variable>;
   /** Every running statistic, keyed "module/...". */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { ContainerModule } from 'inversify';
 import type { AsdModel } from '../model/types.js';
+import { FoldCache } from '../model/inference/cache.js';
 import type { RunLosses } from '../registry/tokens.js';
 import { LossesFactory, ModelFactory, BranchRegistry, FusionRegistry, BackboneRegistry, HeadRegistry, ClassificationLossRegistry, MetricLossRegistry } from '../registry/tokens.js';
 import { buildContainer } from '../registry/container.js';
@@ -17,6 +18,8 @@ import type { AsdSystem, SystemArgs, SystemDefinition } from './types.js';
 export class ClassifierSystem implements AsdSystem {
   readonly termNames = ['cls', 'metric'] as const;
   readonly mixupAlpha: number | null;
+  /** The evaluation-mode model (BatchNorm folded, ops fused), re-folded when the weights change. */
+  private readonly folded = new FoldCache();
 
   constructor(
     private readonly config: ExperimentConfig,
@@ -74,7 +77,7 @@ export class ClassifierSystem implements AsdSystem {
   /** Validation cross-entropy (ArcFace logits with margin, no mixup), the references' selection criterion. */
   validationLoss(...[inputs, labels]: Parameters<AsdSystem['validationLoss']>): number {
     const cls = this.config.loss.classification!;
-    const emb = this.model.embed(inputs, { training: false, updates: [] });
+    const emb = this.folded.get(this.model).embed(inputs);
     const l = tf.tidy(() => arcFaceLoss(emb, this.headWeight(), labels, { margin: cls.margin, scale: cls.scale }));
     const v = l.dataSync()[0]!;
     tf.dispose([emb, l]);
@@ -83,7 +86,7 @@ export class ClassifierSystem implements AsdSystem {
 
   score(...[inputs, labels]: Parameters<AsdSystem['score']>): Float32Array {
     const cls = this.config.loss.classification!;
-    const emb = this.model.embed(inputs, { training: false, updates: [] });
+    const emb = this.folded.get(this.model).embed(inputs);
     const a = anomalyScores(emb, this.headWeight(), labels, { margin: cls.margin, scale: cls.scale, marginAtTest: this.config.eval.marginAtTest });
     emb.dispose();
     return Float32Array.from(a);
@@ -94,6 +97,7 @@ export class ClassifierSystem implements AsdSystem {
   }
 
   dispose(): void {
+    this.folded.dispose();
     this.model.dispose();
     if (this.losses.metric) tf.dispose([...this.losses.metric.trainable().values()]);
   }

@@ -8,6 +8,7 @@ import { preluGradConfig, preluGradKernelConfig } from './prelu-grad.js';
 import { bnPreluInferConfig, fusedBatchNormConfig, bnPreluTrainConfig, bnPreluTrainGradConfig, bnPreluTrainGradient, bnTrainConfig, bnTrainGradConfig, bnTrainGradient } from './batchnorm.js';
 import { saveOriginal } from './wasm-util.js';
 import { adamwConfig } from './adamw.js';
+import { matMulBiasActConfig } from './matmul-epilogue.js';
 import { identityConfig, packConfig, padV2Config, sliceConfig, splitVConfig, unpackConfig } from './layout.js';
 
 /**
@@ -26,6 +27,7 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   bnPreluTrainGradConfig,
   bnPreluInferConfig,
   adamwConfig,
+  matMulBiasActConfig,
 ];
 export const REPLACED_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropInputConfig,

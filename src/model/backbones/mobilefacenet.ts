@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Backbone, BackboneArgs, ForwardContext } from '../types.js';
 import { BaseModule } from '../module.js';
-import { batchNorm, batchNormPrelu, conv2d, depthwiseConv2d, type BatchNormParams } from '../nn.js';
+import { batchNorm, batchNormPrelu, conv2d, depthwiseConv2d } from '../nn.js';
 import { UserError } from '../../util/errors.js';
+import { FoldedMobileFaceNet, type BottleneckWeights, type ConvBlockWeights } from '../inference/mobilefacenet.js';
+import type { FoldedBackbone } from '../inference/types.js';
 
 /** A bottleneck table row: expansion t, output channels c, repeats n, stride s of the first. */
 export type BottleneckRow = readonly [t: number, c: number, n: number, s: number];
@@ -37,21 +39,8 @@ export function mobileFaceNetShapes(height: number, width: number, table: readon
   return sizes;
 }
 
-interface ConvBlock {
-  w: tf.Variable;
-  bn: BatchNormParams;
-  alpha?: tf.Variable;
-  depthwise: boolean;
-  stride: number;
-  pad: number;
-}
-
-interface Bottleneck {
-  expand: ConvBlock;
-  dw: ConvBlock;
-  project: ConvBlock;
-  residual: boolean;
-}
+type ConvBlock = ConvBlockWeights;
+type Bottleneck = BottleneckWeights;
 
 /**
  * MobileFaceNet as STgram-MFN / TASTgram use it (paper-notes "MobileFaceNet"):
@@ -124,11 +113,15 @@ export class MobileFaceNet extends BaseModule implements Backbone {
     return b.alpha ? batchNormPrelu(y, b.bn, b.alpha as tf.Tensor as tf.Tensor1D, ctx) : batchNorm(y, b.bn, ctx);
   }
 
-  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor2D {
+  private checkShape(x: tf.Tensor4D): void {
     const [, h, w, c] = x.shape;
     if (h !== this.args.height || w !== this.args.width || c !== this.args.inChannels) {
       throw new UserError(`model.backbone ${this.name}: built for [B, ${this.args.height}, ${this.args.width}, ${this.args.inChannels}] inputs, got [${x.shape.join(', ')}]`);
     }
+  }
+
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor2D {
+    this.checkShape(x);
     return tf.tidy(() => {
       let y = x;
       for (const b of this.stem) y = this.runBlock(y, b, ctx);
@@ -141,6 +134,18 @@ export class MobileFaceNet extends BaseModule implements Backbone {
       for (const b of this.head) y = this.runBlock(y, b, ctx);
       return y.reshape([y.shape[0], -1]) as tf.Tensor2D;
     });
+  }
+
+  /** Evaluation mode with BatchNorm folded into every conv and PReLU / residual fused (src/model/inference). */
+  fold(): FoldedBackbone {
+    const folded = new FoldedMobileFaceNet(this.stem, this.blocks, this.head);
+    return {
+      apply: (x) => {
+        this.checkShape(x);
+        return folded.apply(x);
+      },
+      dispose: () => folded.dispose(),
+    };
   }
 }
 
