@@ -45,7 +45,7 @@ test('--set overrides parse YAML scalars and lists; null switches a loss off', (
 
 test('invalid YAML names the file and line', () => {
   const f = yamlFile('syntax.yaml', 'train:\n  lr: [1,\n');
-  assert.throws(() => loadExperiment(f), (e: unknown) => e instanceof UserError && /syntax\.yaml.*line/.test(e.message));
+  assert.throws(() => loadExperiment(f), (e: unknown) => e instanceof UserError && /syntax\.yaml:\d+:\d+: invalid YAML: /.test(e.message));
 });
 
 test('canonical hash ignores key order and number spelling', () => {

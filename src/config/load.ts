@@ -1,5 +1,5 @@
-import { readFileSync, existsSync } from 'node:fs';
-import { parse as parseYaml, parseDocument } from 'yaml';
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import { LineCounter, parse as parseYaml, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ExperimentConfig } from './schema.js';
 import { UserError } from '../util/errors.js';
@@ -50,21 +50,49 @@ export function applyOverride(target: Record<string, unknown>, { key, value }: O
   node[parts[parts.length - 1]!] = value;
 }
 
-/** Reads a YAML file into a plain value; a syntax error names the file and line. */
+/** Experiment and sweep files are a few KiB; anything this large is a mistake (a data file given by accident). */
+export const MAX_YAML_BYTES = 4 * 1024 * 1024;
+/** Aliases the YAML reader expands before it calls the file an alias bomb ("billion laughs"). */
+export const MAX_YAML_ALIASES = 1000;
+
+/**
+ * Reads an experiment or sweep YAML file into a plain value. Every problem is one line naming the
+ * file (and line:column when the parser knows it): a syntax error, a file over MAX_YAML_BYTES, an
+ * alias bomb. Merge keys (`<<: *base`) work. Top-level keys starting with `x-` are dropped after
+ * parsing: a place for anchors that are only merged elsewhere (as in Compose files).
+ */
 export function readYamlFile(file: string): unknown {
   if (!existsSync(file)) throw new UserError(`${file}: file not found`);
+  const size = withFsErrors(file, 'cannot read the YAML file', () => statSync(file).size);
+  if (size > MAX_YAML_BYTES) throw new UserError(`${file}: ${size} bytes is too large for an experiment or sweep YAML file (at most ${MAX_YAML_BYTES})`);
   const text = withFsErrors(file, 'cannot read the YAML file', () => readFileSync(file, 'utf8'));
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const where = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';
-    throw new UserError(`${file}${where}: invalid YAML: ${e.message.split('\n')[0]}`);
-  }
-  const value: unknown = doc.toJS() ?? {};
+  const value = parseYamlText(text, file);
   const bad = forbiddenKeyPath(value);
   if (bad !== null) throw new UserError(`${file}: key ${bad}: "${bad.split('.').pop()}" is not allowed as a key name`);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    for (const k of Object.keys(value)) if (k.startsWith('x-')) delete (value as Record<string, unknown>)[k];
+  }
   return value;
 }
+
+/** YAML text -> plain value; errors are one line, "<source>:<line>:<column>: invalid YAML: <what>". */
+export function parseYamlText(text: string, source: string): unknown {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, merge: true, lineCounter: lines });
+  const e = doc.errors[0];
+  if (e) {
+    const at = lines.linePos(e.pos[0]);
+    throw new UserError(`${source}${at ? `:${at.line}:${at.col}` : ''}: invalid YAML: ${firstLine(e.message)}`);
+  }
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {};
+  } catch (err) {
+    // The yaml package throws a ReferenceError for an alias bomb (a billion-laughs document).
+    throw new UserError(`${source}: invalid YAML: ${firstLine(err instanceof Error ? err.message : String(err))} (its aliases expand past the limit of ${MAX_YAML_ALIASES}: an alias bomb?)`);
+  }
+}
+
+const firstLine = (s: string): string => s.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').trim();
 
 /** The dotted path of the first key named __proto__ / constructor / prototype, or null. */
 function forbiddenKeyPath(value: unknown, path: string[] = []): string | null {
@@ -78,18 +106,14 @@ function forbiddenKeyPath(value: unknown, path: string[] = []): string | null {
   return null;
 }
 
-/** Formats zod issues as "file: key.path: what was expected", one line each. */
+/** Formats zod issues as "file: key.path: what was expected", joined with "; " into the one line a user error is. */
 export function formatIssues(source: string, error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const path = issue.path.join('.');
-      if (issue.code === 'unrecognized_keys') {
-        const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
-        return `${source}: unknown key ${keys.join(', ')}`;
-      }
-      return `${source}: ${path || '(top level)'}: ${issue.message}`;
-    })
-    .join('\n');
+  const issues = error.issues.map((issue) => {
+    const path = issue.path.join('.');
+    if (issue.code === 'unrecognized_keys') return `unknown key ${issue.keys.map((k) => (path ? `${path}.${k}` : k)).join(', ')}`;
+    return `${path || '(top level)'}: ${issue.message}`;
+  });
+  return `${source}: ${issues.join('; ')}`;
 }
 
 /** Validates a raw experiment object; errors name the source and the key. */
