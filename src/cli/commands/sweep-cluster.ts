@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { action, DEFAULT_DB } from '../action.js';
-import { loadSweep, resolveSweepFile, type ExpandedSweep } from '../../sweep/spec.js';
+import { readSweepName, resolveSweepFile, type ExpandedSweep } from '../../sweep/spec.js';
 import { SlurmJobOptions } from '../../executor/options.js';
 import { activeTasks, cancelJob, submitArray } from '../../executor/slurm.js';
 import { follow, followState, poll, type FollowEnd } from '../../executor/follow.js';
@@ -81,6 +81,7 @@ function workerCommand(sweep: ExpandedSweep, o: ClusterSweepOptions, artifacts: 
     ...(o.profile ? ['--profile', o.profile] : []),
     ...(o.seeds ? ['--seeds', o.seeds.join(',')] : []),
     ...o.set.flatMap((s) => ['--set', s]),
+    ...(o.maxTrials ? ['--max-trials', String(o.maxTrials)] : []),
     ...(o.requeue ? ['--requeue'] : []),
   ];
 }
@@ -197,7 +198,7 @@ function sweepName(ref: string): string {
   } catch {
     return ref;
   }
-  return loadSweep(ref).name;
+  return readSweepName(ref);
 }
 
 async function openRecorded(ref: string, db: string, lease: number, forReading = false): Promise<{ store: RunStore; sweep: RecordedSweep }> {

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, collect, parsePositiveInt, DEFAULT_DB } from '../action.js';
 import { parseOverride } from '../../config/load.js';
-import { loadSweep } from '../../sweep/spec.js';
+import { DEFAULT_MAX_TRIALS, loadSweep } from '../../sweep/spec.js';
 import { SweepEngine } from '../../sweep/engine.js';
 import { openRunStore } from '../../store/open.js';
 import { preflight } from '../../preflight/preflight.js';
@@ -47,6 +47,7 @@ export function register(program: Command): void {
     .option('--rerun-failed', 're-run failed trials from scratch (they are skipped otherwise)', false)
     .option('--force', 're-run every trial from scratch, finished ones included (their old results are replaced)', false)
     .option('--dry-run', 'validate the sweep and print what would run, without training', false)
+    .option('--max-trials <n>', `refuse a sweep that expands to more trials than this (default: maxTrials in the sweep file, else ${DEFAULT_MAX_TRIALS})`, parsePositiveInt('--max-trials'))
     .option('--executor <name>', 'local (trials as child processes here) | slurm (one job array of exp worker tasks; needs a postgres:// --db)', parseExecutor, 'local')
     .option('--detach', 'slurm: submit and return; follow later with --attach', false)
     .option('--attach', 'follow a sweep submitted earlier (dashboard from the store), until it ends or Ctrl-C', false)
@@ -87,7 +88,7 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
   if (opts.executor === 'slurm') requireSharedStore(opts.db);
   const overrides = opts.set.map((s) => parseOverride(s));
   // Everything is validated here, before any trial starts.
-  const sweep = loadSweep(ref, { profile: opts.profile ?? null, overrides, ...(opts.seeds ? { seeds: opts.seeds } : {}) });
+  const sweep = loadSweep(ref, { profile: opts.profile ?? null, overrides, ...(opts.seeds ? { seeds: opts.seeds } : {}), ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}) });
   if (opts.dryRun) {
     const store = await openRunStore(opts.db);
     try {

@@ -24,6 +24,8 @@ export interface SweepSelection {
   seeds?: number[];
   set: string[];
   backend: string;
+  /** --max-trials: the sweep's trial limit, passed from exp sweep to its workers. */
+  maxTrials?: number;
 }
 
 interface WorkerCliOptions extends SweepSelection {
@@ -42,6 +44,7 @@ export function register(program: Command): void {
     .option('--profile <name>', "the sweep profile, as given to exp sweep")
     .option('--seeds <list>', 'the seeds, as given to exp sweep', parseSeeds)
     .option('--set <key=value>', 'the overrides, as given to exp sweep (repeatable)', collect, [])
+    .option('--max-trials <n>', 'the trial limit, as given to exp sweep', parsePositiveInt('--max-trials'))
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
     .option('--lease <seconds>', 'a trial whose worker shows no sign of life for this long is taken over and resumed', parsePositiveInt('--lease'), DEFAULT_STALE_SECONDS)
     .option('--requeue', 'on SIGUSR1 (sbatch --signal, before the time limit): checkpoint, mark interrupted, requeue this Slurm task', false)
@@ -59,7 +62,7 @@ worker takes it over.`,
 async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   const backend = parseBackendName(opts.backend);
   const overrides = opts.set.map((s) => parseOverride(s));
-  const sweep = loadSweep(opts.sweep, { profile: opts.profile ?? null, overrides, ...(opts.seeds ? { seeds: opts.seeds } : {}) });
+  const sweep = loadSweep(opts.sweep, { profile: opts.profile ?? null, overrides, ...(opts.seeds ? { seeds: opts.seeds } : {}), ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}) });
   const signals = interruptOnSignals();
   // SIGUSR1 = the batch system's warning before a time limit (sbatch --signal=B:USR1@T).
   const warned = new AbortController();
