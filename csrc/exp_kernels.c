@@ -619,3 +619,72 @@ void gemm_tn(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, int 
   int n0 = by_rows ? 0 : lo, n1 = by_rows ? N : hi;
   for (int k0 = 0; k0 < K; k0 += KC) gemm_block(A, B, C, N, 1, M, m0, m1, n0, n1, k0, k0 + KC < K ? k0 + KC : K, 0, 0, 0, 0);
 }
+
+/*
+ * 3 x 3 depthwise conv (channel multiplier 1, no dilation), optionally with a bias and a PReLU
+ * (an evaluation-mode MobileFaceNet block with its BatchNorm folded in): output rows [r0, r1) of
+ * n * ho, channels a multiple of 4. bias and alpha may be null. geo as dw_filter_grad; wt is
+ * [3, 3, c]. Per block of four channels the nine taps stay in registers across an output row;
+ * a tap row that falls in the zero padding gets zero weights and reads a valid row instead, so
+ * the inner loop has no branches. Border columns check each tap column.
+ */
+static inline __attribute__((always_inline)) v128_t dw3_col(const f32 *p, long cs, v128_t a0, v128_t a1, v128_t a2,
+                                                             v128_t acc) {
+  return madd(ld(p + 2 * cs), a2, madd(ld(p + cs), a1, madd(ld(p), a0, acc)));
+}
+
+__attribute__((export_name("dw3_fwd")))
+void dw3_fwd(const f32 *restrict x, const f32 *restrict wt, const f32 *bias, const f32 *alpha, f32 *restrict out,
+             const int *restrict geo, int r0, int r1) {
+  int h = geo[1], w = geo[2], c = geo[3], ho = geo[4], wo = geo[5], sh = geo[8], sw = geo[9], top = geo[12], left = geo[13];
+  int lo = 0;
+  while (lo < wo && lo * sw - left < 0) lo++;
+  int hi = wo;
+  while (hi > lo && (hi - 1) * sw - left + 2 >= w) hi--;
+  v128_t zero = wasm_f32x4_splat(0);
+  for (int r = r0; r < r1; r++) {
+    int b = r / ho, oy = r % ho;
+    int iy = oy * sh - top;
+    int ok0 = iy >= 0 && iy < h, ok1 = iy + 1 >= 0 && iy + 1 < h, ok2 = iy + 2 >= 0 && iy + 2 < h;
+    int valid = ok1 ? iy + 1 : ok0 ? iy : iy + 2;
+    const f32 *img = x + (long)b * h * w * c;
+    const f32 *row0 = img + (long)(ok0 ? iy : valid) * w * c;
+    const f32 *row1 = img + (long)(ok1 ? iy + 1 : valid) * w * c;
+    const f32 *row2 = img + (long)(ok2 ? iy + 2 : valid) * w * c;
+    f32 *orow = out + (long)r * wo * c;
+    for (int ch = 0; ch < c; ch += 4) {
+      v128_t w00 = ok0 ? ld(wt + ch) : zero, w01 = ok0 ? ld(wt + c + ch) : zero, w02 = ok0 ? ld(wt + 2 * c + ch) : zero;
+      v128_t w10 = ok1 ? ld(wt + 3 * c + ch) : zero, w11 = ok1 ? ld(wt + 4 * c + ch) : zero, w12 = ok1 ? ld(wt + 5 * c + ch) : zero;
+      v128_t w20 = ok2 ? ld(wt + 6 * c + ch) : zero, w21 = ok2 ? ld(wt + 7 * c + ch) : zero, w22 = ok2 ? ld(wt + 8 * c + ch) : zero;
+      v128_t bv = bias ? ld(bias + ch) : zero;
+      for (int ox = lo; ox < hi; ox++) {
+        long o = (long)(ox * sw - left) * c + ch;
+        v128_t acc = dw3_col(row0 + o, c, w00, w01, w02, bv);
+        acc = dw3_col(row1 + o, c, w10, w11, w12, acc);
+        acc = dw3_col(row2 + o, c, w20, w21, w22, acc);
+        if (alpha) acc = prelu4(acc, ld(alpha + ch));
+        st(orow + (long)ox * c + ch, acc);
+      }
+      for (int ox = 0; ox < wo; ox++) {
+        if (ox == lo && hi > lo) {
+          ox = hi - 1;
+          continue;
+        }
+        v128_t acc = bv;
+        for (int kx = 0; kx < 3; kx++) {
+          int ix = ox * sw - left + kx;
+          if (ix < 0 || ix >= w) continue;
+          long o = (long)ix * c + ch;
+          v128_t a0 = kx == 0 ? w00 : kx == 1 ? w01 : w02;
+          v128_t a1 = kx == 0 ? w10 : kx == 1 ? w11 : w12;
+          v128_t a2 = kx == 0 ? w20 : kx == 1 ? w21 : w22;
+          acc = madd(ld(row0 + o), a0, acc);
+          acc = madd(ld(row1 + o), a1, acc);
+          acc = madd(ld(row2 + o), a2, acc);
+        }
+        if (alpha) acc = prelu4(acc, ld(alpha + ch));
+        st(orow + (long)ox * c + ch, acc);
+      }
+    }
+  }
+}

@@ -5,6 +5,7 @@ import { initBackend } from '../src/backend/select.js';
 import { validateExperiment, type ExperimentConfig } from '../src/config/index.js';
 import { buildModel } from '../src/registry/container.js';
 import { matMulBiasAct } from '../src/backend/kernels/matmul-epilogue.js';
+import { depthwiseBiasAct } from '../src/backend/kernels/depthwise-fwd.js';
 import { foldBatchNorm } from '../src/model/inference/fold.js';
 import { FoldCache } from '../src/model/inference/cache.js';
 import { BN_EPS, type BatchNormParams } from '../src/model/nn.js';
@@ -67,6 +68,28 @@ test('prelu(a w + bias) + res in one wasm kernel equals the separate ops on cpu 
       if (withAlpha) assert.ok(cpu.some((v) => v < 0), 'the case exercises negative PReLU inputs');
     }
   }
+});
+
+test('3 x 3 depthwise conv with bias and PReLU in one wasm pass equals tfjs\'s depthwise conv + bias + PReLU on cpu', async () => {
+  // Odd and even sizes, strides 1 and 2, padding 1 and 0, a map narrower than the kernel's
+  // interior, channel counts in fours (the kernel's) and not (tfjs's kernel then).
+  const cases: Array<[number, number, number, number, number]> = [[9, 7, 8, 1, 1], [10, 12, 4, 2, 1], [5, 3, 12, 2, 0], [2, 2, 8, 1, 1], [1, 9, 4, 1, 1], [6, 5, 6, 1, 1]];
+  for (const [h, w, c, stride, pad] of cases) {
+    for (const withAlpha of [true, false]) {
+      const { cpu, wasm } = await onBoth(() => {
+        const x = tf.tensor4d(rand(2 * h * w * c, 41), [2, h, w, c]);
+        const f = tf.tensor4d(rand(9 * c, 42), [3, 3, c, 1]);
+        const bias = tf.tensor1d(rand(c, 43));
+        const alpha = withAlpha ? tf.tensor1d(rand(c, 44, 0, 0.5)) : undefined;
+        return depthwiseBiasAct(x, f, bias, stride, pad, alpha);
+      });
+      const d = maxAbsDiff(cpu, wasm);
+      assert.ok(d <= 1e-5, `[2, ${h}, ${w}, ${c}] stride ${stride} pad ${pad} alpha ${withAlpha}: max |diff| ${d}`);
+    }
+  }
+  // The plain forward (training's) through the same pass: tf.depthwiseConv2d on wasm against cpu.
+  const { cpu, wasm } = await onBoth(() => tf.depthwiseConv2d(tf.tensor4d(rand(3 * 11 * 8 * 16, 45), [3, 11, 8, 16]), tf.tensor4d(rand(9 * 16, 46), [3, 3, 16, 1]), 2, [[0, 0], [1, 1], [1, 1], [0, 0]] as unknown as 'valid'));
+  assert.ok(maxAbsDiff(cpu, wasm) <= 1e-5);
 });
 
 function bnParams(c: number, seed: number): BatchNormParams {

@@ -19,7 +19,7 @@ import { isShared, memoryOf, type WasmBackend } from './wasm-util.js';
  */
 
 type Name = keyof SimdExports;
-const NAMES: readonly Name[] = ['col_sums', 'affine_rows', 'prelu_grad', 'dw_filter_grad', 'concat_last', 'split_last', 'gemm_tn', 'adamw', 'im2col', 'col2im', 'bn_prelu_fwd', 'bn_prelu_sums', 'bn_prelu_dx', 'gemm_nn', 'dw_input_grad', 'gemm_nn_ep'];
+const NAMES: readonly Name[] = ['col_sums', 'affine_rows', 'prelu_grad', 'dw_filter_grad', 'concat_last', 'split_last', 'gemm_tn', 'adamw', 'im2col', 'col2im', 'bn_prelu_fwd', 'bn_prelu_sums', 'bn_prelu_dx', 'gemm_nn', 'dw_input_grad', 'gemm_nn_ep', 'dw3_fwd'];
 const MAX_ARGS = 24;
 /** Int32 slots of the control block. NEXT = (call tag << 16) | next unclaimed chunk. */
 const NEXT = 0, DONE = 1, FN = 2, NARGS = 3, CHUNKS = 4, STEP = 5, TOTAL = 6, FAILED = 7, ARGS = 8;

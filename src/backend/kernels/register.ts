@@ -9,6 +9,7 @@ import { bnPreluInferConfig, fusedBatchNormConfig, bnPreluTrainConfig, bnPreluTr
 import { saveOriginal } from './wasm-util.js';
 import { adamwConfig } from './adamw.js';
 import { matMulBiasActConfig } from './matmul-epilogue.js';
+import { depthwiseBiasActConfig, depthwiseForwardConfig } from './depthwise-fwd.js';
 import { identityConfig, packConfig, padV2Config, sliceConfig, splitVConfig, unpackConfig } from './layout.js';
 
 /**
@@ -28,6 +29,7 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   bnPreluInferConfig,
   adamwConfig,
   matMulBiasActConfig,
+  depthwiseBiasActConfig,
 ];
 export const REPLACED_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropInputConfig,
@@ -42,6 +44,7 @@ export const REPLACED_KERNELS: readonly KernelConfig[] = [
   splitVConfig,
   padV2Config,
   fusedBatchNormConfig,
+  depthwiseForwardConfig,
 ];
 
 let registered = false;

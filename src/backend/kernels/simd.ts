@@ -26,6 +26,7 @@ export interface SimdExports {
   bn_prelu_dx(dy: number, x: number, dx: number, c: number, scale: number, offset: number, alpha: number, k: number, m: number, cc: number, r0: number, r1: number): void;
   dw_input_grad(dy: number, w: number, dx: number, geo: number, r0: number, r1: number): void;
   gemm_nn(a: number, b: number, c: number, k: number, n: number, m0: number, m1: number): void;
+  dw3_fwd(x: number, w: number, bias: number, alpha: number, out: number, geo: number, r0: number, r1: number): void;
   gemm_nn_ep(a: number, b: number, c: number, k: number, n: number, bias: number, alpha: number, res: number, m0: number, m1: number): void;
   gemm_tn(a: number, b: number, c: number, k: number, m: number, n: number, byRows: number, lo: number, hi: number): void;
 }

@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { matMulBiasAct } from '../../backend/kernels/matmul-epilogue.js';
+import { depthwiseBiasAct } from '../../backend/kernels/depthwise-fwd.js';
 import type { FoldedConv } from './fold.js';
 
 /**
  * One folded conv block: prelu(conv(x, w) + bias) (+ res after a linear block), NHWC, PyTorch's
  * symmetric padding. A 1 x 1 block is one product with the bias, PReLU and residual applied as
- * its tiles are stored (matMulBiasAct); 3 x 3 and depthwise convs go to tfjs's fused conv
- * kernels, which add the bias and apply the PReLU themselves.
+ * its tiles are stored (matMulBiasAct), a depthwise block one pass of depthwiseBiasAct; the 3 x 3
+ * stem conv goes to tfjs's fused conv, which adds the bias and applies the PReLU itself.
  */
 export function runFoldedConv(x: tf.Tensor4D, b: FoldedConv, res?: tf.Tensor4D): tf.Tensor4D {
   const [n, h, w, cin] = x.shape;
@@ -16,6 +17,12 @@ export function runFoldedConv(x: tf.Tensor4D, b: FoldedConv, res?: tf.Tensor4D):
     return tf.tidy(() => {
       const y = matMulBiasAct(x.reshape([rows, cin]), b.w.reshape([cin, cout]), b.bias, b.alpha, res?.reshape([rows, cout]));
       return y.reshape([n, h, w, cout]);
+    });
+  }
+  if (b.depthwise) {
+    return tf.tidy(() => {
+      const y = depthwiseBiasAct(x, b.w, b.bias, b.stride, b.pad, b.alpha);
+      return res ? tf.add(y, res) : y;
     });
   }
   const args = {
@@ -28,9 +35,7 @@ export function runFoldedConv(x: tf.Tensor4D, b: FoldedConv, res?: tf.Tensor4D):
     ...(b.alpha ? { preluActivationWeights: b.alpha } : {}),
   };
   return tf.tidy(() => {
-    // tfjs types the depthwise pad as a number or a keyword, but its kernels take explicit
-    // padding as the plain conv does; 'same' would pad even sizes asymmetrically (not PyTorch).
-    const y = b.depthwise ? tf.fused.depthwiseConv2d({ ...args, pad: args.pad as 'valid' }) : tf.fused.conv2d(args);
+    const y = tf.fused.conv2d(args);
     return res ? tf.add(y, res) : y;
   });
 }
