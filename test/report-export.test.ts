@@ -4,7 +4,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExperimentConfig } from '../src/config/schema.js';
-import { openDatabase, createRun, RunRecorder, SqliteRunStore } from '../src/store/index.js';
+import { openDatabase, SqliteRunStore } from '../src/store/index.js';
+import { createRun, finish, record } from './fixtures/sqlite-writes.js';
 import type Database from 'better-sqlite3';
 import { paperTable, tableShape } from '../src/report/paper-table.js';
 import { sweepRows } from '../src/report/rows.js';
@@ -28,10 +29,9 @@ function store(file = ':memory:') {
   const aucs = [0.8, 0.93, 0.9];
   configs.forEach((raw, i) => {
     const run = createRun(db, { name: `abl/t${i}`, config: ExperimentConfig.parse(raw), sweep: 'abl', trial: `t${i}`, trialIndex: i, paper: { auc: 94 + i, pauc: 88 + i } });
-    const rec = new RunRecorder(db, run.id);
-    rec.handle({ kind: 'epoch', epoch: 1, epochs: 1, loss: 2 - i, terms: {}, lr: 1e-4, clipsPerSec: 1, seconds: 1, valLoss: null });
-    rec.handle({ kind: 'eval', epoch: 1, final: true, ids: {}, types: { fan: m(aucs[i]!), pump: m(aucs[i]! - 0.05) }, average: m(aucs[i]! - 0.025), scores: [] });
-    rec.finish('done');
+    record(db, run.id, { kind: 'epoch', epoch: 1, epochs: 1, loss: 2 - i, terms: {}, lr: 1e-4, clipsPerSec: 1, seconds: 1, valLoss: null });
+    record(db, run.id, { kind: 'eval', epoch: 1, final: true, ids: {}, types: { fan: m(aucs[i]!), pump: m(aucs[i]! - 0.05) }, average: m(aucs[i]! - 0.025), scores: [] });
+    finish(db, run.id, 'done');
   });
   return db;
 }
@@ -126,9 +126,8 @@ test('--seeds rows: mean and sample sd over the seeds of each configuration in t
     values.forEach((auc, k) => {
       const raw = { seed: k + 1, ...(trial === 'b' ? { train: { lr: 0.01 } } : {}) };
       const run = createRun(db, { name: `sd/${trial}/seed=${k + 1}`, config: ExperimentConfig.parse(raw), sweep: 'sd', trial: `${trial}/seed=${k + 1}`, trialIndex: i++, paper: trial === 'a' ? { auc: 94, pauc: 88 } : null });
-      const rec = new RunRecorder(db, run.id);
-      rec.handle({ kind: 'eval', epoch: 1, final: true, ids: {}, types: { fan: m(auc) }, average: m(auc), scores: [] });
-      rec.finish('done');
+      record(db, run.id, { kind: 'eval', epoch: 1, final: true, ids: {}, types: { fan: m(auc) }, average: m(auc), scores: [] });
+      finish(db, run.id, 'done');
     });
   }
   const table = await formatSweepTable(reader(db), 'sd');

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateExperiment } from '../src/config/load.js';
-import { openDatabase, createRun, RunRecorder, SqliteRunStore } from '../src/store/index.js';
+import { openDatabase, SqliteRunStore } from '../src/store/index.js';
+import { createRun, finish, record } from './fixtures/sqlite-writes.js';
 import type Database from 'better-sqlite3';
 import { sweepRows } from '../src/report/rows.js';
 import { isTable2, table2 } from '../src/report/table2-shape.js';
@@ -22,9 +23,8 @@ function store() {
   ];
   rows.forEach((r, i) => {
     const run = createRun(db, { name: `t2/${r.trial}`, config: validateExperiment(r.raw, 'x'), sweep: 't2', trial: r.trial, trialIndex: i, paper: r.paper });
-    const rec = new RunRecorder(db, run.id);
-    rec.handle({ kind: 'eval', epoch: 1, final: true, ids: {}, types: { pump: m(r.auc - 0.05), fan: m(r.auc) }, average: m(r.auc - 0.025), scores: [] });
-    rec.finish('done');
+    record(db, run.id, { kind: 'eval', epoch: 1, final: true, ids: {}, types: { pump: m(r.auc - 0.05), fan: m(r.auc) }, average: m(r.auc - 0.025), scores: [] });
+    finish(db, run.id, 'done');
   });
   return db;
 }

@@ -5,7 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadExperiment, validateExperiment } from '../src/config/load.js';
-import { createRun, openDatabase } from '../src/store/index.js';
+import { openDatabase } from '../src/store/index.js';
+import { createRun } from './fixtures/sqlite-writes.js';
 import { flatten } from '../src/report/flatten.js';
 
 // `exp show` lists the config keys a run's system reads, as that system declares them in the

@@ -4,11 +4,15 @@ import { ExperimentConfig } from '../src/config/schema.js';
 import { configHash } from '../src/config/hash.js';
 import type { TrainEvent } from '../src/train/events.js';
 import {
-  openDatabase, createRun, RunRecorder, getEpochs, getResults, getScores, getCheckpoints, getRun, resolveRun,
-  listRuns, markStaleRuns, latestCheckpoint, shownStatus, staleReason,
+  openDatabase, getEpochs, getResults, getScores, getCheckpoints, getRun, resolveRun,
+  listRuns, markStaleRuns, latestCheckpoint, shownStatus, staleReason, SqliteRunStore,
 } from '../src/store/index.js';
 import { hostname } from 'node:os';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { UserError } from '../src/util/errors.js';
+import { createRun } from './fixtures/sqlite-writes.js';
 
 const config = ExperimentConfig.parse({ name: 'tiny', train: { epochs: 3 } });
 
@@ -36,14 +40,21 @@ function events(epochs: number[], withEval = true): TrainEvent[] {
   return out;
 }
 
-test('a run records start, epochs, checkpoints, the final eval and done', () => {
-  const db = openDatabase(':memory:');
-  const run = createRun(db, { name: 'tiny', config });
+/** Every event through the store's writer, then finish('done') as a session does after 'done'. */
+async function recordAll(store: SqliteRunStore, runId: string, es: TrainEvent[]): Promise<void> {
+  const w = store.writer(runId);
+  for (const e of es) await w.record(e);
+  if (es.some((e) => e.kind === 'done')) await w.finish('done');
+}
+
+test('a run records start, epochs, checkpoints, the final eval and done', async () => {
+  const store = new SqliteRunStore(':memory:');
+  const db = store.db;
+  const run = await store.createRun({ name: 'tiny', config });
   assert.equal(run.status, 'running');
   assert.equal(run.configHash, configHash(config));
   assert.match(run.id, /^[0-9a-z]+-[0-9a-z]{4}$/);
-  const rec = new RunRecorder(db, run.id);
-  for (const e of events([1, 2, 3])) rec.handle(e);
+  await recordAll(store, run.id, events([1, 2, 3]));
   const after = getRun(db, run.id)!;
   assert.equal(after.status, 'done');
   assert.equal(after.backend, 'cpu');
@@ -58,19 +69,19 @@ test('a run records start, epochs, checkpoints, the final eval and done', () => 
   assert.ok(Number.isNaN(scores[1]!.score), 'a NaN score reads back as NaN');
 });
 
-test('replayed epochs after a resume replace rows instead of duplicating them', () => {
-  const db = openDatabase(':memory:');
-  const run = createRun(db, { name: 'tiny', config });
-  const rec = new RunRecorder(db, run.id);
-  for (const e of events([1, 2], false)) rec.handle(e);
-  rec.interrupt();
+test('replayed epochs after a resume replace rows instead of duplicating them', async () => {
+  const store = new SqliteRunStore(':memory:');
+  const db = store.db;
+  const run = await store.createRun({ name: 'tiny', config });
+  await recordAll(store, run.id, events([1, 2], false));
+  await store.writer(run.id).finish('interrupted', 'interrupted (Ctrl-C)');
   assert.equal(getRun(db, run.id)!.status, 'interrupted');
   assert.equal(latestCheckpoint(db, run.id)!.epoch, 2);
-  for (const e of events([2, 3])) rec.handle(e);
+  await recordAll(store, run.id, events([2, 3]));
   const eps = getEpochs(db, run.id);
   assert.deepEqual(eps.map((e) => e.epoch), [1, 2, 3]);
   assert.equal(db.prepare('SELECT COUNT(*) AS n FROM checkpoints WHERE run_id = ?').pluck().get(run.id), 3);
-  for (const e of events([3])) rec.handle(e); // a second final eval replaces the first
+  await recordAll(store, run.id, events([3])); // a second final eval replaces the first
   assert.equal(getScores(db, run.id).length, 2);
 });
 
@@ -122,11 +133,44 @@ test('resolveRun: id, unique prefix, latest of a name, trial name; ambiguity lis
   assert.equal(listRuns(db, { sweep: 's1' }).length, 1);
 });
 
-test('deleting a run cascades to its rows (foreign keys on)', () => {
-  const db = openDatabase(':memory:');
-  const run = createRun(db, { name: 'tiny', config });
-  const rec = new RunRecorder(db, run.id);
-  for (const e of events([1, 2, 3])) rec.handle(e);
+test('deleting a run cascades to its rows (foreign keys on)', async () => {
+  const store = new SqliteRunStore(':memory:');
+  const db = store.db;
+  const run = await store.createRun({ name: 'tiny', config });
+  await recordAll(store, run.id, events([1, 2, 3]));
   db.prepare('DELETE FROM runs WHERE id = ?').run(run.id);
   for (const t of ['epochs', 'results', 'scores', 'checkpoints']) assert.equal(db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get(), 0, t);
+});
+
+test('resume rule (SQLite; test/cluster/pg-stale.test.ts holds PostgreSQL to the same): a stale running run is taken over, a live one refused, a done one refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'exp-resume-'));
+  // Opened without the stale sweep, so the 'running' rows reach resumeRun as a crashed worker left them.
+  const store = new SqliteRunStore(join(dir, 'exp.db'), { detectStale: false });
+  try {
+    const stale = await store.createRun({ name: 'stale', config });
+    const live = await store.createRun({ name: 'live', config });
+    const done = await store.createRun({ name: 'done', config, status: 'done' });
+    const running = store.db.prepare(`UPDATE runs SET status = 'running', host = ?, pid = ?, heartbeat_at = ? WHERE id = ?`);
+    running.run('gone-node', 4242, Date.now() - 412_000, stale.id);
+    running.run('busy-node', 4243, Date.now(), live.id);
+    // The stale run's checkpoint is still on disk, so it resumes from it rather than starting over.
+    const ck = join(dir, 'ck-2');
+    mkdirSync(ck);
+    await store.writer(stale.id).record({ kind: 'checkpoint', epoch: 2, path: ck, best: false });
+    running.run('gone-node', 4242, Date.now() - 412_000, stale.id);
+
+    await assert.rejects(store.resumeRun(live.id), (e: unknown) => e instanceof UserError && /is running in process 4243 on busy-node; it cannot be resumed twice/.test(e.message));
+    await assert.rejects(store.resumeRun(done.id), (e: unknown) => e instanceof UserError && /is already done/.test(e.message));
+    await assert.rejects(store.resumeRun('nope'), (e: unknown) => e instanceof UserError && /run nope is not in/.test(e.message));
+    const lease = await store.resumeRun(stale.id);
+    assert.equal(lease.resumeFrom, ck);
+    assert.equal(lease.run.status, 'running');
+    assert.equal(lease.run.pid, process.pid, "the run is now this process's");
+    assert.equal(lease.run.host, hostname());
+    assert.equal((await store.getRun(live.id))!.pid, 4243, 'the live run is untouched');
+    // Now leased to this live process: a second resume is refused.
+    await assert.rejects(store.resumeRun(stale.id), (e: unknown) => e instanceof UserError && /cannot be resumed twice/.test(e.message));
+  } finally {
+    await store.close();
+  }
 });

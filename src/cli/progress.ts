@@ -1,4 +1,4 @@
-import type { TrainEvent } from '../train/events.js';
+import type { TrainEvent } from '../events/index.js';
 import { formatDuration } from '../util/format.js';
 
 /**

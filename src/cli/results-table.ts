@@ -1,4 +1,4 @@
-import type { MetricTriple } from '../train/events.js';
+import type { MetricTriple } from '../events/index.js';
 import { TABLE2, PAPER_TYPES } from '../paper/table2.js';
 import { textTable } from '../report/text-table.js';
 import { pct } from '../util/format.js';

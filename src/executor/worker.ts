@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { ExpandedSweep, Trial } from '../sweep/spec.js';
 import { runSession, type SessionOutcome } from '../session/session.js';
-import type { ClaimPolicy } from '../store/claims.js';
+import type { ClaimPolicy } from '../store/writes.js';
 import type { RunStore, SweepClaimContext } from '../store/run-store.js';
 import type { Trainer } from '../train/events.js';
 import { formatDuration, pct } from '../util/format.js';

@@ -1,5 +1,5 @@
 import type { ExperimentConfig } from '../config/schema.js';
-import type { MetricTriple } from '../train/events.js';
+import type { MetricTriple } from '../events/index.js';
 import type { RunReader } from '../store/run-store.js';
 import type { RunRecord } from '../store/types.js';
 import { UserError } from '../util/errors.js';

@@ -1,5 +1,5 @@
 import type { ExperimentConfig } from '../config/schema.js';
-import type { TrainEvent } from '../train/events.js';
+import type { TrainEvent } from '../events/index.js';
 
 /** Messages between a run session and its trainer child process (plain JSON over IPC). */
 export type ToWorker =

@@ -1,7 +1,7 @@
 import type { ContainerModule } from 'inversify';
 import type { ExperimentConfig } from '../config/schema.js';
 import { checkRegistryNames } from '../registry/validate.js';
-import type { ClaimPolicy, TrialRef } from '../store/claims.js';
+import type { ClaimPolicy, TrialRef } from '../store/writes.js';
 import type { EndStatus, FinishedReason, RunLease, RunStore, RunWriter, SweepClaimContext } from '../store/run-store.js';
 import type { RunRecord } from '../store/types.js';
 import type { EvalEvent, TrainEvent, Trainer } from '../train/events.js';

@@ -4,7 +4,7 @@ import * as reads from './reads.js';
 import type { Read, RunFilter, ScoreFilter, SweepInfo } from './reads.js';
 
 /**
- * The read side of a SQLite store, synchronous (the sweep engine's claims, the recorder, tests).
+ * The read side of a SQLite store, synchronous (the stale sweep on open, tests).
  * The queries themselves live in reads.ts, shared with PostgreSQL; the RunStore interface
  * (run-store.ts) offers the same reads asynchronously on both engines.
  */

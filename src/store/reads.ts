@@ -1,5 +1,5 @@
 import { upgradeStoredConfig } from '../config/upgrade.js';
-import type { MetricTriple } from '../train/events.js';
+import type { MetricTriple } from '../events/index.js';
 import { UserError } from '../util/errors.js';
 import type { CheckpointRecord, EpochRecord, ResultSet, RunRecord, RunStatus, ScoreRecord } from './types.js';
 
@@ -14,6 +14,12 @@ import type { CheckpointRecord, EpochRecord, ResultSet, RunRecord, RunStatus, Sc
 export interface Query {
   sql: string;
   args: unknown[];
+  /**
+   * A write's SELECT that must lock the rows it reads until its transaction ends: 'wait' for
+   * them, or 'skip' rows another transaction holds. PostgreSQL adds FOR UPDATE [SKIP LOCKED];
+   * SQLite needs nothing (a write runs in an IMMEDIATE transaction, which excludes other writers).
+   */
+  lock?: 'wait' | 'skip';
 }
 
 /** A read: yields queries, is sent each query's rows, returns its result. */
@@ -204,6 +210,11 @@ export function* getResultsRead(runId: string): Read<ResultSet[]> {
     else set.average = m;
   }
   return [...sets.values()];
+}
+
+export function* findTrialRunRead(sweep: string, hash: string): Read<RunRecord | null> {
+  const [row] = yield* rows<RunRow>('SELECT * FROM runs WHERE sweep = ? AND config_hash = ?', sweep, hash);
+  return row ? toRunRecord(row) : null;
 }
 
 export function* getFinalResultRead(runId: string): Read<ResultSet | null> {

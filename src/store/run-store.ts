@@ -1,10 +1,9 @@
-import type { MetricTriple, TrainEvent } from '../train/events.js';
-import type { ClaimPolicy, SweepRecord, TrialRef } from './claims.js';
-import type { NewRun } from './recorder.js';
+import type { MetricTriple, TrainEvent } from '../events/index.js';
+import type { ClaimPolicy, ClaimResult, EndStatus, FinishedReason, NewRun, RunLeaseRecord, SweepRecord, TrialRef } from './writes.js';
 import type { RecordedSweep, SweepJob, TrialProgress, JobState } from './sweep-jobs.js';
 import type { RunFilter, ScoreFilter, SweepInfo } from './reads.js';
 import type { Decide, RungRow, StoredDecision, StoredRungs } from './rungs.js';
-import type { CheckpointRecord, EpochRecord, ResultSet, RunRecord, RunStatus, ScoreRecord } from './types.js';
+import type { CheckpointRecord, EpochRecord, ResultSet, RunRecord, ScoreRecord } from './types.js';
 
 /**
  * What the reading commands (`exp runs / show / compare / metrics / export / report`) and the
@@ -39,7 +38,10 @@ export interface RunReader {
 export interface RunStore extends RunReader {
   /** Inserts a run, running and leased to this process unless `status` says otherwise. */
   createRun(run: Omit<NewRun, 'dbFile'>): Promise<RunRecord>;
-  /** Takes an interrupted or failed run back for this process; UserError when done or running elsewhere. */
+  /**
+   * Takes an interrupted, failed or stale run back for this process (writes.ts's resumeRefusal:
+   * a run whose lease ran out is taken over); UserError when done or held by a live process.
+   */
   resumeRun(runId: string): Promise<RunLease>;
   registerSweep(sweep: SweepRecord): Promise<void>;
   findTrialRun(sweep: string, hash: string): Promise<RunRecord | null>;
@@ -65,22 +67,16 @@ export interface RunStore extends RunReader {
   writer(runId: string): RunWriter;
 }
 
-export interface RunLease {
-  run: RunRecord;
-  /** The checkpoint directory to continue from, or null to start from scratch. */
-  resumeFrom: string | null;
-}
+export type RunLease = RunLeaseRecord;
 
-export type FinishedReason = 'done' | 'failed' | 'busy';
+export type { FinishedReason, EndStatus };
 
-export type TrialClaim = ({ kind: 'run' } & RunLease) | { kind: 'skip'; run: RunRecord; reason: FinishedReason };
+export type TrialClaim = ClaimResult;
 
 export interface SweepClaimContext {
   sweep: string;
   profile: string | null;
 }
-
-export type EndStatus = Extract<RunStatus, 'done' | 'failed' | 'interrupted'>;
 
 export interface RunWriter {
   readonly runId: string;

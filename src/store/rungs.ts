@@ -1,10 +1,14 @@
 /**
  * The rung table of an adaptive sweep (migration 003): rung results per run and the pruning
- * decisions, appended in order. Written once with `?` placeholders for both engines (pgParams).
+ * decisions, appended in order. Written once for both engines, as reads.ts's reads and writes.ts's
+ * writes are.
  * Recording a result and the decisions it leads to is one transaction holding the sweep's row,
  * so two workers never decide from the same table at once, and a kill between the two leaves
  * neither.
  */
+
+import type { Query, Read } from './reads.js';
+import type { Write } from './writes.js';
 
 export type RungAction = 'promote' | 'pause' | 'stop';
 
@@ -41,7 +45,7 @@ export type Decide = (table: StoredRungs) => NewDecision[];
 
 export const RUNG_SQL = {
   /** Locks the sweep's row for the transaction (PostgreSQL; SQLite's IMMEDIATE transaction already serialises). */
-  lockSweep: `SELECT name FROM sweeps WHERE name = ? FOR UPDATE`,
+  lockSweep: `SELECT name FROM sweeps WHERE name = ?`,
   insertResult: `INSERT INTO sweep_rungs (sweep, run_id, unit, rung, metric, value, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (sweep, run_id, rung) DO NOTHING`,
   results: `SELECT run_id, unit, rung, metric, value FROM sweep_rungs WHERE sweep = ? ORDER BY recorded_at, unit, rung, run_id`,
@@ -80,4 +84,27 @@ export const resultParams = (sweep: string, r: RungRow, at: string): Array<strin
 /** Decisions numbered after the last stored one. */
 export function decisionParams(sweep: string, after: number, ds: readonly NewDecision[], at: string): Array<Array<string | number>> {
   return ds.map((d, i) => [sweep, after + i + 1, d.unit, d.unitName, d.rung, d.action, d.reason, JSON.stringify(d.basis), at]);
+}
+
+function* exec<R>(sql: string, args: readonly unknown[], lock?: Query['lock']): Generator<Query, R[], unknown[]> {
+  return (yield lock ? { sql, args: [...args], lock } : { sql, args: [...args] }) as R[];
+}
+
+export function* rungTableRead(sweep: string): Read<StoredRungs> {
+  const results = (yield* exec<ResultDbRow>(RUNG_SQL.results, [sweep])).map(toRungRow);
+  const decisions = (yield* exec<DecisionDbRow>(RUNG_SQL.decisions, [sweep])).map(toDecision);
+  return { results, decisions };
+}
+
+/** Rung results, then the decisions `decide` computes from the table including them, in one write. */
+export function* recordRungsWrite(sweep: string, rows: readonly RungRow[], decide: Decide): Write<StoredDecision[]> {
+  // Every worker deciding for this sweep queues here: one table, one decider at a time.
+  yield* exec(RUNG_SQL.lockSweep, [sweep], 'wait');
+  const at = new Date().toISOString();
+  for (const r of rows) yield* exec(RUNG_SQL.insertResult, resultParams(sweep, r, at));
+  const table = yield* rungTableRead(sweep);
+  const ds = decide(table);
+  const after = table.decisions.at(-1)?.seq ?? 0;
+  for (const p of decisionParams(sweep, after, ds, at)) yield* exec(RUNG_SQL.insertDecision, p);
+  return ds.map((d, i) => ({ ...d, seq: after + i + 1, decidedAt: at }));
 }

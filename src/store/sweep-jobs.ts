@@ -1,10 +1,11 @@
-import type { MetricTriple } from '../train/events.js';
+import type { MetricTriple } from '../events/index.js';
+import type { Read } from './reads.js';
 import type { RunStatus } from './types.js';
 
 /**
  * What a sweep on a batch system records and reads back: its jobs, the trial list it registered,
- * and each trial run's progress. The SQL is written once with `?` placeholders; the PostgreSQL
- * engine numbers them (pgParams).
+ * and each trial run's progress. The SQL is written once with `?` placeholders, run as reads.ts's
+ * reads and writes.ts's writes are.
  */
 
 export type JobState = 'submitted' | 'cancelled';
@@ -62,10 +63,16 @@ export const SQL = {
     WHERE r.sweep = ?`,
 } as const;
 
-/** `?` placeholders as PostgreSQL's $1, $2, ... (our statements hold no literal question marks). */
-export function pgParams(sql: string): string {
-  let i = 0;
-  return sql.replace(/\?/g, () => `$${++i}`);
+export function* sweepJobsRead(sweep: string): Read<SweepJob[]> {
+  return ((yield { sql: SQL.jobs, args: [sweep] }) as JobRow[]).map(toSweepJob);
+}
+
+export function* recordedSweepRead(name: string): Read<RecordedSweep | null> {
+  return toRecordedSweep(((yield { sql: SQL.sweep, args: [name] }) as Array<{ name: string; file: string; spec: string }>)[0]);
+}
+
+export function* sweepProgressRead(sweep: string): Read<TrialProgress[]> {
+  return ((yield { sql: SQL.progress, args: [sweep] }) as ProgressRow[]).map(toTrialProgress);
 }
 
 export interface JobRow {

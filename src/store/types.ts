@@ -1,5 +1,5 @@
 import type { ExperimentConfig } from '../config/schema.js';
-import type { MetricTriple } from '../train/events.js';
+import type { MetricTriple } from '../events/index.js';
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'interrupted';
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'done', 'failed', 'interrupted'];

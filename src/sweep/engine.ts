@@ -6,9 +6,9 @@ import { runSession } from '../session/session.js';
 import { ChildTrainer } from '../session/child-trainer.js';
 import { openRunStore } from '../store/open.js';
 import { DEFAULT_STALE_SECONDS } from '../store/db.js';
-import type { ClaimPolicy } from '../store/claims.js';
+import type { ClaimPolicy } from '../store/writes.js';
 import type { RunStore, SweepClaimContext } from '../store/run-store.js';
-import type { TrainEvent } from '../train/events.js';
+import type { TrainEvent } from '../events/index.js';
 import { messageOf } from '../util/errors.js';
 
 export interface SweepEngineOptions {

@@ -1,4 +1,4 @@
-import type { MetricTriple } from '../train/events.js';
+import type { MetricTriple } from '../events/index.js';
 
 /**
  * The sweep's live state: plain data the engine publishes and the views (Ink dashboard, plain

@@ -1,4 +1,4 @@
-import type { MetricTriple } from '../../train/events.js';
+import type { MetricTriple } from '../../events/index.js';
 import { displayText } from '../../util/names.js';
 
 /** A fraction as a percentage with two decimals ('-' when missing), as the paper's tables print it. */

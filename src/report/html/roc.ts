@@ -1,5 +1,5 @@
 import { averageRoc, rocCurve, type RocPoint } from '../../metrics/curve.js';
-import type { MetricTriple } from '../../train/events.js';
+import type { MetricTriple } from '../../events/index.js';
 import { orderTypes } from '../compare.js';
 import { metricText, slug } from './format.js';
 import { runColour, SCHEMA } from './theme.js';
