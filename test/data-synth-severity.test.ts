@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { logBands } from '../src/data/synth/baseline.js';
-import { Rng, seedFrom } from '../src/data/synth/prng.js';
+import { Rng, seedFrom } from '../src/random/index.js';
 import { MACHINES_V2 } from '../src/data/synth/v2/index.js';
 import { MACHINES_V3 } from '../src/data/synth/v3.js';
 import type { Fault, Machine } from '../src/data/synth/machines/types.js';

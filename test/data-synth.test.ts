@@ -10,7 +10,7 @@ import { COMPLETE_MARKER, DEFAULT_SYNTH_OPTIONS, GENERATORS, GENERATOR_VERSION, 
 import { MACHINES, MACHINE_TYPES } from '../src/data/synth/machines/index.js';
 import { MACHINES_V2 } from '../src/data/synth/v2/index.js';
 import { MACHINES_V3 } from '../src/data/synth/v3.js';
-import { Rng } from '../src/data/synth/prng.js';
+import { Rng } from '../src/random/index.js';
 import { UserError } from '../src/util/errors.js';
 
 const base = mkdtempSync(join(tmpdir(), 'exp-synth-'));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SeededRandom } from '../src/losses/random.js';
+import { SeededRandom } from '../src/random/index.js';
 
 const draws = (r: SeededRandom, n: number, f: (r: SeededRandom) => number) => Array.from({ length: n }, () => f(r));
 const meanVar = (x: number[]) => {

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mulberry32, seedFrom, Rng } from '../src/data/synth/prng.js';
-import { Rng as InitRng, hashString, deriveSeed } from '../src/model/init.js';
-import { SeededRandom } from '../src/losses/random.js';
+import { mulberry32, seedFrom, Rng } from '../src/random/index.js';
+import { hashString, deriveSeed, SeededRandom, lcg32 } from '../src/random/index.js';
 import { noise, pinkNoise } from '../src/data/synth/dsp.js';
 
 // Every seeded stream exp draws from, pinned by its first values as the code produced them
@@ -33,8 +32,8 @@ test("the synthetic set's Rng: uniform, int, cached-pair normal, logNormal, chan
 });
 
 test("weight initialisation's stream: uniform and one-value-per-call normal", () => {
-  const r = new InitRng(deriveSeed(1, 'backbone'));
-  assert.deepEqual([r.uniform(), r.normal(), r.normal(), r.uniform()], [0.5284254578873515, 0.5319007230461162, -1.2451860724633084, 0.1376580293290317]);
+  const r = new Rng(deriveSeed(1, 'backbone'));
+  assert.deepEqual([r.uniform(), r.gaussian(), r.gaussian(), r.uniform()], [0.5284254578873515, 0.5319007230461162, -1.2451860724633084, 0.1376580293290317]);
 });
 
 test("mixup's SeededRandom (xoshiro128**): state from a seed, raw, uniform, normal, gamma, beta, permutation", () => {
@@ -49,4 +48,26 @@ test("the synthetic set's white and pink noise (the inlined mulberry32 loop): fi
   assert.deepEqual(Array.from(w.slice(0, 4)), [-0.06383863091468811, -0.691161572933197, -0.5714080929756165, -0.3503275513648987]);
   assert.equal(sha256(w), '6c225340aea009d959a29028c381225a47b67e7e31094e568c019c57dcdd13b9');
   assert.equal(sha256(pinkNoise(4096, new Rng(9))), 'd804cbf47665af814b5ee686253a7da8ef33e3c6c6a92ee5dbfa733835f8c858');
+});
+
+test('Init (weight initialisation): normal and uniform weights of a module as drawn before the move', async () => {
+  const tf = await import('@tensorflow/tfjs');
+  const { Init } = await import('../src/model/init.js');
+  await tf.setBackend('cpu');
+  const init = new Init(3, 'head');
+  const n = init.normal([5], 0.1);
+  const u = init.uniform([3], 0.5);
+  assert.deepEqual(Array.from(n.dataSync()), [-0.001507348963059485, -0.03336417302489281, -0.023328065872192383, -0.050120677798986435, -0.055812716484069824]);
+  assert.deepEqual(Array.from(u.dataSync()), [-0.19011136889457703, -0.2776127755641937, -0.3054996430873871]);
+  n.dispose();
+  u.dispose();
+});
+
+test('lcg32 (benchmark inputs) follows s <- (1664525 s + 1013904223) mod 2^32, checked in BigInt', () => {
+  const next = lcg32(12345);
+  let s = 12345n;
+  for (let i = 0; i < 1000; i++) {
+    s = (1664525n * s + 1013904223n) % 4294967296n;
+    assert.equal(next(), Number(s), `step ${i}`);
+  }
 });

@@ -7,7 +7,7 @@ import { writeWav } from '../src/audio/wav.js';
 import { validateExperiment } from '../src/config/load.js';
 import { train } from '../src/train/index.js';
 import type { EvalEvent, TrainEvent } from '../src/train/events.js';
-import { mulberry32 } from '../src/data/synth/prng.js';
+import { mulberry32 } from '../src/random/index.js';
 
 /**
  * Training must improve something (issue 16): on an easy generated set the loss falls and the

@@ -11,6 +11,7 @@ import type { SystemClass } from '../systems/types.js';
 import { initBackend, type BackendName } from './select.js';
 import { memoryOf, type WasmBackend } from './kernels/wasm-util.js';
 import { UserError } from '../util/errors.js';
+import { lcg32 } from '../random/index.js';
 
 /** What `exp bench --json` prints (the README; more fields than the fixed ones). */
 export interface BenchResult {
@@ -60,12 +61,9 @@ function heapBytes(): { wasmHeapBytes?: number } {
 
 /** Seeded uniform noise in [-scale, scale): benchmark inputs need no realism, only the shapes. */
 function noise(n: number, seed: number, scale: number): Float32Array {
-  let s = seed >>> 0;
+  const next = lcg32(seed);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 31 - 1) * scale;
-  }
+  for (let i = 0; i < n; i++) out[i] = (next() / 2 ** 31 - 1) * scale;
   return out;
 }
 

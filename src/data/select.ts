@@ -1,5 +1,5 @@
 import type { Clip, DatasetIndex } from './dcase.js';
-import { mulberry32, seedFrom } from './synth/prng.js';
+import { mulberry32, seedFrom } from '../random/index.js';
 
 /** Fisher-Yates with our own seeded generator, so a subset is the same on every machine. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {

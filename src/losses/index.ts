@@ -10,8 +10,7 @@ export {
 } from './softtriple.js';
 export type { SoftTripleOptions } from './softtriple.js';
 export { l2NormalizeRows, cosineMatrix } from './common.js';
-export { SeededRandom } from './random.js';
-export type { RandomState } from './random.js';
+export { SeededRandom, type RandomState } from '../random/index.js';
 export {
   createLossRegistries,
   arcFaceFactory,

@@ -5,7 +5,7 @@ import type { ClassificationLoss, MetricLoss, MixTargets } from './types.js';
 import { arcFaceLoss } from './arcface.js';
 import { arcMixLoss, noisyArcMixLoss } from './arcmix.js';
 import { softTripleMixedLoss } from './softtriple.js';
-import { SeededRandom } from './random.js';
+import { SeededRandom } from '../random/index.js';
 
 /** Builds a classification loss from its YAML block (`loss.classification`). */
 export type ClassificationLossFactory = (

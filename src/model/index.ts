@@ -3,7 +3,8 @@ export type {
   BackboneArgs, HeadArgs, AsdModel,
 } from './types.js';
 export { BaseModule } from './module.js';
-export { Init, Rng, deriveSeed } from './init.js';
+export { Init } from './init.js';
+export { Rng, deriveSeed } from '../random/index.js';
 export * as nn from './nn.js';
 export { applyUpdates, BN_EPS, BN_MOMENTUM } from './nn.js';
 export type { BatchNormParams } from './nn.js';

@@ -11,7 +11,7 @@ import { trainStep, type StepRig } from './train-step.js';
 import { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
 import type { AsdSystem } from '../systems/types.js';
 import { evaluate } from '../metrics/index.js';
-import { SeededRandom } from '../losses/random.js';
+import { SeededRandom } from '../random/index.js';
 
 /** Clips of one split with their class indices and metadata. */
 export interface Split {

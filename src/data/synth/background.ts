@@ -1,5 +1,5 @@
 import { addHarmonics, addImpact, db, filter, lowpass, mixInto, phaseTrack, pinkNoise, rms, wander } from './dsp.js';
-import type { Rng } from './prng.js';
+import type { Rng } from '../../random/index.js';
 
 /**
  * Factory background: pink noise with a spectral tilt, mains hum and a distant machine's

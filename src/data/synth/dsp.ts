@@ -1,4 +1,4 @@
-import type { Rng } from './prng.js';
+import { MULBERRY32_STEP, mulberry32Mix, type Rng } from '../../random/index.js';
 
 /**
  * Cheap signal-building blocks for the synthetic machines. Everything works in place on
@@ -106,17 +106,16 @@ export function addHarmonics(
 /**
  * White noise with unit variance: each sample is the sum of the two 16-bit halves of one
  * mulberry32 draw (a triangular distribution; every use filters it, which makes it Gaussian).
- * The generator is inlined because this is the hottest loop of the synthetic set.
+ * The stream is stepped here rather than through a closure because this is the hottest loop of
+ * the synthetic set (the state is kept as a signed int: the same bits as mulberry32's).
  */
 export function noise(n: number, rng: Rng): Float32Array {
   const out = new Float32Array(n);
   let a = Math.floor(rng.next() * 4294967296) >>> 0;
   const scale = Math.sqrt(6) / 65536;
   for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    t = (t ^ (t >>> 14)) >>> 0;
+    a = (a + MULBERRY32_STEP) | 0;
+    const t = mulberry32Mix(a);
     out[i] = ((t & 0xffff) + (t >>> 16) - 65535) * scale;
   }
   return out;

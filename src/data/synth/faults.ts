@@ -1,5 +1,5 @@
 import { addBurst, addImpact, bandpass, filter, highpass, noise, sin2pi, wander } from './dsp.js';
-import type { Rng } from './prng.js';
+import type { Rng } from '../../random/index.js';
 
 /**
  * Fault sounds shared by several machine types, modelled on the failure modes the DCASE 2020

@@ -1,4 +1,4 @@
-import type { Rng } from './prng.js';
+import type { Rng } from '../../random/index.js';
 
 /**
  * Severity mixture: about a third subtle, most medium, a quarter strong. Subtle faults are

@@ -2,7 +2,7 @@ import { UserError } from '../../util/errors.js';
 import { background } from './background.js';
 import { db, mixClip } from './dsp.js';
 import { MACHINES, MACHINE_TYPES, type Fault } from './machines/index.js';
-import { Rng, seedFrom } from './prng.js';
+import { Rng, seedFrom } from '../../random/index.js';
 import { drawSeverity } from './severity.js';
 import type { ClipSpec, RenderedClip, SynthGenerator } from './types.js';
 

@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../losses/random.js';
+import { SeededRandom } from '../../random/index.js';
 import { canonicalJson } from '../../config/hash.js';
 import { gridOf, type Param, type Point, type SearchSpec, type Space } from './space.js';
 import { tpePropose, type Observation } from './tpe.js';

@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../losses/random.js';
+import { SeededRandom } from '../../random/index.js';
 import type { Param, Point, Space } from './space.js';
 
 /**

@@ -81,7 +81,7 @@ export class InvConv1x1 implements FlowLayer {
   private readonly w: tf.Variable;
 
   constructor(maker: WeightMaker, path: string, private readonly channels: number) {
-    const data = randomOrthogonal(channels, () => maker.init.rng.normal());
+    const data = randomOrthogonal(channels, () => maker.init.rng.gaussian());
     this.w = maker.param(`${path}/w`, tf.variable(tf.tensor2d(data, [channels, channels]), true));
   }
 

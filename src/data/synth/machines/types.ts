@@ -1,4 +1,4 @@
-import type { Rng } from '../prng.js';
+import type { Rng } from '../../../random/index.js';
 
 /** An anomaly to render into a clip; severity in (0, 1], small = subtle. */
 export interface Fault {

@@ -1,5 +1,5 @@
 import { addHarmonics, addImpact, bandpass, db, filter, lowpass, highpass, mixInto, noise, phaseTrack, pinkNoise, rms, wander } from '../dsp.js';
-import type { Rng } from '../prng.js';
+import type { Rng } from '../../../random/index.js';
 
 /**
  * Factory background, version 2. A site (one per machine type, as each type was recorded in one

@@ -1,7 +1,7 @@
 import { UserError } from '../../../util/errors.js';
 import { db, mixClip } from '../dsp.js';
 import type { Fault, Machine } from '../machines/types.js';
-import { Rng, seedFrom } from '../prng.js';
+import { Rng, seedFrom } from '../../../random/index.js';
 import { drawSeverity } from '../severity.js';
 import type { ClipSpec, RenderedClip, SynthGenerator } from '../types.js';
 import { backgroundV2 } from './background.js';

@@ -1,4 +1,4 @@
-import type { Rng } from '../prng.js';
+import type { Rng } from '../../../random/index.js';
 
 /**
  * Version 2's machine models are explicit parameter sets. Every unit of a type (an ID) is the
