@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExperimentConfig } from '../src/config/schema.js';
-import { configHash } from '../src/config/hash.js';
+import { experimentHash } from '../src/config/hash.js';
 import { runSession } from '../src/session/session.js';
 import { openRunStore } from '../src/store/open.js';
 import type { RunStore } from '../src/store/run-store.js';
@@ -18,7 +18,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function measure(label: string, store: RunStore): Promise<void> {
   const name = `bench-${Date.now()}`;
   const configs = Array.from({ length: N }, (_, i) => ExperimentConfig.parse({ name: 'bench', seed: i, train: { epochs: 3 } }));
-  const trials = configs.map((config, i) => ({ name: `t${i}`, index: i, hash: configHash(config), config, paper: null, set: {} }));
+  const trials = configs.map((config, i) => ({ name: `t${i}`, index: i, hash: experimentHash(config), config, paper: null, set: {} }));
   await store.registerSweep({ name, file: 'bench.yaml', profile: null, spec: {}, trials });
   const claim: number[] = [];
   const record: number[] = [];

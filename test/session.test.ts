@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExperimentConfig } from '../src/config/schema.js';
-import { configHash } from '../src/config/hash.js';
+import { experimentHash } from '../src/config/hash.js';
 import { runSession } from '../src/session/session.js';
 import { SqliteRunStore, getRun, getEpochs, listRuns, type RunStore } from '../src/store/index.js';
 import type { Trainer, TrainOptions } from '../src/train/events.js';
@@ -116,7 +116,7 @@ test('preflight runs before any row exists; a refusal leaves the store empty', a
 
 test('a sweep trial: claimed once, a done trial is skipped on the next session', async () => {
   const s = store();
-  const trial = { name: 't0', index: 0, hash: configHash(config), config, paper: null };
+  const trial = { name: 't0', index: 0, hash: experimentHash(config), config, paper: null };
   const target = { kind: 'trial' as const, sweep: { sweep: 'sw', profile: null }, trial, policy: { rerunFailed: false, force: false, staleSeconds: 300, forceBefore: Date.now() } };
   await s.registerSweep({ name: 'sw', file: 'sw.yaml', profile: null, spec: {}, trials: [{ ...trial, set: {} }] });
   const first = await runSession({ store: s, target, trainer: trainer(), backend: 'cpu' });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExperimentConfig } from '../src/config/schema.js';
-import { configHash } from '../src/config/hash.js';
+import { experimentHash } from '../src/config/hash.js';
 import type { TrainEvent } from '../src/train/events.js';
 import {
   openDatabase, getEpochs, getResults, getScores, getCheckpoints, getRun, resolveRun,
@@ -52,7 +52,7 @@ test('a run records start, epochs, checkpoints, the final eval and done', async 
   const db = store.db;
   const run = await store.createRun({ name: 'tiny', config });
   assert.equal(run.status, 'running');
-  assert.equal(run.configHash, configHash(config));
+  assert.equal(run.configHash, experimentHash(config));
   assert.match(run.id, /^[0-9a-z]+-[0-9a-z]{4}$/);
   await recordAll(store, run.id, events([1, 2, 3]));
   const after = getRun(db, run.id)!;
@@ -170,6 +170,21 @@ test('resume rule (SQLite; test/cluster/pg-stale.test.ts holds PostgreSQL to the
     assert.equal((await store.getRun(live.id))!.pid, 4243, 'the live run is untouched');
     // Now leased to this live process: a second resume is refused.
     await assert.rejects(store.resumeRun(stale.id), (e: unknown) => e instanceof UserError && /cannot be resumed twice/.test(e.message));
+  } finally {
+    await store.close();
+  }
+});
+
+test("a sweep trial's rows carry the hash its spec computed (the store does not hash it again)", async () => {
+  const store = new SqliteRunStore(':memory:');
+  try {
+    const trial = { name: 't0', index: 0, hash: 'spec-hash-00001', config, paper: null };
+    await store.registerSweep({ name: 'sw', file: 'sw.yaml', profile: null, spec: {}, trials: [{ ...trial, set: {} }] });
+    assert.equal((await store.findTrialRun('sw', trial.hash))!.configHash, trial.hash);
+    const other = { ...trial, name: 't1', index: 1, hash: 'spec-hash-00002' };
+    const claim = await store.claimTrial({ sweep: 'sw', profile: null }, other, { rerunFailed: false, force: false, staleSeconds: 300, forceBefore: 0 });
+    assert.equal(claim.kind, 'run');
+    assert.equal(claim.run.configHash, other.hash);
   } finally {
     await store.close();
   }

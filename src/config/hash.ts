@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ExperimentConfig } from './schema.js';
 
 /**
  * Canonical JSON: keys sorted at every depth, numbers in their shortest round-trip form
@@ -18,6 +19,23 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
+/** A short content digest of any JSON value (canonicalJson, SHA-256, 16 hex digits). */
 export function configHash(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
+}
+
+/**
+ * A run's identity in the store and in sweeps, computed here only (a sweep's trials by
+ * src/sweep/spec.ts, which the store then records as given; a single run by the store): the
+ * config hash, leaving out `data.synthVersion`
+ * where it changes nothing that was hashed before it existed (version 1, or a real dataset root,
+ * where no generator runs). So runs stored before the key keep their hash and sweeps resume them.
+ */
+export function experimentHash(config: ExperimentConfig): string {
+  const data = config.data as Partial<ExperimentConfig['data']> | undefined;
+  if (!data) return configHash(config);
+  const generated = data.root === null || data.root === undefined;
+  if (generated && data.synthVersion !== undefined && data.synthVersion !== 1) return configHash(config);
+  const { synthVersion: _v, ...rest } = data;
+  return configHash({ ...config, data: rest });
 }

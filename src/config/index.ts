@@ -2,4 +2,3 @@ export * from './schema.js';
 export * from './load.js';
 export * from './hash.js';
 export * from './upgrade.js';
-export * from './stored.js';

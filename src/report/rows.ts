@@ -3,7 +3,7 @@ import type { MetricTriple } from '../events/index.js';
 import type { RunReader } from '../store/run-store.js';
 import type { RunRecord } from '../store/types.js';
 import { UserError } from '../util/errors.js';
-import { experimentHash } from '../config/stored.js';
+import { experimentHash } from '../config/hash.js';
 
 /** One trial of a sweep as the reports show it. */
 export interface TrialRow {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ExperimentConfig } from '../config/schema.js';
-import { experimentHash } from '../config/stored.js';
+import { experimentHash } from '../config/hash.js';
 import type { EvalEvent, MetricTriple, TrainEvent } from '../events/index.js';
 import { UserError } from '../util/errors.js';
 import { newRunId } from './ids.js';
@@ -64,6 +64,8 @@ export interface NewRun {
   /** Directory for run directories (see runDirFor). */
   artifacts?: string | null;
   id?: string;
+  /** The run's identity when the caller has it already (a sweep trial's, from its spec); else computed here. */
+  configHash?: string;
 }
 
 export type RunRowValues = Record<string, string | number | null>;
@@ -77,7 +79,7 @@ export function newRunRow(run: NewRun): RunRowValues {
   const running = status === 'running';
   return {
     id, name: run.name, sweep: run.sweep ?? null, trial: run.trial ?? null, trial_index: run.trialIndex ?? null, profile: run.profile ?? null,
-    paper: run.paper ? JSON.stringify(run.paper) : null, status, config: JSON.stringify(run.config), config_hash: experimentHash(run.config), seed: run.config.seed,
+    paper: run.paper ? JSON.stringify(run.paper) : null, status, config: JSON.stringify(run.config), config_hash: run.configHash ?? experimentHash(run.config), seed: run.config.seed,
     git_commit: p.gitCommit, git_dirty: p.gitDirty === null ? null : Number(p.gitDirty), packages: JSON.stringify(p.packages), host: p.host,
     pid: running ? process.pid : null, heartbeat_at: running ? now : null, created_at: iso(now), started_at: running ? iso(now) : null,
     run_dir: run.runDir ?? runDirFor(run.dbFile ?? 'runs/exp.db', id, run.artifacts),
@@ -224,7 +226,7 @@ export function* claimTrialWrite(ctx: ClaimContext, trial: TrialRef, policy: Cla
   const fields = { name: `${ctx.sweep}/${trial.name}`, trial: trial.name, trialIndex: trial.index, profile: ctx.profile, paper: trial.paper };
   const [locked] = yield* exec<RunRow>('SELECT * FROM runs WHERE sweep = ? AND config_hash = ?', [ctx.sweep, trial.hash], 'skip');
   if (!locked) {
-    const row = newRunRow({ ...fields, config: trial.config, sweep: ctx.sweep, dbFile: ctx.location, artifacts: ctx.artifacts });
+    const row = newRunRow({ ...fields, config: trial.config, configHash: trial.hash, sweep: ctx.sweep, dbFile: ctx.location, artifacts: ctx.artifacts });
     const id = yield* insertRunRow(row);
     if (id !== null) return { kind: 'run', run: yield* mustGetRun(id), resumeFrom: null };
     const [other] = yield* exec<RunRow>('SELECT * FROM runs WHERE sweep = ? AND config_hash = ?', [ctx.sweep, trial.hash]);
@@ -262,7 +264,7 @@ export function* registerSweepWrite(sweep: SweepRecord, location: string, artifa
   );
   for (const t of sweep.trials) {
     // The unique (sweep, config_hash) index makes this a no-op for a trial already stored.
-    yield* insertRunRow(newRunRow({ name: `${sweep.name}/${t.name}`, config: t.config, sweep: sweep.name, trial: t.name, trialIndex: t.index, profile: sweep.profile, paper: t.paper, status: 'queued', dbFile: location, artifacts }));
+    yield* insertRunRow(newRunRow({ name: `${sweep.name}/${t.name}`, config: t.config, configHash: t.hash, sweep: sweep.name, trial: t.name, trialIndex: t.index, profile: sweep.profile, paper: t.paper, status: 'queued', dbFile: location, artifacts }));
   }
 }
 
