@@ -49,7 +49,7 @@ test('grid: cartesian product, named by its values; crossed with trials when bot
 });
 
 test('--seeds: every row once per seed, named <row>/seed=<s>, seed applied last, paper values kept; bad lists refused', async () => {
-  const { parseSeeds } = await import('../src/cli/commands/sweep.js');
+  const { parseSeeds } = await import('../src/cli/options.js');
   const d = dir({
     'base.yaml': base,
     's.yaml': 'name: s\nbase: base.yaml\ntrials:\n  - name: a\n    set: {seed: 9, train.lr: 0.01}\n    paper: {auc: 90, pauc: 80}\n  - name: b\n',

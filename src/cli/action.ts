@@ -1,4 +1,3 @@
-import { InvalidArgumentError } from 'commander';
 import { isUserError, messageOf, UserError } from '../util/errors.js';
 import { describeFsError, errnoCode, isEnvironmentError } from '../util/fs-errors.js';
 import { storeProblem } from '../store/store-errors.js';
@@ -46,21 +45,5 @@ export function exitWithError(err: unknown): never {
   process.exit(2);
 }
 
-/** Commander collector for repeatable options such as --set. */
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-export function parsePositiveInt(name: string): (value: string) => number {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) {
-      // Commander prints this message and exits 1.
-      throw new InvalidArgumentError(`${name} expects a positive whole number, got ${JSON.stringify(value)}`);
-    }
-    return n;
-  };
-}
-
-/** `--db` default: EXP_DB (a SQLite path or a postgres:// URL), else runs/exp.db. */
-export const DEFAULT_DB = process.env.EXP_DB || 'runs/exp.db';
+// Declared with the other shared options; re-exported for the commands that import them from here.
+export { collect, parsePositiveInt, DEFAULT_DB } from './options.js';

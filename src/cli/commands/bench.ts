@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { action, parsePositiveInt } from '../action.js';
+import { backendOption, jsonOption } from '../options.js';
 import { loadExperiment } from '../../config/index.js';
 import { validateExperiment } from '../../config/load.js';
 import { parseBackendName, describeBackend } from '../../backend/select.js';
@@ -22,12 +23,12 @@ export function register(program: Command): void {
     .command('bench')
     .description('time training steps (forward + backward + AdamW, mixup included) and inference of an experiment\'s model on random clips')
     .argument('[experiment.yaml]', `the experiment whose model is timed (default ${DEFAULT_EXPERIMENT}, else the built-in full FGASpecNet)`)
-    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
+    .addOption(backendOption())
     .option('--batch <n>', 'clips per step', parsePositiveInt('--batch'), 4)
     .option('--steps <n>', 'timed steps (after the warm-up)', parsePositiveInt('--steps'), 3)
     .option('--warmup <n>', 'untimed warm-up steps', (v) => Number(v), 1)
     .option('--threads <n>', 'wasm threads (default 2)', parsePositiveInt('--threads'))
-    .option('--json', 'print {"backend":..,"threads":..,"batch":B,"train":{"clipsPerSec":x},"infer":{"clipsPerSec":y},...}')
+    .addOption(jsonOption('{"backend":..,"threads":..,"batch":B,"train":{"clipsPerSec":x},"infer":{"clipsPerSec":y},...}'))
     .action(action((file: string | undefined, flags: BenchFlags) => runBenchCommand(file, flags)));
 }
 

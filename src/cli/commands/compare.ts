@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { action, DEFAULT_DB } from '../action.js';
+import { action } from '../action.js';
+import { dbOption, jsonOption } from '../options.js';
 import { withRunReader } from '../../store/open.js';
 import { compareRuns } from '../../report/compare.js';
 import { formatComparison } from '../../report/compare-format.js';
@@ -13,9 +14,9 @@ export function register(program: Command): void {
     .description('config differences and per-type AUC / pAUC deltas of two runs, or all trials of a sweep')
     .argument('<a>', 'run id, run name or trial name; or a sweep name (then compare all its trials)')
     .argument('[b]', 'the second run')
-    .option('--json', 'print one JSON document')
+    .addOption(jsonOption())
     .option('--md', 'print markdown tables')
-    .option('--db <file>', 'run store', DEFAULT_DB)
+    .addOption(dbOption())
     .action(
       action(async (a: string, b: string | undefined, opts: { json?: boolean; md?: boolean; db: string }) => {
         const colour = process.stdout.isTTY === true && !opts.md && process.env.NO_COLOR === undefined;

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { action, parsePositiveInt } from '../action.js';
+import { jsonOption } from '../options.js';
 import { UserError } from '../../util/errors.js';
 import { indexDataset } from '../../data/dcase.js';
 import { formatSummary, summarize } from '../../data/summary.js';
@@ -75,7 +76,7 @@ export function register(program: Command): void {
     .description('summarise a DCASE 2020 Task 2 root (types, IDs, clip counts), decode every WAV, and list every problem')
     .argument('<dir>', 'dataset root holding <type>/train and <type>/test')
     .option('--sample-rate <hz>', 'the sample rate clips must have (exp does not resample)', parsePositiveInt('--sample-rate'), DEFAULT_SYNTH_OPTIONS.sampleRate)
-    .option('--json', 'print the summary and the problems as one JSON document')
+    .addOption(jsonOption('the summary and the problems as one JSON document'))
     .action(
       action((dir: string, flags: { json?: boolean; sampleRate: number }) => {
         const index = indexDataset(dir);

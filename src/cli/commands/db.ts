@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { action, DEFAULT_DB } from '../action.js';
+import { action } from '../action.js';
+import { dbOption } from '../options.js';
 import { isPostgresUrl, openRunStore } from '../../store/open.js';
 import { UserError, messageOf } from '../../util/errors.js';
 import { maskPassword } from '../../util/db-location.js';
@@ -8,7 +9,7 @@ export function register(program: Command): void {
   const db = program.command('db').description('run store maintenance: migrate a store, copy a local store to a shared one');
   db.command('migrate')
     .description('bring a store (SQLite file or postgres:// URL) to the newest schema')
-    .option('--db <url>', 'run store (default: $EXP_DB, else runs/exp.db)', DEFAULT_DB)
+    .addOption(dbOption())
     .action(
       action(async (opts: { db: string }) => {
         const store = await openRunStore(opts.db);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { checkOutputFile, writeOutputFile } from '../../util/outputs.js';
-import { action, DEFAULT_DB } from '../action.js';
+import { action } from '../action.js';
+import { dbOption } from '../options.js';
 import { withRunReader } from '../../store/open.js';
 import { exportGroups, renderChart, renderExport, type ExportFormat } from '../../report/export.js';
 import { UserError } from '../../util/errors.js';
@@ -13,7 +14,7 @@ export function register(program: Command): void {
     .requiredOption('--format <fmt>', 'md | csv | json')
     .option('--out <file>', 'write to this file instead of stdout (with md, the chart goes to <file>.svg too)')
     .option('--chart <file>', 'write the bar chart (ours vs the paper, per trial) as SVG to this file')
-    .option('--db <file>', 'run store', DEFAULT_DB)
+    .addOption(dbOption())
     .action(
       action(async (refs: string[], opts: { format: string; out?: string; chart?: string; db: string }) => {
         if (!['md', 'csv', 'json'].includes(opts.format)) throw new UserError(`--format ${opts.format}: expected md, csv or json`);

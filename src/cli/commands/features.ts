@@ -1,6 +1,7 @@
 import { checkOutputFile, writeOutputFile } from '../../util/outputs.js';
 import type { Command } from 'commander';
-import { action, collect } from '../action.js';
+import { action } from '../action.js';
+import { jsonOption, setOption } from '../options.js';
 import { applyOverride, loadExperiment, parseOverride, validateExperiment, type ExperimentConfig } from '../../config/index.js';
 import { readWav } from '../../audio/wav.js';
 import { logMel, resolveLogMelOptions, type LogMelOptions } from '../../features/logmel.js';
@@ -22,10 +23,10 @@ export function register(program: Command): void {
     .command('features')
     .description('the front-end features of one clip: a summary, the log-Mel as JSON (--json), or an image (--png)')
     .argument('<file.wav>', 'a mono 16-bit PCM or 32-bit float WAV at the configured sample rate')
-    .option('--json', 'print {"sampleRate", "logmel": {"shape": [mels, frames], "data": [[...], ...]}} (data[m][t])')
+    .addOption(jsonOption('{"sampleRate", "logmel": {"shape": [mels, frames], "data": [[...], ...]}} (data[m][t])'))
     .option('--png <file>', 'write the features as a PNG (low frequencies at the bottom, time to the right)')
     .option('--config <experiment.yaml>', 'take data.sampleRate and features.logmel.* from this experiment')
-    .option('--set <key=value>', 'override an experiment key, e.g. features.logmel.scale=slaney (repeatable)', collect)
+    .addOption(setOption('override an experiment key, e.g. features.logmel.scale=slaney'))
     .addHelpText('after', '\nThe clip is used at its own length (not cut or padded to data.seconds).')
     .action(action((file: string, flags: FeaturesFlags) => runFeatures(file, flags)));
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { action, DEFAULT_DB } from '../action.js';
+import { action } from '../action.js';
+import { dbOption, jsonOption } from '../options.js';
 import { UserError } from '../../util/errors.js';
 import { withRunReader } from '../../store/open.js';
 import { evaluate, type Evaluation, type MetricValues } from '../../metrics/evaluate.js';
@@ -17,9 +18,9 @@ export function register(program: Command): void {
     .command('metrics')
     .description('AUC / pAUC per machine type and their average, from a CSV of scored clips')
     .argument('[scores.csv]', 'a header naming the columns type,id,label,score (any order), then one clip per line; label 1 = anomaly, higher score = more anomalous')
-    .option('--json', 'print {"types": {"<type>": {"auc", "pauc", "paucMcclish"}}, "average": {...}, "ids": {...}}')
+    .addOption(jsonOption('{"types": {"<type>": {"auc", "pauc", "paucMcclish"}}, "average": {...}, "ids": {...}}'))
     .option('--run <run>', "recompute from a stored run's final per-clip scores instead of a CSV")
-    .option('--db <file>', 'run store (with --run)', DEFAULT_DB)
+    .addOption(dbOption('read with --run'))
     .option('--pooled', "pool each type's IDs into one ROC (TASTgram's eval) instead of averaging per-ID values (DCASE's)")
     .addHelpText(
       'after',

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { action, collect, parsePositiveInt } from '../action.js';
+import { action, parsePositiveInt } from '../action.js';
+import { jsonOption, setOption } from '../options.js';
 import { loadExperiment, parseOverride } from '../../config/index.js';
 import { countParams, DCASE_CLASSES } from '../../registry/params.js';
 import { initBackend } from '../../backend/select.js';
@@ -15,9 +16,9 @@ export function register(program: Command): void {
     .command('params')
     .description("trainable parameters per module and total, beside the paper's Table 5")
     .argument('<experiment.yaml>', 'an experiment file, e.g. experiments/fgaspecnet.yaml')
-    .option('--set <key=value>', 'override an experiment key (repeatable)', collect)
+    .addOption(setOption())
     .option('--classes <n>', 'classes of the head (machine IDs)', parsePositiveInt('--classes'), DCASE_CLASSES)
-    .option('--json', 'print {"total":N,"modules":{"<name>":N,...},...}')
+    .addOption(jsonOption('{"total":N,"modules":{"<name>":N,...},...}'))
     .action(action((file: string, flags: ParamsFlags) => runParams(file, flags)));
 }
 

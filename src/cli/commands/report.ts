@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { action, DEFAULT_DB } from '../action.js';
+import { action } from '../action.js';
+import { dbOption } from '../options.js';
 import { isPostgresUrl, withRunReader } from '../../store/open.js';
 import { checkOutputDir, checkOutputFile, createOutputDir, writeOutputFile } from '../../util/outputs.js';
 import { buildReport, loadReport, svgToPng } from '../../report/html/index.js';
@@ -25,7 +26,7 @@ export function register(program: Command): void {
     .argument('<run-or-sweep...>', 'sweep names and/or run references (id, unique prefix, name or trial name)')
     .option('--out <file>', 'write the HTML report here (opens from disk, no network)')
     .option('--png <dir>', 'also write every figure as <dir>/<name>.png')
-    .option('--db <file>', 'run store', DEFAULT_DB)
+    .addOption(dbOption())
     .action(
       action(async (refs: string[], opts: { out?: string; png?: string; db: string }) => {
         const makePngDir = checkOutputs(opts);

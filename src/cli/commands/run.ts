@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { action, collect, DEFAULT_DB } from '../action.js';
+import { action } from '../action.js';
+import { artifactsOption, backendOption, dbOption, jsonOption, noDashboardOption, setOption } from '../options.js';
 import { loadExperiment, parseOverride } from '../../config/load.js';
 import { openRunStore } from '../../store/open.js';
 import { runSession, type SessionOutcome, type SessionTarget } from '../../session/session.js';
@@ -34,15 +35,15 @@ export function register(program: Command): void {
     .command('run')
     .description('train and evaluate one experiment; every run is kept in the run store')
     .argument('[experiment]', 'experiment YAML (see experiments/)')
-    .option('--set <key=value>', 'override a dotted key of the experiment YAML (repeatable)', collect, [])
+    .addOption(setOption())
     .option('--name <name>', 'run name (default: the experiment name)')
-    .option('--db <file>', 'run store: a SQLite file or a postgres:// URL (default: $EXP_DB, else runs/exp.db)', DEFAULT_DB)
-    .option('--artifacts <dir>', 'directory for run directories (checkpoints), recorded with the run (default: beside a SQLite store, else runs/)')
-    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
-    .option('--resume <run>', 'continue an interrupted or failed run from its last checkpoint')
-    .option('--no-dashboard', 'plain line progress (the default for a single run)')
+    .addOption(dbOption())
+    .addOption(artifactsOption('directory for run directories (checkpoints), recorded with the run (default: beside a SQLite store, else runs/)'))
+    .addOption(backendOption())
+    .option('--resume <run>', 'continue an interrupted, failed or stale run from its last checkpoint (one still leased to a live process is refused)')
+    .addOption(noDashboardOption('plain line progress (the default for a single run)'))
     .option('--quiet', 'print nothing but errors and the final table')
-    .option('--json', 'print one JSON document with the run id and final metrics')
+    .addOption(jsonOption('one JSON document with the run id and final metrics'))
     .action(action(runCommand));
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { action, DEFAULT_DB } from '../action.js';
+import { action } from '../action.js';
+import { dbOption, jsonOption } from '../options.js';
 import { withRunReader } from '../../store/open.js';
 import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
 import { DEFAULT_STALE_SECONDS, shownStatus, type ShownStatus } from '../../store/stale.js';
@@ -16,8 +17,8 @@ export function register(program: Command): void {
     .description('list runs in the store: id, name, sweep, status, final average AUC / pAUC')
     .option('--sweep <name>', 'only the runs of this sweep')
     .option('--status <status>', `only runs shown with this status (${SHOWN.join(', ')})`)
-    .option('--json', 'print one JSON array')
-    .option('--db <file>', 'run store', DEFAULT_DB)
+    .addOption(jsonOption('one JSON array'))
+    .addOption(dbOption())
     .action(
       action(async (opts: { sweep?: string; status?: string; json?: boolean; db: string }) => {
         if (opts.status !== undefined && !SHOWN.includes(opts.status as ShownStatus)) {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { action, DEFAULT_DB } from '../action.js';
+import { action } from '../action.js';
+import { dbOption, jsonOption } from '../options.js';
 import { withRunReader } from '../../store/open.js';
 import { DEFAULT_STALE_SECONDS, staleReason } from '../../store/stale.js';
 import { formatResultsTable } from '../results-table.js';
@@ -31,9 +32,9 @@ export function register(program: Command): void {
     .command('show')
     .description('one run: config, per-epoch metrics, per-type AUC / pAUC table')
     .argument('<run>', 'run id (or unique prefix), run name (latest run of that name) or sweep trial name')
-    .option('--json', 'print one JSON document')
+    .addOption(jsonOption())
     .option('--scores', 'print the final per-clip scores as CSV (type,id,label,score,path), the input of exp metrics')
-    .option('--db <file>', 'run store', DEFAULT_DB)
+    .addOption(dbOption())
     .action(
       action(async (ref: string, opts: { json?: boolean; scores?: boolean; db: string }) => {
         const read = await withRunReader(opts.db, async (store) => {

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { action, DEFAULT_DB } from '../action.js';
+import { action } from '../action.js';
+import { dbOption } from '../options.js';
 import { readSweepName, resolveSweepFile, type ExpandedSweep } from '../../sweep/spec.js';
 import { SlurmJobOptions } from '../../executor/options.js';
 import { activeTasks, cancelJob, submitArray } from '../../executor/slurm.js';
@@ -20,7 +21,7 @@ import { formatIssues } from '../../config/load.js';
 import { UserError } from '../../util/errors.js';
 import { dbFlag, maskPassword } from '../../util/db-location.js';
 import { passwordOf, withoutPassword } from '../../util/secrets.js';
-import type { SweepSelection } from './worker.js';
+import type { SweepSelection } from '../options.js';
 
 /**
  * `exp sweep X --executor slurm` (submit one job array of `exp worker` tasks and follow the sweep
@@ -232,7 +233,7 @@ export function registerClusterSubcommands(sweepCmd: Command): void {
     .command('status')
     .description("print a sweep's trials and its Slurm jobs as the store shows them (any host)")
     .argument('<sweep>', 'the sweep YAML or its name')
-    .option('--db <url>', 'run store (default: $EXP_DB, else runs/exp.db)', DEFAULT_DB)
+    .addOption(dbOption())
     .action(
       action(async (ref: string, opts: { db: string }) => {
         // Only reads: a role granted SELECT alone can ask.
@@ -255,7 +256,7 @@ export function registerClusterSubcommands(sweepCmd: Command): void {
     .command('cancel')
     .description("scancel a sweep's Slurm jobs: running trials checkpoint and are marked interrupted (resumable)")
     .argument('<sweep>', 'the sweep YAML or its name')
-    .option('--db <url>', 'run store (default: $EXP_DB, else runs/exp.db)', DEFAULT_DB)
+    .addOption(dbOption())
     .action(
       action(async (ref: string, opts: { db: string }) => {
         const { store, sweep } = await openRecorded(ref, opts.db, DEFAULT_STALE_SECONDS);

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { action, collect, parsePositiveInt, DEFAULT_DB } from '../action.js';
+import { action, collect, parsePositiveInt } from '../action.js';
+import { artifactsOption, backendOption, dbOption, leaseOption, maxTrialsOption, noDashboardOption, profileOption, seedsOption, setOption } from '../options.js';
 import { parseOverride } from '../../config/load.js';
 import { DEFAULT_MAX_TRIALS, loadSweep } from '../../sweep/spec.js';
 import { SweepEngine } from '../../sweep/engine.js';
@@ -36,23 +37,23 @@ export function register(program: Command): void {
     .command('sweep')
     .description('run every trial of a sweep YAML (sweeps/NAME.yaml), resuming where it stopped')
     .argument('<sweep>', 'a sweep YAML file, or a name found as sweeps/<name>.yaml')
-    .option('--set <key=value>', 'override an experiment key in every trial (repeatable; applied last)', collect, [])
-    .option('--profile <name>', "apply one of the sweep's profiles (e.g. quick: short clips, few epochs)")
-    .option('--seeds <list>', 'run every trial once per seed, e.g. 1,2,3; the summary adds mean ± sd over seeds', parseSeeds)
+    .addOption(setOption('override an experiment key in every trial (applied last)'))
+    .addOption(profileOption())
+    .addOption(seedsOption())
     .option('--concurrency <n>', 'trials trained at once (on a 2-core CPU, 2 finished the quick ablation ~15% sooner)', parsePositiveInt('--concurrency'), 1)
-    .option('--db <file>', 'run store: a SQLite file or a postgres:// URL (default: $EXP_DB, else runs/exp.db)', DEFAULT_DB)
-    .option('--artifacts <dir>', 'directory for run directories (checkpoints), recorded with each run')
-    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
-    .option('--no-dashboard', 'plain one-line progress instead of the live dashboard')
+    .addOption(dbOption())
+    .addOption(artifactsOption())
+    .addOption(backendOption())
+    .addOption(noDashboardOption())
     .option('--rerun-failed', 're-run failed trials from scratch (they are skipped otherwise)', false)
     .option('--force', 're-run every trial from scratch, finished ones included (their old results are replaced)', false)
     .option('--dry-run', 'validate the sweep and print what would run, without training', false)
-    .option('--max-trials <n>', `refuse a sweep that expands to more trials than this (default: maxTrials in the sweep file, else ${DEFAULT_MAX_TRIALS})`, parsePositiveInt('--max-trials'))
+    .addOption(maxTrialsOption(`refuse a sweep that expands to more trials than this (default: maxTrials in the sweep file, else ${DEFAULT_MAX_TRIALS})`))
     .option('--executor <name>', 'local (trials as child processes here) | slurm (one job array of exp worker tasks; needs a postgres:// --db)', parseExecutor, 'local')
     .option('--detach', 'slurm: submit and return; follow later with --attach', false)
     .option('--attach', 'follow a sweep submitted earlier (dashboard from the store), until it ends or Ctrl-C', false)
     .option('--requeue', 'slurm: requeue on node failure, and near the time limit checkpoint and requeue the task (sbatch --requeue --signal=B:USR1@120)', false)
-    .option('--lease <seconds>', 'slurm: a trial whose worker shows no sign of life this long is resumed by another (default 300)', parsePositiveInt('--lease'))
+    .addOption(leaseOption('slurm: a trial whose worker shows no sign of life this long is resumed by another (default 300)', false))
     .option('--resubmit <n>', 'slurm: when the job ends with trials left (tasks killed outright), submit again up to n times (default 2)', parseCount)
     .option('--partition <name>', 'slurm: sbatch --partition (overrides executor.slurm.partition of the sweep YAML)')
     .option('--time <limit>', 'slurm: sbatch --time per task, e.g. 4:00:00')
@@ -142,15 +143,4 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
     process.stderr.write(`exp: ${summary.failed} trial(s) failed (see exp runs --sweep ${sweep.name}); re-run them with --rerun-failed\n`);
     process.exitCode = 1;
   }
-}
-
-/** `--seeds 1,2,3`: distinct whole numbers >= 0 (the experiment's `seed` key). Commander prints the error and exits 1. */
-export function parseSeeds(value: string): number[] {
-  const parts = value.split(',').map((p) => p.trim());
-  const seeds = parts.map(Number);
-  if (parts.some((p) => !/^\d+$/.test(p)) || seeds.length === 0) {
-    throw new InvalidArgumentError(`--seeds expects whole numbers >= 0 separated by commas (e.g. 1,2,3), got ${JSON.stringify(value)}`);
-  }
-  if (new Set(seeds).size !== seeds.length) throw new InvalidArgumentError(`--seeds lists a seed twice: ${JSON.stringify(value)}`);
-  return seeds;
 }

@@ -1,32 +1,16 @@
 import type { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
-import { action, collect, parsePositiveInt, DEFAULT_DB } from '../action.js';
+import { action } from '../action.js';
+import { artifactsOption, backendOption, dbOption, leaseOption, maxTrialsOption, profileOption, seedsOption, setOption, type SweepSelection } from '../options.js';
 import { parseOverride } from '../../config/load.js';
 import { loadSweep } from '../../sweep/spec.js';
 import { runWorker } from '../../executor/worker.js';
 import { openRunStore } from '../../store/open.js';
-import { DEFAULT_STALE_SECONDS } from '../../store/db.js';
 import { interruptOnSignals } from '../../session/signals.js';
 import { loadTrainer } from '../../session/trainer.js';
 import { parseBackendName } from '../../backend/select.js';
 import { preflight } from '../../preflight/preflight.js';
 import { preflightOptions } from '../preflight-options.js';
-import { parseSeeds } from './sweep.js';
-
-/**
- * Which trials a sweep has and where they run: what `exp sweep --executor slurm` passes on to
- * every `exp worker` task, so both read the sweep the same way.
- */
-export interface SweepSelection {
-  db: string;
-  artifacts?: string;
-  profile?: string;
-  seeds?: number[];
-  set: string[];
-  backend: string;
-  /** --max-trials: the sweep's trial limit, passed from exp sweep to its workers. */
-  maxTrials?: number;
-}
 
 interface WorkerCliOptions extends SweepSelection {
   sweep: string;
@@ -39,14 +23,14 @@ export function register(program: Command): void {
     .command('worker')
     .description("claim and run a sweep's unfinished trials one after another until none is left (what each Slurm task of exp sweep --executor slurm runs)")
     .requiredOption('--sweep <sweep>', 'the sweep YAML (or name), as given to exp sweep')
-    .option('--db <url>', 'run store shared by every worker: a postgres:// URL (workers on many hosts), or a SQLite file (workers on this host only) (default: $EXP_DB, else runs/exp.db)', DEFAULT_DB)
-    .option('--artifacts <dir>', 'directory every node can read, for run directories (checkpoints)')
-    .option('--profile <name>', "the sweep profile, as given to exp sweep")
-    .option('--seeds <list>', 'the seeds, as given to exp sweep', parseSeeds)
-    .option('--set <key=value>', 'the overrides, as given to exp sweep (repeatable)', collect, [])
-    .option('--max-trials <n>', 'the trial limit, as given to exp sweep', parsePositiveInt('--max-trials'))
-    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
-    .option('--lease <seconds>', 'a trial whose worker shows no sign of life for this long is taken over and resumed', parsePositiveInt('--lease'), DEFAULT_STALE_SECONDS)
+    .addOption(dbOption('shared by every worker: a postgres:// URL (workers on many hosts), or a SQLite file (workers on this host only)'))
+    .addOption(artifactsOption('directory every node can read, for run directories (checkpoints)'))
+    .addOption(profileOption('the sweep profile, as given to exp sweep'))
+    .addOption(seedsOption('the seeds, as given to exp sweep'))
+    .addOption(setOption('the overrides, as given to exp sweep'))
+    .addOption(maxTrialsOption('the trial limit, as given to exp sweep'))
+    .addOption(backendOption())
+    .addOption(leaseOption('a trial whose worker shows no sign of life for this long is taken over and resumed'))
     .option('--requeue', 'on SIGUSR1 (sbatch --signal, before the time limit): checkpoint, mark interrupted, requeue this Slurm task', false)
     .addHelpText(
       'after',
