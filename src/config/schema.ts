@@ -50,7 +50,7 @@ export const DataConfig = z
     maxTestClipsPerId: positiveInt.nullable().default(null),
     /**
      * Version of the built-in synthetic generator (used when root is null). A run stored before
-     * this key existed used version 1 (see config/stored.ts).
+     * this key existed used version 1 (see experimentHash in config/hash.ts).
      */
     synthVersion: z.number().int(SYNTH_VERSIONS_MSG).min(1, SYNTH_VERSIONS_MSG).max(3, SYNTH_VERSIONS_MSG).default(3),
   })
