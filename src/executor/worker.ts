@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { ExpandedSweep, Trial } from '../sweep/spec.js';
-import { runSession, type SessionOutcome } from '../session/session.js';
+import { describeStoreLost, runSession, type SessionOutcome } from '../session/session.js';
 import type { ClaimPolicy } from '../store/writes.js';
 import type { RunStore, SweepClaimContext } from '../store/run-store.js';
 import type { Trainer } from '../train/events.js';
@@ -31,6 +31,8 @@ export interface WorkerOptions {
 export interface WorkerSummary {
   done: number;
   failed: number;
+  /** The store's server stayed unreachable: what the worker said about its trial (it stopped there). */
+  storeLost: string | null;
   /** The trial this worker was running when it was stopped, if any. */
   interrupted: string | null;
 }
@@ -41,7 +43,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   await store.registerSweep({ name: sweep.name, file: sweep.file, profile: sweep.profile, spec: sweep.spec, trials: sweep.trials });
   const ctx: SweepClaimContext = { sweep: sweep.name, profile: sweep.profile };
   const me = `${hostname()}:${process.pid}`;
-  const summary: WorkerSummary = { done: 0, failed: 0, interrupted: null };
+  const summary: WorkerSummary = { done: 0, failed: 0, storeLost: null, interrupted: null };
   for (;;) {
     const outcome = await claimNext(o, ctx);
     if (outcome === null) break;
@@ -53,14 +55,18 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
     } else if (out.status === 'failed') {
       summary.failed++;
       o.log(`worker ${me}: ${trial.name}: FAILED: ${out.message.split('\n')[0]}`);
+    } else if (out.status === 'store-lost') {
+      summary.storeLost = describeStoreLost(out, o.policy.staleSeconds, 'the next worker of this sweep (or exp sweep again)');
+      o.log(`worker ${me}: ${trial.name}: ${summary.storeLost}`);
+      break;
     } else if (out.status === 'interrupted') {
       summary.interrupted = trial.name;
       o.log(`worker ${me}: ${trial.name}: ${out.reason}; checkpointed, resumable`);
       break;
     }
-    if (out.status !== 'skipped' && out.finishError) o.log(`worker ${me}: ${trial.name}: could not end the run row (${out.finishError}); its lease will expire`);
+    if ((out.status === 'done' || out.status === 'failed') && out.finishError) o.log(`worker ${me}: ${trial.name}: could not end the run row (${out.finishError}); its lease will expire`);
   }
-  if (summary.interrupted === null) o.log(`worker ${me}: no trial of ${sweep.name} left to claim; ${summary.done} done here`);
+  if (summary.interrupted === null && summary.storeLost === null) o.log(`worker ${me}: no trial of ${sweep.name} left to claim; ${summary.done} done here`);
   return summary;
 }
 

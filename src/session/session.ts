@@ -7,6 +7,7 @@ import type { RunRecord } from '../store/types.js';
 import type { EvalEvent, TrainEvent, Trainer } from '../train/events.js';
 import { messageOf } from '../util/errors.js';
 import { maskSecrets } from '../util/secrets.js';
+import { isStoreUnreachable } from '../store/store-errors.js';
 
 /**
  * One run session, the only place a run's life is decided, for `exp run`, the local sweep engine
@@ -51,7 +52,14 @@ export type SessionOutcome =
   | { status: 'skipped'; run: RunRecord; reason: FinishedReason }
   | { status: 'done'; run: RunRecord; final: EvalEvent | null; finishError: string | null }
   | { status: 'interrupted'; run: RunRecord; reason: string; finishError: string | null }
-  | { status: 'failed'; run: RunRecord; error: unknown; message: string; finishError: string | null };
+  | { status: 'failed'; run: RunRecord; error: unknown; message: string; finishError: string | null }
+  /**
+   * The store's server stayed unreachable past its retry time: training stopped (a checkpoint is
+   * written on the way out). `marked`: the row could still be set to interrupted; if not it stays
+   * 'running' and shows as stale once its lease runs out. Either way exp run --resume continues it
+   * from `checkpointEpoch`, the last checkpoint the store recorded in this session (null: none).
+   */
+  | { status: 'store-lost'; run: RunRecord; message: string; marked: boolean; checkpointEpoch: number | null };
 
 type Taken = { kind: 'run'; lease: RunLease } | { kind: 'skip'; run: RunRecord; reason: FinishedReason };
 
@@ -100,6 +108,10 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     throw e;
   }
   const trained = await train(o, run, resumeFrom, writer);
+  if (trained.status === 'store-lost') {
+    const notMarked = await end(writer, 'interrupted', `interrupted: ${trained.message}`);
+    return { status: 'store-lost', run, message: trained.message, marked: notMarked === null, checkpointEpoch: trained.checkpointEpoch };
+  }
   const finishError = await end(writer, trained.status, trained.status === 'done' ? null : trained.message);
   switch (trained.status) {
     case 'done':
@@ -114,7 +126,8 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
 type Trained =
   | { status: 'done'; final: EvalEvent | null }
   | { status: 'interrupted'; message: string }
-  | { status: 'failed'; error: unknown; message: string };
+  | { status: 'failed'; error: unknown; message: string }
+  | { status: 'store-lost'; message: string; checkpointEpoch: number | null };
 
 /** Trains with every event stored in order; a store that cannot be written stops the training. */
 async function train(o: SessionOptions, run: RunRecord, resumeFrom: string | null, writer: RunWriter): Promise<Trained> {
@@ -130,6 +143,7 @@ async function train(o: SessionOptions, run: RunRecord, resumeFrom: string | nul
   const beat = setInterval(() => writer.heartbeat().catch(storeFailed), o.heartbeatMs ?? 10_000);
   beat.unref();
   let final: EvalEvent | null = null;
+  let checkpointEpoch: number | null = null;
   try {
     await o.trainer({
       config: run.config,
@@ -146,11 +160,13 @@ async function train(o: SessionOptions, run: RunRecord, resumeFrom: string | nul
           throw err;
         }
         if (e.kind === 'eval' && e.final) final = e;
+        if (e.kind === 'checkpoint') checkpointEpoch = e.epoch;
         o.onEvent?.(e);
       },
     });
     return { status: 'done', final };
   } catch (e) {
+    if (isStoreUnreachable(storeError)) return { status: 'store-lost', message: storeError.message, checkpointEpoch };
     if (storeError !== null) return { status: 'failed', error: storeError, message: `could not write to the store ${o.store.location}: ${messageOf(storeError)}` };
     if (o.signal?.aborted) return { status: 'interrupted', message: interruptReason(o.signal) };
     // A trainer stopped by a signal sent to it alone (a child process given SIGTERM).
@@ -177,4 +193,16 @@ async function end(writer: RunWriter, status: EndStatus, error: string | null): 
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+}
+
+/**
+ * One true line about a run stopped by a lost store: what stopped it, which state the store shows,
+ * and how it continues (`resume`: the command that takes it over, e.g. exp run --resume ID).
+ */
+export function describeStoreLost(out: Extract<SessionOutcome, { status: 'store-lost' }>, staleSeconds: number, resume: string): string {
+  const from = out.checkpointEpoch === null ? 'its last checkpoint' : `its checkpoint of epoch ${out.checkpointEpoch}`;
+  const state = out.marked
+    ? `it is marked interrupted; ${resume} continues it from ${from}`
+    : `it could not be marked, so the store still shows it running; once the server is back it shows as stale ${staleSeconds} s after its last heartbeat, and ${resume} takes it over from ${from}`;
+  return `run ${out.run.id} (${out.run.name}) stopped: ${out.message}; ${state}`;
 }

@@ -139,3 +139,16 @@ function openSnapshot(file: string): Database.Database {
     throw asStoreError(e, file);
   }
 }
+
+/** The schema version of an existing SQLite store, read without writing anything. */
+export function readSchemaVersion(file: string): number {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    return db.pragma('user_version', { simple: true }) as number;
+  } catch (e) {
+    throw asStoreError(e, file);
+  } finally {
+    db?.close();
+  }
+}

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import type { OpenOptions } from './db.js';
+import { openDatabase, readSchemaVersion, type OpenOptions } from './db.js';
+import { migrations } from './migrations/index.js';
 import type { RunReader, RunStore } from './run-store.js';
 import { SqliteRunStore } from './sqlite-store.js';
 import { isPostgresUrl } from '../util/db-location.js';
@@ -64,4 +65,30 @@ export async function withRunReader<T>(location: string, fn: (store: RunReader) 
   } finally {
     await store.close();
   }
+}
+
+export interface MigrateReport {
+  location: string;
+  /** The schema version before: null when there was no store. */
+  from: number | null;
+  to: number;
+}
+
+/**
+ * `exp db migrate`: creates the store if there is none and brings it to the newest schema. On
+ * PostgreSQL this is the only command that creates or alters tables; a SQLite store is also
+ * migrated by any command that writes it (its owner is whoever runs exp on it).
+ */
+export async function migrateStore(location: string): Promise<MigrateReport> {
+  if (isPostgresUrl(location)) {
+    const { migratePgStore } = await import('./pg/schema.js');
+    return migratePgStore(location);
+  }
+  let from: number | null = null;
+  if (location !== ':memory:' && existsSync(location)) {
+    precheckStoreFile(location);
+    from = readSchemaVersion(location);
+  }
+  openDatabase(location).close();
+  return { location, from, to: migrations.length };
 }

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { UserError } from '../util/errors.js';
+import { UserError, messageOf } from '../util/errors.js';
 import { describeFsError, errnoCode } from '../util/fs-errors.js';
 
 /**
@@ -67,4 +67,19 @@ export function precheckStoreFile(file: string): void {
   if (st.size < 512 || head.toString('latin1') !== SQLITE_MAGIC) {
     throw new UserError(`${file}: is not a SQLite database (expected an exp run store)`);
   }
+}
+
+/**
+ * The store's server stayed unreachable for the whole retry time (PostgreSQL; see pg/retry.ts).
+ * A user-facing error (exit 1, one line): the fault is the environment's. A run session that meets
+ * it stops at its last stored checkpoint instead of failing (session.ts).
+ */
+export class StoreUnreachableError extends UserError {
+  constructor(readonly location: string, readonly seconds: number, cause: unknown) {
+    super(`${location}: the PostgreSQL server has not answered for ${seconds} s (${messageOf(cause).split('\n')[0]})`);
+  }
+}
+
+export function isStoreUnreachable(e: unknown): e is StoreUnreachableError {
+  return e instanceof StoreUnreachableError;
 }

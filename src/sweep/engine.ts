@@ -2,7 +2,8 @@ import type { ExperimentConfig } from '../config/schema.js';
 import PQueue from 'p-queue';
 import type { ExpandedSweep, Trial } from './spec.js';
 import { SweepStateStore, initialTrialView, type TrialView } from './state.js';
-import { runSession } from '../session/session.js';
+import { describeStoreLost, runSession } from '../session/session.js';
+import { isStoreUnreachable } from '../store/store-errors.js';
 import { ChildTrainer } from '../session/child-trainer.js';
 import { openRunStore } from '../store/open.js';
 import { DEFAULT_STALE_SECONDS } from '../store/db.js';
@@ -34,6 +35,8 @@ export interface SweepSummary {
   interrupted: number;
   busy: number;
   stopped: boolean;
+  /** The store's server stayed unreachable: the sweep stopped; one line saying where each trial stands. */
+  storeLost: string | null;
 }
 
 /**
@@ -91,9 +94,17 @@ export class SweepEngine {
     await this.queue.onIdle();
     const s = this.state.get();
     const count = (st: string) => s.trials.filter((t) => t.status === st).length;
-    const summary: SweepSummary = { done: count('done'), failed: count('failed'), interrupted: count('interrupted') + count('queued'), busy: count('busy'), stopped: this.stopping };
+    const summary: SweepSummary = { done: count('done'), failed: count('failed'), interrupted: count('interrupted') + count('queued'), busy: count('busy'), stopped: this.stopping, storeLost: this.storeLost };
     this.state.update((x) => ({ ...x, finished: true, message: this.stopping ? 'stopped: interrupted trials resume on the next run' : 'finished' }), true);
     return summary;
+  }
+
+  private storeLost: string | null = null;
+
+  /** The store is gone: no new trials; the others running stop the same way on their next write. */
+  private lostStore(line: string): void {
+    this.storeLost ??= line;
+    if (!this.stopping) this.stop('the run store is unreachable');
   }
 
   /** Ctrl-C / SIGTERM: no new trials, running ones stop at their next step and checkpoint; a second call kills them at once. */
@@ -133,10 +144,21 @@ export class SweepEngine {
         this.state.updateTrial(t.index, { status: outcome.reason, runId: outcome.run.id }, true);
         return;
       }
+      if (outcome.status === 'store-lost') {
+        const line = describeStoreLost(outcome, this.policy.staleSeconds, 'exp sweep with the same arguments');
+        this.state.updateTrial(t.index, { status: 'interrupted', error: line, finishedAt: Date.now() }, true);
+        this.lostStore(line);
+        return;
+      }
       const error = outcome.status === 'done' ? null : outcome.status === 'failed' ? outcome.message : outcome.reason;
       const result = outcome.status === 'done' ? await this.store.finalAverage(outcome.run.id) : null;
       this.state.updateTrial(t.index, { status: outcome.status, error, finishedAt: Date.now(), result }, true);
     } catch (e) {
+      if (isStoreUnreachable(e)) {
+        // Nothing was taken: the trial is as it was in the store.
+        this.lostStore(`${e.message}; trial ${t.name} was not started`);
+        return;
+      }
       // Refused before the run was taken (preflight) or the store failed while claiming.
       this.state.updateTrial(t.index, { status: 'failed', error: messageOf(e), finishedAt: Date.now() }, true);
     } finally {

@@ -20,11 +20,11 @@ const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]+:/;
  * refused rather than taken as a file name: a mistyped scheme would otherwise create a SQLite file
  * named after the URL, password included. A file whose name looks like a URL is written ./name.
  */
-export function storeKind(location: string): StoreKind {
+export function storeKind(location: string, what = '--db'): StoreKind {
   if (POSTGRES.test(location)) return 'postgres';
   if (location !== ':memory:' && URL_LIKE.test(location)) {
     throw new UserError(
-      `--db ${maskSecrets(location)}: not a run store exp can open; expected a postgres:// (or postgresql://) URL or the path of a SQLite file`,
+      `${what} ${maskSecrets(location)}: not a run store exp can open; expected a postgres:// (or postgresql://) URL or the path of a SQLite file`,
       'a file whose name looks like a URL is given as ./name',
     );
   }

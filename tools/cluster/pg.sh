@@ -13,6 +13,9 @@ case "$cmd" in
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     as_pg "$BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1
+    # Local connections are trusted, except for the role exp_dml, which must give its password
+    # (scram): the tests that check how a password reaches workers log in as it.
+    sed -i '1i host all exp_dml 127.0.0.1/32 scram-sha-256' "$dir/data/pg_hba.conf"
     echo "$port" >"$dir/port"
     as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null
     as_pg "$BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres exp

@@ -16,5 +16,7 @@ echo "cluster tests: PostgreSQL at $url"
 conf=$(bash tools/cluster/slurm.sh up "$tmp/slurm" "$slurm_port")
 echo "cluster tests: Slurm ($conf)"
 npm run build >/dev/null
+# The owner sets the store up once; every other command only checks its schema (least privilege).
+node dist/cli/main.js db migrate --db "$url"
 files=${EXP_TEST_CLUSTER_FILES:-test/cluster/*.test.ts}
 SLURM_CONF=$conf EXP_TEST_PG_URL=$url EXP_TEST_PG_DIR=$tmp/pg node --import tsx --test --test-concurrency=1 "$@" $files

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { dbOption } from '../options.js';
-import { isPostgresUrl, openRunStore } from '../../store/open.js';
+import { migrateStore, type MigrateReport } from '../../store/open.js';
 import { UserError, messageOf } from '../../util/errors.js';
-import { maskPassword } from '../../util/db-location.js';
+import { maskPassword, storeKind } from '../../util/db-location.js';
 
 export function register(program: Command): void {
   const db = program.command('db').description('run store maintenance: migrate a store, copy a local store to a shared one');
@@ -12,9 +12,8 @@ export function register(program: Command): void {
     .addOption(dbOption())
     .action(
       action(async (opts: { db: string }) => {
-        const store = await openRunStore(opts.db);
-        await store.close();
-        process.stderr.write(`${store.location}: schema up to date\n`);
+        const r = await migrateStore(opts.db);
+        process.stderr.write(`${r.location}: ${migrationSummary(r)}\n`);
       }),
     );
   db.command('copy')
@@ -23,8 +22,8 @@ export function register(program: Command): void {
     .argument('<postgres-url>', 'the shared store, postgres://user@host:port/db')
     .action(
       action(async (file: string, url: string) => {
-        if (isPostgresUrl(file)) throw new UserError(`${file}: the source must be a SQLite file`);
-        if (!isPostgresUrl(url)) throw new UserError(`${maskPassword(url)}: the target must be a postgres:// URL`);
+        if (storeKind(file, 'the source') === 'postgres') throw new UserError(`${maskPassword(file)}: the source must be a SQLite file`);
+        if (storeKind(url, 'the target') !== 'postgres') throw new UserError(`${maskPassword(url)}: the target must be a postgres:// URL`);
         const { copySqliteToPostgres } = await import('../../store/pg/copy.js');
         let report;
         try {
@@ -36,4 +35,11 @@ export function register(program: Command): void {
         for (const r of report) process.stderr.write(`${r.table.padEnd(12)} ${String(r.read).padStart(8)} read ${String(r.inserted).padStart(8)} inserted\n`);
       }),
     );
+}
+
+/** What exp db migrate did, said as it is: created, migrated from version N, or nothing to do. */
+export function migrationSummary(r: MigrateReport): string {
+  if (r.from === null) return `created the run store at schema version ${r.to}`;
+  if (r.from === r.to) return `already at schema version ${r.to}; nothing to apply`;
+  return `applied migration${r.to - r.from > 1 ? 's' : ''} ${r.from + 1}${r.to - r.from > 1 ? `-${r.to}` : ''}: schema version ${r.from} -> ${r.to}`;
 }

@@ -3,7 +3,8 @@ import { action } from '../action.js';
 import { artifactsOption, backendOption, dbOption, jsonOption, noDashboardOption, setOption } from '../options.js';
 import { loadExperiment, parseOverride } from '../../config/load.js';
 import { openRunStore } from '../../store/open.js';
-import { runSession, type SessionOutcome, type SessionTarget } from '../../session/session.js';
+import { describeStoreLost, runSession, type SessionOutcome, type SessionTarget } from '../../session/session.js';
+import { DEFAULT_STALE_SECONDS } from '../../store/stale.js';
 import { interruptOnSignals, type SignalWatch } from '../../session/signals.js';
 import { loadTrainer } from '../../session/trainer.js';
 import { ProgressPrinter } from '../progress.js';
@@ -82,7 +83,11 @@ async function runCommand(file: string | undefined, opts: RunOptions): Promise<v
   } finally {
     await store.close();
   }
-  if (outcome.status !== 'skipped' && outcome.finishError) process.stderr.write(`exp: could not mark run ${outcome.run.id} ${outcome.status} in ${maskPassword(opts.db)}: ${outcome.finishError}; it shows as interrupted once its lease expires\n`);
+  if ((outcome.status === 'done' || outcome.status === 'failed' || outcome.status === 'interrupted') && outcome.finishError) {
+    process.stderr.write(
+      `exp: could not mark run ${outcome.run.id} ${outcome.status} in ${maskPassword(opts.db)}: ${outcome.finishError}; the store still shows it running until its lease runs out (${DEFAULT_STALE_SECONDS} s without a heartbeat), then as stale\n`,
+    );
+  }
   report(outcome, opts, signals);
 }
 
@@ -94,11 +99,13 @@ function report(outcome: SessionOutcome, opts: RunOptions, signals: SignalWatch)
     case 'interrupted':
       process.stderr.write(`\nrun ${run.id} interrupted; continue it with: exp run --resume ${run.id}${dbFlag(opts.db)}\n`);
       return process.exit(signals.exitCode() ?? 130);
+    case 'store-lost':
+      throw new UserError(describeStoreLost(outcome, DEFAULT_STALE_SECONDS, `exp run --resume ${run.id}${dbFlag(opts.db)}`));
     case 'failed': {
       const e = outcome.error;
       if (isUserError(e)) throw e;
       if (e instanceof Error && (e.name === 'DivergedError' || /^could not write to the store/.test(outcome.message))) {
-        throw new UserError(`run ${run.id} failed: ${outcome.message} (stored as failed)`);
+        throw new UserError(`run ${run.id} failed: ${outcome.message}${outcome.finishError ? '' : ' (stored as failed)'}`);
       }
       throw e;
     }

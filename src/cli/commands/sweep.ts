@@ -130,6 +130,7 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
   await dashboard?.close();
   detach();
   await engine.close();
+  if (summary.storeLost !== null) throw new UserError(`sweep ${sweep.name} stopped: ${summary.storeLost}; run the same exp sweep again once the server is back`);
   // The summary table, on either engine (stale runs are not re-marked: this process just ran them).
   const store = await openRunStore(opts.db, { detectStale: false });
   const table = await formatSweepTable(store, sweep.name, { runIds: engine.state.get().trials.map((t) => t.runId) }).finally(() => store.close());

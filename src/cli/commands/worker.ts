@@ -11,6 +11,7 @@ import { loadTrainer } from '../../session/trainer.js';
 import { parseBackendName } from '../../backend/select.js';
 import { preflight } from '../../preflight/preflight.js';
 import { preflightOptions } from '../preflight-options.js';
+import { UserError } from '../../util/errors.js';
 
 interface WorkerCliOptions extends SweepSelection {
   sweep: string;
@@ -75,6 +76,7 @@ async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   if (warned.signal.aborted && opts.requeue) requeueSelf();
   const code = signals.exitCode();
   if (code !== null) process.exit(code);
+  if (summary.storeLost !== null) throw new UserError(`worker stopped: ${summary.storeLost}`);
   if (summary.failed > 0) process.exitCode = 1;
 }
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { openDatabase } from '../db.js';
-import { migratePostgres } from './schema.js';
+import { requireCurrentSchema, schemaVersionPostgres } from './schema.js';
 import { withRetry } from './retry.js';
 import { maskPassword } from '../../util/db-location.js';
 
@@ -14,16 +14,19 @@ export interface CopyReport {
 }
 
 /**
- * Copies a SQLite store into a PostgreSQL one (migrated first) in one transaction: every row of
+ * Copies a SQLite store into a PostgreSQL one (set up by exp db migrate) in one transaction: every row of
  * every table, with ON CONFLICT DO NOTHING, so copying twice, or into a store that already holds
  * some of the runs, adds only what is missing and changes nothing already there.
  */
 export async function copySqliteToPostgres(file: string, url: string): Promise<CopyReport[]> {
   const src = openDatabase(file, { readonly: true });
   const client = new pg.Client({ connectionString: url });
+  // A server restart mid-copy must fail the copy (rolled back), not kill the process.
+  client.on('error', () => undefined);
   try {
     await withRetry(() => client.connect(), { seconds: 10 });
-    await migratePostgres(client, maskPassword(url));
+    // The target must be set up already (exp db migrate): copying writes rows only.
+    requireCurrentSchema(await schemaVersionPostgres(client, maskPassword(url)), url, maskPassword(url));
     await client.query('BEGIN');
     const report: CopyReport[] = [];
     for (const table of TABLES) {

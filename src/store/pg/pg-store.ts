@@ -4,21 +4,14 @@ import { SqlRunStore } from '../sql-store.js';
 import type { Write } from '../writes.js';
 import { UserError, messageOf } from '../../util/errors.js';
 import { maskPassword } from '../../util/db-location.js';
-import { migratePostgres, schemaVersionPostgres } from './schema.js';
-import { migrations } from '../migrations/index.js';
-import { withRetry } from './retry.js';
-
-// BIGINT (heartbeats in epoch ms) as a JS number, not a string; safe below 2^53.
-const types = { getTypeParser: (oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text')) };
+import { requireCurrentSchema, schemaVersionPostgres } from './schema.js';
+import { PgConnection } from './connection.js';
 
 export interface PgStoreOptions {
   artifacts?: string | null;
-  /** How long a lost connection is retried before the operation fails (default 60 s). */
+  /** How long a lost server is waited for before an operation fails (default EXP_DB_RETRY_SECONDS, else 60 s). */
   retrySeconds?: number;
-  /**
-   * For commands that only read: a store already at this exp's schema is not touched, so a role
-   * granted SELECT alone can read it (an older schema is still migrated, which needs more).
-   */
+  /** Only reads will be made. Opening never writes on PostgreSQL (see open), so this changes nothing there. */
   forReading?: boolean;
 }
 
@@ -26,62 +19,44 @@ export interface PgStoreOptions {
  * The shared engine: a PostgreSQL database many workers on many hosts write at once. Its reads and
  * writes are the shared ones (reads.ts, writes.ts); claims lock the trial's row with FOR UPDATE
  * SKIP LOCKED; every write is an idempotent upsert in its own transaction, so an operation retried
- * after a lost connection never records anything twice.
+ * after a lost connection never records anything twice. Connections, error handlers and retries
+ * are the connection layer's (connection.ts).
  */
 export class PgRunStore extends SqlRunStore {
   private constructor(
     location: string,
-    private readonly pool: pg.Pool,
-    private readonly opts: PgStoreOptions,
+    private readonly db: PgConnection,
+    artifacts: string | null,
   ) {
-    super(location, opts.artifacts ?? null);
+    super(location, artifacts);
   }
 
+  /**
+   * Connects and checks the schema with SELECT alone: only `exp db migrate` (by the database's
+   * owner) creates or alters tables, so a role granted rows only (SELECT, INSERT, UPDATE, DELETE)
+   * runs everything else. A store not set up, or behind this exp, is refused naming the command.
+   */
   static async open(url: string, opts: PgStoreOptions = {}): Promise<PgRunStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 4, types, connectionTimeoutMillis: 10_000 });
-    // An idle client losing its server (a restart) must not crash the process; the next query retries.
-    pool.on('error', () => undefined);
-    const store = new PgRunStore(maskPassword(url), pool, opts);
+    const location = maskPassword(url);
+    const db = PgConnection.create(url, location, opts.retrySeconds !== undefined ? { seconds: opts.retrySeconds } : {});
     try {
-      await store.retry(async () => {
-        const client = await pool.connect();
-        try {
-          const current = opts.forReading ? await schemaVersionPostgres(client, store.location) : null;
-          if (current !== migrations.length) await migratePostgres(client, store.location);
-        } finally {
-          client.release();
-        }
-      });
+      const current = await db.retry(() => db.withClient((c) => schemaVersionPostgres(c, location)));
+      requireCurrentSchema(current, url, location);
     } catch (e) {
-      await pool.end();
+      await db.close();
       if (e instanceof UserError) throw e;
-      throw new UserError(`${store.location}: cannot open the run store: ${messageOf(e)}`);
+      throw new UserError(`${location}: cannot open the run store: ${messageOf(e)}`);
     }
-    return store;
+    return new PgRunStore(location, db, opts.artifacts ?? null);
   }
 
   private retry<T>(fn: () => Promise<T>): Promise<T> {
-    return withRetry(fn, { seconds: this.opts.retrySeconds ?? 60 });
+    return this.db.retry(fn);
   }
 
   /** One transaction, retried whole after a lost connection. */
   private tx<T>(fn: (c: pg.PoolClient, retried: boolean) => Promise<T>): Promise<T> {
-    let attempts = 0;
-    return this.retry(async () => {
-      const retried = attempts++ > 0;
-      const c = await this.pool.connect();
-      try {
-        await c.query('BEGIN');
-        const out = await fn(c, retried);
-        await c.query('COMMIT');
-        return out;
-      } catch (e) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw e;
-      } finally {
-        c.release();
-      }
-    });
+    return this.db.tx(fn);
   }
 
   /** A write (writes.ts) in one transaction, retried whole after a lost connection. */
@@ -91,11 +66,11 @@ export class PgRunStore extends SqlRunStore {
 
   /** A read (reads.ts) on the pool; retried whole, from its first query, after a lost connection. */
   protected read<T>(make: () => Read<T>): Promise<T> {
-    return this.retry(() => runReadAsync(make(), async (q) => (await this.pool.query(toPgSql(q), q.args)).rows as unknown[]));
+    return this.retry(() => runReadAsync(make(), async (q) => (await this.db.once(toPgSql(q), q.args)).rows as unknown[]));
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    await this.db.close();
   }
 }
 
