@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sweepDir, fakeEnv, runCli } from '../fixtures/sweep-env.js';
+import { connectPg } from '../fixtures/pg-client.js';
 
 // What `exp sweep --executor slurm --detach` prints about the store: never a password. Run by
 // `npm run test:cluster` (tools/cluster/test.sh: SLURM_CONF, EXP_TEST_PG_URL); without them this
@@ -49,4 +50,29 @@ test('--detach: the hints mask a --db password, name no --db when it is $EXP_DB;
   assert.doesNotMatch(again.stderr, /submitted Slurm job/);
   assert.ok(again.stderr.includes(`follow it with: exp sweep ${name} --attach   stop it with: exp sweep cancel ${name}\n`), again.stderr);
   assert.doesNotMatch(again.stderr + again.stdout, /s3cret/);
+});
+
+test('Slurm workers of a role that must give its password log in without it on their command line (PGPASSWORD from sbatch)', async () => {
+  const password = 'dml-Pw-9f3c1e';
+  const c = await connectPg(URL_);
+  try {
+    await c.query(`CREATE ROLE exp_dml LOGIN PASSWORD '${password}'`).catch((e: Error) => assert.match(e.message, /already exists/));
+    await c.query('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO exp_dml');
+    await c.query('GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO exp_dml');
+  } finally {
+    await c.end();
+  }
+  const url = URL_!.replace('//postgres@', `//exp_dml:${password}@`);
+  const name = `pw-${Date.now().toString(36)}`;
+  const s = sweepDir({ trials: 1, epochs: 2 });
+  const file = join(s.dir, `${name}.yaml`);
+  writeFileSync(file, `name: ${name}\nbase: base.yaml\ntrials:\n  - {name: t0, set: {seed: 0}}\n`);
+  const art = join(s.dir, 'art');
+  const r = await runCli(['sweep', file, '--executor', 'slurm', '--artifacts', art, '--no-dashboard', '--db', url], { ...fakeEnv(10), PGPASSWORD: '' }).done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`sweep ${name}: 1 done`));
+  // The server checks this role's password: the worker had it, and nowhere visible.
+  const dir = join(art, 'slurm');
+  for (const f of readdirSync(dir)) assert.doesNotMatch(readFileSync(join(dir, f), 'utf8'), new RegExp(password), f);
+  assert.doesNotMatch(r.stdout + r.stderr, new RegExp(password));
 });
