@@ -10,6 +10,8 @@ import { foldBatchNorm } from '../src/model/inference/fold.js';
 import { FoldCache } from '../src/model/inference/cache.js';
 import { BN_EPS, type BatchNormParams } from '../src/model/nn.js';
 import type { AsdModel, ModelInputs } from '../src/model/types.js';
+import { SpecNetBranch } from '../src/model/branches/specnet.js';
+import { FgaSpecBranch } from '../src/model/branches/fga-spec.js';
 
 /**
  * The evaluation-mode model (src/model/inference: BatchNorm folded into the convs, PReLU and
@@ -190,4 +192,34 @@ test('the fold cache refolds exactly when a weight or running statistic is assig
   tf.dispose([before, after, ref, x.wave, x.logmel]);
   cache.dispose();
   model.dispose();
+});
+
+test('folded SpecNet and FGA-SpecNet (half-spectrum DFT, BatchNorm and tanh folded) equal the branches in evaluation mode, odd and even T', async () => {
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await initBackend(backend);
+    for (const [m, t] of [[16, 13], [12, 16], [128, 313]] as const) {
+      const clip = { sampleRate: 16000, samples: (t - 1) * 512, hop: 512, nMels: m, frames: t };
+      for (const branch of [new SpecNetBranch('spec', 3, clip), new FgaSpecBranch('fga', 4, clip, { lambda: 0.5, timeKernel: 3 })]) {
+        // Weights large enough that the spectral correction is far from zero, statistics away from 0 / 1.
+        let seed = 200;
+        for (const [key, v] of [...branch.trainable(), ...branch.state()]) {
+          const [lo, hi] = key.endsWith('runningVar') ? [0.5, 3] : key.includes('/c') ? [-2, 2] : [-0.5, 0.5];
+          v.assign(tf.tensor(rand(v.size, seed++, lo, hi), v.shape));
+        }
+        const b = t > 100 ? 2 : 3;
+        const x: ModelInputs = { wave: tf.zeros([b, clip.samples]) as tf.Tensor2D, logmel: tf.tensor3d(rand(b * m * t, 9, -2, 2), [b, m, t]) };
+        const ref = branch.apply(x, { training: false, updates: [] });
+        const folded = branch.fold();
+        const got = folded.apply(x);
+        // Compare the correction F_S - F_LM (the branch adds F_LM, which would hide errors in it).
+        const [r, g] = [tf.sub(ref, x.logmel), tf.sub(got, x.logmel)].map((d) => d.dataSync() as Float32Array) as [Float32Array, Float32Array];
+        const d = maxAbsDiff(r, g);
+        assert.ok(maxAbs(r) > 1e-3, `${backend} ${branch.name} ${m} x ${t}: a non-trivial correction (${maxAbs(r)})`);
+        assert.ok(d <= 1e-4 * maxAbs(r), `${backend} ${branch.name} ${m} x ${t}: max |diff| ${d} of max |correction| ${maxAbs(r)}`);
+        folded.dispose();
+        tf.dispose([ref, got, x.wave, x.logmel]);
+        branch.dispose();
+      }
+    }
+  }
 });

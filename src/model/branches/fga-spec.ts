@@ -3,6 +3,7 @@ import type { BranchArgs, ClipGeometry, FeatureBranch, ForwardContext, ModelInpu
 import { conv1d, linear } from '../nn.js';
 import { SpecNetBranch } from './specnet.js';
 import { temporalAttention } from './tagram.js';
+import type { FoldedBranch } from '../inference/types.js';
 
 /**
  * F_S_enh (§2.2, frequency-gated attention): SpecNet's F_S fused with F_LM under a gate G built
@@ -47,13 +48,22 @@ export class FgaSpecBranch extends SpecNetBranch {
   }
 
   override apply(inputs: ModelInputs, ctx: ForwardContext): tf.Tensor3D {
+    return this.enhance(inputs.logmel, (lm) => this.spectral(lm, ctx));
+  }
+
+  /** (1 - lambda G) F_LM + lambda G F_S = F_LM + lambda G (F_S - F_LM), with F_S from `spectral`. */
+  private enhance(lm: tf.Tensor3D, spectral: (lm: tf.Tensor3D) => tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => {
-      const lm = inputs.logmel;
-      const fs = this.spectral(lm, ctx);
+      const fs = spectral(lm);
       const g = tf.mul(this.gate(lm), this.lambda);
-      // (1 - lambda G) F_LM + lambda G F_S = F_LM + lambda G (F_S - F_LM)
       return tf.add(lm, tf.mul(g, tf.sub(fs, lm)));
     });
+  }
+
+  /** Evaluation mode: SpecNet folded (src/model/inference/specnet.ts); the gates have no BatchNorm and run as they are. */
+  override fold(): FoldedBranch {
+    const spectral = this.foldSpectral();
+    return { apply: (inputs) => this.enhance(inputs.logmel, (lm) => spectral.apply(lm)), dispose: () => spectral.dispose() };
   }
 }
 

@@ -3,6 +3,8 @@ import type { BranchArgs, ClipGeometry, FeatureBranch, ForwardContext, ModelInpu
 import { BaseModule } from '../module.js';
 import { batchNorm, type BatchNormParams } from '../nn.js';
 import { dft2Real, idft2Real, type Complex3D } from '../dft.js';
+import { FoldedSpectral } from '../inference/specnet.js';
+import type { FoldedBranch } from '../inference/types.js';
 
 /**
  * Init of the FourierConv2D weights: real and imaginary parts ~ N(0, 0.02^2). The paper gives no
@@ -53,6 +55,16 @@ export class SpecNetBranch extends BaseModule implements FeatureBranch {
 
   apply(inputs: ModelInputs, ctx: ForwardContext): tf.Tensor3D {
     return this.spectral(inputs.logmel, ctx);
+  }
+
+  /** spectral() in evaluation mode with fewer products and the BatchNorms folded (src/model/inference/specnet.ts). */
+  protected foldSpectral(): FoldedSpectral {
+    return new FoldedSpectral({ c1: this.c1, c2: this.c2, bnRe: this.bnRe, bnIm: this.bnIm });
+  }
+
+  fold(): FoldedBranch {
+    const spectral = this.foldSpectral();
+    return { apply: (inputs) => spectral.apply(inputs.logmel), dispose: () => spectral.dispose() };
   }
 }
 
