@@ -94,6 +94,13 @@ test('3 x 3 depthwise conv with bias and PReLU in one wasm pass equals tfjs\'s d
   assert.ok(maxAbsDiff(cpu, wasm) <= 1e-5);
 });
 
+test('Reverse as block copies on wasm equals cpu: each axis of a 3-D tensor, a last axis, two axes (the original)', async () => {
+  for (const dims of [0, 1, 2, -2, [0, 2], [1]] as Array<number | number[]>) {
+    const { cpu, wasm } = await onBoth(() => tf.reverse(tf.tensor3d(rand(3 * 5 * 4, 51), [3, 5, 4]), dims));
+    assert.deepEqual(wasm, cpu, `dims ${JSON.stringify(dims)}`);
+  }
+});
+
 function bnParams(c: number, seed: number): BatchNormParams {
   return {
     gamma: tf.variable(tf.tensor1d(rand(c, seed, 0.5, 1.5))),

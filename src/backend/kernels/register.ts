@@ -10,7 +10,7 @@ import { saveOriginal } from './wasm-util.js';
 import { adamwConfig } from './adamw.js';
 import { matMulBiasActConfig } from './matmul-epilogue.js';
 import { depthwiseBiasActConfig, depthwiseForwardConfig } from './depthwise-fwd.js';
-import { identityConfig, packConfig, padV2Config, sliceConfig, splitVConfig, unpackConfig } from './layout.js';
+import { identityConfig, packConfig, padV2Config, reverseConfig, sliceConfig, splitVConfig, unpackConfig } from './layout.js';
 
 /**
  * Our wasm kernels (docs/backend.md lists each and why). The first group is missing from
@@ -45,6 +45,7 @@ export const REPLACED_KERNELS: readonly KernelConfig[] = [
   padV2Config,
   fusedBatchNormConfig,
   depthwiseForwardConfig,
+  reverseConfig,
 ];
 
 let registered = false;
