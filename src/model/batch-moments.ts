@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { BN_MOMENTUM, type BatchNormParams } from './nn.js';
+import { BN_MOMENTUM, type BatchNormParams } from './batchnorm-params.js';
 import type { BatchMomentsSink } from './types.js';
 
 /** One BatchNorm's input moments so far: values per channel, their mean, sum of squared deviations. */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ForwardContext } from './types.js';
 import { UserError } from '../util/errors.js';
 import { PooledBatchMoments } from './batch-moments.js';
+import { BN_EPS, BN_MOMENTUM, type BatchNormParams } from './batchnorm-params.js';
 import { batchNormPreluInfer, batchNormPreluTrain, batchNormTrain, fusedBatchNormAvailable } from '../backend/kernels/batchnorm.js';
 
 /**
@@ -11,17 +12,9 @@ import { batchNormPreluInfer, batchNormPreluTrain, batchNormTrain, fusedBatchNor
  * Semantics follow PyTorch, which the reference code uses (STgram-MFN and TASTgram repositories).
  */
 
-/** PyTorch BatchNorm defaults (tfjs-layers uses eps 1e-3 and momentum 0.99 instead). */
-export const BN_EPS = 1e-5;
-export const BN_MOMENTUM = 0.1;
-
-/** A BatchNorm's weights [C] and running statistics [C] (channels = last axis). */
-export interface BatchNormParams {
-  gamma: tf.Variable;
-  beta: tf.Variable;
-  runningMean: tf.Variable;
-  runningVar: tf.Variable;
-}
+// BatchNorm's constants and parameters live in a leaf module, so batch-moments.ts and types.ts
+// can use them without importing this file (which imports both).
+export { BN_EPS, BN_MOMENTUM, type BatchNormParams } from './batchnorm-params.js';
 
 /**
  * 2-D convolution, x [B, H, W, Cin], w [kh, kw, Cin, Cout], no bias. `pad` is PyTorch's symmetric

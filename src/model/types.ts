@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { BatchNormParams } from './nn.js';
+import type { BatchNormParams } from './batchnorm-params.js';
 import type { FoldedBackbone, FoldedBranch, InferenceModel } from './inference/types.js';
 
 /**

@@ -7,7 +7,7 @@ import { checkRegistryNames } from '../registry/validate.js';
 import { applyOverride, formatIssues, readYamlFile, validateExperiment, type Override } from '../config/load.js';
 import { canonicalJson, experimentHash } from '../config/hash.js';
 import { UserError, isUserError } from '../util/errors.js';
-import { ExecutorSpec } from '../executor/options.js';
+import { ExecutorSpec } from './executor-spec.js';
 import { checkName, displayName } from '../util/names.js';
 
 const PaperPair = z.strictObject({ auc: z.number(), pauc: z.number() });
@@ -46,7 +46,7 @@ export const SweepSpec = z.strictObject({
     .optional(),
   /** Cartesian product over these keys; with `trials` as well, every trial is crossed with every point. */
   grid: z.record(z.string().min(1), z.array(z.unknown())).optional(),
-  /** Batch job options for `exp sweep --executor slurm` (src/executor/options.ts); no effect on trial configs. */
+  /** Batch job options for `exp sweep --executor slurm` (src/sweep/executor-spec.ts); no effect on trial configs. */
   executor: ExecutorSpec.optional(),
   /** The most trials this sweep may expand to (default DEFAULT_MAX_TRIALS; `--max-trials` overrides it). */
   maxTrials: z.number().int().positive().optional(),
