@@ -6,6 +6,7 @@ import { action } from '../action.js';
 import { dbOption } from '../options.js';
 import { readSweepName, resolveSweepFile, type ExpandedSweep } from '../../sweep/spec.js';
 import { SlurmJobOptions } from '../../executor/options.js';
+import type { SweepExecutor } from '../../executor/executor.js';
 import { activeTasks, cancelJob, submitArray } from '../../executor/slurm.js';
 import { follow, followState, poll, type FollowEnd } from '../../executor/follow.js';
 import { isPostgresUrl, openRunStore } from '../../store/open.js';
@@ -100,10 +101,18 @@ function workerEnv(db: string): Record<string, string> {
 const activeJobs = async (store: RunStore, sweep: string): Promise<SweepJob[]> =>
   (await store.sweepJobs(sweep)).filter((j) => j.state === 'submitted' && j.executor === 'slurm' && activeTasks(j.jobId).length > 0);
 
-/** `exp sweep X --executor slurm`: the sweep is validated and preflighted already. */
-export async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): Promise<void> {
-  requireSharedStore(o.db);
-  if (o.force || o.rerunFailed) throw new UserError('--force and --rerun-failed are not supported with --executor slurm yet; run them with --executor local against the same --db');
+/** `exp sweep X --executor slurm`: one job array of `exp worker` tasks, followed from the shared store. */
+export const slurmExecutor: SweepExecutor<ClusterSweepOptions> = {
+  name: 'slurm',
+  check: (o) => {
+    requireSharedStore(o.db);
+    if (o.force || o.rerunFailed) throw new UserError('--force and --rerun-failed are not supported with --executor slurm yet; run them with --executor local against the same --db');
+  },
+  run: slurmSweep,
+};
+
+/** Submits and follows the sweep (validated and preflighted already; slurmExecutor.check passed). */
+async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): Promise<void> {
   const options = jobOptions(sweep, o);
   const lease = o.lease ?? DEFAULT_STALE_SECONDS;
   const artifacts = resolve(o.artifacts ?? 'runs');

@@ -3,20 +3,16 @@ import { action, collect, parsePositiveInt } from '../action.js';
 import { artifactsOption, backendOption, dbOption, leaseOption, maxTrialsOption, noDashboardOption, profileOption, seedsOption, setOption } from '../options.js';
 import { parseOverride } from '../../config/load.js';
 import { DEFAULT_MAX_TRIALS, loadSweep } from '../../sweep/spec.js';
-import { SweepEngine } from '../../sweep/engine.js';
 import { openRunStore } from '../../store/open.js';
 import { preflight } from '../../preflight/preflight.js';
 import { preflightOptions } from '../preflight-options.js';
 import { isUserError, UserError } from '../../util/errors.js';
-import { interruptOnSignals } from '../../session/signals.js';
-import { attachPlainProgress } from '../../dashboard/plain.js';
-import { renderSweepDashboard } from '../../dashboard/render.js';
-import { formatSweepTable } from '../../report/sweep-table.js';
-import { reportCommand } from '../../util/format.js';
-import { attachSweep, registerClusterSubcommands, requireSharedStore, slurmSweep, type ClusterSweepOptions } from './sweep-cluster.js';
+import { attachSweep, registerClusterSubcommands, slurmExecutor, type ClusterSweepOptions } from './sweep-cluster.js';
+import { localExecutor, type LocalSweepOptions } from './sweep-local.js';
+import type { SweepExecutor } from '../../executor/executor.js';
 import { EXECUTORS, type ExecutorName } from '../../executor/options.js';
 
-interface SweepOptions extends ClusterSweepOptions {
+interface SweepOptions extends ClusterSweepOptions, LocalSweepOptions {
   set: string[];
   profile?: string;
   concurrency: number;
@@ -31,6 +27,9 @@ interface SweepOptions extends ClusterSweepOptions {
   executor: ExecutorName;
   attach: boolean;
 }
+
+/** The executors --executor names. */
+const executors: { readonly [K in ExecutorName]: SweepExecutor<SweepOptions> } = { local: localExecutor, slurm: slurmExecutor };
 
 export function register(program: Command): void {
   const cmd = program
@@ -86,7 +85,8 @@ function parseCount(value: string): number {
 
 async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
   if (opts.attach) return attachSweep(ref, opts);
-  if (opts.executor === 'slurm') requireSharedStore(opts.db);
+  const executor = executors[opts.executor];
+  executor.check(opts);
   const overrides = opts.set.map((s) => parseOverride(s));
   // Everything is validated here, before any trial starts.
   const sweep = loadSweep(ref, { profile: opts.profile ?? null, overrides, ...(opts.seeds ? { seeds: opts.seeds } : {}), ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}) });
@@ -103,7 +103,7 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
     return;
   }
   // Every trial's config and data are checked before the first trial starts, so a bad value in
-  // the last trial does not surface after hours of the others (issue 16); the audio check is
+  // the last trial does not surface after hours of the others; the audio check is
   // cached, so the per-trial preflight in the engine costs little.
   const check = preflightOptions(opts.db, true);
   for (const t of sweep.trials) {
@@ -114,34 +114,5 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
       throw e;
     }
   }
-  if (opts.executor === 'slurm') return slurmSweep(sweep, opts);
-  const engine = await SweepEngine.open({
-    sweep, dbFile: opts.db, artifacts: opts.artifacts ?? null, concurrency: opts.concurrency, backend: opts.backend, rerunFailed: opts.rerunFailed, force: opts.force,
-    preflight: async (config) => {
-      await preflight(config, preflightOptions(opts.db, false));
-    },
-  });
-  const live = opts.dashboard && process.stdout.isTTY === true && process.env.CI === undefined;
-  const dashboard = live ? renderSweepDashboard(engine.state) : null;
-  const detach = live ? () => {} : attachPlainProgress(engine.state, (line) => process.stderr.write(`${line}\n`));
-  // First signal: stop cleanly (trials checkpoint and are marked interrupted); a second: kill them now.
-  const signals = interruptOnSignals({ onFirst: (sig) => engine.stop(sig), onSecond: (sig) => engine.stop(sig) });
-  const summary = await engine.run().finally(() => signals.dispose());
-  await dashboard?.close();
-  detach();
-  await engine.close();
-  if (summary.storeLost !== null) throw new UserError(`sweep ${sweep.name} stopped: ${summary.storeLost}; run the same exp sweep again once the server is back`);
-  // The summary table, on either engine (stale runs are not re-marked: this process just ran them).
-  const store = await openRunStore(opts.db, { detectStale: false });
-  const table = await formatSweepTable(store, sweep.name, { runIds: engine.state.get().trials.map((t) => t.runId) }).finally(() => store.close());
-  process.stderr.write(`\n${table}\n`);
-  if (!summary.stopped) process.stderr.write(`figures (ROC curves, score distributions, learning curves): ${reportCommand(sweep.name, opts.db)}\n`);
-  if (summary.stopped) {
-    process.stderr.write(`exp: sweep ${sweep.name} stopped; run the same command again to resume\n`);
-    process.exit(signals.exitCode() ?? 130);
-  }
-  if (summary.failed > 0) {
-    process.stderr.write(`exp: ${summary.failed} trial(s) failed (see exp runs --sweep ${sweep.name}); re-run them with --rerun-failed\n`);
-    process.exitCode = 1;
-  }
+  return executor.run(sweep, opts);
 }

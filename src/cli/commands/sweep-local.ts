@@ -1,0 +1,65 @@
+import type { ExpandedSweep } from '../../sweep/spec.js';
+import { SweepEngine } from '../../sweep/engine.js';
+import { openRunStore } from '../../store/open.js';
+import { preflight } from '../../preflight/preflight.js';
+import { preflightOptions } from '../preflight-options.js';
+import { interruptOnSignals } from '../../session/signals.js';
+import { attachPlainProgress } from '../../dashboard/plain.js';
+import { renderSweepDashboard } from '../../dashboard/render.js';
+import { formatSweepTable } from '../../report/sweep-table.js';
+import { reportCommand } from '../../util/format.js';
+import type { SweepExecutor } from '../../executor/executor.js';
+import { UserError } from '../../util/errors.js';
+
+export interface LocalSweepOptions {
+  db: string;
+  artifacts?: string;
+  concurrency: number;
+  backend: string;
+  dashboard: boolean;
+  rerunFailed: boolean;
+  force: boolean;
+}
+
+/**
+ * `exp sweep X` (--executor local, the default): the sweep engine runs the trials as child
+ * processes of this one, --concurrency at a time, with the live dashboard or plain lines, then
+ * prints the summary table.
+ */
+export const localExecutor: SweepExecutor<LocalSweepOptions> = {
+  name: 'local',
+  check: () => undefined,
+  run: runLocal,
+};
+
+async function runLocal(sweep: ExpandedSweep, o: LocalSweepOptions): Promise<void> {
+  const engine = await SweepEngine.open({
+    sweep, dbFile: o.db, artifacts: o.artifacts ?? null, concurrency: o.concurrency, backend: o.backend, rerunFailed: o.rerunFailed, force: o.force,
+    preflight: async (config) => {
+      await preflight(config, preflightOptions(o.db, false));
+    },
+  });
+  const live = o.dashboard && process.stdout.isTTY === true && process.env.CI === undefined;
+  const dashboard = live ? renderSweepDashboard(engine.state) : null;
+  const detach = live ? () => {} : attachPlainProgress(engine.state, (line) => process.stderr.write(`${line}\n`));
+  // First signal: stop cleanly (trials checkpoint and are marked interrupted); a second: kill them now.
+  const signals = interruptOnSignals({ onFirst: (sig) => engine.stop(sig), onSecond: (sig) => engine.stop(sig) });
+  const summary = await engine.run().finally(() => signals.dispose());
+  await dashboard?.close();
+  detach();
+  await engine.close();
+  if (summary.storeLost !== null) throw new UserError(`sweep ${sweep.name} stopped: ${summary.storeLost}; run the same exp sweep again once the server is back`);
+  // The summary table, on either engine (stale runs are not re-marked: this process just ran them).
+  const store = await openRunStore(o.db, { detectStale: false });
+  const table = await formatSweepTable(store, sweep.name, { runIds: engine.state.get().trials.map((t) => t.runId) }).finally(() => store.close());
+  process.stderr.write(`\n${table}\n`);
+  if (!summary.stopped) process.stderr.write(`figures (ROC curves, score distributions, learning curves): ${reportCommand(sweep.name, o.db)}\n`);
+  if (summary.stopped) {
+    process.stderr.write(`exp: sweep ${sweep.name} stopped; run the same command again to resume\n`);
+    process.exit(signals.exitCode() ?? 130);
+  }
+  if (summary.failed > 0) {
+    process.stderr.write(`exp: ${summary.failed} trial(s) failed (see exp runs --sweep ${sweep.name}); re-run them with --rerun-failed\n`);
+    process.exitCode = 1;
+  }
+}
