@@ -1,19 +1,15 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { BatchNormParams } from './batchnorm-params.js';
 import type { FoldedBackbone, FoldedBranch, InferenceModel } from './inference/types.js';
+import type { ModelInputs } from './inputs.js';
 
 /**
  * Contracts of the model zoo. Layout: NHWC, H = mel bin (128), W = time frame (T), C = branch.
  * Modules are functional: they own tf.Variables and expose apply(); no tf.layers.
  */
 
-/** What every branch can read: the raw (possibly mixed) waveform and its (possibly mixed) log-Mel. */
-export interface ModelInputs {
-  /** [B, N] samples, N = seconds * sampleRate. */
-  wave: tf.Tensor2D;
-  /** [B, nMels, T] log-Mel F_LM, computed outside the graph (it has no weights) and cached. */
-  logmel: tf.Tensor3D;
-}
+// In a leaf module so inference/types.ts can use it without importing this file.
+export type { ModelInputs } from './inputs.js';
 
 /** Per-call context. BatchNorm layers push running-statistic updates here in training mode;
  *  the trainer applies them after the gradient step (they are not part of the gradient). */

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { ModelInputs } from '../types.js';
+import type { ModelInputs } from '../inputs.js';
 
 /**
  * Evaluation-mode computations with the BatchNorms folded away (this folder). A folded part owns
