@@ -1,6 +1,6 @@
 import { Box, Static, Text } from 'ink';
 import { bar, formatDuration, formatTerms, pct, reportCommand } from '../util/format.js';
-import { queueCounts, sweepEta, trialProgress } from './derive.js';
+import { queueCounts, rungLine, sweepEta, trialProgress } from './derive.js';
 import type { SweepState, TrialView } from '../sweep/state.js';
 
 /** Pure views over SweepState: everything comes in through props (tested with ink-testing-library). */
@@ -27,6 +27,7 @@ export function Header({ state, now }: { state: SweepState; now: number }) {
         elapsed {formatDuration((now - state.startedAt) / 1000)} · ETA {state.finished ? '-' : formatDuration(eta)} · concurrency {state.concurrency}
         {state.message ? ` · ${state.message}` : ''}
       </Text>
+      {state.rungs ? <Text color={state.rungs.testSelection ? 'yellow' : undefined}>{rungLine(state)}</Text> : null}
       {state.finished ? <Text>{`figures of the whole sweep: ${reportCommand(state.sweep, state.dbFile)}`}</Text> : null}
     </Box>
   );

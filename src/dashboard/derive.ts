@@ -10,12 +10,29 @@ export interface QueueCounts {
   interrupted: number;
   busy: number;
   stale: number;
+  paused: number;
+  promoted: number;
+  pruned: number;
 }
 
 export function queueCounts(s: SweepState): QueueCounts {
-  const c: QueueCounts = { done: 0, running: 0, queued: 0, failed: 0, interrupted: 0, busy: 0, stale: 0 };
+  const c: QueueCounts = { done: 0, running: 0, queued: 0, failed: 0, interrupted: 0, busy: 0, stale: 0, paused: 0, promoted: 0, pruned: 0 };
   for (const t of s.trials) c[t.status]++;
   return c;
+}
+
+/**
+ * An adaptive sweep's rung line: the rungs with how many configurations reached each, the counts,
+ * and the epochs spent against the full grid's.
+ */
+export function rungLine(s: SweepState): string | null {
+  const r = s.rungs;
+  if (!r) return null;
+  const rungs = r.rungs.map((x) => `${x.epoch}:${x.reached}`).join(' ');
+  const judged = r.seeds > 1 ? `, judged on the mean over ${r.seeds} seeds` : '';
+  const test = r.testSelection ? ' [selects on a TEST metric]' : '';
+  const pct = r.full > 0 ? ` (${((100 * r.spent) / r.full).toFixed(0)} %)` : '';
+  return `${r.method} on ${r.metric} (${r.mode})${judged}${test}; rungs epoch:configs ${rungs}; running ${r.running}, paused ${r.paused}, promoted ${r.promoted}, pruned ${r.pruned}, finished ${r.finished}${r.failed ? `, failed ${r.failed}` : ''}; epochs ${r.spent} of ${r.full} as a full grid${pct}`;
 }
 
 /** Fraction of the trial's steps done in this process, and its remaining seconds (null if unknown). */

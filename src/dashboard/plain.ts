@@ -1,5 +1,5 @@
 import { formatDuration, formatTerms, pct } from '../util/format.js';
-import { queueCounts, sweepEta, trialProgress } from './derive.js';
+import { queueCounts, rungLine, sweepEta, trialProgress } from './derive.js';
 import type { SweepState, SweepStateStore, TrialView } from '../sweep/state.js';
 
 function counts(s: SweepState): string {
@@ -25,8 +25,9 @@ export function attachPlainProgress(store: SweepStateStore, write: (line: string
     const s = store.get();
     const now = Date.now();
     for (const t of s.trials) {
-      const p = prev.trials[t.index]!;
-      const tag = `[${t.index + 1}/${n}] ${t.name}`;
+      // An adaptive sweep adds trials as it samples them: a new one was 'queued' before.
+      const p = prev.trials[t.index] ?? { ...t, status: 'queued' as const, lastEpoch: null };
+      const tag = `[${t.index + 1}/${Math.max(n, s.trials.length)}] ${t.name}`;
       if (t.status !== p.status) {
         if (t.status === 'running') write(`${tag}: started${t.resumed ? ' (resuming from its last checkpoint)' : ''}  [${counts(s)}]`);
         else if (t.status === 'done') {
@@ -35,6 +36,7 @@ export function attachPlainProgress(store: SweepStateStore, write: (line: string
         } else if (t.status === 'failed') write(`${tag}: FAILED: ${(t.error ?? '').split('\n')[0]}  [${counts(s)}]`);
         else if (t.status === 'interrupted') write(`${tag}: interrupted (resumable)`);
         else if (t.status === 'busy') write(`${tag}: running in another process, skipped`);
+        else if (t.status === 'paused' || t.status === 'pruned' || t.status === 'promoted') write(`${tag}: ${t.status}: ${(t.error ?? '').split('\n')[0]}`);
         else if (t.status === 'stale') write(`${tag}: stale (stored as running, no heartbeat within the lease; its worker is probably gone and the next one resumes it)`);
       } else if (t.status === 'running' && t.lastEpoch && t.lastEpoch !== p.lastEpoch) {
         const { etaSec } = trialProgress(t, now);
@@ -42,6 +44,8 @@ export function attachPlainProgress(store: SweepStateStore, write: (line: string
         write(`${tag}: epoch ${e.epoch}/${t.epochs} loss ${e.loss.toFixed(4)}${formatTerms(t.terms)}  ${e.clipsPerSec.toFixed(1)} clips/s  trial ETA ${formatDuration(etaSec)}  sweep ETA ${formatDuration(sweepEta(s, now))}`);
       }
     }
+    const rl = rungLine(s);
+    if (rl !== null && rl !== rungLine(prev)) write(`sweep ${s.sweep}: ${rl}`);
     if (s.message !== prev.message && s.message) write(`sweep ${s.sweep}: ${s.message}  [${counts(s)}]`);
     prev = s;
   };

@@ -69,7 +69,7 @@ export class ChildTrainer {
       setTimeout(() => child.kill('SIGKILL'), this.graceSeconds * 1000).unref();
     };
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
-    child.send({ type: 'run', config: t.config, runDir: t.runDir, backend: t.backend, resumeFrom: t.resumeFrom ?? null } satisfies ToWorker);
+    child.send({ type: 'run', config: t.config, runDir: t.runDir, backend: t.backend, resumeFrom: t.resumeFrom ?? null, ...(t.pauseAt ? { pauseAt: t.pauseAt } : {}) } satisfies ToWorker);
     if (t.signal?.aborted) onAbort();
     else t.signal?.addEventListener('abort', onAbort, { once: true });
     const exit = await exited;

@@ -4,7 +4,7 @@ import { checkRegistryNames } from '../registry/validate.js';
 import type { ClaimPolicy, TrialRef } from '../store/writes.js';
 import type { EndStatus, FinishedReason, RunLease, RunStore, RunWriter, SweepClaimContext } from '../store/run-store.js';
 import type { RunRecord } from '../store/types.js';
-import type { EvalEvent, TrainEvent, Trainer } from '../train/events.js';
+import type { EvalEvent, PausePoint, TrainEvent, Trainer } from '../train/events.js';
 import { messageOf } from '../util/errors.js';
 import { maskSecrets } from '../util/secrets.js';
 import { isStoreUnreachable } from '../store/store-errors.js';
@@ -46,6 +46,8 @@ export interface SessionOptions {
   onEvent?: (e: TrainEvent) => void;
   /** Lease renewal while the trainer is busy between events (default 10 s). */
   heartbeatMs?: number;
+  /** Stop at this rung (adaptive sweeps); a trainer that returns without a final evaluation then ends the run interrupted ("paused"), resumable. */
+  pauseAt?: PausePoint;
 }
 
 export type SessionOutcome =
@@ -152,6 +154,7 @@ async function train(o: SessionOptions, run: RunRecord, resumeFrom: string | nul
       signal: stop.signal,
       ...(resumeFrom ? { resumeFrom } : {}),
       ...(o.extraModules ? { extraModules: o.extraModules } : {}),
+      ...(o.pauseAt ? { pauseAt: o.pauseAt } : {}),
       onEvent: async (e: TrainEvent) => {
         try {
           await writer.record(e);
@@ -164,6 +167,7 @@ async function train(o: SessionOptions, run: RunRecord, resumeFrom: string | nul
         o.onEvent?.(e);
       },
     });
+    if (o.pauseAt && final === null) return { status: 'interrupted', message: `paused at epoch ${o.pauseAt.epoch} (a rung of the sweep)` };
     return { status: 'done', final };
   } catch (e) {
     if (isStoreUnreachable(storeError)) return { status: 'store-lost', message: storeError.message, checkpointEpoch };

@@ -1,4 +1,5 @@
 import { loadTrainer } from './trainer.js';
+import { withPause } from '../train/pause.js';
 import { isUserError, messageOf } from '../util/errors.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
@@ -29,13 +30,14 @@ function send(msg: FromWorker): Promise<void> {
 
 async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   try {
-    const train = await loadTrainer();
+    const train = withPause(await loadTrainer());
     await train({
       config: msg.config,
       runDir: msg.runDir,
       backend: msg.backend,
       signal: controller.signal,
       ...(msg.resumeFrom ? { resumeFrom: msg.resumeFrom } : {}),
+      ...(msg.pauseAt ? { pauseAt: msg.pauseAt } : {}),
       onEvent: (event) => send({ type: 'event', event }),
     });
     await send({ type: 'result', ok: true });

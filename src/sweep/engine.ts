@@ -11,6 +11,9 @@ import type { ClaimPolicy } from '../store/writes.js';
 import type { RunStore, SweepClaimContext } from '../store/run-store.js';
 import type { TrainEvent } from '../events/index.js';
 import { messageOf } from '../util/errors.js';
+import type { PausePoint } from '../train/events.js';
+import { AdaptiveRunner, unitLabel } from './search/runner.js';
+import type { NewDecision } from '../store/rungs.js';
 
 export interface SweepEngineOptions {
   sweep: ExpandedSweep;
@@ -30,6 +33,8 @@ export interface SweepEngineOptions {
 }
 
 export interface SweepSummary {
+  /** Configurations an adaptive sweep stopped at a rung. */
+  pruned?: number;
   done: number;
   failed: number;
   interrupted: number;
@@ -87,14 +92,17 @@ export class SweepEngine {
   }
 
   async run(): Promise<SweepSummary> {
-    for (const t of this.opts.sweep.trials) {
-      if (this.state.get().trials[t.index]!.status !== 'queued') continue;
-      void this.queue.add(() => this.trial(t));
+    if (this.opts.sweep.search) await this.runAdaptive();
+    else {
+      for (const t of this.opts.sweep.trials) {
+        if (this.state.get().trials[t.index]!.status !== 'queued') continue;
+        void this.queue.add(() => this.trial(t));
+      }
+      await this.queue.onIdle();
     }
-    await this.queue.onIdle();
     const s = this.state.get();
     const count = (st: string) => s.trials.filter((t) => t.status === st).length;
-    const summary: SweepSummary = { done: count('done'), failed: count('failed'), interrupted: count('interrupted') + count('queued'), busy: count('busy'), stopped: this.stopping, storeLost: this.storeLost };
+    const summary: SweepSummary = { done: count('done'), failed: count('failed'), interrupted: count('interrupted') + count('queued'), busy: count('busy'), stopped: this.stopping, storeLost: this.storeLost, pruned: count('pruned') };
     this.state.update((x) => ({ ...x, finished: true, message: this.stopping ? 'stopped: interrupted trials resume on the next run' : 'finished' }), true);
     return summary;
   }
@@ -123,14 +131,74 @@ export class SweepEngine {
     await this.store.close();
   }
 
-  private async trial(t: Trial): Promise<void> {
-    if (this.stopping) return;
+  /** An adaptive sweep (src/sweep/search/): rung by rung, decisions stored as they are made. */
+  private async runAdaptive(): Promise<void> {
+    const plan = this.opts.sweep.search!;
+    const viewOf = new Map<string, number>();
+    const addViews = (units: Trial[][]) => {
+      const fresh = units.flat().filter((t) => !viewOf.has(t.name));
+      if (fresh.length === 0) return;
+      this.state.update((s) => {
+        const trials = [...s.trials];
+        for (const t of fresh) {
+          viewOf.set(t.name, trials.length);
+          trials.push({ ...initialTrialView(trials.length, t.name, t.paper), status: 'queued' });
+        }
+        return { ...s, trials };
+      }, true);
+    };
+    for (const t of this.opts.sweep.trials) viewOf.set(t.name, t.index);
+    const runner: AdaptiveRunner = new AdaptiveRunner({
+      sweep: this.opts.sweep, plan, store: this.store, concurrency: this.opts.concurrency, stopping: () => this.stopping,
+      train: async (t, pauseAt) => this.trial({ ...t, index: viewOf.get(t.name)! }, pauseAt),
+      hooks: {
+        onUnits: addViews,
+        onDecisions: (ds: readonly NewDecision[], units) => {
+          for (const d of ds) {
+            for (const t of units[d.unit] ?? []) {
+              const i = viewOf.get(t.name);
+              if (i === undefined) continue;
+              const status = d.action === 'stop' ? 'pruned' : d.action === 'pause' ? 'paused' : 'promoted';
+              this.state.updateTrial(i, { status, error: `epoch ${d.rung}: ${d.reason}` }, true);
+            }
+          }
+          this.publishRungs(runner);
+        },
+      },
+    });
+    await runner.run();
+    await this.publishRungs(runner);
+  }
+
+  /** Rung counts and the epochs spent against the full grid's, for the dashboard and status. */
+  private async publishRungs(runner: AdaptiveRunner): Promise<void> {
+    const plan = this.opts.sweep.search!;
+    const trials = this.state.get().trials;
+    const epochs = new Map<string, number>();
+    for (const t of trials) if (t.runId) epochs.set(t.runId, Math.max(0, t.status === 'running' ? t.epoch - 1 : t.lastEpoch?.epoch ?? t.epoch));
+    const count = (s: string) => trials.filter((t) => t.status === s).length;
+    const table = runner.schedTable();
+    this.state.update((s) => ({
+      ...s,
+      rungs: {
+        method: plan.prune.method, metric: plan.metric, mode: plan.mode, seeds: plan.seeds, testSelection: plan.testSelection,
+        rungs: plan.rungs.map((r) => ({ epoch: r, reached: table.results.filter((x) => x.rung === r).length })),
+        running: count('running'), paused: count('paused'), promoted: count('promoted'), pruned: count('pruned'), finished: count('done'), failed: count('failed'),
+        ...runner.budget(epochs),
+      },
+    }), true);
+  }
+
+  private async trial(t: Trial, pauseAt?: PausePoint): Promise<{ runId: string | null; reached: boolean; failed: boolean }> {
+    const none = { runId: null, reached: false, failed: false };
+    if (this.stopping) return none;
     const trainer = new ChildTrainer(this.opts.stopGraceSeconds ?? 10);
     this.trainers.add(trainer);
     try {
       const outcome = await runSession({
         store: this.store,
         target: { kind: 'trial', sweep: this.ctx, trial: t, policy: this.policy },
+        ...(pauseAt ? { pauseAt } : {}),
         trainer: trainer.train,
         backend: this.opts.backend,
         signal: this.stopper.signal,
@@ -142,25 +210,28 @@ export class SweepEngine {
       });
       if (outcome.status === 'skipped') {
         this.state.updateTrial(t.index, { status: outcome.reason, runId: outcome.run.id }, true);
-        return;
+        return { runId: outcome.run.id, reached: outcome.reason === 'done', failed: outcome.reason === 'failed' };
       }
       if (outcome.status === 'store-lost') {
         const line = describeStoreLost(outcome, this.policy.staleSeconds, 'exp sweep with the same arguments');
         this.state.updateTrial(t.index, { status: 'interrupted', error: line, finishedAt: Date.now() }, true);
         this.lostStore(line);
-        return;
+        return none;
       }
+      const paused = pauseAt !== undefined && outcome.status === 'interrupted' && !this.stopping;
       const error = outcome.status === 'done' ? null : outcome.status === 'failed' ? outcome.message : outcome.reason;
       const result = outcome.status === 'done' ? await this.store.finalAverage(outcome.run.id) : null;
-      this.state.updateTrial(t.index, { status: outcome.status, error, finishedAt: Date.now(), result }, true);
+      this.state.updateTrial(t.index, { status: paused ? 'paused' : outcome.status, error, finishedAt: Date.now(), result }, true);
+      return { runId: outcome.run.id, reached: outcome.status === 'done' || paused, failed: outcome.status === 'failed' };
     } catch (e) {
       if (isStoreUnreachable(e)) {
         // Nothing was taken: the trial is as it was in the store.
         this.lostStore(`${e.message}; trial ${t.name} was not started`);
-        return;
+        return none;
       }
       // Refused before the run was taken (preflight) or the store failed while claiming.
       this.state.updateTrial(t.index, { status: 'failed', error: messageOf(e), finishedAt: Date.now() }, true);
+      return { ...none, failed: true };
     } finally {
       this.trainers.delete(trainer);
     }

@@ -9,6 +9,8 @@ import { canonicalJson, experimentHash } from '../config/hash.js';
 import { UserError, isUserError } from '../util/errors.js';
 import { ExecutorSpec } from './executor-spec.js';
 import { checkName, displayName } from '../util/names.js';
+import { PruneSpec, SearchSpec, type Point } from './search/space.js';
+import { checkSearch, type SearchPlan } from './search/plan.js';
 
 const PaperPair = z.strictObject({ auc: z.number(), pauc: z.number() });
 
@@ -50,6 +52,12 @@ export const SweepSpec = z.strictObject({
   executor: ExecutorSpec.optional(),
   /** The most trials this sweep may expand to (default DEFAULT_MAX_TRIALS; `--max-trials` overrides it). */
   maxTrials: z.number().int().positive().optional(),
+  /** An adaptive search (src/sweep/search/): configurations sampled from a space instead of listed. */
+  search: SearchSpec.optional(),
+  /** Pruning by rungs of epochs (ASHA, median); works with search, grid or trials. */
+  prune: PruneSpec.optional(),
+  /** Selecting on a test-set metric (AUC / pAUC) is refused unless this says so; such a sweep is marked in show, export and the report. */
+  allowTestSelection: z.boolean().default(false),
 });
 export type SweepSpec = z.infer<typeof SweepSpec>;
 
@@ -71,6 +79,8 @@ export interface ExpandedSweep {
   spec: SweepSpec;
   profile: string | null;
   trials: Trial[];
+  /** Adaptive sweeps only: how configurations are sampled, built and judged (src/sweep/search/plan.ts). */
+  search?: SearchPlan;
 }
 
 /**
@@ -110,6 +120,8 @@ export function readSweepName(ref: string, cwd = process.cwd()): string {
   if (typeof name !== 'string') throw new UserError(`${file}: name: expected the sweep's name`);
   return name;
 }
+/** Builds the trial(s) of one configuration of an adaptive sweep: one per seed, or one. */
+export type TrialMaker = (unit: number, point: Point) => Trial[];
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The sweeps/ folder shipped with the package (dist/sweep/ or src/sweep/ -> ../../sweeps). */
@@ -146,6 +158,12 @@ function gridPoints(grid: Record<string, unknown[]>): Array<Record<string, unkno
 }
 
 const shortKey = (key: string): string => key.split('.').pop()!;
+/** A sampled configuration's name: its index, then its values (floats to 4 significant digits; the config keeps them exact). */
+function unitName(unit: number, point: Point): string {
+  const short = (v: unknown): string => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(4)).toString() : typeof v === 'string' ? v : canonicalJson(v));
+  return `c${String(unit).padStart(3, '0')}/${Object.entries(point).map(([k, v]) => `${shortKey(k)}=${short(v)}`).join(',')}`;
+}
+
 const pointName = (point: Record<string, unknown>): string =>
   Object.entries(point).map(([k, v]) => `${shortKey(k)}=${typeof v === 'string' ? v : canonicalJson(v)}`).join(',');
 
@@ -169,7 +187,10 @@ export function loadSweep(
     if (keys.length === 0) throw new UserError(`${file}: grid is empty (give at least one key with a list of values, or remove grid)`);
     for (const k of keys) if (spec.grid[k]!.length === 0) throw new UserError(`${file}: grid.${k} is an empty list`);
   }
-  if ((spec.trials?.length ?? 0) === 0 && spec.grid === undefined) throw new UserError(`${file}: no trials (give trials, grid, or both)`);
+  if ((spec.trials?.length ?? 0) === 0 && spec.grid === undefined && spec.search === undefined) throw new UserError(`${file}: no trials (give trials, grid, search, or a mix)`);
+  if (spec.search !== undefined && ((spec.trials?.length ?? 0) > 0 || spec.grid !== undefined)) {
+    throw new UserError(`${file}: search cannot be combined with trials or grid (put the grid's keys in search.space with method: grid)`);
+  }
   // Before anything is expanded: the count comes from the list sizes alone.
   checkTrialCount(file, spec, opts.seeds?.length ?? 0, opts.maxTrials);
   const seen = new Map<string, number>();
@@ -206,7 +227,7 @@ export function loadSweep(
     if (unknown.length > 0) throw new UserError(`${file} trial ${t.name}: profiles.${unknown[0]}: the sweep has no such profile (it has: ${Object.keys(spec.profiles).join(', ') || 'none'})`);
   }
   const points = spec.grid ? gridPoints(spec.grid) : [{}];
-  if (explicit.length === 0) for (const p of points) rows.push({ name: pointName(p), set: p, paper: null, base: spec.base, profiles: {} });
+  if (explicit.length === 0 && spec.search === undefined) for (const p of points) rows.push({ name: pointName(p), set: p, paper: null, base: spec.base, profiles: {} });
   for (const t of explicit) {
     for (const p of points) {
       const crossed = Object.keys(p).length > 0;
@@ -227,7 +248,7 @@ export function loadSweep(
   for (const row of seeded) checkName(`${spec.name}/${row.name}`, `${file}: trial ${displayName(row.name)}`);
 
   const overrides = opts.overrides ?? [];
-  const trials = seeded.map((row, index): Trial => {
+  const build = (row: Row & { seed: number | null }, index: number, extra: Record<string, unknown> = {}): Trial => {
     const where = `${file} trial ${row.name}`;
     const copy = structuredClone(readBase(row.base, where));
     applyAll(copy, spec.set, `${file} set`);
@@ -236,6 +257,7 @@ export function loadSweep(
     if (profile !== null && row.profiles[profile]) applyAll(copy, row.profiles[profile]!, `${where} profiles.${profile}`);
     applyAll(copy, Object.fromEntries(overrides.map((o) => [o.key, o.value])), '--set');
     if (row.seed !== null) applyAll(copy, { seed: row.seed }, '--seeds');
+    applyAll(copy, extra, `${file} prune`);
     const config = validateExperiment(copy, `${where} (base ${row.base})`);
     try {
       checkRegistryNames(config);
@@ -243,7 +265,19 @@ export function loadSweep(
       throw isUserError(e) ? new UserError(`${where}: ${e.message}`) : e;
     }
     return { index, name: row.name, config, hash: experimentHash(config), paper: row.paper, set: row.set };
-  });
+  };
+  // With pruning every trial's schedule is the full budget's: a promoted trial trains exactly as an unpruned one.
+  const pruneSet: Record<string, unknown> = spec.prune ? { 'train.epochs': spec.prune.maxEpochs } : {};
+  const trials = seeded.map((row, index): Trial => build(row, index, pruneSet));
+  const seedList: Array<number | null> = opts.seeds && opts.seeds.length > 0 ? [...opts.seeds] : [null];
+  const makeTrials: TrialMaker = (unit, point) => {
+    const row: Row = { name: unitName(unit, point), set: point, paper: null, base: spec.base, profiles: {} };
+    return seedList.map((seed, k) => build({ ...row, name: seed === null ? row.name : `${row.name}/seed=${seed}`, seed }, unit * seedList.length + k, pruneSet));
+  };
+  let search: SearchPlan | undefined;
+  if (spec.search !== undefined || spec.prune !== undefined) {
+    search = checkSearch(file, spec, trials, seedList.length, makeTrials);
+  }
 
   const byHash = new Map<string, string>();
   for (const t of trials) {
@@ -251,5 +285,5 @@ export function loadSweep(
     if (other !== undefined) throw new UserError(`${file}: trials ${other} and ${t.name} have the same configuration (hash ${t.hash}); a sweep runs each configuration once`);
     byHash.set(t.hash, t.name);
   }
-  return { name: spec.name, file, baseFile, spec, profile, trials };
+  return { name: spec.name, file, baseFile, spec, profile, trials, ...(search ? { search } : {}) };
 }

@@ -5,7 +5,29 @@ import type { MetricTriple } from '../events/index.js';
  * progress lines, reports) only read. The engine never imports a view.
  */
 /** 'stale': a trial followed from the store whose row says running but whose lease has run out (see shownStatus). */
-export type TrialStatus = 'queued' | 'running' | 'done' | 'failed' | 'interrupted' | 'busy' | 'stale';
+export type TrialStatus = 'queued' | 'running' | 'done' | 'failed' | 'interrupted' | 'busy' | 'stale' | AdaptiveStatus;
+/** Adaptive sweeps: stopped at a rung until more results come in, allowed on to the next rung, or stopped for good. */
+export type AdaptiveStatus = 'paused' | 'promoted' | 'pruned';
+
+/** An adaptive sweep's rung picture (src/sweep/search/). */
+export interface RungSummary {
+  method: string;
+  metric: string;
+  mode: 'min' | 'max';
+  /** Trials per configuration: with more than one, a configuration is judged on its mean over seeds. */
+  seeds: number;
+  testSelection: boolean;
+  rungs: Array<{ epoch: number; reached: number }>;
+  running: number;
+  paused: number;
+  promoted: number;
+  pruned: number;
+  finished: number;
+  failed: number;
+  /** Epochs trained (all trials) and what the same configurations would cost as a full grid. */
+  spent: number;
+  full: number;
+}
 
 export interface TrialView {
   index: number;
@@ -46,6 +68,8 @@ export interface SweepState {
   finished: boolean;
   /** The store the sweep writes to (for the `exp report` hint on finished trials). */
   dbFile?: string;
+  /** Adaptive sweeps only. */
+  rungs?: RungSummary;
 }
 
 type Listener = () => void;

@@ -17,6 +17,17 @@ export interface TrainOptions {
   resumeFrom?: string;
   /** Plug-ins added to the run's container (src/registry/plugins.ts). */
   extraModules?: readonly ContainerModule[];
+  /**
+   * Stop at a rung of an adaptive sweep (src/sweep/search/): after this epoch's event (or its
+   * test evaluation, for a test-set metric) training stops with a checkpoint, before any step of
+   * the next epoch, and the trainer returns normally. See withPause in src/train/pause.ts.
+   */
+  pauseAt?: PausePoint;
+}
+
+export interface PausePoint {
+  epoch: number;
+  after: 'epoch' | 'eval';
 }
 
 export type Trainer = (opts: TrainOptions) => Promise<void>;
