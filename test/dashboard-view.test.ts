@@ -43,7 +43,7 @@ test('progress math: fraction, per-trial ETA and the sweep ETA from finished tri
   const p = trialProgress(s.trials[2]!, now);
   assert.equal(p.fraction, 25 / 40);
   assert.equal(p.etaSec, 15);
-  assert.deepEqual(queueCounts(s), { done: 2, running: 1, queued: 1, failed: 0, interrupted: 0, busy: 0, stale: 0 });
+  assert.deepEqual(queueCounts(s), { done: 2, running: 1, queued: 1, failed: 0, interrupted: 0, busy: 0, stale: 0, paused: 0, promoted: 0, pruned: 0 });
   // Lengths seen: 50 s, 40 s and the running one's projection 25/0.625 = 40 s -> mean 43.33 s for the queued trial.
   const eta = sweepEta(s, now)!;
   assert.ok(Math.abs(eta - (15 + (50 + 40 + 40) / 3)) < 1e-9, String(eta));

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { sweepDir, fakeEnv, runCli } from './fixtures/sweep-env.js';
 
 /** A random search with ASHA over the fake trainer, whose validation loss is best at lr = 1e-3. */
@@ -53,10 +53,30 @@ test('an ASHA random search: pruned trials stop at their rung, promoted ones con
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /asha on valLoss \(min\)/);
   assert.match(r.stderr, /pruned: epoch 1: rank/);
-  assert.match(r.stderr, /epochs 21 of 81 as a full grid/);
+  assert.match(r.stderr, /epochs 21 of 81 as a full grid \(26 %\)/);
   checkOutcome(db);
   // A resumed (promoted) trial continued from its checkpoint: its start event says so.
   assert.match(r.stderr, /started \(resuming from its last checkpoint\)/);
+  // exp sweep status reads the same picture back from the store alone.
+  const st = await runCli(['sweep', 'status', sweep, '--db', db], env).done;
+  assert.equal(st.code, 0, st.stderr);
+  assert.match(st.stdout, /asha on valLoss \(min\); rungs epoch:configs 1:9 3:3 9:1; running 0, paused 0, promoted 0, pruned 8, finished 1; epochs 21 of 81 as a full grid \(26 %\)/);
+  assert.equal((st.stdout.match(/ pruned {6}/g) ?? []).length, 8, st.stdout);
+  assert.match(st.stdout, /pruned .*epoch 1: rank \d of 9 at epoch 1/);
+  // exp runs and exp show say pruned (not failed or interrupted), with the rung and the reason.
+  const runs = await runCli(['runs', '--sweep', 'search', '--db', db, '--json'], env).done;
+  const listed = JSON.parse(runs.stdout) as Array<{ trial: string; status: string; rung: { status: string; epoch: number; reason: string } | null }>;
+  assert.equal(listed.filter((x) => x.rung?.status === 'pruned').length, 8);
+  const victim = listed.find((x) => x.rung?.status === 'pruned')!;
+  const shown = await runCli(['show', `search/${victim.trial}`, '--db', db], env).done;
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout.split('\n')[0]!, / pruned /);
+  assert.match(shown.stdout, new RegExp(`rung epoch ${victim.rung!.epoch}: stop \\(rank`));
+  // The HTML report has the rung chart.
+  const html = join(dirname(db), 'report.html');
+  const rep = await runCli(['report', 'search', '--db', db, '--out', html], env).done;
+  assert.equal(rep.code, 0, rep.stderr);
+  assert.match(readFileSync(html, 'utf8'), /rungs \(pruning\)/);
   const before = runsOf(db);
   const again = await runCli(['sweep', sweep, '--db', db, '--no-dashboard'], env).done;
   assert.equal(again.code, 0, again.stderr);
@@ -90,4 +110,22 @@ test('pruning on a test metric is refused without allowTestSelection, and valLos
   const r2 = await runCli(['sweep', sweep, '--db', db, '--no-dashboard'], fakeEnv(2)).done;
   assert.equal(r2.code, 1);
   assert.match(r2.stderr, /valLoss needs train\.valSplit/);
+});
+
+test('a sweep that selects on a test metric with allowTestSelection runs, and show / export say so', async () => {
+  const { sweep, db } = adaptiveSweep();
+  writeFileSync(sweep, `name: search\nbase: base.yaml\nset: {train.evalEvery: 1}\nallowTestSelection: true\nsearch: {method: random, trials: 3, seed: 1, space: {train.lr: {loguniform: [1.0e-5, 1.0e-1]}}}\nprune: {method: median, metric: auc, minEpochs: 1, maxEpochs: 3, minPeers: 1}\n`);
+  const env = fakeEnv(2);
+  const r = await runCli(['sweep', sweep, '--db', db, '--no-dashboard'], env).done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /median on auc \(max\) \[selects on a TEST metric\]/);
+  assert.ok(runsOf(db).rungs > 0, 'rung results were stored');
+  const md = await runCli(['export', 'search', '--format', 'md', '--db', db], env).done;
+  assert.equal(md.code, 0, md.stderr);
+  assert.match(md.stdout, /WARNING: this sweep selected configurations on the test-set metric auc/);
+  const json = JSON.parse((await runCli(['export', 'search', '--format', 'json', '--db', db], env).done).stdout) as Array<{ testSelection?: boolean }>;
+  assert.equal(json[0]!.testSelection, true);
+  const any = runsOf(db).runs[0]!;
+  const shown = await runCli(['show', any.id, '--db', db], env).done;
+  assert.match(shown.stdout, /WARNING: this sweep selected configurations on the test-set metric auc/);
 });

@@ -2,6 +2,7 @@ import { SweepStateStore, initialTrialView, type TrialView } from '../sweep/stat
 import { shownStatus } from '../store/stale.js';
 import type { RunStore } from '../store/run-store.js';
 import type { RecordedSweep, TrialProgress } from '../store/sweep-jobs.js';
+import { adaptiveInfo, adaptiveViews } from '../sweep/search/summary.js';
 
 /**
  * Follows a sweep whose trials run elsewhere (Slurm tasks, workers on other hosts) from the store
@@ -51,6 +52,8 @@ const signature = (t: TrialView): string => JSON.stringify([t.status, t.runId, t
 
 /** Reads the sweep's runs once and updates the state; returns the trials not yet done or failed. */
 export async function poll(store: RunStore, sweep: RecordedSweep, state: SweepStateStore, leaseSeconds: number): Promise<TrialView[]> {
+  const info = adaptiveInfo(sweep.spec);
+  if (info) return pollAdaptive(store, sweep, state, leaseSeconds, info);
   const byHash = new Map((await store.sweepProgress(sweep.name)).map((p) => [p.configHash, p]));
   let changed = false;
   const trials = state.get().trials.map((prev, i) => {
@@ -61,6 +64,20 @@ export async function poll(store: RunStore, sweep: RecordedSweep, state: SweepSt
   });
   if (changed) state.update((s) => ({ ...s, trials }), true);
   return trials.filter((t) => t.status !== 'done' && t.status !== 'failed');
+}
+
+/**
+ * An adaptive sweep's trials are sampled as it runs, so they come from its runs, not from the
+ * registered list; paused / promoted / pruned come from the stored decisions. The unfinished
+ * ones are the running and promoted trials (paused ones wait for a decision, pruned ones are over).
+ */
+async function pollAdaptive(store: RunStore, sweep: RecordedSweep, state: SweepStateStore, leaseSeconds: number, info: NonNullable<ReturnType<typeof adaptiveInfo>>): Promise<TrialView[]> {
+  const progress = (await store.sweepProgress(sweep.name)).filter((p) => p.trial !== null).sort((a, b) => (a.trial! < b.trial! ? -1 : a.trial! > b.trial! ? 1 : 0));
+  const prev = new Map(state.get().trials.map((t) => [t.name, t]));
+  const views = progress.map((p, i) => viewOf(prev.get(p.trial!) ?? initialTrialView(i, p.trial!, null), p, leaseSeconds)).map((t, i) => ({ ...t, index: i }));
+  const { trials, summary } = adaptiveViews(info, views, await store.rungTable(sweep.name));
+  state.update((s) => ({ ...s, trials, rungs: summary }), true);
+  return trials.filter((t) => t.status !== 'done' && t.status !== 'failed' && t.status !== 'pruned');
 }
 
 export interface FollowOptions {

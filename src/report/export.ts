@@ -5,6 +5,7 @@ import { paperTable, PAUC_NOTE } from './paper-table.js';
 import { codeVersionNote, seedGroups, seedTable, sweepRows, trialRow, type TrialRow } from './rows.js';
 import { csv, mdTable } from './text-table.js';
 import { isTable2, table2, TABLE2_NOTE } from './table2-shape.js';
+import { adaptiveRecord, testSelectionNote } from './adaptive.js';
 
 export type ExportFormat = 'md' | 'csv' | 'json';
 
@@ -12,6 +13,8 @@ export interface ExportGroup {
   title: string;
   sweep: string | null;
   rows: TrialRow[];
+  /** Set when the sweep chose its configurations on a test-set metric (allowTestSelection). */
+  warning?: string;
 }
 
 /** Each argument is a sweep name (all its trials) or a run reference; loose runs are grouped together. */
@@ -19,7 +22,10 @@ export async function exportGroups(store: RunReader, refs: string[]): Promise<Ex
   const groups: ExportGroup[] = [];
   const loose: TrialRow[] = [];
   for (const ref of refs) {
-    if (await store.sweepExists(ref)) groups.push({ title: `sweep ${ref}`, sweep: ref, rows: await sweepRows(store, ref) });
+    if (await store.sweepExists(ref)) {
+      const warning = testSelectionNote(await adaptiveRecord(store, ref));
+      groups.push({ title: `sweep ${ref}`, sweep: ref, rows: await sweepRows(store, ref), ...(warning ? { warning } : {}) });
+    }
     else loose.push(await trialRow(store, await store.resolveRun(ref)));
   }
   if (loose.length) groups.push({ title: 'runs', sweep: null, rows: loose.map((r) => ({ ...r, trial: r.run.name })) });
@@ -36,7 +42,7 @@ export function renderExport(groups: ExportGroup[], format: ExportFormat): strin
           const t = paperTable(g.rows);
           const seeds = seedGroups(g.rows);
           // overSeeds only with --seeds runs: fractions (not %); one seed's sd (NaN) prints as null.
-          return { sweep: g.sweep, shape: t.shape, rows: t.records, ...(seeds ? { overSeeds: seeds } : {}) };
+          return { sweep: g.sweep, shape: t.shape, rows: t.records, ...(seeds ? { overSeeds: seeds } : {}), ...(g.warning ? { testSelection: true, warning: g.warning } : {}) };
         }),
         null,
         2,
@@ -72,6 +78,7 @@ export function renderExport(groups: ExportGroup[], format: ExportFormat): strin
     const caption = t.shape === 'table3' ? 'in the shape of the paper\'s Table 3 (ablation)' : 'in the shape of the paper\'s Table 4 (SoftTriple hyper-parameters)';
     const profiles = [...new Set(g.rows.map((r) => r.run.profile ?? 'full'))].join(', ');
     out.push(`## ${g.title}`, '', `${caption}; profile: ${profiles}`, '');
+    if (g.warning) out.push(`**${g.warning}**`, '');
     out.push(mdTable(t.header, t.rows, t.header.map((_, i) => (i < 2 ? 'l' : i < t.header.length - 6 ? 'c' : 'r'))));
     const note = codeVersionNote(g.rows, g.sweep);
     out.push('', PAUC_NOTE, '', ...(note ? [note, ''] : []));

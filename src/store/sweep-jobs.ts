@@ -27,6 +27,8 @@ export interface RecordedSweep {
   file: string;
   profile: string | null;
   trials: Array<{ name: string; hash: string; paper: { auc: number; pauc: number } | null }>;
+  /** The validated sweep spec as registered (adaptive sweeps read their search / prune keys from it). */
+  spec: unknown;
 }
 
 /** One trial run as a follower sees it (the latest stored epoch and the final average, if any). */
@@ -95,7 +97,7 @@ export const jobParams = (j: SweepJob): unknown[] => [j.sweep, j.jobId, j.execut
 export function toRecordedSweep(r: { name: string; file: string; spec: string } | undefined): RecordedSweep | null {
   if (!r) return null;
   const spec = JSON.parse(r.spec) as { profile?: string | null; trials?: RecordedSweep['trials'] };
-  return { name: r.name, file: r.file, profile: spec.profile ?? null, trials: (spec.trials ?? []).map((t) => ({ name: t.name, hash: t.hash, paper: t.paper ?? null })) };
+  return { name: r.name, file: r.file, profile: spec.profile ?? null, trials: (spec.trials ?? []).map((t) => ({ name: t.name, hash: t.hash, paper: t.paper ?? null })), spec };
 }
 
 export interface ProgressRow {

@@ -12,7 +12,8 @@ import type { RunStore, SweepClaimContext } from '../store/run-store.js';
 import type { TrainEvent } from '../events/index.js';
 import { messageOf } from '../util/errors.js';
 import type { PausePoint } from '../train/events.js';
-import { AdaptiveRunner, unitLabel } from './search/runner.js';
+import { AdaptiveRunner } from './search/runner.js';
+import { adaptiveInfo, adaptiveViews } from './search/summary.js';
 import type { NewDecision } from '../store/rungs.js';
 
 export interface SweepEngineOptions {
@@ -162,31 +163,34 @@ export class SweepEngine {
               this.state.updateTrial(i, { status, error: `epoch ${d.rung}: ${d.reason}` }, true);
             }
           }
-          this.publishRungs(runner);
+          void this.publishRungs();
         },
       },
     });
     await runner.run();
-    await this.publishRungs(runner);
+    await this.publishRungs();
   }
 
-  /** Rung counts and the epochs spent against the full grid's, for the dashboard and status. */
-  private async publishRungs(runner: AdaptiveRunner): Promise<void> {
-    const plan = this.opts.sweep.search!;
-    const trials = this.state.get().trials;
-    const epochs = new Map<string, number>();
-    for (const t of trials) if (t.runId) epochs.set(t.runId, Math.max(0, t.status === 'running' ? t.epoch - 1 : t.lastEpoch?.epoch ?? t.epoch));
-    const count = (s: string) => trials.filter((t) => t.status === s).length;
-    const table = runner.schedTable();
-    this.state.update((s) => ({
-      ...s,
-      rungs: {
-        method: plan.prune.method, metric: plan.metric, mode: plan.mode, seeds: plan.seeds, testSelection: plan.testSelection,
-        rungs: plan.rungs.map((r) => ({ epoch: r, reached: table.results.filter((x) => x.rung === r).length })),
-        running: count('running'), paused: count('paused'), promoted: count('promoted'), pruned: count('pruned'), finished: count('done'), failed: count('failed'),
-        ...runner.budget(epochs),
-      },
-    }), true);
+  /**
+   * Rung counts and the epochs spent against the full grid's, for the dashboard: counted from the
+   * store (so trials run by an earlier invocation count too), as exp sweep status counts them.
+   */
+  private async publishRungs(): Promise<void> {
+    const info = adaptiveInfo(this.opts.sweep.spec);
+    if (!info) return;
+    const name = this.opts.sweep.name;
+    const byTrial = new Map((await this.store.sweepProgress(name)).map((p) => [p.trial, p]));
+    const table = await this.store.rungTable(name);
+    this.state.update((s) => {
+      const trials = s.trials.map((t): TrialView => {
+        const p = byTrial.get(t.name);
+        if (!p || t.status === 'running') return t;
+        const lastEpoch = p.lastEpoch ? { epoch: p.lastEpoch.epoch, loss: p.lastEpoch.loss, clipsPerSec: p.lastEpoch.clipsPerSec } : t.lastEpoch;
+        const finished = t.status === 'queued' && p.status === 'done';
+        return { ...t, runId: t.runId ?? p.runId, lastEpoch, ...(finished ? { status: 'done' as const, result: p.result } : {}) };
+      });
+      return { ...s, trials, rungs: adaptiveViews(info, trials, table).summary };
+    }, true);
   }
 
   private async trial(t: Trial, pauseAt?: PausePoint): Promise<{ runId: string | null; reached: boolean; failed: boolean }> {

@@ -6,6 +6,8 @@ import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
 import { DEFAULT_STALE_SECONDS, shownStatus, type ShownStatus } from '../../store/stale.js';
 import { textTable } from '../../report/text-table.js';
 import { pct } from '../../util/format.js';
+import { adaptiveRecord, decisionsFor, type AdaptiveRecord } from '../../report/adaptive.js';
+import { labelOf } from '../../sweep/search/summary.js';
 import { UserError } from '../../util/errors.js';
 
 /** What --status accepts: a stored status, or stale (stored as running, lease run out). */
@@ -30,7 +32,13 @@ export function register(program: Command): void {
         const { rows, location } = await withRunReader(opts.db, async (store) => {
           const runs = await store.listRuns({ ...(opts.sweep ? { sweep: opts.sweep } : {}), ...(stored ? { status: stored } : {}) });
           const rows = [];
+          const adaptive = new Map<string, AdaptiveRecord | null>();
           for (const r of runs) {
+            if (r.sweep !== null && !adaptive.has(r.sweep)) adaptive.set(r.sweep, await adaptiveRecord(store, r.sweep));
+            const a = r.sweep !== null ? adaptive.get(r.sweep) : null;
+            // A trial of an adaptive sweep stored as interrupted is paused, promoted or pruned at a rung.
+            const d = a && r.trial && r.status === 'interrupted' ? decisionsFor(a, labelOf(r.trial)).at(-1) : undefined;
+            const rung = d ? { status: d.action === 'stop' ? 'pruned' : d.action === 'pause' ? 'paused' : 'promoted', epoch: d.rung, reason: d.reason } : null;
             const shown = shownStatus(r, DEFAULT_STALE_SECONDS, now);
             if (opts.status !== undefined && shown !== opts.status) continue;
             const avg = (await store.getFinalResult(r.id))?.average ?? null;
@@ -39,6 +47,7 @@ export function register(program: Command): void {
               id: r.id, name: r.name, sweep: r.sweep, trial: r.trial, status: r.status, stale: shown === 'stale', configHash: r.configHash,
               createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt, profile: r.profile, error: r.error,
               metrics: avg ? { auc: metric(avg.auc), pauc: metric(avg.pauc), paucMcclish: metric(avg.paucMcclish) } : null,
+              rung,
             });
           }
           return { rows, location: store.location };
@@ -52,7 +61,7 @@ export function register(program: Command): void {
           return;
         }
         const body = rows.map((r) => [
-          r.id, r.name, r.sweep ?? '-', r.stale ? 'stale' : r.status, pct(r.metrics?.auc), pct(r.metrics?.pauc), pct(r.metrics?.paucMcclish), (r.startedAt ?? r.createdAt).slice(0, 19).replace('T', ' '),
+          r.id, r.name, r.sweep ?? '-', r.stale ? 'stale' : (r.rung?.status ?? r.status), pct(r.metrics?.auc), pct(r.metrics?.pauc), pct(r.metrics?.paucMcclish), (r.startedAt ?? r.createdAt).slice(0, 19).replace('T', ' '),
         ]);
         process.stdout.write(`${textTable(['id', 'name', 'sweep', 'status', 'AUC', 'pAUC', 'pAUC(McClish)', 'started (UTC)'], body)}\n`);
       }),

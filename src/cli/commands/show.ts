@@ -10,6 +10,8 @@ import { TABLE2 } from '../../paper/table2.js';
 import { reportCommand } from '../../util/format.js';
 import { systemName, underKeys, usedConfigKeys } from '../../systems/build.js';
 import type { ExperimentConfig } from '../../config/schema.js';
+import { adaptiveRecord, decisionsFor, testSelectionNote } from '../../report/adaptive.js';
+import { labelOf } from '../../sweep/search/summary.js';
 import { displayName, displayText } from '../../util/names.js';
 
 /**
@@ -40,27 +42,35 @@ export function register(program: Command): void {
         const read = await withRunReader(opts.db, async (store) => {
           const run = await store.resolveRun(ref);
           if (opts.scores) return { run, scores: await store.getScores(run.id, { final: true }) };
-          return { run, epochs: await store.getEpochs(run.id), results: await store.getResults(run.id), checkpoints: await store.getCheckpoints(run.id) };
+          return { run, epochs: await store.getEpochs(run.id), results: await store.getResults(run.id), checkpoints: await store.getCheckpoints(run.id), adaptive: await adaptiveRecord(store, run.sweep) };
         });
         const { run } = read;
         if (read.scores) {
           process.stdout.write(csv(['type', 'id', 'label', 'score', 'path'], read.scores.map((r) => [r.type, r.id, r.label, r.score, r.path])));
           return;
         }
-        const { epochs = [], results = [], checkpoints = [] } = read;
+        const { epochs = [], results = [], checkpoints = [], adaptive = null } = read;
+        // An adaptive sweep's trial: its configuration's decisions at the rungs, and the status they give it.
+        const decisions = adaptive && run.trial ? decisionsFor(adaptive, labelOf(run.trial)) : [];
+        const lastDecision = decisions.at(-1);
+        const pruneStatus = run.status === 'interrupted' && lastDecision ? (lastDecision.action === 'stop' ? 'pruned' : lastDecision.action === 'pause' ? 'paused' : 'promoted') : null;
+        const warning = testSelectionNote(adaptive);
         const final = results.find((r) => r.final) ?? null;
         const stale = staleReason(run, DEFAULT_STALE_SECONDS);
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ ...run, stale: stale !== null, epochs, results, checkpoints, final }, null, 2)}\n`);
+          const rungs = adaptive ? { rungs: { status: pruneStatus ?? run.status, metric: adaptive.info.metric, testSelection: adaptive.info.testSelection, decisions } } : {};
+          process.stdout.write(`${JSON.stringify({ ...run, stale: stale !== null, epochs, results, checkpoints, final, ...rungs }, null, 2)}\n`);
           return;
         }
         const out: string[] = [];
-        out.push(`run ${run.id}  ${displayName(run.name)}  ${stale ? 'stale' : run.status}${run.sweep ? `  sweep ${displayText(`${run.sweep}/${run.trial}`)}` : ''}${run.profile ? ` (profile ${run.profile})` : ''}`);
+        out.push(`run ${run.id}  ${displayName(run.name)}  ${stale ? 'stale' : (pruneStatus ?? run.status)}${run.sweep ? `  sweep ${displayText(`${run.sweep}/${run.trial}`)}` : ''}${run.profile ? ` (profile ${run.profile})` : ''}`);
         const simdKernels = typeof run.info?.['simdKernels'] === 'string' ? `  simd ${run.info['simdKernels']}` : '';
         out.push(`config ${run.configHash}  seed ${run.seed}  backend ${run.backend ?? '-'}  threads ${run.threads ?? '-'}${simdKernels}  host ${run.host}`);
         out.push(`git ${run.gitCommit?.slice(0, 12) ?? '-'}${run.gitDirty ? ' (dirty)' : ''}  created ${run.createdAt}  started ${run.startedAt ?? '-'}  finished ${run.finishedAt ?? '-'}`);
         out.push(`run dir ${run.runDir ?? '-'}`);
         if (stale) out.push(`stale: ${stale}`);
+        if (warning) out.push(warning);
+        for (const d of decisions) out.push(`rung epoch ${d.rung}: ${d.action} (${d.reason})`);
         if (run.error) out.push(`error: ${displayText(run.error, { keepNewlines: true })}`);
         out.push('', 'config:', ...configLines(run.config).map((l) => displayText(l)));
         if (epochs.length) {

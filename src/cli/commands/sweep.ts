@@ -90,6 +90,9 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
   const overrides = opts.set.map((s) => parseOverride(s));
   // Everything is validated here, before any trial starts.
   const sweep = loadSweep(ref, { profile: opts.profile ?? null, overrides, ...(opts.seeds ? { seeds: opts.seeds } : {}), ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}) });
+  if (sweep.search && opts.executor === 'slurm') {
+    throw new UserError(`sweep ${sweep.name}: search / prune sweeps run on the local executor only for now (leave out --executor slurm)`);
+  }
   if (opts.dryRun) {
     const store = await openRunStore(opts.db);
     try {
@@ -106,7 +109,8 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
   // the last trial does not surface after hours of the others; the audio check is
   // cached, so the per-trial preflight in the engine costs little.
   const check = preflightOptions(opts.db, true);
-  for (const t of sweep.trials) {
+  // An adaptive sweep samples its trials as it goes: its first configuration stands for them here.
+  for (const t of sweep.trials.length > 0 ? sweep.trials : (sweep.search?.sample ?? [])) {
     try {
       await preflight(t.config, check);
     } catch (e) {

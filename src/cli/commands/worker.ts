@@ -48,6 +48,7 @@ async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   const backend = parseBackendName(opts.backend);
   const overrides = opts.set.map((s) => parseOverride(s));
   const sweep = loadSweep(opts.sweep, { profile: opts.profile ?? null, overrides, ...(opts.seeds ? { seeds: opts.seeds } : {}), ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}) });
+  if (sweep.search) throw new UserError(`sweep ${sweep.name}: search / prune sweeps run on the local executor only for now (exp sweep without --executor slurm)`);
   const signals = interruptOnSignals();
   // SIGUSR1 = the batch system's warning before a time limit (sbatch --signal=B:USR1@T).
   const warned = new AbortController();

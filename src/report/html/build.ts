@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { curvesFigure } from './curves.js';
+import { rungsFigure } from './rungs.js';
+import { testSelectionNote } from '../adaptive.js';
 import { faultBreakdown, faultsFigure, type FaultBreakdown } from './faults.js';
 import { escapeHtml, slug } from './format.js';
 import { figureHtml, pageHtml, type Section } from './page.js';
@@ -63,7 +65,11 @@ async function groupSections(g: ReportGroup, figures: RenderedFigure[], names: U
   };
   const sections: Section[] = [{ id: id('group'), title: g.title, level: 2, html: note ? `<p class="warn">${escapeHtml(note)}</p>` : '' }];
   if (g.sweep) {
-    sections.push({ id: id('results'), title: `${g.title}: results`, level: 3, html: `${sweepTablesHtml(g)}\n<div class="grid">${await add(seedsFigure(prefix, g), true)}</div>` });
+    const warning = testSelectionNote(g.adaptive ?? null);
+    const banner = warning ? `<p class="warn">${escapeHtml(warning)}</p>\n` : '';
+    sections.push({ id: id('results'), title: `${g.title}: results`, level: 3, html: `${banner}${sweepTablesHtml(g)}\n<div class="grid">${await add(seedsFigure(prefix, g), true)}</div>` });
+    const rungs = rungsFigure(prefix, g);
+    if (rungs) sections.push({ id: id('rungs'), title: `${g.title}: rungs (pruning)`, level: 3, html: `<div class="grid">${await add(rungs, true)}</div>` });
   }
   const each = async <T>(items: T[], f: (t: T) => FigureSpec, wide = false): Promise<string[]> => {
     const out: string[] = [];

@@ -5,6 +5,7 @@ import { UserError } from '../../util/errors.js';
 import { sweepRows, trialRow, type TrialRow } from '../rows.js';
 import type { ReportGroup, ReportInput, ReportRun } from './types.js';
 import { displayName } from '../../util/names.js';
+import { adaptiveRecord } from '../adaptive.js';
 
 /**
  * The one place the HTML report reads the store: each reference is a sweep (all its trials) or a
@@ -22,7 +23,7 @@ export async function loadReport(store: RunReader, refs: string[], dbName: strin
       if (seen.has(`sweep:${ref}`)) continue;
       seen.add(`sweep:${ref}`);
       const rows = await sweepRows(store, ref);
-      groups.push({ title: `sweep ${displayName(ref)}`, sweep: ref, rows, runs: await loadRuns(store, rows, manifests) });
+      groups.push({ title: `sweep ${displayName(ref)}`, sweep: ref, rows, runs: await loadRuns(store, rows, manifests), adaptive: await adaptiveRecord(store, ref) });
     } else {
       const run = await store.resolveRun(ref);
       if (seen.has(`run:${run.id}`)) continue;

@@ -2,6 +2,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ManifestClip } from '../../data/synth/manifest.js';
 import type { EpochRecord, ResultSet, RunRecord, ScoreRecord } from '../../store/types.js';
 import type { TrialRow } from '../rows.js';
+import type { AdaptiveRecord } from '../adaptive.js';
 
 /** Everything the HTML report shows about one run, read from the store once (load.ts). */
 export interface ReportRun {
@@ -26,6 +27,8 @@ export interface ReportGroup {
   sweep: string | null;
   rows: TrialRow[];
   runs: ReportRun[];
+  /** Adaptive sweeps: the objective and the stored rung table (rung chart, test-selection warning). */
+  adaptive?: AdaptiveRecord | null;
 }
 
 export interface ReportInput {

@@ -23,6 +23,8 @@ export interface SearchPlan {
   makeTrials: TrialMaker;
   /** How many configurations the space holds as a full grid (null: a continuous key). */
   gridSize: number | null;
+  /** The first configuration's trials, built while checking (the CLI preflights them). */
+  sample: Trial[];
 }
 
 /** Refuses what cannot work, naming the sweep file and key; returns the plan. */
@@ -70,5 +72,5 @@ export function checkSearch(file: string, spec: SweepSpec, trials: Trial[], seed
   if (maxEpochs !== undefined) {
     for (const t of sample) if (epochsOf(t) !== maxEpochs) throw new Error(`trial ${t.name}: train.epochs ${epochsOf(t)} is not prune.maxEpochs ${maxEpochs}`);
   }
-  return { search, prune, metric, mode, testSelection, rungs, seeds, listed, makeTrials, gridSize: grid?.length ?? null };
+  return { search, prune, metric, mode, testSelection, rungs, seeds, listed, makeTrials, gridSize: grid?.length ?? null, sample };
 }

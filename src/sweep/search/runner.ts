@@ -58,10 +58,6 @@ export class AdaptiveRunner {
     }
   }
 
-  private get unitOfRun(): Map<string, number> {
-    return new Map(this.table.results.map((r) => [r.runId, r.unit]));
-  }
-
   /** The scheduler's table: a configuration's value at a rung is the mean over its seeds, once all have one. */
   schedTable(table: StoredRungs = this.table): RungTable {
     const sign = this.o.plan.mode === 'max' ? -1 : 1;
@@ -197,19 +193,5 @@ export class AdaptiveRunner {
     const r = results.find((x) => !x.final && x.epoch === epoch) ?? (final ? results.find((x) => x.final) : undefined);
     if (!r) return undefined;
     return r.average?.[metric] ?? null;
-  }
-
-  /** Epochs trained so far, summed over every trial (from the store), against the full grid's cost. */
-  budget(epochsOf: Map<string, number>): { spent: number; full: number } {
-    const configs = this.o.plan.gridSize ?? this.units.length;
-    return { spent: [...epochsOf.values()].reduce((a, b) => a + b, 0), full: configs * this.o.plan.seeds * this.cfg.rungs[this.cfg.rungs.length - 1]! };
-  }
-
-  get unitsRunning(): ReadonlySet<number> {
-    return this.running;
-  }
-
-  get unitRuns(): Map<string, number> {
-    return this.unitOfRun;
   }
 }
