@@ -129,3 +129,25 @@ test('a sweep that selects on a test metric with allowTestSelection runs, and sh
   const shown = await runCli(['show', any.id, '--db', db], env).done;
   assert.match(shown.stdout, /WARNING: this sweep selected configurations on the test-set metric auc/);
 });
+
+test('with --seeds a configuration is judged on its mean over its seeds, once all of them reached the rung', async () => {
+  const { sweep, db } = adaptiveSweep();
+  writeFileSync(sweep, `name: search\nbase: base.yaml\nset: {train.valSplit: 0.25}\nsearch: {method: random, trials: 3, seed: 2, space: {train.lr: {loguniform: [1.0e-5, 1.0e-1]}}}\nprune: {method: asha, minEpochs: 1, maxEpochs: 3, reduction: 3}\n`);
+  const r = await runCli(['sweep', sweep, '--db', db, '--no-dashboard', '--seeds', '1,4'], fakeEnv(2)).done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /judged on the mean over 2 seeds/);
+  const d = new Database(db, { readonly: true });
+  const results = d.prepare(`SELECT unit, rung, value FROM sweep_rungs WHERE sweep = 'search' AND rung = 1`).all() as Array<{ unit: number; rung: number; value: number }>;
+  const decisions = d.prepare(`SELECT unit, rung, action, basis FROM sweep_decisions WHERE sweep = 'search' AND rung = 1 ORDER BY seq`).all() as Array<{ unit: number; action: string; basis: string }>;
+  d.close();
+  assert.equal(results.length, 6, 'three configurations x two seeds at epoch 1');
+  for (const dec of decisions) {
+    const vals = results.filter((x) => x.unit === dec.unit).map((x) => x.value);
+    assert.equal(vals.length, 2);
+    // The seeds differ (the fake's validation loss depends on the seed): the basis is their mean.
+    assert.notEqual(vals[0], vals[1]);
+    assert.ok(Math.abs((JSON.parse(dec.basis) as { value: number }).value - (vals[0]! + vals[1]!) / 2) < 1e-12);
+  }
+  // floor(3/3) = 1 configuration (both its seeds) goes on to epoch 3.
+  assert.equal(decisions.filter((x) => x.action === 'promote').length, 1);
+});
