@@ -11,6 +11,9 @@ import { ExecutorSpec } from './executor-spec.js';
 import { checkName, displayName } from '../util/names.js';
 import { PruneSpec, SearchSpec, type Point } from './search/space.js';
 import { checkSearch, type SearchPlan } from './search/plan.js';
+import type { Trial, TrialMaker } from './trial.js';
+
+export type { Trial, TrialMaker } from './trial.js';
 
 const PaperPair = z.strictObject({ auc: z.number(), pauc: z.number() });
 
@@ -61,17 +64,6 @@ export const SweepSpec = z.strictObject({
 });
 export type SweepSpec = z.infer<typeof SweepSpec>;
 
-export interface Trial {
-  /** Position in the sweep (row order of the paper's table). */
-  index: number;
-  name: string;
-  config: ExperimentConfig;
-  hash: string;
-  paper: PaperValue | null;
-  /** What this trial changes relative to the base, for reports. */
-  set: Record<string, unknown>;
-}
-
 export interface ExpandedSweep {
   name: string;
   file: string;
@@ -120,8 +112,6 @@ export function readSweepName(ref: string, cwd = process.cwd()): string {
   if (typeof name !== 'string') throw new UserError(`${file}: name: expected the sweep's name`);
   return name;
 }
-/** Builds the trial(s) of one configuration of an adaptive sweep: one per seed, or one. */
-export type TrialMaker = (unit: number, point: Point) => Trial[];
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The sweeps/ folder shipped with the package (dist/sweep/ or src/sweep/ -> ../../sweeps). */

@@ -1,4 +1,4 @@
-import type { Trial, TrialMaker, SweepSpec } from '../spec.js';
+import type { Trial, TrialMaker } from '../trial.js';
 import { UserError } from '../../util/errors.js';
 import { PointSequence } from './sampler.js';
 import { defaultMode, gridOf, isTestMetric, rungEpochs, type Metric, type Mode, type PruneSpec, type SearchSpec } from './space.js';
@@ -27,8 +27,15 @@ export interface SearchPlan {
   sample: Trial[];
 }
 
+/** The sweep YAML's adaptive keys (a part of SweepSpec, src/sweep/spec.ts). */
+export interface AdaptiveKeys {
+  search?: SearchSpec | undefined;
+  prune?: PruneSpec | undefined;
+  allowTestSelection: boolean;
+}
+
 /** Refuses what cannot work, naming the sweep file and key; returns the plan. */
-export function checkSearch(file: string, spec: SweepSpec, trials: Trial[], seeds: number, makeTrials: TrialMaker): SearchPlan {
+export function checkSearch(file: string, spec: AdaptiveKeys, trials: Trial[], seeds: number, makeTrials: TrialMaker): SearchPlan {
   const search = spec.search ?? null;
   const metric: Metric = spec.prune?.metric ?? search?.metric ?? 'valLoss';
   const mode: Mode = spec.prune?.mode ?? search?.mode ?? defaultMode(metric);
