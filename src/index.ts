@@ -7,6 +7,7 @@ export {
   arcFaceLoss,
   arcFaceLogits,
   anomalyScores,
+  anomalyScoreTensor,
   noisyArcMixLoss,
   arcMixLoss,
   softTripleLoss,

@@ -173,9 +173,9 @@ test('full disk while writing a checkpoint: clear error, no <dir>.tmp-PID left, 
   if (!m) return notRun(t, 'mount -t tmpfs failed');
   try {
     const small = new Map([['w', tf.ones([1000])]]);
-    saveCheckpoint(join(m.dir, 'run', 'last'), small, { epoch: 1 });
+    await saveCheckpoint(join(m.dir, 'run', 'last'), small, { epoch: 1 });
     const big = new Map([['w', tf.ones([200_000])]]); // 800 kB > 256 kB
-    assert.throws(() => saveCheckpoint(join(m.dir, 'run', 'last'), big, { epoch: 2 }), (e: unknown) => e instanceof UserError && /last: cannot write the checkpoint: no space left/.test(e.message));
+    await assert.rejects(() => saveCheckpoint(join(m.dir, 'run', 'last'), big, { epoch: 2 }), (e: unknown) => e instanceof UserError && /last: cannot write the checkpoint: no space left/.test(e.message));
     assert.deepEqual(readdirSync(join(m.dir, 'run')), ['last'], 'no temporary directory left behind');
     assert.equal(loadCheckpoint<{ epoch: number }>(join(m.dir, 'run', 'last')).state.epoch, 1, 'the previous checkpoint survives');
     tf.dispose([...small.values(), ...big.values()]);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
 import {
-  anomalyScores,
+  anomalyScoreTensor,
   arcFaceLoss,
   arcMixLoss,
   noisyArcMixLoss,
@@ -152,8 +152,8 @@ test('a larger margin never lowers the loss of a correctly classified sample', (
     fc.property(problem(), arc, fc.double({ min: 0, max: Math.PI / 2, noNaN: true }), (p, o, m2) => {
       const [m1, m2s] = o.margin <= m2 ? [o.margin, m2] : [m2, o.margin];
       const t = T(p);
-      const l1 = anomalyScores(t.emb, t.w, t.a, { margin: m1, scale: o.scale });
-      const l2 = anomalyScores(t.emb, t.w, t.a, { margin: m2s, scale: o.scale });
+      const l1 = tf.tidy(() => Array.from(anomalyScoreTensor(t.emb, t.w, t.a, { margin: m1, scale: o.scale }).dataSync()));
+      const l2 = tf.tidy(() => Array.from(anomalyScoreTensor(t.emb, t.w, t.a, { margin: m2s, scale: o.scale }).dataSync()));
       tf.dispose(Object.values(t));
       const cos = plain.cosines(p.emb, p.w);
       for (let i = 0; i < p.emb.length; i++) {

@@ -44,14 +44,15 @@ test('Glow-Aff at full size (L 3, K 32, 512 hidden): 31.47 M weights per machine
   assert.equal(r.total, 32 * (step(4) + step(8) + step(16)) + 2 * 7 * 16);
 });
 
-test('each flow layer inverts: inverse(forward(x)) = x (actnorm, 1x1 conv, affine and additive coupling, squeeze)', () => {
-  fc.assert(
-    fc.property(fc.integer({ min: 0, max: 1000 }), fc.constantFrom(2, 4, 6), (seed, c) => {
+test('each flow layer inverts: inverse(forward(x)) = x (actnorm, 1x1 conv, affine and additive coupling, squeeze)', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 0, max: 1000 }), fc.constantFrom(2, 4, 6), async (seed, c) => {
       const m = maker(seed);
       const layers = [new ActNorm(m, 'a', c), new InvConv1x1(m, 'i', c), new Coupling(m, 'ca', c, 5, true), new Coupling(m, 'cd', c, 5, false)];
       scramble(m.vars, seed);
       const x = tf.randomNormal([2, 4, 6, c], 0, 2, 'float32', seed) as tf.Tensor4D;
       for (const layer of layers) {
+        await layer.prepare?.();
         const { y } = layer.forward(x, evalCtx());
         const back = layer.inverse(y);
         assert.ok(maxAbsDiff(back, x) < 1e-4, `${layer.constructor.name}: ${maxAbsDiff(back, x)}`);
@@ -64,9 +65,10 @@ test('each flow layer inverts: inverse(forward(x)) = x (actnorm, 1x1 conv, affin
   );
 });
 
-test('the flow\'s log-determinant matches log|det J| of a numerical Jacobian (tiny Glow, 2 levels, 16 dims)', () => {
+test('the flow\'s log-determinant matches log|det J| of a numerical Jacobian (tiny Glow, 2 levels, 16 dims)', async () => {
   const g = new Glow('g', 3, { height: 4, width: 4, levels: 2, steps: 1, hidden: 6, affine: true, classes: 2 });
   scramble(g.trainable().values(), 11);
+  await g.prepare();
   const x0 = Float32Array.from({ length: 16 }, (_, i) => Math.sin(1.3 * i) * 1.5);
   const latent = (x: Float32Array): Float64Array =>
     tf.tidy(() => {

@@ -131,7 +131,7 @@ test('a step in micro-batches updates the BatchNorm running statistics once, as 
     const [b, h, w, c] = [12, 3, 4, 5];
     const xs = Float32Array.from({ length: b * h * w * c }, (_, i) => Math.sin(i * 0.37) * 2 + (i % c) * 0.5 + (Math.floor(i / (h * w * c)) % 3));
     const x = tf.tensor4d(xs, [b, h, w, c]);
-    const run = (parts: Range[], tag: string) => {
+    const run = async (parts: Range[], tag: string) => {
       // Two BatchNorms on the input: plain and with PReLU (on wasm, the two fused kernels).
       const bn1 = bnParams(c, `${backend}/${tag}/a`);
       const bn2 = bnParams(c, `${backend}/${tag}/b`);
@@ -152,7 +152,7 @@ test('a step in micro-batches updates the BatchNorm running statistics once, as 
         const logmel = x.slice([s, 0, 0, 0], [e - s, h, w, c]).reshape([e - s, h, w * c]) as tf.Tensor3D;
         const labels = tf.tensor1d(Array.from({ length: e - s }, (_, i) => (s + i) % 3), 'int32');
         const wave = tf.zeros([e - s, 1]) as tf.Tensor2D;
-        accumulateGradients(system, [bn1.gamma, bn1.beta, bn2.gamma, bn2.beta, alpha, head], { wave, logmel }, { labelsA: labels, labelsB: labels, lam: 1 }, (e - s) / b, acc, moments);
+        await accumulateGradients(system, [bn1.gamma, bn1.beta, bn2.gamma, bn2.beta, alpha, head], { wave, logmel }, { labelsA: labels, labelsB: labels, lam: 1 }, (e - s) / b, acc, moments);
         tf.dispose([logmel, labels, wave]);
       }
       moments.commit();
@@ -161,9 +161,9 @@ test('a step in micro-batches updates the BatchNorm running statistics once, as 
       tf.dispose([...Object.values(bn1), ...Object.values(bn2), alpha, head]);
       return out;
     };
-    const whole = run([[0, b]], 'whole');
-    const micro = run(microBatches(b, 4), 'micro');
-    const uneven = run([[0, 2], [2, 9], [9, 12]], 'uneven');
+    const whole = await run([[0, b]], 'whole');
+    const micro = await run(microBatches(b, 4), 'micro');
+    const uneven = await run([[0, 2], [2, 9], [9, 12]], 'uneven');
     // Independent: PyTorch's update from the whole batch, momentum 0.1, unbiased variance.
     const want = channelMoments(xs, c);
     for (const got of [whole, micro, uneven]) {

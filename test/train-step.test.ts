@@ -20,17 +20,17 @@ test('micro-batches accumulate to the whole-batch gradient (a model without Batc
   };
   const x = tf.randomNormal([4, 6], 0, 1, 'float32', 9) as tf.Tensor2D;
   const labels = [0, 2, 1, 2];
-  const run = (parts: number[][]) => {
+  const run = async (parts: number[][]) => {
     const acc = new Map<string, tf.Tensor>();
     for (const rows of parts) {
       const wave = tf.gather(x, rows) as tf.Tensor2D;
       const lab = tf.tensor1d(rows.map((r) => labels[r]!), 'int32');
-      accumulateGradients(system, [w, head], { wave, logmel: tf.zeros([rows.length, 1, 1]) }, { labelsA: lab, labelsB: lab, lam: 1 }, rows.length / 4, acc);
+      await accumulateGradients(system, [w, head], { wave, logmel: tf.zeros([rows.length, 1, 1]) }, { labelsA: lab, labelsB: lab, lam: 1 }, rows.length / 4, acc);
     }
     return new Map([...acc].map(([k, v]) => [k, Array.from(v.dataSync())]));
   };
-  const whole = run([[0, 1, 2, 3]]);
-  const halves = run([[0, 1], [2, 3]]);
+  const whole = await run([[0, 1, 2, 3]]);
+  const halves = await run([[0, 1], [2, 3]]);
   for (const [k, g] of whole) {
     const h = halves.get(k)!;
     g.forEach((v, i) => assert.ok(Math.abs(v - h[i]!) < 1e-5 * (1 + Math.abs(v)), `${k}[${i}]: ${v} vs ${h[i]}`));

@@ -133,16 +133,19 @@ def main():
     ap.add_argument('--batch', type=int, default=4)
     ap.add_argument('--steps', type=int, default=3)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--device', default='cpu', help='cpu or cuda (npm run bench:gpu)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     B, classes = a.batch, 41
-    model = FGASpecNet(classes)
+    dev = torch.device(a.device)
+    model = FGASpecNet(classes).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
-    waves = [torch.randn(B, 160000) * 0.1 for _ in range(2)]
-    mels = [torch.randn(B, 128, 313) * 20 for _ in range(2)]
-    la = torch.arange(B) % classes
-    lb = (torch.arange(B) * 7 + 3) % classes
+    waves = [(torch.randn(B, 160000) * 0.1).to(dev) for _ in range(2)]
+    mels = [(torch.randn(B, 128, 313) * 20).to(dev) for _ in range(2)]
+    la = (torch.arange(B) % classes).to(dev)
+    lb = ((torch.arange(B) * 7 + 3) % classes).to(dev)
+    sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
 
     def train_step():
         lam = 0.6
@@ -163,14 +166,16 @@ def main():
             F.linear(F.normalize(emb), F.normalize(model.head))
             model.train()
 
-    train_step(); infer()
+    train_step(); infer(); sync()
     t0 = time.perf_counter()
     for _ in range(a.steps):
         train_step()
+    sync()
     train_s = (time.perf_counter() - t0) / a.steps
     t0 = time.perf_counter()
     for _ in range(a.steps):
         infer()
+    sync()
     infer_s = (time.perf_counter() - t0) / a.steps
     print(json.dumps({
         'backend': f'pytorch {torch.__version__}', 'threads': torch.get_num_threads(), 'batch': B,
@@ -178,6 +183,7 @@ def main():
         'train': {'clipsPerSec': B / train_s, 'msPerStep': train_s * 1000},
         'infer': {'clipsPerSec': B / infer_s, 'msPerBatch': infer_s * 1000},
         'loadAverage': os.getloadavg()[0],
+        **({'peakBytes': torch.cuda.max_memory_allocated()} if dev.type == 'cuda' else {}),
     }))
 
 

@@ -10,8 +10,11 @@ import { buildSystem } from '../systems/build.js';
 import type { SystemClass } from '../systems/types.js';
 import { initBackend, type BackendName } from './select.js';
 import { memoryOf, type WasmBackend } from './kernels/wasm-util.js';
+import { guarded } from './gpu-guard.js';
 import { UserError } from '../util/errors.js';
 import { lcg32 } from '../random/index.js';
+import type { GpuAdapter } from './webgpu.js';
+import { fitDevice } from '../train/fit.js';
 
 /** What `exp bench --json` prints (the README; more fields than the fixed ones). */
 export interface BenchResult {
@@ -39,6 +42,9 @@ export interface BenchResult {
   wasmHeapBytes?: number;
   /** wasm only: which build of our SIMD kernels ran ('relaxed': fused multiply-add). */
   simdKernels?: 'relaxed' | 'baseline';
+  /** webgpu only: the adapter, and the most GPU memory tfjs held after a timed step or batch (bytes). */
+  gpu?: GpuAdapter;
+  gpuPeakBytes?: number;
 }
 
 export interface BenchOptions {
@@ -103,7 +109,15 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
   // Two pools of clips, mixed as the trainer mixes them (one lambda per batch, a partner per clip).
   const clips = noiseClips(2 * b, samples, nMels, frames);
   const classIndex = Int32Array.from({ length: 2 * b }, (_, i) => (i < b ? i : i * 7 + 3) % classCount);
-  const micro = config.train.microBatch ?? autoMicroBatch(info.backend, config.data.seconds, b);
+  const wanted = config.train.microBatch ?? autoMicroBatch(info.backend, config.data.seconds, b);
+  // On a GPU, the same pre-training check as exp run: a micro-batch that fits the device.
+  const fit = await fitDevice(system, { clips, count: 2 * b, classIndex, meta: [] }, Math.min(wanted, b), config.train.microBatch !== null);
+  const micro = fit?.micro ?? wanted;
+  let gpuPeak = 0;
+  const gpuBytes = () => {
+    const m = tf.memory() as { numBytesInGPUAllocated?: number };
+    if (m.numBytesInGPUAllocated !== undefined) gpuPeak = Math.max(gpuPeak, m.numBytesInGPUAllocated);
+  };
   const rig: StepRig = { system, params, optimizer, clips, classIndex, micro };
   const rows = Array.from({ length: b }, (_, i) => i);
   const partners = rows.map((i) => b + i);
@@ -112,12 +126,14 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
   const step = async (i: number): Promise<void> => {
     const lam = mixup ? 0.3 + 0.4 * ((i * 0.618) % 1) : 1;
     await trainStep(rig, { rows, partners, lam, mixup }, config.train.lr, { where: `at bench step ${i + 1}` });
+    gpuBytes();
   };
 
-  const inferBatch = (): void => {
+  const inferBatch = async (): Promise<void> => {
     const inputs = makeInputs(clips, rows);
     const labels = tf.tensor1d(rows.map((r) => classIndex[r]!), 'int32');
-    system.score(inputs, labels);
+    await guarded('in a bench inference batch', () => Promise.resolve(system.score(inputs, labels)));
+    gpuBytes();
     tf.dispose([inputs.wave, inputs.logmel, labels]);
   };
 
@@ -126,7 +142,7 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
     for (let i = 0; i < warmup; i++) {
       opts.onStep?.('warmup', i);
       await step(i);
-      inferBatch();
+      await inferBatch();
     }
     const before = tf.memory().numTensors;
     let t0 = performance.now();
@@ -144,7 +160,7 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
     t0 = performance.now();
     for (let i = 0; i < opts.steps; i++) {
       opts.onStep?.('infer', i);
-      inferBatch();
+      await inferBatch();
     }
     const inferMs = (performance.now() - t0) / opts.steps;
     const total = Object.values(system.paramsByModule()).reduce((a, n) => a + n, 0);
@@ -164,6 +180,7 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
       tensors: { before, after },
       ...heapBytes(),
       ...(info.simdKernels ? { simdKernels: info.simdKernels } : {}),
+      ...(info.gpu ? { gpu: info.gpu, gpuPeakBytes: gpuPeak } : {}),
     };
   } finally {
     optimizer.dispose();

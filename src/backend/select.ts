@@ -6,10 +6,20 @@ import { registerWasmTrainingKernels } from './kernels/register.js';
 import { setKernelThreads } from './kernels/parallel.js';
 import { relaxedSimdInUse, simd } from './kernels/simd.js';
 import type { WasmBackend } from './kernels/wasm-util.js';
+import { watchBuffers } from './gpu-guard.js';
+import { describeAdapterLine, initWebGpu, mayHaveGpu, WebGpuSetupError, type GpuAdapter } from './webgpu.js';
+
+/**
+ * `--gpu-adapter`: exported as EXP_WEBGPU_ADAPTER, so the trial processes and Slurm tasks a
+ * command starts (which inherit its environment) pick the same adapter.
+ */
+export function applyGpuAdapterFlag(name: string | undefined): void {
+  if (name !== undefined && name !== '') process.env['EXP_WEBGPU_ADAPTER'] = name;
+}
 
 /** `--backend` values (README, Commands). */
-export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+export type BackendName = 'auto' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 export interface BackendInfo {
   /** The tfjs backend in use: 'tensorflow' (native, CPU or GPU), 'wasm' or 'cpu'. */
@@ -25,12 +35,21 @@ export interface BackendInfo {
    * differ from 'baseline' by float rounding, so runs record it).
    */
   simdKernels?: 'relaxed' | 'baseline';
+  /** webgpu only: the adapter (vendor, architecture, device, driver, limits), stored with the run. */
+  gpu?: GpuAdapter;
 }
 
 export interface BackendOptions {
   /** wasm threads; the default is DEFAULT_WASM_THREADS (measured, docs/backend.md). */
   threads?: number;
+  /** webgpu: part of the adapter's name (`--gpu-adapter`; default EXP_WEBGPU_ADAPTER). */
+  gpuAdapter?: string;
+  /** webgpu: the GPU driver's shader cache directory (default `runs/cache/shaders`). */
+  shaderCache?: string;
 }
+
+/** Where compiled GPU shaders are kept between processes unless EXP_SHADER_CACHE or the caller says otherwise. */
+export const DEFAULT_SHADER_CACHE = 'runs/cache/shaders';
 
 /**
  * Default wasm thread count. Measured on the 2-core reference machine (docs/backend.md):
@@ -125,6 +144,8 @@ export async function initBackend(name: BackendName, opts: BackendOptions = {}):
     throw new UserError(`--threads expects a whole number >= 1, got ${threads}`);
   }
   switch (name) {
+    case 'webgpu':
+      return webgpuInfo(await loadWebGpu(false, opts));
     case 'tensorflow': {
       let pkg: string | null;
       try {
@@ -142,6 +163,12 @@ export async function initBackend(name: BackendName, opts: BackendOptions = {}):
       await setCpu();
       return { backend: 'cpu', threads: 1, native: false };
     case 'auto': {
+      // A hardware GPU through WebGPU first (never a software or fallback adapter), then the
+      // native bindings, then wasm.
+      if (mayHaveGpu()) {
+        const gpu = await loadWebGpu(true, opts).catch(() => null);
+        if (gpu) return webgpuInfo(gpu);
+      }
       const pkg = await initNative().catch(() => null);
       if (pkg) {
         await tf.setBackend('tensorflow');
@@ -162,6 +189,33 @@ export async function initBackend(name: BackendName, opts: BackendOptions = {}):
   }
 }
 
+/** Dawn with an adapter (hardware only when `requireHardware`), or null when there is none. */
+async function loadWebGpu(requireHardware: boolean, opts: BackendOptions): Promise<GpuAdapter | null> {
+  const shaderCache = opts.shaderCache ?? process.env['EXP_SHADER_CACHE'] ?? DEFAULT_SHADER_CACHE;
+  let outcome;
+  try {
+    outcome = await initWebGpu({ requireHardware, shaderCache, ...(opts.gpuAdapter ? { adapter: opts.gpuAdapter } : {}) });
+  } catch (e) {
+    if (e instanceof WebGpuSetupError) throw new UserError(e.message);
+    throw e;
+  }
+  if (outcome.ok) return outcome.adapter;
+  if (requireHardware) return null;
+  throw new UserError(`--backend webgpu: ${outcome.reason}`, WEBGPU_HINT);
+}
+
+export const WEBGPU_HINT =
+  'WebGPU needs the npm package `webgpu` (an optional dependency of exp: `npm install webgpu@0.6.2`) and a Vulkan driver for the GPU ' +
+  '(NVIDIA: the proprietary driver; AMD / Intel: Mesa); check with `vulkaninfo --summary` (see docs/backend.md)';
+
+async function webgpuInfo(gpu: GpuAdapter | null): Promise<BackendInfo> {
+  if (!gpu) throw new UserError('--backend webgpu: no adapter', WEBGPU_HINT);
+  const ok = await tf.setBackend('webgpu');
+  if (!ok) throw new Error('tfjs-backend-webgpu failed to initialise on the adapter');
+  watchBuffers(gpu.bindingLimit);
+  return { backend: 'webgpu', threads: 0, native: false, gpu };
+}
+
 /** The wasm backend's description, with our SIMD kernels instantiated (so their build is known). */
 function wasmInfo(threads: number): BackendInfo {
   simd(tf.backend() as unknown as WasmBackend);
@@ -177,6 +231,7 @@ export function parseBackendName(value: string): BackendName {
 /** One line for the CLI: "backend wasm, 2 threads, relaxed SIMD kernels". */
 export function describeBackend(info: BackendInfo): string {
   if (info.native) return `backend tensorflow (${info.package ?? 'native'})`;
+  if (info.gpu) return `backend webgpu, ${describeAdapterLine(info.gpu)}`;
   const simdKernels = info.simdKernels ? `, ${info.simdKernels} SIMD kernels` : '';
   return `backend ${info.backend}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${simdKernels}`;
 }

@@ -41,7 +41,12 @@ export function parseSeeds(value: string): number[] {
 export const dbOption = (note?: string): Option =>
   new Option('--db <file|url>', `run store: a SQLite file or a postgres:// URL${note ? `; ${note}` : ''}`).default(DEFAULT_DB, '$EXP_DB, else runs/exp.db');
 
-export const backendOption = (): Option => new Option('--backend <name>', 'auto | tensorflow | wasm | cpu').default('auto');
+export const backendOption = (): Option =>
+  new Option('--backend <name>', 'auto | webgpu | tensorflow | wasm | cpu (auto: a hardware GPU through WebGPU, else the native bindings, else wasm)').default('auto');
+
+/** `--gpu-adapter`: which WebGPU adapter (exported to the processes the command starts as EXP_WEBGPU_ADAPTER). */
+export const gpuAdapterOption = (): Option =>
+  new Option('--gpu-adapter <name>', 'webgpu: the adapter whose name contains this (default $EXP_WEBGPU_ADAPTER; a name that matches none lists the adapters)');
 
 /** `--set key=value`, repeatable; `what` says what it overrides here. */
 export const setOption = (what = 'override a dotted key of the experiment YAML'): Option =>

@@ -1,3 +1,4 @@
+import { describeAdapterLine } from '../backend/webgpu.js';
 import type { TrainEvent } from '../events/index.js';
 import { formatDuration } from '../util/format.js';
 
@@ -32,6 +33,8 @@ export class ProgressPrinter {
             `${e.numClasses} machine IDs, ${e.trainClips} train / ${e.valClips} val / ${e.testClips} test clips, ` +
             `${e.stepsPerEpoch} steps per epoch\n`,
         );
+        if (e.gpu) this.out.write(`${describeAdapterLine(e.gpu)}\n`);
+        if (e.deviceFit?.note) this.out.write(`${e.deviceFit.note}\n`);
         break;
       case 'step': {
         if (!tty) return;

@@ -11,12 +11,35 @@ export type TrainEvent =
   | EvalEvent
   | DoneEvent;
 
+/** The WebGPU adapter a run used (plain JSON, stored with the run). */
+export interface GpuAdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A software rasteriser (Mesa's lavapipe, SwiftShader) or Dawn's fallback adapter: for tests only. */
+  software: boolean;
+  /** The device limits that decide what fits, in bytes. */
+  limits: { maxStorageBufferBindingSize: number; maxBufferSize: number };
+  /** The largest storage binding the guards allow (EXP_WEBGPU_MAX_BINDING_BYTES may lower it). */
+  bindingLimit: number;
+}
+
 export interface StartEvent {
   kind: 'start';
   backend: string;
   threads: number;
   /** wasm: which build of our SIMD kernels ran (stored with the run: it changes float rounding). */
   simdKernels?: 'relaxed' | 'baseline';
+  /** webgpu: the adapter (vendor, architecture, device, driver, limits), the run's provenance. */
+  gpu?: GpuAdapterInfo;
+  /**
+   * webgpu: what the pre-training check measured and chose (largest storage buffer of a 2-clip
+   * step, the binding limit, the micro-batch and evaluation batch), and what it said.
+   */
+  deviceFit?: { probeBytes: number; limit: number; microBatch: number; evalBatch: number; note: string | null };
+  /** Clips per training micro-batch. */
+  microBatch?: number;
   /** Trainable parameters per module and total. */
   params: { total: number; modules: Record<string, number> };
   numClasses: number;

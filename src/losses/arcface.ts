@@ -76,18 +76,18 @@ export interface AnomalyScoreOptions extends ArcFaceOptions {
  * Anomaly score A(x) = -log softmax(z(x))[ID of x] per clip (§3.1); higher = more anomalous.
  * z are the ArcFace logits, with the margin on the clip's own ID unless marginAtTest is false.
  */
-export function anomalyScores(
-  emb: tf.Tensor2D,
-  weights: tf.Tensor2D,
-  labels: tf.Tensor1D,
-  opts: AnomalyScoreOptions = {},
-): Float32Array {
+export function anomalyScoreTensor(emb: tf.Tensor2D, weights: tf.Tensor2D, labels: tf.Tensor1D, opts: AnomalyScoreOptions = {}): tf.Tensor1D {
   const marginAtTest = opts.marginAtTest ?? true;
-  const scores = tf.tidy(() => {
+  return tf.tidy(() => {
     const logits = arcFaceLogits(emb, weights, marginAtTest ? labels : null, opts);
-    return crossEntropyPerSample(logits, oneHot(labels, weights.shape[0]));
+    return crossEntropyPerSample(logits, oneHot(labels, weights.shape[0])) as tf.Tensor1D;
   });
-  const out = scores.dataSync() as Float32Array;
+}
+
+/** The same scores read back (asynchronously: a GPU backend has no synchronous read). */
+export async function anomalyScores(emb: tf.Tensor2D, weights: tf.Tensor2D, labels: tf.Tensor1D, opts: AnomalyScoreOptions = {}): Promise<Float32Array> {
+  const scores = anomalyScoreTensor(emb, weights, labels, opts);
+  const out = Float32Array.from(await scores.data());
   scores.dispose();
-  return Float32Array.from(out);
+  return out;
 }

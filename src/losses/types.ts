@@ -5,6 +5,8 @@ export interface MixTargets {
   labelsA: tf.Tensor1D; // int32 class indices
   labelsB: tf.Tensor1D; // int32, the shuffled partner's classes
   lam: number;
+  /** labelsA on the host, for systems that route clips by class inside the graph (per-type models). */
+  ids?: Int32Array;
 }
 
 /** Classification loss family (arcface, noisy-arcmix, arcmix): scalar batch mean. §2.3 */

@@ -6,7 +6,7 @@ import { FoldCache } from '../model/inference/cache.js';
 import type { RunLosses } from '../registry/tokens.js';
 import { LossesFactory, ModelFactory, BranchRegistry, FusionRegistry, BackboneRegistry, HeadRegistry, ClassificationLossRegistry, MetricLossRegistry } from '../registry/tokens.js';
 import { buildContainer } from '../registry/container.js';
-import { arcFaceLoss, anomalyScores } from '../losses/index.js';
+import { arcFaceLoss, anomalyScoreTensor } from '../losses/index.js';
 import { UserError } from '../util/errors.js';
 import type { AsdSystem, SystemArgs, SystemDefinition } from './types.js';
 
@@ -75,21 +75,21 @@ export class ClassifierSystem implements AsdSystem {
   }
 
   /** Validation cross-entropy (ArcFace logits with margin, no mixup), the references' selection criterion. */
-  validationLoss(...[inputs, labels]: Parameters<AsdSystem['validationLoss']>): number {
+  async validationLoss(...[inputs, labels]: Parameters<AsdSystem['validationLoss']>): Promise<number> {
     const cls = this.config.loss.classification!;
-    const emb = this.folded.get(this.model).embed(inputs);
-    const l = tf.tidy(() => arcFaceLoss(emb, this.headWeight(), labels, { margin: cls.margin, scale: cls.scale }));
-    const v = l.dataSync()[0]!;
-    tf.dispose([emb, l]);
+    const l = tf.tidy(() => arcFaceLoss(this.folded.get(this.model).embed(inputs), this.headWeight(), labels, { margin: cls.margin, scale: cls.scale }));
+    const v = (await l.data())[0]!;
+    l.dispose();
     return v;
   }
 
-  score(...[inputs, labels]: Parameters<AsdSystem['score']>): Float32Array {
+  async score(...[inputs, labels]: Parameters<AsdSystem['score']>): Promise<Float32Array> {
     const cls = this.config.loss.classification!;
-    const emb = this.folded.get(this.model).embed(inputs);
-    const a = anomalyScores(emb, this.headWeight(), labels, { margin: cls.margin, scale: cls.scale, marginAtTest: this.config.eval.marginAtTest });
-    emb.dispose();
-    return Float32Array.from(a);
+    const opts = { margin: cls.margin, scale: cls.scale, marginAtTest: this.config.eval.marginAtTest };
+    const a = tf.tidy(() => anomalyScoreTensor(this.folded.get(this.model).embed(inputs), this.headWeight(), labels, opts));
+    const out = Float32Array.from(await a.data());
+    a.dispose();
+    return out;
   }
 
   private headWeight(): tf.Tensor2D {

@@ -14,6 +14,8 @@ export interface LogMelDetector {
   objective(logmel: tf.Tensor3D, labels: tf.Tensor1D, ctx: ForwardContext): ObjectiveResult;
   /** Anomaly score per clip [B], evaluation mode. */
   clipScores(logmel: tf.Tensor3D, labels: tf.Tensor1D): tf.Tensor1D;
+  /** Host-side work after the weights changed (see AsdSystem.prepare). */
+  prepare?(): Promise<void>;
 }
 
 /** A detector that reads only the log-Mel map (no waveform branch, no mixup). */
@@ -55,14 +57,23 @@ export class LogMelSystem implements AsdSystem {
     return this.detector.objective(inputs.logmel, targets.labelsA, ctx);
   }
 
-  validationLoss(inputs: ModelInputs, labels: tf.Tensor1D): number {
-    const ctx: ForwardContext = { training: false, updates: [] };
-    return tf.tidy(() => this.detector.objective(inputs.logmel, labels, ctx).total).dataSync()[0]!;
+  async prepare(): Promise<void> {
+    await this.detector.prepare?.();
   }
 
-  score(inputs: ModelInputs, labels: tf.Tensor1D): Float32Array {
+  async validationLoss(inputs: ModelInputs, labels: tf.Tensor1D): Promise<number> {
+    await this.prepare();
+    const ctx: ForwardContext = { training: false, updates: [] };
+    const l = tf.tidy(() => this.detector.objective(inputs.logmel, labels, ctx).total);
+    const v = (await l.data())[0]!;
+    l.dispose();
+    return v;
+  }
+
+  async score(inputs: ModelInputs, labels: tf.Tensor1D): Promise<Float32Array> {
+    await this.prepare();
     const s = tf.tidy(() => this.detector.clipScores(inputs.logmel, labels));
-    const out = Float32Array.from(s.dataSync());
+    const out = Float32Array.from(await s.data());
     s.dispose();
     return out;
   }

@@ -69,11 +69,10 @@ export class PerTypeSystem implements AsdSystem {
     return Object.assign({}, ...this.parts.map((p) => p.system.objectiveParams()));
   }
 
-  /** The rows of each type in a batch, with type-local labels. */
-  private groups(labels: tf.Tensor1D): Array<{ part: TypePart; rows: number[]; local: number[] }> {
-    const ids = labels.dataSync();
+  /** The rows of each type in a batch (global class indices on the host), with type-local labels. */
+  private groups(ids: ArrayLike<number>): Array<{ part: TypePart; rows: number[]; local: number[] }> {
     const out = this.parts.map((part) => ({ part, rows: [] as number[], local: [] as number[] }));
-    ids.forEach((g, r) => {
+    Array.from(ids).forEach((g, r) => {
       const i = this.partOf[g];
       if (i === undefined || i < 0) throw new Error(`class ${g} belongs to no per-type model`);
       out[i]!.rows.push(r);
@@ -93,7 +92,9 @@ export class PerTypeSystem implements AsdSystem {
     const batch = inputs.logmel.shape[0];
     let total = tf.scalar(0);
     const terms: Record<string, tf.Scalar> = Object.fromEntries(this.termNames.map((t) => [t, tf.scalar(0)]));
-    for (const { part, rows, local } of this.groups(targets.labelsA)) {
+    // Inside the gradient tape nothing can wait for a read: the trainer passes the labels on the host.
+    if (!targets.ids) throw new Error('per-type objective: targets.ids (labelsA on the host) is required');
+    for (const { part, rows, local } of this.groups(targets.ids)) {
       const labels = tf.tensor1d(local, 'int32');
       const r = part.system.objective(PerTypeSystem.take(inputs, rows), { labelsA: labels, labelsB: labels, lam: 1 }, ctx);
       const w = rows.length / batch;
@@ -103,23 +104,27 @@ export class PerTypeSystem implements AsdSystem {
     return { total, terms };
   }
 
-  validationLoss(inputs: ModelInputs, labels: tf.Tensor1D): number {
+  async prepare(): Promise<void> {
+    for (const p of this.parts) await p.system.prepare?.();
+  }
+
+  async validationLoss(inputs: ModelInputs, labels: tf.Tensor1D): Promise<number> {
     let sum = 0;
-    for (const { part, rows, local } of this.groups(labels)) {
+    for (const { part, rows, local } of this.groups(await labels.data())) {
       const sub = PerTypeSystem.take(inputs, rows);
       const l = tf.tensor1d(local, 'int32');
-      sum += part.system.validationLoss(sub, l) * rows.length;
+      sum += (await part.system.validationLoss(sub, l)) * rows.length;
       tf.dispose([sub.wave, sub.logmel, l]);
     }
     return sum / labels.shape[0];
   }
 
-  score(inputs: ModelInputs, labels: tf.Tensor1D): Float32Array {
+  async score(inputs: ModelInputs, labels: tf.Tensor1D): Promise<Float32Array> {
     const out = new Float32Array(labels.shape[0]);
-    for (const { part, rows, local } of this.groups(labels)) {
+    for (const { part, rows, local } of this.groups(await labels.data())) {
       const sub = PerTypeSystem.take(inputs, rows);
       const l = tf.tensor1d(local, 'int32');
-      part.system.score(sub, l).forEach((s, k) => (out[rows[k]!] = s));
+      (await part.system.score(sub, l)).forEach((s, k) => (out[rows[k]!] = s));
       tf.dispose([sub.wave, sub.logmel, l]);
     }
     return out;

@@ -45,10 +45,20 @@ export interface AsdSystem {
   objectiveParams(): Record<string, number>;
   /** Training-mode loss of a micro-batch; labels are global class indices. Called inside tf.variableGrads. */
   objective(inputs: ModelInputs, targets: MixTargets, ctx: ForwardContext): ObjectiveResult;
-  /** Evaluation-mode loss of a batch (checkpoint selection on the validation split), batch mean. */
-  validationLoss(inputs: ModelInputs, labels: tf.Tensor1D): number;
-  /** Evaluation-mode anomaly score per clip (higher = more anomalous). */
-  score(inputs: ModelInputs, labels: tf.Tensor1D): Float32Array;
+  /**
+   * Evaluation-mode loss of a batch (checkpoint selection on the validation split), batch mean.
+   * Built-in systems read it back asynchronously (a GPU backend has no synchronous read); a
+   * plain number is accepted too.
+   */
+  validationLoss(inputs: ModelInputs, labels: tf.Tensor1D): number | Promise<number>;
+  /** Evaluation-mode anomaly score per clip (higher = more anomalous), read back asynchronously. */
+  score(inputs: ModelInputs, labels: tf.Tensor1D): Float32Array | Promise<Float32Array>;
+  /**
+   * Host-side work a forward pass needs after the weights changed (Glow's log|det W| and W^-1,
+   * computed in float64 from W read back asynchronously). The trainer awaits it before every
+   * training step; `validationLoss` and `score` await it themselves.
+   */
+  prepare?(): Promise<void>;
   dispose(): void;
 }
 

@@ -16,13 +16,16 @@ export interface CheckpointMeta<S> {
   state: S;
 }
 
-export function saveCheckpoint<S>(dir: string, tensors: Map<string, tf.Tensor>, state: S): void {
+export async function saveCheckpoint<S>(dir: string, tensors: Map<string, tf.Tensor>, state: S): Promise<void> {
+  // Read back asynchronously (a GPU backend has no synchronous read) before touching the disk.
+  const values = await Promise.all([...tensors.values()].map((t) => t.data()));
+  const read = new Map([...tensors].map(([name, t], i) => [name, { t, data: values[i]! }]));
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   try {
     ensureDir(dirname(dir), 'the checkpoint directory');
     mkdirSync(tmp);
-    writeCheckpointFiles(tmp, tensors, state);
+    writeCheckpointFiles(tmp, read, state);
   } catch (e) {
     // A full disk (or any other failure) must not leave a half-written `<dir>.tmp-PID/` behind;
     // the previous checkpoint, if any, is untouched.
@@ -38,14 +41,13 @@ export function saveCheckpoint<S>(dir: string, tensors: Map<string, tf.Tensor>, 
   }
 }
 
-function writeCheckpointFiles<S>(tmp: string, tensors: Map<string, tf.Tensor>, state: S): void {
+function writeCheckpointFiles<S>(tmp: string, tensors: Map<string, { t: tf.Tensor; data: tf.TypedArray | string[] }>, state: S): void {
   const entries: CheckpointMeta<S>['tensors'] = [];
   const chunks: Buffer[] = [];
   let offset = 0;
-  for (const [name, t] of tensors) {
-    const data = t.dataSync();
+  for (const [name, { t, data }] of tensors) {
     const dtype = t.dtype === 'int32' ? 'int32' : 'float32';
-    const typed = dtype === 'int32' ? Int32Array.from(data) : Float32Array.from(data);
+    const typed = dtype === 'int32' ? Int32Array.from(data as ArrayLike<number>) : Float32Array.from(data as ArrayLike<number>);
     const buf = Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength);
     entries.push({ name, shape: t.shape, dtype, offset, length: typed.length });
     chunks.push(buf);

@@ -5,6 +5,7 @@ import { loadCheckpoint } from './checkpoint.js';
 import { buildSystem } from '../systems/build.js';
 import { initBackend } from '../backend/select.js';
 import { resolveData } from '../data/resolve.js';
+import { fitDevice } from './fit.js';
 
 export type { Trainer, TrainOptions, TrainEvent } from './events.js';
 export { DivergedError } from './loop.js';
@@ -24,15 +25,21 @@ export const train: Trainer = async (opts: TrainOptions) => {
   const system = buildSystem(config, classes, opts.extraModules ?? []);
   const modules = { ...system.paramsByModule(), ...system.objectiveParams() };
   const batch = Math.min(config.train.batchSize, data.train.count);
+  const wantedMicro = config.train.microBatch ?? autoMicroBatch(backend.backend, config.data.seconds, batch);
   const emit = async (e: Parameters<TrainOptions['onEvent']>[0]) => {
     await opts.onEvent(e);
   };
   try {
+    // On a GPU: the (micro-)batch checked against the device's limits before any training.
+    const fit = await fitDevice(system, data.train, Math.min(wantedMicro, batch), config.train.microBatch !== null);
     await emit({
       kind: 'start',
       backend: backend.backend,
       threads: backend.threads,
       ...(backend.simdKernels ? { simdKernels: backend.simdKernels } : {}),
+      ...(backend.gpu ? { gpu: backend.gpu } : {}),
+      ...(fit ? { deviceFit: { probeBytes: fit.probeBytes, limit: fit.limit, microBatch: fit.micro, evalBatch: fit.evalBatch, note: fit.note } } : {}),
+      microBatch: fit?.micro ?? wantedMicro,
       params: { total: Object.values(modules).reduce((a, b) => a + b, 0), modules },
       numClasses: data.numClasses,
       trainClips: data.train.count,
@@ -52,7 +59,8 @@ export const train: Trainer = async (opts: TrainOptions) => {
       emit,
       signal: opts.signal,
       resumeFrom: opts.resumeFrom,
-      defaultMicroBatch: autoMicroBatch(backend.backend, config.data.seconds, batch),
+      defaultMicroBatch: fit?.micro ?? autoMicroBatch(backend.backend, config.data.seconds, batch),
+      ...(fit ? { evalBatch: fit.evalBatch } : {}),
     });
     await emit({ kind: 'done', seconds: (performance.now() - t0) / 1000 });
   } finally {

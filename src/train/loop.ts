@@ -8,6 +8,7 @@ import { AdamW } from './adamw.js';
 import { learningRate } from './schedule.js';
 import { epochBatches } from './plan.js';
 import { trainStep, type StepRig } from './train-step.js';
+import { guarded } from '../backend/gpu-guard.js';
 import { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
 import type { AsdSystem } from '../systems/types.js';
 import { evaluate } from '../metrics/index.js';
@@ -34,6 +35,8 @@ export interface LoopSetup {
   resumeFrom?: string;
   /** Micro-batch size when train.microBatch is null (see autoMicroBatch). */
   defaultMicroBatch: number;
+  /** Clips per validation / scoring batch (default 16; on a GPU, what fits the device). */
+  evalBatch?: number;
 }
 
 /**
@@ -43,7 +46,8 @@ export interface LoopSetup {
  * the clip length. Native TensorFlow (GPU) takes the whole batch.
  */
 export function autoMicroBatch(backend: string, seconds: number, batchSize: number): number {
-  if (backend === 'tensorflow') return batchSize;
+  // A GPU takes the whole batch; on WebGPU the pre-training check lowers it to what fits.
+  if (backend === 'tensorflow' || backend === 'webgpu') return batchSize;
   return Math.max(2, Math.min(batchSize, Math.floor((8 * 10) / seconds)));
 }
 
@@ -157,7 +161,7 @@ export class TrainingLoop {
       const midEpoch = unsaved.steps > 0;
       const next: LoopState = { ...this.state, optimizerStep: this.rig.optimizer.step, partial: midEpoch ? unsaved : null };
       if (!midEpoch) next.epoch = unsaved.epoch;
-      saveCheckpoint(join(this.s.runDir, 'last'), this.saved(), next);
+      await saveCheckpoint(join(this.s.runDir, 'last'), this.saved(), next);
       await this.s.emit({ kind: 'checkpoint', epoch: unsaved.epoch, path: join(this.s.runDir, 'last'), best: false });
     }
     throw aborted();
@@ -255,9 +259,9 @@ export class TrainingLoop {
         bestValLoss: improved ? valLoss : state.bestValLoss,
         bestCheckpoint: improved ? dir : state.bestCheckpoint,
       };
-      saveCheckpoint(dir, this.saved(), next);
+      await saveCheckpoint(dir, this.saved(), next);
       // "last" must always be resumable, so the best one is written there too when it is newest.
-      if (improved) saveCheckpoint(join(s.runDir, 'last'), this.saved(), next);
+      if (improved) await saveCheckpoint(join(s.runDir, 'last'), this.saved(), next);
       this.state = next;
       this.unsaved = null;
       await s.emit({ kind: 'checkpoint', epoch, path: improved ? dir : join(s.runDir, 'last'), best: improved || s.val === null });
@@ -310,11 +314,11 @@ function* chunks(n: number, size: number): Generator<number[]> {
 /** The system's validation loss (e.g. ArcFace CE, reconstruction error), the references' selection criterion. */
 async function validationLoss(s: LoopSetup, val: Split, pause: () => Promise<void>): Promise<number> {
   let sum = 0;
-  for (const rows of chunks(val.count, EVAL_BATCH)) {
+  for (const rows of chunks(val.count, s.evalBatch ?? EVAL_BATCH)) {
     await pause();
     const inputs = makeInputs(val.clips, rows);
     const labels = tf.tensor1d(rows.map((r) => val.classIndex[r]!), 'int32');
-    sum += s.system.validationLoss(inputs, labels) * rows.length;
+    sum += (await guarded('in a validation batch', () => Promise.resolve(s.system.validationLoss(inputs, labels)))) * rows.length;
     tf.dispose([inputs.wave, inputs.logmel, labels]);
   }
   return sum / val.count;
@@ -324,11 +328,11 @@ async function validationLoss(s: LoopSetup, val: Split, pause: () => Promise<voi
 async function scoreTestSet(s: LoopSetup, epoch: number, final: boolean, pause: () => Promise<void>): Promise<EvalEvent> {
   const test = s.test;
   const scores: ScoreRow[] = [];
-  for (const rows of chunks(test.count, EVAL_BATCH)) {
+  for (const rows of chunks(test.count, s.evalBatch ?? EVAL_BATCH)) {
     await pause();
     const inputs = makeInputs(test.clips, rows);
     const labels = tf.tensor1d(rows.map((r) => test.classIndex[r]!), 'int32');
-    const a = s.system.score(inputs, labels);
+    const a = await guarded('while scoring the test set', () => Promise.resolve(s.system.score(inputs, labels)));
     rows.forEach((r, k) => scores.push({ ...test.meta[r]!, score: a[k]! }));
     tf.dispose([inputs.wave, inputs.logmel, labels]);
   }

@@ -21,7 +21,7 @@ export interface StepResult {
  * `moments`, the batch moments are pooled there and the caller updates the running statistics
  * once per step (PooledBatchMoments.commit); without, they are updated after the backward pass.
  */
-export function accumulateGradients(
+export async function accumulateGradients(
   system: StepSystem,
   vars: tf.Variable[],
   inputs: ModelInputs,
@@ -29,7 +29,7 @@ export function accumulateGradients(
   weight: number,
   acc: Map<string, tf.Tensor>,
   moments?: BatchMomentsSink,
-): StepResult {
+): Promise<StepResult> {
   const ctx: ForwardContext = { training: true, updates: [], moments };
   const kept: Record<string, tf.Scalar> = {};
   const { value, grads } = tf.variableGrads(() => {
@@ -47,11 +47,14 @@ export function accumulateGradients(
   });
   tf.dispose(grads);
   for (const update of ctx.updates) update();
-  const loss = value.dataSync()[0]!;
-  value.dispose();
-  const terms = Object.fromEntries(Object.entries(kept).map(([k, t]) => [k, t.dataSync()[0]!]));
-  tf.dispose(Object.values(kept));
-  return { loss, terms };
+  // One asynchronous read of the loss and every term (a GPU backend has no synchronous read, and
+  // one transfer per step is all the progress display needs).
+  const names = Object.keys(kept);
+  const packed = tf.tidy(() => tf.stack([value, ...names.map((k) => kept[k]!)]));
+  tf.dispose([value, ...Object.values(kept)]);
+  const read = await packed.data();
+  packed.dispose();
+  return { loss: read[0]!, terms: Object.fromEntries(names.map((k, i) => [k, read[i + 1]!])) };
 }
 
 /** The weights one optimizer trains: every trainable weight of the system. */

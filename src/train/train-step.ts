@@ -5,6 +5,7 @@ import type { AdamW } from './adamw.js';
 import { microBatches } from './plan.js';
 import { PooledBatchMoments } from '../model/batch-moments.js';
 import type { AsdSystem } from '../systems/types.js';
+import { guarded } from '../backend/gpu-guard.js';
 
 /** Thrown when the loss stops being a finite number; names where it happened. */
 export class DivergedError extends Error {
@@ -49,6 +50,11 @@ export interface StepOptions {
  * running statistics included. Returns the batch-mean loss.
  */
 export async function trainStep(rig: StepRig, batch: StepBatch, lr: number, opts: StepOptions): Promise<number> {
+  // On a GPU: inside the device's error scopes, so a failed step never yields a number.
+  return guarded(opts.where, () => stepBody(rig, batch, lr, opts));
+}
+
+async function stepBody(rig: StepRig, batch: StepBatch, lr: number, opts: StepOptions): Promise<number> {
   const { rows, partners, lam } = batch;
   const acc = new Map<string, tf.Tensor>();
   const moments = new PooledBatchMoments();
@@ -56,15 +62,17 @@ export async function trainStep(rig: StepRig, batch: StepBatch, lr: number, opts
   let loss = 0;
   let committed = false;
   try {
+    await rig.system.prepare?.();
     for (const [m0, m1] of microBatches(rows.length, rig.micro)) {
       await opts.pause?.();
       const mRows = rows.slice(m0, m1);
       const mPartners = partners.slice(m0, m1);
       const inputs = makeInputs(rig.clips, mRows, batch.mixup ? { partners: mPartners, lam } : undefined);
-      const labelsA = tf.tensor1d(mRows.map((r) => rig.classIndex[r]!), 'int32');
+      const ids = Int32Array.from(mRows, (r) => rig.classIndex[r]!);
+      const labelsA = tf.tensor1d(ids, 'int32');
       const labelsB = tf.tensor1d(mPartners.map((r) => rig.classIndex[r]!), 'int32');
       const share = mRows.length / rows.length;
-      const res = accumulateGradients(rig.system, rig.params.vars, inputs, { labelsA, labelsB, lam }, share, acc, moments);
+      const res = await accumulateGradients(rig.system, rig.params.vars, inputs, { labelsA, labelsB, lam, ids }, share, acc, moments);
       tf.dispose([inputs.wave, inputs.logmel, labelsA, labelsB]);
       if (!Number.isFinite(res.loss)) throw new DivergedError(`loss became ${res.loss} ${opts.where}`);
       loss += res.loss * share;

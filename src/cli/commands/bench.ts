@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { action, parsePositiveInt } from '../action.js';
-import { backendOption, jsonOption } from '../options.js';
+import { backendOption, gpuAdapterOption, jsonOption } from '../options.js';
 import { loadExperiment } from '../../config/index.js';
 import { validateExperiment } from '../../config/load.js';
-import { parseBackendName, describeBackend } from '../../backend/select.js';
+import { applyGpuAdapterFlag, parseBackendName, describeBackend } from '../../backend/select.js';
 import { runBench } from '../../backend/bench.js';
 
 interface BenchFlags {
@@ -13,6 +13,7 @@ interface BenchFlags {
   steps: number;
   warmup: number;
   threads?: number;
+  gpuAdapter?: string;
   json?: boolean;
 }
 
@@ -24,6 +25,7 @@ export function register(program: Command): void {
     .description('time training steps (forward + backward + AdamW, mixup included) and inference of an experiment\'s model on random clips')
     .argument('[experiment.yaml]', `the experiment whose model is timed (default ${DEFAULT_EXPERIMENT}, else the built-in full FGASpecNet)`)
     .addOption(backendOption())
+    .addOption(gpuAdapterOption())
     .option('--batch <n>', 'clips per step', parsePositiveInt('--batch'), 4)
     .option('--steps <n>', 'timed steps (after the warm-up)', parsePositiveInt('--steps'), 3)
     .option('--warmup <n>', 'untimed warm-up steps', (v) => Number(v), 1)
@@ -34,6 +36,7 @@ export function register(program: Command): void {
 
 async function runBenchCommand(file: string | undefined, flags: BenchFlags): Promise<void> {
   const backend = parseBackendName(flags.backend);
+  applyGpuAdapterFlag(flags.gpuAdapter);
   const path = file ?? (existsSync(DEFAULT_EXPERIMENT) ? DEFAULT_EXPERIMENT : null);
   const config = path ? loadExperiment(path) : validateExperiment({}, 'the built-in defaults');
   const progress = flags.json ? undefined : (phase: string, i: number) => process.stderr.write(`\r${phase} step ${i + 1}   `);
@@ -50,7 +53,7 @@ async function runBenchCommand(file: string | undefined, flags: BenchFlags): Pro
   } else {
     process.stderr.write('\r                    \r');
     const lines = [
-      `${describeBackend({ backend: r.backend, threads: r.threads, native: r.backend === 'tensorflow', ...(r.simdKernels ? { simdKernels: r.simdKernels } : {}) })}; ${r.experiment} (${(r.params / 1e6).toFixed(2)} M parameters), batch ${r.batch}`,
+      `${describeBackend({ backend: r.backend, threads: r.threads, native: r.backend === 'tensorflow', ...(r.simdKernels ? { simdKernels: r.simdKernels } : {}), ...(r.gpu ? { gpu: r.gpu } : {}) })}; ${r.experiment} (${(r.params / 1e6).toFixed(2)} M parameters), batch ${r.batch}`,
       `train  ${r.train.clipsPerSec.toFixed(2)} clips/s  (${r.train.msPerStep.toFixed(0)} ms per step, micro-batches of ${r.microBatch}: exp run's training step)`,
       `infer  ${r.infer.clipsPerSec.toFixed(2)} clips/s  (${r.infer.msPerBatch.toFixed(0)} ms per batch)`,
       `load average ${r.loadAverage.toFixed(2)} on ${r.cpus} cpus before the benchmark${r.loadAverage > r.cpus * 0.5 ? ' (other work was running: numbers are pessimistic)' : ''}`,

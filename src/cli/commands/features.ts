@@ -52,7 +52,9 @@ async function runFeatures(file: string, flags: FeaturesFlags): Promise<void> {
     // F_TA (§2.1.3) has no weights, so it can be drawn for any clip; Tgram and SpecNet are learned
     // and would only show random initial weights here.
     await initBackend('cpu');
-    const ta = tf.tidy(() => temporalAttention(tf.tensor3d(lm.data, [1, mels, frames])).dataSync() as Float32Array);
+    const taTensor = tf.tidy(() => temporalAttention(tf.tensor3d(lm.data, [1, mels, frames])));
+    const ta = Float32Array.from(await taTensor.data());
+    taTensor.dispose();
     const channels: FeatureChannel[] = [
       { name: 'logmel', shape: lm.shape, data: lm.data, unit: 'dB' },
       { name: 'tagram', shape: lm.shape, data: ta },

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { artifactsOption, backendOption, dbOption, jsonOption, noDashboardOption, setOption } from '../options.js';
+import { artifactsOption, backendOption, gpuAdapterOption, dbOption, jsonOption, noDashboardOption, setOption } from '../options.js';
 import { loadExperiment, parseOverride } from '../../config/load.js';
 import { openRunStore } from '../../store/open.js';
 import { describeStoreLost, runSession, type SessionOutcome, type SessionTarget } from '../../session/session.js';
@@ -14,7 +14,7 @@ import { formatResultsTable } from '../results-table.js';
 import { TABLE2 } from '../../paper/table2.js';
 import { systemDefinition } from '../../systems/build.js';
 import { UserError, isUserError } from '../../util/errors.js';
-import { parseBackendName } from '../../backend/select.js';
+import { applyGpuAdapterFlag, parseBackendName } from '../../backend/select.js';
 import { preflight } from '../../preflight/preflight.js';
 import { preflightOptions } from '../preflight-options.js';
 import { checkName, displayName } from '../../util/names.js';
@@ -25,6 +25,7 @@ interface RunOptions {
   db: string;
   artifacts?: string;
   backend: string;
+  gpuAdapter?: string;
   dashboard: boolean;
   quiet?: boolean;
   json?: boolean;
@@ -41,6 +42,7 @@ export function register(program: Command): void {
     .addOption(dbOption())
     .addOption(artifactsOption('directory for run directories (checkpoints), recorded with the run (default: beside a SQLite store, else runs/)'))
     .addOption(backendOption())
+    .addOption(gpuAdapterOption())
     .option('--resume <run>', 'continue an interrupted, failed or stale run from its last checkpoint (one still leased to a live process is refused)')
     .addOption(noDashboardOption('plain line progress (the default for a single run)'))
     .option('--quiet', 'print nothing but errors and the final table')
@@ -50,6 +52,7 @@ export function register(program: Command): void {
 
 async function runCommand(file: string | undefined, opts: RunOptions): Promise<void> {
   const backend = parseBackendName(opts.backend);
+  applyGpuAdapterFlag(opts.gpuAdapter);
   let target: SessionTarget;
   if (opts.resume) {
     if (file) throw new UserError(`--resume ${opts.resume}: give either an experiment file or --resume, not both (the run keeps its stored config)`);

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, collect, parsePositiveInt } from '../action.js';
-import { artifactsOption, backendOption, dbOption, leaseOption, maxTrialsOption, noDashboardOption, profileOption, seedsOption, setOption } from '../options.js';
+import { artifactsOption, backendOption, gpuAdapterOption, dbOption, leaseOption, maxTrialsOption, noDashboardOption, profileOption, seedsOption, setOption } from '../options.js';
 import { parseOverride } from '../../config/load.js';
 import { DEFAULT_MAX_TRIALS, loadSweep } from '../../sweep/spec.js';
 import { openRunStore } from '../../store/open.js';
@@ -11,6 +11,7 @@ import { attachSweep, registerClusterSubcommands, slurmExecutor, type ClusterSwe
 import { localExecutor, type LocalSweepOptions } from './sweep-local.js';
 import type { SweepExecutor } from '../../executor/executor.js';
 import { EXECUTORS, type ExecutorName } from '../../executor/options.js';
+import { applyGpuAdapterFlag, parseBackendName } from '../../backend/select.js';
 
 interface SweepOptions extends ClusterSweepOptions, LocalSweepOptions {
   set: string[];
@@ -19,6 +20,7 @@ interface SweepOptions extends ClusterSweepOptions, LocalSweepOptions {
   db: string;
   artifacts?: string;
   backend: string;
+  gpuAdapter?: string;
   dashboard: boolean;
   rerunFailed: boolean;
   force: boolean;
@@ -43,6 +45,7 @@ export function register(program: Command): void {
     .addOption(dbOption())
     .addOption(artifactsOption())
     .addOption(backendOption())
+    .addOption(gpuAdapterOption())
     .addOption(noDashboardOption())
     .option('--rerun-failed', 're-run failed trials from scratch (they are skipped otherwise)', false)
     .option('--force', 're-run every trial from scratch, finished ones included (their old results are replaced)', false)
@@ -85,6 +88,8 @@ function parseCount(value: string): number {
 
 async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
   if (opts.attach) return attachSweep(ref, opts);
+  parseBackendName(opts.backend);
+  applyGpuAdapterFlag(opts.gpuAdapter);
   const executor = executors[opts.executor];
   executor.check(opts);
   const overrides = opts.set.map((s) => parseOverride(s));

@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { action } from '../action.js';
-import { artifactsOption, backendOption, dbOption, leaseOption, maxTrialsOption, profileOption, seedsOption, setOption, type SweepSelection } from '../options.js';
+import { artifactsOption, backendOption, gpuAdapterOption, dbOption, leaseOption, maxTrialsOption, profileOption, seedsOption, setOption, type SweepSelection } from '../options.js';
 import { parseOverride } from '../../config/load.js';
 import { loadSweep } from '../../sweep/spec.js';
 import { runWorker } from '../../executor/worker.js';
 import { openRunStore } from '../../store/open.js';
 import { interruptOnSignals } from '../../session/signals.js';
 import { loadTrainer } from '../../session/trainer.js';
-import { parseBackendName } from '../../backend/select.js';
+import { applyGpuAdapterFlag, parseBackendName } from '../../backend/select.js';
 import { preflight } from '../../preflight/preflight.js';
 import { preflightOptions } from '../preflight-options.js';
 import { UserError } from '../../util/errors.js';
@@ -17,6 +17,7 @@ interface WorkerCliOptions extends SweepSelection {
   sweep: string;
   lease: number;
   requeue: boolean;
+  gpuAdapter?: string;
 }
 
 export function register(program: Command): void {
@@ -31,6 +32,7 @@ export function register(program: Command): void {
     .addOption(setOption('the overrides, as given to exp sweep'))
     .addOption(maxTrialsOption('the trial limit, as given to exp sweep'))
     .addOption(backendOption())
+    .addOption(gpuAdapterOption())
     .addOption(leaseOption('a trial whose worker shows no sign of life for this long is taken over and resumed'))
     .option('--requeue', 'on SIGUSR1 (sbatch --signal, before the time limit): checkpoint, mark interrupted, requeue this Slurm task', false)
     .addHelpText(
@@ -46,6 +48,7 @@ worker takes it over.`,
 
 async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   const backend = parseBackendName(opts.backend);
+  applyGpuAdapterFlag(opts.gpuAdapter);
   const overrides = opts.set.map((s) => parseOverride(s));
   const sweep = loadSweep(opts.sweep, { profile: opts.profile ?? null, overrides, ...(opts.seeds ? { seeds: opts.seeds } : {}), ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}) });
   if (sweep.search) throw new UserError(`sweep ${sweep.name}: search / prune sweeps run on the local executor only for now (exp sweep without --executor slurm)`);

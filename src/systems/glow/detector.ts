@@ -43,6 +43,10 @@ export class GlowDetector implements LogMelDetector {
     return tf.neg(tf.sum(tf.mul(ll, tf.oneHot(own, ll.shape[1])), 1)).div(dims) as tf.Tensor1D;
   }
 
+  async prepare(): Promise<void> {
+    await this.flow.prepare();
+  }
+
   objective(logmel: tf.Tensor3D, labels: tf.Tensor1D, ctx: ForwardContext) {
     const { ll, own } = this.likelihoods(logmel, labels, ctx);
     const nll = GlowDetector.ownNll(ll, own, this.flow.dims).mean() as tf.Scalar;

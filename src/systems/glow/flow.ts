@@ -107,6 +107,16 @@ export class Glow extends BaseModule {
     return h;
   }
 
+  /** Host-side work of the layers after a weight update (the 1x1 convolutions' log|det W| and W^-1). */
+  async prepare(): Promise<void> {
+    for (const layer of this.levels.flat()) await layer.prepare?.();
+  }
+
+  override dispose(): void {
+    for (const layer of this.levels.flat()) layer.dispose?.();
+    super.dispose();
+  }
+
   /** Forward pass keeping the factored-out halves, for decode (tests). */
   encodeAll(x: tf.Tensor4D): { z: tf.Tensor4D; factored: tf.Tensor4D[]; logdet: tf.Tensor1D } {
     const ctx: ForwardContext = { training: false, updates: [] };

@@ -13,6 +13,10 @@ import { logAbsDetAndInverse, randomOrthogonal } from './linalg.js';
 export interface FlowLayer {
   forward(x: tf.Tensor4D, ctx: ForwardContext): { y: tf.Tensor4D; logdet: tf.Tensor1D };
   inverse(y: tf.Tensor4D): tf.Tensor4D;
+  /** Host-side work after the weights changed, awaited before `forward` and `inverse`. */
+  prepare?(): Promise<void>;
+  /** Frees what the layer holds beside its registered weights. */
+  dispose?(): void;
 }
 
 /** How a layer registers its weights (BaseModule.param / buffer under a path). */
@@ -43,16 +47,17 @@ export class ActNorm implements FlowLayer {
 
   forward(x: tf.Tensor4D, ctx: ForwardContext) {
     if (ctx.training && !this.ready) {
-      this.ready = this.done.dataSync()[0] === 1;
-      if (!this.ready) {
-        tf.tidy(() => {
-          const { mean, variance } = tf.moments(x, [0, 1, 2]);
-          this.bias.assign(mean.neg());
-          this.logs.assign(tf.log(tf.sqrt(variance).add(1e-6)).neg());
-          this.done.assign(tf.ones([1]));
-        });
-        this.ready = true;
-      }
+      // Initialise unless the stored flag says it was (a resumed run), without reading the flag
+      // back: d * old + (1 - d) * init is exactly one or the other for d in {0, 1}.
+      tf.tidy(() => {
+        const { mean, variance } = tf.moments(x, [0, 1, 2]);
+        const d = this.done;
+        const keep = (old: tf.Tensor, init: tf.Tensor) => tf.add(tf.mul(d, old), tf.mul(tf.sub(1, d), init));
+        this.bias.assign(keep(this.bias, mean.neg()));
+        this.logs.assign(keep(this.logs, tf.log(tf.sqrt(variance).add(1e-6)).neg()));
+        this.done.assign(tf.ones([1]));
+      });
+      this.ready = true;
     }
     const y = tf.mul(tf.add(x, this.bias), tf.exp(this.logs)) as tf.Tensor4D;
     const logdet = tf.sum(this.logs).mul(pixels(x)).reshape([1]).tile([x.shape[0]]) as tf.Tensor1D;
@@ -64,38 +69,63 @@ export class ActNorm implements FlowLayer {
   }
 }
 
-/**
- * log|det W| with its gradient W^-T (d log|det W| / dW), computed in plain JS: W is C x C with
- * small C, and tfjs has neither a determinant nor an inverse.
- */
-const logAbsDet = tf.customGrad(((w: tf.Tensor, save: tf.GradSaveFunc) => {
-  const n = w.shape[0]!;
-  const { logAbsDet: value, inverse } = logAbsDetAndInverse(w.dataSync(), n);
-  const invT = tf.tensor2d(Float32Array.from(inverse), [n, n]).transpose();
-  save([invT]);
-  return { value: tf.scalar(value), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]!) };
-}) as unknown as Parameters<typeof tf.customGrad>[0]);
+/** log|det W| and W^-1 of one value of W (its tfjs data id), computed on the host in float64. */
+interface InverseCache {
+  of: object;
+  logAbsDet: number;
+  inverse: tf.Tensor2D;
+  inverseT: tf.Tensor2D;
+}
 
-/** Invertible 1x1 convolution (Glow §3.2): y = x W over channels; log-det = H W log|det W|. */
+/**
+ * Invertible 1x1 convolution (Glow §3.2): y = x W over channels; log-det = H W log|det W|.
+ * log|det W| and its gradient W^-T (d log|det W| / dW) are computed in plain JS (W is C x C with
+ * small C, and tfjs has neither a determinant nor an inverse) by `prepare`, which reads W back
+ * asynchronously once per weight update: inside the gradient tape nothing can wait for a read.
+ */
 export class InvConv1x1 implements FlowLayer {
   private readonly w: tf.Variable;
+  private cache: InverseCache | null = null;
+  private readonly logAbsDet: (w: tf.Tensor) => tf.Tensor;
 
-  constructor(maker: WeightMaker, path: string, private readonly channels: number) {
+  constructor(maker: WeightMaker, private readonly path: string, private readonly channels: number) {
     const data = randomOrthogonal(channels, () => maker.init.rng.gaussian());
     this.w = maker.param(`${path}/w`, tf.variable(tf.tensor2d(data, [channels, channels]), true));
+    this.logAbsDet = tf.customGrad(((_w: tf.Tensor) => {
+      const c = this.current();
+      return { value: tf.scalar(c.logAbsDet), gradFunc: (dy: tf.Tensor) => tf.mul(dy, c.inverseT) };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as (w: tf.Tensor) => tf.Tensor;
+  }
+
+  async prepare(): Promise<void> {
+    const of = this.w.dataId;
+    if (this.cache?.of === of) return;
+    const { logAbsDet, inverse } = logAbsDetAndInverse(await this.w.data(), this.channels);
+    if (this.cache) tf.dispose([this.cache.inverse, this.cache.inverseT]);
+    const inv = tf.tensor2d(Float32Array.from(inverse), [this.channels, this.channels]);
+    this.cache = { of, logAbsDet, inverse: inv, inverseT: inv.transpose() };
+  }
+
+  dispose(): void {
+    if (this.cache) tf.dispose([this.cache.inverse, this.cache.inverseT]);
+    this.cache = null;
+  }
+
+  private current(): InverseCache {
+    if (this.cache?.of !== this.w.dataId) throw new Error(`${this.path}: the 1x1 convolution's weights changed; await prepare() before the next forward pass`);
+    return this.cache;
   }
 
   forward(x: tf.Tensor4D) {
     const [n, h, wd, c] = x.shape;
     const y = tf.matMul(x.reshape([n * h * wd, c]), this.w).reshape([n, h, wd, c]) as tf.Tensor4D;
-    const logdet = (logAbsDet(this.w) as tf.Scalar).mul(h * wd).reshape([1]).tile([n]) as tf.Tensor1D;
+    const logdet = (this.logAbsDet(this.w) as tf.Scalar).mul(h * wd).reshape([1]).tile([n]) as tf.Tensor1D;
     return { y, logdet };
   }
 
   inverse(y: tf.Tensor4D): tf.Tensor4D {
     const [n, h, wd, c] = y.shape;
-    const inv = tf.tensor2d(Float32Array.from(logAbsDetAndInverse(this.w.dataSync(), this.channels).inverse), [c, c]);
-    return tf.matMul(y.reshape([n * h * wd, c]), inv).reshape([n, h, wd, c]) as tf.Tensor4D;
+    return tf.matMul(y.reshape([n * h * wd, c]), this.current().inverse).reshape([n, h, wd, c]) as tf.Tensor4D;
   }
 }
 
