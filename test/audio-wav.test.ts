@@ -97,3 +97,54 @@ test('fitLength cuts or zero-pads to exactly n samples', () => {
     }),
   );
 });
+
+/**
+ * What ffmpeg writes to a pipe (`ffmpeg -i x -f wav -`): it cannot seek back to fill in the sizes,
+ * so the RIFF and data sizes stay 0xFFFFFFFF, with a LIST/INFO chunk before the data.
+ */
+function streamedWav(samples: Int16Array | Float32Array, sr: number): Buffer {
+  const float = samples instanceof Float32Array;
+  const chunk = (id: string, body: Buffer, size = body.length): Buffer => {
+    const head = Buffer.alloc(8);
+    head.write(id, 0, 'ascii');
+    head.writeUInt32LE(size, 4);
+    return Buffer.concat([head, body, Buffer.alloc(body.length % 2)]);
+  };
+  const fmt = Buffer.alloc(16);
+  fmt.writeUInt16LE(float ? 3 : 1, 0);
+  fmt.writeUInt16LE(1, 2);
+  fmt.writeUInt32LE(sr, 4);
+  fmt.writeUInt32LE(sr * (float ? 4 : 2), 8);
+  fmt.writeUInt16LE(float ? 4 : 2, 12);
+  fmt.writeUInt16LE(float ? 32 : 16, 14);
+  const info = Buffer.concat([Buffer.from('INFO', 'ascii'), chunk('ISFT', Buffer.from('Lavf61.7.100\0', 'ascii'))]);
+  const data = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
+  const head = Buffer.alloc(12);
+  head.write('RIFF', 0, 'ascii');
+  head.writeUInt32LE(0xffffffff, 4);
+  head.write('WAVE', 8, 'ascii');
+  const dataHead = Buffer.alloc(8);
+  dataHead.write('data', 0, 'ascii');
+  dataHead.writeUInt32LE(0xffffffff, 4);
+  return Buffer.concat([head, chunk('fmt ', fmt), chunk('LIST', info), dataHead, data]);
+}
+
+test('a streamed WAV (sizes 0xFFFFFFFF, as ffmpeg writes to a pipe) is read to the end of the file', () => {
+  const pcm = Int16Array.from({ length: 3001 }, (_, i) => Math.round(12000 * Math.sin(i / 9)));
+  writeFileSync(file('pipe16.wav'), streamedWav(pcm, 16000));
+  const got = readWav(file('pipe16.wav'), 16000);
+  assert.equal(got.length, pcm.length);
+  for (let i = 0; i < pcm.length; i++) assert.equal(got[i], pcm[i]! / 32768);
+  const fl = Float32Array.from({ length: 777 }, (_, i) => 0.5 * Math.cos(i / 4));
+  writeFileSync(file('pipe32.wav'), streamedWav(fl, 16000));
+  assert.deepEqual(readWav(file('pipe32.wav'), 16000), fl);
+  // A stream cut inside its last sample: the whole samples before the cut are kept.
+  const bytes = streamedWav(pcm, 16000);
+  writeFileSync(file('pipe-cut.wav'), bytes.subarray(0, bytes.length - 1));
+  assert.equal(readWav(file('pipe-cut.wav'), 16000).length, pcm.length - 1);
+  // The placeholder is only that value: a data size that is merely too large is still a truncated file.
+  const lying = Buffer.from(bytes);
+  lying.writeUInt32LE(0xfffffffe, lying.indexOf('data', 12, 'ascii') + 4);
+  writeFileSync(file('lying.wav'), lying);
+  assert.throws(() => readWav(file('lying.wav'), 16000), userErrorWith(file('lying.wav'), 'truncated'));
+});

@@ -20,6 +20,12 @@ interface DataChunk {
 const PCM = 1;
 const IEEE_FLOAT = 3;
 const EXTENSIBLE = 0xfffe;
+/**
+ * The size a streaming writer puts in the RIFF and data headers when it cannot seek back to fill
+ * them in: ffmpeg writing WAV to a pipe, sox to stdout. Readers such as ffmpeg and libsndfile take
+ * the data chunk to run to the end of the file, and so do we.
+ */
+const UNKNOWN_SIZE = 0xffffffff;
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
@@ -68,11 +74,14 @@ export function decodeWav(bytes: Uint8Array, name: string, expectedSampleRate: n
   }
   const width = kind === 'int16' ? 2 : 4;
   // wavefile copies whatever bytes exist; a data chunk that promises more than the file holds
-  // means the file was cut short (an interrupted download or copy).
-  if (data.samples.length < data.chunkSize || data.samples.length % width !== 0) {
+  // means the file was cut short (an interrupted download or copy), unless the size is the
+  // streaming placeholder: then the data is the rest of the file, whole samples of it (a stream
+  // cut inside its last sample loses that sample).
+  const streamed = data.chunkSize === UNKNOWN_SIZE;
+  if (!streamed && (data.samples.length < data.chunkSize || data.samples.length % width !== 0)) {
     throw new UserError(`${name} is truncated: its data chunk declares ${data.chunkSize} bytes but the file holds ${data.samples.length}`);
   }
-  const n = data.samples.length / width;
+  const n = Math.floor(data.samples.length / width);
   const view = new DataView(data.samples.buffer, data.samples.byteOffset, data.samples.byteLength);
   const littleEndian = wav.container === 'RIFF';
   const out = new Float32Array(n);
