@@ -18,6 +18,7 @@ import { applyGpuAdapterFlag, parseBackendName } from '../../backend/select.js';
 import { preflight } from '../../preflight/preflight.js';
 import { preflightOptions } from '../preflight-options.js';
 import { checkName, displayName } from '../../util/names.js';
+import { checkRunDirRoot, checkStoredRunDir } from '../run-dirs.js';
 
 interface RunOptions {
   set?: string[];
@@ -62,7 +63,17 @@ async function runCommand(file: string | undefined, opts: RunOptions): Promise<v
     const config = loadExperiment(file, (opts.set ?? []).map((s) => parseOverride(s)));
     target = { kind: 'new', name: opts.name === undefined ? config.name : checkName(opts.name, '--name'), config };
   }
+  // Output places before the store is opened and any row exists; a resumed run keeps its stored directory.
+  if (target.kind === 'new') checkRunDirRoot(opts.db, opts.artifacts);
   const store = await openRunStore(opts.db, { artifacts: opts.artifacts ?? null });
+  if (target.kind === 'resume') {
+    try {
+      checkStoredRunDir((await store.resolveRun(target.ref)).runDir);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }
   const verbose = !opts.quiet && !opts.json;
   const printer = verbose ? new ProgressPrinter(process.stderr) : null;
   // Installed before training starts: a Ctrl-C while the data loads already counts.

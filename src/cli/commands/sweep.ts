@@ -12,6 +12,8 @@ import { localExecutor, type LocalSweepOptions } from './sweep-local.js';
 import type { SweepExecutor } from '../../executor/executor.js';
 import { EXECUTORS, type ExecutorName } from '../../executor/options.js';
 import { applyGpuAdapterFlag, parseBackendName } from '../../backend/select.js';
+import { checkRunDirRoot } from '../run-dirs.js';
+import { resolve } from 'node:path';
 
 interface SweepOptions extends ClusterSweepOptions, LocalSweepOptions {
   set: string[];
@@ -98,6 +100,8 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
   if (sweep.search && opts.executor === 'slurm') {
     throw new UserError(`sweep ${sweep.name}: search / prune sweeps run on the local executor only for now (leave out --executor slurm)`);
   }
+  // Where checkpoints go, before any trial row is registered (the slurm executor's default is runs/).
+  if (!opts.dryRun) checkRunDirRoot(opts.db, opts.executor === 'slurm' ? resolve(opts.artifacts ?? 'runs') : opts.artifacts);
   if (opts.dryRun) {
     const store = await openRunStore(opts.db);
     try {

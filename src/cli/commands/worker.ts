@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { action } from '../action.js';
 import { artifactsOption, backendOption, gpuAdapterOption, dbOption, leaseOption, maxTrialsOption, profileOption, seedsOption, setOption, type SweepSelection } from '../options.js';
 import { parseOverride } from '../../config/load.js';
+import { checkRunDirRoot } from '../run-dirs.js';
 import { loadSweep } from '../../sweep/spec.js';
 import { runWorker } from '../../executor/worker.js';
 import { openRunStore } from '../../store/open.js';
@@ -52,6 +53,7 @@ async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   const overrides = opts.set.map((s) => parseOverride(s));
   const sweep = loadSweep(opts.sweep, { profile: opts.profile ?? null, overrides, ...(opts.seeds ? { seeds: opts.seeds } : {}), ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}) });
   if (sweep.search) throw new UserError(`sweep ${sweep.name}: search / prune sweeps run on the local executor only for now (exp sweep without --executor slurm)`);
+  checkRunDirRoot(opts.db, opts.artifacts);
   const signals = interruptOnSignals();
   // SIGUSR1 = the batch system's warning before a time limit (sbatch --signal=B:USR1@T).
   const warned = new AbortController();
