@@ -2,6 +2,7 @@ import type { RunReader } from '../store/run-store.js';
 import type { RunRecord } from '../store/types.js';
 import { diffKeys, valueAt } from './flatten.js';
 import { PAPER_TYPES } from '../paper/table2.js';
+import { shownStatus, type ShownStatus } from '../store/stale.js';
 
 export type Triple = [number | null, number | null, number | null];
 
@@ -10,6 +11,8 @@ export interface Comparison {
   a: string;
   b: string;
   names: [string, string];
+  /** Each run's status as the reading commands show it ('stale': stored as running, its lease ran out). */
+  status: [ShownStatus, ShownStatus];
   config: Record<string, [unknown, unknown]>;
   metrics: Record<string, { auc: Triple; pauc: Triple; paucMcclish: Triple }>;
   losses: { final: [number | null, number | null] };
@@ -44,5 +47,5 @@ export async function compareRuns(store: RunReader, a: RunRecord, b: RunRecord):
     const e = await store.getEpochs(id);
     return e.length ? e[e.length - 1]!.loss : null;
   };
-  return { a: a.id, b: b.id, names: [a.name, b.name], config, metrics, losses: { final: [await last(a.id), await last(b.id)] } };
+  return { a: a.id, b: b.id, names: [a.name, b.name], status: [shownStatus(a), shownStatus(b)], config, metrics, losses: { final: [await last(a.id), await last(b.id)] } };
 }

@@ -37,12 +37,13 @@ export function paperTable(rows: TrialRow[]): PaperTable {
       ? (({ specnet, fga, softtriple }) => [mark(specnet), mark(fga), mark(softtriple)])(ablationMarks(c))
       : Object.values(softTripleColumns(c)).map(num);
     return [i === best ? '★' : '', r.trial, ...cols, pct(r.average?.auc), pct(r.average?.pauc), pct(r.average?.paucMcclish),
-      r.paper ? r.paper.auc.toFixed(2) : '-', r.paper ? r.paper.pauc.toFixed(2) : '-', r.run.status];
+      r.paper ? r.paper.auc.toFixed(2) : '-', r.paper ? r.paper.pauc.toFixed(2) : '-', r.status];
   });
   const records = rows.map((r, i) => ({
     trial: r.trial,
     runId: r.run.id,
     status: r.run.status,
+    stale: r.status === 'stale',
     profile: r.run.profile,
     best: i === best,
     ...(shape === 'table3' ? ablationMarks(r.run.config) : softTripleColumns(r.run.config)),

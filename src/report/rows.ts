@@ -4,12 +4,15 @@ import type { RunReader } from '../store/run-store.js';
 import type { RunRecord } from '../store/types.js';
 import { UserError } from '../util/errors.js';
 import { experimentHash } from '../config/hash.js';
+import { shownStatus, type ShownStatus } from '../store/stale.js';
 
 /** One trial of a sweep as the reports show it. */
 export interface TrialRow {
   trial: string;
   index: number;
   run: RunRecord;
+  /** The status as every reading command shows it: a 'running' row whose lease ran out is 'stale'. */
+  status: ShownStatus;
   average: MetricTriple | null;
   types: Record<string, MetricTriple>;
   paper: RunRecord['paper'];
@@ -35,6 +38,7 @@ export async function trialRow(store: RunReader, run: RunRecord): Promise<TrialR
     trial: run.trial ?? run.name,
     index: run.trialIndex ?? 0,
     run,
+    status: shownStatus(run),
     average: final?.average ?? null,
     types: final?.types ?? {},
     paper: run.paper,

@@ -13,7 +13,7 @@ export function formatSweepComparison(rows: TrialRow[], opts: { json: boolean; m
   if (opts.json) {
     return JSON.stringify({
       trials: rows.map((r) => ({
-        trial: r.trial, id: r.run.id, status: r.run.status,
+        trial: r.trial, id: r.run.id, status: r.run.status, stale: r.status === 'stale',
         config: Object.fromEntries(keys.map((k) => [k, valueAt(r.run.config, k)])),
         metrics: { ...r.types, ...(r.average ? { average: r.average } : {}) },
         finalLoss: r.finalLoss, paper: r.paper,
@@ -23,7 +23,7 @@ export function formatSweepComparison(rows: TrialRow[], opts: { json: boolean; m
   const best = bestRow(rows);
   const header = ['trial', ...keys, ...types.map((t) => `${t} AUC`), 'avg AUC', 'avg pAUC', 'avg pAUC(McClish)', 'final loss'];
   const body = rows.map((r, i) => {
-    const cells = [r.trial, ...keys.map((k) => show(valueAt(r.run.config, k))), ...types.map((t) => pct(r.types[t]?.auc)),
+    const cells = [r.status === 'stale' ? `${r.trial} (stale)` : r.trial, ...keys.map((k) => show(valueAt(r.run.config, k))), ...types.map((t) => pct(r.types[t]?.auc)),
       pct(r.average?.auc), pct(r.average?.pauc), pct(r.average?.paucMcclish), r.finalLoss?.toFixed(4) ?? '-'];
     if (i === best) cells[0] = `${cells[0]} ★`;
     return cells;

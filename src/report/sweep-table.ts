@@ -9,7 +9,7 @@ export async function formatSweepTable(store: RunReader, sweep: string, opts: { 
   const best = bestRow(rows);
   const body = rows.map((r, i) => [
     `${i === best ? '* ' : '  '}${r.trial}`,
-    r.run.status,
+    r.status,
     pct(r.average?.auc),
     pct(r.average?.pauc),
     pct(r.average?.paucMcclish),

@@ -38,7 +38,7 @@ export function table2(rows: TrialRow[]): Table2 {
   rows.forEach((r, i) => {
     const ours = (m: { auc: number; paucMcclish: number } | null | undefined) => (m ? `${pct(m.auc)} / ${pct(m.paucMcclish)}` : '-');
     const theirs = (p: { auc: number; pauc: number } | undefined) => (p ? `${paperPct(p.auc)} / ${paperPct(p.pauc)}` : '-');
-    out.push([i === best ? '★' : '', r.trial, 'ours', ...types.map((t) => ours(r.types[t])), ours(r.average), r.run.status]);
+    out.push([i === best ? '★' : '', r.trial, 'ours', ...types.map((t) => ours(r.types[t])), ours(r.average), r.status]);
     out.push(['', '', 'paper', ...types.map((t) => theirs(r.paper?.types?.[t])), theirs(r.paper ?? undefined), '']);
     for (const t of [...types, 'average']) {
       const m = t === 'average' ? r.average : r.types[t];
@@ -51,6 +51,7 @@ export function table2(rows: TrialRow[]): Table2 {
     runId: r.run.id,
     system: r.run.config.system ?? 'classifier',
     status: r.run.status,
+    stale: r.status === 'stale',
     profile: r.run.profile,
     best: i === best,
     auc: r.average?.auc ?? null,

@@ -4,6 +4,7 @@ import { escapeHtml, slug } from './format.js';
 import { PALETTE, SCHEMA } from './theme.js';
 import type { FigureSpec, ReportGroup } from './types.js';
 import { displayName } from '../../util/names.js';
+import { shownStatus } from '../../store/stale.js';
 
 /** An HTML table; the columns named in `numeric` are right-aligned numbers. */
 export function htmlTable(header: string[], rows: string[][], opts: { numeric?: string[]; className?: string; highlight?: number } = {}): string {
@@ -108,7 +109,7 @@ export function provenanceHtml(g: ReportGroup): string {
   const rows = g.runs.map(({ run, label }) => [
     label,
     run.id,
-    run.status,
+    shownStatus(run),
     String(run.seed),
     run.profile ?? '-',
     run.gitCommit ? `${run.gitCommit.slice(0, 12)}${run.gitDirty ? ' +changes' : ''}` : 'unknown',
