@@ -98,6 +98,9 @@ test('a stored name with ESC, NUL and a newline: exp runs / show / export print 
   }
 
   const dir = tempDir('evil');
+  const chart = join(dir, 'chart.svg');
+  assert.equal(exp(['export', ids[EVIL]!, '--format', 'json', '--chart', chart, '--db', fixture.db]).code, 0);
+  assert.doesNotMatch(readFileSync(chart, 'utf8'), /[\x00-\x08\x0b\x0c\x0e-\x1f]/, 'the export chart SVG holds no raw control characters');
   const r = exp(['report', ids[EVIL]!, '--png', join(dir, 'figs'), '--out', join(dir, 'r.html'), '--db', fixture.db]);
   assert.equal(r.code, 0, r.stderr);
   const html = readFileSync(join(dir, 'r.html'), 'utf8');

@@ -1,4 +1,5 @@
 import type { TrialRow } from './rows.js';
+import { displayText } from '../util/names.js';
 
 /**
  * A grouped bar chart (hand-written SVG): for each trial, our AUC and McClish pAUC beside the
@@ -6,7 +7,8 @@ import type { TrialRow } from './rows.js';
  */
 const COLORS = { ours: '#2b6cb0', paper: '#a0aec0' };
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+// Stored names may hold control characters, which XML does not allow even escaped: shown as \x1B etc.
+const esc = (s: string) => displayText(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function barChartSvg(rows: TrialRow[], title: string): string {
   const panels: Array<{ label: string; ours: Array<number | null>; paper: Array<number | null> }> = [
