@@ -7,6 +7,8 @@ import { sweepDir, fakeEnv } from './fixtures/sweep-env.js';
 import { exp, assertOneLineUserError, tempDir, mountTmpfs, canChattr, notRun } from './fixtures/faults-env.js';
 import { reportStore } from './fixtures/report-store.js';
 import { openDatabase } from '../src/store/index.js';
+import { checkRunDirRoot } from '../src/cli/run-dirs.js';
+import { UserError } from '../src/util/errors.js';
 
 /**
  * Every place a command writes is checked before any run row exists (--artifacts, the default run
@@ -73,7 +75,7 @@ test('--artifacts an immutable directory (chattr +i): refused before any run row
   }
 });
 
-test('the default run directory beside the store is checked too, and a good --artifacts is used', (t) => {
+test('an immutable store directory (where run directories go by default) is refused before any row; a good --artifacts is used', (t) => {
   if (canChattr()) {
     const d = join(tempDir('immdb'), 'store');
     mkdirSync(d);
@@ -82,7 +84,8 @@ test('the default run directory beside the store is checked too, and a good --ar
     execFileSync('chattr', ['+i', d]);
     try {
       const r = exp(['run', base, '--db', db], withFake);
-      assertOneLineUserError(r, /run directories \(give --artifacts DIR for another place\) in .*store: cannot write into it: .*EPERM/, 'default root');
+      // With SQLite the run directories go beside the store, so the store's own check names it first.
+      assertOneLineUserError(r, /store.*EPERM/, 'default root');
     } finally {
       execFileSync('chattr', ['-i', d]);
     }
@@ -130,4 +133,17 @@ test('--out never replaces a symbolic link, dangling or not; exports follow the 
   symlinkSync(real, link);
   assertOneLineUserError(exp(['export', fx.sweep, '--format', 'md', '--out', link, '--db', fx.db]), /--out .*link\.md: is a symbolic link/, 'export --out');
   assert.equal(readlinkSync(link), real);
+});
+
+test('with a PostgreSQL store the default run directories go under runs/ here: checked the same way', () => {
+  const d = tempDir('pgroot');
+  writeFileSync(join(d, 'runs'), 'not a directory');
+  const cwd = process.cwd();
+  process.chdir(d);
+  try {
+    assert.throws(() => checkRunDirRoot('postgres://exp@db.example:5432/exp', undefined), (e: unknown) => e instanceof UserError && /^run directories \(give --artifacts DIR for another place\) in runs: exists and is not a directory$/.test(e.message));
+    assert.doesNotThrow(() => checkRunDirRoot('postgres://exp@db.example:5432/exp', join(d, 'elsewhere')));
+  } finally {
+    process.chdir(cwd);
+  }
 });

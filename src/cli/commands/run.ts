@@ -63,16 +63,15 @@ async function runCommand(file: string | undefined, opts: RunOptions): Promise<v
     const config = loadExperiment(file, (opts.set ?? []).map((s) => parseOverride(s)));
     target = { kind: 'new', name: opts.name === undefined ? config.name : checkName(opts.name, '--name'), config };
   }
-  // Output places before the store is opened and any row exists; a resumed run keeps its stored directory.
-  if (target.kind === 'new') checkRunDirRoot(opts.db, opts.artifacts);
   const store = await openRunStore(opts.db, { artifacts: opts.artifacts ?? null });
-  if (target.kind === 'resume') {
-    try {
-      checkStoredRunDir((await store.resolveRun(target.ref)).runDir);
-    } catch (e) {
-      await store.close();
-      throw e;
-    }
+  // Where checkpoints go, before any row exists (after the store opened, so a store that cannot
+  // be written is named as such first); a resumed run keeps its stored directory.
+  try {
+    if (target.kind === 'new') checkRunDirRoot(opts.db, opts.artifacts);
+    else checkStoredRunDir((await store.resolveRun(target.ref)).runDir);
+  } catch (e) {
+    await store.close();
+    throw e;
   }
   const verbose = !opts.quiet && !opts.json;
   const printer = verbose ? new ProgressPrinter(process.stderr) : null;
