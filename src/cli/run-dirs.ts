@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { runDirFor } from '../store/recorder.js';
+import { runDirFor } from '../store/writes.js';
 import { checkOutputDir } from '../util/outputs.js';
 
 /**
