@@ -4,8 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExperimentConfig } from '../src/config/schema.js';
 import { evaluate } from '../src/metrics/evaluate.js';
-import { createRun, openDatabase, RunRecorder } from '../src/store/index.js';
-import type { ScoreRow } from '../src/train/events.js';
+import { openDatabase } from '../src/store/index.js';
+import type { ScoreRow } from '../src/events/index.js';
+import { createRun, finish, record } from './fixtures/sqlite-writes.js';
 import { checkName, displayText, MAX_NAME_LENGTH } from '../src/util/names.js';
 import { UserError } from '../src/util/errors.js';
 import { reportStore } from './fixtures/report-store.js';
@@ -27,16 +28,15 @@ function addRuns(names: string[]): Record<string, string> {
   for (const [i, name] of names.entries()) {
     const config = ExperimentConfig.parse({ seed: 10 + i, data: { root: fixture.root } });
     const run = createRun(db, { name, config, dbFile: fixture.db });
-    const rec = new RunRecorder(db, run.id);
-    rec.handle({ kind: 'start', backend: 'wasm', threads: 1, simdKernels: 'none', params: { total: 1, modules: {} }, numClasses: 4, trainClips: 4, valClips: 0, testClips: 96, stepsPerEpoch: 1, epochs: 1, startEpoch: 1 });
-    rec.handle({ kind: 'epoch', epoch: 1, epochs: 1, loss: 1, terms: {}, lr: 1e-3, clipsPerSec: 5, seconds: 1, valLoss: null });
+    record(db, run.id, { kind: 'start', backend: 'wasm', threads: 1, simdKernels: 'none', params: { total: 1, modules: {} }, numClasses: 4, trainClips: 4, valClips: 0, testClips: 96, stepsPerEpoch: 1, epochs: 1, startEpoch: 1 });
+    record(db, run.id, { kind: 'epoch', epoch: 1, epochs: 1, loss: 1, terms: {}, lr: 1e-3, clipsPerSec: 5, seconds: 1, valLoss: null });
     const scores: ScoreRow[] = fixture.manifest.test.map((c, k) => {
       const [type, , file] = c.file.split('/') as [string, string, string];
       return { path: join(fixture.root, c.file), type, id: file.match(/id_\d+/)![0], label: c.label, score: c.label + ((k * 7919) % 13) / 10 };
     });
     const ev = evaluate(scores);
-    rec.handle({ kind: 'eval', epoch: 1, final: true, ids: {}, types: ev.types, average: ev.average, scores });
-    rec.finish('done');
+    record(db, run.id, { kind: 'eval', epoch: 1, final: true, ids: {}, types: ev.types, average: ev.average, scores });
+    finish(db, run.id, 'done');
     ids[name] = run.id;
   }
   db.close();
