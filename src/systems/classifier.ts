@@ -77,7 +77,9 @@ export class ClassifierSystem implements AsdSystem {
   /** Validation cross-entropy (ArcFace logits with margin, no mixup), the references' selection criterion. */
   async validationLoss(...[inputs, labels]: Parameters<AsdSystem['validationLoss']>): Promise<number> {
     const cls = this.config.loss.classification!;
-    const l = tf.tidy(() => arcFaceLoss(this.folded.get(this.model).embed(inputs), this.headWeight(), labels, { margin: cls.margin, scale: cls.scale }));
+    // Folded outside the tidy: the cache keeps the folded weights beyond this call.
+    const model = this.folded.get(this.model);
+    const l = tf.tidy(() => arcFaceLoss(model.embed(inputs), this.headWeight(), labels, { margin: cls.margin, scale: cls.scale }));
     const v = (await l.data())[0]!;
     l.dispose();
     return v;
@@ -86,7 +88,8 @@ export class ClassifierSystem implements AsdSystem {
   async score(...[inputs, labels]: Parameters<AsdSystem['score']>): Promise<Float32Array> {
     const cls = this.config.loss.classification!;
     const opts = { margin: cls.margin, scale: cls.scale, marginAtTest: this.config.eval.marginAtTest };
-    const a = tf.tidy(() => anomalyScoreTensor(this.folded.get(this.model).embed(inputs), this.headWeight(), labels, opts));
+    const model = this.folded.get(this.model);
+    const a = tf.tidy(() => anomalyScoreTensor(model.embed(inputs), this.headWeight(), labels, opts));
     const out = Float32Array.from(await a.data());
     a.dispose();
     return out;
