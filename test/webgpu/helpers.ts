@@ -106,7 +106,8 @@ export function drift(a: StepReading, b: StepReading): Drift {
   let dd = 0;
   let gg = 0;
   const per: Array<[string, number]> = [];
-  const norms = [...b.grads].map(([, g]) => Math.hypot(...g));
+  const norm = (g: Float32Array) => Math.sqrt(g.reduce((acc, v) => acc + v * v, 0));
+  const norms = [...b.grads].map(([, g]) => norm(g));
   const big = Math.max(...norms);
   for (const [k, gb] of b.grads) {
     const ga = a.grads.get(k);
