@@ -18,12 +18,14 @@ test('maskSecrets: any scheme, user:pass@, password= in a query or libpq keyword
     ['exp: copy x.db -> postgres://u:SE@CRET@h:5432/db failed: boom', 'exp: copy x.db -> postgres://u:***@h:5432/db failed: boom'],
     ['postgres://u@h/db?sslmode=require&password=SECRET&x=1', 'postgres://u@h/db?sslmode=require&password=***&x=1'],
     ['host=h password=SECRET dbname=x', 'host=h password=*** dbname=x'],
-    ["host=h password='SE CRET' dbname=x", 'host=h password=*** dbname=x'],
+    ["host=h password='SE CRET' dbname=x", "host=h password='***' dbname=x"],
     ['PGPASSWORD=SECRET exp runs', 'PGPASSWORD=*** exp runs'],
-    ['{"db":"postgres://u:SECRET@h/db","password":"SECRET"}', '{"db":"postgres://u:***@h/db","password":***}'],
+    ['{"db":"postgres://u:SECRET@h/db","password":"SECRET"}', '{"db":"postgres://u:***@h/db","password":"***"}'],
     ["--db 'postgres://u:SECRET@h/db'", "--db 'postgres://u:***@h/db'"],
   ];
   for (const [text, want] of cases) assert.equal(maskSecrets(text), want, text);
+  // Masked JSON is still JSON.
+  assert.deepEqual(JSON.parse(maskSecrets(JSON.stringify({ db: 'postgres://u:S"E@h/db', password: 'x"y', note: 'password=abc' }))), { db: 'postgres://u:***@h/db', password: '***', note: 'password=***' });
   // Nothing secret: unchanged (a user without password, paths with : and @, e-mail addresses).
   for (const s of ['postgres://u@h:5432/db', 'runs/exp.db', '/data/my:odd@file.db', 'mail a@b.org', 'password authentication failed for user "u"']) assert.equal(maskSecrets(s), s);
 });

@@ -8,15 +8,21 @@
 export const MASK = '***';
 
 // scheme://user:password@ — any scheme, // forgotten too. The password runs to the last @ of the word: passwords
-// with an unescaped @ are common, and hiding too much is the safe mistake.
-const USERINFO = /\b([A-Za-z][A-Za-z0-9+.-]*:(?:\/\/)?[^\s:@/"'`<>]*):[^\s"'`<>]*@/g;
+// with an unescaped @ are common, and hiding too much is the safe mistake. It stops at whitespace
+// and quotes (a URL quoted in text or JSON) but takes backslash escapes (\" inside a JSON string);
+// a raw quote inside a password is not seen (URLs percent-encode it).
+const USERINFO = /\b([A-Za-z][A-Za-z0-9+.-]*:(?:\/\/)?[^\s:@/"'`<>\\]*):(?:\\.|[^\s"'`<>\\])*@/g;
 // password=..., ?password=...&, sslpassword=, PGPASSWORD=, "password": "..." (quoted values whole).
 const KEYWORD = /(\b\w*passw(?:or)?d"?\s*[=:]\s*)('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s&;,'"`<>)]+)/gi;
 
 /** The text with every URL password and password= / password: value replaced by ***. */
 export function maskSecrets(text: string): string {
   if (!text.includes('@') && !/passw/i.test(text)) return text;
-  return text.replace(USERINFO, `$1:${MASK}@`).replace(KEYWORD, (_, key: string) => `${key}${MASK}`);
+  // A quoted value keeps its quotes, so masked JSON is still JSON.
+  return text.replace(USERINFO, `$1:${MASK}@`).replace(KEYWORD, (_, key: string, value: string) => {
+    const q = value[0] === '"' || value[0] === "'" ? value[0] : '';
+    return `${key}${q}${MASK}${q}`;
+  });
 }
 
 /**

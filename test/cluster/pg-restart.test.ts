@@ -111,3 +111,39 @@ test('exp run: the server gone for good: exit 1 after the retry time, one true l
   assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.equal((await rows('SELECT status FROM runs WHERE id = $1', [run.id]))[0]!.status, 'done');
 });
+
+function sweepFile(name: string, trials: number, epochs: number): string {
+  const s = sweepDir({ trials, epochs });
+  const file = join(s.dir, `${name}.yaml`);
+  const body = Array.from({ length: trials }, (_, i) => `  - {name: t${i}, set: {seed: ${i}}}\n`).join('');
+  writeFileSync(file, `name: ${name}\nbase: base.yaml\ntrials:\n${body}`);
+  return file;
+}
+
+test('exp sweep and exp worker, the server gone for good: each stops with one line and exit 1; run again, the sweep finishes, nothing twice', async () => {
+  const name = `sgone-${Date.now().toString(36)}`;
+  const file = sweepFile(name, 3, 6);
+  const env = { ...fakeEnv(150), EXP_DB_RETRY_SECONDS: '4' };
+  const sweep = await exp(['sweep', file, '--db', URL_!, '--no-dashboard'], env, [{ pattern: /t0: epoch 2\/6/, then: () => pgctl('stop') }]);
+  pgctl('start');
+  assert.equal(sweep.code, 1, sweep.stderr);
+  const last = sweep.stderr.trim().split('\n').at(-1)!;
+  assert.match(last, new RegExp(`^exp: sweep ${name} stopped: run \\S+ \\(${name}/t0\\) stopped: postgres://\\S+: the PostgreSQL server has not answered for 4 s`));
+  assert.doesNotMatch(sweep.stderr, /Emitted 'error'|\n\s+at /);
+
+  // A worker started by hand meets the same: it stops at once with one line.
+  const worker = await exp(['worker', '--sweep', file, '--db', URL_!], env, [{ pattern: /started run/, then: async () => { await sleep(1500); pgctl('stop'); } }]);
+  pgctl('start');
+  assert.equal(worker.code, 1, worker.stderr);
+  assert.match(worker.stderr.trim().split('\n').at(-1)!, /^exp: worker stopped: run \S+ \(\S+\) stopped: postgres:\/\/\S+: the PostgreSQL server has not answered for 4 s/);
+  assert.doesNotMatch(worker.stderr, /Emitted 'error'|\n\s+at /);
+
+  const again = await exp(['sweep', file, '--db', URL_!, '--no-dashboard'], env);
+  assert.equal(again.code, 0, again.stderr);
+  const runs = await rows('SELECT id, status FROM runs WHERE sweep = $1 ORDER BY trial', [name]);
+  assert.deepEqual(runs.map((x) => x.status), ['done', 'done', 'done']);
+  for (const x of runs) {
+    const e = await rows('SELECT epoch FROM epochs WHERE run_id = $1 ORDER BY epoch', [x.id]);
+    assert.deepEqual(e.map((y) => y.epoch), [1, 2, 3, 4, 5, 6]);
+  }
+});
