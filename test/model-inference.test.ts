@@ -179,7 +179,8 @@ test('the fold cache refolds exactly when a weight or running statistic is assig
   const model = buildModel(tiny(), 7);
   const x = inputs(model, 2);
   const cache = new FoldCache();
-  const first = cache.get(model);
+  // Scoring folds inside its tidy on the first batch: the fold must outlive that scope.
+  const first = tf.tidy(() => cache.get(model));
   const before = first.embed(x);
   const tensors = tf.memory().numTensors;
   assert.equal(cache.get(model), first, 'unchanged weights: the same folded model');

@@ -155,7 +155,7 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
     // The first score after training folds the new weights into the evaluation-mode model
     // (src/model/inference): once per scoring pass of a test set, so timed on its own.
     t0 = performance.now();
-    inferBatch();
+    await inferBatch();
     const firstMs = performance.now() - t0;
     t0 = performance.now();
     for (let i = 0; i < opts.steps; i++) {

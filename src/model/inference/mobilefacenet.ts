@@ -22,7 +22,10 @@ export interface BottleneckWeights {
 }
 
 function fold(b: ConvBlockWeights): FoldedConv {
+  // Kept: a fold may be made inside a caller's tidy (scoring folds on its first batch) and must outlive it.
   const { w, bias } = foldBatchNorm(b.w as tf.Tensor as tf.Tensor4D, b.bn, b.depthwise);
+  tf.keep(w);
+  tf.keep(bias);
   // The slopes are shared with the trained model (not copied): dispose() must not free them.
   return { w, bias, depthwise: b.depthwise, stride: b.stride, pad: b.pad, ...(b.alpha ? { alpha: b.alpha as tf.Tensor as tf.Tensor1D } : {}) };
 }
