@@ -12,7 +12,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { loadExperiment } from '../src/config/load.js';
+import { loadExperiment, defaultCatalog } from '../src/parts/index.js';
 import { runBench } from '../src/backend/bench.js';
 import { initBackend } from '../src/backend/select.js';
 
@@ -74,6 +74,7 @@ for (const k of tf.getKernelsForBackend('wasm')) {
 
 const config = loadExperiment(positionals[0] ?? 'experiments/fgaspecnet.yaml', []);
 const result = await runBench(config, {
+  parts: defaultCatalog(),
   backend: 'wasm',
   threads,
   batch,

@@ -1,5 +1,16 @@
 // Public library surface of exp-asd (README, "Library use").
 export * from './config/index.js';
+// The config loader with the registered parts' schemas (these names override config/load's).
+export { validateExperiment, loadExperiment, readExperiment, takePluginPaths } from './parts/experiment.js';
+export type { ReadExperimentOptions } from './parts/experiment.js';
+export { builtinPlugins, createCatalog, defaultCatalog } from './parts/builtin.js';
+export { loadPluginFiles, catalogFor, sha256Of } from './parts/files.js';
+export type { LoadedPlugins } from './parts/files.js';
+export {
+  buildContainer, buildModel, buildLosses, branchModule, fusionModule, backboneModule, headModule, lossModule, systemModule, builtinModules,
+} from './parts/container.js';
+export { modelParts } from './model/parts.js';
+export { lossParts } from './losses/parts.js';
 export { UserError } from './util/errors.js';
 export { logMel, logMelBatch, DEFAULT_LOGMEL_OPTIONS } from './features/logmel.js';
 export type { LogMelOptions, LogMelResult, LogMelBatchResult } from './features/logmel.js';
@@ -31,5 +42,5 @@ export type { ScoreRow, MetricValues, EvaluateOptions, Evaluation } from './metr
 export * from './model/index.js';
 export * from './registry/index.js';
 export * from './systems/index.js';
-export { countParams, TABLE5, dcaseClasses } from './registry/params.js';
-export type { ParamsReport } from './registry/params.js';
+export { countParams, TABLE5, dcaseClasses, DCASE_CLASSES } from './parts/params.js';
+export type { ParamsReport } from './parts/params.js';

@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadExperiment, parseOverride, canonicalJson, configHash, ExperimentConfig, validateExperiment, upgradeStoredConfig, experimentHash } from '../src/config/index.js';
+import { parseOverride, canonicalJson, configHash, upgradeStoredConfig, experimentHash } from '../src/config/index.js';
+import { loadExperiment, validateExperiment } from '../src/parts/experiment.js';
+import { defaultCatalog } from '../src/parts/builtin.js';
+
+const ExperimentConfig = defaultCatalog().schema();
 import { UserError } from '../src/util/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exp-config-'));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateExperiment } from '../src/config/load.js';
+import { validateExperiment } from '../src/parts/experiment.js';
 import { openDatabase, SqliteRunStore } from '../src/store/index.js';
 import { createRun, finish, record } from './fixtures/sqlite-writes.js';
 import type Database from 'better-sqlite3';

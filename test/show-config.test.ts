@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadExperiment, validateExperiment } from '../src/config/load.js';
+import { loadExperiment, validateExperiment } from '../src/parts/experiment.js';
 import { openDatabase } from '../src/store/index.js';
 import { createRun } from './fixtures/sqlite-writes.js';
 import { flatten } from '../src/report/flatten.js';

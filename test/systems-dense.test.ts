@@ -2,11 +2,13 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
-import { loadExperiment, parseOverride, validateExperiment } from '../src/config/load.js';
+import { parseOverride } from '../src/config/load.js';
+import { defaultCatalog } from '../src/parts/builtin.js';
+import { loadExperiment, validateExperiment } from '../src/parts/experiment.js';
 import { configHash } from '../src/config/hash.js';
 import { frameVectors, melWindows, clipMean } from '../src/systems/frontends.js';
 import { rowMse, negLogSoftmax } from '../src/systems/objectives.js';
-import { countParams } from '../src/registry/params.js';
+import { countParams } from '../src/parts/params.js';
 import { buildSystem } from '../src/systems/build.js';
 import { InterpolationDnn } from '../src/systems/idnn/idnn.js';
 import { AutoEncoder } from '../src/systems/ae/ae.js';
@@ -46,7 +48,7 @@ test('a system fills its section with defaults; a section of another system is a
   assert.equal(c.ae, undefined);
   assert.throws(() => validateExperiment({ system: 'idnn', ae: {} }, 'x.yaml'), (e: unknown) => e instanceof UserError && /x\.yaml: ae: only read by system ae/.test(e.message));
   assert.throws(() => validateExperiment({ ae: { hidden: 3 } }, 'x.yaml'), /ae: only read by system ae \(this config's system is classifier\)/);
-  assert.throws(() => buildSystem(validateExperiment({ system: 'vae' }, 'x'), [{ type: 'fan', machineId: 'id_00' }]), /system: unknown system "vae"; registered names: .*ae.*classifier.*idnn/);
+  assert.throws(() => buildSystem(validateExperiment({ system: 'vae' }, 'x'), [{ type: 'fan', machineId: 'id_00' }], defaultCatalog()), /system: unknown system "vae"; registered names: .*ae.*classifier.*idnn/);
 });
 
 test('frame vectors are the baseline vector_array: frames t..t+c-1 concatenated, frame-major', () => {

@@ -1,8 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { loadExperiment, validateExperiment } from '../src/config/load.js';
-import { countParams } from '../src/registry/params.js';
+import { loadExperiment, validateExperiment } from '../src/parts/experiment.js';
+import { countParams } from '../src/parts/params.js';
 import { MobileNetV2, makeDivisible } from '../src/systems/mobilenetv2/model.js';
 import { MobileNetV2Detector } from '../src/systems/mobilenetv2/detector.js';
 

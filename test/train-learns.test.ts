@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeWav } from '../src/audio/wav.js';
-import { validateExperiment } from '../src/config/load.js';
+import { validateExperiment } from '../src/parts/experiment.js';
 import { train } from '../src/train/index.js';
 import type { EvalEvent, TrainEvent } from '../src/train/events.js';
 import { mulberry32 } from '../src/random/index.js';

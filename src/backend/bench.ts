@@ -1,3 +1,4 @@
+import type { Parts } from '../registry/catalog.js';
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import type { ExperimentConfig } from '../config/schema.js';
@@ -55,6 +56,8 @@ export interface BenchOptions {
   warmup?: number;
   /** Classes of the head: the 41 machine IDs of DCASE 2020 Task 2. */
   classes?: number;
+  /** The registries the model is assembled from (the built-ins, plus any plug-ins). */
+  parts: Parts;
   /** Called before each warm-up / timed step, for progress output. */
   onStep?: (phase: 'warmup' | 'train' | 'infer', i: number) => void;
 }
@@ -103,7 +106,7 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
   const frames = Math.floor(samples / config.features.logmel.hop) + 1;
   const nMels = config.features.logmel.nMels;
   const classes = benchClasses(classCount);
-  const system = buildSystem(config, classes);
+  const system = buildSystem(config, classes, opts.parts);
   const params = trainedParams(system);
   const optimizer = new AdamW(params.params, { weightDecay: config.train.weightDecay }, params.multipliers, params.epsilons);
   // Two pools of clips, mixed as the trainer mixes them (one lambda per batch, a partner per clip).

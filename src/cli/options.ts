@@ -86,4 +86,6 @@ export interface SweepSelection {
   backend: string;
   /** --max-trials: the sweep's trial limit, passed from exp sweep to its workers. */
   maxTrials?: number;
+  /** `--plugin` paths, as given to exp sweep. */
+  plugin?: string[];
 }

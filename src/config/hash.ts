@@ -32,10 +32,20 @@ export function configHash(value: unknown): string {
  * where no generator runs). So runs stored before the key keep their hash and sweeps resume them.
  */
 export function experimentHash(config: ExperimentConfig): string {
+  return configHash(hashedForm(config));
+}
+
+/**
+ * What the identity hash covers. Plug-in files count by content only (their sha256, in load
+ * order): the same file at another path, on another host, is the same experiment; an edited file
+ * is not. A config without plug-ins has no such key, so its hash is what it always was.
+ */
+function hashedForm(config: ExperimentConfig): unknown {
+  const plugins = config.plugins ? { plugins: config.plugins.map((p) => p.sha256) } : {};
   const data = config.data as Partial<ExperimentConfig['data']> | undefined;
-  if (!data) return configHash(config);
+  if (!data) return { ...config, ...plugins };
   const generated = data.root === null || data.root === undefined;
-  if (generated && data.synthVersion !== undefined && data.synthVersion !== 1) return configHash(config);
+  if (generated && data.synthVersion !== undefined && data.synthVersion !== 1) return { ...config, ...plugins };
   const { synthVersion: _v, ...rest } = data;
-  return configHash({ ...config, data: rest });
+  return { ...config, ...plugins, data: rest };
 }

@@ -116,22 +116,31 @@ export function formatIssues(source: string, error: z.ZodError): string {
   return `${source}: ${issues.join('; ')}`;
 }
 
-/** Validates a raw experiment object; errors name the source and the key. */
-export function validateExperiment(raw: unknown, source: string): ExperimentConfig {
-  const result = ExperimentConfig.safeParse(raw ?? {});
+/**
+ * Validates a raw experiment object; errors name the source and the key. `schema`: the one
+ * composed from the registered parts (src/parts/experiment.ts passes the catalog's); by default
+ * the built-in sections alone.
+ */
+export function validateExperiment(raw: unknown, source: string, schema: z.ZodType<ExperimentConfig, unknown> = ExperimentConfig): ExperimentConfig {
+  const result = schema.safeParse(raw ?? {});
   if (!result.success) throw new UserError(formatIssues(source, result.error));
   checkName(result.data.name, `${source}: name`);
   return result.data;
 }
 
 /** YAML file + overrides -> validated, typed config (the first step of the data flow). */
-export function loadExperiment(file: string, overrides: readonly Override[] = []): ExperimentConfig {
+export function loadExperiment(file: string, overrides: readonly Override[] = [], schema: z.ZodType<ExperimentConfig, unknown> = ExperimentConfig): ExperimentConfig {
+  const copy = readExperimentYaml(file);
+  for (const o of overrides) applyOverride(copy, o);
+  const source = overrides.length > 0 ? `${file} (with --set ${overrides.map((o) => o.key).join(', ')})` : file;
+  return validateExperiment(copy, source, schema);
+}
+
+/** An experiment YAML as a plain mapping (a copy: the caller may change it). */
+export function readExperimentYaml(file: string): Record<string, unknown> {
   const raw = readYamlFile(file);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new UserError(`${file}: expected a mapping of experiment keys at the top level`);
   }
-  const copy = structuredClone(raw) as Record<string, unknown>;
-  for (const o of overrides) applyOverride(copy, o);
-  const source = overrides.length > 0 ? `${file} (with --set ${overrides.map((o) => o.key).join(', ')})` : file;
-  return validateExperiment(copy, source);
+  return structuredClone(raw) as Record<string, unknown>;
 }

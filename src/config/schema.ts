@@ -157,97 +157,135 @@ export const EvalConfig = z
   .prefault({});
 
 /**
- * The baselines of Table 2 each add one optional section with their own keys (absent from the
- * paper's FGASpecNet family, so the configs and hashes of those runs are unchanged: the canonical
- * hash leaves out absent keys). A section is filled with its defaults when `system` names it.
+ * A content-addressed plug-in file a config was built with (`--plugin`, `plugins:`): its absolute
+ * path on the host that stored the run, and the sha256 of its bytes. Absent without plug-ins, so
+ * the configs and hashes of runs that use none are unchanged.
  */
-
-/** AE, the DCASE 2020 Task 2 baseline (Koizumi et al. 2020; y-kawagu/dcase2020_task2_baseline). */
-export const AeConfig = z.strictObject({
-  /** Consecutive log-Mel frames concatenated into one input vector (baseline `frames: 5`). */
-  context: positiveInt.default(5),
-  /** Units of each hidden dense layer (baseline: 128). */
-  hidden: positiveInt.default(128),
-  /** Dense + BatchNorm + ReLU layers on each side of the bottleneck (baseline: 4). */
-  layers: positiveInt.default(4),
-  /** Bottleneck units (baseline: 8). */
-  bottleneck: positiveInt.default(8),
+export const PluginRef = z.strictObject({
+  path: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 of 64 hex digits'),
 });
+export type PluginRef = z.infer<typeof PluginRef>;
 
-/** IDNN (Suefusa et al., ICASSP 2020, arXiv 2005.09234): interpolate the middle frame. */
-export const IdnnConfig = z.strictObject({
-  /** Frames per window; the middle one is predicted from the others (paper: 5). Odd. */
-  context: z.number().int().min(3).refine((n) => n % 2 === 1, 'an odd number of frames').default(5),
-  /** Encoder widths; the decoder mirrors them (64 -> 32 -> 16 -> 32 -> 64 gives Table 5's 46 k). */
-  hidden: z.array(positiveInt).min(1).default([64, 32, 16]),
-});
+/** The sections every config has (the run, its data, the classifier family's parts, training). */
+const BASE_SHAPE = {
+  name: z.string().min(1).default('fgaspecnet'),
+  seed: z.number().int().min(0).default(0),
+  /**
+   * Registry name of the system (front end + model + objective + scorer). Absent = `classifier`,
+   * the FGASpecNet / TASTgram / STgram-MFN family built from features / model / loss.
+   */
+  system: z.string().min(1).optional(),
+  data: DataConfig,
+  features: FeaturesConfig,
+  model: ModelConfig,
+  loss: LossConfig,
+  train: TrainConfig,
+  eval: EvalConfig,
+  plugins: z.array(PluginRef).min(1).optional(),
+};
 
-/** MobileNetV2 machine-ID classifier (Giri et al., DCASE 2020 workshop; Sandler et al. 2018). */
-export const MobileNetV2Config = z.strictObject({
-  /** Width multiplier alpha: not stated in our sources; 0.65 gives Table 5's 1.1 M (1.07 M with 7 IDs). */
-  width: z.number().positive().default(0.65),
-  /** Log-Mel frames per window (image width) and hop between windows. */
-  window: positiveInt.default(64),
-  hop: positiveInt.default(32),
-  /** Channels of the last 1x1 conv (MobileNetV2: 1280). */
-  lastChannels: positiveInt.default(1280),
-});
+/** The experiment config the built-in sections describe; parts' own sections are read with `partSection`. */
+const BaseExperiment = z.strictObject(BASE_SHAPE);
 
-/** Glow-Aff (Dohi et al., ICASSP 2021, arXiv 2103.08801): Glow with affine coupling. */
-export const GlowConfig = z.strictObject({
-  /** Log-Mel frames per segment (image width) and hop between segments. */
-  segment: positiveInt.default(32),
-  hop: positiveInt.default(32),
-  /** Multi-scale levels L and flow steps per level K (Glow's CIFAR setting: 3 and 32). */
-  levels: positiveInt.default(3),
-  steps: positiveInt.default(32),
-  /** Hidden channels of each coupling network (Glow: 512). */
-  hidden: positiveInt.default(512),
-  coupling: z.enum(['affine', 'additive']).default('affine'),
-  /** Weight of the self-supervised term: cross-entropy of the ID-conditioned likelihoods over the type's IDs. */
-  idWeight: z.number().min(0).default(1),
-});
+/**
+ * A config section owned by a registered part (a system's `ae:`, a plug-in branch's
+ * `features.<name>:`), declared beside its factory. It is optional, filled with its defaults when
+ * its part is chosen, and an error when it is not (nobody would read it). Sections are absent
+ * from configs that do not choose their part, so those configs and their hashes are unchanged.
+ */
+export interface PartSection {
+  /** The object the section sits in: the top level, `features` or `model`. */
+  at: 'top' | 'features' | 'model';
+  key: string;
+  schema: z.ZodObject;
+  /** Whether the part is chosen, given the object the section sits in (before defaults of this section). */
+  chosen: (parent: Record<string, unknown>) => boolean;
+  /** Why the section is refused when its part is not chosen, e.g. "only read by system ae (...)". */
+  unused: (parent: Record<string, unknown>) => string;
+}
 
-/** Which section belongs to which system (filled with defaults when the system is chosen). */
-export const SYSTEM_SECTIONS = { ae: AeConfig, idnn: IdnnConfig, mobilenetv2: MobileNetV2Config, glow: GlowConfig } as const;
-/** The system a section serves, when its name differs from the section's. */
-const SECTION_SYSTEM: Record<keyof typeof SYSTEM_SECTIONS, string> = { ae: 'ae', idnn: 'idnn', mobilenetv2: 'mobilenetv2', glow: 'glow-aff' };
+/** What the registered parts add to the experiment schema (src/registry/catalog.ts collects it). */
+export interface SchemaExtensions {
+  sections: readonly PartSection[];
+  /** Keys a named classification loss adds to `loss.classification` (beside name, margin, scale, alpha). */
+  classificationLoss: ReadonlyMap<string, z.ZodObject>;
+  /** Keys a named metric loss adds to `loss.metric`. */
+  metricLoss: ReadonlyMap<string, z.ZodObject>;
+}
 
-export const ExperimentConfig = z
-  .strictObject({
-    name: z.string().min(1).default('fgaspecnet'),
-    seed: z.number().int().min(0).default(0),
-    /**
-     * Registry name of the system (front end + model + objective + scorer). Absent = `classifier`,
-     * the FGASpecNet / TASTgram / STgram-MFN family built from features / model / loss.
-     */
-    system: z.string().min(1).optional(),
-    data: DataConfig,
-    features: FeaturesConfig,
-    model: ModelConfig,
-    loss: LossConfig,
-    train: TrainConfig,
-    eval: EvalConfig,
-    ae: AeConfig.optional(),
-    idnn: IdnnConfig.optional(),
-    mobilenetv2: MobileNetV2Config.optional(),
-    glow: GlowConfig.optional(),
-  })
-  .superRefine((c, ctx) => {
-    for (const key of Object.keys(SYSTEM_SECTIONS) as Array<keyof typeof SYSTEM_SECTIONS>) {
-      if (c[key] !== undefined && c.system !== SECTION_SYSTEM[key]) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `only read by system ${SECTION_SYSTEM[key]} (this config's system is ${c.system ?? 'classifier'})` });
-      }
-    }
-  })
-  .transform((c) => {
-    for (const key of Object.keys(SYSTEM_SECTIONS) as Array<keyof typeof SYSTEM_SECTIONS>) {
-      if (c.system === SECTION_SYSTEM[key] && c[key] === undefined) Object.assign(c, { [key]: SYSTEM_SECTIONS[key].parse({}) });
-    }
-    return c;
-  });
+export const NO_EXTENSIONS: SchemaExtensions = { sections: [], classificationLoss: new Map(), metricLoss: new Map() };
 
-export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
+type Obj = Record<string, unknown>;
+
+/** Adds the optional sections of `at` to a strict object; checks and fills them by their part. */
+function withSections<T extends z.ZodObject>(object: T, sections: readonly PartSection[]): z.ZodType<z.output<T>, z.input<T>> {
+  if (sections.length === 0) return object as unknown as z.ZodType<z.output<T>, z.input<T>>;
+  const shape = Object.fromEntries(sections.map((s) => [s.key, s.schema.optional()]));
+  return object
+    .extend(shape)
+    .superRefine((c: Obj, ctx) => {
+      for (const s of sections) if (c[s.key] !== undefined && !s.chosen(c)) ctx.addIssue({ code: 'custom', path: [s.key], message: s.unused(c) });
+    })
+    .transform((c: Obj) => {
+      for (const s of sections) if (s.chosen(c) && c[s.key] === undefined) Object.assign(c, { [s.key]: s.schema.parse({}) });
+      return c;
+    }) as unknown as z.ZodType<z.output<T>, z.input<T>>;
+}
+
+/**
+ * A named loss block (`loss.classification`, `loss.metric`): the shared keys plus the keys the
+ * named loss declares. A name no part declares keys for is parsed with the shared keys alone; an
+ * unknown name is the registry's error, which lists what exists.
+ */
+function lossBlock<T extends z.ZodObject>(base: T, extras: ReadonlyMap<string, z.ZodObject>, defaultName: string): z.ZodType<z.output<T>, z.input<T>> {
+  if (extras.size === 0) return base as unknown as z.ZodType<z.output<T>, z.input<T>>;
+  return z.unknown().transform((v, ctx) => {
+    const name = typeof v === 'object' && v !== null && typeof (v as Obj)['name'] === 'string' ? ((v as Obj)['name'] as string) : defaultName;
+    const extra = extras.get(name);
+    const r = (extra ? base.extend(extra.shape) : base).safeParse(v);
+    if (r.success) return r.data as z.output<T>;
+    for (const issue of r.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+    return z.NEVER;
+  }) as unknown as z.ZodType<z.output<T>, z.input<T>>;
+}
+
+/**
+ * The experiment schema, composed from the built-in sections and what the registered parts
+ * declare. Strict at every depth: an unknown key, a part's included, is an error naming it.
+ */
+export function composeExperimentSchema(ext: SchemaExtensions = NO_EXTENSIONS): z.ZodType<ExperimentConfig, unknown> {
+  const at = (where: PartSection['at']) => ext.sections.filter((s) => s.at === where);
+  const loss = z
+    .strictObject({
+      classification: lossBlock(ClassificationLossConfig, ext.classificationLoss, 'noisy-arcmix').nullable().prefault({}),
+      metric: lossBlock(MetricLossConfig, ext.metricLoss, 'softtriple').nullable().prefault({}),
+    })
+    .prefault({});
+  const shape = {
+    ...BASE_SHAPE,
+    features: withSections(FeaturesConfig.unwrap(), at('features')).prefault({}),
+    model: withSections(ModelConfig.unwrap(), at('model')).prefault({}),
+    loss,
+  };
+  return withSections(z.strictObject(shape), at('top')) as unknown as z.ZodType<ExperimentConfig, unknown>;
+}
+
+/** The experiment schema of the built-in sections alone (parts' sections: see composeExperimentSchema). */
+export const ExperimentConfig = composeExperimentSchema();
+
+/**
+ * A part's own section of a config (`ae`, `features.delta`), typed by the part that declared it.
+ * The composed schema filled it when the part was chosen.
+ */
+export function partSection<T>(config: ExperimentConfig, key: string, at: PartSection['at'] = 'top'): T {
+  const parent = (at === 'top' ? config : config[at]) as unknown as Obj;
+  const value = parent[key];
+  if (value === undefined) throw new Error(`config section ${at === 'top' ? '' : `${at}.`}${key} is missing (was the config validated with the catalog that registers its part?)`);
+  return value as T;
+}
+
+export type ExperimentConfig = z.infer<typeof BaseExperiment>;
 export type LogMelConfig = z.infer<typeof LogMelConfig>;
 export type DataConfig = z.infer<typeof DataConfig>;
 export type FeaturesConfig = z.infer<typeof FeaturesConfig>;
@@ -256,7 +294,3 @@ export type ClassificationLossConfig = z.infer<typeof ClassificationLossConfig>;
 export type MetricLossConfig = z.infer<typeof MetricLossConfig>;
 export type TrainConfig = z.infer<typeof TrainConfig>;
 export type EvalConfig = z.infer<typeof EvalConfig>;
-export type AeConfig = z.infer<typeof AeConfig>;
-export type IdnnConfig = z.infer<typeof IdnnConfig>;
-export type MobileNetV2Config = z.infer<typeof MobileNetV2Config>;
-export type GlowConfig = z.infer<typeof GlowConfig>;

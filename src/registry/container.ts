@@ -1,33 +1,70 @@
 import { Container, ContainerModule } from 'inversify';
 import type { ExperimentConfig } from '../config/schema.js';
-import type { AsdModel, ClipGeometry, FeatureBranch, Module } from '../model/types.js';
+import type { AsdModel, FeatureBranch, Module } from '../model/types.js';
 import { ZooModel } from '../model/asd-model.js';
-import { frameCount } from '../features/logmel.js';
-import { builtinModules } from './modules.js';
+import { clipGeometry } from '../model/clip.js';
+import type { Catalog, Parts } from './catalog.js';
+import type { PartRegistries } from './parts.js';
 import {
   BackboneRegistry, BranchRegistry, ClassificationLossRegistry, FusionRegistry, HeadRegistry, LossesFactory,
-  MetricLossRegistry, ModelFactory, NumClasses, RunConfig, type RunLosses,
+  MetricLossRegistry, ModelFactory, NumClasses, RunConfig, SystemRegistry, type RunLosses,
 } from './tokens.js';
+
+export { clipGeometry };
 
 export interface ContainerOptions {
   /** Classes (machine IDs) the head scores: 41 for the full DCASE 2020 Task 2 set. */
   numClasses: number;
-  /** Plug-ins (registerBranch(...), ...) or any ContainerModule, loaded after the built-ins. */
+  /** Plug-ins (registerBranch(...), ...) or any ContainerModule, loaded after the catalog's parts. */
   extraModules?: readonly ContainerModule[];
 }
 
-/** The clip geometry a config implies: N = round(seconds * sampleRate), T = 1 + floor(N / hop). */
-export function clipGeometry(config: ExperimentConfig): ClipGeometry {
-  const samples = Math.round(config.data.seconds * config.data.sampleRate);
-  const hop = config.features.logmel.hop;
-  return { sampleRate: config.data.sampleRate, samples, hop, nMels: config.features.logmel.nMels, frames: frameCount(samples, hop) };
+/**
+ * One ContainerModule binding each family's registry to a copy of the catalog's (a singleton per
+ * container), so a plug-in module added to one container never leaks into another's.
+ */
+export function catalogModule(catalog: Catalog): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind<BranchRegistry>(BranchRegistry).toDynamicValue(() => catalog.branches.clone()).inSingletonScope();
+    bind<FusionRegistry>(FusionRegistry).toDynamicValue(() => catalog.fusions.clone()).inSingletonScope();
+    bind<BackboneRegistry>(BackboneRegistry).toDynamicValue(() => catalog.backbones.clone()).inSingletonScope();
+    bind<HeadRegistry>(HeadRegistry).toDynamicValue(() => catalog.heads.clone()).inSingletonScope();
+    bind<ClassificationLossRegistry>(ClassificationLossRegistry).toDynamicValue(() => catalog.classificationLosses.clone()).inSingletonScope();
+    bind<MetricLossRegistry>(MetricLossRegistry).toDynamicValue(() => catalog.metricLosses.clone()).inSingletonScope();
+    bind<SystemRegistry>(SystemRegistry).toDynamicValue(() => catalog.systems.clone()).inSingletonScope();
+  });
+}
+
+/** The registries of one container (each resolved once, plug-in modules applied). */
+function partsOf(container: Container): Parts {
+  return {
+    branches: container.get<BranchRegistry>(BranchRegistry),
+    fusions: container.get<FusionRegistry>(FusionRegistry),
+    backbones: container.get<BackboneRegistry>(BackboneRegistry),
+    heads: container.get<HeadRegistry>(HeadRegistry),
+    classificationLosses: container.get<ClassificationLossRegistry>(ClassificationLossRegistry),
+    metricLosses: container.get<MetricLossRegistry>(MetricLossRegistry),
+    systems: container.get<SystemRegistry>(SystemRegistry),
+  };
 }
 
 /**
- * The run's container, built once per run from the validated config: the built-in families, the
- * run's config and class count, the model and loss factories, then the caller's plug-ins.
+ * The parts a run is built from: the catalog's, plus the parts of any ContainerModule plug-ins
+ * (registerBranch(...) from a script). One container, built once per run, and only when there
+ * are such modules.
  */
-export function buildContainer(config: ExperimentConfig, opts: ContainerOptions): Container {
+export function partsWith(catalog: Catalog, extraModules: readonly ContainerModule[] = []): Parts {
+  if (extraModules.length === 0) return catalog;
+  const container = new Container();
+  container.loadSync(catalogModule(catalog), ...extraModules);
+  return partsOf(container);
+}
+
+/**
+ * A run's container, built from the validated config: the catalog's families, the run's config
+ * and class count, the model and loss factories, then the caller's plug-in modules.
+ */
+export function buildContainer(config: ExperimentConfig, opts: ContainerOptions & { catalog: Catalog }): Container {
   const container = new Container();
   const run = new ContainerModule(({ bind }) => {
     bind<RunConfig>(RunConfig).toConstantValue(config);
@@ -39,29 +76,12 @@ export function buildContainer(config: ExperimentConfig, opts: ContainerOptions)
       heads: ctx.get<HeadRegistry>(HeadRegistry),
     }));
     bind<LossesFactory>(LossesFactory).toDynamicValue((ctx) => () => assembleLosses(ctx.get<RunConfig>(RunConfig), ctx.get<NumClasses>(NumClasses), {
-      classification: ctx.get<ClassificationLossRegistry>(ClassificationLossRegistry),
-      metric: ctx.get<MetricLossRegistry>(MetricLossRegistry),
+      classificationLosses: ctx.get<ClassificationLossRegistry>(ClassificationLossRegistry),
+      metricLosses: ctx.get<MetricLossRegistry>(MetricLossRegistry),
     }));
   });
-  container.loadSync(...builtinModules, run, ...(opts.extraModules ?? []));
+  container.loadSync(catalogModule(opts.catalog), run, ...(opts.extraModules ?? []));
   return container;
-}
-
-/** The configured model, with fresh weights. */
-export function buildModel(config: ExperimentConfig, numClasses: number, extraModules: readonly ContainerModule[] = []): AsdModel {
-  return buildContainer(config, { numClasses, extraModules }).get<ModelFactory>(ModelFactory)();
-}
-
-/** The configured losses (a metric loss owns weights: the SoftTriple centres). */
-export function buildLosses(config: ExperimentConfig, numClasses: number, extraModules: readonly ContainerModule[] = []): RunLosses {
-  return buildContainer(config, { numClasses, extraModules }).get<LossesFactory>(LossesFactory)();
-}
-
-interface ModelRegistries {
-  branches: BranchRegistry;
-  fusions: FusionRegistry;
-  backbones: BackboneRegistry;
-  heads: HeadRegistry;
 }
 
 /**
@@ -69,7 +89,7 @@ interface ModelRegistries {
  * and features.fga; the backbone its input size, model.bottlenecks and model.embeddingDim; the head
  * the class count and embedding size. Unknown names fail here, naming the config key.
  */
-export function assembleModel(config: ExperimentConfig, numClasses: number, reg: ModelRegistries): AsdModel {
+export function assembleModel(config: ExperimentConfig, numClasses: number, reg: Pick<PartRegistries, 'branches' | 'fusions' | 'backbones' | 'heads'>): AsdModel {
   const clip = clipGeometry(config);
   const { branches: branchNames, fga } = config.features;
   const factories = branchNames.map((n, i) => reg.branches.get(n, `features.branches[${i}]`));
@@ -99,13 +119,13 @@ export function assembleModel(config: ExperimentConfig, numClasses: number, reg:
 export function assembleLosses(
   config: ExperimentConfig,
   numClasses: number,
-  reg: { classification: ClassificationLossRegistry; metric: MetricLossRegistry },
+  reg: Pick<PartRegistries, 'classificationLosses' | 'metricLosses'>,
 ): RunLosses {
   const dim = config.model.embeddingDim;
   const cls = config.loss.classification;
   const met = config.loss.metric;
   return {
-    classification: cls ? reg.classification.get(cls.name, 'loss.classification.name')(cls, numClasses, dim, config.seed) : null,
-    metric: met ? reg.metric.get(met.name, 'loss.metric.name')(met, numClasses, dim, config.seed) : null,
+    classification: cls ? reg.classificationLosses.get(cls.name, 'loss.classification.name')(cls, numClasses, dim, config.seed) : null,
+    metric: met ? reg.metricLosses.get(met.name, 'loss.metric.name')(met, numClasses, dim, config.seed) : null,
   };
 }

@@ -1,7 +1,9 @@
 export { Registry } from './registry.js';
-export { buildContainer, buildModel, buildLosses, clipGeometry, assembleModel, assembleLosses } from './container.js';
+export { Catalog } from './catalog.js';
+export type { Parts, PartsApi, PartSpec, Plugin, PartInfo, RegisterOptions } from './catalog.js';
+export type { PartRegistries } from './parts.js';
+export { catalogModule, partsWith, clipGeometry, assembleModel, assembleLosses } from './container.js';
 export type { ContainerOptions } from './container.js';
-export { branchModule, fusionModule, backboneModule, headModule, lossModule, systemModule, builtinModules } from './modules.js';
 export {
   registerBranch, registerFusion, registerBackbone, registerHead, registerClassificationLoss, registerMetricLoss, registerSystem,
 } from './plugins.js';

@@ -18,6 +18,13 @@ export class Registry<F> {
     return this;
   }
 
+  /** A copy with the same entries, to which a run may add its own without touching this one. */
+  clone(): Registry<F> {
+    const copy = new Registry<F>(this.family);
+    for (const [name, factory] of this.entries) copy.entries.set(name, factory);
+    return copy;
+  }
+
   has(name: string): boolean {
     return this.entries.has(name);
   }

@@ -1,8 +1,8 @@
 import type { Registry } from './registry.js';
-import type { AsdModel, Backbone, BackboneArgs, BranchArgs, FeatureBranch, Fusion, FusionArgs, Head, HeadArgs } from '../model/types.js';
+import type { AsdModel } from '../model/types.js';
 import type { ClassificationLoss, MetricLoss } from '../losses/types.js';
 import type { ExperimentConfig } from '../config/schema.js';
-import type { ClassificationLossFactory, MetricLossFactory } from '../losses/registry.js';
+import type { BackboneFactory, BranchFactory, ClassificationLossFactory, FusionFactory, HeadFactory, MetricLossFactory } from './parts.js';
 import type { SystemDefinition } from '../systems/types.js';
 
 /**
@@ -11,12 +11,7 @@ import type { SystemDefinition } from '../systems/types.js';
  * (its name, the seed, its config slice), never the whole config.
  */
 
-export type BranchFactory = (args: BranchArgs) => FeatureBranch;
-export type FusionFactory = (args: FusionArgs) => Fusion;
-export type BackboneFactory = (args: BackboneArgs) => Backbone;
-export type HeadFactory = (args: HeadArgs) => Head;
-/** Loss factories are src/losses/registry.ts's: (cfg slice, numClasses, embeddingDim, seed). */
-export type { ClassificationLossFactory, MetricLossFactory };
+export type { BackboneFactory, BranchFactory, ClassificationLossFactory, FusionFactory, HeadFactory, MetricLossFactory };
 
 export const BranchRegistry = Symbol('BranchRegistry');
 export type BranchRegistry = Registry<BranchFactory>;

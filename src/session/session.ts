@@ -1,6 +1,8 @@
 import type { ContainerModule } from 'inversify';
 import type { ExperimentConfig } from '../config/schema.js';
-import { checkRegistryNames } from '../registry/validate.js';
+import { checkSystem } from '../systems/build.js';
+import { partsWith } from '../registry/container.js';
+import { catalogFor } from '../parts/files.js';
 import type { ClaimPolicy, TrialRef } from '../store/writes.js';
 import type { EndStatus, FinishedReason, RunLease, RunStore, RunWriter, SweepClaimContext } from '../store/run-store.js';
 import type { RunRecord } from '../store/types.js';
@@ -37,7 +39,7 @@ export interface SessionOptions {
   extraModules?: readonly ContainerModule[];
   /**
    * Checks run before any run row is created or taken (a refused run leaves nothing behind).
-   * Throw a UserError to refuse. Registry names are always checked first.
+   * Throw a UserError to refuse. Registry names (and the hashes of recorded plug-in files) are always checked first.
    */
   preflight?: (config: ExperimentConfig) => void | Promise<void>;
   /** Called once the run is taken, before training starts. */
@@ -65,8 +67,9 @@ export type SessionOutcome =
 
 type Taken = { kind: 'run'; lease: RunLease } | { kind: 'skip'; run: RunRecord; reason: FinishedReason };
 
-async function check(o: SessionOptions, config: ExperimentConfig): Promise<void> {
-  checkRegistryNames(config, o.extraModules ?? []);
+/** The run's parts (built-ins, its recorded plug-in files, checked against their hashes, any modules) and its settings. */
+async function check(o: SessionOptions, config: ExperimentConfig, run?: string): Promise<void> {
+  checkSystem(config, partsWith(await catalogFor(config, run), o.extraModules ?? []));
   await o.preflight?.(config);
 }
 
@@ -81,7 +84,7 @@ async function take(o: SessionOptions): Promise<Taken> {
     }
     case 'resume': {
       const stored = await store.resolveRun(target.ref);
-      await check(o, stored.config);
+      await check(o, stored.config, stored.id);
       return { kind: 'run', lease: await store.resumeRun(stored.id) };
     }
     case 'trial': {

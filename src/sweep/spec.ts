@@ -3,8 +3,11 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ExperimentConfig } from '../config/schema.js';
-import { checkRegistryNames } from '../registry/validate.js';
-import { applyOverride, formatIssues, readYamlFile, validateExperiment, type Override } from '../config/load.js';
+import { checkSystem } from '../systems/build.js';
+import { applyOverride, formatIssues, readYamlFile, type Override } from '../config/load.js';
+import { takePluginPaths, validateExperiment } from '../parts/experiment.js';
+import { loadPluginFiles, type LoadedPlugins } from '../parts/files.js';
+import { defaultCatalog } from '../parts/builtin.js';
 import { canonicalJson, experimentHash } from '../config/hash.js';
 import { UserError, isUserError } from '../util/errors.js';
 import { ExecutorSpec } from './executor-spec.js';
@@ -61,6 +64,8 @@ export const SweepSpec = z.strictObject({
   prune: PruneSpec.optional(),
   /** Selecting on a test-set metric (AUC / pAUC) is refused unless this says so; such a sweep is marked in show, export and the report. */
   allowTestSelection: z.boolean().default(false),
+  /** Plug-in files (relative to this file) whose parts the trials may use; recorded in every trial's config. */
+  plugins: z.array(z.string().min(1)).optional(),
 });
 export type SweepSpec = z.infer<typeof SweepSpec>;
 
@@ -163,10 +168,43 @@ const pointName = (point: Record<string, unknown>): string =>
  * row once per seed, named `<row>/seed=<s>`, keeping the paper's value since it is still that
  * row). Every problem is reported before any trial starts, naming the sweep file and the trial.
  */
-export function loadSweep(
-  ref: string,
-  opts: { profile?: string | null; overrides?: readonly Override[]; seeds?: readonly number[]; cwd?: string; maxTrials?: number } = {},
-): ExpandedSweep {
+export interface LoadSweepOptions {
+  profile?: string | null;
+  overrides?: readonly Override[];
+  seeds?: readonly number[];
+  cwd?: string;
+  maxTrials?: number;
+  /** The plug-ins loaded for this sweep (loadSweepWithPlugins); without them only built-in parts exist. */
+  plugins?: LoadedPlugins;
+}
+
+/**
+ * The plug-in files a sweep names: its own `plugins:` (relative to the sweep file) and those of
+ * the experiment YAMLs its trials start from (relative to each), in that order.
+ */
+export function sweepPluginPaths(file: string): string[] {
+  const raw = readYamlFile(file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return [];
+  const spec = raw as { plugins?: unknown; base?: unknown; trials?: unknown };
+  const paths = takePluginPaths({ plugins: spec.plugins }, file);
+  const bases = [spec.base, ...(Array.isArray(spec.trials) ? spec.trials.map((t: { base?: unknown } | null) => t?.base) : [])];
+  for (const base of new Set(bases.filter((b): b is string => typeof b === 'string'))) {
+    const baseFile = resolve(dirname(file), base);
+    if (!existsSync(baseFile)) continue; // loadSweep names the missing file
+    const yaml = readYamlFile(baseFile);
+    if (typeof yaml === 'object' && yaml !== null && !Array.isArray(yaml)) paths.push(...takePluginPaths(yaml as Record<string, unknown>, baseFile));
+  }
+  return paths;
+}
+
+/** loadSweep with the plug-ins its YAMLs name and the `--plugin` paths (relative to the working directory). */
+export async function loadSweepWithPlugins(ref: string, opts: Omit<LoadSweepOptions, 'plugins'> & { plugins?: readonly string[] } = {}): Promise<ExpandedSweep> {
+  const file = resolveSweepFile(ref, opts.cwd);
+  const plugins = await loadPluginFiles([...sweepPluginPaths(file), ...(opts.plugins ?? [])], opts.cwd);
+  return loadSweep(file, { ...opts, plugins });
+}
+
+export function loadSweep(ref: string, opts: LoadSweepOptions = {}): ExpandedSweep {
   const file = resolveSweepFile(ref, opts.cwd);
   const raw = readYamlFile(file);
   const parsed = SweepSpec.safeParse(raw);
@@ -202,6 +240,11 @@ export function loadSweep(
       if (!existsSync(baseFile)) throw new UserError(`${where}: base ${ref}: file not found (${baseFile})`);
       const base = readYamlFile(baseFile);
       if (typeof base !== 'object' || base === null || Array.isArray(base)) throw new UserError(`${baseFile}: expected a mapping of experiment keys`);
+      // Its plug-in paths were loaded with the sweep's (sweepPluginPaths); the trials record them.
+      const named = takePluginPaths(base as Record<string, unknown>, baseFile);
+      const loaded = new Set(opts.plugins?.refs.map((r) => r.path) ?? []);
+      const missing = named.find((p) => !loaded.has(p));
+      if (missing !== undefined) throw new UserError(`${baseFile}: plugins: ${missing} is not loaded (load the sweep with loadSweepWithPlugins, as exp sweep does)`);
       bases.set(baseFile, base as Record<string, unknown>);
     }
     return bases.get(baseFile)!;
@@ -238,6 +281,11 @@ export function loadSweep(
   for (const row of seeded) checkName(`${spec.name}/${row.name}`, `${file}: trial ${displayName(row.name)}`);
 
   const overrides = opts.overrides ?? [];
+  const catalog = opts.plugins?.catalog ?? defaultCatalog();
+  const refs = opts.plugins?.refs ?? [];
+  if (spec.plugins?.some((p) => !refs.some((r) => r.path === resolve(dirname(file), p)))) {
+    throw new UserError(`${file}: plugins: not loaded (load the sweep with loadSweepWithPlugins, as exp sweep does)`);
+  }
   const build = (row: Row & { seed: number | null }, index: number, extra: Record<string, unknown> = {}): Trial => {
     const where = `${file} trial ${row.name}`;
     const copy = structuredClone(readBase(row.base, where));
@@ -248,9 +296,10 @@ export function loadSweep(
     applyAll(copy, Object.fromEntries(overrides.map((o) => [o.key, o.value])), '--set');
     if (row.seed !== null) applyAll(copy, { seed: row.seed }, '--seeds');
     applyAll(copy, extra, `${file} prune`);
-    const config = validateExperiment(copy, `${where} (base ${row.base})`);
+    if (refs.length > 0) copy['plugins'] = refs;
+    const config = validateExperiment(copy, `${where} (base ${row.base})`, catalog);
     try {
-      checkRegistryNames(config);
+      checkSystem(config, catalog);
     } catch (e) {
       throw isUserError(e) ? new UserError(`${where}: ${e.message}`) : e;
     }

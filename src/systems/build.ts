@@ -1,7 +1,5 @@
-import type { ContainerModule } from 'inversify';
 import type { ExperimentConfig } from '../config/schema.js';
-import { buildContainer } from '../registry/container.js';
-import { SystemRegistry } from '../registry/tokens.js';
+import type { Parts } from '../registry/catalog.js';
 import { PerTypeSystem, classesByType } from './per-type.js';
 import type { AsdSystem, SystemClass, SystemDefinition } from './types.js';
 
@@ -13,27 +11,30 @@ export function systemName(config: ExperimentConfig): string {
 }
 
 /** The registered definition `system` names (an unknown name is a user error naming the key). */
-export function systemDefinition(config: ExperimentConfig, extraModules: readonly ContainerModule[] = []): SystemDefinition {
-  const registry = buildContainer(config, { numClasses: 1, extraModules }).get<SystemRegistry>(SystemRegistry);
-  return registry.get(systemName(config), 'system');
+export function systemDefinition(config: ExperimentConfig, parts: Parts): SystemDefinition {
+  return parts.systems.get(systemName(config), 'system');
 }
 
-/** Config keys the trainer reads for every system: the run, its data and its optimisation, pAUC's p. */
-export const SHARED_CONFIG_KEYS: readonly string[] = ['name', 'seed', 'system', 'data', 'train', 'eval.maxFpr'];
+/**
+ * Checks every registry name and setting of a config without building any weights, so a
+ * misspelt name is a user error before a run is created in the store (not a failed run left
+ * behind). The system checks its own parts.
+ */
+export function checkSystem(config: ExperimentConfig, parts: Parts): void {
+  systemDefinition(config, parts).check(config, parts);
+}
+
+/** Config keys the trainer reads for every system: the run, its data and its optimisation, pAUC's p, its plug-ins. */
+export const SHARED_CONFIG_KEYS: readonly string[] = ['name', 'seed', 'system', 'data', 'train', 'eval.maxFpr', 'plugins'];
 
 /**
  * The dotted key prefixes of the config that its system reads (SHARED_CONFIG_KEYS and the
  * system's own configKeys), or null when that is not known: a system that does not declare them,
- * or one that is not registered here (a stored run of a plug-in).
+ * or one that is not registered here (a stored run of a plug-in whose file is gone).
  */
-export function usedConfigKeys(config: ExperimentConfig, extraModules: readonly ContainerModule[] = []): string[] | null {
-  let def: SystemDefinition;
-  try {
-    def = systemDefinition(config, extraModules);
-  } catch {
-    return null;
-  }
-  return def.configKeys ? [...SHARED_CONFIG_KEYS, ...def.configKeys] : null;
+export function usedConfigKeys(config: ExperimentConfig, parts: Parts): string[] | null {
+  const def = parts.systems.has(systemName(config)) ? systemDefinition(config, parts) : null;
+  return def?.configKeys ? [...SHARED_CONFIG_KEYS, ...def.configKeys] : null;
 }
 
 /** Whether dotted `key` lies under one of `prefixes`. */
@@ -42,21 +43,22 @@ export function underKeys(key: string, prefixes: readonly string[]): boolean {
 }
 
 /**
- * Builds the configured system for the data's classes: one model, or one per machine type (the
- * definition says which) wrapped so the trainer sees a single system either way.
+ * Builds the configured system for the data's classes from the run's parts: one model, or one
+ * per machine type (the definition says which) wrapped so the trainer sees a single system
+ * either way. The definition is looked up and checked once.
  */
-export function buildSystem(config: ExperimentConfig, classes: readonly SystemClass[], extraModules: readonly ContainerModule[] = []): AsdSystem {
-  const def = systemDefinition(config, extraModules);
-  def.check(config, extraModules);
-  if (!def.perType(config)) return def.build({ config, classes, prefix: '', extraModules });
-  const parts: Array<{ type: string; classes: number[]; system: AsdSystem }> = [];
+export function buildSystem(config: ExperimentConfig, classes: readonly SystemClass[], parts: Parts): AsdSystem {
+  const def = systemDefinition(config, parts);
+  def.check(config, parts);
+  if (!def.perType(config)) return def.build({ config, classes, prefix: '', parts });
+  const built: Array<{ type: string; classes: number[]; system: AsdSystem }> = [];
   try {
     for (const { type, classes: idx } of classesByType(classes)) {
-      parts.push({ type, classes: idx, system: def.build({ config, classes: idx.map((i) => classes[i]!), prefix: `${type}/`, extraModules }) });
+      built.push({ type, classes: idx, system: def.build({ config, classes: idx.map((i) => classes[i]!), prefix: `${type}/`, parts }) });
     }
   } catch (e) {
-    for (const p of parts) p.system.dispose();
+    for (const p of built) p.system.dispose();
     throw e;
   }
-  return new PerTypeSystem(parts, classes);
+  return new PerTypeSystem(built, classes);
 }

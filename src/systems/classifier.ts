@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../config/schema.js';
-import type { ContainerModule } from 'inversify';
 import type { AsdModel } from '../model/types.js';
 import { FoldCache } from '../model/inference/cache.js';
 import type { RunLosses } from '../registry/tokens.js';
-import { LossesFactory, ModelFactory, BranchRegistry, FusionRegistry, BackboneRegistry, HeadRegistry, ClassificationLossRegistry, MetricLossRegistry } from '../registry/tokens.js';
-import { buildContainer } from '../registry/container.js';
+import type { PartRegistries } from '../registry/parts.js';
+import { assembleLosses, assembleModel } from '../registry/container.js';
 import { arcFaceLoss, anomalyScoreTensor } from '../losses/index.js';
 import { UserError } from '../util/errors.js';
 import type { AsdSystem, SystemArgs, SystemDefinition } from './types.js';
@@ -117,18 +116,16 @@ function paperRow(config: ExperimentConfig): string | null {
   return null;
 }
 
-function check(config: ExperimentConfig, extraModules: readonly ContainerModule[]): void {
-  const c = buildContainer(config, { numClasses: 1, extraModules });
-  const branches = c.get<BranchRegistry>(BranchRegistry);
-  config.features.branches.forEach((n, i) => branches.get(n, `features.branches[${i}]`));
-  c.get<FusionRegistry>(FusionRegistry).get(config.model.fusion, 'model.fusion');
-  c.get<BackboneRegistry>(BackboneRegistry).get(config.model.backbone, 'model.backbone');
-  c.get<HeadRegistry>(HeadRegistry).get(config.model.head, 'model.head');
+function check(config: ExperimentConfig, parts: PartRegistries): void {
+  config.features.branches.forEach((n, i) => parts.branches.get(n, `features.branches[${i}]`));
+  parts.fusions.get(config.model.fusion, 'model.fusion');
+  parts.backbones.get(config.model.backbone, 'model.backbone');
+  parts.heads.get(config.model.head, 'model.head');
   if (!config.loss.classification) {
     throw new UserError('loss.classification: null is not allowed; the anomaly score (§3.1) is read from the ArcFace head it trains');
   }
-  c.get<ClassificationLossRegistry>(ClassificationLossRegistry).get(config.loss.classification.name, 'loss.classification.name');
-  if (config.loss.metric) c.get<MetricLossRegistry>(MetricLossRegistry).get(config.loss.metric.name, 'loss.metric.name');
+  parts.classificationLosses.get(config.loss.classification.name, 'loss.classification.name');
+  if (config.loss.metric) parts.metricLosses.get(config.loss.metric.name, 'loss.metric.name');
   // MobileFaceNet's training-mode BatchNorm needs more than one clip per (micro-)batch; known
   // from the config, so refused before a run starts rather than after the model is built (issue 16).
   if (config.train.batchSize < 2) throw new UserError(`train.batchSize: ${config.train.batchSize} is too small; BatchNorm in training mode needs at least 2 clips per batch`);
@@ -137,13 +134,18 @@ function check(config: ExperimentConfig, extraModules: readonly ContainerModule[
   }
 }
 
-function build({ config, classes, prefix, extraModules }: SystemArgs): ClassifierSystem {
+function build({ config, classes, prefix, parts }: SystemArgs): ClassifierSystem {
   if (prefix !== '') throw new Error('the classifier system trains one model for all machine types');
-  check(config, extraModules);
-  const container = buildContainer(config, { numClasses: classes.length, extraModules });
-  const model = container.get<ModelFactory>(ModelFactory)();
-  const { classification, metric } = container.get<LossesFactory>(LossesFactory)();
-  return new ClassifierSystem(config, model, { classification: classification!, metric });
+  check(config, parts);
+  // Names -> factories -> modules, from the run's registries (no container per build).
+  const model = assembleModel(config, classes.length, parts);
+  try {
+    const { classification, metric } = assembleLosses(config, classes.length, parts);
+    return new ClassifierSystem(config, model, { classification: classification!, metric });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }
 
 /** The branch stack (and its log-Mel and FGA settings), the model, both losses, the margin at test time. */

@@ -1,8 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { ContainerModule } from 'inversify';
+import type { z } from 'zod';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { ClipGeometry, ForwardContext, ModelInputs } from '../model/types.js';
 import type { MixTargets } from '../losses/types.js';
+import type { PartRegistries } from '../registry/parts.js';
 
 /**
  * A system is one row of the paper's Table 2: a front end (the 4-channel branch stack, frame
@@ -69,8 +70,8 @@ export interface SystemArgs {
   classes: readonly SystemClass[];
   /** Prefix for module names ("" or "fan/"), so per-type models keep distinct weight names. */
   prefix: string;
-  /** Plug-in modules for the classifier's parts registries. */
-  extraModules: readonly ContainerModule[];
+  /** The run's registries (built-ins, plug-ins): the classifier family picks its parts from them. */
+  parts: PartRegistries;
 }
 
 /** A named system in the registry: how to build it, and what it declares about itself. */
@@ -85,7 +86,14 @@ export interface SystemDefinition {
    * run does not show the classifier family's keys it never read. Absent: every key is shown.
    */
   readonly configKeys?: readonly string[];
+  /**
+   * The system's own config section (`ae:`): a zod object, strict, filled with its defaults when
+   * the system is chosen. Read it with `partSection(config, key)`.
+   */
+  readonly schema?: z.ZodObject;
+  /** The section's key (default: the system's name; glow-aff's is `glow`). */
+  readonly section?: string;
   /** Checks names and settings without building weights (user errors before a run is stored). */
-  check(config: ExperimentConfig, extraModules: readonly ContainerModule[]): void;
+  check(config: ExperimentConfig, parts: PartRegistries): void;
   build(args: SystemArgs): AsdSystem;
 }

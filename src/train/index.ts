@@ -3,6 +3,8 @@ import { prepareData } from './data.js';
 import { runLoop, autoMicroBatch } from './loop.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { buildSystem } from '../systems/build.js';
+import { partsWith } from '../registry/container.js';
+import { catalogFor } from '../parts/files.js';
 import { initBackend } from '../backend/select.js';
 import { resolveData } from '../data/resolve.js';
 import { fitDevice } from './fit.js';
@@ -22,7 +24,9 @@ export const train: Trainer = async (opts: TrainOptions) => {
   const data = prepareData(resolveData(config), config);
   // The registry builds the run's system once from the validated config (one model, or one per type).
   const classes = data.index.classes.map((c) => ({ type: c.type, machineId: c.machineId }));
-  const system = buildSystem(config, classes, opts.extraModules ?? []);
+  // Its parts: the built-ins, the plug-in files the config records (hash-checked), any script modules.
+  const parts = partsWith(await catalogFor(config), opts.extraModules ?? []);
+  const system = buildSystem(config, classes, parts);
   const modules = { ...system.paramsByModule(), ...system.objectiveParams() };
   const batch = Math.min(config.train.batchSize, data.train.count);
   const wantedMicro = config.train.microBatch ?? autoMicroBatch(backend.backend, config.data.seconds, batch);

@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { action, parsePositiveInt } from '../action.js';
 import { backendOption, gpuAdapterOption, jsonOption } from '../options.js';
-import { loadExperiment } from '../../config/index.js';
-import { validateExperiment } from '../../config/load.js';
+import { readExperiment, validateExperiment } from '../../parts/experiment.js';
+import { loadPluginFiles } from '../../parts/files.js';
+import { pluginOption } from '../plugin-option.js';
 import { applyGpuAdapterFlag, parseBackendName, describeBackend } from '../../backend/select.js';
 import { runBench } from '../../backend/bench.js';
 
@@ -15,12 +16,13 @@ interface BenchFlags {
   threads?: number;
   gpuAdapter?: string;
   json?: boolean;
+  plugin: string[];
 }
 
 const DEFAULT_EXPERIMENT = 'experiments/fgaspecnet.yaml';
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('bench')
     .description('time training steps (forward + backward + AdamW, mixup included) and inference of an experiment\'s model on random clips')
     .argument('[experiment.yaml]', `the experiment whose model is timed (default ${DEFAULT_EXPERIMENT}, else the built-in full FGASpecNet)`)
@@ -31,6 +33,7 @@ export function register(program: Command): void {
     .option('--warmup <n>', 'untimed warm-up steps', (v) => Number(v), 1)
     .option('--threads <n>', 'wasm threads (default 2)', parsePositiveInt('--threads'))
     .addOption(jsonOption('{"backend":..,"threads":..,"batch":B,"train":{"clipsPerSec":x},"infer":{"clipsPerSec":y},...}'))
+    .addOption(pluginOption())
     .action(action((file: string | undefined, flags: BenchFlags) => runBenchCommand(file, flags)));
 }
 
@@ -38,9 +41,12 @@ async function runBenchCommand(file: string | undefined, flags: BenchFlags): Pro
   const backend = parseBackendName(flags.backend);
   applyGpuAdapterFlag(flags.gpuAdapter);
   const path = file ?? (existsSync(DEFAULT_EXPERIMENT) ? DEFAULT_EXPERIMENT : null);
-  const config = path ? loadExperiment(path) : validateExperiment({}, 'the built-in defaults');
+  const { config, catalog } = path
+    ? await readExperiment(path, { plugins: flags.plugin })
+    : await loadPluginFiles(flags.plugin).then(({ catalog }) => ({ config: validateExperiment({}, 'the built-in defaults', catalog), catalog }));
   const progress = flags.json ? undefined : (phase: string, i: number) => process.stderr.write(`\r${phase} step ${i + 1}   `);
   const r = await runBench(config, {
+    parts: catalog,
     backend,
     batch: flags.batch,
     steps: flags.steps,

@@ -1,32 +1,36 @@
 import type { Command } from 'commander';
 import { action, parsePositiveInt } from '../action.js';
 import { jsonOption, setOption } from '../options.js';
-import { loadExperiment, parseOverride } from '../../config/index.js';
-import { countParams, DCASE_CLASSES } from '../../registry/params.js';
+import { parseOverride } from '../../config/index.js';
+import { readExperiment } from '../../parts/experiment.js';
+import { countParams, DCASE_CLASSES } from '../../parts/params.js';
+import { pluginOption } from '../plugin-option.js';
 import { initBackend } from '../../backend/select.js';
 
 interface ParamsFlags {
   set?: string[];
   json?: boolean;
   classes: number;
+  plugin: string[];
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('params')
     .description("trainable parameters per module and total, beside the paper's Table 5")
     .argument('<experiment.yaml>', 'an experiment file, e.g. experiments/fgaspecnet.yaml')
     .addOption(setOption())
     .option('--classes <n>', 'classes of the head (machine IDs)', parsePositiveInt('--classes'), DCASE_CLASSES)
     .addOption(jsonOption('{"total":N,"modules":{"<name>":N,...},...}'))
+    .addOption(pluginOption())
     .action(action((file: string, flags: ParamsFlags) => runParams(file, flags)));
 }
 
 async function runParams(file: string, flags: ParamsFlags): Promise<void> {
-  const config = loadExperiment(file, (flags.set ?? []).map((s) => parseOverride(s)));
+  const { config, catalog } = await readExperiment(file, { overrides: (flags.set ?? []).map((s) => parseOverride(s)), plugins: flags.plugin });
   // Counting builds the weights once; the cpu backend needs no warm-up and no wasm heap.
   await initBackend('cpu');
-  const r = countParams(config, flags.classes);
+  const r = countParams(config, flags.classes, catalog);
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(r)}\n`);
     return;

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { artifactsOption, backendOption, gpuAdapterOption, dbOption, jsonOption, noDashboardOption, setOption } from '../options.js';
-import { loadExperiment, parseOverride } from '../../config/load.js';
+import { parseOverride } from '../../config/load.js';
+import { readExperiment } from '../../parts/experiment.js';
+import { catalogFor } from '../../parts/files.js';
+import { pluginOption } from '../plugin-option.js';
 import { openRunStore } from '../../store/open.js';
 import { describeStoreLost, runSession, type SessionOutcome, type SessionTarget } from '../../session/session.js';
 import { DEFAULT_STALE_SECONDS } from '../../store/stale.js';
@@ -31,10 +34,11 @@ interface RunOptions {
   quiet?: boolean;
   json?: boolean;
   resume?: string;
+  plugin: string[];
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('run')
     .description('train and evaluate one experiment; every run is kept in the run store')
     .argument('[experiment]', 'experiment YAML (see experiments/)')
@@ -48,6 +52,7 @@ export function register(program: Command): void {
     .addOption(noDashboardOption('plain line progress (the default for a single run)'))
     .option('--quiet', 'print nothing but errors and the final table')
     .addOption(jsonOption('one JSON document with the run id and final metrics'))
+    .addOption(pluginOption())
     .action(action(runCommand));
 }
 
@@ -57,10 +62,11 @@ async function runCommand(file: string | undefined, opts: RunOptions): Promise<v
   let target: SessionTarget;
   if (opts.resume) {
     if (file) throw new UserError(`--resume ${opts.resume}: give either an experiment file or --resume, not both (the run keeps its stored config)`);
+    if (opts.plugin.length > 0) throw new UserError(`--resume ${opts.resume}: --plugin is not taken; a resumed run loads the plug-in files it recorded (exp show ${opts.resume})`);
     target = { kind: 'resume', ref: opts.resume };
   } else {
     if (!file) throw new UserError('exp run: give an experiment YAML (e.g. experiments/fgaspecnet.yaml) or --resume <run>');
-    const config = loadExperiment(file, (opts.set ?? []).map((s) => parseOverride(s)));
+    const { config } = await readExperiment(file, { overrides: (opts.set ?? []).map((s) => parseOverride(s)), plugins: opts.plugin });
     target = { kind: 'new', name: opts.name === undefined ? config.name : checkName(opts.name, '--name'), config };
   }
   const store = await openRunStore(opts.db, { artifacts: opts.artifacts ?? null });
@@ -101,10 +107,10 @@ async function runCommand(file: string | undefined, opts: RunOptions): Promise<v
       `exp: could not mark run ${outcome.run.id} ${outcome.status} in ${maskPassword(opts.db)}: ${outcome.finishError}; the store still shows it running until its lease runs out (${DEFAULT_STALE_SECONDS} s without a heartbeat), then as stale\n`,
     );
   }
-  report(outcome, opts, signals);
+  await report(outcome, opts, signals);
 }
 
-function report(outcome: SessionOutcome, opts: RunOptions, signals: SignalWatch): void {
+async function report(outcome: SessionOutcome, opts: RunOptions, signals: SignalWatch): Promise<void> {
   const { run } = outcome;
   switch (outcome.status) {
     case 'skipped':
@@ -133,7 +139,7 @@ function report(outcome: SessionOutcome, opts: RunOptions, signals: SignalWatch)
   }
   if (result) {
     // Each system declares which of the paper's Table 2 rows (if any) its config replays.
-    const system = systemDefinition(run.config).paperRow(run.config);
+    const system = systemDefinition(run.config, await catalogFor(run.config)).paperRow(run.config);
     process.stdout.write(`\n${formatResultsTable(result.types, result.average, system && TABLE2[system] ? system : null)}\n`);
   }
   if (!opts.quiet) process.stderr.write(`run ${run.id} done; see it again with: exp show ${run.id}; figures: ${reportCommand(run.id, opts.db)}\n`);

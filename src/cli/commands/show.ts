@@ -13,14 +13,17 @@ import type { ExperimentConfig } from '../../config/schema.js';
 import { adaptiveRecord, decisionsFor, testSelectionNote } from '../../report/adaptive.js';
 import { labelOf } from '../../sweep/search/summary.js';
 import { displayName, displayText } from '../../util/names.js';
+import type { Parts } from '../../registry/catalog.js';
+import { catalogFor } from '../../parts/files.js';
+import { defaultCatalog } from '../../parts/builtin.js';
 
 /**
  * The config as dotted keys, only those its system reads (the system says which, through the
  * registry): a baseline's run would otherwise list the FGASpecNet family's branches, losses and
  * model keys, filled with defaults it never used.
  */
-function configLines(config: ExperimentConfig): string[] {
-  const used = usedConfigKeys(config);
+function configLines(config: ExperimentConfig, parts: Parts): string[] {
+  const used = usedConfigKeys(config, parts);
   const all = Object.entries(flatten(config));
   const shown = used ? all.filter(([k]) => underKeys(k, used)) : all;
   const lines = shown.map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`);
@@ -72,7 +75,10 @@ export function register(program: Command): void {
         if (warning) out.push(warning);
         for (const d of decisions) out.push(`rung epoch ${d.rung}: ${d.action} (${d.reason})`);
         if (run.error) out.push(`error: ${displayText(run.error, { keepNewlines: true })}`);
-        out.push('', 'config:', ...configLines(run.config).map((l) => displayText(l)));
+        // A run made with plug-ins: their parts say which keys the system reads (when the files are still there).
+        const parts = await catalogFor(run.config).catch(() => defaultCatalog());
+        for (const p of run.config.plugins ?? []) out.push(displayText(`plug-in ${p.path}  sha256 ${p.sha256.slice(0, 16)}`));
+        out.push('', 'config:', ...configLines(run.config, parts).map((l) => displayText(l)));
         if (epochs.length) {
           const terms = [...new Set(epochs.flatMap((e) => Object.keys(e.terms)))];
           out.push('', textTable(['epoch', 'loss', ...terms, 'val loss', 'lr', 'clips/s', 'seconds'], epochs.map((e) => [

@@ -84,6 +84,8 @@ function workerCommand(sweep: ExpandedSweep, o: ClusterSweepOptions, artifacts: 
     ...(o.seeds ? ['--seeds', o.seeds.join(',')] : []),
     ...o.set.flatMap((s) => ['--set', s]),
     ...(o.maxTrials ? ['--max-trials', String(o.maxTrials)] : []),
+    // Absolute: the task starts in another directory; each worker checks the file's hash against the trials'.
+    ...(o.plugin ?? []).flatMap((p) => ['--plugin', resolve(p)]),
     ...(o.requeue ? ['--requeue'] : []),
   ];
 }

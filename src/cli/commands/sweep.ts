@@ -2,7 +2,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { action, collect, parsePositiveInt } from '../action.js';
 import { artifactsOption, backendOption, gpuAdapterOption, dbOption, leaseOption, maxTrialsOption, noDashboardOption, profileOption, seedsOption, setOption } from '../options.js';
 import { parseOverride } from '../../config/load.js';
-import { DEFAULT_MAX_TRIALS, loadSweep } from '../../sweep/spec.js';
+import { DEFAULT_MAX_TRIALS, loadSweepWithPlugins } from '../../sweep/spec.js';
+import { pluginOption } from '../plugin-option.js';
+import { SweepEngine } from '../../sweep/engine.js';
 import { openRunStore } from '../../store/open.js';
 import { preflight } from '../../preflight/preflight.js';
 import { preflightOptions } from '../preflight-options.js';
@@ -30,6 +32,7 @@ interface SweepOptions extends ClusterSweepOptions, LocalSweepOptions {
   dryRun: boolean;
   executor: ExecutorName;
   attach: boolean;
+  plugin: string[];
 }
 
 /** The executors --executor names. */
@@ -73,8 +76,8 @@ never repeats a finished trial: missing and interrupted trials run (interrupted 
 their last checkpoint); failed ones only with --rerun-failed; everything with --force.
 Ctrl-C / SIGTERM stop cleanly: running trials checkpoint, are marked interrupted and resume next
 time (exit 130 / 143); a second Ctrl-C kills them at once.`,
-    )
-    .action(action(sweepCommand));
+    );
+  cmd.addOption(pluginOption()).action(action(sweepCommand));
   registerClusterSubcommands(cmd);
 }
 
@@ -96,7 +99,7 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
   executor.check(opts);
   const overrides = opts.set.map((s) => parseOverride(s));
   // Everything is validated here, before any trial starts.
-  const sweep = loadSweep(ref, { profile: opts.profile ?? null, overrides, ...(opts.seeds ? { seeds: opts.seeds } : {}), ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}) });
+  const sweep = await loadSweepWithPlugins(ref, { profile: opts.profile ?? null, overrides, plugins: opts.plugin, ...(opts.seeds ? { seeds: opts.seeds } : {}), ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}) });
   if (sweep.search && opts.executor === 'slurm') {
     throw new UserError(`sweep ${sweep.name}: search / prune sweeps run on the local executor only for now (leave out --executor slurm)`);
   }

@@ -4,7 +4,10 @@ import { action } from '../action.js';
 import { artifactsOption, backendOption, gpuAdapterOption, dbOption, leaseOption, maxTrialsOption, profileOption, seedsOption, setOption, type SweepSelection } from '../options.js';
 import { parseOverride } from '../../config/load.js';
 import { checkRunDirRoot } from '../run-dirs.js';
-import { loadSweep } from '../../sweep/spec.js';
+import { loadSweepWithPlugins, type ExpandedSweep } from '../../sweep/spec.js';
+import { pluginOption } from '../plugin-option.js';
+import { UserError } from '../../util/errors.js';
+import type { RunStore } from '../../store/run-store.js';
 import { runWorker } from '../../executor/worker.js';
 import { openRunStore } from '../../store/open.js';
 import { interruptOnSignals } from '../../session/signals.js';
@@ -12,7 +15,6 @@ import { loadTrainer } from '../../session/trainer.js';
 import { applyGpuAdapterFlag, parseBackendName } from '../../backend/select.js';
 import { preflight } from '../../preflight/preflight.js';
 import { preflightOptions } from '../preflight-options.js';
-import { UserError } from '../../util/errors.js';
 
 interface WorkerCliOptions extends SweepSelection {
   sweep: string;
@@ -22,7 +24,7 @@ interface WorkerCliOptions extends SweepSelection {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('worker')
     .description("claim and run a sweep's unfinished trials one after another until none is left (what each Slurm task of exp sweep --executor slurm runs)")
     .requiredOption('--sweep <sweep>', 'the sweep YAML (or name), as given to exp sweep')
@@ -42,16 +44,18 @@ export function register(program: Command): void {
 SIGTERM (scancel, a time limit) or Ctrl-C: the running trial checkpoints, is marked interrupted
 and the worker exits (143 / 130); the next worker to claim it resumes it from that checkpoint.
 A worker killed outright leaves its trial running until its lease runs out (--lease), then any
-worker takes it over.`,
-    )
-    .action(action(workerCommand));
+worker takes it over.
+Plug-ins (--plugin, plugins: in the YAMLs) must be the same files the sweep was registered
+with: a trial whose recorded plug-in hash differs from this host's file is refused.`,
+    );
+  cmd.addOption(pluginOption()).action(action(workerCommand));
 }
 
 async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   const backend = parseBackendName(opts.backend);
   applyGpuAdapterFlag(opts.gpuAdapter);
   const overrides = opts.set.map((s) => parseOverride(s));
-  const sweep = loadSweep(opts.sweep, { profile: opts.profile ?? null, overrides, ...(opts.seeds ? { seeds: opts.seeds } : {}), ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}) });
+  const sweep = await loadSweepWithPlugins(opts.sweep, { profile: opts.profile ?? null, overrides, plugins: opts.plugin ?? [], ...(opts.seeds ? { seeds: opts.seeds } : {}), ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}) });
   if (sweep.search) throw new UserError(`sweep ${sweep.name}: search / prune sweeps run on the local executor only for now (exp sweep without --executor slurm)`);
   checkRunDirRoot(opts.db, opts.artifacts);
   const signals = interruptOnSignals();
@@ -62,6 +66,7 @@ async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   const store = await openRunStore(opts.db, { artifacts: opts.artifacts ?? null, staleSeconds: opts.lease });
   let summary;
   try {
+    await refuseOtherCode(store, sweep);
     summary = await runWorker({
       sweep,
       store,
@@ -84,6 +89,33 @@ async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   if (code !== null) process.exit(code);
   if (summary.storeLost !== null) throw new UserError(`worker stopped: ${summary.storeLost}`);
   if (summary.failed > 0) process.exitCode = 1;
+}
+
+/**
+ * A worker whose trials differ from the ones the sweep registered (a plug-in file changed, or a
+ * different sweep YAML) would add trials of its own to the sweep; it refuses instead, before
+ * claiming anything, and names the plug-in whose hash differs when that is the cause.
+ */
+async function refuseOtherCode(store: RunStore, sweep: ExpandedSweep): Promise<void> {
+  const recorded = await store.recordedSweep(sweep.name);
+  if (!recorded) return;
+  const ours = new Map(sweep.trials.map((t) => [t.name, t]));
+  const differs = recorded.trials.find((t) => ours.has(t.name) && ours.get(t.name)!.hash !== t.hash);
+  if (!differs) return;
+  const mine = ours.get(differs.name)!;
+  const theirs = (await store.listRuns({ sweep: sweep.name })).find((r) => r.configHash === differs.hash);
+  const theirPlugins = theirs?.config.plugins ?? [];
+  const byName = (path: string) => path.split(/[\\/]/).pop()!;
+  for (const p of mine.config.plugins ?? []) {
+    const other = theirPlugins.find((q) => byName(q.path) === byName(p.path));
+    if (other && other.sha256 !== p.sha256) {
+      throw new UserError(`plug-in ${p.path}: sha256 ${p.sha256.slice(0, 12)} on this host, but sweep ${sweep.name} was registered with ${other.path} at sha256 ${other.sha256.slice(0, 12)}; use the same file on every host`);
+    }
+  }
+  if ((mine.config.plugins?.length ?? 0) !== theirPlugins.length) {
+    throw new UserError(`sweep ${sweep.name}: trial ${differs.name} was registered with ${theirPlugins.length} plug-in file(s), this worker loads ${mine.config.plugins?.length ?? 0}; give the same --plugin files as exp sweep`);
+  }
+  throw new UserError(`sweep ${sweep.name}: trial ${differs.name} has config hash ${mine.hash} here but ${differs.hash} in the store; give this worker the same sweep YAML, --set, --profile, --seeds and plug-ins as exp sweep`);
 }
 
 /** Puts this Slurm task back in the queue; its next start claims the interrupted trial again. */

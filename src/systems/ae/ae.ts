@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { AeConfig } from '../../config/schema.js';
+import type { AeConfig } from './config.js';
 import type { ForwardContext } from '../../model/types.js';
 import { DenseStack, type DenseLayerSpec } from '../dense.js';
 import { frameVectors } from '../frontends.js';

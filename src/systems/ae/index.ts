@@ -1,20 +1,22 @@
 import type { SystemDefinition } from '../types.js';
+import { AeConfig, aeSection } from './config.js';
 import { LogMelSystem } from '../logmel-system.js';
-import { clipGeometry } from '../../registry/container.js';
+import { clipGeometry } from '../../model/clip.js';
 import { UserError } from '../../util/errors.js';
 import { AutoEncoder } from './ae.js';
 
 /** `system: ae`: one dense autoencoder per machine type (the DCASE 2020 Task 2 baseline). */
 export const aeSystem: SystemDefinition = {
+  schema: AeConfig,
   perType: () => true,
   paperRow: () => 'ae',
   configKeys: ['features.logmel', 'ae'],
   check: (config) => {
     const { frames } = clipGeometry(config);
-    if (config.ae!.context > frames) throw new UserError(`ae.context: ${config.ae!.context} frames per vector, but data.seconds ${config.data.seconds} gives ${frames} frames per clip`);
+    if (aeSection(config).context > frames) throw new UserError(`ae.context: ${aeSection(config).context} frames per vector, but data.seconds ${config.data.seconds} gives ${frames} frames per clip`);
   },
   build: ({ config, prefix }) => {
     const clip = clipGeometry(config);
-    return new LogMelSystem(new AutoEncoder(config.ae!, clip.nMels, `${prefix}ae`, config.seed), clip);
+    return new LogMelSystem(new AutoEncoder(aeSection(config), clip.nMels, `${prefix}ae`, config.seed), clip);
   },
 };

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { GlowConfig } from '../../config/schema.js';
+import type { GlowConfig } from './config.js';
 import type { ForwardContext } from '../../model/types.js';
 import { melWindows, clipMean } from '../frontends.js';
 import { negLogSoftmax } from '../objectives.js';

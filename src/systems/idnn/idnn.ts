@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { IdnnConfig } from '../../config/schema.js';
+import type { IdnnConfig } from './config.js';
 import type { ForwardContext } from '../../model/types.js';
 import { DenseStack, type DenseLayerSpec } from '../dense.js';
 import { frameVectors } from '../frontends.js';

@@ -1,20 +1,22 @@
 import type { SystemDefinition } from '../types.js';
+import { IdnnConfig, idnnSection } from './config.js';
 import { LogMelSystem } from '../logmel-system.js';
-import { clipGeometry } from '../../registry/container.js';
+import { clipGeometry } from '../../model/clip.js';
 import { UserError } from '../../util/errors.js';
 import { InterpolationDnn } from './idnn.js';
 
 /** `system: idnn`: one interpolation DNN per machine type (Suefusa et al., ICASSP 2020). */
 export const idnnSystem: SystemDefinition = {
+  schema: IdnnConfig,
   perType: () => true,
   paperRow: () => 'idnn',
   configKeys: ['features.logmel', 'idnn'],
   check: (config) => {
     const { frames } = clipGeometry(config);
-    if (config.idnn!.context > frames) throw new UserError(`idnn.context: ${config.idnn!.context} frames per vector, but data.seconds ${config.data.seconds} gives ${frames} frames per clip`);
+    if (idnnSection(config).context > frames) throw new UserError(`idnn.context: ${idnnSection(config).context} frames per vector, but data.seconds ${config.data.seconds} gives ${frames} frames per clip`);
   },
   build: ({ config, prefix }) => {
     const clip = clipGeometry(config);
-    return new LogMelSystem(new InterpolationDnn(config.idnn!, clip.nMels, `${prefix}idnn`, config.seed), clip);
+    return new LogMelSystem(new InterpolationDnn(idnnSection(config), clip.nMels, `${prefix}idnn`, config.seed), clip);
   },
 };

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { MobileNetV2Config } from '../../config/schema.js';
+import type { MobileNetV2Config } from './config.js';
 import type { ForwardContext } from '../../model/types.js';
 import { melWindows, clipMean } from '../frontends.js';
 import { negLogSoftmax } from '../objectives.js';

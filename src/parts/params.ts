@@ -1,7 +1,9 @@
 import type { ExperimentConfig } from '../config/schema.js';
+import type { Parts } from '../registry/catalog.js';
 import { buildSystem, systemDefinition } from '../systems/build.js';
 import { classesByType } from '../systems/per-type.js';
 import type { SystemClass, SystemDefinition } from '../systems/types.js';
+import { defaultCatalog } from './builtin.js';
 
 /** Machine IDs of DCASE 2020 Task 2 (§2.4): the class count of the paper's head. */
 export const DCASE_CLASSES = 41;
@@ -43,18 +45,18 @@ export interface ParamsReport {
 
 /**
  * Builds the configured system (weights only, nothing runs) for the DCASE 2020 classes (or
- * `classes` IDs of one type) and counts its trainable scalars.
+ * `classes` IDs of one type) from `parts` (the built-ins by default) and counts its trainable scalars.
  */
-export function countParams(config: ExperimentConfig, classes = DCASE_CLASSES): ParamsReport {
+export function countParams(config: ExperimentConfig, classes = DCASE_CLASSES, parts: Parts = defaultCatalog()): ParamsReport {
   const list = classes === DCASE_CLASSES ? dcaseClasses() : Array.from({ length: classes }, (_, i) => ({ type: 'type', machineId: `id_${i}` }));
-  const def = systemDefinition(config);
-  def.check(config, []);
+  const def = systemDefinition(config, parts);
+  def.check(config, parts);
   const row = def.paperRow(config);
   const t5 = TABLE5.find((r) => r.key === row);
   const types = classesByType(list);
   // One model for all types, or (per-type systems) the first type's model, as Table 5 counts one.
   const first = def.perType(config) ? types[0]! : null;
-  const system = first ? def.build({ config, classes: first.classes.map((i) => list[i]!), prefix: `${first.type}/`, extraModules: [] }) : buildSystem(config, list);
+  const system = first ? def.build({ config, classes: first.classes.map((i) => list[i]!), prefix: `${first.type}/`, parts }) : buildSystem(config, list, parts);
   try {
     const modules = system.paramsByModule();
     const total = Object.values(modules).reduce((a, b) => a + b, 0);
@@ -65,7 +67,7 @@ export function countParams(config: ExperimentConfig, classes = DCASE_CLASSES): 
       classes,
       input: { nMels: system.clip.nMels, frames: system.clip.frames, channels: system.inputChannels },
       paper: t5 ? { system: t5.system, params: t5.params, gap: total / t5.params - 1 } : null,
-      perType: first ? { models: types.length, type: first.type, allModels: sumOverTypes(config, def, types, list, first.classes.length, total) } : null,
+      perType: first ? { models: types.length, type: first.type, allModels: sumOverTypes(config, parts, def, types, list, first.classes.length, total) } : null,
       row,
     };
   } finally {
@@ -79,6 +81,7 @@ export function countParams(config: ExperimentConfig, classes = DCASE_CLASSES): 
  */
 function sumOverTypes(
   config: ExperimentConfig,
+  parts: Parts,
   def: SystemDefinition,
   types: Array<{ type: string; classes: number[] }>,
   list: SystemClass[],
@@ -89,7 +92,7 @@ function sumOverTypes(
   let sum = 0;
   for (const t of types) {
     if (!bySize.has(t.classes.length)) {
-      const s = def.build({ config, classes: t.classes.map((i) => list[i]!), prefix: `${t.type}/`, extraModules: [] });
+      const s = def.build({ config, classes: t.classes.map((i) => list[i]!), prefix: `${t.type}/`, parts });
       bySize.set(t.classes.length, Object.values(s.paramsByModule()).reduce((a, b) => a + b, 0));
       s.dispose();
     }
