@@ -44,3 +44,12 @@ export * from './registry/index.js';
 export * from './systems/index.js';
 export { countParams, TABLE5, dcaseClasses, DCASE_CLASSES } from './parts/params.js';
 export type { ParamsReport } from './parts/params.js';
+// The run session: one run (or sweep trial) from validated config to stored result, with its store.
+export { runSession } from './session/session.js';
+export type { SessionOptions, SessionOutcome, SessionTarget } from './session/session.js';
+export { ChildTrainer } from './session/child-trainer.js';
+export { loadTrainer } from './session/trainer.js';
+export { openRunStore, openRunReader } from './store/open.js';
+export type { RunStore, RunReader, RunLease } from './store/run-store.js';
+export type { RunRecord } from './store/types.js';
+export type { Trainer, TrainOptions, TrainEvent } from './train/events.js';

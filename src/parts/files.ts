@@ -82,33 +82,34 @@ export async function loadPluginFiles(paths: readonly string[], cwd = process.cw
   return { catalog, refs };
 }
 
-const verified = new Map<string, Promise<Catalog>>();
+const catalogs = new Map<string, Promise<Catalog>>();
 
 /**
  * The catalog a stored or received config was built with: the built-ins plus its recorded
- * plug-ins, each checked against the recorded hash. A missing or changed file is a user error
- * (nothing is trained with code other than what the run records).
+ * plug-ins, each checked against the recorded hash on every call (the files are read again; the
+ * modules are imported once per content). A missing or changed file is a user error: nothing is
+ * trained with code other than what the run records.
  */
-export function catalogFor(config: Pick<ExperimentConfig, 'plugins'>, run?: string): Promise<Catalog> {
+export async function catalogFor(config: Pick<ExperimentConfig, 'plugins'>, run?: string): Promise<Catalog> {
   const refs = config.plugins ?? [];
-  if (refs.length === 0) return Promise.resolve(defaultCatalog());
+  if (refs.length === 0) return defaultCatalog();
+  const whose = run ? `run ${run}` : 'the run';
+  for (const ref of refs) {
+    const { sha256 } = readPlugin(ref.path, ` on ${hostname()} (${whose} was made with it; copy it to that path)`);
+    if (sha256 !== ref.sha256) {
+      throw new UserError(`plug-in ${ref.path}: its content differs from what ${whose} was made with (sha256 ${sha256.slice(0, 12)} here, ${ref.sha256.slice(0, 12)} recorded); restore that version, or start a new run`);
+    }
+  }
   const key = refs.map((r) => `${r.path}\0${r.sha256}`).join('\n');
-  let p = verified.get(key);
+  let p = catalogs.get(key);
   if (!p) {
     p = (async () => {
       const catalog = defaultCatalog().clone();
-      const whose = run ? `run ${run}` : 'the run';
-      for (const ref of refs) {
-        const { sha256 } = readPlugin(ref.path, ` on ${hostname()} (${whose} was made with it; copy it to that path)`);
-        if (sha256 !== ref.sha256) {
-          throw new UserError(`plug-in ${ref.path}: its content differs from what ${whose} was made with (sha256 ${sha256.slice(0, 12)} here, ${ref.sha256.slice(0, 12)} recorded); restore that version, or start a new run`);
-        }
-        await usePlugin(catalog, ref);
-      }
+      for (const ref of refs) await usePlugin(catalog, ref);
       return catalog;
     })();
-    p.catch(() => verified.delete(key));
-    verified.set(key, p);
+    p.catch(() => catalogs.delete(key));
+    catalogs.set(key, p);
   }
   return p;
 }

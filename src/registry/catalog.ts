@@ -123,9 +123,10 @@ export class Catalog implements Parts {
     return new Catalog(this);
   }
 
-  /** Every registered part, by family and name. */
+  /** Every registered part: families in registration order, names sorted within each. */
   list(): PartInfo[] {
-    return [...this.infos].sort((a, b) => (a.family === b.family ? a.name.localeCompare(b.name) : 0));
+    const families = [...new Set(this.infos.map((i) => i.family))];
+    return [...this.infos].sort((a, b) => families.indexOf(a.family) - families.indexOf(b.family) || a.name.localeCompare(b.name));
   }
 
   extensions(): SchemaExtensions {

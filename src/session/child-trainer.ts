@@ -38,7 +38,9 @@ export class ChildTrainer {
   }
 
   readonly train = async (t: TrainOptions): Promise<void> => {
-    if (t.extraModules?.length) throw new Error('plug-in modules cannot be passed to a trainer in a child process; train in-process instead');
+    // Plug-in files travel in the config (config.plugins: path + sha256); the child loads and checks
+    // them itself. A script's ContainerModules are live objects and cannot cross the process boundary.
+    if (t.extraModules?.length) throw new UserError('a script\'s plug-in ContainerModules cannot reach a trainer in a child process; put the parts in a plug-in file (--plugin, plugins:) or train in-process');
     mkdirSync(t.runDir, { recursive: true });
     const logFile = join(t.runDir, 'worker.log');
     const log = openSync(logFile, 'a');

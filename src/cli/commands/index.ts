@@ -13,8 +13,9 @@ import { register as bench } from './bench.js';
 import { register as report } from './report.js';
 import { register as db } from './db.js';
 import { register as worker } from './worker.js';
+import { register as parts } from './parts.js';
 
 /** Every command, in the order `exp --help` lists them. Adding one = one file + one line here. */
 export const commands: ReadonlyArray<(program: Command) => void> = [
-  run, sweep, runs, show, compare, exportCmd, report, data, features, params, metrics, bench, db, worker,
+  run, sweep, runs, show, compare, exportCmd, report, data, features, params, parts, metrics, bench, db, worker,
 ];
