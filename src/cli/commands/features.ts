@@ -2,7 +2,8 @@ import { checkOutputFile, writeOutputFile } from '../../util/outputs.js';
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { jsonOption, setOption } from '../options.js';
-import { applyOverride, loadExperiment, parseOverride, validateExperiment, type ExperimentConfig } from '../../config/index.js';
+import { applyOverride, parseOverride, type ExperimentConfig } from '../../config/index.js';
+import { readExperiment, validateExperiment } from '../../parts/experiment.js';
 import { readWav } from '../../audio/wav.js';
 import { logMel, resolveLogMelOptions, type LogMelOptions } from '../../features/logmel.js';
 import { renderFeaturesPng, type FeatureChannel } from '../../features/png.js';
@@ -31,16 +32,17 @@ export function register(program: Command): void {
     .action(action((file: string, flags: FeaturesFlags) => runFeatures(file, flags)));
 }
 
-function experimentFor(flags: FeaturesFlags): { exp: ExperimentConfig; source: string } {
+/** The experiment whose front end is shown (its plug-ins loaded, so their sections validate). */
+async function experimentFor(flags: FeaturesFlags): Promise<{ exp: ExperimentConfig; source: string }> {
   const overrides = (flags.set ?? []).map((s) => parseOverride(s));
-  if (flags.config) return { exp: loadExperiment(flags.config, overrides), source: flags.config };
+  if (flags.config) return { exp: (await readExperiment(flags.config, { overrides })).config, source: flags.config };
   const raw: Record<string, unknown> = {};
   for (const o of overrides) applyOverride(raw, o);
   return { exp: validateExperiment(raw, '--set'), source: '--set' };
 }
 
 async function runFeatures(file: string, flags: FeaturesFlags): Promise<void> {
-  const { exp, source } = experimentFor(flags);
+  const { exp, source } = await experimentFor(flags);
   const opts: LogMelOptions = resolveLogMelOptions({ ...exp.features.logmel, sampleRate: exp.data.sampleRate }, source);
   if (flags.png) checkOutputFile(flags.png, '--png');
   const wave = readWav(file, opts.sampleRate);
