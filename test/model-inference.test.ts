@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/select.js';
 import { validateExperiment, type ExperimentConfig } from '../src/config/index.js';
-import { buildModel } from '../src/registry/container.js';
+import { buildModel } from '../src/parts/container.js';
 import { matMulBiasAct } from '../src/backend/kernels/matmul-epilogue.js';
 import { depthwiseBiasAct } from '../src/backend/kernels/depthwise-fwd.js';
 import { foldBatchNorm } from '../src/model/inference/fold.js';

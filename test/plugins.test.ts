@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { createCatalog, defaultCatalog } from '../src/parts/builtin.js';
 import { catalogFor, loadPluginFiles } from '../src/parts/files.js';
 import { loadExperiment, readExperiment, validateExperiment } from '../src/parts/experiment.js';
-import { experimentHash } from '../src/config/stored.js';
+import { experimentHash } from '../src/config/hash.js';
 import { checkSystem } from '../src/systems/build.js';
 import type { PartsApi } from '../src/registry/catalog.js';
 import type { ClassificationLossFactory } from '../src/losses/registry.js';
