@@ -1,7 +1,7 @@
 // Public library surface of exp-asd (README, "Library use").
 export * from './config/index.js';
 // The config loader with the registered parts' schemas (these names override config/load's).
-export { validateExperiment, loadExperiment, readExperiment, takePluginPaths } from './parts/experiment.js';
+export { ExperimentConfig, validateExperiment, loadExperiment, readExperiment, takePluginPaths } from './parts/experiment.js';
 export type { ReadExperimentOptions } from './parts/experiment.js';
 export { builtinPlugins, createCatalog, defaultCatalog } from './parts/builtin.js';
 export { loadPluginFiles, catalogFor, sha256Of } from './parts/files.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createCatalog, defaultCatalog } from '../src/parts/builtin.js';
 import { catalogFor, loadPluginFiles } from '../src/parts/files.js';
-import { loadExperiment, readExperiment, validateExperiment } from '../src/parts/experiment.js';
+import { ExperimentConfig, loadExperiment, readExperiment, validateExperiment } from '../src/parts/experiment.js';
 import { experimentHash } from '../src/config/hash.js';
 import { checkSystem } from '../src/systems/build.js';
 import type { PartsApi } from '../src/registry/catalog.js';
@@ -64,8 +64,10 @@ test('sections: a branch owns features.<name>, a system its top-level section; f
   const s = validateExperiment({ system: 'mine' }, 'x', catalog) as unknown as Record<string, unknown>;
   assert.deepEqual(s['mine'], { width: 3 });
   assert.throws(() => validateExperiment({ mine: {} }, 'e.yaml', catalog), /mine: only read by system mine \(this config's system is classifier\)/);
-  // The built-in baselines' sections behave as before (declared beside their systems now).
+  // The built-in baselines' sections behave as before (declared beside their systems now), and
+  // the entry's ExperimentConfig schema still fills them.
   assert.throws(() => validateExperiment({ ae: {} }, 'e.yaml'), /ae: only read by system ae \(this config's system is classifier\)/);
+  assert.deepEqual((ExperimentConfig.parse({ system: 'idnn' }) as unknown as Record<string, unknown>)['idnn'], { context: 5, hidden: [64, 32, 16] });
 });
 
 test('registration errors name the plug-in: a duplicate name (unless forced), a taken section, a schema of another zod', () => {

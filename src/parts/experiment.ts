@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import type { Catalog } from '../registry/catalog.js';
-import type { ExperimentConfig } from '../config/schema.js';
+import type { ExperimentConfig as Config } from '../config/schema.js';
 import {
   applyOverride, loadExperiment as loadWithSchema, readExperimentYaml, validateExperiment as validateWithSchema, type Override,
 } from '../config/load.js';
@@ -14,13 +14,21 @@ import { loadPluginFiles } from './files.js';
  * checked as strictly as the built-in ones.
  */
 
+/**
+ * The experiment schema with the built-in parts' sections (system baselines' `ae:`, `glow:`, ...):
+ * what `ExperimentConfig.parse` of the package entry has always accepted. With plug-ins, use
+ * `catalog.schema()`.
+ */
+export const ExperimentConfig = defaultCatalog().schema();
+export type ExperimentConfig = Config;
+
 /** Validates a raw experiment object against the catalog's schema; errors name the source and the key. */
-export function validateExperiment(raw: unknown, source: string, catalog: Catalog = defaultCatalog()): ExperimentConfig {
+export function validateExperiment(raw: unknown, source: string, catalog: Catalog = defaultCatalog()): Config {
   return validateWithSchema(raw, source, catalog.schema());
 }
 
 /** YAML file + overrides -> validated config, with the catalog's parts (no plug-in files: see readExperiment). */
-export function loadExperiment(file: string, overrides: readonly Override[] = [], catalog: Catalog = defaultCatalog()): ExperimentConfig {
+export function loadExperiment(file: string, overrides: readonly Override[] = [], catalog: Catalog = defaultCatalog()): Config {
   return loadWithSchema(file, overrides, catalog.schema());
 }
 
@@ -49,7 +57,7 @@ export interface ReadExperimentOptions {
  * (their parts and sections join the schema), the config is validated and records each file's
  * path and sha256. Without plug-ins the config is exactly loadExperiment's.
  */
-export async function readExperiment(file: string, opts: ReadExperimentOptions = {}): Promise<{ config: ExperimentConfig; catalog: Catalog }> {
+export async function readExperiment(file: string, opts: ReadExperimentOptions = {}): Promise<{ config: Config; catalog: Catalog }> {
   const raw = readExperimentYaml(file);
   const paths = takePluginPaths(raw, file);
   const { catalog, refs } = await loadPluginFiles([...paths, ...(opts.plugins ?? [])]);
