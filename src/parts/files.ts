@@ -59,7 +59,7 @@ function importPlugin(path: string, sha256: string): Promise<Plugin> {
 }
 
 /** Adds one plug-in's parts to `catalog`; its own errors become one line naming the file. */
-async function usePlugin(catalog: Catalog, ref: PluginRef): Promise<void> {
+async function applyPlugin(catalog: Catalog, ref: PluginRef): Promise<void> {
   const plugin = await importPlugin(ref.path, ref.sha256);
   try {
     catalog.use(plugin, ref.path);
@@ -76,7 +76,7 @@ export async function loadPluginFiles(paths: readonly string[], cwd = process.cw
   const refs: PluginRef[] = [];
   for (const path of unique) {
     const ref = { path, sha256: readPlugin(path, '').sha256 };
-    await usePlugin(catalog, ref);
+    await applyPlugin(catalog, ref);
     refs.push(ref);
   }
   return { catalog, refs };
@@ -105,7 +105,7 @@ export async function catalogFor(config: Pick<ExperimentConfig, 'plugins'>, run?
   if (!p) {
     p = (async () => {
       const catalog = defaultCatalog().clone();
-      for (const ref of refs) await usePlugin(catalog, ref);
+      for (const ref of refs) await applyPlugin(catalog, ref);
       return catalog;
     })();
     p.catch(() => catalogs.delete(key));
