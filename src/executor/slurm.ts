@@ -31,7 +31,8 @@ const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 function slurm(cmd: string, args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env } });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${cmd}: not found; --executor slurm needs Slurm's commands (sbatch, squeue, scancel) on this host`);
-  return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').trim() };
+  // Slurm's messages often span lines; a user error is one line.
+  return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').trim().split(/\s*\n\s*/).join('; ') };
 }
 
 export function sbatchArgs(s: ArraySubmission, script: string): string[] {
