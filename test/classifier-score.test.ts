@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/select.js';
 import { validateExperiment } from '../src/config/load.js';
 import { buildSystem } from '../src/systems/build.js';
+import { defaultCatalog } from '../src/parts/builtin.js';
 import { makeInputs } from '../src/train/batch.js';
 
 // Scoring reads back asynchronously and reuses the folded evaluation model across batches: the
@@ -11,7 +12,7 @@ import { makeInputs } from '../src/train/batch.js';
 test('the classifier scores the same batch twice (cached folded model) with equal scores, and validates', async () => {
   await initBackend('wasm');
   const config = validateExperiment({ data: { seconds: 1 } }, 'test');
-  const system = buildSystem(config, [{ type: 'fan', machineId: 'id_00' }, { type: 'fan', machineId: 'id_02' }]);
+  const system = buildSystem(config, [{ type: 'fan', machineId: 'id_00' }, { type: 'fan', machineId: 'id_02' }], defaultCatalog());
   const samples = 16000;
   const frames = Math.floor(samples / config.features.logmel.hop) + 1;
   const wave = Float32Array.from({ length: samples }, (_, i) => Math.sin(i * 0.05) * 0.2);

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { loadExperiment, parseOverride } from '../../src/config/load.js';
+import { parseOverride } from '../../src/config/load.js';
+import { loadExperiment } from '../../src/parts/experiment.js';
+import { defaultCatalog } from '../../src/parts/builtin.js';
 import type { ExperimentConfig } from '../../src/config/schema.js';
 import { initBackend, type BackendInfo, type BackendName } from '../../src/backend/select.js';
 import { buildSystem } from '../../src/systems/build.js';
@@ -67,7 +69,7 @@ export interface StepReading {
 export async function stepOn(backend: BackendName, config: ExperimentConfig): Promise<StepReading> {
   await initBackend(backend);
   const clips = testClips(config, 4);
-  const system = buildSystem(config, CLASSES);
+  const system = buildSystem(config, CLASSES, defaultCatalog());
   try {
     const { vars, byParam } = trainedParams(system);
     await system.prepare?.();
