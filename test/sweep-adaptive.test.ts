@@ -99,7 +99,7 @@ test('kill -9 of the sweep in the middle, then the same command: the same decisi
   checkOutcome(db);
 });
 
-test('pruning on a test metric is refused without allowTestSelection, and valLoss needs valSplit', async () => {
+test('pruning on a test metric is refused without allowTestSelection, valLoss needs valSplit, --force is refused (one line, exit 1)', async () => {
   const { sweep, db } = adaptiveSweep('');
   writeFileSync(sweep, `name: search\nbase: base.yaml\nset: {train.valSplit: 0.25, train.evalEvery: 1}\nsearch: {method: random, trials: 3, space: {train.lr: {loguniform: [1.0e-5, 1.0e-1]}}}\nprune: {method: asha, metric: auc, minEpochs: 1, maxEpochs: 3}\n`);
   const r = await runCli(['sweep', sweep, '--db', db, '--no-dashboard'], fakeEnv(2)).done;
@@ -110,6 +110,11 @@ test('pruning on a test metric is refused without allowTestSelection, and valLos
   const r2 = await runCli(['sweep', sweep, '--db', db, '--no-dashboard'], fakeEnv(2)).done;
   assert.equal(r2.code, 1);
   assert.match(r2.stderr, /valLoss needs train\.valSplit/);
+  writeFileSync(sweep, `name: search\nbase: base.yaml\nset: {train.valSplit: 0.25}\nsearch: {method: random, trials: 3, space: {train.lr: {loguniform: [1.0e-5, 1.0e-1]}}}\nprune: {method: asha, minEpochs: 1, maxEpochs: 3}\n`);
+  const r3 = await runCli(['sweep', sweep, '--db', db, '--no-dashboard', '--force'], fakeEnv(2)).done;
+  assert.equal(r3.code, 1);
+  assert.match(r3.stderr, /--rerun-failed and --force are not supported for search \/ prune sweeps/);
+  assert.equal(r3.stderr.trim().split('\n').length, 1, r3.stderr);
 });
 
 test('a sweep that selects on a test metric with allowTestSelection runs, and show / export say so', async () => {

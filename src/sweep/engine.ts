@@ -12,7 +12,7 @@ import type { RunStore, SweepClaimContext } from '../store/run-store.js';
 import type { TrainEvent } from '../events/index.js';
 import { messageOf } from '../util/errors.js';
 import type { PausePoint } from '../train/events.js';
-import { AdaptiveRunner } from './search/runner.js';
+import { AdaptiveRunner, type TrainOutcome } from './search/runner.js';
 import { adaptiveInfo, adaptiveViews } from './search/summary.js';
 import type { NewDecision } from '../store/rungs.js';
 
@@ -163,7 +163,8 @@ export class SweepEngine {
               this.state.updateTrial(i, { status, error: `epoch ${d.rung}: ${d.reason}` }, true);
             }
           }
-          void this.publishRungs();
+          // The rung line is a view: a store that fails here fails the next real write too, and says so there.
+          this.publishRungs().catch(() => undefined);
         },
       },
     });
@@ -193,7 +194,7 @@ export class SweepEngine {
     }, true);
   }
 
-  private async trial(t: Trial, pauseAt?: PausePoint): Promise<{ runId: string | null; reached: boolean; failed: boolean }> {
+  private async trial(t: Trial, pauseAt?: PausePoint): Promise<TrainOutcome> {
     const none = { runId: null, reached: false, failed: false };
     if (this.stopping) return none;
     const trainer = new ChildTrainer(this.opts.stopGraceSeconds ?? 10);
@@ -214,7 +215,7 @@ export class SweepEngine {
       });
       if (outcome.status === 'skipped') {
         this.state.updateTrial(t.index, { status: outcome.reason, runId: outcome.run.id }, true);
-        return { runId: outcome.run.id, reached: outcome.reason === 'done', failed: outcome.reason === 'failed' };
+        return { runId: outcome.run.id, reached: outcome.reason === 'done', failed: outcome.reason === 'failed', busy: outcome.reason === 'busy' };
       }
       if (outcome.status === 'store-lost') {
         const line = describeStoreLost(outcome, this.policy.staleSeconds, 'exp sweep with the same arguments');

@@ -103,6 +103,10 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
   if (sweep.search && opts.executor === 'slurm') {
     throw new UserError(`sweep ${sweep.name}: search / prune sweeps run on the local executor only for now (leave out --executor slurm)`);
   }
+  if (sweep.search && (opts.rerunFailed || opts.force)) {
+    // Their stored rung results would outlive the runs started over; not handled yet.
+    throw new UserError(`sweep ${sweep.name}: --rerun-failed and --force are not supported for search / prune sweeps yet (give the sweep a new name to start over)`);
+  }
   // Where checkpoints go, before any trial row is registered (the slurm executor's default is runs/).
   if (!opts.dryRun) checkRunDirRoot(opts.db, opts.executor === 'slurm' ? resolve(opts.artifacts ?? 'runs') : opts.artifacts);
   if (opts.dryRun) {

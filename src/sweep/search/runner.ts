@@ -16,7 +16,16 @@ import { isTestMetric } from './space.js';
  */
 
 /** Trains one trial up to a rung; resolves to its run id and whether it got there. */
-export type TrainTrial = (trial: Trial, pauseAt: PausePoint | undefined) => Promise<{ runId: string | null; reached: boolean; failed: boolean }>;
+export type TrainTrial = (trial: Trial, pauseAt: PausePoint | undefined) => Promise<TrainOutcome>;
+
+export interface TrainOutcome {
+  runId: string | null;
+  /** The trial got to the rung (paused there, or done at the last one). */
+  reached: boolean;
+  failed: boolean;
+  /** Another live process holds the trial. */
+  busy?: boolean;
+}
 
 export interface RunnerHooks {
   /** New configurations (their trials) became known. */
@@ -42,6 +51,8 @@ export class AdaptiveRunner {
   readonly units: Trial[][] = [];
   private readonly running = new Set<number>();
   private readonly failed = new Set<number>();
+  /** Configurations whose trial another live process holds: left to it (never spun on) until the next invocation. */
+  private readonly elsewhere = new Set<number>();
   private readonly seq: PointSequence | null;
   private complete = false;
   private table: StoredRungs = { results: [], decisions: [] };
@@ -75,7 +86,7 @@ export class AdaptiveRunner {
   }
 
   private live(): Live {
-    return { running: this.running, failed: this.failed, count: this.units.length, complete: this.complete };
+    return { running: new Set([...this.running, ...this.elsewhere]), failed: this.failed, count: this.units.length, complete: this.complete };
   }
 
   /** TPE sees a configuration's value at the first rung (every configuration has one). */
@@ -173,6 +184,7 @@ export class AdaptiveRunner {
           this.failed.add(work.unit);
           return;
         }
+        if (out.busy) this.elsewhere.add(work.unit);
         if (!out.reached || out.runId === null) return;
         runId = out.runId;
       }
