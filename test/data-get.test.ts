@@ -284,11 +284,16 @@ test('an interrupted transfer keeps the .part and the rerun resumes it with a Ra
 test('a server without Range support: the rerun starts the file over and still ends verified', async () => {
   const root = freshRoot();
   const body = await zip(devEntries('valve', 6));
-  mirror.files.set('dev_data_valve.zip', { body, mode: 'no-range', cutAfter: 5000 });
+  mirror.files.set('dev_data_valve.zip', { body, mode: 'no-range' });
   const sums = checksums(base, { 'dev_data_valve.zip': body });
   const args = ['data', 'get', 'dcase2020-task2', '--types', 'valve', '--root', root, '--mirror', mirror.url, '--checksums', sums];
-  userError(await exp(args), 'rerun to resume');
+  // What an earlier cut-off run leaves (written here, since how many bytes reach the disk before a
+  // cut depends on timing): the first bytes of the archive in the .part file.
+  mkdirSync(join(root, 'downloads'), { recursive: true });
+  writeFileSync(join(root, 'downloads', 'dev_data_valve.zip.part'), body.subarray(0, 5000));
   const second = await exp(args);
+  const last = mirror.log.filter((l) => l.path === 'dev_data_valve.zip').at(-1);
+  assert.equal(last?.range, 'bytes=5000-');
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stderr, /does not support resuming/);
   assert.match(second.stderr, /MD5 verified, 8 files unpacked/);
