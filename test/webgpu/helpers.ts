@@ -5,7 +5,6 @@ import { defaultCatalog } from '../../src/parts/builtin.js';
 import type { ExperimentConfig } from '../../src/config/schema.js';
 import { initBackend, type BackendInfo, type BackendName } from '../../src/backend/select.js';
 import { buildSystem } from '../../src/systems/build.js';
-import { defaultCatalog } from '../../src/parts/builtin.js';
 import type { SystemClass } from '../../src/systems/types.js';
 import { trainedParams, accumulateGradients } from '../../src/train/step.js';
 import { makeInputs, type ClipArrays } from '../../src/train/batch.js';
