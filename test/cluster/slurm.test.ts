@@ -19,8 +19,17 @@ let client: pg.Client;
 
 before(async () => {
   assert.ok(URL_ && PG_DIR && process.env.SLURM_CONF, 'SLURM_CONF / EXP_TEST_PG_URL / EXP_TEST_PG_DIR are not set: run these tests with npm run test:cluster');
-  const sinfo = spawnSync('sinfo', ['-h', '-N', '-o', '%t'], { encoding: 'utf8' });
-  assert.equal(sinfo.stdout.trim(), 'idle', `the Slurm node is not idle: ${sinfo.stdout}${sinfo.stderr}`);
+  // The test file run before this one may leave its last array tasks completing for a few
+  // seconds after its sweep returned (the node shows `mix` meanwhile): wait for them, then insist.
+  const nodeState = () => spawnSync('sinfo', ['-h', '-N', '-o', '%t'], { encoding: 'utf8' });
+  const until = Date.now() + 120_000;
+  let sinfo = nodeState();
+  while (sinfo.stdout.trim() !== 'idle' && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 500));
+    sinfo = nodeState();
+  }
+  const queue = spawnSync('squeue', ['-h', '-o', '%i %T %j'], { encoding: 'utf8' }).stdout;
+  assert.equal(sinfo.stdout.trim(), 'idle', `the Slurm node is not idle after 120 s: ${sinfo.stdout}${sinfo.stderr}; queue: ${queue}`);
   client = await connectPg(URL_);
 });
 after(async () => {
