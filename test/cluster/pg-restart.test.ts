@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectPg } from '../fixtures/pg-client.js';
+import { queryOnce } from '../fixtures/pg-client.js';
 import { sweepDir, fakeEnv, CLI } from '../fixtures/sweep-env.js';
 
 // A run survives its database server: stopped and started again mid-run (several times, at
@@ -26,14 +26,7 @@ function pgctl(cmd: 'stop' | 'start', quiet = false): void {
 }
 
 /** One query on a fresh connection (the server is stopped between queries of these tests). */
-async function rows(sql: string, args: unknown[] = []): Promise<Array<Record<string, unknown>>> {
-  const c = await connectPg(URL_);
-  try {
-    return (await c.query(sql, args)).rows as Array<Record<string, unknown>>;
-  } finally {
-    await c.end();
-  }
-}
+const rows = (sql: string, args: unknown[] = []) => queryOnce(URL_, sql, args);
 
 /** An exp process; at each stderr pattern (in order) the action runs once. */
 function exp(args: string[], env: NodeJS.ProcessEnv, steps: Array<{ pattern: RegExp; then: () => void | Promise<void> }> = []) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectPg } from '../fixtures/pg-client.js';
+import { queryOnce } from '../fixtures/pg-client.js';
 import { sweepDir, fakeEnv, runCli } from '../fixtures/sweep-env.js';
 
 // Slurm paths that must end in a clear state with nothing lost and nothing run twice: sbatch
@@ -15,14 +15,7 @@ before(() => {
   assert.ok(URL_ && process.env.SLURM_CONF, 'SLURM_CONF / EXP_TEST_PG_URL are not set: run these tests with npm run test:cluster');
 });
 
-async function rows(sql: string, args: unknown[] = []): Promise<Array<Record<string, unknown>>> {
-  const c = await connectPg(URL_);
-  try {
-    return (await c.query(sql, args)).rows as Array<Record<string, unknown>>;
-  } finally {
-    await c.end();
-  }
-}
+const rows = (sql: string, args: unknown[] = []) => queryOnce(URL_, sql, args);
 
 function sweep(prefix: string, trials: number) {
   const name = `${prefix}-${Date.now().toString(36)}`;
