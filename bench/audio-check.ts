@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkAudio } from '../src/data/audio-check.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'sample-rate': { type: 'string', default: '16000' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { 'sample-rate': { type: 'string', default: '16000' } },
+});
 const root = positionals[0];
 if (!root) {
   process.stderr.write('usage: node --import tsx bench/audio-check.ts <dataset root> [--sample-rate 16000]\n');
@@ -19,7 +22,8 @@ const paths: string[] = [];
 for (const type of readdirSync(root)) {
   for (const split of ['train', 'test']) {
     try {
-      for (const f of readdirSync(join(root, type, split))) if (f.endsWith('.wav')) paths.push(join(root, type, split, f));
+      for (const f of readdirSync(join(root, type, split)))
+        if (f.endsWith('.wav')) paths.push(join(root, type, split, f));
     } catch {
       // not a type directory, or no test split
     }
@@ -32,6 +36,8 @@ for (const label of ['cold: decode every clip, write the cache', 'warm: cache hi
   const t0 = performance.now();
   const r = checkAudio(paths, { sampleRate: Number(values['sample-rate']), cacheFile });
   const cpu = process.cpuUsage(c0);
-  console.log(`${root}: ${label}: ${paths.length} clips (${r.cached} cached, ${r.problems.length} problems) in ${((performance.now() - t0) / 1000).toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU`);
+  console.log(
+    `${root}: ${label}: ${paths.length} clips (${r.cached} cached, ${r.problems.length} problems) in ${((performance.now() - t0) / 1000).toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU`,
+  );
 }
 rmSync(dir, { recursive: true, force: true });

@@ -56,7 +56,14 @@ const model = new Map<string, number[]>();
 /** FGASpecNet's AUC per (type, fault kind), one entry per seed. */
 const byKind = new Map<string, number[]>();
 if (!values['skip-model']) {
-  const engine = await SweepEngine.open({ sweep: { ...full, name: 'calibrate', trials }, dbFile: values.db, concurrency: Number(values.concurrency), backend: 'auto', rerunFailed: true, force: false });
+  const engine = await SweepEngine.open({
+    sweep: { ...full, name: 'calibrate', trials },
+    dbFile: values.db,
+    concurrency: Number(values.concurrency),
+    backend: 'auto',
+    rerunFailed: true,
+    force: false,
+  });
   const started = performance.now();
   await engine.run();
   const runs = await Promise.all(trials.map((t) => engine.store.findTrialRun('calibrate', t.hash)));
@@ -66,11 +73,14 @@ if (!values['skip-model']) {
     if (!run || !res) continue;
     for (const [type, m] of Object.entries(res.types)) model.set(type, [...(model.get(type) ?? []), m.auc]);
     for (const [type, kinds] of faultKindAuc(await engine.store.getScores(run.id, { final: true }), manifest)) {
-      for (const [kind, a] of kinds) byKind.set(`${type}\u0000${kind}`, [...(byKind.get(`${type}\u0000${kind}`) ?? []), a]);
+      for (const [kind, a] of kinds)
+        byKind.set(`${type}\u0000${kind}`, [...(byKind.get(`${type}\u0000${kind}`) ?? []), a]);
     }
   }
   await engine.close();
-  process.stderr.write(`FGASpecNet quick x ${seeds.length} seeds: ${((performance.now() - started) / 60000).toFixed(1)} min\n`);
+  process.stderr.write(
+    `FGASpecNet quick x ${seeds.length} seeds: ${((performance.now() - started) / 60000).toFixed(1)} min\n`,
+  );
 }
 
 const pct = (x: number) => (100 * x).toFixed(1);
@@ -87,20 +97,36 @@ const rows = types.map((t) => {
   return { t, c, m, sd, n: xs.length };
 });
 const lines = ['| type | non-learned AUC | FGASpecNet quick AUC (mean ± sd) | difference |', '|---|---|---|---|'];
-for (const r of rows) lines.push(`| ${r.t} | ${pct(r.c)} | ${r.n ? `${pct(r.m)}${r.n > 1 ? ` ± ${pct(r.sd)}` : ''}` : '-'} | ${r.n ? (100 * (r.m - r.c)).toFixed(1) : '-'} |`);
+for (const r of rows)
+  lines.push(
+    `| ${r.t} | ${pct(r.c)} | ${r.n ? `${pct(r.m)}${r.n > 1 ? ` ± ${pct(r.sd)}` : ''}` : '-'} | ${r.n ? (100 * (r.m - r.c)).toFixed(1) : '-'} |`,
+  );
 const avgModel = model.size ? rows.reduce((a, r) => a + r.m, 0) / rows.length : NaN;
 // sd of the average over seeds: average each seed's run over types first.
-const perSeed = seeds.map((_, i) => rows.reduce((a, r) => a + ((model.get(r.t) ?? [])[i] ?? NaN), 0) / rows.length).filter((x) => !Number.isNaN(x));
+const perSeed = seeds
+  .map((_, i) => rows.reduce((a, r) => a + ((model.get(r.t) ?? [])[i] ?? NaN), 0) / rows.length)
+  .filter((x) => !Number.isNaN(x));
 const avgSd = perSeed.length > 1 ? meanSd(perSeed).sd : NaN;
-lines.push(`| average | ${pct(centroid.average)} | ${model.size ? `${pct(avgModel)}${perSeed.length > 1 ? ` ± ${pct(avgSd)}` : ''}` : '-'} | ${model.size ? (100 * (avgModel - centroid.average)).toFixed(1) : '-'} |`);
+lines.push(
+  `| average | ${pct(centroid.average)} | ${model.size ? `${pct(avgModel)}${perSeed.length > 1 ? ` ± ${pct(avgSd)}` : ''}` : '-'} | ${model.size ? (100 * (avgModel - centroid.average)).toFixed(1) : '-'} |`,
+);
 process.stdout.write(`${lines.join('\n')}\n`);
 
 if (model.size) {
-  const hardest = [...rows].sort((a, b) => a.m - b.m).slice(0, 2).map((r) => r.t);
+  const hardest = [...rows]
+    .sort((a, b) => a.m - b.m)
+    .slice(0, 2)
+    .map((r) => r.t);
   const checks: Array<[string, boolean]> = [
     [`FGASpecNet quick mean AUC >= 85 % (${pct(avgModel)})`, avgModel >= 0.85],
-    [`>= 10 points above the non-learned detector on average (${(100 * (avgModel - centroid.average)).toFixed(1)})`, avgModel - centroid.average >= 0.1],
-    [`no type trivially solved by the non-learned detector (max ${pct(Math.max(...rows.map((r) => r.c)))} < 95)`, rows.every((r) => r.c < 0.95)],
+    [
+      `>= 10 points above the non-learned detector on average (${(100 * (avgModel - centroid.average)).toFixed(1)})`,
+      avgModel - centroid.average >= 0.1,
+    ],
+    [
+      `no type trivially solved by the non-learned detector (max ${pct(Math.max(...rows.map((r) => r.c)))} < 95)`,
+      rows.every((r) => r.c < 0.95),
+    ],
     [`ToyConveyor among the two hardest types for FGASpecNet (${hardest.join(', ')})`, hardest.includes('ToyConveyor')],
   ];
   for (const [what, ok] of checks) process.stdout.write(`${ok ? 'met    ' : 'NOT met'}  ${what}\n`);
@@ -110,7 +136,8 @@ if (byKind.size) {
   // Which faults the model finds and which it misses (per ID normals against one kind, mean over IDs).
   const out = ['', '| type | fault kind | FGASpecNet quick AUC (mean over seeds) |', '|---|---|---|'];
   for (const t of types) {
-    for (const [key, xs] of [...byKind].filter(([k]) => k.startsWith(`${t}\u0000`)).sort()) out.push(`| ${t} | ${key.split('\u0000')[1]} | ${pct(meanSd(xs).m)} |`);
+    for (const [key, xs] of [...byKind].filter(([k]) => k.startsWith(`${t}\u0000`)).sort())
+      out.push(`| ${t} | ${key.split('\u0000')[1]} | ${pct(meanSd(xs).m)} |`);
   }
   process.stdout.write(`${out.join('\n')}\n`);
 }

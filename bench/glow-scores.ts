@@ -44,16 +44,39 @@ const onlyId = values.only ?? null;
 const outliers = values.outliers && onlyId !== null;
 const epochs = Number(values.epochs);
 await initBackend('wasm');
-const sets = ['data.seconds=2', 'glow.levels=2', 'glow.steps=4', 'glow.hidden=64', 'glow.segment=16', 'glow.hop=16', `seed=${values.seed}`, `data.types=[${values.type}]`, `glow.idWeight=${onlyId ? 0 : values['id-weight']}`];
-const cfg = loadExperiment('experiments/glow-aff.yaml', sets.map((s) => parseOverride(s)));
+const sets = [
+  'data.seconds=2',
+  'glow.levels=2',
+  'glow.steps=4',
+  'glow.hidden=64',
+  'glow.segment=16',
+  'glow.hop=16',
+  `seed=${values.seed}`,
+  `data.types=[${values.type}]`,
+  `glow.idWeight=${onlyId ? 0 : values['id-weight']}`,
+];
+const cfg = loadExperiment(
+  'experiments/glow-aff.yaml',
+  sets.map((s) => parseOverride(s)),
+);
 const root = resolveData(cfg);
 const data = prepareData(root, cfg);
 type Split = PreparedData['train'];
 // One-ID flows keep two prior classes (tf.oneHot needs depth >= 2); class 1 is never used.
-const det = new GlowDetector(cfg.glow!, data.train.clips.nMels, onlyId ? 2 : data.index.classes.length, 'glow', Number(values.seed));
+const det = new GlowDetector(
+  cfg.glow!,
+  data.train.clips.nMels,
+  onlyId ? 2 : data.index.classes.length,
+  'glow',
+  Number(values.seed),
+);
 const label = (s: Split, i: number): number => (onlyId ? 0 : s.classIndex[i]!);
 const mels = (s: Split, idx: number[]): tf.Tensor3D =>
-  tf.tensor3d(Float32Array.from(idx.flatMap((i) => Array.from(s.clips.logmel(i)))), [idx.length, s.clips.nMels, s.clips.frames]);
+  tf.tensor3d(Float32Array.from(idx.flatMap((i) => Array.from(s.clips.logmel(i)))), [
+    idx.length,
+    s.clips.nMels,
+    s.clips.frames,
+  ]);
 const segments = (x: tf.Tensor3D): tf.Tensor4D => melWindows(x, cfg.glow!.segment, cfg.glow!.hop);
 const train = { training: true, updates: [] as Array<() => void> };
 const evalCtx = { training: false, updates: [] as Array<() => void> };
@@ -61,7 +84,15 @@ const evalCtx = { training: false, updates: [] as Array<() => void> };
 const scaleA = tf.variable(tf.scalar(20));
 const biasB = tf.variable(tf.scalar(0));
 function loss(x: tf.Tensor3D, idx: number[]): tf.Scalar {
-  if (!outliers) return det.objective(x, tf.tensor1d(idx.map((i) => label(data.train, i)), 'int32'), train).total;
+  if (!outliers)
+    return det.objective(
+      x,
+      tf.tensor1d(
+        idx.map((i) => label(data.train, i)),
+        'int32',
+      ),
+      train,
+    ).total;
   const w = segments(x);
   const per = w.shape[0] / idx.length;
   const own = tf.tensor1d(idx.flatMap((i) => Array<number>(per).fill(data.train.meta[i]!.id === onlyId ? 1 : 0)));
@@ -72,7 +103,9 @@ function loss(x: tf.Tensor3D, idx: number[]): tf.Scalar {
 
 const vars = [...det.flow.trainable().values(), ...(outliers ? [scaleA, biasB] : [])];
 const opt = tf.train.adam(1e-3);
-const order = [...Array(data.train.count).keys()].filter((i) => !onlyId || outliers || data.train.meta[i]!.id === onlyId);
+const order = [...Array(data.train.count).keys()].filter(
+  (i) => !onlyId || outliers || data.train.meta[i]!.id === onlyId,
+);
 let rng = Number(values.seed) + 1;
 for (let e = 0; e < epochs; e++) {
   for (let i = order.length - 1; i > 0; i--) {
@@ -132,12 +165,22 @@ for (const n of names) {
   if (onlyId && n === 'idPost') continue; // one real class: no ID posterior
   const per = ids.map((id) => {
     const rows = t.meta.flatMap((m, i) => (m.id === id ? [i] : []));
-    return auc(rows.map((i) => t.meta[i]!.label), rows.map((i) => scores[n][i]!));
+    return auc(
+      rows.map((i) => t.meta[i]!.label),
+      rows.map((i) => scores[n][i]!),
+    );
   });
-  process.stdout.write(`  ${n.padEnd(8)} ${per.map((v) => (100 * v).toFixed(1)).join('  ')}  mean ${((100 * per.reduce((a, v) => a + v, 0)) / per.length).toFixed(1)}\n`);
+  process.stdout.write(
+    `  ${n.padEnd(8)} ${per.map((v) => (100 * v).toFixed(1)).join('  ')}  mean ${((100 * per.reduce((a, v) => a + v, 0)) / per.length).toFixed(1)}\n`,
+  );
 }
 const kinds = faultKindAuc(
-  t.meta.flatMap((m, i) => (ids.includes(m.id) ? [{ path: m.path, type: m.type, id: m.id, label: m.label, score: scores.ownNll[i]! }] : [])),
+  t.meta.flatMap((m, i) =>
+    ids.includes(m.id) ? [{ path: m.path, type: m.type, id: m.id, label: m.label, score: scores.ownNll[i]! }] : [],
+  ),
   readSynthManifest(join(root, 'synth.json')),
 );
-for (const [type, byKind] of kinds) process.stdout.write(`  ownNll AUC per fault kind (${type}): ${[...byKind].map(([k, a]) => `${k} ${(100 * a).toFixed(1)}`).join(', ')}\n`);
+for (const [type, byKind] of kinds)
+  process.stdout.write(
+    `  ownNll AUC per fault kind (${type}): ${[...byKind].map(([k, a]) => `${k} ${(100 * a).toFixed(1)}`).join(', ')}\n`,
+  );

@@ -21,7 +21,9 @@ const { values } = parseArgs({
 });
 const batches = values.batches.split(',').map(Number);
 if (batches.some((b) => !Number.isInteger(b) || b < 2)) {
-  process.stderr.write(`bench:gpu: --batches expects whole numbers >= 2 like 32,64, got ${JSON.stringify(values.batches)}\n`);
+  process.stderr.write(
+    `bench:gpu: --batches expects whole numbers >= 2 like 32,64, got ${JSON.stringify(values.batches)}\n`,
+  );
   process.exit(1);
 }
 const CLI = join(process.cwd(), 'dist/cli/main.js');
@@ -38,15 +40,40 @@ const rows: Row[] = [];
 const mib = (n: number | undefined) => (n === undefined ? '-' : `${Math.round(n / 2 ** 20)} MiB`);
 
 for (const batch of batches) {
-  const args = [CLI, 'bench', values.experiment, '--backend', values.backend, '--batch', String(batch), '--steps', values.steps, '--json'];
+  const args = [
+    CLI,
+    'bench',
+    values.experiment,
+    '--backend',
+    values.backend,
+    '--batch',
+    String(batch),
+    '--steps',
+    values.steps,
+    '--json',
+  ];
   if (values['gpu-adapter']) args.push('--gpu-adapter', values['gpu-adapter']);
   process.stderr.write(`exp bench --backend ${values.backend} --batch ${batch} ...\n`);
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) {
-    rows.push({ what: `exp ${values.backend}`, batch, train: null, infer: null, memory: '-', note: `failed (exit ${r.status})` });
+    rows.push({
+      what: `exp ${values.backend}`,
+      batch,
+      train: null,
+      infer: null,
+      memory: '-',
+      note: `failed (exit ${r.status})`,
+    });
     continue;
   }
-  const j = JSON.parse(r.stdout) as { train: { clipsPerSec: number }; infer: { clipsPerSec: number }; microBatch: number; gpuPeakBytes?: number; wasmHeapBytes?: number; gpu?: { description: string } };
+  const j = JSON.parse(r.stdout) as {
+    train: { clipsPerSec: number };
+    infer: { clipsPerSec: number };
+    microBatch: number;
+    gpuPeakBytes?: number;
+    wasmHeapBytes?: number;
+    gpu?: { description: string };
+  };
   rows.push({
     what: `exp ${values.backend}`,
     batch,
@@ -57,18 +84,43 @@ for (const batch of batches) {
   });
 }
 
-const torch = spawnSync('python3', ['-c', 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")'], { encoding: 'utf8' });
+const torch = spawnSync('python3', ['-c', 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")'], {
+  encoding: 'utf8',
+});
 if (torch.status === 0) {
   const device = torch.stdout.trim();
   for (const batch of batches) {
     process.stderr.write(`tools/bench_torch.py --device ${device} --batch ${batch} ...\n`);
-    const r = spawnSync('python3', ['tools/bench_torch.py', '--device', device, '--batch', String(batch), '--steps', values.steps], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = spawnSync(
+      'python3',
+      ['tools/bench_torch.py', '--device', device, '--batch', String(batch), '--steps', values.steps],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     if (r.status !== 0) {
-      rows.push({ what: `PyTorch ${device}`, batch, train: null, infer: null, memory: '-', note: `failed (exit ${r.status})` });
+      rows.push({
+        what: `PyTorch ${device}`,
+        batch,
+        train: null,
+        infer: null,
+        memory: '-',
+        note: `failed (exit ${r.status})`,
+      });
       continue;
     }
-    const j = JSON.parse(r.stdout) as { backend: string; train: { clipsPerSec: number }; infer: { clipsPerSec: number }; peakBytes?: number };
-    rows.push({ what: `${j.backend} ${device}`, batch, train: j.train.clipsPerSec, infer: j.infer.clipsPerSec, memory: mib(j.peakBytes), note: '' });
+    const j = JSON.parse(r.stdout) as {
+      backend: string;
+      train: { clipsPerSec: number };
+      infer: { clipsPerSec: number };
+      peakBytes?: number;
+    };
+    rows.push({
+      what: `${j.backend} ${device}`,
+      batch,
+      train: j.train.clipsPerSec,
+      infer: j.infer.clipsPerSec,
+      memory: mib(j.peakBytes),
+      note: '',
+    });
   }
 } else {
   process.stderr.write('PyTorch is not installed: no reference row (pip install torch)\n');
@@ -76,5 +128,6 @@ if (torch.status === 0) {
 
 const f = (x: number | null) => (x === null ? '-' : x.toFixed(1));
 const lines = ['| what | batch | train clips/s | infer clips/s | peak memory | note |', '|---|---|---|---|---|---|'];
-for (const r of rows) lines.push(`| ${r.what} | ${r.batch} | ${f(r.train)} | ${f(r.infer)} | ${r.memory} | ${r.note} |`);
+for (const r of rows)
+  lines.push(`| ${r.what} | ${r.batch} | ${f(r.train)} | ${f(r.infer)} | ${r.memory} | ${r.note} |`);
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -61,8 +61,12 @@ for (const k of tf.getKernelsForBackend('wasm')) {
       return inner(args);
     } finally {
       depth--;
-      const shapes = Object.values(args.inputs).map((t) => `[${t?.shape ?? ''}]`).join('');
-      const key = values['by-shape'] ? `${k.kernelName} ${shapes} ${JSON.stringify(args.attrs ?? {}).slice(0, 80)}` : k.kernelName;
+      const shapes = Object.values(args.inputs)
+        .map((t) => `[${t?.shape ?? ''}]`)
+        .join('');
+      const key = values['by-shape']
+        ? `${k.kernelName} ${shapes} ${JSON.stringify(args.attrs ?? {}).slice(0, 80)}`
+        : k.kernelName;
       const s = stats.get(key) ?? { ms: 0, calls: 0 };
       s.ms += now() - t0;
       s.calls++;
@@ -86,7 +90,9 @@ const result = await runBench(config, {
 const perStep = phase === 'train' ? result.train.msPerStep : result.infer.msPerBatch;
 let total = 0;
 for (const s of stats.values()) total += s.ms;
-process.stdout.write(`${phase}, batch ${batch}, ${threads} thread(s): ${perStep.toFixed(0)} ms per step (clock), ${(total / steps).toFixed(0)} ms of it in kernels (${values.cpu ? 'CPU time' : 'clock'}); load average ${os.loadavg()[0]!.toFixed(1)}\n`);
+process.stdout.write(
+  `${phase}, batch ${batch}, ${threads} thread(s): ${perStep.toFixed(0)} ms per step (clock), ${(total / steps).toFixed(0)} ms of it in kernels (${values.cpu ? 'CPU time' : 'clock'}); load average ${os.loadavg()[0]!.toFixed(1)}\n`,
+);
 process.stdout.write(`${'ms/step'.padStart(8)} ${'calls'.padStart(6)}  kernel\n`);
 for (const [key, s] of [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(values.top))) {
   process.stdout.write(`${(s.ms / steps).toFixed(1).padStart(8)} ${String(s.calls / steps).padStart(6)}  ${key}\n`);

@@ -14,7 +14,9 @@ import { relaxedSimdInUse } from '../src/backend/kernels/simd.js';
 import { matmulNN, matmulTN } from '../src/backend/kernels/gemm.js';
 import { run, type WasmBackend } from '../src/backend/kernels/wasm-util.js';
 
-const { values } = parseArgs({ options: { threads: { type: 'string', default: '2' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { threads: { type: 'string', default: '2' }, json: { type: 'boolean', default: false } },
+});
 const info = await initBackend('wasm', { threads: Number(values.threads) });
 const backend = tf.backend() as unknown as WasmBackend;
 
@@ -71,9 +73,15 @@ const result = { threads: info.threads, simdKernels: relaxedSimdInUse() ? 'relax
 if (values.json) {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } else {
-  process.stdout.write(`wasm matmul GFLOP/s, ${info.threads} threads, ${result.simdKernels} SIMD kernels (fresh right operand each time)\n`);
-  process.stdout.write(`${'M x K x N'.padEnd(18)} ${'XNNPACK a b'.padStart(12)} ${'gemm_nn a b'.padStart(12)} ${'gemm_tn a^T dy'.padStart(15)}\n`);
+  process.stdout.write(
+    `wasm matmul GFLOP/s, ${info.threads} threads, ${result.simdKernels} SIMD kernels (fresh right operand each time)\n`,
+  );
+  process.stdout.write(
+    `${'M x K x N'.padEnd(18)} ${'XNNPACK a b'.padStart(12)} ${'gemm_nn a b'.padStart(12)} ${'gemm_tn a^T dy'.padStart(15)}\n`,
+  );
   for (const r of rows) {
-    process.stdout.write(`${String(r['shape']).padEnd(18)} ${String(r['xnnpackGflops']).padStart(12)} ${String(r['gemmNnGflops']).padStart(12)} ${String(r['gemmTnGflops']).padStart(15)}\n`);
+    process.stdout.write(
+      `${String(r['shape']).padEnd(18)} ${String(r['xnnpackGflops']).padStart(12)} ${String(r['gemmNnGflops']).padStart(12)} ${String(r['gemmTnGflops']).padStart(15)}\n`,
+    );
   }
 }

@@ -6,7 +6,9 @@
 import { parseArgs } from 'node:util';
 import { rocMetrics } from '../src/metrics/roc.js';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '1000000' }, repeats: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { n: { type: 'string', default: '1000000' }, repeats: { type: 'string', default: '5' } },
+});
 const n = Number(values.n);
 const repeats = Number(values.repeats);
 if (!Number.isInteger(n) || n < 2 || !Number.isInteger(repeats) || repeats < 1) {
@@ -28,4 +30,6 @@ for (let r = 0; r < repeats; r++) {
   times.push(performance.now() - t0);
 }
 times.sort((a, b) => a - b);
-console.log(`rocMetrics on ${n} scores: median ${times[Math.floor(repeats / 2)]!.toFixed(0)} ms over ${repeats} repeats`);
+console.log(
+  `rocMetrics on ${n} scores: median ${times[Math.floor(repeats / 2)]!.toFixed(0)} ms over ${repeats} repeats`,
+);

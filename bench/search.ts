@@ -57,7 +57,9 @@ function tpeVsRandom(): void {
     const wins = seeds.filter((_, i) => tpe[i]! < rnd[i]!).length;
     const r = stat(rnd);
     const t = stat(tpe);
-    process.stdout.write(`${String(budget).padStart(6)}  ${r.mean.toFixed(4)} / ${r.median.toFixed(4)}      ${t.mean.toFixed(4)} / ${t.median.toFixed(4)}     ${wins}/${seeds.length} seeds\n`);
+    process.stdout.write(
+      `${String(budget).padStart(6)}  ${r.mean.toFixed(4)} / ${r.median.toFixed(4)}      ${t.mean.toFixed(4)} / ${t.median.toFixed(4)}     ${wins}/${seeds.length} seeds\n`,
+    );
   }
 }
 
@@ -72,16 +74,25 @@ function ashaVsGrid(db: string): void {
     writeFileSync(file, text);
     execFileSync(process.execPath, [cli, 'sweep', file, '--db', db, '--no-dashboard'], { stdio: 'inherit' });
   };
-  run(join(dir, 'grid.yaml'), `name: bench-grid\n${common}search:\n  method: grid\n${gridSpace}prune: {method: none, minEpochs: 9, maxEpochs: 9}\n`);
+  run(
+    join(dir, 'grid.yaml'),
+    `name: bench-grid\n${common}search:\n  method: grid\n${gridSpace}prune: {method: none, minEpochs: 9, maxEpochs: 9}\n`,
+  );
   for (const seed of [1, 2, 3]) {
-    run(join(dir, `asha-${seed}.yaml`), `name: bench-asha-${seed}\n${common}search:\n  method: random\n  trials: 12\n  seed: ${seed}\n${gridSpace}prune: {method: asha, minEpochs: 1, maxEpochs: 9, reduction: 3}\n`);
+    run(
+      join(dir, `asha-${seed}.yaml`),
+      `name: bench-asha-${seed}\n${common}search:\n  method: random\n  trials: 12\n  seed: ${seed}\n${gridSpace}prune: {method: asha, minEpochs: 1, maxEpochs: 9, reduction: 3}\n`,
+    );
   }
-  process.stdout.write(`done: compare with  exp sweep status bench-grid / bench-asha-N --db ${db}  and  exp compare bench-grid\n`);
+  process.stdout.write(
+    `done: compare with  exp sweep status bench-grid / bench-asha-N --db ${db}  and  exp compare bench-grid\n`,
+  );
 }
 
 const mode = process.argv[2] ?? 'tpe';
 if (mode === 'tpe') tpeVsRandom();
-else if (mode === 'asha') ashaVsGrid(process.argv[3] === '--db' && process.argv[4] ? process.argv[4] : 'runs/bench-search.db');
+else if (mode === 'asha')
+  ashaVsGrid(process.argv[3] === '--db' && process.argv[4] ? process.argv[4] : 'runs/bench-search.db');
 else {
   process.stderr.write(`bench:search: unknown mode ${JSON.stringify(mode)} (tpe or asha)\n`);
   process.exit(1);

@@ -26,7 +26,8 @@ interface Result {
 
 function json(cmd: string, args: string[]): Result {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.trim().split('\n').pop()}`);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.trim().split('\n').pop()}`);
   const line = r.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as Result;
 }
@@ -34,11 +35,35 @@ function json(cmd: string, args: string[]): Result {
 const rows: string[] = [];
 for (const batch of values.batches.split(',').map(Number)) {
   const load = os.loadavg()[0]!;
-  const ours = json(process.execPath, ['dist/cli/main.js', 'bench', '--batch', String(batch), '--steps', values.steps, '--threads', values.threads, '--json']);
-  const torch = json(values.python, ['tools/bench_torch.py', '--batch', String(batch), '--steps', values.steps, '--threads', values.threads]);
+  const ours = json(process.execPath, [
+    'dist/cli/main.js',
+    'bench',
+    '--batch',
+    String(batch),
+    '--steps',
+    values.steps,
+    '--threads',
+    values.threads,
+    '--json',
+  ]);
+  const torch = json(values.python, [
+    'tools/bench_torch.py',
+    '--batch',
+    String(batch),
+    '--steps',
+    values.steps,
+    '--threads',
+    values.threads,
+  ]);
   const f = (x: number) => x.toFixed(2);
-  rows.push(`| ${batch} | ${f(ours.train.clipsPerSec)} | ${f(torch.train.clipsPerSec)} | **${f(ours.train.clipsPerSec / torch.train.clipsPerSec)}** | ${f(ours.infer.clipsPerSec)} | ${f(torch.infer.clipsPerSec)} | **${f(ours.infer.clipsPerSec / torch.infer.clipsPerSec)}** | ${load.toFixed(1)} |`);
+  rows.push(
+    `| ${batch} | ${f(ours.train.clipsPerSec)} | ${f(torch.train.clipsPerSec)} | **${f(ours.train.clipsPerSec / torch.train.clipsPerSec)}** | ${f(ours.infer.clipsPerSec)} | ${f(torch.infer.clipsPerSec)} | **${f(ours.infer.clipsPerSec / torch.infer.clipsPerSec)}** | ${load.toFixed(1)} |`,
+  );
 }
-process.stdout.write(`${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${values.threads} threads, ${values.steps} timed steps after 1 warm-up\n\n`);
-process.stdout.write('| batch | exp train clips/s | PyTorch train | ratio | exp infer clips/s | PyTorch infer | ratio | load before |\n|---|---|---|---|---|---|---|---|\n');
+process.stdout.write(
+  `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${values.threads} threads, ${values.steps} timed steps after 1 warm-up\n\n`,
+);
+process.stdout.write(
+  '| batch | exp train clips/s | PyTorch train | ratio | exp infer clips/s | PyTorch infer | ratio | load before |\n|---|---|---|---|---|---|---|---|\n',
+);
 process.stdout.write(`${rows.join('\n')}\n`);

@@ -1,13 +1,28 @@
 // Public library surface of exp-asd (README, "Library use").
 export * from './config/index.js';
 // The config loader with the registered parts' schemas (these names override config/load's).
-export { ExperimentConfig, validateExperiment, loadExperiment, readExperiment, takePluginPaths } from './parts/experiment.js';
+export {
+  ExperimentConfig,
+  validateExperiment,
+  loadExperiment,
+  readExperiment,
+  takePluginPaths,
+} from './parts/experiment.js';
 export type { ReadExperimentOptions } from './parts/experiment.js';
 export { builtinPlugins, createCatalog, defaultCatalog } from './parts/builtin.js';
 export { loadPluginFiles, catalogFor, sha256Of } from './parts/files.js';
 export type { LoadedPlugins } from './parts/files.js';
 export {
-  buildContainer, buildModel, buildLosses, branchModule, fusionModule, backboneModule, headModule, lossModule, systemModule, builtinModules,
+  buildContainer,
+  buildModel,
+  buildLosses,
+  branchModule,
+  fusionModule,
+  backboneModule,
+  headModule,
+  lossModule,
+  systemModule,
+  builtinModules,
 } from './parts/container.js';
 export { modelParts } from './model/parts.js';
 export { lossParts } from './losses/parts.js';
@@ -37,7 +52,15 @@ export type {
   MetricLossFactory,
   LossRegistries,
 } from './losses/index.js';
-export { auc, partialAuc, partialAucMcclish, rocMetrics, evaluate, parseScoresCsv, readScoresCsv } from './metrics/index.js';
+export {
+  auc,
+  partialAuc,
+  partialAucMcclish,
+  rocMetrics,
+  evaluate,
+  parseScoresCsv,
+  readScoresCsv,
+} from './metrics/index.js';
 export type { ScoreRow, MetricValues, EvaluateOptions, Evaluation } from './metrics/index.js';
 export * from './model/index.js';
 export * from './registry/index.js';

@@ -14,7 +14,8 @@ const file = (name: string): string => join(dir, name);
 function userErrorWith(...parts: string[]): (e: unknown) => boolean {
   return (e: unknown) => {
     assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
-    for (const p of parts) assert.ok(e.message.includes(p), `message ${JSON.stringify(e.message)} should mention ${JSON.stringify(p)}`);
+    for (const p of parts)
+      assert.ok(e.message.includes(p), `message ${JSON.stringify(e.message)} should mention ${JSON.stringify(p)}`);
     return true;
   };
 }
@@ -31,7 +32,8 @@ test('16-bit PCM round trip stays within one quantisation step', () => {
   writeWav(file('a.wav'), x, 16000);
   const y = readWav(file('a.wav'), 16000);
   assert.equal(y.length, x.length);
-  for (let i = 0; i < x.length; i++) assert.ok(Math.abs((y[i] as number) - (x[i] as number)) <= 1.5 / 32767, `sample ${i}`);
+  for (let i = 0; i < x.length; i++)
+    assert.ok(Math.abs((y[i] as number) - (x[i] as number)) <= 1.5 / 32767, `sample ${i}`);
 });
 
 test('our 16-bit writer produces what wavefile decodes to the same integers', () => {
@@ -52,7 +54,10 @@ test('reads 32-bit float WAV exactly', () => {
   const vals = [0, 0.25, -0.75, 0.123456];
   writeFileSync(file('f32.wav'), wavefileBytes(1, 16000, '32f', vals));
   const y = readWav(file('f32.wav'), 16000);
-  assert.deepEqual(Array.from(y), vals.map((v) => Math.fround(v)));
+  assert.deepEqual(
+    Array.from(y),
+    vals.map((v) => Math.fround(v)),
+  );
 });
 
 test('a different sample rate names the file and both rates', () => {
@@ -61,13 +66,22 @@ test('a different sample rate names the file and both rates', () => {
 });
 
 test('a stereo clip is refused', () => {
-  writeFileSync(file('stereo.wav'), wavefileBytes(2, 16000, '16', [[0, 1, 2], [3, 4, 5]]));
+  writeFileSync(
+    file('stereo.wav'),
+    wavefileBytes(2, 16000, '16', [
+      [0, 1, 2],
+      [3, 4, 5],
+    ]),
+  );
   assert.throws(() => readWav(file('stereo.wav'), 16000), userErrorWith(file('stereo.wav'), '2 channels', 'mono'));
 });
 
 test('24-bit PCM is refused with what was expected', () => {
   writeFileSync(file('24.wav'), wavefileBytes(1, 16000, '24', [0, 100, -100]));
-  assert.throws(() => readWav(file('24.wav'), 16000), userErrorWith(file('24.wav'), '24-bit', '16-bit PCM or 32-bit float'));
+  assert.throws(
+    () => readWav(file('24.wav'), 16000),
+    userErrorWith(file('24.wav'), '24-bit', '16-bit PCM or 32-bit float'),
+  );
 });
 
 test('a truncated file is refused', () => {

@@ -28,7 +28,17 @@ async function both(f: Case): Promise<[Float32Array[], Float32Array[], number[][
   let shapes: number[][] = [];
   for (const backend of ['cpu', 'wasm'] as const) {
     await initBackend(backend);
-    const outs = tf.tidy(() => f((shape, seed) => tf.tensor(rand(shape.reduce((a, b) => a * b, 1), seed), shape)));
+    const outs = tf.tidy(() =>
+      f((shape, seed) =>
+        tf.tensor(
+          rand(
+            shape.reduce((a, b) => a * b, 1),
+            seed,
+          ),
+          shape,
+        ),
+      ),
+    );
     results.push(outs.map((o) => o.dataSync() as Float32Array));
     shapes = outs.map((o) => o.shape);
     tf.dispose(outs);
@@ -56,7 +66,17 @@ type ConvCase = { x: number[]; k: number[]; s: number; pad: Pad };
 const conv2dCases: ConvCase[] = [
   { x: [2, 9, 11, 3], k: [3, 3, 3, 5], s: 1, pad: 'same' },
   { x: [2, 9, 11, 3], k: [3, 3, 3, 5], s: 2, pad: 'same' },
-  { x: [1, 8, 13, 4], k: [3, 3, 4, 6], s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  {
+    x: [1, 8, 13, 4],
+    k: [3, 3, 4, 6],
+    s: 2,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  },
   { x: [2, 7, 7, 2], k: [2, 3, 2, 3], s: 1, pad: 'valid' },
   { x: [2, 6, 5, 7], k: [1, 1, 7, 4], s: 1, pad: 'valid' },
   { x: [1, 1, 40, 1], k: [1, 8, 1, 6], s: 4, pad: 'valid' },
@@ -71,7 +91,9 @@ async function convGradientsMatch(op: ConvOp, c: ConvCase, label: string): Promi
     const w = t(c.k, 5);
     const y = op(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad);
     const dy = t(y.shape, 6);
-    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(op(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), dy)))([x, w]);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(op(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), dy)),
+    )([x, w]);
     return [y, dx!, dw!];
   });
   assert.deepEqual(shapes.slice(1), [c.x, c.k]);
@@ -85,20 +107,41 @@ test('Conv2D gradients (filter and input) match the cpu backend', async () => {
 const dwCases: ConvCase[] = [
   { x: [2, 9, 11, 4], k: [3, 3, 4, 1], s: 1, pad: 'same' },
   { x: [2, 9, 11, 4], k: [3, 3, 4, 1], s: 2, pad: 'same' },
-  { x: [1, 10, 13, 3], k: [3, 3, 3, 1], s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  {
+    x: [1, 10, 13, 3],
+    k: [3, 3, 3, 1],
+    s: 2,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  },
   { x: [2, 7, 9, 5], k: [3, 3, 5, 1], s: 1, pad: 'valid' },
   // Stride 2 valid on even sizes (the filter gradient's conv would need negative padding) and stride 3.
   { x: [2, 10, 8, 3], k: [3, 3, 3, 1], s: 2, pad: 'valid' },
   { x: [2, 11, 10, 3], k: [3, 3, 3, 1], s: 3, pad: 'same' },
   // Several 4-channel blocks (split over threads) with padding on the border columns.
   { x: [2, 12, 15, 16], k: [3, 3, 16, 1], s: 1, pad: 'same' },
-  { x: [3, 13, 12, 20], k: [3, 3, 20, 1], s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  {
+    x: [3, 13, 12, 20],
+    k: [3, 3, 20, 1],
+    s: 2,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  },
   // MobileFaceNet's global depthwise conv: the kernel covers the whole 8 x 20 map.
   { x: [3, 8, 20, 6], k: [8, 20, 6, 1], s: 1, pad: 'valid' },
 ];
 
 test('DepthwiseConv2dNative gradients match the cpu backend', async () => {
-  for (const c of dwCases) await convGradientsMatch((x, w, st, pad) => tf.depthwiseConv2d(x, w, st, pad), c, 'depthwise');
+  for (const c of dwCases)
+    await convGradientsMatch((x, w, st, pad) => tf.depthwiseConv2d(x, w, st, pad), c, 'depthwise');
 });
 
 test('BatchMatMul with transposes, batches and broadcasts matches the cpu backend', async () => {
@@ -151,12 +194,37 @@ test('Slice, Pack / Unpack (stack and its gradient), Identity, SplitV and PadV2 
       tf.clone(x),
       ...tf.split(t([3, 7, 40], 27), [16, 4, 20], 2), // SplitV on the last axis (a concat's gradient)
       ...tf.split(x, [2, 3], 1),
-      tf.pad(wave, [[0, 0], [5, 7], [0, 0]]), // the waveform padding: runs per clip
-      tf.pad(x, [[1, 0], [0, 2], [0, 0], [0, 0]], 1.5),
-      tf.pad(x, [[0, 0], [0, 0], [0, 0], [1, 1]]), // the last axis: short runs, the original kernel
+      tf.pad(wave, [
+        [0, 0],
+        [5, 7],
+        [0, 0],
+      ]), // the waveform padding: runs per clip
+      tf.pad(
+        x,
+        [
+          [1, 0],
+          [0, 2],
+          [0, 0],
+          [0, 0],
+        ],
+        1.5,
+      ),
+      tf.pad(x, [
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [1, 1],
+      ]), // the last axis: short runs, the original kernel
     ];
   });
-  assert.deepEqual(shapes.slice(0, 6), [[3, 30, 1], [1, 3, 6, 7], [2, 2, 4, 7], [2, 5, 6, 3], [2, 5, 300, 4], [2, 4, 5, 300]]);
+  assert.deepEqual(shapes.slice(0, 6), [
+    [3, 30, 1],
+    [1, 3, 6, 7],
+    [2, 2, 4, 7],
+    [2, 5, 6, 3],
+    [2, 5, 300, 4],
+    [2, 4, 5, 300],
+  ]);
   assertClose(cpu, wasm, 'slice / pack / unpack / identity / split / pad', 0);
 });
 
@@ -194,7 +262,11 @@ test('Sum / Mean over leading axes and Tile match the cpu backend', async () => 
 
 // Channel counts: a tail only (6), whole 4-lane blocks split over threads (16), blocks plus a
 // tail (67); more rows than the kernels' 64-row summation blocks.
-const channelCases = [[2, 5, 7, 6], [2, 9, 11, 16], [1, 4, 70, 67]];
+const channelCases = [
+  [2, 5, 7, 6],
+  [2, 9, 11, 16],
+  [1, 4, 70, 67],
+];
 
 test('PReLU gradient (per-channel slopes) matches the cpu backend', async () => {
   for (const shape of channelCases) {
@@ -224,7 +296,10 @@ test('PReLU gradient equals the independent closed form and finite differences',
     const al = rand(c, 22).map((v) => v + 0.6);
     const dys = rand(n, 23);
     const [dx, da] = tf.tidy(() => {
-      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.prelu(a, b), tf.tensor(dys, shape))))([tf.tensor(xs, shape), tf.tensor(al)]);
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.prelu(a, b), tf.tensor(dys, shape))))([
+        tf.tensor(xs, shape),
+        tf.tensor(al),
+      ]);
       return [g[0]!.dataSync() as Float32Array, g[1]!.dataSync() as Float32Array];
     });
     const loss = (x: Float64Array, a: Float64Array): number => {
@@ -241,14 +316,20 @@ test('PReLU gradient equals the independent closed form and finite differences',
       if (xs[i]! <= 0) wantDa[i % c]! += dys[i]! * xs[i]!;
     }
     for (let k = 0; k < c; k++) {
-      assert.ok(Math.abs(da[k]! - wantDa[k]!) <= 1e-4 * Math.max(1, Math.abs(wantDa[k]!)), `prelu dalpha ${shape} channel ${k}: got ${da[k]}, closed form ${wantDa[k]}`);
+      assert.ok(
+        Math.abs(da[k]! - wantDa[k]!) <= 1e-4 * Math.max(1, Math.abs(wantDa[k]!)),
+        `prelu dalpha ${shape} channel ${k}: got ${da[k]}, closed form ${wantDa[k]}`,
+      );
       const h = 1e-3;
       const up = Float64Array.from(a64);
       const down = Float64Array.from(a64);
       up[k]! += h;
       down[k]! -= h;
       const fd = (loss(x64, up) - loss(x64, down)) / (2 * h);
-      assert.ok(Math.abs(fd - wantDa[k]!) <= 1e-6 * Math.max(1, Math.abs(fd)), `closed form dalpha ${k} vs finite difference ${fd}`);
+      assert.ok(
+        Math.abs(fd - wantDa[k]!) <= 1e-6 * Math.max(1, Math.abs(fd)),
+        `closed form dalpha ${k} vs finite difference ${fd}`,
+      );
     }
     for (const i of [0, 1, 2, n - 1]) {
       if (Math.abs(xs[i]!) < 2e-3) continue; // the kink: no derivative there
@@ -279,7 +360,11 @@ test('fused training BatchNorm (forward, statistics, gradients) matches moments 
         return { y: tf.batchNorm(a, mean, variance, b, g, 1e-5), mean, variance };
       };
       const stats = f(x, gamma, beta);
-      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b).y, dy)))([x, gamma, beta]);
+      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b).y, dy)))([
+        x,
+        gamma,
+        beta,
+      ]);
       return [stats.y, stats.mean, stats.variance, ...grads];
     });
     assertClose(cpu, wasm, `batchnorm ${shape}`, 2e-4);
@@ -303,7 +388,9 @@ test('fused training BatchNorm + PReLU (forward, statistics, gradients incl. the
         return { y: tf.prelu(tf.batchNorm(a, mean, variance, b, g, 1e-5), al), mean, variance };
       };
       const stats = f(x, gamma, beta, alpha);
-      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, al: tf.Tensor) => tf.sum(tf.mul(f(a, g, b, al).y, dy)))([x, gamma, beta, alpha]);
+      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, al: tf.Tensor) =>
+        tf.sum(tf.mul(f(a, g, b, al).y, dy)),
+      )([x, gamma, beta, alpha]);
       return [stats.y, stats.mean, stats.variance, ...grads];
     });
     assertClose(cpu, wasm, `batchnorm + prelu ${shape}`, 2e-4);
@@ -322,7 +409,10 @@ test('evaluation-mode BatchNorm (FusedBatchNorm) and BatchNorm + PReLU match the
       const gamma = t([c], 35);
       const alpha = t([c], 36);
       const bn = tf.batchNorm(x, mean, variance, beta, gamma, 1e-5);
-      const fused = tf.getBackend() === 'wasm' ? batchNormPreluInfer(x, mean, variance, beta, gamma, alpha, 1e-5) : tf.prelu(bn, alpha);
+      const fused =
+        tf.getBackend() === 'wasm'
+          ? batchNormPreluInfer(x, mean, variance, beta, gamma, alpha, 1e-5)
+          : tf.prelu(bn, alpha);
       return [bn, fused, tf.batchNorm(x, mean, variance)]; // the last without scale / offset
     });
     assertClose(cpu, wasm, `inference batchnorm ${shape}`, 1e-5);
@@ -332,14 +422,27 @@ test('evaluation-mode BatchNorm (FusedBatchNorm) and BatchNorm + PReLU match the
 test('every SIMD build computes correctly: relaxed / baseline (EXP_RELAXED_SIMD=0), shared heap (2 threads) / plain heap (1 thread)', async () => {
   const { execFileSync } = await import('node:child_process');
   const script = new URL('./fixtures/simd-check.ts', import.meta.url).pathname;
-  for (const [relaxedEnv, threads] of [['1', 2], ['0', 2], ['1', 1], ['0', 1]] as const) {
+  for (const [relaxedEnv, threads] of [
+    ['1', 2],
+    ['0', 2],
+    ['1', 1],
+    ['0', 1],
+  ] as const) {
     const env = { ...process.env, EXP_RELAXED_SIMD: relaxedEnv, EXP_TEST_THREADS: String(threads) };
     const out = execFileSync(process.execPath, ['--import', 'tsx', script], { env, encoding: 'utf8' });
-    const r = JSON.parse(out.trim().split('\n').pop()!) as { relaxed: boolean; shared: boolean; worst: unknown; nonFinite: unknown };
+    const r = JSON.parse(out.trim().split('\n').pop()!) as {
+      relaxed: boolean;
+      shared: boolean;
+      worst: unknown;
+      nonFinite: unknown;
+    };
     const label = `EXP_RELAXED_SIMD=${relaxedEnv}, ${threads} thread(s)`;
     assert.equal(r.relaxed, relaxedEnv === '1', `${label}: relaxed build in use`);
     assert.equal(r.shared, threads > 1, `${label}: shared heap`);
     assert.equal(r.nonFinite, 0, `${label}: NaN or infinite outputs`);
-    assert.ok(typeof r.worst === 'number' && Number.isFinite(r.worst) && r.worst < 1e-4, `${label}: relative error ${String(r.worst)}`);
+    assert.ok(
+      typeof r.worst === 'number' && Number.isFinite(r.worst) && r.worst < 1e-4,
+      `${label}: relative error ${String(r.worst)}`,
+    );
   }
 });

@@ -30,7 +30,10 @@ test('our kernels work on tensors and scratch above 2 GB of wasm heap', async ()
       return tf.matMul(tf.prelu(y.sub(0.3), alpha).reshape([-1, 16]), w);
     };
     const y = f(x);
-    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.matMul(f(a), b.reshape([24, 16])))))([x, w]);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.matMul(f(a), b.reshape([24, 16])))))([
+      x,
+      w,
+    ]);
     return [y.dataSync() as Float32Array, dx!.dataSync() as Float32Array, dw!.dataSync() as Float32Array];
   };
   await initBackend('cpu');
@@ -44,6 +47,8 @@ test('our kernels work on tensors and scratch above 2 GB of wasm heap', async ()
   for (let k = 0; k < want.length; k++) {
     let scale = 1e-6;
     for (const v of want[k]!) scale = Math.max(scale, Math.abs(v));
-    want[k]!.forEach((v, i) => assert.ok(Math.abs(v - got[k]![i]!) / scale < 1e-4, `output ${k} [${i}]: cpu ${v} wasm ${got[k]![i]}`));
+    want[k]!.forEach((v, i) =>
+      assert.ok(Math.abs(v - got[k]![i]!) / scale < 1e-4, `output ${k} [${i}]: cpu ${v} wasm ${got[k]![i]}`),
+    );
   }
 });

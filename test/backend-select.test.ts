@@ -37,5 +37,10 @@ test('tensorflow without the native bindings is a UserError that says how to ins
 
 test('an unknown backend name is a UserError naming the flag', () => {
   assert.equal(parseBackendName('wasm'), 'wasm');
-  assert.throws(() => parseBackendName('gpu'), (e: unknown) => e instanceof UserError && /--backend expects one of auto, webgpu, tensorflow, wasm, cpu, got "gpu"/.test(e.message));
+  assert.throws(
+    () => parseBackendName('gpu'),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /--backend expects one of auto, webgpu, tensorflow, wasm, cpu, got "gpu"/.test(e.message),
+  );
 });

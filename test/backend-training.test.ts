@@ -25,7 +25,17 @@ interface Net {
 }
 
 function tinyNet(): Net {
-  const v = (shape: number[], seed: number, scale = 0.5) => tf.variable(tf.tensor(rand(shape.reduce((a, b) => a * b, 1), seed, scale), shape));
+  const v = (shape: number[], seed: number, scale = 0.5) =>
+    tf.variable(
+      tf.tensor(
+        rand(
+          shape.reduce((a, b) => a * b, 1),
+          seed,
+          scale,
+        ),
+        shape,
+      ),
+    );
   const w1 = v([3, 3, 2, 4], 1);
   const a1 = v([4], 2);
   const w2 = v([3, 3, 4, 1], 3);
@@ -35,7 +45,15 @@ function tinyNet(): Net {
   const w5 = v([6, 3], 7);
   const loss = (x: tf.Tensor4D): tf.Scalar =>
     tf.tidy(() => {
-      let h = tf.prelu(tf.conv2d(x, w1 as tf.Tensor4D, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]), a1);
+      let h = tf.prelu(
+        tf.conv2d(x, w1 as tf.Tensor4D, 2, [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ]),
+        a1,
+      );
       h = tf.depthwiseConv2d(h, w2 as tf.Tensor4D, 2, 'same');
       const [b, hh, ww, c] = h.shape;
       let p = tf.matMul(h.reshape([b * hh * ww, c]), w3).reshape([b, hh, ww, 6]) as tf.Tensor4D;
@@ -72,7 +90,10 @@ test('gradients of a tiny conv network on wasm agree with finite differences', a
       const numeric = (at(eps) - at(-eps)) / (2 * eps);
       variable.assign(tf.tensor(base, variable.shape));
       const a = analytic[i]!;
-      assert.ok(Math.abs(numeric - a) <= 2e-3 + 3e-2 * Math.abs(a), `variable ${vi} element ${i}: analytic ${a}, finite difference ${numeric}`);
+      assert.ok(
+        Math.abs(numeric - a) <= 2e-3 + 3e-2 * Math.abs(a),
+        `variable ${vi} element ${i}: analytic ${a}, finite difference ${numeric}`,
+      );
       checked++;
     }
   }

@@ -32,7 +32,20 @@ const find = (c: Command, long: string): Option | undefined => c.options.find((o
 test('every command that reads or writes the store takes the same --db (default $EXP_DB, else runs/exp.db)', () => {
   const withDb = allCommands().filter((c) => find(c, '--db'));
   const names = withDb.map(path);
-  for (const expected of ['run', 'sweep', 'sweep status', 'sweep cancel', 'runs', 'show', 'compare', 'export', 'report', 'metrics', 'db migrate', 'worker']) {
+  for (const expected of [
+    'run',
+    'sweep',
+    'sweep status',
+    'sweep cancel',
+    'runs',
+    'show',
+    'compare',
+    'export',
+    'report',
+    'metrics',
+    'db migrate',
+    'worker',
+  ]) {
     assert.ok(names.includes(expected), `${expected} takes --db (have: ${names.join(', ')})`);
   }
   for (const c of withDb) {
@@ -62,6 +75,10 @@ test('--backend, --set, --json, --seeds and --lease are declared alike wherever 
     assert.deepEqual(o.parseArg!('3,1', undefined), [3, 1], path(c));
     assert.throws(() => o.parseArg!('1,1', undefined), /--seeds lists a seed twice/, path(c));
   }
-  for (const { c, o } of uses('--lease')) assert.throws(() => o.parseArg!('0', undefined), /--lease expects a positive whole number/, path(c));
-  assert.ok(uses('--backend').length >= 4 && uses('--set').length >= 5 && uses('--json').length >= 8, 'the shared options are in use');
+  for (const { c, o } of uses('--lease'))
+    assert.throws(() => o.parseArg!('0', undefined), /--lease expects a positive whole number/, path(c));
+  assert.ok(
+    uses('--backend').length >= 4 && uses('--set').length >= 5 && uses('--json').length >= 8,
+    'the shared options are in use',
+  );
 });

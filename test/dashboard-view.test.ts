@@ -10,10 +10,41 @@ import { attachPlainProgress } from '../src/dashboard/plain.js';
 const now = 1_000_000;
 function state(): SweepState {
   const t = [0, 1, 2, 3].map((i) => initialTrialView(i, `trial-${i}`, { auc: 94 + i / 10, pauc: 88 + i / 10 }));
-  t[0] = { ...t[0]!, status: 'done', result: { auc: 0.8123, pauc: 0.6, paucMcclish: 0.7012 }, startedAt: now - 100_000, finishedAt: now - 50_000 };
-  t[1] = { ...t[1]!, status: 'done', result: { auc: 0.9001, pauc: 0.7, paucMcclish: 0.8 }, startedAt: now - 50_000, finishedAt: now - 10_000 };
-  t[2] = { ...t[2]!, status: 'running', epoch: 3, epochs: 4, startEpoch: 1, step: 5, stepsPerEpoch: 10, loss: 1.23456, clipsPerSec: 42.5, startedAt: now - 25_000 };
-  return { sweep: 'ablation', profile: 'quick', concurrency: 1, startedAt: now - 100_000, trials: t, message: null, finished: false };
+  t[0] = {
+    ...t[0]!,
+    status: 'done',
+    result: { auc: 0.8123, pauc: 0.6, paucMcclish: 0.7012 },
+    startedAt: now - 100_000,
+    finishedAt: now - 50_000,
+  };
+  t[1] = {
+    ...t[1]!,
+    status: 'done',
+    result: { auc: 0.9001, pauc: 0.7, paucMcclish: 0.8 },
+    startedAt: now - 50_000,
+    finishedAt: now - 10_000,
+  };
+  t[2] = {
+    ...t[2]!,
+    status: 'running',
+    epoch: 3,
+    epochs: 4,
+    startEpoch: 1,
+    step: 5,
+    stepsPerEpoch: 10,
+    loss: 1.23456,
+    clipsPerSec: 42.5,
+    startedAt: now - 25_000,
+  };
+  return {
+    sweep: 'ablation',
+    profile: 'quick',
+    concurrency: 1,
+    startedAt: now - 100_000,
+    trials: t,
+    message: null,
+    finished: false,
+  };
 }
 
 test('the dashboard shows queue counts, the running trial with its progress, and a leaderboard beside the paper', () => {
@@ -43,7 +74,18 @@ test('progress math: fraction, per-trial ETA and the sweep ETA from finished tri
   const p = trialProgress(s.trials[2]!, now);
   assert.equal(p.fraction, 25 / 40);
   assert.equal(p.etaSec, 15);
-  assert.deepEqual(queueCounts(s), { done: 2, running: 1, queued: 1, failed: 0, interrupted: 0, busy: 0, stale: 0, paused: 0, promoted: 0, pruned: 0 });
+  assert.deepEqual(queueCounts(s), {
+    done: 2,
+    running: 1,
+    queued: 1,
+    failed: 0,
+    interrupted: 0,
+    busy: 0,
+    stale: 0,
+    paused: 0,
+    promoted: 0,
+    pruned: 0,
+  });
   // Lengths seen: 50 s, 40 s and the running one's projection 25/0.625 = 40 s -> mean 43.33 s for the queued trial.
   const eta = sweepEta(s, now)!;
   assert.ok(Math.abs(eta - (15 + (50 + 40 + 40) / 3)) < 1e-9, String(eta));
@@ -77,9 +119,14 @@ test('a finished trial points to exp report (with the store when it is not the d
   const running = render(createElement(SweepDashboard, { state: s, width: 160, now }));
   const during = running.lastFrame()!;
   running.unmount();
-  assert.match(during, /✓ trial-0 .*\n {2}figures: exp report mb3k9x2a-7f3q --out mb3k9x2a-7f3q\.html --db \/tmp\/lab\/exp\.db\n/);
+  assert.match(
+    during,
+    /✓ trial-0 .*\n {2}figures: exp report mb3k9x2a-7f3q --out mb3k9x2a-7f3q\.html --db \/tmp\/lab\/exp\.db\n/,
+  );
   assert.doesNotMatch(during, /figures of the whole sweep/);
-  const done = render(createElement(SweepDashboard, { state: { ...s, finished: true, dbFile: 'runs/exp.db' }, width: 160, now }));
+  const done = render(
+    createElement(SweepDashboard, { state: { ...s, finished: true, dbFile: 'runs/exp.db' }, width: 160, now }),
+  );
   const after = done.lastFrame()!;
   done.unmount();
   assert.match(after, /figures of the whole sweep: exp report ablation --out ablation\.html$/m);

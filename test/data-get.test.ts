@@ -4,7 +4,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yazl from 'yazl';
@@ -22,7 +32,11 @@ const main = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const base = mkdtempSync(join(tmpdir(), 'exp-data-get-'));
 const RATE = 16000;
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function exp(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((res) => {
@@ -37,7 +51,8 @@ function exp(args: string[], env: Record<string, string> = {}): Promise<Run> {
 
 function userError(r: Run, ...parts: string[]): void {
   assert.equal(r.code, 1, `exit code (stderr: ${r.stderr})`);
-  for (const p of parts) assert.ok(r.stderr.includes(p), `stderr ${JSON.stringify(r.stderr)} should mention ${JSON.stringify(p)}`);
+  for (const p of parts)
+    assert.ok(r.stderr.includes(p), `stderr ${JSON.stringify(r.stderr)} should mention ${JSON.stringify(p)}`);
   assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
 }
 
@@ -52,11 +67,16 @@ function wav(seconds = 0.05): Buffer {
   return Buffer.from(encodeWav(x, RATE));
 }
 
-interface Entry { name: string; data: Buffer; mode?: number }
+interface Entry {
+  name: string;
+  data: Buffer;
+  mode?: number;
+}
 
 function zip(entries: readonly Entry[]): Promise<Buffer> {
   const z = new yazl.ZipFile();
-  for (const e of entries) z.addBuffer(e.data, e.name, { compress: false, ...(e.mode === undefined ? {} : { mode: e.mode }) });
+  for (const e of entries)
+    z.addBuffer(e.data, e.name, { compress: false, ...(e.mode === undefined ? {} : { mode: e.mode }) });
   z.end();
   return new Promise((res, rej) => {
     const chunks: Buffer[] = [];
@@ -69,15 +89,18 @@ function zip(entries: readonly Entry[]): Promise<Buffer> {
 /** The published layout: <type>/train/normal_id_XX_*.wav, <type>/test/{normal,anomaly}_id_XX_*.wav. */
 function devEntries(type: string, train = 3): Entry[] {
   const e: Entry[] = [];
-  for (let i = 0; i < train; i++) e.push({ name: `${type}/train/normal_id_00_${String(i).padStart(8, '0')}.wav`, data: wav() });
+  for (let i = 0; i < train; i++)
+    e.push({ name: `${type}/train/normal_id_00_${String(i).padStart(8, '0')}.wav`, data: wav() });
   e.push({ name: `${type}/test/normal_id_00_00000000.wav`, data: wav() });
   e.push({ name: `${type}/test/anomaly_id_00_00000000.wav`, data: wav() });
   return e;
 }
 
 /** Evaluation test clips carry no label in their names. */
-const evalTrainEntries = (type: string): Entry[] => [0, 1].map((i) => ({ name: `${type}/train/normal_id_01_0000000${i}.wav`, data: wav() }));
-const evalTestEntries = (type: string): Entry[] => [0, 1].map((i) => ({ name: `${type}/test/id_01_0000000${i}.wav`, data: wav() }));
+const evalTrainEntries = (type: string): Entry[] =>
+  [0, 1].map((i) => ({ name: `${type}/train/normal_id_01_0000000${i}.wav`, data: wav() }));
+const evalTestEntries = (type: string): Entry[] =>
+  [0, 1].map((i) => ({ name: `${type}/test/id_01_0000000${i}.wav`, data: wav() }));
 
 /** Renames an entry in the built archive (local header and central directory): yazl refuses hostile names itself. */
 function rename(buf: Buffer, from: string, to: string): Buffer {
@@ -97,7 +120,11 @@ function rename(buf: Buffer, from: string, to: string): Buffer {
 const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 
 type Mode = 'range' | 'no-range' | 'no-length';
-interface Served { body: Buffer; mode: Mode; cutAfter?: number }
+interface Served {
+  body: Buffer;
+  mode: Mode;
+  cutAfter?: number;
+}
 
 /** A small file server with the behaviours the tests need; it logs every request's Range header. */
 class Mirror {
@@ -151,7 +178,12 @@ class Mirror {
 
 function checksums(dir: string, files: Record<string, Buffer>): string {
   const p = join(dir, 'MD5SUMS');
-  writeFileSync(p, Object.entries(files).map(([name, b]) => `${md5(b)}  ${name}\n`).join(''));
+  writeFileSync(
+    p,
+    Object.entries(files)
+      .map(([name, b]) => `${md5(b)}  ${name}\n`)
+      .join(''),
+  );
   return p;
 }
 
@@ -182,8 +214,14 @@ test('the manifest: 18 archives from the three Zenodo records, each with a publi
   assert.equal(ARCHIVES.length, 18);
   for (const a of ARCHIVES) assert.match(a.md5 ?? '', /^[0-9a-f]{32}$/, a.file);
   assert.equal(new Set(ARCHIVES.map((a) => a.md5)).size, 18);
-  assert.deepEqual(selectArchives(ARCHIVES, ['fan'], 'all').map((a) => a.file), ['dev_data_fan.zip', 'eval_data_train_fan.zip', 'eval_data_test_fan.zip']);
-  assert.deepEqual(selectArchives(ARCHIVES, ['pump', 'ToyCar'], 'dev').map((a) => a.file), ['dev_data_pump.zip', 'dev_data_ToyCar.zip']);
+  assert.deepEqual(
+    selectArchives(ARCHIVES, ['fan'], 'all').map((a) => a.file),
+    ['dev_data_fan.zip', 'eval_data_train_fan.zip', 'eval_data_test_fan.zip'],
+  );
+  assert.deepEqual(
+    selectArchives(ARCHIVES, ['pump', 'ToyCar'], 'dev').map((a) => a.file),
+    ['dev_data_pump.zip', 'dev_data_ToyCar.zip'],
+  );
   const toyCar = ARCHIVES.find((a) => a.file === 'dev_data_ToyCar.zip');
   assert.equal(archiveUrl(toyCar!, null), 'https://zenodo.org/record/3678171/files/dev_data_ToyCar.zip?download=1');
   assert.equal(archiveUrl(toyCar!, 'http://h/x/'), 'http://h/x/dev_data_ToyCar.zip');
@@ -200,7 +238,13 @@ test('Content-Range, entry names and md5sum lists are parsed strictly', () => {
   assert.match(unsafeEntryName('C:/x') ?? '', /absolute/);
   assert.match(unsafeEntryName('a\\b') ?? '', /backslash/);
   const m = parseMd5List(`# comment\n${'a'.repeat(32)}  dev_data_fan.zip\n${'B'.repeat(32)} *dev_data_pump.zip\n`, 'f');
-  assert.deepEqual([...m], [['dev_data_fan.zip', 'a'.repeat(32)], ['dev_data_pump.zip', 'b'.repeat(32)]]);
+  assert.deepEqual(
+    [...m],
+    [
+      ['dev_data_fan.zip', 'a'.repeat(32)],
+      ['dev_data_pump.zip', 'b'.repeat(32)],
+    ],
+  );
   assert.throws(() => parseMd5List('nothex  x.zip', 'f'), /f:1/);
 });
 
@@ -212,30 +256,76 @@ test('success: dev and eval archives of one type are fetched, verified, unpacked
   mirror.files.set('dev_data_fan.zip', { body: dev, mode: 'range' });
   mirror.files.set('eval_data_train_fan.zip', { body: evalTrain, mode: 'range' });
   mirror.files.set('eval_data_test_fan.zip', { body: evalTest, mode: 'range' });
-  const sums = checksums(base, { 'dev_data_fan.zip': dev, 'eval_data_train_fan.zip': evalTrain, 'eval_data_test_fan.zip': evalTest });
+  const sums = checksums(base, {
+    'dev_data_fan.zip': dev,
+    'eval_data_train_fan.zip': evalTrain,
+    'eval_data_test_fan.zip': evalTest,
+  });
   // The mirror comes from the environment variable here.
-  const r = await exp(['data', 'get', 'dcase2020-task2', '--types', 'fan', '--part', 'all', '--root', root, '--checksums', sums], { EXP_DATA_MIRROR: mirror.url });
+  const r = await exp(
+    ['data', 'get', 'dcase2020-task2', '--types', 'fan', '--part', 'all', '--root', root, '--checksums', sums],
+    { EXP_DATA_MIRROR: mirror.url },
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '', 'nothing on stdout without --json');
   assert.match(r.stderr, /dev_data_fan\.zip: MD5 verified, 5 files unpacked/);
   assert.match(r.stderr, /dev_data passes exp data check \(5 clips\); eval_data: 4 clips decode/);
-  assert.deepEqual(listFiles(join(root, 'dev_data')), ['fan/test/anomaly_id_00_00000000.wav', 'fan/test/normal_id_00_00000000.wav', 'fan/train/normal_id_00_00000000.wav', 'fan/train/normal_id_00_00000001.wav', 'fan/train/normal_id_00_00000002.wav']);
-  assert.deepEqual(listFiles(join(root, 'eval_data')), ['fan/test/id_01_00000000.wav', 'fan/test/id_01_00000001.wav', 'fan/train/normal_id_01_00000000.wav', 'fan/train/normal_id_01_00000001.wav']);
+  assert.deepEqual(listFiles(join(root, 'dev_data')), [
+    'fan/test/anomaly_id_00_00000000.wav',
+    'fan/test/normal_id_00_00000000.wav',
+    'fan/train/normal_id_00_00000000.wav',
+    'fan/train/normal_id_00_00000001.wav',
+    'fan/train/normal_id_00_00000002.wav',
+  ]);
+  assert.deepEqual(listFiles(join(root, 'eval_data')), [
+    'fan/test/id_01_00000000.wav',
+    'fan/test/id_01_00000001.wav',
+    'fan/train/normal_id_01_00000000.wav',
+    'fan/train/normal_id_01_00000001.wav',
+  ]);
   assert.ok(!existsSync(join(root, 'downloads', 'dev_data_fan.zip')), 'archives are deleted once unpacked');
-  assert.deepEqual(readdirSync(root).filter((n) => n.startsWith('.')), [], 'no temporary directory left');
+  assert.deepEqual(
+    readdirSync(root).filter((n) => n.startsWith('.')),
+    [],
+    'no temporary directory left',
+  );
 
-  const check = spawnSync(process.execPath, [main, 'data', 'check', join(root, 'dev_data'), '--json'], { encoding: 'utf8' });
+  const check = spawnSync(process.execPath, [main, 'data', 'check', join(root, 'dev_data'), '--json'], {
+    encoding: 'utf8',
+  });
   assert.equal(check.status, 0, check.stderr);
   const s = JSON.parse(check.stdout) as { classes: number; audio: { checked: number; problems: unknown[] } };
   assert.equal(s.classes, 1);
   assert.equal(s.audio.checked, 5);
 
   const before = mirror.log.length;
-  const again = await exp(['data', 'get', 'dcase2020-task2', '--types', 'fan', '--part', 'all', '--root', root, '--checksums', sums, '--json'], { EXP_DATA_MIRROR: mirror.url });
+  const again = await exp(
+    [
+      'data',
+      'get',
+      'dcase2020-task2',
+      '--types',
+      'fan',
+      '--part',
+      'all',
+      '--root',
+      root,
+      '--checksums',
+      sums,
+      '--json',
+    ],
+    { EXP_DATA_MIRROR: mirror.url },
+  );
   assert.equal(again.code, 0, again.stderr);
   assert.equal(mirror.log.length, before, 'nothing is downloaded again');
-  const doc = JSON.parse(again.stdout) as { archives: Array<{ status: string }>; check: { dev: { classes: number }; problems: unknown[] } };
-  assert.deepEqual(doc.archives.map((a) => a.status), ['already-unpacked', 'already-unpacked', 'already-unpacked']);
+  const doc = JSON.parse(again.stdout) as {
+    archives: Array<{ status: string }>;
+    check: { dev: { classes: number }; problems: unknown[] };
+  };
+  assert.deepEqual(
+    doc.archives.map((a) => a.status),
+    ['already-unpacked', 'already-unpacked', 'already-unpacked'],
+  );
   assert.equal(doc.check.dev.classes, 1);
 });
 
@@ -246,7 +336,19 @@ test('a corrupted download and a wrong checksum: exit 1, nothing unpacked, the b
   bad[200] = (bad[200] as number) ^ 0xff; // one flipped byte inside the first WAV
   mirror.files.set('dev_data_pump.zip', { body: bad, mode: 'range' });
   const sums = checksums(join(base), { 'dev_data_pump.zip': good });
-  const r = await exp(['data', 'get', 'dcase2020-task2', '--types', 'pump', '--root', root, '--mirror', mirror.url, '--checksums', sums]);
+  const r = await exp([
+    'data',
+    'get',
+    'dcase2020-task2',
+    '--types',
+    'pump',
+    '--root',
+    root,
+    '--mirror',
+    mirror.url,
+    '--checksums',
+    sums,
+  ]);
   userError(r, 'dev_data_pump.zip: MD5', `does not match the published ${md5(good)}`, 'nothing was unpacked');
   assert.ok(!existsSync(join(root, 'dev_data')));
   assert.ok(!existsSync(join(root, 'downloads', 'dev_data_pump.zip')));
@@ -255,7 +357,22 @@ test('a corrupted download and a wrong checksum: exit 1, nothing unpacked, the b
   mirror.files.set('dev_data_pump.zip', { body: good, mode: 'range' });
   const wrong = join(base, 'WRONG');
   writeFileSync(wrong, `${'0'.repeat(32)}  dev_data_pump.zip\n`);
-  userError(await exp(['data', 'get', 'dcase2020-task2', '--types', 'pump', '--root', root, '--mirror', mirror.url, '--checksums', wrong]), `does not match the published ${'0'.repeat(32)}`);
+  userError(
+    await exp([
+      'data',
+      'get',
+      'dcase2020-task2',
+      '--types',
+      'pump',
+      '--root',
+      root,
+      '--mirror',
+      mirror.url,
+      '--checksums',
+      wrong,
+    ]),
+    `does not match the published ${'0'.repeat(32)}`,
+  );
   assert.ok(!existsSync(join(root, 'dev_data')));
 });
 
@@ -264,7 +381,19 @@ test('an interrupted transfer keeps the .part and the rerun resumes it with a Ra
   const body = await zip(devEntries('slider', 6));
   mirror.files.set('dev_data_slider.zip', { body, mode: 'range', cutAfter: 7000 });
   const sums = checksums(base, { 'dev_data_slider.zip': body });
-  const args = ['data', 'get', 'dcase2020-task2', '--types', 'slider', '--root', root, '--mirror', mirror.url, '--checksums', sums];
+  const args = [
+    'data',
+    'get',
+    'dcase2020-task2',
+    '--types',
+    'slider',
+    '--root',
+    root,
+    '--mirror',
+    mirror.url,
+    '--checksums',
+    sums,
+  ];
   const first = await exp(args);
   userError(first, 'dev_data_slider.zip', 'rerun to resume');
   const part = join(root, 'downloads', 'dev_data_slider.zip.part');
@@ -286,7 +415,19 @@ test('a server without Range support: the rerun starts the file over and still e
   const body = await zip(devEntries('valve', 6));
   mirror.files.set('dev_data_valve.zip', { body, mode: 'no-range' });
   const sums = checksums(base, { 'dev_data_valve.zip': body });
-  const args = ['data', 'get', 'dcase2020-task2', '--types', 'valve', '--root', root, '--mirror', mirror.url, '--checksums', sums];
+  const args = [
+    'data',
+    'get',
+    'dcase2020-task2',
+    '--types',
+    'valve',
+    '--root',
+    root,
+    '--mirror',
+    mirror.url,
+    '--checksums',
+    sums,
+  ];
   // What an earlier cut-off run leaves (written here, since how many bytes reach the disk before a
   // cut depends on timing): the first bytes of the archive in the .part file.
   mkdirSync(join(root, 'downloads'), { recursive: true });
@@ -310,7 +451,19 @@ test('a full disk: refused up front when the size is known; ENOSPC mid-transfer 
   t.diagnostic(mounted ? 'full disk: a 64 KiB tmpfs' : 'full disk: simulated with /dev/full (mount failed)');
   try {
     const root = join(disk, 'root');
-    const args = ['data', 'get', 'dcase2020-task2', '--types', 'ToyCar', '--root', root, '--mirror', mirror.url, '--checksums', sums];
+    const args = [
+      'data',
+      'get',
+      'dcase2020-task2',
+      '--types',
+      'ToyCar',
+      '--root',
+      root,
+      '--mirror',
+      mirror.url,
+      '--checksums',
+      sums,
+    ];
     if (mounted) {
       mirror.files.set('dev_data_ToyCar.zip', { body, mode: 'range' });
       userError(await exp(args), 'still to download', 'free space and rerun');
@@ -344,21 +497,66 @@ test('hostile archives (zip-slip "..", an absolute path, a symbolic link) are re
   mkdirSync(outside, { recursive: true });
   const absTarget = join(outside, 'abs-evil.wav');
   const cases: Array<{ name: string; build: () => Promise<Buffer>; why: string }> = [
-    { name: 'zip-slip', why: '".." path component', build: async () => rename(await zip([...devEntries('fan'), { name: 'zz/slip-evil.wav', data: wav() }]), 'zz/slip-evil.wav', '../slip-evil.wav') },
-    { name: 'absolute', why: 'an absolute path', build: async () => rename(await zip([...devEntries('fan'), { name: `z${absTarget.slice(1)}`, data: wav() }]), `z${absTarget.slice(1)}`, absTarget) },
-    { name: 'symlink', why: 'a symbolic link', build: () => zip([{ name: 'fan/train/normal_id_00_00000009.wav', data: Buffer.from('/etc/passwd'), mode: 0o120777 }, ...devEntries('fan')]) },
+    {
+      name: 'zip-slip',
+      why: '".." path component',
+      build: async () =>
+        rename(
+          await zip([...devEntries('fan'), { name: 'zz/slip-evil.wav', data: wav() }]),
+          'zz/slip-evil.wav',
+          '../slip-evil.wav',
+        ),
+    },
+    {
+      name: 'absolute',
+      why: 'an absolute path',
+      build: async () =>
+        rename(
+          await zip([...devEntries('fan'), { name: `z${absTarget.slice(1)}`, data: wav() }]),
+          `z${absTarget.slice(1)}`,
+          absTarget,
+        ),
+    },
+    {
+      name: 'symlink',
+      why: 'a symbolic link',
+      build: () =>
+        zip([
+          { name: 'fan/train/normal_id_00_00000009.wav', data: Buffer.from('/etc/passwd'), mode: 0o120777 },
+          ...devEntries('fan'),
+        ]),
+    },
   ];
   for (const c of cases) {
     const root = freshRoot();
     const body = await c.build();
     mirror.files.set('dev_data_fan.zip', { body, mode: 'range' });
     const sums = checksums(base, { 'dev_data_fan.zip': body });
-    const r = await exp(['data', 'get', 'dcase2020-task2', '--types', 'fan', '--root', root, '--mirror', mirror.url, '--checksums', sums]);
+    const r = await exp([
+      'data',
+      'get',
+      'dcase2020-task2',
+      '--types',
+      'fan',
+      '--root',
+      root,
+      '--mirror',
+      mirror.url,
+      '--checksums',
+      sums,
+    ]);
     userError(r, 'refusing to unpack the entry', c.why, 'nothing was unpacked');
     assert.deepEqual(listFiles(join(root, 'dev_data')), [], `${c.name}: nothing unpacked`);
-    assert.ok(!existsSync(join(root, 'slip-evil.wav')) && !existsSync(join(root, 'downloads', 'slip-evil.wav')), `${c.name}: nothing beside the root`);
+    assert.ok(
+      !existsSync(join(root, 'slip-evil.wav')) && !existsSync(join(root, 'downloads', 'slip-evil.wav')),
+      `${c.name}: nothing beside the root`,
+    );
     assert.deepEqual(readdirSync(outside), [], `${c.name}: nothing at the absolute path`);
-    assert.deepEqual(readdirSync(root).filter((n) => n.startsWith('.')), [], `${c.name}: no temporary directory left`);
+    assert.deepEqual(
+      readdirSync(root).filter((n) => n.startsWith('.')),
+      [],
+      `${c.name}: no temporary directory left`,
+    );
   }
 });
 
@@ -370,13 +568,41 @@ test("the user's existing files are never replaced: exit 1 naming the file, noth
   const mine = join(root, 'dev_data', 'fan', 'train', 'normal_id_00_00000001.wav');
   mkdirSync(join(root, 'dev_data', 'fan', 'train'), { recursive: true });
   writeFileSync(mine, 'my own recording');
-  const r = await exp(['data', 'get', 'dcase2020-task2', '--types', 'fan', '--root', root, '--mirror', mirror.url, '--checksums', sums]);
+  const r = await exp([
+    'data',
+    'get',
+    'dcase2020-task2',
+    '--types',
+    'fan',
+    '--root',
+    root,
+    '--mirror',
+    mirror.url,
+    '--checksums',
+    sums,
+  ]);
   userError(r, mine, 'already exists', 'never replaces a file it did not write');
   assert.equal(readFileSync(mine, 'utf8'), 'my own recording');
-  assert.deepEqual(listFiles(join(root, 'dev_data')), ['fan/train/normal_id_00_00000001.wav'], 'none of the archive was moved in');
+  assert.deepEqual(
+    listFiles(join(root, 'dev_data')),
+    ['fan/train/normal_id_00_00000001.wav'],
+    'none of the archive was moved in',
+  );
   assert.ok(existsSync(join(root, 'downloads', 'dev_data_fan.zip')), 'the verified archive is kept for the rerun');
   rmSync(mine);
-  const again = await exp(['data', 'get', 'dcase2020-task2', '--types', 'fan', '--root', root, '--mirror', mirror.url, '--checksums', sums]);
+  const again = await exp([
+    'data',
+    'get',
+    'dcase2020-task2',
+    '--types',
+    'fan',
+    '--root',
+    root,
+    '--mirror',
+    mirror.url,
+    '--checksums',
+    sums,
+  ]);
   assert.equal(again.code, 0, again.stderr);
 });
 
@@ -387,7 +613,19 @@ test('a file without a known checksum is refused before any download unless --al
   const none = join(base, 'EMPTY');
   writeFileSync(none, '# no entries\n');
   const before = mirror.log.length;
-  const args = ['data', 'get', 'dcase2020-task2', '--types', 'pump', '--root', root, '--mirror', mirror.url, '--checksums', none];
+  const args = [
+    'data',
+    'get',
+    'dcase2020-task2',
+    '--types',
+    'pump',
+    '--root',
+    root,
+    '--mirror',
+    mirror.url,
+    '--checksums',
+    none,
+  ];
   userError(await exp(args), 'no published checksum is known for dev_data_pump.zip', '--allow-unverified');
   assert.equal(mirror.log.length, before, 'nothing was requested');
   const r = await exp([...args, '--allow-unverified']);
@@ -399,19 +637,36 @@ test('a file without a known checksum is refused before any download unless --al
 test('--dry-run lists the archives with sizes and state and downloads nothing; bad flags exit 1', async () => {
   const root = freshRoot();
   const before = mirror.log.length;
-  const r = await exp(['data', 'get', 'dcase2020-task2', '--part', 'all', '--root', root, '--mirror', mirror.url, '--dry-run']);
+  const r = await exp([
+    'data',
+    'get',
+    'dcase2020-task2',
+    '--part',
+    'all',
+    '--root',
+    root,
+    '--mirror',
+    mirror.url,
+    '--dry-run',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /dev_data_fan\.zip\s+~1\.4 GB\s+to download/);
   assert.match(r.stderr, /18 of 18 archives to fetch/);
   const j = await exp(['data', 'get', 'dcase2020-task2', '--types', 'fan', '--root', root, '--dry-run', '--json']);
   const doc = JSON.parse(j.stdout) as { archives: Array<{ file: string; url: string; md5: string }> };
-  assert.deepEqual(doc.archives.map((a) => a.url), ['https://zenodo.org/record/3678171/files/dev_data_fan.zip?download=1']);
+  assert.deepEqual(
+    doc.archives.map((a) => a.url),
+    ['https://zenodo.org/record/3678171/files/dev_data_fan.zip?download=1'],
+  );
   assert.equal(mirror.log.length, before);
   assert.ok(!existsSync(root), 'a dry run writes nothing');
   userError(await exp(['data', 'get', 'dcase2019']), 'unknown dataset "dcase2019"', 'dcase2020-task2');
   userError(await exp(['data', 'get', 'dcase2020-task2', '--types', 'fan,drill']), '--types', 'drill');
   userError(await exp(['data', 'get', 'dcase2020-task2', '--part', 'test']), '--part');
   userError(await exp(['data', 'get', 'dcase2020-task2', '--mirror', 'ftp://x']), '--mirror');
-  userError(await exp(['data', 'get', 'dcase2020-task2', '--root', root], { EXP_DATA_MIRROR: 'file:///srv' }), 'EXP_DATA_MIRROR');
+  userError(
+    await exp(['data', 'get', 'dcase2020-task2', '--root', root], { EXP_DATA_MIRROR: 'file:///srv' }),
+    'EXP_DATA_MIRROR',
+  );
 });

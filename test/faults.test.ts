@@ -1,7 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { sweepDir, fakeEnv, runCli } from './fixtures/sweep-env.js';
@@ -54,7 +63,25 @@ test('synth --out never deletes what a synth did not write; replaces its own set
   assertOneLineUserError(exp([...SYNTH, '--out', d]), /my-recording\.wav/, 'user file inside the set');
   execFileSync('rm', [join(d, 'fan', 'train', 'my-recording.wav')]);
   // Only its own files: replaced, with fewer clips now (no stale clips left from the old set).
-  assert.equal(exp(['data', 'synth', '--types', 'fan', '--ids', '1', '--train', '1', '--test', '2', '--seconds', '0.2', '--out', d]).code, 0);
+  assert.equal(
+    exp([
+      'data',
+      'synth',
+      '--types',
+      'fan',
+      '--ids',
+      '1',
+      '--train',
+      '1',
+      '--test',
+      '2',
+      '--seconds',
+      '0.2',
+      '--out',
+      d,
+    ]).code,
+    0,
+  );
   assert.deepEqual(readdirSync(join(d, 'fan', 'train')), ['normal_id_00_00000000.wav']);
   const manifest = JSON.parse(readFileSync(join(d, 'synth.json'), 'utf8')) as { files: string[]; complete: boolean };
   assert.equal(manifest.complete, true);
@@ -71,29 +98,68 @@ test('export --out / --chart and features --png never overwrite a file exp did n
   const { dir, db } = await storeWithRuns();
   const mine = join(dir, 'table.md');
   writeFileSync(mine, 'my notes\n');
-  assertOneLineUserError(exp(['export', 'tiny', '--format', 'md', '--out', mine, '--db', db]), /table\.md.*not written by exp/, 'export over a user file');
+  assertOneLineUserError(
+    exp(['export', 'tiny', '--format', 'md', '--out', mine, '--db', db]),
+    /table\.md.*not written by exp/,
+    'export over a user file',
+  );
   assert.equal(readFileSync(mine, 'utf8'), 'my notes\n');
   // Its own output can be written again; a user's edit since makes it the user's.
   const out = join(dir, 'ours.md');
   assert.equal(exp(['export', 'tiny', '--format', 'md', '--out', out, '--db', db]).code, 0);
-  assert.equal(exp(['export', 'tiny', '--format', 'md', '--out', out, '--db', db]).code, 0, 'exp may replace its own unchanged output');
+  assert.equal(
+    exp(['export', 'tiny', '--format', 'md', '--out', out, '--db', db]).code,
+    0,
+    'exp may replace its own unchanged output',
+  );
   writeFileSync(out, `${readFileSync(out, 'utf8')}\nedited by hand\n`);
   const later = new Date(Date.now() + 5000);
   utimesSync(out, later, later);
-  assertOneLineUserError(exp(['export', 'tiny', '--format', 'md', '--out', out, '--db', db]), /changed since/, 'export over an edited export');
+  assertOneLineUserError(
+    exp(['export', 'tiny', '--format', 'md', '--out', out, '--db', db]),
+    /changed since/,
+    'export over an edited export',
+  );
   assert.match(readFileSync(out, 'utf8'), /edited by hand/);
   // The chart is checked before anything is written: a user's SVG blocks the whole export.
   writeFileSync(join(dir, 'user.svg'), '<svg/>');
-  assertOneLineUserError(exp(['export', 'tiny', '--format', 'csv', '--out', join(dir, 'new.csv'), '--chart', join(dir, 'user.svg'), '--db', db]), /--chart/, 'chart over a user file');
+  assertOneLineUserError(
+    exp([
+      'export',
+      'tiny',
+      '--format',
+      'csv',
+      '--out',
+      join(dir, 'new.csv'),
+      '--chart',
+      join(dir, 'user.svg'),
+      '--db',
+      db,
+    ]),
+    /--chart/,
+    'chart over a user file',
+  );
   assert.ok(!existsSync(join(dir, 'new.csv')), 'nothing written when one output is refused');
   // Missing directory, a directory as the file.
-  assertOneLineUserError(exp(['export', 'tiny', '--format', 'md', '--out', join(dir, 'nope', 't.md'), '--db', db]), /does not exist/, 'export into a missing directory');
-  assertOneLineUserError(exp(['export', 'tiny', '--format', 'md', '--out', dir, '--db', db]), /is a directory/, 'export onto a directory');
+  assertOneLineUserError(
+    exp(['export', 'tiny', '--format', 'md', '--out', join(dir, 'nope', 't.md'), '--db', db]),
+    /does not exist/,
+    'export into a missing directory',
+  );
+  assertOneLineUserError(
+    exp(['export', 'tiny', '--format', 'md', '--out', dir, '--db', db]),
+    /is a directory/,
+    'export onto a directory',
+  );
   // features --png
   const data = join(dir, 'data');
   const wav = join(data, 'fan', 'train', 'normal_id_00_00000000.wav');
   writeFileSync(join(dir, 'pic.png'), 'user image');
-  assertOneLineUserError(exp(['features', wav, '--png', join(dir, 'pic.png')]), /pic\.png/, 'features --png over a user file');
+  assertOneLineUserError(
+    exp(['features', wav, '--png', join(dir, 'pic.png')]),
+    /pic\.png/,
+    'features --png over a user file',
+  );
   assert.equal(readFileSync(join(dir, 'pic.png'), 'utf8'), 'user image');
 });
 
@@ -108,20 +174,37 @@ test('--db that is not a store: text file, truncated store, directory, path unde
   const truncated = join(dir, 'trunc.db');
   execFileSync('sh', ['-c', `head -c 5000 '${db}' > '${truncated}'`]);
   for (const cmd of [['runs'], ['show', 'x'], ['export', 'tiny', '--format', 'csv']]) {
-    assertOneLineUserError(exp([...cmd, '--db', truncated]), /trunc\.db: .*damaged or truncated/, `truncated store: ${cmd[0]}`);
+    assertOneLineUserError(
+      exp([...cmd, '--db', truncated]),
+      /trunc\.db: .*damaged or truncated/,
+      `truncated store: ${cmd[0]}`,
+    );
   }
   assertOneLineUserError(exp(['runs', '--db', dir]), /is a directory/, 'directory as --db');
-  assertOneLineUserError(exp(['runs', '--db', join(text, 'x.db')]), /notes\.db is a file|not a directory/, '--db under a file');
+  assertOneLineUserError(
+    exp(['runs', '--db', join(text, 'x.db')]),
+    /notes\.db is a file|not a directory/,
+    '--db under a file',
+  );
 });
 
 test('synth --out under /proc, /sys and a regular file: one line, no hang', () => {
   const file = join(tempDir('under'), 'plain');
   writeFileSync(file, 'x');
   // /proc/foo used to spin at 100 % CPU forever (Node's recursive mkdir retries ENOENT); a 90 s cap (generous for a loaded machine) makes a hang a failure.
-  for (const [out, pattern] of [['/proc/foo', /\/proc\/foo: cannot create/], ['/proc/foo/bar', /\/proc\/foo\/bar: cannot create/], ['/sys/foo', /\/sys\/foo: cannot create/], [join(file, 'd'), /plain is a file/]] as const) {
+  for (const [out, pattern] of [
+    ['/proc/foo', /\/proc\/foo: cannot create/],
+    ['/proc/foo/bar', /\/proc\/foo\/bar: cannot create/],
+    ['/sys/foo', /\/sys\/foo: cannot create/],
+    [join(file, 'd'), /plain is a file/],
+  ] as const) {
     assertOneLineUserError(exp([...SYNTH, '--out', out], { timeoutMs: 90_000 }), pattern, `--out ${out}`);
   }
-  assertOneLineUserError(exp(['runs', '--db', '/proc/foo/exp.db'], { timeoutMs: 90_000 }), /cannot create|no such/, '--db under /proc');
+  assertOneLineUserError(
+    exp(['runs', '--db', '/proc/foo/exp.db'], { timeoutMs: 90_000 }),
+    /cannot create|no such/,
+    '--db under /proc',
+  );
 });
 
 test('read-only store (read-only tmpfs): runs, show, compare, export and metrics work; run refuses in one line', async (t) => {
@@ -138,12 +221,22 @@ test('read-only store (read-only tmpfs): runs, show, compare, export and metrics
     assert.equal(runs.code, 0, runs.stderr);
     assert.match(runs.stdout, /t0[\s\S]*t1/);
     const id = /^(\S+)/m.exec(runs.stdout.split('\n').find((l) => /\bt0\b/.test(l))!)![1]!;
-    for (const args of [['show', id], ['show', id, '--json'], ['compare', 'tiny'], ['export', 'tiny', '--format', 'csv'], ['metrics', '--run', id]]) {
+    for (const args of [
+      ['show', id],
+      ['show', id, '--json'],
+      ['compare', 'tiny'],
+      ['export', 'tiny', '--format', 'csv'],
+      ['metrics', '--run', id],
+    ]) {
       const r = exp([...args, '--db', ro]);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.ok(r.stdout.length > 0, args.join(' '));
     }
-    assertOneLineUserError(exp(['run', join(dir, 'base.yaml'), '--db', ro]), /exp\.db: .*read-only|cannot open/, 'run on a read-only store');
+    assertOneLineUserError(
+      exp(['run', join(dir, 'base.yaml'), '--db', ro]),
+      /exp\.db: .*read-only|cannot open/,
+      'run on a read-only store',
+    );
     assert.deepEqual(readdirSync(m.dir), ['exp.db'], 'nothing written next to the store');
   } finally {
     m.unmount();
@@ -161,7 +254,11 @@ test('immutable store file (chattr +i): reading works, writing is one line', asy
     assert.equal(runs.code, 0, runs.stderr);
     assert.match(runs.stdout, /t0/);
     assert.equal(exp(['export', 'tiny', '--format', 'json', '--db', db]).code, 0);
-    assertOneLineUserError(exp(['run', join(dir, 'base.yaml'), '--db', db]), /exp\.db: .*(read-only|cannot open|permission)/, 'run on an immutable store');
+    assertOneLineUserError(
+      exp(['run', join(dir, 'base.yaml'), '--db', db]),
+      /exp\.db: .*(read-only|cannot open|permission)/,
+      'run on an immutable store',
+    );
   } finally {
     execFileSync('chattr', ['-i', db]);
   }
@@ -175,9 +272,16 @@ test('full disk while writing a checkpoint: clear error, no <dir>.tmp-PID left, 
     const small = new Map([['w', tf.ones([1000])]]);
     await saveCheckpoint(join(m.dir, 'run', 'last'), small, { epoch: 1 });
     const big = new Map([['w', tf.ones([200_000])]]); // 800 kB > 256 kB
-    await assert.rejects(() => saveCheckpoint(join(m.dir, 'run', 'last'), big, { epoch: 2 }), (e: unknown) => e instanceof UserError && /last: cannot write the checkpoint: no space left/.test(e.message));
+    await assert.rejects(
+      () => saveCheckpoint(join(m.dir, 'run', 'last'), big, { epoch: 2 }),
+      (e: unknown) => e instanceof UserError && /last: cannot write the checkpoint: no space left/.test(e.message),
+    );
     assert.deepEqual(readdirSync(join(m.dir, 'run')), ['last'], 'no temporary directory left behind');
-    assert.equal(loadCheckpoint<{ epoch: number }>(join(m.dir, 'run', 'last')).state.epoch, 1, 'the previous checkpoint survives');
+    assert.equal(
+      loadCheckpoint<{ epoch: number }>(join(m.dir, 'run', 'last')).state.epoch,
+      1,
+      'the previous checkpoint survives',
+    );
     tf.dispose([...small.values(), ...big.values()]);
   } finally {
     m.unmount();
@@ -189,7 +293,22 @@ test('full disk during synth and export: one line naming the path, no partial ou
   const m = mountTmpfs('64k');
   if (!m) return notRun(t, 'mount -t tmpfs failed');
   try {
-    const r = exp(['data', 'synth', '--types', 'fan', '--ids', '1', '--train', '2', '--test', '2', '--seconds', '2', '--out', join(m.dir, 'set')]);
+    const r = exp([
+      'data',
+      'synth',
+      '--types',
+      'fan',
+      '--ids',
+      '1',
+      '--train',
+      '2',
+      '--test',
+      '2',
+      '--seconds',
+      '2',
+      '--out',
+      join(m.dir, 'set'),
+    ]);
     assertOneLineUserError(r, /set\/.*no space left on the device \(ENOSPC\)/, 'synth on a full disk');
     // The half-written set is recognised as exp's own: synth.json, written first, lists its files.
     assert.ok(existsSync(join(m.dir, 'set', 'synth.json')));
@@ -211,14 +330,29 @@ test('__proto__ / constructor / prototype keys are refused in --set and in YAML'
   const yaml = join(dir, 'e.yaml');
   writeFileSync(yaml, 'name: x\n');
   for (const key of ['__proto__.x', 'train.__proto__.polluted', 'constructor.prototype.y', 'data.prototype']) {
-    assertOneLineUserError(exp(['run', yaml, '--set', `${key}=1`, '--db', join(dir, 's.db')]), new RegExp(`--set ${key.replace(/\./g, '\\.')}: "(__proto__|constructor|prototype)" is not allowed`), `--set ${key}`);
+    assertOneLineUserError(
+      exp(['run', yaml, '--set', `${key}=1`, '--db', join(dir, 's.db')]),
+      new RegExp(`--set ${key.replace(/\./g, '\\.')}: "(__proto__|constructor|prototype)" is not allowed`),
+      `--set ${key}`,
+    );
   }
   writeFileSync(yaml, 'name: x\ntrain:\n  __proto__:\n    epochs: 3\n');
-  assertOneLineUserError(exp(['run', yaml, '--db', join(dir, 's.db')]), /e\.yaml: key train\.__proto__/, 'YAML __proto__');
+  assertOneLineUserError(
+    exp(['run', yaml, '--db', join(dir, 's.db')]),
+    /e\.yaml: key train\.__proto__/,
+    'YAML __proto__',
+  );
   writeFileSync(join(dir, 's.yaml'), `name: s\nbase: e.yaml\nset: {"constructor.x": 1}\ntrials:\n  - name: a\n`);
   writeFileSync(yaml, 'name: x\n');
-  assertOneLineUserError(exp(['sweep', join(dir, 's.yaml'), '--dry-run', '--db', join(dir, 's.db')]), /constructor/, 'sweep set constructor');
-  assert.ok(!existsSync(join(dir, 's.db')) || exp(['runs', '--db', join(dir, 's.db')]).stdout.includes('no runs'), 'no run created');
+  assertOneLineUserError(
+    exp(['sweep', join(dir, 's.yaml'), '--dry-run', '--db', join(dir, 's.db')]),
+    /constructor/,
+    'sweep set constructor',
+  );
+  assert.ok(
+    !existsSync(join(dir, 's.db')) || exp(['runs', '--db', join(dir, 's.db')]).stdout.includes('no runs'),
+    'no run created',
+  );
 });
 
 test('show: ambiguous prefix, empty id and unknown id are one line each', async () => {
@@ -247,17 +381,41 @@ test('preflight: batchSize 1, a test ID without anomalies, undecodable clips -> 
   const data = join(dir, 'data');
   synthesize({ out: data, seed: 0, types: ['fan'], ids: 2, train: 3, test: 4, seconds: 0.5, sampleRate: 16000 });
   const yaml = join(dir, 'e.yaml');
-  writeFileSync(yaml, `name: pf\ndata: {root: ${JSON.stringify(data)}, seconds: 0.5}\ntrain: {epochs: 1, batchSize: 4}\n`);
+  writeFileSync(
+    yaml,
+    `name: pf\ndata: {root: ${JSON.stringify(data)}, seconds: 0.5}\ntrain: {epochs: 1, batchSize: 4}\n`,
+  );
   const db = join(dir, 'exp.db');
-  assertOneLineUserError(exp(['run', yaml, '--set', 'train.batchSize=1', '--db', db]), /train\.batchSize: 1 is too small/, 'batchSize 1');
-  assertOneLineUserError(exp(['run', yaml, '--set', 'features.logmel.fMax=12000', '--db', db]), /fMax: 12000 Hz is above the Nyquist/, 'fMax above Nyquist');
-  for (const f of readdirSync(join(data, 'fan', 'test')).filter((n) => n.startsWith('anomaly_id_02'))) execFileSync('rm', [join(data, 'fan', 'test', f)]);
+  assertOneLineUserError(
+    exp(['run', yaml, '--set', 'train.batchSize=1', '--db', db]),
+    /train\.batchSize: 1 is too small/,
+    'batchSize 1',
+  );
+  assertOneLineUserError(
+    exp(['run', yaml, '--set', 'features.logmel.fMax=12000', '--db', db]),
+    /fMax: 12000 Hz is above the Nyquist/,
+    'fMax above Nyquist',
+  );
+  for (const f of readdirSync(join(data, 'fan', 'test')).filter((n) => n.startsWith('anomaly_id_02')))
+    execFileSync('rm', [join(data, 'fan', 'test', f)]);
   assertOneLineUserError(exp(['run', yaml, '--db', db]), /fan id_02 \(2 normal, 0 anomalous\)/, 'ID without anomalies');
   assert.equal(runCount(db), 0, 'no run rows');
   // Undecodable clips: every one is named, one line each, before any training.
-  synthesize({ out: join(dir, 'data2'), seed: 0, types: ['fan'], ids: 1, train: 3, test: 4, seconds: 0.5, sampleRate: 16000 });
+  synthesize({
+    out: join(dir, 'data2'),
+    seed: 0,
+    types: ['fan'],
+    ids: 1,
+    train: 3,
+    test: 4,
+    seconds: 0.5,
+    sampleRate: 16000,
+  });
   writeFileSync(join(dir, 'data2', 'fan', 'train', 'normal_id_00_00000000.wav'), 'not audio');
-  writeFileSync(join(dir, 'data2', 'fan', 'test', 'anomaly_id_00_00000001.wav'), readFileSync(join(dir, 'data2', 'fan', 'test', 'anomaly_id_00_00000000.wav')).subarray(0, 2000));
+  writeFileSync(
+    join(dir, 'data2', 'fan', 'test', 'anomaly_id_00_00000001.wav'),
+    readFileSync(join(dir, 'data2', 'fan', 'test', 'anomaly_id_00_00000000.wav')).subarray(0, 2000),
+  );
   const r = exp(['run', yaml, '--set', `data.root=${join(dir, 'data2')}`, '--db', db]);
   assert.equal(r.code, 1, r.stderr);
   const lines = r.stderr.trimEnd().split('\n');
@@ -272,12 +430,31 @@ test('preflight: batchSize 1, a test ID without anomalies, undecodable clips -> 
 test('exp data check decodes every WAV and lists every problem, one line each, exit 1', () => {
   const dir = tempDir('check');
   const data = join(dir, 'data');
-  synthesize({ out: data, seed: 0, types: ['fan', 'pump'], ids: 1, train: 3, test: 2, seconds: 0.3, sampleRate: 16000 });
+  synthesize({
+    out: data,
+    seed: 0,
+    types: ['fan', 'pump'],
+    ids: 1,
+    train: 3,
+    test: 2,
+    seconds: 0.3,
+    sampleRate: 16000,
+  });
   const wav = (rate: number, channels: number, dataBytes: number): Buffer => {
     const b = Buffer.alloc(44 + dataBytes);
-    b.write('RIFF', 0); b.writeUInt32LE(36 + dataBytes, 4); b.write('WAVE', 8); b.write('fmt ', 12); b.writeUInt32LE(16, 16);
-    b.writeUInt16LE(1, 20); b.writeUInt16LE(channels, 22); b.writeUInt32LE(rate, 24); b.writeUInt32LE(rate * 2 * channels, 28);
-    b.writeUInt16LE(2 * channels, 32); b.writeUInt16LE(16, 34); b.write('data', 36); b.writeUInt32LE(dataBytes, 40);
+    b.write('RIFF', 0);
+    b.writeUInt32LE(36 + dataBytes, 4);
+    b.write('WAVE', 8);
+    b.write('fmt ', 12);
+    b.writeUInt32LE(16, 16);
+    b.writeUInt16LE(1, 20);
+    b.writeUInt16LE(channels, 22);
+    b.writeUInt32LE(rate, 24);
+    b.writeUInt32LE(rate * 2 * channels, 28);
+    b.writeUInt16LE(2 * channels, 32);
+    b.writeUInt16LE(16, 34);
+    b.write('data', 36);
+    b.writeUInt32LE(dataBytes, 40);
     return b;
   };
   const train = (t: string, i: number) => join(data, t, 'train', `normal_id_00_0000000${i}.wav`);
@@ -309,8 +486,21 @@ test('exp data check decodes every WAV and lists every problem, one line each, e
 
 test('the audio check cache: a second check decodes nothing; a changed file is decoded again', () => {
   const dir = tempDir('cache');
-  synthesize({ out: join(dir, 'd'), seed: 0, types: ['fan'], ids: 1, train: 3, test: 2, seconds: 0.3, sampleRate: 16000 });
-  const paths = ['train/normal_id_00_00000000.wav', 'train/normal_id_00_00000001.wav', 'test/anomaly_id_00_00000000.wav'].map((p) => join(dir, 'd', 'fan', p));
+  synthesize({
+    out: join(dir, 'd'),
+    seed: 0,
+    types: ['fan'],
+    ids: 1,
+    train: 3,
+    test: 2,
+    seconds: 0.3,
+    sampleRate: 16000,
+  });
+  const paths = [
+    'train/normal_id_00_00000000.wav',
+    'train/normal_id_00_00000001.wav',
+    'test/anomaly_id_00_00000000.wav',
+  ].map((p) => join(dir, 'd', 'fan', p));
   const cacheFile = join(dir, 'cache', 'audio.json');
   const first = checkAudio(paths, { sampleRate: 16000, cacheFile });
   assert.deepEqual([first.checked, first.cached, first.problems.length], [3, 0, 0]);
@@ -336,7 +526,10 @@ test('beyond the list: a synth.json naming files outside its folder deletes noth
   const manifest = JSON.parse(readFileSync(join(d, 'synth.json'), 'utf8')) as { files: string[] };
   manifest.files.push('../victim.txt');
   writeFileSync(join(d, 'synth.json'), JSON.stringify(manifest));
-  assert.throws(() => clearSyntheticOutput(d), (e: unknown) => e instanceof UserError && /outside the folder/.test(e.message));
+  assert.throws(
+    () => clearSyntheticOutput(d),
+    (e: unknown) => e instanceof UserError && /outside the folder/.test(e.message),
+  );
   assert.equal(readFileSync(victim, 'utf8'), 'keep me');
   assert.ok(existsSync(join(d, 'fan', 'train', 'normal_id_00_00000000.wav')), 'the set is untouched too');
 });
@@ -348,5 +541,8 @@ test('beyond the list: a FIFO or a directory named like a clip is a problem line
   execFileSync('mkfifo', [fifo]);
   mkdirSync(join(d, 'fan', 'train', 'normal_id_00_00000008.wav'));
   const r = checkAudio([fifo, join(d, 'fan', 'train', 'normal_id_00_00000008.wav')], { sampleRate: 16000 });
-  assert.deepEqual(r.problems.map((p) => p.problem.slice(0, 20)), ['not a regular file (', 'not a regular file (']);
+  assert.deepEqual(
+    r.problems.map((p) => p.problem.slice(0, 20)),
+    ['not a regular file (', 'not a regular file ('],
+  );
 });

@@ -37,7 +37,12 @@ test('exp features --json prints the interface shape with data[m][t] equal to lo
   assert.deepEqual(doc.logmel.shape, [128, 313]);
   assert.equal(doc.logmel.data.length, 128);
   const ref = logMel(readWav(wav, 16000));
-  for (const [m, t] of [[0, 0], [30, 100], [127, 312], [64, 5]] as const) {
+  for (const [m, t] of [
+    [0, 0],
+    [30, 100],
+    [127, 312],
+    [64, 5],
+  ] as const) {
     assert.equal(doc.logmel.data[m]![t], ref.data[m * 313 + t]);
   }
 });
@@ -57,17 +62,24 @@ test('exp features --png draws the tone as a bright line in the lower part of bo
   const r = exp('features', wav, '--png', out);
   assert.equal(r.code, 0, r.stderr);
   const img = PNG.sync.read(readFileSync(out));
-  assert.ok(img.width >= 313 * 2 && img.height >= 2 * 128 * 2, `image ${img.width} x ${img.height}: expected two 256-pixel panels`);
+  assert.ok(
+    img.width >= 313 * 2 && img.height >= 2 * 128 * 2,
+    `image ${img.width} x ${img.height}: expected two 256-pixel panels`,
+  );
   // Two stacked panels (log-Mel, then TAgram), each the same height. Brightest row along a column in
   // the middle of the clip, searched within each panel.
   const x = Math.floor(img.width / 2);
   const panel = Math.floor(img.height / 2);
   for (const top of [0, panel]) {
-    let best = 0, bestY = -1;
+    let best = 0,
+      bestY = -1;
     for (let y = top; y < top + panel; y++) {
       const o = 4 * (y * img.width + x);
       const luma = 0.299 * img.data[o]! + 0.587 * img.data[o + 1]! + 0.114 * img.data[o + 2]!;
-      if (luma > best) { best = luma; bestY = y - top; }
+      if (luma > best) {
+        best = luma;
+        bestY = y - top;
+      }
     }
     // 500 Hz is at 607 of 2840 HTK mels: about 21 % up from the bottom of each 256-pixel map.
     assert.ok(bestY > panel * 0.6, `panel at ${top}: brightest row ${bestY} of ${panel}`);

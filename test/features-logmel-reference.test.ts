@@ -13,10 +13,18 @@ import { logMel, type LogMelOptions } from '../src/features/logmel.js';
 interface Fixture {
   sampleRate: number;
   signals: Record<string, { length: number; float32: string }>;
-  cases: { name: string; signal: string; options: Omit<LogMelOptions, 'sampleRate'>; shape: [number, number]; float32: string }[];
+  cases: {
+    name: string;
+    signal: string;
+    options: Omit<LogMelOptions, 'sampleRate'>;
+    shape: [number, number];
+    float32: string;
+  }[];
 }
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/logmel-reference.json', import.meta.url), 'utf8')) as Fixture;
+const fixture = JSON.parse(
+  readFileSync(new URL('./fixtures/logmel-reference.json', import.meta.url), 'utf8'),
+) as Fixture;
 
 function decode(b64: string): Float32Array {
   const bytes = Buffer.from(b64, 'base64');

@@ -61,7 +61,11 @@ test('bad options are user errors naming the option', () => {
     [{ scale: 'bark' }, /scale = "bark"/],
   ];
   for (const [opts, re] of cases) {
-    assert.throws(() => logMel(x, opts), (e: unknown) => e instanceof UserError && re.test(e.message), JSON.stringify(opts));
+    assert.throws(
+      () => logMel(x, opts),
+      (e: unknown) => e instanceof UserError && re.test(e.message),
+      JSON.stringify(opts),
+    );
   }
   assert.throws(() => logMel(new Float32Array(0)), UserError);
 });
@@ -71,9 +75,13 @@ test('mel scales: the HTK formula, slaney continuity at 1 kHz, and round trips',
   assert.ok(Math.abs(hzToMel(1000, 'slaney') - 15) < 1e-12);
   assert.ok(Math.abs(hzToMel(999.999999, 'slaney') - 15) < 1e-6);
   fc.assert(
-    fc.property(fc.double({ min: 0, max: 24000, noNaN: true }), fc.constantFrom('htk' as const, 'slaney' as const), (f, scale) => {
-      assert.ok(Math.abs(melToHz(hzToMel(f, scale), scale) - f) < 1e-6 * Math.max(1, f));
-    }),
+    fc.property(
+      fc.double({ min: 0, max: 24000, noNaN: true }),
+      fc.constantFrom('htk' as const, 'slaney' as const),
+      (f, scale) => {
+        assert.ok(Math.abs(melToHz(hzToMel(f, scale), scale) - f) < 1e-6 * Math.max(1, f));
+      },
+    ),
   );
 });
 

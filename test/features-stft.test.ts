@@ -12,7 +12,8 @@ function naiveDft(x: ArrayLike<number>): { re: number[]; im: number[] } {
   const re: number[] = [];
   const im: number[] = [];
   for (let k = 0; k <= N / 2; k++) {
-    let r = 0, i = 0;
+    let r = 0,
+      i = 0;
     for (let n = 0; n < N; n++) {
       const a = (-2 * Math.PI * k * n) / N;
       r += x[n]! * Math.cos(a);
@@ -25,7 +26,9 @@ function naiveDft(x: ArrayLike<number>): { re: number[]; im: number[] } {
 }
 
 test('the real FFT agrees with a naive DFT on random short inputs', () => {
-  const input = fc.integer({ min: 1, max: 7 }).chain((bits) => fc.array(sample, { minLength: 1 << bits, maxLength: 1 << bits }));
+  const input = fc
+    .integer({ min: 1, max: 7 })
+    .chain((bits) => fc.array(sample, { minLength: 1 << bits, maxLength: 1 << bits }));
   fc.assert(
     fc.property(input, (x) => {
       const fft = new RealFft(x.length);
@@ -38,7 +41,10 @@ test('the real FFT agrees with a naive DFT on random short inputs', () => {
       for (let k = 0; k < fft.bins; k++) {
         assert.ok(Math.abs(re[k]! - ref.re[k]!) < 1e-9 * x.length, `re[${k}]`);
         assert.ok(Math.abs(im[k]! - ref.im[k]!) < 1e-9 * x.length, `im[${k}]`);
-        assert.ok(Math.abs(power[k]! - (ref.re[k]! ** 2 + ref.im[k]! ** 2)) < 1e-8 * x.length * x.length, `power[${k}]`);
+        assert.ok(
+          Math.abs(power[k]! - (ref.re[k]! ** 2 + ref.im[k]! ** 2)) < 1e-8 * x.length * x.length,
+          `power[${k}]`,
+        );
       }
     }),
     { numRuns: 200 },
@@ -76,7 +82,10 @@ test('Parseval: one-sided STFT energy equals N times the windowed frame energy',
         plan.powerFrame(x, t, power);
         let freqEnergy = 0;
         for (let k = 0; k <= nFft / 2; k++) freqEnergy += (k === 0 || k === nFft / 2 ? 1 : 2) * power[k]!;
-        assert.ok(Math.abs(freqEnergy - nFft * timeEnergy) <= 1e-9 * Math.max(1, nFft * timeEnergy), `frame ${t}: ${freqEnergy} vs ${nFft * timeEnergy}`);
+        assert.ok(
+          Math.abs(freqEnergy - nFft * timeEnergy) <= 1e-9 * Math.max(1, nFft * timeEnergy),
+          `frame ${t}: ${freqEnergy} vs ${nFft * timeEnergy}`,
+        );
         checked++;
       }
       assert.ok(checked > 0);
@@ -108,7 +117,10 @@ test('a pure tone lands in the mel bin whose centre is nearest its frequency', (
       // A tone midway between two centres may go either way (window leakage, filter gains): allow
       // the chosen centre to be farther than the nearest by at most one FFT bin.
       const binHz = sr / plan.options.nFft;
-      assert.ok(Math.abs(centers[best]! - freq) <= nearest + binHz, `tone ${freq} Hz -> bin ${best} (centre ${centers[best]} Hz), nearest centre is ${nearest} Hz away`);
+      assert.ok(
+        Math.abs(centers[best]! - freq) <= nearest + binHz,
+        `tone ${freq} Hz -> bin ${best} (centre ${centers[best]} Hz), nearest centre is ${nearest} Hz away`,
+      );
     }),
     { numRuns: 60 },
   );
@@ -131,7 +143,8 @@ test('the power spectrum scales with amplitude squared: log-Mel shifts by 20·lo
       for (let t = 0; t < plan.frames(x.length); t++) {
         plan.powerFrame(x, t, p1);
         plan.powerFrame(scaled, t, p2);
-        for (let k = 0; k < p1.length; k++) assert.ok(Math.abs(p2[k]! - a * a * p1[k]!) <= 1e-9 * (a * a * p1[k]! + 1e-12));
+        for (let k = 0; k < p1.length; k++)
+          assert.ok(Math.abs(p2[k]! - a * a * p1[k]!) <= 1e-9 * (a * a * p1[k]! + 1e-12));
       }
       const base = logMel(Float32Array.from(x), opts);
       const louder = logMel(Float32Array.from(scaled), opts);

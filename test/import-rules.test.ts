@@ -11,12 +11,29 @@ const ROOT = process.cwd();
 
 function cruise(files: Record<string, string>): { status: number | null; out: string } {
   const dir = mkdtempSync(join(tmpdir(), 'exp-imports-'));
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true }, include: ['src'] }));
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true },
+      include: ['src'],
+    }),
+  );
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);
   }
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'), 'src', '--config', join(ROOT, '.dependency-cruiser.cjs'), '--output-type', 'err'], { cwd: dir, encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'),
+      'src',
+      '--config',
+      join(ROOT, '.dependency-cruiser.cjs'),
+      '--output-type',
+      'err',
+    ],
+    { cwd: dir, encoding: 'utf8' },
+  );
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -29,12 +46,20 @@ test('a clean tree passes; a cycle, an upward import and an unplaced folder each
   const ok = cruise(clean);
   assert.equal(ok.status, 0, ok.out);
 
-  const cycle = cruise({ ...clean, 'src/util/x.ts': "import { y } from './y.js';\nexport const x = 1;\nexport const z = y;\n", 'src/util/y.ts': "import { x } from './x.js';\nexport const y = x;\n" });
+  const cycle = cruise({
+    ...clean,
+    'src/util/x.ts': "import { y } from './y.js';\nexport const x = 1;\nexport const z = y;\n",
+    'src/util/y.ts': "import { x } from './x.js';\nexport const y = x;\n",
+  });
   assert.notEqual(cycle.status, 0, cycle.out);
   assert.match(cycle.out, /no-circular: src\/util\/(x|y)\.ts/);
 
   // The store recording training events must not import the trainer (it once imported src/train/events.ts).
-  const upward = cruise({ ...clean, 'src/train/events.ts': 'export type E = 1;\n', 'src/store/s.ts': "import type { E } from '../train/events.js';\nexport const s: E = 1;\n" });
+  const upward = cruise({
+    ...clean,
+    'src/train/events.ts': 'export type E = 1;\n',
+    'src/store/s.ts': "import type { E } from '../train/events.js';\nexport const s: E = 1;\n",
+  });
   assert.notEqual(upward.status, 0, upward.out);
   assert.match(upward.out, /layer-store: src\/store\/s\.ts → src\/train\/events\.ts/);
 
@@ -44,7 +69,10 @@ test('a clean tree passes; a cycle, an upward import and an unplaced folder each
 });
 
 test('no cycle is allowed: registry <-> systems (allowed until the registry stopped importing systems) fails like any other', () => {
-  const registrySystems = cruise({ 'src/registry/r.ts': "import { s } from '../systems/s.js';\nexport const r = 1;\nexport const t = s;\n", 'src/systems/s.ts': "import { r } from '../registry/r.js';\nexport const s = r;\n" });
+  const registrySystems = cruise({
+    'src/registry/r.ts': "import { s } from '../systems/s.js';\nexport const r = 1;\nexport const t = s;\n",
+    'src/systems/s.ts': "import { r } from '../registry/r.js';\nexport const s = r;\n",
+  });
   assert.notEqual(registrySystems.status, 0, registrySystems.out);
   assert.match(registrySystems.out, /no-circular/);
   const through = cruise({

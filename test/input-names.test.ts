@@ -28,11 +28,40 @@ function addRuns(names: string[]): Record<string, string> {
   for (const [i, name] of names.entries()) {
     const config = ExperimentConfig.parse({ seed: 10 + i, data: { root: fixture.root } });
     const run = createRun(db, { name, config, dbFile: fixture.db });
-    record(db, run.id, { kind: 'start', backend: 'wasm', threads: 1, simdKernels: 'none', params: { total: 1, modules: {} }, numClasses: 4, trainClips: 4, valClips: 0, testClips: 96, stepsPerEpoch: 1, epochs: 1, startEpoch: 1 });
-    record(db, run.id, { kind: 'epoch', epoch: 1, epochs: 1, loss: 1, terms: {}, lr: 1e-3, clipsPerSec: 5, seconds: 1, valLoss: null });
+    record(db, run.id, {
+      kind: 'start',
+      backend: 'wasm',
+      threads: 1,
+      simdKernels: 'none',
+      params: { total: 1, modules: {} },
+      numClasses: 4,
+      trainClips: 4,
+      valClips: 0,
+      testClips: 96,
+      stepsPerEpoch: 1,
+      epochs: 1,
+      startEpoch: 1,
+    });
+    record(db, run.id, {
+      kind: 'epoch',
+      epoch: 1,
+      epochs: 1,
+      loss: 1,
+      terms: {},
+      lr: 1e-3,
+      clipsPerSec: 5,
+      seconds: 1,
+      valLoss: null,
+    });
     const scores: ScoreRow[] = fixture.manifest.test.map((c, k) => {
       const [type, , file] = c.file.split('/') as [string, string, string];
-      return { path: join(fixture.root, c.file), type, id: file.match(/id_\d+/)![0], label: c.label, score: c.label + ((k * 7919) % 13) / 10 };
+      return {
+        path: join(fixture.root, c.file),
+        type,
+        id: file.match(/id_\d+/)![0],
+        label: c.label,
+        score: c.label + ((k * 7919) % 13) / 10,
+      };
     });
     const ev = evaluate(scores);
     record(db, run.id, { kind: 'eval', epoch: 1, final: true, ids: {}, types: ev.types, average: ev.average, scores });
@@ -46,10 +75,28 @@ function addRuns(names: string[]): Record<string, string> {
 const ids = addRuns(['Base1', 'base1', 'a/b/c', 'a-b-c', EVIL]);
 
 test('checkName refuses control and format characters, empty and overlong names; displayText makes them visible', () => {
-  for (const bad of ['a\x1bb', 'a\x00', 'two\nlines', 'cr\r', 'tab\there', 'bidi\u202Eevil', 'zero\u200Bwidth', 'sep\u2028', 'c1\u0085', '', '   ', 'x'.repeat(MAX_NAME_LENGTH + 1)]) {
-    assert.throws(() => checkName(bad, '--name'), (e: unknown) => e instanceof UserError && e.message.startsWith('--name: ') && !/[\x00-\x1f]/.test(e.message), JSON.stringify(bad));
+  for (const bad of [
+    'a\x1bb',
+    'a\x00',
+    'two\nlines',
+    'cr\r',
+    'tab\there',
+    'bidi\u202Eevil',
+    'zero\u200Bwidth',
+    'sep\u2028',
+    'c1\u0085',
+    '',
+    '   ',
+    'x'.repeat(MAX_NAME_LENGTH + 1),
+  ]) {
+    assert.throws(
+      () => checkName(bad, '--name'),
+      (e: unknown) => e instanceof UserError && e.message.startsWith('--name: ') && !/[\x00-\x1f]/.test(e.message),
+      JSON.stringify(bad),
+    );
   }
-  for (const ok of ['fgaspecnet', 'Base1', 'a/b/c', 'gamma=0.05,K=3', 'größe 𝄞', 'x'.repeat(MAX_NAME_LENGTH)]) assert.equal(checkName(ok, '--name'), ok);
+  for (const ok of ['fgaspecnet', 'Base1', 'a/b/c', 'gamma=0.05,K=3', 'größe 𝄞', 'x'.repeat(MAX_NAME_LENGTH)])
+    assert.equal(checkName(ok, '--name'), ok);
   assert.equal(displayText('a\x1b[31mb\nc\x00'), 'a\\x1B[31mb\\x0Ac\\x00');
   assert.equal(displayText('r\u202Eev'), 'r\\u{202E}ev');
   assert.equal(displayText('l1\nl2\x07', { keepNewlines: true }), 'l1\nl2\\x07');
@@ -61,7 +108,21 @@ test('exp report --png: names that fold to one file name get distinct files, the
   const png = join(dir, 'figs');
   const out = join(dir, 'r.html');
   // Base1 / base1 and a/b/c / a-b-c slug alike; the same run twice (by name and by id) is shown once.
-  const r = exp(['report', 'Base1', 'base1', 'a/b/c', 'a-b-c', ids['Base1']!, 'a/b/c', '--png', png, '--out', out, '--db', fixture.db]);
+  const r = exp([
+    'report',
+    'Base1',
+    'base1',
+    'a/b/c',
+    'a-b-c',
+    ids['Base1']!,
+    'a/b/c',
+    '--png',
+    png,
+    '--out',
+    out,
+    '--db',
+    fixture.db,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const files = readdirSync(png).filter((f) => f.endsWith('.png'));
   const claimed = Number(r.stderr.match(/wrote (\d+) figures to/)![1]);
@@ -86,7 +147,10 @@ test('a stored name with ESC, NUL and a newline: exp runs / show / export print 
   assert.equal(lines.length, 2 + 3 + 5, 'header, rule, 3 sweep runs, 5 loose runs: no forged line');
   assert.ok(runs.stdout.includes('evil\\x1B[31mred\\x0Arun 01X  forged  done\\x00end'), runs.stdout);
   const json = JSON.parse(exp(['runs', '--json', '--db', fixture.db]).stdout) as Array<{ name: string }>;
-  assert.ok(json.some((r) => r.name === EVIL), '--json keeps the stored value exactly (JSON escapes it)');
+  assert.ok(
+    json.some((r) => r.name === EVIL),
+    '--json keeps the stored value exactly (JSON escapes it)',
+  );
 
   const show = exp(['show', ids[EVIL]!, '--db', fixture.db]);
   assert.equal(show.code, 0, show.stderr);
@@ -100,7 +164,11 @@ test('a stored name with ESC, NUL and a newline: exp runs / show / export print 
   const dir = tempDir('evil');
   const chart = join(dir, 'chart.svg');
   assert.equal(exp(['export', ids[EVIL]!, '--format', 'json', '--chart', chart, '--db', fixture.db]).code, 0);
-  assert.doesNotMatch(readFileSync(chart, 'utf8'), /[\x00-\x08\x0b\x0c\x0e-\x1f]/, 'the export chart SVG holds no raw control characters');
+  assert.doesNotMatch(
+    readFileSync(chart, 'utf8'),
+    /[\x00-\x08\x0b\x0c\x0e-\x1f]/,
+    'the export chart SVG holds no raw control characters',
+  );
   const r = exp(['report', ids[EVIL]!, '--png', join(dir, 'figs'), '--out', join(dir, 'r.html'), '--db', fixture.db]);
   assert.equal(r.code, 0, r.stderr);
   const html = readFileSync(join(dir, 'r.html'), 'utf8');
@@ -111,8 +179,24 @@ test('a stored name with ESC, NUL and a newline: exp runs / show / export print 
 test('new names with control characters or over the length limit are refused where they enter', () => {
   const db = join(tempDir('names'), 'exp.db');
   const long = 'n'.repeat(MAX_NAME_LENGTH + 1);
-  assertOneLineUserError(exp(['run', 'experiments/fgaspecnet.yaml', '--name', 'a\x1b[2Jb', '--db', db]), /--name: the name contains the control or format character U\+001B/, '--name ESC');
-  assertOneLineUserError(exp(['run', 'experiments/fgaspecnet.yaml', '--name', long, '--db', db]), new RegExp(`--name: the name is ${MAX_NAME_LENGTH + 1} characters long`), '--name long');
-  assertOneLineUserError(exp(['run', 'experiments/fgaspecnet.yaml', '--set', 'name="x\\ny"', '--db', db]), /fgaspecnet\.yaml \(with --set name\): name: .*U\+000A/, '--set name');
-  assertOneLineUserError(exp(['params', 'experiments/fgaspecnet.yaml', '--set', 'name=x\u202Ey']), /name: .*U\+202E/, 'params --set name');
+  assertOneLineUserError(
+    exp(['run', 'experiments/fgaspecnet.yaml', '--name', 'a\x1b[2Jb', '--db', db]),
+    /--name: the name contains the control or format character U\+001B/,
+    '--name ESC',
+  );
+  assertOneLineUserError(
+    exp(['run', 'experiments/fgaspecnet.yaml', '--name', long, '--db', db]),
+    new RegExp(`--name: the name is ${MAX_NAME_LENGTH + 1} characters long`),
+    '--name long',
+  );
+  assertOneLineUserError(
+    exp(['run', 'experiments/fgaspecnet.yaml', '--set', 'name="x\\ny"', '--db', db]),
+    /fgaspecnet\.yaml \(with --set name\): name: .*U\+000A/,
+    '--set name',
+  );
+  assertOneLineUserError(
+    exp(['params', 'experiments/fgaspecnet.yaml', '--set', 'name=x\u202Ey']),
+    /name: .*U\+202E/,
+    'params --set name',
+  );
 });

@@ -36,8 +36,16 @@ const withFake = { env: fakeEnv(5) };
 function refusedEverywhere(artifacts: string, pattern: RegExp, label: string): void {
   const db = join(tempDir('rows'), 'exp.db');
   assertOneLineUserError(exp(['run', base, '--artifacts', artifacts, '--db', db], withFake), pattern, `${label}: run`);
-  assertOneLineUserError(exp(['sweep', env.sweep, '--artifacts', artifacts, '--db', db, '--no-dashboard'], withFake), pattern, `${label}: sweep`);
-  assertOneLineUserError(exp(['worker', '--sweep', env.sweep, '--artifacts', artifacts, '--db', db], withFake), pattern, `${label}: worker`);
+  assertOneLineUserError(
+    exp(['sweep', env.sweep, '--artifacts', artifacts, '--db', db, '--no-dashboard'], withFake),
+    pattern,
+    `${label}: sweep`,
+  );
+  assertOneLineUserError(
+    exp(['worker', '--sweep', env.sweep, '--artifacts', artifacts, '--db', db], withFake),
+    pattern,
+    `${label}: worker`,
+  );
   assert.equal(rowCount(db), 0, `${label}: no run row (not even a queued one)`);
 }
 
@@ -56,8 +64,16 @@ test('--artifacts on a read-only mount: refused before any run row (root include
   try {
     mkdirSync(join(m.dir, 'art'));
     m.readOnly();
-    refusedEverywhere(join(m.dir, 'art'), /--artifacts .*art: cannot write into it: read-only file system \(EROFS\)/, 'read-only');
-    refusedEverywhere(join(m.dir, 'new'), /--artifacts .*new: cannot create a directory in .*: read-only file system \(EROFS\)/, 'read-only parent');
+    refusedEverywhere(
+      join(m.dir, 'art'),
+      /--artifacts .*art: cannot write into it: read-only file system \(EROFS\)/,
+      'read-only',
+    );
+    refusedEverywhere(
+      join(m.dir, 'new'),
+      /--artifacts .*new: cannot create a directory in .*: read-only file system \(EROFS\)/,
+      'read-only parent',
+    );
   } finally {
     m.unmount();
   }
@@ -103,19 +119,34 @@ test('an immutable store directory (where run directories go by default) is refu
 test('report --png: a missing parent is refused (only the last directory is made), an immutable one too; nothing drawn', (t) => {
   const fx = reportStore({ sweep: 'outs' });
   const missing = join(fx.dir, 'no', 'figs');
-  assertOneLineUserError(exp(['report', fx.sweep, '--png', missing, '--db', fx.db]), /--png .*no\/figs: directory .*no does not exist/, 'missing parent');
+  assertOneLineUserError(
+    exp(['report', fx.sweep, '--png', missing, '--db', fx.db]),
+    /--png .*no\/figs: directory .*no does not exist/,
+    'missing parent',
+  );
   assert.ok(!existsSync(join(fx.dir, 'no')), 'no directories made');
   const made = join(fx.dir, 'figs');
   const ok = exp(['report', fx.sweep, '--png', made, '--db', fx.db]);
   assert.equal(ok.code, 0, ok.stderr);
-  assert.equal(readdirSync(made).filter((f) => f.endsWith('.png')).length, Number(ok.stderr.match(/wrote (\d+) figures/)![1]));
+  assert.equal(
+    readdirSync(made).filter((f) => f.endsWith('.png')).length,
+    Number(ok.stderr.match(/wrote (\d+) figures/)![1]),
+  );
   if (!canChattr()) return notRun(t, 'chattr +i is not available here');
   const imm = join(fx.dir, 'imm');
   mkdirSync(imm);
   execFileSync('chattr', ['+i', imm]);
   try {
-    assertOneLineUserError(exp(['report', fx.sweep, '--png', imm, '--db', fx.db]), /--png .*imm: cannot write into it: .*EPERM/, 'immutable --png');
-    assertOneLineUserError(exp(['report', fx.sweep, '--png', join(imm, 'sub'), '--db', fx.db]), /--png .*imm\/sub: cannot create a directory in .*imm: .*EPERM/, 'under immutable');
+    assertOneLineUserError(
+      exp(['report', fx.sweep, '--png', imm, '--db', fx.db]),
+      /--png .*imm: cannot write into it: .*EPERM/,
+      'immutable --png',
+    );
+    assertOneLineUserError(
+      exp(['report', fx.sweep, '--png', join(imm, 'sub'), '--db', fx.db]),
+      /--png .*imm\/sub: cannot create a directory in .*imm: .*EPERM/,
+      'under immutable',
+    );
   } finally {
     execFileSync('chattr', ['-i', imm]);
   }
@@ -125,13 +156,21 @@ test('--out never replaces a symbolic link, dangling or not; exports follow the 
   const fx = reportStore({ sweep: 'links' });
   const dangling = join(fx.dir, 'dangling.html');
   symlinkSync(join(fx.dir, 'nowhere', 'target.html'), dangling);
-  assertOneLineUserError(exp(['report', fx.sweep, '--out', dangling, '--db', fx.db]), /--out .*dangling\.html: is a symbolic link; exp does not replace it/, 'dangling');
+  assertOneLineUserError(
+    exp(['report', fx.sweep, '--out', dangling, '--db', fx.db]),
+    /--out .*dangling\.html: is a symbolic link; exp does not replace it/,
+    'dangling',
+  );
   assert.equal(readlinkSync(dangling), join(fx.dir, 'nowhere', 'target.html'), 'the link is kept');
   const real = join(fx.dir, 'real.md');
   writeFileSync(real, 'mine');
   const link = join(fx.dir, 'link.md');
   symlinkSync(real, link);
-  assertOneLineUserError(exp(['export', fx.sweep, '--format', 'md', '--out', link, '--db', fx.db]), /--out .*link\.md: is a symbolic link/, 'export --out');
+  assertOneLineUserError(
+    exp(['export', fx.sweep, '--format', 'md', '--out', link, '--db', fx.db]),
+    /--out .*link\.md: is a symbolic link/,
+    'export --out',
+  );
   assert.equal(readlinkSync(link), real);
 });
 
@@ -141,7 +180,14 @@ test('with a PostgreSQL store the default run directories go under runs/ here: c
   const cwd = process.cwd();
   process.chdir(d);
   try {
-    assert.throws(() => checkRunDirRoot('postgres://exp@db.example:5432/exp', undefined), (e: unknown) => e instanceof UserError && /^run directories \(give --artifacts DIR for another place\) in runs: exists and is not a directory$/.test(e.message));
+    assert.throws(
+      () => checkRunDirRoot('postgres://exp@db.example:5432/exp', undefined),
+      (e: unknown) =>
+        e instanceof UserError &&
+        /^run directories \(give --artifacts DIR for another place\) in runs: exists and is not a directory$/.test(
+          e.message,
+        ),
+    );
     assert.doesNotThrow(() => checkRunDirRoot('postgres://exp@db.example:5432/exp', join(d, 'elsewhere')));
   } finally {
     process.chdir(cwd);

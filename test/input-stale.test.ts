@@ -16,12 +16,18 @@ const fx = reportStore({ sweep: 'stl' });
 const db = openDatabase(fx.db);
 const ids = db.prepare('SELECT id, trial FROM runs ORDER BY trial_index').all() as Array<{ id: string; trial: string }>;
 // The first trial's process vanished mid-run: running, no live pid on this host, no heartbeat for an hour.
-db.prepare(`UPDATE runs SET status = 'running', finished_at = NULL, pid = NULL, heartbeat_at = ? WHERE id = ?`).run(Date.now() - 3600_000, ids[0]!.id);
+db.prepare(`UPDATE runs SET status = 'running', finished_at = NULL, pid = NULL, heartbeat_at = ? WHERE id = ?`).run(
+  Date.now() - 3600_000,
+  ids[0]!.id,
+);
 db.close();
 const [stale, done] = [ids[0]!.id, ids[1]!.id];
 // Without chattr these tests fail (never skip): the readers would mark the row and no 'stale' would show.
 before(() => {
-  assert.ok(canChattr(), 'chattr +i is needed to keep the store unwritten by readers (root on ext4/tmpfs-like file systems)');
+  assert.ok(
+    canChattr(),
+    'chattr +i is needed to keep the store unwritten by readers (root on ext4/tmpfs-like file systems)',
+  );
   execFileSync('chattr', ['+i', fx.db]);
 });
 after(() => execFileSync('chattr', ['-i', fx.db]));
@@ -29,11 +35,23 @@ after(() => execFileSync('chattr', ['-i', fx.db]));
 test('exp compare names a stale run as stale (text and JSON)', () => {
   const text = exp(['compare', stale, done, '--db', fx.db]);
   assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout.split('\n')[0]!, new RegExp(`^a = ${stale} \\(stl/tastgram; stale\\), b = ${done} \\(stl/full/seed=1\\)$`));
+  assert.match(
+    text.stdout.split('\n')[0]!,
+    new RegExp(`^a = ${stale} \\(stl/tastgram; stale\\), b = ${done} \\(stl/full/seed=1\\)$`),
+  );
   const json = JSON.parse(exp(['compare', stale, done, '--json', '--db', fx.db]).stdout) as { status: string[] };
   assert.deepEqual(json.status, ['stale', 'done']);
-  const sweep = JSON.parse(exp(['compare', 'stl', '--json', '--db', fx.db]).stdout) as { trials: Array<{ trial: string; status: string; stale: boolean }> };
-  assert.deepEqual(sweep.trials.map((t) => [t.trial, t.status, t.stale]), [['tastgram', 'running', true], ['full/seed=1', 'done', false], ['full/seed=2', 'done', false]]);
+  const sweep = JSON.parse(exp(['compare', 'stl', '--json', '--db', fx.db]).stdout) as {
+    trials: Array<{ trial: string; status: string; stale: boolean }>;
+  };
+  assert.deepEqual(
+    sweep.trials.map((t) => [t.trial, t.status, t.stale]),
+    [
+      ['tastgram', 'running', true],
+      ['full/seed=1', 'done', false],
+      ['full/seed=2', 'done', false],
+    ],
+  );
   assert.match(exp(['compare', 'stl', '--db', fx.db]).stdout, /tastgram \(stale\)/);
 });
 
@@ -43,10 +61,21 @@ test('exp export shows stale in md and csv, and stale: true in JSON (status stay
   const row = md.stdout.split('\n').find((l) => l.includes('| tastgram |'))!;
   assert.match(row, /\| stale \|$/);
   assert.doesNotMatch(md.stdout, /\| running \|/);
-  const csvRow = exp(['export', 'stl', '--format', 'csv', '--db', fx.db]).stdout.split('\n').find((l) => l.includes('tastgram'))!;
+  const csvRow = exp(['export', 'stl', '--format', 'csv', '--db', fx.db])
+    .stdout.split('\n')
+    .find((l) => l.includes('tastgram'))!;
   assert.match(csvRow, /,stale,0$/);
-  const json = JSON.parse(exp(['export', 'stl', '--format', 'json', '--db', fx.db]).stdout) as Array<{ rows: Array<{ trial: string; status: string; stale: boolean }> }>;
-  assert.deepEqual(json[0]!.rows.map((r) => [r.trial, r.status, r.stale]), [['tastgram', 'running', true], ['full/seed=1', 'done', false], ['full/seed=2', 'done', false]]);
+  const json = JSON.parse(exp(['export', 'stl', '--format', 'json', '--db', fx.db]).stdout) as Array<{
+    rows: Array<{ trial: string; status: string; stale: boolean }>;
+  }>;
+  assert.deepEqual(
+    json[0]!.rows.map((r) => [r.trial, r.status, r.stale]),
+    [
+      ['tastgram', 'running', true],
+      ['full/seed=1', 'done', false],
+      ['full/seed=2', 'done', false],
+    ],
+  );
   // A stale run named alone is exported too, marked.
   const loose = exp(['export', stale, '--format', 'md', '--db', fx.db]);
   assert.equal(loose.code, 0, loose.stderr);

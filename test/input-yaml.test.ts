@@ -18,15 +18,28 @@ const write = (name: string, text: string): string => {
 const BASE = resolve('experiments/fgaspecnet.yaml');
 
 /** Nine aliases per level, six levels: 9^6 = 531441 nodes from a 300-byte file ("billion laughs"). */
-const BOMB = ['a: &a [x,x,x,x,x,x,x,x,x]', ...['b', 'c', 'd', 'e', 'f'].map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcde'[i]}`).join(',')}]`), 'g: [*f,*f,*f,*f,*f,*f,*f,*f,*f]', ''].join('\n');
+const BOMB = [
+  'a: &a [x,x,x,x,x,x,x,x,x]',
+  ...['b', 'c', 'd', 'e', 'f'].map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcde'[i]}`).join(',')}]`),
+  'g: [*f,*f,*f,*f,*f,*f,*f,*f,*f]',
+  '',
+].join('\n');
 
 test('an alias bomb is exit 1 naming the file, in experiment and sweep YAML and as a sweep base', () => {
   const bomb = write('bomb.yaml', BOMB);
   assertOneLineUserError(exp(['params', bomb]), /bomb\.yaml: invalid YAML: .*alias/i, 'params');
   assertOneLineUserError(exp(['run', bomb, '--db', join(dir, 'x.db')]), /bomb\.yaml: invalid YAML: .*alias/i, 'run');
-  assertOneLineUserError(exp(['sweep', bomb, '--db', join(dir, 'x.db'), '--dry-run']), /bomb\.yaml: invalid YAML: .*alias/i, 'sweep');
+  assertOneLineUserError(
+    exp(['sweep', bomb, '--db', join(dir, 'x.db'), '--dry-run']),
+    /bomb\.yaml: invalid YAML: .*alias/i,
+    'sweep',
+  );
   const sweep = write('bomb-base.yaml', `name: bb\nbase: bomb.yaml\ntrials:\n  - name: a\n`);
-  assertOneLineUserError(exp(['sweep', sweep, '--db', join(dir, 'x.db'), '--dry-run']), /bomb\.yaml: invalid YAML/, 'sweep base');
+  assertOneLineUserError(
+    exp(['sweep', sweep, '--db', join(dir, 'x.db'), '--dry-run']),
+    /bomb\.yaml: invalid YAML/,
+    'sweep base',
+  );
 });
 
 test('syntax errors are one line: file:line:column', () => {
@@ -53,13 +66,37 @@ test('merge keys (<<: *anchor) work in experiment and sweep YAML; x- top-level k
   assert.equal(c.train.lr, 0.01);
   assert.equal(c.train.batchSize, 4);
   // A key given beside the merge wins over the merged one (YAML merge-key semantics).
-  const o = loadExperiment(write('merge2.yaml', 'train: &t {epochs: 3, lr: 0.5}\nx-more:\n  <<: *t\ndata:\n  seconds: 1\n'));
+  const o = loadExperiment(
+    write('merge2.yaml', 'train: &t {epochs: 3, lr: 0.5}\nx-more:\n  <<: *t\ndata:\n  seconds: 1\n'),
+  );
   assert.equal(o.train.epochs, 3);
-  const s = write('merge-sweep.yaml', [
-    `name: msw`, `base: ${BASE}`, `x-quick: &quick {train.epochs: 1, train.batchSize: 4}`,
-    'trials:', '  - name: a', '    set: {<<: *quick, seed: 1}', '  - name: b', '    set:', '      <<: *quick', '      seed: 2', '      train.epochs: 5', '',
-  ].join('\n'));
+  const s = write(
+    'merge-sweep.yaml',
+    [
+      `name: msw`,
+      `base: ${BASE}`,
+      `x-quick: &quick {train.epochs: 1, train.batchSize: 4}`,
+      'trials:',
+      '  - name: a',
+      '    set: {<<: *quick, seed: 1}',
+      '  - name: b',
+      '    set:',
+      '      <<: *quick',
+      '      seed: 2',
+      '      train.epochs: 5',
+      '',
+    ].join('\n'),
+  );
   const sweep = loadSweep(s);
-  assert.deepEqual(sweep.trials.map((t) => [t.config.train.epochs, t.config.train.batchSize, t.config.seed]), [[1, 4, 1], [5, 4, 2]]);
-  assert.throws(() => loadExperiment(write('unknown.yaml', 'base: &b {epochs: 1}\ntrain: {<<: *b}\n')), (err: unknown) => err instanceof UserError && /unknown key base$/.test(err.message));
+  assert.deepEqual(
+    sweep.trials.map((t) => [t.config.train.epochs, t.config.train.batchSize, t.config.seed]),
+    [
+      [1, 4, 1],
+      [5, 4, 2],
+    ],
+  );
+  assert.throws(
+    () => loadExperiment(write('unknown.yaml', 'base: &b {epochs: 1}\ntrain: {<<: *b}\n')),
+    (err: unknown) => err instanceof UserError && /unknown key base$/.test(err.message),
+  );
 });

@@ -7,8 +7,11 @@ import { arcFaceLoss, arcMixLoss, noisyArcMixLoss, softTripleLoss } from '../src
 /** Value and gradients (emb, weights) of every loss on fixed inputs, on the current backend. */
 function run(): number[][] {
   let s = 17;
-  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5);
-  const B = 6, D = 16, C = 5, K = 3;
+  const u = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
+  const B = 6,
+    D = 16,
+    C = 5,
+    K = 3;
   const emb = Array.from({ length: B * D }, u);
   emb.fill(0, 0, D); // a zero row
   // tidy: a variable shares its initial tensor's data; the initial tensor itself must go.
@@ -46,6 +49,11 @@ test('losses and their gradients run under variableGrads on cpu and wasm and agr
   await tf.setBackend('cpu');
   cpu.forEach((c, i) => {
     const scale = Math.max(1, ...c.map(Math.abs));
-    c.forEach((v, j) => assert.ok(Number.isFinite(wasm[i]![j]!) && Math.abs(v - wasm[i]![j]!) <= 1e-4 * scale, `loss ${i} entry ${j}: cpu ${v} wasm ${wasm[i]![j]}`));
+    c.forEach((v, j) =>
+      assert.ok(
+        Number.isFinite(wasm[i]![j]!) && Math.abs(v - wasm[i]![j]!) <= 1e-4 * scale,
+        `loss ${i} entry ${j}: cpu ${v} wasm ${wasm[i]![j]}`,
+      ),
+    );
   });
 });

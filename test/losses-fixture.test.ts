@@ -11,7 +11,14 @@ interface Fixture {
   centers: number[][];
   labelsA: number[];
   labelsB: number[];
-  cases: Array<{ fn: string; lam?: number; K?: number; opts: Record<string, number | boolean>; value?: number; values?: number[] }>;
+  cases: Array<{
+    fn: string;
+    lam?: number;
+    K?: number;
+    opts: Record<string, number | boolean>;
+    value?: number;
+    values?: number[];
+  }>;
 }
 const fx = JSON.parse(readFileSync(new URL('./fixtures/losses.json', import.meta.url), 'utf8')) as Fixture;
 

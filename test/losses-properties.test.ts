@@ -29,7 +29,8 @@ interface Problem {
 // Entries below 1e-3 in magnitude become exact zeros: rows are either zero (normalised to zero)
 // or have a norm far above the 1e-6 normalisation floor, where the float64 formulas apply.
 const entry = fc.double({ min: -10, max: 10, noNaN: true }).map((v) => (Math.abs(v) < 1e-3 ? 0 : v));
-const matrix = (rows: number, cols: number) => fc.array(fc.array(entry, { minLength: cols, maxLength: cols }), { minLength: rows, maxLength: rows });
+const matrix = (rows: number, cols: number) =>
+  fc.array(fc.array(entry, { minLength: cols, maxLength: cols }), { minLength: rows, maxLength: rows });
 const norm = (r: number[]) => Math.sqrt(r.reduce((s, v) => s + v * v, 0));
 
 /** B embeddings of dimension D, weights with rowsPerClass rows per class, labels A and B. */
@@ -47,7 +48,10 @@ const problem = (rowsPerClass = 1, opts: { nonzero?: boolean } = {}) =>
     )
     .filter((p: Problem) => !opts.nonzero || [...p.emb, ...p.w].every((r) => norm(r) > 1e-3));
 
-const arc = fc.record({ margin: fc.double({ min: 0, max: Math.PI / 2, noNaN: true }), scale: fc.double({ min: 1, max: 64, noNaN: true }) });
+const arc = fc.record({
+  margin: fc.double({ min: 0, max: Math.PI / 2, noNaN: true }),
+  scale: fc.double({ min: 1, max: 64, noNaN: true }),
+});
 const st = fc.record({
   gamma: fc.double({ min: 0.01, max: 1, noNaN: true }),
   lambda: fc.double({ min: 1, max: 30, noNaN: true }),
@@ -65,10 +69,12 @@ const K = fc.integer({ min: 1, max: 3 });
 function wellConditioned(p: Problem, margin: number): boolean {
   const cos = plain.cosines(p.emb, p.w.slice(0, p.C));
   const th = Math.cos(Math.PI - margin);
-  return p.emb.every((_, i) => [p.a[i]!, p.b[i]!].every((y) => {
-    const c = cos[i]![y]!;
-    return 1 - Math.abs(c) > 1e-3 && Math.abs(c - th) > 1e-3;
-  }));
+  return p.emb.every((_, i) =>
+    [p.a[i]!, p.b[i]!].every((y) => {
+      const c = cos[i]![y]!;
+      return 1 - Math.abs(c) > 1e-3 && Math.abs(c - th) > 1e-3;
+    }),
+  );
 }
 
 const value = (f: () => tf.Scalar): number => tf.tidy(() => f().dataSync()[0]!);
@@ -98,11 +104,17 @@ const runs = { numRuns: 40 };
 
 test('every loss is finite and >= 0 on arbitrary finite inputs (zero rows included)', () => {
   fc.assert(
-    fc.property(K.chain((k) => fc.tuple(fc.constant(k), problem(k))), arc, lamArb, st, ([k, p], o, lam, s) => {
-      // Zero a row now and then: normalisation must not divide by zero.
-      if (p.emb.length > 1) p.emb[0] = p.emb[0]!.map(() => 0);
-      for (const v of allLosses(p, o, lam, { ...s, K: k })) assert.ok(Number.isFinite(v) && v >= 0, `loss ${v}`);
-    }),
+    fc.property(
+      K.chain((k) => fc.tuple(fc.constant(k), problem(k))),
+      arc,
+      lamArb,
+      st,
+      ([k, p], o, lam, s) => {
+        // Zero a row now and then: normalisation must not divide by zero.
+        if (p.emb.length > 1) p.emb[0] = p.emb[0]!.map(() => 0);
+        for (const v of allLosses(p, o, lam, { ...s, K: k })) assert.ok(Number.isFinite(v) && v >= 0, `loss ${v}`);
+      },
+    ),
     runs,
   );
 });
@@ -122,7 +134,12 @@ test('invariant to positive rescaling of the embeddings and to permuting the bat
         const scaled = allLosses({ ...p, emb: p.emb.map((r) => r.map((v) => v * factor)) }, o, lam, { ...s, K: k });
         const n = p.emb.length;
         const perm = Array.from({ length: n }, (_, i) => (i + rot) % n).reverse();
-        const permuted = allLosses({ ...p, emb: perm.map((i) => p.emb[i]!), a: perm.map((i) => p.a[i]!), b: perm.map((i) => p.b[i]!) }, o, lam, { ...s, K: k });
+        const permuted = allLosses(
+          { ...p, emb: perm.map((i) => p.emb[i]!), a: perm.map((i) => p.a[i]!), b: perm.map((i) => p.b[i]!) },
+          o,
+          lam,
+          { ...s, K: k },
+        );
         ref.forEach((v, i) => {
           close(scaled[i]!, v, 2e-4, `rescaled loss ${i}`);
           close(permuted[i]!, v, 2e-4, `permuted loss ${i}`);
@@ -139,7 +156,16 @@ test('ArcFace with m = 0 equals softmax cross-entropy on s*cos (plain float64 JS
       const t = T(p);
       const got = value(() => arcFaceLoss(t.emb, t.w, t.a, { margin: 0, scale }));
       const cos = plain.cosines(p.emb, p.w);
-      const want = cos.reduce((acc, row, i) => acc + plain.ce(row.map((c) => scale * c), p.a[i]!), 0) / p.emb.length;
+      const want =
+        cos.reduce(
+          (acc, row, i) =>
+            acc +
+            plain.ce(
+              row.map((c) => scale * c),
+              p.a[i]!,
+            ),
+          0,
+        ) / p.emb.length;
       tf.dispose(Object.values(t));
       close(got, want, 1e-4);
     }),
@@ -152,13 +178,18 @@ test('a larger margin never lowers the loss of a correctly classified sample', (
     fc.property(problem(), arc, fc.double({ min: 0, max: Math.PI / 2, noNaN: true }), (p, o, m2) => {
       const [m1, m2s] = o.margin <= m2 ? [o.margin, m2] : [m2, o.margin];
       const t = T(p);
-      const l1 = tf.tidy(() => Array.from(anomalyScoreTensor(t.emb, t.w, t.a, { margin: m1, scale: o.scale }).dataSync()));
-      const l2 = tf.tidy(() => Array.from(anomalyScoreTensor(t.emb, t.w, t.a, { margin: m2s, scale: o.scale }).dataSync()));
+      const l1 = tf.tidy(() =>
+        Array.from(anomalyScoreTensor(t.emb, t.w, t.a, { margin: m1, scale: o.scale }).dataSync()),
+      );
+      const l2 = tf.tidy(() =>
+        Array.from(anomalyScoreTensor(t.emb, t.w, t.a, { margin: m2s, scale: o.scale }).dataSync()),
+      );
       tf.dispose(Object.values(t));
       const cos = plain.cosines(p.emb, p.w);
       for (let i = 0; i < p.emb.length; i++) {
         const correct = cos[i]!.every((c, k) => c <= cos[i]![p.a[i]!]! || k === p.a[i]);
-        if (correct) assert.ok(l2[i]! >= l1[i]! - 1e-4 * Math.max(1, l1[i]!), `m ${m1} -> ${m2s}: ${l1[i]} -> ${l2[i]}`);
+        if (correct)
+          assert.ok(l2[i]! >= l1[i]! - 1e-4 * Math.max(1, l1[i]!), `m ${m1} -> ${m2s}: ${l1[i]} -> ${l2[i]}`);
       }
     }),
     runs,
@@ -190,49 +221,71 @@ test('mixup losses: lam = 1 is ArcFace on A, ArcMix lam = 0 is ArcFace on B, lin
 
 test('SoftTriple with K = 1, delta = 0, tau = 0 is normalised-softmax cross-entropy with scale lambda', () => {
   fc.assert(
-    fc.property(problem(1), fc.double({ min: 1, max: 30, noNaN: true }), fc.double({ min: 0.01, max: 1, noNaN: true }), (p, lambda, gamma) => {
-      const t = T(p);
-      const got = value(() => softTripleLoss(t.emb, t.w, t.a, { K: 1, delta: 0, tau: 0, lambda, gamma }));
-      tf.dispose(Object.values(t));
-      const cos = plain.cosines(p.emb, p.w);
-      const want = cos.reduce((acc, row, i) => acc + plain.ce(row.map((c) => lambda * c), p.a[i]!), 0) / p.emb.length;
-      close(got, want, 1e-4);
-    }),
+    fc.property(
+      problem(1),
+      fc.double({ min: 1, max: 30, noNaN: true }),
+      fc.double({ min: 0.01, max: 1, noNaN: true }),
+      (p, lambda, gamma) => {
+        const t = T(p);
+        const got = value(() => softTripleLoss(t.emb, t.w, t.a, { K: 1, delta: 0, tau: 0, lambda, gamma }));
+        tf.dispose(Object.values(t));
+        const cos = plain.cosines(p.emb, p.w);
+        const want =
+          cos.reduce(
+            (acc, row, i) =>
+              acc +
+              plain.ce(
+                row.map((c) => lambda * c),
+                p.a[i]!,
+              ),
+            0,
+          ) / p.emb.length;
+        close(got, want, 1e-4);
+      },
+    ),
     runs,
   );
 });
 
 test('SoftTriple: gamma -> 0 approaches the max-similarity centre (0 <= max - S <= (K-1) gamma / e)', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 2, max: 4 }).chain((k) => fc.tuple(fc.constant(k), problem(k))), fc.constantFrom(0.1, 1e-2, 1e-3), ([k, p], gamma) => {
-      const t = T(p);
-      const S = tf.tidy(() => softTripleSimilarities(t.emb, t.w, { K: k, gamma }).arraySync());
-      tf.dispose(Object.values(t));
-      const cos = plain.cosines(p.emb, p.w);
-      S.forEach((row, i) =>
-        row.forEach((s, c) => {
-          const mx = Math.max(...cos[i]!.slice(c * k, (c + 1) * k));
-          assert.ok(s <= mx + 1e-6, `S ${s} above the max ${mx}`);
-          assert.ok(mx - s <= ((k - 1) * gamma) / Math.E + 1e-6, `gamma ${gamma}: max ${mx} - S ${s}`);
-        }),
-      );
-    }),
+    fc.property(
+      fc.integer({ min: 2, max: 4 }).chain((k) => fc.tuple(fc.constant(k), problem(k))),
+      fc.constantFrom(0.1, 1e-2, 1e-3),
+      ([k, p], gamma) => {
+        const t = T(p);
+        const S = tf.tidy(() => softTripleSimilarities(t.emb, t.w, { K: k, gamma }).arraySync());
+        tf.dispose(Object.values(t));
+        const cos = plain.cosines(p.emb, p.w);
+        S.forEach((row, i) =>
+          row.forEach((s, c) => {
+            const mx = Math.max(...cos[i]!.slice(c * k, (c + 1) * k));
+            assert.ok(s <= mx + 1e-6, `S ${s} above the max ${mx}`);
+            assert.ok(mx - s <= ((k - 1) * gamma) / Math.E + 1e-6, `gamma ${gamma}: max ${mx} - S ${s}`);
+          }),
+        );
+      },
+    ),
     runs,
   );
 });
 
 test('SoftTriple equals the plain formula; the regulariser adds exactly tau * reg and nothing when tau = 0', () => {
   fc.assert(
-    fc.property(K.chain((k) => fc.tuple(fc.constant(k), problem(k))), st, ([k, p], s) => {
-      const t = T(p);
-      const o = { ...s, K: k };
-      const withTau = value(() => softTripleLoss(t.emb, t.w, t.a, o));
-      const noTau = value(() => softTripleLoss(t.emb, t.w, t.a, { ...o, tau: 0 }));
-      tf.dispose(Object.values(t));
-      close(withTau, plain.softTriple(p.emb, p.w, p.a, o), 1e-4, 'vs plain');
-      close(noTau, plain.softTriple(p.emb, p.w, p.a, { ...o, tau: 0 }), 1e-4, 'tau 0 vs plain without reg');
-      close(withTau - noTau, s.tau * plain.softTripleReg(p.w, k), 1e-4, 'tau * reg');
-    }),
+    fc.property(
+      K.chain((k) => fc.tuple(fc.constant(k), problem(k))),
+      st,
+      ([k, p], s) => {
+        const t = T(p);
+        const o = { ...s, K: k };
+        const withTau = value(() => softTripleLoss(t.emb, t.w, t.a, o));
+        const noTau = value(() => softTripleLoss(t.emb, t.w, t.a, { ...o, tau: 0 }));
+        tf.dispose(Object.values(t));
+        close(withTau, plain.softTriple(p.emb, p.w, p.a, o), 1e-4, 'vs plain');
+        close(noTau, plain.softTriple(p.emb, p.w, p.a, { ...o, tau: 0 }), 1e-4, 'tau 0 vs plain without reg');
+        close(withTau - noTau, s.tau * plain.softTripleReg(p.w, k), 1e-4, 'tau * reg');
+      },
+    ),
     runs,
   );
 });
@@ -245,38 +298,95 @@ function gradError(got: Mat, want: Mat): number {
 
 test('gradients (tf.variableGrads, float32) agree with central finite differences of the float64 formulas', () => {
   fc.assert(
-    fc.property(K.chain((k) => fc.tuple(fc.constant(k), problem(k, { nonzero: true }))), arc, lamArb, st, ([k, p], o, lam, s) => {
-      fc.pre(wellConditioned(p, o.margin));
-      const so = { ...s, K: k };
-      const cls = p.w.slice(0, p.C);
-      const cases: Array<[string, (x: Mat, w: Mat) => number, (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Scalar, Mat]> = [
-        ['arcface', (x, w) => plain.arcFace(x, w, p.a, o.margin, o.scale), (x, w) => arcFaceLoss(x, w, tf.tensor1d(p.a, 'int32'), o), cls],
-        ['noisy-arcmix', (x, w) => plain.noisyArcMix(x, w, p.a, p.b, lam, o.margin, o.scale), (x, w) => noisyArcMixLoss(x, w, tf.tensor1d(p.a, 'int32'), tf.tensor1d(p.b, 'int32'), lam, o), cls],
-        ['arcmix', (x, w) => plain.arcMix(x, w, p.a, p.b, lam, o.margin, o.scale), (x, w) => arcMixLoss(x, w, tf.tensor1d(p.a, 'int32'), tf.tensor1d(p.b, 'int32'), lam, o), cls],
-        ['softtriple', (x, w) => plain.softTriple(x, w, p.a, so), (x, w) => softTripleLoss(x, w, tf.tensor1d(p.a, 'int32'), so), p.w],
-      ];
-      for (const [name, f64, f32, w0] of cases) {
-        const x = tf.variable(tf.tensor2d(p.emb));
-        const w = tf.variable(tf.tensor2d(w0));
-        const { grads, value: v } = tf.variableGrads(() => f32(x as tf.Tensor as tf.Tensor2D, w as tf.Tensor as tf.Tensor2D), [x, w]);
-        const gx = grads[x.name]!.arraySync() as Mat;
-        const gw = grads[w.name]!.arraySync() as Mat;
-        tf.dispose([x, w, v, ...Object.values(grads)]);
-        const ex = gradError(gx, plain.numericGrad((xx) => f64(xx, w0), p.emb));
-        const ew = gradError(gw, plain.numericGrad((ww) => f64(p.emb, ww), w0));
-        assert.ok(ex < 2e-3 && ew < 2e-3, `${name}: gradient error emb ${ex}, weights ${ew}`);
-      }
-    }),
+    fc.property(
+      K.chain((k) => fc.tuple(fc.constant(k), problem(k, { nonzero: true }))),
+      arc,
+      lamArb,
+      st,
+      ([k, p], o, lam, s) => {
+        fc.pre(wellConditioned(p, o.margin));
+        const so = { ...s, K: k };
+        const cls = p.w.slice(0, p.C);
+        const cases: Array<[string, (x: Mat, w: Mat) => number, (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Scalar, Mat]> = [
+          [
+            'arcface',
+            (x, w) => plain.arcFace(x, w, p.a, o.margin, o.scale),
+            (x, w) => arcFaceLoss(x, w, tf.tensor1d(p.a, 'int32'), o),
+            cls,
+          ],
+          [
+            'noisy-arcmix',
+            (x, w) => plain.noisyArcMix(x, w, p.a, p.b, lam, o.margin, o.scale),
+            (x, w) => noisyArcMixLoss(x, w, tf.tensor1d(p.a, 'int32'), tf.tensor1d(p.b, 'int32'), lam, o),
+            cls,
+          ],
+          [
+            'arcmix',
+            (x, w) => plain.arcMix(x, w, p.a, p.b, lam, o.margin, o.scale),
+            (x, w) => arcMixLoss(x, w, tf.tensor1d(p.a, 'int32'), tf.tensor1d(p.b, 'int32'), lam, o),
+            cls,
+          ],
+          [
+            'softtriple',
+            (x, w) => plain.softTriple(x, w, p.a, so),
+            (x, w) => softTripleLoss(x, w, tf.tensor1d(p.a, 'int32'), so),
+            p.w,
+          ],
+        ];
+        for (const [name, f64, f32, w0] of cases) {
+          const x = tf.variable(tf.tensor2d(p.emb));
+          const w = tf.variable(tf.tensor2d(w0));
+          const { grads, value: v } = tf.variableGrads(
+            () => f32(x as tf.Tensor as tf.Tensor2D, w as tf.Tensor as tf.Tensor2D),
+            [x, w],
+          );
+          const gx = grads[x.name]!.arraySync() as Mat;
+          const gw = grads[w.name]!.arraySync() as Mat;
+          tf.dispose([x, w, v, ...Object.values(grads)]);
+          const ex = gradError(
+            gx,
+            plain.numericGrad((xx) => f64(xx, w0), p.emb),
+          );
+          const ew = gradError(
+            gw,
+            plain.numericGrad((ww) => f64(p.emb, ww), w0),
+          );
+          assert.ok(ex < 2e-3 && ew < 2e-3, `${name}: gradient error emb ${ex}, weights ${ew}`);
+        }
+      },
+    ),
     { numRuns: 25 },
   );
 });
 
 test('no NaN gradient at a zero embedding, at cos exactly 1 and -1, or at an embedding equal to a centre', () => {
-  const w = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+  const w = [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ];
   const embs: Array<[string, Mat]> = [
-    ['zero', [[0, 0, 0], [0, 0, 0]]],
-    ['cos = 1', [[1, 0, 0], [0, 2, 0]]],
-    ['cos = -1', [[-1, 0, 0], [0, -3, 0]]],
+    [
+      'zero',
+      [
+        [0, 0, 0],
+        [0, 0, 0],
+      ],
+    ],
+    [
+      'cos = 1',
+      [
+        [1, 0, 0],
+        [0, 2, 0],
+      ],
+    ],
+    [
+      'cos = -1',
+      [
+        [-1, 0, 0],
+        [0, -3, 0],
+      ],
+    ],
   ];
   for (const [what, e] of embs) {
     for (const margin of [0, 0.7]) {
@@ -286,14 +396,38 @@ test('no NaN gradient at a zero embedding, at cos exactly 1 and -1, or at an emb
       const labels = tf.tensor1d([0, 1], 'int32');
       const partner = tf.tensor1d([2, 0], 'int32');
       const fns: Array<[string, () => tf.Scalar]> = [
-        ['arcface', () => arcFaceLoss(x as tf.Tensor as tf.Tensor2D, wv as tf.Tensor as tf.Tensor2D, labels, { margin, scale: 30 })],
-        ['noisy-arcmix', () => noisyArcMixLoss(x as tf.Tensor as tf.Tensor2D, wv as tf.Tensor as tf.Tensor2D, labels, partner, 0.4, { margin })],
-        ['arcmix', () => arcMixLoss(x as tf.Tensor as tf.Tensor2D, wv as tf.Tensor as tf.Tensor2D, labels, partner, 0.4, { margin })],
+        [
+          'arcface',
+          () =>
+            arcFaceLoss(x as tf.Tensor as tf.Tensor2D, wv as tf.Tensor as tf.Tensor2D, labels, { margin, scale: 30 }),
+        ],
+        [
+          'noisy-arcmix',
+          () =>
+            noisyArcMixLoss(x as tf.Tensor as tf.Tensor2D, wv as tf.Tensor as tf.Tensor2D, labels, partner, 0.4, {
+              margin,
+            }),
+        ],
+        [
+          'arcmix',
+          () =>
+            arcMixLoss(x as tf.Tensor as tf.Tensor2D, wv as tf.Tensor as tf.Tensor2D, labels, partner, 0.4, { margin }),
+        ],
         // 6 centres = 3 classes x K 2, with duplicates and opposite pairs (reg at its extremes).
-        ['softtriple', () => softTripleLoss(x as tf.Tensor as tf.Tensor2D, centers as tf.Tensor as tf.Tensor2D, labels, { K: 2, tau: 0.5 })],
+        [
+          'softtriple',
+          () =>
+            softTripleLoss(x as tf.Tensor as tf.Tensor2D, centers as tf.Tensor as tf.Tensor2D, labels, {
+              K: 2,
+              tau: 0.5,
+            }),
+        ],
       ];
       for (const [name, f] of fns) {
-        const { value: v, grads } = tf.variableGrads(f, [x, wv, centers].filter((t) => (name === 'softtriple') === (t === centers) || t === x));
+        const { value: v, grads } = tf.variableGrads(
+          f,
+          [x, wv, centers].filter((t) => (name === 'softtriple') === (t === centers) || t === x),
+        );
         assert.ok(Number.isFinite(v.dataSync()[0]!), `${name} ${what} m=${margin}: loss ${v.dataSync()[0]}`);
         for (const [k, g] of Object.entries(grads)) {
           assert.ok(g.dataSync().every(Number.isFinite), `${name} ${what} m=${margin}: NaN/Inf gradient for ${k}`);

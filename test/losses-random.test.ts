@@ -12,9 +12,15 @@ const meanVar = (x: number[]) => {
 test('same seed, same sequence; different seeds differ', () => {
   const a = new SeededRandom(7);
   const b = new SeededRandom(7);
-  assert.deepEqual(draws(a, 50, (r) => r.beta(0.5)), draws(b, 50, (r) => r.beta(0.5)));
+  assert.deepEqual(
+    draws(a, 50, (r) => r.beta(0.5)),
+    draws(b, 50, (r) => r.beta(0.5)),
+  );
   assert.deepEqual(a.permutation(20), b.permutation(20));
-  assert.notDeepEqual(draws(new SeededRandom(8), 5, (r) => r.uniform()), draws(new SeededRandom(7), 5, (r) => r.uniform()));
+  assert.notDeepEqual(
+    draws(new SeededRandom(8), 5, (r) => r.uniform()),
+    draws(new SeededRandom(7), 5, (r) => r.uniform()),
+  );
 });
 
 test('getState / setState resumes the exact sequence, through JSON', () => {
@@ -45,15 +51,25 @@ test('Gamma(k) and Beta(a, b) have the right mean and variance (Marsaglia-Tsang,
   const r = new SeededRandom(3);
   for (const k of [0.5, 1, 2.5]) {
     const [m, v] = meanVar(draws(r, 30000, (x) => x.gamma(k)));
-    assert.ok(Math.abs(m - k) < 0.05 * Math.max(1, k) && Math.abs(v - k) < 0.1 * Math.max(1, k), `Gamma(${k}): mean ${m} var ${v}`);
+    assert.ok(
+      Math.abs(m - k) < 0.05 * Math.max(1, k) && Math.abs(v - k) < 0.1 * Math.max(1, k),
+      `Gamma(${k}): mean ${m} var ${v}`,
+    );
   }
-  for (const [a, b] of [[0.5, 0.5], [2, 5], [0.2, 0.2]] as const) {
+  for (const [a, b] of [
+    [0.5, 0.5],
+    [2, 5],
+    [0.2, 0.2],
+  ] as const) {
     const x = draws(r, 30000, (s) => s.beta(a, b));
     assert.ok(x.every((v) => v >= 0 && v <= 1));
     const [m, v] = meanVar(x);
     const em = a / (a + b);
     const ev = (a * b) / ((a + b) ** 2 * (a + b + 1));
-    assert.ok(Math.abs(m - em) < 0.01 && Math.abs(v - ev) < 0.01, `Beta(${a}, ${b}): mean ${m} (want ${em}) var ${v} (want ${ev})`);
+    assert.ok(
+      Math.abs(m - em) < 0.01 && Math.abs(v - ev) < 0.01,
+      `Beta(${a}, ${b}): mean ${m} (want ${em}) var ${v} (want ${ev})`,
+    );
   }
   // Beta(1/2, 1/2) is the arcsine law: P(lambda < 0.1) = (2/pi) asin(sqrt(0.1)) = 0.2048.
   const x = draws(r, 30000, (s) => s.beta(0.5));
@@ -65,7 +81,10 @@ test('permutation: a permutation of 0..n-1, all orders about equally often', () 
   const r = new SeededRandom(11);
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 200 }), (n) => {
-      assert.deepEqual([...r.permutation(n)].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
+      assert.deepEqual(
+        [...r.permutation(n)].sort((a, b) => a - b),
+        Array.from({ length: n }, (_, i) => i),
+      );
     }),
     { numRuns: 50 },
   );

@@ -22,7 +22,7 @@ const D = 8;
 
 function inputs() {
   let s = 5;
-  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5);
+  const u = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
   return {
     emb: tf.tensor2d(Array.from({ length: B * D }, u), [B, D]),
     w: tf.tensor2d(Array.from({ length: C * D }, u), [C, D]),
@@ -36,7 +36,11 @@ test('registries list the built-in losses; an unknown name is a UserError listin
   assert.deepEqual(metricLosses.names(), ['softtriple']);
   assert.throws(
     () => classificationLosses.get('cosface', 'loss.classification.name'),
-    (e: unknown) => e instanceof UserError && /loss\.classification\.name: unknown classification loss "cosface"; .*arcface, arcmix, noisy-arcmix/.test(e.message),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /loss\.classification\.name: unknown classification loss "cosface"; .*arcface, arcmix, noisy-arcmix/.test(
+        e.message,
+      ),
   );
   // Each call gives fresh registries (no shared mutable state, no import side effects).
   assert.notEqual(createLossRegistries().classificationLosses, classificationLosses);
@@ -58,7 +62,11 @@ test('classification factories bind the config to the right loss and mixup flag'
     assert.equal(loss.mixup, mixup);
     assert.equal(loss.alpha, 0.4);
     const got = tf.tidy(() => loss.compute(emb, w, targets).dataSync()[0]!);
-    assert.equal(got, tf.tidy(() => direct().dataSync()[0]!), name);
+    assert.equal(
+      got,
+      tf.tidy(() => direct().dataSync()[0]!),
+      name,
+    );
   }
 });
 
@@ -83,7 +91,11 @@ test('softtriple owns seeded centres [C*K, D]; mixed batches give lam*L(A) + (1-
   const o = { gamma: cfg.gamma, lambda: cfg.lambda, delta: cfg.delta, K: cfg.K, tau: cfg.tau };
   const c2 = centres as tf.Tensor as tf.Tensor2D;
   const got = tf.tidy(() => a.compute(emb, targets).dataSync()[0]!);
-  const want = tf.tidy(() => 0.3 * softTripleLoss(emb, c2, targets.labelsA, o).dataSync()[0]! + 0.7 * softTripleLoss(emb, c2, targets.labelsB, o).dataSync()[0]!);
+  const want = tf.tidy(
+    () =>
+      0.3 * softTripleLoss(emb, c2, targets.labelsA, o).dataSync()[0]! +
+      0.7 * softTripleLoss(emb, c2, targets.labelsB, o).dataSync()[0]!,
+  );
   assert.ok(Math.abs(got - want) < 1e-5 * Math.max(1, want), `${got} vs ${want}`);
 
   const { grads } = tf.variableGrads(() => a.compute(emb, targets), [centres]);

@@ -24,8 +24,12 @@ function write(name: string, text: string): string {
 const lines = ['id,score,label,type'];
 const data: Record<string, { y: number[]; s: number[] }> = {};
 let seed = 3;
-const u = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-for (const [type, id, shift] of [['fan', 'id_00', 0.4], ['fan', 'id_04', 0.1], ['valve', 'id_01', 0.7]] as const) {
+const u = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+for (const [type, id, shift] of [
+  ['fan', 'id_00', 0.4],
+  ['fan', 'id_04', 0.1],
+  ['valve', 'id_01', 0.7],
+] as const) {
   const key = `${type}/${id}`;
   data[key] = { y: [], s: [] };
   for (let i = 0; i < 40; i++) {
@@ -42,7 +46,10 @@ const good = write('scores.csv', `${lines.join('\n')}\n`);
 test('exp metrics --json: the interface shape, per-ID then mean', () => {
   const r = exp('metrics', good, '--json');
   assert.equal(r.code, 0, r.stderr);
-  const doc = JSON.parse(r.stdout) as { types: Record<string, Record<string, number>>; average: Record<string, number> };
+  const doc = JSON.parse(r.stdout) as {
+    types: Record<string, Record<string, number>>;
+    average: Record<string, number>;
+  };
   assert.deepEqual(Object.keys(doc.types).sort(), ['fan', 'valve']);
   const a = data['fan/id_00']!;
   const b = data['fan/id_04']!;
@@ -58,8 +65,14 @@ test('exp metrics --json: the interface shape, per-ID then mean', () => {
 test('exp metrics --pooled pools each type; the table shows types x AUC / pAUC / McClish', () => {
   const p = exp('metrics', good, '--json', '--pooled');
   assert.equal(p.code, 0, p.stderr);
-  const fanAll = { y: [...data['fan/id_00']!.y, ...data['fan/id_04']!.y], s: [...data['fan/id_00']!.s, ...data['fan/id_04']!.s] };
-  assert.ok(Math.abs((JSON.parse(p.stdout) as { types: { fan: { auc: number } } }).types.fan.auc - auc(fanAll.y, fanAll.s)) < 1e-12);
+  const fanAll = {
+    y: [...data['fan/id_00']!.y, ...data['fan/id_04']!.y],
+    s: [...data['fan/id_00']!.s, ...data['fan/id_04']!.s],
+  };
+  assert.ok(
+    Math.abs((JSON.parse(p.stdout) as { types: { fan: { auc: number } } }).types.fan.auc - auc(fanAll.y, fanAll.s)) <
+      1e-12,
+  );
   const t = exp('metrics', good);
   assert.equal(t.code, 0, t.stderr);
   assert.match(t.stdout, /AUC %\s+pAUC %\s+pAUC\(McClish\) %/);
@@ -73,7 +86,10 @@ test('bad CSVs exit 1 with one line naming file, line and column', () => {
     ['type,id,score\nfan,id_00,0.1\n', /:1: missing column "label"/],
     ['type,id,label,score\nfan,id_00,1,0.2\nfan,id_00,0,nope\n', /:3: column "score" must be a finite number/],
     ['type,id,label,score\nfan,id_00,yes,0.2\n', /:2: column "label" must be 0 \(normal\) or 1 \(anomaly\)/],
-    ['type,id,label,score\nfan,id_00,1,0.2\nfan,id_00,0,0.1\nfan,id_02,0,0.3\n', /type "fan", id "id_02" has no anomalies \(label 1\) in column "label"/],
+    [
+      'type,id,label,score\nfan,id_00,1,0.2\nfan,id_00,0,0.1\nfan,id_02,0,0.3\n',
+      /type "fan", id "id_02" has no anomalies \(label 1\) in column "label"/,
+    ],
   ];
   for (const [i, [text, re]] of cases.entries()) {
     const f = write(`bad${i}.csv`, text);

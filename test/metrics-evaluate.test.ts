@@ -9,7 +9,7 @@ import { UserError } from '../src/util/errors.js';
 function rows(): ScoreRow[] {
   const out: ScoreRow[] = [];
   let s = 7;
-  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const u = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const add = (type: string, id: string, n: number, shift: number, offset: number) => {
     for (let i = 0; i < n; i++) {
       out.push({ type, id, label: 0, score: offset + u() });
@@ -58,21 +58,37 @@ test('every value is in [0, 1]; an ID without both classes is a UserError naming
   const e = evaluate(rows(), { maxFpr: 0.2 });
   for (const v of [...Object.values(e.types), e.average]) for (const x of Object.values(v)) assert.ok(x >= 0 && x <= 1);
   const bad = rows().filter((x) => !(x.type === 'pump' && x.label === 1));
-  assert.throws(() => evaluate(bad), (err: unknown) => err instanceof UserError && /"pump", id "id_00" has 0 anomalies/.test(err.message));
+  assert.throws(
+    () => evaluate(bad),
+    (err: unknown) => err instanceof UserError && /"pump", id "id_00" has 0 anomalies/.test(err.message),
+  );
 });
 
 test('CSV: any column order, quotes, CRLF; errors name file, line and column', () => {
-  const ok = parseScoresCsv('score,label,"id",type,extra\r\n0.5,1,id_00,fan,x\r\n"1e-3",0,"id,00",fan,y\r\n\r\n', 'a.csv');
+  const ok = parseScoresCsv(
+    'score,label,"id",type,extra\r\n0.5,1,id_00,fan,x\r\n"1e-3",0,"id,00",fan,y\r\n\r\n',
+    'a.csv',
+  );
   assert.deepEqual(ok, [
     { type: 'fan', id: 'id_00', label: 1, score: 0.5 },
     { type: 'fan', id: 'id,00', label: 0, score: 0.001 },
   ]);
   const err = (text: string, re: RegExp) =>
-    assert.throws(() => parseScoresCsv(text, 'b.csv'), (e: unknown) => e instanceof UserError && re.test(e.message), re.source);
+    assert.throws(
+      () => parseScoresCsv(text, 'b.csv'),
+      (e: unknown) => e instanceof UserError && re.test(e.message),
+      re.source,
+    );
   err('type,id,label\nfan,1,0\n', /^b\.csv:1: missing column "score"/);
-  err('type,id,label,score\nfan,id_00,1,0.3\nfan,id_00,0,abc\n', /^b\.csv:3: column "score" must be a finite number, got "abc"/);
+  err(
+    'type,id,label,score\nfan,id_00,1,0.3\nfan,id_00,0,abc\n',
+    /^b\.csv:3: column "score" must be a finite number, got "abc"/,
+  );
   err('type,id,label,score\nfan,id_00,1,\n', /^b\.csv:2: column "score"/);
-  err('type,id,label,score\nfan,id_00,2,0.1\n', /^b\.csv:2: column "label" must be 0 \(normal\) or 1 \(anomaly\), got "2"/);
+  err(
+    'type,id,label,score\nfan,id_00,2,0.1\n',
+    /^b\.csv:2: column "label" must be 0 \(normal\) or 1 \(anomaly\), got "2"/,
+  );
   err('type,id,label,score\nfan,id_00,1\n', /^b\.csv:2: 3 fields, the header has 4/);
   err('type,id,label,score\n', /no data lines/);
   err('', /empty file/);

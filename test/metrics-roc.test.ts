@@ -31,7 +31,7 @@ function naivePartialAuc(y: number[], s: number[], p: number): number {
   for (const t of thresholds) {
     let tp = 0;
     let fp = 0;
-    for (let i = 0; i < y.length; i++) if (s[i]! >= t) (y[i] === 1 ? tp++ : fp++);
+    for (let i = 0; i < y.length; i++) if (s[i]! >= t) y[i] === 1 ? tp++ : fp++;
     pts.push([fp / nN, tp / nP]);
   }
   let area = 0;
@@ -55,14 +55,24 @@ const dataset = (ties: boolean) =>
         fc.array(fc.integer({ min: 0, max: 1 }), { minLength: n, maxLength: n }),
         ties
           ? fc.array(fc.integer({ min: -3, max: 3 }), { minLength: n, maxLength: n })
-          : fc.uniqueArray(fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }), { minLength: n, maxLength: n }),
+          : fc.uniqueArray(fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }), {
+              minLength: n,
+              maxLength: n,
+            }),
       ),
     )
     .filter(([y]) => y.includes(0) && y.includes(1));
 
 test('fixture: auc, pauc and McClish pauc equal scikit-learn (with ties, several p)', () => {
   const fx = JSON.parse(readFileSync(new URL('./fixtures/metrics.json', import.meta.url), 'utf8')) as {
-    cases: Array<{ labels: number[]; scores: number[]; maxFpr: number; auc: number; pauc: number; paucMcclish: number }>;
+    cases: Array<{
+      labels: number[];
+      scores: number[];
+      maxFpr: number;
+      auc: number;
+      pauc: number;
+      paucMcclish: number;
+    }>;
   };
   assert.ok(fx.cases.length >= 10);
   for (const [k, c] of fx.cases.entries()) {
@@ -102,13 +112,28 @@ test('AUC is in [0, 1] and equals the O(n^2) pair count (with ties)', () => {
 
 test('AUC(s) + AUC(-s) = 1 without ties', () => {
   fc.assert(
-    fc.property(dataset(false), ([y, s]) => close(auc(y, s) + auc(y, s.map((v) => -v)), 1, 1e-12)),
+    fc.property(dataset(false), ([y, s]) =>
+      close(
+        auc(y, s) +
+          auc(
+            y,
+            s.map((v) => -v),
+          ),
+        1,
+        1e-12,
+      ),
+    ),
     { numRuns: 200 },
   );
 });
 
 test('AUC and both pAUCs are invariant to strictly increasing transforms', () => {
-  const transforms: Array<(x: number) => number> = [(x) => 3 * x + 7, (x) => Math.atan(x / 1e6), (x) => Math.cbrt(x), (x) => Math.sign(x) * Math.log1p(Math.abs(x))];
+  const transforms: Array<(x: number) => number> = [
+    (x) => 3 * x + 7,
+    (x) => Math.atan(x / 1e6),
+    (x) => Math.cbrt(x),
+    (x) => Math.sign(x) * Math.log1p(Math.abs(x)),
+  ];
   fc.assert(
     fc.property(dataset(true), fc.integer({ min: 0, max: transforms.length - 1 }), ([y, s], k) => {
       const t = s.map(transforms[k]!);
@@ -138,8 +163,14 @@ test('pAUC <= 1 and equals the area of the explicit ROC up to p, / p; McClish fo
 });
 
 test('invalid input is a clear UserError', () => {
-  assert.throws(() => auc([0, 1], [1]), (e: unknown) => e instanceof UserError && /differ in length/.test(e.message));
-  assert.throws(() => auc([0, 0], [1, 2]), (e: unknown) => e instanceof UserError && /both classes/.test(e.message));
+  assert.throws(
+    () => auc([0, 1], [1]),
+    (e: unknown) => e instanceof UserError && /differ in length/.test(e.message),
+  );
+  assert.throws(
+    () => auc([0, 0], [1, 2]),
+    (e: unknown) => e instanceof UserError && /both classes/.test(e.message),
+  );
   assert.throws(() => auc([1, 1], [1, 2]), /both classes/);
   assert.throws(() => auc([0, 2], [1, 2]), /labels\[1\] is 2/);
   assert.throws(() => auc([0, 1], [1, NaN]), /scores\[1\] is NaN/);

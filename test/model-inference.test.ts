@@ -54,9 +54,20 @@ async function onBoth(f: () => tf.Tensor): Promise<{ cpu: Float32Array; wasm: Fl
 
 test('prelu(a w + bias) + res in one wasm kernel equals the separate ops on cpu (tails, K chunks, optional parts)', async () => {
   // M not a multiple of 4, N with 8-, 4- and 1-column strips, K below 4 and above one 128 chunk.
-  const shapes: Array<[number, number, number]> = [[37, 64, 128], [10, 3, 13], [129, 300, 20], [4, 1, 8], [64, 129, 7]];
+  const shapes: Array<[number, number, number]> = [
+    [37, 64, 128],
+    [10, 3, 13],
+    [129, 300, 20],
+    [4, 1, 8],
+    [64, 129, 7],
+  ];
   for (const [m, k, n] of shapes) {
-    for (const [withAlpha, withRes] of [[true, false], [false, false], [false, true], [true, true]] as const) {
+    for (const [withAlpha, withRes] of [
+      [true, false],
+      [false, false],
+      [false, true],
+      [true, true],
+    ] as const) {
       const { cpu, wasm } = await onBoth(() => {
         const a = tf.tensor2d(rand(m * k, 1), [m, k]);
         const w = tf.tensor2d(rand(k * n, 2), [k, n]);
@@ -66,16 +77,30 @@ test('prelu(a w + bias) + res in one wasm kernel equals the separate ops on cpu 
         return matMulBiasAct(a, w, bias, alpha, res);
       });
       const d = maxAbsDiff(cpu, wasm);
-      assert.ok(d <= 1e-5 * Math.max(1, maxAbs(cpu)) * Math.sqrt(k), `[${m}, ${k}] x [${k}, ${n}] alpha ${withAlpha} res ${withRes}: max |diff| ${d}`);
-      if (withAlpha) assert.ok(cpu.some((v) => v < 0), 'the case exercises negative PReLU inputs');
+      assert.ok(
+        d <= 1e-5 * Math.max(1, maxAbs(cpu)) * Math.sqrt(k),
+        `[${m}, ${k}] x [${k}, ${n}] alpha ${withAlpha} res ${withRes}: max |diff| ${d}`,
+      );
+      if (withAlpha)
+        assert.ok(
+          cpu.some((v) => v < 0),
+          'the case exercises negative PReLU inputs',
+        );
     }
   }
 });
 
-test('3 x 3 depthwise conv with bias and PReLU in one wasm pass equals tfjs\'s depthwise conv + bias + PReLU on cpu', async () => {
+test("3 x 3 depthwise conv with bias and PReLU in one wasm pass equals tfjs's depthwise conv + bias + PReLU on cpu", async () => {
   // Odd and even sizes, strides 1 and 2, padding 1 and 0, a map narrower than the kernel's
   // interior, channel counts in fours (the kernel's) and not (tfjs's kernel then).
-  const cases: Array<[number, number, number, number, number]> = [[9, 7, 8, 1, 1], [10, 12, 4, 2, 1], [5, 3, 12, 2, 0], [2, 2, 8, 1, 1], [1, 9, 4, 1, 1], [6, 5, 6, 1, 1]];
+  const cases: Array<[number, number, number, number, number]> = [
+    [9, 7, 8, 1, 1],
+    [10, 12, 4, 2, 1],
+    [5, 3, 12, 2, 0],
+    [2, 2, 8, 1, 1],
+    [1, 9, 4, 1, 1],
+    [6, 5, 6, 1, 1],
+  ];
   for (const [h, w, c, stride, pad] of cases) {
     for (const withAlpha of [true, false]) {
       const { cpu, wasm } = await onBoth(() => {
@@ -90,7 +115,19 @@ test('3 x 3 depthwise conv with bias and PReLU in one wasm pass equals tfjs\'s d
     }
   }
   // The plain forward (training's) through the same pass: tf.depthwiseConv2d on wasm against cpu.
-  const { cpu, wasm } = await onBoth(() => tf.depthwiseConv2d(tf.tensor4d(rand(3 * 11 * 8 * 16, 45), [3, 11, 8, 16]), tf.tensor4d(rand(9 * 16, 46), [3, 3, 16, 1]), 2, [[0, 0], [1, 1], [1, 1], [0, 0]] as unknown as 'valid'));
+  const { cpu, wasm } = await onBoth(() =>
+    tf.depthwiseConv2d(
+      tf.tensor4d(rand(3 * 11 * 8 * 16, 45), [3, 11, 8, 16]),
+      tf.tensor4d(rand(9 * 16, 46), [3, 3, 16, 1]),
+      2,
+      [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ] as unknown as 'valid',
+    ),
+  );
   assert.ok(maxAbsDiff(cpu, wasm) <= 1e-5);
 });
 
@@ -117,7 +154,8 @@ test('a BatchNorm folded into the conv before it: conv(x, w s) + b equals batchN
     const cout = depthwise ? 6 : 5;
     const w = tf.tensor4d(rand(3 * 3 * 6 * (depthwise ? 1 : cout), 12), [3, 3, 6, depthwise ? 1 : cout]);
     const bn = bnParams(cout, 20);
-    const conv = (filter: tf.Tensor4D) => (depthwise ? tf.depthwiseConv2d(x, filter, 2, 'valid') : tf.conv2d(x, filter, 2, 'valid'));
+    const conv = (filter: tf.Tensor4D) =>
+      depthwise ? tf.depthwiseConv2d(x, filter, 2, 'valid') : tf.conv2d(x, filter, 2, 'valid');
     const ref = tf.batchNorm(conv(w), bn.runningMean, bn.runningVar, bn.beta, bn.gamma, BN_EPS);
     const folded = foldBatchNorm(w, bn, depthwise);
     const got = tf.add(conv(folded.w), folded.bias);
@@ -140,7 +178,8 @@ function perturb(model: AsdModel): void {
     const n = v.size;
     if (key.endsWith('/runningVar')) v.assign(tf.tensor(rand(n, seed++, 0.3, 2), v.shape));
     else if (/\/(runningMean|beta)$/.test(key)) v.assign(tf.tensor(rand(n, seed++, -0.3, 0.3), v.shape));
-    else if (key.endsWith('/bn/gamma') || key.endsWith('/gamma') && key.includes('/bn')) v.assign(tf.tensor(rand(n, seed++, 0.5, 1.5), v.shape));
+    else if (key.endsWith('/bn/gamma') || (key.endsWith('/gamma') && key.includes('/bn')))
+      v.assign(tf.tensor(rand(n, seed++, 0.5, 1.5), v.shape));
     else if (key.endsWith('/prelu')) v.assign(tf.tensor(rand(n, seed++, -0.2, 0.6), v.shape));
   }
 }
@@ -167,7 +206,10 @@ test('the folded FGASpecNet embeds as the model in evaluation mode, on wasm and 
     assert.ok(maxAbs(r) > 0.1, 'a non-trivial embedding');
     assert.ok(d <= 2e-5 * maxAbs(r), `${backend}: max |diff| ${d} of max |embedding| ${maxAbs(r)}`);
     // Input checks are the model's own.
-    assert.throws(() => folded.embed({ wave: x.wave, logmel: tf.zeros([3, 16, model.clip.frames]) as tf.Tensor3D }), /logmel has shape/);
+    assert.throws(
+      () => folded.embed({ wave: x.wave, logmel: tf.zeros([3, 16, model.clip.frames]) as tf.Tensor3D }),
+      /logmel has shape/,
+    );
     folded.dispose();
     tf.dispose([ref, got, x.wave, x.logmel]);
     model.dispose();
@@ -195,7 +237,10 @@ test('the fold cache refolds exactly when a weight or running statistic is assig
   assert.equal(tf.memory().numTensors, tensors, 'the old fold was freed');
   const after = second.embed(x);
   const ref = model.embed(x, { training: false, updates: [] });
-  assert.ok(maxAbsDiff(after.dataSync() as Float32Array, before.dataSync() as Float32Array) > 0.1, 'the new statistics show in the embedding');
+  assert.ok(
+    maxAbsDiff(after.dataSync() as Float32Array, before.dataSync() as Float32Array) > 0.1,
+    'the new statistics show in the embedding',
+  );
   assert.ok(maxAbsDiff(after.dataSync() as Float32Array, ref.dataSync() as Float32Array) < 1e-4);
   tf.dispose([before, after, ref, x.wave, x.logmel]);
   cache.dispose();
@@ -205,9 +250,16 @@ test('the fold cache refolds exactly when a weight or running statistic is assig
 test('folded SpecNet and FGA-SpecNet (half-spectrum DFT, BatchNorm and tanh folded) equal the branches in evaluation mode, odd and even T', async () => {
   for (const backend of ['wasm', 'cpu'] as const) {
     await initBackend(backend);
-    for (const [m, t] of [[16, 13], [12, 16], [128, 313]] as const) {
+    for (const [m, t] of [
+      [16, 13],
+      [12, 16],
+      [128, 313],
+    ] as const) {
       const clip = { sampleRate: 16000, samples: (t - 1) * 512, hop: 512, nMels: m, frames: t };
-      for (const branch of [new SpecNetBranch('spec', 3, clip), new FgaSpecBranch('fga', 4, clip, { lambda: 0.5, timeKernel: 3 })]) {
+      for (const branch of [
+        new SpecNetBranch('spec', 3, clip),
+        new FgaSpecBranch('fga', 4, clip, { lambda: 0.5, timeKernel: 3 }),
+      ]) {
         // Weights large enough that the spectral correction is far from zero, statistics away from 0 / 1.
         let seed = 200;
         for (const [key, v] of [...branch.trainable(), ...branch.state()]) {
@@ -215,15 +267,24 @@ test('folded SpecNet and FGA-SpecNet (half-spectrum DFT, BatchNorm and tanh fold
           v.assign(tf.tensor(rand(v.size, seed++, lo, hi), v.shape));
         }
         const b = t > 100 ? 2 : 3;
-        const x: ModelInputs = { wave: tf.zeros([b, clip.samples]) as tf.Tensor2D, logmel: tf.tensor3d(rand(b * m * t, 9, -2, 2), [b, m, t]) };
+        const x: ModelInputs = {
+          wave: tf.zeros([b, clip.samples]) as tf.Tensor2D,
+          logmel: tf.tensor3d(rand(b * m * t, 9, -2, 2), [b, m, t]),
+        };
         const ref = branch.apply(x, { training: false, updates: [] });
         const folded = branch.fold();
         const got = folded.apply(x);
         // Compare the correction F_S - F_LM (the branch adds F_LM, which would hide errors in it).
-        const [r, g] = [tf.sub(ref, x.logmel), tf.sub(got, x.logmel)].map((d) => d.dataSync() as Float32Array) as [Float32Array, Float32Array];
+        const [r, g] = [tf.sub(ref, x.logmel), tf.sub(got, x.logmel)].map((d) => d.dataSync() as Float32Array) as [
+          Float32Array,
+          Float32Array,
+        ];
         const d = maxAbsDiff(r, g);
         assert.ok(maxAbs(r) > 1e-3, `${backend} ${branch.name} ${m} x ${t}: a non-trivial correction (${maxAbs(r)})`);
-        assert.ok(d <= 1e-4 * maxAbs(r), `${backend} ${branch.name} ${m} x ${t}: max |diff| ${d} of max |correction| ${maxAbs(r)}`);
+        assert.ok(
+          d <= 1e-4 * maxAbs(r),
+          `${backend} ${branch.name} ${m} x ${t}: max |diff| ${d} of max |correction| ${maxAbs(r)}`,
+        );
         folded.dispose();
         tf.dispose([ref, got, x.wave, x.logmel]);
         branch.dispose();

@@ -10,19 +10,23 @@ await tf.setBackend('cpu');
 
 /** Naive complex 2-D DFT in float64, the independent reference. */
 function naiveDft2(x: number[][]): { re: number[][]; im: number[][] } {
-  const m = x.length, t = x[0]!.length;
+  const m = x.length,
+    t = x[0]!.length;
   const re = x.map((r) => r.map(() => 0));
   const im = x.map((r) => r.map(() => 0));
-  for (let k = 0; k < m; k++) for (let l = 0; l < t; l++) {
-    let sr = 0, si = 0;
-    for (let a = 0; a < m; a++) for (let b = 0; b < t; b++) {
-      const ang = -2 * Math.PI * ((k * a) / m + (l * b) / t);
-      sr += x[a]![b]! * Math.cos(ang);
-      si += x[a]![b]! * Math.sin(ang);
+  for (let k = 0; k < m; k++)
+    for (let l = 0; l < t; l++) {
+      let sr = 0,
+        si = 0;
+      for (let a = 0; a < m; a++)
+        for (let b = 0; b < t; b++) {
+          const ang = -2 * Math.PI * ((k * a) / m + (l * b) / t);
+          sr += x[a]![b]! * Math.cos(ang);
+          si += x[a]![b]! * Math.sin(ang);
+        }
+      re[k]![l] = sr;
+      im[k]![l] = si;
     }
-    re[k]![l] = sr;
-    im[k]![l] = si;
-  }
   return { re, im };
 }
 
@@ -42,7 +46,10 @@ test('DFT matrices invert each other: W conj(W) / N = I to 1e-5 (sizes 128, 313,
 test('dft2Real matches a naive float64 2-D DFT, and idft2Real inverts it (property)', () => {
   fc.assert(
     fc.property(
-      fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 0, max: 1e6 }),
+      fc.integer({ min: 1, max: 6 }),
+      fc.integer({ min: 1, max: 7 }),
+      fc.integer({ min: 1, max: 2 }),
+      fc.integer({ min: 0, max: 1e6 }),
       (m, t, b, seed) => {
         let s = seed;
         const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
@@ -50,13 +57,15 @@ test('dft2Real matches a naive float64 2-D DFT, and idft2Real inverts it (proper
         tf.tidy(() => {
           const x = tf.tensor3d(xs);
           const f = dft2Real(x);
-          const re = f.re.arraySync(), im = f.im.arraySync();
+          const re = f.re.arraySync(),
+            im = f.im.arraySync();
           for (let i = 0; i < b; i++) {
             const ref = naiveDft2(xs[i]!);
-            for (let k = 0; k < m; k++) for (let l = 0; l < t; l++) {
-              assert.ok(Math.abs(re[i]![k]![l]! - ref.re[k]![l]!) < 1e-4);
-              assert.ok(Math.abs(im[i]![k]![l]! - ref.im[k]![l]!) < 1e-4);
-            }
+            for (let k = 0; k < m; k++)
+              for (let l = 0; l < t; l++) {
+                assert.ok(Math.abs(re[i]![k]![l]! - ref.re[k]![l]!) < 1e-4);
+                assert.ok(Math.abs(im[i]![k]![l]! - ref.im[k]![l]!) < 1e-4);
+              }
           }
           const back = idft2Real(f);
           assert.ok(tf.max(tf.abs(back.sub(x))).dataSync()[0]! < 1e-5);

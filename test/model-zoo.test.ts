@@ -39,7 +39,13 @@ test('10 s clips: 313 frames, Tgram output [B, 128, 313], backbone head kernel 8
   assert.deepEqual(out.shape, [1, 128, 313]);
   tf.dispose([out, wave]);
   tgram.dispose();
-  const mfn = new MobileFaceNet('mobilefacenet', 0, { inChannels: 4, height: 128, width: 313, embeddingDim: 128, bottlenecks: 'current' });
+  const mfn = new MobileFaceNet('mobilefacenet', 0, {
+    inChannels: 4,
+    height: 128,
+    width: 313,
+    embeddingDim: 128,
+    bottlenecks: 'current',
+  });
   assert.deepEqual(mfn.finalMap, [8, 20]);
   assert.deepEqual(mfn.trainable().get('mobilefacenet/head/gdc/w')!.shape, [8, 20, 512, 1]);
   mfn.dispose();
@@ -83,7 +89,10 @@ function simpleLoss(model: AsdModel, x: ModelInputs, ctx: ForwardContext): tf.Sc
   return tf.add(tf.mean(tf.square(emb)), tf.mean(tf.square(tf.sub(logits, 1)))) as tf.Scalar;
 }
 
-for (const branches of [['logmel', 'tgram', 'tagram', 'fga-spec'], ['logmel', 'tgram', 'tagram', 'specnet']]) {
+for (const branches of [
+  ['logmel', 'tgram', 'tagram', 'fga-spec'],
+  ['logmel', 'tgram', 'tagram', 'specnet'],
+]) {
   test(`a gradient step changes every trainable weight (${branches.join(', ')}); SpecNet and FGA get nonzero gradients`, () => {
     const model = buildModel(tiny({ branches }), 5);
     const x = inputs(model, 2, 1, false);
@@ -101,8 +110,12 @@ for (const branches of [['logmel', 'tgram', 'tagram', 'fga-spec'], ['logmel', 't
       v.assign(tf.tidy(() => v.sub(tf.sign(g).mul(1e-2))));
     }
     for (const [name, v] of vars) {
-      const a = before.get(name)!, b = v.dataSync();
-      assert.ok(b.some((val, i) => val !== a[i]), `${name} did not change`);
+      const a = before.get(name)!,
+        b = v.dataSync();
+      assert.ok(
+        b.some((val, i) => val !== a[i]),
+        `${name} did not change`,
+      );
     }
     assert.ok(ctx.updates.length > 0);
     applyUpdates(ctx);
@@ -142,15 +155,25 @@ test('inputs of the wrong shape are a user error naming the expected shape', () 
   const model = buildModel(tiny(), 5);
   const good = inputs(model, 2);
   const ctx = { training: false, updates: [] };
-  assert.throws(() => model.embed({ ...good, logmel: tf.zeros([2, 32, 20]) as tf.Tensor3D }, ctx), (e: unknown) => e instanceof UserError && /\[B, 32, 16\]/.test(e.message));
-  assert.throws(() => model.embed({ ...good, wave: tf.zeros([2, 100]) as tf.Tensor2D }, ctx), (e: unknown) => e instanceof UserError && /8000/.test(e.message));
+  assert.throws(
+    () => model.embed({ ...good, logmel: tf.zeros([2, 32, 20]) as tf.Tensor3D }, ctx),
+    (e: unknown) => e instanceof UserError && /\[B, 32, 16\]/.test(e.message),
+  );
+  assert.throws(
+    () => model.embed({ ...good, wave: tf.zeros([2, 100]) as tf.Tensor2D }, ctx),
+    (e: unknown) => e instanceof UserError && /8000/.test(e.message),
+  );
   assert.throws(() => model.backbone.apply(tf.zeros([2, 32, 16, 3]) as tf.Tensor4D, ctx), UserError);
   model.dispose();
 });
 
 test('initialisation is seeded: same seed same weights, other seed other weights', () => {
-  const a = buildModel(tiny(), 5), b = buildModel(tiny(), 5);
-  const c = buildModel(validateExperiment({ seed: 1, data: { seconds: 0.5 }, features: { logmel: { nMels: 32 } } }, 't'), 5);
+  const a = buildModel(tiny(), 5),
+    b = buildModel(tiny(), 5);
+  const c = buildModel(
+    validateExperiment({ seed: 1, data: { seconds: 0.5 }, features: { logmel: { nMels: 32 } } }, 't'),
+    5,
+  );
   const key = 'mobilefacenet/stem/conv/w';
   assert.deepEqual(a.trainable().get(key)!.dataSync(), b.trainable().get(key)!.dataSync());
   assert.notDeepEqual(a.trainable().get(key)!.dataSync(), c.trainable().get(key)!.dataSync());

@@ -33,15 +33,26 @@ train: {epochs: 1, batchSize: 4, lr: 0.001}
 
 function sweepYaml(name: string, gammas: number[]): string {
   const file = join(dir, `${name}.yaml`);
-  const trials = gammas.map((g) => `  - name: gamma-${g}\n    set: {loss.classification: {name: focal-cosface, margin: 0.2, gamma: ${g}}}\n`).join('');
+  const trials = gammas
+    .map(
+      (g) => `  - name: gamma-${g}\n    set: {loss.classification: {name: focal-cosface, margin: 0.2, gamma: ${g}}}\n`,
+    )
+    .join('');
   writeFileSync(file, `name: ${name}\nbase: ./base.yaml\nplugins: [./mine/focal.mjs]\ntrials:\n${trials}`);
   return file;
 }
 
-interface Row { id: string; status: string; config: string; trial: string | null }
+interface Row {
+  id: string;
+  status: string;
+  config: string;
+  trial: string | null;
+}
 function runsOf(sweep: string): Row[] {
   const d = new Database(db, { readonly: true });
-  const rows = d.prepare('SELECT id, status, config, trial FROM runs WHERE sweep = ? ORDER BY trial').all(sweep) as Row[];
+  const rows = d
+    .prepare('SELECT id, status, config, trial FROM runs WHERE sweep = ? ORDER BY trial')
+    .all(sweep) as Row[];
   d.close();
   return rows;
 }
@@ -54,7 +65,22 @@ function epochLoss(runId: string): number {
 }
 
 before(() => {
-  const r = exp(['data', 'synth', '--out', data, '--types', 'fan', '--ids', '2', '--train', '6', '--test', '4', '--seconds', '1']);
+  const r = exp([
+    'data',
+    'synth',
+    '--out',
+    data,
+    '--types',
+    'fan',
+    '--ids',
+    '2',
+    '--train',
+    '6',
+    '--test',
+    '4',
+    '--seconds',
+    '1',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   mkdirSync(join(dir, 'mine'));
   copyFileSync(resolve('examples/focal-loss.mjs'), plugin);
@@ -62,19 +88,47 @@ before(() => {
 });
 
 test('exp params: --plugin adds the loss and its key; without it the name is unknown and the error lists what exists', () => {
-  const ok = exp(['params', 'base.yaml', '--plugin', plugin, '--set', 'loss.classification.name=focal-cosface', '--set', 'loss.classification.gamma=1', '--json']);
+  const ok = exp([
+    'params',
+    'base.yaml',
+    '--plugin',
+    plugin,
+    '--set',
+    'loss.classification.name=focal-cosface',
+    '--set',
+    'loss.classification.gamma=1',
+    '--json',
+  ]);
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal((JSON.parse(ok.stdout) as { modules: Record<string, number> }).modules['logmel'], 0);
   const unknown = exp(['params', 'base.yaml', '--set', 'loss.classification.name=focal-cosface']);
   assert.equal(unknown.status, 1);
-  assert.equal(unknown.stderr, 'exp: loss.classification.name: unknown classification loss "focal-cosface"; registered names: arcface, arcmix, noisy-arcmix\n');
+  assert.equal(
+    unknown.stderr,
+    'exp: loss.classification.name: unknown classification loss "focal-cosface"; registered names: arcface, arcmix, noisy-arcmix\n',
+  );
   const key = exp(['params', 'base.yaml', '--set', 'loss.classification.gamma=1']);
   assert.equal(key.status, 1);
-  assert.match(key.stderr, /^exp: base\.yaml \(with --set loss\.classification\.gamma\): unknown key loss\.classification\.gamma\n$/);
+  assert.match(
+    key.stderr,
+    /^exp: base\.yaml \(with --set loss\.classification\.gamma\): unknown key loss\.classification\.gamma\n$/,
+  );
 });
 
 test('exp run --plugin trains in-process with the loss, records path and sha256, and exp show lists them', () => {
-  const r = exp(['run', 'base.yaml', '--plugin', 'mine/focal.mjs', '--set', 'loss.classification={name: focal-cosface, margin: 0.2}', '--db', db, '--json', '--backend', 'cpu']);
+  const r = exp([
+    'run',
+    'base.yaml',
+    '--plugin',
+    'mine/focal.mjs',
+    '--set',
+    'loss.classification={name: focal-cosface, margin: 0.2}',
+    '--db',
+    db,
+    '--json',
+    '--backend',
+    'cpu',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const { id } = JSON.parse(r.stdout) as { id: string };
   const d = new Database(db, { readonly: true });
@@ -92,17 +146,37 @@ test('exp run --plugin trains in-process with the loss, records path and sha256,
 });
 
 test('a sweep YAML with plugins: runs on the local executor (child trainers) and through exp worker; a changed file is refused', () => {
-  const local = exp(['sweep', sweepYaml('focal-local', [0, 2]), '--db', db, '--no-dashboard', '--backend', 'cpu', '--concurrency', '1']);
+  const local = exp([
+    'sweep',
+    sweepYaml('focal-local', [0, 2]),
+    '--db',
+    db,
+    '--no-dashboard',
+    '--backend',
+    'cpu',
+    '--concurrency',
+    '1',
+  ]);
   assert.equal(local.status, 0, local.stderr);
   // exp worker trains in its own process, as a Slurm task or a worker started by hand on another host would.
   const worker = exp(['worker', '--sweep', sweepYaml('focal-worker', [2]), '--db', db, '--backend', 'cpu']);
   assert.equal(worker.status, 0, worker.stderr);
   const sha = sha256(plugin);
-  for (const [sweep, trials] of [['focal-local', ['gamma-0', 'gamma-2']], ['focal-worker', ['gamma-2']]] as const) {
+  for (const [sweep, trials] of [
+    ['focal-local', ['gamma-0', 'gamma-2']],
+    ['focal-worker', ['gamma-2']],
+  ] as const) {
     const rows = runsOf(sweep);
-    assert.deepEqual(rows.map((r) => [r.trial, r.status]), trials.map((t) => [t, 'done']), sweep);
+    assert.deepEqual(
+      rows.map((r) => [r.trial, r.status]),
+      trials.map((t) => [t, 'done']),
+      sweep,
+    );
     for (const r of rows) {
-      const c = JSON.parse(r.config) as { plugins: Array<{ path: string; sha256: string }>; loss: { classification: { gamma: number } } };
+      const c = JSON.parse(r.config) as {
+        plugins: Array<{ path: string; sha256: string }>;
+        loss: { classification: { gamma: number } };
+      };
       assert.deepEqual(c.plugins, [{ path: plugin, sha256: sha }]);
       assert.equal(c.loss.classification.gamma, r.trial === 'gamma-0' ? 0 : 2);
       assert.ok(Number.isFinite(epochLoss(r.id)));
@@ -116,10 +190,18 @@ test('a sweep YAML with plugins: runs on the local executor (child trainers) and
   const refused = exp(['worker', '--sweep', join(dir, 'focal-worker.yaml'), '--db', db, '--backend', 'cpu']);
   assert.equal(refused.status, 1, refused.stderr);
   assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
-  assert.match(refused.stderr, new RegExp(`^exp: plug-in ${plugin}: sha256 ${sha256(plugin).slice(0, 12)} on this host, but sweep focal-worker was registered with ${plugin} at sha256 ${sha.slice(0, 12)}; use the same file on every host\\n$`));
+  assert.match(
+    refused.stderr,
+    new RegExp(
+      `^exp: plug-in ${plugin}: sha256 ${sha256(plugin).slice(0, 12)} on this host, but sweep focal-worker was registered with ${plugin} at sha256 ${sha.slice(0, 12)}; use the same file on every host\\n$`,
+    ),
+  );
   assert.equal(runsOf('focal-worker').length, 1, 'the refused worker added no trials');
 
   const resume = exp(['run', '--resume', runsOf('focal-local')[0]!.id, '--db', db]);
   assert.equal(resume.status, 1);
-  assert.match(resume.stderr, /^exp: plug-in .*focal\.mjs: its content differs from what run \S+ was made with \(sha256 [0-9a-f]{12} here, [0-9a-f]{12} recorded\); restore that version, or start a new run\n$/);
+  assert.match(
+    resume.stderr,
+    /^exp: plug-in .*focal\.mjs: its content differs from what run \S+ was made with \(sha256 [0-9a-f]{12} here, [0-9a-f]{12} recorded\); restore that version, or start a new run\n$/,
+  );
 });

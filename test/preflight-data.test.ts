@@ -15,7 +15,13 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A generated-data config at clips short enough to synthesize the whole set in seconds. */
 const config = (synthVersion: number) =>
-  validateExperiment({ data: { synthVersion, seconds: 0.25, maxClipsPerId: 4, maxTestClipsPerId: 4 }, features: { logmel: { nFft: 512, hop: 256 } } }, 'test');
+  validateExperiment(
+    {
+      data: { synthVersion, seconds: 0.25, maxClipsPerId: 4, maxTestClipsPerId: 4 },
+      features: { logmel: { nFft: 512, hop: 256 } },
+    },
+    'test',
+  );
 
 for (const version of [1, 2, 3]) {
   test(`preflight checks the synthetic set of data.synthVersion ${version}, the one training reads`, async () => {

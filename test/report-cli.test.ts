@@ -26,14 +26,25 @@ test('exp report <sweep> --out --png: one HTML file with every figure inline, an
   assert.match(r.stderr, /wrote .*report\.html \(9 figures/);
   const html = readFileSync(out, 'utf8');
   assert.equal((html.match(/<figure /g) ?? []).length, 9);
-  const files = readdirSync(png).filter((f) => f.endsWith('.png')).sort();
+  const files = readdirSync(png)
+    .filter((f) => f.endsWith('.png'))
+    .sort();
   assert.deepEqual(files, [
-    'rep-curves-full-seed-1.png', 'rep-curves-full-seed-2.png', 'rep-curves-tastgram.png', 'rep-faults.png',
-    'rep-roc-fan.png', 'rep-roc-valve.png', 'rep-scores-fan.png', 'rep-scores-valve.png', 'rep-seeds.png',
+    'rep-curves-full-seed-1.png',
+    'rep-curves-full-seed-2.png',
+    'rep-curves-tastgram.png',
+    'rep-faults.png',
+    'rep-roc-fan.png',
+    'rep-roc-valve.png',
+    'rep-scores-fan.png',
+    'rep-scores-valve.png',
+    'rep-seeds.png',
   ]);
   for (const f of files) {
     const img = PNG.sync.read(readFileSync(join(png, f)));
-    const svgWidth = Number(html.match(new RegExp(`data-figure="${f.replace('.png', '')}"><svg [^>]*width="(\\d+)"`))![1]);
+    const svgWidth = Number(
+      html.match(new RegExp(`data-figure="${f.replace('.png', '')}"><svg [^>]*width="(\\d+)"`))![1],
+    );
     assert.equal(img.width, 2 * svgWidth, `${f} is drawn at twice the SVG's size`);
     // Not blank: a drawn figure has many distinct pixel values.
     const seen = new Set<number>();
@@ -51,10 +62,19 @@ test('exp report: a run reference works as well as a sweep', () => {
 });
 
 test('exp report: bad input is one line naming it, exit 1, before any work', () => {
-  userError(exp('report', 'no-such-run', '--out', join(fixture.dir, 'x.html'), '--db', fixture.db), /^exp: run "no-such-run": no run/);
-  userError(exp('report', fixture.sweep, '--out', '/no/such/dir/r.html', '--db', fixture.db), /--out \/no\/such\/dir\/r\.html: directory \/no\/such\/dir does not exist/);
+  userError(
+    exp('report', 'no-such-run', '--out', join(fixture.dir, 'x.html'), '--db', fixture.db),
+    /^exp: run "no-such-run": no run/,
+  );
+  userError(
+    exp('report', fixture.sweep, '--out', '/no/such/dir/r.html', '--db', fixture.db),
+    /--out \/no\/such\/dir\/r\.html: directory \/no\/such\/dir does not exist/,
+  );
   userError(exp('report', fixture.sweep, '--db', fixture.db), /give --out FILE\.html .*--png DIR/);
-  userError(exp('report', fixture.sweep, '--out', join(fixture.dir, 'y.html'), '--db', join(fixture.dir, 'missing.db')), /^exp: --db .*missing\.db: no run store at that path /);
+  userError(
+    exp('report', fixture.sweep, '--out', join(fixture.dir, 'y.html'), '--db', join(fixture.dir, 'missing.db')),
+    /^exp: --db .*missing\.db: no run store at that path /,
+  );
   assert.ok(!existsSync(join(fixture.dir, 'x.html')) && !existsSync(join(fixture.dir, 'y.html')));
 });
 
@@ -65,7 +85,10 @@ test('exp report keeps the --out rule: it replaces its own earlier report, never
   assert.equal(again.status, 0, again.stderr);
   const theirs = join(fixture.dir, 'notes.html');
   writeFileSync(theirs, 'my notes');
-  userError(exp('report', 'tastgram', '--out', theirs, '--db', fixture.db), /notes\.html: the file exists and was not written by exp/);
+  userError(
+    exp('report', 'tastgram', '--out', theirs, '--db', fixture.db),
+    /notes\.html: the file exists and was not written by exp/,
+  );
   assert.equal(readFileSync(theirs, 'utf8'), 'my notes');
 });
 
@@ -73,5 +96,12 @@ test('exp show points a finished run to exp report, with its store', () => {
   const r = exp('show', 'tastgram', '--db', fixture.db);
   assert.equal(r.status, 0, r.stderr);
   const id = r.stdout.match(/^run (\S+)/)![1]!;
-  assert.ok(r.stdout.trimEnd().endsWith(`figures (ROC curves, score distributions, learning curves): exp report ${id} --out ${id}.html --db ${fixture.db}`), r.stdout.slice(-300));
+  assert.ok(
+    r.stdout
+      .trimEnd()
+      .endsWith(
+        `figures (ROC curves, score distributions, learning curves): exp report ${id} --out ${id}.html --db ${fixture.db}`,
+      ),
+    r.stdout.slice(-300),
+  );
 });

@@ -27,9 +27,15 @@ function shownKeys(config: ReturnType<typeof loadExperiment>, name: string): { k
   return { keys, stdout: r.stdout };
 }
 
-const classifierOnly = (k: string) => k === 'features.branches' || k.startsWith('features.fga.') || /^(loss|model)\./.test(k) || k === 'eval.marginAtTest';
+const classifierOnly = (k: string) =>
+  k === 'features.branches' || k.startsWith('features.fga.') || /^(loss|model)\./.test(k) || k === 'eval.marginAtTest';
 
-for (const [file, section] of [['ae', 'ae'], ['idnn', 'idnn'], ['mobilenetv2', 'mobilenetv2'], ['glow-aff', 'glow']] as const) {
+for (const [file, section] of [
+  ['ae', 'ae'],
+  ['idnn', 'idnn'],
+  ['mobilenetv2', 'mobilenetv2'],
+  ['glow-aff', 'glow'],
+] as const) {
   test(`exp show of a ${file} run lists its own keys and none of the classifier family's`, () => {
     const config = loadExperiment(`experiments/${file}.yaml`);
     const { keys, stdout } = shownKeys(config, file);
@@ -37,7 +43,11 @@ for (const [file, section] of [['ae', 'ae'], ['idnn', 'idnn'], ['mobilenetv2', '
     // Everything else it has is listed: its own section, the log-Mel front end, the shared keys.
     const expected = Object.keys(flatten(config)).filter((k) => !classifierOnly(k));
     assert.deepEqual(keys, expected);
-    for (const k of [`${section}.`, 'features.logmel.nMels', 'train.epochs', 'data.seconds', 'eval.maxFpr', 'system']) assert.ok(keys.some((x) => x.startsWith(k)), `${k} is listed`);
+    for (const k of [`${section}.`, 'features.logmel.nMels', 'train.epochs', 'data.seconds', 'eval.maxFpr', 'system'])
+      assert.ok(
+        keys.some((x) => x.startsWith(k)),
+        `${k} is listed`,
+      );
     const hidden = Object.keys(flatten(config)).length - keys.length;
     assert.match(stdout, new RegExp(`\\(${hidden} keys that system ${config.system} does not read are not listed`));
   });
@@ -47,7 +57,11 @@ test('exp show of a classifier run still lists every key; a run of a system not 
   const fga = loadExperiment('experiments/fgaspecnet.yaml');
   const shown = shownKeys(fga, 'fga');
   assert.deepEqual(shown.keys, Object.keys(flatten(fga)));
-  assert.ok(shown.keys.includes('features.branches') && shown.keys.includes('loss.metric.gamma') && shown.keys.includes('model.backbone'));
+  assert.ok(
+    shown.keys.includes('features.branches') &&
+      shown.keys.includes('loss.metric.gamma') &&
+      shown.keys.includes('model.backbone'),
+  );
   assert.doesNotMatch(shown.stdout, /does not read/);
   // A plug-in's run shown without the plug-in loaded: the registry cannot say, so nothing is hidden.
   const plugin = validateExperiment({ name: 'mine', system: 'my-plugin-system' }, 'test');

@@ -19,27 +19,55 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 before(() => {
-  const r = spawnSync(process.execPath, [CLI, 'data', 'synth', '--out', data, '--types', 'fan,valve', '--ids', '2', '--train', '6', '--test', '4', '--seconds', '1'], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      CLI,
+      'data',
+      'synth',
+      '--out',
+      data,
+      '--types',
+      'fan,valve',
+      '--ids',
+      '2',
+      '--train',
+      '6',
+      '--test',
+      '4',
+      '--seconds',
+      '1',
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
 });
 
 /** 6 steps per epoch of 2 micro-batches each, so a signal can land inside a step. */
 function experiment(name: string, epochs: number): string {
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, `name: ${name}\nseed: 5\ndata: {root: ${data}, seconds: 1}\ntrain: {epochs: ${epochs}, batchSize: 4, microBatch: 2, lr: 0.001, checkpointEvery: 10}\n`);
+  writeFileSync(
+    file,
+    `name: ${name}\nseed: 5\ndata: {root: ${data}, seconds: 1}\ntrain: {epochs: ${epochs}, batchSize: 4, microBatch: 2, lr: 0.001, checkpointEvery: 10}\n`,
+  );
   return file;
 }
 
 function row(id: string): { status: string; error: string | null } {
   const d = new Database(db, { readonly: true });
-  const r = d.prepare('SELECT status, error FROM runs WHERE id = ?').get(id) as { status: string; error: string | null };
+  const r = d.prepare('SELECT status, error FROM runs WHERE id = ?').get(id) as {
+    status: string;
+    error: string | null;
+  };
   d.close();
   return r;
 }
 
 function finalScores(id: string): Array<{ path: string; score: number }> {
   const d = new Database(db, { readonly: true });
-  const rows = d.prepare('SELECT path, score FROM scores WHERE run_id = ? AND final = 1 ORDER BY path').all(id) as Array<{ path: string; score: number }>;
+  const rows = d
+    .prepare('SELECT path, score FROM scores WHERE run_id = ? AND final = 1 ORDER BY path')
+    .all(id) as Array<{ path: string; score: number }>;
   d.close();
   return rows;
 }
@@ -48,7 +76,9 @@ const exp = (args: string[]) => spawnSync(process.execPath, [CLI, ...args, '--db
 
 /** Starts `exp run` directly (not through npx); `when` fires once stderr matches. */
 function startRun(file: string, when: RegExp, act: (pid: number) => void) {
-  const child = spawn(process.execPath, [CLI, 'run', file, '--db', db, '--backend', 'wasm'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'run', file, '--db', db, '--backend', 'wasm'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   let sentAt = 0;
   child.stderr.on('data', (d: Buffer) => {
@@ -62,7 +92,9 @@ function startRun(file: string, when: RegExp, act: (pid: number) => void) {
     }
   });
   return new Promise<{ code: number | null; stderr: string; ms: number; id: string }>((res) =>
-    child.on('exit', (code) => res({ code, stderr, ms: performance.now() - sentAt, id: /run (\S+) \(/.exec(stderr)?.[1] ?? '' })),
+    child.on('exit', (code) =>
+      res({ code, stderr, ms: performance.now() - sentAt, id: /run (\S+) \(/.exec(stderr)?.[1] ?? '' }),
+    ),
   );
 }
 
@@ -74,7 +106,10 @@ test('kill -INT on the node process mid-epoch: checkpoint, interrupted, exit 130
   assert.match(r.stderr, /interrupted; continue it with: exp run --resume/);
   assert.deepEqual(row(r.id), { status: 'interrupted', error: 'interrupted (SIGINT)' });
   const d = new Database(db, { readonly: true });
-  const cp = d.prepare('SELECT epoch, path FROM checkpoints WHERE run_id = ?').all(r.id) as Array<{ epoch: number; path: string }>;
+  const cp = d.prepare('SELECT epoch, path FROM checkpoints WHERE run_id = ?').all(r.id) as Array<{
+    epoch: number;
+    path: string;
+  }>;
   d.close();
   assert.equal(cp.length, 1, 'the progress of the interrupted epoch was checkpointed');
   assert.ok(existsSync(join(cp[0]!.path, 'meta.json')));
@@ -96,7 +131,9 @@ test('a second Ctrl-C exits at once; the run is still resumable', async () => {
   assert.equal(r.code, 130, r.stderr);
   assert.ok(r.ms < 15_000, `exited ${r.ms.toFixed(0)} ms after the second SIGINT`);
   // Whether or not the first stop got to write its row, the next open sees the pid gone.
-  const listed = (JSON.parse(exp(['runs', '--json']).stdout) as Array<{ id: string; status: string }>).find((x) => x.id === r.id);
+  const listed = (JSON.parse(exp(['runs', '--json']).stdout) as Array<{ id: string; status: string }>).find(
+    (x) => x.id === r.id,
+  );
   assert.equal(listed?.status, 'interrupted');
 });
 
@@ -131,7 +168,9 @@ test('Ctrl-C in a real terminal mid-epoch, then --resume: the same scores as an 
   const resumed = exp(['run', '--resume', id, '--json']);
   assert.equal(resumed.status, 0, resumed.stderr);
   const d2 = new Database(db, { readonly: true });
-  const info = JSON.parse(d2.prepare('SELECT info FROM runs WHERE id = ?').pluck().get(id) as string) as { startEpoch: number };
+  const info = JSON.parse(d2.prepare('SELECT info FROM runs WHERE id = ?').pluck().get(id) as string) as {
+    startEpoch: number;
+  };
   d2.close();
   assert.equal(info.startEpoch, 2, 'the resume continued inside epoch 2 instead of starting over');
   const whole = JSON.parse(exp(['run', file, '--json', '--backend', 'wasm']).stdout) as { id: string };
@@ -143,7 +182,10 @@ test('Ctrl-C in a real terminal mid-epoch, then --resume: the same scores as an 
 test('a sweep under a real terminal: Ctrl-C stops the running trial inside its epoch, checkpointed and interrupted, exit 130', async () => {
   const base = experiment('swbase', 2);
   const file = join(dir, 'sw.yaml');
-  writeFileSync(file, `name: sw\nbase: ${base}\ntrials:\n  - name: a\n    set: {seed: 1}\n  - name: b\n    set: {seed: 2}\n`);
+  writeFileSync(
+    file,
+    `name: sw\nbase: ${base}\ntrials:\n  - name: a\n    set: {seed: 1}\n  - name: b\n    set: {seed: 2}\n`,
+  );
   const cmd = `${q(process.execPath)} ${q(CLI)} sweep ${q(file)} --db ${q(db)} --backend wasm --no-dashboard`;
   const child = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
@@ -164,22 +206,32 @@ test('a sweep under a real terminal: Ctrl-C stops the running trial inside its e
   assert.equal(code, 130, out);
   assert.ok(sentAt > 0 && ms < 15_000, `exited ${ms.toFixed(0)} ms after ^C`);
   const d = new Database(db, { readonly: true });
-  const rows = d.prepare(`SELECT trial, status, error, (SELECT group_concat(epoch) FROM checkpoints c WHERE c.run_id = r.id) AS cps FROM runs r WHERE sweep = 'sw' ORDER BY trial`).all();
+  const rows = d
+    .prepare(
+      `SELECT trial, status, error, (SELECT group_concat(epoch) FROM checkpoints c WHERE c.run_id = r.id) AS cps FROM runs r WHERE sweep = 'sw' ORDER BY trial`,
+    )
+    .all();
   d.close();
   // The stop lands in epoch 2 (its applied steps checkpointed) or, on a slow machine, before its
   // first step ends (then epoch 1, never checkpointed by checkpointEvery: 10, is).
   assert.match(String((rows[0] as { cps: string }).cps), /^[12]$/);
-  assert.deepEqual(rows.map((r) => ({ ...(r as object), cps: undefined })), [
-    { trial: 'a', status: 'interrupted', error: 'interrupted (SIGINT)', cps: undefined },
-    { trial: 'b', status: 'queued', error: null, cps: undefined },
-  ]);
+  assert.deepEqual(
+    rows.map((r) => ({ ...(r as object), cps: undefined })),
+    [
+      { trial: 'a', status: 'interrupted', error: 'interrupted (SIGINT)', cps: undefined },
+      { trial: 'b', status: 'queued', error: null, cps: undefined },
+    ],
+  );
 });
 
 test('sweep: SIGTERM to the orchestrator exits 143; SIGTERM to one trial process interrupts that trial only', async () => {
   const { sweepDir, fakeEnv, runCli } = await import('./fixtures/sweep-env.js');
   // 100 ms steps, 8 epochs of 4 steps: a trial lasts seconds, so the signal lands while it trains.
   const a = sweepDir({ trials: 2, epochs: 8 });
-  const r1 = await runCli(['sweep', a.sweep, '--db', a.db, '--no-dashboard'], fakeEnv(100), { pattern: /t0: epoch 2\/8/, then: (c) => c.kill('SIGTERM') }).done;
+  const r1 = await runCli(['sweep', a.sweep, '--db', a.db, '--no-dashboard'], fakeEnv(100), {
+    pattern: /t0: epoch 2\/8/,
+    then: (c) => c.kill('SIGTERM'),
+  }).done;
   assert.equal(r1.code, 143, r1.stderr);
   const d1 = new Database(a.db, { readonly: true });
   assert.deepEqual(d1.prepare('SELECT trial, status, error FROM runs ORDER BY trial').all(), [
@@ -192,7 +244,10 @@ test('sweep: SIGTERM to the orchestrator exits 143; SIGTERM to one trial process
   const r2 = await runCli(['sweep', b.sweep, '--db', b.db, '--no-dashboard'], fakeEnv(100), {
     pattern: /t0: epoch 2\/8/,
     then: (c) => {
-      const kids = spawnSync('pgrep', ['-P', String(c.pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+      const kids = spawnSync('pgrep', ['-P', String(c.pid)], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map(Number);
       assert.equal(kids.length, 1, 'one trial process');
       process.kill(kids[0]!, 'SIGTERM');
     },

@@ -8,7 +8,9 @@ import { migrate, migrations, openDatabase, schemaVersion } from '../src/store/i
 import { UserError } from '../src/util/errors.js';
 
 function tables(db: Database.Database): string[] {
-  return (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as Array<{ name: string }>).map((r) => r.name);
+  return (
+    db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as Array<{ name: string }>
+  ).map((r) => r.name);
 }
 
 test('migration 001 creates the STRICT run tables and sets user_version 1', () => {
@@ -23,7 +25,9 @@ test('migration 001 creates the STRICT run tables and sets user_version 1', () =
   // STRICT: a wrong type is refused instead of coerced.
   // STRICT: a wrong type is refused instead of coerced.
   db.pragma('foreign_keys = OFF');
-  const insert = db.prepare(`INSERT INTO checkpoints (run_id, epoch, path, best, created_at) VALUES ('r', ?, 'p', 0, 'x')`);
+  const insert = db.prepare(
+    `INSERT INTO checkpoints (run_id, epoch, path, best, created_at) VALUES ('r', ?, 'p', 0, 'x')`,
+  );
   insert.run(1);
   assert.throws(() => insert.run('one'), /cannot store TEXT value in INTEGER column/);
 });
@@ -39,7 +43,14 @@ test('migrations are idempotent: a second pass changes nothing', () => {
 
 test('a failing migration leaves the previous version intact (one transaction each)', () => {
   const db = new Database(':memory:');
-  const broken = [...migrations, { version: migrations.length + 1, name: 'broken', sql: 'CREATE TABLE extra (x INTEGER) STRICT; SELECT * FROM no_such_table;' }];
+  const broken = [
+    ...migrations,
+    {
+      version: migrations.length + 1,
+      name: 'broken',
+      sql: 'CREATE TABLE extra (x INTEGER) STRICT; SELECT * FROM no_such_table;',
+    },
+  ];
   assert.throws(() => migrate(db, broken, ':memory:'));
   assert.equal(schemaVersion(db), migrations.length);
   assert.ok(!tables(db).includes('extra'));
@@ -52,7 +63,8 @@ test('a store written by a newer exp is refused with a clear error', () => {
   db.close();
   assert.throws(
     () => openDatabase(file),
-    (e: unknown) => e instanceof UserError && e.message.includes(file) && e.message.includes(`version ${migrations.length + 5}`),
+    (e: unknown) =>
+      e instanceof UserError && e.message.includes(file) && e.message.includes(`version ${migrations.length + 5}`),
   );
 });
 

@@ -9,16 +9,35 @@ import { sweepDir, fakeEnv, runCli } from './fixtures/sweep-env.js';
 function adaptiveSweep(extra = ''): { sweep: string; db: string; dir: string } {
   const { dir, db } = sweepDir({ epochs: 9, trainClips: 8 });
   const sweep = join(dir, 'search.yaml');
-  writeFileSync(sweep, `name: search\nbase: base.yaml\nset: {train.valSplit: 0.25}\nsearch:\n  method: random\n  trials: 9\n  seed: 3\n  space:\n    train.lr: {loguniform: [1.0e-5, 1.0e-1]}\nprune: {method: asha, minEpochs: 1, maxEpochs: 9, reduction: 3}\n${extra}`);
+  writeFileSync(
+    sweep,
+    `name: search\nbase: base.yaml\nset: {train.valSplit: 0.25}\nsearch:\n  method: random\n  trials: 9\n  seed: 3\n  space:\n    train.lr: {loguniform: [1.0e-5, 1.0e-1]}\nprune: {method: asha, minEpochs: 1, maxEpochs: 9, reduction: 3}\n${extra}`,
+  );
   return { sweep, db, dir };
 }
 
-interface Row { id: string; trial: string; status: string; maxEpoch: number | null; epochs: number }
+interface Row {
+  id: string;
+  trial: string;
+  status: string;
+  maxEpoch: number | null;
+  epochs: number;
+}
 
-function runsOf(db: string): { runs: Row[]; decisions: Array<{ unit: number; rung: number; action: string; reason: string }>; rungs: number } {
+function runsOf(db: string): {
+  runs: Row[];
+  decisions: Array<{ unit: number; rung: number; action: string; reason: string }>;
+  rungs: number;
+} {
   const d = new Database(db, { readonly: true });
-  const runs = d.prepare(`SELECT r.id, r.trial, r.status, MAX(e.epoch) AS maxEpoch, COUNT(e.epoch) AS epochs FROM runs r LEFT JOIN epochs e ON e.run_id = r.id WHERE r.sweep = 'search' GROUP BY r.id ORDER BY r.trial`).all() as Row[];
-  const decisions = d.prepare(`SELECT unit, rung, action, reason FROM sweep_decisions WHERE sweep = 'search' ORDER BY seq`).all() as Array<{ unit: number; rung: number; action: string; reason: string }>;
+  const runs = d
+    .prepare(
+      `SELECT r.id, r.trial, r.status, MAX(e.epoch) AS maxEpoch, COUNT(e.epoch) AS epochs FROM runs r LEFT JOIN epochs e ON e.run_id = r.id WHERE r.sweep = 'search' GROUP BY r.id ORDER BY r.trial`,
+    )
+    .all() as Row[];
+  const decisions = d
+    .prepare(`SELECT unit, rung, action, reason FROM sweep_decisions WHERE sweep = 'search' ORDER BY seq`)
+    .all() as Array<{ unit: number; rung: number; action: string; reason: string }>;
   const rungs = d.prepare(`SELECT COUNT(*) FROM sweep_rungs WHERE sweep = 'search'`).pluck().get() as number;
   d.close();
   return { runs, decisions, rungs };
@@ -28,12 +47,15 @@ function checkOutcome(db: string): void {
   const { runs, decisions } = runsOf(db);
   assert.equal(runs.length, 9, 'nine sampled configurations, one run each');
   const unitOf = (trial: string) => Number(/^c(\d+)\//.exec(trial)![1]);
-  const last = (unit: number, rung: number) => decisions.filter((d) => d.unit === unit && d.rung === rung).at(-1)?.action;
+  const last = (unit: number, rung: number) =>
+    decisions.filter((d) => d.unit === unit && d.rung === rung).at(-1)?.action;
   for (const r of runs) {
     const u = unitOf(r.trial);
     // Epochs are stored once each (1..max), never beyond a rung the configuration was not promoted from.
     assert.equal(r.epochs, r.maxEpoch, `${r.trial}: epochs 1..${r.maxEpoch} each once`);
-    for (const rung of [1, 3]) if ((r.maxEpoch ?? 0) > rung) assert.equal(last(u, rung), 'promote', `${r.trial} trained past epoch ${rung} without a promotion`);
+    for (const rung of [1, 3])
+      if ((r.maxEpoch ?? 0) > rung)
+        assert.equal(last(u, rung), 'promote', `${r.trial} trained past epoch ${rung} without a promotion`);
     const stop = decisions.find((d) => d.unit === u && d.action === 'stop');
     if (stop) assert.equal(r.maxEpoch, stop.rung, `${r.trial} pruned at ${stop.rung} but trained to ${r.maxEpoch}`);
     else assert.equal(r.status, 'done', `${r.trial}: not pruned, so finished`);
@@ -60,12 +82,19 @@ test('an ASHA random search: pruned trials stop at their rung, promoted ones con
   // exp sweep status reads the same picture back from the store alone.
   const st = await runCli(['sweep', 'status', sweep, '--db', db], env).done;
   assert.equal(st.code, 0, st.stderr);
-  assert.match(st.stdout, /asha on valLoss \(min\); rungs epoch:configs 1:9 3:3 9:1; running 0, paused 0, promoted 0, pruned 8, finished 1; epochs 21 of 81 as a full grid \(26 %\)/);
+  assert.match(
+    st.stdout,
+    /asha on valLoss \(min\); rungs epoch:configs 1:9 3:3 9:1; running 0, paused 0, promoted 0, pruned 8, finished 1; epochs 21 of 81 as a full grid \(26 %\)/,
+  );
   assert.equal((st.stdout.match(/ pruned {6}/g) ?? []).length, 8, st.stdout);
   assert.match(st.stdout, /pruned .*epoch 1: rank \d of 9 at epoch 1/);
   // exp runs and exp show say pruned (not failed or interrupted), with the rung and the reason.
   const runs = await runCli(['runs', '--sweep', 'search', '--db', db, '--json'], env).done;
-  const listed = JSON.parse(runs.stdout) as Array<{ trial: string; status: string; rung: { status: string; epoch: number; reason: string } | null }>;
+  const listed = JSON.parse(runs.stdout) as Array<{
+    trial: string;
+    status: string;
+    rung: { status: string; epoch: number; reason: string } | null;
+  }>;
   assert.equal(listed.filter((x) => x.rung?.status === 'pruned').length, 8);
   const victim = listed.find((x) => x.rung?.status === 'pruned')!;
   const shown = await runCli(['show', `search/${victim.trial}`, '--db', db], env).done;
@@ -87,7 +116,10 @@ test('an ASHA random search: pruned trials stop at their rung, promoted ones con
 test('kill -9 of the sweep in the middle, then the same command: the same decisions, no epoch trained twice or lost', async () => {
   const { sweep, db } = adaptiveSweep();
   const env = fakeEnv(20);
-  const first = runCli(['sweep', sweep, '--db', db, '--no-dashboard'], env, { pattern: /promoted: epoch 1/, then: (c) => c.kill('SIGKILL') });
+  const first = runCli(['sweep', sweep, '--db', db, '--no-dashboard'], env, {
+    pattern: /promoted: epoch 1/,
+    then: (c) => c.kill('SIGKILL'),
+  });
   const r1 = await first.done;
   assert.equal(r1.signal, 'SIGKILL', r1.stderr);
   const mid = runsOf(db).decisions;
@@ -101,16 +133,25 @@ test('kill -9 of the sweep in the middle, then the same command: the same decisi
 
 test('pruning on a test metric is refused without allowTestSelection, valLoss needs valSplit, --force is refused (one line, exit 1)', async () => {
   const { sweep, db } = adaptiveSweep('');
-  writeFileSync(sweep, `name: search\nbase: base.yaml\nset: {train.valSplit: 0.25, train.evalEvery: 1}\nsearch: {method: random, trials: 3, space: {train.lr: {loguniform: [1.0e-5, 1.0e-1]}}}\nprune: {method: asha, metric: auc, minEpochs: 1, maxEpochs: 3}\n`);
+  writeFileSync(
+    sweep,
+    `name: search\nbase: base.yaml\nset: {train.valSplit: 0.25, train.evalEvery: 1}\nsearch: {method: random, trials: 3, space: {train.lr: {loguniform: [1.0e-5, 1.0e-1]}}}\nprune: {method: asha, metric: auc, minEpochs: 1, maxEpochs: 3}\n`,
+  );
   const r = await runCli(['sweep', sweep, '--db', db, '--no-dashboard'], fakeEnv(2)).done;
   assert.equal(r.code, 1);
   assert.match(r.stderr, /prune\.metric auc is a test-set metric.*allowTestSelection: true/);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-  writeFileSync(sweep, `name: search\nbase: base.yaml\nsearch: {method: random, trials: 3, space: {train.lr: {loguniform: [1.0e-5, 1.0e-1]}}}\nprune: {method: asha, minEpochs: 1, maxEpochs: 3}\n`);
+  writeFileSync(
+    sweep,
+    `name: search\nbase: base.yaml\nsearch: {method: random, trials: 3, space: {train.lr: {loguniform: [1.0e-5, 1.0e-1]}}}\nprune: {method: asha, minEpochs: 1, maxEpochs: 3}\n`,
+  );
   const r2 = await runCli(['sweep', sweep, '--db', db, '--no-dashboard'], fakeEnv(2)).done;
   assert.equal(r2.code, 1);
   assert.match(r2.stderr, /valLoss needs train\.valSplit/);
-  writeFileSync(sweep, `name: search\nbase: base.yaml\nset: {train.valSplit: 0.25}\nsearch: {method: random, trials: 3, space: {train.lr: {loguniform: [1.0e-5, 1.0e-1]}}}\nprune: {method: asha, minEpochs: 1, maxEpochs: 3}\n`);
+  writeFileSync(
+    sweep,
+    `name: search\nbase: base.yaml\nset: {train.valSplit: 0.25}\nsearch: {method: random, trials: 3, space: {train.lr: {loguniform: [1.0e-5, 1.0e-1]}}}\nprune: {method: asha, minEpochs: 1, maxEpochs: 3}\n`,
+  );
   const r3 = await runCli(['sweep', sweep, '--db', db, '--no-dashboard', '--force'], fakeEnv(2)).done;
   assert.equal(r3.code, 1);
   assert.match(r3.stderr, /--rerun-failed and --force are not supported for search \/ prune sweeps/);
@@ -119,7 +160,10 @@ test('pruning on a test metric is refused without allowTestSelection, valLoss ne
 
 test('a sweep that selects on a test metric with allowTestSelection runs, and show / export say so', async () => {
   const { sweep, db } = adaptiveSweep();
-  writeFileSync(sweep, `name: search\nbase: base.yaml\nset: {train.evalEvery: 1}\nallowTestSelection: true\nsearch: {method: random, trials: 3, seed: 1, space: {train.lr: {loguniform: [1.0e-5, 1.0e-1]}}}\nprune: {method: median, metric: auc, minEpochs: 1, maxEpochs: 3, minPeers: 1}\n`);
+  writeFileSync(
+    sweep,
+    `name: search\nbase: base.yaml\nset: {train.evalEvery: 1}\nallowTestSelection: true\nsearch: {method: random, trials: 3, seed: 1, space: {train.lr: {loguniform: [1.0e-5, 1.0e-1]}}}\nprune: {method: median, metric: auc, minEpochs: 1, maxEpochs: 3, minPeers: 1}\n`,
+  );
   const env = fakeEnv(2);
   const r = await runCli(['sweep', sweep, '--db', db, '--no-dashboard'], env).done;
   assert.equal(r.code, 0, r.stderr);
@@ -128,7 +172,9 @@ test('a sweep that selects on a test metric with allowTestSelection runs, and sh
   const md = await runCli(['export', 'search', '--format', 'md', '--db', db], env).done;
   assert.equal(md.code, 0, md.stderr);
   assert.match(md.stdout, /WARNING: this sweep selected configurations on the test-set metric auc/);
-  const json = JSON.parse((await runCli(['export', 'search', '--format', 'json', '--db', db], env).done).stdout) as Array<{ testSelection?: boolean }>;
+  const json = JSON.parse(
+    (await runCli(['export', 'search', '--format', 'json', '--db', db], env).done).stdout,
+  ) as Array<{ testSelection?: boolean }>;
   assert.equal(json[0]!.testSelection, true);
   const any = runsOf(db).runs[0]!;
   const shown = await runCli(['show', any.id, '--db', db], env).done;
@@ -137,13 +183,20 @@ test('a sweep that selects on a test metric with allowTestSelection runs, and sh
 
 test('with --seeds a configuration is judged on its mean over its seeds, once all of them reached the rung', async () => {
   const { sweep, db } = adaptiveSweep();
-  writeFileSync(sweep, `name: search\nbase: base.yaml\nset: {train.valSplit: 0.25}\nsearch: {method: random, trials: 3, seed: 2, space: {train.lr: {loguniform: [1.0e-5, 1.0e-1]}}}\nprune: {method: asha, minEpochs: 1, maxEpochs: 3, reduction: 3}\n`);
+  writeFileSync(
+    sweep,
+    `name: search\nbase: base.yaml\nset: {train.valSplit: 0.25}\nsearch: {method: random, trials: 3, seed: 2, space: {train.lr: {loguniform: [1.0e-5, 1.0e-1]}}}\nprune: {method: asha, minEpochs: 1, maxEpochs: 3, reduction: 3}\n`,
+  );
   const r = await runCli(['sweep', sweep, '--db', db, '--no-dashboard', '--seeds', '1,4'], fakeEnv(2)).done;
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /judged on the mean over 2 seeds/);
   const d = new Database(db, { readonly: true });
-  const results = d.prepare(`SELECT unit, rung, value FROM sweep_rungs WHERE sweep = 'search' AND rung = 1`).all() as Array<{ unit: number; rung: number; value: number }>;
-  const decisions = d.prepare(`SELECT unit, rung, action, basis FROM sweep_decisions WHERE sweep = 'search' AND rung = 1 ORDER BY seq`).all() as Array<{ unit: number; action: string; basis: string }>;
+  const results = d
+    .prepare(`SELECT unit, rung, value FROM sweep_rungs WHERE sweep = 'search' AND rung = 1`)
+    .all() as Array<{ unit: number; rung: number; value: number }>;
+  const decisions = d
+    .prepare(`SELECT unit, rung, action, basis FROM sweep_decisions WHERE sweep = 'search' AND rung = 1 ORDER BY seq`)
+    .all() as Array<{ unit: number; action: string; basis: string }>;
   d.close();
   assert.equal(results.length, 6, 'three configurations x two seeds at epoch 1');
   for (const dec of decisions) {

@@ -10,7 +10,10 @@ import { pidAlive } from '../src/store/stale.js';
 
 function childPids(pid: number): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -37,9 +40,16 @@ test('kill -9 mid-sweep, then the same command: each trial done once, epochs com
   assert.deepEqual(workers.filter(pidAlive), [], 'workers exit when the orchestrator dies');
 
   const before = new Database(db, { readonly: true });
-  const t0 = before.prepare(`SELECT id, started_at, status FROM runs WHERE trial = 't0'`).get() as { id: string; started_at: string; status: string };
+  const t0 = before.prepare(`SELECT id, started_at, status FROM runs WHERE trial = 't0'`).get() as {
+    id: string;
+    started_at: string;
+    status: string;
+  };
   assert.equal(t0.status, 'done');
-  const epochsBefore = before.prepare(`SELECT COUNT(*) FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.trial = 't1'`).pluck().get() as number;
+  const epochsBefore = before
+    .prepare(`SELECT COUNT(*) FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.trial = 't1'`)
+    .pluck()
+    .get() as number;
   before.close();
   assert.ok(epochsBefore >= 3, `t1 had recorded ${epochsBefore} epochs before the kill`);
 
@@ -51,29 +61,61 @@ test('kill -9 mid-sweep, then the same command: each trial done once, epochs com
 
   const d = new Database(db, { readonly: true });
   assert.equal(d.pragma('integrity_check', { simple: true }), 'ok');
-  const runs = d.prepare(`SELECT id, trial, status, started_at FROM runs ORDER BY trial`).all() as Array<{ id: string; trial: string; status: string; started_at: string }>;
-  assert.deepEqual(runs.map((r) => [r.trial, r.status]), [['t0', 'done'], ['t1', 'done'], ['t2', 'done']]);
+  const runs = d.prepare(`SELECT id, trial, status, started_at FROM runs ORDER BY trial`).all() as Array<{
+    id: string;
+    trial: string;
+    status: string;
+    started_at: string;
+  }>;
+  assert.deepEqual(
+    runs.map((r) => [r.trial, r.status]),
+    [
+      ['t0', 'done'],
+      ['t1', 'done'],
+      ['t2', 'done'],
+    ],
+  );
   assert.equal(runs[0]!.started_at, t0.started_at, 't0 was not restarted');
   for (const r of runs) {
     const epochs = d.prepare('SELECT epoch FROM epochs WHERE run_id = ? ORDER BY epoch').pluck().all(r.id);
     assert.deepEqual(epochs, [1, 2, 3, 4, 5, 6], `${r.trial} epochs`);
-    assert.equal(d.prepare('SELECT COUNT(*) FROM results WHERE run_id = ? AND final = 1 AND scope = ?').pluck().get(r.id, 'average'), 1);
+    assert.equal(
+      d
+        .prepare('SELECT COUNT(*) FROM results WHERE run_id = ? AND final = 1 AND scope = ?')
+        .pluck()
+        .get(r.id, 'average'),
+      1,
+    );
     assert.equal(d.prepare('SELECT COUNT(*) FROM scores WHERE run_id = ? AND final = 1').pluck().get(r.id), 64);
   }
   // The resumed trial's replayed epochs carry the same numbers as an uninterrupted run would (the fake is deterministic).
-  const losses = d.prepare(`SELECT e.loss FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.trial = 't1' ORDER BY epoch`).pluck().all() as number[];
-  losses.forEach((l, i) => assert.ok(Math.abs(l - (10 / (i + 2) + (losses[0]! - 10 / 2))) < 1e-9, `epoch ${i + 1} loss`));
+  const losses = d
+    .prepare(`SELECT e.loss FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.trial = 't1' ORDER BY epoch`)
+    .pluck()
+    .all() as number[];
+  losses.forEach((l, i) =>
+    assert.ok(Math.abs(l - (10 / (i + 2) + (losses[0]! - 10 / 2))) < 1e-9, `epoch ${i + 1} loss`),
+  );
   d.close();
 });
 
 test('Ctrl-C (SIGINT) stops cleanly with exit 130, the running trial interrupted and resumable', async () => {
   const { sweep, db } = sweepDir({ trials: 2, epochs: 6 });
   const env = fakeEnv(30);
-  const r1 = await runCli(['sweep', sweep, '--db', db, '--no-dashboard'], env, { pattern: /\[1\/2\] t0: epoch 3\/6/, then: (c) => c.kill('SIGINT') }).done;
+  const r1 = await runCli(['sweep', sweep, '--db', db, '--no-dashboard'], env, {
+    pattern: /\[1\/2\] t0: epoch 3\/6/,
+    then: (c) => c.kill('SIGINT'),
+  }).done;
   assert.equal(r1.code, 130, r1.stderr);
   const d = new Database(db, { readonly: true });
-  const rows = d.prepare('SELECT trial, status FROM runs ORDER BY trial').all() as Array<{ trial: string; status: string }>;
-  assert.deepEqual(rows, [{ trial: 't0', status: 'interrupted' }, { trial: 't1', status: 'queued' }]);
+  const rows = d.prepare('SELECT trial, status FROM runs ORDER BY trial').all() as Array<{
+    trial: string;
+    status: string;
+  }>;
+  assert.deepEqual(rows, [
+    { trial: 't0', status: 'interrupted' },
+    { trial: 't1', status: 'queued' },
+  ]);
   d.close();
   const r2 = await runCli(['sweep', sweep, '--db', db, '--no-dashboard'], env).done;
   assert.equal(r2.code, 0, r2.stderr);

@@ -53,7 +53,10 @@ const parse = (x: unknown) => SearchSpec.parse(x);
 test('tpe and random: the same seed proposes the same points whatever the number of workers and the order results arrive in', () => {
   fc.assert(
     fc.property(
-      fc.constantFrom('tpe', 'random'), fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }),
+      fc.constantFrom('tpe', 'random'),
+      fc.integer({ min: 0, max: 1000 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 5 }),
       fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 30 }),
       (method, seed, batch, workers, durations) => {
         const spec = parse({ method, seed, trials: 20, startup: 5, batch, space });
@@ -69,14 +72,19 @@ test('tpe and random: the same seed proposes the same points whatever the number
 
 test('no configuration is proposed twice, even in a small finite space that runs out', () => {
   fc.assert(
-    fc.property(fc.constantFrom('tpe', 'random'), fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 4 }), (method, seed, workers) => {
-      const small = { a: { choice: [1, 2, 3] }, b: { int: [0, 2] } };
-      const spec = parse({ method, seed, trials: 30, startup: 3, batch: 2, space: small });
-      const pts = runAsync(spec, workers, [3, 1, 2]);
-      const keys = pts.map(canonicalJson);
-      assert.equal(new Set(keys).size, keys.length);
-      assert.equal(pts.length, 9, 'the whole 3 x 3 space, then the sequence ends');
-    }),
+    fc.property(
+      fc.constantFrom('tpe', 'random'),
+      fc.integer({ min: 0, max: 1000 }),
+      fc.integer({ min: 1, max: 4 }),
+      (method, seed, workers) => {
+        const small = { a: { choice: [1, 2, 3] }, b: { int: [0, 2] } };
+        const spec = parse({ method, seed, trials: 30, startup: 3, batch: 2, space: small });
+        const pts = runAsync(spec, workers, [3, 1, 2]);
+        const keys = pts.map(canonicalJson);
+        assert.equal(new Set(keys).size, keys.length);
+        assert.equal(pts.length, 9, 'the whole 3 x 3 space, then the sequence ends');
+      },
+    ),
     { numRuns: 30 },
   );
 });
@@ -102,7 +110,14 @@ test('grid: every point of the finite space in key order; a continuous key is no
     if (p.kind !== 'point') break;
     pts.push(p.point);
   }
-  assert.deepEqual(pts, [{ a: 'x', b: 1 }, { a: 'x', b: 2 }, { a: 'x', b: 3 }, { a: 'y', b: 1 }, { a: 'y', b: 2 }, { a: 'y', b: 3 }]);
+  assert.deepEqual(pts, [
+    { a: 'x', b: 1 },
+    { a: 'x', b: 2 },
+    { a: 'x', b: 3 },
+    { a: 'y', b: 1 },
+    { a: 'y', b: 2 },
+    { a: 'y', b: 3 },
+  ]);
   assert.equal(gridOf({ lr: { loguniform: [1e-4, 1e-2] } }), null);
 });
 
@@ -116,7 +131,11 @@ test('random points stay inside their bounds, and ints are integers', () => {
         if (r.kind !== 'point') return;
         const p = r.point;
         assert.ok((p['train.lr'] as number) >= 1e-4 && (p['train.lr'] as number) <= 1e-2);
-        assert.ok(Number.isInteger(p['train.batchSize']) && (p['train.batchSize'] as number) >= 8 && (p['train.batchSize'] as number) <= 32);
+        assert.ok(
+          Number.isInteger(p['train.batchSize']) &&
+            (p['train.batchSize'] as number) >= 8 &&
+            (p['train.batchSize'] as number) <= 32,
+        );
         assert.ok([0.05, 0.1, 0.2].includes(p['loss.metric.gamma'] as number));
       }
     }),
@@ -125,7 +144,8 @@ test('random points stay inside their bounds, and ints are integers', () => {
 });
 
 test('tpe finds a lower value than random search at an equal budget of 30 points, on average over 20 seeds', () => {
-  const best = (method: 'tpe' | 'random', seed: number) => Math.min(...runAsync(parse({ method, seed, trials: 30, startup: 8, batch: 1, space }), 1, [1]).map(objective));
+  const best = (method: 'tpe' | 'random', seed: number) =>
+    Math.min(...runAsync(parse({ method, seed, trials: 30, startup: 8, batch: 1, space }), 1, [1]).map(objective));
   const seeds = Array.from({ length: 20 }, (_, i) => i + 1);
   const tpe = seeds.map((s) => best('tpe', s));
   const rnd = seeds.map((s) => best('random', s));
@@ -134,10 +154,14 @@ test('tpe finds a lower value than random search at an equal budget of 30 points
 });
 
 test('space and pruning specs: clear errors for bad bounds, unknown forms and empty spaces', () => {
-  const msg = (r: { success: boolean; error?: { issues: Array<{ message: string }> } }) => r.error?.issues.map((i) => i.message).join('; ') ?? '';
+  const msg = (r: { success: boolean; error?: { issues: Array<{ message: string }> } }) =>
+    r.error?.issues.map((i) => i.message).join('; ') ?? '';
   assert.match(msg(SearchSpec.safeParse({ method: 'tpe', space: { lr: { loguniform: [0, 1] } } })), /above 0/);
   assert.match(msg(SearchSpec.safeParse({ method: 'tpe', space: { lr: { uniform: [2, 1] } } })), /low < high/);
   assert.equal(SearchSpec.safeParse({ method: 'tpe', space: { lr: { normal: [0, 1] } } }).success, false);
   assert.match(msg(SearchSpec.safeParse({ method: 'random', space: {} })), /empty/);
-  assert.match(msg(PruneSpec.safeParse({ method: 'asha', minEpochs: 9, maxEpochs: 3 })), /minEpochs must not exceed maxEpochs/);
+  assert.match(
+    msg(PruneSpec.safeParse({ method: 'asha', minEpochs: 9, maxEpochs: 3 })),
+    /minEpochs must not exceed maxEpochs/,
+  );
 });

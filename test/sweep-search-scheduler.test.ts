@@ -8,27 +8,34 @@ import { Sim, type SimSpec } from './fixtures/search-sim.js';
 
 /** A random fake sweep: values per (unit, epoch), epoch durations, workers, maybe failures. */
 const arbSpec = (method: SchedulerConfig['method']) =>
-  fc.record({
-    units: fc.integer({ min: 1, max: 14 }),
-    workers: fc.integer({ min: 1, max: 5 }),
-    reduction: fc.integer({ min: 2, max: 4 }),
-    minEpochs: fc.integer({ min: 1, max: 3 }),
-    factor: fc.integer({ min: 1, max: 12 }),
-    values: fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 14 * 40, maxLength: 14 * 40 }),
-    durations: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 14, maxLength: 14 }),
-    fails: fc.array(fc.option(fc.integer({ min: 1, max: 40 }), { freq: 4 }), { minLength: 14, maxLength: 14 }),
-  }).map((r): SimSpec => {
-    const maxEpochs = Math.min(36, r.minEpochs * r.factor);
-    return {
-      cfg: { method, rungs: rungEpochs({ minEpochs: r.minEpochs, maxEpochs, reduction: r.reduction }), reduction: r.reduction, minPeers: 2 },
-      units: r.units,
-      workers: r.workers,
-      // Integer values make ties frequent, which the tie-breaking rule must handle.
-      value: (u, e) => r.values[u * 40 + e]!,
-      epochMs: (u) => r.durations[u]!,
-      failsAt: (u) => r.fails[u] ?? null,
-    };
-  });
+  fc
+    .record({
+      units: fc.integer({ min: 1, max: 14 }),
+      workers: fc.integer({ min: 1, max: 5 }),
+      reduction: fc.integer({ min: 2, max: 4 }),
+      minEpochs: fc.integer({ min: 1, max: 3 }),
+      factor: fc.integer({ min: 1, max: 12 }),
+      values: fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 14 * 40, maxLength: 14 * 40 }),
+      durations: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 14, maxLength: 14 }),
+      fails: fc.array(fc.option(fc.integer({ min: 1, max: 40 }), { freq: 4 }), { minLength: 14, maxLength: 14 }),
+    })
+    .map((r): SimSpec => {
+      const maxEpochs = Math.min(36, r.minEpochs * r.factor);
+      return {
+        cfg: {
+          method,
+          rungs: rungEpochs({ minEpochs: r.minEpochs, maxEpochs, reduction: r.reduction }),
+          reduction: r.reduction,
+          minPeers: 2,
+        },
+        units: r.units,
+        workers: r.workers,
+        // Integer values make ties frequent, which the tie-breaking rule must handle.
+        value: (u, e) => r.values[u * 40 + e]!,
+        epochMs: (u) => r.durations[u]!,
+        failsAt: (u) => r.fails[u] ?? null,
+      };
+    });
 
 function maxTrained(ranges: Array<[number, number]> | undefined): number {
   return Math.max(0, ...(ranges ?? []).map(([, to]) => to));
@@ -49,7 +56,12 @@ for (const method of ['asha', 'median', 'none'] as const) {
           else assert.equal(top, last, `unit ${u} neither stopped nor finished (trained to ${top})`);
           // Training beyond a rung needs a promotion there.
           for (const rung of spec.cfg.rungs) {
-            if (top > rung) assert.equal(latestDecision(r.table, u, rung)?.action, 'promote', `unit ${u} passed epoch ${rung} without a promotion`);
+            if (top > rung)
+              assert.equal(
+                latestDecision(r.table, u, rung)?.action,
+                'promote',
+                `unit ${u} passed epoch ${rung} without a promotion`,
+              );
           }
           // Epochs are trained once each, in order, from the checkpoint (never from scratch again).
           let at = 0;
@@ -60,7 +72,12 @@ for (const method of ['asha', 'median', 'none'] as const) {
         }
         // Nothing stays paused once the sweep is over.
         for (const d of r.table.decisions) {
-          if (d.action === 'pause') assert.notEqual(latestDecision(r.table, d.unit, d.rung)?.action, 'pause', `unit ${d.unit} left paused at ${d.rung}`);
+          if (d.action === 'pause')
+            assert.notEqual(
+              latestDecision(r.table, d.unit, d.rung)?.action,
+              'pause',
+              `unit ${d.unit} left paused at ${d.rung}`,
+            );
         }
       }),
       { numRuns: 150 },
@@ -77,7 +94,10 @@ test('asha: at most floor(n / reduction) promotions per rung (n counted when eac
         for (const { d, nAtRung } of r.madeWith) {
           if (d.rung !== rung || d.action !== 'promote') continue;
           promoted++;
-          assert.ok(promoted <= Math.max(1, Math.floor(nAtRung / spec.cfg.reduction)), `rung ${rung}: promotion ${promoted} with only ${nAtRung} results`);
+          assert.ok(
+            promoted <= Math.max(1, Math.floor(nAtRung / spec.cfg.reduction)),
+            `rung ${rung}: promotion ${promoted} with only ${nAtRung} results`,
+          );
         }
         const n = r.table.results.filter((x) => x.rung === rung).length;
         const quota = n === 0 ? 0 : Math.max(1, Math.floor(n / spec.cfg.reduction));
@@ -91,23 +111,31 @@ test('asha: at most floor(n / reduction) promotions per rung (n counted when eac
 
 test('decisions are a function of the stored results: replaying the result log gives the same decisions', () => {
   fc.assert(
-    fc.property(fc.constantFrom('asha', 'median', 'none' as const), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (method, seed) => {
-      const spec = fc.sample(arbSpec(method), { seed, numRuns: 1 })[0]!;
-      const r = new Sim(spec).run();
-      // A fresh process that reads the results back in stored order decides the same thing, row for row.
-      const replay: { results: RungTable['results'][number][]; decisions: Decision[] } = { results: [], decisions: [] };
-      for (const res of r.table.results) {
-        replay.results.push(res);
-        replay.decisions.push(...decideResult(spec.cfg, replay, res.unit, res.rung));
-      }
-      const live = { running: new Set<number>(), failed: r.failed, count: spec.units, complete: true };
-      replay.decisions.push(...decideClosed(spec.cfg, replay, live));
-      const final = (t: RungTable) => [...new Set(t.decisions.map((d) => `${d.unit}@${d.rung}`))].sort().map((k) => {
-        const [u, g] = k.split('@').map(Number);
-        return `${k}:${latestDecision(t, u!, g!)!.action}`;
-      });
-      assert.deepEqual(final(replay), final(r.table));
-    }),
+    fc.property(
+      fc.constantFrom('asha', 'median', 'none' as const),
+      fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      (method, seed) => {
+        const spec = fc.sample(arbSpec(method), { seed, numRuns: 1 })[0]!;
+        const r = new Sim(spec).run();
+        // A fresh process that reads the results back in stored order decides the same thing, row for row.
+        const replay: { results: RungTable['results'][number][]; decisions: Decision[] } = {
+          results: [],
+          decisions: [],
+        };
+        for (const res of r.table.results) {
+          replay.results.push(res);
+          replay.decisions.push(...decideResult(spec.cfg, replay, res.unit, res.rung));
+        }
+        const live = { running: new Set<number>(), failed: r.failed, count: spec.units, complete: true };
+        replay.decisions.push(...decideClosed(spec.cfg, replay, live));
+        const final = (t: RungTable) =>
+          [...new Set(t.decisions.map((d) => `${d.unit}@${d.rung}`))].sort().map((k) => {
+            const [u, g] = k.split('@').map(Number);
+            return `${k}:${latestDecision(t, u!, g!)!.action}`;
+          });
+        assert.deepEqual(final(replay), final(r.table));
+      },
+    ),
     { numRuns: 100 },
   );
 });
@@ -145,14 +173,25 @@ test('asha: a configuration best at every rung that reports first reaches the en
   fc.assert(
     fc.property(arbSpec('asha'), (spec0) => {
       // The first configuration, with one worker, is first at every rung, and strictly best.
-      const spec: SimSpec = { ...spec0, workers: 1, value: (u, e) => (u === 0 ? -1 : spec0.value(u, e)), failsAt: (u) => (u === 0 ? null : spec0.failsAt!(u)) };
+      const spec: SimSpec = {
+        ...spec0,
+        workers: 1,
+        value: (u, e) => (u === 0 ? -1 : spec0.value(u, e)),
+        failsAt: (u) => (u === 0 ? null : spec0.failsAt!(u)),
+      };
       const r = new Sim(spec).run();
       assert.equal(maxTrained(r.trained.get(0)), spec.cfg.rungs[spec.cfg.rungs.length - 1]);
     }),
     { numRuns: 150 },
   );
   // The counterexample to the stronger claim: seven configurations, the best one last, reduction 2.
-  const late: SimSpec = { cfg: { method: 'asha', rungs: [1, 2], reduction: 2, minPeers: 2 }, units: 7, workers: 1, value: (u) => (u === 6 ? -1 : u), epochMs: () => 1 };
+  const late: SimSpec = {
+    cfg: { method: 'asha', rungs: [1, 2], reduction: 2, minPeers: 2 },
+    units: 7,
+    workers: 1,
+    value: (u) => (u === 6 ? -1 : u),
+    epochMs: () => 1,
+  };
   const r = new Sim(late).run();
   assert.equal(maxTrained(r.trained.get(6)), 1, 'asynchronous promotion spent the quota before the best arrived');
 });
@@ -163,7 +202,9 @@ test('median: stops exactly the configurations worse than the median of the othe
       const r = new Sim(spec).run();
       for (const { d } of r.madeWith) {
         if (d.basis.median === undefined) continue;
-        const at = r.table.results.slice(0, r.table.results.findIndex((x) => x.unit === d.unit && x.rung === d.rung) + 1).filter((x) => x.rung === d.rung && x.unit !== d.unit);
+        const at = r.table.results
+          .slice(0, r.table.results.findIndex((x) => x.unit === d.unit && x.rung === d.rung) + 1)
+          .filter((x) => x.rung === d.rung && x.unit !== d.unit);
         assert.equal(d.basis.median, medianOf(at.map((x) => x.value)));
         assert.equal(d.action, d.basis.value > d.basis.median ? 'stop' : 'promote');
       }

@@ -18,7 +18,12 @@ const evalCtx = () => ({ training: false, updates: [] as Array<() => void> });
 /** A weight maker outside a module, for testing single layers. */
 function maker(seed: number): WeightMaker & { vars: tf.Variable[] } {
   const vars: tf.Variable[] = [];
-  return { init: new Init(seed, 'layer'), vars, param: (_p, v) => (vars.push(v), v), buffer: (_p, v) => (vars.push(v), v) };
+  return {
+    init: new Init(seed, 'layer'),
+    vars,
+    param: (_p, v) => (vars.push(v), v),
+    buffer: (_p, v) => (vars.push(v), v),
+  };
 }
 
 /** Gives every trainable weight a random value, so zero-initialised couplings are not the identity. */
@@ -48,7 +53,12 @@ test('each flow layer inverts: inverse(forward(x)) = x (actnorm, 1x1 conv, affin
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 0, max: 1000 }), fc.constantFrom(2, 4, 6), async (seed, c) => {
       const m = maker(seed);
-      const layers = [new ActNorm(m, 'a', c), new InvConv1x1(m, 'i', c), new Coupling(m, 'ca', c, 5, true), new Coupling(m, 'cd', c, 5, false)];
+      const layers = [
+        new ActNorm(m, 'a', c),
+        new InvConv1x1(m, 'i', c),
+        new Coupling(m, 'ca', c, 5, true),
+        new Coupling(m, 'cd', c, 5, false),
+      ];
       scramble(m.vars, seed);
       const x = tf.randomNormal([2, 4, 6, c], 0, 2, 'float32', seed) as tf.Tensor4D;
       for (const layer of layers) {
@@ -65,7 +75,7 @@ test('each flow layer inverts: inverse(forward(x)) = x (actnorm, 1x1 conv, affin
   );
 });
 
-test('the flow\'s log-determinant matches log|det J| of a numerical Jacobian (tiny Glow, 2 levels, 16 dims)', async () => {
+test("the flow's log-determinant matches log|det J| of a numerical Jacobian (tiny Glow, 2 levels, 16 dims)", async () => {
   const g = new Glow('g', 3, { height: 4, width: 4, levels: 2, steps: 1, hidden: 6, affine: true, classes: 2 });
   scramble(g.trainable().values(), 11);
   await g.prepare();
@@ -110,11 +120,13 @@ test('the ID-conditioned prior: log p(z | k) for every ID equals the plain diago
   for (let n = 0; n < 2; n++) {
     for (let k = 0; k < 3; k++) {
       let lp = 0;
-      for (let h = 0; h < 2; h++) for (let w = 0; w < 2; w++) for (let c = 0; c < 4; c++) {
-        const s = Math.exp(ls[k]![c]!);
-        const d = (zs[n]![h]![w]![c]! - mu[k]![c]!) / s;
-        lp += -0.5 * d * d - Math.log(s) - 0.5 * Math.log(2 * Math.PI);
-      }
+      for (let h = 0; h < 2; h++)
+        for (let w = 0; w < 2; w++)
+          for (let c = 0; c < 4; c++) {
+            const s = Math.exp(ls[k]![c]!);
+            const d = (zs[n]![h]![w]![c]! - mu[k]![c]!) / s;
+            lp += -0.5 * d * d - Math.log(s) - 0.5 * Math.log(2 * Math.PI);
+          }
       assert.ok(Math.abs(got[n]![k]! - lp) < 1e-3 * (1 + Math.abs(lp)), `n ${n} k ${k}: ${got[n]![k]} vs ${lp}`);
     }
   }
@@ -125,7 +137,10 @@ test('the ID-conditioned prior: log p(z | k) for every ID equals the plain diago
 test('actnorm initialises from the first training batch (zero mean, unit variance per channel) and only once', () => {
   const m = maker(1);
   const a = new ActNorm(m, 'a', 3);
-  const x = tf.add(tf.mul(tf.randomNormal([4, 5, 5, 3], 0, 1, 'float32', 2), tf.tensor1d([10, 0.1, 3])), tf.tensor1d([-50, 4, 0])) as tf.Tensor4D;
+  const x = tf.add(
+    tf.mul(tf.randomNormal([4, 5, 5, 3], 0, 1, 'float32', 2), tf.tensor1d([10, 0.1, 3])),
+    tf.tensor1d([-50, 4, 0]),
+  ) as tf.Tensor4D;
   const { y } = a.forward(x, { training: true, updates: [] });
   const { mean, variance } = tf.moments(y, [0, 1, 2]);
   for (const v of mean.dataSync()) assert.ok(Math.abs(v) < 1e-3);

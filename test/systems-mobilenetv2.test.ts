@@ -14,7 +14,10 @@ test("MobileNetV2 at width 1 with 3 input channels and 1000 classes has torchvis
   const m = new MobileNetV2('m', 0, { width: 1, lastChannels: 1280, classes: 1000, inChannels: 3 });
   assert.equal(m.paramCount(), 3_504_872);
   m.dispose();
-  assert.deepEqual([makeDivisible(32 * 0.65), makeDivisible(16 * 0.65), makeDivisible(24 * 0.35), makeDivisible(320 * 0.65)], [24, 16, 8, 208]);
+  assert.deepEqual(
+    [makeDivisible(32 * 0.65), makeDivisible(16 * 0.65), makeDivisible(24 * 0.35), makeDivisible(320 * 0.65)],
+    [24, 16, 8, 208],
+  );
 });
 
 test('experiments/mobilenetv2.yaml: 1.07 M weights per machine type, within 10 % of Table 5 (1.1 M)', () => {
@@ -24,11 +27,17 @@ test('experiments/mobilenetv2.yaml: 1.07 M weights per machine type, within 10 %
   assert.ok(Math.abs(r.paper!.gap) < 0.1, String(r.paper!.gap));
 });
 
-test('MobileNetV2 score: mean over a clip\'s windows of -log softmax(logits)[own ID], computed plainly from the logits', () => {
-  const cfg = validateExperiment({ system: 'mobilenetv2', mobilenetv2: { width: 0.35, window: 8, hop: 4, lastChannels: 32 } }, 'x').mobilenetv2!;
+test("MobileNetV2 score: mean over a clip's windows of -log softmax(logits)[own ID], computed plainly from the logits", () => {
+  const cfg = validateExperiment(
+    { system: 'mobilenetv2', mobilenetv2: { width: 0.35, window: 8, hop: 4, lastChannels: 32 } },
+    'x',
+  ).mobilenetv2!;
   const det = new MobileNetV2Detector(cfg, 3, 'mnv2', 4);
   const [b, m, t] = [2, 16, 16];
-  const logmel = tf.tensor3d(Float32Array.from({ length: b * m * t }, (_, i) => Math.sin(i * 0.1) * 3), [b, m, t]);
+  const logmel = tf.tensor3d(
+    Float32Array.from({ length: b * m * t }, (_, i) => Math.sin(i * 0.1) * 3),
+    [b, m, t],
+  );
   const labels = tf.tensor1d([2, 0], 'int32');
   const scores = tf.tidy(() => Array.from(det.clipScores(logmel, labels).dataSync()));
   const ctx = { training: false, updates: [] };

@@ -41,13 +41,30 @@ train: {epochs: ${epochs}, batchSize: 8, lr: 0.001, weightDecay: 0, schedule: co
 
 function scores(runId: string): Array<{ path: string; score: number }> {
   const d = new Database(db, { readonly: true });
-  const rows = d.prepare('SELECT path, score FROM scores WHERE run_id = ? AND final = 1 ORDER BY path').all(runId) as Array<{ path: string; score: number }>;
+  const rows = d
+    .prepare('SELECT path, score FROM scores WHERE run_id = ? AND final = 1 ORDER BY path')
+    .all(runId) as Array<{ path: string; score: number }>;
   d.close();
   return rows;
 }
 
 before(() => {
-  const r = exp(['data', 'synth', '--out', data, '--types', 'fan,valve', '--ids', '2', '--train', '6', '--test', '4', '--seconds', '1']);
+  const r = exp([
+    'data',
+    'synth',
+    '--out',
+    data,
+    '--types',
+    'fan,valve',
+    '--ids',
+    '2',
+    '--train',
+    '6',
+    '--test',
+    '4',
+    '--seconds',
+    '1',
+  ]);
   assert.equal(r.status, 0, r.stderr);
 });
 
@@ -61,18 +78,26 @@ for (const system of Object.keys(SYSTEMS)) {
     ids[system] = out.id;
     assert.deepEqual(Object.keys(out.metrics.types).sort(), ['fan', 'valve']);
     const d = new Database(db, { readonly: true });
-    const epochs = d.prepare('SELECT terms FROM epochs WHERE run_id = ? ORDER BY epoch').all(out.id) as Array<{ terms: string }>;
+    const epochs = d.prepare('SELECT terms FROM epochs WHERE run_id = ? ORDER BY epoch').all(out.id) as Array<{
+      terms: string;
+    }>;
     const runDir = (d.prepare('SELECT run_dir FROM runs WHERE id = ?').get(out.id) as { run_dir: string }).run_dir;
     d.close();
     assert.equal(epochs.length, 2);
     const terms = Object.keys(JSON.parse(epochs[0]!.terms) as Record<string, number>);
     assert.deepEqual(terms, { ae: ['mse'], idnn: ['mse'], mobilenetv2: ['ce'], 'glow-aff': ['nll', 'id'] }[system]);
-    for (const v of epochs.map((e) => Object.values(JSON.parse(e.terms) as Record<string, number>)).flat()) assert.ok(Number.isFinite(v));
+    for (const v of epochs.map((e) => Object.values(JSON.parse(e.terms) as Record<string, number>)).flat())
+      assert.ok(Number.isFinite(v));
     assert.equal(scores(out.id).length, 2 * 2 * 4);
     // The checkpoint holds both types' models.
-    const meta = JSON.parse(readFileSync(resolve(dir, runDir, 'last', 'meta.json'), 'utf8')) as { tensors: Array<{ name: string }> };
+    const meta = JSON.parse(readFileSync(resolve(dir, runDir, 'last', 'meta.json'), 'utf8')) as {
+      tensors: Array<{ name: string }>;
+    };
     const names = meta.tensors.map((t) => t.name);
-    assert.ok(names.some((n) => n.startsWith('param/fan/')) && names.some((n) => n.startsWith('param/valve/')), names.slice(0, 5).join(', '));
+    assert.ok(
+      names.some((n) => n.startsWith('param/fan/')) && names.some((n) => n.startsWith('param/valve/')),
+      names.slice(0, 5).join(', '),
+    );
     const show = exp(['show', out.id, '--db', db]);
     assert.equal(show.status, 0, show.stderr);
     assert.match(show.stdout, new RegExp(`system: "${system}"`));
@@ -95,6 +120,8 @@ test('kill -9 mid-run of a per-type system, then --resume: the same scores as an
   assert.ok(runId, stderr);
   const resumed = exp(['run', '--resume', runId, '--db', db, '--json']);
   assert.equal(resumed.status, 0, resumed.stderr);
-  const whole = JSON.parse(exp(['run', file, '--db', db, '--json', '--backend', 'wasm', '--name', 'idnn-whole']).stdout) as { id: string };
+  const whole = JSON.parse(
+    exp(['run', file, '--db', db, '--json', '--backend', 'wasm', '--name', 'idnn-whole']).stdout,
+  ) as { id: string };
   assert.deepEqual(scores(runId), scores(whole.id));
 });

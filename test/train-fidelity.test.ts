@@ -9,7 +9,13 @@ import { AdamW } from '../src/train/adamw.js';
 import { PooledBatchMoments } from '../src/model/batch-moments.js';
 import { batchNorm, batchNormPrelu, type BatchNormParams } from '../src/model/nn.js';
 import { createLossRegistries } from '../src/losses/registry.js';
-import { ClassificationLossConfig, ExperimentConfig, MetricLossConfig, configHash, upgradeStoredConfig } from '../src/config/index.js';
+import {
+  ClassificationLossConfig,
+  ExperimentConfig,
+  MetricLossConfig,
+  configHash,
+  upgradeStoredConfig,
+} from '../src/config/index.js';
 import { initBackend } from '../src/backend/select.js';
 
 /** Checks that ranges tile [0, n) in order. */
@@ -36,9 +42,19 @@ test('epoch batches: every clip once; the partial last batch kept (a 1-clip rema
       for (const [s, e] of dropped) assert.equal(e - s, size);
     }),
   );
-  assert.deepEqual(epochBatches(17, 8, false), [[0, 8], [8, 17]]);
-  assert.deepEqual(epochBatches(18, 8, false), [[0, 8], [8, 16], [16, 18]]);
-  assert.deepEqual(epochBatches(18, 8, true), [[0, 8], [8, 16]]);
+  assert.deepEqual(epochBatches(17, 8, false), [
+    [0, 8],
+    [8, 17],
+  ]);
+  assert.deepEqual(epochBatches(18, 8, false), [
+    [0, 8],
+    [8, 16],
+    [16, 18],
+  ]);
+  assert.deepEqual(epochBatches(18, 8, true), [
+    [0, 8],
+    [8, 16],
+  ]);
   assert.deepEqual(epochBatches(5, 64, false), [[0, 5]]);
 });
 
@@ -53,10 +69,22 @@ test('micro-batches: at most `micro` clips, sizes within one of each other, neve
       assert.ok(Math.min(...sizes) >= 2);
     }),
   );
-  assert.deepEqual(microBatches(64, 8).map(([s, e]) => e - s), Array(8).fill(8));
-  assert.deepEqual(microBatches(17, 8).map(([s, e]) => e - s), [6, 6, 5]);
-  assert.deepEqual(microBatches(5, 2).map(([s, e]) => e - s), [3, 2]);
-  assert.deepEqual(microBatches(16, 40).map(([s, e]) => e - s), [16]);
+  assert.deepEqual(
+    microBatches(64, 8).map(([s, e]) => e - s),
+    Array(8).fill(8),
+  );
+  assert.deepEqual(
+    microBatches(17, 8).map(([s, e]) => e - s),
+    [6, 6, 5],
+  );
+  assert.deepEqual(
+    microBatches(5, 2).map(([s, e]) => e - s),
+    [3, 2],
+  );
+  assert.deepEqual(
+    microBatches(16, 40).map(([s, e]) => e - s),
+    [16],
+  );
 });
 
 /** Mean and unbiased variance of each channel of a row-major [rows, c] array, in float64. */
@@ -86,7 +114,7 @@ function bnParams(c: number, tag: string): BatchNormParams {
 
 const close = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * (1 + Math.abs(b));
 
-test('pooled BatchNorm moments over any split equal the whole batch\'s mean and unbiased variance (property, independent float64 formula)', async () => {
+test("pooled BatchNorm moments over any split equal the whole batch's mean and unbiased variance (property, independent float64 formula)", async () => {
   await tf.setBackend('cpu');
   let k = 0;
   fc.assert(
@@ -98,7 +126,10 @@ test('pooled BatchNorm moments over any split equal the whole batch\'s mean and 
       (counts, c, offset, seed) => {
         const total = counts.reduce((a, b) => a + b, 0);
         fc.pre(total >= 2);
-        const xs = Array.from({ length: total * c }, (_, i) => offset + 3 * Math.sin(seed + i * 12.9898) * ((i % c) + 1));
+        const xs = Array.from(
+          { length: total * c },
+          (_, i) => offset + 3 * Math.sin(seed + i * 12.9898) * ((i % c) + 1),
+        );
         const p = bnParams(c, `prop${k++}`);
         const pooled = new PooledBatchMoments();
         let row = 0;
@@ -115,8 +146,14 @@ test('pooled BatchNorm moments over any split equal the whole batch\'s mean and 
         const rm = p.runningMean.dataSync();
         const rv = p.runningVar.dataSync();
         for (let ch = 0; ch < c; ch++) {
-          assert.ok(close(rm[ch]!, 0.9 * 0.3 + 0.1 * want.mean[ch]!, 1e-5), `mean ${rm[ch]} vs ${0.9 * 0.3 + 0.1 * want.mean[ch]!}`);
-          assert.ok(close(rv[ch]!, 0.9 * 2 + 0.1 * want.unbiased[ch]!, 1e-4), `var ${rv[ch]} vs ${0.9 * 2 + 0.1 * want.unbiased[ch]!}`);
+          assert.ok(
+            close(rm[ch]!, 0.9 * 0.3 + 0.1 * want.mean[ch]!, 1e-5),
+            `mean ${rm[ch]} vs ${0.9 * 0.3 + 0.1 * want.mean[ch]!}`,
+          );
+          assert.ok(
+            close(rv[ch]!, 0.9 * 2 + 0.1 * want.unbiased[ch]!, 1e-4),
+            `var ${rv[ch]} vs ${0.9 * 2 + 0.1 * want.unbiased[ch]!}`,
+          );
         }
         tf.dispose(Object.values(p));
       },
@@ -129,7 +166,10 @@ test('a step in micro-batches updates the BatchNorm running statistics once, as 
   for (const backend of ['cpu', 'wasm'] as const) {
     await initBackend(backend);
     const [b, h, w, c] = [12, 3, 4, 5];
-    const xs = Float32Array.from({ length: b * h * w * c }, (_, i) => Math.sin(i * 0.37) * 2 + (i % c) * 0.5 + (Math.floor(i / (h * w * c)) % 3));
+    const xs = Float32Array.from(
+      { length: b * h * w * c },
+      (_, i) => Math.sin(i * 0.37) * 2 + (i % c) * 0.5 + (Math.floor(i / (h * w * c)) % 3),
+    );
     const x = tf.tensor4d(xs, [b, h, w, c]);
     const run = async (parts: Range[], tag: string) => {
       // Two BatchNorms on the input: plain and with PReLU (on wasm, the two fused kernels).
@@ -137,7 +177,12 @@ test('a step in micro-batches updates the BatchNorm running statistics once, as 
       const bn2 = bnParams(c, `${backend}/${tag}/b`);
       const alpha = tf.variable(tf.fill([c], 0.25), true, `fid/${backend}/${tag}/alpha`);
       const head = tf.variable(tf.randomNormal([3, c], 0, 1, 'float32', 8), true, `fid/${backend}/${tag}/head`);
-      const cls = createLossRegistries().classificationLosses.get('arcface')(ClassificationLossConfig.parse({ name: 'arcface' }), 3, c, 0);
+      const cls = createLossRegistries().classificationLosses.get('arcface')(
+        ClassificationLossConfig.parse({ name: 'arcface' }),
+        3,
+        c,
+        0,
+      );
       const system: StepSystem = {
         objective: (inputs, targets, ctx) => {
           const x4 = inputs.logmel.reshape([-1, h, w, c]) as tf.Tensor4D;
@@ -150,27 +195,54 @@ test('a step in micro-batches updates the BatchNorm running statistics once, as 
       const moments = new PooledBatchMoments();
       for (const [s, e] of parts) {
         const logmel = x.slice([s, 0, 0, 0], [e - s, h, w, c]).reshape([e - s, h, w * c]) as tf.Tensor3D;
-        const labels = tf.tensor1d(Array.from({ length: e - s }, (_, i) => (s + i) % 3), 'int32');
+        const labels = tf.tensor1d(
+          Array.from({ length: e - s }, (_, i) => (s + i) % 3),
+          'int32',
+        );
         const wave = tf.zeros([e - s, 1]) as tf.Tensor2D;
-        await accumulateGradients(system, [bn1.gamma, bn1.beta, bn2.gamma, bn2.beta, alpha, head], { wave, logmel }, { labelsA: labels, labelsB: labels, lam: 1 }, (e - s) / b, acc, moments);
+        await accumulateGradients(
+          system,
+          [bn1.gamma, bn1.beta, bn2.gamma, bn2.beta, alpha, head],
+          { wave, logmel },
+          { labelsA: labels, labelsB: labels, lam: 1 },
+          (e - s) / b,
+          acc,
+          moments,
+        );
         tf.dispose([logmel, labels, wave]);
       }
       moments.commit();
       tf.dispose([...acc.values()]);
-      const out = [bn1, bn2].map((p) => ({ mean: Array.from(p.runningMean.dataSync()), var: Array.from(p.runningVar.dataSync()) }));
+      const out = [bn1, bn2].map((p) => ({
+        mean: Array.from(p.runningMean.dataSync()),
+        var: Array.from(p.runningVar.dataSync()),
+      }));
       tf.dispose([...Object.values(bn1), ...Object.values(bn2), alpha, head]);
       return out;
     };
     const whole = await run([[0, b]], 'whole');
     const micro = await run(microBatches(b, 4), 'micro');
-    const uneven = await run([[0, 2], [2, 9], [9, 12]], 'uneven');
+    const uneven = await run(
+      [
+        [0, 2],
+        [2, 9],
+        [9, 12],
+      ],
+      'uneven',
+    );
     // Independent: PyTorch's update from the whole batch, momentum 0.1, unbiased variance.
     const want = channelMoments(xs, c);
     for (const got of [whole, micro, uneven]) {
       for (const layer of got) {
         for (let ch = 0; ch < c; ch++) {
-          assert.ok(close(layer.mean[ch]!, 0.9 * 0.3 + 0.1 * want.mean[ch]!, 1e-5), `${backend} mean[${ch}] ${layer.mean[ch]} vs ${0.9 * 0.3 + 0.1 * want.mean[ch]!}`);
-          assert.ok(close(layer.var[ch]!, 0.9 * 2 + 0.1 * want.unbiased[ch]!, 1e-5), `${backend} var[${ch}] ${layer.var[ch]} vs ${0.9 * 2 + 0.1 * want.unbiased[ch]!}`);
+          assert.ok(
+            close(layer.mean[ch]!, 0.9 * 0.3 + 0.1 * want.mean[ch]!, 1e-5),
+            `${backend} mean[${ch}] ${layer.mean[ch]} vs ${0.9 * 0.3 + 0.1 * want.mean[ch]!}`,
+          );
+          assert.ok(
+            close(layer.var[ch]!, 0.9 * 2 + 0.1 * want.unbiased[ch]!, 1e-5),
+            `${backend} var[${ch}] ${layer.var[ch]} vs ${0.9 * 2 + 0.1 * want.unbiased[ch]!}`,
+          );
         }
       }
     }
@@ -200,10 +272,13 @@ test('cosine floor: 0.1 x lr by default (TASTgram), train.etaMin an absolute ove
   assert.equal(parsed.loss.metric?.eps, 1e-8);
 });
 
-test('a config stored before etaMinRatio, dropLast and loss.metric.eps reads back as it ran; its stored hash is not a new config\'s', () => {
+test("a config stored before etaMinRatio, dropLast and loss.metric.eps reads back as it ran; its stored hash is not a new config's", () => {
   const current = ExperimentConfig.parse({ train: { lr: 1e-3 } });
   // What the previous schema stored: etaMin 1e-5 always present, none of the new keys.
-  const old = structuredClone(current) as unknown as { train: Record<string, unknown>; loss: { metric: Record<string, unknown> | null } };
+  const old = structuredClone(current) as unknown as {
+    train: Record<string, unknown>;
+    loss: { metric: Record<string, unknown> | null };
+  };
   old.train['etaMin'] = 1e-5;
   delete old.train['etaMinRatio'];
   delete old.train['dropLast'];
@@ -216,7 +291,11 @@ test('a config stored before etaMinRatio, dropLast and loss.metric.eps reads bac
   assert.equal(configHash(old), storedHash, 'the stored object is not modified');
   assert.notEqual(configHash(current), storedHash);
   // A metric loss switched off stays off; keys already present are kept.
-  const off = upgradeStoredConfig({ ...old, loss: { ...old.loss, metric: null }, train: { ...old.train, dropLast: false } });
+  const off = upgradeStoredConfig({
+    ...old,
+    loss: { ...old.loss, metric: null },
+    train: { ...old.train, dropLast: false },
+  });
   assert.equal(off.loss.metric, null);
   assert.equal(off.train.dropLast, false);
   // New configs round-trip unchanged.
@@ -229,15 +308,29 @@ test('the SoftTriple centres get loss.metric.eps in their Adam update; other wei
     const g = [0.003, -0.2, 1e-5, 0];
     const centres = tf.variable(tf.tensor1d([0.5, -0.5, 0.1, 0.2]), true, `fid/eps/${backend}/c`);
     const other = tf.variable(tf.tensor1d([0.5, -0.5, 0.1, 0.2]), true, `fid/eps/${backend}/o`);
-    const opt = new AdamW(new Map([['c', centres], ['o', other]]), { weightDecay: 0 }, new Map([['c', 100]]), new Map([['c', 0.01]]));
+    const opt = new AdamW(
+      new Map([
+        ['c', centres],
+        ['o', other],
+      ]),
+      { weightDecay: 0 },
+      new Map([['c', 100]]),
+      new Map([['c', 0.01]]),
+    );
     const gt = tf.tensor1d(g);
     opt.apply({ c: gt, o: gt }, 1e-3);
     // First Adam step: m_hat = g, v_hat = g^2, so the step is lr * g / (|g| + eps).
     const c = centres.dataSync();
     const o = other.dataSync();
     [0.5, -0.5, 0.1, 0.2].forEach((p0, i) => {
-      assert.ok(Math.abs(c[i]! - (p0 - (0.1 * g[i]!) / (Math.abs(g[i]!) + 0.01))) < 1e-6, `${backend} centre[${i}] ${c[i]}`);
-      assert.ok(Math.abs(o[i]! - (p0 - (1e-3 * g[i]!) / (Math.abs(g[i]!) + 1e-8))) < 1e-6, `${backend} other[${i}] ${o[i]}`);
+      assert.ok(
+        Math.abs(c[i]! - (p0 - (0.1 * g[i]!) / (Math.abs(g[i]!) + 0.01))) < 1e-6,
+        `${backend} centre[${i}] ${c[i]}`,
+      );
+      assert.ok(
+        Math.abs(o[i]! - (p0 - (1e-3 * g[i]!) / (Math.abs(g[i]!) + 1e-8))) < 1e-6,
+        `${backend} other[${i}] ${o[i]}`,
+      );
     });
     tf.dispose([gt, centres, other]);
     opt.dispose();

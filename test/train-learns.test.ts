@@ -26,7 +26,8 @@ function clip(freq: number, seed: number): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const t = i / SR;
-    out[i] = 0.4 * Math.sin(2 * Math.PI * freq * t + phase) + 0.2 * Math.sin(4 * Math.PI * freq * t) + 0.05 * (rand() * 2 - 1);
+    out[i] =
+      0.4 * Math.sin(2 * Math.PI * freq * t + phase) + 0.2 * Math.sin(4 * Math.PI * freq * t) + 0.05 * (rand() * 2 - 1);
   }
   return out;
 }
@@ -36,15 +37,30 @@ function easySet(root: string): void {
   let seed = 1;
   for (const [id, f] of Object.entries(PITCH)) {
     const other = Object.entries(PITCH).find(([k]) => k !== id)![1];
-    for (let i = 0; i < 12; i++) writeWav(join(root, 'fan', 'train', `normal_id_${id.slice(3)}_${String(i).padStart(8, '0')}.wav`), clip(f * (1 + 0.02 * (i % 3)), seed++), SR);
+    for (let i = 0; i < 12; i++)
+      writeWav(
+        join(root, 'fan', 'train', `normal_id_${id.slice(3)}_${String(i).padStart(8, '0')}.wav`),
+        clip(f * (1 + 0.02 * (i % 3)), seed++),
+        SR,
+      );
     for (let i = 0; i < 4; i++) {
-      writeWav(join(root, 'fan', 'test', `normal_id_${id.slice(3)}_${String(i).padStart(8, '0')}.wav`), clip(f, seed++), SR);
-      writeWav(join(root, 'fan', 'test', `anomaly_id_${id.slice(3)}_${String(i).padStart(8, '0')}.wav`), clip(other, seed++), SR);
+      writeWav(
+        join(root, 'fan', 'test', `normal_id_${id.slice(3)}_${String(i).padStart(8, '0')}.wav`),
+        clip(f, seed++),
+        SR,
+      );
+      writeWav(
+        join(root, 'fan', 'test', `anomaly_id_${id.slice(3)}_${String(i).padStart(8, '0')}.wav`),
+        clip(other, seed++),
+        SR,
+      );
     }
   }
 }
 
-test('training learns: the loss falls and the AUC beats chance clearly on an easy generated set', { timeout: 600_000 }, async (t) => {
+test('training learns: the loss falls and the AUC beats chance clearly on an easy generated set', {
+  timeout: 600_000,
+}, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'exp-learns-'));
   const root = join(dir, 'data');
   easySet(root);
@@ -70,12 +86,17 @@ test('training learns: the loss falls and the AUC beats chance clearly on an eas
       if (e.kind === 'eval' && e.final) final = e;
     },
   });
-  t.diagnostic(`losses ${losses.map((l) => l.toFixed(3)).join(' -> ')}; final AUC ${(final as EvalEvent | null)?.average?.auc.toFixed(3)}`);
+  t.diagnostic(
+    `losses ${losses.map((l) => l.toFixed(3)).join(' -> ')}; final AUC ${(final as EvalEvent | null)?.average?.auc.toFixed(3)}`,
+  );
   assert.equal(losses.length, 6);
   const result = final as EvalEvent | null;
   assert.ok(result?.average, 'a final evaluation');
   const first = losses[0]!;
   const last = losses[losses.length - 1]!;
   assert.ok(last < 0.7 * first, `the loss falls by more than 30 %: ${losses.map((l) => l.toFixed(3)).join(' -> ')}`);
-  assert.ok(result.average.auc > 0.8, `AUC ${result.average.auc.toFixed(3)} clearly above chance (0.5); losses ${losses.map((l) => l.toFixed(3)).join(' -> ')}`);
+  assert.ok(
+    result.average.auc > 0.8,
+    `AUC ${result.average.auc.toFixed(3)} clearly above chance (0.5); losses ${losses.map((l) => l.toFixed(3)).join(' -> ')}`,
+  );
 });

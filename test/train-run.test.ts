@@ -32,13 +32,32 @@ ${extra}`,
 }
 
 before(() => {
-  const r = exp(['data', 'synth', '--out', data, '--types', 'fan,valve', '--ids', '2', '--train', '6', '--test', '4', '--seconds', '1']);
+  const r = exp([
+    'data',
+    'synth',
+    '--out',
+    data,
+    '--types',
+    'fan,valve',
+    '--ids',
+    '2',
+    '--train',
+    '6',
+    '--test',
+    '4',
+    '--seconds',
+    '1',
+  ]);
   assert.equal(r.status, 0, r.stderr);
 });
 
-function finalScores(runId: string): Array<{ path: string; score: number; type: string; machine_id: string; label: number }> {
+function finalScores(
+  runId: string,
+): Array<{ path: string; score: number; type: string; machine_id: string; label: number }> {
   const d = new Database(db, { readonly: true });
-  const rows = d.prepare('SELECT path, score, type, machine_id, label FROM scores WHERE run_id = ? AND final = 1 ORDER BY path').all(runId) as Array<{
+  const rows = d
+    .prepare('SELECT path, score, type, machine_id, label FROM scores WHERE run_id = ? AND final = 1 ORDER BY path')
+    .all(runId) as Array<{
     path: string;
     score: number;
     type: string;
@@ -52,14 +71,25 @@ function finalScores(runId: string): Array<{ path: string; score: number; type: 
 test('exp run trains, stores status, epochs, metrics and scores; AUC recomputes from stored scores', () => {
   const r = exp(['run', experiment('tiny'), '--db', db, '--json', '--backend', 'wasm']);
   assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { id: string; metrics: { types: Record<string, { auc: number }>; average: { auc: number; pauc: number } } };
+  const out = JSON.parse(r.stdout) as {
+    id: string;
+    metrics: { types: Record<string, { auc: number }>; average: { auc: number; pauc: number } };
+  };
   assert.deepEqual(Object.keys(out.metrics.types).sort(), ['fan', 'valve']);
   const d = new Database(db, { readonly: true });
-  const run = d.prepare('SELECT status, backend FROM runs WHERE id = ?').get(out.id) as { status: string; backend: string };
+  const run = d.prepare('SELECT status, backend FROM runs WHERE id = ?').get(out.id) as {
+    status: string;
+    backend: string;
+  };
   assert.equal(run.status, 'done');
   assert.equal(run.backend, 'wasm');
-  const epochs = d.prepare('SELECT epoch FROM epochs WHERE run_id = ? ORDER BY epoch').all(out.id) as Array<{ epoch: number }>;
-  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3]);
+  const epochs = d.prepare('SELECT epoch FROM epochs WHERE run_id = ? ORDER BY epoch').all(out.id) as Array<{
+    epoch: number;
+  }>;
+  assert.deepEqual(
+    epochs.map((e) => e.epoch),
+    [1, 2, 3],
+  );
   d.close();
   const scores = finalScores(out.id);
   assert.equal(scores.length, 2 * 2 * 4);
@@ -72,27 +102,51 @@ test('exp run trains, stores status, epochs, metrics and scores; AUC recomputes 
   const csvFile = join(dir, 'scores.csv');
   writeFileSync(csvFile, csv.stdout);
   const fromCsv = JSON.parse(exp(['metrics', csvFile, '--json']).stdout) as { average: { auc: number } };
-  const fromRun = JSON.parse(exp(['metrics', '--run', out.id, '--db', db, '--json']).stdout) as { average: { auc: number } };
+  const fromRun = JSON.parse(exp(['metrics', '--run', out.id, '--db', db, '--json']).stdout) as {
+    average: { auc: number };
+  };
   assert.ok(Math.abs(fromCsv.average.auc - out.metrics.average.auc) < 1e-6);
   assert.ok(Math.abs(fromRun.average.auc - out.metrics.average.auc) < 1e-9);
 });
 
 test('with train.valSplit the final evaluation uses the epoch of the lowest validation loss, never test data', () => {
-  const r = exp(['run', experiment('val', 'eval: {marginAtTest: true}'), '--db', db, '--json', '--backend', 'wasm', '--set', 'train.valSplit=0.2']);
+  const r = exp([
+    'run',
+    experiment('val', 'eval: {marginAtTest: true}'),
+    '--db',
+    db,
+    '--json',
+    '--backend',
+    'wasm',
+    '--set',
+    'train.valSplit=0.2',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const { id } = JSON.parse(r.stdout) as { id: string };
   const d = new Database(db, { readonly: true });
-  const epochs = d.prepare('SELECT epoch, val_loss FROM epochs WHERE run_id = ? ORDER BY epoch').all(id) as Array<{ epoch: number; val_loss: number }>;
-  const final = d.prepare('SELECT DISTINCT epoch FROM results WHERE run_id = ? AND final = 1').all(id) as Array<{ epoch: number }>;
+  const epochs = d.prepare('SELECT epoch, val_loss FROM epochs WHERE run_id = ? ORDER BY epoch').all(id) as Array<{
+    epoch: number;
+    val_loss: number;
+  }>;
+  const final = d.prepare('SELECT DISTINCT epoch FROM results WHERE run_id = ? AND final = 1').all(id) as Array<{
+    epoch: number;
+  }>;
   d.close();
   assert.equal(epochs.length, 3);
   const best = epochs.reduce((a, b) => (b.val_loss < a.val_loss ? b : a));
-  assert.deepEqual(final.map((f) => f.epoch), [best.epoch]);
+  assert.deepEqual(
+    final.map((f) => f.epoch),
+    [best.epoch],
+  );
 });
 
 test('same config and seed give the same scores', () => {
-  const a = JSON.parse(exp(['run', experiment('det'), '--db', db, '--json', '--backend', 'wasm']).stdout) as { id: string };
-  const b = JSON.parse(exp(['run', experiment('det'), '--db', db, '--json', '--backend', 'wasm']).stdout) as { id: string };
+  const a = JSON.parse(exp(['run', experiment('det'), '--db', db, '--json', '--backend', 'wasm']).stdout) as {
+    id: string;
+  };
+  const b = JSON.parse(exp(['run', experiment('det'), '--db', db, '--json', '--backend', 'wasm']).stdout) as {
+    id: string;
+  };
   assert.deepEqual(finalScores(a.id), finalScores(b.id));
 });
 
@@ -110,8 +164,13 @@ test('kill -9 mid-run: the run shows interrupted, --resume finishes it with the 
   assert.deepEqual(finalScores(runId), finalScores(whole.id));
   const d = new Database(db, { readonly: true });
   assert.equal((d.pragma('integrity_check') as Array<{ integrity_check: string }>)[0]!.integrity_check, 'ok');
-  const epochs = d.prepare('SELECT epoch FROM epochs WHERE run_id = ? ORDER BY epoch').all(runId) as Array<{ epoch: number }>;
-  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3]);
+  const epochs = d.prepare('SELECT epoch FROM epochs WHERE run_id = ? ORDER BY epoch').all(runId) as Array<{
+    epoch: number;
+  }>;
+  assert.deepEqual(
+    epochs.map((e) => e.epoch),
+    [1, 2, 3],
+  );
   d.close();
 });
 
@@ -130,7 +189,25 @@ test('bad inputs: one clear line, exit 1, and the store stays consistent', () =>
   }
   // A corrupt WAV inside the data: the error names the file.
   const broken = join(dir, 'broken');
-  assert.equal(exp(['data', 'synth', '--out', broken, '--types', 'fan', '--ids', '2', '--train', '3', '--test', '2', '--seconds', '1']).status, 0);
+  assert.equal(
+    exp([
+      'data',
+      'synth',
+      '--out',
+      broken,
+      '--types',
+      'fan',
+      '--ids',
+      '2',
+      '--train',
+      '3',
+      '--test',
+      '2',
+      '--seconds',
+      '1',
+    ]).status,
+    0,
+  );
   const trainDir = join(broken, 'fan', 'train');
   const victim = readdirSync(trainDir)[0]!;
   writeFileSync(join(trainDir, victim), 'not a wav file');
@@ -145,7 +222,14 @@ test('bad inputs: one clear line, exit 1, and the store stays consistent', () =>
 });
 
 test('a NaN loss stops the run, names the step and stores it as failed', () => {
-  const r = exp(['run', experiment('nan', 'loss: {classification: {scale: 1.0e+38}}'), '--db', db, '--backend', 'wasm']);
+  const r = exp([
+    'run',
+    experiment('nan', 'loss: {classification: {scale: 1.0e+38}}'),
+    '--db',
+    db,
+    '--backend',
+    'wasm',
+  ]);
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /loss became NaN at epoch 1, step \d+ of/);
   const d = new Database(db, { readonly: true });

@@ -11,7 +11,12 @@ test('micro-batches accumulate to the whole-batch gradient (a model without Batc
   await tf.setBackend('cpu');
   const w = tf.variable(tf.randomNormal([6, 5], 0, 1, 'float32', 7), true, 'step-test/w');
   const head = tf.variable(tf.randomNormal([3, 5], 0, 1, 'float32', 8), true, 'step-test/head');
-  const cls = createLossRegistries().classificationLosses.get('arcface')(ClassificationLossConfig.parse({ name: 'arcface' }), 3, 5, 0);
+  const cls = createLossRegistries().classificationLosses.get('arcface')(
+    ClassificationLossConfig.parse({ name: 'arcface' }),
+    3,
+    5,
+    0,
+  );
   const system: StepSystem = {
     objective: (inputs, targets) => {
       const total = cls.compute(tf.matMul(inputs.wave, w) as tf.Tensor2D, head as tf.Tensor as tf.Tensor2D, targets);
@@ -24,13 +29,26 @@ test('micro-batches accumulate to the whole-batch gradient (a model without Batc
     const acc = new Map<string, tf.Tensor>();
     for (const rows of parts) {
       const wave = tf.gather(x, rows) as tf.Tensor2D;
-      const lab = tf.tensor1d(rows.map((r) => labels[r]!), 'int32');
-      await accumulateGradients(system, [w, head], { wave, logmel: tf.zeros([rows.length, 1, 1]) }, { labelsA: lab, labelsB: lab, lam: 1 }, rows.length / 4, acc);
+      const lab = tf.tensor1d(
+        rows.map((r) => labels[r]!),
+        'int32',
+      );
+      await accumulateGradients(
+        system,
+        [w, head],
+        { wave, logmel: tf.zeros([rows.length, 1, 1]) },
+        { labelsA: lab, labelsB: lab, lam: 1 },
+        rows.length / 4,
+        acc,
+      );
     }
     return new Map([...acc].map(([k, v]) => [k, Array.from(v.dataSync())]));
   };
   const whole = await run([[0, 1, 2, 3]]);
-  const halves = await run([[0, 1], [2, 3]]);
+  const halves = await run([
+    [0, 1],
+    [2, 3],
+  ]);
   for (const [k, g] of whole) {
     const h = halves.get(k)!;
     g.forEach((v, i) => assert.ok(Math.abs(v - h[i]!) < 1e-5 * (1 + Math.abs(v)), `${k}[${i}]: ${v} vs ${h[i]}`));
@@ -57,7 +75,11 @@ test('AdamW matches the torch.optim.AdamW update written out in plain JS (two st
   const { AdamW } = await import('../src/train/adamw.js');
   const { initBackend } = await import('../src/backend/select.js');
   // 3 and 7 elements: the fused kernel's scalar tail and vector body; 140,003: split over threads.
-  for (const [backend, n] of [['cpu', 3], ['wasm', 7], ['wasm', 140_003]] as const) {
+  for (const [backend, n] of [
+    ['cpu', 3],
+    ['wasm', 7],
+    ['wasm', 140_003],
+  ] as const) {
     await initBackend(backend);
     const val = (i: number, s: number) => Math.sin(i * 12.9898 + s * 78.233) * (s === 0 ? 2 : 0.4);
     const p0 = Array.from({ length: n }, (_, i) => val(i, 0));
@@ -82,7 +104,9 @@ test('AdamW matches the torch.optim.AdamW update written out in plain JS (two st
         ref[i]! -= (lr * mh) / (Math.sqrt(vh) + 1e-8);
       }
     });
-    Array.from(p.dataSync()).forEach((x, i) => assert.ok(Math.abs(x - ref[i]!) < 1e-6, `${backend} n=${n} [${i}]: ${x} vs ${ref[i]}`));
+    Array.from(p.dataSync()).forEach((x, i) =>
+      assert.ok(Math.abs(x - ref[i]!) < 1e-6, `${backend} n=${n} [${i}]: ${x} vs ${ref[i]}`),
+    );
     opt.dispose();
     p.dispose();
   }

@@ -7,7 +7,9 @@ import { chromium, type BrowserContext } from 'playwright-core';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export function chromiumMissing(): string | null {
-  return existsSync(CHROMIUM) ? null : `chromium not found at ${CHROMIUM} (install it with: apt-get install -y chromium, or set CHROMIUM_PATH)`;
+  return existsSync(CHROMIUM)
+    ? null
+    : `chromium not found at ${CHROMIUM} (install it with: apt-get install -y chromium, or set CHROMIUM_PATH)`;
 }
 
 /**
@@ -15,12 +17,24 @@ export function chromiumMissing(): string | null {
  * no component updates, no sync, no QUIC. Every request that is not a file: URL is aborted and
  * listed in `blocked`, so a test can assert that a page asked for nothing.
  */
-export async function openChromium(): Promise<{ context: BrowserContext; blocked: string[]; close: () => Promise<void> }> {
+export async function openChromium(): Promise<{
+  context: BrowserContext;
+  blocked: string[];
+  close: () => Promise<void>;
+}> {
   const profile = mkdtempSync(join(tmpdir(), 'exp-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1400, height: 1000 },
   });
   const blocked: string[] = [];

@@ -21,7 +21,8 @@ try {
   await page.goto(pathToFileURL(resolve(html)).href, { waitUntil: 'load' });
   if (height === 'full') await page.screenshot({ path: out, fullPage: true });
   else await page.screenshot({ path: out, fullPage: true, clip: { x: 0, y: 0, width: 1400, height: Number(height) } });
-  if (browser.blocked.length) process.stderr.write(`note: the page asked for ${browser.blocked.join(', ')} (blocked)\n`);
+  if (browser.blocked.length)
+    process.stderr.write(`note: the page asked for ${browser.blocked.join(', ')} (blocked)\n`);
   process.stderr.write(`wrote ${out}\n`);
 } finally {
   await browser.close();

@@ -50,7 +50,9 @@ export function decodeWav(bytes: Uint8Array, name: string, expectedSampleRate: n
   try {
     wav.fromBuffer(bytes, true);
   } catch (e) {
-    throw new UserError(`${name} is not a readable WAV file (${e instanceof Error ? e.message : String(e)}); expected a mono 16-bit PCM or 32-bit float WAV`);
+    throw new UserError(
+      `${name} is not a readable WAV file (${e instanceof Error ? e.message : String(e)}); expected a mono 16-bit PCM or 32-bit float WAV`,
+    );
   }
   const fmt = wav.fmt as FmtChunk;
   const data = wav.data as DataChunk;
@@ -58,18 +60,32 @@ export function decodeWav(bytes: Uint8Array, name: string, expectedSampleRate: n
     throw new UserError(`${name}: ${wav.container} WAV containers are not supported; expected a plain RIFF WAV`);
   }
   if (!Number.isFinite(fmt.numChannels) || !Number.isFinite(fmt.sampleRate) || !(data.samples instanceof Uint8Array)) {
-    throw new UserError(`${name} is not a readable WAV file (header cut short); expected a mono 16-bit PCM or 32-bit float WAV`);
+    throw new UserError(
+      `${name} is not a readable WAV file (header cut short); expected a mono 16-bit PCM or 32-bit float WAV`,
+    );
   }
   if (fmt.numChannels !== 1) {
     throw new UserError(`${name} has ${fmt.numChannels} channels; expected mono (1 channel)`);
   }
   if (fmt.sampleRate !== expectedSampleRate) {
-    throw new UserError(`${name} is sampled at ${fmt.sampleRate} Hz; expected ${expectedSampleRate} Hz (exp does not resample)`);
+    throw new UserError(
+      `${name} is sampled at ${fmt.sampleRate} Hz; expected ${expectedSampleRate} Hz (exp does not resample)`,
+    );
   }
   const format = fmt.audioFormat === EXTENSIBLE && fmt.subformat ? fmt.subformat[0] : fmt.audioFormat;
-  const kind = format === PCM && fmt.bitsPerSample === 16 ? 'int16' : format === IEEE_FLOAT && fmt.bitsPerSample === 32 ? 'float32' : null;
+  const kind =
+    format === PCM && fmt.bitsPerSample === 16
+      ? 'int16'
+      : format === IEEE_FLOAT && fmt.bitsPerSample === 32
+        ? 'float32'
+        : null;
   if (kind === null) {
-    const what = format === IEEE_FLOAT ? `${fmt.bitsPerSample}-bit float` : format === PCM ? `${fmt.bitsPerSample}-bit PCM` : `format code ${format}`;
+    const what =
+      format === IEEE_FLOAT
+        ? `${fmt.bitsPerSample}-bit float`
+        : format === PCM
+          ? `${fmt.bitsPerSample}-bit PCM`
+          : `format code ${format}`;
     throw new UserError(`${name} holds ${what} samples; expected 16-bit PCM or 32-bit float`);
   }
   const width = kind === 'int16' ? 2 : 4;
@@ -79,7 +95,9 @@ export function decodeWav(bytes: Uint8Array, name: string, expectedSampleRate: n
   // cut inside its last sample loses that sample).
   const streamed = data.chunkSize === UNKNOWN_SIZE;
   if (!streamed && (data.samples.length < data.chunkSize || data.samples.length % width !== 0)) {
-    throw new UserError(`${name} is truncated: its data chunk declares ${data.chunkSize} bytes but the file holds ${data.samples.length}`);
+    throw new UserError(
+      `${name} is truncated: its data chunk declares ${data.chunkSize} bytes but the file holds ${data.samples.length}`,
+    );
   }
   const n = Math.floor(data.samples.length / width);
   const view = new DataView(data.samples.buffer, data.samples.byteOffset, data.samples.byteLength);
@@ -118,7 +136,8 @@ export function encodeWav(samples: ArrayLike<number>, sampleRate: number): Uint8
   buf.write('data', 36, 'ascii');
   buf.writeUInt32LE(2 * n, 40);
   // Typed-array fast path on little-endian hosts (all common ones); DataView elsewhere.
-  const pcm = LITTLE_ENDIAN_HOST && buf.byteOffset % 2 === 0 ? new Int16Array(buf.buffer, buf.byteOffset + 44, n) : null;
+  const pcm =
+    LITTLE_ENDIAN_HOST && buf.byteOffset % 2 === 0 ? new Int16Array(buf.buffer, buf.byteOffset + 44, n) : null;
   const view = new DataView(buf.buffer, buf.byteOffset + 44, 2 * n);
   for (let i = 0; i < n; i++) {
     const v = samples[i] as number;

@@ -81,7 +81,10 @@ const BENCH_TYPES = ['fan', 'pump', 'slider', 'valve', 'ToyCar', 'ToyConveyor'] 
 
 /** `count` classes spread over the six machine types (per-type systems build one model per type). */
 function benchClasses(count: number): SystemClass[] {
-  return Array.from({ length: count }, (_, i) => ({ type: BENCH_TYPES[i % BENCH_TYPES.length]!, machineId: `id_${String(Math.floor(i / BENCH_TYPES.length)).padStart(2, '0')}` }));
+  return Array.from({ length: count }, (_, i) => ({
+    type: BENCH_TYPES[i % BENCH_TYPES.length]!,
+    machineId: `id_${String(Math.floor(i / BENCH_TYPES.length)).padStart(2, '0')}`,
+  }));
 }
 
 /** `n` clips of seeded noise with the experiment's geometry (no realism needed, only the shapes). */
@@ -97,7 +100,10 @@ function noiseClips(n: number, samples: number, nMels: number, frames: number): 
  * AdamW update, BatchNorm statistics) and its test-time scorer.
  */
 export async function runBench(config: ExperimentConfig, opts: BenchOptions): Promise<BenchResult> {
-  if (opts.batch < 2) throw new UserError(`--batch must be at least 2 (BatchNorm in training mode needs more than one clip), got ${opts.batch}`);
+  if (opts.batch < 2)
+    throw new UserError(
+      `--batch must be at least 2 (BatchNorm in training mode needs more than one clip), got ${opts.batch}`,
+    );
   const loadBefore = os.loadavg()[0]!;
   const info = await initBackend(opts.backend, { threads: opts.threads });
   const classCount = opts.classes ?? 41;
@@ -108,13 +114,23 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
   const classes = benchClasses(classCount);
   const system = buildSystem(config, classes, opts.parts);
   const params = trainedParams(system);
-  const optimizer = new AdamW(params.params, { weightDecay: config.train.weightDecay }, params.multipliers, params.epsilons);
+  const optimizer = new AdamW(
+    params.params,
+    { weightDecay: config.train.weightDecay },
+    params.multipliers,
+    params.epsilons,
+  );
   // Two pools of clips, mixed as the trainer mixes them (one lambda per batch, a partner per clip).
   const clips = noiseClips(2 * b, samples, nMels, frames);
   const classIndex = Int32Array.from({ length: 2 * b }, (_, i) => (i < b ? i : i * 7 + 3) % classCount);
   const wanted = config.train.microBatch ?? autoMicroBatch(info.backend, config.data.seconds, b);
   // On a GPU, the same pre-training check as exp run: a micro-batch that fits the device.
-  const fit = await fitDevice(system, { clips, count: 2 * b, classIndex, meta: [] }, Math.min(wanted, b), config.train.microBatch !== null);
+  const fit = await fitDevice(
+    system,
+    { clips, count: 2 * b, classIndex, meta: [] },
+    Math.min(wanted, b),
+    config.train.microBatch !== null,
+  );
   const micro = fit?.micro ?? wanted;
   let gpuPeak = 0;
   const gpuBytes = () => {
@@ -134,7 +150,10 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
 
   const inferBatch = async (): Promise<void> => {
     const inputs = makeInputs(clips, rows);
-    const labels = tf.tensor1d(rows.map((r) => classIndex[r]!), 'int32');
+    const labels = tf.tensor1d(
+      rows.map((r) => classIndex[r]!),
+      'int32',
+    );
     await guarded('in a bench inference batch', () => Promise.resolve(system.score(inputs, labels)));
     gpuBytes();
     tf.dispose([inputs.wave, inputs.logmel, labels]);

@@ -79,7 +79,10 @@ export async function guarded<T>(what: string, fn: () => Promise<T>): Promise<T>
 }
 
 function checkLost(lost: string | null, what: string): void {
-  if (lost !== null) throw new UserError(`the WebGPU device was lost ${what} (${lost}); no result of this process is kept: rerun (exp run --resume continues from the last checkpoint), and if it repeats, ${FIX}`);
+  if (lost !== null)
+    throw new UserError(
+      `the WebGPU device was lost ${what} (${lost}); no result of this process is kept: rerun (exp run --resume continues from the last checkpoint), and if it repeats, ${FIX}`,
+    );
 }
 
 function deviceError(what: string, kind: string, message: string, a: GpuAdapter): UserError {
@@ -89,7 +92,6 @@ function deviceError(what: string, kind: string, message: string, a: GpuAdapter)
       `(maxStorageBufferBindingSize${a.bindingLimit < a.limits.maxStorageBufferBindingSize ? ', lowered by EXP_WEBGPU_MAX_BINDING_BYTES' : ''}); ${FIX}. Nothing of this step was kept.`,
   );
 }
-
 
 /** The largest storage buffer the WebGPU backend allocates while `fn` runs (bytes), or null on another backend. */
 export async function largestStorageBuffer(fn: () => Promise<void>): Promise<number | null> {

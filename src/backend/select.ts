@@ -151,9 +151,16 @@ export async function initBackend(name: BackendName, opts: BackendOptions = {}):
       try {
         pkg = await initNative();
       } catch (e) {
-        throw new UserError(`--backend tensorflow: the native bindings are installed but failed to load (${messageOf(e)})`, NATIVE_INSTALL_HINT);
+        throw new UserError(
+          `--backend tensorflow: the native bindings are installed but failed to load (${messageOf(e)})`,
+          NATIVE_INSTALL_HINT,
+        );
       }
-      if (!pkg) throw new UserError('--backend tensorflow: the native TensorFlow bindings are not installed', NATIVE_INSTALL_HINT);
+      if (!pkg)
+        throw new UserError(
+          '--backend tensorflow: the native TensorFlow bindings are not installed',
+          NATIVE_INSTALL_HINT,
+        );
       await tf.setBackend('tensorflow');
       return { backend: 'tensorflow', threads: 0, native: true, package: pkg };
     }
@@ -194,7 +201,11 @@ async function loadWebGpu(requireHardware: boolean, opts: BackendOptions): Promi
   const shaderCache = opts.shaderCache ?? process.env['EXP_SHADER_CACHE'] ?? DEFAULT_SHADER_CACHE;
   let outcome;
   try {
-    outcome = await initWebGpu({ requireHardware, shaderCache, ...(opts.gpuAdapter ? { adapter: opts.gpuAdapter } : {}) });
+    outcome = await initWebGpu({
+      requireHardware,
+      shaderCache,
+      ...(opts.gpuAdapter ? { adapter: opts.gpuAdapter } : {}),
+    });
   } catch (e) {
     if (e instanceof WebGpuSetupError) throw new UserError(e.message);
     throw e;

@@ -30,9 +30,11 @@ export function workerScriptPath(): string {
   const version = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
   const factory = path.join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
   // The package ships the worker script as a CommonJS string export.
-  const original = (require(path.join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
-    wasmWorkerContents: string;
-  }).wasmWorkerContents.replace(/\n/g, '\\n'); // its string literals hold raw newlines (tfjs escapes them the same way)
+  const original = (
+    require(path.join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
+      wasmWorkerContents: string;
+    }
+  ).wasmWorkerContents.replace(/\n/g, '\\n'); // its string literals hold raw newlines (tfjs escapes them the same way)
   const loadBranch = /if\(typeof e\.data\.urlOrBlob=="string"\)\{importScripts\(e\.data\.urlOrBlob\)\}else\{[^}]*\}/;
   if (!loadBranch.test(original)) {
     throw new Error(`tfjs-backend-wasm ${version}: unexpected pthread worker script, cannot enable threads`);

@@ -32,7 +32,13 @@ export interface GpuDeviceLike {
 }
 
 interface AdapterLike {
-  readonly info: { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter?: boolean };
+  readonly info: {
+    vendor: string;
+    architecture: string;
+    device: string;
+    description: string;
+    isFallbackAdapter?: boolean;
+  };
   readonly isFallbackAdapter?: boolean;
   readonly limits: Record<string, number>;
   readonly features: ReadonlySet<string>;
@@ -59,7 +65,10 @@ export function requestedBindingLimit(env: NodeJS.ProcessEnv = process.env): num
   const raw = env['EXP_WEBGPU_MAX_BINDING_BYTES'];
   if (raw === undefined || raw === '') return null;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1024) throw new WebGpuSetupError(`EXP_WEBGPU_MAX_BINDING_BYTES expects a whole number of bytes >= 1024, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 1024)
+    throw new WebGpuSetupError(
+      `EXP_WEBGPU_MAX_BINDING_BYTES expects a whole number of bytes >= 1024, got ${JSON.stringify(raw)}`,
+    );
   return n;
 }
 
@@ -102,7 +111,10 @@ function describeAdapter(a: AdapterLike, bindingLimit: number): GpuAdapter {
     device,
     description,
     software: fallback || architecture === 'software' || soft.test(description) || soft.test(device),
-    limits: { maxStorageBufferBindingSize: a.limits['maxStorageBufferBindingSize']!, maxBufferSize: a.limits['maxBufferSize']! },
+    limits: {
+      maxStorageBufferBindingSize: a.limits['maxStorageBufferBindingSize']!,
+      maxBufferSize: a.limits['maxBufferSize']!,
+    },
     bindingLimit,
   };
 }
@@ -127,7 +139,10 @@ export async function initWebGpu(opts: WebGpuOptions): Promise<WebGpuOutcome> {
   try {
     dawn = await optionalImport('webgpu');
   } catch (e) {
-    return { ok: false, reason: `the npm package 'webgpu' (Dawn) is not installed or does not load here (${messageOf(e).split('\n')[0]})` };
+    return {
+      ok: false,
+      reason: `the npm package 'webgpu' (Dawn) is not installed or does not load here (${messageOf(e).split('\n')[0]})`,
+    };
   }
   const create = dawn['create'] as (options: string[]) => GpuLike;
   Object.assign(globalThis, dawn['globals'] as object);
@@ -138,20 +153,32 @@ export async function initWebGpu(opts: WebGpuOptions): Promise<WebGpuOutcome> {
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (e) {
     // Dawn lists the adapters it found when the name matches none.
-    if (adapterName) throw new WebGpuSetupError(`EXP_WEBGPU_ADAPTER / --gpu-adapter ${JSON.stringify(adapterName)} matches no adapter: ${messageOf(e).replace(/\s*\n\s*/g, ' ')}`);
+    if (adapterName)
+      throw new WebGpuSetupError(
+        `EXP_WEBGPU_ADAPTER / --gpu-adapter ${JSON.stringify(adapterName)} matches no adapter: ${messageOf(e).replace(/\s*\n\s*/g, ' ')}`,
+      );
     return { ok: false, reason: `Dawn found no adapter (${messageOf(e).split('\n')[0]})` };
   }
-  if (!adapter) return { ok: false, reason: 'Dawn found no WebGPU adapter (no Vulkan driver for a GPU; on Linux without a GPU, lavapipe needs Mesa >= 25)' };
+  if (!adapter)
+    return {
+      ok: false,
+      reason:
+        'Dawn found no WebGPU adapter (no Vulkan driver for a GPU; on Linux without a GPU, lavapipe needs Mesa >= 25)',
+    };
   const offered = adapter.limits['maxStorageBufferBindingSize']!;
   const bindingLimit = bindingRequest === null ? offered : Math.min(offered, bindingRequest);
   const info = describeAdapter(adapter, bindingLimit);
-  if (opts.requireHardware && info.software) return { ok: false, reason: `the only adapter is a software one (${info.description})` };
+  if (opts.requireHardware && info.software)
+    return { ok: false, reason: `the only adapter is a software one (${info.description})` };
 
   const nav = (globalThis as { navigator?: Record<string, unknown> }).navigator;
   if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true, writable: true });
   else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   const webgpuModule = await optionalImport('@tensorflow/tfjs-backend-webgpu');
-  const WebGPUBackend = webgpuModule['WebGPUBackend'] as new (device: GpuDeviceLike, info: AdapterLike['info']) => tf.KernelBackend;
+  const WebGPUBackend = webgpuModule['WebGPUBackend'] as new (
+    device: GpuDeviceLike,
+    info: AdapterLike['info'],
+  ) => tf.KernelBackend;
   const lim = adapter.limits;
   const device = await adapter.requestDevice({
     // The limits tfjs-backend-webgpu itself requests, with our binding limit.
@@ -178,7 +205,10 @@ export async function initWebGpu(opts: WebGpuOptions): Promise<WebGpuOutcome> {
 /** One line for the CLI: "adapter nvidia ampere (NVIDIA GeForce RTX 3090), binding limit 2048 MiB". */
 export function describeAdapterLine(a: GpuAdapter): string {
   const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
-  const lowered = a.bindingLimit < a.limits.maxStorageBufferBindingSize ? ` (lowered from ${mib(a.limits.maxStorageBufferBindingSize)} by EXP_WEBGPU_MAX_BINDING_BYTES)` : '';
+  const lowered =
+    a.bindingLimit < a.limits.maxStorageBufferBindingSize
+      ? ` (lowered from ${mib(a.limits.maxStorageBufferBindingSize)} by EXP_WEBGPU_MAX_BINDING_BYTES)`
+      : '';
   const soft = a.software ? '; a software adapter: for tests only, 15-50x slower than wasm' : '';
   return `adapter ${a.vendor || '?'} ${a.architecture || '?'} (${a.description || a.device}), storage binding limit ${mib(a.bindingLimit)}${lowered}${soft}`;
 }

@@ -37,10 +37,16 @@ export function exitWithError(err: unknown): never {
   const e = environmentError(err) ?? err;
   if (isUserError(e)) {
     // The hint goes on the same line: a user error is one line (README, Commands).
-    process.stderr.write(maskSecrets(`exp: ${displayText(`${e.message}${e.hint ? ` (${e.hint})` : ''}`, { keepNewlines: true })}\n`));
+    process.stderr.write(
+      maskSecrets(`exp: ${displayText(`${e.message}${e.hint ? ` (${e.hint})` : ''}`, { keepNewlines: true })}\n`),
+    );
     process.exit(1);
   }
-  process.stderr.write(maskSecrets(`exp: internal error (a bug in exp, please report it): ${displayText(messageOf(e), { keepNewlines: true })}\n`));
+  process.stderr.write(
+    maskSecrets(
+      `exp: internal error (a bug in exp, please report it): ${displayText(messageOf(e), { keepNewlines: true })}\n`,
+    ),
+  );
   if (e instanceof Error && e.stack) process.stderr.write(maskSecrets(`${e.stack}\n`));
   process.exit(2);
 }

@@ -31,22 +31,34 @@ export function parseSeeds(value: string): number[] {
   const parts = value.split(',').map((p) => p.trim());
   const seeds = parts.map(Number);
   if (parts.some((p) => !/^\d+$/.test(p)) || seeds.length === 0) {
-    throw new InvalidArgumentError(`--seeds expects whole numbers >= 0 separated by commas (e.g. 1,2,3), got ${JSON.stringify(value)}`);
+    throw new InvalidArgumentError(
+      `--seeds expects whole numbers >= 0 separated by commas (e.g. 1,2,3), got ${JSON.stringify(value)}`,
+    );
   }
-  if (new Set(seeds).size !== seeds.length) throw new InvalidArgumentError(`--seeds lists a seed twice: ${JSON.stringify(value)}`);
+  if (new Set(seeds).size !== seeds.length)
+    throw new InvalidArgumentError(`--seeds lists a seed twice: ${JSON.stringify(value)}`);
   return seeds;
 }
 
 /** `--db`: the run store, either engine. `note` adds what this command does with it. */
 export const dbOption = (note?: string): Option =>
-  new Option('--db <file|url>', `run store: a SQLite file or a postgres:// URL${note ? `; ${note}` : ''}`).default(DEFAULT_DB, '$EXP_DB, else runs/exp.db');
+  new Option('--db <file|url>', `run store: a SQLite file or a postgres:// URL${note ? `; ${note}` : ''}`).default(
+    DEFAULT_DB,
+    '$EXP_DB, else runs/exp.db',
+  );
 
 export const backendOption = (): Option =>
-  new Option('--backend <name>', 'auto | webgpu | tensorflow | wasm | cpu (auto: a hardware GPU through WebGPU, else the native bindings, else wasm)').default('auto');
+  new Option(
+    '--backend <name>',
+    'auto | webgpu | tensorflow | wasm | cpu (auto: a hardware GPU through WebGPU, else the native bindings, else wasm)',
+  ).default('auto');
 
 /** `--gpu-adapter`: which WebGPU adapter (exported to the processes the command starts as EXP_WEBGPU_ADAPTER). */
 export const gpuAdapterOption = (): Option =>
-  new Option('--gpu-adapter <name>', 'webgpu: the adapter whose name contains this (default $EXP_WEBGPU_ADAPTER; a name that matches none lists the adapters)');
+  new Option(
+    '--gpu-adapter <name>',
+    'webgpu: the adapter whose name contains this (default $EXP_WEBGPU_ADAPTER; a name that matches none lists the adapters)',
+  );
 
 /** `--set key=value`, repeatable; `what` says what it overrides here. */
 export const setOption = (what = 'override a dotted key of the experiment YAML'): Option =>
@@ -55,12 +67,16 @@ export const setOption = (what = 'override a dotted key of the experiment YAML')
 /** `--json`: exactly one JSON document on stdout; `shape` describes it. */
 export const jsonOption = (shape = 'one JSON document'): Option => new Option('--json', `print ${shape}`);
 
-export const artifactsOption = (what = 'directory for run directories (checkpoints), recorded with each run'): Option => new Option('--artifacts <dir>', what);
+export const artifactsOption = (what = 'directory for run directories (checkpoints), recorded with each run'): Option =>
+  new Option('--artifacts <dir>', what);
 
-export const profileOption = (what = "apply one of the sweep's profiles (e.g. quick: short clips, few epochs)"): Option => new Option('--profile <name>', what);
+export const profileOption = (
+  what = "apply one of the sweep's profiles (e.g. quick: short clips, few epochs)",
+): Option => new Option('--profile <name>', what);
 
-export const seedsOption = (what = 'run every trial once per seed, e.g. 1,2,3; the summary adds mean ± sd over seeds'): Option =>
-  new Option('--seeds <list>', what).argParser(parseSeeds);
+export const seedsOption = (
+  what = 'run every trial once per seed, e.g. 1,2,3; the summary adds mean ± sd over seeds',
+): Option => new Option('--seeds <list>', what).argParser(parseSeeds);
 
 /** `--lease <seconds>`; `defaulted` false leaves it undefined when not given (the caller decides). */
 export const leaseOption = (what: string, defaulted = true): Option => {
@@ -69,9 +85,11 @@ export const leaseOption = (what: string, defaulted = true): Option => {
 };
 
 /** `--max-trials <n>`: the most trials a sweep may expand to (exp sweep, and its workers). */
-export const maxTrialsOption = (what: string): Option => new Option('--max-trials <n>', what).argParser(parsePositiveInt('--max-trials'));
+export const maxTrialsOption = (what: string): Option =>
+  new Option('--max-trials <n>', what).argParser(parsePositiveInt('--max-trials'));
 
-export const noDashboardOption = (what = 'plain one-line progress instead of the live dashboard'): Option => new Option('--no-dashboard', what);
+export const noDashboardOption = (what = 'plain one-line progress instead of the live dashboard'): Option =>
+  new Option('--no-dashboard', what);
 
 /**
  * Which trials a sweep has and where they run: what `exp sweep --executor slurm` passes on to

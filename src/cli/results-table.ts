@@ -15,7 +15,9 @@ export function formatResultsTable(
   const paper = system ? TABLE2[system] : undefined;
   const names = [
     ...PAPER_TYPES.filter((t) => t in types),
-    ...Object.keys(types).filter((t) => !(PAPER_TYPES as readonly string[]).includes(t)).sort(),
+    ...Object.keys(types)
+      .filter((t) => !(PAPER_TYPES as readonly string[]).includes(t))
+      .sort(),
   ];
   const header = ['type', 'AUC', 'pAUC', 'pAUC(McClish)', ...(paper ? [`paper AUC`, `paper pAUC(McClish)`] : [])];
   const rows = [...names.map((t) => [t, types[t]!] as const), ['average', average] as const].map(([t, m]) => [

@@ -37,7 +37,8 @@ export function applyOverride(target: Record<string, unknown>, { key, value }: O
   const parts = key.split('.');
   const bad = parts.find((p) => FORBIDDEN_KEYS.has(p));
   if (bad !== undefined) throw new UserError(`--set ${key}: "${bad}" is not allowed as a key name`);
-  if (parts.some((p) => p === '')) throw new UserError(`--set ${key}: empty key name (expected dotted keys such as train.epochs)`);
+  if (parts.some((p) => p === ''))
+    throw new UserError(`--set ${key}: empty key name (expected dotted keys such as train.epochs)`);
   let node: Record<string, unknown> = target;
   for (const part of parts.slice(0, -1)) {
     const next = node[part];
@@ -64,7 +65,10 @@ export const MAX_YAML_ALIASES = 1000;
 export function readYamlFile(file: string): unknown {
   if (!existsSync(file)) throw new UserError(`${file}: file not found`);
   const size = withFsErrors(file, 'cannot read the YAML file', () => statSync(file).size);
-  if (size > MAX_YAML_BYTES) throw new UserError(`${file}: ${size} bytes is too large for an experiment or sweep YAML file (at most ${MAX_YAML_BYTES})`);
+  if (size > MAX_YAML_BYTES)
+    throw new UserError(
+      `${file}: ${size} bytes is too large for an experiment or sweep YAML file (at most ${MAX_YAML_BYTES})`,
+    );
   const text = withFsErrors(file, 'cannot read the YAML file', () => readFileSync(file, 'utf8'));
   const value = parseYamlText(text, file);
   const bad = forbiddenKeyPath(value);
@@ -88,11 +92,17 @@ export function parseYamlText(text: string, source: string): unknown {
     return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {};
   } catch (err) {
     // The yaml package throws a ReferenceError for an alias bomb (a billion-laughs document).
-    throw new UserError(`${source}: invalid YAML: ${firstLine(err instanceof Error ? err.message : String(err))} (its aliases expand past the limit of ${MAX_YAML_ALIASES}: an alias bomb?)`);
+    throw new UserError(
+      `${source}: invalid YAML: ${firstLine(err instanceof Error ? err.message : String(err))} (its aliases expand past the limit of ${MAX_YAML_ALIASES}: an alias bomb?)`,
+    );
   }
 }
 
-const firstLine = (s: string): string => s.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').trim();
+const firstLine = (s: string): string =>
+  s
+    .split('\n')[0]!
+    .replace(/ at line \d+, column \d+:?$/, '')
+    .trim();
 
 /** The dotted path of the first key named __proto__ / constructor / prototype, or null. */
 function forbiddenKeyPath(value: unknown, path: string[] = []): string | null {
@@ -110,7 +120,8 @@ function forbiddenKeyPath(value: unknown, path: string[] = []): string | null {
 export function formatIssues(source: string, error: z.ZodError): string {
   const issues = error.issues.map((issue) => {
     const path = issue.path.join('.');
-    if (issue.code === 'unrecognized_keys') return `unknown key ${issue.keys.map((k) => (path ? `${path}.${k}` : k)).join(', ')}`;
+    if (issue.code === 'unrecognized_keys')
+      return `unknown key ${issue.keys.map((k) => (path ? `${path}.${k}` : k)).join(', ')}`;
     return `${path || '(top level)'}: ${issue.message}`;
   });
   return `${source}: ${issues.join('; ')}`;
@@ -121,7 +132,11 @@ export function formatIssues(source: string, error: z.ZodError): string {
  * composed from the registered parts (src/parts/experiment.ts passes the catalog's); by default
  * the built-in sections alone.
  */
-export function validateExperiment(raw: unknown, source: string, schema: z.ZodType<ExperimentConfig, unknown> = ExperimentConfig): ExperimentConfig {
+export function validateExperiment(
+  raw: unknown,
+  source: string,
+  schema: z.ZodType<ExperimentConfig, unknown> = ExperimentConfig,
+): ExperimentConfig {
   const result = schema.safeParse(raw ?? {});
   if (!result.success) throw new UserError(formatIssues(source, result.error));
   checkName(result.data.name, `${source}: name`);
@@ -129,7 +144,11 @@ export function validateExperiment(raw: unknown, source: string, schema: z.ZodTy
 }
 
 /** YAML file + overrides -> validated, typed config (the first step of the data flow). */
-export function loadExperiment(file: string, overrides: readonly Override[] = [], schema: z.ZodType<ExperimentConfig, unknown> = ExperimentConfig): ExperimentConfig {
+export function loadExperiment(
+  file: string,
+  overrides: readonly Override[] = [],
+  schema: z.ZodType<ExperimentConfig, unknown> = ExperimentConfig,
+): ExperimentConfig {
   const copy = readExperimentYaml(file);
   for (const o of overrides) applyOverride(copy, o);
   const source = overrides.length > 0 ? `${file} (with --set ${overrides.map((o) => o.key).join(', ')})` : file;

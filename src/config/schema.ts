@@ -79,7 +79,11 @@ export const ModelConfig = z
 export const ClassificationLossConfig = z.strictObject({
   name: z.string().default('noisy-arcmix'),
   /** ArcFace margin m and scale s (§2.3). */
-  margin: z.number().min(0).max(Math.PI / 2).default(0.7),
+  margin: z
+    .number()
+    .min(0)
+    .max(Math.PI / 2)
+    .default(0.7),
   scale: z.number().positive().default(30),
   /** Beta(alpha, alpha) for the mixup coefficient (§2.3). */
   alpha: z.number().positive().default(0.5),
@@ -219,16 +223,22 @@ export const NO_EXTENSIONS: SchemaExtensions = { sections: [], classificationLos
 type Obj = Record<string, unknown>;
 
 /** Adds the optional sections of `at` to a strict object; checks and fills them by their part. */
-function withSections<T extends z.ZodObject>(object: T, sections: readonly PartSection[]): z.ZodType<z.output<T>, z.input<T>> {
+function withSections<T extends z.ZodObject>(
+  object: T,
+  sections: readonly PartSection[],
+): z.ZodType<z.output<T>, z.input<T>> {
   if (sections.length === 0) return object as unknown as z.ZodType<z.output<T>, z.input<T>>;
   const shape = Object.fromEntries(sections.map((s) => [s.key, s.schema.optional()]));
   return object
     .extend(shape)
     .superRefine((c: Obj, ctx) => {
-      for (const s of sections) if (c[s.key] !== undefined && !s.chosen(c)) ctx.addIssue({ code: 'custom', path: [s.key], message: s.unused(c) });
+      for (const s of sections)
+        if (c[s.key] !== undefined && !s.chosen(c))
+          ctx.addIssue({ code: 'custom', path: [s.key], message: s.unused(c) });
     })
     .transform((c: Obj) => {
-      for (const s of sections) if (s.chosen(c) && c[s.key] === undefined) Object.assign(c, { [s.key]: s.schema.parse({}) });
+      for (const s of sections)
+        if (s.chosen(c) && c[s.key] === undefined) Object.assign(c, { [s.key]: s.schema.parse({}) });
       return c;
     }) as unknown as z.ZodType<z.output<T>, z.input<T>>;
 }
@@ -238,10 +248,17 @@ function withSections<T extends z.ZodObject>(object: T, sections: readonly PartS
  * named loss declares. A name no part declares keys for is parsed with the shared keys alone; an
  * unknown name is the registry's error, which lists what exists.
  */
-function lossBlock<T extends z.ZodObject>(base: T, extras: ReadonlyMap<string, z.ZodObject>, defaultName: string): z.ZodType<z.output<T>, z.input<T>> {
+function lossBlock<T extends z.ZodObject>(
+  base: T,
+  extras: ReadonlyMap<string, z.ZodObject>,
+  defaultName: string,
+): z.ZodType<z.output<T>, z.input<T>> {
   if (extras.size === 0) return base as unknown as z.ZodType<z.output<T>, z.input<T>>;
   return z.unknown().transform((v, ctx) => {
-    const name = typeof v === 'object' && v !== null && typeof (v as Obj)['name'] === 'string' ? ((v as Obj)['name'] as string) : defaultName;
+    const name =
+      typeof v === 'object' && v !== null && typeof (v as Obj)['name'] === 'string'
+        ? ((v as Obj)['name'] as string)
+        : defaultName;
     const extra = extras.get(name);
     const r = (extra ? base.extend(extra.shape) : base).safeParse(v);
     if (r.success) return r.data as z.output<T>;
@@ -258,7 +275,9 @@ export function composeExperimentSchema(ext: SchemaExtensions = NO_EXTENSIONS): 
   const at = (where: PartSection['at']) => ext.sections.filter((s) => s.at === where);
   const loss = z
     .strictObject({
-      classification: lossBlock(ClassificationLossConfig, ext.classificationLoss, 'noisy-arcmix').nullable().prefault({}),
+      classification: lossBlock(ClassificationLossConfig, ext.classificationLoss, 'noisy-arcmix')
+        .nullable()
+        .prefault({}),
       metric: lossBlock(MetricLossConfig, ext.metricLoss, 'softtriple').nullable().prefault({}),
     })
     .prefault({});
@@ -281,7 +300,10 @@ export const ExperimentConfig = composeExperimentSchema();
 export function partSection<T>(config: ExperimentConfig, key: string, at: PartSection['at'] = 'top'): T {
   const parent = (at === 'top' ? config : config[at]) as unknown as Obj;
   const value = parent[key];
-  if (value === undefined) throw new Error(`config section ${at === 'top' ? '' : `${at}.`}${key} is missing (was the config validated with the catalog that registers its part?)`);
+  if (value === undefined)
+    throw new Error(
+      `config section ${at === 'top' ? '' : `${at}.`}${key} is missing (was the config validated with the catalog that registers its part?)`,
+    );
   return value as T;
 }
 

@@ -25,7 +25,8 @@ export function upgradeStoredConfig(stored: unknown): ExperimentConfig {
   for (const { key, value } of ADDED) {
     const parts = key.split('.');
     let node: unknown = config;
-    for (const part of parts.slice(0, -1)) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined;
+    for (const part of parts.slice(0, -1))
+      node = node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined;
     if (!node || typeof node !== 'object') continue;
     const leaf = parts[parts.length - 1]!;
     if (!(leaf in node)) (node as Record<string, unknown>)[leaf] = value;

@@ -24,7 +24,8 @@ export function Header({ state, now }: { state: SweepState; now: number }) {
         {c.busy > 0 ? <Text dimColor> · {c.busy} elsewhere</Text> : null}
       </Text>
       <Text dimColor>
-        elapsed {formatDuration((now - state.startedAt) / 1000)} · ETA {state.finished ? '-' : formatDuration(eta)} · concurrency {state.concurrency}
+        elapsed {formatDuration((now - state.startedAt) / 1000)} · ETA {state.finished ? '-' : formatDuration(eta)} ·
+        concurrency {state.concurrency}
         {state.message ? ` · ${state.message}` : ''}
       </Text>
       {state.rungs ? <Text color={state.rungs.testSelection ? 'yellow' : undefined}>{rungLine(state)}</Text> : null}
@@ -61,7 +62,9 @@ export function Leaderboard({ trials }: { trials: TrialView[] }) {
   const w = Math.max(5, ...done.map((t) => t.name.length));
   return (
     <Box flexDirection="column" marginTop={1}>
-      <Text bold>{`${'#'.padStart(2)}  ${'trial'.padEnd(w)}  ${'AUC'.padStart(6)}  ${'pAUC*'.padStart(6)}  ${'paper'.padStart(13)}`}</Text>
+      <Text
+        bold
+      >{`${'#'.padStart(2)}  ${'trial'.padEnd(w)}  ${'AUC'.padStart(6)}  ${'pAUC*'.padStart(6)}  ${'paper'.padStart(13)}`}</Text>
       {done.map((t, i) => (
         <Text key={t.name} color={i === 0 ? 'green' : undefined}>
           {`${String(i + 1).padStart(2)}  ${t.name.padEnd(w)}  ${pct(t.result!.auc).padStart(6)}  ${pct(t.result!.paucMcclish).padStart(6)}  ${(t.paper ? `${t.paper.auc.toFixed(2)}/${t.paper.pauc.toFixed(2)}` : '-').padStart(13)}`}
@@ -73,28 +76,33 @@ export function Leaderboard({ trials }: { trials: TrialView[] }) {
 }
 
 export function FinishedLine({ trial, dbFile }: { trial: TrialView; dbFile?: string }) {
-  const took = trial.startedAt !== null && trial.finishedAt !== null ? formatDuration((trial.finishedAt - trial.startedAt) / 1000) : '';
+  const took =
+    trial.startedAt !== null && trial.finishedAt !== null
+      ? formatDuration((trial.finishedAt - trial.startedAt) / 1000)
+      : '';
   if (trial.status === 'done') {
     return (
       <Box flexDirection="column">
         <Text>
-          <Text color="green">✓</Text> {trial.name}  AUC {pct(trial.result?.auc)}  pAUC* {pct(trial.result?.paucMcclish)}
-          {trial.paper ? `  (paper ${trial.paper.auc.toFixed(2)}/${trial.paper.pauc.toFixed(2)})` : ''}  {took}
+          <Text color="green">✓</Text> {trial.name} AUC {pct(trial.result?.auc)} pAUC* {pct(trial.result?.paucMcclish)}
+          {trial.paper ? `  (paper ${trial.paper.auc.toFixed(2)}/${trial.paper.pauc.toFixed(2)})` : ''} {took}
         </Text>
-        {trial.runId ? <Text dimColor wrap="truncate-end">{`  figures: ${reportCommand(trial.runId, dbFile)}`}</Text> : null}
+        {trial.runId ? (
+          <Text dimColor wrap="truncate-end">{`  figures: ${reportCommand(trial.runId, dbFile)}`}</Text>
+        ) : null}
       </Box>
     );
   }
   if (trial.status === 'failed') {
     return (
       <Text>
-        <Text color="red">✗</Text> {trial.name}  failed: {(trial.error ?? '').split('\n')[0]}
+        <Text color="red">✗</Text> {trial.name} failed: {(trial.error ?? '').split('\n')[0]}
       </Text>
     );
   }
   return (
     <Text>
-      <Text color="yellow">…</Text> {trial.name}  interrupted (resumable)
+      <Text color="yellow">…</Text> {trial.name} interrupted (resumable)
     </Text>
   );
 }
@@ -102,7 +110,9 @@ export function FinishedLine({ trial, dbFile }: { trial: TrialView; dbFile?: str
 /** Trials that finished while this dashboard was up, in the order they finished (append-only for <Static>). */
 export function finishedHere(state: SweepState): TrialView[] {
   return state.trials
-    .filter((t) => t.finishedAt !== null && (t.status === 'done' || t.status === 'failed' || t.status === 'interrupted'))
+    .filter(
+      (t) => t.finishedAt !== null && (t.status === 'done' || t.status === 'failed' || t.status === 'interrupted'),
+    )
     .sort((a, b) => a.finishedAt! - b.finishedAt! || a.index - b.index);
 }
 
@@ -110,7 +120,15 @@ export function SweepDashboard({ state, width, now }: { state: SweepState; width
   const running = state.trials.filter((t) => t.status === 'running');
   return (
     <>
-      <Static items={finishedHere(state)}>{(t) => <FinishedLine key={`${t.index}-${t.finishedAt}`} trial={t} {...(state.dbFile ? { dbFile: state.dbFile } : {})} />}</Static>
+      <Static items={finishedHere(state)}>
+        {(t) => (
+          <FinishedLine
+            key={`${t.index}-${t.finishedAt}`}
+            trial={t}
+            {...(state.dbFile ? { dbFile: state.dbFile } : {})}
+          />
+        )}
+      </Static>
       <Box flexDirection="column">
         <Header state={state} now={now} />
         {running.length > 0 ? (

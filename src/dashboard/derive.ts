@@ -16,7 +16,18 @@ export interface QueueCounts {
 }
 
 export function queueCounts(s: SweepState): QueueCounts {
-  const c: QueueCounts = { done: 0, running: 0, queued: 0, failed: 0, interrupted: 0, busy: 0, stale: 0, paused: 0, promoted: 0, pruned: 0 };
+  const c: QueueCounts = {
+    done: 0,
+    running: 0,
+    queued: 0,
+    failed: 0,
+    interrupted: 0,
+    busy: 0,
+    stale: 0,
+    paused: 0,
+    promoted: 0,
+    pruned: 0,
+  };
   for (const t of s.trials) c[t.status]++;
   return c;
 }
@@ -54,7 +65,8 @@ export function sweepEta(s: SweepState, now: number): number | null {
   const lengths: number[] = [];
   const remaining: number[] = [];
   for (const t of s.trials) {
-    if (t.status === 'done' && t.startedAt !== null && t.finishedAt !== null && !t.resumed) lengths.push((t.finishedAt - t.startedAt) / 1000);
+    if (t.status === 'done' && t.startedAt !== null && t.finishedAt !== null && !t.resumed)
+      lengths.push((t.finishedAt - t.startedAt) / 1000);
     if (t.status === 'running') {
       const { fraction, etaSec } = trialProgress(t, now);
       if (etaSec === null) return null;

@@ -41,8 +41,15 @@ export interface DashboardHandle {
  * The live sweep dashboard (Ink). Commands call this and never write JSX. Ctrl-C is left to the
  * command (exitOnCtrlC off) so trials can be marked interrupted before exiting.
  */
-export function renderSweepDashboard(store: SweepStateStore, stdout: NodeJS.WriteStream = process.stdout): DashboardHandle {
-  const app = render(<LiveSweepDashboard store={store} stdout={stdout} />, { stdout, exitOnCtrlC: false, patchConsole: false });
+export function renderSweepDashboard(
+  store: SweepStateStore,
+  stdout: NodeJS.WriteStream = process.stdout,
+): DashboardHandle {
+  const app = render(<LiveSweepDashboard store={store} stdout={stdout} />, {
+    stdout,
+    exitOnCtrlC: false,
+    patchConsole: false,
+  });
   return {
     async close() {
       store.flush();

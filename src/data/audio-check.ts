@@ -1,4 +1,14 @@
-import { openSync, readFileSync, readSync, closeSync, fstatSync, statSync, writeFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  openSync,
+  readFileSync,
+  readSync,
+  closeSync,
+  fstatSync,
+  statSync,
+  writeFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { decodeWav } from '../audio/wav.js';
 import { messageOf } from '../util/errors.js';
@@ -73,7 +83,8 @@ function checkOne(path: string, sampleRate: number): { problem: string | null; s
   try {
     // Opening a FIFO named like a clip would block for ever: only regular files are opened.
     const kind = statSync(path);
-    if (!kind.isFile()) return { problem: 'not a regular file (a directory, FIFO or device named like a clip)', size: -1, mtimeMs: -1 };
+    if (!kind.isFile())
+      return { problem: 'not a regular file (a directory, FIFO or device named like a clip)', size: -1, mtimeMs: -1 };
     fd = openSync(path, 'r');
     const st = fstatSync(fd);
     const bytes = Buffer.allocUnsafe(st.size);
@@ -100,7 +111,11 @@ function problemOf(bytes: Uint8Array, path: string, sampleRate: number): string 
   } catch (e) {
     // decodeWav names the file first; the report line names it once.
     const m = messageOf(e);
-    return m.startsWith(`${path}: `) ? m.slice(path.length + 2) : m.startsWith(`${path} `) ? m.slice(path.length + 1) : m;
+    return m.startsWith(`${path}: `)
+      ? m.slice(path.length + 2)
+      : m.startsWith(`${path} `)
+        ? m.slice(path.length + 1)
+        : m;
   }
 }
 

@@ -77,10 +77,18 @@ export function indexDataset(root: string, opts: IndexOptions = {}): DatasetInde
     types = [...new Set(opts.types)].sort(byName);
   }
   if (types.length === 0) {
-    throw new UserError(`dataset root ${root} holds no machine type directories; expected <root>/<type>/train/normal_id_XX_NNNNNNNN.wav`);
+    throw new UserError(
+      `dataset root ${root} holds no machine type directories; expected <root>/<type>/train/normal_id_XX_NNNNNNNN.wav`,
+    );
   }
 
-  interface Raw { path: string; type: string; machineId: string; split: 'train' | 'test'; label: 0 | 1 }
+  interface Raw {
+    path: string;
+    type: string;
+    machineId: string;
+    split: 'train' | 'test';
+    label: 0 | 1;
+  }
   const raw: Raw[] = [];
   for (const type of types) {
     const trainDir = join(root, type, 'train');
@@ -93,10 +101,14 @@ export function indexDataset(root: string, opts: IndexOptions = {}): DatasetInde
         const parsed = parseClipName(name);
         if (!parsed) {
           if (!name.toLowerCase().endsWith('.wav')) continue; // READMEs and the like
-          throw new UserError(`cannot parse the clip name ${join(dir, name)}; expected normal_id_XX_NNNNNNNN.wav or anomaly_id_XX_NNNNNNNN.wav`);
+          throw new UserError(
+            `cannot parse the clip name ${join(dir, name)}; expected normal_id_XX_NNNNNNNN.wav or anomaly_id_XX_NNNNNNNN.wav`,
+          );
         }
         if (split === 'train' && parsed.label === 1) {
-          throw new UserError(`${join(dir, name)} is an anomalous clip in a train directory; training uses normal clips only (DCASE 2020 Task 2)`);
+          throw new UserError(
+            `${join(dir, name)} is an anomalous clip in a train directory; training uses normal clips only (DCASE 2020 Task 2)`,
+          );
         }
         raw.push({ path: join(dir, name), type, split, ...parsed });
       }
@@ -107,12 +119,16 @@ export function indexDataset(root: string, opts: IndexOptions = {}): DatasetInde
   const trainIds = new Set(raw.filter((c) => c.split === 'train').map((c) => key(c.type, c.machineId)));
   for (const type of types) {
     if (![...trainIds].some((k) => k.startsWith(`${type}/`))) {
-      throw new UserError(`${join(root, type, 'train')} holds no normal clips; expected normal_id_XX_NNNNNNNN.wav files`);
+      throw new UserError(
+        `${join(root, type, 'train')} holds no normal clips; expected normal_id_XX_NNNNNNNN.wav files`,
+      );
     }
   }
   for (const c of raw) {
     if (c.split === 'test' && !trainIds.has(key(c.type, c.machineId))) {
-      throw new UserError(`${c.type} ${c.machineId} has test clips (e.g. ${c.path}) but no normal training clips in ${join(root, c.type, 'train')}`);
+      throw new UserError(
+        `${c.type} ${c.machineId} has test clips (e.g. ${c.path}) but no normal training clips in ${join(root, c.type, 'train')}`,
+      );
     }
   }
   const testIds = new Map<string, { normal: number; anomaly: number }>();
@@ -126,7 +142,10 @@ export function indexDataset(root: string, opts: IndexOptions = {}): DatasetInde
   }
   for (const [k, n] of testIds) {
     // AUC needs both labels for every ID (paper §3.1 scores per ID).
-    if (n.normal === 0) throw new UserError(`${k.replace('/', ' ')} has anomalous test clips but no normal test clips in ${join(root, k.split('/')[0] as string, 'test')}`);
+    if (n.normal === 0)
+      throw new UserError(
+        `${k.replace('/', ' ')} has anomalous test clips but no normal test clips in ${join(root, k.split('/')[0] as string, 'test')}`,
+      );
   }
 
   const classes: DatasetClass[] = [...trainIds]

@@ -1,4 +1,11 @@
-export { indexDataset, parseClipName, type Clip, type DatasetIndex, type DatasetClass, type IndexOptions } from './dcase.js';
+export {
+  indexDataset,
+  parseClipName,
+  type Clip,
+  type DatasetIndex,
+  type DatasetClass,
+  type IndexOptions,
+} from './dcase.js';
 export { summarize, formatSummary, type DatasetSummary, type TypeSummary, type IdSummary } from './summary.js';
 export { selectTrainClips, selectTestClips } from './select.js';
 export { loadClips, loadClip, type LoadOptions } from './load.js';

@@ -12,7 +12,10 @@ export interface LoadOptions {
  * layout the feature front end and tfjs want. Synchronous on purpose: decoding is CPU-bound and
  * a few thousand 10 s clips read in seconds (see docs/synthetic-data.md for the measurement).
  */
-export function loadClips(clips: readonly Pick<Clip, 'path'>[], opts: LoadOptions): { length: number; data: Float32Array } {
+export function loadClips(
+  clips: readonly Pick<Clip, 'path'>[],
+  opts: LoadOptions,
+): { length: number; data: Float32Array } {
   const length = Math.round(opts.seconds * opts.sampleRate);
   const data = new Float32Array(clips.length * length);
   clips.forEach((clip, i) => {

@@ -28,12 +28,16 @@ function groupBy(clips: readonly Clip[], key: (c: Clip) => string): Map<string, 
  * subset of that size, chosen by `seed` (data.maxClipsPerId, for quick runs). Order: by class,
  * then by file name, so the result does not depend on directory listing order.
  */
-export function selectTrainClips(index: DatasetIndex, opts: { maxClipsPerId?: number | null; seed?: number } = {}): Clip[] {
+export function selectTrainClips(
+  index: DatasetIndex,
+  opts: { maxClipsPerId?: number | null; seed?: number } = {},
+): Clip[] {
   const train = index.clips.filter((c) => c.split === 'train');
   const cap = opts.maxClipsPerId ?? null;
   const out: Clip[] = [];
   for (const [k, group] of groupBy(train, (c) => String(c.classIndex))) {
-    const keep = cap === null || group.length <= cap ? group : shuffled(group, seedFrom(opts.seed ?? 0, 'train', k)).slice(0, cap);
+    const keep =
+      cap === null || group.length <= cap ? group : shuffled(group, seedFrom(opts.seed ?? 0, 'train', k)).slice(0, cap);
     out.push(...keep);
   }
   return sortClips(out);
@@ -48,14 +52,17 @@ export function selectTestClips(index: DatasetIndex, opts: { maxPerId?: number |
   const cap = opts.maxPerId ?? null;
   const out: Clip[] = [];
   for (const [k, group] of groupBy(test, (c) => `${c.classIndex}/${c.label}`)) {
-    const keep = cap === null || group.length <= cap ? group : shuffled(group, seedFrom(opts.seed ?? 0, 'test', k)).slice(0, cap);
+    const keep =
+      cap === null || group.length <= cap ? group : shuffled(group, seedFrom(opts.seed ?? 0, 'test', k)).slice(0, cap);
     out.push(...keep);
   }
   return sortClips(out);
 }
 
 function sortClips(clips: Clip[]): Clip[] {
-  return clips.sort((a, b) => a.classIndex - b.classIndex || a.label - b.label || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return clips.sort(
+    (a, b) => a.classIndex - b.classIndex || a.label - b.label || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+  );
 }
 
 /**
@@ -63,11 +70,18 @@ function sortClips(clips: Clip[]): Clip[] {
  * the references' checkpoint selection), drawn by `seed`; an ID with a single clip keeps it for
  * training. Never touches test clips.
  */
-export function splitValidation(train: readonly Clip[], fraction: number, seed: number): { train: Clip[]; val: Clip[] } {
+export function splitValidation(
+  train: readonly Clip[],
+  fraction: number,
+  seed: number,
+): { train: Clip[]; val: Clip[] } {
   const rand = mulberry32(seedFrom(seed, 'val-split'));
   const out: { train: Clip[]; val: Clip[] } = { train: [], val: [] };
   for (const group of groupBy(train, (c) => String(c.classIndex)).values()) {
-    const order = group.map((c) => ({ c, r: rand() })).sort((a, b) => a.r - b.r).map((x) => x.c);
+    const order = group
+      .map((c) => ({ c, r: rand() }))
+      .sort((a, b) => a.r - b.r)
+      .map((x) => x.c);
     const nVal = group.length >= 2 ? Math.max(1, Math.round(fraction * group.length)) : 0;
     out.val.push(...order.slice(0, nVal));
     out.train.push(...order.slice(nVal));

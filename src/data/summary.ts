@@ -49,10 +49,30 @@ export function summarize(index: DatasetIndex): DatasetSummary {
 export function formatSummary(s: DatasetSummary): string {
   const rows: string[][] = [['type', 'id', 'class', 'train', 'test normal', 'test anomaly']];
   for (const t of s.types) {
-    for (const id of t.ids) rows.push([t.type, id.machineId, String(id.classIndex), String(id.train), String(id.testNormal), String(id.testAnomaly)]);
+    for (const id of t.ids)
+      rows.push([
+        t.type,
+        id.machineId,
+        String(id.classIndex),
+        String(id.train),
+        String(id.testNormal),
+        String(id.testAnomaly),
+      ]);
   }
-  rows.push(['total', `${s.types.length} types`, `${s.classes} classes`, String(s.total.train), String(s.total.testNormal), String(s.total.testAnomaly)]);
+  rows.push([
+    'total',
+    `${s.types.length} types`,
+    `${s.classes} classes`,
+    String(s.total.train),
+    String(s.total.testNormal),
+    String(s.total.testAnomaly),
+  ]);
   const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
-  const lines = rows.map((r) => r.map((cell, j) => (j < 2 ? cell.padEnd(widths[j]!) : cell.padStart(widths[j]!))).join('  ').trimEnd());
+  const lines = rows.map((r) =>
+    r
+      .map((cell, j) => (j < 2 ? cell.padEnd(widths[j]!) : cell.padStart(widths[j]!)))
+      .join('  ')
+      .trimEnd(),
+  );
   return [`dataset ${s.root}`, ...lines].join('\n');
 }

@@ -3,13 +3,7 @@
  * where they go (the run store, the terminal, the sweep orchestrator over IPC). Every event
  * is plain JSON so it can cross a process boundary unchanged.
  */
-export type TrainEvent =
-  | StartEvent
-  | StepEvent
-  | EpochEvent
-  | CheckpointEvent
-  | EvalEvent
-  | DoneEvent;
+export type TrainEvent = StartEvent | StepEvent | EpochEvent | CheckpointEvent | EvalEvent | DoneEvent;
 
 /** The WebGPU adapter a run used (plain JSON, stored with the run). */
 export interface GpuAdapterInfo {

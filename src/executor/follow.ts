@@ -12,7 +12,13 @@ import { adaptiveInfo, adaptiveViews } from '../sweep/search/summary.js';
 
 export function followState(sweep: RecordedSweep, concurrency: number, dbFile: string): SweepStateStore {
   return new SweepStateStore({
-    sweep: sweep.name, profile: sweep.profile, concurrency, startedAt: Date.now(), message: null, finished: false, dbFile,
+    sweep: sweep.name,
+    profile: sweep.profile,
+    concurrency,
+    startedAt: Date.now(),
+    message: null,
+    finished: false,
+    dbFile,
     trials: sweep.trials.map((t, i) => initialTrialView(i, t.name, t.paper)),
   });
 }
@@ -23,7 +29,11 @@ export function viewOf(prev: TrialView, p: TrialProgress | undefined, leaseSecon
   const status = shownStatus(p, leaseSeconds);
   const last = p.lastEpoch;
   const inThisRun = last !== null && last.epoch >= p.startEpoch;
-  const same = prev.lastEpoch !== null && last !== null && prev.lastEpoch.epoch === last.epoch && prev.lastEpoch.loss === last.loss;
+  const same =
+    prev.lastEpoch !== null &&
+    last !== null &&
+    prev.lastEpoch.epoch === last.epoch &&
+    prev.lastEpoch.loss === last.loss;
   return {
     ...prev,
     status,
@@ -37,7 +47,11 @@ export function viewOf(prev: TrialView, p: TrialProgress | undefined, leaseSecon
     loss: last?.loss ?? null,
     clipsPerSec: last?.clipsPerSec ?? null,
     // Kept by reference when unchanged: the plain progress prints an epoch line when it changes.
-    lastEpoch: same ? prev.lastEpoch : last ? { epoch: last.epoch, loss: last.loss, clipsPerSec: last.clipsPerSec } : null,
+    lastEpoch: same
+      ? prev.lastEpoch
+      : last
+        ? { epoch: last.epoch, loss: last.loss, clipsPerSec: last.clipsPerSec }
+        : null,
     terms: same ? prev.terms : (last?.terms ?? null),
     startedAt: p.startedAt ? Date.parse(p.startedAt) : null,
     finishedAt: p.finishedAt ? Date.parse(p.finishedAt) : null,
@@ -48,10 +62,16 @@ export function viewOf(prev: TrialView, p: TrialProgress | undefined, leaseSecon
   };
 }
 
-const signature = (t: TrialView): string => JSON.stringify([t.status, t.runId, t.epoch, t.step, t.epochs, t.result, t.error, t.startedAt, t.finishedAt]);
+const signature = (t: TrialView): string =>
+  JSON.stringify([t.status, t.runId, t.epoch, t.step, t.epochs, t.result, t.error, t.startedAt, t.finishedAt]);
 
 /** Reads the sweep's runs once and updates the state; returns the trials not yet done or failed. */
-export async function poll(store: RunStore, sweep: RecordedSweep, state: SweepStateStore, leaseSeconds: number): Promise<TrialView[]> {
+export async function poll(
+  store: RunStore,
+  sweep: RecordedSweep,
+  state: SweepStateStore,
+  leaseSeconds: number,
+): Promise<TrialView[]> {
   const info = adaptiveInfo(sweep.spec);
   if (info) return pollAdaptive(store, sweep, state, leaseSeconds, info);
   const byHash = new Map((await store.sweepProgress(sweep.name)).map((p) => [p.configHash, p]));
@@ -71,10 +91,20 @@ export async function poll(store: RunStore, sweep: RecordedSweep, state: SweepSt
  * registered list; paused / promoted / pruned come from the stored decisions. The unfinished
  * ones are the running and promoted trials (paused ones wait for a decision, pruned ones are over).
  */
-async function pollAdaptive(store: RunStore, sweep: RecordedSweep, state: SweepStateStore, leaseSeconds: number, info: NonNullable<ReturnType<typeof adaptiveInfo>>): Promise<TrialView[]> {
-  const progress = (await store.sweepProgress(sweep.name)).filter((p) => p.trial !== null).sort((a, b) => (a.trial! < b.trial! ? -1 : a.trial! > b.trial! ? 1 : 0));
+async function pollAdaptive(
+  store: RunStore,
+  sweep: RecordedSweep,
+  state: SweepStateStore,
+  leaseSeconds: number,
+  info: NonNullable<ReturnType<typeof adaptiveInfo>>,
+): Promise<TrialView[]> {
+  const progress = (await store.sweepProgress(sweep.name))
+    .filter((p) => p.trial !== null)
+    .sort((a, b) => (a.trial! < b.trial! ? -1 : a.trial! > b.trial! ? 1 : 0));
   const prev = new Map(state.get().trials.map((t) => [t.name, t]));
-  const views = progress.map((p, i) => viewOf(prev.get(p.trial!) ?? initialTrialView(i, p.trial!, null), p, leaseSeconds)).map((t, i) => ({ ...t, index: i }));
+  const views = progress
+    .map((p, i) => viewOf(prev.get(p.trial!) ?? initialTrialView(i, p.trial!, null), p, leaseSeconds))
+    .map((t, i) => ({ ...t, index: i }));
   const { trials, summary } = adaptiveViews(info, views, await store.rungTable(sweep.name));
   state.update((s) => ({ ...s, trials, rungs: summary }), true);
   return trials.filter((t) => t.status !== 'done' && t.status !== 'failed' && t.status !== 'pruned');

@@ -28,17 +28,34 @@ export interface ArraySubmission {
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-function slurm(cmd: string, args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+function slurm(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env } });
-  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${cmd}: not found; --executor slurm needs Slurm's commands (sbatch, squeue, scancel) on this host`);
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT')
+    throw new UserError(
+      `${cmd}: not found; --executor slurm needs Slurm's commands (sbatch, squeue, scancel) on this host`,
+    );
   // Slurm's messages often span lines; a user error is one line.
-  return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').trim().split(/\s*\n\s*/).join('; ') };
+  return {
+    status: r.status,
+    stdout: r.stdout ?? '',
+    stderr: (r.stderr ?? '')
+      .trim()
+      .split(/\s*\n\s*/)
+      .join('; '),
+  };
 }
 
 export function sbatchArgs(s: ArraySubmission, script: string): string[] {
   const o = s.options;
   return [
-    '--parsable', `--job-name=${s.jobName}`, `--array=0-${s.tasks - 1}%${s.concurrency}`, `--output=${join(s.dir, '%A_%a.out')}`,
+    '--parsable',
+    `--job-name=${s.jobName}`,
+    `--array=0-${s.tasks - 1}%${s.concurrency}`,
+    `--output=${join(s.dir, '%A_%a.out')}`,
     // A requeued task appends to its log instead of truncating it.
     '--open-mode=append',
     ...(o.partition ? [`--partition=${o.partition}`] : []),
@@ -61,7 +78,8 @@ export function submitArray(s: ArraySubmission): string {
   // No password in it (the store URL is passed without one), but it is the user's: readable by its owner only.
   chmodSync(script, 0o700);
   const r = slurm('sbatch', sbatchArgs(s, script), s.env);
-  if (r.status !== 0) throw new UserError(`sbatch refused the job array: ${r.stderr || `exit ${r.status}`} (script ${script})`);
+  if (r.status !== 0)
+    throw new UserError(`sbatch refused the job array: ${r.stderr || `exit ${r.status}`} (script ${script})`);
   const id = r.stdout.trim().split(';')[0]!;
   if (!/^\d+$/.test(id)) throw new UserError(`sbatch printed no job id (got ${JSON.stringify(r.stdout.trim())})`);
   return id;
@@ -72,7 +90,14 @@ export function activeTasks(jobId: string): string[] {
   const r = slurm('squeue', ['-h', '-r', '-j', jobId, '-o', '%i %T']);
   // "Invalid job id specified": the job ended long enough ago that the controller forgot it.
   if (r.status !== 0) return [];
-  return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/\s(COMPLETED|CANCELLED|FAILED|TIMEOUT|NODE_FAIL|PREEMPTED|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE)$/.test(l));
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(
+      (l) =>
+        l !== '' &&
+        !/\s(COMPLETED|CANCELLED|FAILED|TIMEOUT|NODE_FAIL|PREEMPTED|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE)$/.test(l),
+    );
 }
 
 export function cancelJob(jobId: string): void {

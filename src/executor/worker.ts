@@ -40,7 +40,13 @@ export interface WorkerSummary {
 export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   const { sweep, store } = o;
   // Idempotent: the orchestrator registered it already; a worker started by hand registers it itself.
-  await store.registerSweep({ name: sweep.name, file: sweep.file, profile: sweep.profile, spec: sweep.spec, trials: sweep.trials });
+  await store.registerSweep({
+    name: sweep.name,
+    file: sweep.file,
+    profile: sweep.profile,
+    spec: sweep.spec,
+    trials: sweep.trials,
+  });
   const ctx: SweepClaimContext = { sweep: sweep.name, profile: sweep.profile };
   const me = `${hostname()}:${process.pid}`;
   const summary: WorkerSummary = { done: 0, failed: 0, storeLost: null, interrupted: null };
@@ -51,12 +57,18 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
     if (out.status === 'done') {
       summary.done++;
       const avg = out.final?.average;
-      o.log(`worker ${me}: ${trial.name}: done in ${formatDuration(seconds)}${avg ? `: AUC ${pct(avg.auc)} pAUC ${pct(avg.pauc)}` : ''}`);
+      o.log(
+        `worker ${me}: ${trial.name}: done in ${formatDuration(seconds)}${avg ? `: AUC ${pct(avg.auc)} pAUC ${pct(avg.pauc)}` : ''}`,
+      );
     } else if (out.status === 'failed') {
       summary.failed++;
       o.log(`worker ${me}: ${trial.name}: FAILED: ${out.message.split('\n')[0]}`);
     } else if (out.status === 'store-lost') {
-      summary.storeLost = describeStoreLost(out, o.policy.staleSeconds, 'the next worker of this sweep (or exp sweep again)');
+      summary.storeLost = describeStoreLost(
+        out,
+        o.policy.staleSeconds,
+        'the next worker of this sweep (or exp sweep again)',
+      );
       o.log(`worker ${me}: ${trial.name}: ${summary.storeLost}`);
       break;
     } else if (out.status === 'interrupted') {
@@ -64,14 +76,19 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
       o.log(`worker ${me}: ${trial.name}: ${out.reason}; checkpointed, resumable`);
       break;
     }
-    if ((out.status === 'done' || out.status === 'failed') && out.finishError) o.log(`worker ${me}: ${trial.name}: could not end the run row (${out.finishError}); its lease will expire`);
+    if ((out.status === 'done' || out.status === 'failed') && out.finishError)
+      o.log(`worker ${me}: ${trial.name}: could not end the run row (${out.finishError}); its lease will expire`);
   }
-  if (summary.interrupted === null && summary.storeLost === null) o.log(`worker ${me}: no trial of ${sweep.name} left to claim; ${summary.done} done here`);
+  if (summary.interrupted === null && summary.storeLost === null)
+    o.log(`worker ${me}: no trial of ${sweep.name} left to claim; ${summary.done} done here`);
   return summary;
 }
 
 /** Runs the first trial this worker can claim, or returns null when there is none. */
-async function claimNext(o: WorkerOptions, ctx: SweepClaimContext): Promise<{ trial: Trial; out: SessionOutcome; seconds: number } | null> {
+async function claimNext(
+  o: WorkerOptions,
+  ctx: SweepClaimContext,
+): Promise<{ trial: Trial; out: SessionOutcome; seconds: number } | null> {
   for (const trial of o.sweep.trials) {
     if (o.signal.aborted) return null;
     // A cheap look first; the claim itself decides (another worker may take it in between).
@@ -85,7 +102,10 @@ async function claimNext(o: WorkerOptions, ctx: SweepClaimContext): Promise<{ tr
       signal: o.signal,
       heartbeatMs: o.heartbeatMs,
       ...(o.preflight ? { preflight: o.preflight } : {}),
-      onStart: ({ run, resumeFrom }) => o.log(`worker ${hostname()}:${process.pid}: ${trial.name}: started run ${run.id}${resumeFrom ? ` (resuming from ${resumeFrom})` : ''}`),
+      onStart: ({ run, resumeFrom }) =>
+        o.log(
+          `worker ${hostname()}:${process.pid}: ${trial.name}: started run ${run.id}${resumeFrom ? ` (resuming from ${resumeFrom})` : ''}`,
+        ),
     });
     if (out.status === 'skipped') continue;
     return { trial, out, seconds: (Date.now() - t0) / 1000 };

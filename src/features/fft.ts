@@ -71,12 +71,19 @@ export class RealFft {
     for (let k = 0; k <= half; k++) {
       const a = k === half ? 0 : k;
       const b = k === 0 ? 0 : half - k;
-      const zr = re[a]!, zi = im[a]!, cr = re[b]!, ci = -im[b]!;
-      const er = 0.5 * (zr + cr), ei = 0.5 * (zi + ci);
+      const zr = re[a]!,
+        zi = im[a]!,
+        cr = re[b]!,
+        ci = -im[b]!;
+      const er = 0.5 * (zr + cr),
+        ei = 0.5 * (zi + ci);
       // (Z - conj Z') / 2i = (dr + i·di) / 2i = (di - i·dr) / 2
-      const dr = zr - cr, di = zi - ci;
-      const or = 0.5 * di, oi = -0.5 * dr;
-      const wr = spRe[k]!, wi = spIm[k]!;
+      const dr = zr - cr,
+        di = zi - ci;
+      const or = 0.5 * di,
+        oi = -0.5 * dr;
+      const wr = spRe[k]!,
+        wi = spIm[k]!;
       outRe[k] = er + wr * or - wi * oi;
       outIm[k] = ei + wr * oi + wi * or;
     }
@@ -93,10 +100,16 @@ export class RealFft {
     for (let k = 0; k <= half; k++) {
       const a = k === half ? 0 : k;
       const b = k === 0 ? 0 : half - k;
-      const zr = re[a]!, zi = im[a]!, cr = re[b]!, ci = -im[b]!;
-      const er = 0.5 * (zr + cr), ei = 0.5 * (zi + ci);
-      const or = 0.5 * (zi - ci), oi = -0.5 * (zr - cr);
-      const wr = spRe[k]!, wi = spIm[k]!;
+      const zr = re[a]!,
+        zi = im[a]!,
+        cr = re[b]!,
+        ci = -im[b]!;
+      const er = 0.5 * (zr + cr),
+        ei = 0.5 * (zi + ci);
+      const or = 0.5 * (zi - ci),
+        oi = -0.5 * (zr - cr);
+      const wr = spRe[k]!,
+        wi = spIm[k]!;
       const xr = er + wr * or - wi * oi;
       const xi = ei + wr * oi + wi * or;
       out[k] = xr * xr + xi * xi;
@@ -114,7 +127,8 @@ export class RealFft {
     }
     // First stage (blocks of 2, twiddle 1) without multiplications.
     for (let p = 0; p + 1 < half; p += 2) {
-      const xr = re[p + 1]!, xi = im[p + 1]!;
+      const xr = re[p + 1]!,
+        xi = im[p + 1]!;
       re[p + 1] = re[p]! - xr;
       im[p + 1] = im[p]! - xi;
       re[p] = re[p]! + xr;
@@ -129,23 +143,45 @@ export class RealFft {
     for (; 4 * m <= half; m *= 4) {
       const step = half / (4 * m);
       for (let k = 0; k < m; k++) {
-        const w1r = twRe[k * step]!, w1i = twIm[k * step]!;
-        const w2r = twRe[2 * k * step]!, w2i = twIm[2 * k * step]!;
+        const w1r = twRe[k * step]!,
+          w1i = twIm[k * step]!;
+        const w2r = twRe[2 * k * step]!,
+          w2i = twIm[2 * k * step]!;
         for (let a = k; a < half; a += 4 * m) {
-          const b = a + m, c = b + m, d = c + m;
-          const ar = re[a]!, ai = im[a]!, cr = re[c]!, ci = im[c]!;
-          const br = re[b]! * w2r - im[b]! * w2i, bi = re[b]! * w2i + im[b]! * w2r;
-          const dr = re[d]! * w2r - im[d]! * w2i, di = re[d]! * w2i + im[d]! * w2r;
-          const ab0r = ar + br, ab0i = ai + bi, ab1r = ar - br, ab1i = ai - bi;
-          const cd0r = cr + dr, cd0i = ci + di, cd1r = cr - dr, cd1i = ci - di;
-          const t0r = cd0r * w1r - cd0i * w1i, t0i = cd0r * w1i + cd0i * w1r;
+          const b = a + m,
+            c = b + m,
+            d = c + m;
+          const ar = re[a]!,
+            ai = im[a]!,
+            cr = re[c]!,
+            ci = im[c]!;
+          const br = re[b]! * w2r - im[b]! * w2i,
+            bi = re[b]! * w2i + im[b]! * w2r;
+          const dr = re[d]! * w2r - im[d]! * w2i,
+            di = re[d]! * w2i + im[d]! * w2r;
+          const ab0r = ar + br,
+            ab0i = ai + bi,
+            ab1r = ar - br,
+            ab1i = ai - bi;
+          const cd0r = cr + dr,
+            cd0i = ci + di,
+            cd1r = cr - dr,
+            cd1i = ci - di;
+          const t0r = cd0r * w1r - cd0i * w1i,
+            t0i = cd0r * w1i + cd0i * w1r;
           // -i·W^k·CD1
-          const ur = cd1r * w1r - cd1i * w1i, ui = cd1r * w1i + cd1i * w1r;
-          const t1r = ui, t1i = -ur;
-          re[a] = ab0r + t0r; im[a] = ab0i + t0i;
-          re[c] = ab0r - t0r; im[c] = ab0i - t0i;
-          re[b] = ab1r + t1r; im[b] = ab1i + t1i;
-          re[d] = ab1r - t1r; im[d] = ab1i - t1i;
+          const ur = cd1r * w1r - cd1i * w1i,
+            ui = cd1r * w1i + cd1i * w1r;
+          const t1r = ui,
+            t1i = -ur;
+          re[a] = ab0r + t0r;
+          im[a] = ab0i + t0i;
+          re[c] = ab0r - t0r;
+          im[c] = ab0i - t0i;
+          re[b] = ab1r + t1r;
+          im[b] = ab1i + t1i;
+          re[d] = ab1r - t1r;
+          im[d] = ab1i - t1i;
         }
       }
     }
@@ -153,13 +189,16 @@ export class RealFft {
     if (2 * m <= half) {
       const step = half / (2 * m);
       for (let j = 0; j < m; j++) {
-        const wr = twRe[j * step]!, wi = twIm[j * step]!;
+        const wr = twRe[j * step]!,
+          wi = twIm[j * step]!;
         for (let p = j; p < half; p += 2 * m) {
           const q = p + m;
-          const qr = re[q]!, qi = im[q]!;
+          const qr = re[q]!,
+            qi = im[q]!;
           const xr = qr * wr - qi * wi;
           const xi = qr * wi + qi * wr;
-          const pr = re[p]!, pi = im[p]!;
+          const pr = re[p]!,
+            pi = im[p]!;
           re[q] = pr - xr;
           im[q] = pi - xi;
           re[p] = pr + xr;

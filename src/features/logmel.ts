@@ -163,11 +163,15 @@ function reflectIndex(i: number, len: number): number {
 export function resolveLogMelOptions(opts: Partial<LogMelOptions> = {}, source?: string): LogMelOptions {
   const o: LogMelOptions = { ...DEFAULT_LOGMEL_OPTIONS, ...stripUndefined(opts) };
   const bad = (key: keyof LogMelOptions, expected: string): never => {
-    const name = source === undefined ? `log-Mel option ${key}` : `${source}: ${key === 'sampleRate' ? 'data.sampleRate' : `features.logmel.${key}`}`;
+    const name =
+      source === undefined
+        ? `log-Mel option ${key}`
+        : `${source}: ${key === 'sampleRate' ? 'data.sampleRate' : `features.logmel.${key}`}`;
     throw new UserError(`${name} = ${JSON.stringify(o[key])}: expected ${expected}`);
   };
   if (!Number.isInteger(o.sampleRate) || o.sampleRate <= 0) bad('sampleRate', 'a positive whole number of Hz');
-  if (!Number.isInteger(o.nFft) || o.nFft < 2 || (o.nFft & (o.nFft - 1)) !== 0) bad('nFft', 'a power of two (e.g. 1024 or 2048)');
+  if (!Number.isInteger(o.nFft) || o.nFft < 2 || (o.nFft & (o.nFft - 1)) !== 0)
+    bad('nFft', 'a power of two (e.g. 1024 or 2048)');
   if (!Number.isInteger(o.hop) || o.hop <= 0) bad('hop', 'a positive whole number of samples');
   if (!Number.isInteger(o.nMels) || o.nMels <= 0) bad('nMels', 'a positive whole number');
   if (o.scale !== 'htk' && o.scale !== 'slaney') bad('scale', "'htk' or 'slaney'");
@@ -175,7 +179,8 @@ export function resolveLogMelOptions(opts: Partial<LogMelOptions> = {}, source?:
   if (o.pad !== 'reflect' && o.pad !== 'constant') bad('pad', "'reflect' or 'constant'");
   const nyquist = o.sampleRate / 2;
   if (!(o.fMin >= 0 && o.fMin < nyquist)) bad('fMin', `a frequency in [0, ${nyquist}) Hz`);
-  if (o.fMax !== null && !(o.fMax > o.fMin && o.fMax <= nyquist)) bad('fMax', `null or a frequency in (fMin, ${nyquist}] Hz`);
+  if (o.fMax !== null && !(o.fMax > o.fMin && o.fMax <= nyquist))
+    bad('fMax', `null or a frequency in (fMin, ${nyquist}] Hz`);
   return o;
 }
 
@@ -213,7 +218,10 @@ export function logMelBatch(waves: readonly Float32Array[], opts?: Partial<LogMe
   const plan = logMelPlan(opts);
   const len = waves[0]?.length ?? 0;
   waves.forEach((w, i) => {
-    if (w.length !== len) throw new RangeError(`logMelBatch: clip ${i} has ${w.length} samples, clip 0 has ${len}; cut or pad clips to one length first`);
+    if (w.length !== len)
+      throw new RangeError(
+        `logMelBatch: clip ${i} has ${w.length} samples, clip 0 has ${len}; cut or pad clips to one length first`,
+      );
   });
   if (len === 0 && waves.length > 0) throw new UserError('log-Mel of an empty signal: the clips hold no samples');
   const T = waves.length === 0 ? 0 : plan.frames(len);

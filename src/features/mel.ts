@@ -66,7 +66,9 @@ export function melFilterbank(o: MelFilterbankOptions): MelFilterbank {
   const start = new Int32Array(o.nMels);
   const weights: Float64Array[] = [];
   for (let m = 0; m < o.nMels; m++) {
-    const lo = edges[m]!, mid = edges[m + 1]!, hi = edges[m + 2]!;
+    const lo = edges[m]!,
+      mid = edges[m + 1]!,
+      hi = edges[m + 2]!;
     // Area normalisation (librosa/torchaudio norm="slaney"): 2 / bandwidth, so each filter
     // integrates to about the same energy whatever its width.
     const gain = o.norm === 'slaney' ? 2 / (hi - lo) : 1;

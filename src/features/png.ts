@@ -34,8 +34,17 @@ export interface RenderOptions {
 
 // matplotlib's viridis sampled at 0, 0.1, ..., 1; linear interpolation between the stops.
 const VIRIDIS: ReadonlyArray<readonly [number, number, number]> = [
-  [68, 1, 84], [72, 36, 117], [65, 68, 135], [53, 95, 141], [42, 120, 142], [33, 145, 140],
-  [34, 168, 132], [68, 191, 112], [122, 209, 81], [189, 223, 38], [253, 231, 37],
+  [68, 1, 84],
+  [72, 36, 117],
+  [65, 68, 135],
+  [53, 95, 141],
+  [42, 120, 142],
+  [33, 145, 140],
+  [34, 168, 132],
+  [68, 191, 112],
+  [122, 209, 81],
+  [189, 223, 38],
+  [253, 231, 37],
 ];
 
 /** Viridis colour of u in [0, 1] (clamped; NaN shows as the lowest colour). */
@@ -43,8 +52,13 @@ export function viridis(u: number): [number, number, number] {
   const x = (u > 0 ? (u < 1 ? u : 1) : 0) * (VIRIDIS.length - 1);
   const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
   const f = x - i;
-  const a = VIRIDIS[i]!, b = VIRIDIS[i + 1]!;
-  return [Math.round(a[0] + f * (b[0] - a[0])), Math.round(a[1] + f * (b[1] - a[1])), Math.round(a[2] + f * (b[2] - a[2]))];
+  const a = VIRIDIS[i]!,
+    b = VIRIDIS[i + 1]!;
+  return [
+    Math.round(a[0] + f * (b[0] - a[0])),
+    Math.round(a[1] + f * (b[1] - a[1])),
+    Math.round(a[2] + f * (b[2] - a[2])),
+  ];
 }
 
 /** The colour range of a channel: its own, the top `dynamicRange` dB, or the 1st..99th percentile. */

@@ -60,7 +60,12 @@ export function arcFaceLogits(
 }
 
 /** ArcFace loss (§2.3): mean over the batch of CE(arcFaceLogits(emb, W, y), y). */
-export function arcFaceLoss(emb: tf.Tensor2D, weights: tf.Tensor2D, labels: tf.Tensor1D, opts: ArcFaceOptions = {}): tf.Scalar {
+export function arcFaceLoss(
+  emb: tf.Tensor2D,
+  weights: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  opts: ArcFaceOptions = {},
+): tf.Scalar {
   return tf.tidy(() => {
     const logits = arcFaceLogits(emb, weights, labels, opts);
     return tf.mean(crossEntropyPerSample(logits, oneHot(labels, weights.shape[0]))) as tf.Scalar;
@@ -76,7 +81,12 @@ export interface AnomalyScoreOptions extends ArcFaceOptions {
  * Anomaly score A(x) = -log softmax(z(x))[ID of x] per clip (§3.1); higher = more anomalous.
  * z are the ArcFace logits, with the margin on the clip's own ID unless marginAtTest is false.
  */
-export function anomalyScoreTensor(emb: tf.Tensor2D, weights: tf.Tensor2D, labels: tf.Tensor1D, opts: AnomalyScoreOptions = {}): tf.Tensor1D {
+export function anomalyScoreTensor(
+  emb: tf.Tensor2D,
+  weights: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  opts: AnomalyScoreOptions = {},
+): tf.Tensor1D {
   const marginAtTest = opts.marginAtTest ?? true;
   return tf.tidy(() => {
     const logits = arcFaceLogits(emb, weights, marginAtTest ? labels : null, opts);
@@ -85,7 +95,12 @@ export function anomalyScoreTensor(emb: tf.Tensor2D, weights: tf.Tensor2D, label
 }
 
 /** The same scores read back (asynchronously: a GPU backend has no synchronous read). */
-export async function anomalyScores(emb: tf.Tensor2D, weights: tf.Tensor2D, labels: tf.Tensor1D, opts: AnomalyScoreOptions = {}): Promise<Float32Array> {
+export async function anomalyScores(
+  emb: tf.Tensor2D,
+  weights: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  opts: AnomalyScoreOptions = {},
+): Promise<Float32Array> {
   const scores = anomalyScoreTensor(emb, weights, labels, opts);
   const out = Float32Array.from(await scores.data());
   scores.dispose();

@@ -1,4 +1,11 @@
-export { arcFaceLogits, arcFaceLoss, anomalyScores, anomalyScoreTensor, arcMarginTarget, ARCFACE_DEFAULTS } from './arcface.js';
+export {
+  arcFaceLogits,
+  arcFaceLoss,
+  anomalyScores,
+  anomalyScoreTensor,
+  arcMarginTarget,
+  ARCFACE_DEFAULTS,
+} from './arcface.js';
 export type { ArcFaceOptions, AnomalyScoreOptions } from './arcface.js';
 export { noisyArcMixLoss, arcMixLoss } from './arcmix.js';
 export {

@@ -16,7 +16,12 @@ export type ClassificationLossFactory = (
 ) => ClassificationLoss;
 
 /** Builds a metric loss from its YAML block (`loss.metric`); it owns its learned parameters. */
-export type MetricLossFactory = (cfg: MetricLossConfig, numClasses: number, embeddingDim: number, seed: number) => MetricLoss;
+export type MetricLossFactory = (
+  cfg: MetricLossConfig,
+  numClasses: number,
+  embeddingDim: number,
+  seed: number,
+) => MetricLoss;
 
 /** 'arcface': plain ArcFace, no mixup (§2.3 L_AF). */
 export const arcFaceFactory: ClassificationLossFactory = (cfg) => {
@@ -81,7 +86,8 @@ export const softTripleFactory: MetricLossFactory = (cfg, numClasses, embeddingD
     lrMultiplier: cfg.lrMultiplier,
     eps: cfg.eps,
     trainable: () => new Map([[SOFTTRIPLE_CENTERS_KEY, centers]]),
-    compute: (emb, t) => softTripleMixedLoss(emb, centers as tf.Tensor as tf.Tensor2D, t.labelsA, t.labelsB, t.lam, opts),
+    compute: (emb, t) =>
+      softTripleMixedLoss(emb, centers as tf.Tensor as tf.Tensor2D, t.labelsA, t.labelsB, t.lam, opts),
   };
 };
 

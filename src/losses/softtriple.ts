@@ -34,7 +34,11 @@ function resolve(fn: string, centers: tf.Tensor2D, opts: SoftTripleOptions): Res
  * Relaxed class similarities S_ic = sum_k q_k x_i^T w_ck with q = softmax_k(x_i^T w_ck / gamma),
  * embeddings and centres L2-normalised: [B, C]. As gamma -> 0, S_ic -> max_k x_i^T w_ck.
  */
-export function softTripleSimilarities(emb: tf.Tensor2D, centers: tf.Tensor2D, opts: SoftTripleOptions = {}): tf.Tensor2D {
+export function softTripleSimilarities(
+  emb: tf.Tensor2D,
+  centers: tf.Tensor2D,
+  opts: SoftTripleOptions = {},
+): tf.Tensor2D {
   checkEmbeddings('softTripleSimilarities', emb, centers, 'centers');
   const { gamma, K, C } = resolve('softTripleSimilarities', centers, opts);
   return tf.tidy(() => {
@@ -104,7 +108,8 @@ export function softTripleMixedLoss(
 ): tf.Scalar {
   const { lambda, delta, K, tau } = resolve('softTripleLoss', centers, opts);
   checkLabels('softTripleLoss', labelsA, emb.shape[0]);
-  if (!Number.isFinite(lam) || lam < 0 || lam > 1) throw new RangeError(`softTripleLoss: lam must be in [0, 1], got ${lam}`);
+  if (!Number.isFinite(lam) || lam < 0 || lam > 1)
+    throw new RangeError(`softTripleLoss: lam must be in [0, 1], got ${lam}`);
   return tf.tidy(() => {
     const S = softTripleSimilarities(emb, centers, opts);
     let ce = softTripleCE(S, labelsA, lambda, delta);

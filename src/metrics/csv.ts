@@ -45,7 +45,8 @@ const REQUIRED = ['type', 'id', 'label', 'score'] as const;
 export function parseScoresCsv(text: string, file: string): ScoreRow[] {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const headerAt = lines.findIndex((l) => l.trim() !== '');
-  if (headerAt < 0) throw new UserError(`${file}: empty file; expected a header line with columns ${REQUIRED.join(',')}`);
+  if (headerAt < 0)
+    throw new UserError(`${file}: empty file; expected a header line with columns ${REQUIRED.join(',')}`);
   const header = splitCsvLine(lines[headerAt]!);
   if (!header) throw new UserError(`${file}:${headerAt + 1}: cannot parse the header line (unbalanced quotes?)`);
   const names = header.map((h) => h.toLowerCase());
@@ -77,7 +78,8 @@ export function parseScoresCsv(text: string, file: string): ScoreRow[] {
     }
     const scoreText = f[col.score]!;
     const score = scoreText === '' ? NaN : Number(scoreText);
-    if (!Number.isFinite(score)) throw new UserError(`${at}: column "score" must be a finite number, got ${JSON.stringify(scoreText)}`);
+    if (!Number.isFinite(score))
+      throw new UserError(`${at}: column "score" must be a finite number, got ${JSON.stringify(scoreText)}`);
     rows.push({ type, id, label, score });
   }
   if (rows.length === 0) throw new UserError(`${file}: no data lines after the header`);

@@ -12,9 +12,11 @@ export interface RocPoint {
  * are joined by straight lines, so a tie between an anomaly and a normal is a diagonal segment.
  */
 export function rocCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): RocPoint[] {
-  if (labels.length !== scores.length) throw new UserError(`rocCurve: labels and scores differ in length (${labels.length} vs ${scores.length})`);
+  if (labels.length !== scores.length)
+    throw new UserError(`rocCurve: labels and scores differ in length (${labels.length} vs ${scores.length})`);
   for (let i = 0; i < scores.length; i++) {
-    if (!Number.isFinite(scores[i]!)) throw new UserError(`rocCurve: scores must be finite numbers; scores[${i}] is ${scores[i]}`);
+    if (!Number.isFinite(scores[i]!))
+      throw new UserError(`rocCurve: scores must be finite numbers; scores[${i}] is ${scores[i]}`);
   }
   const order = Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
   const nP = order.reduce((n, i) => n + (labels[i] === 1 ? 1 : 0), 0);

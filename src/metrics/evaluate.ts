@@ -86,7 +86,9 @@ export function evaluate(rows: readonly ScoreRow[], opts: EvaluateOptions = {}):
       const g = byType.get(type)!.get(id)!;
       const c = countOf(g);
       if (c.normals === 0 || c.anomalies === 0) {
-        throw new UserError(`type "${type}", id "${id}" has ${c.anomalies} anomalies and ${c.normals} normals; each machine ID needs both`);
+        throw new UserError(
+          `type "${type}", id "${id}" has ${c.anomalies} anomalies and ${c.normals} normals; each machine ID needs both`,
+        );
       }
       perId[id] = { ...rocMetrics(g.labels, g.scores, maxFpr), ...c };
     }

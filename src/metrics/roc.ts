@@ -21,7 +21,8 @@ function split(labels: ArrayLike<number>, scores: ArrayLike<number>, fn: string)
     const y = labels[i]!;
     if (y === 1) nPos++;
     else if (y !== 0) throw new UserError(`${fn}: labels must be 0 (normal) or 1 (anomaly); labels[${i}] is ${y}`);
-    if (!Number.isFinite(scores[i]!)) throw new UserError(`${fn}: scores must be finite numbers; scores[${i}] is ${scores[i]}`);
+    if (!Number.isFinite(scores[i]!))
+      throw new UserError(`${fn}: scores must be finite numbers; scores[${i}] is ${scores[i]}`);
   }
   const nNeg = labels.length - nPos;
   if (nPos === 0 || nNeg === 0) {
@@ -112,7 +113,11 @@ export function partialAucMcclish(labels: ArrayLike<number>, scores: ArrayLike<n
 }
 
 /** All three from one sort. */
-export function rocMetrics(labels: ArrayLike<number>, scores: ArrayLike<number>, maxFpr = 0.1): { auc: number; pauc: number; paucMcclish: number } {
+export function rocMetrics(
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  maxFpr = 0.1,
+): { auc: number; pauc: number; paucMcclish: number } {
   checkMaxFpr('rocMetrics', maxFpr);
   const s = split(labels, scores, 'rocMetrics');
   const a = rawPartialArea(s, maxFpr);

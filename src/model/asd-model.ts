@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import type { AsdModel, Backbone, ClipGeometry, FeatureBranch, ForwardContext, Fusion, Head, Module, ModelInputs } from './types.js';
+import type {
+  AsdModel,
+  Backbone,
+  ClipGeometry,
+  FeatureBranch,
+  ForwardContext,
+  Fusion,
+  Head,
+  Module,
+  ModelInputs,
+} from './types.js';
 import { UserError } from '../util/errors.js';
 import { foldModel } from './inference/model.js';
 import type { InferenceModel } from './inference/types.js';
@@ -21,7 +31,8 @@ export class ZooModel implements AsdModel {
     this.modules = [...branches, fusion, backbone, head];
     const names = new Set<string>();
     for (const m of this.modules) {
-      if (names.has(m.name)) throw new UserError(`two model modules are named "${m.name}"; give the parts distinct names`);
+      if (names.has(m.name))
+        throw new UserError(`two model modules are named "${m.name}"; give the parts distinct names`);
       names.add(m.name);
     }
     // Weight names must be unique across modules: checkpoints are keyed by them.
@@ -45,10 +56,14 @@ export class ZooModel implements AsdModel {
     const { nMels, frames, samples, sampleRate, hop } = this.clip;
     const geometry = `(${samples} samples = data.seconds at ${sampleRate} Hz, features.logmel.hop ${hop})`;
     if (logmel.rank !== 3 || logmel.shape[1] !== nMels || logmel.shape[2] !== frames) {
-      throw new UserError(`model inputs: logmel has shape [${logmel.shape.join(', ')}], the model was built for [B, ${nMels}, ${frames}] ${geometry}`);
+      throw new UserError(
+        `model inputs: logmel has shape [${logmel.shape.join(', ')}], the model was built for [B, ${nMels}, ${frames}] ${geometry}`,
+      );
     }
     if (wave.rank !== 2 || wave.shape[1] !== samples || wave.shape[0] !== logmel.shape[0]) {
-      throw new UserError(`model inputs: wave has shape [${wave.shape.join(', ')}], the model was built for [${logmel.shape[0]}, ${samples}] ${geometry}`);
+      throw new UserError(
+        `model inputs: wave has shape [${wave.shape.join(', ')}], the model was built for [${logmel.shape[0]}, ${samples}] ${geometry}`,
+      );
     }
   }
 

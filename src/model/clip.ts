@@ -6,5 +6,11 @@ import { frameCount } from '../features/logmel.js';
 export function clipGeometry(config: ExperimentConfig): ClipGeometry {
   const samples = Math.round(config.data.seconds * config.data.sampleRate);
   const hop = config.features.logmel.hop;
-  return { sampleRate: config.data.sampleRate, samples, hop, nMels: config.features.logmel.nMels, frames: frameCount(samples, hop) };
+  return {
+    sampleRate: config.data.sampleRate,
+    samples,
+    hop,
+    nMels: config.features.logmel.nMels,
+    frames: frameCount(samples, hop),
+  };
 }

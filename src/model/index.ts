@@ -1,6 +1,17 @@
 export type {
-  ModelInputs, ForwardContext, Module, FeatureBranch, Fusion, Backbone, Head, ClipGeometry, BranchArgs, FusionArgs,
-  BackboneArgs, HeadArgs, AsdModel,
+  ModelInputs,
+  ForwardContext,
+  Module,
+  FeatureBranch,
+  Fusion,
+  Backbone,
+  Head,
+  ClipGeometry,
+  BranchArgs,
+  FusionArgs,
+  BackboneArgs,
+  HeadArgs,
+  AsdModel,
 } from './types.js';
 export { BaseModule } from './module.js';
 export { Init } from './init.js';

@@ -11,7 +11,10 @@ import { deriveSeed, Rng } from '../random/index.js';
 /** Weight-creating helper handed to each module: names weights and draws from the module's stream. */
 export class Init {
   readonly rng: Rng;
-  constructor(seed: number, readonly moduleName: string) {
+  constructor(
+    seed: number,
+    readonly moduleName: string,
+  ) {
     this.rng = new Rng(deriveSeed(seed, moduleName));
   }
 

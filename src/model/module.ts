@@ -13,7 +13,10 @@ export abstract class BaseModule implements Module {
   private readonly stats = new Map<string, tf.Variable>();
   protected readonly init: Init;
 
-  constructor(readonly name: string, seed: number) {
+  constructor(
+    readonly name: string,
+    seed: number,
+  ) {
     this.init = new Init(seed, name);
   }
 

@@ -3,7 +3,12 @@ import type { ForwardContext } from './types.js';
 import { UserError } from '../util/errors.js';
 import { PooledBatchMoments } from './batch-moments.js';
 import { BN_EPS, BN_MOMENTUM, type BatchNormParams } from './batchnorm-params.js';
-import { batchNormPreluInfer, batchNormPreluTrain, batchNormTrain, fusedBatchNormAvailable } from '../backend/kernels/batchnorm.js';
+import {
+  batchNormPreluInfer,
+  batchNormPreluTrain,
+  batchNormTrain,
+  fusedBatchNormAvailable,
+} from '../backend/kernels/batchnorm.js';
 
 /**
  * The primitive ops every zoo module is written with. Keep this layer thin and the signatures
@@ -42,15 +47,38 @@ export function depthwiseConv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, 
  * width of a numeric pad from the kernel height (wrong for the 8 x 20 global depthwise kernel).
  */
 function torchPad(pad: number): 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
-  return pad === 0 ? 'valid' : [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+  return pad === 0
+    ? 'valid'
+    : [
+        [0, 0],
+        [pad, pad],
+        [pad, pad],
+        [0, 0],
+      ];
 }
 
 /** 1-D convolution, x [B, L, Cin], w [k, Cin, Cout], optional bias [Cout], PyTorch padding
  *  (a number, or 'same' = PyTorch padding='same' for stride 1). */
-export function conv1d(x: tf.Tensor3D, w: tf.Tensor3D, stride: number, pad: number | 'same', bias?: tf.Tensor1D): tf.Tensor3D {
+export function conv1d(
+  x: tf.Tensor3D,
+  w: tf.Tensor3D,
+  stride: number,
+  pad: number | 'same',
+  bias?: tf.Tensor1D,
+): tf.Tensor3D {
   // tfjs's conv1d would apply a numeric pad to its internal height axis too: pad explicitly.
-  const padded = typeof pad === 'number' && pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [0, 0]]) : x;
-  const y = pad !== 'same' && w.shape[0] % stride === 0 ? conv1dAsMatMul(padded, w, stride) : tf.conv1d(padded, w, stride, pad === 'same' ? 'same' : 'valid');
+  const padded =
+    typeof pad === 'number' && pad > 0
+      ? tf.pad(x, [
+          [0, 0],
+          [pad, pad],
+          [0, 0],
+        ])
+      : x;
+  const y =
+    pad !== 'same' && w.shape[0] % stride === 0
+      ? conv1dAsMatMul(padded, w, stride)
+      : tf.conv1d(padded, w, stride, pad === 'same' ? 'same' : 'valid');
   return bias ? (tf.add(y, bias) as tf.Tensor3D) : y;
 }
 
@@ -66,7 +94,13 @@ function conv1dAsMatMul(x: tf.Tensor3D, w: tf.Tensor3D, stride: number): tf.Tens
   const out = Math.floor((len - k) / stride) + 1;
   const blocks = out + taps - 1;
   const cut = tf.slice(x, [0, 0, 0], [b, blocks * stride, cin]).reshape([b, blocks, stride * cin]);
-  const cols = taps === 1 ? cut : tf.concat(Array.from({ length: taps }, (_, j) => tf.slice(cut, [0, j, 0], [b, out, stride * cin])), 2);
+  const cols =
+    taps === 1
+      ? cut
+      : tf.concat(
+          Array.from({ length: taps }, (_, j) => tf.slice(cut, [0, j, 0], [b, out, stride * cin])),
+          2,
+        );
   // Column layout (tap j, offset o, channel c) matches w's row-major [k, cin] for k = j * stride + o.
   return tf.matMul(cols.reshape([b * out, k * cin]), w.reshape([k * cin, cout])).reshape([b, out, cout]);
 }
@@ -114,11 +148,21 @@ export function batchNorm<T extends tf.Tensor>(x: T, p: BatchNormParams, ctx: Fo
  * batchNorm then prelu (MobileFaceNet's conv block). Same result as the two calls; in training
  * mode on wasm one fused kernel does both and keeps no pre-activation for the backward pass.
  */
-export function batchNormPrelu<T extends tf.Tensor>(x: T, p: BatchNormParams, alpha: tf.Tensor1D, ctx: ForwardContext): T {
+export function batchNormPrelu<T extends tf.Tensor>(
+  x: T,
+  p: BatchNormParams,
+  alpha: tf.Tensor1D,
+  ctx: ForwardContext,
+): T {
   return normalise(x, p, ctx, alpha);
 }
 
-function normalise<T extends tf.Tensor>(x: T, p: BatchNormParams, ctx: ForwardContext, alpha: tf.Tensor1D | undefined): T {
+function normalise<T extends tf.Tensor>(
+  x: T,
+  p: BatchNormParams,
+  ctx: ForwardContext,
+  alpha: tf.Tensor1D | undefined,
+): T {
   if (!ctx.training) {
     if (alpha && fusedBatchNormAvailable(x) && alpha.rank === 1 && alpha.shape[0] === x.shape[x.rank - 1]) {
       return batchNormPreluInfer(x, p.runningMean, p.runningVar, p.beta, p.gamma, alpha, BN_EPS);
@@ -129,7 +173,9 @@ function normalise<T extends tf.Tensor>(x: T, p: BatchNormParams, ctx: ForwardCo
   const channels = x.shape[x.rank - 1]!;
   const n = x.size / channels;
   if (n < 2) {
-    throw new UserError(`BatchNorm in training mode needs more than one value per channel (got input shape [${x.shape.join(', ')}]); use a batch size of at least 2`);
+    throw new UserError(
+      `BatchNorm in training mode needs more than one value per channel (got input shape [${x.shape.join(', ')}]); use a batch size of at least 2`,
+    );
   }
   const axes = [...Array(x.rank - 1).keys()];
   // On wasm one fused kernel with its own gradient replaces the moments + batchNorm (+ prelu) op

@@ -2,7 +2,11 @@ import { dirname, resolve } from 'node:path';
 import type { Catalog } from '../registry/catalog.js';
 import type { ExperimentConfig as Config } from '../config/schema.js';
 import {
-  applyOverride, loadExperiment as loadWithSchema, readExperimentYaml, validateExperiment as validateWithSchema, type Override,
+  applyOverride,
+  loadExperiment as loadWithSchema,
+  readExperimentYaml,
+  validateExperiment as validateWithSchema,
+  type Override,
 } from '../config/load.js';
 import { UserError } from '../util/errors.js';
 import { defaultCatalog } from './builtin.js';
@@ -28,7 +32,11 @@ export function validateExperiment(raw: unknown, source: string, catalog: Catalo
 }
 
 /** YAML file + overrides -> validated config, with the catalog's parts (no plug-in files: see readExperiment). */
-export function loadExperiment(file: string, overrides: readonly Override[] = [], catalog: Catalog = defaultCatalog()): Config {
+export function loadExperiment(
+  file: string,
+  overrides: readonly Override[] = [],
+  catalog: Catalog = defaultCatalog(),
+): Config {
   return loadWithSchema(file, overrides, catalog.schema());
 }
 
@@ -41,7 +49,9 @@ export function takePluginPaths(raw: Record<string, unknown>, file: string): str
   delete raw['plugins'];
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list) || list.some((p) => typeof p !== 'string' || p === '')) {
-    throw new UserError(`${file}: plugins: expected a list of plug-in file paths (relative to this file), e.g. plugins: [./my-loss.mjs]`);
+    throw new UserError(
+      `${file}: plugins: expected a list of plug-in file paths (relative to this file), e.g. plugins: [./my-loss.mjs]`,
+    );
   }
   return (list as string[]).map((p) => resolve(dirname(file), p));
 }
@@ -57,7 +67,10 @@ export interface ReadExperimentOptions {
  * (their parts and sections join the schema), the config is validated and records each file's
  * path and sha256. Without plug-ins the config is exactly loadExperiment's.
  */
-export async function readExperiment(file: string, opts: ReadExperimentOptions = {}): Promise<{ config: Config; catalog: Catalog }> {
+export async function readExperiment(
+  file: string,
+  opts: ReadExperimentOptions = {},
+): Promise<{ config: Config; catalog: Catalog }> {
   const raw = readExperimentYaml(file);
   const paths = takePluginPaths(raw, file);
   const { catalog, refs } = await loadPluginFiles([...paths, ...(opts.plugins ?? [])]);

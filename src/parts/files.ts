@@ -49,7 +49,9 @@ function importPlugin(path: string, sha256: string): Promise<Plugin> {
       }
       const fn = typeof mod.default === 'function' ? mod.default : mod.register;
       if (typeof fn !== 'function') {
-        throw new UserError(`plug-in ${path}: expected a default export (or an export named register) that is a function receiving the registration API, e.g. export default function (exp) { exp.registerLoss('focal', { schema, create }) }`);
+        throw new UserError(
+          `plug-in ${path}: expected a default export (or an export named register) that is a function receiving the registration API, e.g. export default function (exp) { exp.registerLoss('focal', { schema, create }) }`,
+        );
       }
       return fn as Plugin;
     })();
@@ -64,7 +66,9 @@ async function applyPlugin(catalog: Catalog, ref: PluginRef): Promise<void> {
   try {
     catalog.use(plugin, ref.path);
   } catch (e) {
-    throw isUserError(e) ? e : new UserError(`plug-in ${ref.path}: failed while registering its parts: ${messageOf(e).split('\n')[0]}`);
+    throw isUserError(e)
+      ? e
+      : new UserError(`plug-in ${ref.path}: failed while registering its parts: ${messageOf(e).split('\n')[0]}`);
   }
 }
 
@@ -97,7 +101,9 @@ export async function catalogFor(config: Pick<ExperimentConfig, 'plugins'>, run?
   for (const ref of refs) {
     const { sha256 } = readPlugin(ref.path, ` on ${hostname()} (${whose} was made with it; copy it to that path)`);
     if (sha256 !== ref.sha256) {
-      throw new UserError(`plug-in ${ref.path}: its content differs from what ${whose} was made with (sha256 ${sha256.slice(0, 12)} here, ${ref.sha256.slice(0, 12)} recorded); restore that version, or start a new run`);
+      throw new UserError(
+        `plug-in ${ref.path}: its content differs from what ${whose} was made with (sha256 ${sha256.slice(0, 12)} here, ${ref.sha256.slice(0, 12)} recorded); restore that version, or start a new run`,
+      );
     }
   }
   const key = refs.map((r) => `${r.path}\0${r.sha256}`).join('\n');

@@ -10,8 +10,17 @@ export const DCASE_CLASSES = 41;
 
 /** The 41 (type, ID) classes of DCASE 2020 Task 2 dev + additional sets: 7 IDs per type, 6 for ToyConveyor (§2.4). */
 export function dcaseClasses(): SystemClass[] {
-  const types: Array<[string, number]> = [['fan', 7], ['pump', 7], ['slider', 7], ['valve', 7], ['ToyCar', 7], ['ToyConveyor', 6]];
-  return types.flatMap(([type, n]) => Array.from({ length: n }, (_, i) => ({ type, machineId: `id_${String(i).padStart(2, '0')}` })));
+  const types: Array<[string, number]> = [
+    ['fan', 7],
+    ['pump', 7],
+    ['slider', 7],
+    ['valve', 7],
+    ['ToyCar', 7],
+    ['ToyConveyor', 6],
+  ];
+  return types.flatMap(([type, n]) =>
+    Array.from({ length: n }, (_, i) => ({ type, machineId: `id_${String(i).padStart(2, '0')}` })),
+  );
 }
 
 /**
@@ -47,8 +56,15 @@ export interface ParamsReport {
  * Builds the configured system (weights only, nothing runs) for the DCASE 2020 classes (or
  * `classes` IDs of one type) from `parts` (the built-ins by default) and counts its trainable scalars.
  */
-export function countParams(config: ExperimentConfig, classes = DCASE_CLASSES, parts: Parts = defaultCatalog()): ParamsReport {
-  const list = classes === DCASE_CLASSES ? dcaseClasses() : Array.from({ length: classes }, (_, i) => ({ type: 'type', machineId: `id_${i}` }));
+export function countParams(
+  config: ExperimentConfig,
+  classes = DCASE_CLASSES,
+  parts: Parts = defaultCatalog(),
+): ParamsReport {
+  const list =
+    classes === DCASE_CLASSES
+      ? dcaseClasses()
+      : Array.from({ length: classes }, (_, i) => ({ type: 'type', machineId: `id_${i}` }));
   const def = systemDefinition(config, parts);
   def.check(config, parts);
   const row = def.paperRow(config);
@@ -56,7 +72,9 @@ export function countParams(config: ExperimentConfig, classes = DCASE_CLASSES, p
   const types = classesByType(list);
   // One model for all types, or (per-type systems) the first type's model, as Table 5 counts one.
   const first = def.perType(config) ? types[0]! : null;
-  const system = first ? def.build({ config, classes: first.classes.map((i) => list[i]!), prefix: `${first.type}/`, parts }) : buildSystem(config, list, parts);
+  const system = first
+    ? def.build({ config, classes: first.classes.map((i) => list[i]!), prefix: `${first.type}/`, parts })
+    : buildSystem(config, list, parts);
   try {
     const modules = system.paramsByModule();
     const total = Object.values(modules).reduce((a, b) => a + b, 0);
@@ -67,7 +85,13 @@ export function countParams(config: ExperimentConfig, classes = DCASE_CLASSES, p
       classes,
       input: { nMels: system.clip.nMels, frames: system.clip.frames, channels: system.inputChannels },
       paper: t5 ? { system: t5.system, params: t5.params, gap: total / t5.params - 1 } : null,
-      perType: first ? { models: types.length, type: first.type, allModels: sumOverTypes(config, parts, def, types, list, first.classes.length, total) } : null,
+      perType: first
+        ? {
+            models: types.length,
+            type: first.type,
+            allModels: sumOverTypes(config, parts, def, types, list, first.classes.length, total),
+          }
+        : null,
       row,
     };
   } finally {
@@ -93,7 +117,10 @@ function sumOverTypes(
   for (const t of types) {
     if (!bySize.has(t.classes.length)) {
       const s = def.build({ config, classes: t.classes.map((i) => list[i]!), prefix: `${t.type}/`, parts });
-      bySize.set(t.classes.length, Object.values(s.paramsByModule()).reduce((a, b) => a + b, 0));
+      bySize.set(
+        t.classes.length,
+        Object.values(s.paramsByModule()).reduce((a, b) => a + b, 0),
+      );
       s.dispose();
     }
     sum += bySize.get(t.classes.length)!;

@@ -1,1 +1,7 @@
-export { preflight, audioCacheFor, checkConfigValues, type PreflightOptions, type PreflightReport } from './preflight.js';
+export {
+  preflight,
+  audioCacheFor,
+  checkConfigValues,
+  type PreflightOptions,
+  type PreflightReport,
+} from './preflight.js';

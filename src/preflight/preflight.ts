@@ -41,14 +41,19 @@ export async function preflight(config: ExperimentConfig, opts: PreflightOptions
   if (configProblems.length > 0) throw new UserError(configProblems.join('\n'));
   const root = resolveData(config);
   const { train, val, test } = selectClips(root, config);
-  const audio = checkAudio([...train, ...val, ...test].map((c) => c.path), {
-    sampleRate: config.data.sampleRate,
-    ...(opts.audioCache ? { cacheFile: opts.audioCache } : {}),
-    ...(opts.onAudioProgress ? { onProgress: opts.onAudioProgress } : {}),
-  });
+  const audio = checkAudio(
+    [...train, ...val, ...test].map((c) => c.path),
+    {
+      sampleRate: config.data.sampleRate,
+      ...(opts.audioCache ? { cacheFile: opts.audioCache } : {}),
+      ...(opts.onAudioProgress ? { onProgress: opts.onAudioProgress } : {}),
+    },
+  );
   if (audio.problems.length > 0) {
     const n = audio.problems.length;
-    throw new UserError(`${root}: ${n} of the run's ${audio.checked} clips cannot be used (one line each below; fix or remove them, exp data check ${root} lists them too)\n${formatAudioProblems(audio.problems)}`);
+    throw new UserError(
+      `${root}: ${n} of the run's ${audio.checked} clips cannot be used (one line each below; fix or remove them, exp data check ${root} lists them too)\n${formatAudioProblems(audio.problems)}`,
+    );
   }
   return { root, train: train.length, val: val.length, test: test.length, audio };
 }
@@ -62,9 +67,16 @@ export function checkConfigValues(config: ExperimentConfig): string[] {
   const lm = features.logmel;
   const samples = Math.round(data.seconds * data.sampleRate);
   const nyquist = data.sampleRate / 2;
-  if (lm.nFft > samples) out.push(`features.logmel.nFft: ${lm.nFft} is longer than a clip (data.seconds ${data.seconds} s at ${data.sampleRate} Hz = ${samples} samples)`);
-  if (lm.fMax !== null && lm.fMax > nyquist) out.push(`features.logmel.fMax: ${lm.fMax} Hz is above the Nyquist frequency of data.sampleRate ${data.sampleRate} Hz (${nyquist} Hz)`);
-  if (lm.fMin >= (lm.fMax ?? nyquist)) out.push(`features.logmel.fMin: ${lm.fMin} Hz must be below fMax (${lm.fMax ?? nyquist} Hz)`);
+  if (lm.nFft > samples)
+    out.push(
+      `features.logmel.nFft: ${lm.nFft} is longer than a clip (data.seconds ${data.seconds} s at ${data.sampleRate} Hz = ${samples} samples)`,
+    );
+  if (lm.fMax !== null && lm.fMax > nyquist)
+    out.push(
+      `features.logmel.fMax: ${lm.fMax} Hz is above the Nyquist frequency of data.sampleRate ${data.sampleRate} Hz (${nyquist} Hz)`,
+    );
+  if (lm.fMin >= (lm.fMax ?? nyquist))
+    out.push(`features.logmel.fMin: ${lm.fMin} Hz must be below fMax (${lm.fMax ?? nyquist} Hz)`);
   return out;
 }
 
@@ -73,10 +85,12 @@ function selectClips(root: string, config: ExperimentConfig): { train: Clip[]; v
   const index = indexDataset(root, { types: config.data.types });
   const all = selectTrainClips(index, { maxClipsPerId: config.data.maxClipsPerId, seed: config.seed });
   const test = selectTestClips(index, { maxPerId: config.data.maxTestClipsPerId, seed: config.seed });
-  if (test.length === 0) throw new UserError(`${root}: no test clips found (expected <type>/test/{normal,anomaly}_id_XX_*.wav)`);
+  if (test.length === 0)
+    throw new UserError(`${root}: no test clips found (expected <type>/test/{normal,anomaly}_id_XX_*.wav)`);
   const frac = config.train.valSplit;
   const { train, val } = frac === null ? { train: all, val: [] } : splitValidation(all, frac, config.seed);
-  if (train.length < 2) throw new UserError(`${root}: only ${train.length} training clip(s) selected; need at least 2 for a batch`);
+  if (train.length < 2)
+    throw new UserError(`${root}: only ${train.length} training clip(s) selected; need at least 2 for a batch`);
   const counts = new Map<string, { normal: number; anomaly: number }>();
   for (const c of test) {
     const k = `${c.type} ${c.machineId}`;
@@ -89,7 +103,9 @@ function selectClips(root: string, config: ExperimentConfig): { train: Clip[]; v
   const bad = [...counts].filter(([, n]) => n.normal === 0 || n.anomaly === 0);
   if (bad.length > 0) {
     const list = bad.map(([k, n]) => `${k} (${n.normal} normal, ${n.anomaly} anomalous)`).join(', ');
-    throw new UserError(`${root}: every machine ID needs normal and anomalous test clips for its AUC; missing for ${list}`);
+    throw new UserError(
+      `${root}: every machine ID needs normal and anomalous test clips for its AUC; missing for ${list}`,
+    );
   }
   return { train, val, test };
 }

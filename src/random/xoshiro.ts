@@ -41,8 +41,14 @@ export class SeededRandom {
   }
 
   setState(state: readonly number[]): void {
-    if (state.length !== 4 || !state.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) || state.every((w) => w === 0)) {
-      throw new RangeError(`SeededRandom.setState: expected four unsigned 32-bit integers, not all 0, got ${JSON.stringify(state)}`);
+    if (
+      state.length !== 4 ||
+      !state.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) ||
+      state.every((w) => w === 0)
+    ) {
+      throw new RangeError(
+        `SeededRandom.setState: expected four unsigned 32-bit integers, not all 0, got ${JSON.stringify(state)}`,
+      );
     }
     this.s = [state[0]!, state[1]!, state[2]!, state[3]!];
   }
@@ -87,7 +93,8 @@ export class SeededRandom {
    * Gamma(shape) = Gamma(shape + 1) * U^(1 / shape).
    */
   gamma(shape: number): number {
-    if (!(shape > 0) || !Number.isFinite(shape)) throw new RangeError(`gamma: shape must be a positive number, got ${shape}`);
+    if (!(shape > 0) || !Number.isFinite(shape))
+      throw new RangeError(`gamma: shape must be a positive number, got ${shape}`);
     if (shape < 1) return this.gamma(shape + 1) * Math.pow(this.open01(), 1 / shape);
     const d = shape - 1 / 3;
     const c = 1 / Math.sqrt(9 * d);

@@ -1,8 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { Registry } from './registry.js';
-import { composeExperimentSchema, type ExperimentConfig, type PartSection, type SchemaExtensions } from '../config/schema.js';
-import type { BackboneFactory, BranchFactory, ClassificationLossFactory, FusionFactory, HeadFactory, MetricLossFactory, PartRegistries } from './parts.js';
+import {
+  composeExperimentSchema,
+  type ExperimentConfig,
+  type PartSection,
+  type SchemaExtensions,
+} from '../config/schema.js';
+import type {
+  BackboneFactory,
+  BranchFactory,
+  ClassificationLossFactory,
+  FusionFactory,
+  HeadFactory,
+  MetricLossFactory,
+  PartRegistries,
+} from './parts.js';
 import type { SystemDefinition } from '../systems/types.js';
 import { BaseModule } from '../model/module.js';
 import { UserError } from '../util/errors.js';
@@ -45,9 +58,17 @@ export interface PartsApi {
   registerBackbone(name: string, part: BackboneFactory | PartSpec<BackboneFactory>, opts?: RegisterOptions): void;
   registerHead(name: string, part: HeadFactory | PartSpec<HeadFactory>, opts?: RegisterOptions): void;
   /** A classification loss (`loss.classification.name`); its schema adds keys to that block. */
-  registerClassificationLoss(name: string, part: ClassificationLossFactory | PartSpec<ClassificationLossFactory>, opts?: RegisterOptions): void;
+  registerClassificationLoss(
+    name: string,
+    part: ClassificationLossFactory | PartSpec<ClassificationLossFactory>,
+    opts?: RegisterOptions,
+  ): void;
   /** Same as registerClassificationLoss (the loss the head is trained with). */
-  registerLoss(name: string, part: ClassificationLossFactory | PartSpec<ClassificationLossFactory>, opts?: RegisterOptions): void;
+  registerLoss(
+    name: string,
+    part: ClassificationLossFactory | PartSpec<ClassificationLossFactory>,
+    opts?: RegisterOptions,
+  ): void;
   /** A metric loss (`loss.metric.name`); its schema adds keys to that block. */
   registerMetricLoss(name: string, part: MetricLossFactory | PartSpec<MetricLossFactory>, opts?: RegisterOptions): void;
   /** A system (`system: <name>`); `definition.schema` is its top-level section (`definition.section`, default its name). */
@@ -89,7 +110,10 @@ export class Catalog implements Parts {
   readonly metricLosses: Registry<MetricLossFactory>;
   readonly systems: Registry<SystemDefinition>;
   private readonly sections: PartSection[] = [];
-  private readonly lossKeys = { classificationLoss: new Map<string, z.ZodObject>(), metricLoss: new Map<string, z.ZodObject>() };
+  private readonly lossKeys = {
+    classificationLoss: new Map<string, z.ZodObject>(),
+    metricLoss: new Map<string, z.ZodObject>(),
+  };
   private readonly infos: PartInfo[] = [];
   private readonly sectionOwners = new Map<PartSection, string>();
   private schemaCache: z.ZodType<ExperimentConfig, unknown> | null = null;
@@ -114,7 +138,8 @@ export class Catalog implements Parts {
   /** Runs a plug-in against this catalog; `origin` names it in errors and listings. */
   use(plugin: Plugin, origin = 'built-in'): this {
     const result: unknown = plugin(this.api(origin));
-    if (result instanceof Promise) throw new UserError(`plug-in ${origin}: its function returned a promise; register parts synchronously`);
+    if (result instanceof Promise)
+      throw new UserError(`plug-in ${origin}: its function returned a promise; register parts synchronously`);
     return this;
   }
 
@@ -126,11 +151,17 @@ export class Catalog implements Parts {
   /** Every registered part: families in registration order, names sorted within each. */
   list(): PartInfo[] {
     const families = [...new Set(this.infos.map((i) => i.family))];
-    return [...this.infos].sort((a, b) => families.indexOf(a.family) - families.indexOf(b.family) || a.name.localeCompare(b.name));
+    return [...this.infos].sort(
+      (a, b) => families.indexOf(a.family) - families.indexOf(b.family) || a.name.localeCompare(b.name),
+    );
   }
 
   extensions(): SchemaExtensions {
-    return { sections: this.sections, classificationLoss: this.lossKeys.classificationLoss, metricLoss: this.lossKeys.metricLoss };
+    return {
+      sections: this.sections,
+      classificationLoss: this.lossKeys.classificationLoss,
+      metricLoss: this.lossKeys.metricLoss,
+    };
   }
 
   /** The experiment schema: built-in sections plus every registered part's. */
@@ -140,17 +171,33 @@ export class Catalog implements Parts {
   }
 
   private api(origin: string): PartsApi {
-    const add = <F>(family: Family, registry: Registry<F>, name: string, part: F | PartSpec<F>, opts: RegisterOptions = {}, key = name): void => {
+    const add = <F>(
+      family: Family,
+      registry: Registry<F>,
+      name: string,
+      part: F | PartSpec<F>,
+      opts: RegisterOptions = {},
+      key = name,
+    ): void => {
       const where = `${origin === 'built-in' ? 'built-in' : `plug-in ${origin}`}: ${registry.family} ${JSON.stringify(name)}`;
-      if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(name)) throw new UserError(`${where}: a name of letters, digits, . _ + - is expected`);
+      if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(name))
+        throw new UserError(`${where}: a name of letters, digits, . _ + - is expected`);
       const spec = (typeof part === 'function' ? { create: part } : part) as PartSpec<F>;
-      if (family !== 'system' && typeof spec?.create !== 'function') throw new UserError(`${where}: expected a factory function or { create, schema }`);
+      if (family !== 'system' && typeof spec?.create !== 'function')
+        throw new UserError(`${where}: expected a factory function or { create, schema }`);
       const schema = spec.schema === undefined ? undefined : strictSchema(spec.schema, where);
-      if (registry.has(name) && !opts.force) throw new UserError(`${where} is already registered (${this.originOf(registry.family, name)}); pass { force: true } to replace it on purpose`);
+      if (registry.has(name) && !opts.force)
+        throw new UserError(
+          `${where} is already registered (${this.originOf(registry.family, name)}); pass { force: true } to replace it on purpose`,
+        );
       const section = schema ? this.addSection(family, name, schema, key, where) : null;
       registry.register(name, spec.create, { force: true });
       this.schemaCache = null;
-      this.infos.splice(0, this.infos.length, ...this.infos.filter((i) => !(i.family === registry.family && i.name === name)));
+      this.infos.splice(
+        0,
+        this.infos.length,
+        ...this.infos.filter((i) => !(i.family === registry.family && i.name === name)),
+      );
       this.infos.push({ family: registry.family, name, origin, section });
     };
     return {
@@ -158,14 +205,20 @@ export class Catalog implements Parts {
       registerFusion: (name, part, opts) => add('fusion', this.fusions, name, part, opts),
       registerBackbone: (name, part, opts) => add('backbone', this.backbones, name, part, opts),
       registerHead: (name, part, opts) => add('head', this.heads, name, part, opts),
-      registerClassificationLoss: (name, part, opts) => add('classificationLoss', this.classificationLosses, name, part, opts),
+      registerClassificationLoss: (name, part, opts) =>
+        add('classificationLoss', this.classificationLosses, name, part, opts),
       registerLoss: (name, part, opts) => add('classificationLoss', this.classificationLosses, name, part, opts),
       registerMetricLoss: (name, part, opts) => add('metricLoss', this.metricLosses, name, part, opts),
       registerSystem: (name, definition, opts) => {
         if (typeof definition?.build !== 'function' || typeof definition.check !== 'function') {
-          throw new UserError(`plug-in ${origin}: system ${JSON.stringify(name)}: expected a definition with perType, paperRow, check and build`);
+          throw new UserError(
+            `plug-in ${origin}: system ${JSON.stringify(name)}: expected a definition with perType, paperRow, check and build`,
+          );
         }
-        const spec: PartSpec<SystemDefinition> = { create: definition, ...(definition.schema ? { schema: definition.schema } : {}) };
+        const spec: PartSpec<SystemDefinition> = {
+          create: definition,
+          ...(definition.schema ? { schema: definition.schema } : {}),
+        };
         // A definition is an object, not a factory: wrapped so `add` does not take it for a spec.
         add('system', this.systems, name, spec, opts, definition.section ?? name);
       },
@@ -191,7 +244,9 @@ export class Catalog implements Parts {
     const dotted = spec.at === 'top' ? key : `${spec.at}.${key}`;
     const other = this.sections.find((s) => s.at === spec.at && s.key === key);
     if (TAKEN[spec.at].includes(key) || (other && this.sectionOwners.get(other) !== owner)) {
-      throw new UserError(`${where}: its config section ${dotted} is taken; give the part (or its section) another name`);
+      throw new UserError(
+        `${where}: its config section ${dotted} is taken; give the part (or its section) another name`,
+      );
     }
     if (other) this.sections.splice(this.sections.indexOf(other), 1);
     const section: PartSection = { at: spec.at, key, schema, chosen: spec.chosen, unused: spec.unused };
@@ -208,7 +263,8 @@ function sectionSpec(family: Family, name: string): Pick<PartSection, 'at' | 'ch
       return {
         at: 'features',
         chosen: (f: Obj) => Array.isArray(f['branches']) && (f['branches'] as unknown[]).includes(name),
-        unused: (f: Obj) => `only read by feature branch ${name} (features.branches is ${JSON.stringify(f['branches'])})`,
+        unused: (f: Obj) =>
+          `only read by feature branch ${name} (features.branches is ${JSON.stringify(f['branches'])})`,
       };
     case 'fusion':
     case 'backbone':
@@ -222,7 +278,8 @@ function sectionSpec(family: Family, name: string): Pick<PartSection, 'at' | 'ch
       return {
         at: 'top',
         chosen: (c: Obj) => c['system'] === name,
-        unused: (c: Obj) => `only read by system ${name} (this config's system is ${typeof c['system'] === 'string' ? c['system'] : 'classifier'})`,
+        unused: (c: Obj) =>
+          `only read by system ${name} (this config's system is ${typeof c['system'] === 'string' ? c['system'] : 'classifier'})`,
       };
   }
 }

@@ -6,8 +6,18 @@ import { clipGeometry } from '../model/clip.js';
 import type { Catalog, Parts } from './catalog.js';
 import type { PartRegistries } from './parts.js';
 import {
-  BackboneRegistry, BranchRegistry, ClassificationLossRegistry, FusionRegistry, HeadRegistry, LossesFactory,
-  MetricLossRegistry, ModelFactory, NumClasses, RunConfig, SystemRegistry, type RunLosses,
+  BackboneRegistry,
+  BranchRegistry,
+  ClassificationLossRegistry,
+  FusionRegistry,
+  HeadRegistry,
+  LossesFactory,
+  MetricLossRegistry,
+  ModelFactory,
+  NumClasses,
+  RunConfig,
+  SystemRegistry,
+  type RunLosses,
 } from './tokens.js';
 
 export { clipGeometry };
@@ -25,13 +35,27 @@ export interface ContainerOptions {
  */
 export function catalogModule(catalog: Catalog): ContainerModule {
   return new ContainerModule(({ bind }) => {
-    bind<BranchRegistry>(BranchRegistry).toDynamicValue(() => catalog.branches.clone()).inSingletonScope();
-    bind<FusionRegistry>(FusionRegistry).toDynamicValue(() => catalog.fusions.clone()).inSingletonScope();
-    bind<BackboneRegistry>(BackboneRegistry).toDynamicValue(() => catalog.backbones.clone()).inSingletonScope();
-    bind<HeadRegistry>(HeadRegistry).toDynamicValue(() => catalog.heads.clone()).inSingletonScope();
-    bind<ClassificationLossRegistry>(ClassificationLossRegistry).toDynamicValue(() => catalog.classificationLosses.clone()).inSingletonScope();
-    bind<MetricLossRegistry>(MetricLossRegistry).toDynamicValue(() => catalog.metricLosses.clone()).inSingletonScope();
-    bind<SystemRegistry>(SystemRegistry).toDynamicValue(() => catalog.systems.clone()).inSingletonScope();
+    bind<BranchRegistry>(BranchRegistry)
+      .toDynamicValue(() => catalog.branches.clone())
+      .inSingletonScope();
+    bind<FusionRegistry>(FusionRegistry)
+      .toDynamicValue(() => catalog.fusions.clone())
+      .inSingletonScope();
+    bind<BackboneRegistry>(BackboneRegistry)
+      .toDynamicValue(() => catalog.backbones.clone())
+      .inSingletonScope();
+    bind<HeadRegistry>(HeadRegistry)
+      .toDynamicValue(() => catalog.heads.clone())
+      .inSingletonScope();
+    bind<ClassificationLossRegistry>(ClassificationLossRegistry)
+      .toDynamicValue(() => catalog.classificationLosses.clone())
+      .inSingletonScope();
+    bind<MetricLossRegistry>(MetricLossRegistry)
+      .toDynamicValue(() => catalog.metricLosses.clone())
+      .inSingletonScope();
+    bind<SystemRegistry>(SystemRegistry)
+      .toDynamicValue(() => catalog.systems.clone())
+      .inSingletonScope();
   });
 }
 
@@ -69,16 +93,22 @@ export function buildContainer(config: ExperimentConfig, opts: ContainerOptions 
   const run = new ContainerModule(({ bind }) => {
     bind<RunConfig>(RunConfig).toConstantValue(config);
     bind<NumClasses>(NumClasses).toConstantValue(opts.numClasses);
-    bind<ModelFactory>(ModelFactory).toDynamicValue((ctx) => () => assembleModel(ctx.get<RunConfig>(RunConfig), ctx.get<NumClasses>(NumClasses), {
-      branches: ctx.get<BranchRegistry>(BranchRegistry),
-      fusions: ctx.get<FusionRegistry>(FusionRegistry),
-      backbones: ctx.get<BackboneRegistry>(BackboneRegistry),
-      heads: ctx.get<HeadRegistry>(HeadRegistry),
-    }));
-    bind<LossesFactory>(LossesFactory).toDynamicValue((ctx) => () => assembleLosses(ctx.get<RunConfig>(RunConfig), ctx.get<NumClasses>(NumClasses), {
-      classificationLosses: ctx.get<ClassificationLossRegistry>(ClassificationLossRegistry),
-      metricLosses: ctx.get<MetricLossRegistry>(MetricLossRegistry),
-    }));
+    bind<ModelFactory>(ModelFactory).toDynamicValue(
+      (ctx) => () =>
+        assembleModel(ctx.get<RunConfig>(RunConfig), ctx.get<NumClasses>(NumClasses), {
+          branches: ctx.get<BranchRegistry>(BranchRegistry),
+          fusions: ctx.get<FusionRegistry>(FusionRegistry),
+          backbones: ctx.get<BackboneRegistry>(BackboneRegistry),
+          heads: ctx.get<HeadRegistry>(HeadRegistry),
+        }),
+    );
+    bind<LossesFactory>(LossesFactory).toDynamicValue(
+      (ctx) => () =>
+        assembleLosses(ctx.get<RunConfig>(RunConfig), ctx.get<NumClasses>(NumClasses), {
+          classificationLosses: ctx.get<ClassificationLossRegistry>(ClassificationLossRegistry),
+          metricLosses: ctx.get<MetricLossRegistry>(MetricLossRegistry),
+        }),
+    );
   });
   container.loadSync(catalogModule(opts.catalog), run, ...(opts.extraModules ?? []));
   return container;
@@ -89,7 +119,11 @@ export function buildContainer(config: ExperimentConfig, opts: ContainerOptions 
  * and features.fga; the backbone its input size, model.bottlenecks and model.embeddingDim; the head
  * the class count and embedding size. Unknown names fail here, naming the config key.
  */
-export function assembleModel(config: ExperimentConfig, numClasses: number, reg: Pick<PartRegistries, 'branches' | 'fusions' | 'backbones' | 'heads'>): AsdModel {
+export function assembleModel(
+  config: ExperimentConfig,
+  numClasses: number,
+  reg: Pick<PartRegistries, 'branches' | 'fusions' | 'backbones' | 'heads'>,
+): AsdModel {
   const clip = clipGeometry(config);
   const { branches: branchNames, fga } = config.features;
   const factories = branchNames.map((n, i) => reg.branches.get(n, `features.branches[${i}]`));
@@ -101,13 +135,24 @@ export function assembleModel(config: ExperimentConfig, numClasses: number, reg:
   const built: Module[] = [];
   const keep = <M extends Module>(m: M): M => (built.push(m), m);
   try {
-    const branches: FeatureBranch[] = factories.map((f, i) => keep(f({ name: moduleNames[i]!, seed: config.seed, clip, features: { fga } })));
+    const branches: FeatureBranch[] = factories.map((f, i) =>
+      keep(f({ name: moduleNames[i]!, seed: config.seed, clip, features: { fga } })),
+    );
     const fusion = keep(fusionFactory({ name: config.model.fusion, seed: config.seed, branches: moduleNames, clip }));
-    const backbone = keep(backboneFactory({
-      name: config.model.backbone, seed: config.seed, inChannels: branchNames.length, height: clip.nMels, width: clip.frames,
-      embeddingDim: config.model.embeddingDim, bottlenecks: config.model.bottlenecks,
-    }));
-    const head = keep(headFactory({ name: config.model.head, seed: config.seed, numClasses, embeddingDim: config.model.embeddingDim }));
+    const backbone = keep(
+      backboneFactory({
+        name: config.model.backbone,
+        seed: config.seed,
+        inChannels: branchNames.length,
+        height: clip.nMels,
+        width: clip.frames,
+        embeddingDim: config.model.embeddingDim,
+        bottlenecks: config.model.bottlenecks,
+      }),
+    );
+    const head = keep(
+      headFactory({ name: config.model.head, seed: config.seed, numClasses, embeddingDim: config.model.embeddingDim }),
+    );
     return new ZooModel(branches, fusion, backbone, head, clip);
   } catch (e) {
     // Free the weights of whatever was built before the failure.
@@ -125,7 +170,9 @@ export function assembleLosses(
   const cls = config.loss.classification;
   const met = config.loss.metric;
   return {
-    classification: cls ? reg.classificationLosses.get(cls.name, 'loss.classification.name')(cls, numClasses, dim, config.seed) : null,
+    classification: cls
+      ? reg.classificationLosses.get(cls.name, 'loss.classification.name')(cls, numClasses, dim, config.seed)
+      : null,
     metric: met ? reg.metricLosses.get(met.name, 'loss.metric.name')(met, numClasses, dim, config.seed) : null,
   };
 }

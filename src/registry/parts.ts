@@ -1,5 +1,14 @@
 import type { Registry } from './registry.js';
-import type { Backbone, BackboneArgs, BranchArgs, FeatureBranch, Fusion, FusionArgs, Head, HeadArgs } from '../model/types.js';
+import type {
+  Backbone,
+  BackboneArgs,
+  BranchArgs,
+  FeatureBranch,
+  Fusion,
+  FusionArgs,
+  Head,
+  HeadArgs,
+} from '../model/types.js';
 import type { ClassificationLossFactory, MetricLossFactory } from '../losses/registry.js';
 
 /**

@@ -2,8 +2,17 @@ import { ContainerModule } from 'inversify';
 import type { ServiceIdentifier } from 'inversify';
 import type { Registry } from './registry.js';
 import {
-  BackboneRegistry, BranchRegistry, ClassificationLossRegistry, FusionRegistry, HeadRegistry, MetricLossRegistry,
-  type BackboneFactory, type BranchFactory, type ClassificationLossFactory, type FusionFactory, type HeadFactory,
+  BackboneRegistry,
+  BranchRegistry,
+  ClassificationLossRegistry,
+  FusionRegistry,
+  HeadRegistry,
+  MetricLossRegistry,
+  type BackboneFactory,
+  type BranchFactory,
+  type ClassificationLossFactory,
+  type FusionFactory,
+  type HeadFactory,
   type MetricLossFactory,
   SystemRegistry,
 } from './tokens.js';
@@ -20,7 +29,12 @@ export interface PluginOptions {
   force?: boolean;
 }
 
-function plugin<F>(token: ServiceIdentifier<Registry<F>>, name: string, factory: F, opts: PluginOptions): ContainerModule {
+function plugin<F>(
+  token: ServiceIdentifier<Registry<F>>,
+  name: string,
+  factory: F,
+  opts: PluginOptions,
+): ContainerModule {
   return new ContainerModule(({ onActivation }) => {
     onActivation<Registry<F>>(token, (_ctx, registry) => registry.register(name, factory, opts));
   });
@@ -43,11 +57,19 @@ export function registerHead(name: string, factory: HeadFactory, opts: PluginOpt
   return plugin(HeadRegistry, name, factory, opts);
 }
 
-export function registerClassificationLoss(name: string, factory: ClassificationLossFactory, opts: PluginOptions = {}): ContainerModule {
+export function registerClassificationLoss(
+  name: string,
+  factory: ClassificationLossFactory,
+  opts: PluginOptions = {},
+): ContainerModule {
   return plugin(ClassificationLossRegistry, name, factory, opts);
 }
 
-export function registerMetricLoss(name: string, factory: MetricLossFactory, opts: PluginOptions = {}): ContainerModule {
+export function registerMetricLoss(
+  name: string,
+  factory: MetricLossFactory,
+  opts: PluginOptions = {},
+): ContainerModule {
   return plugin(MetricLossRegistry, name, factory, opts);
 }
 

@@ -38,7 +38,9 @@ export class Registry<F> {
     const f = this.entries.get(name);
     if (f === undefined) {
       const at = where ? `${where}: ` : '';
-      throw new UserError(`${at}unknown ${this.family} "${name}"; registered names: ${this.names().join(', ') || '(none)'}`);
+      throw new UserError(
+        `${at}unknown ${this.family} "${name}"; registered names: ${this.names().join(', ') || '(none)'}`,
+      );
     }
     return f;
   }

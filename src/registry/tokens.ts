@@ -2,7 +2,14 @@ import type { Registry } from './registry.js';
 import type { AsdModel } from '../model/types.js';
 import type { ClassificationLoss, MetricLoss } from '../losses/types.js';
 import type { ExperimentConfig } from '../config/schema.js';
-import type { BackboneFactory, BranchFactory, ClassificationLossFactory, FusionFactory, HeadFactory, MetricLossFactory } from './parts.js';
+import type {
+  BackboneFactory,
+  BranchFactory,
+  ClassificationLossFactory,
+  FusionFactory,
+  HeadFactory,
+  MetricLossFactory,
+} from './parts.js';
 import type { SystemDefinition } from '../systems/types.js';
 
 /**
@@ -11,7 +18,14 @@ import type { SystemDefinition } from '../systems/types.js';
  * (its name, the seed, its config slice), never the whole config.
  */
 
-export type { BackboneFactory, BranchFactory, ClassificationLossFactory, FusionFactory, HeadFactory, MetricLossFactory };
+export type {
+  BackboneFactory,
+  BranchFactory,
+  ClassificationLossFactory,
+  FusionFactory,
+  HeadFactory,
+  MetricLossFactory,
+};
 
 export const BranchRegistry = Symbol('BranchRegistry');
 export type BranchRegistry = Registry<BranchFactory>;

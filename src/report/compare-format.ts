@@ -4,7 +4,8 @@ import { displayText } from '../util/names.js';
 
 const pct = (x: number | null): string => (x === null ? '-' : (100 * x).toFixed(2));
 const signed = (x: number | null): string => (x === null ? '-' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`);
-const show = (v: unknown): string => displayText(v === null || v === undefined ? 'null' : typeof v === 'string' ? v : JSON.stringify(v));
+const show = (v: unknown): string =>
+  displayText(v === null || v === undefined ? 'null' : typeof v === 'string' ? v : JSON.stringify(v));
 
 /** Colour a delta green when b is better (higher AUC / pAUC), red when worse; only when asked (a TTY). */
 function delta(t: Triple, colour: boolean): string {
@@ -22,15 +23,30 @@ export function formatComparison(c: Comparison, opts: { md?: boolean; colour?: b
   out.push(opts.md ? `**${head}**` : head, '');
   const keys = Object.keys(c.config);
   out.push(opts.md ? '### Config differences' : 'config differences');
-  out.push(keys.length ? table(['key', 'a', 'b'], keys.map((k) => [displayText(k), show(c.config[k]![0]), show(c.config[k]![1])])) : '(none: same configuration)');
+  out.push(
+    keys.length
+      ? table(
+          ['key', 'a', 'b'],
+          keys.map((k) => [displayText(k), show(c.config[k]![0]), show(c.config[k]![1])]),
+        )
+      : '(none: same configuration)',
+  );
   out.push('', opts.md ? '### Metrics (%)' : 'metrics (%)');
   const rows = Object.entries(c.metrics).map(([t, m]) => [
     displayText(t),
-    pct(m.auc[0]), pct(m.auc[1]), delta(m.auc, opts.colour === true),
-    pct(m.pauc[0]), pct(m.pauc[1]), delta(m.pauc, opts.colour === true),
-    pct(m.paucMcclish[0]), pct(m.paucMcclish[1]), delta(m.paucMcclish, opts.colour === true),
+    pct(m.auc[0]),
+    pct(m.auc[1]),
+    delta(m.auc, opts.colour === true),
+    pct(m.pauc[0]),
+    pct(m.pauc[1]),
+    delta(m.pauc, opts.colour === true),
+    pct(m.paucMcclish[0]),
+    pct(m.paucMcclish[1]),
+    delta(m.paucMcclish, opts.colour === true),
   ]);
-  out.push(table(['type', 'AUC a', 'AUC b', 'Δ', 'pAUC a', 'pAUC b', 'Δ', 'pAUC(McClish) a', 'pAUC(McClish) b', 'Δ'], rows));
+  out.push(
+    table(['type', 'AUC a', 'AUC b', 'Δ', 'pAUC a', 'pAUC b', 'Δ', 'pAUC(McClish) a', 'pAUC(McClish) b', 'Δ'], rows),
+  );
   const [la, lb] = c.losses.final;
   out.push('', `final training loss: a ${la?.toFixed(4) ?? '-'}, b ${lb?.toFixed(4) ?? '-'}`);
   out.push(`(Δ = b - a; pAUC = the paper's definition, pAUC(McClish) = scikit-learn's)`);

@@ -26,7 +26,10 @@ const triple = (a: number | undefined, b: number | undefined): Triple => {
 
 export function orderTypes(types: Iterable<string>): string[] {
   const all = [...new Set(types)];
-  return [...PAPER_TYPES.filter((t) => all.includes(t)), ...all.filter((t) => !(PAPER_TYPES as readonly string[]).includes(t)).sort()];
+  return [
+    ...PAPER_TYPES.filter((t) => all.includes(t)),
+    ...all.filter((t) => !(PAPER_TYPES as readonly string[]).includes(t)).sort(),
+  ];
 }
 
 export async function compareRuns(store: RunReader, a: RunRecord, b: RunRecord): Promise<Comparison> {
@@ -38,14 +41,30 @@ export async function compareRuns(store: RunReader, a: RunRecord, b: RunRecord):
   for (const t of orderTypes([...Object.keys(ra?.types ?? {}), ...Object.keys(rb?.types ?? {})])) {
     const x = ra?.types[t];
     const y = rb?.types[t];
-    metrics[t] = { auc: triple(x?.auc, y?.auc), pauc: triple(x?.pauc, y?.pauc), paucMcclish: triple(x?.paucMcclish, y?.paucMcclish) };
+    metrics[t] = {
+      auc: triple(x?.auc, y?.auc),
+      pauc: triple(x?.pauc, y?.pauc),
+      paucMcclish: triple(x?.paucMcclish, y?.paucMcclish),
+    };
   }
   const x = ra?.average ?? undefined;
   const y = rb?.average ?? undefined;
-  metrics.average = { auc: triple(x?.auc, y?.auc), pauc: triple(x?.pauc, y?.pauc), paucMcclish: triple(x?.paucMcclish, y?.paucMcclish) };
+  metrics.average = {
+    auc: triple(x?.auc, y?.auc),
+    pauc: triple(x?.pauc, y?.pauc),
+    paucMcclish: triple(x?.paucMcclish, y?.paucMcclish),
+  };
   const last = async (id: string) => {
     const e = await store.getEpochs(id);
     return e.length ? e[e.length - 1]!.loss : null;
   };
-  return { a: a.id, b: b.id, names: [a.name, b.name], status: [shownStatus(a), shownStatus(b)], config, metrics, losses: { final: [await last(a.id), await last(b.id)] } };
+  return {
+    a: a.id,
+    b: b.id,
+    names: [a.name, b.name],
+    status: [shownStatus(a), shownStatus(b)],
+    config,
+    metrics,
+    losses: { final: [await last(a.id), await last(b.id)] },
+  };
 }

@@ -22,7 +22,8 @@ export interface PaperTable {
   records: Array<Record<string, unknown>>;
 }
 
-const pct = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '-' : (100 * x).toFixed(2));
+const pct = (x: number | null | undefined): string =>
+  x === null || x === undefined || Number.isNaN(x) ? '-' : (100 * x).toFixed(2);
 const mark = (b: boolean): string => (b ? '✓' : '–');
 const num = (x: number | null): string => (x === null ? '-' : String(x));
 
@@ -33,11 +34,21 @@ export function paperTable(rows: TrialRow[]): PaperTable {
   const header = ['', 'trial', ...lead, 'AUC', 'pAUC', 'pAUC (McClish)', 'paper AUC', 'paper pAUC', 'status'];
   const table = rows.map((r, i) => {
     const c = r.run.config;
-    const cols = shape === 'table3'
-      ? (({ specnet, fga, softtriple }) => [mark(specnet), mark(fga), mark(softtriple)])(ablationMarks(c))
-      : Object.values(softTripleColumns(c)).map(num);
-    return [i === best ? '★' : '', r.trial, ...cols, pct(r.average?.auc), pct(r.average?.pauc), pct(r.average?.paucMcclish),
-      r.paper ? r.paper.auc.toFixed(2) : '-', r.paper ? r.paper.pauc.toFixed(2) : '-', r.status];
+    const cols =
+      shape === 'table3'
+        ? (({ specnet, fga, softtriple }) => [mark(specnet), mark(fga), mark(softtriple)])(ablationMarks(c))
+        : Object.values(softTripleColumns(c)).map(num);
+    return [
+      i === best ? '★' : '',
+      r.trial,
+      ...cols,
+      pct(r.average?.auc),
+      pct(r.average?.pauc),
+      pct(r.average?.paucMcclish),
+      r.paper ? r.paper.auc.toFixed(2) : '-',
+      r.paper ? r.paper.pauc.toFixed(2) : '-',
+      r.status,
+    ];
   });
   const records = rows.map((r, i) => ({
     trial: r.trial,

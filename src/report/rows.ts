@@ -22,13 +22,26 @@ export interface TrialRow {
 /** Table 3's check marks, derived from the config (§3.3): SpecNet = specnet or fga-spec branch; FGA = fga-spec; SoftTriple = loss.metric set. */
 export function ablationMarks(c: ExperimentConfig): { specnet: boolean; fga: boolean; softtriple: boolean } {
   const b = c.features.branches;
-  return { specnet: b.includes('specnet') || b.includes('fga-spec'), fga: b.includes('fga-spec'), softtriple: c.loss.metric !== null };
+  return {
+    specnet: b.includes('specnet') || b.includes('fga-spec'),
+    fga: b.includes('fga-spec'),
+    softtriple: c.loss.metric !== null,
+  };
 }
 
 /** Table 4's columns: SoftTriple gamma, lambda, delta, K, tau and its weight lambda_ST. */
-export function softTripleColumns(c: ExperimentConfig): Record<'gamma' | 'lambda' | 'delta' | 'K' | 'tau' | 'lambda_ST', number | null> {
+export function softTripleColumns(
+  c: ExperimentConfig,
+): Record<'gamma' | 'lambda' | 'delta' | 'K' | 'tau' | 'lambda_ST', number | null> {
   const m = c.loss.metric;
-  return { gamma: m?.gamma ?? null, lambda: m?.lambda ?? null, delta: m?.delta ?? null, K: m?.K ?? null, tau: m?.tau ?? null, lambda_ST: m?.weight ?? null };
+  return {
+    gamma: m?.gamma ?? null,
+    lambda: m?.lambda ?? null,
+    delta: m?.delta ?? null,
+    K: m?.K ?? null,
+    tau: m?.tau ?? null,
+    lambda_ST: m?.weight ?? null,
+  };
 }
 
 export async function trialRow(store: RunReader, run: RunRecord): Promise<TrialRow> {
@@ -50,7 +63,11 @@ export async function trialRow(store: RunReader, run: RunRecord): Promise<TrialR
  * The trials of a sweep, in the sweep's row order: for each trial name the given run ids if any,
  * else its latest finished run (else its latest run), so an older profile's rows do not mix in.
  */
-export async function sweepRows(store: RunReader, sweep: string, opts: { runIds?: Array<string | null>; profile?: string | null } = {}): Promise<TrialRow[]> {
+export async function sweepRows(
+  store: RunReader,
+  sweep: string,
+  opts: { runIds?: Array<string | null>; profile?: string | null } = {},
+): Promise<TrialRow[]> {
   let runs: RunRecord[];
   if (opts.runIds && opts.runIds.every((id) => id !== null)) {
     runs = [];
@@ -59,13 +76,19 @@ export async function sweepRows(store: RunReader, sweep: string, opts: { runIds?
       if (r) runs.push(r);
     }
   } else {
-    const all = (await store.listRuns({ sweep })).filter((r) => opts.profile === undefined || r.profile === opts.profile);
-    if (all.length === 0) throw new UserError(`sweep ${JSON.stringify(sweep)}: no runs in the store`, 'List runs with: exp runs');
+    const all = (await store.listRuns({ sweep })).filter(
+      (r) => opts.profile === undefined || r.profile === opts.profile,
+    );
+    if (all.length === 0)
+      throw new UserError(`sweep ${JSON.stringify(sweep)}: no runs in the store`, 'List runs with: exp runs');
     const pick = new Map<string, RunRecord>();
     for (const r of all) {
       const key = r.trial ?? r.name;
       const cur = pick.get(key);
-      const better = !cur || (r.status === 'done' && cur.status !== 'done') || ((r.status === 'done') === (cur.status === 'done') && r.createdAt >= cur.createdAt);
+      const better =
+        !cur ||
+        (r.status === 'done' && cur.status !== 'done') ||
+        ((r.status === 'done') === (cur.status === 'done') && r.createdAt >= cur.createdAt);
       if (better) pick.set(key, r);
     }
     runs = [...pick.values()];
@@ -93,7 +116,9 @@ export function bestRow(rows: TrialRow[]): number {
  */
 export function codeVersionNote(rows: TrialRow[], sweep: string | null): string | null {
   const done = rows.filter((r) => r.run.status === 'done');
-  const versions = new Set(done.map((r) => `${r.run.gitCommit?.slice(0, 8) ?? 'unknown'}${r.run.gitDirty ? '+changes' : ''}`));
+  const versions = new Set(
+    done.map((r) => `${r.run.gitCommit?.slice(0, 8) ?? 'unknown'}${r.run.gitDirty ? '+changes' : ''}`),
+  );
   if (versions.size <= 1) return null;
   const redo = sweep ? `; \`exp sweep ${sweep} --force\` recomputes them all with the current code` : '';
   return `note: these results come from ${versions.size} code versions (${[...versions].join(', ')}), so differences between rows may be the code's${redo}`;

@@ -4,7 +4,11 @@ import { bestRow, codeVersionNote, seedGroups, seedTable, sweepRows, type TrialR
 import { textTable } from './text-table.js';
 
 /** The end-of-sweep summary on the terminal: one row per trial, ours beside the paper's. */
-export async function formatSweepTable(store: RunReader, sweep: string, opts: { runIds?: Array<string | null> } = {}): Promise<string> {
+export async function formatSweepTable(
+  store: RunReader,
+  sweep: string,
+  opts: { runIds?: Array<string | null> } = {},
+): Promise<string> {
   const rows = await sweepRows(store, sweep, opts);
   const best = bestRow(rows);
   const body = rows.map((r, i) => [

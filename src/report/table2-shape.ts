@@ -8,16 +8,23 @@ import { bestRow, type TrialRow } from './rows.js';
  * systems.
  */
 export function isTable2(rows: TrialRow[]): boolean {
-  return rows.some((r) => r.paper?.types !== undefined) || new Set(rows.map((r) => r.run.config.system ?? 'classifier')).size > 1;
+  return (
+    rows.some((r) => r.paper?.types !== undefined) ||
+    new Set(rows.map((r) => r.run.config.system ?? 'classifier')).size > 1
+  );
 }
 
-const pct = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '-' : (100 * x).toFixed(2));
+const pct = (x: number | null | undefined): string =>
+  x === null || x === undefined || Number.isNaN(x) ? '-' : (100 * x).toFixed(2);
 const paperPct = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(2));
 
 /** Machine types in the paper's column order, then any others. */
 export function table2Types(rows: TrialRow[]): string[] {
   const seen = new Set(rows.flatMap((r) => [...Object.keys(r.types), ...Object.keys(r.paper?.types ?? {})]));
-  return [...PAPER_TYPES.filter((t) => seen.has(t)), ...[...seen].filter((t) => !(PAPER_TYPES as readonly string[]).includes(t)).sort()];
+  return [
+    ...PAPER_TYPES.filter((t) => seen.has(t)),
+    ...[...seen].filter((t) => !(PAPER_TYPES as readonly string[]).includes(t)).sort(),
+  ];
 }
 
 export interface Table2 {
@@ -25,7 +32,15 @@ export interface Table2 {
   /** Two lines per trial: ours, then the paper's. */
   rows: string[][];
   /** Long form, one record per trial and type (metrics in [0, 1], paper values in % as published). */
-  long: Array<{ trial: string; type: string; auc: number | null; pauc: number | null; paucMcclish: number | null; paperAuc: number | null; paperPauc: number | null }>;
+  long: Array<{
+    trial: string;
+    type: string;
+    auc: number | null;
+    pauc: number | null;
+    paucMcclish: number | null;
+    paperAuc: number | null;
+    paperPauc: number | null;
+  }>;
   records: Array<Record<string, unknown>>;
 }
 
@@ -36,14 +51,31 @@ export function table2(rows: TrialRow[]): Table2 {
   const out: string[][] = [];
   const long: Table2['long'] = [];
   rows.forEach((r, i) => {
-    const ours = (m: { auc: number; paucMcclish: number } | null | undefined) => (m ? `${pct(m.auc)} / ${pct(m.paucMcclish)}` : '-');
-    const theirs = (p: { auc: number; pauc: number } | undefined) => (p ? `${paperPct(p.auc)} / ${paperPct(p.pauc)}` : '-');
-    out.push([i === best ? '★' : '', r.trial, 'ours', ...types.map((t) => ours(r.types[t])), ours(r.average), r.status]);
+    const ours = (m: { auc: number; paucMcclish: number } | null | undefined) =>
+      m ? `${pct(m.auc)} / ${pct(m.paucMcclish)}` : '-';
+    const theirs = (p: { auc: number; pauc: number } | undefined) =>
+      p ? `${paperPct(p.auc)} / ${paperPct(p.pauc)}` : '-';
+    out.push([
+      i === best ? '★' : '',
+      r.trial,
+      'ours',
+      ...types.map((t) => ours(r.types[t])),
+      ours(r.average),
+      r.status,
+    ]);
     out.push(['', '', 'paper', ...types.map((t) => theirs(r.paper?.types?.[t])), theirs(r.paper ?? undefined), '']);
     for (const t of [...types, 'average']) {
       const m = t === 'average' ? r.average : r.types[t];
       const p = t === 'average' ? r.paper : r.paper?.types?.[t];
-      long.push({ trial: r.trial, type: t, auc: m?.auc ?? null, pauc: m?.pauc ?? null, paucMcclish: m?.paucMcclish ?? null, paperAuc: p?.auc ?? null, paperPauc: p?.pauc ?? null });
+      long.push({
+        trial: r.trial,
+        type: t,
+        auc: m?.auc ?? null,
+        pauc: m?.pauc ?? null,
+        paucMcclish: m?.paucMcclish ?? null,
+        paperAuc: p?.auc ?? null,
+        paperPauc: p?.pauc ?? null,
+      });
     }
   });
   const records = rows.map((r, i) => ({

@@ -9,7 +9,8 @@ import type { FromWorker, ToWorker } from './protocol.js';
 /** The child entry beside this file: compiled JS under dist/, TypeScript when running under tsx. */
 function childEntry(): { file: string; execArgv: string[] } {
   const self = fileURLToPath(import.meta.url);
-  if (self.endsWith('.ts')) return { file: self.replace(/child-trainer\.ts$/, 'trainer-child.ts'), execArgv: ['--import', 'tsx'] };
+  if (self.endsWith('.ts'))
+    return { file: self.replace(/child-trainer\.ts$/, 'trainer-child.ts'), execArgv: ['--import', 'tsx'] };
   const keep = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--inspect'));
   return { file: self.replace(/child-trainer\.js$/, 'trainer-child.js'), execArgv: keep };
 }
@@ -40,7 +41,10 @@ export class ChildTrainer {
   readonly train = async (t: TrainOptions): Promise<void> => {
     // Plug-in files travel in the config (config.plugins: path + sha256); the child loads and checks
     // them itself. A script's ContainerModules are live objects and cannot cross the process boundary.
-    if (t.extraModules?.length) throw new UserError('a script\'s plug-in ContainerModules cannot reach a trainer in a child process; put the parts in a plug-in file (--plugin, plugins:) or train in-process');
+    if (t.extraModules?.length)
+      throw new UserError(
+        "a script's plug-in ContainerModules cannot reach a trainer in a child process; put the parts in a plug-in file (--plugin, plugins:) or train in-process",
+      );
     mkdirSync(t.runDir, { recursive: true });
     const logFile = join(t.runDir, 'worker.log');
     const log = openSync(logFile, 'a');
@@ -67,11 +71,24 @@ export class ChildTrainer {
       });
     });
     const onAbort = () => {
-      if (child.connected) child.send({ type: 'stop', ...(typeof t.signal?.reason === 'string' ? { reason: t.signal.reason } : {}) } satisfies ToWorker);
+      if (child.connected)
+        child.send({
+          type: 'stop',
+          ...(typeof t.signal?.reason === 'string' ? { reason: t.signal.reason } : {}),
+        } satisfies ToWorker);
       setTimeout(() => child.kill('SIGKILL'), this.graceSeconds * 1000).unref();
     };
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
-    child.send({ type: 'run', config: t.config, runDir: t.runDir, backend: t.backend, resumeFrom: t.resumeFrom ?? null, ...(t.pauseAt ? { pauseAt: t.pauseAt } : {}) } satisfies ToWorker);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+      child.on('exit', (code, signal) => done({ code, signal })),
+    );
+    child.send({
+      type: 'run',
+      config: t.config,
+      runDir: t.runDir,
+      backend: t.backend,
+      resumeFrom: t.resumeFrom ?? null,
+      ...(t.pauseAt ? { pauseAt: t.pauseAt } : {}),
+    } satisfies ToWorker);
     if (t.signal?.aborted) onAbort();
     else t.signal?.addEventListener('abort', onAbort, { once: true });
     const exit = await exited;

@@ -4,7 +4,14 @@ import type { PausePoint } from '../train/events.js';
 
 /** Messages between a run session and its trainer child process (plain JSON over IPC). */
 export type ToWorker =
-  | { type: 'run'; config: ExperimentConfig; runDir: string; backend: string; resumeFrom: string | null; pauseAt?: PausePoint }
+  | {
+      type: 'run';
+      config: ExperimentConfig;
+      runDir: string;
+      backend: string;
+      resumeFrom: string | null;
+      pauseAt?: PausePoint;
+    }
   | { type: 'stop'; reason?: string };
 
 export type FromWorker =

@@ -4,7 +4,14 @@ import { checkSystem } from '../systems/build.js';
 import { partsWith } from '../registry/container.js';
 import { catalogFor } from '../parts/files.js';
 import type { ClaimPolicy, TrialRef } from '../store/writes.js';
-import type { EndStatus, FinishedReason, RunLease, RunStore, RunWriter, SweepClaimContext } from '../store/run-store.js';
+import type {
+  EndStatus,
+  FinishedReason,
+  RunLease,
+  RunStore,
+  RunWriter,
+  SweepClaimContext,
+} from '../store/run-store.js';
 import type { RunRecord } from '../store/types.js';
 import type { EvalEvent, PausePoint, TrainEvent, Trainer } from '../train/events.js';
 import { messageOf } from '../util/errors.js';
@@ -115,7 +122,13 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
   const trained = await train(o, run, resumeFrom, writer);
   if (trained.status === 'store-lost') {
     const notMarked = await end(writer, 'interrupted', `interrupted: ${trained.message}`);
-    return { status: 'store-lost', run, message: trained.message, marked: notMarked === null, checkpointEpoch: trained.checkpointEpoch };
+    return {
+      status: 'store-lost',
+      run,
+      message: trained.message,
+      marked: notMarked === null,
+      checkpointEpoch: trained.checkpointEpoch,
+    };
   }
   const finishError = await end(writer, trained.status, trained.status === 'done' ? null : trained.message);
   switch (trained.status) {
@@ -135,7 +148,12 @@ type Trained =
   | { status: 'store-lost'; message: string; checkpointEpoch: number | null };
 
 /** Trains with every event stored in order; a store that cannot be written stops the training. */
-async function train(o: SessionOptions, run: RunRecord, resumeFrom: string | null, writer: RunWriter): Promise<Trained> {
+async function train(
+  o: SessionOptions,
+  run: RunRecord,
+  resumeFrom: string | null,
+  writer: RunWriter,
+): Promise<Trained> {
   const stop = new AbortController();
   const forward = () => stop.abort(o.signal?.reason);
   if (o.signal?.aborted) forward();
@@ -170,14 +188,21 @@ async function train(o: SessionOptions, run: RunRecord, resumeFrom: string | nul
         o.onEvent?.(e);
       },
     });
-    if (o.pauseAt && final === null) return { status: 'interrupted', message: `paused at epoch ${o.pauseAt.epoch} (a rung of the sweep)` };
+    if (o.pauseAt && final === null)
+      return { status: 'interrupted', message: `paused at epoch ${o.pauseAt.epoch} (a rung of the sweep)` };
     return { status: 'done', final };
   } catch (e) {
     if (isStoreUnreachable(storeError)) return { status: 'store-lost', message: storeError.message, checkpointEpoch };
-    if (storeError !== null) return { status: 'failed', error: storeError, message: `could not write to the store ${o.store.location}: ${messageOf(storeError)}` };
+    if (storeError !== null)
+      return {
+        status: 'failed',
+        error: storeError,
+        message: `could not write to the store ${o.store.location}: ${messageOf(storeError)}`,
+      };
     if (o.signal?.aborted) return { status: 'interrupted', message: interruptReason(o.signal) };
     // A trainer stopped by a signal sent to it alone (a child process given SIGTERM).
-    if (e instanceof DOMException && e.name === 'AbortError') return { status: 'interrupted', message: `interrupted (${e.message})` };
+    if (e instanceof DOMException && e.name === 'AbortError')
+      return { status: 'interrupted', message: `interrupted (${e.message})` };
     return { status: 'failed', error: e, message: messageOf(e) };
   } finally {
     clearInterval(beat);
@@ -206,7 +231,11 @@ async function end(writer: RunWriter, status: EndStatus, error: string | null): 
  * One true line about a run stopped by a lost store: what stopped it, which state the store shows,
  * and how it continues (`resume`: the command that takes it over, e.g. exp run --resume ID).
  */
-export function describeStoreLost(out: Extract<SessionOutcome, { status: 'store-lost' }>, staleSeconds: number, resume: string): string {
+export function describeStoreLost(
+  out: Extract<SessionOutcome, { status: 'store-lost' }>,
+  staleSeconds: number,
+  resume: string,
+): string {
   const from = out.checkpointEpoch === null ? 'its last checkpoint' : `its checkpoint of epoch ${out.checkpointEpoch}`;
   const state = out.marked
     ? `it is marked interrupted; ${resume} continues it from ${from}`

@@ -17,7 +17,9 @@ export const exitCodeOf = (sig: StopSignal): number => 128 + constants.signals[s
  * aborts `signal` so the run checkpoints and is marked interrupted; a second one calls onSecond,
  * by default leaving at once with 128 + signal number (the last checkpoint stays resumable).
  */
-export function interruptOnSignals(o: { onFirst?: (sig: StopSignal) => void; onSecond?: (sig: StopSignal) => void } = {}): SignalWatch {
+export function interruptOnSignals(
+  o: { onFirst?: (sig: StopSignal) => void; onSecond?: (sig: StopSignal) => void } = {},
+): SignalWatch {
   const controller = new AbortController();
   let first: StopSignal | null = null;
   const handler = (sig: StopSignal) => {

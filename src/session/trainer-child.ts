@@ -44,7 +44,13 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   } catch (e) {
     const stopped = controller.signal.aborted;
     const reason: unknown = controller.signal.reason;
-    await send({ type: 'result', ok: false, message: stopped && typeof reason === 'string' ? reason : messageOf(e), userError: isUserError(e), aborted: stopped });
+    await send({
+      type: 'result',
+      ok: false,
+      message: stopped && typeof reason === 'string' ? reason : messageOf(e),
+      userError: isUserError(e),
+      aborted: stopped,
+    });
   }
   process.exit(0);
 }

@@ -9,7 +9,11 @@ import type { Trainer } from '../train/events.js';
  */
 export async function loadTrainer(): Promise<Trainer> {
   const hook = process.env.EXP_TRAINER_MODULE;
-  const url = hook ? (/^[a-z]+:/i.test(hook) ? hook : pathToFileURL(isAbsolute(hook) ? hook : resolve(hook)).href) : new URL('../train/index.js', import.meta.url).href;
+  const url = hook
+    ? /^[a-z]+:/i.test(hook)
+      ? hook
+      : pathToFileURL(isAbsolute(hook) ? hook : resolve(hook)).href
+    : new URL('../train/index.js', import.meta.url).href;
   const mod = (await import(url)) as { train?: Trainer };
   if (typeof mod.train !== 'function') throw new Error(`${url} does not export train()`);
   return mod.train;

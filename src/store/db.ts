@@ -58,7 +58,9 @@ function checkWritable(file: string): void {
     try {
       accessSync(path, constants.W_OK);
     } catch (e) {
-      throw new UserError(`${file}: the run store is read-only (${path === file ? '' : `its directory ${path}: `}${describeFsError(e)}); reading commands still work`);
+      throw new UserError(
+        `${file}: the run store is read-only (${path === file ? '' : `its directory ${path}: `}${describeFsError(e)}); reading commands still work`,
+      );
     }
   }
 }
@@ -76,7 +78,9 @@ function prepare(db: Database.Database, file: string, memory: boolean, opts: Ope
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > migrations.length) {
       db.close();
-      throw new UserError(`${file}: the run store has schema version ${version}, but this exp only knows up to version ${migrations.length}`);
+      throw new UserError(
+        `${file}: the run store has schema version ${version}, but this exp only knows up to version ${migrations.length}`,
+      );
     }
     if (version < migrations.length) {
       db.close();
@@ -112,7 +116,9 @@ export function openStoreForReading(file: string): Database.Database {
 
 function isReadOnlyCause(e: unknown, file: string): boolean {
   if (isReadOnlyProblem(e)) return true;
-  return e instanceof UserError && e.message.startsWith(`${file}: `) && /read-only|cannot open|permission/.test(e.message);
+  return (
+    e instanceof UserError && e.message.startsWith(`${file}: `) && /read-only|cannot open|permission/.test(e.message)
+  );
 }
 
 function openSnapshot(file: string): Database.Database {
@@ -132,7 +138,9 @@ function openSnapshot(file: string): Database.Database {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version !== migrations.length) {
       db.close();
-      throw new UserError(`${file}: the run store is read-only and has schema version ${version}; this exp reads version ${migrations.length} (open it once where it can be written)`);
+      throw new UserError(
+        `${file}: the run store is read-only and has schema version ${version}; this exp reads version ${migrations.length} (open it once where it can be written)`,
+      );
     }
     return db;
   } catch (e) {

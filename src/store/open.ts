@@ -39,7 +39,10 @@ function requireExisting(file: string): void {
   // A path under a file, a directory, a text file: named as such (see precheckStoreFile).
   precheckStoreFile(file);
   if (!existsSync(file)) {
-    throw new UserError(`--db ${file}: no run store at that path (no such file)`, 'exp run and exp sweep create one; give the store your runs were written to with --db FILE');
+    throw new UserError(
+      `--db ${file}: no run store at that path (no such file)`,
+      'exp run and exp sweep create one; give the store your runs were written to with --db FILE',
+    );
   }
 }
 

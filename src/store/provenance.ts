@@ -28,7 +28,9 @@ export function provenance(): Provenance {
   const require = createRequire(import.meta.url);
   const packages: Record<string, string> = { node: process.versions.node };
   try {
-    packages['exp-asd'] = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    packages['exp-asd'] = (
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    ).version;
   } catch {
     /* not inside the package: leave it out */
   }

@@ -124,9 +124,9 @@ export interface ScoreFilter {
 export function* listRunsRead(filter: RunFilter = {}): Read<RunRecord[]> {
   const where: string[] = [];
   const args: unknown[] = [];
-  if (filter.sweep !== undefined) (where.push('sweep = ?'), args.push(filter.sweep));
-  if (filter.status !== undefined) (where.push('status = ?'), args.push(filter.status));
-  if (filter.name !== undefined) (where.push('name = ?'), args.push(filter.name));
+  if (filter.sweep !== undefined) where.push('sweep = ?'), args.push(filter.sweep);
+  if (filter.status !== undefined) where.push('status = ?'), args.push(filter.status);
+  if (filter.name !== undefined) where.push('name = ?'), args.push(filter.name);
   const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at COLLATE BINARY, trial_index, id COLLATE BINARY`;
   return (yield* rows<RunRow>(sql, ...args)).map(toRunRecord);
 }
@@ -137,11 +137,16 @@ export function* getRunRead(id: string): Read<RunRecord | null> {
 }
 
 export function* sweepExistsRead(name: string): Read<boolean> {
-  return (yield* rows('SELECT 1 FROM sweeps WHERE name = ? UNION SELECT 1 FROM runs WHERE sweep = ? LIMIT 1', name, name)).length > 0;
+  return (
+    (yield* rows('SELECT 1 FROM sweeps WHERE name = ? UNION SELECT 1 FROM runs WHERE sweep = ? LIMIT 1', name, name))
+      .length > 0
+  );
 }
 
 export function* listSweepsRead(): Read<SweepInfo[]> {
-  const rs = yield* rows<{ name: string; file: string; spec: string; created_at: string }>('SELECT name, file, spec, created_at FROM sweeps ORDER BY created_at COLLATE BINARY, name COLLATE BINARY');
+  const rs = yield* rows<{ name: string; file: string; spec: string; created_at: string }>(
+    'SELECT name, file, spec, created_at FROM sweeps ORDER BY created_at COLLATE BINARY, name COLLATE BINARY',
+  );
   return rs.map((r) => ({ name: r.name, file: r.file, spec: JSON.parse(r.spec) as unknown, createdAt: r.created_at }));
 }
 
@@ -151,12 +156,21 @@ export function* listSweepsRead(): Read<SweepInfo[]> {
  * the candidates.
  */
 export function* resolveRunRead(ref: string): Read<RunRecord> {
-  if (ref.trim() === '') throw new UserError('run "": empty run reference; give a run id (or unique prefix), run name or trial name (list them with: exp runs)');
+  if (ref.trim() === '')
+    throw new UserError(
+      'run "": empty run reference; give a run id (or unique prefix), run name or trial name (list them with: exp runs)',
+    );
   const exact = yield* getRunRead(ref);
   if (exact) return exact;
-  const [byName] = yield* rows<RunRow>('SELECT * FROM runs WHERE name = ? ORDER BY created_at COLLATE BINARY DESC, id COLLATE BINARY DESC LIMIT 1', ref);
+  const [byName] = yield* rows<RunRow>(
+    'SELECT * FROM runs WHERE name = ? ORDER BY created_at COLLATE BINARY DESC, id COLLATE BINARY DESC LIMIT 1',
+    ref,
+  );
   if (byName) return toRunRecord(byName);
-  const byPrefix = yield* rows<RunRow>(`SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at COLLATE BINARY, id COLLATE BINARY`, `${ref.replace(/[\\%_]/g, '\\$&')}%`);
+  const byPrefix = yield* rows<RunRow>(
+    `SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at COLLATE BINARY, id COLLATE BINARY`,
+    `${ref.replace(/[\\%_]/g, '\\$&')}%`,
+  );
   if (byPrefix.length === 1) return toRunRecord(byPrefix[0]!);
   if (byPrefix.length > 1) throw ambiguous(ref, byPrefix);
   // A trial name: the latest run of that trial per sweep; more than one sweep -> ambiguous.
@@ -167,21 +181,30 @@ export function* resolveRunRead(ref: string): Read<RunRecord> {
   );
   if (byTrial.length === 1) return toRunRecord(byTrial[0]!);
   if (byTrial.length > 1) throw ambiguous(ref, byTrial);
-  throw new UserError(`run ${JSON.stringify(ref)}: no run with that id, name or trial name in the store (list them with: exp runs)`);
+  throw new UserError(
+    `run ${JSON.stringify(ref)}: no run with that id, name or trial name in the store (list them with: exp runs)`,
+  );
 }
 
 /** One line however many runs match: the first few candidates, then a count of the rest. */
 function ambiguous(ref: string, rs: RunRow[]): UserError {
   const shown = rs.slice(0, 4).map((r) => `${r.id} (${r.sweep ? `${r.sweep}/${r.trial}` : r.name})`);
   const more = rs.length > shown.length ? ` and ${rs.length - shown.length} more` : '';
-  return new UserError(`run ${JSON.stringify(ref)} is ambiguous: it matches ${rs.length} runs, ${shown.join(', ')}${more}; give a longer id prefix or sweep/trial`);
+  return new UserError(
+    `run ${JSON.stringify(ref)} is ambiguous: it matches ${rs.length} runs, ${shown.join(', ')}${more}; give a longer id prefix or sweep/trial`,
+  );
 }
 
 export function* getEpochsRead(runId: string): Read<EpochRecord[]> {
-  const rs = yield* rows<{ epoch: number; loss: number | null; terms: string; lr: number | null; clips_per_sec: number | null; seconds: number | null; val_loss: number | null }>(
-    'SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch',
-    runId,
-  );
+  const rs = yield* rows<{
+    epoch: number;
+    loss: number | null;
+    terms: string;
+    lr: number | null;
+    clips_per_sec: number | null;
+    seconds: number | null;
+    val_loss: number | null;
+  }>('SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch', runId);
   return rs.map((r) => ({
     epoch: r.epoch,
     loss: r.loss,
@@ -195,7 +218,16 @@ export function* getEpochsRead(runId: string): Read<EpochRecord[]> {
 
 /** Every evaluation of a run, the evalEvery ones by epoch and then the final one. */
 export function* getResultsRead(runId: string): Read<ResultSet[]> {
-  const rs = yield* rows<{ epoch: number; final: number; scope: 'id' | 'type' | 'average'; type: string; machine_id: string; auc: number | null; pauc: number | null; pauc_mcclish: number | null }>(
+  const rs = yield* rows<{
+    epoch: number;
+    final: number;
+    scope: 'id' | 'type' | 'average';
+    type: string;
+    machine_id: string;
+    auc: number | null;
+    pauc: number | null;
+    pauc_mcclish: number | null;
+  }>(
     'SELECT * FROM results WHERE run_id = ? ORDER BY final, epoch, scope COLLATE BINARY, type COLLATE BINARY, machine_id COLLATE BINARY',
     runId,
   );
@@ -224,16 +256,32 @@ export function* getFinalResultRead(runId: string): Read<ResultSet | null> {
 export function* getScoresRead(runId: string, opts: ScoreFilter = {}): Read<ScoreRecord[]> {
   const where = ['run_id = ?'];
   const args: unknown[] = [runId];
-  if (opts.final !== undefined) (where.push('final = ?'), args.push(opts.final ? 1 : 0));
-  if (opts.epoch !== undefined) (where.push('epoch = ?'), args.push(opts.epoch));
-  const rs = yield* rows<{ epoch: number; final: number; path: string; type: string; machine_id: string; label: number; score: number | null }>(
-    `SELECT * FROM scores WHERE ${where.join(' AND ')} ORDER BY final, epoch, path COLLATE BINARY`,
-    ...args,
-  );
-  return rs.map((r) => ({ epoch: r.epoch, final: r.final === 1, path: r.path, type: r.type, id: r.machine_id, label: r.label === 1 ? 1 : 0, score: num(r.score) }));
+  if (opts.final !== undefined) where.push('final = ?'), args.push(opts.final ? 1 : 0);
+  if (opts.epoch !== undefined) where.push('epoch = ?'), args.push(opts.epoch);
+  const rs = yield* rows<{
+    epoch: number;
+    final: number;
+    path: string;
+    type: string;
+    machine_id: string;
+    label: number;
+    score: number | null;
+  }>(`SELECT * FROM scores WHERE ${where.join(' AND ')} ORDER BY final, epoch, path COLLATE BINARY`, ...args);
+  return rs.map((r) => ({
+    epoch: r.epoch,
+    final: r.final === 1,
+    path: r.path,
+    type: r.type,
+    id: r.machine_id,
+    label: r.label === 1 ? 1 : 0,
+    score: num(r.score),
+  }));
 }
 
 export function* getCheckpointsRead(runId: string): Read<CheckpointRecord[]> {
-  const rs = yield* rows<{ epoch: number; path: string; best: number; created_at: string }>('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY epoch', runId);
+  const rs = yield* rows<{ epoch: number; path: string; best: number; created_at: string }>(
+    'SELECT * FROM checkpoints WHERE run_id = ? ORDER BY epoch',
+    runId,
+  );
   return rs.map((r) => ({ epoch: r.epoch, path: r.path, best: r.best === 1, createdAt: r.created_at }));
 }

@@ -1,5 +1,14 @@
 import type { MetricTriple, TrainEvent } from '../events/index.js';
-import type { ClaimPolicy, ClaimResult, EndStatus, FinishedReason, NewRun, RunLeaseRecord, SweepRecord, TrialRef } from './writes.js';
+import type {
+  ClaimPolicy,
+  ClaimResult,
+  EndStatus,
+  FinishedReason,
+  NewRun,
+  RunLeaseRecord,
+  SweepRecord,
+  TrialRef,
+} from './writes.js';
 import type { RecordedSweep, SweepJob, TrialProgress, JobState } from './sweep-jobs.js';
 import type { RunFilter, ScoreFilter, SweepInfo } from './reads.js';
 import type { Decide, RungRow, StoredDecision, StoredRungs } from './rungs.js';

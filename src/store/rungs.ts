@@ -72,18 +72,53 @@ export interface DecisionDbRow {
   decided_at: string;
 }
 
-export const toRungRow = (r: ResultDbRow): RungRow => ({ runId: r.run_id, unit: Number(r.unit), rung: Number(r.rung), metric: r.metric, value: r.value === null ? null : Number(r.value) });
-
-export const toDecision = (r: DecisionDbRow): StoredDecision => ({
-  seq: Number(r.seq), unit: Number(r.unit), unitName: r.unit_name, rung: Number(r.rung), action: r.action as RungAction, reason: r.reason,
-  basis: JSON.parse(r.basis) as Record<string, number>, decidedAt: r.decided_at,
+export const toRungRow = (r: ResultDbRow): RungRow => ({
+  runId: r.run_id,
+  unit: Number(r.unit),
+  rung: Number(r.rung),
+  metric: r.metric,
+  value: r.value === null ? null : Number(r.value),
 });
 
-export const resultParams = (sweep: string, r: RungRow, at: string): Array<string | number | null> => [sweep, r.runId, r.unit, r.rung, r.metric, r.value !== null && Number.isFinite(r.value) ? r.value : null, at];
+export const toDecision = (r: DecisionDbRow): StoredDecision => ({
+  seq: Number(r.seq),
+  unit: Number(r.unit),
+  unitName: r.unit_name,
+  rung: Number(r.rung),
+  action: r.action as RungAction,
+  reason: r.reason,
+  basis: JSON.parse(r.basis) as Record<string, number>,
+  decidedAt: r.decided_at,
+});
+
+export const resultParams = (sweep: string, r: RungRow, at: string): Array<string | number | null> => [
+  sweep,
+  r.runId,
+  r.unit,
+  r.rung,
+  r.metric,
+  r.value !== null && Number.isFinite(r.value) ? r.value : null,
+  at,
+];
 
 /** Decisions numbered after the last stored one. */
-export function decisionParams(sweep: string, after: number, ds: readonly NewDecision[], at: string): Array<Array<string | number>> {
-  return ds.map((d, i) => [sweep, after + i + 1, d.unit, d.unitName, d.rung, d.action, d.reason, JSON.stringify(d.basis), at]);
+export function decisionParams(
+  sweep: string,
+  after: number,
+  ds: readonly NewDecision[],
+  at: string,
+): Array<Array<string | number>> {
+  return ds.map((d, i) => [
+    sweep,
+    after + i + 1,
+    d.unit,
+    d.unitName,
+    d.rung,
+    d.action,
+    d.reason,
+    JSON.stringify(d.basis),
+    at,
+  ]);
 }
 
 function* exec<R>(sql: string, args: readonly unknown[], lock?: Query['lock']): Generator<Query, R[], unknown[]> {

@@ -2,9 +2,24 @@ import type { MetricTriple, TrainEvent } from '../events/index.js';
 import * as reads from './reads.js';
 import type { Read, RunFilter, ScoreFilter, SweepInfo } from './reads.js';
 import type { RunStore, RunWriter, SweepClaimContext, TrialClaim, RunLease } from './run-store.js';
-import { recordedSweepRead, sweepJobsRead, sweepProgressRead, type JobState, type RecordedSweep, type SweepJob, type TrialProgress } from './sweep-jobs.js';
+import {
+  recordedSweepRead,
+  sweepJobsRead,
+  sweepProgressRead,
+  type JobState,
+  type RecordedSweep,
+  type SweepJob,
+  type TrialProgress,
+} from './sweep-jobs.js';
 import type { CheckpointRecord, EpochRecord, ResultSet, RunRecord, ScoreRecord } from './types.js';
-import { recordRungsWrite, rungTableRead, type Decide, type RungRow, type StoredDecision, type StoredRungs } from './rungs.js';
+import {
+  recordRungsWrite,
+  rungTableRead,
+  type Decide,
+  type RungRow,
+  type StoredDecision,
+  type StoredRungs,
+} from './rungs.js';
 import * as writes from './writes.js';
 import type { ClaimPolicy, EndStatus, FinishedReason, NewRun, SweepRecord, TrialRef, Write } from './writes.js';
 
@@ -149,7 +164,8 @@ export abstract class SqlRunStore implements RunStore {
         await this.write(() => writes.recordEventWrite(runId, e));
       },
       heartbeat: beat,
-      finish: (status: EndStatus, error: string | null = null) => this.write(() => writes.finishRunWrite(runId, status, error)),
+      finish: (status: EndStatus, error: string | null = null) =>
+        this.write(() => writes.finishRunWrite(runId, status, error)),
     };
   }
 }

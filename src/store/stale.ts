@@ -33,16 +33,23 @@ export function markStaleRuns(db: Database.Database, opts: { staleSeconds: numbe
   const now = opts.now ?? Date.now();
   const marked: string[] = [];
   db.transaction(() => {
-    const rows = db
-      .prepare(`SELECT id, host, pid, heartbeat_at FROM runs WHERE status = 'running'`)
-      .all() as Array<{ id: string; host: string; pid: number | null; heartbeat_at: number | null }>;
+    const rows = db.prepare(`SELECT id, host, pid, heartbeat_at FROM runs WHERE status = 'running'`).all() as Array<{
+      id: string;
+      host: string;
+      pid: number | null;
+      heartbeat_at: number | null;
+    }>;
     const mark = db.prepare(
       `UPDATE runs SET status = 'interrupted', error = ?, finished_at = ? WHERE id = ? AND status = 'running'`,
     );
     for (const row of rows) {
       if (leaseAlive(row, opts.staleSeconds, now)) continue;
       const last = row.heartbeat_at === null ? 'never' : new Date(row.heartbeat_at).toISOString();
-      mark.run(`process ${row.pid ?? '?'} on ${row.host} stopped without finishing (last heartbeat ${last})`, new Date(now).toISOString(), row.id);
+      mark.run(
+        `process ${row.pid ?? '?'} on ${row.host} stopped without finishing (last heartbeat ${last})`,
+        new Date(now).toISOString(),
+        row.id,
+      );
       marked.push(row.id);
     }
   }).immediate();
@@ -67,13 +74,18 @@ export interface LeaseView {
 
 export function shownStatus(run: LeaseView, leaseSeconds = DEFAULT_STALE_SECONDS, now = Date.now()): ShownStatus {
   if (run.status !== 'running') return run.status;
-  return leaseAlive({ host: run.host, pid: run.pid, heartbeat_at: run.heartbeatAt }, leaseSeconds, now) ? 'running' : 'stale';
+  return leaseAlive({ host: run.host, pid: run.pid, heartbeat_at: run.heartbeatAt }, leaseSeconds, now)
+    ? 'running'
+    : 'stale';
 }
 
 /** Why a run shows as stale (one line, for exp show), or null when it does not. */
 export function staleReason(run: LeaseView, leaseSeconds = DEFAULT_STALE_SECONDS, now = Date.now()): string | null {
   if (shownStatus(run, leaseSeconds, now) !== 'stale') return null;
   const gone = run.host === hostname() && (run.pid === null || !pidAlive(run.pid));
-  const silence = run.heartbeatAt === null ? 'no heartbeat ever' : `no heartbeat for ${Math.max(0, Math.round((now - run.heartbeatAt) / 1000))} s`;
+  const silence =
+    run.heartbeatAt === null
+      ? 'no heartbeat ever'
+      : `no heartbeat for ${Math.max(0, Math.round((now - run.heartbeatAt) / 1000))} s`;
   return `stored as running by process ${run.pid ?? '?'} on ${run.host}, ${gone ? 'which no longer exists' : `${silence} (lease ${leaseSeconds} s)`}; its process is probably gone`;
 }

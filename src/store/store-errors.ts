@@ -9,18 +9,29 @@ import { describeFsError, errnoCode } from '../util/fs-errors.js';
  */
 export function storeProblem(code: string): string | null {
   if (code === 'SQLITE_NOTADB') return 'is not a SQLite database (expected an exp run store)';
-  if (code.startsWith('SQLITE_CORRUPT')) return 'the run store is damaged or truncated (SQLite: database disk image is malformed)';
-  if (code.startsWith('SQLITE_READONLY')) return 'the run store is read-only (read-only file system, file permissions, or an immutable file)';
+  if (code.startsWith('SQLITE_CORRUPT'))
+    return 'the run store is damaged or truncated (SQLite: database disk image is malformed)';
+  if (code.startsWith('SQLITE_READONLY'))
+    return 'the run store is read-only (read-only file system, file permissions, or an immutable file)';
   if (code === 'SQLITE_FULL') return 'no space left on the device for the run store';
-  if (code.startsWith('SQLITE_IOERR')) return `input/output error on the run store (${code}; a full or failing disk, or a network file system)`;
-  if (code.startsWith('SQLITE_CANTOPEN')) return 'cannot open the run store (missing directory, no permission, or read-only media)';
+  if (code.startsWith('SQLITE_IOERR'))
+    return `input/output error on the run store (${code}; a full or failing disk, or a network file system)`;
+  if (code.startsWith('SQLITE_CANTOPEN'))
+    return 'cannot open the run store (missing directory, no permission, or read-only media)';
   if (code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return 'permission denied on the run store';
   return null;
 }
 
 export function isReadOnlyProblem(e: unknown): boolean {
   const code = errnoCode(e) ?? '';
-  return code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_PERM' || code === 'EROFS' || code === 'EACCES' || code === 'EPERM';
+  return (
+    code.startsWith('SQLITE_READONLY') ||
+    code.startsWith('SQLITE_CANTOPEN') ||
+    code === 'SQLITE_PERM' ||
+    code === 'EROFS' ||
+    code === 'EACCES' ||
+    code === 'EPERM'
+  );
 }
 
 /** The store's environment error as a UserError naming the file, or the error itself (a bug). */
@@ -51,7 +62,10 @@ export function precheckStoreFile(file: string): void {
     if (code === 'ENOTDIR') throw new UserError(`${file}: a component of the path is a file, not a directory`);
     throw new UserError(`${file}: cannot read the run store: ${describeFsError(e)}`);
   }
-  if (st.isDirectory()) throw new UserError(`${file}: is a directory; --db expects a run store file (e.g. ${file.replace(/\/$/, '')}/exp.db)`);
+  if (st.isDirectory())
+    throw new UserError(
+      `${file}: is a directory; --db expects a run store file (e.g. ${file.replace(/\/$/, '')}/exp.db)`,
+    );
   if (!st.isFile()) throw new UserError(`${file}: is not a regular file; --db expects a run store file`);
   if (st.size === 0) return;
   const head = Buffer.alloc(16);
@@ -75,7 +89,11 @@ export function precheckStoreFile(file: string): void {
  * it stops at its last stored checkpoint instead of failing (session.ts).
  */
 export class StoreUnreachableError extends UserError {
-  constructor(readonly location: string, readonly seconds: number, cause: unknown) {
+  constructor(
+    readonly location: string,
+    readonly seconds: number,
+    cause: unknown,
+  ) {
     super(`${location}: the PostgreSQL server has not answered for ${seconds} s (${messageOf(cause).split('\n')[0]})`);
   }
 }

@@ -70,7 +70,9 @@ export function* sweepJobsRead(sweep: string): Read<SweepJob[]> {
 }
 
 export function* recordedSweepRead(name: string): Read<RecordedSweep | null> {
-  return toRecordedSweep(((yield { sql: SQL.sweep, args: [name] }) as Array<{ name: string; file: string; spec: string }>)[0]);
+  return toRecordedSweep(
+    ((yield { sql: SQL.sweep, args: [name] }) as Array<{ name: string; file: string; spec: string }>)[0],
+  );
 }
 
 export function* sweepProgressRead(sweep: string): Read<TrialProgress[]> {
@@ -89,15 +91,37 @@ export interface JobRow {
 }
 
 export const toSweepJob = (r: JobRow): SweepJob => ({
-  sweep: r.sweep, jobId: r.job_id, executor: r.executor, tasks: Number(r.tasks), concurrency: Number(r.concurrency), state: r.state as JobState, host: r.host, submittedAt: r.submitted_at,
+  sweep: r.sweep,
+  jobId: r.job_id,
+  executor: r.executor,
+  tasks: Number(r.tasks),
+  concurrency: Number(r.concurrency),
+  state: r.state as JobState,
+  host: r.host,
+  submittedAt: r.submitted_at,
 });
 
-export const jobParams = (j: SweepJob): unknown[] => [j.sweep, j.jobId, j.executor, j.tasks, j.concurrency, j.state, j.host, j.submittedAt];
+export const jobParams = (j: SweepJob): unknown[] => [
+  j.sweep,
+  j.jobId,
+  j.executor,
+  j.tasks,
+  j.concurrency,
+  j.state,
+  j.host,
+  j.submittedAt,
+];
 
 export function toRecordedSweep(r: { name: string; file: string; spec: string } | undefined): RecordedSweep | null {
   if (!r) return null;
   const spec = JSON.parse(r.spec) as { profile?: string | null; trials?: RecordedSweep['trials'] };
-  return { name: r.name, file: r.file, profile: spec.profile ?? null, trials: (spec.trials ?? []).map((t) => ({ name: t.name, hash: t.hash, paper: t.paper ?? null })), spec };
+  return {
+    name: r.name,
+    file: r.file,
+    profile: spec.profile ?? null,
+    trials: (spec.trials ?? []).map((t) => ({ name: t.name, hash: t.hash, paper: t.paper ?? null })),
+    spec,
+  };
 }
 
 export interface ProgressRow {
@@ -128,10 +152,31 @@ export function toTrialProgress(r: ProgressRow): TrialProgress {
   const config = JSON.parse(r.config) as { train?: { epochs?: number } };
   const info = r.info ? (JSON.parse(r.info) as { startEpoch?: number; stepsPerEpoch?: number }) : {};
   return {
-    runId: r.id, trial: r.trial, configHash: r.config_hash, status: r.status as RunStatus, error: r.error, host: r.host,
-    pid: r.pid === null ? null : Number(r.pid), heartbeatAt: r.heartbeat_at === null ? null : Number(r.heartbeat_at),
-    startedAt: r.started_at, finishedAt: r.finished_at, epochs: config.train?.epochs ?? 0, startEpoch: info.startEpoch ?? 1, stepsPerEpoch: info.stepsPerEpoch ?? 0,
-    lastEpoch: r.epoch === null ? null : { epoch: Number(r.epoch), loss: num(r.loss), clipsPerSec: num(r.clips_per_sec), terms: r.terms ? (JSON.parse(r.terms) as Record<string, number>) : {} },
-    result: r.auc === null && r.pauc === null && r.pauc_mcclish === null ? null : { auc: num(r.auc), pauc: num(r.pauc), paucMcclish: num(r.pauc_mcclish) },
+    runId: r.id,
+    trial: r.trial,
+    configHash: r.config_hash,
+    status: r.status as RunStatus,
+    error: r.error,
+    host: r.host,
+    pid: r.pid === null ? null : Number(r.pid),
+    heartbeatAt: r.heartbeat_at === null ? null : Number(r.heartbeat_at),
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    epochs: config.train?.epochs ?? 0,
+    startEpoch: info.startEpoch ?? 1,
+    stepsPerEpoch: info.stepsPerEpoch ?? 0,
+    lastEpoch:
+      r.epoch === null
+        ? null
+        : {
+            epoch: Number(r.epoch),
+            loss: num(r.loss),
+            clipsPerSec: num(r.clips_per_sec),
+            terms: r.terms ? (JSON.parse(r.terms) as Record<string, number>) : {},
+          },
+    result:
+      r.auc === null && r.pauc === null && r.pauc_mcclish === null
+        ? null
+        : { auc: num(r.auc), pauc: num(r.pauc), paucMcclish: num(r.pauc_mcclish) },
   };
 }

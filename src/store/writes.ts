@@ -33,7 +33,8 @@ export type WriteRunner = <T>(make: (retried: boolean) => Write<T>) => Promise<T
 
 const iso = (ms = Date.now()): string => new Date(ms).toISOString();
 /** NaN/Infinity cannot be stored as REAL meaningfully; keep them as NULL (read back as NaN). */
-const real = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
+const real = (x: number | null | undefined): number | null =>
+  x === null || x === undefined || !Number.isFinite(x) ? null : x;
 
 function* exec<R = unknown>(sql: string, args: unknown[], lock?: Query['lock']): Generator<Query, R[], unknown[]> {
   return (yield lock ? { sql, args, lock } : { sql, args }) as R[];
@@ -78,10 +79,25 @@ export function newRunRow(run: NewRun): RunRowValues {
   const now = Date.now();
   const running = status === 'running';
   return {
-    id, name: run.name, sweep: run.sweep ?? null, trial: run.trial ?? null, trial_index: run.trialIndex ?? null, profile: run.profile ?? null,
-    paper: run.paper ? JSON.stringify(run.paper) : null, status, config: JSON.stringify(run.config), config_hash: run.configHash ?? experimentHash(run.config), seed: run.config.seed,
-    git_commit: p.gitCommit, git_dirty: p.gitDirty === null ? null : Number(p.gitDirty), packages: JSON.stringify(p.packages), host: p.host,
-    pid: running ? process.pid : null, heartbeat_at: running ? now : null, created_at: iso(now), started_at: running ? iso(now) : null,
+    id,
+    name: run.name,
+    sweep: run.sweep ?? null,
+    trial: run.trial ?? null,
+    trial_index: run.trialIndex ?? null,
+    profile: run.profile ?? null,
+    paper: run.paper ? JSON.stringify(run.paper) : null,
+    status,
+    config: JSON.stringify(run.config),
+    config_hash: run.configHash ?? experimentHash(run.config),
+    seed: run.config.seed,
+    git_commit: p.gitCommit,
+    git_dirty: p.gitDirty === null ? null : Number(p.gitDirty),
+    packages: JSON.stringify(p.packages),
+    host: p.host,
+    pid: running ? process.pid : null,
+    heartbeat_at: running ? now : null,
+    created_at: iso(now),
+    started_at: running ? iso(now) : null,
     run_dir: run.runDir ?? runDirFor(run.dbFile ?? 'runs/exp.db', id, run.artifacts),
   };
 }
@@ -153,11 +169,14 @@ function* reopenRun(runId: string, fresh: boolean): Generator<Query, string | nu
     const cp = cps[cps.length - 1];
     if (cp && existsSync(cp.path)) resumeFrom = cp.path;
   }
-  if (resumeFrom === null) for (const t of ['epochs', 'results', 'scores', 'checkpoints']) yield* exec(`DELETE FROM ${t} WHERE run_id = ?`, [runId]);
+  if (resumeFrom === null)
+    for (const t of ['epochs', 'results', 'scores', 'checkpoints'])
+      yield* exec(`DELETE FROM ${t} WHERE run_id = ?`, [runId]);
   const now = Date.now();
-  yield* exec(`UPDATE runs SET status = 'running', pid = ?, host = ?, heartbeat_at = ?, started_at = ?, finished_at = NULL, error = NULL WHERE id = ?`, [
-    process.pid, hostname(), now, iso(now), runId,
-  ]);
+  yield* exec(
+    `UPDATE runs SET status = 'running', pid = ?, host = ?, heartbeat_at = ?, started_at = ?, finished_at = NULL, error = NULL WHERE id = ?`,
+    [process.pid, hostname(), now, iso(now), runId],
+  );
   return resumeFrom;
 }
 
@@ -199,7 +218,8 @@ export function decideClaim(row: RunRecord, policy: ClaimPolicy): ClaimDecision 
     case 'failed':
       return policy.rerunFailed || forced ? { kind: 'run', fresh: true } : { kind: 'skip', reason: 'failed' };
     case 'running':
-      if (leaseAlive({ host: row.host, pid: row.pid, heartbeat_at: row.heartbeatAt }, policy.staleSeconds)) return { kind: 'skip', reason: 'busy' };
+      if (leaseAlive({ host: row.host, pid: row.pid, heartbeat_at: row.heartbeatAt }, policy.staleSeconds))
+        return { kind: 'skip', reason: 'busy' };
       return { kind: 'run', fresh: false };
     default:
       return { kind: 'run', fresh: false };
@@ -222,24 +242,55 @@ export type ClaimResult = ({ kind: 'run' } & RunLeaseRecord) | { kind: 'skip'; r
  * asking at once one gets it and the others see it busy without waiting); a new trial's row is
  * inserted with ON CONFLICT DO NOTHING on the unique (sweep, config_hash) index.
  */
-export function* claimTrialWrite(ctx: ClaimContext, trial: TrialRef, policy: ClaimPolicy, retried: boolean): Write<ClaimResult> {
-  const fields = { name: `${ctx.sweep}/${trial.name}`, trial: trial.name, trialIndex: trial.index, profile: ctx.profile, paper: trial.paper };
-  const [locked] = yield* exec<RunRow>('SELECT * FROM runs WHERE sweep = ? AND config_hash = ?', [ctx.sweep, trial.hash], 'skip');
+export function* claimTrialWrite(
+  ctx: ClaimContext,
+  trial: TrialRef,
+  policy: ClaimPolicy,
+  retried: boolean,
+): Write<ClaimResult> {
+  const fields = {
+    name: `${ctx.sweep}/${trial.name}`,
+    trial: trial.name,
+    trialIndex: trial.index,
+    profile: ctx.profile,
+    paper: trial.paper,
+  };
+  const [locked] = yield* exec<RunRow>(
+    'SELECT * FROM runs WHERE sweep = ? AND config_hash = ?',
+    [ctx.sweep, trial.hash],
+    'skip',
+  );
   if (!locked) {
-    const row = newRunRow({ ...fields, config: trial.config, configHash: trial.hash, sweep: ctx.sweep, dbFile: ctx.location, artifacts: ctx.artifacts });
+    const row = newRunRow({
+      ...fields,
+      config: trial.config,
+      configHash: trial.hash,
+      sweep: ctx.sweep,
+      dbFile: ctx.location,
+      artifacts: ctx.artifacts,
+    });
     const id = yield* insertRunRow(row);
     if (id !== null) return { kind: 'run', run: yield* mustGetRun(id), resumeFrom: null };
-    const [other] = yield* exec<RunRow>('SELECT * FROM runs WHERE sweep = ? AND config_hash = ?', [ctx.sweep, trial.hash]);
+    const [other] = yield* exec<RunRow>('SELECT * FROM runs WHERE sweep = ? AND config_hash = ?', [
+      ctx.sweep,
+      trial.hash,
+    ]);
     return { kind: 'skip', run: toRunRecord(other!), reason: 'busy' };
   }
   const run = toRunRecord(locked);
   // A claim that committed before its connection dropped comes back here as our own lease.
-  const d: ClaimDecision = retried && run.status === 'running' && mine(run) ? { kind: 'run', fresh: false } : decideClaim(run, policy);
+  const d: ClaimDecision =
+    retried && run.status === 'running' && mine(run) ? { kind: 'run', fresh: false } : decideClaim(run, policy);
   if (d.kind === 'skip') return { kind: 'skip', run, reason: d.reason };
   // Starting over (failed, forced, or nothing to resume from) drops the old outputs.
   const resumeFrom = yield* reopenRun(run.id, d.fresh);
   yield* exec('UPDATE runs SET name = ?, trial = ?, trial_index = ?, profile = ?, paper = ? WHERE id = ?', [
-    fields.name, fields.trial, fields.trialIndex, fields.profile, fields.paper ? JSON.stringify(fields.paper) : null, run.id,
+    fields.name,
+    fields.trial,
+    fields.trialIndex,
+    fields.profile,
+    fields.paper ? JSON.stringify(fields.paper) : null,
+    run.id,
   ]);
   return { kind: 'run', run: yield* mustGetRun(run.id), resumeFrom };
 }
@@ -256,7 +307,11 @@ export interface SweepRecord {
 /** Records the sweep (spec as run) and a queued row for every trial not yet in the store. */
 export function* registerSweepWrite(sweep: SweepRecord, location: string, artifacts: string | null): Write<void> {
   const now = iso();
-  const spec = { ...(sweep.spec as object), profile: sweep.profile, trials: sweep.trials.map((t) => ({ name: t.name, hash: t.hash, paper: t.paper, set: t.set })) };
+  const spec = {
+    ...(sweep.spec as object),
+    profile: sweep.profile,
+    trials: sweep.trials.map((t) => ({ name: t.name, hash: t.hash, paper: t.paper, set: t.set })),
+  };
   yield* exec(
     `INSERT INTO sweeps (name, file, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (name) DO UPDATE SET file = excluded.file, spec = excluded.spec, updated_at = excluded.updated_at`,
@@ -264,13 +319,32 @@ export function* registerSweepWrite(sweep: SweepRecord, location: string, artifa
   );
   for (const t of sweep.trials) {
     // The unique (sweep, config_hash) index makes this a no-op for a trial already stored.
-    yield* insertRunRow(newRunRow({ name: `${sweep.name}/${t.name}`, config: t.config, configHash: t.hash, sweep: sweep.name, trial: t.name, trialIndex: t.index, profile: sweep.profile, paper: t.paper, status: 'queued', dbFile: location, artifacts }));
+    yield* insertRunRow(
+      newRunRow({
+        name: `${sweep.name}/${t.name}`,
+        config: t.config,
+        configHash: t.hash,
+        sweep: sweep.name,
+        trial: t.name,
+        trialIndex: t.index,
+        profile: sweep.profile,
+        paper: t.paper,
+        status: 'queued',
+        dbFile: location,
+        artifacts,
+      }),
+    );
   }
 }
 
 /** Renews the run's lease for this process. */
 export function* heartbeatWrite(runId: string): Write<void> {
-  yield* exec('UPDATE runs SET heartbeat_at = ?, pid = ?, host = ? WHERE id = ?', [Date.now(), process.pid, hostname(), runId]);
+  yield* exec('UPDATE runs SET heartbeat_at = ?, pid = ?, host = ? WHERE id = ?', [
+    Date.now(),
+    process.pid,
+    hostname(),
+    runId,
+  ]);
 }
 
 /**
@@ -282,14 +356,26 @@ export function* heartbeatWrite(runId: string): Write<void> {
 export function* recordEventWrite(runId: string, e: TrainEvent): Write<void> {
   switch (e.kind) {
     case 'start':
-      yield* exec('UPDATE runs SET backend = ?, threads = ?, info = ?, started_at = COALESCE(started_at, ?) WHERE id = ?', [e.backend, e.threads, JSON.stringify(e), iso(), runId]);
+      yield* exec(
+        'UPDATE runs SET backend = ?, threads = ?, info = ?, started_at = COALESCE(started_at, ?) WHERE id = ?',
+        [e.backend, e.threads, JSON.stringify(e), iso(), runId],
+      );
       break;
     case 'epoch':
       yield* exec(
         `INSERT INTO epochs (run_id, epoch, loss, terms, lr, clips_per_sec, seconds, val_loss) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, epoch) DO UPDATE SET loss = excluded.loss, terms = excluded.terms, lr = excluded.lr,
            clips_per_sec = excluded.clips_per_sec, seconds = excluded.seconds, val_loss = excluded.val_loss`,
-        [runId, e.epoch, real(e.loss), JSON.stringify(e.terms), real(e.lr), real(e.clipsPerSec), real(e.seconds), real(e.valLoss)],
+        [
+          runId,
+          e.epoch,
+          real(e.loss),
+          JSON.stringify(e.terms),
+          real(e.lr),
+          real(e.clipsPerSec),
+          real(e.seconds),
+          real(e.valLoss),
+        ],
       );
       break;
     case 'checkpoint':
@@ -342,7 +428,13 @@ export type EndStatus = Extract<RunStatus, 'done' | 'failed' | 'interrupted'>;
 
 /** Marks the run finished: done, failed (with the reason) or interrupted (resumable). */
 export function* finishRunWrite(runId: string, status: EndStatus, error: string | null = null): Write<void> {
-  yield* exec('UPDATE runs SET status = ?, error = ?, finished_at = ?, heartbeat_at = ? WHERE id = ?', [status, error, iso(), Date.now(), runId]);
+  yield* exec('UPDATE runs SET status = ?, error = ?, finished_at = ?, heartbeat_at = ? WHERE id = ?', [
+    status,
+    error,
+    iso(),
+    Date.now(),
+    runId,
+  ]);
 }
 
 /** A batch job a sweep submitted (idempotent: the same job recorded twice is one row). */

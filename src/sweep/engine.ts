@@ -72,14 +72,32 @@ export class SweepEngine {
     const staleSeconds = opts.staleSeconds ?? DEFAULT_STALE_SECONDS;
     const store = await openRunStore(opts.dbFile, { staleSeconds, artifacts: opts.artifacts ?? null });
     const { sweep } = opts;
-    const policy: ClaimPolicy = { rerunFailed: opts.rerunFailed, force: opts.force, staleSeconds, forceBefore: Date.now() };
+    const policy: ClaimPolicy = {
+      rerunFailed: opts.rerunFailed,
+      force: opts.force,
+      staleSeconds,
+      forceBefore: Date.now(),
+    };
     try {
-      await store.registerSweep({ name: sweep.name, file: sweep.file, profile: sweep.profile, spec: sweep.spec, trials: sweep.trials });
+      await store.registerSweep({
+        name: sweep.name,
+        file: sweep.file,
+        profile: sweep.profile,
+        spec: sweep.spec,
+        trials: sweep.trials,
+      });
       const ctx = { sweep: sweep.name, profile: sweep.profile };
       const trials: TrialView[] = [];
       for (const t of sweep.trials) trials.push(await plan(store, ctx, policy, t));
       const state = new SweepStateStore({
-        sweep: sweep.name, profile: sweep.profile, concurrency: opts.concurrency, startedAt: Date.now(), trials, message: null, finished: false, dbFile: opts.dbFile,
+        sweep: sweep.name,
+        profile: sweep.profile,
+        concurrency: opts.concurrency,
+        startedAt: Date.now(),
+        trials,
+        message: null,
+        finished: false,
+        dbFile: opts.dbFile,
       });
       return new SweepEngine(opts, store, policy, state);
     } catch (e) {
@@ -103,8 +121,23 @@ export class SweepEngine {
     }
     const s = this.state.get();
     const count = (st: string) => s.trials.filter((t) => t.status === st).length;
-    const summary: SweepSummary = { done: count('done'), failed: count('failed'), interrupted: count('interrupted') + count('queued'), busy: count('busy'), stopped: this.stopping, storeLost: this.storeLost, pruned: count('pruned') };
-    this.state.update((x) => ({ ...x, finished: true, message: this.stopping ? 'stopped: interrupted trials resume on the next run' : 'finished' }), true);
+    const summary: SweepSummary = {
+      done: count('done'),
+      failed: count('failed'),
+      interrupted: count('interrupted') + count('queued'),
+      busy: count('busy'),
+      stopped: this.stopping,
+      storeLost: this.storeLost,
+      pruned: count('pruned'),
+    };
+    this.state.update(
+      (x) => ({
+        ...x,
+        finished: true,
+        message: this.stopping ? 'stopped: interrupted trials resume on the next run' : 'finished',
+      }),
+      true,
+    );
     return summary;
   }
 
@@ -123,7 +156,10 @@ export class SweepEngine {
       return;
     }
     this.queue.clear();
-    this.state.update((s) => ({ ...s, message: 'stopping: running trials will be marked interrupted (resumable)' }), true);
+    this.state.update(
+      (s) => ({ ...s, message: 'stopping: running trials will be marked interrupted (resumable)' }),
+      true,
+    );
     this.stopper.abort(reason);
   }
 
@@ -150,7 +186,11 @@ export class SweepEngine {
     };
     for (const t of this.opts.sweep.trials) viewOf.set(t.name, t.index);
     const runner: AdaptiveRunner = new AdaptiveRunner({
-      sweep: this.opts.sweep, plan, store: this.store, concurrency: this.opts.concurrency, stopping: () => this.stopping,
+      sweep: this.opts.sweep,
+      plan,
+      store: this.store,
+      concurrency: this.opts.concurrency,
+      stopping: () => this.stopping,
       train: async (t, pauseAt) => this.trial({ ...t, index: viewOf.get(t.name)! }, pauseAt),
       hooks: {
         onUnits: addViews,
@@ -186,9 +226,16 @@ export class SweepEngine {
       const trials = s.trials.map((t): TrialView => {
         const p = byTrial.get(t.name);
         if (!p || t.status === 'running') return t;
-        const lastEpoch = p.lastEpoch ? { epoch: p.lastEpoch.epoch, loss: p.lastEpoch.loss, clipsPerSec: p.lastEpoch.clipsPerSec } : t.lastEpoch;
+        const lastEpoch = p.lastEpoch
+          ? { epoch: p.lastEpoch.epoch, loss: p.lastEpoch.loss, clipsPerSec: p.lastEpoch.clipsPerSec }
+          : t.lastEpoch;
         const finished = t.status === 'queued' && p.status === 'done';
-        return { ...t, runId: t.runId ?? p.runId, lastEpoch, ...(finished ? { status: 'done' as const, result: p.result } : {}) };
+        return {
+          ...t,
+          runId: t.runId ?? p.runId,
+          lastEpoch,
+          ...(finished ? { status: 'done' as const, result: p.result } : {}),
+        };
       });
       return { ...s, trials, rungs: adaptiveViews(info, trials, table).summary };
     }, true);
@@ -210,12 +257,30 @@ export class SweepEngine {
         heartbeatMs: 5000,
         ...(this.opts.preflight ? { preflight: this.opts.preflight } : {}),
         onStart: ({ run, resumeFrom }) =>
-          this.state.updateTrial(t.index, { status: 'running', runId: run.id, startedAt: Date.now(), resumed: resumeFrom !== null, error: null, epoch: 0, step: 0, lastEpoch: null }, true),
+          this.state.updateTrial(
+            t.index,
+            {
+              status: 'running',
+              runId: run.id,
+              startedAt: Date.now(),
+              resumed: resumeFrom !== null,
+              error: null,
+              epoch: 0,
+              step: 0,
+              lastEpoch: null,
+            },
+            true,
+          ),
         onEvent: (e) => this.view(t.index, e),
       });
       if (outcome.status === 'skipped') {
         this.state.updateTrial(t.index, { status: outcome.reason, runId: outcome.run.id }, true);
-        return { runId: outcome.run.id, reached: outcome.reason === 'done', failed: outcome.reason === 'failed', busy: outcome.reason === 'busy' };
+        return {
+          runId: outcome.run.id,
+          reached: outcome.reason === 'done',
+          failed: outcome.reason === 'failed',
+          busy: outcome.reason === 'busy',
+        };
       }
       if (outcome.status === 'store-lost') {
         const line = describeStoreLost(outcome, this.policy.staleSeconds, 'exp sweep with the same arguments');
@@ -226,8 +291,16 @@ export class SweepEngine {
       const paused = pauseAt !== undefined && outcome.status === 'interrupted' && !this.stopping;
       const error = outcome.status === 'done' ? null : outcome.status === 'failed' ? outcome.message : outcome.reason;
       const result = outcome.status === 'done' ? await this.store.finalAverage(outcome.run.id) : null;
-      this.state.updateTrial(t.index, { status: paused ? 'paused' : outcome.status, error, finishedAt: Date.now(), result }, true);
-      return { runId: outcome.run.id, reached: outcome.status === 'done' || paused, failed: outcome.status === 'failed' };
+      this.state.updateTrial(
+        t.index,
+        { status: paused ? 'paused' : outcome.status, error, finishedAt: Date.now(), result },
+        true,
+      );
+      return {
+        runId: outcome.run.id,
+        reached: outcome.status === 'done' || paused,
+        failed: outcome.status === 'failed',
+      };
     } catch (e) {
       if (isStoreUnreachable(e)) {
         // Nothing was taken: the trial is as it was in the store.
@@ -245,13 +318,36 @@ export class SweepEngine {
   private view(index: number, e: TrainEvent): void {
     switch (e.kind) {
       case 'start':
-        this.state.updateTrial(index, { epochs: e.epochs, startEpoch: e.startEpoch, epoch: e.startEpoch, step: 0, stepsPerEpoch: e.stepsPerEpoch });
+        this.state.updateTrial(index, {
+          epochs: e.epochs,
+          startEpoch: e.startEpoch,
+          epoch: e.startEpoch,
+          step: 0,
+          stepsPerEpoch: e.stepsPerEpoch,
+        });
         break;
       case 'step':
-        this.state.updateTrial(index, { epoch: e.epoch, step: e.step, stepsPerEpoch: e.stepsPerEpoch, loss: e.loss, clipsPerSec: e.clipsPerSec });
+        this.state.updateTrial(index, {
+          epoch: e.epoch,
+          step: e.step,
+          stepsPerEpoch: e.stepsPerEpoch,
+          loss: e.loss,
+          clipsPerSec: e.clipsPerSec,
+        });
         break;
       case 'epoch':
-        this.state.updateTrial(index, { epoch: e.epoch, epochs: e.epochs, loss: e.loss, clipsPerSec: e.clipsPerSec, lastEpoch: { epoch: e.epoch, loss: e.loss, clipsPerSec: e.clipsPerSec }, terms: e.terms }, true);
+        this.state.updateTrial(
+          index,
+          {
+            epoch: e.epoch,
+            epochs: e.epochs,
+            loss: e.loss,
+            clipsPerSec: e.clipsPerSec,
+            lastEpoch: { epoch: e.epoch, loss: e.loss, clipsPerSec: e.clipsPerSec },
+            terms: e.terms,
+          },
+          true,
+        );
         break;
       default:
         break;

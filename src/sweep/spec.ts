@@ -24,7 +24,11 @@ const PaperPair = z.strictObject({ auc: z.number(), pauc: z.number() });
  * The paper's reference value for a trial (AUC / pAUC in %, Tables 2-4), shown beside ours;
  * `types` holds Table 2's per-machine-type values.
  */
-export const PaperValue = z.strictObject({ auc: z.number(), pauc: z.number(), types: z.record(z.string(), PaperPair).optional() });
+export const PaperValue = z.strictObject({
+  auc: z.number(),
+  pauc: z.number(),
+  types: z.record(z.string(), PaperPair).optional(),
+});
 export type PaperValue = z.infer<typeof PaperValue>;
 
 /** Dotted experiment keys -> values, applied in order like --set. */
@@ -103,10 +107,17 @@ function checkTrialCount(file: string, spec: SweepSpec, seeds: number, flag: num
   const n = trialCount(spec, seeds);
   if (n <= cap) return;
   const sizes = Object.entries(spec.grid ?? {}).map(([k, v]) => `${k} ${v.length}`);
-  const parts = [...(spec.trials?.length ? [`${spec.trials.length} trials`] : []), ...(sizes.length ? [`grid ${sizes.join(' x ')}`] : []), ...(seeds > 1 ? [`${seeds} seeds`] : [])];
+  const parts = [
+    ...(spec.trials?.length ? [`${spec.trials.length} trials`] : []),
+    ...(sizes.length ? [`grid ${sizes.join(' x ')}`] : []),
+    ...(seeds > 1 ? [`${seeds} seeds`] : []),
+  ];
   const count = n < 1e15 ? String(n) : n.toExponential(2);
-  const source = flag !== undefined ? '--max-trials' : spec.maxTrials !== undefined ? 'maxTrials in the file' : 'the default';
-  throw new UserError(`${file}: the sweep expands to ${count} trials (${parts.join(' x ')}), over the limit of ${cap} (${source}); raise it with --max-trials N or maxTrials: N in the sweep file if you mean it`);
+  const source =
+    flag !== undefined ? '--max-trials' : spec.maxTrials !== undefined ? 'maxTrials in the file' : 'the default';
+  throw new UserError(
+    `${file}: the sweep expands to ${count} trials (${parts.join(' x ')}), over the limit of ${cap} (${source}); raise it with --max-trials N or maxTrials: N in the sweep file if you mean it`,
+  );
 }
 
 /** The `name:` of a sweep file, without expanding its trials (for commands that only need the name). */
@@ -148,19 +159,29 @@ function applyAll(target: Record<string, unknown>, set: Record<string, unknown>,
 
 function gridPoints(grid: Record<string, unknown[]>): Array<Record<string, unknown>> {
   let points: Array<Record<string, unknown>> = [{}];
-  for (const [key, values] of Object.entries(grid)) points = points.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));
+  for (const [key, values] of Object.entries(grid))
+    points = points.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));
   return points;
 }
 
 const shortKey = (key: string): string => key.split('.').pop()!;
 /** A sampled configuration's name: its index, then its values (floats to 4 significant digits; the config keeps them exact). */
 function unitName(unit: number, point: Point): string {
-  const short = (v: unknown): string => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(4)).toString() : typeof v === 'string' ? v : canonicalJson(v));
-  return `c${String(unit).padStart(3, '0')}/${Object.entries(point).map(([k, v]) => `${shortKey(k)}=${short(v)}`).join(',')}`;
+  const short = (v: unknown): string =>
+    typeof v === 'number' && !Number.isInteger(v)
+      ? Number(v.toPrecision(4)).toString()
+      : typeof v === 'string'
+        ? v
+        : canonicalJson(v);
+  return `c${String(unit).padStart(3, '0')}/${Object.entries(point)
+    .map(([k, v]) => `${shortKey(k)}=${short(v)}`)
+    .join(',')}`;
 }
 
 const pointName = (point: Record<string, unknown>): string =>
-  Object.entries(point).map(([k, v]) => `${shortKey(k)}=${typeof v === 'string' ? v : canonicalJson(v)}`).join(',');
+  Object.entries(point)
+    .map(([k, v]) => `${shortKey(k)}=${typeof v === 'string' ? v : canonicalJson(v)}`)
+    .join(',');
 
 /**
  * Reads and validates a sweep YAML and expands it into trials, each a validated experiment config:
@@ -187,18 +208,25 @@ export function sweepPluginPaths(file: string): string[] {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return [];
   const spec = raw as { plugins?: unknown; base?: unknown; trials?: unknown };
   const paths = takePluginPaths({ plugins: spec.plugins }, file);
-  const bases = [spec.base, ...(Array.isArray(spec.trials) ? spec.trials.map((t: { base?: unknown } | null) => t?.base) : [])];
+  const bases = [
+    spec.base,
+    ...(Array.isArray(spec.trials) ? spec.trials.map((t: { base?: unknown } | null) => t?.base) : []),
+  ];
   for (const base of new Set(bases.filter((b): b is string => typeof b === 'string'))) {
     const baseFile = resolve(dirname(file), base);
     if (!existsSync(baseFile)) continue; // loadSweep names the missing file
     const yaml = readYamlFile(baseFile);
-    if (typeof yaml === 'object' && yaml !== null && !Array.isArray(yaml)) paths.push(...takePluginPaths(yaml as Record<string, unknown>, baseFile));
+    if (typeof yaml === 'object' && yaml !== null && !Array.isArray(yaml))
+      paths.push(...takePluginPaths(yaml as Record<string, unknown>, baseFile));
   }
   return paths;
 }
 
 /** loadSweep with the plug-ins its YAMLs name and the `--plugin` paths (relative to the working directory). */
-export async function loadSweepWithPlugins(ref: string, opts: Omit<LoadSweepOptions, 'plugins'> & { plugins?: readonly string[] } = {}): Promise<ExpandedSweep> {
+export async function loadSweepWithPlugins(
+  ref: string,
+  opts: Omit<LoadSweepOptions, 'plugins'> & { plugins?: readonly string[] } = {},
+): Promise<ExpandedSweep> {
   const file = resolveSweepFile(ref, opts.cwd);
   const plugins = await loadPluginFiles([...sweepPluginPaths(file), ...(opts.plugins ?? [])], opts.cwd);
   return loadSweep(file, { ...opts, plugins });
@@ -212,12 +240,16 @@ export function loadSweep(ref: string, opts: LoadSweepOptions = {}): ExpandedSwe
   const spec = parsed.data;
   if (spec.grid !== undefined) {
     const keys = Object.keys(spec.grid);
-    if (keys.length === 0) throw new UserError(`${file}: grid is empty (give at least one key with a list of values, or remove grid)`);
+    if (keys.length === 0)
+      throw new UserError(`${file}: grid is empty (give at least one key with a list of values, or remove grid)`);
     for (const k of keys) if (spec.grid[k]!.length === 0) throw new UserError(`${file}: grid.${k} is an empty list`);
   }
-  if ((spec.trials?.length ?? 0) === 0 && spec.grid === undefined && spec.search === undefined) throw new UserError(`${file}: no trials (give trials, grid, search, or a mix)`);
+  if ((spec.trials?.length ?? 0) === 0 && spec.grid === undefined && spec.search === undefined)
+    throw new UserError(`${file}: no trials (give trials, grid, search, or a mix)`);
   if (spec.search !== undefined && ((spec.trials?.length ?? 0) > 0 || spec.grid !== undefined)) {
-    throw new UserError(`${file}: search cannot be combined with trials or grid (put the grid's keys in search.space with method: grid)`);
+    throw new UserError(
+      `${file}: search cannot be combined with trials or grid (put the grid's keys in search.space with method: grid)`,
+    );
   }
   // Before anything is expanded: the count comes from the list sizes alone.
   checkTrialCount(file, spec, opts.seeds?.length ?? 0, opts.maxTrials);
@@ -229,7 +261,9 @@ export function loadSweep(ref: string, opts: LoadSweepOptions = {}): ExpandedSwe
   const profile = opts.profile ?? null;
   if (profile !== null && !(profile in spec.profiles)) {
     const known = Object.keys(spec.profiles);
-    throw new UserError(`${file}: no profile ${JSON.stringify(profile)} (this sweep has: ${known.length ? known.join(', ') : 'none'})`);
+    throw new UserError(
+      `${file}: no profile ${JSON.stringify(profile)} (this sweep has: ${known.length ? known.join(', ') : 'none'})`,
+    );
   }
 
   const bases = new Map<string, Record<string, unknown>>();
@@ -239,12 +273,16 @@ export function loadSweep(ref: string, opts: LoadSweepOptions = {}): ExpandedSwe
     if (!bases.has(baseFile)) {
       if (!existsSync(baseFile)) throw new UserError(`${where}: base ${ref}: file not found (${baseFile})`);
       const base = readYamlFile(baseFile);
-      if (typeof base !== 'object' || base === null || Array.isArray(base)) throw new UserError(`${baseFile}: expected a mapping of experiment keys`);
+      if (typeof base !== 'object' || base === null || Array.isArray(base))
+        throw new UserError(`${baseFile}: expected a mapping of experiment keys`);
       // Its plug-in paths were loaded with the sweep's (sweepPluginPaths); the trials record them.
       const named = takePluginPaths(base as Record<string, unknown>, baseFile);
       const loaded = new Set(opts.plugins?.refs.map((r) => r.path) ?? []);
       const missing = named.find((p) => !loaded.has(p));
-      if (missing !== undefined) throw new UserError(`${baseFile}: plugins: ${missing} is not loaded (load the sweep with loadSweepWithPlugins, as exp sweep does)`);
+      if (missing !== undefined)
+        throw new UserError(
+          `${baseFile}: plugins: ${missing} is not loaded (load the sweep with loadSweepWithPlugins, as exp sweep does)`,
+        );
       bases.set(baseFile, base as Record<string, unknown>);
     }
     return bases.get(baseFile)!;
@@ -252,29 +290,43 @@ export function loadSweep(ref: string, opts: LoadSweepOptions = {}): ExpandedSwe
   const baseFile = resolve(dirname(file), spec.base);
   readBase(spec.base, file);
 
-  type Row = { name: string; set: Record<string, unknown>; paper: PaperValue | null; base: string; profiles: Record<string, Record<string, unknown>> };
+  type Row = {
+    name: string;
+    set: Record<string, unknown>;
+    paper: PaperValue | null;
+    base: string;
+    profiles: Record<string, Record<string, unknown>>;
+  };
   const rows: Row[] = [];
   const explicit = spec.trials ?? [];
   for (const t of explicit) {
     const unknown = Object.keys(t.profiles ?? {}).filter((p) => !(p in spec.profiles));
-    if (unknown.length > 0) throw new UserError(`${file} trial ${t.name}: profiles.${unknown[0]}: the sweep has no such profile (it has: ${Object.keys(spec.profiles).join(', ') || 'none'})`);
+    if (unknown.length > 0)
+      throw new UserError(
+        `${file} trial ${t.name}: profiles.${unknown[0]}: the sweep has no such profile (it has: ${Object.keys(spec.profiles).join(', ') || 'none'})`,
+      );
   }
   const points = spec.grid ? gridPoints(spec.grid) : [{}];
-  if (explicit.length === 0 && spec.search === undefined) for (const p of points) rows.push({ name: pointName(p), set: p, paper: null, base: spec.base, profiles: {} });
+  if (explicit.length === 0 && spec.search === undefined)
+    for (const p of points) rows.push({ name: pointName(p), set: p, paper: null, base: spec.base, profiles: {} });
   for (const t of explicit) {
     for (const p of points) {
       const crossed = Object.keys(p).length > 0;
       // A crossed row is no longer the paper's row: its reference value is dropped.
       rows.push({
-        name: crossed ? `${t.name}/${pointName(p)}` : t.name, set: { ...t.set, ...p }, paper: crossed ? null : (t.paper ?? null),
-        base: t.base ?? spec.base, profiles: t.profiles ?? {},
+        name: crossed ? `${t.name}/${pointName(p)}` : t.name,
+        set: { ...t.set, ...p },
+        paper: crossed ? null : (t.paper ?? null),
+        base: t.base ?? spec.base,
+        profiles: t.profiles ?? {},
       });
     }
   }
 
-  const seeded = opts.seeds && opts.seeds.length > 0
-    ? rows.flatMap((row) => opts.seeds!.map((seed) => ({ ...row, name: `${row.name}/seed=${seed}`, seed })))
-    : rows.map((row) => ({ ...row, seed: null as number | null }));
+  const seeded =
+    opts.seeds && opts.seeds.length > 0
+      ? rows.flatMap((row) => opts.seeds!.map((seed) => ({ ...row, name: `${row.name}/seed=${seed}`, seed })))
+      : rows.map((row) => ({ ...row, seed: null as number | null }));
 
   checkName(spec.name, `${file}: name`);
   // A trial's run is named <sweep>/<trial>; grid values become part of it, so the name rule applies to the whole.
@@ -292,7 +344,8 @@ export function loadSweep(ref: string, opts: LoadSweepOptions = {}): ExpandedSwe
     applyAll(copy, spec.set, `${file} set`);
     applyAll(copy, row.set, where);
     if (profile !== null) applyAll(copy, spec.profiles[profile]!, `${file} profiles.${profile}`);
-    if (profile !== null && row.profiles[profile]) applyAll(copy, row.profiles[profile]!, `${where} profiles.${profile}`);
+    if (profile !== null && row.profiles[profile])
+      applyAll(copy, row.profiles[profile]!, `${where} profiles.${profile}`);
     applyAll(copy, Object.fromEntries(overrides.map((o) => [o.key, o.value])), '--set');
     if (row.seed !== null) applyAll(copy, { seed: row.seed }, '--seeds');
     applyAll(copy, extra, `${file} prune`);
@@ -311,7 +364,13 @@ export function loadSweep(ref: string, opts: LoadSweepOptions = {}): ExpandedSwe
   const seedList: Array<number | null> = opts.seeds && opts.seeds.length > 0 ? [...opts.seeds] : [null];
   const makeTrials: TrialMaker = (unit, point) => {
     const row: Row = { name: unitName(unit, point), set: point, paper: null, base: spec.base, profiles: {} };
-    return seedList.map((seed, k) => build({ ...row, name: seed === null ? row.name : `${row.name}/seed=${seed}`, seed }, unit * seedList.length + k, pruneSet));
+    return seedList.map((seed, k) =>
+      build(
+        { ...row, name: seed === null ? row.name : `${row.name}/seed=${seed}`, seed },
+        unit * seedList.length + k,
+        pruneSet,
+      ),
+    );
   };
   let search: SearchPlan | undefined;
   if (spec.search !== undefined || spec.prune !== undefined) {
@@ -321,7 +380,10 @@ export function loadSweep(ref: string, opts: LoadSweepOptions = {}): ExpandedSwe
   const byHash = new Map<string, string>();
   for (const t of trials) {
     const other = byHash.get(t.hash);
-    if (other !== undefined) throw new UserError(`${file}: trials ${other} and ${t.name} have the same configuration (hash ${t.hash}); a sweep runs each configuration once`);
+    if (other !== undefined)
+      throw new UserError(
+        `${file}: trials ${other} and ${t.name} have the same configuration (hash ${t.hash}); a sweep runs each configuration once`,
+      );
     byHash.set(t.hash, t.name);
   }
   return { name: spec.name, file, baseFile, spec, profile, trials, ...(search ? { search } : {}) };

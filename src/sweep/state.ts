@@ -86,7 +86,10 @@ export class SweepStateStore {
   private dirty = false;
   private lastNotify = 0;
 
-  constructor(initial: SweepState, private readonly intervalMs = 100) {
+  constructor(
+    initial: SweepState,
+    private readonly intervalMs = 100,
+  ) {
     this.state = initial;
   }
 
@@ -121,8 +124,24 @@ export class SweepStateStore {
 
 export function initialTrialView(index: number, name: string, paper: TrialView['paper']): TrialView {
   return {
-    index, name, status: 'queued', paper, runId: null, epoch: 0, epochs: 0, startEpoch: 1, step: 0, stepsPerEpoch: 0,
-    loss: null, clipsPerSec: null, startedAt: null, finishedAt: null, result: null, error: null, resumed: false, lastEpoch: null,
+    index,
+    name,
+    status: 'queued',
+    paper,
+    runId: null,
+    epoch: 0,
+    epochs: 0,
+    startEpoch: 1,
+    step: 0,
+    stepsPerEpoch: 0,
+    loss: null,
+    clipsPerSec: null,
+    startedAt: null,
+    finishedAt: null,
+    result: null,
+    error: null,
+    resumed: false,
+    lastEpoch: null,
     terms: null,
   };
 }

@@ -25,7 +25,15 @@ export function checkSystem(config: ExperimentConfig, parts: Parts): void {
 }
 
 /** Config keys the trainer reads for every system: the run, its data and its optimisation, pAUC's p, its plug-ins. */
-export const SHARED_CONFIG_KEYS: readonly string[] = ['name', 'seed', 'system', 'data', 'train', 'eval.maxFpr', 'plugins'];
+export const SHARED_CONFIG_KEYS: readonly string[] = [
+  'name',
+  'seed',
+  'system',
+  'data',
+  'train',
+  'eval.maxFpr',
+  'plugins',
+];
 
 /**
  * The dotted key prefixes of the config that its system reads (SHARED_CONFIG_KEYS and the
@@ -54,7 +62,11 @@ export function buildSystem(config: ExperimentConfig, classes: readonly SystemCl
   const built: Array<{ type: string; classes: number[]; system: AsdSystem }> = [];
   try {
     for (const { type, classes: idx } of classesByType(classes)) {
-      built.push({ type, classes: idx, system: def.build({ config, classes: idx.map((i) => classes[i]!), prefix: `${type}/`, parts }) });
+      built.push({
+        type,
+        classes: idx,
+        system: def.build({ config, classes: idx.map((i) => classes[i]!), prefix: `${type}/`, parts }),
+      });
     }
   } catch (e) {
     for (const p of built) p.system.dispose();

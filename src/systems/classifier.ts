@@ -78,7 +78,9 @@ export class ClassifierSystem implements AsdSystem {
     const cls = this.config.loss.classification!;
     // Folded outside the tidy: the cache keeps the folded weights beyond this call.
     const model = this.folded.get(this.model);
-    const l = tf.tidy(() => arcFaceLoss(model.embed(inputs), this.headWeight(), labels, { margin: cls.margin, scale: cls.scale }));
+    const l = tf.tidy(() =>
+      arcFaceLoss(model.embed(inputs), this.headWeight(), labels, { margin: cls.margin, scale: cls.scale }),
+    );
     const v = (await l.data())[0]!;
     l.dispose();
     return v;
@@ -122,15 +124,22 @@ function check(config: ExperimentConfig, parts: PartRegistries): void {
   parts.backbones.get(config.model.backbone, 'model.backbone');
   parts.heads.get(config.model.head, 'model.head');
   if (!config.loss.classification) {
-    throw new UserError('loss.classification: null is not allowed; the anomaly score (§3.1) is read from the ArcFace head it trains');
+    throw new UserError(
+      'loss.classification: null is not allowed; the anomaly score (§3.1) is read from the ArcFace head it trains',
+    );
   }
   parts.classificationLosses.get(config.loss.classification.name, 'loss.classification.name');
   if (config.loss.metric) parts.metricLosses.get(config.loss.metric.name, 'loss.metric.name');
   // MobileFaceNet's training-mode BatchNorm needs more than one clip per (micro-)batch; known
   // from the config, so refused before a run starts rather than after the model is built (issue 16).
-  if (config.train.batchSize < 2) throw new UserError(`train.batchSize: ${config.train.batchSize} is too small; BatchNorm in training mode needs at least 2 clips per batch`);
+  if (config.train.batchSize < 2)
+    throw new UserError(
+      `train.batchSize: ${config.train.batchSize} is too small; BatchNorm in training mode needs at least 2 clips per batch`,
+    );
   if (config.train.microBatch !== null && config.train.microBatch < 2) {
-    throw new UserError(`train.microBatch: ${config.train.microBatch} is too small; each micro-batch is normalised on its own and needs at least 2 clips`);
+    throw new UserError(
+      `train.microBatch: ${config.train.microBatch} is too small; each micro-batch is normalised on its own and needs at least 2 clips`,
+    );
   }
 }
 

@@ -14,7 +14,10 @@ import { UserError } from '../util/errors.js';
 export function frameVectors(logmel: tf.Tensor3D, context: number, where = 'context'): tf.Tensor3D {
   const [b, m, t] = logmel.shape;
   const n = t - context + 1;
-  if (n < 1) throw new UserError(`${where}: ${context} frames per vector, but a clip has only ${t} frames (lower it or raise data.seconds)`);
+  if (n < 1)
+    throw new UserError(
+      `${where}: ${context} frames per vector, but a clip has only ${t} frames (lower it or raise data.seconds)`,
+    );
   const frames = tf.transpose(logmel, [0, 2, 1]); // [B, T, M]
   const parts = Array.from({ length: context }, (_, j) => tf.slice(frames, [0, j, 0], [b, n, m]));
   return tf.concat(parts, 2) as tf.Tensor3D;
@@ -32,7 +35,10 @@ export function windowCount(frames: number, size: number, hop: number): number {
 export function melWindows(logmel: tf.Tensor3D, size: number, hop: number, where = 'window'): tf.Tensor4D {
   const [b, m, t] = logmel.shape;
   const n = windowCount(t, size, hop);
-  if (n < 1) throw new UserError(`${where}: windows of ${size} frames, but a clip has only ${t} frames (lower it or raise data.seconds)`);
+  if (n < 1)
+    throw new UserError(
+      `${where}: windows of ${size} frames, but a clip has only ${t} frames (lower it or raise data.seconds)`,
+    );
   const wins = Array.from({ length: n }, (_, k) => tf.slice(logmel, [0, 0, k * hop], [b, m, size]));
   return tf.stack(wins, 1).reshape([b * n, m, size, 1]);
 }

@@ -1,5 +1,14 @@
 export type { AsdSystem, SystemArgs, SystemClass, SystemDefinition, ObjectiveResult } from './types.js';
-export { buildSystem, checkSystem, systemDefinition, systemName, usedConfigKeys, underKeys, SHARED_CONFIG_KEYS, DEFAULT_SYSTEM } from './build.js';
+export {
+  buildSystem,
+  checkSystem,
+  systemDefinition,
+  systemName,
+  usedConfigKeys,
+  underKeys,
+  SHARED_CONFIG_KEYS,
+  DEFAULT_SYSTEM,
+} from './build.js';
 export { PerTypeSystem, classesByType } from './per-type.js';
 export { LogMelSystem } from './logmel-system.js';
 export type { LogMelDetector } from './logmel-system.js';

@@ -23,7 +23,10 @@ export class LogMelSystem implements AsdSystem {
   readonly mixupAlpha = null;
   readonly inputChannels = 1;
 
-  constructor(private readonly detector: LogMelDetector, readonly clip: ClipGeometry) {}
+  constructor(
+    private readonly detector: LogMelDetector,
+    readonly clip: ClipGeometry,
+  ) {}
 
   get termNames(): readonly string[] {
     return this.detector.termNames;

@@ -22,4 +22,9 @@ export function systemParts(exp: PartsApi): void {
 }
 
 /** Which section belongs to which baseline (kept for scripts that read it; the systems declare them). */
-export const SYSTEM_SECTIONS = { ae: AeConfig, idnn: IdnnConfig, mobilenetv2: MobileNetV2Config, glow: GlowConfig } as const;
+export const SYSTEM_SECTIONS = {
+  ae: AeConfig,
+  idnn: IdnnConfig,
+  mobilenetv2: MobileNetV2Config,
+  glow: GlowConfig,
+} as const;

@@ -23,13 +23,17 @@ export class PerTypeSystem implements AsdSystem {
   private readonly partOf: Int32Array;
   private readonly localOf: Int32Array;
 
-  constructor(private readonly parts: readonly TypePart[], classes: readonly SystemClass[]) {
+  constructor(
+    private readonly parts: readonly TypePart[],
+    classes: readonly SystemClass[],
+  ) {
     this.termNames = parts[0]?.system.termNames ?? [];
     this.partOf = new Int32Array(classes.length).fill(-1);
     this.localOf = new Int32Array(classes.length).fill(-1);
     parts.forEach((p, i) => p.classes.forEach((g, local) => ((this.partOf[g] = i), (this.localOf[g] = local))));
     for (const p of parts) {
-      if (p.system.mixupAlpha !== null) throw new Error(`per-type model of ${p.type}: input mixup across types is not defined`);
+      if (p.system.mixupAlpha !== null)
+        throw new Error(`per-type model of ${p.type}: input mixup across types is not defined`);
     }
   }
 
@@ -96,7 +100,11 @@ export class PerTypeSystem implements AsdSystem {
     if (!targets.ids) throw new Error('per-type objective: targets.ids (labelsA on the host) is required');
     for (const { part, rows, local } of this.groups(targets.ids)) {
       const labels = tf.tensor1d(local, 'int32');
-      const r = part.system.objective(PerTypeSystem.take(inputs, rows), { labelsA: labels, labelsB: labels, lam: 1 }, ctx);
+      const r = part.system.objective(
+        PerTypeSystem.take(inputs, rows),
+        { labelsA: labels, labelsB: labels, lam: 1 },
+        ctx,
+      );
       const w = rows.length / batch;
       total = total.add(r.total.mul(w));
       for (const t of this.termNames) terms[t] = terms[t]!.add(r.terms[t]!.mul(w));

@@ -60,7 +60,14 @@ export class AdamW {
         const plr = lr * (this.lrMultipliers.get(name) ?? 1);
         const eps = this.epsOverrides.get(name) ?? this.eps;
         const decay = this.opts.weightDecay > 0 ? 1 - plr * this.opts.weightDecay : 1;
-        const fused = fusedAdamW(p, slot.m, slot.v, g, { beta1: this.beta1, beta2: this.beta2, eps, decay, stepSize: plr / bc1, bc2 });
+        const fused = fusedAdamW(p, slot.m, slot.v, g, {
+          beta1: this.beta1,
+          beta2: this.beta2,
+          eps,
+          decay,
+          stepSize: plr / bc1,
+          bc2,
+        });
         if (fused) {
           slot.m.assign(fused[1]!);
           slot.v.assign(fused[2]!);

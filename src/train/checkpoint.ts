@@ -41,13 +41,18 @@ export async function saveCheckpoint<S>(dir: string, tensors: Map<string, tf.Ten
   }
 }
 
-function writeCheckpointFiles<S>(tmp: string, tensors: Map<string, { t: tf.Tensor; data: tf.TypedArray | string[] }>, state: S): void {
+function writeCheckpointFiles<S>(
+  tmp: string,
+  tensors: Map<string, { t: tf.Tensor; data: tf.TypedArray | string[] }>,
+  state: S,
+): void {
   const entries: CheckpointMeta<S>['tensors'] = [];
   const chunks: Buffer[] = [];
   let offset = 0;
   for (const [name, { t, data }] of tensors) {
     const dtype = t.dtype === 'int32' ? 'int32' : 'float32';
-    const typed = dtype === 'int32' ? Int32Array.from(data as ArrayLike<number>) : Float32Array.from(data as ArrayLike<number>);
+    const typed =
+      dtype === 'int32' ? Int32Array.from(data as ArrayLike<number>) : Float32Array.from(data as ArrayLike<number>);
     const buf = Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength);
     entries.push({ name, shape: t.shape, dtype, offset, length: typed.length });
     chunks.push(buf);
@@ -68,7 +73,8 @@ export function loadCheckpoint<S>(dir: string): LoadedCheckpoint<S> {
   const metaFile = join(dir, 'meta.json');
   if (!existsSync(metaFile)) throw new UserError(`${dir}: not a checkpoint (no meta.json)`);
   const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as CheckpointMeta<S>;
-  if (meta.format !== 'exp-checkpoint/1') throw new UserError(`${dir}: unknown checkpoint format ${String(meta.format)}`);
+  if (meta.format !== 'exp-checkpoint/1')
+    throw new UserError(`${dir}: unknown checkpoint format ${String(meta.format)}`);
   const byName = new Map(meta.tensors.map((t) => [t.name, t]));
   return {
     state: meta.state,

@@ -78,10 +78,12 @@ export function prepareData(root: string, config: ExperimentConfig): PreparedDat
   const index = indexDataset(root, { types: config.data.types });
   const trainAll = selectTrainClips(index, { maxClipsPerId: config.data.maxClipsPerId, seed: config.seed });
   const test = selectTestClips(index, { maxPerId: config.data.maxTestClipsPerId, seed: config.seed });
-  if (test.length === 0) throw new UserError(`${root}: no test clips found (expected <type>/test/{normal,anomaly}_id_XX_*.wav)`);
+  if (test.length === 0)
+    throw new UserError(`${root}: no test clips found (expected <type>/test/{normal,anomaly}_id_XX_*.wav)`);
   const frac = config.train.valSplit;
   const { train, val } = frac === null ? { train: trainAll, val: [] } : splitValidation(trainAll, frac, config.seed);
-  if (train.length < 2) throw new UserError(`${root}: only ${train.length} training clip(s) selected; need at least 2 for a batch`);
+  if (train.length < 2)
+    throw new UserError(`${root}: only ${train.length} training clip(s) selected; need at least 2 for a batch`);
   return {
     index,
     numClasses: index.classes.length,

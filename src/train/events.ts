@@ -3,7 +3,17 @@ import type { ExperimentConfig } from '../config/schema.js';
 import type { TrainEvent } from '../events/index.js';
 
 // The events themselves live in src/events/ (the store records them and must not import train).
-export type { TrainEvent, StartEvent, StepEvent, EpochEvent, CheckpointEvent, ScoreRow, MetricTriple, EvalEvent, DoneEvent } from '../events/index.js';
+export type {
+  TrainEvent,
+  StartEvent,
+  StepEvent,
+  EpochEvent,
+  CheckpointEvent,
+  ScoreRow,
+  MetricTriple,
+  EvalEvent,
+  DoneEvent,
+} from '../events/index.js';
 
 /** A training run: config in, events out. Throws UserError for bad input, Error('...') for NaN loss etc. */
 export interface TrainOptions {

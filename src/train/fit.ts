@@ -31,7 +31,12 @@ export interface DeviceFit {
  * much. Weight-sized buffers do not grow, which makes the estimate conservative. A micro-batch
  * set in the config that does not fit is refused; an automatic one is lowered, and said so.
  */
-export async function fitDevice(system: AsdSystem, train: Split, wanted: number, explicit: boolean): Promise<DeviceFit | null> {
+export async function fitDevice(
+  system: AsdSystem,
+  train: Split,
+  wanted: number,
+  explicit: boolean,
+): Promise<DeviceFit | null> {
   const limit = deviceBindingLimit();
   if (limit === null) return null;
   const probe = await largestStorageBuffer(() => probeStep(system, train));
@@ -44,7 +49,12 @@ export async function fitDevice(system: AsdSystem, train: Split, wanted: number,
  * the micro-batch (the wanted one, lowered to fit unless the config set it) and the evaluation
  * batch. A UserError when nothing fits.
  */
-export function chooseFit(probe: number, limit: number, wanted: number, explicit: boolean): { micro: number; evalBatch: number; note: string | null } {
+export function chooseFit(
+  probe: number,
+  limit: number,
+  wanted: number,
+  explicit: boolean,
+): { micro: number; evalBatch: number; note: string | null } {
   const perClip = probe / 2;
   const fits = Math.floor(limit / perClip);
   const needs = (m: number) => formatMib(perClip * m);
@@ -59,7 +69,10 @@ export function chooseFit(probe: number, limit: number, wanted: number, explicit
     );
   }
   const micro = Math.min(wanted, fits);
-  const note = micro < wanted ? `micro-batch lowered from ${wanted} to ${micro} clips: about ${needs(wanted)} buffers would exceed the WebGPU device's binding limit of ${formatMib(limit)}` : null;
+  const note =
+    micro < wanted
+      ? `micro-batch lowered from ${wanted} to ${micro} clips: about ${needs(wanted)} buffers would exceed the WebGPU device's binding limit of ${formatMib(limit)}`
+      : null;
   return { micro, evalBatch: Math.max(1, Math.min(GPU_EVAL_BATCH, fits)), note };
 }
 
@@ -71,7 +84,12 @@ async function probeStep(system: AsdSystem, train: Split): Promise<void> {
   const ids = Int32Array.from(rows, (r) => train.classIndex[r]!);
   const labels = tf.tensor1d(ids, 'int32');
   const { vars } = trainedParams(system);
-  const { value, grads } = tf.variableGrads(() => system.objective(inputs, { labelsA: labels, labelsB: labels, lam: 1, ids }, { training: false, updates: [] }).total, vars);
+  const { value, grads } = tf.variableGrads(
+    () =>
+      system.objective(inputs, { labelsA: labels, labelsB: labels, lam: 1, ids }, { training: false, updates: [] })
+        .total,
+    vars,
+  );
   // Waiting for the loss makes the backend run (and allocate for) every recorded kernel.
   await value.data();
   tf.dispose([value, ...Object.values(grads), inputs.wave, inputs.logmel, labels]);

@@ -42,7 +42,17 @@ export const train: Trainer = async (opts: TrainOptions) => {
       threads: backend.threads,
       ...(backend.simdKernels ? { simdKernels: backend.simdKernels } : {}),
       ...(backend.gpu ? { gpu: backend.gpu } : {}),
-      ...(fit ? { deviceFit: { probeBytes: fit.probeBytes, limit: fit.limit, microBatch: fit.micro, evalBatch: fit.evalBatch, note: fit.note } } : {}),
+      ...(fit
+        ? {
+            deviceFit: {
+              probeBytes: fit.probeBytes,
+              limit: fit.limit,
+              microBatch: fit.micro,
+              evalBatch: fit.evalBatch,
+              note: fit.note,
+            },
+          }
+        : {}),
       microBatch: fit?.micro ?? wantedMicro,
       params: { total: Object.values(modules).reduce((a, b) => a + b, 0), modules },
       numClasses: data.numClasses,

@@ -115,9 +115,21 @@ export class TrainingLoop {
   /** Builds the optimizer; with `resumeFrom`, restores weights, BatchNorm state, optimizer moments and progress. */
   static open(s: LoopSetup): TrainingLoop {
     const params = trainedParams(s.system);
-    const optimizer = new AdamW(params.params, { weightDecay: s.config.train.weightDecay }, params.multipliers, params.epsilons);
+    const optimizer = new AdamW(
+      params.params,
+      { weightDecay: s.config.train.weightDecay },
+      params.multipliers,
+      params.epsilons,
+    );
     const micro = s.config.train.microBatch ?? s.defaultMicroBatch;
-    const rig: StepRig = { system: s.system, params, optimizer, clips: s.train.clips, classIndex: s.train.classIndex, micro };
+    const rig: StepRig = {
+      system: s.system,
+      params,
+      optimizer,
+      clips: s.train.clips,
+      classIndex: s.train.classIndex,
+      micro,
+    };
     const loop = new TrainingLoop(s, rig, { epoch: 0, optimizerStep: 0, bestValLoss: null, bestCheckpoint: null });
     if (s.resumeFrom) loop.restore(s.resumeFrom);
     return loop;
@@ -159,7 +171,11 @@ export class TrainingLoop {
     const unsaved = this.unsaved;
     if (unsaved !== null) {
       const midEpoch = unsaved.steps > 0;
-      const next: LoopState = { ...this.state, optimizerStep: this.rig.optimizer.step, partial: midEpoch ? unsaved : null };
+      const next: LoopState = {
+        ...this.state,
+        optimizerStep: this.rig.optimizer.step,
+        partial: midEpoch ? unsaved : null,
+      };
       if (!midEpoch) next.epoch = unsaved.epoch;
       await saveCheckpoint(join(this.s.runDir, 'last'), this.saved(), next);
       await this.s.emit({ kind: 'checkpoint', epoch: unsaved.epoch, path: join(this.s.runDir, 'last'), best: false });
@@ -179,7 +195,8 @@ export class TrainingLoop {
     const valLoss = await this.validate();
     await this.endEpoch(progress, valLoss);
     const { evalEvery, epochs } = this.s.config.train;
-    if (evalEvery !== null && epoch % evalEvery === 0 && epoch !== epochs) await this.s.emit(await this.evaluate(epoch, false));
+    if (evalEvery !== null && epoch % evalEvery === 0 && epoch !== epochs)
+      await this.s.emit(await this.evaluate(epoch, false));
   }
 
   /** The optimizer steps of one epoch (continuing an interrupted one), a step event after each. */
@@ -190,7 +207,14 @@ export class TrainingLoop {
     const rng = epochRng(s.config.seed, epoch);
     const order = rng.permutation(s.train.count);
     const mixAlpha = s.system.mixupAlpha;
-    let p: PartialEpoch = { epoch, steps: 0, lossSum: 0, termSums: Object.fromEntries(s.system.termNames.map((t) => [t, 0])), seen: 0, seconds: 0 };
+    let p: PartialEpoch = {
+      epoch,
+      steps: 0,
+      lossSum: 0,
+      termSums: Object.fromEntries(s.system.termNames.map((t) => [t, 0])),
+      seen: 0,
+      seconds: 0,
+    };
     if (this.resumePartial?.epoch === epoch) {
       p = { ...this.resumePartial, termSums: { ...this.resumePartial.termSums } };
       // Replay the generator's draws of the steps already applied, so the next steps draw the same.
@@ -209,7 +233,11 @@ export class TrainingLoop {
       const ts = performance.now();
       const where = `at epoch ${epoch}, step ${step + 1} of ${batches.length}`;
       const termSums = { ...p.termSums };
-      const loss = await trainStep(rig, { rows, partners, lam, mixup: mixAlpha !== null }, lr, { where, pause: this.pause, termSums });
+      const loss = await trainStep(rig, { rows, partners, lam, mixup: mixAlpha !== null }, lr, {
+        where,
+        pause: this.pause,
+        termSums,
+      });
       p = {
         epoch,
         steps: step + 1,
@@ -219,7 +247,14 @@ export class TrainingLoop {
         seconds: secondsBefore + (performance.now() - t0) / 1000,
       };
       this.unsaved = p;
-      await s.emit({ kind: 'step', epoch, step: step + 1, stepsPerEpoch: batches.length, loss, clipsPerSec: rows.length / ((performance.now() - ts) / 1000) });
+      await s.emit({
+        kind: 'step',
+        epoch,
+        step: step + 1,
+        stepsPerEpoch: batches.length,
+        loss,
+        clipsPerSec: rows.length / ((performance.now() - ts) / 1000),
+      });
     }
     return { ...p, seconds: secondsBefore + (performance.now() - t0) / 1000 };
   }
@@ -264,7 +299,12 @@ export class TrainingLoop {
       if (improved) await saveCheckpoint(join(s.runDir, 'last'), this.saved(), next);
       this.state = next;
       this.unsaved = null;
-      await s.emit({ kind: 'checkpoint', epoch, path: improved ? dir : join(s.runDir, 'last'), best: improved || s.val === null });
+      await s.emit({
+        kind: 'checkpoint',
+        epoch,
+        path: improved ? dir : join(s.runDir, 'last'),
+        best: improved || s.val === null,
+      });
     } else {
       this.state = { ...state, epoch, optimizerStep: this.rig.optimizer.step, partial: null };
       this.unsaved = { epoch, steps: 0, lossSum: 0, termSums: {}, seen: 0, seconds: 0 };
@@ -317,21 +357,34 @@ async function validationLoss(s: LoopSetup, val: Split, pause: () => Promise<voi
   for (const rows of chunks(val.count, s.evalBatch ?? EVAL_BATCH)) {
     await pause();
     const inputs = makeInputs(val.clips, rows);
-    const labels = tf.tensor1d(rows.map((r) => val.classIndex[r]!), 'int32');
-    sum += (await guarded('in a validation batch', () => Promise.resolve(s.system.validationLoss(inputs, labels)))) * rows.length;
+    const labels = tf.tensor1d(
+      rows.map((r) => val.classIndex[r]!),
+      'int32',
+    );
+    sum +=
+      (await guarded('in a validation batch', () => Promise.resolve(s.system.validationLoss(inputs, labels)))) *
+      rows.length;
     tf.dispose([inputs.wave, inputs.logmel, labels]);
   }
   return sum / val.count;
 }
 
 /** Scores every test clip with the system's scorer (e.g. A(x) = -log softmax(z(x))[machine ID], §3.1) and evaluates them. */
-async function scoreTestSet(s: LoopSetup, epoch: number, final: boolean, pause: () => Promise<void>): Promise<EvalEvent> {
+async function scoreTestSet(
+  s: LoopSetup,
+  epoch: number,
+  final: boolean,
+  pause: () => Promise<void>,
+): Promise<EvalEvent> {
   const test = s.test;
   const scores: ScoreRow[] = [];
   for (const rows of chunks(test.count, s.evalBatch ?? EVAL_BATCH)) {
     await pause();
     const inputs = makeInputs(test.clips, rows);
-    const labels = tf.tensor1d(rows.map((r) => test.classIndex[r]!), 'int32');
+    const labels = tf.tensor1d(
+      rows.map((r) => test.classIndex[r]!),
+      'int32',
+    );
     const a = await guarded('while scoring the test set', () => Promise.resolve(s.system.score(inputs, labels)));
     rows.forEach((r, k) => scores.push({ ...test.meta[r]!, score: a[k]! }));
     tf.dispose([inputs.wave, inputs.logmel, labels]);
@@ -339,7 +392,8 @@ async function scoreTestSet(s: LoopSetup, epoch: number, final: boolean, pause: 
   const result = evaluate(scores, { maxFpr: s.config.eval.maxFpr, pooled: false });
   const ids: EvalEvent['ids'] = {};
   for (const [type, byId] of Object.entries(result.ids)) {
-    for (const [id, m] of Object.entries(byId)) ids[`${type}/${id}`] = { type, id, auc: m.auc, pauc: m.pauc, paucMcclish: m.paucMcclish };
+    for (const [id, m] of Object.entries(byId))
+      ids[`${type}/${id}`] = { type, id, auc: m.auc, pauc: m.pauc, paucMcclish: m.paucMcclish };
   }
   return { kind: 'eval', epoch, final, ids, types: result.types, average: result.average, scores };
 }

@@ -16,7 +16,9 @@ export function withPause(train: Trainer): Trainer {
     else opts.signal?.addEventListener('abort', forward, { once: true });
     let paused = false;
     const reached = (e: TrainEvent): boolean =>
-      at.after === 'epoch' ? e.kind === 'epoch' && e.epoch >= at.epoch : e.kind === 'eval' && !e.final && e.epoch >= at.epoch;
+      at.after === 'epoch'
+        ? e.kind === 'epoch' && e.epoch >= at.epoch
+        : e.kind === 'eval' && !e.final && e.epoch >= at.epoch;
     try {
       await train({
         ...opts,

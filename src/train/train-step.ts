@@ -70,9 +70,20 @@ async function stepBody(rig: StepRig, batch: StepBatch, lr: number, opts: StepOp
       const inputs = makeInputs(rig.clips, mRows, batch.mixup ? { partners: mPartners, lam } : undefined);
       const ids = Int32Array.from(mRows, (r) => rig.classIndex[r]!);
       const labelsA = tf.tensor1d(ids, 'int32');
-      const labelsB = tf.tensor1d(mPartners.map((r) => rig.classIndex[r]!), 'int32');
+      const labelsB = tf.tensor1d(
+        mPartners.map((r) => rig.classIndex[r]!),
+        'int32',
+      );
       const share = mRows.length / rows.length;
-      const res = await accumulateGradients(rig.system, rig.params.vars, inputs, { labelsA, labelsB, lam, ids }, share, acc, moments);
+      const res = await accumulateGradients(
+        rig.system,
+        rig.params.vars,
+        inputs,
+        { labelsA, labelsB, lam, ids },
+        share,
+        acc,
+        moments,
+      );
       tf.dispose([inputs.wave, inputs.logmel, labelsA, labelsB]);
       if (!Number.isFinite(res.loss)) throw new DivergedError(`loss became ${res.loss} ${opts.where}`);
       loss += res.loss * share;

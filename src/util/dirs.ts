@@ -18,7 +18,11 @@ export function ensureDir(dir: string, label = 'directory'): void {
     const kind = kindOf(at);
     if (kind === 'dir') break;
     if (kind === 'other') {
-      throw new UserError(at === target ? `${dir}: exists and is not a directory` : `${dir}: cannot create ${label}: ${at} is a file, not a directory`);
+      throw new UserError(
+        at === target
+          ? `${dir}: exists and is not a directory`
+          : `${dir}: cannot create ${label}: ${at} is a file, not a directory`,
+      );
     }
     missing.push(at);
     const up = dirname(at);

@@ -5,7 +5,10 @@
  */
 export class UserError extends Error {
   override readonly name = 'UserError';
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
   }
 }

@@ -11,7 +11,8 @@ export function formatDuration(seconds: number | null): string {
 }
 
 /** A metric in [0, 1] as a percentage with 2 decimals (the paper's tables), '-' when missing. */
-export const pct = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '-' : (100 * x).toFixed(2));
+export const pct = (x: number | null | undefined): string =>
+  x === null || x === undefined || Number.isNaN(x) ? '-' : (100 * x).toFixed(2);
 
 export function bar(fraction: number, width: number): string {
   const w = Math.max(1, width);

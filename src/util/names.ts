@@ -29,10 +29,13 @@ export function checkName(value: string, what: string): string {
   if (value.trim() === '') throw new UserError(`${what}: a name cannot be empty or only spaces`);
   const bad = UNSAFE_CHARS.exec(value);
   if (bad) {
-    throw new UserError(`${what}: the name contains the control or format character ${codePoint(bad[0])} at position ${bad.index + 1}; names are printable text on one line`);
+    throw new UserError(
+      `${what}: the name contains the control or format character ${codePoint(bad[0])} at position ${bad.index + 1}; names are printable text on one line`,
+    );
   }
   const length = [...value].length;
-  if (length > MAX_NAME_LENGTH) throw new UserError(`${what}: the name is ${length} characters long; at most ${MAX_NAME_LENGTH} are allowed`);
+  if (length > MAX_NAME_LENGTH)
+    throw new UserError(`${what}: the name is ${length} characters long; at most ${MAX_NAME_LENGTH} are allowed`);
   return value;
 }
 

@@ -1,4 +1,15 @@
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from './errors.js';
 import { asUserFsError, describeFsError, errnoCode } from './fs-errors.js';
@@ -32,19 +43,25 @@ export function checkOutputFile(file: string, flag = '--out'): void {
     parent = statSync(dir);
   } catch (e) {
     const code = errnoCode(e);
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError(`${flag} ${file}: directory ${dir} does not exist`);
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new UserError(`${flag} ${file}: directory ${dir} does not exist`);
     throw asUserFsError(e, file, `cannot write ${flag}`);
   }
   if (!parent.isDirectory()) throw new UserError(`${flag} ${file}: ${dir} is not a directory`);
   const link = lstatOrNull(file, flag);
   if (link === null) return;
   // Writing renames over the path: a symbolic link (even a dangling one) would be replaced, not followed.
-  if (link.isSymbolicLink()) throw new UserError(`${flag} ${file}: is a symbolic link; exp does not replace it: give the real path or another name`);
+  if (link.isSymbolicLink())
+    throw new UserError(
+      `${flag} ${file}: is a symbolic link; exp does not replace it: give the real path or another name`,
+    );
   const st = link;
   if (st.isDirectory()) throw new UserError(`${flag} ${file}: is a directory; give a file path`);
   const entry = readLedger(dir).written[basename(file)];
   if (!entry || entry.size !== st.size || entry.mtimeMs !== st.mtimeMs) {
-    throw new UserError(`${flag} ${file}: the file exists and was not written by exp (or was changed since); exp does not overwrite it: remove it or choose another path`);
+    throw new UserError(
+      `${flag} ${file}: the file exists and was not written by exp (or was changed since); exp does not overwrite it: remove it or choose another path`,
+    );
   }
 }
 
@@ -72,13 +89,18 @@ export function checkOutputDir(dir: string, flag: string): boolean {
   const where = missing ? dirname(resolve(dir)) : dir;
   if (missing) {
     const parent = statOrNull(where, flag);
-    if (parent === null) throw new UserError(`${flag} ${dir}: directory ${where} does not exist (exp creates only the last directory of the path)`);
+    if (parent === null)
+      throw new UserError(
+        `${flag} ${dir}: directory ${where} does not exist (exp creates only the last directory of the path)`,
+      );
     if (!parent.isDirectory()) throw new UserError(`${flag} ${dir}: ${where} is not a directory`);
   }
   try {
     rmdirSync(mkdtempSync(join(where, '.exp-probe-')));
   } catch (e) {
-    throw new UserError(`${flag} ${dir}: cannot ${missing ? `create a directory in ${where}` : 'write into it'}: ${describeFsError(e)}`);
+    throw new UserError(
+      `${flag} ${dir}: cannot ${missing ? `create a directory in ${where}` : 'write into it'}: ${describeFsError(e)}`,
+    );
   }
   return missing;
 }
@@ -131,6 +153,8 @@ function recordOutput(file: string): void {
   } catch (e) {
     // The output itself is written; without its ledger entry exp will only refuse to overwrite it
     // later, which is the safe side. Say so rather than fail the command.
-    process.stderr.write(`exp: note: ${join(dir, LEDGER)} not updated (${describeFsError(e)}); exp will not overwrite ${file} later\n`);
+    process.stderr.write(
+      `exp: note: ${join(dir, LEDGER)} not updated (${describeFsError(e)}); exp will not overwrite ${file} later\n`,
+    );
   }
 }

@@ -37,7 +37,9 @@ test('the report opens from disk in chromium with no network request, and every 
       els.map((f) => {
         const svg = f.querySelector('svg');
         const box = svg?.getBoundingClientRect();
-        const texts = [...(svg?.querySelectorAll('text') ?? [])].filter((t) => t.getBoundingClientRect().width > 0).map((t) => t.textContent ?? '');
+        const texts = [...(svg?.querySelectorAll('text') ?? [])]
+          .filter((t) => t.getBoundingClientRect().width > 0)
+          .map((t) => t.textContent ?? '');
         return {
           name: f.getAttribute('data-figure') ?? '',
           width: box?.width ?? 0,
@@ -50,7 +52,10 @@ test('the report opens from disk in chromium with no network request, and every 
         };
       }),
     );
-    assert.deepEqual(figures.map((f) => f.name), report.figures.map((f) => f.name));
+    assert.deepEqual(
+      figures.map((f) => f.name),
+      report.figures.map((f) => f.name),
+    );
     for (const f of figures) {
       assert.ok(f.width > 200 && f.height > 100, `${f.name} is drawn (${f.width} x ${f.height})`);
       assert.ok(f.caption.length > 40, `${f.name} has a caption`);
@@ -58,27 +63,58 @@ test('the report opens from disk in chromium with no network request, and every 
     const byName = (n: string) => figures.find((f) => f.name === n)!;
     for (const type of ['fan', 'valve']) {
       const roc = byName(`rep-roc-${type}`);
-      for (const t of ['false-positive rate (normal clips flagged)', 'true-positive rate (anomalies detected)', 'FPR ≤ 0.1']) assert.ok(roc.texts.includes(t), `${roc.name}: ${t}`);
-      assert.equal(roc.texts.filter((t) => /^.+: AUC \d+\.\d\d · pAUC \d+\.\d\d · pAUC\(McClish\) \d+\.\d\d$/.test(t)).length, 3, `${roc.name}: a legend entry with AUC / pAUC / McClish per run`);
+      for (const t of [
+        'false-positive rate (normal clips flagged)',
+        'true-positive rate (anomalies detected)',
+        'FPR ≤ 0.1',
+      ])
+        assert.ok(roc.texts.includes(t), `${roc.name}: ${t}`);
+      assert.equal(
+        roc.texts.filter((t) => /^.+: AUC \d+\.\d\d · pAUC \d+\.\d\d · pAUC\(McClish\) \d+\.\d\d$/.test(t)).length,
+        3,
+        `${roc.name}: a legend entry with AUC / pAUC / McClish per run`,
+      );
       // Three runs' curves plus the chance diagonal; the shaded FPR <= 0.1 band.
       assert.equal(roc.lines, 4, roc.name);
       assert.ok(roc.rects >= 1, `${roc.name}: pAUC region`);
       const scores = byName(`rep-scores-${type}`);
-      for (const t of ['normal', 'anomalous', 'clips', 'tastgram', 'full/seed=1']) assert.ok(scores.texts.includes(t), `${scores.name}: ${t}`);
-      assert.ok(scores.texts.some((t) => t.startsWith('anomaly score')), `${scores.name}: x axis`);
+      for (const t of ['normal', 'anomalous', 'clips', 'tastgram', 'full/seed=1'])
+        assert.ok(scores.texts.includes(t), `${scores.name}: ${t}`);
+      assert.ok(
+        scores.texts.some((t) => t.startsWith('anomaly score')),
+        `${scores.name}: x axis`,
+      );
       assert.ok(scores.rects > 10, `${scores.name}: histogram bars`);
     }
     const curves = byName('rep-curves-full-seed-2');
-    for (const t of ['epoch', 'loss', 'learning rate', 'term: cls', 'term: metric', 'loss (total)', 'AUC', 'pAUC (McClish)']) assert.ok(curves.texts.includes(t), `curves: ${t}`);
+    for (const t of [
+      'epoch',
+      'loss',
+      'learning rate',
+      'term: cls',
+      'term: metric',
+      'loss (total)',
+      'AUC',
+      'pAUC (McClish)',
+    ])
+      assert.ok(curves.texts.includes(t), `curves: ${t}`);
     const seeds = byName('rep-seeds');
-    for (const t of ['ours: one run', 'ours: mean ± sd', 'paper', 'tastgram', 'full']) assert.ok(seeds.texts.includes(t), `seeds: ${t}`);
+    for (const t of ['ours: one run', 'ours: mean ± sd', 'paper', 'tastgram', 'full'])
+      assert.ok(seeds.texts.includes(t), `seeds: ${t}`);
     assert.equal(seeds.points, 2 * (3 + 2), 'a point per run and a diamond per configuration, in both panels');
     const faults = byName('rep-faults');
     assert.ok(faults.texts.includes('fault severity') && faults.texts.includes('fan · bearing'), 'fault heat map axes');
-    assert.ok(faults.texts.some((t) => /^\d+\/\d+$/.test(t)), 'cells say detected/clips');
+    assert.ok(
+      faults.texts.some((t) => /^\d+\/\d+$/.test(t)),
+      'cells say detected/clips',
+    );
 
     const tables = await page.$$eval('table.data', (ts) => ts.map((t) => t.querySelectorAll('tbody tr').length));
-    assert.deepEqual(tables, [3, 2, 3], 'paper-shaped table (3 runs), over-seeds table (2 configurations), provenance (3 runs)');
+    assert.deepEqual(
+      tables,
+      [3, 2, 3],
+      'paper-shaped table (3 runs), over-seeds table (2 configurations), provenance (3 runs)',
+    );
     assert.deepEqual(browser.blocked, [], 'the page requested nothing from the network');
     assert.deepEqual(errors, []);
 

@@ -11,7 +11,10 @@ import { connectPg } from '../fixtures/pg-client.js';
 const URL_ = process.env.EXP_TEST_PG_URL;
 
 before(() => {
-  assert.ok(URL_ && process.env.SLURM_CONF, 'SLURM_CONF / EXP_TEST_PG_URL are not set: run these tests with npm run test:cluster');
+  assert.ok(
+    URL_ && process.env.SLURM_CONF,
+    'SLURM_CONF / EXP_TEST_PG_URL are not set: run these tests with npm run test:cluster',
+  );
 });
 
 test('--detach: the hints mask a --db password, name no --db when it is $EXP_DB; the batch script has the URL without its password, owner-only', async () => {
@@ -48,7 +51,10 @@ test('--detach: the hints mask a --db password, name no --db when it is $EXP_DB;
   const again = await runCli(args, env).done;
   assert.equal(again.code, 0, again.stderr);
   assert.doesNotMatch(again.stderr, /submitted Slurm job/);
-  assert.ok(again.stderr.includes(`follow it with: exp sweep ${name} --attach   stop it with: exp sweep cancel ${name}\n`), again.stderr);
+  assert.ok(
+    again.stderr.includes(`follow it with: exp sweep ${name} --attach   stop it with: exp sweep cancel ${name}\n`),
+    again.stderr,
+  );
   assert.doesNotMatch(again.stderr + again.stdout, /s3cret/);
 });
 
@@ -56,7 +62,9 @@ test('Slurm workers of a role that must give its password log in without it on t
   const password = 'dml-Pw-9f3c1e';
   const c = await connectPg(URL_);
   try {
-    await c.query(`CREATE ROLE exp_dml LOGIN PASSWORD '${password}'`).catch((e: Error) => assert.match(e.message, /already exists/));
+    await c
+      .query(`CREATE ROLE exp_dml LOGIN PASSWORD '${password}'`)
+      .catch((e: Error) => assert.match(e.message, /already exists/));
     await c.query('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO exp_dml');
     await c.query('GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO exp_dml');
   } finally {
@@ -68,7 +76,10 @@ test('Slurm workers of a role that must give its password log in without it on t
   const file = join(s.dir, `${name}.yaml`);
   writeFileSync(file, `name: ${name}\nbase: base.yaml\ntrials:\n  - {name: t0, set: {seed: 0}}\n`);
   const art = join(s.dir, 'art');
-  const r = await runCli(['sweep', file, '--executor', 'slurm', '--artifacts', art, '--no-dashboard', '--db', url], { ...fakeEnv(10), PGPASSWORD: '' }).done;
+  const r = await runCli(['sweep', file, '--executor', 'slurm', '--artifacts', art, '--no-dashboard', '--db', url], {
+    ...fakeEnv(10),
+    PGPASSWORD: '',
+  }).done;
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, new RegExp(`sweep ${name}: 1 done`));
   // The server checks this role's password: the worker had it, and nowhere visible.

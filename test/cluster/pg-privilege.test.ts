@@ -19,7 +19,9 @@ let client: pg.Client;
 before(async () => {
   assert.ok(URL_, 'EXP_TEST_PG_URL is not set: run these tests with npm run test:cluster');
   client = await connectPg(URL_);
-  await client.query(`CREATE ROLE exp_dml LOGIN PASSWORD '${PASSWORD}'`).catch((e: Error) => assert.match(e.message, /already exists/));
+  await client
+    .query(`CREATE ROLE exp_dml LOGIN PASSWORD '${PASSWORD}'`)
+    .catch((e: Error) => assert.match(e.message, /already exists/));
   await client.query('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO exp_dml');
   await client.query('GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO exp_dml');
   await client.query('REVOKE CREATE ON SCHEMA public FROM exp_dml, PUBLIC');
@@ -28,11 +30,15 @@ after(async () => {
   await client.end();
 });
 
-const dml = (url: string, password: string | null) => url.replace('//postgres@', password === null ? '//exp_dml@' : `//exp_dml:${password}@`);
+const dml = (url: string, password: string | null) =>
+  url.replace('//postgres@', password === null ? '//exp_dml@' : `//exp_dml:${password}@`);
 const otherDb = (url: string, db: string) => url.replace(/\/[^/]+$/, `/${db}`);
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', EXP_DB: '', EXP_DB_RETRY_SECONDS: '2', ...env } });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', EXP_DB: '', EXP_DB_RETRY_SECONDS: '2', ...env },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, all: r.stdout + r.stderr };
 }
 
@@ -40,14 +46,28 @@ test('a role that may only read and write rows runs a whole sweep and reads it b
   const name = `dml-${Date.now().toString(36)}`;
   const s = sweepDir({ trials: 2, epochs: 2 });
   const file = join(s.dir, `${name}.yaml`);
-  writeFileSync(file, `name: ${name}\nbase: base.yaml\ntrials:\n  - {name: t0, set: {seed: 0}}\n  - {name: t1, set: {seed: 1}}\n`);
+  writeFileSync(
+    file,
+    `name: ${name}\nbase: base.yaml\ntrials:\n  - {name: t0, set: {seed: 0}}\n  - {name: t1, set: {seed: 1}}\n`,
+  );
   const url = dml(URL_!, PASSWORD);
   const r = await runCli(['sweep', file, '--db', url, '--no-dashboard'], { ...fakeEnv(5), EXP_DB: '' }).done;
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stdout + r.stderr, new RegExp(PASSWORD));
-  const rows = (await client.query(`SELECT status FROM runs WHERE sweep = $1`, [name])).rows as Array<{ status: string }>;
-  assert.deepEqual(rows.map((x) => x.status), ['done', 'done']);
-  for (const args of [['runs', '--sweep', name, '--json'], ['show', `${name}/t0`], ['sweep', 'status', name], ['export', name, '--format', 'csv'], ['db', 'migrate']]) {
+  const rows = (await client.query(`SELECT status FROM runs WHERE sweep = $1`, [name])).rows as Array<{
+    status: string;
+  }>;
+  assert.deepEqual(
+    rows.map((x) => x.status),
+    ['done', 'done'],
+  );
+  for (const args of [
+    ['runs', '--sweep', name, '--json'],
+    ['show', `${name}/t0`],
+    ['sweep', 'status', name],
+    ['export', name, '--format', 'csv'],
+    ['db', 'migrate'],
+  ]) {
     const out = cli([...args, '--db', url]);
     assert.equal(out.status, 0, `exp ${args.join(' ')}: ${out.stderr}`);
     assert.doesNotMatch(out.all, new RegExp(PASSWORD), args.join(' '));
@@ -89,10 +109,16 @@ test('a database exp has not set up: every command but exp db migrate refuses, n
     for (const t of lastMigrationTables()) await c.query(`DROP TABLE ${t} CASCADE`);
     const behind = cli(['runs', '--db', url]);
     assert.equal(behind.status, 1);
-    assert.match(behind.stderr, new RegExp(`schema version ${v.version - 1}, this exp needs version ${v.version} \\(run: exp db migrate`));
+    assert.match(
+      behind.stderr,
+      new RegExp(`schema version ${v.version - 1}, this exp needs version ${v.version} \\(run: exp db migrate`),
+    );
     const up = cli(['db', 'migrate', '--db', url]);
     assert.equal(up.status, 0, up.stderr);
-    assert.match(up.stderr, new RegExp(`applied migration ${v.version}: schema version ${v.version - 1} -> ${v.version}`));
+    assert.match(
+      up.stderr,
+      new RegExp(`applied migration ${v.version}: schema version ${v.version - 1} -> ${v.version}`),
+    );
   } finally {
     await c.end();
   }

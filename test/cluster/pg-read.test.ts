@@ -17,7 +17,10 @@ before(() => {
 });
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...env },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -27,7 +30,12 @@ const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}`;
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Runs `args` on both stores; both must succeed (or both fail alike) and print the same once `mask` is applied. */
-function same(args: string[], sqlite: string, mask: (s: string, store: 'sqlite' | 'pg') => string, opts: { status?: number } = {}) {
+function same(
+  args: string[],
+  sqlite: string,
+  mask: (s: string, store: 'sqlite' | 'pg') => string,
+  opts: { status?: number } = {},
+) {
   const a = cli([...args, '--db', sqlite]);
   const b = cli([...args, '--db', URL_!]);
   const want = opts.status ?? 0;
@@ -43,10 +51,17 @@ test('a SQLite store copied into PostgreSQL: runs, show, compare, metrics --run,
   const copy = cli(['db', 'copy', fx.db, URL_!]);
   assert.equal(copy.status, 0, copy.stderr);
   // Only the --db value itself may differ (show's and report's hints name it).
-  const mask = (s: string) => s.replaceAll(URL_!, 'DB').replaceAll(fx.db, 'DB').replace(/store DB; generated [^.<]+\.\d+Z/g, 'store DB; generated T');
+  const mask = (s: string) =>
+    s
+      .replaceAll(URL_!, 'DB')
+      .replaceAll(fx.db, 'DB')
+      .replace(/store DB; generated [^.<]+\.\d+Z/g, 'store DB; generated T');
   const list = same(['runs', '--sweep', fx.sweep, '--json'], fx.db, mask);
   const runs = JSON.parse(list.pg.stdout) as Array<{ id: string; name: string; trial: string }>;
-  assert.deepEqual(runs.map((r) => r.trial), fx.trials);
+  assert.deepEqual(
+    runs.map((r) => r.trial),
+    fx.trials,
+  );
   const [a, b, c] = runs.map((r) => r.id) as [string, string, string];
   same(['runs', '--sweep', fx.sweep], fx.db, mask);
   same(['show', a], fx.db, mask);
@@ -92,7 +107,11 @@ test('a role that may only SELECT reads the store (opening writes nothing); a pa
   }
   const reader = URL_!.replace('//postgres@', '//exp_select_only@');
   assert.notEqual(reader, URL_);
-  for (const args of [['runs', '--sweep', fx.sweep, '--json'], ['show', `${fx.sweep}/tastgram`], ['export', fx.sweep, '--format', 'csv']]) {
+  for (const args of [
+    ['runs', '--sweep', fx.sweep, '--json'],
+    ['show', `${fx.sweep}/tastgram`],
+    ['export', fx.sweep, '--format', 'csv'],
+  ]) {
     const owner = cli([...args, '--db', URL_!]);
     const ro = cli([...args, '--db', reader]);
     assert.equal(ro.status, 0, `exp ${args.join(' ')} as a SELECT-only role: ${ro.stderr}`);
@@ -124,14 +143,20 @@ test('a sweep recorded straight into PostgreSQL reads back like the same sweep r
   );
   const local = join(s.dir, 'local.db');
   const art = join(s.dir, 'art');
-  const sweepOn = (db: string) => runCli(['sweep', file, '--db', db, '--artifacts', art, '--no-dashboard'], fakeEnv(5)).done;
+  const sweepOn = (db: string) =>
+    runCli(['sweep', file, '--db', db, '--artifacts', art, '--no-dashboard'], fakeEnv(5)).done;
   const ra = await sweepOn(local);
   const rb = await sweepOn(URL_!);
   assert.equal(ra.code, 0, ra.stderr);
   assert.equal(rb.code, 0, rb.stderr);
 
   // Run ids, times, pids and per-epoch speed differ between the two recordings; nothing else may.
-  const ids = (db: string) => new Map((JSON.parse(cli(['runs', '--sweep', name, '--json', '--db', db]).stdout) as Array<{ id: string; name: string }>).map((r) => [r.id, r.name]));
+  const ids = (db: string) =>
+    new Map(
+      (
+        JSON.parse(cli(['runs', '--sweep', name, '--json', '--db', db]).stdout) as Array<{ id: string; name: string }>
+      ).map((r) => [r.id, r.name]),
+    );
   const idsOf = { sqlite: ids(local), pg: ids(URL_!) };
   assert.deepEqual([...idsOf.pg.values()], [`${name}/t0`, `${name}/t1`]);
   const volatile = new Set(['createdAt', 'startedAt', 'finishedAt', 'heartbeatAt', 'pid', 'seconds', 'clipsPerSec']);
@@ -140,11 +165,16 @@ test('a sweep recorded straight into PostgreSQL reads back like the same sweep r
     for (const [id, run] of idsOf[store]) t = t.replace(new RegExp(escape(id), 'g'), `<${run}>`);
     t = t.replace(/\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+Z)?/g, 'TIME');
     if (!t.trimStart().startsWith('{') && !t.trimStart().startsWith('[')) return t;
-    return JSON.stringify(JSON.parse(t, (k, v: unknown) => (volatile.has(k) ? undefined : v)), null, 2);
+    return JSON.stringify(
+      JSON.parse(t, (k, v: unknown) => (volatile.has(k) ? undefined : v)),
+      null,
+      2,
+    );
   };
 
   // The end-of-sweep summary table, printed by the sweep itself on each engine.
-  const table = (stderr: string, store: 'sqlite' | 'pg') => mask(stderr.slice(stderr.indexOf('\n  trial  status')), store);
+  const table = (stderr: string, store: 'sqlite' | 'pg') =>
+    mask(stderr.slice(stderr.indexOf('\n  trial  status')), store);
   assert.match(rb.stderr, /\* t\d/);
   assert.equal(table(rb.stderr, 'pg'), table(ra.stderr, 'sqlite'));
 
@@ -152,7 +182,12 @@ test('a sweep recorded straight into PostgreSQL reads back like the same sweep r
   same(['show', `${name}/t1`, '--json'], local, mask);
   same(['show', `${name}/t0`, '--scores'], local, mask);
   // The text view, without the epoch table (its seconds and clips/s columns are wall-clock).
-  const text = same(['show', `${name}/t0`], local, (t, store) => mask(t, store).split('\n').filter((l) => !/^\s*\d+\s+\d/.test(l)).join('\n'));
+  const text = same(['show', `${name}/t0`], local, (t, store) =>
+    mask(t, store)
+      .split('\n')
+      .filter((l) => !/^\s*\d+\s+\d/.test(l))
+      .join('\n'),
+  );
   assert.match(text.pg.stdout, /final evaluation \(epoch 3\)/);
   assert.match(text.pg.stdout, /eval at epoch 1: AUC/);
   same(['compare', `${name}/t0`, `${name}/t1`, '--json'], local, mask);

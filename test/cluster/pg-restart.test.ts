@@ -29,7 +29,11 @@ function pgctl(cmd: 'stop' | 'start', quiet = false): void {
 const rows = (sql: string, args: unknown[] = []) => queryOnce(URL_, sql, args);
 
 /** An exp process; at each stderr pattern (in order) the action runs once. */
-function exp(args: string[], env: NodeJS.ProcessEnv, steps: Array<{ pattern: RegExp; then: () => void | Promise<void> }> = []) {
+function exp(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  steps: Array<{ pattern: RegExp; then: () => void | Promise<void> }> = [],
+) {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -43,7 +47,9 @@ function exp(args: string[], env: NodeJS.ProcessEnv, steps: Array<{ pattern: Reg
     await steps[next++]!.then();
     busy = false;
   });
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => child.on('exit', (code) => res({ code, stdout, stderr })));
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((res) =>
+    child.on('exit', (code) => res({ code, stdout, stderr })),
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -78,8 +84,14 @@ test('exp run: the server stopped and started three times at different moments; 
   const run = (await rows('SELECT id, status FROM runs WHERE name = $1', [name]))[0]!;
   assert.equal(run.status, 'done');
   const epochs = await rows('SELECT epoch FROM epochs WHERE run_id = $1 ORDER BY epoch', [run.id]);
-  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-  const finals = await rows(`SELECT COUNT(*)::int AS n FROM results WHERE run_id = $1 AND final = 1 AND scope = 'average'`, [run.id]);
+  assert.deepEqual(
+    epochs.map((e) => e.epoch),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+  );
+  const finals = await rows(
+    `SELECT COUNT(*)::int AS n FROM results WHERE run_id = $1 AND final = 1 AND scope = 'average'`,
+    [run.id],
+  );
   assert.equal(finals[0]!.n, 1);
 });
 
@@ -87,12 +99,17 @@ test('exp run: the server gone for good: exit 1 after the retry time, one true l
   const name = `gone-${Date.now().toString(36)}`;
   const file = experiment(name, 8);
   const env = { ...fakeEnv(150), EXP_DB_RETRY_SECONDS: '4' };
-  const r = await exp(['run', file, '--name', name, '--db', URL_!, '--no-dashboard'], env, [{ pattern: /epoch 4\/8 /, then: () => pgctl('stop') }]);
+  const r = await exp(['run', file, '--name', name, '--db', URL_!, '--no-dashboard'], env, [
+    { pattern: /epoch 4\/8 /, then: () => pgctl('stop') },
+  ]);
   pgctl('start');
   assert.equal(r.code, 1, r.stderr);
   const last = r.stderr.trim().split('\n').at(-1)!;
   assert.match(last, /^exp: run \S+ \(\S+\) stopped: postgres:\/\/\S+: the PostgreSQL server has not answered for 4 s/);
-  assert.match(last, /could not be marked, so the store still shows it running; .* stale .* exp run --resume \S+ --db \S+ takes it over from its checkpoint of epoch 4/);
+  assert.match(
+    last,
+    /could not be marked, so the store still shows it running; .* stale .* exp run --resume \S+ --db \S+ takes it over from its checkpoint of epoch 4/,
+  );
   assert.doesNotMatch(r.stderr, /stored as failed|Emitted 'error'|\n\s+at /);
   const run = (await rows('SELECT id, status FROM runs WHERE name = $1', [name]))[0]!;
   assert.equal(run.status, 'running', 'as the line says: still running in the store');
@@ -101,7 +118,10 @@ test('exp run: the server gone for good: exit 1 after the retry time, one true l
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /resuming from \S+epoch-0004/);
   const epochs = await rows('SELECT epoch FROM epochs WHERE run_id = $1 ORDER BY epoch', [run.id]);
-  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(
+    epochs.map((e) => e.epoch),
+    [1, 2, 3, 4, 5, 6, 7, 8],
+  );
   assert.equal((await rows('SELECT status FROM runs WHERE id = $1', [run.id]))[0]!.status, 'done');
 });
 
@@ -117,26 +137,50 @@ test('exp sweep and exp worker, the server gone for good: each stops with one li
   const name = `sgone-${Date.now().toString(36)}`;
   const file = sweepFile(name, 3, 6);
   const env = { ...fakeEnv(150), EXP_DB_RETRY_SECONDS: '4' };
-  const sweep = await exp(['sweep', file, '--db', URL_!, '--no-dashboard'], env, [{ pattern: /t0: epoch 2\/6/, then: () => pgctl('stop') }]);
+  const sweep = await exp(['sweep', file, '--db', URL_!, '--no-dashboard'], env, [
+    { pattern: /t0: epoch 2\/6/, then: () => pgctl('stop') },
+  ]);
   pgctl('start');
   assert.equal(sweep.code, 1, sweep.stderr);
   const last = sweep.stderr.trim().split('\n').at(-1)!;
-  assert.match(last, new RegExp(`^exp: sweep ${name} stopped: run \\S+ \\(${name}/t0\\) stopped: postgres://\\S+: the PostgreSQL server has not answered for 4 s`));
+  assert.match(
+    last,
+    new RegExp(
+      `^exp: sweep ${name} stopped: run \\S+ \\(${name}/t0\\) stopped: postgres://\\S+: the PostgreSQL server has not answered for 4 s`,
+    ),
+  );
   assert.doesNotMatch(sweep.stderr, /Emitted 'error'|\n\s+at /);
 
   // A worker started by hand meets the same: it stops at once with one line.
-  const worker = await exp(['worker', '--sweep', file, '--db', URL_!], env, [{ pattern: /started run/, then: async () => { await sleep(1500); pgctl('stop'); } }]);
+  const worker = await exp(['worker', '--sweep', file, '--db', URL_!], env, [
+    {
+      pattern: /started run/,
+      then: async () => {
+        await sleep(1500);
+        pgctl('stop');
+      },
+    },
+  ]);
   pgctl('start');
   assert.equal(worker.code, 1, worker.stderr);
-  assert.match(worker.stderr.trim().split('\n').at(-1)!, /^exp: worker stopped: run \S+ \(\S+\) stopped: postgres:\/\/\S+: the PostgreSQL server has not answered for 4 s/);
+  assert.match(
+    worker.stderr.trim().split('\n').at(-1)!,
+    /^exp: worker stopped: run \S+ \(\S+\) stopped: postgres:\/\/\S+: the PostgreSQL server has not answered for 4 s/,
+  );
   assert.doesNotMatch(worker.stderr, /Emitted 'error'|\n\s+at /);
 
   const again = await exp(['sweep', file, '--db', URL_!, '--no-dashboard'], env);
   assert.equal(again.code, 0, again.stderr);
   const runs = await rows('SELECT id, status FROM runs WHERE sweep = $1 ORDER BY trial', [name]);
-  assert.deepEqual(runs.map((x) => x.status), ['done', 'done', 'done']);
+  assert.deepEqual(
+    runs.map((x) => x.status),
+    ['done', 'done', 'done'],
+  );
   for (const x of runs) {
     const e = await rows('SELECT epoch FROM epochs WHERE run_id = $1 ORDER BY epoch', [x.id]);
-    assert.deepEqual(e.map((y) => y.epoch), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      e.map((y) => y.epoch),
+      [1, 2, 3, 4, 5, 6],
+    );
   }
 });

@@ -16,9 +16,11 @@ const URL_ = process.env.EXP_TEST_PG_URL;
 const PG_DIR = process.env.EXP_TEST_PG_DIR;
 let client: pg.Client;
 
-
 before(async () => {
-  assert.ok(URL_ && PG_DIR && process.env.SLURM_CONF, 'SLURM_CONF / EXP_TEST_PG_URL / EXP_TEST_PG_DIR are not set: run these tests with npm run test:cluster');
+  assert.ok(
+    URL_ && PG_DIR && process.env.SLURM_CONF,
+    'SLURM_CONF / EXP_TEST_PG_URL / EXP_TEST_PG_DIR are not set: run these tests with npm run test:cluster',
+  );
   // The test file run before this one may leave its last array tasks completing for a few
   // seconds after its sweep returned (the node shows `mix` meanwhile): wait for them, then insist.
   const nodeState = () => spawnSync('sinfo', ['-h', '-N', '-o', '%t'], { encoding: 'utf8' });
@@ -29,7 +31,11 @@ before(async () => {
     sinfo = nodeState();
   }
   const queue = spawnSync('squeue', ['-h', '-o', '%i %T %j'], { encoding: 'utf8' }).stdout;
-  assert.equal(sinfo.stdout.trim(), 'idle', `the Slurm node is not idle after 120 s: ${sinfo.stdout}${sinfo.stderr}; queue: ${queue}`);
+  assert.equal(
+    sinfo.stdout.trim(),
+    'idle',
+    `the Slurm node is not idle after 120 s: ${sinfo.stdout}${sinfo.stderr}; queue: ${queue}`,
+  );
   client = await connectPg(URL_);
 });
 after(async () => {
@@ -37,7 +43,8 @@ after(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const rows = async (sql: string, args: unknown[] = []) => (await client.query(sql, args)).rows as Array<Record<string, unknown>>;
+const rows = async (sql: string, args: unknown[] = []) =>
+  (await client.query(sql, args)).rows as Array<Record<string, unknown>>;
 
 async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, seconds = 60): Promise<T> {
   const end = Date.now() + seconds * 1000;
@@ -56,35 +63,77 @@ function sweep(name: string, trials: number, epochs: number) {
   const body = Array.from({ length: trials }, (_, i) => `  - {name: t${i}, set: {seed: ${i}}}\n`).join('');
   writeFileSync(file, `name: ${name}\nbase: base.yaml\ntrials:\n${body}`);
   const art = join(s.dir, 'art');
-  return { ...s, name, sweep: file, art, args: (...more: string[]) => ['sweep', file, '--executor', 'slurm', '--db', URL_!, '--artifacts', art, '--no-dashboard', ...more] };
+  return {
+    ...s,
+    name,
+    sweep: file,
+    art,
+    args: (...more: string[]) => [
+      'sweep',
+      file,
+      '--executor',
+      'slurm',
+      '--db',
+      URL_!,
+      '--artifacts',
+      art,
+      '--no-dashboard',
+      ...more,
+    ],
+  };
 }
 
 /** Every task log of the sweep's jobs, concatenated. */
 function taskLogs(art: string): string {
   const dir = join(art, 'slurm');
-  return readdirSync(dir).filter((f) => f.endsWith('.out')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.out'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('\n');
 }
 
 /** Each start of the trial in the task logs: null for a fresh start, else the checkpoint it resumed from (fresh starts first). */
 const starts = (logs: string, trial: string) =>
-  [...logs.matchAll(new RegExp(`: ${trial}: started run \\S+( \\(resuming from (\\S+)\\))?`, 'g'))].map((m) => m[2] ?? null).sort((a, b) => (a === null ? -1 : b === null ? 1 : 0));
+  [...logs.matchAll(new RegExp(`: ${trial}: started run \\S+( \\(resuming from (\\S+)\\))?`, 'g'))]
+    .map((m) => m[2] ?? null)
+    .sort((a, b) => (a === null ? -1 : b === null ? 1 : 0));
 
 async function runOf(name: string, trial: string) {
-  return (await rows(`SELECT id, status, pid, host FROM runs WHERE sweep = $1 AND trial = $2`, [name, trial]))[0] as { id: string; status: string; pid: number; host: string } | undefined;
+  return (await rows(`SELECT id, status, pid, host FROM runs WHERE sweep = $1 AND trial = $2`, [name, trial]))[0] as
+    | { id: string; status: string; pid: number; host: string }
+    | undefined;
 }
 
 async function epochsOf(name: string, trial: string): Promise<number[]> {
-  return (await rows(`SELECT e.epoch FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.sweep = $1 AND r.trial = $2 ORDER BY e.epoch`, [name, trial])).map((r) => Number(r.epoch));
+  return (
+    await rows(
+      `SELECT e.epoch FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.sweep = $1 AND r.trial = $2 ORDER BY e.epoch`,
+      [name, trial],
+    )
+  ).map((r) => Number(r.epoch));
 }
 
 /** Every trial done exactly once: one row per config hash, epochs 1..E once each, one final average. */
 async function assertAllDone(name: string, trials: number, epochs: number): Promise<void> {
   const runs = await rows(`SELECT id, trial, status FROM runs WHERE sweep = $1 ORDER BY trial`, [name]);
-  assert.deepEqual(runs.map((r) => r.status), Array(trials).fill('done'));
-  assert.deepEqual(await rows(`SELECT config_hash FROM runs WHERE sweep = $1 GROUP BY config_hash HAVING COUNT(*) > 1`, [name]), []);
+  assert.deepEqual(
+    runs.map((r) => r.status),
+    Array(trials).fill('done'),
+  );
+  assert.deepEqual(
+    await rows(`SELECT config_hash FROM runs WHERE sweep = $1 GROUP BY config_hash HAVING COUNT(*) > 1`, [name]),
+    [],
+  );
   for (const r of runs) {
-    assert.deepEqual(await epochsOf(name, String(r.trial)), Array.from({ length: epochs }, (_, i) => i + 1), `${r.trial} epochs`);
-    const f = await rows(`SELECT COUNT(*)::int AS n FROM results WHERE run_id = $1 AND final = 1 AND scope = 'average'`, [r.id]);
+    assert.deepEqual(
+      await epochsOf(name, String(r.trial)),
+      Array.from({ length: epochs }, (_, i) => i + 1),
+      `${r.trial} epochs`,
+    );
+    const f = await rows(
+      `SELECT COUNT(*)::int AS n FROM results WHERE run_id = $1 AND final = 1 AND scope = 'average'`,
+      [r.id],
+    );
     assert.equal(f[0]!.n, 1, `${r.trial}: one final average`);
   }
 }
@@ -106,7 +155,9 @@ test('a 4-trial sweep on Slurm, concurrency 2: one job array 0-3%2, 4 done trial
   const again = await runCli(s.args('--concurrency', '2'), fakeEnv(30)).done;
   assert.equal(again.code, 0, again.stderr);
   assert.doesNotMatch(again.stderr, /submitted Slurm job/);
-  const status = spawnSync(process.execPath, ['dist/cli/main.js', 'sweep', 'status', 'sl-four', '--db', URL_!], { encoding: 'utf8' });
+  const status = spawnSync(process.execPath, ['dist/cli/main.js', 'sweep', 'status', 'sl-four', '--db', URL_!], {
+    encoding: 'utf8',
+  });
   assert.equal(status.status, 0, status.stderr);
   assert.match(status.stdout, /sweep sl-four: 4 done/);
   assert.match(status.stdout, new RegExp(`job ${job} \\(slurm, 4 tasks, at most 2 at once.*\\): ended`));
@@ -115,7 +166,9 @@ test('a 4-trial sweep on Slurm, concurrency 2: one job array 0-3%2, 4 done trial
 /** The Slurm task (JOB_TASK) whose log shows the trial starting first. */
 function taskOf(art: string, trial: string): string {
   const dir = join(art, 'slurm');
-  const f = readdirSync(dir).find((x) => x.endsWith('.out') && new RegExp(`: ${trial}: started run`).test(readFileSync(join(dir, x), 'utf8')));
+  const f = readdirSync(dir).find(
+    (x) => x.endsWith('.out') && new RegExp(`: ${trial}: started run`).test(readFileSync(join(dir, x), 'utf8')),
+  );
   assert.ok(f, `no task log shows ${trial} starting`);
   return f.replace(/\.out$/, '');
 }
@@ -131,7 +184,10 @@ test('scancel of a running task mid-trial: the trial is interrupted at a checkpo
   assert.equal(r.code, 0, r.stderr);
   await assertAllDone('sl-scancel', 4, 6);
   const logs = taskLogs(s.art);
-  assert.match(readFileSync(join(s.art, 'slurm', `${task}.out`), 'utf8'), /t0: interrupted \(SIGTERM\); checkpointed, resumable/);
+  assert.match(
+    readFileSync(join(s.art, 'slurm', `${task}.out`), 'utf8'),
+    /t0: interrupted \(SIGTERM\); checkpointed, resumable/,
+  );
   const t0 = starts(logs, 't0');
   assert.equal(t0.length, 2, logs);
   assert.equal(t0[0], null);
@@ -152,7 +208,10 @@ test('kill -9 of a worker on another host: its lease runs out (--lease 3), anoth
     const row = (await rows(`SELECT host, started_at FROM runs WHERE id = $1`, [victim.id]))[0]!;
     return row.host !== 'elsewhere' ? Date.parse(String(row.started_at)) : null;
   });
-  assert.ok(resumedAt - beat >= 3000, `taken over ${resumedAt - beat} ms after the last heartbeat, before the 3 s lease ran out`);
+  assert.ok(
+    resumedAt - beat >= 3000,
+    `taken over ${resumedAt - beat} ms after the last heartbeat, before the 3 s lease ran out`,
+  );
   const r = await run.done;
   assert.equal(r.code, 0, r.stderr);
   await assertAllDone('sl-kill', 4, 6);
@@ -179,7 +238,10 @@ test('a PostgreSQL restart mid-sweep on Slurm: workers and the orchestrator retr
 test('two orchestrators on one Slurm sweep: every trial trained exactly once, no duplicate config hash', async () => {
   const s = sweep('sl-two', 4, 3);
   const env = fakeEnv(60);
-  const [a, b] = await Promise.all([runCli(s.args('--concurrency', '2'), env).done, runCli(s.args('--concurrency', '2'), env).done]);
+  const [a, b] = await Promise.all([
+    runCli(s.args('--concurrency', '2'), env).done,
+    runCli(s.args('--concurrency', '2'), env).done,
+  ]);
   assert.equal(a.code, 0, a.stderr);
   assert.equal(b.code, 0, b.stderr);
   await assertAllDone('sl-two', 4, 3);

@@ -38,7 +38,12 @@ test('a step that binds a buffer beyond the limit: guarded() stops with a UserEr
         t.dispose();
         return v;
       }),
-    (e: unknown) => e instanceof UserError && /binding limit is 1\.0 MiB/.test(e.message) && /EXP_WEBGPU_MAX_BINDING_BYTES/.test(e.message) && /train\.microBatch/.test(e.message) && /at epoch 1, step 1 of 1/.test(e.message),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /binding limit is 1\.0 MiB/.test(e.message) &&
+      /EXP_WEBGPU_MAX_BINDING_BYTES/.test(e.message) &&
+      /train\.microBatch/.test(e.message) &&
+      /at epoch 1, step 1 of 1/.test(e.message),
   );
   // Within the limit the same scope passes and the number is exact.
   const ok = await guarded('a small step', async () => {
@@ -67,8 +72,14 @@ test('the choice of micro-batch from a measured 2-clip step: lowered when automa
   const lowered = chooseFit(10 * mib, 32 * mib, 16, false);
   assert.equal(lowered.micro, 6);
   assert.match(lowered.note!, /lowered from 16 to 6/);
-  assert.throws(() => chooseFit(10 * mib, 32 * mib, 16, true), (e: unknown) => e instanceof UserError && /train\.microBatch 16/.test(e.message) && /at most 6/.test(e.message));
-  assert.throws(() => chooseFit(40 * mib, 32 * mib, 8, false), (e: unknown) => e instanceof UserError && /data\.seconds/.test(e.message));
+  assert.throws(
+    () => chooseFit(10 * mib, 32 * mib, 16, true),
+    (e: unknown) => e instanceof UserError && /train\.microBatch 16/.test(e.message) && /at most 6/.test(e.message),
+  );
+  assert.throws(
+    () => chooseFit(40 * mib, 32 * mib, 8, false),
+    (e: unknown) => e instanceof UserError && /data\.seconds/.test(e.message),
+  );
 });
 
 test('a lost device: the next guarded step stops with a UserError, no number', async () => {

@@ -18,13 +18,18 @@ export async function requireWebgpu(): Promise<BackendInfo> {
   try {
     return await initBackend('webgpu');
   } catch (e) {
-    throw new Error(`no WebGPU device: ${e instanceof Error ? e.message : String(e)} (on Debian 12: mesa-vulkan-drivers >= 25 from bookworm-backports, see .ci/run)`);
+    throw new Error(
+      `no WebGPU device: ${e instanceof Error ? e.message : String(e)} (on Debian 12: mesa-vulkan-drivers >= 25 from bookworm-backports, see .ci/run)`,
+    );
   }
 }
 
 /** A built-in experiment at test size: short clips and the given overrides. */
 export function testConfig(file: string, sets: string[]): ExperimentConfig {
-  return loadExperiment(`experiments/${file}`, ['data.seconds=1', ...sets].map((s) => parseOverride(s)));
+  return loadExperiment(
+    `experiments/${file}`,
+    ['data.seconds=1', ...sets].map((s) => parseOverride(s)),
+  );
 }
 
 export const CLASSES: SystemClass[] = [
@@ -39,7 +44,7 @@ export function testClips(config: ExperimentConfig, n: number): ClipArrays {
   const sr = config.data.sampleRate;
   const samples = Math.round(config.data.seconds * sr);
   let s = 12345;
-  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5);
+  const u = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
   const lm = config.features.logmel;
   const opts = { ...lm, fMax: lm.fMax ?? undefined, sampleRate: sr };
   const waves: Float32Array[] = [];
@@ -47,7 +52,11 @@ export function testClips(config: ExperimentConfig, n: number): ClipArrays {
   let shape: [number, number] = [0, 0];
   for (let c = 0; c < n; c++) {
     const f0 = 90 + 37 * c;
-    const w = Float32Array.from({ length: samples }, (_, i) => 0.3 * Math.sin((2 * Math.PI * f0 * i) / sr) + 0.1 * Math.sin((2 * Math.PI * 3.1 * f0 * i) / sr) + 0.05 * u());
+    const w = Float32Array.from(
+      { length: samples },
+      (_, i) =>
+        0.3 * Math.sin((2 * Math.PI * f0 * i) / sr) + 0.1 * Math.sin((2 * Math.PI * 3.1 * f0 * i) / sr) + 0.05 * u(),
+    );
     const m = logMel(w, opts);
     shape = m.shape;
     waves.push(w);
@@ -126,7 +135,14 @@ export function drift(a: StepReading, b: StepReading): Drift {
   }
   per.sort((x, y) => x[1] - y[1]);
   const worst = per[per.length - 1]!;
-  return { loss: Math.abs(a.loss - b.loss) / Math.abs(b.loss), total: Math.sqrt(dd / gg), median: per[Math.floor(per.length / 2)]![1], worst: worst[1], worstParam: worst[0] };
+  return {
+    loss: Math.abs(a.loss - b.loss) / Math.abs(b.loss),
+    total: Math.sqrt(dd / gg),
+    median: per[Math.floor(per.length / 2)]![1],
+    worst: worst[1],
+    worstParam: worst[0],
+  };
 }
 
-export const fmt = (d: Drift): string => `loss ${d.loss.toExponential(1)}, gradients total ${d.total.toExponential(1)}, per parameter median ${d.median.toExponential(1)} worst ${d.worst.toExponential(1)} (${d.worstParam})`;
+export const fmt = (d: Drift): string =>
+  `loss ${d.loss.toExponential(1)}, gradients total ${d.total.toExponential(1)}, per parameter median ${d.median.toExponential(1)} worst ${d.worst.toExponential(1)} (${d.worstParam})`;

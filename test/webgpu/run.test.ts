@@ -13,7 +13,10 @@ const dir = mkdtempSync(join(tmpdir(), 'exp-webgpu-run-'));
 const data = join(dir, 'data');
 const db = join(dir, 'runs', 'exp.db');
 // One shader cache for every process of this file (npm run test:webgpu points it at runs/cache/shaders).
-const env = { ...process.env, EXP_SHADER_CACHE: process.env['MESA_SHADER_CACHE_DIR'] ?? join(process.cwd(), 'runs', 'cache', 'shaders') };
+const env = {
+  ...process.env,
+  EXP_SHADER_CACHE: process.env['MESA_SHADER_CACHE_DIR'] ?? join(process.cwd(), 'runs', 'cache', 'shaders'),
+};
 
 function exp(args: string[], extraEnv: Record<string, string> = {}) {
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir, env: { ...env, ...extraEnv } });
@@ -21,7 +24,10 @@ function exp(args: string[], extraEnv: Record<string, string> = {}) {
 
 const experiment = (seed: number) => {
   const file = join(dir, `tiny-${seed}.yaml`);
-  writeFileSync(file, `name: tiny\nseed: ${seed}\ndata: {root: ${data}, seconds: 1}\ntrain: {epochs: 2, batchSize: 8, lr: 0.001}\n`);
+  writeFileSync(
+    file,
+    `name: tiny\nseed: ${seed}\ndata: {root: ${data}, seconds: 1}\ntrain: {epochs: 2, batchSize: 8, lr: 0.001}\n`,
+  );
   return file;
 };
 
@@ -32,13 +38,30 @@ interface RunOut {
 
 function lastLoss(id: string): number {
   const d = new Database(db, { readonly: true });
-  const row = d.prepare('SELECT loss FROM epochs WHERE run_id = ? ORDER BY epoch DESC LIMIT 1').get(id) as { loss: number };
+  const row = d.prepare('SELECT loss FROM epochs WHERE run_id = ? ORDER BY epoch DESC LIMIT 1').get(id) as {
+    loss: number;
+  };
   d.close();
   return row.loss;
 }
 
 before(() => {
-  const r = exp(['data', 'synth', '--out', data, '--types', 'fan,valve', '--ids', '2', '--train', '4', '--test', '4', '--seconds', '1']);
+  const r = exp([
+    'data',
+    'synth',
+    '--out',
+    data,
+    '--types',
+    'fan,valve',
+    '--ids',
+    '2',
+    '--train',
+    '4',
+    '--test',
+    '4',
+    '--seconds',
+    '1',
+  ]);
   assert.equal(r.status, 0, r.stderr);
 });
 
@@ -53,7 +76,11 @@ test('a short run on webgpu ends within seed noise of the same run on wasm; the 
   const r = exp(['run', experiment(1), '--db', db, '--backend', 'webgpu', '--no-dashboard']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /adapter mesa software \(llvmpipe/, 'the adapter is printed at the start');
-  const listed = JSON.parse(exp(['runs', '--db', db, '--json']).stdout) as Array<{ id: string; startedAt: string; metrics: { auc: number } }>;
+  const listed = JSON.parse(exp(['runs', '--db', db, '--json']).stdout) as Array<{
+    id: string;
+    startedAt: string;
+    metrics: { auc: number };
+  }>;
   const last = listed.sort((x, y) => x.startedAt.localeCompare(y.startedAt)).at(-1)!;
   const out: RunOut = { id: last.id, metrics: { average: { auc: last.metrics.auc } } };
   const gpu = { auc: out.metrics.average.auc, loss: lastLoss(out.id) };
@@ -61,7 +88,10 @@ test('a short run on webgpu ends within seed noise of the same run on wasm; the 
   const run = d.prepare('SELECT backend, info FROM runs WHERE id = ?').get(out.id) as { backend: string; info: string };
   d.close();
   assert.equal(run.backend, 'webgpu');
-  const info = JSON.parse(run.info) as { gpu: { vendor: string; architecture: string; software: boolean; limits: { maxStorageBufferBindingSize: number } }; deviceFit: { probeBytes: number } };
+  const info = JSON.parse(run.info) as {
+    gpu: { vendor: string; architecture: string; software: boolean; limits: { maxStorageBufferBindingSize: number } };
+    deviceFit: { probeBytes: number };
+  };
   assert.equal(info.gpu.vendor, 'mesa');
   assert.equal(info.gpu.software, true);
   assert.ok(info.gpu.limits.maxStorageBufferBindingSize > 0 && info.deviceFit.probeBytes > 0);
@@ -70,14 +100,23 @@ test('a short run on webgpu ends within seed noise of the same run on wasm; the 
   const lossNoise = range(wasm.map((w) => w.loss));
   // 2 normal x 2 anomalous test clips per ID, 4 IDs: one swapped pair moves the average AUC by 1/16.
   const aucNoise = Math.max(range(wasm.map((w) => w.auc)), 1 / 16);
-  process.stderr.write(`# final train loss: webgpu ${gpu.loss.toFixed(5)}, wasm seed 1 ${wasm[0]!.loss.toFixed(5)} (seeds 1-3 span ${lossNoise.toFixed(5)})\n`);
-  process.stderr.write(`# average AUC: webgpu ${gpu.auc.toFixed(4)}, wasm seed 1 ${wasm[0]!.auc.toFixed(4)} (seeds 1-3: ${wasm.map((w) => w.auc.toFixed(4)).join(', ')})\n`);
-  assert.ok(Math.abs(gpu.loss - wasm[0]!.loss) <= lossNoise, `loss ${gpu.loss} vs ${wasm[0]!.loss}: beyond the seeds' span ${lossNoise}`);
+  process.stderr.write(
+    `# final train loss: webgpu ${gpu.loss.toFixed(5)}, wasm seed 1 ${wasm[0]!.loss.toFixed(5)} (seeds 1-3 span ${lossNoise.toFixed(5)})\n`,
+  );
+  process.stderr.write(
+    `# average AUC: webgpu ${gpu.auc.toFixed(4)}, wasm seed 1 ${wasm[0]!.auc.toFixed(4)} (seeds 1-3: ${wasm.map((w) => w.auc.toFixed(4)).join(', ')})\n`,
+  );
+  assert.ok(
+    Math.abs(gpu.loss - wasm[0]!.loss) <= lossNoise,
+    `loss ${gpu.loss} vs ${wasm[0]!.loss}: beyond the seeds' span ${lossNoise}`,
+  );
   assert.ok(Math.abs(gpu.auc - wasm[0]!.auc) <= aucNoise, `AUC ${gpu.auc} vs ${wasm[0]!.auc}: beyond ${aucNoise}`);
 });
 
 test('a micro-batch beyond the device limit is refused before training: exit 1, one line naming the limit and what to change', () => {
-  const r = exp(['run', experiment(1), '--db', db, '--backend', 'webgpu', '--no-dashboard'], { EXP_WEBGPU_MAX_BINDING_BYTES: '65536' });
+  const r = exp(['run', experiment(1), '--db', db, '--backend', 'webgpu', '--no-dashboard'], {
+    EXP_WEBGPU_MAX_BINDING_BYTES: '65536',
+  });
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /binding limit of 0\.1 MiB/);
   assert.match(r.stderr, /data\.seconds/);

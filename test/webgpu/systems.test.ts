@@ -21,7 +21,11 @@ const SYSTEMS: Array<[string, string, string[]]> = [
   ['TASTgram', 'tastgram.yaml', []],
   ['AE', 'ae.yaml', []],
   ['IDNN', 'idnn.yaml', []],
-  ['MobileNetV2', 'mobilenetv2.yaml', ['mobilenetv2.width=0.35', 'mobilenetv2.lastChannels=64', 'mobilenetv2.window=32', 'mobilenetv2.hop=16']],
+  [
+    'MobileNetV2',
+    'mobilenetv2.yaml',
+    ['mobilenetv2.width=0.35', 'mobilenetv2.lastChannels=64', 'mobilenetv2.window=32', 'mobilenetv2.hop=16'],
+  ],
   ['Glow-Aff', 'glow-aff.yaml', ['glow.levels=2', 'glow.steps=2', 'glow.hidden=16']],
 ];
 
@@ -32,7 +36,9 @@ test('the WebGPU device is there (fails, never skips, without it)', async () => 
   const info = await requireWebgpu();
   assert.equal(info.backend, 'webgpu');
   assert.ok(info.gpu, 'the adapter is described');
-  process.stderr.write(`# ${info.gpu.description} (${info.gpu.vendor}, ${info.gpu.architecture}), binding limit ${info.gpu.bindingLimit}\n`);
+  process.stderr.write(
+    `# ${info.gpu.description} (${info.gpu.vendor}, ${info.gpu.architecture}), binding limit ${info.gpu.bindingLimit}\n`,
+  );
 });
 
 for (const [name, file, sets] of SYSTEMS) {
@@ -44,10 +50,15 @@ for (const [name, file, sets] of SYSTEMS) {
     const gpu = await stepOn('webgpu', config);
     const dg = drift(gpu, wasm);
     const dc = drift(cpu, wasm);
-    process.stderr.write(`# ${name}: webgpu vs wasm ${fmt(dg)}\n#   ${' '.repeat(name.length)}cpu vs wasm    ${fmt(dc)}\n`);
+    process.stderr.write(
+      `# ${name}: webgpu vs wasm ${fmt(dg)}\n#   ${' '.repeat(name.length)}cpu vs wasm    ${fmt(dc)}\n`,
+    );
     assert.ok(Number.isFinite(gpu.loss) && gpu.loss !== 0, `loss ${gpu.loss}`);
     assert.ok(dg.loss <= LOSS_TOL, `${name} loss: ${fmt(dg)}`);
     assert.ok(dg.total <= GRAD_TOL, `${name} gradients: ${fmt(dg)}`);
-    assert.ok(dg.total <= 10 * dc.total + 1e-4, `${name} gradients drift more than 10x wasm vs cpu: ${fmt(dg)} / ${fmt(dc)}`);
+    assert.ok(
+      dg.total <= 10 * dc.total + 1e-4,
+      `${name} gradients drift more than 10x wasm vs cpu: ${fmt(dg)} / ${fmt(dc)}`,
+    );
   });
 }

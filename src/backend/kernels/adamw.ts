@@ -39,7 +39,13 @@ function update({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
 export const adamwConfig = wasmKernel(ADAMW_UPDATE, update);
 
 /** [p', m', v'] from the fused kernel, or null where it is not available (other backends, dtypes). */
-export function fusedAdamW(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, hyper: AdamWHyper): tf.Tensor[] | null {
+export function fusedAdamW(
+  p: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  g: tf.Tensor,
+  hyper: AdamWHyper,
+): tf.Tensor[] | null {
   if (tf.getBackend() !== 'wasm' || !tf.getKernel(ADAMW_UPDATE, 'wasm')) return null;
   if ([p, m, v, g].some((t) => t.dtype !== 'float32' || t.size !== p.size)) return null;
   return tf.engine().runKernel(ADAMW_UPDATE, { p, m, v, g }, hyper as unknown as NamedAttrMap) as tf.Tensor[];

@@ -22,7 +22,11 @@ export const BN_PRELU_TRAIN = 'ExpAsdBatchNormPreluTrain';
 export const BN_PRELU_TRAIN_GRAD = 'ExpAsdBatchNormPreluTrainGrad';
 
 /** Per-channel heap scratch for `fn`: float64 sums s1, s2, s3, then float32 vectors v0..v4. */
-function withChannelScratch<T>(b: WasmBackend, c: number, fn: (s: { s1: number; s2: number; s3: number; v: readonly [number, number, number, number, number] }) => T): T {
+function withChannelScratch<T>(
+  b: WasmBackend,
+  c: number,
+  fn: (s: { s1: number; s2: number; s3: number; v: readonly [number, number, number, number, number] }) => T,
+): T {
   return withScratch(b, 44 * c, (at) => {
     const f = (i: number) => at + 24 * c + 4 * c * i;
     return fn({ s1: at, s2: at + 8 * c, s3: at + 16 * c, v: [f(0), f(1), f(2), f(3), f(4)] });
@@ -30,7 +34,15 @@ function withChannelScratch<T>(b: WasmBackend, c: number, fn: (s: { s1: number; 
 }
 
 /** y = x * scale + offset with gamma * invstd and beta - mean * scale, as float32 (forward and backward agree). */
-function scaleOffset(b: WasmBackend, gamma: TensorInfo, beta: TensorInfo, mean: Float32Array, inv: Float32Array, scale: Float32Array, offset: Float32Array): void {
+function scaleOffset(
+  b: WasmBackend,
+  gamma: TensorInfo,
+  beta: TensorInfo,
+  mean: Float32Array,
+  inv: Float32Array,
+  scale: Float32Array,
+  offset: Float32Array,
+): void {
   const [g, bt] = [f32(b, gamma), f32(b, beta)];
   for (let ch = 0; ch < scale.length; ch++) {
     scale[ch] = g[ch]! * inv[ch]!;
@@ -40,7 +52,11 @@ function scaleOffset(b: WasmBackend, gamma: TensorInfo, beta: TensorInfo, mean: 
 
 function forward({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const b = backend as WasmBackend;
-  const { x, gamma, beta, alpha } = inputs as Record<'x' | 'gamma' | 'beta' | 'alpha', TensorInfo | undefined> & { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
+  const { x, gamma, beta, alpha } = inputs as Record<'x' | 'gamma' | 'beta' | 'alpha', TensorInfo | undefined> & {
+    x: TensorInfo;
+    gamma: TensorInfo;
+    beta: TensorInfo;
+  };
   const eps = attrs?.['eps'] as number;
   const c = x.shape[x.shape.length - 1]!;
   const rows = sizeOf(x.shape) / c;
@@ -69,7 +85,11 @@ function forward({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
 
 function backward({ inputs, backend }: KernelArgs): TensorInfo[] {
   const b = backend as WasmBackend;
-  const { dy, x, gamma, beta, alpha, mean, invstd } = inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'invstd', TensorInfo> & Record<'beta' | 'alpha', TensorInfo | undefined>;
+  const { dy, x, gamma, beta, alpha, mean, invstd } = inputs as Record<
+    'dy' | 'x' | 'gamma' | 'mean' | 'invstd',
+    TensorInfo
+  > &
+    Record<'beta' | 'alpha', TensorInfo | undefined>;
   const c = x.shape[x.shape.length - 1]!;
   const rows = sizeOf(x.shape) / c;
   const dxT = b.makeOutput([...x.shape], 'float32');
@@ -81,7 +101,13 @@ function backward({ inputs, backend }: KernelArgs): TensorInfo[] {
     // Sums of dz and dz * (x - mean), where dz = dy (plain BN) or dy through the PReLU.
     if (alpha && beta) {
       scaleOffset(b, gamma, beta, f32(b, mean), f32(b, invstd), f32At(b, scaleAt, c), f32At(b, offsetAt, c));
-      parallel(b, 'bn_prelu_sums', c, [ptr(b, x), ptr(b, dy), rows, c, scaleAt, offsetAt, ptr(b, alpha), ptr(b, mean), s1, s2, s3], 4);
+      parallel(
+        b,
+        'bn_prelu_sums',
+        c,
+        [ptr(b, x), ptr(b, dy), rows, c, scaleAt, offsetAt, ptr(b, alpha), ptr(b, mean), s1, s2, s3],
+        4,
+      );
     } else {
       parallel(b, 'col_sums', c, [ptr(b, x), ptr(b, dy), rows, c, ptr(b, mean), s1, s2, 1], 4);
     }
@@ -100,7 +126,14 @@ function backward({ inputs, backend }: KernelArgs): TensorInfo[] {
     }
     if (alpha && daT) {
       f32(b, daT).set(f64At(b, s3, c));
-      parallel(b, 'bn_prelu_dx', rows, [ptr(b, dy), ptr(b, x), ptr(b, dxT), c, scaleAt, offsetAt, ptr(b, alpha), kAt, mAt, c0At], 1, 64);
+      parallel(
+        b,
+        'bn_prelu_dx',
+        rows,
+        [ptr(b, dy), ptr(b, x), ptr(b, dxT), c, scaleAt, offsetAt, ptr(b, alpha), kAt, mAt, c0At],
+        1,
+        64,
+      );
     } else {
       parallel(b, 'affine_rows', rows, [ptr(b, dy), ptr(b, x), ptr(b, dxT), c, kAt, mAt, c0At], 1, 64);
     }
@@ -117,7 +150,8 @@ export const BN_PRELU_INFER = 'ExpAsdBatchNormPreluInfer';
 
 function inference({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const b = backend as WasmBackend;
-  const { x, mean, variance, offset, scale, alpha } = inputs as Record<'x' | 'mean' | 'variance', TensorInfo> & Partial<Record<'offset' | 'scale' | 'alpha', TensorInfo>>;
+  const { x, mean, variance, offset, scale, alpha } = inputs as Record<'x' | 'mean' | 'variance', TensorInfo> &
+    Partial<Record<'offset' | 'scale' | 'alpha', TensorInfo>>;
   const eps = (attrs?.['varianceEpsilon'] ?? attrs?.['eps']) as number;
   const c = x.shape[x.shape.length - 1]!;
   const perChannel = (t: TensorInfo | undefined) => t === undefined || sizeOf(t.shape) === c;
@@ -157,7 +191,9 @@ export const bnTrainGradient: GradConfig = {
   gradFunc: (dys, saved) => {
     const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
     const [x, gamma, mean, invstd] = saved as tf.Tensor[];
-    const [dx, dgamma, dbeta] = tf.engine().runKernel(BN_TRAIN_GRAD, { dy, x: x!, gamma: gamma!, mean: mean!, invstd: invstd! }) as tf.Tensor[];
+    const [dx, dgamma, dbeta] = tf
+      .engine()
+      .runKernel(BN_TRAIN_GRAD, { dy, x: x!, gamma: gamma!, mean: mean!, invstd: invstd! }) as tf.Tensor[];
     return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
   },
 };
@@ -170,7 +206,13 @@ export const bnPreluTrainGradient: GradConfig = {
     const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
     const [x, gamma, beta, alpha, mean, invstd] = saved as tf.Tensor[];
     const [dx, dgamma, dbeta, dalpha] = tf.engine().runKernel(BN_PRELU_TRAIN_GRAD, {
-      dy, x: x!, gamma: gamma!, beta: beta!, alpha: alpha!, mean: mean!, invstd: invstd!,
+      dy,
+      x: x!,
+      gamma: gamma!,
+      beta: beta!,
+      alpha: alpha!,
+      mean: mean!,
+      invstd: invstd!,
     }) as tf.Tensor[];
     return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta!, alpha: () => dalpha! };
   },
@@ -188,19 +230,40 @@ export interface BatchNormTrainResult<T extends tf.Tensor> {
 }
 
 /** Training-mode BatchNorm (channels last): y, batch mean and biased batch variance. */
-export function batchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): BatchNormTrainResult<T> {
+export function batchNormTrain<T extends tf.Tensor>(
+  x: T,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+): BatchNormTrainResult<T> {
   const [y, mean, variance] = tf.engine().runKernel(BN_TRAIN, { x, gamma, beta }, { eps }) as tf.Tensor[];
   return { y: y as T, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
 /** Training-mode BatchNorm then PReLU with one slope per channel, fused; statistics as batchNormTrain. */
-export function batchNormPreluTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, alpha: tf.Tensor, eps: number): BatchNormTrainResult<T> {
+export function batchNormPreluTrain<T extends tf.Tensor>(
+  x: T,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  alpha: tf.Tensor,
+  eps: number,
+): BatchNormTrainResult<T> {
   const [y, mean, variance] = tf.engine().runKernel(BN_PRELU_TRAIN, { x, gamma, beta, alpha }, { eps }) as tf.Tensor[];
   return { y: y as T, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
 /** Evaluation-mode BatchNorm with the running statistics, then PReLU, fused (no gradient). */
-export function batchNormPreluInfer<T extends tf.Tensor>(x: T, mean: tf.Tensor, variance: tf.Tensor, beta: tf.Tensor, gamma: tf.Tensor, alpha: tf.Tensor, eps: number): T {
-  const [y] = tf.engine().runKernel(BN_PRELU_INFER, { x, mean, variance, offset: beta, scale: gamma, alpha }, { eps }) as tf.Tensor[];
+export function batchNormPreluInfer<T extends tf.Tensor>(
+  x: T,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  beta: tf.Tensor,
+  gamma: tf.Tensor,
+  alpha: tf.Tensor,
+  eps: number,
+): T {
+  const [y] = tf
+    .engine()
+    .runKernel(BN_PRELU_INFER, { x, mean, variance, offset: beta, scale: gamma, alpha }, { eps }) as tf.Tensor[];
   return y as T;
 }

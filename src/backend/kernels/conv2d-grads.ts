@@ -13,7 +13,13 @@ import { matmulNN, matmulTN } from './gemm.js';
  */
 
 /** Runs csrc/exp_kernels.c's im2col / col2im with the geometry passed in heap scratch. */
-function patches(backend: WasmBackend, g: ConvGeometry, name: 'im2col' | 'col2im', from: TensorInfo, to: TensorInfo): void {
+function patches(
+  backend: WasmBackend,
+  g: ConvGeometry,
+  name: 'im2col' | 'col2im',
+  from: TensorInfo,
+  to: TensorInfo,
+): void {
   withHeapGeometry(backend, g, (geo) => {
     // im2col fills rows of the patch matrix; col2im scatters into whole images.
     const count = name === 'im2col' ? g.n * g.ho * g.wo : g.n;
@@ -22,7 +28,9 @@ function patches(backend: WasmBackend, g: ConvGeometry, name: 'im2col' | 'col2im
 }
 
 function isPointwise(g: ConvGeometry): boolean {
-  return g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.top === 0 && g.left === 0 && g.ho === g.h && g.wo === g.w;
+  return (
+    g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.top === 0 && g.left === 0 && g.ho === g.h && g.wo === g.w
+  );
 }
 
 /** dW [kh, kw, Cin, Cout] = cols^T dy. */

@@ -21,20 +21,45 @@ function served(x: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap): ConvGeo
   return g.dh === 1 && g.dw === 1 && padOk && g.ho > 0 && g.wo > 0 ? g : null;
 }
 
-function dw3(b: WasmBackend, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, alpha: TensorInfo | undefined, g: ConvGeometry): TensorInfo {
+function dw3(
+  b: WasmBackend,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | undefined,
+  alpha: TensorInfo | undefined,
+  g: ConvGeometry,
+): TensorInfo {
   const out = b.makeOutput([g.n, g.ho, g.wo, g.ci], 'float32');
   withHeapGeometry(b, g, (geo) =>
-    parallel(b, 'dw3_fwd', g.n * g.ho, [ptr(b, x), ptr(b, filter), bias ? ptr(b, bias) : 0, alpha ? ptr(b, alpha) : 0, ptr(b, out), geo], 1));
+    parallel(
+      b,
+      'dw3_fwd',
+      g.n * g.ho,
+      [ptr(b, x), ptr(b, filter), bias ? ptr(b, bias) : 0, alpha ? ptr(b, alpha) : 0, ptr(b, out), geo],
+      1,
+    ),
+  );
   return out;
 }
 
 function depthwiseBiasActKernel({ inputs, backend, attrs = {} }: KernelArgs): TensorInfo {
   const b = backend as WasmBackend;
-  const { x, filter, bias, alpha } = inputs as Record<'x' | 'filter', TensorInfo> & Partial<Record<'bias' | 'alpha', TensorInfo>>;
+  const { x, filter, bias, alpha } = inputs as Record<'x' | 'filter', TensorInfo> &
+    Partial<Record<'bias' | 'alpha', TensorInfo>>;
   const g = served(x, filter, attrs);
   if (g) return dw3(b, x, filter, bias, alpha, g);
-  const fused: Record<string, TensorInfo> = { x, filter, ...(bias ? { bias } : {}), ...(alpha ? { preluActivationWeights: alpha } : {}) };
-  return run(b, 'FusedDepthwiseConv2D', fused, { ...attrs, dataFormat: 'NHWC', dilations: 1, activation: alpha ? 'prelu' : 'linear' });
+  const fused: Record<string, TensorInfo> = {
+    x,
+    filter,
+    ...(bias ? { bias } : {}),
+    ...(alpha ? { preluActivationWeights: alpha } : {}),
+  };
+  return run(b, 'FusedDepthwiseConv2D', fused, {
+    ...attrs,
+    dataFormat: 'NHWC',
+    dilations: 1,
+    activation: alpha ? 'prelu' : 'linear',
+  });
 }
 
 export const depthwiseBiasActConfig = wasmKernel(DEPTHWISE_BIAS_ACT, depthwiseBiasActKernel);
@@ -53,12 +78,36 @@ export const depthwiseForwardConfig = wasmKernel('DepthwiseConv2dNative', depthw
  * prelu(depthwiseConv2d(x, filter) + bias) with PyTorch's symmetric padding (alpha optional):
  * one kernel on wasm, tfjs's fused depthwise conv elsewhere (the reference it is tested against).
  */
-export function depthwiseBiasAct(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, stride: number, pad: number, alpha?: tf.Tensor1D): tf.Tensor4D {
-  const explicit = (pad === 0 ? 'valid' : [[0, 0], [pad, pad], [pad, pad], [0, 0]]) as 'valid';
+export function depthwiseBiasAct(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  stride: number,
+  pad: number,
+  alpha?: tf.Tensor1D,
+): tf.Tensor4D {
+  const explicit = (
+    pad === 0
+      ? 'valid'
+      : [
+          [0, 0],
+          [pad, pad],
+          [pad, pad],
+          [0, 0],
+        ]
+  ) as 'valid';
   if (tf.getBackend() === 'wasm' && tf.getKernel(DEPTHWISE_BIAS_ACT, 'wasm') !== undefined) {
     const inputs: Record<string, tf.Tensor> = { x, filter, bias };
     if (alpha) inputs['alpha'] = alpha;
     return tf.engine().runKernel(DEPTHWISE_BIAS_ACT, inputs, { strides: stride, pad: explicit }) as tf.Tensor4D;
   }
-  return tf.fused.depthwiseConv2d({ x, filter, strides: stride, pad: explicit, bias, activation: alpha ? 'prelu' : 'linear', ...(alpha ? { preluActivationWeights: alpha } : {}) });
+  return tf.fused.depthwiseConv2d({
+    x,
+    filter,
+    strides: stride,
+    pad: explicit,
+    bias,
+    activation: alpha ? 'prelu' : 'linear',
+    ...(alpha ? { preluActivationWeights: alpha } : {}),
+  });
 }

@@ -17,7 +17,8 @@ function filterGrad(args: KernelArgs): TensorInfo {
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const attrs = args.attrs ?? {};
   const filterShape = attrs['filterShape'] as [number, number, number, number];
-  if (filterShape[3] !== 1) throw new Error('DepthwiseConv2dNativeBackpropFilter: channel multiplier > 1 is not supported on wasm');
+  if (filterShape[3] !== 1)
+    throw new Error('DepthwiseConv2dNativeBackpropFilter: channel multiplier > 1 is not supported on wasm');
   const g = convGeometry(x.shape, filterShape, attrs, true);
   const out = backend.makeOutput(filterShape, 'float32');
   const [taps, c] = [g.kh * g.kw, g.ci];
@@ -25,7 +26,9 @@ function filterGrad(args: KernelArgs): TensorInfo {
   // across rows. Scratch: float64 [taps, c] accumulators, then float32 [taps, c] row sums.
   withScratch(backend, taps * c * 12, (acc) => {
     const rowAcc = acc + taps * c * 8;
-    withHeapGeometry(backend, g, (geo) => parallel(backend, 'dw_filter_grad', c, [ptr(backend, x), ptr(backend, dy), acc, rowAcc, geo], 4));
+    withHeapGeometry(backend, g, (geo) =>
+      parallel(backend, 'dw_filter_grad', c, [ptr(backend, x), ptr(backend, dy), acc, rowAcc, geo], 4),
+    );
     f32(backend, out).set(f64At(backend, acc, taps * c));
   });
   return out;
@@ -36,7 +39,8 @@ function inputGrad(args: KernelArgs): TensorInfo {
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
   const attrs = args.attrs ?? {};
   const inputShape = attrs['inputShape'] as [number, number, number, number];
-  if (filter.shape[3] !== 1) throw new Error('DepthwiseConv2dNativeBackpropInput: channel multiplier > 1 is not supported on wasm');
+  if (filter.shape[3] !== 1)
+    throw new Error('DepthwiseConv2dNativeBackpropInput: channel multiplier > 1 is not supported on wasm');
   const g = convGeometry(inputShape, filter.shape, attrs, true);
   const { n, h, w, ci: c, ho, wo, kh, kw, sh, sw, dh, dw, top, left } = g;
   // Global depthwise conv (the filter covers the whole unpadded input, one output pixel):
@@ -74,8 +78,18 @@ function inputGrad(args: KernelArgs): TensorInfo {
         dst.set(src.subarray(from, from + c), ((kh - 1 - ky) * kw + (kw - 1 - kx)) * c);
       }
     }
-    const pad = [[0, 0], [padT, padB], [padL, padR], [0, 0]];
-    const out = run(backend, 'DepthwiseConv2dNative', { x: dy, filter: flipped }, { strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC' });
+    const pad = [
+      [0, 0],
+      [padT, padB],
+      [padL, padR],
+      [0, 0],
+    ];
+    const out = run(
+      backend,
+      'DepthwiseConv2dNative',
+      { x: dy, filter: flipped },
+      { strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC' },
+    );
     free(backend, flipped);
     return out;
   }

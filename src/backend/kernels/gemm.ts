@@ -13,7 +13,14 @@ export function matmulNN(backend: WasmBackend, a: TensorInfo, b: TensorInfo): Te
   const [k2, n] = b.shape as [number, number];
   if (k !== k2) throw new Error(`matmulNN: inner sizes ${k} and ${k2}`);
   const out = backend.makeOutput([m, n], 'float32');
-  parallel(backend, 'gemm_nn', m, [ptr(backend, a), ptr(backend, b), ptr(backend, out), k, n], 4, Math.max(4, Math.ceil(4096 / Math.max(n, 1))));
+  parallel(
+    backend,
+    'gemm_nn',
+    m,
+    [ptr(backend, a), ptr(backend, b), ptr(backend, out), k, n],
+    4,
+    Math.max(4, Math.ceil(4096 / Math.max(n, 1))),
+  );
   return out;
 }
 
@@ -30,6 +37,12 @@ export function matmulTN(backend: WasmBackend, a: TensorInfo, b: TensorInfo): Te
   if (k !== k2) throw new Error(`matmulTN: ${k} and ${k2} rows`);
   const out = backend.makeOutput([m, n], 'float32');
   const byRows = m > n ? 1 : 0;
-  parallel(backend, 'gemm_tn', byRows ? m : n, [ptr(backend, a), ptr(backend, b), ptr(backend, out), k, m, n, byRows], byRows ? 4 : 8);
+  parallel(
+    backend,
+    'gemm_tn',
+    byRows ? m : n,
+    [ptr(backend, a), ptr(backend, b), ptr(backend, out), k, m, n, byRows],
+    byRows ? 4 : 8,
+  );
   return out;
 }

@@ -30,7 +30,12 @@ function identity({ inputs, backend }: KernelArgs): TensorInfo {
  * (the last axis where the window is narrower than `outer`), in row-major order. Slice reads
  * these runs; PadV2 writes them.
  */
-function windowRuns(outer: readonly number[], begin: readonly number[], window: readonly number[], cut: number): number[] {
+function windowRuns(
+  outer: readonly number[],
+  begin: readonly number[],
+  window: readonly number[],
+  cut: number,
+): number[] {
   const strides = util.computeStrides([...outer]);
   const stride = (d: number) => strides[d] ?? 1;
   let base = 0;
@@ -58,7 +63,11 @@ function windowRuns(outer: readonly number[], begin: readonly number[], window: 
 function slice({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const b = backend as WasmBackend;
   const x = inputs['x']!;
-  const [begin, size] = slice_util.parseSliceParams(x as never, attrs?.['begin'] as number[], attrs?.['size'] as number | number[]);
+  const [begin, size] = slice_util.parseSliceParams(
+    x as never,
+    attrs?.['begin'] as number[],
+    attrs?.['size'] as number | number[],
+  );
   let cut = -1;
   for (let d = 0; d < x.shape.length; d++) if (size[d] !== x.shape[d]) cut = d;
   const run0 = cut < 0 ? sizeOf(x.shape) : sizeOf(size.slice(cut));
@@ -101,19 +110,30 @@ function padV2({ inputs, backend, attrs }: KernelArgs): TensorInfo {
     if (lo !== 0 || hi !== 0) last = d;
   });
   const runLen = last < 0 ? sizeOf(x.shape) : sizeOf(x.shape.slice(last));
-  if (x.dtype !== 'float32' || runLen < 16 || paddings.some(([lo, hi]) => lo < 0 || hi < 0)) return run(b, 'PadV2', { x }, attrs);
+  if (x.dtype !== 'float32' || runLen < 16 || paddings.some(([lo, hi]) => lo < 0 || hi < 0))
+    return run(b, 'PadV2', { x }, attrs);
   const outShape = x.shape.map((n, d) => n + paddings[d]![0] + paddings[d]![1]);
   const out = b.makeOutput(outShape, 'float32');
   const src = f32(b, x);
   const dst = f32(b, out);
   dst.fill(value);
   const begin = paddings.map(([lo]) => lo);
-  windowRuns(outShape, begin, x.shape, last).forEach((off, o) => dst.set(src.subarray(o * runLen, (o + 1) * runLen), off));
+  windowRuns(outShape, begin, x.shape, last).forEach((off, o) =>
+    dst.set(src.subarray(o * runLen, (o + 1) * runLen), off),
+  );
   return out;
 }
 
 /** Parts of a last-axis concatenation: pointers and widths in heap scratch, for concat_last / split_last. */
-function lastAxisParts(b: WasmBackend, parts: TensorInfo[], widths: number[], c: number, rows: number, into: TensorInfo, name: 'concat_last' | 'split_last'): void {
+function lastAxisParts(
+  b: WasmBackend,
+  parts: TensorInfo[],
+  widths: number[],
+  c: number,
+  rows: number,
+  into: TensorInfo,
+  name: 'concat_last' | 'split_last',
+): void {
   withScratch(b, parts.length * 8, (at) => {
     i32At(b, at, parts.length).set(parts.map((p) => ptr(b, p)));
     i32At(b, at + parts.length * 4, parts.length).set(widths);
@@ -124,16 +144,30 @@ function lastAxisParts(b: WasmBackend, parts: TensorInfo[], widths: number[], c:
 /** tf.stack along the last axis (the §2.2 fusion stacks the four feature maps as channels). */
 function pack({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const b = backend as WasmBackend;
-  const parts = Object.keys(inputs).sort((p, q) => Number(p) - Number(q)).map((k) => inputs[k]!);
+  const parts = Object.keys(inputs)
+    .sort((p, q) => Number(p) - Number(q))
+    .map((k) => inputs[k]!);
   const first = parts[0]!;
   const axis = attrs?.['axis'] as number;
   const rank = first.shape.length;
   const last = axis === rank || axis === -1;
-  if (!last || first.dtype !== 'float32' || parts.some((p) => p.dtype !== 'float32' || !util.arraysEqual(p.shape, first.shape))) {
+  if (
+    !last ||
+    first.dtype !== 'float32' ||
+    parts.some((p) => p.dtype !== 'float32' || !util.arraysEqual(p.shape, first.shape))
+  ) {
     return run(b, 'Pack', inputs, attrs);
   }
   const out = b.makeOutput([...first.shape, parts.length], 'float32');
-  lastAxisParts(b, parts, parts.map(() => 1), parts.length, sizeOf(first.shape), out, 'concat_last');
+  lastAxisParts(
+    b,
+    parts,
+    parts.map(() => 1),
+    parts.length,
+    sizeOf(first.shape),
+    out,
+    'concat_last',
+  );
   return out;
 }
 
@@ -149,7 +183,15 @@ function unpack({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const n = value.shape[rank - 1]!;
   const outShape = value.shape.slice(0, rank - 1);
   const outs = Array.from({ length: n }, () => b.makeOutput([...outShape], 'float32'));
-  lastAxisParts(b, outs, outs.map(() => 1), n, sizeOf(outShape), value, 'split_last');
+  lastAxisParts(
+    b,
+    outs,
+    outs.map(() => 1),
+    n,
+    sizeOf(outShape),
+    value,
+    'split_last',
+  );
   return outs;
 }
 
@@ -179,7 +221,8 @@ function reverse({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const [src, dst] = [f32(b, x), f32(b, out)];
   for (let o = 0; o < outer; o++) {
     const base = o * n * inner;
-    for (let i = 0; i < n; i++) dst.set(src.subarray(base + i * inner, base + (i + 1) * inner), base + (n - 1 - i) * inner);
+    for (let i = 0; i < n; i++)
+      dst.set(src.subarray(base + i * inner, base + (i + 1) * inner), base + (n - 1 - i) * inner);
   }
   return out;
 }

@@ -15,32 +15,62 @@ export const MATMUL_BIAS_ACT = 'ExpAsdMatMulBiasAct';
 
 function matMulBiasActKernel({ inputs, backend }: KernelArgs): TensorInfo {
   const b = backend as WasmBackend;
-  const { a, b: w, bias, alpha, res } = inputs as Record<'a' | 'b' | 'bias', TensorInfo> & Partial<Record<'alpha' | 'res', TensorInfo>>;
+  const {
+    a,
+    b: w,
+    bias,
+    alpha,
+    res,
+  } = inputs as Record<'a' | 'b' | 'bias', TensorInfo> & Partial<Record<'alpha' | 'res', TensorInfo>>;
   const [m, k] = a.shape as [number, number];
   const n = w.shape[1]!;
   const out = b.makeOutput([m, n], 'float32');
   const opt = (t: TensorInfo | undefined) => (t ? ptr(b, t) : 0);
-  parallel(b, 'gemm_nn_ep', m, [ptr(b, a), ptr(b, w), ptr(b, out), k, n, ptr(b, bias), opt(alpha), opt(res)], 4, Math.max(4, Math.ceil(4096 / Math.max(n, 1))));
+  parallel(
+    b,
+    'gemm_nn_ep',
+    m,
+    [ptr(b, a), ptr(b, w), ptr(b, out), k, n, ptr(b, bias), opt(alpha), opt(res)],
+    4,
+    Math.max(4, Math.ceil(4096 / Math.max(n, 1))),
+  );
   return out;
 }
 
 export const matMulBiasActConfig = wasmKernel(MATMUL_BIAS_ACT, matMulBiasActKernel);
 
 /** Whether the fused kernel serves these operands (wasm, float32, 2-D, matching sizes, K > 0). */
-function fusedAvailable(a: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, alpha?: tf.Tensor1D, res?: tf.Tensor2D): boolean {
+function fusedAvailable(
+  a: tf.Tensor2D,
+  w: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  alpha?: tf.Tensor1D,
+  res?: tf.Tensor2D,
+): boolean {
   const n = w.shape[1];
-  return tf.getBackend() === 'wasm' && tf.getKernel(MATMUL_BIAS_ACT, 'wasm') !== undefined
-    && [a, w, bias, alpha, res].every((t) => t === undefined || t.dtype === 'float32')
-    && a.shape[1] === w.shape[0] && a.shape[1] > 0 && bias.shape[0] === n
-    && (alpha === undefined || alpha.shape[0] === n)
-    && (res === undefined || (res.shape[0] === a.shape[0] && res.shape[1] === n));
+  return (
+    tf.getBackend() === 'wasm' &&
+    tf.getKernel(MATMUL_BIAS_ACT, 'wasm') !== undefined &&
+    [a, w, bias, alpha, res].every((t) => t === undefined || t.dtype === 'float32') &&
+    a.shape[1] === w.shape[0] &&
+    a.shape[1] > 0 &&
+    bias.shape[0] === n &&
+    (alpha === undefined || alpha.shape[0] === n) &&
+    (res === undefined || (res.shape[0] === a.shape[0] && res.shape[1] === n))
+  );
 }
 
 /**
  * prelu(a w + bias) + res (alpha, res optional): one kernel on wasm, the same ops elsewhere
  * (the reference the kernel is tested against).
  */
-export function matMulBiasAct(a: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, alpha?: tf.Tensor1D, res?: tf.Tensor2D): tf.Tensor2D {
+export function matMulBiasAct(
+  a: tf.Tensor2D,
+  w: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  alpha?: tf.Tensor1D,
+  res?: tf.Tensor2D,
+): tf.Tensor2D {
   if (fusedAvailable(a, w, bias, alpha, res)) {
     const inputs: Record<string, tf.Tensor> = { a, b: w, bias };
     if (alpha) inputs['alpha'] = alpha;

@@ -1,5 +1,15 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { f32, free, reshape, run, sizeOf, transpose, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
+import {
+  f32,
+  free,
+  reshape,
+  run,
+  sizeOf,
+  transpose,
+  wasmKernel,
+  type KernelArgs,
+  type WasmBackend,
+} from './wasm-util.js';
 import { matmulNN, matmulTN } from './gemm.js';
 
 /**
@@ -55,7 +65,8 @@ function batchMatMul(args: KernelArgs): TensorInfo {
   const ak = ta ? a.shape[ra - 2]! : a.shape[ra - 1]!;
   const bn = tb ? b.shape[rb - 2]! : b.shape[rb - 1]!;
   const bk = tb ? b.shape[rb - 1]! : b.shape[rb - 2]!;
-  if (ak !== bk) throw new Error(`matMul: inner dimensions ${ak} and ${bk} of shapes [${a.shape}] and [${b.shape}] differ`);
+  if (ak !== bk)
+    throw new Error(`matMul: inner dimensions ${ak} and ${bk} of shapes [${a.shape}] and [${b.shape}] differ`);
   const outer = aOuter.length >= bOuter.length ? aOuter : bOuter;
   const outShape = [...outer, am, bn];
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || (batchA !== batchB && batchA !== 1 && batchB !== 1)) {

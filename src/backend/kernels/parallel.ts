@@ -19,10 +19,36 @@ import { isShared, memoryOf, type WasmBackend } from './wasm-util.js';
  */
 
 type Name = keyof SimdExports;
-const NAMES: readonly Name[] = ['col_sums', 'affine_rows', 'prelu_grad', 'dw_filter_grad', 'concat_last', 'split_last', 'gemm_tn', 'adamw', 'im2col', 'col2im', 'bn_prelu_fwd', 'bn_prelu_sums', 'bn_prelu_dx', 'gemm_nn', 'dw_input_grad', 'gemm_nn_ep', 'dw3_fwd'];
+const NAMES: readonly Name[] = [
+  'col_sums',
+  'affine_rows',
+  'prelu_grad',
+  'dw_filter_grad',
+  'concat_last',
+  'split_last',
+  'gemm_tn',
+  'adamw',
+  'im2col',
+  'col2im',
+  'bn_prelu_fwd',
+  'bn_prelu_sums',
+  'bn_prelu_dx',
+  'gemm_nn',
+  'dw_input_grad',
+  'gemm_nn_ep',
+  'dw3_fwd',
+];
 const MAX_ARGS = 24;
 /** Int32 slots of the control block. NEXT = (call tag << 16) | next unclaimed chunk. */
-const NEXT = 0, DONE = 1, FN = 2, NARGS = 3, CHUNKS = 4, STEP = 5, TOTAL = 6, FAILED = 7, ARGS = 8;
+const NEXT = 0,
+  DONE = 1,
+  FN = 2,
+  NARGS = 3,
+  CHUNKS = 4,
+  STEP = 5,
+  TOTAL = 6,
+  FAILED = 7,
+  ARGS = 8;
 const SLOTS = ARGS + MAX_ARGS;
 
 const WORKER_SOURCE = `
@@ -79,7 +105,10 @@ function poolFor(backend: WasmBackend): Pool {
   for (let i = 1; isShared(memory) && i < wanted; i++) {
     let worker: Worker;
     try {
-      worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: simdModule(true), memory, control, names: NAMES } });
+      worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { module: simdModule(true), memory, control, names: NAMES },
+      });
     } catch {
       break; // no more threads to be had (resource limits): the caller does the work itself
     }
@@ -97,7 +126,15 @@ function poolFor(backend: WasmBackend): Pool {
  * thread measured best for a whole training step (8 or 16 balance the threads better but cost
  * more in re-read operands and cache misses at chunk edges).
  */
-export function parallel(backend: WasmBackend, name: Name, n: number, args: number[], align = 1, minChunk = align, chunksPerThread = 2): void {
+export function parallel(
+  backend: WasmBackend,
+  name: Name,
+  n: number,
+  args: number[],
+  align = 1,
+  minChunk = align,
+  chunksPerThread = 2,
+): void {
   const fn = (simd(backend) as unknown as Record<Name, (...a: number[]) => void>)[name];
   const pool = poolFor(backend);
   const threads = pool.helpers.length + 1;
@@ -141,5 +178,6 @@ export function parallel(backend: WasmBackend, name: Name, n: number, args: numb
     if (Date.now() > deadline) throw new Error(`${name}: a helper thread stopped answering`);
     Atomics.wait(ctl, DONE, d, 1000);
   }
-  if (Atomics.load(ctl, FAILED)) throw new Error(`${name}: failed in a helper thread (out-of-bounds access in the wasm kernel)`);
+  if (Atomics.load(ctl, FAILED))
+    throw new Error(`${name}: failed in a helper thread (out-of-bounds access in the wasm kernel)`);
 }

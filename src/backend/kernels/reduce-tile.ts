@@ -9,7 +9,12 @@ import { f32, run, sizeOf, wasmKernel, type KernelArgs as Args, type WasmBackend
  */
 
 function normAxes(axis: unknown, rank: number): number[] {
-  const list = axis === undefined || axis === null ? [...Array(rank).keys()] : Array.isArray(axis) ? (axis as number[]) : [axis as number];
+  const list =
+    axis === undefined || axis === null
+      ? [...Array(rank).keys()]
+      : Array.isArray(axis)
+        ? (axis as number[])
+        : [axis as number];
   return [...new Set(list.map((a) => (a < 0 ? a + rank : a)))].sort((p, q) => p - q);
 }
 

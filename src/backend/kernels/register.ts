@@ -5,12 +5,29 @@ import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './d
 import { batchMatMulConfig } from './matmul.js';
 import { meanConfig, sumConfig, tileConfig } from './reduce-tile.js';
 import { preluGradConfig, preluGradKernelConfig } from './prelu-grad.js';
-import { bnPreluInferConfig, fusedBatchNormConfig, bnPreluTrainConfig, bnPreluTrainGradConfig, bnPreluTrainGradient, bnTrainConfig, bnTrainGradConfig, bnTrainGradient } from './batchnorm.js';
+import {
+  bnPreluInferConfig,
+  fusedBatchNormConfig,
+  bnPreluTrainConfig,
+  bnPreluTrainGradConfig,
+  bnPreluTrainGradient,
+  bnTrainConfig,
+  bnTrainGradConfig,
+  bnTrainGradient,
+} from './batchnorm.js';
 import { saveOriginal } from './wasm-util.js';
 import { adamwConfig } from './adamw.js';
 import { matMulBiasActConfig } from './matmul-epilogue.js';
 import { depthwiseBiasActConfig, depthwiseForwardConfig } from './depthwise-fwd.js';
-import { identityConfig, packConfig, padV2Config, reverseConfig, sliceConfig, splitVConfig, unpackConfig } from './layout.js';
+import {
+  identityConfig,
+  packConfig,
+  padV2Config,
+  reverseConfig,
+  sliceConfig,
+  splitVConfig,
+  unpackConfig,
+} from './layout.js';
 
 /**
  * Our wasm kernels (docs/backend.md lists each and why). The first group is missing from

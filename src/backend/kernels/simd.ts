@@ -9,26 +9,122 @@ import { isShared, memoryOf, type WasmBackend } from './wasm-util.js';
  * the single-threaded builds a plain one; each has its own build of the module.
  */
 export interface SimdExports {
-  col_sums(x: number, y: number, rows: number, c: number, shift: number, s1: number, s2: number, mode: number, c0: number, c1: number): void;
-  affine_rows(a: number, x: number, out: number, c: number, k: number, m: number, b: number, r0: number, r1: number): void;
-  prelu_grad(dy: number, x: number, alpha: number, dx: number, dalpha: number, rows: number, c: number, c0: number, c1: number): void;
+  col_sums(
+    x: number,
+    y: number,
+    rows: number,
+    c: number,
+    shift: number,
+    s1: number,
+    s2: number,
+    mode: number,
+    c0: number,
+    c1: number,
+  ): void;
+  affine_rows(
+    a: number,
+    x: number,
+    out: number,
+    c: number,
+    k: number,
+    m: number,
+    b: number,
+    r0: number,
+    r1: number,
+  ): void;
+  prelu_grad(
+    dy: number,
+    x: number,
+    alpha: number,
+    dx: number,
+    dalpha: number,
+    rows: number,
+    c: number,
+    c0: number,
+    c1: number,
+  ): void;
   dw_filter_grad(x: number, dy: number, acc: number, rowacc: number, geo: number, c0: number, c1: number): void;
   concat_last(out: number, srcs: number, widths: number, parts: number, c: number, r0: number, r1: number): void;
   split_last(input: number, dsts: number, widths: number, parts: number, c: number, r0: number, r1: number): void;
-  adamw(p: number, m: number, v: number, g: number, po: number, mo: number, vo: number, hyper: number, r0: number, r1: number): void;
+  adamw(
+    p: number,
+    m: number,
+    v: number,
+    g: number,
+    po: number,
+    mo: number,
+    vo: number,
+    hyper: number,
+    r0: number,
+    r1: number,
+  ): void;
   im2col(x: number, cols: number, geo: number, r0: number, r1: number): void;
   col2im(cols: number, dx: number, geo: number, b0: number, b1: number): void;
-  bn_prelu_fwd(x: number, y: number, c: number, scale: number, offset: number, alpha: number, r0: number, r1: number): void;
-  bn_prelu_sums(
-    x: number, dy: number, rows: number, c: number, scale: number, offset: number, alpha: number, mean: number,
-    sdz: number, sdzx: number, sda: number, c0: number, c1: number,
+  bn_prelu_fwd(
+    x: number,
+    y: number,
+    c: number,
+    scale: number,
+    offset: number,
+    alpha: number,
+    r0: number,
+    r1: number,
   ): void;
-  bn_prelu_dx(dy: number, x: number, dx: number, c: number, scale: number, offset: number, alpha: number, k: number, m: number, cc: number, r0: number, r1: number): void;
+  bn_prelu_sums(
+    x: number,
+    dy: number,
+    rows: number,
+    c: number,
+    scale: number,
+    offset: number,
+    alpha: number,
+    mean: number,
+    sdz: number,
+    sdzx: number,
+    sda: number,
+    c0: number,
+    c1: number,
+  ): void;
+  bn_prelu_dx(
+    dy: number,
+    x: number,
+    dx: number,
+    c: number,
+    scale: number,
+    offset: number,
+    alpha: number,
+    k: number,
+    m: number,
+    cc: number,
+    r0: number,
+    r1: number,
+  ): void;
   dw_input_grad(dy: number, w: number, dx: number, geo: number, r0: number, r1: number): void;
   gemm_nn(a: number, b: number, c: number, k: number, n: number, m0: number, m1: number): void;
   dw3_fwd(x: number, w: number, bias: number, alpha: number, out: number, geo: number, r0: number, r1: number): void;
-  gemm_nn_ep(a: number, b: number, c: number, k: number, n: number, bias: number, alpha: number, res: number, m0: number, m1: number): void;
-  gemm_tn(a: number, b: number, c: number, k: number, m: number, n: number, byRows: number, lo: number, hi: number): void;
+  gemm_nn_ep(
+    a: number,
+    b: number,
+    c: number,
+    k: number,
+    n: number,
+    bias: number,
+    alpha: number,
+    res: number,
+    m0: number,
+    m1: number,
+  ): void;
+  gemm_tn(
+    a: number,
+    b: number,
+    c: number,
+    k: number,
+    m: number,
+    n: number,
+    byRows: number,
+    lo: number,
+    hi: number,
+  ): void;
 }
 
 const instances = new WeakMap<WebAssembly.Memory, SimdExports>();

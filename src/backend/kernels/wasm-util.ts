@@ -62,13 +62,23 @@ export function saveOriginal(name: string): void {
 }
 
 /** Runs a wasm kernel (the original one if we replaced it) on backend-level tensors. */
-export function run(backend: WasmBackend, name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
+export function run(
+  backend: WasmBackend,
+  name: string,
+  inputs: Record<string, TensorInfo>,
+  attrs: NamedAttrMap = {},
+): TensorInfo {
   const out = runAll(backend, name, inputs, attrs);
   return out[0]!;
 }
 
 /** As `run`, for kernels with several outputs. */
-export function runAll(backend: WasmBackend, name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo[] {
+export function runAll(
+  backend: WasmBackend,
+  name: string,
+  inputs: Record<string, TensorInfo>,
+  attrs: NamedAttrMap = {},
+): TensorInfo[] {
   const fn = originals.get(name) ?? (tf.getKernel(name, 'wasm')?.kernelFunc as unknown as KernelFn | undefined);
   if (!fn) throw new Error(`wasm kernel ${name} is not registered`);
   const out = fn({ inputs, backend, attrs });

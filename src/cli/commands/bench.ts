@@ -24,15 +24,22 @@ const DEFAULT_EXPERIMENT = 'experiments/fgaspecnet.yaml';
 export function register(program: Command): void {
   const cmd = program
     .command('bench')
-    .description('time training steps (forward + backward + AdamW, mixup included) and inference of an experiment\'s model on random clips')
-    .argument('[experiment.yaml]', `the experiment whose model is timed (default ${DEFAULT_EXPERIMENT}, else the built-in full FGASpecNet)`)
+    .description(
+      "time training steps (forward + backward + AdamW, mixup included) and inference of an experiment's model on random clips",
+    )
+    .argument(
+      '[experiment.yaml]',
+      `the experiment whose model is timed (default ${DEFAULT_EXPERIMENT}, else the built-in full FGASpecNet)`,
+    )
     .addOption(backendOption())
     .addOption(gpuAdapterOption())
     .option('--batch <n>', 'clips per step', parsePositiveInt('--batch'), 4)
     .option('--steps <n>', 'timed steps (after the warm-up)', parsePositiveInt('--steps'), 3)
     .option('--warmup <n>', 'untimed warm-up steps', (v) => Number(v), 1)
     .option('--threads <n>', 'wasm threads (default 2)', parsePositiveInt('--threads'))
-    .addOption(jsonOption('{"backend":..,"threads":..,"batch":B,"train":{"clipsPerSec":x},"infer":{"clipsPerSec":y},...}'))
+    .addOption(
+      jsonOption('{"backend":..,"threads":..,"batch":B,"train":{"clipsPerSec":x},"infer":{"clipsPerSec":y},...}'),
+    )
     .addOption(pluginOption())
     .action(action((file: string | undefined, flags: BenchFlags) => runBenchCommand(file, flags)));
 }
@@ -43,8 +50,13 @@ async function runBenchCommand(file: string | undefined, flags: BenchFlags): Pro
   const path = file ?? (existsSync(DEFAULT_EXPERIMENT) ? DEFAULT_EXPERIMENT : null);
   const { config, catalog } = path
     ? await readExperiment(path, { plugins: flags.plugin })
-    : await loadPluginFiles(flags.plugin).then(({ catalog }) => ({ config: validateExperiment({}, 'the built-in defaults', catalog), catalog }));
-  const progress = flags.json ? undefined : (phase: string, i: number) => process.stderr.write(`\r${phase} step ${i + 1}   `);
+    : await loadPluginFiles(flags.plugin).then(({ catalog }) => ({
+        config: validateExperiment({}, 'the built-in defaults', catalog),
+        catalog,
+      }));
+  const progress = flags.json
+    ? undefined
+    : (phase: string, i: number) => process.stderr.write(`\r${phase} step ${i + 1}   `);
   const r = await runBench(config, {
     parts: catalog,
     backend,

@@ -22,14 +22,19 @@ export function register(program: Command): void {
         const colour = process.stdout.isTTY === true && !opts.md && process.env.NO_COLOR === undefined;
         if (b === undefined) {
           const rows = await withRunReader(opts.db, async (store) => {
-            if (!(await store.sweepExists(a))) throw new UserError(`exp compare ${a}: give two runs, or one sweep name (no sweep ${JSON.stringify(a)} in ${store.location})`);
+            if (!(await store.sweepExists(a)))
+              throw new UserError(
+                `exp compare ${a}: give two runs, or one sweep name (no sweep ${JSON.stringify(a)} in ${store.location})`,
+              );
             return sweepRows(store, a);
           });
           const out = formatSweepComparison(rows, { json: opts.json === true, md: opts.md === true, colour });
           process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
           return;
         }
-        const c = await withRunReader(opts.db, async (store) => compareRuns(store, await store.resolveRun(a), await store.resolveRun(b)));
+        const c = await withRunReader(opts.db, async (store) =>
+          compareRuns(store, await store.resolveRun(a), await store.resolveRun(b)),
+        );
         if (opts.json) process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
         else process.stdout.write(`${formatComparison(c, { md: opts.md === true, colour })}\n`);
       }),

@@ -6,7 +6,9 @@ import { UserError, messageOf } from '../../util/errors.js';
 import { maskPassword, storeKind } from '../../util/db-location.js';
 
 export function register(program: Command): void {
-  const db = program.command('db').description('run store maintenance: migrate a store, copy a local store to a shared one');
+  const db = program
+    .command('db')
+    .description('run store maintenance: migrate a store, copy a local store to a shared one');
   db.command('migrate')
     .description('bring a store (SQLite file or postgres:// URL) to the newest schema')
     .addOption(dbOption())
@@ -22,8 +24,10 @@ export function register(program: Command): void {
     .argument('<postgres-url>', 'the shared store, postgres://user@host:port/db')
     .action(
       action(async (file: string, url: string) => {
-        if (storeKind(file, 'the source') === 'postgres') throw new UserError(`${maskPassword(file)}: the source must be a SQLite file`);
-        if (storeKind(url, 'the target') !== 'postgres') throw new UserError(`${maskPassword(url)}: the target must be a postgres:// URL`);
+        if (storeKind(file, 'the source') === 'postgres')
+          throw new UserError(`${maskPassword(file)}: the source must be a SQLite file`);
+        if (storeKind(url, 'the target') !== 'postgres')
+          throw new UserError(`${maskPassword(url)}: the target must be a postgres:// URL`);
         const { copySqliteToPostgres } = await import('../../store/pg/copy.js');
         let report;
         try {
@@ -32,7 +36,10 @@ export function register(program: Command): void {
           if (e instanceof UserError) throw e;
           throw new UserError(`copy ${file} -> ${maskPassword(url)} failed, nothing was copied: ${messageOf(e)}`);
         }
-        for (const r of report) process.stderr.write(`${r.table.padEnd(12)} ${String(r.read).padStart(8)} read ${String(r.inserted).padStart(8)} inserted\n`);
+        for (const r of report)
+          process.stderr.write(
+            `${r.table.padEnd(12)} ${String(r.read).padStart(8)} read ${String(r.inserted).padStart(8)} inserted\n`,
+          );
       }),
     );
 }

@@ -17,8 +17,10 @@ export function register(program: Command): void {
     .addOption(dbOption())
     .action(
       action(async (refs: string[], opts: { format: string; out?: string; chart?: string; db: string }) => {
-        if (!['md', 'csv', 'json'].includes(opts.format)) throw new UserError(`--format ${opts.format}: expected md, csv or json`);
-        const chart = opts.chart ?? (opts.format === 'md' && opts.out ? `${opts.out.replace(/\.md$/, '')}.svg` : undefined);
+        if (!['md', 'csv', 'json'].includes(opts.format))
+          throw new UserError(`--format ${opts.format}: expected md, csv or json`);
+        const chart =
+          opts.chart ?? (opts.format === 'md' && opts.out ? `${opts.out.replace(/\.md$/, '')}.svg` : undefined);
         // Both outputs are checked before anything is read or written (the --out rule).
         if (opts.out) checkOutputFile(opts.out, '--out');
         if (chart) checkOutputFile(chart, opts.chart ? '--chart' : '--out (chart)');

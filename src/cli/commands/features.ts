@@ -72,7 +72,9 @@ async function runFeatures(file: string, flags: FeaturesFlags): Promise<void> {
     return;
   }
 
-  let min = Infinity, max = -Infinity, sum = 0;
+  let min = Infinity,
+    max = -Infinity,
+    sum = 0;
   for (const v of lm.data) {
     if (v < min) min = v;
     if (v > max) max = v;

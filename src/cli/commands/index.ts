@@ -17,5 +17,19 @@ import { register as parts } from './parts.js';
 
 /** Every command, in the order `exp --help` lists them. Adding one = one file + one line here. */
 export const commands: ReadonlyArray<(program: Command) => void> = [
-  run, sweep, runs, show, compare, exportCmd, report, data, features, params, parts, metrics, bench, db, worker,
+  run,
+  sweep,
+  runs,
+  show,
+  compare,
+  exportCmd,
+  report,
+  data,
+  features,
+  params,
+  parts,
+  metrics,
+  bench,
+  db,
+  worker,
 ];

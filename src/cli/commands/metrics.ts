@@ -17,11 +17,17 @@ export function register(program: Command): void {
   program
     .command('metrics')
     .description('AUC / pAUC per machine type and their average, from a CSV of scored clips')
-    .argument('[scores.csv]', 'a header naming the columns type,id,label,score (any order), then one clip per line; label 1 = anomaly, higher score = more anomalous')
+    .argument(
+      '[scores.csv]',
+      'a header naming the columns type,id,label,score (any order), then one clip per line; label 1 = anomaly, higher score = more anomalous',
+    )
     .addOption(jsonOption('{"types": {"<type>": {"auc", "pauc", "paucMcclish"}}, "average": {...}, "ids": {...}}'))
     .option('--run <run>', "recompute from a stored run's final per-clip scores instead of a CSV")
     .addOption(dbOption('read with --run'))
-    .option('--pooled', "pool each type's IDs into one ROC (TASTgram's eval) instead of averaging per-ID values (DCASE's)")
+    .option(
+      '--pooled',
+      "pool each type's IDs into one ROC (TASTgram's eval) instead of averaging per-ID values (DCASE's)",
+    )
     .addHelpText(
       'after',
       '\npAUC uses p = 0.1. "pAUC" is the paper\'s definition (partial ROC area / p); "pAUC(McClish)" is\n' +
@@ -32,7 +38,8 @@ export function register(program: Command): void {
 
 async function runMetrics(file: string | undefined, flags: MetricsFlags): Promise<void> {
   if (file && flags.run) throw new UserError('exp metrics: give a scores CSV or --run, not both');
-  if (!file && !flags.run) throw new UserError('exp metrics: give a scores CSV (columns type,id,label,score) or --run <run>');
+  if (!file && !flags.run)
+    throw new UserError('exp metrics: give a scores CSV (columns type,id,label,score) or --run <run>');
   let rows;
   if (flags.run) {
     const ref = flags.run;
@@ -41,7 +48,8 @@ async function runMetrics(file: string | undefined, flags: MetricsFlags): Promis
       return { run, scores: await store.getScores(run.id, { final: true }) };
     });
     rows = scores.map((r) => ({ type: r.type, id: r.id, label: r.label, score: r.score }));
-    if (rows.length === 0) throw new UserError(`run ${run.id} (${run.name}) has no stored final scores (status ${run.status})`);
+    if (rows.length === 0)
+      throw new UserError(`run ${run.id} (${run.name}) has no stored final scores (status ${run.status})`);
     file = `run ${run.id}`;
   } else {
     rows = readScoresCsv(file!);
@@ -59,7 +67,14 @@ const pct = (x: number): string => (100 * x).toFixed(2);
 /** The human table: types x AUC / pAUC / pAUC(McClish), in percent like the paper's Table 2. */
 export function formatTable(r: Evaluation, file: string, clips: number): string {
   const head = ['type', 'IDs', 'clips', 'AUC %', 'pAUC %', 'pAUC(McClish) %'];
-  const line = (name: string, ids: string, n: string, v: MetricValues) => [name, ids, n, pct(v.auc), pct(v.pauc), pct(v.paucMcclish)];
+  const line = (name: string, ids: string, n: string, v: MetricValues) => [
+    name,
+    ids,
+    n,
+    pct(v.auc),
+    pct(v.pauc),
+    pct(v.paucMcclish),
+  ];
   const body = Object.entries(r.types).map(([type, v]) => {
     const perId = Object.values(r.ids[type] ?? {});
     const n = perId.reduce((a, x) => a + x.normals + x.anomalies, 0);
@@ -68,7 +83,8 @@ export function formatTable(r: Evaluation, file: string, clips: number): string 
   const avg = line('average', '', String(clips), r.average);
   const all = [head, ...body, avg];
   const widths = head.map((_, c) => Math.max(...all.map((row) => row[c]!.length)));
-  const fmt = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  const fmt = (row: string[]) =>
+    row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   const how = r.pooled ? "each type's IDs pooled (TASTgram)" : 'per machine ID, then the mean over IDs (DCASE)';
   return [

@@ -10,7 +10,9 @@ import { pluginOption } from '../plugin-option.js';
 export function register(program: Command): void {
   const cmd = program
     .command('parts')
-    .description('the registered parts (branches, fusions, backbones, heads, losses, systems) by family, plug-ins included')
+    .description(
+      'the registered parts (branches, fusions, backbones, heads, losses, systems) by family, plug-ins included',
+    )
     .option('--json', 'print [{"family":..,"name":..,"origin":"built-in" | path,"section":key | null}]');
   cmd.addOption(pluginOption()).action(
     action(async (opts: { json?: boolean; plugin: string[] }) => {
@@ -23,10 +25,14 @@ export function register(program: Command): void {
       const families = [...new Set(parts.map((p) => p.family))];
       const width = Math.max(...families.map((f) => f.length));
       const lines = families.map((family) => {
-        const names = parts.filter((p) => p.family === family).map((p) => {
-          const notes = [p.origin === 'built-in' ? null : p.origin, p.section ? `section ${p.section}` : null].filter((n) => n !== null);
-          return notes.length > 0 ? `${p.name} (${notes.join('; ')})` : p.name;
-        });
+        const names = parts
+          .filter((p) => p.family === family)
+          .map((p) => {
+            const notes = [p.origin === 'built-in' ? null : p.origin, p.section ? `section ${p.section}` : null].filter(
+              (n) => n !== null,
+            );
+            return notes.length > 0 ? `${p.name} (${notes.join('; ')})` : p.name;
+          });
         return `${family.padEnd(width)}  ${names.join(', ')}`;
       });
       process.stdout.write(`${lines.join('\n')}\n`);

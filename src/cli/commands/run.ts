@@ -1,6 +1,14 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { artifactsOption, backendOption, gpuAdapterOption, dbOption, jsonOption, noDashboardOption, setOption } from '../options.js';
+import {
+  artifactsOption,
+  backendOption,
+  gpuAdapterOption,
+  dbOption,
+  jsonOption,
+  noDashboardOption,
+  setOption,
+} from '../options.js';
 import { parseOverride } from '../../config/load.js';
 import { readExperiment } from '../../parts/experiment.js';
 import { catalogFor } from '../../parts/files.js';
@@ -45,10 +53,17 @@ export function register(program: Command): void {
     .addOption(setOption())
     .option('--name <name>', 'run name (default: the experiment name)')
     .addOption(dbOption())
-    .addOption(artifactsOption('directory for run directories (checkpoints), recorded with the run (default: beside a SQLite store, else runs/)'))
+    .addOption(
+      artifactsOption(
+        'directory for run directories (checkpoints), recorded with the run (default: beside a SQLite store, else runs/)',
+      ),
+    )
     .addOption(backendOption())
     .addOption(gpuAdapterOption())
-    .option('--resume <run>', 'continue an interrupted, failed or stale run from its last checkpoint (one still leased to a live process is refused)')
+    .option(
+      '--resume <run>',
+      'continue an interrupted, failed or stale run from its last checkpoint (one still leased to a live process is refused)',
+    )
     .addOption(noDashboardOption('plain line progress (the default for a single run)'))
     .option('--quiet', 'print nothing but errors and the final table')
     .addOption(jsonOption('one JSON document with the run id and final metrics'))
@@ -61,12 +76,22 @@ async function runCommand(file: string | undefined, opts: RunOptions): Promise<v
   applyGpuAdapterFlag(opts.gpuAdapter);
   let target: SessionTarget;
   if (opts.resume) {
-    if (file) throw new UserError(`--resume ${opts.resume}: give either an experiment file or --resume, not both (the run keeps its stored config)`);
-    if (opts.plugin.length > 0) throw new UserError(`--resume ${opts.resume}: --plugin is not taken; a resumed run loads the plug-in files it recorded (exp show ${opts.resume})`);
+    if (file)
+      throw new UserError(
+        `--resume ${opts.resume}: give either an experiment file or --resume, not both (the run keeps its stored config)`,
+      );
+    if (opts.plugin.length > 0)
+      throw new UserError(
+        `--resume ${opts.resume}: --plugin is not taken; a resumed run loads the plug-in files it recorded (exp show ${opts.resume})`,
+      );
     target = { kind: 'resume', ref: opts.resume };
   } else {
-    if (!file) throw new UserError('exp run: give an experiment YAML (e.g. experiments/fgaspecnet.yaml) or --resume <run>');
-    const { config } = await readExperiment(file, { overrides: (opts.set ?? []).map((s) => parseOverride(s)), plugins: opts.plugin });
+    if (!file)
+      throw new UserError('exp run: give an experiment YAML (e.g. experiments/fgaspecnet.yaml) or --resume <run>');
+    const { config } = await readExperiment(file, {
+      overrides: (opts.set ?? []).map((s) => parseOverride(s)),
+      plugins: opts.plugin,
+    });
     target = { kind: 'new', name: opts.name === undefined ? config.name : checkName(opts.name, '--name'), config };
   }
   const store = await openRunStore(opts.db, { artifacts: opts.artifacts ?? null });
@@ -95,14 +120,20 @@ async function runCommand(file: string | undefined, opts: RunOptions): Promise<v
         await preflight(config, preflightOptions(opts.db, verbose));
       },
       onStart: ({ run, resumeFrom }) => {
-        if (verbose) process.stderr.write(`run ${run.id} (${displayName(run.name)})${resumeFrom ? `, resuming from ${resumeFrom}` : ''}\n`);
+        if (verbose)
+          process.stderr.write(
+            `run ${run.id} (${displayName(run.name)})${resumeFrom ? `, resuming from ${resumeFrom}` : ''}\n`,
+          );
       },
       onEvent: (e) => printer?.handle(e),
     });
   } finally {
     await store.close();
   }
-  if ((outcome.status === 'done' || outcome.status === 'failed' || outcome.status === 'interrupted') && outcome.finishError) {
+  if (
+    (outcome.status === 'done' || outcome.status === 'failed' || outcome.status === 'interrupted') &&
+    outcome.finishError
+  ) {
     process.stderr.write(
       `exp: could not mark run ${outcome.run.id} ${outcome.status} in ${maskPassword(opts.db)}: ${outcome.finishError}; the store still shows it running until its lease runs out (${DEFAULT_STALE_SECONDS} s without a heartbeat), then as stale\n`,
     );
@@ -116,15 +147,21 @@ async function report(outcome: SessionOutcome, opts: RunOptions, signals: Signal
     case 'skipped':
       throw new UserError(`run ${run.id} (${displayName(run.name)}) was not taken: ${outcome.reason}`);
     case 'interrupted':
-      process.stderr.write(`\nrun ${run.id} interrupted; continue it with: exp run --resume ${run.id}${dbFlag(opts.db)}\n`);
+      process.stderr.write(
+        `\nrun ${run.id} interrupted; continue it with: exp run --resume ${run.id}${dbFlag(opts.db)}\n`,
+      );
       return process.exit(signals.exitCode() ?? 130);
     case 'store-lost':
-      throw new UserError(describeStoreLost(outcome, DEFAULT_STALE_SECONDS, `exp run --resume ${run.id}${dbFlag(opts.db)}`));
+      throw new UserError(
+        describeStoreLost(outcome, DEFAULT_STALE_SECONDS, `exp run --resume ${run.id}${dbFlag(opts.db)}`),
+      );
     case 'failed': {
       const e = outcome.error;
       if (isUserError(e)) throw e;
       if (e instanceof Error && (e.name === 'DivergedError' || /^could not write to the store/.test(outcome.message))) {
-        throw new UserError(`run ${run.id} failed: ${outcome.message}${outcome.finishError ? '' : ' (stored as failed)'}`);
+        throw new UserError(
+          `run ${run.id} failed: ${outcome.message}${outcome.finishError ? '' : ' (stored as failed)'}`,
+        );
       }
       throw e;
     }
@@ -134,13 +171,20 @@ async function report(outcome: SessionOutcome, opts: RunOptions, signals: Signal
   signals.dispose();
   const result = outcome.final;
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ id: run.id, name: run.name, status: 'done', metrics: result ? { types: result.types, average: result.average } : null })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ id: run.id, name: run.name, status: 'done', metrics: result ? { types: result.types, average: result.average } : null })}\n`,
+    );
     return;
   }
   if (result) {
     // Each system declares which of the paper's Table 2 rows (if any) its config replays.
     const system = systemDefinition(run.config, await catalogFor(run.config)).paperRow(run.config);
-    process.stdout.write(`\n${formatResultsTable(result.types, result.average, system && TABLE2[system] ? system : null)}\n`);
+    process.stdout.write(
+      `\n${formatResultsTable(result.types, result.average, system && TABLE2[system] ? system : null)}\n`,
+    );
   }
-  if (!opts.quiet) process.stderr.write(`run ${run.id} done; see it again with: exp show ${run.id}; figures: ${reportCommand(run.id, opts.db)}\n`);
+  if (!opts.quiet)
+    process.stderr.write(
+      `run ${run.id} done; see it again with: exp show ${run.id}; figures: ${reportCommand(run.id, opts.db)}\n`,
+    );
 }

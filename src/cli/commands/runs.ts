@@ -30,7 +30,10 @@ export function register(program: Command): void {
         const stored = opts.status === 'stale' ? 'running' : (opts.status as RunStatus | undefined);
         const now = Date.now();
         const { rows, location } = await withRunReader(opts.db, async (store) => {
-          const runs = await store.listRuns({ ...(opts.sweep ? { sweep: opts.sweep } : {}), ...(stored ? { status: stored } : {}) });
+          const runs = await store.listRuns({
+            ...(opts.sweep ? { sweep: opts.sweep } : {}),
+            ...(stored ? { status: stored } : {}),
+          });
           const rows = [];
           const adaptive = new Map<string, AdaptiveRecord | null>();
           for (const r of runs) {
@@ -38,15 +41,33 @@ export function register(program: Command): void {
             const a = r.sweep !== null ? adaptive.get(r.sweep) : null;
             // A trial of an adaptive sweep stored as interrupted is paused, promoted or pruned at a rung.
             const d = a && r.trial && r.status === 'interrupted' ? decisionsFor(a, labelOf(r.trial)).at(-1) : undefined;
-            const rung = d ? { status: d.action === 'stop' ? 'pruned' : d.action === 'pause' ? 'paused' : 'promoted', epoch: d.rung, reason: d.reason } : null;
+            const rung = d
+              ? {
+                  status: d.action === 'stop' ? 'pruned' : d.action === 'pause' ? 'paused' : 'promoted',
+                  epoch: d.rung,
+                  reason: d.reason,
+                }
+              : null;
             const shown = shownStatus(r, DEFAULT_STALE_SECONDS, now);
             if (opts.status !== undefined && shown !== opts.status) continue;
             const avg = (await store.getFinalResult(r.id))?.average ?? null;
             const metric = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? null : x);
             rows.push({
-              id: r.id, name: r.name, sweep: r.sweep, trial: r.trial, status: r.status, stale: shown === 'stale', configHash: r.configHash,
-              createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt, profile: r.profile, error: r.error,
-              metrics: avg ? { auc: metric(avg.auc), pauc: metric(avg.pauc), paucMcclish: metric(avg.paucMcclish) } : null,
+              id: r.id,
+              name: r.name,
+              sweep: r.sweep,
+              trial: r.trial,
+              status: r.status,
+              stale: shown === 'stale',
+              configHash: r.configHash,
+              createdAt: r.createdAt,
+              startedAt: r.startedAt,
+              finishedAt: r.finishedAt,
+              profile: r.profile,
+              error: r.error,
+              metrics: avg
+                ? { auc: metric(avg.auc), pauc: metric(avg.pauc), paucMcclish: metric(avg.paucMcclish) }
+                : null,
               rung,
             });
           }
@@ -61,9 +82,18 @@ export function register(program: Command): void {
           return;
         }
         const body = rows.map((r) => [
-          r.id, r.name, r.sweep ?? '-', r.stale ? 'stale' : (r.rung?.status ?? r.status), pct(r.metrics?.auc), pct(r.metrics?.pauc), pct(r.metrics?.paucMcclish), (r.startedAt ?? r.createdAt).slice(0, 19).replace('T', ' '),
+          r.id,
+          r.name,
+          r.sweep ?? '-',
+          r.stale ? 'stale' : (r.rung?.status ?? r.status),
+          pct(r.metrics?.auc),
+          pct(r.metrics?.pauc),
+          pct(r.metrics?.paucMcclish),
+          (r.startedAt ?? r.createdAt).slice(0, 19).replace('T', ' '),
         ]);
-        process.stdout.write(`${textTable(['id', 'name', 'sweep', 'status', 'AUC', 'pAUC', 'pAUC(McClish)', 'started (UTC)'], body)}\n`);
+        process.stdout.write(
+          `${textTable(['id', 'name', 'sweep', 'status', 'AUC', 'pAUC', 'pAUC(McClish)', 'started (UTC)'], body)}\n`,
+        );
       }),
     );
 }

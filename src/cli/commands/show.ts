@@ -28,7 +28,10 @@ function configLines(config: ExperimentConfig, parts: Parts): string[] {
   const shown = used ? all.filter(([k]) => underKeys(k, used)) : all;
   const lines = shown.map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`);
   const hidden = all.length - shown.length;
-  if (hidden > 0) lines.push(`  (${hidden} keys that system ${systemName(config)} does not read are not listed; --json has the whole config)`);
+  if (hidden > 0)
+    lines.push(
+      `  (${hidden} keys that system ${systemName(config)} does not read are not listed; --json has the whole config)`,
+    );
   return lines;
 }
 
@@ -45,31 +48,66 @@ export function register(program: Command): void {
         const read = await withRunReader(opts.db, async (store) => {
           const run = await store.resolveRun(ref);
           if (opts.scores) return { run, scores: await store.getScores(run.id, { final: true }) };
-          return { run, epochs: await store.getEpochs(run.id), results: await store.getResults(run.id), checkpoints: await store.getCheckpoints(run.id), adaptive: await adaptiveRecord(store, run.sweep) };
+          return {
+            run,
+            epochs: await store.getEpochs(run.id),
+            results: await store.getResults(run.id),
+            checkpoints: await store.getCheckpoints(run.id),
+            adaptive: await adaptiveRecord(store, run.sweep),
+          };
         });
         const { run } = read;
         if (read.scores) {
-          process.stdout.write(csv(['type', 'id', 'label', 'score', 'path'], read.scores.map((r) => [r.type, r.id, r.label, r.score, r.path])));
+          process.stdout.write(
+            csv(
+              ['type', 'id', 'label', 'score', 'path'],
+              read.scores.map((r) => [r.type, r.id, r.label, r.score, r.path]),
+            ),
+          );
           return;
         }
         const { epochs = [], results = [], checkpoints = [], adaptive = null } = read;
         // An adaptive sweep's trial: its configuration's decisions at the rungs, and the status they give it.
         const decisions = adaptive && run.trial ? decisionsFor(adaptive, labelOf(run.trial)) : [];
         const lastDecision = decisions.at(-1);
-        const pruneStatus = run.status === 'interrupted' && lastDecision ? (lastDecision.action === 'stop' ? 'pruned' : lastDecision.action === 'pause' ? 'paused' : 'promoted') : null;
+        const pruneStatus =
+          run.status === 'interrupted' && lastDecision
+            ? lastDecision.action === 'stop'
+              ? 'pruned'
+              : lastDecision.action === 'pause'
+                ? 'paused'
+                : 'promoted'
+            : null;
         const warning = testSelectionNote(adaptive);
         const final = results.find((r) => r.final) ?? null;
         const stale = staleReason(run, DEFAULT_STALE_SECONDS);
         if (opts.json) {
-          const rungs = adaptive ? { rungs: { status: pruneStatus ?? run.status, metric: adaptive.info.metric, testSelection: adaptive.info.testSelection, decisions } } : {};
-          process.stdout.write(`${JSON.stringify({ ...run, stale: stale !== null, epochs, results, checkpoints, final, ...rungs }, null, 2)}\n`);
+          const rungs = adaptive
+            ? {
+                rungs: {
+                  status: pruneStatus ?? run.status,
+                  metric: adaptive.info.metric,
+                  testSelection: adaptive.info.testSelection,
+                  decisions,
+                },
+              }
+            : {};
+          process.stdout.write(
+            `${JSON.stringify({ ...run, stale: stale !== null, epochs, results, checkpoints, final, ...rungs }, null, 2)}\n`,
+          );
           return;
         }
         const out: string[] = [];
-        out.push(`run ${run.id}  ${displayName(run.name)}  ${stale ? 'stale' : (pruneStatus ?? run.status)}${run.sweep ? `  sweep ${displayText(`${run.sweep}/${run.trial}`)}` : ''}${run.profile ? ` (profile ${run.profile})` : ''}`);
+        out.push(
+          `run ${run.id}  ${displayName(run.name)}  ${stale ? 'stale' : (pruneStatus ?? run.status)}${run.sweep ? `  sweep ${displayText(`${run.sweep}/${run.trial}`)}` : ''}${run.profile ? ` (profile ${run.profile})` : ''}`,
+        );
         const simdKernels = typeof run.info?.['simdKernels'] === 'string' ? `  simd ${run.info['simdKernels']}` : '';
-        out.push(`config ${run.configHash}  seed ${run.seed}  backend ${run.backend ?? '-'}  threads ${run.threads ?? '-'}${simdKernels}  host ${run.host}`);
-        out.push(`git ${run.gitCommit?.slice(0, 12) ?? '-'}${run.gitDirty ? ' (dirty)' : ''}  created ${run.createdAt}  started ${run.startedAt ?? '-'}  finished ${run.finishedAt ?? '-'}`);
+        out.push(
+          `config ${run.configHash}  seed ${run.seed}  backend ${run.backend ?? '-'}  threads ${run.threads ?? '-'}${simdKernels}  host ${run.host}`,
+        );
+        out.push(
+          `git ${run.gitCommit?.slice(0, 12) ?? '-'}${run.gitDirty ? ' (dirty)' : ''}  created ${run.createdAt}  started ${run.startedAt ?? '-'}  finished ${run.finishedAt ?? '-'}`,
+        );
         out.push(`run dir ${run.runDir ?? '-'}`);
         if (stale) out.push(`stale: ${stale}`);
         if (warning) out.push(warning);
@@ -77,24 +115,47 @@ export function register(program: Command): void {
         if (run.error) out.push(`error: ${displayText(run.error, { keepNewlines: true })}`);
         // A run made with plug-ins: their parts say which keys the system reads (when the files are still there).
         const parts = await catalogFor(run.config).catch(() => defaultCatalog());
-        for (const p of run.config.plugins ?? []) out.push(displayText(`plug-in ${p.path}  sha256 ${p.sha256.slice(0, 16)}`));
+        for (const p of run.config.plugins ?? [])
+          out.push(displayText(`plug-in ${p.path}  sha256 ${p.sha256.slice(0, 16)}`));
         out.push('', 'config:', ...configLines(run.config, parts).map((l) => displayText(l)));
         if (epochs.length) {
           const terms = [...new Set(epochs.flatMap((e) => Object.keys(e.terms)))];
-          out.push('', textTable(['epoch', 'loss', ...terms, 'val loss', 'lr', 'clips/s', 'seconds'], epochs.map((e) => [
-            String(e.epoch), e.loss?.toFixed(4) ?? '-', ...terms.map((t) => e.terms[t]?.toFixed(4) ?? '-'), e.valLoss?.toFixed(4) ?? '-',
-            e.lr?.toExponential(2) ?? '-', e.clipsPerSec?.toFixed(1) ?? '-', e.seconds?.toFixed(1) ?? '-',
-          ])));
+          out.push(
+            '',
+            textTable(
+              ['epoch', 'loss', ...terms, 'val loss', 'lr', 'clips/s', 'seconds'],
+              epochs.map((e) => [
+                String(e.epoch),
+                e.loss?.toFixed(4) ?? '-',
+                ...terms.map((t) => e.terms[t]?.toFixed(4) ?? '-'),
+                e.valLoss?.toFixed(4) ?? '-',
+                e.lr?.toExponential(2) ?? '-',
+                e.clipsPerSec?.toFixed(1) ?? '-',
+                e.seconds?.toFixed(1) ?? '-',
+              ]),
+            ),
+          );
         }
         for (const r of results.filter((x) => !x.final && x.average)) {
-          out.push(`eval at epoch ${r.epoch}: AUC ${(100 * r.average!.auc).toFixed(2)}  pAUC ${(100 * r.average!.pauc).toFixed(2)}  pAUC(McClish) ${(100 * r.average!.paucMcclish).toFixed(2)}`);
+          out.push(
+            `eval at epoch ${r.epoch}: AUC ${(100 * r.average!.auc).toFixed(2)}  pAUC ${(100 * r.average!.pauc).toFixed(2)}  pAUC(McClish) ${(100 * r.average!.paucMcclish).toFixed(2)}`,
+          );
         }
         if (final?.average) {
           const system = run.config.name in TABLE2 ? run.config.name : null;
-          out.push('', `final evaluation (epoch ${final.epoch}):`, formatResultsTable(final.types, final.average, system));
+          out.push(
+            '',
+            `final evaluation (epoch ${final.epoch}):`,
+            formatResultsTable(final.types, final.average, system),
+          );
         }
-        if (checkpoints.length) out.push('', `checkpoints: ${checkpoints.length}, latest epoch ${checkpoints[checkpoints.length - 1]!.epoch}${checkpoints.some((c) => c.best) ? `, best epoch ${checkpoints.find((c) => c.best)!.epoch}` : ''}`);
-        if (run.status === 'done') out.push('', `figures (ROC curves, score distributions, learning curves): ${reportCommand(run.id, opts.db)}`);
+        if (checkpoints.length)
+          out.push(
+            '',
+            `checkpoints: ${checkpoints.length}, latest epoch ${checkpoints[checkpoints.length - 1]!.epoch}${checkpoints.some((c) => c.best) ? `, best epoch ${checkpoints.find((c) => c.best)!.epoch}` : ''}`,
+          );
+        if (run.status === 'done')
+          out.push('', `figures (ROC curves, score distributions, learning curves): ${reportCommand(run.id, opts.db)}`);
         process.stdout.write(`${out.join('\n')}\n`);
       }),
     );

@@ -47,11 +47,14 @@ export interface ClusterSweepOptions extends SweepSelection {
 }
 
 /** The built CLI every task runs (a job starts in a fresh shell: absolute paths only). */
-const builtCli = (): string => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'cli', 'main.js');
+const builtCli = (): string =>
+  resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'cli', 'main.js');
 
 export function requireSharedStore(db: string): void {
   if (!isPostgresUrl(db)) {
-    throw new UserError(`--executor slurm needs a store every node can reach: --db postgres://... (or EXP_DB), got ${JSON.stringify(maskPassword(db))} (a SQLite file must not be shared between hosts)`);
+    throw new UserError(
+      `--executor slurm needs a store every node can reach: --db postgres://... (or EXP_DB), got ${JSON.stringify(maskPassword(db))} (a SQLite file must not be shared between hosts)`,
+    );
   }
 }
 
@@ -79,7 +82,19 @@ function jobOptions(sweep: ExpandedSweep, o: ClusterSweepOptions): SlurmJobOptio
  */
 function workerCommand(sweep: ExpandedSweep, o: ClusterSweepOptions, artifacts: string, lease: number): string[] {
   return [
-    process.execPath, builtCli(), 'worker', '--sweep', sweep.file, '--db', withoutPassword(o.db), '--artifacts', artifacts, '--backend', o.backend, '--lease', String(lease),
+    process.execPath,
+    builtCli(),
+    'worker',
+    '--sweep',
+    sweep.file,
+    '--db',
+    withoutPassword(o.db),
+    '--artifacts',
+    artifacts,
+    '--backend',
+    o.backend,
+    '--lease',
+    String(lease),
     ...(o.profile ? ['--profile', o.profile] : []),
     ...(o.seeds ? ['--seeds', o.seeds.join(',')] : []),
     ...o.set.flatMap((s) => ['--set', s]),
@@ -101,14 +116,19 @@ function workerEnv(db: string): Record<string, string> {
 }
 
 const activeJobs = async (store: RunStore, sweep: string): Promise<SweepJob[]> =>
-  (await store.sweepJobs(sweep)).filter((j) => j.state === 'submitted' && j.executor === 'slurm' && activeTasks(j.jobId).length > 0);
+  (await store.sweepJobs(sweep)).filter(
+    (j) => j.state === 'submitted' && j.executor === 'slurm' && activeTasks(j.jobId).length > 0,
+  );
 
 /** `exp sweep X --executor slurm`: one job array of `exp worker` tasks, followed from the shared store. */
 export const slurmExecutor: SweepExecutor<ClusterSweepOptions> = {
   name: 'slurm',
   check: (o) => {
     requireSharedStore(o.db);
-    if (o.force || o.rerunFailed) throw new UserError('--force and --rerun-failed are not supported with --executor slurm yet; run them with --executor local against the same --db');
+    if (o.force || o.rerunFailed)
+      throw new UserError(
+        '--force and --rerun-failed are not supported with --executor slurm yet; run them with --executor local against the same --db',
+      );
   },
   run: slurmSweep,
 };
@@ -120,34 +140,67 @@ async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): Promise
   const artifacts = resolve(o.artifacts ?? 'runs');
   const store = await openRunStore(o.db, { artifacts, staleSeconds: lease });
   try {
-    await store.registerSweep({ name: sweep.name, file: sweep.file, profile: sweep.profile, spec: sweep.spec, trials: sweep.trials });
+    await store.registerSweep({
+      name: sweep.name,
+      file: sweep.file,
+      profile: sweep.profile,
+      spec: sweep.spec,
+      trials: sweep.trials,
+    });
     const recorded = (await store.recordedSweep(sweep.name))!;
     const submit = async (count: number): Promise<SweepJob> => {
       const job: SweepJob = {
-        sweep: sweep.name, executor: 'slurm', tasks: count, concurrency: Math.min(o.concurrency, count), state: 'submitted', host: hostname(), submittedAt: new Date().toISOString(), jobId: '',
+        sweep: sweep.name,
+        executor: 'slurm',
+        tasks: count,
+        concurrency: Math.min(o.concurrency, count),
+        state: 'submitted',
+        host: hostname(),
+        submittedAt: new Date().toISOString(),
+        jobId: '',
       };
       job.jobId = submitArray({
-        command: workerCommand(sweep, o, artifacts, lease), tasks: count, concurrency: job.concurrency, jobName: `exp-${sweep.name}`, dir: join(artifacts, 'slurm'), options,
-        requeueSignalSeconds: o.requeue ? 120 : null, env: workerEnv(o.db),
+        command: workerCommand(sweep, o, artifacts, lease),
+        tasks: count,
+        concurrency: job.concurrency,
+        jobName: `exp-${sweep.name}`,
+        dir: join(artifacts, 'slurm'),
+        options,
+        requeueSignalSeconds: o.requeue ? 120 : null,
+        env: workerEnv(o.db),
       });
       await store.recordJob(job);
-      process.stderr.write(`exp: submitted Slurm job ${job.jobId}: ${count} task(s) of exp worker, at most ${job.concurrency} at once; logs in ${join(artifacts, 'slurm')}\n`);
+      process.stderr.write(
+        `exp: submitted Slurm job ${job.jobId}: ${count} task(s) of exp worker, at most ${job.concurrency} at once; logs in ${join(artifacts, 'slurm')}\n`,
+      );
       return job;
     };
     const running = await activeJobs(store, sweep.name);
     const state = followState(recorded, o.concurrency, o.db);
     const todo = await poll(store, recorded, state, lease);
-    if (running.length > 0) process.stderr.write(`exp: Slurm job ${running.map((j) => j.jobId).join(', ')} of sweep ${sweep.name} is still running; following it instead of submitting another\n`);
-    else if (todo.filter((t) => t.status !== 'running').length > 0) await submit(todo.filter((t) => t.status !== 'running').length);
+    if (running.length > 0)
+      process.stderr.write(
+        `exp: Slurm job ${running.map((j) => j.jobId).join(', ')} of sweep ${sweep.name} is still running; following it instead of submitting another\n`,
+      );
+    else if (todo.filter((t) => t.status !== 'running').length > 0)
+      await submit(todo.filter((t) => t.status !== 'running').length);
     if (o.detach) {
-      process.stderr.write(`exp: detached; follow it with: exp sweep ${sweep.name} --attach${dbFlag(o.db)}   stop it with: exp sweep cancel ${sweep.name}${dbFlag(o.db)}\n`);
+      process.stderr.write(
+        `exp: detached; follow it with: exp sweep ${sweep.name} --attach${dbFlag(o.db)}   stop it with: exp sweep cancel ${sweep.name}${dbFlag(o.db)}\n`,
+      );
       return;
     }
     let rounds = 0;
     const end = await show(store, recorded, state, o, lease, async (unfinished) => {
       if (rounds >= (o.resubmit ?? 2)) return false;
       rounds++;
-      state.update((s) => ({ ...s, message: `the job ended with ${unfinished.length} trial(s) unfinished; submitting again (${rounds}/${o.resubmit ?? 2})` }), true);
+      state.update(
+        (s) => ({
+          ...s,
+          message: `the job ended with ${unfinished.length} trial(s) unfinished; submitting again (${rounds}/${o.resubmit ?? 2})`,
+        }),
+        true,
+      );
       await submit(unfinished.length);
       return true;
     });
@@ -158,14 +211,26 @@ async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): Promise
 }
 
 /** Dashboard or plain lines while following; Ctrl-C stops following only (the jobs go on). */
-async function show(store: RunStore, sweep: RecordedSweep, state: SweepStateStore, o: { dashboard: boolean }, lease: number, resubmit: (u: TrialView[]) => Promise<boolean>): Promise<FollowEnd> {
+async function show(
+  store: RunStore,
+  sweep: RecordedSweep,
+  state: SweepStateStore,
+  o: { dashboard: boolean },
+  lease: number,
+  resubmit: (u: TrialView[]) => Promise<boolean>,
+): Promise<FollowEnd> {
   const live = o.dashboard && process.stdout.isTTY === true && process.env.CI === undefined;
   const dashboard = live ? renderSweepDashboard(state) : null;
   const detachPlain = live ? () => {} : attachPlainProgress(state, (line) => process.stderr.write(`${line}\n`));
   const signals = interruptOnSignals({ onSecond: () => undefined });
   try {
     return await follow({
-      store, sweep, state, leaseSeconds: lease, pollMs: Number(process.env.EXP_FOLLOW_POLL_MS ?? 1000), signal: signals.signal,
+      store,
+      sweep,
+      state,
+      leaseSeconds: lease,
+      pollMs: Number(process.env.EXP_FOLLOW_POLL_MS ?? 1000),
+      signal: signals.signal,
       jobActive: async () => (await activeJobs(store, sweep.name)).length > 0,
       cancelled: async () => (await store.sweepJobs(sweep.name)).at(-1)?.state === 'cancelled',
       resubmit,
@@ -189,15 +254,21 @@ function finish(end: FollowEnd, sweep: RecordedSweep, state: SweepStateStore, db
       if (count('failed') > 0) process.exitCode = 1;
       return;
     case 'detached':
-      process.stderr.write(`exp: stopped following ${tail}; the jobs go on: exp sweep ${sweep.name} --attach${dbFlag(db)}\n`);
+      process.stderr.write(
+        `exp: stopped following ${tail}; the jobs go on: exp sweep ${sweep.name} --attach${dbFlag(db)}\n`,
+      );
       process.exit(130);
     // eslint-disable-next-line no-fallthrough
     case 'cancelled':
-      process.stderr.write(`exp: ${tail}; the job was cancelled (exp sweep cancel); run the same exp sweep command again to resume\n`);
+      process.stderr.write(
+        `exp: ${tail}; the job was cancelled (exp sweep cancel); run the same exp sweep command again to resume\n`,
+      );
       process.exitCode = 1;
       return;
     case 'gave-up':
-      process.stderr.write(`exp: ${tail}; the jobs ended and were resubmitted as often as --resubmit allows; see the task logs under the artifacts directory's slurm/\n`);
+      process.stderr.write(
+        `exp: ${tail}; the jobs ended and were resubmitted as often as --resubmit allows; see the task logs under the artifacts directory's slurm/\n`,
+      );
       process.exitCode = 1;
       return;
   }
@@ -213,13 +284,20 @@ function sweepName(ref: string): string {
   return readSweepName(ref);
 }
 
-async function openRecorded(ref: string, db: string, lease: number, forReading = false): Promise<{ store: RunStore; sweep: RecordedSweep }> {
+async function openRecorded(
+  ref: string,
+  db: string,
+  lease: number,
+  forReading = false,
+): Promise<{ store: RunStore; sweep: RecordedSweep }> {
   const name = sweepName(ref);
   const store = await openRunStore(db, { staleSeconds: lease, forReading, existing: true });
   const sweep = await store.recordedSweep(name);
   if (!sweep) {
     await store.close();
-    throw new UserError(`sweep ${JSON.stringify(name)}: not in ${store.location} (submit it first with exp sweep ${ref} --executor slurm --db ...)`);
+    throw new UserError(
+      `sweep ${JSON.stringify(name)}: not in ${store.location} (submit it first with exp sweep ${ref} --executor slurm --db ...)`,
+    );
   }
   return { store, sweep };
 }
@@ -256,7 +334,9 @@ export function registerClusterSubcommands(sweepCmd: Command): void {
           process.stdout.write(`${formatSweepStatus(state.get())}\n`);
           for (const j of jobs) {
             const active = j.state === 'submitted' && j.executor === 'slurm' ? activeTasks(j.jobId) : [];
-            process.stdout.write(`job ${j.jobId} (${j.executor}, ${j.tasks} tasks, at most ${j.concurrency} at once, submitted ${j.submittedAt} on ${j.host}): ${j.state === 'cancelled' ? 'cancelled' : active.length > 0 ? `${active.length} task(s) pending or running` : 'ended'}\n`);
+            process.stdout.write(
+              `job ${j.jobId} (${j.executor}, ${j.tasks} tasks, at most ${j.concurrency} at once, submitted ${j.submittedAt} on ${j.host}): ${j.state === 'cancelled' ? 'cancelled' : active.length > 0 ? `${active.length} task(s) pending or running` : 'ended'}\n`,
+            );
           }
         } finally {
           await store.close();
@@ -272,7 +352,9 @@ export function registerClusterSubcommands(sweepCmd: Command): void {
       action(async (ref: string, opts: { db: string }) => {
         const { store, sweep } = await openRecorded(ref, opts.db, DEFAULT_STALE_SECONDS);
         try {
-          const jobs = (await store.sweepJobs(sweep.name)).filter((j) => j.state === 'submitted' && j.executor === 'slurm');
+          const jobs = (await store.sweepJobs(sweep.name)).filter(
+            (j) => j.state === 'submitted' && j.executor === 'slurm',
+          );
           let cancelled = 0;
           for (const j of jobs) {
             if (activeTasks(j.jobId).length > 0) {
@@ -282,7 +364,11 @@ export function registerClusterSubcommands(sweepCmd: Command): void {
             }
             await store.setJobState(sweep.name, j.jobId, 'cancelled');
           }
-          process.stderr.write(cancelled > 0 ? `exp: sweep ${sweep.name}: ${cancelled} job(s) cancelled; running trials are marked interrupted and resume when the sweep is run again\n` : `exp: sweep ${sweep.name}: no job pending or running\n`);
+          process.stderr.write(
+            cancelled > 0
+              ? `exp: sweep ${sweep.name}: ${cancelled} job(s) cancelled; running trials are marked interrupted and resume when the sweep is run again\n`
+              : `exp: sweep ${sweep.name}: no job pending or running\n`,
+          );
         } finally {
           await store.close();
         }

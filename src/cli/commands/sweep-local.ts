@@ -34,7 +34,13 @@ export const localExecutor: SweepExecutor<LocalSweepOptions> = {
 
 async function runLocal(sweep: ExpandedSweep, o: LocalSweepOptions): Promise<void> {
   const engine = await SweepEngine.open({
-    sweep, dbFile: o.db, artifacts: o.artifacts ?? null, concurrency: o.concurrency, backend: o.backend, rerunFailed: o.rerunFailed, force: o.force,
+    sweep,
+    dbFile: o.db,
+    artifacts: o.artifacts ?? null,
+    concurrency: o.concurrency,
+    backend: o.backend,
+    rerunFailed: o.rerunFailed,
+    force: o.force,
     preflight: async (config) => {
       await preflight(config, preflightOptions(o.db, false));
     },
@@ -48,18 +54,28 @@ async function runLocal(sweep: ExpandedSweep, o: LocalSweepOptions): Promise<voi
   await dashboard?.close();
   detach();
   await engine.close();
-  if (summary.storeLost !== null) throw new UserError(`sweep ${sweep.name} stopped: ${summary.storeLost}; run the same exp sweep again once the server is back`);
+  if (summary.storeLost !== null)
+    throw new UserError(
+      `sweep ${sweep.name} stopped: ${summary.storeLost}; run the same exp sweep again once the server is back`,
+    );
   // The summary table, on either engine (stale runs are not re-marked: this process just ran them).
   const store = await openRunStore(o.db, { detectStale: false });
-  const table = await formatSweepTable(store, sweep.name, { runIds: engine.state.get().trials.map((t) => t.runId) }).finally(() => store.close());
+  const table = await formatSweepTable(store, sweep.name, {
+    runIds: engine.state.get().trials.map((t) => t.runId),
+  }).finally(() => store.close());
   process.stderr.write(`\n${table}\n`);
-  if (!summary.stopped) process.stderr.write(`figures (ROC curves, score distributions, learning curves): ${reportCommand(sweep.name, o.db)}\n`);
+  if (!summary.stopped)
+    process.stderr.write(
+      `figures (ROC curves, score distributions, learning curves): ${reportCommand(sweep.name, o.db)}\n`,
+    );
   if (summary.stopped) {
     process.stderr.write(`exp: sweep ${sweep.name} stopped; run the same command again to resume\n`);
     process.exit(signals.exitCode() ?? 130);
   }
   if (summary.failed > 0) {
-    process.stderr.write(`exp: ${summary.failed} trial(s) failed (see exp runs --sweep ${sweep.name}); re-run them with --rerun-failed\n`);
+    process.stderr.write(
+      `exp: ${summary.failed} trial(s) failed (see exp runs --sweep ${sweep.name}); re-run them with --rerun-failed\n`,
+    );
     process.exitCode = 1;
   }
 }

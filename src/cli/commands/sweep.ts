@@ -1,6 +1,17 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, collect, parsePositiveInt } from '../action.js';
-import { artifactsOption, backendOption, gpuAdapterOption, dbOption, leaseOption, maxTrialsOption, noDashboardOption, profileOption, seedsOption, setOption } from '../options.js';
+import {
+  artifactsOption,
+  backendOption,
+  gpuAdapterOption,
+  dbOption,
+  leaseOption,
+  maxTrialsOption,
+  noDashboardOption,
+  profileOption,
+  seedsOption,
+  setOption,
+} from '../options.js';
 import { parseOverride } from '../../config/load.js';
 import { DEFAULT_MAX_TRIALS, loadSweepWithPlugins } from '../../sweep/spec.js';
 import { pluginOption } from '../plugin-option.js';
@@ -36,7 +47,10 @@ interface SweepOptions extends ClusterSweepOptions, LocalSweepOptions {
 }
 
 /** The executors --executor names. */
-const executors: { readonly [K in ExecutorName]: SweepExecutor<SweepOptions> } = { local: localExecutor, slurm: slurmExecutor };
+const executors: { readonly [K in ExecutorName]: SweepExecutor<SweepOptions> } = {
+  local: localExecutor,
+  slurm: slurmExecutor,
+};
 
 export function register(program: Command): void {
   const cmd = program
@@ -46,22 +60,53 @@ export function register(program: Command): void {
     .addOption(setOption('override an experiment key in every trial (applied last)'))
     .addOption(profileOption())
     .addOption(seedsOption())
-    .option('--concurrency <n>', 'trials trained at once (on a 2-core CPU, 2 finished the quick ablation ~15% sooner)', parsePositiveInt('--concurrency'), 1)
+    .option(
+      '--concurrency <n>',
+      'trials trained at once (on a 2-core CPU, 2 finished the quick ablation ~15% sooner)',
+      parsePositiveInt('--concurrency'),
+      1,
+    )
     .addOption(dbOption())
     .addOption(artifactsOption())
     .addOption(backendOption())
     .addOption(gpuAdapterOption())
     .addOption(noDashboardOption())
     .option('--rerun-failed', 're-run failed trials from scratch (they are skipped otherwise)', false)
-    .option('--force', 're-run every trial from scratch, finished ones included (their old results are replaced)', false)
+    .option(
+      '--force',
+      're-run every trial from scratch, finished ones included (their old results are replaced)',
+      false,
+    )
     .option('--dry-run', 'validate the sweep and print what would run, without training', false)
-    .addOption(maxTrialsOption(`refuse a sweep that expands to more trials than this (default: maxTrials in the sweep file, else ${DEFAULT_MAX_TRIALS})`))
-    .option('--executor <name>', 'local (trials as child processes here) | slurm (one job array of exp worker tasks; needs a postgres:// --db)', parseExecutor, 'local')
+    .addOption(
+      maxTrialsOption(
+        `refuse a sweep that expands to more trials than this (default: maxTrials in the sweep file, else ${DEFAULT_MAX_TRIALS})`,
+      ),
+    )
+    .option(
+      '--executor <name>',
+      'local (trials as child processes here) | slurm (one job array of exp worker tasks; needs a postgres:// --db)',
+      parseExecutor,
+      'local',
+    )
     .option('--detach', 'slurm: submit and return; follow later with --attach', false)
     .option('--attach', 'follow a sweep submitted earlier (dashboard from the store), until it ends or Ctrl-C', false)
-    .option('--requeue', 'slurm: requeue on node failure, and near the time limit checkpoint and requeue the task (sbatch --requeue --signal=B:USR1@120)', false)
-    .addOption(leaseOption('slurm: a trial whose worker shows no sign of life this long is resumed by another (default 300)', false))
-    .option('--resubmit <n>', 'slurm: when the job ends with trials left (tasks killed outright), submit again up to n times (default 2)', parseCount)
+    .option(
+      '--requeue',
+      'slurm: requeue on node failure, and near the time limit checkpoint and requeue the task (sbatch --requeue --signal=B:USR1@120)',
+      false,
+    )
+    .addOption(
+      leaseOption(
+        'slurm: a trial whose worker shows no sign of life this long is resumed by another (default 300)',
+        false,
+      ),
+    )
+    .option(
+      '--resubmit <n>',
+      'slurm: when the job ends with trials left (tasks killed outright), submit again up to n times (default 2)',
+      parseCount,
+    )
     .option('--partition <name>', 'slurm: sbatch --partition (overrides executor.slurm.partition of the sweep YAML)')
     .option('--time <limit>', 'slurm: sbatch --time per task, e.g. 4:00:00')
     .option('--gres <spec>', 'slurm: sbatch --gres, e.g. gpu:1')
@@ -82,12 +127,14 @@ time (exit 130 / 143); a second Ctrl-C kills them at once.`,
 }
 
 function parseExecutor(value: string): ExecutorName {
-  if (!(EXECUTORS as readonly string[]).includes(value)) throw new InvalidArgumentError(`--executor expects one of ${EXECUTORS.join(', ')}, got ${JSON.stringify(value)}`);
+  if (!(EXECUTORS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`--executor expects one of ${EXECUTORS.join(', ')}, got ${JSON.stringify(value)}`);
   return value as ExecutorName;
 }
 
 function parseCount(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`--resubmit expects a whole number >= 0, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value))
+    throw new InvalidArgumentError(`--resubmit expects a whole number >= 0, got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
@@ -99,16 +146,27 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
   executor.check(opts);
   const overrides = opts.set.map((s) => parseOverride(s));
   // Everything is validated here, before any trial starts.
-  const sweep = await loadSweepWithPlugins(ref, { profile: opts.profile ?? null, overrides, plugins: opts.plugin, ...(opts.seeds ? { seeds: opts.seeds } : {}), ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}) });
+  const sweep = await loadSweepWithPlugins(ref, {
+    profile: opts.profile ?? null,
+    overrides,
+    plugins: opts.plugin,
+    ...(opts.seeds ? { seeds: opts.seeds } : {}),
+    ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}),
+  });
   if (sweep.search && opts.executor === 'slurm') {
-    throw new UserError(`sweep ${sweep.name}: search / prune sweeps run on the local executor only for now (leave out --executor slurm)`);
+    throw new UserError(
+      `sweep ${sweep.name}: search / prune sweeps run on the local executor only for now (leave out --executor slurm)`,
+    );
   }
   if (sweep.search && (opts.rerunFailed || opts.force)) {
     // Their stored rung results would outlive the runs started over; not handled yet.
-    throw new UserError(`sweep ${sweep.name}: --rerun-failed and --force are not supported for search / prune sweeps yet (give the sweep a new name to start over)`);
+    throw new UserError(
+      `sweep ${sweep.name}: --rerun-failed and --force are not supported for search / prune sweeps yet (give the sweep a new name to start over)`,
+    );
   }
   // Where checkpoints go, before any trial row is registered (the slurm executor's default is runs/).
-  if (!opts.dryRun) checkRunDirRoot(opts.db, opts.executor === 'slurm' ? resolve(opts.artifacts ?? 'runs') : opts.artifacts);
+  if (!opts.dryRun)
+    checkRunDirRoot(opts.db, opts.executor === 'slurm' ? resolve(opts.artifacts ?? 'runs') : opts.artifacts);
   if (opts.dryRun) {
     const store = await openRunStore(opts.db);
     try {

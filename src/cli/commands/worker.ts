@@ -1,7 +1,18 @@
 import type { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { action } from '../action.js';
-import { artifactsOption, backendOption, gpuAdapterOption, dbOption, leaseOption, maxTrialsOption, profileOption, seedsOption, setOption, type SweepSelection } from '../options.js';
+import {
+  artifactsOption,
+  backendOption,
+  gpuAdapterOption,
+  dbOption,
+  leaseOption,
+  maxTrialsOption,
+  profileOption,
+  seedsOption,
+  setOption,
+  type SweepSelection,
+} from '../options.js';
 import { parseOverride } from '../../config/load.js';
 import { checkRunDirRoot } from '../run-dirs.js';
 import { loadSweepWithPlugins, type ExpandedSweep } from '../../sweep/spec.js';
@@ -26,9 +37,15 @@ interface WorkerCliOptions extends SweepSelection {
 export function register(program: Command): void {
   const cmd = program
     .command('worker')
-    .description("claim and run a sweep's unfinished trials one after another until none is left (what each Slurm task of exp sweep --executor slurm runs)")
+    .description(
+      "claim and run a sweep's unfinished trials one after another until none is left (what each Slurm task of exp sweep --executor slurm runs)",
+    )
     .requiredOption('--sweep <sweep>', 'the sweep YAML (or name), as given to exp sweep')
-    .addOption(dbOption('shared by every worker: a postgres:// URL (workers on many hosts), or a SQLite file (workers on this host only)'))
+    .addOption(
+      dbOption(
+        'shared by every worker: a postgres:// URL (workers on many hosts), or a SQLite file (workers on this host only)',
+      ),
+    )
     .addOption(artifactsOption('directory every node can read, for run directories (checkpoints)'))
     .addOption(profileOption('the sweep profile, as given to exp sweep'))
     .addOption(seedsOption('the seeds, as given to exp sweep'))
@@ -37,7 +54,11 @@ export function register(program: Command): void {
     .addOption(backendOption())
     .addOption(gpuAdapterOption())
     .addOption(leaseOption('a trial whose worker shows no sign of life for this long is taken over and resumed'))
-    .option('--requeue', 'on SIGUSR1 (sbatch --signal, before the time limit): checkpoint, mark interrupted, requeue this Slurm task', false)
+    .option(
+      '--requeue',
+      'on SIGUSR1 (sbatch --signal, before the time limit): checkpoint, mark interrupted, requeue this Slurm task',
+      false,
+    )
     .addHelpText(
       'after',
       `
@@ -55,8 +76,17 @@ async function workerCommand(opts: WorkerCliOptions): Promise<void> {
   const backend = parseBackendName(opts.backend);
   applyGpuAdapterFlag(opts.gpuAdapter);
   const overrides = opts.set.map((s) => parseOverride(s));
-  const sweep = await loadSweepWithPlugins(opts.sweep, { profile: opts.profile ?? null, overrides, plugins: opts.plugin ?? [], ...(opts.seeds ? { seeds: opts.seeds } : {}), ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}) });
-  if (sweep.search) throw new UserError(`sweep ${sweep.name}: search / prune sweeps run on the local executor only for now (exp sweep without --executor slurm)`);
+  const sweep = await loadSweepWithPlugins(opts.sweep, {
+    profile: opts.profile ?? null,
+    overrides,
+    plugins: opts.plugin ?? [],
+    ...(opts.seeds ? { seeds: opts.seeds } : {}),
+    ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}),
+  });
+  if (sweep.search)
+    throw new UserError(
+      `sweep ${sweep.name}: search / prune sweeps run on the local executor only for now (exp sweep without --executor slurm)`,
+    );
   checkRunDirRoot(opts.db, opts.artifacts);
   const signals = interruptOnSignals();
   // SIGUSR1 = the batch system's warning before a time limit (sbatch --signal=B:USR1@T).
@@ -109,22 +139,34 @@ async function refuseOtherCode(store: RunStore, sweep: ExpandedSweep): Promise<v
   for (const p of mine.config.plugins ?? []) {
     const other = theirPlugins.find((q) => byName(q.path) === byName(p.path));
     if (other && other.sha256 !== p.sha256) {
-      throw new UserError(`plug-in ${p.path}: sha256 ${p.sha256.slice(0, 12)} on this host, but sweep ${sweep.name} was registered with ${other.path} at sha256 ${other.sha256.slice(0, 12)}; use the same file on every host`);
+      throw new UserError(
+        `plug-in ${p.path}: sha256 ${p.sha256.slice(0, 12)} on this host, but sweep ${sweep.name} was registered with ${other.path} at sha256 ${other.sha256.slice(0, 12)}; use the same file on every host`,
+      );
     }
   }
   if ((mine.config.plugins?.length ?? 0) !== theirPlugins.length) {
-    throw new UserError(`sweep ${sweep.name}: trial ${differs.name} was registered with ${theirPlugins.length} plug-in file(s), this worker loads ${mine.config.plugins?.length ?? 0}; give the same --plugin files as exp sweep`);
+    throw new UserError(
+      `sweep ${sweep.name}: trial ${differs.name} was registered with ${theirPlugins.length} plug-in file(s), this worker loads ${mine.config.plugins?.length ?? 0}; give the same --plugin files as exp sweep`,
+    );
   }
-  throw new UserError(`sweep ${sweep.name}: trial ${differs.name} has config hash ${mine.hash} here but ${differs.hash} in the store; give this worker the same sweep YAML, --set, --profile, --seeds and plug-ins as exp sweep`);
+  throw new UserError(
+    `sweep ${sweep.name}: trial ${differs.name} has config hash ${mine.hash} here but ${differs.hash} in the store; give this worker the same sweep YAML, --set, --profile, --seeds and plug-ins as exp sweep`,
+  );
 }
 
 /** Puts this Slurm task back in the queue; its next start claims the interrupted trial again. */
 function requeueSelf(): void {
-  const job = process.env.SLURM_ARRAY_JOB_ID ? `${process.env.SLURM_ARRAY_JOB_ID}_${process.env.SLURM_ARRAY_TASK_ID}` : process.env.SLURM_JOB_ID;
+  const job = process.env.SLURM_ARRAY_JOB_ID
+    ? `${process.env.SLURM_ARRAY_JOB_ID}_${process.env.SLURM_ARRAY_TASK_ID}`
+    : process.env.SLURM_JOB_ID;
   if (!job) {
     process.stderr.write('exp worker: --requeue outside a Slurm job: nothing to requeue\n');
     return;
   }
   const r = spawnSync('scontrol', ['requeue', job], { encoding: 'utf8' });
-  process.stderr.write(r.status === 0 ? `exp worker: requeued Slurm task ${job}\n` : `exp worker: scontrol requeue ${job} failed: ${(r.stderr || r.error?.message || '').trim()}\n`);
+  process.stderr.write(
+    r.status === 0
+      ? `exp worker: requeued Slurm task ${job}\n`
+      : `exp worker: scontrol requeue ${job} failed: ${(r.stderr || r.error?.message || '').trim()}\n`,
+  );
 }

@@ -25,7 +25,8 @@ function evalClips(dir: string, problems: AudioProblem[]): string[] {
     if (!existsSync(d) || !statSync(d).isDirectory()) continue;
     for (const name of readdirSync(d).sort()) {
       if (!name.toLowerCase().endsWith('.wav')) continue;
-      if (!EVAL_NAMES[split].test(name)) problems.push({ path: join(d, name), problem: `unexpected clip name in ${split}/` });
+      if (!EVAL_NAMES[split].test(name))
+        problems.push({ path: join(d, name), problem: `unexpected clip name in ${split}/` });
       out.push(join(d, name));
     }
   }
@@ -37,7 +38,12 @@ function evalClips(dir: string, problems: AudioProblem[]): string[] {
  * and audio check; the evaluation root (unlabelled test clips, which that indexer rightly refuses
  * as a training root) gets the name and audio checks.
  */
-export function checkUnpacked(root: string, devTypes: readonly string[], evalTypes: readonly string[], onProgress?: (done: number, total: number) => void): UnpackedCheck {
+export function checkUnpacked(
+  root: string,
+  devTypes: readonly string[],
+  evalTypes: readonly string[],
+  onProgress?: (done: number, total: number) => void,
+): UnpackedCheck {
   const problems: AudioProblem[] = [];
   let dev: DatasetSummary | null = null;
   const paths: string[] = [];

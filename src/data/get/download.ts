@@ -36,7 +36,10 @@ async function request(url: string, from: number): Promise<Response> {
     return await fetch(url, { headers: from > 0 ? { Range: `bytes=${from}-` } : {}, redirect: 'follow' });
   } catch (e) {
     const cause = (e as { cause?: unknown }).cause;
-    throw new UserError(`cannot reach ${url}: ${cause === undefined ? messageOf(e) : messageOf(cause)}`, 'check the network, or pass --mirror URL / set EXP_DATA_MIRROR');
+    throw new UserError(
+      `cannot reach ${url}: ${cause === undefined ? messageOf(e) : messageOf(cause)}`,
+      'check the network, or pass --mirror URL / set EXP_DATA_MIRROR',
+    );
   }
 }
 
@@ -63,13 +66,18 @@ export async function download(url: string, dest: string, events: DownloadEvents
     res = await request(url, 0);
   }
   if (have > 0 && res.status === 200) {
-    events.onNote?.(`${url}: the server does not support resuming (no Range support); downloading it again from the start`);
+    events.onNote?.(
+      `${url}: the server does not support resuming (no Range support); downloading it again from the start`,
+    );
     truncateSync(part, 0);
     have = 0;
   }
   if (res.status !== 200 && res.status !== 206) {
     await res.body?.cancel();
-    throw new UserError(`${url}: the server answered HTTP ${res.status} ${res.statusText}`, res.status === 404 ? 'is the --mirror URL right? It must hold the same file names' : undefined);
+    throw new UserError(
+      `${url}: the server answered HTTP ${res.status} ${res.statusText}`,
+      res.status === 404 ? 'is the --mirror URL right? It must hold the same file names' : undefined,
+    );
   }
   if (res.body === null) throw new UserError(`${url}: the server sent no body`);
   let total: number | null = null;
@@ -77,7 +85,9 @@ export async function download(url: string, dest: string, events: DownloadEvents
     const range = parseContentRange(res.headers.get('content-range'));
     if (range === null || range.start !== have) {
       await res.body.cancel();
-      throw new UserError(`${url}: the server answered the resume request for byte ${have} with Content-Range ${JSON.stringify(res.headers.get('content-range'))}`);
+      throw new UserError(
+        `${url}: the server answered the resume request for byte ${have} with Content-Range ${JSON.stringify(res.headers.get('content-range'))}`,
+      );
     }
     total = range.total;
     events.onNote?.(`${dest}: resuming at ${formatBytes(have)}`);
@@ -90,7 +100,12 @@ export async function download(url: string, dest: string, events: DownloadEvents
     const free = freeBytes(dirname(dest));
     if (free < total - have) {
       await res.body.cancel();
-      throw new UserError(`${dirname(dest)}: ${formatBytes(total - have)} still to download for ${dest} but only ${formatBytes(free)} free`, have > 0 ? `the ${formatBytes(have)} already in ${part} are kept; free space and rerun to resume` : 'free space and rerun');
+      throw new UserError(
+        `${dirname(dest)}: ${formatBytes(total - have)} still to download for ${dest} but only ${formatBytes(free)} free`,
+        have > 0
+          ? `the ${formatBytes(have)} already in ${part} are kept; free space and rerun to resume`
+          : 'free space and rerun',
+      );
     }
   }
   const counter = new Transform({
@@ -101,13 +116,20 @@ export async function download(url: string, dest: string, events: DownloadEvents
     },
   });
   try {
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), counter, createWriteStream(part, { flags: 'a' }));
+    await pipeline(
+      Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
+      counter,
+      createWriteStream(part, { flags: 'a' }),
+    );
   } catch (e) {
     throw transferError(e, url, part);
   }
   const onDisk = sizeOf(part);
   if (total !== null && onDisk !== total) {
-    throw new UserError(`${url}: the transfer ended at ${formatBytes(onDisk)} of ${formatBytes(total)}`, `the part is kept in ${part}; rerun to resume`);
+    throw new UserError(
+      `${url}: the transfer ended at ${formatBytes(onDisk)} of ${formatBytes(total)}`,
+      `the part is kept in ${part}; rerun to resume`,
+    );
   }
   renameSync(part, dest);
   return { bytes: onDisk, resumedFrom };
@@ -116,7 +138,10 @@ export async function download(url: string, dest: string, events: DownloadEvents
 function transferError(e: unknown, url: string, part: string): UserError {
   const kept = `${formatBytes(sizeOf(part))} kept in ${part}`;
   if (isEnvironmentError(e)) {
-    const hint = errnoCode(e) === 'ENOSPC' || errnoCode(e) === 'EDQUOT' ? `${kept}; free space and rerun to resume` : `${kept}; rerun to resume`;
+    const hint =
+      errnoCode(e) === 'ENOSPC' || errnoCode(e) === 'EDQUOT'
+        ? `${kept}; free space and rerun to resume`
+        : `${kept}; rerun to resume`;
     return new UserError(`${part}: ${describeFsError(e)}`, hint);
   }
   const cause = (e as { cause?: unknown }).cause;

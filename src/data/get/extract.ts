@@ -1,4 +1,13 @@
-import { createWriteStream, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  unlinkSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
@@ -42,22 +51,32 @@ function entryKind(e: yauzl.Entry): 'file' | 'dir' | 'other' {
 }
 
 function refuse(archive: string, name: string, why: string): UserError {
-  return new UserError(`${archive}: refusing to unpack the entry ${JSON.stringify(name)} (${why}); nothing was unpacked`, 'the archive is not the published one: delete it and download it again');
+  return new UserError(
+    `${archive}: refusing to unpack the entry ${JSON.stringify(name)} (${why}); nothing was unpacked`,
+    'the archive is not the published one: delete it and download it again',
+  );
 }
 
 function openZip(archive: string): Promise<yauzl.ZipFile> {
   return new Promise((res, rej) => {
-    yauzl.open(archive, { lazyEntries: true, autoClose: true, validateEntrySizes: true, decodeStrings: false }, (err, zip) => (err ? rej(err) : res(zip)));
+    yauzl.open(
+      archive,
+      { lazyEntries: true, autoClose: true, validateEntrySizes: true, decodeStrings: false },
+      (err, zip) => (err ? rej(err) : res(zip)),
+    );
   });
 }
 
 function entries(zip: yauzl.ZipFile, onEntry: (e: yauzl.Entry) => Promise<void>): Promise<void> {
   return new Promise((res, rej) => {
     zip.on('entry', (e: yauzl.Entry) => {
-      onEntry(e).then(() => zip.readEntry(), (err: unknown) => {
-        zip.close();
-        rej(err);
-      });
+      onEntry(e).then(
+        () => zip.readEntry(),
+        (err: unknown) => {
+          zip.close();
+          rej(err);
+        },
+      );
     });
     zip.on('end', () => res());
     zip.on('error', rej);
@@ -74,7 +93,11 @@ function openEntry(zip: yauzl.ZipFile, e: yauzl.Entry): Promise<NodeJS.ReadableS
  * written: an absolute name, a ".." component, a symbolic link or any other non-regular file, or a
  * name given twice refuses the whole archive (a zip-slip archive writes nothing).
  */
-export async function unpack(archive: string, into: string, beforeWriting?: (unpackedBytes: number) => void): Promise<number> {
+export async function unpack(
+  archive: string,
+  into: string,
+  beforeWriting?: (unpackedBytes: number) => void,
+): Promise<number> {
   const names = new Set<string>();
   let unpackedBytes = 0;
   const check = await openZip(archive).catch((e: unknown) => {
@@ -100,7 +123,8 @@ export async function unpack(archive: string, into: string, beforeWriting?: (unp
   const zip = await openZip(archive);
   await entries(zip, async (e) => {
     const target = resolve(root, entryName(e));
-    if (target !== root && !target.startsWith(root + sep)) throw refuse(archive, entryName(e), 'a path outside the destination');
+    if (target !== root && !target.startsWith(root + sep))
+      throw refuse(archive, entryName(e), 'a path outside the destination');
     if (entryKind(e) === 'dir') {
       mkdirSync(target, { recursive: true });
       return;
@@ -149,5 +173,9 @@ export function moveInto(from: string, to: string): number {
 /** Refuses early when the unpacked files cannot fit. */
 export function ensureRoom(dir: string, need: number, what: string): void {
   const free = freeBytes(dir);
-  if (free < need) throw new UserError(`${dir}: ${what} needs ${formatBytes(need)} but only ${formatBytes(free)} are free`, 'free space and rerun; the verified archive is kept');
+  if (free < need)
+    throw new UserError(
+      `${dir}: ${what} needs ${formatBytes(need)} but only ${formatBytes(free)} are free`,
+      'free space and rerun; the verified archive is kept',
+    );
 }

@@ -59,9 +59,25 @@ function expectedMd5(a: Archive, opts: GetOptions): string | null {
 export function plan(archives: readonly Archive[], opts: GetOptions): PlannedArchive[] {
   return archives.map((a) => {
     const zip = join(downloadsDir(opts.root), a.file);
-    const state: ArchiveState = existsSync(marker(opts.root, a.file)) ? 'unpacked' : existsSync(zip) ? 'downloaded' : existsSync(`${zip}.part`) ? 'partial' : 'missing';
+    const state: ArchiveState = existsSync(marker(opts.root, a.file))
+      ? 'unpacked'
+      : existsSync(zip)
+        ? 'downloaded'
+        : existsSync(`${zip}.part`)
+          ? 'partial'
+          : 'missing';
     const haveBytes = state === 'downloaded' ? sizeOf(zip) : state === 'partial' ? sizeOf(`${zip}.part`) : 0;
-    return { file: a.file, kind: a.kind, type: a.type, url: archiveUrl(a, opts.mirror), md5: expectedMd5(a, opts), approxBytes: a.approxBytes, state, haveBytes, unpackTo: join(opts.root, UNPACK_DIR[a.kind], a.type) };
+    return {
+      file: a.file,
+      kind: a.kind,
+      type: a.type,
+      url: archiveUrl(a, opts.mirror),
+      md5: expectedMd5(a, opts),
+      approxBytes: a.approxBytes,
+      state,
+      haveBytes,
+      unpackTo: join(opts.root, UNPACK_DIR[a.kind], a.type),
+    };
   });
 }
 
@@ -81,19 +97,36 @@ function typeDirIn(tmp: string, type: string, archive: string): string {
   if (existsSync(join(tmp, type))) return join(tmp, type);
   const tops = readdirSync(tmp);
   for (const top of tops) if (existsSync(join(tmp, top, type))) return join(tmp, top, type);
-  throw new UserError(`${archive} holds no ${type}/ directory (its top level: ${tops.join(', ') || 'nothing'}); it is not the published archive`, 'delete it and download it again');
+  throw new UserError(
+    `${archive} holds no ${type}/ directory (its top level: ${tops.join(', ') || 'nothing'}); it is not the published archive`,
+    'delete it and download it again',
+  );
 }
 
-async function verify(p: PlannedArchive, zip: string, allowUnverified: boolean, events: GetEvents): Promise<{ md5: string; verified: boolean }> {
+async function verify(
+  p: PlannedArchive,
+  zip: string,
+  allowUnverified: boolean,
+  events: GetEvents,
+): Promise<{ md5: string; verified: boolean }> {
   const md5 = await md5File(zip);
   if (p.md5 === null) {
-    if (!allowUnverified) throw new UserError(`${zip}: no published checksum to verify it against`, 'pass --allow-unverified to unpack it anyway');
-    events.onNote?.(`${p.file}: UNVERIFIED (no published checksum; its MD5 is ${md5}), unpacked because of --allow-unverified`);
+    if (!allowUnverified)
+      throw new UserError(
+        `${zip}: no published checksum to verify it against`,
+        'pass --allow-unverified to unpack it anyway',
+      );
+    events.onNote?.(
+      `${p.file}: UNVERIFIED (no published checksum; its MD5 is ${md5}), unpacked because of --allow-unverified`,
+    );
     return { md5, verified: false };
   }
   if (md5 !== p.md5) {
     discard(zip);
-    throw new UserError(`${p.file}: MD5 ${md5} does not match the published ${p.md5} (a corrupted or different download); nothing was unpacked and the file was deleted`, 'rerun to download it again');
+    throw new UserError(
+      `${p.file}: MD5 ${md5} does not match the published ${p.md5} (a corrupted or different download); nothing was unpacked and the file was deleted`,
+      'rerun to download it again',
+    );
   }
   return { md5, verified: true };
 }
@@ -105,7 +138,11 @@ async function unpackInto(p: PlannedArchive, zip: string, root: string): Promise
     await unpack(zip, tmp, (bytes) => ensureRoom(root, bytes, `unpacking ${p.file}`));
     return moveInto(typeDirIn(tmp, p.type, zip), p.unpackTo);
   } catch (e) {
-    if (isEnvironmentError(e)) throw new UserError(`unpacking ${zip} into ${root}: ${describeFsError(e)}`, 'nothing was moved into place and the verified archive is kept; fix it and rerun');
+    if (isEnvironmentError(e))
+      throw new UserError(
+        `unpacking ${zip} into ${root}: ${describeFsError(e)}`,
+        'nothing was moved into place and the verified archive is kept; fix it and rerun',
+      );
     throw e;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -114,19 +151,34 @@ async function unpackInto(p: PlannedArchive, zip: string, root: string): Promise
 
 /** Downloads (resuming), verifies and unpacks one archive; an archive already unpacked is skipped. */
 export async function getArchive(p: PlannedArchive, opts: GetOptions, events: GetEvents): Promise<ArchiveOutcome> {
-  if (p.state === 'unpacked') return { file: p.file, status: 'already-unpacked', md5: p.md5, verified: p.md5 !== null, downloadedBytes: 0, resumedFrom: 0, files: 0 };
+  if (p.state === 'unpacked')
+    return {
+      file: p.file,
+      status: 'already-unpacked',
+      md5: p.md5,
+      verified: p.md5 !== null,
+      downloadedBytes: 0,
+      resumedFrom: 0,
+      files: 0,
+    };
   mkdirSync(downloadsDir(opts.root), { recursive: true });
   const zip = join(downloadsDir(opts.root), p.file);
   let downloadedBytes = 0;
   let resumedFrom = 0;
   if (!existsSync(zip)) {
-    const r = await download(p.url, zip, { ...(events.onProgress ? { onProgress: events.onProgress } : {}), ...(events.onNote ? { onNote: events.onNote } : {}) });
+    const r = await download(p.url, zip, {
+      ...(events.onProgress ? { onProgress: events.onProgress } : {}),
+      ...(events.onNote ? { onNote: events.onNote } : {}),
+    });
     downloadedBytes = r.bytes - r.resumedFrom;
     resumedFrom = r.resumedFrom;
   }
   const { md5, verified } = await verify(p, zip, opts.allowUnverified, events);
   const files = await unpackInto(p, zip, opts.root);
-  writeFileSync(marker(opts.root, p.file), `${JSON.stringify({ file: p.file, md5, verified, files, unpackedTo: p.unpackTo, at: new Date().toISOString() })}\n`);
+  writeFileSync(
+    marker(opts.root, p.file),
+    `${JSON.stringify({ file: p.file, md5, verified, files, unpackedTo: p.unpackTo, at: new Date().toISOString() })}\n`,
+  );
   if (!opts.keepArchives) rmSync(zip, { force: true });
   return { file: p.file, status: 'unpacked', md5, verified, downloadedBytes, resumedFrom, files };
 }

@@ -50,8 +50,16 @@ export const UNPACK_DIR: Readonly<Record<ArchiveKind, string>> = {
   'eval-test': 'eval_data',
 };
 
-const RECORD: Readonly<Record<ArchiveKind, string>> = { dev: '3678171', 'eval-train': '3727685', 'eval-test': '3841772' };
-const PREFIX: Readonly<Record<ArchiveKind, string>> = { dev: 'dev_data_', 'eval-train': 'eval_data_train_', 'eval-test': 'eval_data_test_' };
+const RECORD: Readonly<Record<ArchiveKind, string>> = {
+  dev: '3678171',
+  'eval-train': '3727685',
+  'eval-test': '3841772',
+};
+const PREFIX: Readonly<Record<ArchiveKind, string>> = {
+  dev: 'dev_data_',
+  'eval-train': 'eval_data_train_',
+  'eval-test': 'eval_data_test_',
+};
 
 const GB = 1e9;
 

@@ -29,13 +29,19 @@ export function background(siteRng: Rng, rng: Rng, n: number, sr: number): Float
 
   if (otherLevel > -Infinity) {
     const other = new Float32Array(n);
-    addHarmonics(other, phaseTrack(otherHz, wander(n, sr, rng, 0.01, 0.2, 0.95), n, sr, rng.next()), [1, 0.4], { f0: otherHz, sr });
+    addHarmonics(other, phaseTrack(otherHz, wander(n, sr, rng, 0.01, 0.2, 0.95), n, sr, rng.next()), [1, 0.4], {
+      f0: otherHz,
+      sr,
+    });
     mixInto(out, other, (db(otherLevel + 2 * rng.normal()) * base) / Math.max(rms(other), 1e-9));
   }
 
   const knocks = Math.floor(rng.uniform(0, 2 * knockRate) * (n / sr) + rng.next());
   for (let k = 0; k < knocks; k++) {
-    const modes = [{ f: rng.uniform(150, 3000), decay: rng.uniform(0.005, 0.05), gain: 1 }, { f: rng.uniform(1000, 6000), decay: rng.uniform(0.002, 0.01), gain: rng.uniform(0, 0.5) }];
+    const modes = [
+      { f: rng.uniform(150, 3000), decay: rng.uniform(0.005, 0.05), gain: 1 },
+      { f: rng.uniform(1000, 6000), decay: rng.uniform(0.002, 0.01), gain: rng.uniform(0, 0.5) },
+    ];
     addImpact(out, rng.uniform(0, n), base * db(rng.uniform(-6, 10)), modes, sr);
   }
   const r = rms(out);

@@ -29,12 +29,16 @@ function fft(re: Float64Array, im: Float64Array): void {
     const ang = (-2 * Math.PI) / len;
     for (let i = 0; i < n; i += len) {
       for (let k = 0; k < len / 2; k++) {
-        const wr = Math.cos(ang * k), wi = Math.sin(ang * k);
-        const a = i + k, b = a + len / 2;
+        const wr = Math.cos(ang * k),
+          wi = Math.sin(ang * k);
+        const a = i + k,
+          b = a + len / 2;
         const xr = (re[b] as number) * wr - (im[b] as number) * wi;
         const xi = (re[b] as number) * wi + (im[b] as number) * wr;
-        re[b] = (re[a] as number) - xr; im[b] = (im[a] as number) - xi;
-        re[a] = (re[a] as number) + xr; im[a] = (im[a] as number) + xi;
+        re[b] = (re[a] as number) - xr;
+        im[b] = (im[a] as number) - xi;
+        re[a] = (re[a] as number) + xr;
+        im[a] = (im[a] as number) + xi;
       }
     }
   }
@@ -43,18 +47,24 @@ function fft(re: Float64Array, im: Float64Array): void {
 /** Frames x bands matrix of log band energies. */
 export function logBands(x: Float32Array, sr: number): Float64Array[] {
   const edges: number[] = [];
-  const fLo = 40, fHi = sr / 2;
+  const fLo = 40,
+    fHi = sr / 2;
   for (let b = 0; b <= BANDS; b++) edges.push(Math.round(((fLo * (fHi / fLo) ** (b / BANDS)) / sr) * N_FFT));
   const win = Float64Array.from({ length: N_FFT }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / N_FFT));
   const frames: Float64Array[] = [];
-  const re = new Float64Array(N_FFT), im = new Float64Array(N_FFT);
+  const re = new Float64Array(N_FFT),
+    im = new Float64Array(N_FFT);
   for (let start = 0; start + N_FFT <= x.length; start += HOP) {
-    for (let i = 0; i < N_FFT; i++) { re[i] = (x[start + i] as number) * (win[i] as number); im[i] = 0; }
+    for (let i = 0; i < N_FFT; i++) {
+      re[i] = (x[start + i] as number) * (win[i] as number);
+      im[i] = 0;
+    }
     fft(re, im);
     const out = new Float64Array(BANDS);
     for (let b = 0; b < BANDS; b++) {
       let e = 0;
-      const lo = edges[b] as number, hi = Math.max(lo + 1, edges[b + 1] as number);
+      const lo = edges[b] as number,
+        hi = Math.max(lo + 1, edges[b + 1] as number);
       for (let k = lo; k < hi && k <= N_FFT / 2; k++) e += (re[k] as number) ** 2 + (im[k] as number) ** 2;
       out[b] = Math.log(e / (hi - lo) + 1e-12);
     }
@@ -65,23 +75,33 @@ export function logBands(x: Float32Array, sr: number): Float64Array[] {
 
 /** Mann-Whitney AUC with ties counted half (label 1 = anomaly). */
 export function simpleAuc(labels: number[], scores: number[]): number {
-  let pos = 0, wins = 0;
+  let pos = 0,
+    wins = 0;
   for (let i = 0; i < labels.length; i++) {
     if (labels[i] !== 1) continue;
     pos++;
     for (let j = 0; j < labels.length; j++) {
       if (labels[j] === 1) continue;
-      wins += (scores[i] as number) > (scores[j] as number) ? 1 : (scores[i] as number) === (scores[j] as number) ? 0.5 : 0;
+      wins +=
+        (scores[i] as number) > (scores[j] as number) ? 1 : (scores[i] as number) === (scores[j] as number) ? 0.5 : 0;
     }
   }
   const neg = labels.filter((l) => l !== 1).length;
   return wins / (pos * neg);
 }
 
-interface Stats { mean: Float64Array; std: Float64Array }
+interface Stats {
+  mean: Float64Array;
+  std: Float64Array;
+}
 function stats(rows: Float64Array[]): Stats {
-  const mean = new Float64Array(BANDS), sq = new Float64Array(BANDS);
-  for (const r of rows) for (let b = 0; b < BANDS; b++) { mean[b] += r[b] as number; sq[b] += (r[b] as number) ** 2; }
+  const mean = new Float64Array(BANDS),
+    sq = new Float64Array(BANDS);
+  for (const r of rows)
+    for (let b = 0; b < BANDS; b++) {
+      mean[b] += r[b] as number;
+      sq[b] += (r[b] as number) ** 2;
+    }
   const std = new Float64Array(BANDS);
   for (let b = 0; b < BANDS; b++) {
     mean[b] = (mean[b] as number) / rows.length;
@@ -115,10 +135,15 @@ export function runBaseline(root: string, sr = 16000): BaselineResult {
     const models = new Map<number, { clip: Stats; frame: Stats }>();
     for (const k of classes) {
       const train = index.clips.filter((c) => c.split === 'train' && c.classIndex === k.index);
-      models.set(k.index, { clip: stats(train.map((c) => meanRow(feats.get(c) as Float64Array[]))), frame: stats(train.flatMap((c) => feats.get(c) as Float64Array[])) });
+      models.set(k.index, {
+        clip: stats(train.map((c) => meanRow(feats.get(c) as Float64Array[]))),
+        frame: stats(train.flatMap((c) => feats.get(c) as Float64Array[])),
+      });
     }
-    const aucMean: number[] = [], aucFrames: number[] = [];
-    let correct = 0, total = 0;
+    const aucMean: number[] = [],
+      aucFrames: number[] = [];
+    let correct = 0,
+      total = 0;
     for (const k of classes) {
       const test = index.clips.filter((c) => c.split === 'test' && c.classIndex === k.index);
       if (test.length === 0) continue;
@@ -126,18 +151,37 @@ export function runBaseline(root: string, sr = 16000): BaselineResult {
       const labels = test.map((c) => c.label);
       const sMean = test.map((c) => dist(meanRow(feats.get(c)!), m.clip));
       const sFrames = test.map((c) => {
-        const d = feats.get(c)!.map((f) => dist(f, m.frame)).sort((a, b) => b - a);
+        const d = feats
+          .get(c)!
+          .map((f) => dist(f, m.frame))
+          .sort((a, b) => b - a);
         const top = d.slice(0, Math.max(1, Math.ceil(d.length / 10)));
         return top.reduce((a, b) => a + b, 0) / top.length;
       });
       aucMean.push(simpleAuc(labels, sMean));
       aucFrames.push(simpleAuc(labels, sFrames));
-      test.forEach((c, i) => result.scores.push({ path: c.path, type, classIndex: c.classIndex, label: c.label, mean: sMean[i] as number, frames: sFrames[i] as number }));
+      test.forEach((c, i) =>
+        result.scores.push({
+          path: c.path,
+          type,
+          classIndex: c.classIndex,
+          label: c.label,
+          mean: sMean[i] as number,
+          frames: sFrames[i] as number,
+        }),
+      );
       // Nearest ID centroid among the type's IDs, on normal test clips: how separable IDs are.
       for (const c of test.filter((t) => t.label === 0)) {
         const r = meanRow(feats.get(c)!);
-        let best = -1, bestD = Infinity;
-        for (const o of classes) { const d = dist(r, models.get(o.index)!.clip); if (d < bestD) { bestD = d; best = o.index; } }
+        let best = -1,
+          bestD = Infinity;
+        for (const o of classes) {
+          const d = dist(r, models.get(o.index)!.clip);
+          if (d < bestD) {
+            bestD = d;
+            best = o.index;
+          }
+        }
         total++;
         if (best === k.index) correct++;
       }

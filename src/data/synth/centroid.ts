@@ -57,7 +57,10 @@ export function centroidDetector(root: string, o: CentroidOptions): CentroidResu
     if (rows.length === 0 || !probe.some((c) => c.label === 1) || !probe.some((c) => c.label === 0)) continue;
     const centre = new Float64Array(rows[0]!.length);
     for (const r of rows) for (let i = 0; i < r.length; i++) centre[i] += (r[i] as number) / rows.length;
-    const a = auc(probe.map((c) => c.label), probe.map((c) => distance(meanSpectrum(c, o), centre)));
+    const a = auc(
+      probe.map((c) => c.label),
+      probe.map((c) => distance(meanSpectrum(c, o), centre)),
+    );
     perType.set(k.type, [...(perType.get(k.type) ?? []), a]);
   }
   const types = Object.fromEntries([...perType].map(([t, v]) => [t, v.reduce((x, y) => x + y, 0) / v.length]));

@@ -69,7 +69,8 @@ export function addHarmonics(
 ): void {
   const mult = opts.mult ?? 1;
   let count = amps.length;
-  if (opts.f0 !== undefined && opts.sr !== undefined) count = Math.min(count, Math.floor((0.45 * opts.sr) / (opts.f0 * mult)));
+  if (opts.f0 !== undefined && opts.sr !== undefined)
+    count = Math.min(count, Math.floor((0.45 * opts.sr) / (opts.f0 * mult)));
   if (count <= 0) return;
   const a = new Float64Array(count);
   const cs = new Float64Array(count); // amp * cos(phi_k): weight of sin(kx)
@@ -91,13 +92,19 @@ export function addHarmonics(
     const jc = (j + TABLE_SIZE / 4) & (TABLE_SIZE - 1);
     const c1 = (SIN[jc] as number) + ((SIN[jc + 1] as number) - (SIN[jc] as number)) * fr;
     const twoC = 2 * c1;
-    let sPrev = 0, cPrev = 1, sK = s1, cK = c1;
+    let sPrev = 0,
+      cPrev = 1,
+      sK = s1,
+      cK = c1;
     let acc = 0;
     for (let k = 0; k < count; k++) {
       acc += (cs[k] as number) * sK + (sn[k] as number) * cK;
       const sNext = twoC * sK - sPrev;
       const cNext = twoC * cK - cPrev;
-      sPrev = sK; cPrev = cK; sK = sNext; cK = cNext;
+      sPrev = sK;
+      cPrev = cK;
+      sK = sNext;
+      cK = cNext;
     }
     out[i] += env ? acc * (env[i] as number) : acc;
   }
@@ -124,7 +131,9 @@ export function noise(n: number, rng: Rng): Float32Array {
 /** Pink-ish noise: three one-pole low-passes of white noise (about -3 dB/octave, 20 Hz-8 kHz). */
 export function pinkNoise(n: number, rng: Rng): Float32Array {
   const w = noise(n, rng);
-  let b0 = 0, b1 = 0, b2 = 0;
+  let b0 = 0,
+    b1 = 0,
+    b2 = 0;
   for (let i = 0; i < n; i++) {
     const x = w[i] as number;
     b0 = 0.99765 * b0 + x * 0.099046;
@@ -135,7 +144,13 @@ export function pinkNoise(n: number, rng: Rng): Float32Array {
   return w;
 }
 
-export interface Biquad { b0: number; b1: number; b2: number; a1: number; a2: number }
+export interface Biquad {
+  b0: number;
+  b1: number;
+  b2: number;
+  a1: number;
+  a2: number;
+}
 
 /** RBJ cookbook band-pass (0 dB peak gain). */
 export function bandpass(f: number, q: number, sr: number): Biquad {
@@ -163,7 +178,8 @@ export function highpass(f: number, q: number, sr: number): Biquad {
 
 /** Filters `x` in place (direct form II transposed). */
 export function filter(x: Float32Array, f: Biquad): Float32Array {
-  let z1 = 0, z2 = 0;
+  let z1 = 0,
+    z2 = 0;
   const { b0, b1, b2, a1, a2 } = f;
   for (let i = 0; i < x.length; i++) {
     const v = x[i] as number;
@@ -176,7 +192,11 @@ export function filter(x: Float32Array, f: Biquad): Float32Array {
 }
 
 /** A new buffer: `x` through band-pass resonators in parallel, each with its own gain. */
-export function resonate(x: Float32Array, modes: ReadonlyArray<{ f: number; q: number; gain: number }>, sr: number): Float32Array {
+export function resonate(
+  x: Float32Array,
+  modes: ReadonlyArray<{ f: number; q: number; gain: number }>,
+  sr: number,
+): Float32Array {
   const out = new Float32Array(x.length);
   for (const m of modes) {
     const y = filter(x.slice(), bandpass(m.f, m.q, sr));
@@ -185,7 +205,11 @@ export function resonate(x: Float32Array, modes: ReadonlyArray<{ f: number; q: n
   return out;
 }
 
-export interface Mode { f: number; decay: number; gain: number }
+export interface Mode {
+  f: number;
+  decay: number;
+  gain: number;
+}
 
 /**
  * Adds an impact at sample `t0`: a sum of exponentially damped modes (struck-structure model),
@@ -201,7 +225,8 @@ export function addImpact(out: Float32Array, t0: number, amp: number, modes: Rea
     const r2 = r * r;
     const len = Math.min(out.length - start, Math.ceil(m.decay * sr * 7));
     // Impulse response r^i sin((i+1) w) / sin(w): feeding g sin(w) gives peak amplitude ~ g.
-    let y1 = 0, y2 = 0;
+    let y1 = 0,
+      y2 = 0;
     const g = amp * m.gain;
     for (let i = 0; i < len; i++) {
       const y = c * y1 - r2 * y2 + (i === 0 ? g * Math.sin(w) : 0);
@@ -218,7 +243,8 @@ export function addBurst(out: Float32Array, t0: number, len: number, amp: number
   const n = Math.min(out.length - start, Math.round(len));
   if (n <= 2) return;
   const b = filter(noise(n, rng), band);
-  for (let i = 0; i < n; i++) out[start + i] += amp * (b[i] as number) * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1)));
+  for (let i = 0; i < n; i++)
+    out[start + i] += amp * (b[i] as number) * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1)));
 }
 
 export function rms(x: ArrayLike<number>): number {

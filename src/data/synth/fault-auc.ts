@@ -37,5 +37,10 @@ export function faultKindAuc(clips: readonly ScoredClip[], manifest: LoadedManif
       perKind.set(g.type, t.set(kind, [...(t.get(kind) ?? []), auc(labels, [...g.normals, ...scores])]));
     }
   }
-  return new Map([...perKind].map(([type, kinds]) => [type, new Map([...kinds].map(([k, xs]) => [k, xs.reduce((a, b) => a + b, 0) / xs.length]))]));
+  return new Map(
+    [...perKind].map(([type, kinds]) => [
+      type,
+      new Map([...kinds].map(([k, xs]) => [k, xs.reduce((a, b) => a + b, 0) / xs.length])),
+    ]),
+  );
 }

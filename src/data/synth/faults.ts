@@ -18,7 +18,10 @@ export function addBearingFault(out: Float32Array, rng: Rng, sr: number, shaftHz
   const rate = shaftHz * ratio;
   const fRes = rng.uniform(2200, 6500);
   const decay = rng.uniform(0.0015, 0.004);
-  const modes = [{ f: fRes, decay, gain: 1 }, { f: fRes * rng.uniform(1.3, 1.6), decay: decay * 0.6, gain: 0.5 }];
+  const modes = [
+    { f: fRes, decay, gain: 1 },
+    { f: fRes * rng.uniform(1.3, 1.6), decay: decay * 0.6, gain: 0.5 },
+  ];
   const period = sr / rate;
   const phase0 = rng.next();
   for (let t = rng.uniform(0, period); t < out.length; t += period * (1 + 0.01 * rng.normal())) {
@@ -36,17 +39,32 @@ export function addRubbing(out: Float32Array, rng: Rng, sr: number, revHz: numbe
   const where = rng.next();
   const len = sr * rng.uniform(0.006, 0.03);
   for (let t = period * where; t < out.length; t += period) {
-    if (rng.chance(duty)) addBurst(out, t + rng.normal() * 0.02 * period, len * rng.uniform(0.6, 1.4), amp * rng.uniform(0.5, 1.2), band, rng);
+    if (rng.chance(duty))
+      addBurst(
+        out,
+        t + rng.normal() * 0.02 * period,
+        len * rng.uniform(0.6, 1.4),
+        amp * rng.uniform(0.5, 1.2),
+        band,
+        rng,
+      );
   }
 }
 
 /** Leak / hiss: band-limited noise, steady or fluctuating, mostly above 2 kHz (gas or fluid jet). */
-export function addHiss(out: Float32Array, rng: Rng, sr: number, amp: number, envelope: Float32Array | null = null): void {
+export function addHiss(
+  out: Float32Array,
+  rng: Rng,
+  sr: number,
+  amp: number,
+  envelope: Float32Array | null = null,
+): void {
   const x = noise(out.length, rng);
   filter(x, highpass(rng.uniform(1800, 3500), 0.7, sr));
   filter(x, bandpass(rng.uniform(3000, 6500), rng.uniform(0.8, 2), sr));
   const flutter = wander(out.length, sr, rng, rng.uniform(0.05, 0.4), 0.03, 0.8);
-  for (let i = 0; i < out.length; i++) out[i] += amp * (x[i] as number) * (flutter[i] as number) * (envelope ? (envelope[i] as number) : 1);
+  for (let i = 0; i < out.length; i++)
+    out[i] += amp * (x[i] as number) * (flutter[i] as number) * (envelope ? (envelope[i] as number) : 1);
 }
 
 /** Crackle (cavitation, debris): sparse random impulses on high resonances. */
@@ -56,7 +74,13 @@ export function addCrackle(out: Float32Array, rng: Rng, sr: number, ratePerSec: 
   for (;;) {
     t += (-Math.log(1 - rng.next()) / ratePerSec) * sr;
     if (t >= out.length) break;
-    addImpact(out, t, amp * rng.uniform(0.3, 1.5), [{ f: f * rng.uniform(0.8, 1.25), decay: rng.uniform(0.0005, 0.002), gain: 1 }], sr);
+    addImpact(
+      out,
+      t,
+      amp * rng.uniform(0.3, 1.5),
+      [{ f: f * rng.uniform(0.8, 1.25), decay: rng.uniform(0.0005, 0.002), gain: 1 }],
+      sr,
+    );
   }
 }
 

@@ -1,4 +1,14 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { ensureDir } from '../../util/dirs.js';
 import { asUserFsError, errnoCode, withFsErrors } from '../../util/fs-errors.js';
@@ -14,7 +24,9 @@ import { generatorV3 } from './v3.js';
 export type { ClipSpec, RenderedClip, SynthGenerator } from './types.js';
 
 /** Every generator version ever shipped, each kept reproducible byte-for-byte. */
-export const GENERATORS: ReadonlyMap<number, SynthGenerator> = new Map([generatorV1, generatorV2, generatorV3].map((g) => [g.version, g]));
+export const GENERATORS: ReadonlyMap<number, SynthGenerator> = new Map(
+  [generatorV1, generatorV2, generatorV3].map((g) => [g.version, g]),
+);
 export const GENERATOR_VERSIONS: readonly number[] = [...GENERATORS.keys()];
 /**
  * The default version (data.synthVersion's default). A released version's output never changes:
@@ -41,13 +53,22 @@ export interface SynthOptions {
 
 export function generatorFor(version: number): SynthGenerator {
   const g = GENERATORS.get(version);
-  if (!g) throw new UserError(`synthetic data: unknown generator version ${JSON.stringify(version)}; expected one of ${GENERATOR_VERSIONS.join(', ')}`);
+  if (!g)
+    throw new UserError(
+      `synthetic data: unknown generator version ${JSON.stringify(version)}; expected one of ${GENERATOR_VERSIONS.join(', ')}`,
+    );
   return g;
 }
 
 /** The built-in set of a generator version, which the main job uses when data.root is null. */
 export function defaultSynthOptions(version = GENERATOR_VERSION): Readonly<Omit<SynthOptions, 'out' | 'version'>> {
-  return Object.freeze({ seed: 0, types: [...MACHINE_TYPES], ...generatorFor(version).perId, seconds: 10, sampleRate: 16000 });
+  return Object.freeze({
+    seed: 0,
+    types: [...MACHINE_TYPES],
+    ...generatorFor(version).perId,
+    seconds: 10,
+    sampleRate: 16000,
+  });
 }
 
 /** The built-in set of the default version (3 IDs x 6 types; 30 training, 100 test clips per ID). */
@@ -102,14 +123,18 @@ export function validateSynthOptions(o: SynthOptions): void {
     throw new UserError(`synthetic data: ${what}`);
   };
   const { machines } = generatorFor(o.version ?? GENERATOR_VERSION);
-  for (const t of o.types) if (!machines.has(t)) bad(`unknown machine type ${JSON.stringify(t)}; expected one of ${[...machines.keys()].join(', ')}`);
+  for (const t of o.types)
+    if (!machines.has(t))
+      bad(`unknown machine type ${JSON.stringify(t)}; expected one of ${[...machines.keys()].join(', ')}`);
   if (o.types.length === 0) bad('no machine types given');
   if (!Number.isInteger(o.seed) || o.seed < 0) bad(`seed must be a whole number >= 0, got ${o.seed}`);
   if (!Number.isInteger(o.ids) || o.ids < 1 || o.ids > 50) bad(`ids must be a whole number from 1 to 50, got ${o.ids}`);
   if (!Number.isInteger(o.train) || o.train < 1) bad(`train must be a positive whole number, got ${o.train}`);
-  if (!Number.isInteger(o.test) || o.test < 0 || o.test === 1) bad(`test must be 0 or a whole number >= 2 (half normal, half anomalous), got ${o.test}`);
+  if (!Number.isInteger(o.test) || o.test < 0 || o.test === 1)
+    bad(`test must be 0 or a whole number >= 2 (half normal, half anomalous), got ${o.test}`);
   if (!(o.seconds > 0) || o.seconds > 600) bad(`seconds must be > 0 and <= 600, got ${o.seconds}`);
-  if (!Number.isInteger(o.sampleRate) || o.sampleRate < 8000) bad(`sampleRate must be a whole number >= 8000, got ${o.sampleRate}`);
+  if (!Number.isInteger(o.sampleRate) || o.sampleRate < 8000)
+    bad(`sampleRate must be a whole number >= 8000, got ${o.sampleRate}`);
 }
 
 /** Writes the whole set into `opts.out` (created if needed) and returns the number of clips. */
@@ -118,31 +143,68 @@ export function synthesize(opts: SynthOptions, onClip?: (done: number, total: nu
   const ids = machineIds(opts.ids);
   const nAnomaly = Math.floor(opts.test / 2);
   const nNormal = opts.test - nAnomaly;
-  const plan: Array<{ type: string; machineId: string; split: 'train' | 'test'; label: 0 | 1; index: number; rel: string }> = [];
+  const plan: Array<{
+    type: string;
+    machineId: string;
+    split: 'train' | 'test';
+    label: 0 | 1;
+    index: number;
+    rel: string;
+  }> = [];
   for (const type of opts.types) {
     for (const machineId of ids) {
       const jobs: Array<{ split: 'train' | 'test'; label: 0 | 1; index: number }> = [];
       for (let i = 0; i < opts.train; i++) jobs.push({ split: 'train', label: 0, index: i });
       for (let i = 0; i < nNormal; i++) jobs.push({ split: 'test', label: 0, index: i });
       for (let i = 0; i < nAnomaly; i++) jobs.push({ split: 'test', label: 1, index: i });
-      for (const job of jobs) plan.push({ type, machineId, ...job, rel: join(type, job.split, clipFileName(job.label, machineId, job.index)) });
+      for (const job of jobs)
+        plan.push({
+          type,
+          machineId,
+          ...job,
+          rel: join(type, job.split, clipFileName(job.label, machineId, job.index)),
+        });
     }
   }
   const version = opts.version ?? GENERATOR_VERSION;
   const { render } = generatorFor(version);
-  const manifest: SynthManifest = { generator: version, options: { ...stripOut(opts) }, test: [], files: plan.map((p) => p.rel), complete: false };
+  const manifest: SynthManifest = {
+    generator: version,
+    options: { ...stripOut(opts) },
+    test: [],
+    files: plan.map((p) => p.rel),
+    complete: false,
+  };
   const writeManifest = () => writeFileSync(join(opts.out, SYNTH_MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
   withFsErrors(opts.out, 'cannot write the synthetic set', () => {
     ensureDir(opts.out, 'the output directory');
     writeManifest();
-    for (const type of opts.types) for (const split of ['train', 'test']) ensureDir(join(opts.out, type, split), 'the output directory');
+    for (const type of opts.types)
+      for (const split of ['train', 'test']) ensureDir(join(opts.out, type, split), 'the output directory');
   });
   let done = 0;
   for (const job of plan) {
-    const clip = render({ seed: opts.seed, type: job.type, machineId: job.machineId, split: job.split, label: job.label, index: job.index, seconds: opts.seconds, sampleRate: opts.sampleRate });
-    withFsErrors(join(opts.out, job.rel), 'cannot write the clip', () => writeFileSync(join(opts.out, job.rel), encodeWav(clip.samples, opts.sampleRate)));
+    const clip = render({
+      seed: opts.seed,
+      type: job.type,
+      machineId: job.machineId,
+      split: job.split,
+      label: job.label,
+      index: job.index,
+      seconds: opts.seconds,
+      sampleRate: opts.sampleRate,
+    });
+    withFsErrors(join(opts.out, job.rel), 'cannot write the clip', () =>
+      writeFileSync(join(opts.out, job.rel), encodeWav(clip.samples, opts.sampleRate)),
+    );
     if (job.split === 'test') {
-      manifest.test.push({ file: job.rel, label: job.label, fault: clip.fault?.kind ?? null, severity: clip.fault ? round(clip.fault.severity) : null, snrDb: round(clip.snrDb) });
+      manifest.test.push({
+        file: job.rel,
+        label: job.label,
+        fault: clip.fault?.kind ?? null,
+        severity: clip.fault ? round(clip.fault.severity) : null,
+        snrDb: round(clip.snrDb),
+      });
     }
     onClip?.(++done, plan.length);
   }
@@ -168,7 +230,10 @@ export const COMPLETE_MARKER = '.complete';
  * (default runs/synth). It is written to a temporary directory and renamed into place with a
  * completion marker, so a killed generation never leaves a half dataset behind.
  */
-export function ensureSyntheticDataset(opts: Partial<Omit<SynthOptions, 'out'>> & { baseDir?: string } = {}, onClip?: (done: number, total: number) => void): string {
+export function ensureSyntheticDataset(
+  opts: Partial<Omit<SynthOptions, 'out'>> & { baseDir?: string } = {},
+  onClip?: (done: number, total: number) => void,
+): string {
   const { baseDir = join('runs', 'synth'), version = GENERATOR_VERSION, ...given } = opts;
   const full: Omit<SynthOptions, 'out' | 'version'> = { ...defaultSynthOptions(version), ...stripUndefined(given) };
   // The data hash names the generator version, so each version's sets live side by side.
@@ -207,13 +272,19 @@ export function clearSyntheticOutput(dir: string): void {
   if (owned === null) return;
   const foreign = listTree(dir).filter((rel) => !owned.files.has(rel) && !owned.dirs.has(rel));
   if (foreign.length > 0) {
-    const shown = foreign.slice(0, 3).map((f) => join(dir, f)).join(', ');
+    const shown = foreign
+      .slice(0, 3)
+      .map((f) => join(dir, f))
+      .join(', ');
     const more = foreign.length > 3 ? ` and ${foreign.length - 3} more` : '';
-    throw new UserError(`--out ${dir}: holds files a synth did not write (${shown}${more}); exp replaces a folder only when it holds nothing but a previous synthetic set: choose another directory or move them`);
+    throw new UserError(
+      `--out ${dir}: holds files a synth did not write (${shown}${more}); exp replaces a folder only when it holds nothing but a previous synthetic set: choose another directory or move them`,
+    );
   }
   withFsErrors(dir, 'cannot remove the previous synthetic set', () => {
     for (const rel of owned.files) rmSync(join(dir, rel), { force: true });
-    for (const rel of [...owned.dirs].sort((a, b) => b.length - a.length)) if (existsSync(join(dir, rel))) rmdirSync(join(dir, rel));
+    for (const rel of [...owned.dirs].sort((a, b) => b.length - a.length))
+      if (existsSync(join(dir, rel))) rmdirSync(join(dir, rel));
   });
 }
 
@@ -237,13 +308,18 @@ function ownedFiles(dir: string): { files: Set<string>; dirs: Set<string> } | nu
   }
   if (!manifest || !Array.isArray(manifest.files)) {
     const shown = entries.slice(0, 3).join(', ');
-    throw new UserError(`--out ${dir}: exists and is not empty (${shown}${entries.length > 3 ? `, ... ${entries.length} entries` : ''}) and holds no synthetic set exp wrote; choose another directory or empty it`);
+    throw new UserError(
+      `--out ${dir}: exists and is not empty (${shown}${entries.length > 3 ? `, ... ${entries.length} entries` : ''}) and holds no synthetic set exp wrote; choose another directory or empty it`,
+    );
   }
   // Only plain relative paths inside the folder count: a damaged or hand-edited synth.json naming
   // ../something or /abs/path must not make exp delete files outside it.
   const listed = manifest.files.filter((f): f is string => typeof f === 'string').map((f) => normalize(f));
   const outside = listed.find((f) => isAbsolute(f) || f === '..' || f.startsWith(`..${sep}`));
-  if (outside !== undefined) throw new UserError(`--out ${dir}: its ${SYNTH_MANIFEST} lists ${JSON.stringify(outside)}, outside the folder; exp will not touch it: empty the folder yourself or choose another`);
+  if (outside !== undefined)
+    throw new UserError(
+      `--out ${dir}: its ${SYNTH_MANIFEST} lists ${JSON.stringify(outside)}, outside the folder; exp will not touch it: empty the folder yourself or choose another`,
+    );
   const files = new Set<string>([SYNTH_MANIFEST, ...listed]);
   const dirs = new Set<string>();
   for (const f of files) for (let d = dirname(f); d !== '.' && d !== '/' && !dirs.has(d); d = dirname(d)) dirs.add(d);

@@ -13,7 +13,10 @@ import type { ClipSpec, RenderedClip, SynthGenerator } from './types.js';
  */
 function renderV1(spec: ClipSpec): RenderedClip {
   const machine = MACHINES.get(spec.type);
-  if (!machine) throw new UserError(`unknown synthetic machine type ${JSON.stringify(spec.type)}; expected one of ${MACHINE_TYPES.join(', ')}`);
+  if (!machine)
+    throw new UserError(
+      `unknown synthetic machine type ${JSON.stringify(spec.type)}; expected one of ${MACHINE_TYPES.join(', ')}`,
+    );
   const n = Math.round(spec.seconds * spec.sampleRate);
   const sr = spec.sampleRate;
   const idRng = new Rng(seedFrom(spec.seed, 'id', spec.type, spec.machineId));
@@ -36,4 +39,9 @@ function renderV1(spec: ClipSpec): RenderedClip {
   return { samples: mixClip(sound, gain / Math.max(level, 1e-9), bg, gain * gBg), fault, snrDb };
 }
 
-export const generatorV1: SynthGenerator = { version: 1, machines: MACHINES, perId: { ids: 3, train: 30, test: 20 }, render: renderV1 };
+export const generatorV1: SynthGenerator = {
+  version: 1,
+  machines: MACHINES,
+  perId: { ids: 3, train: 30, test: 20 },
+  render: renderV1,
+};

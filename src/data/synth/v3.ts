@@ -12,6 +12,8 @@ import { parametricGenerator } from './v2/index.js';
  * parameters that tell a type's units apart (not only adding its own sound), and the slider's
  * and valve's patterns repeating often enough to be seen in a 2 s clip (docs/synthetic-data.md).
  */
-export const MACHINES_V3: ReadonlyMap<string, Machine> = new Map([fanV3, pumpV3, sliderV3, valveV3, toycarV3, toyconveyorV3].map((m) => [m.type, m]));
+export const MACHINES_V3: ReadonlyMap<string, Machine> = new Map(
+  [fanV3, pumpV3, sliderV3, valveV3, toycarV3, toyconveyorV3].map((m) => [m.type, m]),
+);
 
 export const generatorV3 = parametricGenerator(3, MACHINES_V3);

@@ -11,8 +11,18 @@ export type BottleneckRow = readonly [t: number, c: number, n: number, s: number
 
 /** MobileFaceNet bottleneck tables of STgram-MFN's net.py (STgram-MFN and TASTgram repositories). */
 export const BOTTLENECK_TABLES: Record<'current' | 'legacy', readonly BottleneckRow[]> = {
-  current: [[2, 128, 2, 2], [4, 128, 2, 2], [4, 128, 2, 2]],
-  legacy: [[2, 64, 5, 2], [4, 128, 1, 2], [2, 128, 6, 1], [4, 128, 1, 2], [2, 128, 2, 1]],
+  current: [
+    [2, 128, 2, 2],
+    [4, 128, 2, 2],
+    [4, 128, 2, 2],
+  ],
+  legacy: [
+    [2, 64, 5, 2],
+    [4, 128, 1, 2],
+    [2, 128, 6, 1],
+    [4, 128, 1, 2],
+    [2, 128, 2, 1],
+  ],
 };
 
 const STEM_CHANNELS = 64;
@@ -27,7 +37,11 @@ export function convOut(size: number, kernel: number, stride: number, pad: numbe
  * The map size [H, W] after the stem and after each bottleneck row, without running anything:
  * the last entry is the global depthwise conv's kernel (8 x 20 for a 128 x 313 input).
  */
-export function mobileFaceNetShapes(height: number, width: number, table: readonly BottleneckRow[]): Array<[number, number]> {
+export function mobileFaceNetShapes(
+  height: number,
+  width: number,
+  table: readonly BottleneckRow[],
+): Array<[number, number]> {
   let h = convOut(height, 3, 2, 1);
   let w = convOut(width, 3, 2, 1);
   const sizes: Array<[number, number]> = [[h, w]];
@@ -59,13 +73,19 @@ export class MobileFaceNet extends BaseModule implements Backbone {
   /** Remaining map size = the global depthwise kernel. */
   readonly finalMap: [number, number];
 
-  constructor(name: string, seed: number, readonly args: Pick<BackboneArgs, 'inChannels' | 'height' | 'width' | 'embeddingDim' | 'bottlenecks'>) {
+  constructor(
+    name: string,
+    seed: number,
+    readonly args: Pick<BackboneArgs, 'inChannels' | 'height' | 'width' | 'embeddingDim' | 'bottlenecks'>,
+  ) {
     super(name, seed);
     const table = BOTTLENECK_TABLES[args.bottlenecks];
     const sizes = mobileFaceNetShapes(args.height, args.width, table);
     const last = sizes[sizes.length - 1]!;
     if (last[0] < 1 || last[1] < 1) {
-      throw new UserError(`model.backbone ${name}: a ${args.height} x ${args.width} input shrinks to nothing (${last.join(' x ')}) through the ${args.bottlenecks} bottleneck table; use longer clips (data.seconds)`);
+      throw new UserError(
+        `model.backbone ${name}: a ${args.height} x ${args.width} input shrinks to nothing (${last.join(' x ')}) through the ${args.bottlenecks} bottleneck table; use longer clips (data.seconds)`,
+      );
     }
     this.finalMap = last;
     this.stem = [
@@ -96,8 +116,14 @@ export class MobileFaceNet extends BaseModule implements Backbone {
   }
 
   private convBlock(
-    path: string, cin: number, cout: number, kernel: number | [number, number],
-    stride: number, pad: number, depthwise: boolean, activation: boolean,
+    path: string,
+    cin: number,
+    cout: number,
+    kernel: number | [number, number],
+    stride: number,
+    pad: number,
+    depthwise: boolean,
+    activation: boolean,
   ): ConvBlock {
     const [kh, kw] = typeof kernel === 'number' ? [kernel, kernel] : kernel;
     const std = Math.sqrt(2 / (kh * kw * cout));
@@ -116,7 +142,9 @@ export class MobileFaceNet extends BaseModule implements Backbone {
   private checkShape(x: tf.Tensor4D): void {
     const [, h, w, c] = x.shape;
     if (h !== this.args.height || w !== this.args.width || c !== this.args.inChannels) {
-      throw new UserError(`model.backbone ${this.name}: built for [B, ${this.args.height}, ${this.args.width}, ${this.args.inChannels}] inputs, got [${x.shape.join(', ')}]`);
+      throw new UserError(
+        `model.backbone ${this.name}: built for [B, ${this.args.height}, ${this.args.width}, ${this.args.inChannels}] inputs, got [${x.shape.join(', ')}]`,
+      );
     }
   }
 

@@ -42,7 +42,9 @@ export class FgaSpecBranch extends SpecNetBranch {
       const sf = tf.concat([tf.max(ta, 2), tf.mean(ta, 2)], 1) as tf.Tensor2D; // [B, 2M]
       const gf = tf.sigmoid(linear(sf, this.fw as tf.Tensor as tf.Tensor2D, this.fb as tf.Tensor as tf.Tensor1D)); // [B, M]
       const avgF = tf.mean(ta, 1).reshape([b, t, 1]) as tf.Tensor3D;
-      const gt = tf.sigmoid(conv1d(avgF, this.tw as tf.Tensor as tf.Tensor3D, 1, 'same', this.tb as tf.Tensor as tf.Tensor1D)); // [B, T, 1]
+      const gt = tf.sigmoid(
+        conv1d(avgF, this.tw as tf.Tensor as tf.Tensor3D, 1, 'same', this.tb as tf.Tensor as tf.Tensor1D),
+      ); // [B, T, 1]
       return tf.mul(gf.expandDims(2), gt.reshape([b, 1, t])) as tf.Tensor3D;
     });
   }
@@ -63,7 +65,10 @@ export class FgaSpecBranch extends SpecNetBranch {
   /** Evaluation mode: SpecNet folded (src/model/inference/specnet.ts); the gates have no BatchNorm and run as they are. */
   override fold(): FoldedBranch {
     const spectral = this.foldSpectral();
-    return { apply: (inputs) => this.enhance(inputs.logmel, (lm) => spectral.apply(lm)), dispose: () => spectral.dispose() };
+    return {
+      apply: (inputs) => this.enhance(inputs.logmel, (lm) => spectral.apply(lm)),
+      dispose: () => spectral.dispose(),
+    };
   }
 }
 

@@ -30,13 +30,23 @@ export class SpecNetBranch extends BaseModule implements FeatureBranch {
   private readonly bnRe: BatchNormParams;
   private readonly bnIm: BatchNormParams;
 
-  constructor(name: string, seed: number, readonly clip: ClipGeometry) {
+  constructor(
+    name: string,
+    seed: number,
+    readonly clip: ClipGeometry,
+  ) {
     super(name, seed);
     const shape = [clip.nMels, clip.frames];
-    this.c1 = { re: this.param('c1/re', this.init.normal(shape, FOURIER_INIT_STD)), im: this.param('c1/im', this.init.normal(shape, FOURIER_INIT_STD)) };
+    this.c1 = {
+      re: this.param('c1/re', this.init.normal(shape, FOURIER_INIT_STD)),
+      im: this.param('c1/im', this.init.normal(shape, FOURIER_INIT_STD)),
+    };
     this.bnRe = this.batchNormParams('bn/re', 1);
     this.bnIm = this.batchNormParams('bn/im', 1);
-    this.c2 = { re: this.param('c2/re', this.init.normal(shape, FOURIER_INIT_STD)), im: this.param('c2/im', this.init.normal(shape, FOURIER_INIT_STD)) };
+    this.c2 = {
+      re: this.param('c2/re', this.init.normal(shape, FOURIER_INIT_STD)),
+      im: this.param('c2/im', this.init.normal(shape, FOURIER_INIT_STD)),
+    };
   }
 
   /** F_S of a log-Mel batch. */

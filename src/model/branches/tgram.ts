@@ -20,7 +20,11 @@ export class TgramBranch extends BaseModule implements FeatureBranch {
   private readonly front: tf.Variable;
   private readonly blocks: Array<{ gamma: tf.Variable; beta: tf.Variable; conv: tf.Variable }> = [];
 
-  constructor(name: string, seed: number, readonly clip: ClipGeometry) {
+  constructor(
+    name: string,
+    seed: number,
+    readonly clip: ClipGeometry,
+  ) {
     super(name, seed);
     const m = clip.nMels;
     this.front = this.param('conv0/w', this.init.uniform([TGRAM_KERNEL, 1, m], 1 / Math.sqrt(TGRAM_KERNEL)));
@@ -37,7 +41,12 @@ export class TgramBranch extends BaseModule implements FeatureBranch {
     return tf.tidy(() => {
       const [b, n] = inputs.wave.shape;
       // [B, T, M] (time-major, channels last) throughout; LayerNorm over axis 1 = time.
-      let x = conv1d(inputs.wave.reshape([b, n, 1]), this.front as tf.Tensor as tf.Tensor3D, this.clip.hop, TGRAM_KERNEL / 2);
+      let x = conv1d(
+        inputs.wave.reshape([b, n, 1]),
+        this.front as tf.Tensor as tf.Tensor3D,
+        this.clip.hop,
+        TGRAM_KERNEL / 2,
+      );
       for (const blk of this.blocks) {
         x = layerNorm(x, blk.gamma.reshape([-1, 1]), blk.beta.reshape([-1, 1]), 1);
         x = leakyRelu(x, SLOPE);

@@ -12,7 +12,10 @@ export class ArcFaceHead extends BaseModule implements Head {
 
   constructor(name: string, seed: number, numClasses: number, embeddingDim: number) {
     super(name, seed);
-    this.weight = this.param('weight', this.init.uniform([numClasses, embeddingDim], Math.sqrt(6 / (numClasses + embeddingDim))));
+    this.weight = this.param(
+      'weight',
+      this.init.uniform([numClasses, embeddingDim], Math.sqrt(6 / (numClasses + embeddingDim))),
+    );
   }
 }
 

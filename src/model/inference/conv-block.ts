@@ -15,7 +15,13 @@ export function runFoldedConv(x: tf.Tensor4D, b: FoldedConv, res?: tf.Tensor4D):
   if (!b.depthwise && kh === 1 && kw === 1 && b.stride === 1 && b.pad === 0) {
     const rows = n * h * w;
     return tf.tidy(() => {
-      const y = matMulBiasAct(x.reshape([rows, cin]), b.w.reshape([cin, cout]), b.bias, b.alpha, res?.reshape([rows, cout]));
+      const y = matMulBiasAct(
+        x.reshape([rows, cin]),
+        b.w.reshape([cin, cout]),
+        b.bias,
+        b.alpha,
+        res?.reshape([rows, cout]),
+      );
       return y.reshape([n, h, w, cout]);
     });
   }
@@ -42,5 +48,12 @@ export function runFoldedConv(x: tf.Tensor4D, b: FoldedConv, res?: tf.Tensor4D):
 
 /** PyTorch's symmetric zero padding as tfjs explicit padding (as src/model/nn.ts). */
 function torchPad(pad: number): 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
-  return pad === 0 ? 'valid' : [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+  return pad === 0
+    ? 'valid'
+    : [
+        [0, 0],
+        [pad, pad],
+        [pad, pad],
+        [0, 0],
+      ];
 }

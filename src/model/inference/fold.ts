@@ -20,7 +20,12 @@ export interface FoldedConv {
  * of a conv kernel, the channel axis of a depthwise one) and the bias is beta - mean s.
  * Exact up to float32 rounding of the products.
  */
-export function foldBatchNorm(w: tf.Tensor4D, bn: BatchNormParams, depthwise: boolean, eps = BN_EPS): { w: tf.Tensor4D; bias: tf.Tensor1D } {
+export function foldBatchNorm(
+  w: tf.Tensor4D,
+  bn: BatchNormParams,
+  depthwise: boolean,
+  eps = BN_EPS,
+): { w: tf.Tensor4D; bias: tf.Tensor1D } {
   return tf.tidy(() => {
     const s = tf.mul(bn.gamma, tf.rsqrt(tf.add(bn.runningVar, eps))) as tf.Tensor1D;
     const scaled = depthwise ? tf.mul(w, s.reshape([1, 1, -1, 1])) : tf.mul(w, s);

@@ -27,7 +27,14 @@ function fold(b: ConvBlockWeights): FoldedConv {
   tf.keep(w);
   tf.keep(bias);
   // The slopes are shared with the trained model (not copied): dispose() must not free them.
-  return { w, bias, depthwise: b.depthwise, stride: b.stride, pad: b.pad, ...(b.alpha ? { alpha: b.alpha as tf.Tensor as tf.Tensor1D } : {}) };
+  return {
+    w,
+    bias,
+    depthwise: b.depthwise,
+    stride: b.stride,
+    pad: b.pad,
+    ...(b.alpha ? { alpha: b.alpha as tf.Tensor as tf.Tensor1D } : {}),
+  };
 }
 
 /**
@@ -40,9 +47,18 @@ export class FoldedMobileFaceNet implements FoldedBackbone {
   private readonly blocks: Array<{ expand: FoldedConv; dw: FoldedConv; project: FoldedConv; residual: boolean }>;
   private readonly head: FoldedConv[];
 
-  constructor(stem: readonly ConvBlockWeights[], blocks: readonly BottleneckWeights[], head: readonly ConvBlockWeights[]) {
+  constructor(
+    stem: readonly ConvBlockWeights[],
+    blocks: readonly BottleneckWeights[],
+    head: readonly ConvBlockWeights[],
+  ) {
     this.stem = stem.map(fold);
-    this.blocks = blocks.map((b) => ({ expand: fold(b.expand), dw: fold(b.dw), project: fold(b.project), residual: b.residual }));
+    this.blocks = blocks.map((b) => ({
+      expand: fold(b.expand),
+      dw: fold(b.dw),
+      project: fold(b.project),
+      residual: b.residual,
+    }));
     this.head = head.map(fold);
   }
 
@@ -60,6 +76,7 @@ export class FoldedMobileFaceNet implements FoldedBackbone {
   }
 
   dispose(): void {
-    for (const b of [...this.stem, ...this.blocks.flatMap((k) => [k.expand, k.dw, k.project]), ...this.head]) disposeFolded(b);
+    for (const b of [...this.stem, ...this.blocks.flatMap((k) => [k.expand, k.dw, k.project]), ...this.head])
+      disposeFolded(b);
   }
 }

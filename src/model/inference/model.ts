@@ -17,13 +17,23 @@ function foldBackbone(b: Backbone): FoldedBackbone {
  * The evaluation-mode model: every part folded (BatchNorm into convs, activations fused) where
  * it can fold, else run as it is in evaluation mode. `check` validates the inputs as embed() does.
  */
-export function foldModel(parts: { branches: readonly FeatureBranch[]; fusion: Fusion; backbone: Backbone }, check: (inputs: ModelInputs) => void): InferenceModel {
+export function foldModel(
+  parts: { branches: readonly FeatureBranch[]; fusion: Fusion; backbone: Backbone },
+  check: (inputs: ModelInputs) => void,
+): InferenceModel {
   const branches = parts.branches.map(foldBranch);
   const backbone = foldBackbone(parts.backbone);
   return {
     embed(inputs: ModelInputs): tf.Tensor2D {
       check(inputs);
-      return tf.tidy(() => backbone.apply(parts.fusion.combine(branches.map((b) => b.apply(inputs)), EVAL)));
+      return tf.tidy(() =>
+        backbone.apply(
+          parts.fusion.combine(
+            branches.map((b) => b.apply(inputs)),
+            EVAL,
+          ),
+        ),
+      );
     },
     dispose(): void {
       for (const b of branches) b.dispose();

@@ -78,10 +78,28 @@ export class FoldedSpectral {
       const re = affine(w.bnRe);
       const im = affine(w.bnIm);
       return [
-        tf.mul(c1r, re.a2), tf.mul(c1i, re.a2), re.b2,
-        tf.mul(c1i, im.a2), tf.mul(c1r, im.a2), im.b2,
-        tf.mul(c2r, 2), tf.mul(c2i, 2), tf.sub(c2i, c2r), tf.neg(tf.add(c2i, c2r)),
-      ].map((t) => tf.keep(t)) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor, tf.Tensor2D, tf.Tensor2D, tf.Tensor, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        tf.mul(c1r, re.a2),
+        tf.mul(c1i, re.a2),
+        re.b2,
+        tf.mul(c1i, im.a2),
+        tf.mul(c1r, im.a2),
+        im.b2,
+        tf.mul(c2r, 2),
+        tf.mul(c2i, 2),
+        tf.sub(c2i, c2r),
+        tf.neg(tf.add(c2i, c2r)),
+      ].map((t) => tf.keep(t)) as [
+        tf.Tensor2D,
+        tf.Tensor2D,
+        tf.Tensor,
+        tf.Tensor2D,
+        tf.Tensor2D,
+        tf.Tensor,
+        tf.Tensor2D,
+        tf.Tensor2D,
+        tf.Tensor2D,
+        tf.Tensor2D,
+      ];
     });
     // Kept (above): a fold may be made inside a caller's tidy and must outlive it.
   }

@@ -51,10 +51,17 @@ async function render(spec: FigureSpec, names: UniqueNames): Promise<RenderedFig
 /** pAUC's p of the group's runs (§3.1: 0.1); the first run's when they differ (the caption says so). */
 function groupMaxFpr(g: ReportGroup): { maxFpr: number; note: string | null } {
   const ps = [...new Set(g.runs.map((r) => r.run.config.eval.maxFpr))];
-  return { maxFpr: ps[0] ?? 0.1, note: ps.length > 1 ? `runs use different eval.maxFpr (${ps.join(', ')}); figures use ${ps[0]}` : null };
+  return {
+    maxFpr: ps[0] ?? 0.1,
+    note: ps.length > 1 ? `runs use different eval.maxFpr (${ps.join(', ')}); figures use ${ps[0]}` : null,
+  };
 }
 
-async function groupSections(g: ReportGroup, figures: RenderedFigure[], names: UniqueNames): Promise<{ sections: Section[]; data: ReportData['groups'][number] }> {
+async function groupSections(
+  g: ReportGroup,
+  figures: RenderedFigure[],
+  names: UniqueNames,
+): Promise<{ sections: Section[]; data: ReportData['groups'][number] }> {
   const prefix = groupPrefix(g);
   const id = (s: string) => names.claim(`${prefix}${slug(s)}`);
   const { maxFpr, note } = groupMaxFpr(g);
@@ -63,13 +70,26 @@ async function groupSections(g: ReportGroup, figures: RenderedFigure[], names: U
     figures.push(f);
     return figureHtml(f, wide);
   };
-  const sections: Section[] = [{ id: id('group'), title: g.title, level: 2, html: note ? `<p class="warn">${escapeHtml(note)}</p>` : '' }];
+  const sections: Section[] = [
+    { id: id('group'), title: g.title, level: 2, html: note ? `<p class="warn">${escapeHtml(note)}</p>` : '' },
+  ];
   if (g.sweep) {
     const warning = testSelectionNote(g.adaptive ?? null);
     const banner = warning ? `<p class="warn">${escapeHtml(warning)}</p>\n` : '';
-    sections.push({ id: id('results'), title: `${g.title}: results`, level: 3, html: `${banner}${sweepTablesHtml(g)}\n<div class="grid">${await add(seedsFigure(prefix, g), true)}</div>` });
+    sections.push({
+      id: id('results'),
+      title: `${g.title}: results`,
+      level: 3,
+      html: `${banner}${sweepTablesHtml(g)}\n<div class="grid">${await add(seedsFigure(prefix, g), true)}</div>`,
+    });
     const rungs = rungsFigure(prefix, g);
-    if (rungs) sections.push({ id: id('rungs'), title: `${g.title}: rungs (pruning)`, level: 3, html: `<div class="grid">${await add(rungs, true)}</div>` });
+    if (rungs)
+      sections.push({
+        id: id('rungs'),
+        title: `${g.title}: rungs (pruning)`,
+        level: 3,
+        html: `<div class="grid">${await add(rungs, true)}</div>`,
+      });
   }
   const each = async <T>(items: T[], f: (t: T) => FigureSpec, wide = false): Promise<string[]> => {
     const out: string[] = [];
@@ -78,11 +98,28 @@ async function groupSections(g: ReportGroup, figures: RenderedFigure[], names: U
   };
   const roc = rocByType(g.runs);
   const rocFigs = await each([...roc], ([type, series]) => rocFigure(prefix, type, series, maxFpr));
-  sections.push({ id: id('roc'), title: `${g.title}: ROC curves per machine type`, level: 3, html: rocFigs.length ? `<div class="grid">${rocFigs.join('\n')}</div>` : '<p class="note">No final per-clip scores stored.</p>' });
+  sections.push({
+    id: id('roc'),
+    title: `${g.title}: ROC curves per machine type`,
+    level: 3,
+    html: rocFigs.length
+      ? `<div class="grid">${rocFigs.join('\n')}</div>`
+      : '<p class="note">No final per-clip scores stored.</p>',
+  });
   const scoreFigs = await each(scoredTypes(g.runs), (t) => scoresFigure(prefix, t, g.runs));
-  sections.push({ id: id('scores'), title: `${g.title}: score distributions, normal vs anomalous`, level: 3, html: `<div class="grid">${scoreFigs.join('\n')}</div>` });
+  sections.push({
+    id: id('scores'),
+    title: `${g.title}: score distributions, normal vs anomalous`,
+    level: 3,
+    html: `<div class="grid">${scoreFigs.join('\n')}</div>`,
+  });
   const curveFigs = await each(g.runs, (r) => curvesFigure(prefix, r), true);
-  sections.push({ id: id('curves'), title: `${g.title}: learning curves`, level: 3, html: `<div class="grid">${curveFigs.join('\n')}</div>` });
+  sections.push({
+    id: id('curves'),
+    title: `${g.title}: learning curves`,
+    level: 3,
+    html: `<div class="grid">${curveFigs.join('\n')}</div>`,
+  });
   const faults = g.runs.flatMap((r) => {
     const b = faultBreakdown(r, maxFpr);
     return b && b.cells.length ? [{ runId: r.run.id, run: r.label, breakdown: b }] : [];
@@ -93,7 +130,15 @@ async function groupSections(g: ReportGroup, figures: RenderedFigure[], names: U
     title: `${g.title}: detection per fault kind and severity`,
     level: 3,
     html: [
-      faults.length ? `<div class="grid">${await add(faultsFigure(prefix, faults.map((f) => ({ run: f.run, breakdown: f.breakdown }))), true)}</div>` : '',
+      faults.length
+        ? `<div class="grid">${await add(
+            faultsFigure(
+              prefix,
+              faults.map((f) => ({ run: f.run, breakdown: f.breakdown })),
+            ),
+            true,
+          )}</div>`
+        : '',
       ...missing.map((m) => `<p class="note">${escapeHtml(m)}</p>`),
     ].join('\n'),
   });
@@ -116,7 +161,7 @@ export async function buildReport(input: ReportInput, opts: { now?: Date } = {})
     title: `exp report: ${input.refs.join(', ')}`,
     meta: [
       `exp ${version}; store ${input.db}; generated ${(opts.now ?? new Date()).toISOString()}.`,
-      'Metrics in % (AUC, the paper\'s pAUC and scikit-learn\'s McClish pAUC, §3.1), per machine ID then averaged over IDs and types, as in the paper\'s tables.',
+      "Metrics in % (AUC, the paper's pAUC and scikit-learn's McClish pAUC, §3.1), per machine ID then averaged over IDs and types, as in the paper's tables.",
     ],
     sections,
     data,

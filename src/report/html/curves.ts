@@ -9,7 +9,8 @@ interface Point {
   value: number;
 }
 
-const finite = (p: { value: number | null | undefined }): p is Point => typeof p.value === 'number' && Number.isFinite(p.value);
+const finite = (p: { value: number | null | undefined }): p is Point =>
+  typeof p.value === 'number' && Number.isFinite(p.value);
 
 /** Total loss, each term and the validation loss per epoch. */
 export function lossPoints(r: ReportRun): Point[] {
@@ -37,13 +38,17 @@ export function evalPoints(r: ReportRun): Point[] {
     .filter(finite);
 }
 
-
 function seriesOrder(points: Point[]): string[] {
   const names = [...new Set(points.map((p) => p.series))];
   return [...names.filter((n) => n !== 'loss (total)'), ...names.filter((n) => n === 'loss (total)')];
 }
 
-function linePanel(title: string, yTitle: string, points: Point[], opts: { log?: boolean } = {}): Record<string, unknown> {
+function linePanel(
+  title: string,
+  yTitle: string,
+  points: Point[],
+  opts: { log?: boolean } = {},
+): Record<string, unknown> {
   return {
     title,
     width: 250,
@@ -54,7 +59,12 @@ function linePanel(title: string, yTitle: string, points: Point[], opts: { log?:
       x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
       y: { field: 'value', type: 'quantitative', title: yTitle, scale: opts.log ? { type: 'log' } : { zero: false } },
       // Drawn in domain order: the total last, so it stays visible where it equals a term.
-      color: { field: 'series', type: 'nominal', sort: seriesOrder(points), legend: { orient: 'bottom', direction: 'vertical', title: null } },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        sort: seriesOrder(points),
+        legend: { orient: 'bottom', direction: 'vertical', title: null },
+      },
       // The total is often one of the terms (SoftTriple off): dashed, it stays visible on top.
       strokeDash: { condition: { test: "datum.series === 'loss (total)'", value: [6, 4] }, value: [1, 0] },
     },
@@ -79,7 +89,9 @@ export function curvesFigure(prefix: string, r: ReportRun): FigureSpec {
   const losses = lossPoints(r);
   const panels = [
     losses.length ? linePanel('losses', 'loss', losses) : emptyPanel('losses', 'no epochs recorded'),
-    lr.length ? linePanel('learning rate', 'learning rate', lr, { log: lr.every((p) => p.value > 0) }) : emptyPanel('learning rate', 'not recorded'),
+    lr.length
+      ? linePanel('learning rate', 'learning rate', lr, { log: lr.every((p) => p.value > 0) })
+      : emptyPanel('learning rate', 'not recorded'),
     evals.length
       ? linePanel('test AUC during training', '% (average over types)', evals)
       : emptyPanel('test AUC during training', 'not recorded (set train.evalEvery)'),

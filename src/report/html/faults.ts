@@ -52,7 +52,12 @@ export function faultBreakdown(r: ReportRun, maxFpr: number): FaultBreakdown | n
     const normals = clips.filter((c) => c.label === 0).map((c) => c.score);
     if (normals.length === 0) continue;
     const t = thresholdAtFpr(normals, maxFpr);
-    thresholds.push({ type: clips[0]!.type, id: clips[0]!.id, threshold: t, fpr: normals.filter((x) => x > t).length / normals.length });
+    thresholds.push({
+      type: clips[0]!.type,
+      id: clips[0]!.id,
+      threshold: t,
+      fpr: normals.filter((x) => x > t).length / normals.length,
+    });
     for (const c of clips) {
       const m = r.synth.clips.get(c.path);
       if (c.label !== 1 || !m || m.fault === null || m.severity === null) continue;
@@ -67,7 +72,10 @@ export function faultBreakdown(r: ReportRun, maxFpr: number): FaultBreakdown | n
   const types = orderTypes([...cells.values()].map((c) => c.type));
   const bandIndex = (s: string) => SEVERITY_BANDS.findIndex((b) => b.name === s);
   const sorted = [...cells.values()].sort(
-    (a, b) => types.indexOf(a.type) - types.indexOf(b.type) || a.fault.localeCompare(b.fault) || bandIndex(a.severity) - bandIndex(b.severity),
+    (a, b) =>
+      types.indexOf(a.type) - types.indexOf(b.type) ||
+      a.fault.localeCompare(b.fault) ||
+      bandIndex(a.severity) - bandIndex(b.severity),
   );
   return { maxFpr, cells: sorted, thresholds };
 }
@@ -90,7 +98,9 @@ export function faultsFigure(prefix: string, items: Array<{ run: string; breakdo
       const cells = breakdown.cells.filter((c) => c.severity === b.name);
       const clips = cells.reduce((n, c) => n + c.clips, 0);
       const detected = cells.reduce((n, c) => n + c.detected, 0);
-      return clips ? [{ run, row: ALL_ROW, severity: b.name, rate: detected / clips, text: `${detected}/${clips}` }] : [];
+      return clips
+        ? [{ run, row: ALL_ROW, severity: b.name, rate: detected / clips, text: `${detected}/${clips}` }]
+        : [];
     }),
   );
   values.push(...totals);
@@ -106,19 +116,45 @@ export function faultsFigure(prefix: string, items: Array<{ run: string; breakdo
     spec: {
       $schema: SCHEMA,
       data: { values },
-      facet: { column: { field: 'run', type: 'nominal', sort: items.map((i) => i.run), title: null, header: { labelFontSize: 12, labelFontWeight: 'bold' } } },
+      facet: {
+        column: {
+          field: 'run',
+          type: 'nominal',
+          sort: items.map((i) => i.run),
+          title: null,
+          header: { labelFontSize: 12, labelFontWeight: 'bold' },
+        },
+      },
       spec: {
         width: 150,
         height: { step: 16 },
         encoding: {
-          x: { field: 'severity', type: 'ordinal', sort: SEVERITY_BANDS.map((b) => b.name), title: 'fault severity', axis: { labelAngle: -30 } },
-          y: { field: 'row', type: 'ordinal', sort: rows, title: 'machine type · fault kind', axis: { labelLimit: 260 } },
+          x: {
+            field: 'severity',
+            type: 'ordinal',
+            sort: SEVERITY_BANDS.map((b) => b.name),
+            title: 'fault severity',
+            axis: { labelAngle: -30 },
+          },
+          y: {
+            field: 'row',
+            type: 'ordinal',
+            sort: rows,
+            title: 'machine type · fault kind',
+            axis: { labelLimit: 260 },
+          },
         },
         layer: [
           {
             mark: { type: 'rect' },
             encoding: {
-              color: { field: 'rate', type: 'quantitative', scale: { scheme: 'viridis', domain: [0, 1] }, title: 'detected', legend: { format: '.0%', orient: 'right' } },
+              color: {
+                field: 'rate',
+                type: 'quantitative',
+                scale: { scheme: 'viridis', domain: [0, 1] },
+                title: 'detected',
+                legend: { format: '.0%', orient: 'right' },
+              },
             },
           },
           {

@@ -23,7 +23,13 @@ export async function loadReport(store: RunReader, refs: string[], dbName: strin
       if (seen.has(`sweep:${ref}`)) continue;
       seen.add(`sweep:${ref}`);
       const rows = await sweepRows(store, ref);
-      groups.push({ title: `sweep ${displayName(ref)}`, sweep: ref, rows, runs: await loadRuns(store, rows, manifests), adaptive: await adaptiveRecord(store, ref) });
+      groups.push({
+        title: `sweep ${displayName(ref)}`,
+        sweep: ref,
+        rows,
+        runs: await loadRuns(store, rows, manifests),
+        adaptive: await adaptiveRecord(store, ref),
+      });
     } else {
       const run = await store.resolveRun(ref);
       if (seen.has(`run:${run.id}`)) continue;
@@ -39,7 +45,11 @@ export async function loadReport(store: RunReader, refs: string[], dbName: strin
   return { groups, db: dbName, refs };
 }
 
-async function loadRuns(store: RunReader, rows: TrialRow[], manifests: Map<string, LoadedManifest>): Promise<ReportRun[]> {
+async function loadRuns(
+  store: RunReader,
+  rows: TrialRow[],
+  manifests: Map<string, LoadedManifest>,
+): Promise<ReportRun[]> {
   const out: ReportRun[] = [];
   for (const r of rows) out.push(await loadRun(store, r, manifests));
   return out;
@@ -63,11 +73,18 @@ async function loadRun(store: RunReader, row: TrialRow, manifests: Map<string, L
 }
 
 /** The fault record of the clips a run was tested on, keyed by each score's own path. */
-function faultRecord(scores: ScoreRecord[], cache: Map<string, LoadedManifest>): Pick<ReportRun, 'synth' | 'synthNote'> {
+function faultRecord(
+  scores: ScoreRecord[],
+  cache: Map<string, LoadedManifest>,
+): Pick<ReportRun, 'synth' | 'synthNote'> {
   const first = scores[0];
   if (!first) return { synth: null, synthNote: 'no per-clip scores stored (the run has no final evaluation)' };
   const file = findSynthManifest(first.path);
-  if (!file) return { synth: null, synthNote: `no synth.json beside the test clips (${first.path}): not the built-in synthetic set, or the set was moved` };
+  if (!file)
+    return {
+      synth: null,
+      synthNote: `no synth.json beside the test clips (${first.path}): not the built-in synthetic set, or the set was moved`,
+    };
   let m = cache.get(file);
   if (!m) cache.set(file, (m = readSynthManifest(file)));
   const clips = new Map<string, NonNullable<ReturnType<LoadedManifest['clips']['get']>>>();
@@ -75,7 +92,11 @@ function faultRecord(scores: ScoreRecord[], cache: Map<string, LoadedManifest>):
     const c = m.clips.get(manifestKey(file, s.path));
     if (c) clips.set(s.path, c);
   }
-  if (clips.size < scores.length) return { synth: null, synthNote: `${file} describes ${clips.size} of the run's ${scores.length} test clips: it belongs to another set` };
+  if (clips.size < scores.length)
+    return {
+      synth: null,
+      synthNote: `${file} describes ${clips.size} of the run's ${scores.length} test clips: it belongs to another set`,
+    };
   return { synth: { file, clips }, synthNote: null };
 }
 

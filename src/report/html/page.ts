@@ -35,7 +35,9 @@ export function figureHtml(f: { name: string; title: string; caption: string; sv
 const inlineJson = (data: unknown): string => JSON.stringify(data).replace(/</g, '\\u003c');
 
 export function pageHtml(opts: { title: string; meta: string[]; sections: Section[]; data: unknown }): string {
-  const toc = opts.sections.filter((s) => s.level === 2).map((s) => `<li><a href="#${s.id}">${escapeHtml(s.title)}</a></li>`);
+  const toc = opts.sections
+    .filter((s) => s.level === 2)
+    .map((s) => `<li><a href="#${s.id}">${escapeHtml(s.title)}</a></li>`);
   const body = opts.sections.map((s) => `<h${s.level} id="${s.id}">${escapeHtml(s.title)}</h${s.level}>\n${s.html}`);
   return `<!doctype html>
 <html lang="en">

@@ -26,7 +26,8 @@ const xmlSafe = (svg: string): string => svg.replace(/[\x00-\x08\x0B\x0C\x0E-\x1
 
 /** A loader that refuses every URL, so a spec can never make the report depend on the network. */
 function noLoader(): vega.Loader {
-  const refuse = (uri: string): Promise<never> => Promise.reject(new Error(`the report loads nothing; a figure asked for ${uri}`));
+  const refuse = (uri: string): Promise<never> =>
+    Promise.reject(new Error(`the report loads nothing; a figure asked for ${uri}`));
   const loader = vega.loader();
   loader.load = refuse;
   loader.sanitize = refuse as unknown as vega.Loader['sanitize'];
@@ -35,7 +36,11 @@ function noLoader(): vega.Loader {
 
 /** SVG -> PNG at 2x for `--png` (resvg; text uses the system's fonts, e.g. DejaVu Sans on Debian). */
 export function svgToPng(svg: string): Buffer {
-  return new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, fitTo: { mode: 'zoom', value: 2 }, background: 'white' })
+  return new Resvg(svg, {
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+    fitTo: { mode: 'zoom', value: 2 },
+    background: 'white',
+  })
     .render()
     .asPng();
 }

@@ -34,17 +34,33 @@ function byKey<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
 export function rocByType(runs: ReportRun[]): Map<string, RocSeries[]> {
   const out = new Map<string, RocSeries[]>();
   for (const [index, r] of runs.entries()) {
-    const types = byKey(r.scores.filter((s) => Number.isFinite(s.score)), (s) => s.type);
+    const types = byKey(
+      r.scores.filter((s) => Number.isFinite(s.score)),
+      (s) => s.type,
+    );
     for (const [type, rows] of types) {
       const curves: RocPoint[][] = [];
       const skippedIds: string[] = [];
       for (const [id, clips] of [...byKey(rows, (s) => s.id)].sort(([a], [b]) => a.localeCompare(b))) {
         const both = clips.some((c) => c.label === 1) && clips.some((c) => c.label === 0);
-        if (both) curves.push(rocCurve(clips.map((c) => c.label), clips.map((c) => c.score)));
+        if (both)
+          curves.push(
+            rocCurve(
+              clips.map((c) => c.label),
+              clips.map((c) => c.score),
+            ),
+          );
         else skippedIds.push(id);
       }
       if (curves.length === 0) continue;
-      const series: RocSeries = { index, runId: r.run.id, run: r.label, metrics: r.final?.types[type] ?? null, points: averageRoc(curves), skippedIds };
+      const series: RocSeries = {
+        index,
+        runId: r.run.id,
+        run: r.label,
+        metrics: r.final?.types[type] ?? null,
+        points: averageRoc(curves),
+        skippedIds,
+      };
       out.set(type, [...(out.get(type) ?? []), series]);
     }
   }
@@ -54,7 +70,9 @@ export function rocByType(runs: ReportRun[]): Map<string, RocSeries[]> {
 export function rocFigure(prefix: string, type: string, series: RocSeries[], maxFpr: number): FigureSpec {
   const names = series.map((s) => `${s.run}: ${metricText(s.metrics)}`);
   const values = series.flatMap((s, i) => s.points.map((p, k) => ({ series: names[i], k, fpr: p.fpr, tpr: p.tpr })));
-  const skipped = series.filter((s) => s.skippedIds.length).map((s) => `${s.run} skips ${s.skippedIds.join(', ')} (one class only)`);
+  const skipped = series
+    .filter((s) => s.skippedIds.length)
+    .map((s) => `${s.run} skips ${s.skippedIds.join(', ')} (one class only)`);
   return {
     name: `${prefix}roc-${slug(type)}`,
     title: `ROC: ${type}`,
@@ -76,10 +94,19 @@ export function rocFigure(prefix: string, type: string, series: RocSeries[], max
         {
           data: { values: [{ x: 0, y: 1, t: `FPR ≤ ${maxFpr}` }] },
           mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, dy: 3, fontSize: 10, color: '#444' },
-          encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, text: { field: 't' } },
+          encoding: {
+            x: { field: 'x', type: 'quantitative' },
+            y: { field: 'y', type: 'quantitative' },
+            text: { field: 't' },
+          },
         },
         {
-          data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+          data: {
+            values: [
+              { x: 0, y: 0 },
+              { x: 1, y: 1 },
+            ],
+          },
           mark: { type: 'line', strokeDash: [4, 4], color: '#888888', strokeWidth: 1 },
           encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
         },
@@ -87,9 +114,24 @@ export function rocFigure(prefix: string, type: string, series: RocSeries[], max
           data: { values },
           mark: { type: 'line', strokeWidth: 2 },
           encoding: {
-            x: { field: 'fpr', type: 'quantitative', title: 'false-positive rate (normal clips flagged)', scale: { domain: [0, 1] } },
-            y: { field: 'tpr', type: 'quantitative', title: 'true-positive rate (anomalies detected)', scale: { domain: [0, 1] } },
-            color: { field: 'series', type: 'nominal', scale: { domain: names, range: series.map((s) => runColour(s.index)) }, legend: { orient: 'bottom', direction: 'vertical', title: null } },
+            x: {
+              field: 'fpr',
+              type: 'quantitative',
+              title: 'false-positive rate (normal clips flagged)',
+              scale: { domain: [0, 1] },
+            },
+            y: {
+              field: 'tpr',
+              type: 'quantitative',
+              title: 'true-positive rate (anomalies detected)',
+              scale: { domain: [0, 1] },
+            },
+            color: {
+              field: 'series',
+              type: 'nominal',
+              scale: { domain: names, range: series.map((s) => runColour(s.index)) },
+              legend: { orient: 'bottom', direction: 'vertical', title: null },
+            },
             order: { field: 'k', type: 'quantitative' },
           },
         },

@@ -20,7 +20,9 @@ function logAxis(scores: number[]): boolean {
 /** Histograms of the final anomaly scores of one machine type, normal vs anomalous, one row per run. */
 export function scoresFigure(prefix: string, type: string, runs: ReportRun[]): FigureSpec {
   const values = runs.flatMap((r) =>
-    r.scores.filter((s) => s.type === type && Number.isFinite(s.score)).map((s) => ({ run: r.label, class: s.label === 1 ? 'anomalous' : 'normal', score: s.score })),
+    r.scores
+      .filter((s) => s.type === type && Number.isFinite(s.score))
+      .map((s) => ({ run: r.label, class: s.label === 1 ? 'anomalous' : 'normal', score: s.score })),
   );
   const order = runs.map((r) => r.label);
   const log = logAxis(values.map((v) => v.score));
@@ -28,13 +30,21 @@ export function scoresFigure(prefix: string, type: string, runs: ReportRun[]): F
     name: `${prefix}scores-${slug(type)}`,
     title: `Score distributions: ${type}`,
     caption:
-      'Final anomaly scores (−log softmax of the clip\'s own machine ID, §3.1) of the type\'s test clips, all IDs together; ' +
+      "Final anomaly scores (−log softmax of the clip's own machine ID, §3.1) of the type's test clips, all IDs together; " +
       'the less the two classes overlap, the higher the AUC. Bars overlap (no stacking); scores spanning several decades are binned on a log axis.',
     spec: {
       $schema: SCHEMA,
       title: { text: type, subtitle: 'final scores, all IDs' },
       data: { values },
-      facet: { row: { field: 'run', type: 'nominal', sort: order, title: null, header: { labelAngle: 0, labelAlign: 'left', labelOrient: 'top', labelAnchor: 'start' } } },
+      facet: {
+        row: {
+          field: 'run',
+          type: 'nominal',
+          sort: order,
+          title: null,
+          header: { labelAngle: 0, labelAlign: 'left', labelOrient: 'top', labelAnchor: 'start' },
+        },
+      },
       spec: {
         width: 320,
         height: 70,
@@ -42,7 +52,13 @@ export function scoresFigure(prefix: string, type: string, runs: ReportRun[]): F
         ...(log ? { transform: [{ calculate: 'log(datum.score) / LN10', as: 'log10score' }] } : {}),
         encoding: {
           x: log
-            ? { field: 'log10score', type: 'quantitative', bin: { maxbins: 30 }, title: 'anomaly score (log scale)', axis: { labelExpr: "format(pow(10, datum.value), '.2~g')" } }
+            ? {
+                field: 'log10score',
+                type: 'quantitative',
+                bin: { maxbins: 30 },
+                title: 'anomaly score (log scale)',
+                axis: { labelExpr: "format(pow(10, datum.value), '.2~g')" },
+              }
             : { field: 'score', type: 'quantitative', bin: { maxbins: 30 }, title: 'anomaly score' },
           y: { aggregate: 'count', type: 'quantitative', stack: null, title: 'clips' },
           color: {

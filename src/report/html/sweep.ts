@@ -7,10 +7,17 @@ import { displayName } from '../../util/names.js';
 import { shownStatus } from '../../store/stale.js';
 
 /** An HTML table; the columns named in `numeric` are right-aligned numbers. */
-export function htmlTable(header: string[], rows: string[][], opts: { numeric?: string[]; className?: string; highlight?: number } = {}): string {
+export function htmlTable(
+  header: string[],
+  rows: string[][],
+  opts: { numeric?: string[]; className?: string; highlight?: number } = {},
+): string {
   const numeric = new Set(opts.numeric ?? []);
-  const cell = (tag: 'th' | 'td', c: string, i: number) => `<${tag}${numeric.has(header[i]!) ? ' class="num"' : ''}>${escapeHtml(c)}</${tag}>`;
-  const body = rows.map((r, k) => `<tr${k === opts.highlight ? ' class="best"' : ''}>${r.map((c, i) => cell('td', c, i)).join('')}</tr>`);
+  const cell = (tag: 'th' | 'td', c: string, i: number) =>
+    `<${tag}${numeric.has(header[i]!) ? ' class="num"' : ''}>${escapeHtml(c)}</${tag}>`;
+  const body = rows.map(
+    (r, k) => `<tr${k === opts.highlight ? ' class="best"' : ''}>${r.map((c, i) => cell('td', c, i)).join('')}</tr>`,
+  );
   return `<table class="${opts.className ?? 'data'}"><thead><tr>${header.map((h, i) => cell('th', h, i)).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
 }
 
@@ -19,16 +26,25 @@ const METRIC_COLUMNS = ['AUC', 'pAUC', 'pAUC (McClish)', 'pAUC(McClish)', 'paper
 /** The sweep in the paper's table shape (Table 3 or 4), ours beside the paper's, plus the over-seeds table. */
 export function sweepTablesHtml(g: ReportGroup): string {
   const t = paperTable(g.rows);
-  const caption = t.shape === 'table3' ? "in the shape of the paper's Table 3 (ablation)" : "in the shape of the paper's Table 4 (SoftTriple hyper-parameters)";
+  const caption =
+    t.shape === 'table3'
+      ? "in the shape of the paper's Table 3 (ablation)"
+      : "in the shape of the paper's Table 4 (SoftTriple hyper-parameters)";
   const profiles = [...new Set(g.rows.map((r) => r.run.profile ?? 'full'))].join(', ');
-  const parts = [`<p class="caption">${escapeHtml(`${caption}; profile: ${profiles}`)}</p>`, htmlTable(t.header, t.rows, { numeric: METRIC_COLUMNS, highlight: t.best })];
+  const parts = [
+    `<p class="caption">${escapeHtml(`${caption}; profile: ${profiles}`)}</p>`,
+    htmlTable(t.header, t.rows, { numeric: METRIC_COLUMNS, highlight: t.best }),
+  ];
   parts.push(`<p class="note">${escapeHtml(PAUC_NOTE)}</p>`);
   const note = codeVersionNote(g.rows, g.sweep);
   if (note) parts.push(`<p class="warn">${escapeHtml(note)}</p>`);
   const seeds = seedGroups(g.rows);
   if (seeds) {
     const st = seedTable(seeds);
-    parts.push('<p class="caption">Over seeds: mean ± sample sd of the per-run averages, in %.</p>', htmlTable(st.header, st.rows, { numeric: METRIC_COLUMNS }));
+    parts.push(
+      '<p class="caption">Over seeds: mean ± sample sd of the per-run averages, in %.</p>',
+      htmlTable(st.header, st.rows, { numeric: METRIC_COLUMNS }),
+    );
   }
   return parts.join('\n');
 }
@@ -45,23 +61,54 @@ export function seedsFigure(prefix: string, g: ReportGroup): FigureSpec {
     { name: 'AUC', ours: (r: TrialRow) => r.average!.auc, paper: (r: TrialRow) => r.paper?.auc },
     { name: 'pAUC (McClish)', ours: (r: TrialRow) => r.average!.paucMcclish, paper: (r: TrialRow) => r.paper?.pauc },
   ];
-  const points = done.flatMap((r) => metrics.map((m) => ({ config: config(r), metric: m.name, value: 100 * m.ours(r), seed: r.run.config.seed, kind: 'ours: one run' })));
+  const points = done.flatMap((r) =>
+    metrics.map((m) => ({
+      config: config(r),
+      metric: m.name,
+      value: 100 * m.ours(r),
+      seed: r.run.config.seed,
+      kind: 'ours: one run',
+    })),
+  );
   const paper = order.flatMap((c) => {
     const r = g.rows.find((x) => config(x) === c);
-    return r ? metrics.flatMap((m) => (m.paper(r) === undefined ? [] : [{ config: c, metric: m.name, value: m.paper(r)!, kind: 'paper' }])) : [];
+    return r
+      ? metrics.flatMap((m) =>
+          m.paper(r) === undefined ? [] : [{ config: c, metric: m.name, value: m.paper(r)!, kind: 'paper' }],
+        )
+      : [];
   });
   const groups = seedGroups(g.rows) ?? [];
   const spread = groups.flatMap((s) =>
     Number.isNaN(s.auc.sd)
       ? []
       : [
-          { config: s.trial, metric: 'AUC', lo: 100 * (s.auc.mean - s.auc.sd), hi: 100 * (s.auc.mean + s.auc.sd), mean: 100 * s.auc.mean, kind: 'ours: mean ± sd' },
-          { config: s.trial, metric: 'pAUC (McClish)', lo: 100 * (s.paucMcclish.mean - s.paucMcclish.sd), hi: 100 * (s.paucMcclish.mean + s.paucMcclish.sd), mean: 100 * s.paucMcclish.mean, kind: 'ours: mean ± sd' },
+          {
+            config: s.trial,
+            metric: 'AUC',
+            lo: 100 * (s.auc.mean - s.auc.sd),
+            hi: 100 * (s.auc.mean + s.auc.sd),
+            mean: 100 * s.auc.mean,
+            kind: 'ours: mean ± sd',
+          },
+          {
+            config: s.trial,
+            metric: 'pAUC (McClish)',
+            lo: 100 * (s.paucMcclish.mean - s.paucMcclish.sd),
+            hi: 100 * (s.paucMcclish.mean + s.paucMcclish.sd),
+            mean: 100 * s.paucMcclish.mean,
+            kind: 'ours: mean ± sd',
+          },
         ],
   );
   const kinds = spread.length ? ['ours: one run', 'ours: mean ± sd', 'paper'] : ['ours: one run', 'paper'];
   const range = spread.length ? [PALETTE[0]!, PALETTE[5]!, '#000000'] : [PALETTE[0]!, '#000000'];
-  const colour = { field: 'kind', type: 'nominal', scale: { domain: kinds, range }, legend: { orient: 'top', title: null, symbolOpacity: 1 } } as const;
+  const colour = {
+    field: 'kind',
+    type: 'nominal',
+    scale: { domain: kinds, range },
+    legend: { orient: 'top', title: null, symbolOpacity: 1 },
+  } as const;
   const y = { field: 'config', type: 'nominal', sort: order, title: null } as const;
   return {
     name: `${prefix}seeds`,
@@ -71,7 +118,15 @@ export function seedsFigure(prefix: string, g: ReportGroup): FigureSpec {
       "with several seeds, exp sweep --seeds); diamonds: the paper's value. The paper's pAUC is McClish's (scikit-learn's), so it sits beside ours of that kind.",
     spec: {
       $schema: SCHEMA,
-      facet: { column: { field: 'metric', type: 'nominal', title: null, sort: metrics.map((m) => m.name), header: { labelFontSize: 12, labelFontWeight: 'bold' } } },
+      facet: {
+        column: {
+          field: 'metric',
+          type: 'nominal',
+          title: null,
+          sort: metrics.map((m) => m.name),
+          header: { labelFontSize: 12, labelFontWeight: 'bold' },
+        },
+      },
       data: { values: [...points, ...paper, ...spread] },
       spec: {
         width: 300,
@@ -80,7 +135,17 @@ export function seedsFigure(prefix: string, g: ReportGroup): FigureSpec {
           {
             transform: [{ filter: "datum.kind === 'ours: mean ± sd'" }],
             mark: { type: 'rule', strokeWidth: 3, opacity: 0.7 },
-            encoding: { y, x: { field: 'lo', type: 'quantitative', title: '% (average over machine types)', scale: { zero: false, nice: true, padding: 12 } }, x2: { field: 'hi' }, color: colour },
+            encoding: {
+              y,
+              x: {
+                field: 'lo',
+                type: 'quantitative',
+                title: '% (average over machine types)',
+                scale: { zero: false, nice: true, padding: 12 },
+              },
+              x2: { field: 'hi' },
+              color: colour,
+            },
           },
           {
             transform: [{ filter: "datum.kind === 'ours: mean ± sd'" }],
@@ -105,7 +170,20 @@ export function seedsFigure(prefix: string, g: ReportGroup): FigureSpec {
 
 /** Where every number came from: code version, exact configuration, backend and kernel build. */
 export function provenanceHtml(g: ReportGroup): string {
-  const header = ['trial / run', 'run id', 'status', 'seed', 'profile', 'git commit', 'config hash', 'backend', 'threads', 'SIMD build', 'host', 'finished'];
+  const header = [
+    'trial / run',
+    'run id',
+    'status',
+    'seed',
+    'profile',
+    'git commit',
+    'config hash',
+    'backend',
+    'threads',
+    'SIMD build',
+    'host',
+    'finished',
+  ];
   const rows = g.runs.map(({ run, label }) => [
     label,
     run.id,
@@ -116,7 +194,11 @@ export function provenanceHtml(g: ReportGroup): string {
     run.configHash,
     run.backend ?? '-',
     run.threads === null ? '-' : String(run.threads),
-    typeof run.info?.['simdKernels'] === 'string' ? run.info['simdKernels'] : run.backend === 'wasm' ? 'not recorded' : 'n/a',
+    typeof run.info?.['simdKernels'] === 'string'
+      ? run.info['simdKernels']
+      : run.backend === 'wasm'
+        ? 'not recorded'
+        : 'n/a',
     run.host,
     run.finishedAt ?? '-',
   ]);

@@ -2,7 +2,10 @@ import pg from 'pg';
 import { Outage, isConnectionError, retrySeconds } from './retry.js';
 
 // BIGINT (heartbeats in epoch ms) as a JS number, not a string; safe below 2^53.
-const types = { getTypeParser: (oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text')) };
+const types = {
+  getTypeParser: (oid: number, format?: string) =>
+    oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'),
+};
 
 const ignore = (): void => undefined;
 
@@ -19,7 +22,11 @@ const ignore = (): void => undefined;
 export class PgConnection {
   readonly outage: Outage;
 
-  private constructor(private readonly pool: pg.Pool, readonly location: string, seconds: number) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly location: string,
+    seconds: number,
+  ) {
     this.outage = new Outage(location, seconds);
   }
 

@@ -5,7 +5,16 @@ import { withRetry } from './retry.js';
 import { maskPassword } from '../../util/db-location.js';
 
 /** Tables in foreign-key order. */
-const TABLES = ['sweeps', 'runs', 'epochs', 'results', 'scores', 'checkpoints', 'sweep_rungs', 'sweep_decisions'] as const;
+const TABLES = [
+  'sweeps',
+  'runs',
+  'epochs',
+  'results',
+  'scores',
+  'checkpoints',
+  'sweep_rungs',
+  'sweep_decisions',
+] as const;
 
 export interface CopyReport {
   table: string;
@@ -31,14 +40,20 @@ export async function copySqliteToPostgres(file: string, url: string): Promise<C
     const report: CopyReport[] = [];
     for (const table of TABLES) {
       const cols = (src.pragma(`table_info(${table})`) as Array<{ name: string }>).map((c) => c.name);
-      const rows = src.prepare(`SELECT ${cols.join(', ')} FROM ${table}`).raw().all() as unknown[][];
+      const rows = src
+        .prepare(`SELECT ${cols.join(', ')} FROM ${table}`)
+        .raw()
+        .all() as unknown[][];
       let inserted = 0;
       const per = Math.max(1, Math.floor(30_000 / cols.length));
       for (let i = 0; i < rows.length; i += per) {
         const chunk = rows.slice(i, i + per);
         const values = chunk.flat();
         const tuples = chunk.map((_, k) => `(${cols.map((__, j) => `$${k * cols.length + j + 1}`).join(', ')})`);
-        const r = await client.query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`, values);
+        const r = await client.query(
+          `INSERT INTO ${table} (${cols.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`,
+          values,
+        );
         inserted += r.rowCount ?? 0;
       }
       report.push({ table, read: rows.length, inserted });

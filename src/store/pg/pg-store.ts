@@ -38,7 +38,11 @@ export class PgRunStore extends SqlRunStore {
    */
   static async open(url: string, opts: PgStoreOptions = {}): Promise<PgRunStore> {
     const location = maskPassword(url);
-    const db = PgConnection.create(url, location, opts.retrySeconds !== undefined ? { seconds: opts.retrySeconds } : {});
+    const db = PgConnection.create(
+      url,
+      location,
+      opts.retrySeconds !== undefined ? { seconds: opts.retrySeconds } : {},
+    );
     try {
       const current = await db.retry(() => db.withClient((c) => schemaVersionPostgres(c, location)));
       requireCurrentSchema(current, url, location);
@@ -61,12 +65,16 @@ export class PgRunStore extends SqlRunStore {
 
   /** A write (writes.ts) in one transaction, retried whole after a lost connection. */
   protected write<T>(make: (retried: boolean) => Write<T>): Promise<T> {
-    return this.tx((c, retried) => runReadAsync(make(retried), async (q) => (await c.query(toPgSql(q), q.args)).rows as unknown[]));
+    return this.tx((c, retried) =>
+      runReadAsync(make(retried), async (q) => (await c.query(toPgSql(q), q.args)).rows as unknown[]),
+    );
   }
 
   /** A read (reads.ts) on the pool; retried whole, from its first query, after a lost connection. */
   protected read<T>(make: () => Read<T>): Promise<T> {
-    return this.retry(() => runReadAsync(make(), async (q) => (await this.db.once(toPgSql(q), q.args)).rows as unknown[]));
+    return this.retry(() =>
+      runReadAsync(make(), async (q) => (await this.db.once(toPgSql(q), q.args)).rows as unknown[]),
+    );
   }
 
   async close(): Promise<void> {

@@ -8,8 +8,28 @@ import { StoreUnreachableError } from '../store-errors.js';
  */
 export function isConnectionError(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
-  if (typeof code === 'string' && (code.startsWith('08') || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND'].includes(code))) return true;
-  return e instanceof Error && /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection|Connection is not queryable/i.test(e.message);
+  if (
+    typeof code === 'string' &&
+    (code.startsWith('08') ||
+      [
+        '57P01',
+        '57P02',
+        '57P03',
+        'ECONNREFUSED',
+        'ECONNRESET',
+        'EPIPE',
+        'ETIMEDOUT',
+        'EHOSTUNREACH',
+        'ENOTFOUND',
+      ].includes(code))
+  )
+    return true;
+  return (
+    e instanceof Error &&
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection|Connection is not queryable/i.test(
+      e.message,
+    )
+  );
 }
 
 /** How long a lost PostgreSQL server is waited for, in seconds: EXP_DB_RETRY_SECONDS, else 60. */
@@ -17,7 +37,8 @@ export function retrySeconds(): number {
   const raw = process.env.EXP_DB_RETRY_SECONDS;
   if (raw === undefined || raw === '') return 60;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new UserError(`EXP_DB_RETRY_SECONDS=${raw}: expected a number of seconds (0 or more)`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new UserError(`EXP_DB_RETRY_SECONDS=${raw}: expected a number of seconds (0 or more)`);
   return n;
 }
 
@@ -33,7 +54,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class Outage {
   private since: number | null = null;
 
-  constructor(readonly location: string, readonly seconds: number) {}
+  constructor(
+    readonly location: string,
+    readonly seconds: number,
+  ) {}
 
   async retry<T>(fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {

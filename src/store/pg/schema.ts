@@ -23,11 +23,18 @@ export function toPostgres(sql: string): string {
  * SELECT can ask): null for a database exp has not set up. A newer version than this exp knows is
  * the same error as in migratePostgres.
  */
-export async function schemaVersionPostgres(client: pg.ClientBase, location: string, list: readonly Migration[] = migrations): Promise<number | null> {
+export async function schemaVersionPostgres(
+  client: pg.ClientBase,
+  location: string,
+  list: readonly Migration[] = migrations,
+): Promise<number | null> {
   const t = await client.query<{ present: boolean }>(`SELECT to_regclass('schema_version') IS NOT NULL AS present`);
   if (!t.rows[0]?.present) return null;
   const current = (await client.query<{ version: number }>('SELECT version FROM schema_version')).rows[0]?.version ?? 0;
-  if (current > list.length) throw new UserError(`${location}: the run store has schema version ${current}, but this exp only knows up to version ${list.length}`);
+  if (current > list.length)
+    throw new UserError(
+      `${location}: the run store has schema version ${current}, but this exp only knows up to version ${list.length}`,
+    );
   return current;
 }
 
@@ -35,10 +42,19 @@ export async function schemaVersionPostgres(client: pg.ClientBase, location: str
  * Refuses a store whose schema is not this exp's: not set up yet, or behind (run exp db migrate,
  * as the database's owner: only that command creates or alters tables).
  */
-export function requireCurrentSchema(current: number | null, url: string, location: string, list: readonly Migration[] = migrations): void {
+export function requireCurrentSchema(
+  current: number | null,
+  url: string,
+  location: string,
+  list: readonly Migration[] = migrations,
+): void {
   const fix = `run: exp db migrate${dbFlag(url)} (as a role that may create tables, e.g. the database's owner)`;
   if (current === null) throw new UserError(`${location}: this database has no exp run store yet`, fix);
-  if (current < list.length) throw new UserError(`${location}: the run store has schema version ${current}, this exp needs version ${list.length}`, fix);
+  if (current < list.length)
+    throw new UserError(
+      `${location}: the run store has schema version ${current}, this exp needs version ${list.length}`,
+      fix,
+    );
 }
 
 export interface Migrated {
@@ -48,18 +64,26 @@ export interface Migrated {
 }
 
 /** Brings a PostgreSQL store to the newest schema; one migration per transaction, under an advisory lock. */
-export async function migratePostgres(client: pg.ClientBase, location: string, list: readonly Migration[] = migrations): Promise<Migrated> {
+export async function migratePostgres(
+  client: pg.ClientBase,
+  location: string,
+  list: readonly Migration[] = migrations,
+): Promise<Migrated> {
   await client.query('BEGIN');
   try {
     // Many workers may start at once: one migrates, the others wait here and then find nothing to do.
     await client.query('SELECT pg_advisory_xact_lock(7316)');
-    const existed = (await client.query<{ present: boolean }>(`SELECT to_regclass('schema_version') IS NOT NULL AS present`)).rows[0]?.present === true;
+    const existed =
+      (await client.query<{ present: boolean }>(`SELECT to_regclass('schema_version') IS NOT NULL AS present`)).rows[0]
+        ?.present === true;
     if (!existed) await client.query('CREATE TABLE schema_version (version INTEGER NOT NULL)');
     const r = await client.query<{ version: number }>('SELECT version FROM schema_version');
     const current = r.rows[0]?.version ?? 0;
     if (r.rows.length === 0) await client.query('INSERT INTO schema_version (version) VALUES (0)');
     if (current > list.length) {
-      throw new UserError(`${location}: the run store has schema version ${current}, but this exp only knows up to version ${list.length}`);
+      throw new UserError(
+        `${location}: the run store has schema version ${current}, but this exp only knows up to version ${list.length}`,
+      );
     }
     for (const m of list.slice(current)) {
       await client.query(toPostgres(m.sql));

@@ -1,7 +1,16 @@
 import type { Trial, TrialMaker } from '../trial.js';
 import { UserError } from '../../util/errors.js';
 import { PointSequence } from './sampler.js';
-import { defaultMode, gridOf, isTestMetric, rungEpochs, type Metric, type Mode, type PruneSpec, type SearchSpec } from './space.js';
+import {
+  defaultMode,
+  gridOf,
+  isTestMetric,
+  rungEpochs,
+  type Metric,
+  type Mode,
+  type PruneSpec,
+  type SearchSpec,
+} from './space.js';
 
 /**
  * What an adaptive sweep does, checked before anything runs: where configurations come from
@@ -35,7 +44,13 @@ export interface AdaptiveKeys {
 }
 
 /** Refuses what cannot work, naming the sweep file and key; returns the plan. */
-export function checkSearch(file: string, spec: AdaptiveKeys, trials: Trial[], seeds: number, makeTrials: TrialMaker): SearchPlan {
+export function checkSearch(
+  file: string,
+  spec: AdaptiveKeys,
+  trials: Trial[],
+  seeds: number,
+  makeTrials: TrialMaker,
+): SearchPlan {
   const search = spec.search ?? null;
   const metric: Metric = spec.prune?.metric ?? search?.metric ?? 'valLoss';
   const mode: Mode = spec.prune?.mode ?? search?.mode ?? defaultMode(metric);
@@ -45,11 +60,14 @@ export function checkSearch(file: string, spec: AdaptiveKeys, trials: Trial[], s
       `${file}: ${spec.prune?.metric ? 'prune' : 'search'}.metric ${metric} is a test-set metric: selecting on it overstates the result; use valLoss (needs train.valSplit), or set allowTestSelection: true to do it anyway`,
     );
   }
-  if (search && search.method !== 'grid' && search.trials === undefined) throw new UserError(`${file}: search.trials: how many configurations ${search.method} search samples is required`);
+  if (search && search.method !== 'grid' && search.trials === undefined)
+    throw new UserError(`${file}: search.trials: how many configurations ${search.method} search samples is required`);
   const grid = search ? gridOf(search.space) : null;
   if (search?.method === 'grid' && grid === null) {
     const key = Object.entries(search.space).find(([, p]) => !('choice' in p) && !('int' in p))![0];
-    throw new UserError(`${file}: search.space.${key}: a grid needs choice or int values (or use method: random / tpe)`);
+    throw new UserError(
+      `${file}: search.space.${key}: a grid needs choice or int values (or use method: random / tpe)`,
+    );
   }
   const maxEpochs = spec.prune?.maxEpochs;
   const prune: PruneSpec = spec.prune ?? { method: 'none', minEpochs: 1, maxEpochs: 1, reduction: 3, minPeers: 2 };
@@ -68,16 +86,35 @@ export function checkSearch(file: string, spec: AdaptiveKeys, trials: Trial[], s
   const rungs = spec.prune ? rungEpochs(spec.prune) : [sample[0] ? epochsOf(sample[0]) : 1];
   for (const t of sample) {
     if (metric === 'valLoss' && t.config.train.valSplit === null) {
-      throw new UserError(`${file} trial ${t.name}: the objective valLoss needs train.valSplit (e.g. set: {train.valSplit: 0.1}); or choose prune.metric`);
+      throw new UserError(
+        `${file} trial ${t.name}: the objective valLoss needs train.valSplit (e.g. set: {train.valSplit: 0.1}); or choose prune.metric`,
+      );
     }
     if (testSelection) {
       const every = t.config.train.evalEvery;
       const bad = rungs.slice(0, -1).find((r) => every === null || r % every !== 0);
-      if (bad !== undefined) throw new UserError(`${file} trial ${t.name}: pruning on ${metric} needs a test evaluation at every rung: train.evalEvery must divide ${bad}`);
+      if (bad !== undefined)
+        throw new UserError(
+          `${file} trial ${t.name}: pruning on ${metric} needs a test evaluation at every rung: train.evalEvery must divide ${bad}`,
+        );
     }
   }
   if (maxEpochs !== undefined) {
-    for (const t of sample) if (epochsOf(t) !== maxEpochs) throw new Error(`trial ${t.name}: train.epochs ${epochsOf(t)} is not prune.maxEpochs ${maxEpochs}`);
+    for (const t of sample)
+      if (epochsOf(t) !== maxEpochs)
+        throw new Error(`trial ${t.name}: train.epochs ${epochsOf(t)} is not prune.maxEpochs ${maxEpochs}`);
   }
-  return { search, prune, metric, mode, testSelection, rungs, seeds, listed, makeTrials, gridSize: grid?.length ?? null, sample };
+  return {
+    search,
+    prune,
+    metric,
+    mode,
+    testSelection,
+    rungs,
+    seeds,
+    listed,
+    makeTrials,
+    gridSize: grid?.length ?? null,
+    sample,
+  };
 }

@@ -91,7 +91,10 @@ export const asha: PruneRule = {
       const rank = order.findIndex((r) => r.unit === unit) + 1;
       const quota = Math.floor(order.length / ctx.reduction);
       out.push({
-        unit, rung, action: 'pause', basis: { value: order[rank - 1]!.value, n: order.length, rank, quota },
+        unit,
+        rung,
+        action: 'pause',
+        basis: { value: order[rank - 1]!.value, n: order.length, rank, quota },
         reason: `rank ${rank} of ${order.length} at epoch ${rung}: not in the best ${quota} (1/${ctx.reduction}) yet`,
       });
     }
@@ -105,7 +108,10 @@ export const asha: PruneRule = {
     order.forEach((r, i) => {
       if (latestDecision(view, r.unit, rung)?.action !== 'pause') return;
       out.push({
-        unit: r.unit, rung, action: 'stop', basis: { value: r.value, n: order.length, rank: i + 1, quota },
+        unit: r.unit,
+        rung,
+        action: 'stop',
+        basis: { value: r.value, n: order.length, rank: i + 1, quota },
         reason: `rank ${i + 1} of ${order.length} at epoch ${rung} (value ${fmt(r.value)}): outside the best ${quota} when the rung closed`,
       });
     });
@@ -125,7 +131,10 @@ function promotions(table: RungTable, rung: number, ctx: RuleContext, atLeast = 
     if (d?.action === 'promote' || d?.action === 'stop') continue;
     promoted++;
     out.push({
-      unit: r.unit, rung, action: 'promote', basis: { value: r.value, n: order.length, rank: i + 1, quota },
+      unit: r.unit,
+      rung,
+      action: 'promote',
+      basis: { value: r.value, n: order.length, rank: i + 1, quota },
       reason: `rank ${i + 1} of ${order.length} at epoch ${rung} (value ${fmt(r.value)}): in the best ${quota}`,
     });
   }
@@ -145,14 +154,27 @@ export const median: PruneRule = {
     const value = order[rank - 1]!.value;
     const peers = order.filter((r) => r.unit !== unit).map((r) => r.value);
     if (peers.length < ctx.minPeers) {
-      return [{ unit, rung, action: 'promote', basis: { value, n: order.length, rank }, reason: `only ${peers.length} other value(s) at epoch ${rung} (need ${ctx.minPeers})` }];
+      return [
+        {
+          unit,
+          rung,
+          action: 'promote',
+          basis: { value, n: order.length, rank },
+          reason: `only ${peers.length} other value(s) at epoch ${rung} (need ${ctx.minPeers})`,
+        },
+      ];
     }
     const m = medianOf(peers);
     const worse = value > m;
-    return [{
-      unit, rung, action: worse ? 'stop' : 'promote', basis: { value, n: order.length, rank, median: m },
-      reason: `value ${fmt(value)} ${worse ? 'worse than' : 'not worse than'} the median ${fmt(m)} of ${peers.length} other(s) at epoch ${rung}`,
-    }];
+    return [
+      {
+        unit,
+        rung,
+        action: worse ? 'stop' : 'promote',
+        basis: { value, n: order.length, rank, median: m },
+        reason: `value ${fmt(value)} ${worse ? 'worse than' : 'not worse than'} the median ${fmt(m)} of ${peers.length} other(s) at epoch ${rung}`,
+      },
+    ];
   },
   onClose: () => [],
 };
@@ -162,7 +184,15 @@ export const none: PruneRule = {
   onResult(table, unit, rung) {
     const order = ranked(table, rung);
     const rank = order.findIndex((r) => r.unit === unit) + 1;
-    return [{ unit, rung, action: 'promote', basis: { value: order[rank - 1]!.value, n: order.length, rank }, reason: 'no pruning' }];
+    return [
+      {
+        unit,
+        rung,
+        action: 'promote',
+        basis: { value: order[rank - 1]!.value, n: order.length, rank },
+        reason: 'no pruning',
+      },
+    ];
   },
   onClose: () => [],
 };

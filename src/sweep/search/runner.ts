@@ -79,14 +79,26 @@ export class AdaptiveRunner {
       const vals = seen.get(key) ?? [];
       vals.push(r.value === null ? Number.POSITIVE_INFINITY : sign * r.value);
       seen.set(key, vals);
-      if (vals.length === this.o.plan.seeds) results.push({ unit: r.unit, rung: r.rung, value: vals.reduce((a, b) => a + b, 0) / vals.length });
+      if (vals.length === this.o.plan.seeds)
+        results.push({ unit: r.unit, rung: r.rung, value: vals.reduce((a, b) => a + b, 0) / vals.length });
     }
-    const decisions: Decision[] = table.decisions.map((d) => ({ unit: d.unit, rung: d.rung, action: d.action, reason: d.reason, basis: d.basis as unknown as Decision['basis'] }));
+    const decisions: Decision[] = table.decisions.map((d) => ({
+      unit: d.unit,
+      rung: d.rung,
+      action: d.action,
+      reason: d.reason,
+      basis: d.basis as unknown as Decision['basis'],
+    }));
     return { results, decisions };
   }
 
   private live(): Live {
-    return { running: new Set([...this.running, ...this.elsewhere]), failed: this.failed, count: this.units.length, complete: this.complete };
+    return {
+      running: new Set([...this.running, ...this.elsewhere]),
+      failed: this.failed,
+      count: this.units.length,
+      complete: this.complete,
+    };
   }
 
   /** TPE sees a configuration's value at the first rung (every configuration has one). */
@@ -110,7 +122,14 @@ export class AdaptiveRunner {
   }
 
   private toNew(ds: readonly Decision[]): NewDecision[] {
-    return ds.map((d) => ({ unit: d.unit, unitName: unitLabel(this.units[d.unit]![0]!), rung: d.rung, action: d.action, reason: d.reason, basis: { ...d.basis } }));
+    return ds.map((d) => ({
+      unit: d.unit,
+      unitName: unitLabel(this.units[d.unit]![0]!),
+      rung: d.rung,
+      action: d.action,
+      reason: d.reason,
+      basis: { ...d.basis },
+    }));
   }
 
   private async record(rows: RungRow[], unit: number | null, rung: number): Promise<void> {
@@ -121,7 +140,9 @@ export class AdaptiveRunner {
       const decided = unit !== null && table.decisions.some((d) => d.unit === unit && d.rung === rung);
       // A replayed result (after a kill) finds its decision already stored: nothing is decided twice.
       if (complete && !decided) out.push(...decideResult(this.cfg, table, unit, rung));
-      out.push(...decideClosed(this.cfg, { results: table.results, decisions: [...table.decisions, ...out] }, this.live()));
+      out.push(
+        ...decideClosed(this.cfg, { results: table.results, decisions: [...table.decisions, ...out] }, this.live()),
+      );
       return this.toNew(out);
     });
     this.table = await this.o.store.rungTable(this.o.sweep.name);
@@ -169,8 +190,11 @@ export class AdaptiveRunner {
   private async train(work: Work): Promise<void> {
     const last = this.cfg.rungs[this.cfg.rungs.length - 1]!;
     const metric = this.o.plan.metric;
-    const pauseAt: PausePoint | undefined = work.toEpoch < last ? { epoch: work.toEpoch, after: isTestMetric(metric) ? 'eval' : 'epoch' } : undefined;
-    const have = new Set(this.table.results.filter((r) => r.unit === work.unit && r.rung === work.toEpoch).map((r) => r.runId));
+    const pauseAt: PausePoint | undefined =
+      work.toEpoch < last ? { epoch: work.toEpoch, after: isTestMetric(metric) ? 'eval' : 'epoch' } : undefined;
+    const have = new Set(
+      this.table.results.filter((r) => r.unit === work.unit && r.rung === work.toEpoch).map((r) => r.runId),
+    );
     for (const trial of this.units[work.unit]!) {
       if (this.o.stopping()) return;
       const existing = await this.o.store.findTrialRun(this.o.sweep.name, trial.hash);
@@ -189,7 +213,11 @@ export class AdaptiveRunner {
         runId = out.runId;
       }
       const value = stored ?? (await this.valueAt(runId!, work.toEpoch, work.toEpoch === last)) ?? null;
-      await this.record([{ runId: runId!, unit: work.unit, rung: work.toEpoch, metric, value }], work.unit, work.toEpoch);
+      await this.record(
+        [{ runId: runId!, unit: work.unit, rung: work.toEpoch, metric, value }],
+        work.unit,
+        work.toEpoch,
+      );
     }
   }
 

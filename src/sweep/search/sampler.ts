@@ -28,7 +28,8 @@ const MAX_REDRAWS = 200;
 
 function draw(p: Param, rng: SeededRandom): unknown {
   const u = rng.uniform();
-  if ('loguniform' in p) return Math.exp(Math.log(p.loguniform[0]) + u * (Math.log(p.loguniform[1]) - Math.log(p.loguniform[0])));
+  if ('loguniform' in p)
+    return Math.exp(Math.log(p.loguniform[0]) + u * (Math.log(p.loguniform[1]) - Math.log(p.loguniform[0])));
   if ('uniform' in p) return p.uniform[0] + u * (p.uniform[1] - p.uniform[0]);
   if ('int' in p) return Math.min(p.int[1], p.int[0] + Math.floor(u * (p.int[1] - p.int[0] + 1)));
   return p.choice[Math.min(p.choice.length - 1, Math.floor(u * p.choice.length))];

@@ -37,10 +37,16 @@ export type UnitState =
   | { kind: 'at'; rung: number; action: Decision['action'] | 'undecided' }
   | { kind: 'finished' };
 
-const hasResult = (t: RungTable, unit: number, rung: number): boolean => t.results.some((r) => r.unit === unit && r.rung === rung);
+const hasResult = (t: RungTable, unit: number, rung: number): boolean =>
+  t.results.some((r) => r.unit === unit && r.rung === rung);
 
 /** Where a configuration stands: its highest reported rung and the decision in force there. */
-export function unitState(cfg: SchedulerConfig, table: RungTable, unit: number, failed: ReadonlySet<number>): UnitState {
+export function unitState(
+  cfg: SchedulerConfig,
+  table: RungTable,
+  unit: number,
+  failed: ReadonlySet<number>,
+): UnitState {
   if (failed.has(unit)) return { kind: 'failed' };
   for (let i = cfg.rungs.length - 1; i >= 0; i--) {
     const rung = cfg.rungs[i]!;

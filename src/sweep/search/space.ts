@@ -13,12 +13,18 @@ const Bounds = z.tuple([z.number(), z.number()]).refine(([lo, hi]) => lo < hi, '
 export const Param = z.union([
   z.strictObject({ loguniform: Bounds.refine(([lo]) => lo > 0, 'loguniform needs a low bound above 0') }),
   z.strictObject({ uniform: Bounds }),
-  z.strictObject({ int: z.tuple([z.number().int(), z.number().int()]).refine(([lo, hi]) => lo < hi, 'expected [low, high] integers with low < high') }),
+  z.strictObject({
+    int: z
+      .tuple([z.number().int(), z.number().int()])
+      .refine(([lo, hi]) => lo < hi, 'expected [low, high] integers with low < high'),
+  }),
   z.strictObject({ choice: z.array(z.unknown()).min(1, 'choice needs at least one value') }),
 ]);
 export type Param = z.infer<typeof Param>;
 
-export const Space = z.record(z.string().min(1), Param).refine((s) => Object.keys(s).length > 0, 'the search space is empty (give at least one key)');
+export const Space = z
+  .record(z.string().min(1), Param)
+  .refine((s) => Object.keys(s).length > 0, 'the search space is empty (give at least one key)');
 export type Space = z.infer<typeof Space>;
 
 /** A point of a space: dotted key -> value, in the space's key order. */
@@ -52,17 +58,19 @@ export const SearchSpec = z.strictObject({
 });
 export type SearchSpec = z.infer<typeof SearchSpec>;
 
-export const PruneSpec = z.strictObject({
-  method: z.enum(['asha', 'median', 'none']),
-  metric: Metric.optional(),
-  mode: Mode.optional(),
-  /** The first rung (epochs); rungs are minEpochs * reduction^k up to maxEpochs, which is always the last one. */
-  minEpochs: z.number().int().positive(),
-  maxEpochs: z.number().int().positive(),
-  reduction: z.number().int().min(2).default(3),
-  /** median: a configuration is judged at a rung only once this many others have a value there. */
-  minPeers: z.number().int().nonnegative().default(2),
-}).refine((p) => p.minEpochs <= p.maxEpochs, { message: 'minEpochs must not exceed maxEpochs', path: ['minEpochs'] });
+export const PruneSpec = z
+  .strictObject({
+    method: z.enum(['asha', 'median', 'none']),
+    metric: Metric.optional(),
+    mode: Mode.optional(),
+    /** The first rung (epochs); rungs are minEpochs * reduction^k up to maxEpochs, which is always the last one. */
+    minEpochs: z.number().int().positive(),
+    maxEpochs: z.number().int().positive(),
+    reduction: z.number().int().min(2).default(3),
+    /** median: a configuration is judged at a rung only once this many others have a value there. */
+    minPeers: z.number().int().nonnegative().default(2),
+  })
+  .refine((p) => p.minEpochs <= p.maxEpochs, { message: 'minEpochs must not exceed maxEpochs', path: ['minEpochs'] });
 export type PruneSpec = z.infer<typeof PruneSpec>;
 
 /** The natural direction of a metric: losses go down, AUCs go up. */

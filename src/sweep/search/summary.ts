@@ -43,7 +43,11 @@ export const labelOf = (name: string): string => name.replace(/\/seed=\d+$/, '')
  * Applies the latest decision at each configuration's highest decided rung to its trials' views
  * (a running or finished trial keeps its status) and counts the rung summary.
  */
-export function adaptiveViews(info: AdaptiveInfo, trials: readonly TrialView[], table: StoredRungs): { trials: TrialView[]; summary: RungSummary } {
+export function adaptiveViews(
+  info: AdaptiveInfo,
+  trials: readonly TrialView[],
+  table: StoredRungs,
+): { trials: TrialView[]; summary: RungSummary } {
   const latest = new Map<string, StoredRungs['decisions'][number]>();
   for (const d of table.decisions) {
     const prev = latest.get(d.unitName);
@@ -62,9 +66,18 @@ export function adaptiveViews(info: AdaptiveInfo, trials: readonly TrialView[], 
   const maxEpochs = info.rungs.at(-1) ?? Math.max(0, ...out.map((t) => t.epochs));
   const unitsAt = (rung: number) => new Set(table.results.filter((r) => r.rung === rung).map((r) => r.unit)).size;
   const summary: RungSummary = {
-    method: info.method, metric: info.metric, mode: info.mode, seeds, testSelection: info.testSelection,
+    method: info.method,
+    metric: info.metric,
+    mode: info.mode,
+    seeds,
+    testSelection: info.testSelection,
     rungs: info.rungs.map((epoch) => ({ epoch, reached: unitsAt(epoch) })),
-    running: count('running'), paused: count('paused'), promoted: count('promoted'), pruned: count('pruned'), finished: count('done'), failed: count('failed'),
+    running: count('running'),
+    paused: count('paused'),
+    promoted: count('promoted'),
+    pruned: count('pruned'),
+    finished: count('done'),
+    failed: count('failed'),
     spent: out.reduce((a, t) => a + (t.lastEpoch?.epoch ?? 0), 0),
     full: (info.gridSize ?? perLabel.size) * seeds * maxEpochs,
   };

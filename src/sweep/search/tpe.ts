@@ -31,7 +31,9 @@ function erf(x: number): number {
   const s = Math.sign(x);
   const a = Math.abs(x);
   const t = 1 / (1 + 0.3275911 * a);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
   return s * y;
 }
 const cdf = (x: number, mu: number, sigma: number): number => 0.5 * (1 + erf((x - mu) / (sigma * SQRT2)));
@@ -46,7 +48,12 @@ interface Numeric {
 function numeric(p: Param): Numeric | null {
   if ('loguniform' in p) {
     const [lo, hi] = p.loguniform;
-    return { lo: Math.log(lo), hi: Math.log(hi), toScale: Math.log, fromScale: (t) => Math.min(hi, Math.max(lo, Math.exp(t))) };
+    return {
+      lo: Math.log(lo),
+      hi: Math.log(hi),
+      toScale: Math.log,
+      fromScale: (t) => Math.min(hi, Math.max(lo, Math.exp(t))),
+    };
   }
   if ('uniform' in p) {
     const [lo, hi] = p.uniform;
@@ -55,7 +62,12 @@ function numeric(p: Param): Numeric | null {
   if ('int' in p) {
     const [lo, hi] = p.int;
     // Each integer owns a unit interval, so the end values are as likely as the inner ones.
-    return { lo: lo - 0.5, hi: hi + 0.5, toScale: (v) => v, fromScale: (t) => Math.min(hi, Math.max(lo, Math.round(t))) };
+    return {
+      lo: lo - 0.5,
+      hi: hi + 0.5,
+      toScale: (v) => v,
+      fromScale: (t) => Math.min(hi, Math.max(lo, Math.round(t))),
+    };
   }
   return null;
 }
@@ -66,7 +78,11 @@ class Parzen {
   readonly sigmas: number[];
   private readonly norms: number[];
 
-  constructor(points: number[], private readonly lo: number, private readonly hi: number) {
+  constructor(
+    points: number[],
+    private readonly lo: number,
+    private readonly hi: number,
+  ) {
     const range = hi - lo;
     const mus = [...points, (lo + hi) / 2];
     const order = points.map((_, i) => i).sort((a, b) => points[a]! - points[b]!);
@@ -106,7 +122,13 @@ class Parzen {
 /** Equal-valued choices are one category (compared by their JSON text). */
 const key = (v: unknown): string => JSON.stringify(v);
 
-function proposeChoice(values: unknown[], good: unknown[], bad: unknown[], rng: SeededRandom, candidates: number): unknown {
+function proposeChoice(
+  values: unknown[],
+  good: unknown[],
+  bad: unknown[],
+  rng: SeededRandom,
+  candidates: number,
+): unknown {
   const weights = (seen: unknown[]): number[] => values.map((v) => seen.filter((s) => key(s) === key(v)).length + 1);
   const wl = weights(good);
   const wg = weights(bad);
@@ -141,9 +163,17 @@ function proposeNumeric(n: Numeric, good: number[], bad: number[], rng: SeededRa
  * One TPE proposal from `observations` (smaller value = better). Ties in value are broken by
  * position in the list, so the same observations in the same order give the same split.
  */
-export function tpePropose(space: Space, observations: readonly Observation[], rng: SeededRandom, opts: TpeOptions = {}): Point {
+export function tpePropose(
+  space: Space,
+  observations: readonly Observation[],
+  rng: SeededRandom,
+  opts: TpeOptions = {},
+): Point {
   const candidates = opts.candidates ?? 24;
-  const ranked = observations.map((o, i) => ({ o, i })).sort((a, b) => a.o.value - b.o.value || a.i - b.i).map((x) => x.o);
+  const ranked = observations
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => a.o.value - b.o.value || a.i - b.i)
+    .map((x) => x.o);
   const nGood = gammaOf(ranked.length);
   const good = ranked.slice(0, nGood);
   const bad = ranked.slice(nGood);
@@ -151,7 +181,13 @@ export function tpePropose(space: Space, observations: readonly Observation[], r
   for (const [k, p] of Object.entries(space)) {
     const num = numeric(p);
     if (num === null) {
-      point[k] = proposeChoice((p as { choice: unknown[] }).choice, good.map((o) => o.point[k]), bad.map((o) => o.point[k]), rng, candidates);
+      point[k] = proposeChoice(
+        (p as { choice: unknown[] }).choice,
+        good.map((o) => o.point[k]),
+        bad.map((o) => o.point[k]),
+        rng,
+        candidates,
+      );
     } else {
       const scaled = (os: Observation[]) => os.map((o) => num.toScale(o.point[k] as number)).filter(Number.isFinite);
       point[k] = proposeNumeric(num, scaled(good), scaled(bad), rng, candidates);

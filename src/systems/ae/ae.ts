@@ -28,7 +28,12 @@ export class AutoEncoder implements LogMelDetector {
   readonly modules: readonly DenseStack[];
   readonly net: DenseStack;
 
-  constructor(private readonly cfg: AeConfig, nMels: number, name: string, seed: number) {
+  constructor(
+    private readonly cfg: AeConfig,
+    nMels: number,
+    name: string,
+    seed: number,
+  ) {
     const dim = cfg.context * nMels;
     this.net = new DenseStack(name, seed, dim, aeLayers(cfg, dim));
     this.modules = [this.net];

@@ -13,7 +13,10 @@ export const aeSystem: SystemDefinition = {
   configKeys: ['features.logmel', 'ae'],
   check: (config) => {
     const { frames } = clipGeometry(config);
-    if (aeSection(config).context > frames) throw new UserError(`ae.context: ${aeSection(config).context} frames per vector, but data.seconds ${config.data.seconds} gives ${frames} frames per clip`);
+    if (aeSection(config).context > frames)
+      throw new UserError(
+        `ae.context: ${aeSection(config).context} frames per vector, but data.seconds ${config.data.seconds} gives ${frames} frames per clip`,
+      );
   },
   build: ({ config, prefix }) => {
     const clip = clipGeometry(config);

@@ -23,15 +23,31 @@ export class GlowDetector implements LogMelDetector {
   readonly modules: readonly Glow[];
   readonly flow: Glow;
 
-  constructor(private readonly cfg: GlowConfig, nMels: number, classes: number, name: string, seed: number) {
+  constructor(
+    private readonly cfg: GlowConfig,
+    nMels: number,
+    classes: number,
+    name: string,
+    seed: number,
+  ) {
     this.flow = new Glow(name, seed, {
-      height: nMels, width: cfg.segment, levels: cfg.levels, steps: cfg.steps, hidden: cfg.hidden, affine: cfg.coupling === 'affine', classes,
+      height: nMels,
+      width: cfg.segment,
+      levels: cfg.levels,
+      steps: cfg.steps,
+      hidden: cfg.hidden,
+      affine: cfg.coupling === 'affine',
+      classes,
     });
     this.modules = [this.flow];
   }
 
   /** Per-segment log p(x | k) [B * N, K] and the segments' own-ID labels. */
-  private likelihoods(logmel: tf.Tensor3D, labels: tf.Tensor1D, ctx: ForwardContext): { ll: tf.Tensor2D; own: tf.Tensor1D } {
+  private likelihoods(
+    logmel: tf.Tensor3D,
+    labels: tf.Tensor1D,
+    ctx: ForwardContext,
+  ): { ll: tf.Tensor2D; own: tf.Tensor1D } {
     const x = melWindows(logmel, this.cfg.segment, this.cfg.hop, 'glow.segment');
     const perClip = x.shape[0] / logmel.shape[0];
     const own = labels.reshape([-1, 1]).tile([1, perClip]).reshape([-1]) as tf.Tensor1D;

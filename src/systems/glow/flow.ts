@@ -30,16 +30,28 @@ export class Glow extends BaseModule {
   private readonly priorLogStd: tf.Variable;
   readonly dims: number;
 
-  constructor(name: string, seed: number, private readonly args: GlowArgs) {
+  constructor(
+    name: string,
+    seed: number,
+    private readonly args: GlowArgs,
+  ) {
     super(name, seed);
-    const maker: WeightMaker = { init: this.init, param: (p, v) => this.param(p, v), buffer: (p, v) => this.buffer(p, v) };
+    const maker: WeightMaker = {
+      init: this.init,
+      param: (p, v) => this.param(p, v),
+      buffer: (p, v) => this.buffer(p, v),
+    };
     let c = 1;
     for (let l = 0; l < args.levels; l++) {
       c *= 4;
       const steps: FlowLayer[] = [];
       for (let k = 0; k < args.steps; k++) {
         const at = `level${l}/step${k}`;
-        steps.push(new ActNorm(maker, `${at}/actnorm`, c), new InvConv1x1(maker, `${at}/invconv`, c), new Coupling(maker, `${at}/coupling`, c, args.hidden, args.affine));
+        steps.push(
+          new ActNorm(maker, `${at}/actnorm`, c),
+          new InvConv1x1(maker, `${at}/invconv`, c),
+          new Coupling(maker, `${at}/coupling`, c, args.hidden, args.affine),
+        );
       }
       this.levels.push(steps);
       if (l < args.levels - 1) c /= 2;
@@ -66,7 +78,7 @@ export class Glow extends BaseModule {
       if (l < this.levels.length - 1) {
         const [n, hh, w, c] = h.shape;
         const out = tf.slice(h, [0, 0, 0, c / 2], [n, hh, w, c / 2]);
-        base = tf.add(base, tf.sum(tf.mul(tf.square(out), -0.5), [1, 2, 3]).sub(HALF_LOG_2PI * out.size / n));
+        base = tf.add(base, tf.sum(tf.mul(tf.square(out), -0.5), [1, 2, 3]).sub((HALF_LOG_2PI * out.size) / n));
         h = tf.slice(h, [0, 0, 0, 0], [n, hh, w, c / 2]);
       }
     });
@@ -83,10 +95,14 @@ export class Glow extends BaseModule {
     const s1 = tf.sum(z, [1, 2]) as tf.Tensor2D; // [N, C]
     const s2 = tf.sum(tf.square(z), [1, 2]) as tf.Tensor2D;
     const invVar = tf.exp(tf.mul(this.priorLogStd, -2)) as tf.Tensor2D; // [K, C]
-    const quad = tf.matMul(s2, invVar, false, true)
+    const quad = tf
+      .matMul(s2, invVar, false, true)
       .sub(tf.matMul(s1, tf.mul(this.priorMean, invVar) as tf.Tensor2D, false, true).mul(2))
       .add(tf.sum(tf.mul(tf.square(this.priorMean), invVar), 1).mul(hw));
-    const norm = tf.sum(this.priorLogStd, 1).mul(hw).add(HALF_LOG_2PI * hw * z.shape[3]);
+    const norm = tf
+      .sum(this.priorLogStd, 1)
+      .mul(hw)
+      .add(HALF_LOG_2PI * hw * z.shape[3]);
     return tf.sub(tf.mul(quad, -0.5), norm) as tf.Tensor2D;
   }
 

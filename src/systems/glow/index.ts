@@ -17,12 +17,22 @@ export const glowAffSystem: SystemDefinition = {
     const { frames, nMels } = clipGeometry(config);
     const g = glowSection(config);
     const unit = 2 ** g.levels;
-    if (g.segment % unit !== 0) throw new UserError(`glow.segment: ${g.segment} frames is not a multiple of 2^glow.levels = ${unit} (each level halves the segment)`);
-    if (nMels % unit !== 0) throw new UserError(`features.logmel.nMels: ${nMels} is not a multiple of 2^glow.levels = ${unit}`);
-    if (windowCount(frames, g.segment, g.hop) < 1) throw new UserError(`glow.segment: ${g.segment} frames, but data.seconds ${config.data.seconds} gives ${frames} frames per clip`);
+    if (g.segment % unit !== 0)
+      throw new UserError(
+        `glow.segment: ${g.segment} frames is not a multiple of 2^glow.levels = ${unit} (each level halves the segment)`,
+      );
+    if (nMels % unit !== 0)
+      throw new UserError(`features.logmel.nMels: ${nMels} is not a multiple of 2^glow.levels = ${unit}`);
+    if (windowCount(frames, g.segment, g.hop) < 1)
+      throw new UserError(
+        `glow.segment: ${g.segment} frames, but data.seconds ${config.data.seconds} gives ${frames} frames per clip`,
+      );
   },
   build: ({ config, classes, prefix }) => {
     const clip = clipGeometry(config);
-    return new LogMelSystem(new GlowDetector(glowSection(config), clip.nMels, classes.length, `${prefix}glow`, config.seed), clip);
+    return new LogMelSystem(
+      new GlowDetector(glowSection(config), clip.nMels, classes.length, `${prefix}glow`, config.seed),
+      clip,
+    );
   },
 };

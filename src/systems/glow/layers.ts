@@ -88,7 +88,11 @@ export class InvConv1x1 implements FlowLayer {
   private cache: InverseCache | null = null;
   private readonly logAbsDet: (w: tf.Tensor) => tf.Tensor;
 
-  constructor(maker: WeightMaker, private readonly path: string, private readonly channels: number) {
+  constructor(
+    maker: WeightMaker,
+    private readonly path: string,
+    private readonly channels: number,
+  ) {
     const data = randomOrthogonal(channels, () => maker.init.rng.gaussian());
     this.w = maker.param(`${path}/w`, tf.variable(tf.tensor2d(data, [channels, channels]), true));
     this.logAbsDet = tf.customGrad(((_w: tf.Tensor) => {
@@ -112,14 +116,20 @@ export class InvConv1x1 implements FlowLayer {
   }
 
   private current(): InverseCache {
-    if (this.cache?.of !== this.w.dataId) throw new Error(`${this.path}: the 1x1 convolution's weights changed; await prepare() before the next forward pass`);
+    if (this.cache?.of !== this.w.dataId)
+      throw new Error(
+        `${this.path}: the 1x1 convolution's weights changed; await prepare() before the next forward pass`,
+      );
     return this.cache;
   }
 
   forward(x: tf.Tensor4D) {
     const [n, h, wd, c] = x.shape;
     const y = tf.matMul(x.reshape([n * h * wd, c]), this.w).reshape([n, h, wd, c]) as tf.Tensor4D;
-    const logdet = (this.logAbsDet(this.w) as tf.Scalar).mul(h * wd).reshape([1]).tile([n]) as tf.Tensor1D;
+    const logdet = (this.logAbsDet(this.w) as tf.Scalar)
+      .mul(h * wd)
+      .reshape([1])
+      .tile([n]) as tf.Tensor1D;
     return { y, logdet };
   }
 
@@ -146,7 +156,13 @@ export class Coupling implements FlowLayer {
   private readonly w3: tf.Variable;
   private readonly b3: tf.Variable;
 
-  constructor(m: WeightMaker, path: string, channels: number, hidden: number, private readonly affine: boolean) {
+  constructor(
+    m: WeightMaker,
+    path: string,
+    channels: number,
+    hidden: number,
+    private readonly affine: boolean,
+  ) {
     this.ca = Math.floor(channels / 2);
     this.cb = channels - this.ca;
     const out = affine ? 2 * this.cb : this.cb;
@@ -196,11 +212,17 @@ export class Coupling implements FlowLayer {
 /** Glow's squeeze: [N, H, W, C] -> [N, H/2, W/2, 4C], each 2x2 patch into the channels. */
 export function squeeze(x: tf.Tensor4D): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
-  return x.reshape([n, h / 2, 2, w / 2, 2, c]).transpose([0, 1, 3, 5, 2, 4]).reshape([n, h / 2, w / 2, 4 * c]);
+  return x
+    .reshape([n, h / 2, 2, w / 2, 2, c])
+    .transpose([0, 1, 3, 5, 2, 4])
+    .reshape([n, h / 2, w / 2, 4 * c]);
 }
 
 export function unsqueeze(x: tf.Tensor4D): tf.Tensor4D {
   const [n, h, w, c4] = x.shape;
   const c = c4 / 4;
-  return x.reshape([n, h, w, c, 2, 2]).transpose([0, 1, 4, 2, 5, 3]).reshape([n, 2 * h, 2 * w, c]);
+  return x
+    .reshape([n, h, w, c, 2, 2])
+    .transpose([0, 1, 4, 2, 5, 3])
+    .reshape([n, 2 * h, 2 * w, c]);
 }

@@ -13,8 +13,11 @@ export function logAbsDetAndInverse(a: ArrayLike<number>, n: number): { logAbsDe
     let pivot = col;
     for (let r = col + 1; r < n; r++) if (Math.abs(m[r * n + col]!) > Math.abs(m[pivot * n + col]!)) pivot = r;
     const p = m[pivot * n + col]!;
-    if (p === 0 || !Number.isFinite(p)) throw new Error('invertible 1x1 convolution: the weight matrix became singular');
-    if (pivot !== col) for (const mat of [m, inv]) for (let k = 0; k < n; k++) [mat[col * n + k], mat[pivot * n + k]] = [mat[pivot * n + k]!, mat[col * n + k]!];
+    if (p === 0 || !Number.isFinite(p))
+      throw new Error('invertible 1x1 convolution: the weight matrix became singular');
+    if (pivot !== col)
+      for (const mat of [m, inv])
+        for (let k = 0; k < n; k++) [mat[col * n + k], mat[pivot * n + k]] = [mat[pivot * n + k]!, mat[col * n + k]!];
     logAbsDet += Math.log(Math.abs(p));
     for (let k = 0; k < n; k++) {
       m[col * n + k]! /= p;

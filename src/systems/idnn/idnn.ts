@@ -16,7 +16,10 @@ import type { LogMelDetector } from '../logmel-system.js';
  */
 export function idnnLayers(cfg: IdnnConfig, nMels: number): DenseLayerSpec[] {
   const widths = [...cfg.hidden, ...cfg.hidden.slice(0, -1).reverse()];
-  return [...widths.map((units) => ({ units, batchNorm: false, relu: true })), { units: nMels, batchNorm: false, relu: false }];
+  return [
+    ...widths.map((units) => ({ units, batchNorm: false, relu: true })),
+    { units: nMels, batchNorm: false, relu: false },
+  ];
 }
 
 export class InterpolationDnn implements LogMelDetector {
@@ -24,7 +27,12 @@ export class InterpolationDnn implements LogMelDetector {
   readonly modules: readonly DenseStack[];
   readonly net: DenseStack;
 
-  constructor(private readonly cfg: IdnnConfig, private readonly nMels: number, name: string, seed: number) {
+  constructor(
+    private readonly cfg: IdnnConfig,
+    private readonly nMels: number,
+    name: string,
+    seed: number,
+  ) {
     this.net = new DenseStack(name, seed, (cfg.context - 1) * nMels, idnnLayers(cfg, nMels));
     this.modules = [this.net];
   }

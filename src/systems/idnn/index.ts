@@ -13,7 +13,10 @@ export const idnnSystem: SystemDefinition = {
   configKeys: ['features.logmel', 'idnn'],
   check: (config) => {
     const { frames } = clipGeometry(config);
-    if (idnnSection(config).context > frames) throw new UserError(`idnn.context: ${idnnSection(config).context} frames per vector, but data.seconds ${config.data.seconds} gives ${frames} frames per clip`);
+    if (idnnSection(config).context > frames)
+      throw new UserError(
+        `idnn.context: ${idnnSection(config).context} frames per vector, but data.seconds ${config.data.seconds} gives ${frames} frames per clip`,
+      );
   },
   build: ({ config, prefix }) => {
     const clip = clipGeometry(config);

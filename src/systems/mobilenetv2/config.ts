@@ -17,4 +17,5 @@ export const MobileNetV2Config = z.strictObject({
 export type MobileNetV2Config = z.infer<typeof MobileNetV2Config>;
 
 /** The `mobilenetv2` section of a config whose system reads it (filled with its defaults by the composed schema). */
-export const mobilenetv2Section = (config: ExperimentConfig): MobileNetV2Config => partSection<MobileNetV2Config>(config, 'mobilenetv2');
+export const mobilenetv2Section = (config: ExperimentConfig): MobileNetV2Config =>
+  partSection<MobileNetV2Config>(config, 'mobilenetv2');

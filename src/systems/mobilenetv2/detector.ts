@@ -18,7 +18,12 @@ export class MobileNetV2Detector implements LogMelDetector {
   readonly modules: readonly MobileNetV2[];
   private readonly net: MobileNetV2;
 
-  constructor(private readonly cfg: MobileNetV2Config, classes: number, name: string, seed: number) {
+  constructor(
+    private readonly cfg: MobileNetV2Config,
+    classes: number,
+    name: string,
+    seed: number,
+  ) {
     this.net = new MobileNetV2(name, seed, { width: cfg.width, lastChannels: cfg.lastChannels, classes });
     this.modules = [this.net];
   }

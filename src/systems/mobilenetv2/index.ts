@@ -16,9 +16,14 @@ export const mobileNetV2System: SystemDefinition = {
     const { frames } = clipGeometry(config);
     const { window } = mobilenetv2Section(config);
     if (windowCount(frames, window, mobilenetv2Section(config).hop) < 1) {
-      throw new UserError(`mobilenetv2.window: ${window} frames, but data.seconds ${config.data.seconds} gives ${frames} frames per clip`);
+      throw new UserError(
+        `mobilenetv2.window: ${window} frames, but data.seconds ${config.data.seconds} gives ${frames} frames per clip`,
+      );
     }
   },
   build: ({ config, classes, prefix }) =>
-    new LogMelSystem(new MobileNetV2Detector(mobilenetv2Section(config), classes.length, `${prefix}mobilenetv2`, config.seed), clipGeometry(config)),
+    new LogMelSystem(
+      new MobileNetV2Detector(mobilenetv2Section(config), classes.length, `${prefix}mobilenetv2`, config.seed),
+      clipGeometry(config),
+    ),
 };

@@ -13,7 +13,13 @@ import { conv2d, depthwiseConv2d, batchNorm, linear } from '../../model/nn.js';
 
 /** [expansion t, channels c, repeats n, stride s of the first], Sandler et al. Table 2. */
 export const INVERTED_RESIDUALS: ReadonlyArray<readonly [number, number, number, number]> = [
-  [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1],
+  [1, 16, 1, 1],
+  [6, 24, 2, 2],
+  [6, 32, 3, 2],
+  [6, 64, 4, 2],
+  [6, 96, 3, 1],
+  [6, 160, 3, 2],
+  [6, 320, 1, 1],
 ];
 
 /** torchvision's _make_divisible: nearest multiple of 8, never more than 10 % below v. */

@@ -1,4 +1,18 @@
-import { addHarmonics, filter, highpass, lowpass, mixInto, noise, phaseTrack, pinkNoise, resonate, rms, sin2pi, wander, db } from '../dsp.js';
+import {
+  addHarmonics,
+  filter,
+  highpass,
+  lowpass,
+  mixInto,
+  noise,
+  phaseTrack,
+  pinkNoise,
+  resonate,
+  rms,
+  sin2pi,
+  wander,
+  db,
+} from '../dsp.js';
 import { addBearingFault, addRubbing, modulate } from '../faults.js';
 import type { Machine } from './types.js';
 
@@ -16,7 +30,11 @@ export const fan: Machine = {
     const tilt = idRng.uniform(0.7, 1.3);
     const amps = Array.from({ length: 10 }, (_, k) => (k + 1) ** -tilt * db(1.5 * idRng.normal()));
     const shaftTone = db(idRng.uniform(-40, -32));
-    const modes = Array.from({ length: 3 }, () => ({ f: Math.exp(idRng.uniform(Math.log(700), Math.log(1400))) * 2 ** (idRng.int(-1, 1)), q: idRng.uniform(1.5, 4), gain: idRng.uniform(0.3, 1) }));
+    const modes = Array.from({ length: 3 }, () => ({
+      f: Math.exp(idRng.uniform(Math.log(700), Math.log(1400))) * 2 ** idRng.int(-1, 1),
+      q: idRng.uniform(1.5, 4),
+      gain: idRng.uniform(0.3, 1),
+    }));
     let tonalToNoise = db(idRng.uniform(-5, 3));
     const airHp = idRng.uniform(1500, 3000);
 
@@ -38,7 +56,11 @@ export const fan: Machine = {
     addHarmonics(tonal, phase, clipAmps, { mult: blades, f0: speed, sr, phases: clipAmps.map(() => rng.next()) });
     addHarmonics(tonal, phase, [shaftTone, shaftTone * 0.4], { f0: speed, sr });
 
-    const broad = resonate(pinkNoise(n, rng), modes.map((m) => ({ ...m, f: m.f * noiseShift * (1 + 0.02 * rng.normal()) })), sr);
+    const broad = resonate(
+      pinkNoise(n, rng),
+      modes.map((m) => ({ ...m, f: m.f * noiseShift * (1 + 0.02 * rng.normal()) })),
+      sr,
+    );
     const air = filter(noise(n, rng), highpass(airHp, 0.7, sr));
     mixInto(broad, air, 0.15);
     const bpDepth = 0.15;

@@ -14,7 +14,11 @@ export const pump: Machine = {
     const vanes = 6;
     const shaft = 24.5 * idRng.uniform(0.975, 1.025);
     const width = idRng.uniform(0.2, 0.45);
-    const pipe = Array.from({ length: 2 }, () => ({ f: Math.exp(idRng.uniform(Math.log(300), Math.log(700))), q: idRng.uniform(3, 9), gain: idRng.uniform(0.4, 1) }));
+    const pipe = Array.from({ length: 2 }, () => ({
+      f: Math.exp(idRng.uniform(Math.log(300), Math.log(700))),
+      q: idRng.uniform(3, 9),
+      gain: idRng.uniform(0.4, 1),
+    }));
     const hum = [1, idRng.uniform(0.2, 0.7), idRng.uniform(0.1, 0.4), idRng.uniform(0.05, 0.2)];
     const humLevel = db(idRng.uniform(-12, -4));
     const flowCut = idRng.uniform(400, 1200);
@@ -48,7 +52,12 @@ export const pump: Machine = {
 
     const motor = new Float32Array(n);
     const linePhase = phaseTrack(100, null, n, sr, rng.next());
-    addHarmonics(motor, linePhase, hum.map((a) => a * db(0.7 * rng.normal())), { f0: 100, sr });
+    addHarmonics(
+      motor,
+      linePhase,
+      hum.map((a) => a * db(0.7 * rng.normal())),
+      { f0: 100, sr },
+    );
 
     const flow = filter(noise(n, rng), lowpass(flowCut, 0.7, sr));
     const flowEnv = wander(n, sr, rng, 0.15, 0.05, 0.9);

@@ -1,4 +1,16 @@
-import { addBurst, addHarmonics, addImpact, bandpass, db, filter, mixInto, noise, phaseTrack, rms, type Mode } from '../dsp.js';
+import {
+  addBurst,
+  addHarmonics,
+  addImpact,
+  bandpass,
+  db,
+  filter,
+  mixInto,
+  noise,
+  phaseTrack,
+  rms,
+  type Mode,
+} from '../dsp.js';
 import { addBearingFault } from '../faults.js';
 import type { Machine } from './types.js';
 
@@ -16,7 +28,11 @@ export const slider: Machine = {
     const motorHz = idRng.uniform(300, 360);
     const motorAmps = [1, idRng.uniform(0.2, 0.6), idRng.uniform(0.1, 0.4), idRng.uniform(0.05, 0.2)];
     const railBand = bandpass(idRng.uniform(1200, 3200), idRng.uniform(1, 2.5), sr);
-    const stop: Mode[] = Array.from({ length: 3 }, () => ({ f: Math.exp(idRng.uniform(Math.log(900), Math.log(1800))), decay: idRng.uniform(0.01, 0.04), gain: idRng.uniform(0.4, 1) }));
+    const stop: Mode[] = Array.from({ length: 3 }, () => ({
+      f: Math.exp(idRng.uniform(Math.log(900), Math.log(1800))),
+      decay: idRng.uniform(0.01, 0.04),
+      gain: idRng.uniform(0.4, 1),
+    }));
     const impactLevel = db(idRng.uniform(-4, 4));
     const railLevel = db(idRng.uniform(-8, -2));
 
@@ -32,7 +48,8 @@ export const slider: Machine = {
     while (t < n) {
       const len = ((travel * clipPeriod) / 2) * sr * (1 + timing * rng.normal());
       strokes.push({ start: t, len });
-      for (let i = Math.max(0, Math.ceil(t)); i < Math.min(n, t + len); i++) vel[i] = Math.sin((Math.PI * (i - t)) / len);
+      for (let i = Math.max(0, Math.ceil(t)); i < Math.min(n, t + len); i++)
+        vel[i] = Math.sin((Math.PI * (i - t)) / len);
       t += (clipPeriod / 2) * sr * (1 + timing * rng.normal());
     }
     const pitch = new Float32Array(n);
@@ -52,12 +69,16 @@ export const slider: Machine = {
       const end = st.start + st.len;
       if (end < 0 || end >= n || rng.chance(missing)) continue;
       addImpact(core, end, 3 * level * impactLevel * rng.uniform(0.85, 1.15), stop, sr);
-      if (kind === 'loose-belt' && rng.chance(s)) addImpact(core, end + sr * rng.uniform(0.02, 0.06), 1.5 * level * impactLevel * s, stop, sr);
+      if (kind === 'loose-belt' && rng.chance(s))
+        addImpact(core, end + sr * rng.uniform(0.02, 0.06), 1.5 * level * impactLevel * s, stop, sr);
     }
     if (kind === 'rail-damage') {
       // A dent at one place on the rail clicks every time the carriage rolls over it.
       const where = rng.uniform(0.2, 0.8);
-      const click: Mode[] = [{ f: rng.uniform(2000, 5000), decay: 0.002, gain: 1 }, { f: rng.uniform(800, 1800), decay: 0.004, gain: 0.5 }];
+      const click: Mode[] = [
+        { f: rng.uniform(2000, 5000), decay: 0.002, gain: 1 },
+        { f: rng.uniform(800, 1800), decay: 0.004, gain: 0.5 },
+      ];
       for (const st of strokes) {
         const at = st.start + where * st.len;
         if (at >= 0 && at < n) addImpact(core, at, 6 * s * level, click, sr);
@@ -70,10 +91,13 @@ export const slider: Machine = {
       const sqPhase = phaseTrack(squealHz, pitch, n, sr, 0);
       addHarmonics(sq, sqPhase, [1, 0.3], { f0: squealHz, sr, env: vel });
       const scrape = filter(noise(n, rng), bandpass(rng.uniform(3000, 6000), 1.5, sr));
-      for (let i = 0; i < n; i++) core[i] += s * level * (0.6 * (sq[i] as number) + 0.8 * (scrape[i] as number) * (vel[i] as number));
+      for (let i = 0; i < n; i++)
+        core[i] += s * level * (0.6 * (sq[i] as number) + 0.8 * (scrape[i] as number) * (vel[i] as number));
     } else if (kind === 'bearing') {
       addBearingFault(core, rng, sr, motorHz / 8, 0.6 * s * level);
-      for (const st of strokes) if (st.start > 0 && st.start < n && rng.chance(0.5)) addBurst(core, st.start, 0.02 * sr, 0.3 * s * level, railBand, rng);
+      for (const st of strokes)
+        if (st.start > 0 && st.start < n && rng.chance(0.5))
+          addBurst(core, st.start, 0.02 * sr, 0.3 * s * level, railBand, rng);
     }
     return { sound: core, level };
   },

@@ -1,4 +1,18 @@
-import { addHarmonics, addImpact, db, filter, highpass, lowpass, mixInto, noise, phaseTrack, rms, sin2pi, wander, type Mode } from '../dsp.js';
+import {
+  addHarmonics,
+  addImpact,
+  db,
+  filter,
+  highpass,
+  lowpass,
+  mixInto,
+  noise,
+  phaseTrack,
+  rms,
+  sin2pi,
+  wander,
+  type Mode,
+} from '../dsp.js';
 import type { Machine } from './types.js';
 
 /**
@@ -33,7 +47,12 @@ export const toycar: Machine = {
     const phase = phaseTrack(speed, drift, n, sr, rng.next());
 
     const whine = new Float32Array(n);
-    addHarmonics(whine, phase, amps.map((a, k) => a * db(0.7 * rng.normal() + (k >= 2 ? balance : 0))), { f0: speed, sr });
+    addHarmonics(
+      whine,
+      phase,
+      amps.map((a, k) => a * db(0.7 * rng.normal() + (k >= 2 ? balance : 0))),
+      { f0: speed, sr },
+    );
     const mesh = new Float32Array(n);
     addHarmonics(mesh, phase, [1], { mult: teeth, f0: speed, sr });
     for (let i = 0; i < n; i++) mesh[i] *= 1 + 0.4 * sin2pi(phase[i] as number);
@@ -50,14 +69,18 @@ export const toycar: Machine = {
     // Events tied to a rotation: index where the rotating phase crosses an integer.
     const onceEvery = (turnsPerEvent: number, fn: (i: number) => void): void => {
       for (let i = 1; i < n; i++) {
-        if (Math.floor((phase[i] as number) / turnsPerEvent) !== Math.floor((phase[i - 1] as number) / turnsPerEvent)) fn(i);
+        if (Math.floor((phase[i] as number) / turnsPerEvent) !== Math.floor((phase[i - 1] as number) / turnsPerEvent))
+          fn(i);
       }
     };
     if (kind === 'bent-shaft') {
       const off = rng.next();
       for (let i = 0; i < n; i++) core[i] *= 1 + 0.5 * s * sin2pi((phase[i] as number) / ratio + off);
     } else if (kind === 'gear-damage') {
-      const modes: Mode[] = [{ f: Math.min(0.4 * sr, speed * teeth * rng.uniform(0.9, 1.1)), decay: 0.003, gain: 1 }, { f: rng.uniform(3000, 6000), decay: 0.0015, gain: 0.6 }];
+      const modes: Mode[] = [
+        { f: Math.min(0.4 * sr, speed * teeth * rng.uniform(0.9, 1.1)), decay: 0.003, gain: 1 },
+        { f: rng.uniform(3000, 6000), decay: 0.0015, gain: 0.6 },
+      ];
       onceEvery(1, (i) => addImpact(core, i, 1.2 * s * level * rng.uniform(0.6, 1.2), modes, sr));
     } else if (kind === 'tire-damage') {
       onceEvery(ratio, (i) => addImpact(core, i, 2.5 * s * level * rng.uniform(0.7, 1.2), chassis, sr));

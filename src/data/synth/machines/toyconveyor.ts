@@ -1,4 +1,17 @@
-import { addHarmonics, addImpact, db, filter, lowpass, mixInto, noise, phaseTrack, rms, sin2pi, wander, type Mode } from '../dsp.js';
+import {
+  addHarmonics,
+  addImpact,
+  db,
+  filter,
+  lowpass,
+  mixInto,
+  noise,
+  phaseTrack,
+  rms,
+  sin2pi,
+  wander,
+  type Mode,
+} from '../dsp.js';
 import { addBearingFault, addRubbing } from '../faults.js';
 import type { Machine } from './types.js';
 
@@ -18,7 +31,10 @@ export const toyconveyor: Machine = {
     const rollerHz = idRng.uniform(4, 8);
     const seamPeriod = idRng.uniform(0.6, 1.2);
     const rumbleCut = idRng.uniform(200, 500);
-    const seam: Mode[] = [{ f: idRng.uniform(100, 400), decay: 0.02, gain: 1 }, { f: idRng.uniform(600, 1500), decay: 0.006, gain: 0.3 }];
+    const seam: Mode[] = [
+      { f: idRng.uniform(100, 400), decay: 0.02, gain: 1 },
+      { f: idRng.uniform(600, 1500), decay: 0.006, gain: 0.3 },
+    ];
     const seamLevel = db(idRng.uniform(-2, 4));
 
     const s = fault?.severity ?? 0;
@@ -33,7 +49,12 @@ export const toyconveyor: Machine = {
     const drift = wander(n, sr, rng, 0.005, 0.1, 0.97);
     const motorPhase = phaseTrack(motorHz * speed, drift, n, sr, rng.next());
     const motor = new Float32Array(n);
-    addHarmonics(motor, motorPhase, hum.map((a) => a * db(0.7 * rng.normal())), { f0: motorHz, sr });
+    addHarmonics(
+      motor,
+      motorPhase,
+      hum.map((a) => a * db(0.7 * rng.normal())),
+      { f0: motorHz, sr },
+    );
     addHarmonics(motor, motorPhase, [meshLevel * 2], { mult: meshMult, f0: motorHz, sr });
     const rumble = filter(noise(n, rng), lowpass(rumbleCut, 0.7, sr));
     const rollPhase = rng.next();
@@ -49,8 +70,12 @@ export const toyconveyor: Machine = {
     if (kind === 'belt-damage') {
       // A torn belt edge flaps once per belt revolution, at another place than the seam.
       const at = rng.uniform(0.2, 0.8) * seamEvery;
-      const flap: Mode[] = [{ f: rng.uniform(1000, 3000), decay: 0.004, gain: 1 }, { f: rng.uniform(300, 700), decay: 0.01, gain: 0.5 }];
-      for (let t = first + at - seamEvery; t < n; t += seamEvery) if (t >= 0) addImpact(core, t, 5 * s * level * rng.uniform(0.6, 1.2), flap, sr);
+      const flap: Mode[] = [
+        { f: rng.uniform(1000, 3000), decay: 0.004, gain: 1 },
+        { f: rng.uniform(300, 700), decay: 0.01, gain: 0.5 },
+      ];
+      for (let t = first + at - seamEvery; t < n; t += seamEvery)
+        if (t >= 0) addImpact(core, t, 5 * s * level * rng.uniform(0.6, 1.2), flap, sr);
     } else if (kind === 'roller-rub') {
       addRubbing(core, rng, sr, rollerHz * speed, 1.2 * s * level, rng.uniform(0.4, 1));
     } else if (kind === 'bearing') {

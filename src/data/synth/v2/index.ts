@@ -12,13 +12,22 @@ import { toycarV2 } from './machines/toycar.js';
 import { toyconveyorV2 } from './machines/toyconveyor.js';
 import { valveV2 } from './machines/valve.js';
 
-export const MACHINES_V2: ReadonlyMap<string, Machine> = new Map([fanV2, pumpV2, sliderV2, valveV2, toycarV2, toyconveyorV2].map((m) => [m.type, m]));
+export const MACHINES_V2: ReadonlyMap<string, Machine> = new Map(
+  [fanV2, pumpV2, sliderV2, valveV2, toycarV2, toyconveyorV2].map((m) => [m.type, m]),
+);
 
 /**
  * Typical SNR of each type's recordings (dB, machine vs background): MIMII was published at -6, 0
  * and 6 dB; ToyADMOS's toys are quiet next to the added factory noise, the conveyor most of all.
  */
-const SITE_SNR: Readonly<Record<string, [number, number]>> = { fan: [0, 6], pump: [0, 6], slider: [0, 6], valve: [0, 6], ToyCar: [0, 5], ToyConveyor: [-4, 2] };
+const SITE_SNR: Readonly<Record<string, [number, number]>> = {
+  fan: [0, 6],
+  pump: [0, 6],
+  slider: [0, 6],
+  valve: [0, 6],
+  ToyCar: [0, 5],
+  ToyConveyor: [-4, 2],
+};
 
 /**
  * Version 2: IDs of a type are one machine model with small parameter offsets, faults move those
@@ -27,7 +36,10 @@ const SITE_SNR: Readonly<Record<string, [number, number]>> = { fan: [0, 6], pump
  */
 function renderParametric(machines: ReadonlyMap<string, Machine>, spec: ClipSpec): RenderedClip {
   const machine = machines.get(spec.type);
-  if (!machine) throw new UserError(`unknown synthetic machine type ${JSON.stringify(spec.type)}; expected one of ${[...machines.keys()].join(', ')}`);
+  if (!machine)
+    throw new UserError(
+      `unknown synthetic machine type ${JSON.stringify(spec.type)}; expected one of ${[...machines.keys()].join(', ')}`,
+    );
   const n = Math.round(spec.seconds * spec.sampleRate);
   const sr = spec.sampleRate;
   const idRng = new Rng(seedFrom(spec.seed, 'v2', 'id', spec.type, spec.machineId));
@@ -36,7 +48,9 @@ function renderParametric(machines: ReadonlyMap<string, Machine>, spec: ClipSpec
   const rng = new Rng(seedFrom(spec.seed, 'v2', 'clip', spec.type, spec.machineId, spec.split, spec.label, spec.index));
   // The background's generator is the clip's own, separate from the machine's, so a fault never
   // changes which background a clip gets (severity comparisons stay paired).
-  const bgRng = new Rng(seedFrom(spec.seed, 'v2', 'background', spec.type, spec.machineId, spec.split, spec.label, spec.index));
+  const bgRng = new Rng(
+    seedFrom(spec.seed, 'v2', 'background', spec.type, spec.machineId, spec.split, spec.label, spec.index),
+  );
   const fault: Fault | null = spec.label === 1 ? { kind: rng.pick(machine.faults), severity: drawSeverity(rng) } : null;
   const { sound, level } = machine.render(idRng, rng, n, sr, fault);
 
@@ -57,7 +71,12 @@ function renderParametric(machines: ReadonlyMap<string, Machine>, spec: ClipSpec
  * backgrounds and differ where their machine models differ.
  */
 export function parametricGenerator(version: number, machines: ReadonlyMap<string, Machine>): SynthGenerator {
-  return { version, machines, perId: { ids: 3, train: 30, test: 100 }, render: (spec) => renderParametric(machines, spec) };
+  return {
+    version,
+    machines,
+    perId: { ids: 3, train: 30, test: 100 },
+    render: (spec) => renderParametric(machines, spec),
+  };
 }
 
 export const generatorV2 = parametricGenerator(2, MACHINES_V2);

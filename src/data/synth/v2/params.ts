@@ -46,7 +46,14 @@ export function faultSpreads(severity: number): number {
 }
 
 /** Moves `keys` of `values` in place by faultSpreads(s) ID spreads, each in a random direction unless `dir` is given. */
-export function perturb<K extends string>(spec: ParamSpec<K>, values: Values<K>, keys: readonly K[], s: number, rng: Rng, dir?: 1 | -1): void {
+export function perturb<K extends string>(
+  spec: ParamSpec<K>,
+  values: Values<K>,
+  keys: readonly K[],
+  s: number,
+  rng: Rng,
+  dir?: 1 | -1,
+): void {
   for (const k of keys) {
     const d = dir ?? (rng.chance(0.5) ? 1 : -1);
     values[k] = move(spec[k], values[k], d * faultSpreads(s) * spec[k].id);
@@ -54,7 +61,12 @@ export function perturb<K extends string>(spec: ParamSpec<K>, values: Values<K>,
 }
 
 /** n values (e.g. partial levels in dB) as one ID draw + clip jitter each. */
-export function drawVector(n: number, idSd: number, clipSd: number, idRng: Rng): { id: number[]; clip(rng: Rng): number[] } {
+export function drawVector(
+  n: number,
+  idSd: number,
+  clipSd: number,
+  idRng: Rng,
+): { id: number[]; clip(rng: Rng): number[] } {
   const id = Array.from({ length: n }, () => idSd * idRng.normal());
   return { id, clip: (rng) => id.map((v) => v + clipSd * rng.normal()) };
 }
@@ -69,7 +81,13 @@ export function drawVector(n: number, idSd: number, clipSd: number, idRng: Rng):
 export type FaultShifts<K extends string> = Readonly<Record<string, ReadonlyArray<readonly [K, (1 | -1)?]>>>;
 
 /** Moves the parameters `shifts` lists for this clip's fault by faultSpreads(severity) ID spreads. */
-export function applyShifts<K extends string>(spec: ParamSpec<K>, values: Values<K>, shifts: FaultShifts<K>, fault: { kind: string; severity: number } | null, rng: Rng): void {
+export function applyShifts<K extends string>(
+  spec: ParamSpec<K>,
+  values: Values<K>,
+  shifts: FaultShifts<K>,
+  fault: { kind: string; severity: number } | null,
+  rng: Rng,
+): void {
   for (const [k, dir] of (fault && shifts[fault.kind]) || []) perturb(spec, values, [k], fault!.severity, rng, dir);
 }
 

@@ -1,7 +1,30 @@
-import { addHarmonics, db, filter, highpass, lowpass, mixInto, noise, phaseTrack, pinkNoise, resonate, rms, sin2pi, wander } from '../../dsp.js';
+import {
+  addHarmonics,
+  db,
+  filter,
+  highpass,
+  lowpass,
+  mixInto,
+  noise,
+  phaseTrack,
+  pinkNoise,
+  resonate,
+  rms,
+  sin2pi,
+  wander,
+} from '../../dsp.js';
 import { addBearingFault, addRubbing, modulate } from '../../faults.js';
 import type { Machine } from '../../machines/types.js';
-import { applyShifts, drawClip, drawId, drawVector, type FaultShifts, faultSpreads, type ParamSpec, perturb } from '../params.js';
+import {
+  applyShifts,
+  drawClip,
+  drawId,
+  drawVector,
+  type FaultShifts,
+  faultSpreads,
+  type ParamSpec,
+  perturb,
+} from '../params.js';
 
 const P2 = {
   shaft: { nominal: 23, id: 0.032, clip: 0.004 },
@@ -56,7 +79,11 @@ function fan(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
       addHarmonics(tonal, phase, amps, { mult: blades, f0: v.shaft, sr, phases: amps.map(() => rng.next()) });
       addHarmonics(tonal, phase, [db(-36), db(-44)], { f0: v.shaft, sr });
 
-      const modes = [{ f: v.res1, q: 2.5, gain: 1 }, { f: v.res2, q: 3, gain: 0.6 }, { f: v.res3, q: 3, gain: 0.35 }];
+      const modes = [
+        { f: v.res1, q: 2.5, gain: 1 },
+        { f: v.res2, q: 3, gain: 0.6 },
+        { f: v.res3, q: 3, gain: 0.35 },
+      ];
       const broad = resonate(pinkNoise(n, rng), modes, sr);
       mixInto(broad, filter(noise(n, rng), highpass(2200, 0.7, sr)), 0.12);
       const depth = Math.max(0, v.bpDepth);
@@ -91,7 +118,13 @@ export const fanV2 = fan(P2, {});
  */
 export const fanV3 = fan(P2, {
   // Friction slows the shaft and the bearing's vibration deepens the blade-pass pulsation.
-  bearing: [['shaft', -1], ['bpDepth', 1]],
+  bearing: [
+    ['shaft', -1],
+    ['bpDepth', 1],
+  ],
   // Drag slows the rotor; contact noise brightens the spectrum.
-  rubbing: [['shaft', -1], ['tilt', -1]],
+  rubbing: [
+    ['shaft', -1],
+    ['tilt', -1],
+  ],
 });

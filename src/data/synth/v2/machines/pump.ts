@@ -1,7 +1,16 @@
 import { addHarmonics, db, filter, lowpass, mixInto, noise, phaseTrack, resonate, rms, wander } from '../../dsp.js';
 import { addBearingFault, addCrackle, addHiss } from '../../faults.js';
 import type { Machine } from '../../machines/types.js';
-import { applyShifts, drawClip, drawId, drawVector, type FaultShifts, faultSpreads, type ParamSpec, perturb } from '../params.js';
+import {
+  applyShifts,
+  drawClip,
+  drawId,
+  drawVector,
+  type FaultShifts,
+  faultSpreads,
+  type ParamSpec,
+  perturb,
+} from '../params.js';
 
 const P2 = {
   shaft: { nominal: 24.5, id: 0.032, clip: 0.004 },
@@ -58,7 +67,14 @@ function pump(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
         const u = p - c;
         if (u < width) pulses[i] = (pulseAmp[c - base] as number) * (0.5 - 0.5 * Math.cos((2 * Math.PI * u) / width));
       }
-      const pulsation = resonate(pulses, [{ f: v.pipe1, q: v.q, gain: 1 }, { f: v.pipe2, q: v.q, gain: 0.6 }], sr);
+      const pulsation = resonate(
+        pulses,
+        [
+          { f: v.pipe1, q: v.q, gain: 1 },
+          { f: v.pipe2, q: v.q, gain: 0.6 },
+        ],
+        sr,
+      );
       mixInto(pulsation, pulses, 0.3);
 
       const motor = new Float32Array(n);
@@ -90,7 +106,10 @@ export const pumpV2 = pump(P2, {});
  */
 export const pumpV3 = pump(P2, {
   // A worn bearing loads the motor (slower) and its vibration raises the hum family.
-  bearing: [['shaft', -1], ['humDb', 1]],
+  bearing: [
+    ['shaft', -1],
+    ['humDb', 1],
+  ],
   // Vapour in the liquid lowers the pipe resonances and reshapes the pressure pulses.
   cavitation: [['pipe1', -1], ['pipe2', -1], ['width']],
   // Losing pressure unloads the pump: it speeds up.

@@ -1,6 +1,29 @@
-import { addHarmonics, addImpact, db, filter, highpass, lowpass, mixInto, noise, phaseTrack, rms, sin2pi, wander, type Mode } from '../../dsp.js';
+import {
+  addHarmonics,
+  addImpact,
+  db,
+  filter,
+  highpass,
+  lowpass,
+  mixInto,
+  noise,
+  phaseTrack,
+  rms,
+  sin2pi,
+  wander,
+  type Mode,
+} from '../../dsp.js';
 import type { Machine } from '../../machines/types.js';
-import { applyShifts, drawClip, drawId, drawVector, type FaultShifts, faultSpreads, type ParamSpec, perturb } from '../params.js';
+import {
+  applyShifts,
+  drawClip,
+  drawId,
+  drawVector,
+  type FaultShifts,
+  faultSpreads,
+  type ParamSpec,
+  perturb,
+} from '../params.js';
 
 const P2 = {
   motorHz: { nominal: 200, id: 0.048, clip: 0.012 },
@@ -43,7 +66,12 @@ function toycar(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
       const drift = wander(n, sr, rng, 0.03, 0.2, 0.95);
       const phase = phaseTrack(v.motorHz, drift, n, sr, rng.next());
       const whine = new Float32Array(n);
-      addHarmonics(whine, phase, partialDb.map((d, j) => (j + 1) ** -v.tilt * db(d)), { f0: v.motorHz, sr });
+      addHarmonics(
+        whine,
+        phase,
+        partialDb.map((d, j) => (j + 1) ** -v.tilt * db(d)),
+        { f0: v.motorHz, sr },
+      );
       const mesh = new Float32Array(n);
       addHarmonics(mesh, phase, [1], { mult: teeth, f0: v.motorHz, sr });
       for (let i = 0; i < n; i++) mesh[i] *= 1 + 0.4 * sin2pi(phase[i] as number);
@@ -59,13 +87,17 @@ function toycar(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
       const level = rms(core);
       const chassis: Mode[] = [{ f: v.chassis, decay: 0.03, gain: 1 }];
       const onceEvery = (turns: number, fn: (i: number) => void): void => {
-        for (let i = 1; i < n; i++) if (Math.floor((phase[i] as number) / turns) !== Math.floor((phase[i - 1] as number) / turns)) fn(i);
+        for (let i = 1; i < n; i++)
+          if (Math.floor((phase[i] as number) / turns) !== Math.floor((phase[i - 1] as number) / turns)) fn(i);
       };
       if (kind === 'bent-shaft') {
         const off = rng.next();
         for (let i = 0; i < n; i++) core[i] *= 1 + 0.12 * k * sin2pi((phase[i] as number) / v.ratio + off);
       } else if (kind === 'gear-damage') {
-        const modes: Mode[] = [{ f: Math.min(0.4 * sr, v.motorHz * teeth), decay: 0.003, gain: 1 }, { f: rng.uniform(3000, 6000), decay: 0.0015, gain: 0.6 }];
+        const modes: Mode[] = [
+          { f: Math.min(0.4 * sr, v.motorHz * teeth), decay: 0.003, gain: 1 },
+          { f: rng.uniform(3000, 6000), decay: 0.0015, gain: 0.6 },
+        ];
         onceEvery(1, (i) => addImpact(core, i, 0.2 * k * level * rng.uniform(0.6, 1.2), modes, sr));
       } else if (kind === 'tire-damage') {
         onceEvery(v.ratio, (i) => addImpact(core, i, 0.5 * k * level * rng.uniform(0.7, 1.2), chassis, sr));
@@ -83,7 +115,10 @@ export const toycarV2 = toycar(P2, {});
  */
 export const toycarV3 = toycar(P2, {
   // A bent shaft wobbles: more load (slower motor) and an uneven gear mesh.
-  'bent-shaft': [['motorHz', -1], ['meshDb', 1]],
+  'bent-shaft': [
+    ['motorHz', -1],
+    ['meshDb', 1],
+  ],
   // Damaged teeth change the drive's balance towards high frequencies.
   'gear-damage': [['tilt', -1]],
   // A damaged tyre rolls rougher: more and brighter rumble, the chassis rings differently.

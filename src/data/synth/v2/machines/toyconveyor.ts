@@ -1,7 +1,29 @@
-import { addHarmonics, addImpact, db, filter, lowpass, mixInto, noise, phaseTrack, rms, sin2pi, wander, type Mode } from '../../dsp.js';
+import {
+  addHarmonics,
+  addImpact,
+  db,
+  filter,
+  lowpass,
+  mixInto,
+  noise,
+  phaseTrack,
+  rms,
+  sin2pi,
+  wander,
+  type Mode,
+} from '../../dsp.js';
 import { addBearingFault, addRubbing } from '../../faults.js';
 import type { Machine } from '../../machines/types.js';
-import { applyShifts, drawClip, drawId, drawVector, type FaultShifts, faultSpreads, type ParamSpec, perturb } from '../params.js';
+import {
+  applyShifts,
+  drawClip,
+  drawId,
+  drawVector,
+  type FaultShifts,
+  faultSpreads,
+  type ParamSpec,
+  perturb,
+} from '../params.js';
 
 const P2 = {
   motorHz: { nominal: 125, id: 0.032, clip: 0.006 },
@@ -43,7 +65,12 @@ function toyconveyor(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
       const drift = wander(n, sr, rng, 0.004, 0.1, 0.97);
       const motorPhase = phaseTrack(v.motorHz, drift, n, sr, rng.next());
       const motor = new Float32Array(n);
-      addHarmonics(motor, motorPhase, hum.clip(rng).map((d, j) => [1, 0.55, 0.3, 0.15][j]! * db(d)), { f0: v.motorHz, sr });
+      addHarmonics(
+        motor,
+        motorPhase,
+        hum.clip(rng).map((d, j) => [1, 0.55, 0.3, 0.15][j]! * db(d)),
+        { f0: v.motorHz, sr },
+      );
       addHarmonics(motor, motorPhase, [2 * db(v.meshDb)], { mult: 7, f0: v.motorHz, sr });
       const rumble = filter(noise(n, rng), lowpass(v.rumbleCut, 0.7, sr));
       const rollPhase = rng.next();
@@ -53,14 +80,22 @@ function toyconveyor(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
       mixInto(core, motor, 1 / Math.max(rms(motor), 1e-9));
       mixInto(core, rumble, (2 * db(v.rumbleDb)) / Math.max(rms(rumble), 1e-9));
       const level = rms(core);
-      const seam: Mode[] = [{ f: v.seamF, decay: 0.02, gain: 1 }, { f: v.seamF * 3.1, decay: 0.006, gain: 0.3 }];
+      const seam: Mode[] = [
+        { f: v.seamF, decay: 0.02, gain: 1 },
+        { f: v.seamF * 3.1, decay: 0.006, gain: 0.3 },
+      ];
       const seamEvery = v.seamPeriod * sr;
       const first = rng.uniform(0, seamEvery);
-      for (let t = first; t < n; t += seamEvery) addImpact(core, t, db(v.seamDb) * level * rng.uniform(0.8, 1.2), seam, sr);
+      for (let t = first; t < n; t += seamEvery)
+        addImpact(core, t, db(v.seamDb) * level * rng.uniform(0.8, 1.2), seam, sr);
       if (kind === 'belt-damage') {
         const at = rng.uniform(0.2, 0.8) * seamEvery;
-        const flap: Mode[] = [{ f: rng.uniform(800, 2500), decay: 0.004, gain: 1 }, { f: rng.uniform(300, 700), decay: 0.01, gain: 0.5 }];
-        for (let t = first + at - seamEvery; t < n; t += seamEvery) if (t >= 0) addImpact(core, t, 0.5 * k * level * rng.uniform(0.6, 1.2), flap, sr);
+        const flap: Mode[] = [
+          { f: rng.uniform(800, 2500), decay: 0.004, gain: 1 },
+          { f: rng.uniform(300, 700), decay: 0.01, gain: 0.5 },
+        ];
+        for (let t = first + at - seamEvery; t < n; t += seamEvery)
+          if (t >= 0) addImpact(core, t, 0.5 * k * level * rng.uniform(0.6, 1.2), flap, sr);
       } else if (kind === 'roller-rub') {
         addRubbing(core, rng, sr, v.rollerHz, 0.15 * k * level, rng.uniform(0.4, 1));
       } else if (kind === 'bearing') {
@@ -79,9 +114,15 @@ export const toyconveyorV2 = toyconveyor(P2, {});
  */
 export const toyconveyorV3 = toyconveyor(P2, {
   // A rubbing roller brakes the belt and brightens the rumble.
-  'roller-rub': [['rollerHz', -1], ['rumbleCut', 1]],
+  'roller-rub': [
+    ['rollerHz', -1],
+    ['rumbleCut', 1],
+  ],
   // A worn bearing loads the motor and makes the mesh louder.
-  bearing: [['motorHz', -1], ['meshDb', 1]],
+  bearing: [
+    ['motorHz', -1],
+    ['meshDb', 1],
+  ],
   // A damaged, stretched belt runs slower over the rollers.
   'belt-damage': [['rollerHz', -1]],
 });

@@ -1,7 +1,16 @@
 import { addImpact, bandpass, db, filter, highpass, noise, rms, type Mode } from '../../dsp.js';
 import { addHiss } from '../../faults.js';
 import type { Machine } from '../../machines/types.js';
-import { applyShifts, drawClip, drawId, type FaultShifts, faultSpreads, type ParamSpec, perturb, withNominal } from '../params.js';
+import {
+  applyShifts,
+  drawClip,
+  drawId,
+  type FaultShifts,
+  faultSpreads,
+  type ParamSpec,
+  perturb,
+  withNominal,
+} from '../params.js';
 
 const P2 = {
   period: { nominal: 1.6, id: 0.096, clip: 0.008 },
@@ -35,7 +44,11 @@ function valve(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
       else if (kind === 'sticking') perturb(P, v, ['openFor'], s, rng, 1);
       else if (kind === 'timing') perturb(P, v, ['period', 'openFor'], s, rng);
       applyShifts(P, v, shifts, fault, rng);
-      const modes: Mode[] = [{ f: v.click1, decay: v.decay, gain: 1 }, { f: v.click2, decay: v.decay * 0.7, gain: 0.6 }, { f: v.thump, decay: 0.015, gain: 0.45 }];
+      const modes: Mode[] = [
+        { f: v.click1, decay: v.decay, gain: 1 },
+        { f: v.click2, decay: v.decay * 0.7, gain: 0.6 },
+        { f: v.thump, decay: 0.015, gain: 0.45 },
+      ];
       const bounce = kind === 'contamination' ? 0.15 * k : 0;
 
       const core = new Float32Array(n);
@@ -47,13 +60,18 @@ function valve(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
         dur = Math.min(dur, 0.85 * v.period * sr);
         const skip = kind === 'timing' && rng.chance(0.1 * k);
         const which = rng.next();
-        for (const [at, g, isOpen] of [[t, 1, true], [t + dur, db(v.closeDb), false]] as const) {
-          if (skip && (which < 0.5) === isOpen) continue;
+        for (const [at, g, isOpen] of [
+          [t, 1, true],
+          [t + dur, db(v.closeDb), false],
+        ] as const) {
+          if (skip && which < 0.5 === isOpen) continue;
           if (at < 0 || at >= n) continue;
           addImpact(core, at, g * db(0.8 * rng.normal()), modes, sr);
           // A sticking plunger chatters as it finally lets go.
-          if (kind === 'sticking' && !isOpen) addImpact(core, at + sr * rng.uniform(0.02, 0.06), g * 0.12 * k, modes, sr);
-          if (bounce > 0 && rng.chance(0.7)) addImpact(core, at + sr * rng.uniform(0.004, 0.012), g * bounce * rng.uniform(0.5, 1), modes, sr);
+          if (kind === 'sticking' && !isOpen)
+            addImpact(core, at + sr * rng.uniform(0.02, 0.06), g * 0.12 * k, modes, sr);
+          if (bounce > 0 && rng.chance(0.7))
+            addImpact(core, at + sr * rng.uniform(0.004, 0.012), g * bounce * rng.uniform(0.5, 1), modes, sr);
         }
         if (kind === 'timing' && rng.chance(0.1 * k)) {
           // A spurious switch between two regular ones.
@@ -66,7 +84,8 @@ function valve(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
       filter(open, bandpass(1, 0.5, sr));
       const hiss = filter(filter(noise(n, rng), highpass(1500, 0.7, sr)), bandpass(v.hiss, 1.5, sr));
       const hissAmp = 3 * db(v.hissDb);
-      for (let i = 0; i < n; i++) core[i] += hissAmp * Math.min(1, Math.abs((open[i] as number) * 2)) * (hiss[i] as number);
+      for (let i = 0; i < n; i++)
+        core[i] += hissAmp * Math.min(1, Math.abs((open[i] as number) * 2)) * (hiss[i] as number);
       const level = rms(core);
       if (kind === 'leak') {
         // Gas escapes while closed: hiss in the gaps, as loud as the ID's open hiss times a few.
@@ -87,7 +106,11 @@ export const valveV2 = valve(P2, {});
  */
 export const valveV3 = valve(withNominal(P2, { period: 0.8 }), {
   // Lost pressure: a weaker closing stroke and louder, duller gas noise.
-  leak: [['closeDb', -1], ['hissDb', 1], ['hiss', -1]],
+  leak: [
+    ['closeDb', -1],
+    ['hissDb', 1],
+    ['hiss', -1],
+  ],
   // A sluggish plunger lands softer, rings longer and seats off-centre (its upper mode moves).
   sticking: [['closeDb', -1], ['decay', 1], ['click2']],
   // A failing pilot stage: besides the pattern's timing, more gas passes while open.
