@@ -1,4 +1,4 @@
-// Public library surface of exp-asd (README, "Library use").
+// Public library surface of exp-asd (docs/library.md).
 export * from './config/index.js';
 // The config loader with the registered parts' schemas (these names override config/load's).
 export {

@@ -17,7 +17,7 @@ import { lcg32 } from '../random/index.js';
 import type { GpuAdapter } from './webgpu.js';
 import { fitDevice } from '../train/fit.js';
 
-/** What `exp bench --json` prints (the README; more fields than the fixed ones). */
+/** What `exp bench --json` prints (docs/cli.md; more fields than the fixed ones). */
 export interface BenchResult {
   backend: string;
   threads: number;

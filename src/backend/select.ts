@@ -17,7 +17,7 @@ export function applyGpuAdapterFlag(name: string | undefined): void {
   if (name !== undefined && name !== '') process.env['EXP_WEBGPU_ADAPTER'] = name;
 }
 
-/** `--backend` values (README, Commands). */
+/** `--backend` values (docs/cli.md). */
 export type BackendName = 'auto' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
@@ -133,7 +133,7 @@ function unrefPthreadWorkers(): void {
 }
 
 /**
- * Selects and initialises the tfjs backend (`--backend`, see the README). `auto`: the native
+ * Selects and initialises the tfjs backend (`--backend`, see docs/backend.md). `auto`: the native
  * TensorFlow bindings when installed (GPU first), else wasm with our training kernels, else cpu.
  * Idempotent: calling it again returns the same backend (the wasm thread count is fixed by the
  * first call). Prints nothing.

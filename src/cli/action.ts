@@ -5,7 +5,7 @@ import { displayText } from '../util/names.js';
 import { maskSecrets } from '../util/secrets.js';
 
 /**
- * Wraps a command's action so every failure is handled once, here (README, Commands):
+ * Wraps a command's action so every failure is handled once, here (docs/cli.md):
  * user mistakes print one line on stderr and exit 1; bugs print the stack and exit 2.
  */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
@@ -36,7 +36,7 @@ function environmentError(e: unknown): UserError | null {
 export function exitWithError(err: unknown): never {
   const e = environmentError(err) ?? err;
   if (isUserError(e)) {
-    // The hint goes on the same line: a user error is one line (README, Commands).
+    // The hint goes on the same line: a user error is one line (docs/cli.md).
     process.stderr.write(
       maskSecrets(`exp: ${displayText(`${e.message}${e.hint ? ` (${e.hint})` : ''}`, { keepNewlines: true })}\n`),
     );

@@ -10,7 +10,7 @@ import { storeKind } from '../util/db-location.js';
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
 
-// PROD silences tfjs's console banner about installing tfjs-node (README says how to use it).
+// PROD silences tfjs's console banner about installing tfjs-node (docs/backend.md says how to use it).
 tf.env().set('PROD', true);
 
 const program = new Command('exp')

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The experiment YAML (README, Commands). Defaults are the paper's (§2, §3.1); keys the paper leaves
+ * The experiment YAML (docs/config.md). Defaults are the paper's (§2, §3.1); keys the paper leaves
  * open follow the reference code (STgram-MFN and TASTgram repositories) and say so. Every object is strict, so an
  * unknown key at any depth is an error that names it.
  */

@@ -26,7 +26,7 @@ export interface EvaluateOptions {
   pooled?: boolean;
 }
 
-/** The `exp metrics --json` shape (README, Commands), plus per-ID values and counts. */
+/** The `exp metrics --json` shape (docs/cli.md), plus per-ID values and counts. */
 export interface Evaluation {
   types: Record<string, MetricValues>;
   average: MetricValues;

@@ -6,7 +6,7 @@ import { shownStatus, type ShownStatus } from '../store/stale.js';
 
 export type Triple = [number | null, number | null, number | null];
 
-/** `exp compare --json` (README, Commands): config differences as dotted keys, per-type metrics with deltas (b - a), final losses. */
+/** `exp compare --json` (docs/cli.md): config differences as dotted keys, per-type metrics with deltas (b - a), final losses. */
 export interface Comparison {
   a: string;
   b: string;

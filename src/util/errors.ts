@@ -1,5 +1,5 @@
 /**
- * Two kinds of failure, handled once at the top of the CLI (README, Commands):
+ * Two kinds of failure, handled once at the top of the CLI (docs/cli.md):
  * a UserError is something the user can fix (exit 1, one line, no stack);
  * anything else is a bug in exp (exit 2, with the stack for a bug report).
  */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL 15 server for the cluster tests: `pg.sh up DIR PORT` prints its URL,
 # `pg.sh down DIR` stops it (the directory can then be deleted). Debian's postgresql package;
-# initdb refuses root, so the server runs as the postgres user (see README, "Testing").
+# initdb refuses root, so the server runs as the postgres user (docs/cluster.md, "Testing").
 set -euo pipefail
 BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:?usage: pg.sh up DIR PORT | down DIR | restart DIR}

@@ -15,7 +15,7 @@ import { Glow } from './flow.js';
  * cross-entropy of softmax_k log p(x | k) over the type's IDs (the self-supervised term: push the
  * own ID's likelihood above the others'). The original trains one flow per target ID with the
  * other IDs as outlier data; this conditioning serves all IDs of a type with one flow (our
- * approximation, stated in the README). Score: NLL(x | own ID) per dimension, averaged over a
+ * approximation, stated in docs/systems.md). Score: NLL(x | own ID) per dimension, averaged over a
  * clip's segments.
  */
 export class GlowDetector implements LogMelDetector {

@@ -1,0 +1,114 @@
+// The documentation against the tree: the README's Layout names every folder of src/, and every
+// relative link in README.md and docs/*.md reaches a file (and a heading, when it names one).
+import { strict as assert } from 'node:assert';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+/** Every directory under `dir`, as paths relative to `dir` ('model', 'model/branches', ...). */
+function folders(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(join(dir, prefix), { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const path = prefix ? `${prefix}/${entry.name}` : entry.name;
+    out.push(path, ...folders(dir, path));
+  }
+  return out.sort();
+}
+
+/** The code block of the README's "## Layout" section, as one entry per `src/<name>/` (with continuation lines). */
+function layoutEntries(markdown: string): Map<string, string> {
+  const section = markdown.split(/^## Layout$/m)[1]?.split(/^## /m)[0] ?? '';
+  const block = section.split('```')[1] ?? '';
+  const entries = new Map<string, string>();
+  let current: string | null = null;
+  for (const line of block.split('\n')) {
+    const head = /^src\/([^/\s]+)\//.exec(line);
+    if (head) {
+      current = head[1]!;
+      entries.set(current, line);
+    } else if (current && /^\s+\S/.test(line)) entries.set(current, `${entries.get(current)}\n${line}`);
+    else current = null;
+  }
+  return entries;
+}
+
+/** Folders of src/ the Layout misses: a top-level folder needs its own line, a second-level one its name on that line. */
+function missingFromLayout(srcFolders: string[], entries: Map<string, string>): string[] {
+  const missing: string[] = [];
+  for (const folder of srcFolders) {
+    const [top, sub, ...deeper] = folder.split('/');
+    if (deeper.length > 0) continue; // deeper folders belong to their parent's line
+    const entry = entries.get(top!);
+    if (!entry) missing.push(`src/${top}/`);
+    else if (sub && !new RegExp(`(^|[\\s,(=])${sub.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`).test(entry))
+      missing.push(`src/${folder}/`);
+  }
+  return missing;
+}
+
+test('the README Layout has a line for every folder of src/ (and names its subfolders)', () => {
+  const entries = layoutEntries(readme);
+  assert.ok(entries.size > 10, 'the README has a "## Layout" section with a code block of src/ lines');
+  assert.deepEqual(missingFromLayout(folders(join(root, 'src')), entries), []);
+  for (const name of entries.keys())
+    assert.ok(existsSync(join(root, 'src', name)), `the Layout lists src/${name}/, which does not exist`);
+});
+
+test('the Layout check fails for a folder it does not list', () => {
+  const entries = layoutEntries('## Layout\n\n```\nsrc/model/     branches/ and more\n```\n');
+  assert.deepEqual(missingFromLayout(['model', 'model/branches', 'model/heads', 'store'], entries), [
+    'src/model/heads/',
+    'src/store/',
+  ]);
+});
+
+/** GitHub's heading anchors: lower case, punctuation dropped (but - and _), spaces to -. */
+function anchors(markdown: string): Set<string> {
+  const out = new Set<string>();
+  const seen = new Map<string, number>();
+  let inCode = false;
+  for (const line of markdown.split('\n')) {
+    if (line.startsWith('```')) inCode = !inCode;
+    const m = !inCode && /^#{1,6} (.*)$/.exec(line);
+    if (!m) continue;
+    const base = m[1]!
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    out.add(n === 0 ? base : `${base}-${n}`);
+  }
+  return out;
+}
+
+test('every relative link in README.md and docs/*.md reaches a file and, when it names one, a heading', () => {
+  const pages = [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
+  const broken: string[] = [];
+  for (const page of pages) {
+    const text = readFileSync(join(root, page), 'utf8').replace(/```[\s\S]*?```/g, '');
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target!)) continue; // https:, mailto:
+      const [path, hash] = target!.split('#');
+      const file = path ? resolve(join(root, dirname(page)), path) : join(root, page);
+      if (!existsSync(file)) {
+        broken.push(`${page}: ${target} (no such file)`);
+        continue;
+      }
+      if (hash && file.endsWith('.md') && !anchors(readFileSync(file, 'utf8')).has(hash))
+        broken.push(`${page}: ${target} (no heading #${hash} in ${relative(root, file)})`);
+    }
+  }
+  assert.deepEqual(broken, []);
+});
