@@ -8,8 +8,8 @@ import { exp, canChattr } from './fixtures/faults-env.js';
 /**
  * A run stored as 'running' whose process is gone shows as 'stale' in exp runs and exp show; the
  * other reading commands (compare, export, the sweep comparison) say so too instead of 'running'.
- * A writable SQLite store is tidied when opened (such rows become 'interrupted'); readers that
- * cannot write never change it: a PostgreSQL store, or here a SQLite file made immutable.
+ * Readers never write (test/sqlite-stale.test.ts shows it on a writable file); here the SQLite
+ * file is also made immutable, the case of a store on read-only media.
  */
 
 const fx = reportStore({ sweep: 'stl' });
@@ -22,7 +22,7 @@ db.prepare(`UPDATE runs SET status = 'running', finished_at = NULL, pid = NULL, 
 );
 db.close();
 const [stale, done] = [ids[0]!.id, ids[1]!.id];
-// Without chattr these tests fail (never skip): the readers would mark the row and no 'stale' would show.
+// Without chattr these tests fail (never skip).
 before(() => {
   assert.ok(
     canChattr(),

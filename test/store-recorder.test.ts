@@ -12,7 +12,6 @@ import {
   getRun,
   resolveRun,
   listRuns,
-  markStaleRuns,
   latestCheckpoint,
   shownStatus,
   staleReason,
@@ -130,20 +129,6 @@ test('replayed epochs after a resume replace rows instead of duplicating them', 
   assert.equal(db.prepare('SELECT COUNT(*) AS n FROM checkpoints WHERE run_id = ?').pluck().get(run.id), 3);
   await recordAll(store, run.id, events([3])); // a second final eval replaces the first
   assert.equal(getScores(db, run.id).length, 2);
-});
-
-test('stale runs: a vanished pid on this host or an old heartbeat becomes interrupted', () => {
-  const db = openDatabase(':memory:');
-  const alive = createRun(db, { name: 'alive', config });
-  const dead = createRun(db, { name: 'dead', config });
-  const old = createRun(db, { name: 'old', config });
-  db.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(2 ** 22 + 12345, dead.id); // above pid_max: never alive
-  db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - 3_600_000, old.id);
-  const marked = markStaleRuns(db, { staleSeconds: 60 });
-  assert.deepEqual(new Set(marked), new Set([dead.id, old.id]));
-  assert.equal(getRun(db, alive.id)!.status, 'running');
-  assert.equal(getRun(db, dead.id)!.status, 'interrupted');
-  assert.match(getRun(db, dead.id)!.error!, /stopped without finishing/);
 });
 
 test('shownStatus: a running row shows as stale once its lease runs out (old heartbeat, or a pid gone from this host), without a write', () => {

@@ -7,15 +7,19 @@ import { ensureDir } from '../util/dirs.js';
 import { asStoreError, isReadOnlyProblem, precheckStoreFile } from './store-errors.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations/index.js';
-import { DEFAULT_STALE_SECONDS, markStaleRuns } from './stale.js';
+import { DEFAULT_STALE_SECONDS } from './stale.js';
 import { UserError } from '../util/errors.js';
 
 export interface OpenOptions {
-  /** Open read-only (reports): no migration, no stale sweep. The file must exist. */
+  /** Open read-only (reports): no migration. The file must exist. */
   readonly?: boolean;
-  /** A running run whose heartbeat is older than this is interrupted (default 300 s). */
+  /**
+   * Accepted and ignored: opening a store no longer marks runs whose process vanished. Such a
+   * row stays 'running' and is shown as 'stale' (src/store/stale.ts) until a resume or a claim
+   * takes it over, as on PostgreSQL.
+   */
   staleSeconds?: number;
-  /** Mark vanished runs interrupted on open (default true unless read-only). */
+  /** Accepted and ignored (see staleSeconds). */
   detectStale?: boolean;
 }
 
@@ -24,7 +28,9 @@ export { DEFAULT_STALE_SECONDS };
 /**
  * Opens (creating if needed) the run store: WAL so readers never block the single writer,
  * a busy timeout so a second process waits instead of failing with 'database is locked',
- * foreign keys on, the schema migrated forward, and runs whose process vanished marked interrupted.
+ * foreign keys on, the schema migrated forward. Opening writes no run row: a run whose process
+ * vanished is left 'running' (readers show it as stale); only a resume or a claim takes it over
+ * (resumeRefusal / decideClaim in writes.ts), so a reading command never changes what it reads.
  */
 export function openDatabase(file: string, opts: OpenOptions = {}): Database.Database {
   if (/^postgres(ql)?:\/\//.test(file)) {
@@ -73,7 +79,6 @@ function prepare(db: Database.Database, file: string, memory: boolean, opts: Ope
     // NORMAL is durable across process crashes in WAL mode (only a power cut can lose the last commits).
     db.pragma('synchronous = NORMAL');
     migrate(db, migrations, file);
-    if (opts.detectStale !== false) markStaleRuns(db, { staleSeconds: opts.staleSeconds ?? DEFAULT_STALE_SECONDS });
   } else {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > migrations.length) {
@@ -85,7 +90,7 @@ function prepare(db: Database.Database, file: string, memory: boolean, opts: Ope
     if (version < migrations.length) {
       db.close();
       // An older file: open it writable once so the migrations run, then read.
-      return openDatabase(file, { detectStale: false });
+      return openDatabase(file);
     }
     // Reads the schema now, so a damaged file fails here with the store's name.
     db.prepare('SELECT COUNT(*) FROM sqlite_master').get();
@@ -95,7 +100,7 @@ function prepare(db: Database.Database, file: string, memory: boolean, opts: Ope
 
 /**
  * The store for commands that only read (`runs`, `show`, `compare`, `export`). Normally the same
- * as openDatabase (migrations, stale runs marked). When the store cannot be written (read-only
+ * as openDatabase (an older schema migrated; no run row is written). When the store cannot be written (read-only
  * media, permissions, an immutable file) it is still read: first opened read-only in place; if
  * that fails too, which is what WAL mode does on read-only media (a WAL reader must create the
  * -shm index next to the file), a private copy of the file and its -wal is read instead, removed

@@ -3,7 +3,6 @@ export { openDatabase, openStoreForReading, DEFAULT_STALE_SECONDS, type OpenOpti
 export { migrate, schemaVersion, type Migration } from './migrate.js';
 export { migrations } from './migrations/index.js';
 export {
-  markStaleRuns,
   leaseAlive,
   pidAlive,
   shownStatus,

@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import type { RunStatus } from './types.js';
 
@@ -26,42 +25,12 @@ export function leaseAlive(
 }
 
 /**
- * Runs left 'running' by a process that vanished (kill -9, power cut) become 'interrupted', which
- * is resumable. Returns the ids it marked.
- */
-export function markStaleRuns(db: Database.Database, opts: { staleSeconds: number; now?: number }): string[] {
-  const now = opts.now ?? Date.now();
-  const marked: string[] = [];
-  db.transaction(() => {
-    const rows = db.prepare(`SELECT id, host, pid, heartbeat_at FROM runs WHERE status = 'running'`).all() as Array<{
-      id: string;
-      host: string;
-      pid: number | null;
-      heartbeat_at: number | null;
-    }>;
-    const mark = db.prepare(
-      `UPDATE runs SET status = 'interrupted', error = ?, finished_at = ? WHERE id = ? AND status = 'running'`,
-    );
-    for (const row of rows) {
-      if (leaseAlive(row, opts.staleSeconds, now)) continue;
-      const last = row.heartbeat_at === null ? 'never' : new Date(row.heartbeat_at).toISOString();
-      mark.run(
-        `process ${row.pid ?? '?'} on ${row.host} stopped without finishing (last heartbeat ${last})`,
-        new Date(now).toISOString(),
-        row.id,
-      );
-      marked.push(row.id);
-    }
-  }).immediate();
-  return marked;
-}
-
-/**
  * A run's status as the reading commands (`exp runs`, `exp show`, `exp sweep status`) show it:
  * the stored one, except that a row stored as 'running' whose lease has run out (its process is
  * gone from this host, or it sent no heartbeat for longer than the lease) shows as 'stale'.
  * Readers never write that down: a SELECT-only role must read, and a reader marking a live but
- * quiet run would let a second worker claim it. Writers (claims, SQLite's open) decide for real.
+ * quiet run would let a second worker claim it. Only a claim or a resume (writes.ts) takes such a run over, on
+ * SQLite as on PostgreSQL.
  */
 export type ShownStatus = RunStatus | 'stale';
 
