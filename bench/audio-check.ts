@@ -1,5 +1,5 @@
 /**
- * Cost of the audio check (issue 14): decode every clip under a DCASE root, then the same again
+ * Cost of the audio check (exp data check, exp run): decode every clip under a DCASE root, then the same again
  * through the size+mtime cache that `exp run` / `exp sweep` use. Not part of `npm run bench`
  * (it needs a dataset): node --import tsx bench/audio-check.ts <root> [--sample-rate 16000]
  */

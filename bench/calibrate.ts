@@ -1,5 +1,5 @@
 /**
- * Calibration of the built-in synthetic set (issue 15): per machine type,
+ * Calibration of the built-in synthetic set (docs/synthetic-data.md): per machine type,
  *  (a) a non-learned detector: distance of a clip's mean log-Mel spectrum to its ID's training
  *      centroid (src/data/synth/centroid.ts), and
  *  (b) the full FGASpecNet in the quick profile of sweeps/ablation.yaml, once per seed, and its

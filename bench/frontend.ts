@@ -1,5 +1,5 @@
 /**
- * Front-end throughput (issue 3): log-Mel of a batch of 10 s clips at 16 kHz with the paper's
+ * Front-end throughput: log-Mel of a batch of 10 s clips at 16 kHz with the paper's
  * settings (§2.1.2: n_fft 2048, hop 512, 128 mels), on one thread. Run by `npm run bench`, or
  * alone: node --import tsx bench/frontend.ts [--batch N] [--repeats N] [--json]
  */

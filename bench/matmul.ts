@@ -1,6 +1,6 @@
 /**
- * Matmul throughput on wasm (issue 4: GFLOP/s of the heavy layers against the machine's wasm
- * matmul peak). For a 1024 x 1024 x 1024 product and for the 1 x 1-conv shapes of a FGASpecNet
+ * Matmul throughput on wasm (GFLOP/s of the heavy layers against the machine's wasm matmul
+ * peak). For a 1024 x 1024 x 1024 product and for the 1 x 1-conv shapes of a FGASpecNet
  * training step at batch 4, times tfjs-backend-wasm's own XNNPACK product and our SIMD GEMMs
  * (csrc/exp_kernels.c: gemm_nn for a b, gemm_tn for a^T b). Operands are fresh every repetition,
  * as in training, where the weights change every step (XNNPACK repacks its right operand then).

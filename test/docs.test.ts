@@ -112,3 +112,64 @@ test('every relative link in README.md and docs/*.md reaches a file and, when it
   }
   assert.deepEqual(broken, []);
 });
+
+// ---- no comment or document cites something outside the repository -----------------------------
+// The patterns are assembled from pieces so that this file does not match them itself.
+const OUTSIDE: [RegExp, string][] = [
+  [new RegExp(['\\.\\.', 'shared'].join('/')), 'a sibling folder outside the repository'],
+  [new RegExp(['', 'work', ''].join('/')), 'a path on one machine'],
+  [new RegExp(['paper', 'notes'].join('-'), 'i'), 'a private notes file'],
+  [new RegExp(`\\b(webgpu|cluster|wasm-training)-${'facts'}\\b`, 'i'), 'a private notes file'],
+  [new RegExp(`\\b(style|interface|COMMON)\\.${'md'}\\b`), 'a private notes file'],
+  [new RegExp(`\\b${'issue'}s?\\s+#?\\d+`, 'i'), 'an issue-tracker number'],
+  [new RegExp(`\\b${'issue'}'s\\b`, 'i'), 'an issue-tracker entry'],
+  [new RegExp(`\\b(PR|pull request)\\s+#?\\d+`, 'i'), 'a pull-request number'],
+];
+const TEXT = /\.(ts|tsx|js|mjs|cjs|py|sh|md|ya?ml|json|c|h|txt)$|^run$/;
+const SCANNED = ['src', 'test', 'bench', 'tools', '.ci', 'docs', 'examples', 'experiments', 'sweeps', 'csrc'];
+
+function textFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...textFiles(path));
+    else if (TEXT.test(entry.name)) out.push(path);
+  }
+  return out;
+}
+
+/** `file:line: what (text)` for every line citing something outside the repository. */
+function outsideReferences(file: string, text: string): string[] {
+  const found: string[] = [];
+  text.split('\n').forEach((line, i) => {
+    for (const [pattern, what] of OUTSIDE)
+      if (pattern.test(line)) found.push(`${file}:${i + 1}: ${what} (${line.trim().slice(0, 100)})`);
+  });
+  return found;
+}
+
+test('no comment or document cites notes, folders or issue numbers outside the repository', () => {
+  const files = [
+    join(root, 'README.md'),
+    ...SCANNED.flatMap((d) => (existsSync(join(root, d)) ? textFiles(join(root, d)) : [])),
+  ];
+  assert.ok(files.length > 300, `scanned ${files.length} files`);
+  const found = files.flatMap((f) => outsideReferences(relative(root, f), readFileSync(f, 'utf8')));
+  assert.deepEqual(found, [], 'cite the paper (section, equation, table) or the public reference code instead');
+});
+
+test('the reference check flags each kind of outside citation', () => {
+  const sample = [
+    `see ${['..', 'shared', 'x.md'].join('/')}`,
+    `as in ${['paper', 'notes'].join('-')}`,
+    `(${'issue'} 16)`,
+    `${'Issue'} #7 item 4`,
+    `the ${['cluster', 'facts'].join('-')} page`,
+    `rules in ${'interface'}.md`,
+    'the paper, eq. (3), Table 4; TASTgram code',
+  ].join('\n');
+  assert.deepEqual(
+    outsideReferences('x', sample).map((s) => s.split(':')[1]),
+    ['1', '2', '3', '4', '5', '6'],
+  );
+});

@@ -21,7 +21,7 @@ import { checkAudio } from '../src/data/audio-check.js';
 import { UserError } from '../src/util/errors.js';
 
 /**
- * Fault injection (issue 16): each fault of the user's input or environment ends in one clear
+ * Fault injection: each fault of the user's input or environment ends in one clear
  * line and exit 1, nothing already stored or written by the user is lost, and read-only stores
  * stay readable. Cases that need root (tmpfs mounts, chattr +i) say loudly when they cannot run.
  */
@@ -514,7 +514,7 @@ test('the audio check cache: a second check decodes nothing; a changed file is d
   assert.ok(statSync(cacheFile).size > 0);
 });
 
-// ---- faults tried beyond the issue's list --------------------------------------------------------
+// ---- faults beyond the list above --------------------------------------------------------------
 
 test('beyond the list: a synth.json naming files outside its folder deletes nothing', async () => {
   const { clearSyntheticOutput } = await import('../src/data/synth/generate.js');

@@ -127,7 +127,7 @@ test('conv1d pads like PyTorch; the matmul path equals tf.conv1d', () => {
   }
 });
 
-test('MobileFaceNet map sizes: 128 x 313 -> 64 x 157 -> ... -> 8 x 20 at the head (paper-notes)', () => {
+test('MobileFaceNet map sizes: 128 x 313 -> 64 x 157 -> ... -> 8 x 20 at the head (STgram-MFN net.py)', () => {
   const sizes = mobileFaceNetShapes(128, 313, BOTTLENECK_TABLES.current);
   assert.deepEqual(sizes, [
     [64, 157],

@@ -145,7 +145,7 @@ test('docs/registry.md shows the user-script example verbatim, and the script ru
   assert.deepEqual(res.embedding, [2, 128]);
 });
 
-/** Trainable parameters from the module definitions (paper-notes), independent of the code. */
+/** Trainable parameters from the module definitions (the paper's §2 and STgram-MFN's net.py), independent of the code. */
 function expectedParams(branches: string[], classes: number, frames = 313, m = 128, d = 128): number {
   const table = [
     [2, 128, 2, 2],

@@ -23,7 +23,7 @@ const finite = fc.float({ min: -50, max: 50, noNaN: true, noDefaultInfinity: tru
 test('the paper-family configs keep their hashes (absent system / baseline sections leave the hash alone)', () => {
   // Pinned so that an accidental change to a default or to the canonical form shows up here.
   // Changed on purpose three times: the trainer-fidelity keys (train.etaMinRatio, train.dropLast,
-  // loss.metric.eps: issue 15 item 4) and synthetic set versions 2 and 3 (data.synthVersion) give new
+  // loss.metric.eps: docs/training.md) and synthetic set versions 2 and 3 (data.synthVersion) give new
   // default configs new hashes, because they train differently; runs stored before keep theirs
   // (src/config/upgrade.ts fills the keys with their old meaning, tested in train-fidelity and
   // config tests). With data.synthVersion 1 the hashes differ only by the fidelity keys.

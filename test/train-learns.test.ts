@@ -10,7 +10,7 @@ import type { EvalEvent, TrainEvent } from '../src/train/events.js';
 import { mulberry32 } from '../src/random/index.js';
 
 /**
- * Training must improve something (issue 16): on an easy generated set the loss falls and the
+ * Training must improve something: on an easy generated set the loss falls and the
  * AUC beats chance clearly. Each machine ID hums at its own pitch; an anomalous clip of an ID
  * hums at the other ID's pitch, so a model that learned to tell the IDs apart scores it as
  * unlike its own ID. A trainer that never applied its gradients fails both assertions.

@@ -2,7 +2,7 @@
 """Dev-only: writes test/fixtures/losses.json, an independent float64 numpy implementation of the
 losses in src/losses/ (paper section 2.3) evaluated on small fixed inputs.
 
-Written from the formulas (paper-notes.md), not from the TypeScript:
+Written from the formulas (the paper, section 2.3; SoftTriple: Qian et al., ICCV 2019, and its reference code), not from the TypeScript:
   ArcFace: cos = normalise(x) . normalise(W)^T; target logit s*phi, phi = cos(theta + m) when
     cos > cos(pi - m) else cos - sin(pi - m)*m; CE via log-sum-exp.
   Noisy-ArcMix: margin on A only, lam*CE(A) + (1-lam)*CE(B) on the same logits.

@@ -16,7 +16,7 @@ export const LogMelConfig = z
     nFft: positiveInt.default(2048),
     hop: positiveInt.default(512),
     nMels: positiveInt.default(128),
-    /** The paper gives the HTK formula; TASTgram's code uses slaney (paper-notes). */
+    /** The paper gives the HTK formula; TASTgram's code uses slaney (its feature extraction). */
     scale: z.enum(['htk', 'slaney']).default('htk'),
     /** Filter normalisation: none (torchaudio default) or slaney (area normalisation, librosa). */
     norm: z.enum(['none', 'slaney']).default('none'),
@@ -68,7 +68,7 @@ export const FeaturesConfig = z
 export const ModelConfig = z
   .strictObject({
     backbone: z.string().default('mobilefacenet'),
-    /** MobileFaceNet bottleneck table: STgram-MFN's current one or its older one (paper-notes). */
+    /** MobileFaceNet bottleneck table: STgram-MFN's current one or the older one (`legacy`), both from its reference code. */
     bottlenecks: z.enum(['current', 'legacy']).default('current'),
     embeddingDim: positiveInt.default(128),
     head: z.string().default('arcface'),

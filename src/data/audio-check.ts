@@ -17,7 +17,7 @@ import { ensureDir } from '../util/dirs.js';
 
 /**
  * The audio check shared by `exp data check` and the preflight of `exp run` / `exp sweep`
- * (issues 14 and 16): every clip is read and decoded exactly as training will read it (readWav's
+ * (docs/cli.md, `exp data check`): every clip is read and decoded exactly as training will read it (readWav's
  * decoder: header, sample rate, channels, sample format, a data chunk cut short), and an empty
  * data chunk is a problem too. Each problem is one line naming the file.
  */

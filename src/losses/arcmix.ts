@@ -7,7 +7,7 @@ function checkLam(fn: string, lam: number): void {
 }
 
 /**
- * Noisy-ArcMix as the TASTgram code computes it (paper-notes): one set of ArcFace logits with the
+ * Noisy-ArcMix as the TASTgram code computes it (the Noisy-ArcMix repository's training loss): one set of ArcFace logits with the
  * margin on label A only (label B, the "noise" partner, gets none), then
  * lam * CE(logits, A) + (1 - lam) * CE(logits, B), averaged over the batch.
  */

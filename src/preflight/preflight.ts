@@ -8,9 +8,9 @@ import { UserError } from '../util/errors.js';
 
 /**
  * Everything about a run that can be known before training, checked before a run row is created
- * (issue 16): config values the model cannot take, whether the dataset can be evaluated (every
+ * (docs/cli.md, "Checked before training"): config values the model cannot take, whether the dataset can be evaluated (every
  * test ID has normal and anomalous clips), and whether every clip the run will use decodes
- * (issue 14's audio check, cached by file size and mtime). A refusal is a UserError; nothing is
+ * (exp data check's audio check, cached by file size and mtime). A refusal is a UserError; nothing is
  * written to the store. Called by the run session for `exp run`, `exp run --resume` and each
  * sweep trial, and by `exp sweep` for all trials before the first one starts.
  */

@@ -5,7 +5,7 @@ import { describeFsError, errnoCode } from '../util/fs-errors.js';
 /**
  * SQLite's result codes that mean "the file or its medium", not "a bug in exp": the file is not
  * a database, is damaged or truncated, is read-only (media, permissions, chattr +i), or the disk
- * is full. They become one-line user errors naming the store (issue 16).
+ * is full. They become one-line user errors naming the store.
  */
 export function storeProblem(code: string): string | null {
   if (code === 'SQLITE_NOTADB') return 'is not a SQLite database (expected an exp run store)';

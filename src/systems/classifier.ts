@@ -131,7 +131,7 @@ function check(config: ExperimentConfig, parts: PartRegistries): void {
   parts.classificationLosses.get(config.loss.classification.name, 'loss.classification.name');
   if (config.loss.metric) parts.metricLosses.get(config.loss.metric.name, 'loss.metric.name');
   // MobileFaceNet's training-mode BatchNorm needs more than one clip per (micro-)batch; known
-  // from the config, so refused before a run starts rather than after the model is built (issue 16).
+  // from the config, so refused before a run starts rather than after the model is built.
   if (config.train.batchSize < 2)
     throw new UserError(
       `train.batchSize: ${config.train.batchSize} is too small; BatchNorm in training mode needs at least 2 clips per batch`,

@@ -18,7 +18,7 @@ export interface ClipArrays {
 /**
  * Builds the model inputs of a (micro-)batch. With `mix`, clip i is blended with its partner:
  * x = lam * x_i + (1 - lam) * x_partner, for the waveform and the log-Mel with the same lam, as
- * the TASTgram code does (paper-notes: the log-Mel is not recomputed from the mixed waveform).
+ * the TASTgram code does (its training loop mixes the log-Mel directly; it is not recomputed from the mixed waveform).
  */
 export function makeInputs(
   clips: ClipArrays,

@@ -14,7 +14,7 @@ export function etaMinOf(cfg: ScheduleConfig): number {
 
 /**
  * Learning rate of a (0-based) epoch. `cosine` is PyTorch's CosineAnnealingLR stepped once per
- * epoch with T_max = epochs and eta_min = etaMinOf(cfg), as both references train (paper-notes).
+ * epoch with T_max = epochs and eta_min = etaMinOf(cfg), as both references train (STgram-MFN's and TASTgram's training scripts).
  */
 export function learningRate(cfg: ScheduleConfig, epoch: number): number {
   if (cfg.schedule === 'constant') return cfg.lr;

@@ -3,7 +3,7 @@ import { UserError } from './errors.js';
 /**
  * Errors that come from the user's environment (paths, permissions, read-only media, a full disk,
  * a network filesystem going away) rather than from a bug in exp. They become one-line user
- * errors naming the path (issue 16).
+ * errors naming the path (docs/cli.md).
  */
 const ENV_CODES: Readonly<Record<string, string>> = {
   ENOSPC: 'no space left on the device',

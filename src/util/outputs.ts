@@ -15,7 +15,7 @@ import { UserError } from './errors.js';
 import { asUserFsError, describeFsError, errnoCode } from './fs-errors.js';
 
 /**
- * The --out rule (issue 16): exp never deletes or overwrites a file it did not write. Each
+ * The --out rule (docs/cli.md, "Outputs never replace what exp did not write"): exp never deletes or overwrites a file it did not write. Each
  * directory exp writes single-file outputs into gets a small ledger, `.exp-outputs.json`, with
  * the size and mtime of every file exp wrote there; an existing file is replaced only when it is
  * in the ledger and unchanged since (so a user's edits to an exported table are not lost either).

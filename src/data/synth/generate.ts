@@ -109,7 +109,7 @@ export interface SynthManifest {
   /**
    * Every file this synth writes, relative to the root (synth.json itself aside). Written before
    * the first clip, so even a set cut short by a full disk can be recognised and replaced: exp
-   * replaces a folder only when it holds nothing else (issue 16).
+   * replaces a folder only when it holds nothing else.
    */
   files: string[];
   /** False until the last clip is written. */
@@ -265,7 +265,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
  * Makes `dir` ready for a new synthetic set without touching anything exp did not write: a
  * missing or empty directory is fine; a directory holding a previous synth's files (listed in its
  * synth.json) and nothing else has those files removed; anything else is a user error naming
- * what is in the way (issue 16: a synth used to delete the whole folder, user files included).
+ * what is in the way (a synth once deleted the whole folder, user files included).
  */
 export function clearSyntheticOutput(dir: string): void {
   const owned = ownedFiles(dir);

@@ -57,7 +57,7 @@ type ConvBlock = ConvBlockWeights;
 type Bottleneck = BottleneckWeights;
 
 /**
- * MobileFaceNet as STgram-MFN / TASTgram use it (paper-notes "MobileFaceNet"):
+ * MobileFaceNet as STgram-MFN / TASTgram use it (STgram-MFN's net.py, which TASTgram reuses):
  * stem ConvBlock(C_in -> 64, 3x3, s2, p1) + depthwise ConvBlock(64, 3x3, s1, p1); the bottlenecks
  * (1x1 expand -> BN -> PReLU -> 3x3 depthwise stride s -> BN -> PReLU -> 1x1 -> BN, residual when
  * stride 1 and in == out); head 1x1 conv -> 512 (BN, PReLU), global depthwise conv with the kernel

@@ -1,7 +1,7 @@
 import type { Migration } from '../migrate.js';
 
 /**
- * The first schema: runs and everything a run produces (issue 7 "Run store"). STRICT tables so a
+ * The first schema: runs and everything a run produces (docs/sweeps.md, "The run store"). STRICT tables so a
  * wrong type is an error, not a silent coercion; child rows cascade with their run.
  * Times are ISO-8601 text (readable in the sqlite3 shell); the heartbeat is epoch milliseconds.
  */

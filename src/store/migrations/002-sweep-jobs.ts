@@ -1,7 +1,7 @@
 import type { Migration } from '../migrate.js';
 
 /**
- * Batch jobs a sweep submitted (issue 12: the Slurm executor). `exp sweep X --attach`, `status`
+ * Batch jobs a sweep submitted (the Slurm executor, docs/cluster.md). `exp sweep X --attach`, `status`
  * and `cancel` find the sweep's job here, on whatever host they run; `state` becomes 'cancelled'
  * when `exp sweep cancel` stops it, so a following orchestrator does not submit it again.
  */
