@@ -6,6 +6,7 @@ import { exitWithError } from './action.js';
 import { commands } from './commands/index.js';
 import { maskProcessOutput } from './masked-output.js';
 import { storeKind } from '../util/db-location.js';
+import { preloadHelpPlugins } from './parts-help.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -36,4 +37,8 @@ program.hook('preAction', (_program, command) => {
   if (typeof db === 'string') storeKind(db);
 });
 
-program.parseAsync(process.argv).catch(exitWithError);
+// `exp run --help --plugin FILE` lists the plug-in's parts: it must be imported before commander
+// prints the help, which it does synchronously.
+preloadHelpPlugins(process.argv.slice(2))
+  .then(() => program.parseAsync(process.argv))
+  .catch(exitWithError);

@@ -5,6 +5,7 @@ import { backendOption, gpuAdapterOption, jsonOption } from '../options.js';
 import { readExperiment, validateExperiment } from '../../parts/experiment.js';
 import { loadPluginFiles } from '../../parts/files.js';
 import { pluginOption } from '../plugin-option.js';
+import { partsHelp } from '../parts-help.js';
 import { applyGpuAdapterFlag, parseBackendName, describeBackend } from '../../backend/select.js';
 import { runBench } from '../../backend/bench.js';
 
@@ -41,6 +42,7 @@ export function register(program: Command): void {
       jsonOption('{"backend":..,"threads":..,"batch":B,"train":{"clipsPerSec":x},"infer":{"clipsPerSec":y},...}'),
     )
     .addOption(pluginOption())
+    .addHelpText('after', partsHelp)
     .action(action((file: string | undefined, flags: BenchFlags) => runBenchCommand(file, flags)));
 }
 

@@ -5,6 +5,7 @@ import { parseOverride } from '../../config/index.js';
 import { readExperiment } from '../../parts/experiment.js';
 import { countParams, DCASE_CLASSES } from '../../parts/params.js';
 import { pluginOption } from '../plugin-option.js';
+import { partsHelp } from '../parts-help.js';
 import { initBackend } from '../../backend/select.js';
 
 interface ParamsFlags {
@@ -23,6 +24,7 @@ export function register(program: Command): void {
     .option('--classes <n>', 'classes of the head (machine IDs)', parsePositiveInt('--classes'), DCASE_CLASSES)
     .addOption(jsonOption('{"total":N,"modules":{"<name>":N,...},...}'))
     .addOption(pluginOption())
+    .addHelpText('after', partsHelp)
     .action(action((file: string, flags: ParamsFlags) => runParams(file, flags)));
 }
 

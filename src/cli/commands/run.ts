@@ -13,6 +13,7 @@ import { parseOverride } from '../../config/load.js';
 import { readExperiment } from '../../parts/experiment.js';
 import { catalogFor } from '../../parts/files.js';
 import { pluginOption } from '../plugin-option.js';
+import { partsHelp } from '../parts-help.js';
 import { openRunStore } from '../../store/open.js';
 import { describeStoreLost, runSession, type SessionOutcome, type SessionTarget } from '../../session/session.js';
 import { DEFAULT_STALE_SECONDS } from '../../store/stale.js';
@@ -68,6 +69,7 @@ export function register(program: Command): void {
     .option('--quiet', 'print nothing but errors and the final table')
     .addOption(jsonOption('one JSON document with the run id and final metrics'))
     .addOption(pluginOption())
+    .addHelpText('after', partsHelp)
     .action(action(runCommand));
 }
 

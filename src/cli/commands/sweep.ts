@@ -15,6 +15,7 @@ import {
 import { parseOverride } from '../../config/load.js';
 import { DEFAULT_MAX_TRIALS, loadSweepWithPlugins } from '../../sweep/spec.js';
 import { pluginOption } from '../plugin-option.js';
+import { partsHelp } from '../parts-help.js';
 import { SweepEngine } from '../../sweep/engine.js';
 import { openRunStore } from '../../store/open.js';
 import { preflight } from '../../preflight/preflight.js';
@@ -122,7 +123,7 @@ their last checkpoint); failed ones only with --rerun-failed; everything with --
 Ctrl-C / SIGTERM stop cleanly: running trials checkpoint, are marked interrupted and resume next
 time (exit 130 / 143); a second Ctrl-C kills them at once.`,
     );
-  cmd.addOption(pluginOption()).action(action(sweepCommand));
+  cmd.addOption(pluginOption()).addHelpText('after', partsHelp).action(action(sweepCommand));
   registerClusterSubcommands(cmd);
 }
 

@@ -17,6 +17,7 @@ import { parseOverride } from '../../config/load.js';
 import { checkRunDirRoot } from '../run-dirs.js';
 import { loadSweepWithPlugins, type ExpandedSweep } from '../../sweep/spec.js';
 import { pluginOption } from '../plugin-option.js';
+import { partsHelp } from '../parts-help.js';
 import { UserError } from '../../util/errors.js';
 import type { RunStore } from '../../store/run-store.js';
 import { runWorker } from '../../executor/worker.js';
@@ -69,7 +70,7 @@ worker takes it over.
 Plug-ins (--plugin, plugins: in the YAMLs) must be the same files the sweep was registered
 with: a trial whose recorded plug-in hash differs from this host's file is refused.`,
     );
-  cmd.addOption(pluginOption()).action(action(workerCommand));
+  cmd.addOption(pluginOption()).addHelpText('after', partsHelp).action(action(workerCommand));
 }
 
 async function workerCommand(opts: WorkerCliOptions): Promise<void> {
