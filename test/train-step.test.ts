@@ -111,3 +111,93 @@ test('AdamW matches the torch.optim.AdamW update written out in plain JS (two st
     p.dispose();
   }
 });
+
+test('an optimizer step reads the device once, however many micro-batches; its loss is the micro-batches weighted by clips', async () => {
+  await tf.setBackend('cpu');
+  const { trainStep } = await import('../src/train/train-step.js');
+  const { trainedParams } = await import('../src/train/step.js');
+  const { AdamW } = await import('../src/train/adamw.js');
+  const w = tf.variable(tf.randomNormal([6, 5], 0, 1, 'float32', 11), true, 'read-test/w');
+  const head = tf.variable(tf.randomNormal([3, 5], 0, 1, 'float32', 12), true, 'read-test/head');
+  const cls = createLossRegistries().classificationLosses.get('arcface')(
+    ClassificationLossConfig.parse({ name: 'arcface' }),
+    3,
+    5,
+    0,
+  );
+  const objective: StepSystem['objective'] = (inputs, targets) => {
+    const total = cls.compute(tf.matMul(inputs.wave, w) as tf.Tensor2D, head as tf.Tensor as tf.Tensor2D, targets);
+    return { total, terms: { cls: total, twice: total.mul(2) as tf.Scalar } };
+  };
+  const system = {
+    objective,
+    trainable: () =>
+      new Map<string, tf.Variable>([
+        ['w', w],
+        ['head', head],
+      ]),
+    lrMultipliers: () => new Map<string, number>(),
+    adamEpsilons: () => new Map<string, number>(),
+  };
+  const waves = tf.randomNormal([7, 6], 0, 1, 'float32', 13).arraySync() as number[][];
+  const clips = {
+    samples: 6,
+    nMels: 1,
+    frames: 1,
+    wave: (i: number) => Float32Array.from(waves[i]!),
+    logmel: () => new Float32Array(1),
+  };
+  const classIndex = Int32Array.from([0, 2, 1, 2, 0, 1, 1]);
+  const rows = [0, 1, 2, 3, 4, 5, 6];
+  // Expected: each micro-batch of the 3 + 2 + 2 split on its own, read one by one.
+  const expected = { loss: 0, cls: 0, twice: 0 };
+  for (const part of [
+    [0, 1, 2],
+    [3, 4],
+    [5, 6],
+  ]) {
+    const lab = tf.tensor1d(
+      part.map((r) => classIndex[r]!),
+      'int32',
+    );
+    const wave = tf.tensor2d(part.map((r) => waves[r]!));
+    const r = await accumulateGradients(
+      system,
+      [w, head],
+      { wave, logmel: tf.zeros([part.length, 1, 1]) },
+      { labelsA: lab, labelsB: lab, lam: 1 },
+      part.length / 7,
+      new Map(),
+    );
+    expected.loss += r.loss * (part.length / 7);
+    expected.cls += r.terms.cls! * part.length;
+    expected.twice += r.terms.twice! * part.length;
+  }
+  const params = trainedParams(system as never);
+  const rig = {
+    system: system as never,
+    params,
+    optimizer: new AdamW(params.params, { weightDecay: 0.01 }, params.multipliers, params.epsilons),
+    clips,
+    classIndex,
+    micro: 3,
+  };
+  const proto = tf.Tensor.prototype as unknown as { data: () => Promise<unknown> };
+  const original = proto.data;
+  let reads = 0;
+  proto.data = function (this: tf.Tensor) {
+    reads++;
+    return original.call(this);
+  };
+  const termSums: Record<string, number> = {};
+  let loss: number;
+  try {
+    loss = await trainStep(rig, { rows, partners: rows, lam: 1, mixup: false }, 1e-3, { where: 'in a test', termSums });
+  } finally {
+    proto.data = original;
+  }
+  assert.equal(reads, 1, 'one read for the step');
+  assert.equal(loss, expected.loss);
+  assert.deepEqual(termSums, { cls: expected.cls, twice: expected.twice });
+  rig.optimizer.dispose();
+});

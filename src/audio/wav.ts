@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import wavefile from 'wavefile';
 import { UserError } from '../util/errors.js';
 
@@ -34,14 +35,30 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * format, or cut short is a UserError naming the file: we never resample or down-mix silently.
  */
 export function readWav(file: string, expectedSampleRate: number): Float32Array {
-  let bytes: Uint8Array;
+  return decodeWav(readWavBytes(file), file, expectedSampleRate);
+}
+
+/** A WAV file's bytes; an unreadable file is a UserError naming it. */
+export function readWavBytes(file: string): Uint8Array {
   try {
-    bytes = readFileSync(file);
+    return readFileSync(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : String(code ?? e)}`);
+    throw unreadable(file, e);
   }
-  return decodeWav(bytes, file, expectedSampleRate);
+}
+
+/** readWavBytes through an asynchronous read. */
+export async function readWavBytesAsync(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    throw unreadable(file, e);
+  }
+}
+
+function unreadable(file: string, e: unknown): UserError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new UserError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : String(code ?? e)}`);
 }
 
 /** decodeWav's work without the file system; `name` is only used in messages. */

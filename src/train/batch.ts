@@ -13,6 +13,11 @@ export interface ClipArrays {
   frames: number;
   wave(i: number): Float32Array;
   logmel(i: number): Float32Array;
+  /**
+   * Loads clips ahead of use when they are read on demand (a split too large to hold): resolves
+   * once `wave` and `logmel` of every row are at hand. Absent when everything is in memory.
+   */
+  ready?(rows: readonly number[]): Promise<void>;
 }
 
 /**

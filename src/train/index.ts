@@ -1,5 +1,5 @@
 import type { Trainer, TrainOptions } from './events.js';
-import { prepareData } from './data.js';
+import { featureCacheRoot, prepareData } from './data.js';
 import { runLoop, autoMicroBatch } from './loop.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { buildSystem } from '../systems/build.js';
@@ -21,7 +21,9 @@ export const train: Trainer = async (opts: TrainOptions) => {
   const { config } = opts;
   const t0 = performance.now();
   const backend = await initBackend(opts.backend as 'auto');
-  const data = prepareData(resolveData(config), config);
+  // Log-Mels come from the feature cache beside the run directories when an earlier run (or trial
+  // of this sweep) computed them for the same clips and front end.
+  const data = prepareData(resolveData(config), config, { cacheRoot: featureCacheRoot(opts.runDir) });
   // The registry builds the run's system once from the validated config (one model, or one per type).
   const classes = data.index.classes.map((c) => ({ type: c.type, machineId: c.machineId }));
   // Its parts: the built-ins, the plug-in files the config records (hash-checked), any script modules.

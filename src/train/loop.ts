@@ -231,6 +231,9 @@ export class TrainingLoop {
       const lam = mixAlpha !== null ? rng.beta(mixAlpha, mixAlpha) : 1;
       const partners = perm.map((k) => rows[k]!);
       const ts = performance.now();
+      // Clips read on demand: the next step's are loaded while this one runs (partners are a
+      // permutation of the same rows). A failure there surfaces when that step loads them itself.
+      if (step + 1 < batches.length) rig.clips.ready?.(order.slice(...batches[step + 1]!)).catch(() => {});
       const where = `at epoch ${epoch}, step ${step + 1} of ${batches.length}`;
       const termSums = { ...p.termSums };
       const loss = await trainStep(rig, { rows, partners, lam, mixup: mixAlpha !== null }, lr, {
@@ -347,15 +350,30 @@ export async function runLoop(s: LoopSetup): Promise<void> {
 }
 
 /** Batches of row indices [0, n). */
-function* chunks(n: number, size: number): Generator<number[]> {
-  for (let i = 0; i < n; i += size) yield Array.from({ length: Math.min(size, n - i) }, (_, k) => i + k);
+function chunks(n: number, size: number): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < n; i += size) out.push(Array.from({ length: Math.min(size, n - i) }, (_, k) => i + k));
+  return out;
+}
+
+/**
+ * The batches of an evaluation pass, each one's clips loaded before it is built and the next
+ * one's requested meanwhile (only clips read on demand need it).
+ */
+async function* evalBatches(split: Split, size: number, pause: () => Promise<void>): AsyncGenerator<number[]> {
+  const all = chunks(split.count, size);
+  for (let k = 0; k < all.length; k++) {
+    await pause();
+    await split.clips.ready?.(all[k]!);
+    if (k + 1 < all.length) split.clips.ready?.(all[k + 1]!).catch(() => {});
+    yield all[k]!;
+  }
 }
 
 /** The system's validation loss (e.g. ArcFace CE, reconstruction error), the references' selection criterion. */
 async function validationLoss(s: LoopSetup, val: Split, pause: () => Promise<void>): Promise<number> {
   let sum = 0;
-  for (const rows of chunks(val.count, s.evalBatch ?? EVAL_BATCH)) {
-    await pause();
+  for await (const rows of evalBatches(val, s.evalBatch ?? EVAL_BATCH, pause)) {
     const inputs = makeInputs(val.clips, rows);
     const labels = tf.tensor1d(
       rows.map((r) => val.classIndex[r]!),
@@ -378,8 +396,7 @@ async function scoreTestSet(
 ): Promise<EvalEvent> {
   const test = s.test;
   const scores: ScoreRow[] = [];
-  for (const rows of chunks(test.count, s.evalBatch ?? EVAL_BATCH)) {
-    await pause();
+  for await (const rows of evalBatches(test, s.evalBatch ?? EVAL_BATCH, pause)) {
     const inputs = makeInputs(test.clips, rows);
     const labels = tf.tensor1d(
       rows.map((r) => test.classIndex[r]!),

@@ -30,6 +30,34 @@ export async function accumulateGradients(
   acc: Map<string, tf.Tensor>,
   moments?: BatchMomentsSink,
 ): Promise<StepResult> {
+  const pending = accumulateGradientsDeferred(system, vars, inputs, targets, weight, acc, moments);
+  const read = await pending.values.data();
+  pending.values.dispose();
+  return pending.result(read);
+}
+
+/** A micro-batch's loss and terms still on the device: read them together with the others of the step. */
+export interface PendingResult {
+  /** [loss, ...terms] as one small vector. */
+  values: tf.Tensor1D;
+  /** Turns the read values (or a slice of a larger read) into a StepResult. */
+  result(read: ArrayLike<number>): StepResult;
+}
+
+/**
+ * accumulateGradients without the read: the loss and its terms stay on the device, packed into one
+ * small vector, so a step of several micro-batches reads once (trainStep) and a GPU's queue is not
+ * drained after every micro-batch. The caller disposes `values`.
+ */
+export function accumulateGradientsDeferred(
+  system: StepSystem,
+  vars: tf.Variable[],
+  inputs: ModelInputs,
+  targets: MixTargets,
+  weight: number,
+  acc: Map<string, tf.Tensor>,
+  moments?: BatchMomentsSink,
+): PendingResult {
   const ctx: ForwardContext = { training: true, updates: [], moments };
   const kept: Record<string, tf.Scalar> = {};
   const { value, grads } = tf.variableGrads(() => {
@@ -47,14 +75,16 @@ export async function accumulateGradients(
   });
   tf.dispose(grads);
   for (const update of ctx.updates) update();
-  // One asynchronous read of the loss and every term (a GPU backend has no synchronous read, and
-  // one transfer per step is all the progress display needs).
   const names = Object.keys(kept);
-  const packed = tf.tidy(() => tf.stack([value, ...names.map((k) => kept[k]!)]));
+  const values = tf.tidy(() => tf.stack([value, ...names.map((k) => kept[k]!)]) as tf.Tensor1D);
   tf.dispose([value, ...Object.values(kept)]);
-  const read = await packed.data();
-  packed.dispose();
-  return { loss: read[0]!, terms: Object.fromEntries(names.map((k, i) => [k, read[i + 1]!])) };
+  return {
+    values,
+    result: (read) => ({
+      loss: read[0]!,
+      terms: Object.fromEntries(names.map((k, i) => [k, read[i + 1]!])),
+    }),
+  };
 }
 
 /** The weights one optimizer trains: every trainable weight of the system. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeInputs, type ClipArrays } from './batch.js';
-import { accumulateGradients, type TrainedParams } from './step.js';
+import { accumulateGradientsDeferred, type PendingResult, type TrainedParams } from './step.js';
 import type { AdamW } from './adamw.js';
 import { microBatches } from './plan.js';
 import { PooledBatchMoments } from '../model/batch-moments.js';
@@ -58,8 +58,7 @@ async function stepBody(rig: StepRig, batch: StepBatch, lr: number, opts: StepOp
   const { rows, partners, lam } = batch;
   const acc = new Map<string, tf.Tensor>();
   const moments = new PooledBatchMoments();
-  const termSums = opts.termSums ?? {};
-  let loss = 0;
+  const pending: Array<{ result: PendingResult; clips: number }> = [];
   let committed = false;
   try {
     await rig.system.prepare?.();
@@ -67,7 +66,10 @@ async function stepBody(rig: StepRig, batch: StepBatch, lr: number, opts: StepOp
       await opts.pause?.();
       const mRows = rows.slice(m0, m1);
       const mPartners = partners.slice(m0, m1);
-      const inputs = makeInputs(rig.clips, mRows, batch.mixup ? { partners: mPartners, lam } : undefined);
+      const mix = batch.mixup ? { partners: mPartners, lam } : undefined;
+      // Clips read on demand (a split too large for memory) are loaded before the batch is built.
+      await rig.clips.ready?.(mix ? [...mRows, ...mPartners] : mRows);
+      const inputs = makeInputs(rig.clips, mRows, mix);
       const ids = Int32Array.from(mRows, (r) => rig.classIndex[r]!);
       const labelsA = tf.tensor1d(ids, 'int32');
       const labelsB = tf.tensor1d(
@@ -75,7 +77,9 @@ async function stepBody(rig: StepRig, batch: StepBatch, lr: number, opts: StepOp
         'int32',
       );
       const share = mRows.length / rows.length;
-      const res = await accumulateGradients(
+      // The loss stays on the device until the step's end: the next micro-batch is built while a
+      // GPU still computes this one, and the queue is drained once per step, not per micro-batch.
+      const result = accumulateGradientsDeferred(
         rig.system,
         rig.params.vars,
         inputs,
@@ -84,18 +88,45 @@ async function stepBody(rig: StepRig, batch: StepBatch, lr: number, opts: StepOp
         acc,
         moments,
       );
+      pending.push({ result, clips: mRows.length });
       tf.dispose([inputs.wave, inputs.logmel, labelsA, labelsB]);
-      if (!Number.isFinite(res.loss)) throw new DivergedError(`loss became ${res.loss} ${opts.where}`);
-      loss += res.loss * share;
-      for (const [t, v] of Object.entries(res.terms)) termSums[t] = (termSums[t] ?? 0) + v * mRows.length;
     }
+    const loss = await readStepLoss(pending, rows.length, opts);
     rig.optimizer.apply(rig.params.byParam(acc), lr);
     moments.commit();
     committed = true;
+    return loss;
   } finally {
-    tf.dispose([...acc.values()]);
+    tf.dispose([...acc.values(), ...pending.map((p) => p.result.values)]);
     // Running statistics are only committed with the step, so dropping it leaves them as they were.
     if (!committed) moments.dispose();
+  }
+}
+
+/**
+ * The step's one read: every micro-batch's [loss, ...terms] at once. Returns the batch-mean loss
+ * and adds each term times its micro-batch's clips to opts.termSums, summed in the same order and
+ * precision as when each micro-batch was read on its own. A loss that is not finite fails the step.
+ */
+async function readStepLoss(
+  pending: ReadonlyArray<{ result: PendingResult; clips: number }>,
+  batchClips: number,
+  opts: StepOptions,
+): Promise<number> {
+  const packed = tf.tidy(() => tf.concat(pending.map((p) => p.result.values)));
+  const read = await packed.data();
+  packed.dispose();
+  const termSums = opts.termSums ?? {};
+  let loss = 0;
+  let offset = 0;
+  for (const p of pending) {
+    const width = p.result.values.size;
+    const res = p.result.result(read.subarray(offset, offset + width));
+    offset += width;
+    if (!Number.isFinite(res.loss)) throw new DivergedError(`loss became ${res.loss} ${opts.where}`);
+    const share = p.clips / batchClips;
+    loss += res.loss * share;
+    for (const [t, v] of Object.entries(res.terms)) termSums[t] = (termSums[t] ?? 0) + v * p.clips;
   }
   return loss;
 }
