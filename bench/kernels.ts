@@ -39,8 +39,33 @@ const cpuMs = (): number => {
   return (u.user + u.system) / 1000;
 };
 const now = values.cpu ? cpuMs : () => performance.now();
-const stats = new Map<string, { ms: number; calls: number }>();
+const stats = new Map<string, { ms: number; calls: number; flops: number }>();
+
+/** Multiply-add work of a product kernel (2 m k n per product), else 0. */
+function flopsOf(name: string, args: Args): number {
+  const shapes = Object.values(args.inputs).map((t) => t?.shape ?? []);
+  if (name === 'BatchMatMul') {
+    const [a, b] = shapes as [number[], number[]];
+    const ta = Boolean(args.attrs?.['transposeA']);
+    const tb = Boolean(args.attrs?.['transposeB']);
+    const m = ta ? a.at(-1)! : a.at(-2)!;
+    const k = ta ? a.at(-2)! : a.at(-1)!;
+    const n = tb ? b.at(-2)! : b.at(-1)!;
+    const batch = Math.max(
+      a.slice(0, -2).reduce((x, y) => x * y, 1),
+      b.slice(0, -2).reduce((x, y) => x * y, 1),
+    );
+    return 2 * batch * m * k * n;
+  }
+  if (name === 'ExpAsdMatMulBiasAct') {
+    const [a, b] = shapes as [number[], number[]];
+    return 2 * a.at(-2)! * a.at(-1)! * b.at(-1)!;
+  }
+  return 0;
+}
 let depth = 0;
+/** The process's CPU time over the timed phase (all threads: with one thread, the whole step's work). */
+let phaseCpu = 0;
 let timing = false;
 type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
 for (const k of tf.getKernelsForBackend('wasm')) {
@@ -67,9 +92,10 @@ for (const k of tf.getKernelsForBackend('wasm')) {
       const key = values['by-shape']
         ? `${k.kernelName} ${shapes} ${JSON.stringify(args.attrs ?? {}).slice(0, 80)}`
         : k.kernelName;
-      const s = stats.get(key) ?? { ms: 0, calls: 0 };
+      const s = stats.get(key) ?? { ms: 0, calls: 0, flops: 0 };
       s.ms += now() - t0;
       s.calls++;
+      s.flops += flopsOf(k.kernelName, args);
       stats.set(key, s);
     }
   };
@@ -84,16 +110,33 @@ const result = await runBench(config, {
   batch,
   steps,
   onStep: (p, i) => {
-    if (i === 0) timing = p === phase;
+    if (i !== 0) return;
+    const on = p === phase;
+    if (on && !timing) phaseCpu -= cpuMs();
+    if (!on && timing) phaseCpu += cpuMs();
+    timing = on;
   },
 });
+if (timing) phaseCpu += cpuMs();
 const perStep = phase === 'train' ? result.train.msPerStep : result.infer.msPerBatch;
 let total = 0;
-for (const s of stats.values()) total += s.ms;
+let flops = 0;
+let flopMs = 0;
+for (const s of stats.values()) {
+  total += s.ms;
+  flops += s.flops;
+  if (s.flops > 0) flopMs += s.ms;
+}
+const gflops = (f: number, ms: number): string => (f > 0 && ms > 0 ? (f / ms / 1e6).toFixed(1) : '');
 process.stdout.write(
-  `${phase}, batch ${batch}, ${threads} thread(s): ${perStep.toFixed(0)} ms per step (clock), ${(total / steps).toFixed(0)} ms of it in kernels (${values.cpu ? 'CPU time' : 'clock'}); load average ${os.loadavg()[0]!.toFixed(1)}\n`,
+  `${phase}, batch ${batch}, ${threads} thread(s): ${perStep.toFixed(0)} ms per step (clock), ${(phaseCpu / steps).toFixed(0)} ms CPU time per step (process), ${(total / steps).toFixed(0)} ms of it in kernels (${values.cpu ? 'CPU time' : 'clock'}); load average ${os.loadavg()[0]!.toFixed(1)}\n`,
 );
-process.stdout.write(`${'ms/step'.padStart(8)} ${'calls'.padStart(6)}  kernel\n`);
+process.stdout.write(
+  `products (BatchMatMul, ExpAsdMatMulBiasAct): ${(flops / steps / 1e9).toFixed(2)} GFLOP per step in ${(flopMs / steps).toFixed(0)} ms = ${gflops(flops, flopMs)} GFLOP/s\n`,
+);
+process.stdout.write(`${'ms/step'.padStart(8)} ${'calls'.padStart(6)} ${'GFLOP/s'.padStart(7)}  kernel\n`);
 for (const [key, s] of [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(values.top))) {
-  process.stdout.write(`${(s.ms / steps).toFixed(1).padStart(8)} ${String(s.calls / steps).padStart(6)}  ${key}\n`);
+  process.stdout.write(
+    `${(s.ms / steps).toFixed(1).padStart(8)} ${String(s.calls / steps).padStart(6)} ${gflops(s.flops, s.ms).padStart(7)}  ${key}\n`,
+  );
 }

@@ -501,10 +501,11 @@ void dw_input_grad(const f32 *restrict dy, const f32 *restrict wt, f32 *restrict
  * Both run the same register tiles; only A's strides differ (element (i, k) is A[i * si + k * sk]).
  * A tile is 4 rows x 8 columns: eight accumulators, two B vectors and a broadcast A value. 6 x 8
  * (twelve accumulators) measured 1.6x slower: V8 spills on x86-64's 16 SIMD registers. K is walked
- * in chunks of KC so a B panel (KC x 8) stays in L1 while the row tiles pass over it.
+ * in chunks of KC so a B panel (KC x 8) stays in L1 while the row tiles pass over it; rows in
+ * blocks of MC so that an A block (MC x KC, 24 KB) stays in L1 too (MC 96: 2-10 % slower).
  */
 #define KC 128
-#define MC 96
+#define MC 48
 
 /*
  * The epilogue of an evaluation-mode conv block, applied to a tile as it is stored after the last
@@ -686,5 +687,149 @@ void dw3_fwd(const f32 *restrict x, const f32 *restrict wt, const f32 *bias, con
         st(orow + (long)ox * c + ch, acc);
       }
     }
+  }
+}
+
+/*
+ * Packed operands (BLIS-style). A B panel read straight from a row-major [K, N] operand touches a
+ * new cache line (and, for wide N, a new page) at every k; packed into contiguous strips
+ * [N / 8][K][8] every tile streams through memory in order. Measured on one thread (CPU time):
+ * gemm_nn 44-45 -> 48-52 GFLOP/s on the 1 x 1-conv shapes; gemm_tn 20-37 -> 39-45 with both
+ * operands packed (A [K, M] into 4-row strips [M / 4][K][4]), except when M and N are both small
+ * (the copy then costs more than it saves: the caller keeps the unpacked kernel).
+ */
+
+/* P[s][k][0..W) = S[k * lds + W * s ..] for strips [s0, s1), W = 4 or 8. */
+__attribute__((export_name("pack_strips")))
+void pack_strips(const f32 *restrict S, f32 *restrict P, int K, int lds, int W, int s0, int s1) {
+  for (int s = s0; s < s1; s++) {
+    f32 *p = P + (long)s * K * W;
+    const f32 *q = S + (long)W * s;
+    if (W == 8) {
+      for (int k = 0; k < K; k++, p += 8, q += lds) {
+        st(p, ld(q));
+        st(p + 4, ld(q + 4));
+      }
+    } else {
+      for (int k = 0; k < K; k++, p += 4, q += lds) st(p, ld(q));
+    }
+  }
+}
+
+/* A tile of MR rows x 8 columns over kn steps: A element (r, k) at pa[r * sai + k * sak], B packed
+   ([k][8] from pb). first: start from zero (else from C); last: apply the epilogue. */
+static inline __attribute__((always_inline)) void tile_p(const f32 *restrict pa, long sai, long sak,
+                                                         const f32 *restrict pb, f32 *restrict C, long ldc, int kn,
+                                                         int first, const int MR, const f32 *bias, const f32 *alpha,
+                                                         const f32 *res, long row0, int j0, int last) {
+  v128_t acc[4][2];
+  for (int r = 0; r < MR; r++)
+    for (int v = 0; v < 2; v++) acc[r][v] = first ? wasm_f32x4_splat(0) : ld(C + r * ldc + 4 * v);
+  for (int k = 0; k < kn; k++, pa += sak, pb += 8) {
+    v128_t b0 = ld(pb), b1 = ld(pb + 4);
+    for (int r = 0; r < MR; r++) {
+      v128_t a = wasm_v128_load32_splat(pa + r * sai);
+      acc[r][0] = madd(a, b0, acc[r][0]);
+      acc[r][1] = madd(a, b1, acc[r][1]);
+    }
+  }
+  if (last && (bias || alpha || res))
+    for (int r = 0; r < MR; r++)
+      for (int v = 0; v < 2; v++) acc[r][v] = ep4(acc[r][v], bias, alpha, res, row0 + r, (int)ldc, j0 + 4 * v);
+  for (int r = 0; r < MR; r++)
+    for (int v = 0; v < 2; v++) st(C + r * ldc + 4 * v, acc[r][v]);
+}
+
+/*
+ * gemm_nn / gemm_nn_ep with B packed (Bp = pack_strips(B, 8)): C = prelu(A B + bias) + res, the
+ * epilogue parts optional (null). The last N % 8 columns come from B itself. Rows [m0, m1).
+ */
+__attribute__((export_name("gemm_nn_p")))
+void gemm_nn_p(const f32 *restrict A, const f32 *restrict Bp, const f32 *restrict B, f32 *restrict C, int K, int N,
+               const f32 *bias, const f32 *alpha, const f32 *res, int m0, int m1) {
+  int ns = N / 8;
+  for (int i0 = m0; i0 < m1; i0 += MC) {
+    int i1 = i0 + MC < m1 ? i0 + MC : m1;
+    for (int k0 = 0; k0 < K; k0 += KC) {
+      int k1 = k0 + KC < K ? k0 + KC : K, last = k1 == K, kn = k1 - k0;
+      for (int s = 0; s < ns; s++) {
+        const f32 *pb = Bp + (long)s * K * 8 + (long)k0 * 8;
+        f32 *pc = C + 8 * s;
+        int i = i0;
+        for (; i + 4 <= i1; i += 4)
+          tile_p(A + (long)i * K + k0, K, 1, pb, pc + (long)i * N, N, kn, k0 == 0, 4, bias, alpha, res, i, 8 * s, last);
+        for (; i < i1; i++)
+          tile_p(A + (long)i * K + k0, K, 1, pb, pc + (long)i * N, N, kn, k0 == 0, 1, bias, alpha, res, i, 8 * s, last);
+      }
+      if (ns * 8 < N) gemm_block(A, B, C, N, K, 1, i0, i1, ns * 8, N, k0, k1, bias, alpha, res, last);
+    }
+  }
+}
+
+/*
+ * gemm_tn with both operands packed: Ap = pack_strips(A, 4) ([M / 4][K][4]), Bp = pack_strips(B, 8).
+ * The last M % 4 rows and N % 8 columns come from A and B themselves. Range as gemm_tn.
+ */
+__attribute__((export_name("gemm_tn_p")))
+void gemm_tn_p(const f32 *restrict Ap, const f32 *restrict Bp, const f32 *restrict A, const f32 *restrict B,
+               f32 *restrict C, int K, int M, int N, int by_rows, int lo, int hi) {
+  int m0 = by_rows ? lo : 0, m1 = by_rows ? hi : M;
+  int n0 = by_rows ? 0 : lo, n1 = by_rows ? N : hi;
+  /* Packed part: rows [m0, m4), columns [n0, n8); a range may hold tail rows or columns only. */
+  int m4 = m1 < (M & ~3) ? m1 : (M & ~3), n8 = n1 < (N & ~7) ? n1 : (N & ~7);
+  if (m4 < m0) m4 = m0;
+  if (n8 < n0) n8 = n0;
+  for (int k0 = 0; k0 < K; k0 += KC) {
+    int k1 = k0 + KC < K ? k0 + KC : K, kn = k1 - k0;
+    for (int i0 = m0; i0 < m4; i0 += MC) {
+      int i1 = i0 + MC < m4 ? i0 + MC : m4;
+      for (int j = n0; j < n8; j += 8) {
+        const f32 *pb = Bp + (long)(j / 8) * K * 8 + (long)k0 * 8;
+        for (int i = i0; i < i1; i += 4)
+          tile_p(Ap + (long)(i / 4) * K * 4 + (long)k0 * 4, 1, 4, pb, C + (long)i * N + j, N, kn, k0 == 0, 4, 0, 0, 0,
+                 i, j, 0);
+      }
+    }
+    if (m4 < m1) gemm_block(A, B, C, N, 1, M, m4, m1, n0, n1, k0, k1, 0, 0, 0, 0);
+    if (n8 < n1 && m0 < m4) gemm_block(A, B, C, N, 1, M, m0, m4, n8, n1, k0, k1, 0, 0, 0, 0);
+  }
+}
+
+/* s[ch] += sum of x[r, ch] over the rows, channels [c0, c1) (float32 in blocks of BLOCK rows, then
+   float64; s is zeroed by the caller): Sum / Mean over a tensor's leading axes. */
+__attribute__((export_name("col_sum")))
+void col_sum(const f32 *restrict x, int rows, int c, f64 *restrict s, int c0, int c1) {
+  for (int r0 = 0; r0 < rows; r0 += BLOCK) {
+    int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+    int ch = c0;
+    for (; ch + 8 <= c1; ch += 8) {
+      v128_t a0 = wasm_f32x4_splat(0), a1 = a0;
+      const f32 *px = x + (long)r0 * c + ch;
+      for (int r = r0; r < r1; r++, px += c) {
+        a0 = wasm_f32x4_add(a0, ld(px));
+        a1 = wasm_f32x4_add(a1, ld(px + 4));
+      }
+      acc64(s + ch, a0);
+      acc64(s + ch + 4, a1);
+    }
+    for (; ch < c1; ch++) {
+      f32 a = 0;
+      for (int r = r0; r < r1; r++) a += x[(long)r * c + ch];
+      s[ch] += a;
+    }
+  }
+}
+
+/* out[r, ch] = w[r % p, ch] * v[r / p, ch] for rows [r0, r1): the input gradient of a global
+   depthwise conv (w the [p = kh * kw, c] filter, v = dy [n, c]). */
+__attribute__((export_name("bcast_mul")))
+void bcast_mul(const f32 *restrict w, const f32 *restrict v, f32 *restrict out, int p, int c, int r0, int r1) {
+  int cv = c & ~3;
+  for (int r = r0; r < r1; r++) {
+    const f32 *pw = w + (long)(r % p) * c, *pv = v + (long)(r / p) * c;
+    f32 *po = out + (long)r * c;
+    int ch = 0;
+    for (; ch < cv; ch += 4) st(po + ch, wasm_f32x4_mul(ld(pw + ch), ld(pv + ch)));
+    for (; ch < c; ch++) po[ch] = pw[ch] * pv[ch];
   }
 }

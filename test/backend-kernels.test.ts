@@ -7,7 +7,7 @@ import { initBackend } from '../src/backend/select.js';
  * Each custom wasm kernel against tfjs's cpu backend (an independent implementation) on small
  * random shapes. Gradients are taken with tf.grads, so the backward kernels run exactly as in
  * training: Conv2DBackpropFilter / Input, DepthwiseConv2dNativeBackpropFilter / Input, the PReLU
- * gradient, BatchMatMul with transposes and batches, Sum / Mean over leading axes, Tile.
+ * gradient, BatchMatMul with transposes and batches, Sum / Mean over consecutive axes, Tile.
  */
 
 function rand(n: number, seed: number): Float32Array {
@@ -153,9 +153,16 @@ test('BatchMatMul with transposes, batches and broadcasts matches the cpu backen
     // scalar tail, more rows than one K chunk (128); threads split n (first) or m (second).
     { a: [300, 13], b: [300, 21], ta: true, tb: false },
     { a: [290, 40], b: [290, 9], ta: true, tb: false },
+    // a^T b with both operands packed into strips (2 m n / (m + n) >= 128): tail rows (m % 4) and
+    // columns (n % 8) from the unpacked kernel, K over three chunks; threads split n, then m.
+    { a: [300, 130], b: [300, 258], ta: true, tb: false },
+    { a: [270, 262], b: [270, 133], ta: true, tb: false },
     // a b on our SIMD kernel: row tiles of 4 plus remainders, K over several chunks of 128,
     // column tiles of 8 and 4 plus a scalar tail, rows split over threads.
     { a: [301, 150], b: [150, 21], ta: false, tb: false },
+    // the same with b packed into 8-column strips (16 rows or more), and without (fewer).
+    { a: [97, 33], b: [33, 64], ta: false, tb: false },
+    { a: [15, 33], b: [33, 64], ta: false, tb: false },
     { a: [9, 13], b: [13, 12], ta: false, tb: false },
     { a: [302, 131], b: [17, 131], ta: false, tb: true },
     { a: [5, 7], b: [3, 7], ta: false, tb: true },
@@ -241,22 +248,41 @@ test('a clone shares its data without aliasing trouble: disposing either side le
   tf.dispose([y, v]);
 });
 
-test('Sum / Mean over leading axes and Tile match the cpu backend', async () => {
+test('Sum / Mean over consecutive axes and Tile match the cpu backend', async () => {
   const [cpu, wasm, shapes] = await both((t) => {
     const x = t([3, 4, 5, 6], 9);
+    const tall = t([3, 150, 67], 13); // more rows than a 64-row summation block, 8-lane blocks + a tail
     return [
       tf.sum(x, [0, 1, 2]),
       tf.mean(x, [0, 1, 2], true),
       tf.sum(x, 0),
       tf.mean(x, [0, 1]),
-      tf.sum(x, [1, 2]), // not leading: delegated to the original kernel
+      tf.sum(x, [1, 2]), // middle axes: one column sum per leading index
       tf.sum(x),
+      tf.sum(tall, 1),
+      tf.mean(tall, [0, 1], true),
+      tf.sum(x, [2, 3]), // trailing axes: delegated to the original kernel
+      tf.sum(x, [0, 2]), // not consecutive: delegated
       tf.tile(t([1, 1, 1, 6], 10), [2, 3, 4, 1]),
       tf.tile(t([2, 3], 11), [3, 2]),
       tf.tile(t([2, 1, 3], 12), [1, 4, 2]),
     ];
   });
-  assert.deepEqual(shapes, [[6], [1, 1, 1, 6], [4, 5, 6], [5, 6], [3, 6], [], [2, 3, 4, 6], [6, 6], [2, 4, 6]]);
+  assert.deepEqual(shapes, [
+    [6],
+    [1, 1, 1, 6],
+    [4, 5, 6],
+    [5, 6],
+    [3, 6],
+    [],
+    [3, 67],
+    [1, 1, 67],
+    [3, 4],
+    [4, 6],
+    [2, 3, 4, 6],
+    [6, 6],
+    [2, 4, 6],
+  ]);
   assertClose(cpu, wasm, 'reduce/tile');
 });
 

@@ -59,7 +59,7 @@ export interface BenchOptions {
   /** The registries the model is assembled from (the built-ins, plus any plug-ins). */
   parts: Parts;
   /** Called before each warm-up / timed step, for progress output. */
-  onStep?: (phase: 'warmup' | 'train' | 'infer', i: number) => void;
+  onStep?: (phase: 'warmup' | 'train' | 'fold' | 'infer', i: number) => void;
 }
 
 function heapBytes(): { wasmHeapBytes?: number } {
@@ -176,6 +176,7 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
     const after = tf.memory().numTensors;
     // The first score after training folds the new weights into the evaluation-mode model
     // (src/model/inference): once per scoring pass of a test set, so timed on its own.
+    opts.onStep?.('fold', 0);
     t0 = performance.now();
     await inferBatch();
     const firstMs = performance.now() - t0;

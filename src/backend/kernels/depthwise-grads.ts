@@ -48,17 +48,8 @@ function inputGrad(args: KernelArgs): TensorInfo {
   // kh x kw conv over kh x kw pixels.
   if (ho === 1 && wo === 1 && kh === h && kw === w && top === 0 && left === 0 && dh === 1 && dw === 1) {
     const dx = backend.makeOutput(inputShape, 'float32');
-    const out = f32(backend, dx);
-    const dys = f32(backend, dy);
-    const ws = f32(backend, filter);
-    const plane = h * w * c;
-    for (let b = 0; b < n; b++) {
-      const o = b * plane;
-      const d = b * c;
-      for (let p = 0; p < plane; p += c) {
-        for (let ch = 0; ch < c; ch++) out[o + p + ch] = ws[p + ch]! * dys[d + ch]!;
-      }
-    }
+    const args = [ptr(backend, filter), ptr(backend, dy), ptr(backend, dx), h * w, c];
+    parallel(backend, 'bcast_mul', n * h * w, args, 1, Math.max(1, Math.ceil(4096 / c)));
     return dx;
   }
   // Stride 1: a forward depthwise conv (XNNPACK, threaded) with the spatially flipped filter over

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { parallel } from './parallel.js';
+import { gemmNN } from './gemm.js';
 import { ptr, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 
 /**
  * An evaluation-mode 1 x 1 conv block as one product: y = prelu(a b + bias) + res, for a [M, K],
  * b [K, N], bias [N], optional alpha [N] (PReLU slopes) and res [M, N] (a residual added after a
  * linear block). BatchNorm is folded into b and bias beforehand (src/model/inference/fold.ts).
- * On wasm csrc/exp_kernels.c `gemm_nn_ep` applies the bias, PReLU and residual to each register
+ * On wasm csrc/exp_kernels.c `gemm_nn_p` / `gemm_nn_ep` apply the bias, PReLU and residual to each register
  * tile as it is stored, so the block costs the product alone; separately they are one more
  * pass over the output each. No gradient: inference only.
  */
@@ -22,18 +22,11 @@ function matMulBiasActKernel({ inputs, backend }: KernelArgs): TensorInfo {
     alpha,
     res,
   } = inputs as Record<'a' | 'b' | 'bias', TensorInfo> & Partial<Record<'alpha' | 'res', TensorInfo>>;
-  const [m, k] = a.shape as [number, number];
+  const m = a.shape[0]!;
   const n = w.shape[1]!;
   const out = b.makeOutput([m, n], 'float32');
   const opt = (t: TensorInfo | undefined) => (t ? ptr(b, t) : 0);
-  parallel(
-    b,
-    'gemm_nn_ep',
-    m,
-    [ptr(b, a), ptr(b, w), ptr(b, out), k, n, ptr(b, bias), opt(alpha), opt(res)],
-    4,
-    Math.max(4, Math.ceil(4096 / Math.max(n, 1))),
-  );
+  gemmNN(b, a, w, out, { bias: ptr(b, bias), alpha: opt(alpha), res: opt(res) });
   return out;
 }
 

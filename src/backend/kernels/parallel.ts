@@ -37,6 +37,11 @@ const NAMES: readonly Name[] = [
   'dw_input_grad',
   'gemm_nn_ep',
   'dw3_fwd',
+  'pack_strips',
+  'gemm_nn_p',
+  'gemm_tn_p',
+  'col_sum',
+  'bcast_mul',
 ];
 const MAX_ARGS = 24;
 /** Int32 slots of the control block. NEXT = (call tag << 16) | next unclaimed chunk. */

@@ -1,11 +1,14 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { f32, run, sizeOf, wasmKernel, type KernelArgs as Args, type WasmBackend } from './wasm-util.js';
+import { f32, ptr, run, sizeOf, wasmKernel, type KernelArgs as Args, type WasmBackend } from './wasm-util.js';
+import { f64At, withScratch } from './simd.js';
+import { parallel } from './parallel.js';
 
 /**
- * Sum / Mean over leading axes and Tile, the reductions and broadcasts of BatchNorm and bias
- * gradients. The wasm originals transpose before reducing and tile element by element (~364 ms
- * per 5 M floats, measured; docs/backend.md); these are single streaming passes in JS over the
- * wasm heap. Other cases delegate to the originals.
+ * Sum / Mean over consecutive axes and Tile, the reductions and broadcasts of bias and broadcast-
+ * weight gradients. The wasm originals transpose before reducing and tile element by element
+ * (~364 ms per 5 M floats, measured; docs/backend.md). Sums are one SIMD pass of column sums
+ * (csrc/exp_kernels.c `col_sum`, float64 across blocks of rows; a JS loop over the heap was
+ * ~8 ns per element), Tile block copies. Other cases delegate to the originals.
  */
 
 function normAxes(axis: unknown, rank: number): number[] {
@@ -18,26 +21,33 @@ function normAxes(axis: unknown, rank: number): number[] {
   return [...new Set(list.map((a) => (a < 0 ? a + rank : a)))].sort((p, q) => p - q);
 }
 
-function reduceLeading(name: 'Sum' | 'Mean', args: Args): TensorInfo {
+function reduceAxes(name: 'Sum' | 'Mean', args: Args): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x } = args.inputs as { x: TensorInfo };
-  const rank = x.shape.length;
-  const axes = normAxes(args.attrs?.['axis'], rank);
-  const leading = axes.every((a, i) => a === i);
-  if (x.dtype !== 'float32' || !leading || axes.length === 0) return run(backend, name, args.inputs, args.attrs);
+  const shape = x.shape;
+  const axes = normAxes(args.attrs?.['axis'], shape.length);
+  const consecutive = axes.length > 0 && axes.every((a, i) => a === axes[0]! + i);
+  if (x.dtype !== 'float32' || !consecutive) return run(backend, name, args.inputs, args.attrs);
+  const [a0, a1] = [axes[0]!, axes[axes.length - 1]!];
+  const outer = sizeOf(shape.slice(0, a0));
+  const rows = sizeOf(shape.slice(a0, a1 + 1));
+  const inner = sizeOf(shape.slice(a1 + 1));
+  // Trailing axes (a row sum per output) stay with the original, which needs no transpose then.
+  if (inner < 4 || rows === 0) return run(backend, name, args.inputs, args.attrs);
   const keepDims = Boolean(args.attrs?.['keepDims']);
-  const rows = sizeOf(x.shape.slice(0, axes.length));
-  const inner = x.shape.slice(axes.length);
-  const cols = sizeOf(inner);
-  const outShape = keepDims ? [...x.shape.slice(0, axes.length).map(() => 1), ...inner] : inner;
+  const outShape = keepDims
+    ? shape.map((d, i) => (i >= a0 && i <= a1 ? 1 : d))
+    : shape.filter((_, i) => i < a0 || i > a1);
   const out = backend.makeOutput(outShape, 'float32');
-  const xs = f32(backend, x);
-  const acc = new Float64Array(cols);
-  for (let r = 0, o = 0; r < rows; r++, o += cols) {
-    for (let c = 0; c < cols; c++) acc[c]! += xs[o + c]!;
-  }
-  if (name === 'Mean') for (let c = 0; c < cols; c++) acc[c]! /= rows;
-  f32(backend, out).set(acc);
+  withScratch(backend, 8 * outer * inner, (s) => {
+    for (let o = 0; o < outer; o++) {
+      const args = [ptr(backend, x) + 4 * o * rows * inner, rows, inner, s + 8 * o * inner];
+      parallel(backend, 'col_sum', inner, args, 4, Math.max(8, Math.ceil(16384 / rows)));
+    }
+    const sums = f64At(backend, s, outer * inner);
+    if (name === 'Mean') for (let i = 0; i < sums.length; i++) sums[i]! /= rows;
+    f32(backend, out).set(sums);
+  });
   return out;
 }
 
@@ -80,6 +90,6 @@ function tile(args: Args): TensorInfo {
   return out;
 }
 
-export const sumConfig = wasmKernel('Sum', (a) => reduceLeading('Sum', a));
-export const meanConfig = wasmKernel('Mean', (a) => reduceLeading('Mean', a));
+export const sumConfig = wasmKernel('Sum', (a) => reduceAxes('Sum', a));
+export const meanConfig = wasmKernel('Mean', (a) => reduceAxes('Mean', a));
 export const tileConfig = wasmKernel('Tile', tile);

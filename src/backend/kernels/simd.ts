@@ -114,6 +114,35 @@ export interface SimdExports {
     m0: number,
     m1: number,
   ): void;
+  col_sum(x: number, rows: number, c: number, s: number, c0: number, c1: number): void;
+  bcast_mul(w: number, v: number, out: number, p: number, c: number, r0: number, r1: number): void;
+  pack_strips(s: number, p: number, k: number, lds: number, w: number, s0: number, s1: number): void;
+  gemm_nn_p(
+    a: number,
+    bp: number,
+    b: number,
+    c: number,
+    k: number,
+    n: number,
+    bias: number,
+    alpha: number,
+    res: number,
+    m0: number,
+    m1: number,
+  ): void;
+  gemm_tn_p(
+    ap: number,
+    bp: number,
+    a: number,
+    b: number,
+    c: number,
+    k: number,
+    m: number,
+    n: number,
+    byRows: number,
+    lo: number,
+    hi: number,
+  ): void;
   gemm_tn(
     a: number,
     b: number,
@@ -188,15 +217,16 @@ export function simd(backend: WasmBackend): SimdExports {
 
 /**
  * Zeroed scratch from the backend's allocator for the duration of `fn` (float64 accumulators,
- * per-channel factors). Views over the heap must be made inside `fn`, after the allocation.
+ * per-channel factors); `zero` false skips the fill (a buffer `fn` overwrites whole, such as packed
+ * GEMM operands). Views over the heap must be made inside `fn`, after the allocation.
  */
-export function withScratch<T>(backend: WasmBackend, bytes: number, fn: (at: number) => T): T {
+export function withScratch<T>(backend: WasmBackend, bytes: number, fn: (at: number) => T, zero = true): T {
   const heap = backend.wasm;
   // Emscripten's malloc returns a signed int32: above 2 GB of heap it is negative.
   const at = heap._malloc(bytes) >>> 0;
   if (!at) throw new Error(`wasm heap exhausted allocating ${bytes} bytes of scratch`);
   try {
-    new Uint8Array(memoryOf(backend).buffer, at, bytes).fill(0);
+    if (zero) new Uint8Array(memoryOf(backend).buffer, at, bytes).fill(0);
     return fn(at);
   } finally {
     heap._free(at);
