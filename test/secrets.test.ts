@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { maskSecrets, passwordOf, withoutPassword } from '../src/util/secrets.js';
+import { LineMasker } from '../src/cli/masked-output.js';
 import { storeKind } from '../src/util/db-location.js';
 import { CLI, sweepDir } from './fixtures/sweep-env.js';
 
@@ -58,6 +59,102 @@ test('maskSecrets hides every password of URL characters, @ / : included, whatev
       },
     ),
   );
+});
+
+/** Shell single quoting, as exp's hints and batch scripts quote an argument. */
+const shellQuote = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
+
+test('maskSecrets: passwords with raw quotes, spaces, @ and : in URLs and libpq keyword strings', () => {
+  const cases: Array<[string, string]> = [
+    ["postgres://u:p'q@h/db", 'postgres://u:***@h/db'],
+    ['postgres://u:p"q@h/db', 'postgres://u:***@h/db'],
+    ["exp: cannot reach postgres://u:p'q@h/db: refused", 'exp: cannot reach postgres://u:***@h/db: refused'],
+    [`--db ${shellQuote("postgres://u:p'q@h/db")}`, `--db 'postgres://u:***@h/db'`],
+    ["host=h password='a b' dbname=x", "host=h password='***' dbname=x"],
+    ["host=h password='it\\'s' dbname=x", "host=h password='***' dbname=x"],
+    ['host=h password="x" dbname=x', 'host=h password="***" dbname=x'],
+    ['host=h password="a \'b" dbname=x', 'host=h password="***" dbname=x'],
+    ["host=h password=p'q dbname=x", 'host=h password=*** dbname=x'],
+    [JSON.stringify({ c: 'host=h password="x y" z' }), JSON.stringify({ c: 'host=h password="***" z' })],
+  ];
+  for (const [text, want] of cases) assert.equal(maskSecrets(text), want, text);
+});
+
+test('maskSecrets hides a password of quotes, spaces, @ and : in a URL (plain, shell-quoted, JSON) and a libpq keyword string (property)', () => {
+  const chars = fc.constantFrom(...'aZ9\'"@:/;,%!$&()[]{}\\ '.split(''));
+  const pw = fc.string({ unit: chars, minLength: 1, maxLength: 20 }).filter((p) => /[^ ]/.test(p));
+  fc.assert(
+    fc.property(pw, fc.constantFrom('postgres', 'postgresql', 'postgress', 'mysql'), (p, scheme) => {
+      // In a URL the password is percent-encoded where it must be (a space always); quotes, @ and : may stay raw.
+      const inUrl = p.replace(/ /g, '%20');
+      const url = `${scheme}://user:${inUrl}@host.example:5432/db`;
+      const masked = `${scheme}://user:***@host.example:5432/db`;
+      assert.equal(maskSecrets(`could not open ${url}: refused`), `could not open ${masked}: refused`);
+      assert.equal(maskSecrets(`--db ${shellQuote(url)} --x`), `--db '${masked}' --x`);
+      const json = maskSecrets(JSON.stringify({ db: url, n: 1 }));
+      assert.deepEqual(JSON.parse(json), { db: masked, n: 1 });
+      // libpq's keyword form: a value with spaces or quotes is single-quoted, \ and ' escaped.
+      const kw = `host=h password='${p.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' dbname=x`;
+      assert.equal(maskSecrets(kw), "host=h password='***' dbname=x");
+      // Inside JSON too, unless the libpq string holds an escape (src/util/secrets.ts says why not).
+      if (!/['\\\\]/.test(p)) {
+        const inJson = maskSecrets(JSON.stringify({ conn: kw }));
+        assert.deepEqual(JSON.parse(inJson), { conn: "host=h password='***' dbname=x" });
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('the process output masks whole lines: a password split over two or more writes is masked, the rest held until its line ends', () => {
+  const url = "postgres://u:SE'CR@ET@h/db";
+  fc.assert(
+    fc.property(fc.array(fc.nat(url.length + 20), { maxLength: 4 }), fc.boolean(), (cuts, bytes) => {
+      const text = `exp: cannot reach ${url}: refused\nnext line ${url}\n`;
+      const at = [...new Set(cuts.map((c) => c % text.length))].sort((a, b) => a - b);
+      const pieces = [0, ...at].map((c, i, all) => text.slice(c, all[i + 1] ?? text.length)).filter((x) => x);
+      let out = '';
+      const m = new LineMasker((chunk) => {
+        out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+        return true;
+      });
+      for (const piece of pieces) m.write(bytes ? Buffer.from(piece) : piece);
+      m.flush();
+      assert.equal(out, 'exp: cannot reach postgres://u:***@h/db: refused\nnext line postgres://u:***@h/db\n');
+    }),
+  );
+  // A line not yet ended is held, then written masked at the end.
+  let out = '';
+  const m = new LineMasker((chunk) => ((out += String(chunk)), true));
+  m.write('progress postgres://u:SEC');
+  assert.equal(out, '');
+  m.write('RET@h/db');
+  m.flush();
+  assert.equal(out, 'progress postgres://u:***@h/db');
+});
+
+test('a real process writing a password in pieces: masked on stdout and stderr, the unended line written at exit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'exp-mask-'));
+  const script = join(dir, 'pieces.ts');
+  writeFileSync(
+    script,
+    [
+      `import { maskProcessOutput } from ${JSON.stringify(join(process.cwd(), 'src/cli/masked-output.ts'))};`,
+      'maskProcessOutput();',
+      'for (const s of [process.stdout, process.stderr]) {',
+      "  s.write('url postgres://u:SE');",
+      `  s.write("C'R");`,
+      `  s.write(Buffer.from("ET@h/db done\\nhost=h password='a "));`,
+      `  s.write("b' tail");`,
+      '}',
+    ].join('\n'),
+  );
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  for (const out of [r.stdout, r.stderr]) {
+    assert.doesNotMatch(out, /SE|CR|ET@|'a |b'/, out);
+    assert.equal(out, "url postgres://u:***@h/db done\nhost=h password='***' tail");
+  }
 });
 
 test('withoutPassword / passwordOf split a URL into what a command line may show and what goes in the environment', () => {
