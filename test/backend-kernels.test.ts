@@ -78,6 +78,18 @@ const conv2dCases: ConvCase[] = [
     ],
   },
   { x: [2, 7, 7, 2], k: [2, 3, 2, 3], s: 1, pad: 'valid' },
+  // MobileFaceNet's stem (4 -> 16 here): the forward's im2col + GEMM on 8-column strips plus a tail.
+  {
+    x: [2, 13, 17, 4],
+    k: [3, 3, 4, 21],
+    s: 2,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  },
   { x: [2, 6, 5, 7], k: [1, 1, 7, 4], s: 1, pad: 'valid' },
   { x: [1, 1, 40, 1], k: [1, 8, 1, 6], s: 4, pad: 'valid' },
 ];
@@ -102,6 +114,28 @@ async function convGradientsMatch(op: ConvOp, c: ConvCase, label: string): Promi
 
 test('Conv2D gradients (filter and input) match the cpu backend', async () => {
   for (const c of conv2dCases) await convGradientsMatch((x, w, st, pad) => tf.conv2d(x, w, st, pad), c, 'conv2d');
+});
+
+test('FusedConv2D (bias, PReLU) as im2col + GEMM matches the cpu backend', async () => {
+  for (const c of conv2dCases) {
+    const co = c.k[3]!;
+    for (const activation of ['linear', 'prelu'] as const) {
+      for (const withBias of [true, false]) {
+        const [cpu, wasm] = await both((t) => [
+          tf.fused.conv2d({
+            x: t(c.x, 4) as tf.Tensor4D,
+            filter: t(c.k, 5) as tf.Tensor4D,
+            strides: c.s,
+            pad: c.pad,
+            activation,
+            ...(withBias ? { bias: t([co], 6) } : {}),
+            ...(activation === 'prelu' ? { preluActivationWeights: t([co], 7) } : {}),
+          }),
+        ]);
+        assertClose(cpu, wasm, `fused conv2d ${activation} bias ${withBias} ${JSON.stringify(c)}`);
+      }
+    }
+  }
 });
 
 const dwCases: ConvCase[] = [

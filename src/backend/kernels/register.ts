@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d-grads.js';
+import { conv2DConfig, fusedConv2DConfig } from './conv2d-fwd.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-grads.js';
 import { batchMatMulConfig } from './matmul.js';
 import { meanConfig, sumConfig, tileConfig } from './reduce-tile.js';
@@ -49,6 +50,8 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   depthwiseBiasActConfig,
 ];
 export const REPLACED_KERNELS: readonly KernelConfig[] = [
+  conv2DConfig,
+  fusedConv2DConfig,
   conv2DBackpropInputConfig,
   batchMatMulConfig,
   sumConfig,
