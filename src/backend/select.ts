@@ -17,6 +17,26 @@ export function applyGpuAdapterFlag(name: string | undefined): void {
   if (name !== undefined && name !== '') process.env['EXP_WEBGPU_ADAPTER'] = name;
 }
 
+/**
+ * `--threads N`: the wasm thread count of this process and of every trainer process it starts
+ * (they inherit EXP_THREADS).
+ */
+export function applyThreadsFlag(n: number | undefined): void {
+  if (n !== undefined) process.env['EXP_THREADS'] = String(n);
+}
+
+/**
+ * The wasm threads each of `concurrency` trials of a local sweep gets when neither --threads nor
+ * EXP_THREADS says: the cores shared out (at most the single-run default, at least 1). Two trials
+ * at one thread each keep both cores of a 2-core machine busy through the small, single-threaded
+ * ops of a step, where one trial at two threads leaves one idle; results are the same (the
+ * kernels' sums do not depend on the thread count).
+ */
+export function sweepThreads(concurrency: number, cores: number): number | undefined {
+  if (concurrency <= 1) return undefined;
+  return Math.max(1, Math.min(DEFAULT_WASM_THREADS, Math.floor(cores / concurrency)));
+}
+
 /** `--backend` values (docs/cli.md). */
 export type BackendName = 'auto' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
@@ -40,7 +60,7 @@ export interface BackendInfo {
 }
 
 export interface BackendOptions {
-  /** wasm threads; the default is DEFAULT_WASM_THREADS (measured, docs/backend.md). */
+  /** wasm threads; the default is EXP_THREADS, else DEFAULT_WASM_THREADS (measured, docs/backend.md). */
   threads?: number;
   /** webgpu: part of the adapter's name (`--gpu-adapter`; default EXP_WEBGPU_ADAPTER). */
   gpuAdapter?: string;
@@ -56,6 +76,19 @@ export const DEFAULT_SHADER_CACHE = 'runs/cache/shaders';
  * the second thread speeds up the XNNPACK convolutions and matmuls of a training step.
  */
 export const DEFAULT_WASM_THREADS = 2;
+
+/**
+ * The wasm thread count a process uses when none is given: EXP_THREADS when set (exp sweep sets
+ * it for its trial processes; a batch system can set it to the cores it grants), else
+ * DEFAULT_WASM_THREADS. A value that is not a whole number >= 1 is a UserError naming it.
+ */
+export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.EXP_THREADS;
+  if (v === undefined || v === '') return DEFAULT_WASM_THREADS;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`EXP_THREADS expects a whole number >= 1, got '${v}'`);
+  return n;
+}
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
@@ -139,7 +172,7 @@ function unrefPthreadWorkers(): void {
  * first call). Prints nothing.
  */
 export async function initBackend(name: BackendName, opts: BackendOptions = {}): Promise<BackendInfo> {
-  const threads = opts.threads ?? DEFAULT_WASM_THREADS;
+  const threads = opts.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) {
     throw new UserError(`--threads expects a whole number >= 1, got ${threads}`);
   }

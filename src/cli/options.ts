@@ -60,6 +60,12 @@ export const gpuAdapterOption = (): Option =>
     'webgpu: the adapter whose name contains this (default $EXP_WEBGPU_ADAPTER; a name that matches none lists the adapters)',
   );
 
+/** `--threads N` (wasm); `what` says the default here. */
+export const threadsOption = (what = 'default $EXP_THREADS, else 2'): Option =>
+  new Option('--threads <n>', `wasm compute threads per training process (${what})`).argParser(
+    parsePositiveInt('--threads'),
+  );
+
 /** `--set key=value`, repeatable; `what` says what it overrides here. */
 export const setOption = (what = 'override a dotted key of the experiment YAML'): Option =>
   new Option('--set <key=value>', `${what} (repeatable; values parsed as YAML)`).argParser(collect).default([]);

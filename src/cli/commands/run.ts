@@ -4,6 +4,7 @@ import {
   artifactsOption,
   backendOption,
   gpuAdapterOption,
+  threadsOption,
   dbOption,
   jsonOption,
   noDashboardOption,
@@ -26,7 +27,7 @@ import { formatResultsTable } from '../results-table.js';
 import { TABLE2 } from '../../paper/table2.js';
 import { systemDefinition } from '../../systems/build.js';
 import { UserError, isUserError } from '../../util/errors.js';
-import { applyGpuAdapterFlag, parseBackendName } from '../../backend/select.js';
+import { applyGpuAdapterFlag, applyThreadsFlag, parseBackendName } from '../../backend/select.js';
 import { preflight } from '../../preflight/preflight.js';
 import { preflightOptions } from '../preflight-options.js';
 import { checkName, displayName } from '../../util/names.js';
@@ -39,6 +40,7 @@ interface RunOptions {
   artifacts?: string;
   backend: string;
   gpuAdapter?: string;
+  threads?: number;
   dashboard: boolean;
   quiet?: boolean;
   json?: boolean;
@@ -61,6 +63,7 @@ export function register(program: Command): void {
     )
     .addOption(backendOption())
     .addOption(gpuAdapterOption())
+    .addOption(threadsOption())
     .option(
       '--resume <run>',
       'continue an interrupted, failed or stale run from its last checkpoint (one still leased to a live process is refused)',
@@ -76,6 +79,7 @@ export function register(program: Command): void {
 async function runCommand(file: string | undefined, opts: RunOptions): Promise<void> {
   const backend = parseBackendName(opts.backend);
   applyGpuAdapterFlag(opts.gpuAdapter);
+  applyThreadsFlag(opts.threads);
   let target: SessionTarget;
   if (opts.resume) {
     if (file)
