@@ -14,6 +14,8 @@ const ADDED: ReadonlyArray<{ key: string; value: unknown }> = [
   { key: 'loss.metric.eps', value: 1e-8 },
   // Before data.synthVersion, the built-in synthetic set was generator version 1.
   { key: 'data.synthVersion', value: 1 },
+  // Before glow.training, Glow-Aff was one ID-conditioned flow per machine type.
+  { key: 'glow.training', value: 'id-conditioned' },
 ];
 
 /**

@@ -46,8 +46,8 @@ export interface ParamsReport {
   classes: number;
   input: { nMels: number; frames: number; channels: number };
   paper: { system: string; params: number; gap: number } | null;
-  /** Per-type systems: how many models (one per machine type) and their sum. */
-  perType: { models: number; type: string; allModels: number } | null;
+  /** Per-type systems: how many models (one per machine type, or per machine ID) and their sum. */
+  perType: { models: number; type: string; allModels: number; per: 'machine type' | 'machine ID' } | null;
   /** The Table 2 row this config replays (null when none, e.g. an ablation variant). */
   row: string | null;
 }
@@ -70,8 +70,10 @@ export function countParams(
   const row = def.paperRow(config);
   const t5 = TABLE5.find((r) => r.key === row);
   const types = classesByType(list);
-  // One model for all types, or (per-type systems) the first type's model, as Table 5 counts one.
-  const first = def.perType(config) ? types[0]! : null;
+  // One model for all types, or (per-type systems) the first type's model, as Table 5 counts one;
+  // a model per machine ID: the first ID's (all of them have its size).
+  const perId = def.perType(config) && (def.modelPerId?.(config) ?? false);
+  const first = def.perType(config) ? (perId ? { ...types[0]!, classes: [types[0]!.classes[0]!] } : types[0]!) : null;
   const system = first
     ? def.build({ config, classes: first.classes.map((i) => list[i]!), prefix: `${first.type}/`, parts })
     : buildSystem(config, list, parts);
@@ -85,13 +87,21 @@ export function countParams(
       classes,
       input: { nMels: system.clip.nMels, frames: system.clip.frames, channels: system.inputChannels },
       paper: t5 ? { system: t5.system, params: t5.params, gap: total / t5.params - 1 } : null,
-      perType: first
-        ? {
-            models: types.length,
-            type: first.type,
-            allModels: sumOverTypes(config, parts, def, types, list, first.classes.length, total),
-          }
-        : null,
+      perType: !first
+        ? null
+        : perId
+          ? {
+              models: list.length,
+              type: `${first.type} ${list[first.classes[0]!]!.machineId}`,
+              allModels: total * list.length,
+              per: 'machine ID',
+            }
+          : {
+              models: types.length,
+              type: first.type,
+              allModels: sumOverTypes(config, parts, def, types, list, first.classes.length, total),
+              per: 'machine type',
+            },
       row,
     };
   } finally {

@@ -78,6 +78,11 @@ export interface SystemArgs {
 export interface SystemDefinition {
   /** One model per machine type (AE, IDNN, MobileNetV2, Glow-Aff) or one for all types. */
   perType(config: ExperimentConfig): boolean;
+  /**
+   * A per-type system whose type model is one model per machine ID (Glow-Aff's per-ID flows, each
+   * trained with the type's other IDs as outliers): Table 5 then counts one ID's model.
+   */
+  modelPerId?(config: ExperimentConfig): boolean;
   /** The key of the paper's Table 2 / Table 5 row this config replays, or null. */
   paperRow(config: ExperimentConfig): string | null;
   /**

@@ -58,7 +58,7 @@ async function runParams(file: string, flags: ParamsFlags): Promise<void> {
   lines.push(total);
   if (r.perType) {
     lines.push(
-      `  one model per machine type: the count above is ${r.perType.type}'s model; all ${r.perType.models} models: ${fmt(r.perType.allModels)}`,
+      `  one model per ${r.perType.per}: the count above is ${r.perType.type}'s model; all ${r.perType.models} models: ${fmt(r.perType.allModels)}`,
     );
   }
   for (const [name, n] of Object.entries(r.loss))

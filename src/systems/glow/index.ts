@@ -5,12 +5,18 @@ import { clipGeometry } from '../../model/clip.js';
 import { windowCount } from '../frontends.js';
 import { UserError } from '../../util/errors.js';
 import { GlowDetector } from './detector.js';
+import { PerIdGlowDetector } from './per-id.js';
 
-/** `system: glow-aff`: one ID-conditioned Glow per machine type (Dohi et al., ICASSP 2021). */
+/**
+ * `system: glow-aff` (Dohi et al., ICASSP 2021), built per machine type: one Glow per machine ID
+ * trained with the type's other IDs as outliers (`glow.training: per-id`), or one ID-conditioned
+ * Glow per type (`id-conditioned`).
+ */
 export const glowAffSystem: SystemDefinition = {
   schema: GlowConfig,
   section: 'glow',
   perType: () => true,
+  modelPerId: (config) => glowSection(config).training === 'per-id',
   paperRow: (config) => (glowSection(config).coupling === 'affine' ? 'glow-aff' : null),
   configKeys: ['features.logmel', 'glow'],
   check: (config) => {
@@ -30,9 +36,18 @@ export const glowAffSystem: SystemDefinition = {
   },
   build: ({ config, classes, prefix }) => {
     const clip = clipGeometry(config);
-    return new LogMelSystem(
-      new GlowDetector(glowSection(config), clip.nMels, classes.length, `${prefix}glow`, config.seed),
-      clip,
-    );
+    const g = glowSection(config);
+    const name = `${prefix}glow`;
+    const detector =
+      g.training === 'per-id'
+        ? new PerIdGlowDetector(
+            g,
+            clip.nMels,
+            classes.map((c) => c.machineId),
+            name,
+            config.seed,
+          )
+        : new GlowDetector(g, clip.nMels, classes.length, name, config.seed);
+    return new LogMelSystem(detector, clip);
   },
 };
