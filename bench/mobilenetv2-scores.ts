@@ -12,7 +12,8 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/select.js';
-import { loadExperiment, parseOverride } from '../src/config/load.js';
+import { parseOverride } from '../src/config/load.js';
+import { loadExperiment } from '../src/parts/experiment.js';
 import { resolveData } from '../src/data/resolve.js';
 import { prepareData, type PreparedData } from '../src/train/data.js';
 import { MobileNetV2 } from '../src/systems/mobilenetv2/model.js';
@@ -103,8 +104,7 @@ for (let e = 0; e < epochs; e++) {
 }
 
 /** Per test clip: mean -log p(own) and mean log((1 - p) / p) over its windows, and the argmax ID of its mean log-softmax. */
-function scoreTest(): { nlp: number[]; logit: number[]; pred: number[] } {
-  const t = data.test;
+function scoreTest(t: Split = data.test): { nlp: number[]; logit: number[]; pred: number[] } {
   const out = { nlp: [] as number[], logit: [] as number[], pred: [] as number[] };
   for (let b = 0; b < t.count; b += 20) {
     const idx = [...Array(Math.min(20, t.count - b)).keys()].map((k) => b + k);
@@ -154,7 +154,11 @@ process.stdout.write(`${what}\n`);
 const a = scoreTest();
 const normals = t.meta.flatMap((m, i) => (m.label === 0 ? [i] : []));
 const acc = normals.filter((i) => a.pred[i] === t.classIndex[i]).length / normals.length;
-process.stdout.write(`  ID accuracy on normal test clips: ${(100 * acc).toFixed(1)} %\n`);
+const tr = scoreTest(data.train);
+const trainAcc = tr.pred.filter((p, i) => p === data.train.classIndex[i]).length / data.train.count;
+process.stdout.write(
+  `  ID accuracy (evaluation mode): training clips ${(100 * trainAcc).toFixed(1)} %, normal test clips ${(100 * acc).toFixed(1)} %\n`,
+);
 report('-log p(own), BN as trained', a.nlp);
 report('log((1-p)/p), BN as trained', a.logit);
 // Precise BN: running statistics re-estimated with the final weights (momentum 0.1, 3 passes).

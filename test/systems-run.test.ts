@@ -85,7 +85,10 @@ for (const system of Object.keys(SYSTEMS)) {
     d.close();
     assert.equal(epochs.length, 2);
     const terms = Object.keys(JSON.parse(epochs[0]!.terms) as Record<string, number>);
-    assert.deepEqual(terms, { ae: ['mse'], idnn: ['mse'], mobilenetv2: ['ce'], 'glow-aff': ['nll', 'outlier'] }[system]);
+    assert.deepEqual(
+      terms,
+      { ae: ['mse'], idnn: ['mse'], mobilenetv2: ['ce'], 'glow-aff': ['nll', 'outlier'] }[system],
+    );
     for (const v of epochs.map((e) => Object.values(JSON.parse(e.terms) as Record<string, number>)).flat())
       assert.ok(Number.isFinite(v));
     assert.equal(scores(out.id).length, 2 * 2 * 4);
