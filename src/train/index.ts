@@ -1,6 +1,6 @@
 import type { Trainer, TrainOptions } from './events.js';
 import { featureCacheRoot, prepareData } from './data.js';
-import { runLoop, autoMicroBatch } from './loop.js';
+import { runLoop, autoMicroBatch, autoEvalBatch } from './loop.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { buildSystem } from '../systems/build.js';
 import { partsWith } from '../registry/container.js';
@@ -76,7 +76,7 @@ export const train: Trainer = async (opts: TrainOptions) => {
       signal: opts.signal,
       resumeFrom: opts.resumeFrom,
       defaultMicroBatch: fit?.micro ?? autoMicroBatch(backend.backend, config.data.seconds, batch),
-      ...(fit ? { evalBatch: fit.evalBatch } : {}),
+      evalBatch: fit?.evalBatch ?? autoEvalBatch(backend.backend, config.data.seconds),
     });
     await emit({ kind: 'done', seconds: (performance.now() - t0) / 1000 });
   } finally {
