@@ -148,3 +148,45 @@ test('a run gives bit-identical losses and scores with the cache off, cold and w
   assert.deepEqual(cold, off);
   assert.deepEqual(warm, off);
 });
+
+test('a split read on demand (loaded a batch ahead) trains and scores exactly as one held in memory', async () => {
+  const { initBackend } = await import('../src/backend/select.js');
+  const { buildSystem } = await import('../src/systems/build.js');
+  const { defaultCatalog } = await import('../src/parts/builtin.js');
+  const { runLoop } = await import('../src/train/loop.js');
+  await initBackend('wasm');
+  const cfg = config({ train: { epochs: 1, batchSize: 6, microBatch: 2, lr: 0.001, valSplit: 0.25 } });
+  const once = async (inMemoryLimit: number | undefined, name: string) => {
+    const d = prepareData(data, cfg, inMemoryLimit === undefined ? {} : { inMemoryLimit });
+    const system = buildSystem(
+      cfg,
+      d.index.classes.map((c) => ({ type: c.type, machineId: c.machineId })),
+      defaultCatalog(),
+    );
+    const events: TrainEvent[] = [];
+    try {
+      await runLoop({
+        config: cfg,
+        system,
+        train: d.train,
+        val: d.val,
+        test: d.test,
+        runDir: join(dir, 'loop', name),
+        emit: async (e) => void events.push(e),
+        defaultMicroBatch: 2,
+        evalBatch: 5,
+      });
+    } finally {
+      system.dispose();
+    }
+    return { events, ready: d.train.clips.ready !== undefined && d.test.clips.ready !== undefined };
+  };
+  const held = await once(undefined, 'held');
+  const read = await once(0, 'read');
+  assert.equal(held.ready, false);
+  assert.equal(read.ready, true);
+  const withVal = (ev: TrainEvent[]) => ev.flatMap((e) => (e.kind === 'epoch' ? [e.valLoss] : []));
+  assert.ok(withVal(held.events).every((v) => typeof v === 'number'));
+  assert.deepEqual(withVal(read.events), withVal(held.events));
+  assert.deepEqual(results(read.events), results(held.events));
+});
