@@ -506,3 +506,45 @@ test('every SIMD build computes correctly: relaxed / baseline (EXP_RELAXED_SIMD=
     );
   }
 });
+
+test('Tanh and LeakyRelu (forward and gradient, one SIMD pass each) match the cpu backend and finite differences', async () => {
+  // 4099 elements: whole 4-lane blocks, helper-thread chunks and a 3-element tail; values up to
+  // |x| = 12 cover both branches of tanh (|x| < 0.625 and beyond) and its saturation.
+  const n = 4099;
+  const values = Array.from(rand(n, 31), (v, i) => (i % 3 === 0 ? v * 24 : v * 1.5));
+  const dys = rand(n, 32);
+  const [cpu, wasm] = await both(() => {
+    const x = tf.tensor1d(values);
+    const dy = tf.tensor1d(dys);
+    const [dTanh] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.tanh(a), dy)))([x]);
+    const [dLeaky] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(a, 0.2), dy)))([x]);
+    return [tf.tanh(x), tf.leakyRelu(x, 0.2), dTanh!, dLeaky!];
+  });
+  assertClose(cpu, wasm, 'tanh / leakyRelu', 1e-6);
+  // tanh against float64 (Cephes' tanhf is within a few float32 ulps).
+  const y = wasm[0]!;
+  for (let i = 0; i < n; i++) {
+    const exact = Math.tanh(values[i]!);
+    assert.ok(
+      Math.abs(y[i]! - exact) <= 3e-7 * Math.max(Math.abs(exact), 1e-3),
+      `tanh(${values[i]}) = ${y[i]}, exact ${exact}`,
+    );
+  }
+  // Gradients against central differences of the wasm forward (away from leakyRelu's kink).
+  await initBackend('wasm');
+  const h = 1e-3;
+  for (const i of [0, 1, 2, 5, 7, 4096, 4098]) {
+    for (const [label, f, grad] of [
+      ['tanh', (v: number) => tf.tidy(() => tf.tanh(tf.scalar(v)).dataSync()[0]!), wasm[2]!],
+      ['leakyRelu', (v: number) => tf.tidy(() => tf.leakyRelu(tf.scalar(v), 0.2).dataSync()[0]!), wasm[3]!],
+    ] as const) {
+      const v = values[i]!;
+      if (label === 'leakyRelu' && Math.abs(v) < 2 * h) continue;
+      const fd = ((f(v + h) - f(v - h)) / (2 * h)) * dys[i]!;
+      assert.ok(
+        Math.abs(fd - grad[i]!) <= 2e-3 * Math.max(1, Math.abs(fd)),
+        `${label}' at ${v}: fd ${fd} kernel ${grad[i]}`,
+      );
+    }
+  }
+});

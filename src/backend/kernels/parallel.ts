@@ -42,6 +42,7 @@ const NAMES: readonly Name[] = [
   'gemm_tn_p',
   'col_sum',
   'bcast_mul',
+  'act_map',
 ];
 const MAX_ARGS = 24;
 /** Int32 slots of the control block. NEXT = (call tag << 16) | next unclaimed chunk. */

@@ -2,6 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d-grads.js';
 import { conv2DConfig, fusedConv2DConfig } from './conv2d-fwd.js';
+import {
+  leakyReluConfig,
+  leakyReluGradConfig,
+  leakyReluGradKernelConfig,
+  tanhConfig,
+  tanhGradConfig,
+  tanhGradKernelConfig,
+} from './activations.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-grads.js';
 import { batchMatMulConfig } from './matmul.js';
 import { meanConfig, sumConfig, tileConfig } from './reduce-tile.js';
@@ -48,10 +56,14 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   adamwConfig,
   matMulBiasActConfig,
   depthwiseBiasActConfig,
+  tanhGradKernelConfig,
+  leakyReluGradKernelConfig,
 ];
 export const REPLACED_KERNELS: readonly KernelConfig[] = [
   conv2DConfig,
   fusedConv2DConfig,
+  tanhConfig,
+  leakyReluConfig,
   conv2DBackpropInputConfig,
   batchMatMulConfig,
   sumConfig,
@@ -84,6 +96,8 @@ export function registerWasmTrainingKernels(): void {
     if (!tf.getKernel(k.kernelName, 'wasm')) tf.registerKernel(k);
   }
   tf.registerGradient(preluGradConfig);
+  tf.registerGradient(tanhGradConfig);
+  tf.registerGradient(leakyReluGradConfig);
   tf.registerGradient(bnTrainGradient);
   tf.registerGradient(bnPreluTrainGradient);
   registered = true;

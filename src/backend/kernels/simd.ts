@@ -114,6 +114,7 @@ export interface SimdExports {
     m0: number,
     m1: number,
   ): void;
+  act_map(mode: number, a: number, b: number, out: number, alphaBits: number, i0: number, i1: number): void;
   col_sum(x: number, rows: number, c: number, s: number, c0: number, c1: number): void;
   bcast_mul(w: number, v: number, out: number, p: number, c: number, r0: number, r1: number): void;
   pack_strips(s: number, p: number, k: number, lds: number, w: number, s0: number, s1: number): void;
