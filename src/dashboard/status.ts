@@ -26,7 +26,7 @@ export function formatSweepStatus(s: SweepState): string {
   );
   for (const t of s.trials) {
     const err =
-      (t.status === 'failed' || t.status === 'pruned' || t.status === 'paused') && t.error
+      (t.status === 'failed' || t.status === 'pruned' || t.status === 'paused' || t.status === 'interrupted') && t.error
         ? `  ${t.error.split('\n')[0]}`
         : '';
     lines.push(

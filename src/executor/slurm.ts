@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { SlurmJobOptions } from './options.js';
 import { ensureDir } from '../util/dirs.js';
 import { UserError } from '../util/errors.js';
+import { describeFsError } from '../util/fs-errors.js';
 
 /**
  * The Slurm side of `exp sweep --executor slurm`: one job array whose tasks each run `exp worker`
@@ -73,31 +74,24 @@ export function sbatchArgs(s: ArraySubmission, script: string): string[] {
 export function submitArray(s: ArraySubmission): string {
   ensureDir(s.dir, 'the Slurm log directory');
   const script = join(s.dir, `${s.jobName}-${Date.now()}.sh`);
-  // exec: the worker is the batch shell itself, so Slurm's SIGTERM (scancel, time limit) reaches it.
-  writeFileSync(script, `#!/bin/sh\n# written by exp sweep --executor slurm\nexec ${s.command.map(quote).join(' ')}\n`);
-  // No password in it (the store URL is passed without one), but it is the user's: readable by its owner only.
-  chmodSync(script, 0o700);
+  try {
+    // exec: the worker is the batch shell itself, so Slurm's SIGTERM (scancel, time limit) reaches it.
+    writeFileSync(
+      script,
+      `#!/bin/sh\n# written by exp sweep --executor slurm\nexec ${s.command.map(quote).join(' ')}\n`,
+    );
+    // No password in it (the store URL is passed without one), but it is the user's: readable by its owner only.
+    chmodSync(script, 0o700);
+  } catch (e) {
+    // A shared filesystem gone read-only or full: nothing was submitted.
+    throw new UserError(`cannot write the batch script ${script}: ${describeFsError(e)}; nothing was submitted`);
+  }
   const r = slurm('sbatch', sbatchArgs(s, script), s.env);
   if (r.status !== 0)
     throw new UserError(`sbatch refused the job array: ${r.stderr || `exit ${r.status}`} (script ${script})`);
   const id = r.stdout.trim().split(';')[0]!;
   if (!/^\d+$/.test(id)) throw new UserError(`sbatch printed no job id (got ${JSON.stringify(r.stdout.trim())})`);
   return id;
-}
-
-/** The job's tasks that are still pending or running (squeue forgets finished jobs). */
-export function activeTasks(jobId: string): string[] {
-  const r = slurm('squeue', ['-h', '-r', '-j', jobId, '-o', '%i %T']);
-  // "Invalid job id specified": the job ended long enough ago that the controller forgot it.
-  if (r.status !== 0) return [];
-  return r.stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(
-      (l) =>
-        l !== '' &&
-        !/\s(COMPLETED|CANCELLED|FAILED|TIMEOUT|NODE_FAIL|PREEMPTED|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE)$/.test(l),
-    );
 }
 
 export function cancelJob(jobId: string): void {

@@ -17,6 +17,7 @@ import type { EvalEvent, PausePoint, TrainEvent, Trainer } from '../train/events
 import { messageOf } from '../util/errors.js';
 import { maskSecrets } from '../util/secrets.js';
 import { isStoreUnreachable } from '../store/store-errors.js';
+import { describeCode, isEnvironmentError, storageFault, unwritableBecause } from '../util/fs-errors.js';
 
 /**
  * One run session, the only place a run's life is decided, for `exp run`, the local sweep engine
@@ -165,12 +166,13 @@ async function train(
   };
   const beat = setInterval(() => writer.heartbeat().catch(storeFailed), o.heartbeatMs ?? 10_000);
   beat.unref();
+  const runDir = run.runDir ?? `runs/${run.id}`;
   let final: EvalEvent | null = null;
   let checkpointEpoch: number | null = null;
   try {
     await o.trainer({
       config: run.config,
-      runDir: run.runDir ?? `runs/${run.id}`,
+      runDir,
       backend: o.backend,
       signal: stop.signal,
       ...(resumeFrom ? { resumeFrom } : {}),
@@ -203,6 +205,15 @@ async function train(
     // A trainer stopped by a signal sent to it alone (a child process given SIGTERM).
     if (e instanceof DOMException && e.name === 'AbortError')
       return { status: 'interrupted', message: `interrupted (${e.message})` };
+    // The run directory's filesystem went read-only or full: not the trial's fault, and its last
+    // checkpoint is still there, so the run stays resumable once the filesystem is back.
+    const fault =
+      storageFault(e) ?? (isEnvironmentError(e) || /^E[A-Z]+: /.test(messageOf(e)) ? unwritableBecause(runDir) : null);
+    if (fault !== null)
+      return {
+        status: 'interrupted',
+        message: `interrupted: the run directory ${runDir} cannot be written: ${describeCode(fault)}; the checkpoints it wrote are kept`,
+      };
     return { status: 'failed', error: e, message: messageOf(e) };
   } finally {
     clearInterval(beat);

@@ -63,6 +63,8 @@ export interface RunStore extends RunReader {
   recordJob(job: SweepJob): Promise<void>;
   sweepJobs(sweep: string): Promise<SweepJob[]>;
   setJobState(sweep: string, jobId: string, state: JobState): Promise<void>;
+  /** A running run whose worker is gone (its batch task ended): interrupted with `error`, unless it beat since `heartbeatAt` was read. */
+  endLostRun(runId: string, heartbeatAt: number | null, error: string): Promise<boolean>;
   /** The sweep's trial list as its last registration recorded it, or null for an unknown sweep. */
   recordedSweep(name: string): Promise<RecordedSweep | null>;
   /** Every trial run of the sweep with its latest stored epoch and final average (a follower's view). */

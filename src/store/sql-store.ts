@@ -142,6 +142,10 @@ export abstract class SqlRunStore implements RunStore {
     return this.write(() => writes.recordJobWrite(job));
   }
 
+  endLostRun(runId: string, heartbeatAt: number | null, error: string): Promise<boolean> {
+    return this.write(() => writes.endLostRunWrite(runId, heartbeatAt, error));
+  }
+
   setJobState(sweep: string, jobId: string, state: JobState): Promise<void> {
     return this.write(() => writes.setJobStateWrite(sweep, jobId, state));
   }

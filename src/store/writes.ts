@@ -445,3 +445,17 @@ export function* recordJobWrite(job: SweepJob): Write<void> {
 export function* setJobStateWrite(sweep: string, jobId: string, state: JobState): Write<void> {
   yield* exec(SQL.setJobState, [state, sweep, jobId]);
 }
+
+/**
+ * A 'running' run whose worker is known to be gone (its batch task ended: killed for memory, its
+ * node lost) becomes interrupted with the reason, so it is resumable at once and says why. Only
+ * if the row is unchanged since it was read (same heartbeat): a worker that took it over or beat
+ * meanwhile keeps it. Returns whether the row was changed.
+ */
+export function* endLostRunWrite(runId: string, heartbeatAt: number | null, error: string): Write<boolean> {
+  const rows = yield* exec<{ id: string }>(
+    `UPDATE runs SET status = 'interrupted', error = ?, finished_at = ? WHERE id = ? AND status = 'running' AND COALESCE(heartbeat_at, -1) = ? RETURNING id`,
+    [error, iso(), runId, heartbeatAt ?? -1],
+  );
+  return rows.length > 0;
+}

@@ -1,3 +1,5 @@
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UserError } from './errors.js';
 
 /**
@@ -38,6 +40,41 @@ export function isEnvironmentError(e: unknown): boolean {
   const code = errnoCode(e);
   return code !== undefined && code in ENV_CODES;
 }
+
+/** Codes by which a filesystem refuses all writes for now: read-only, full, over quota, gone. */
+const STORAGE_FAULTS = ['EROFS', 'ENOSPC', 'EDQUOT', 'EIO', 'ESTALE'] as const;
+
+/**
+ * The code when `e` says a filesystem refuses writes (it went read-only, filled up, went away),
+ * which no trial causes; also seen in the message alone, as an error from a trainer child process
+ * arrives ("EROFS: read-only file system, open '...'").
+ */
+export function storageFault(e: unknown): string | null {
+  const code = errnoCode(e);
+  if (code !== undefined) return (STORAGE_FAULTS as readonly string[]).includes(code) ? code : null;
+  const m = new RegExp(`\\b(${STORAGE_FAULTS.join('|')})\\b`).exec(e instanceof Error ? e.message : String(e));
+  return m ? m[1]! : null;
+}
+
+/**
+ * Why `dir` cannot be written now (its nearest existing ancestor is asked, as a missing run
+ * directory is created on first use): EROFS, EACCES, ...; null when it can be. A write that
+ * failed oddly is checked this way: Node's recursive mkdir on a read-only filesystem reports
+ * ENOENT, not EROFS.
+ */
+export function unwritableBecause(dir: string): string | null {
+  let at = resolve(dir);
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  try {
+    accessSync(at, constants.W_OK);
+    return null;
+  } catch (e) {
+    return errnoCode(e) ?? 'EACCES';
+  }
+}
+
+/** "read-only file system (EROFS)" for a code storageFault returned. */
+export const describeCode = (code: string): string => `${ENV_CODES[code] ?? 'error'} (${code})`;
 
 /** "no space left on the device (ENOSPC)" for an errno error, else its message. */
 export function describeFsError(e: unknown): string {

@@ -186,7 +186,7 @@ test('scancel of a running task mid-trial: the trial is interrupted at a checkpo
   const logs = taskLogs(s.art);
   assert.match(
     readFileSync(join(s.art, 'slurm', `${task}.out`), 'utf8'),
-    /t0: interrupted \(SIGTERM\); checkpointed, resumable/,
+    /t0: interrupted \(SIGTERM; Slurm: cancelled \(scancel\)\); checkpointed, resumable/,
   );
   const t0 = starts(logs, 't0');
   assert.equal(t0.length, 2, logs);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway one-node Slurm cluster on this machine for the cluster tests (Debian's slurm-wlm
-# and munge): `slurm.sh up DIR [PORT]` writes DIR/slurm.conf, starts munged (unless one runs
-# already), slurmctld and slurmd on localhost, waits for the node to be idle and prints the
-# config path (export SLURM_CONF=... to point sbatch/squeue/scancel at it); `slurm.sh down DIR`
+# and munge): `slurm.sh up DIR [PORT]` writes DIR/slurm.conf, starts its own munged (socket in DIR), slurmctld and slurmd on localhost, waits for the node to be idle and prints the
+# config path (export SLURM_CONF=... to point sbatch/squeue/scancel at it; the config names this
+# cluster's own munged socket); `slurm.sh down DIR`
 # stops what `up` started. Runs as root (SlurmUser=root: no cgroups, no accounting database).
 set -euo pipefail
 cmd=${1:?usage: slurm.sh up DIR [PORT] | down DIR}
@@ -26,7 +26,9 @@ SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
 # Short credential lifetime and scheduler intervals: a requeued job restarts in seconds, not minutes.
-AuthInfo=cred_expire=5
+# This cluster's own munged socket: clusters started side by side (parallel test runs) never share,
+# or stop, each other's munged.
+AuthInfo=cred_expire=5,socket=$dir/munge/munge.socket.2
 SchedulerParameters=bf_interval=1,sched_interval=2
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
@@ -49,12 +51,10 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
     export SLURM_CONF=$dir/slurm.conf
-    if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
-      mkdir -p /run/munge && chown munge:munge /run/munge
-      runuser -u munge -- /usr/sbin/munged
-      pgrep -u munge -n munged >"$dir/munged.pid"
-      for _ in $(seq 50); do munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break; sleep 0.1; done
-    fi
+    mkdir -p "$dir/munge" && chown munge:munge "$dir/munge" && chmod 755 "$dir/munge"
+    runuser -u munge -- /usr/sbin/munged --socket="$dir/munge/munge.socket.2" --pid-file="$dir/munge/munged.pid" \
+      --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed"
+    for _ in $(seq 50); do munge -S "$dir/munge/munge.socket.2" -n 2>/dev/null | unmunge -S "$dir/munge/munge.socket.2" >/dev/null 2>&1 && break; sleep 0.1; done
     slurmctld
     slurmd
     for _ in $(seq 100); do
@@ -77,6 +77,6 @@ EOF
     for f in slurmctld slurmd; do [ -f "$dir/$f.pid" ] && pids="$pids $(cat "$dir/$f.pid")"; done
     for p in $pids; do kill "$p" 2>/dev/null || true; done
     for p in $pids; do for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; done
-    [ -f "$dir/munged.pid" ] && kill "$(cat "$dir/munged.pid")" 2>/dev/null || true
+    [ -f "$dir/munge/munged.pid" ] && kill "$(cat "$dir/munge/munged.pid")" 2>/dev/null || true
     ;;
 esac

@@ -7,7 +7,17 @@ import { dbOption } from '../options.js';
 import { readSweepName, resolveSweepFile, type ExpandedSweep } from '../../sweep/spec.js';
 import { SlurmJobOptions } from '../../executor/options.js';
 import type { SweepExecutor } from '../../executor/executor.js';
-import { activeTasks, cancelJob, submitArray } from '../../executor/slurm.js';
+import { cancelJob, submitArray } from '../../executor/slurm.js';
+import {
+  activeOf,
+  blockedReason,
+  describeEnd,
+  faultsOf,
+  meaningOf,
+  taskStates,
+  type TaskState,
+} from '../../executor/slurm-states.js';
+import { pidAlive } from '../../store/stale.js';
 import { follow, followState, poll, type FollowEnd } from '../../executor/follow.js';
 import { isPostgresUrl, openRunStore } from '../../store/open.js';
 import { DEFAULT_STALE_SECONDS } from '../../store/db.js';
@@ -19,7 +29,8 @@ import { attachPlainProgress } from '../../dashboard/plain.js';
 import { renderSweepDashboard } from '../../dashboard/render.js';
 import { formatSweepStatus } from '../../dashboard/status.js';
 import { formatIssues } from '../../config/load.js';
-import { UserError } from '../../util/errors.js';
+import { UserError, messageOf } from '../../util/errors.js';
+import { checkRunDirRoot } from '../run-dirs.js';
 import { dbFlag, maskPassword } from '../../util/db-location.js';
 import { passwordOf, withoutPassword } from '../../util/secrets.js';
 import type { SweepSelection } from '../options.js';
@@ -115,10 +126,65 @@ function workerEnv(db: string): Record<string, string> {
   return password === null ? {} : { PGPASSWORD: password };
 }
 
-const activeJobs = async (store: RunStore, sweep: string): Promise<SweepJob[]> =>
-  (await store.sweepJobs(sweep)).filter(
-    (j) => j.state === 'submitted' && j.executor === 'slurm' && activeTasks(j.jobId).length > 0,
-  );
+/** The sweep's Slurm jobs not cancelled through exp, each with its tasks as Slurm reports them now. */
+async function slurmJobs(store: RunStore, sweep: string): Promise<Array<{ job: SweepJob; tasks: TaskState[] }>> {
+  return (await store.sweepJobs(sweep))
+    .filter((j) => j.state === 'submitted' && j.executor === 'slurm')
+    .map((job) => ({ job, tasks: taskStates(job.jobId) }));
+}
+
+/**
+ * Once none of the sweep's jobs is queued or running, a trial row still 'running' has no worker
+ * left, unless one started by hand elsewhere still beats: a row silent for three heartbeats (or
+ * whose process is gone from this host) was held by a task Slurm ended without the worker
+ * noticing (killed for memory, SIGKILL after the kill wait, a node lost). It becomes interrupted
+ * with how the tasks ended, so it shows why and is resumable at once.
+ */
+async function endLostRuns(store: RunStore, sweep: string, ended: TaskState[], lease: number): Promise<void> {
+  const faults = faultsOf(ended);
+  const why = describeEnd(faults.length > 0 ? faults : ended);
+  const quietMs = Math.min(30_000, lease * 1000);
+  for (const p of await store.sweepProgress(sweep)) {
+    if (p.status !== 'running') continue;
+    const gone = p.host === hostname() && (p.pid === null || !pidAlive(p.pid));
+    if (!gone && p.heartbeatAt !== null && Date.now() - p.heartbeatAt < quietMs) continue;
+    await store.endLostRun(
+      p.runId,
+      p.heartbeatAt,
+      `interrupted: its worker's Slurm task ended (${why || 'no longer known to Slurm'}); resumable from its last checkpoint`,
+    );
+  }
+}
+
+/** Says (once per reason) why the sweep's tasks wait when the cluster holds them: nodes drained or down. */
+function blockedNotice(): (jobs: Array<{ job: SweepJob; tasks: TaskState[] }>, sweep: string) => void {
+  let said: string | null = null;
+  return (jobs, sweep) => {
+    const blocked = jobs.map((j) => ({ id: j.job.jobId, why: blockedReason(j.tasks) })).find((j) => j.why !== null);
+    const line = blocked ? `Slurm job ${blocked.id}: ${blocked.why}` : null;
+    if (line !== null && line !== said)
+      process.stderr.write(
+        `exp: ${line}; the sweep waits until they can start (Ctrl-C stops following; exp sweep cancel ${sweep} stops the jobs)\n`,
+      );
+    said = line;
+  };
+}
+
+/**
+ * Whether the unfinished trials are submitted again after the sweep's last job ended, and if not,
+ * the one line that says why: a cancel (scancel) or a fault another try would repeat (memory).
+ */
+function whyNotResubmit(last: { job: SweepJob; tasks: TaskState[] } | undefined): string | null {
+  if (!last) return null;
+  const faults = faultsOf(last.tasks);
+  const stop = faults.find((t) => !meaningOf(t.state).resubmit);
+  if (!stop) return null;
+  const hint =
+    stop.state === 'OUT_OF_MEMORY'
+      ? 'give the tasks more memory (--mem) and run the same exp sweep again to resume'
+      : 'run the same exp sweep again to resume';
+  return `Slurm job ${last.job.jobId} ended: ${describeEnd(last.tasks)}; not submitted again; ${hint}`;
+}
 
 /** `exp sweep X --executor slurm`: one job array of `exp worker` tasks, followed from the shared store. */
 export const slurmExecutor: SweepExecutor<ClusterSweepOptions> = {
@@ -159,6 +225,14 @@ async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): Promise
         submittedAt: new Date().toISOString(),
         jobId: '',
       };
+      // A shared filesystem gone read-only (or full) since the sweep started: every task would fail at once.
+      try {
+        checkRunDirRoot(o.db, artifacts);
+      } catch (e) {
+        throw new UserError(
+          `${messageOf(e)}; nothing was submitted; the ${count} unfinished trial(s) keep their checkpoints: make it writable and run the same exp sweep again`,
+        );
+      }
       job.jobId = submitArray({
         command: workerCommand(sweep, o, artifacts, lease),
         tasks: count,
@@ -175,7 +249,10 @@ async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): Promise
       );
       return job;
     };
-    const running = await activeJobs(store, sweep.name);
+    const jobs = await slurmJobs(store, sweep.name);
+    const running = jobs.filter((j) => activeOf(j.tasks).length > 0).map((j) => j.job);
+    // A job that ended while nobody followed it (--detach) may have left rows of dead tasks running.
+    if (running.length === 0 && jobs.length > 0) await endLostRuns(store, sweep.name, jobs.at(-1)!.tasks, lease);
     const state = followState(recorded, o.concurrency, o.db);
     const todo = await poll(store, recorded, state, lease);
     if (running.length > 0)
@@ -191,8 +268,16 @@ async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): Promise
       return;
     }
     let rounds = 0;
+    let stopLine: string | null = null;
     const end = await show(store, recorded, state, o, lease, async (unfinished) => {
-      if (rounds >= (o.resubmit ?? 2)) return false;
+      const last = (await slurmJobs(store, sweep.name)).at(-1);
+      stopLine = whyNotResubmit(last);
+      if (stopLine !== null) return false;
+      if (rounds >= (o.resubmit ?? 2)) {
+        if (last && faultsOf(last.tasks).length > 0)
+          stopLine = `Slurm job ${last.job.jobId} ended: ${describeEnd(last.tasks)}; submitted again ${rounds} time(s), as --resubmit allows; run the same exp sweep again to resume`;
+        return false;
+      }
       rounds++;
       state.update(
         (s) => ({
@@ -204,7 +289,7 @@ async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): Promise
       await submit(unfinished.length);
       return true;
     });
-    finish(end, recorded, state, o.db);
+    finish(end, recorded, state, o.db, stopLine);
   } finally {
     await store.close();
   }
@@ -223,6 +308,7 @@ async function show(
   const dashboard = live ? renderSweepDashboard(state) : null;
   const detachPlain = live ? () => {} : attachPlainProgress(state, (line) => process.stderr.write(`${line}\n`));
   const signals = interruptOnSignals({ onSecond: () => undefined });
+  const notice = blockedNotice();
   try {
     return await follow({
       store,
@@ -231,7 +317,13 @@ async function show(
       leaseSeconds: lease,
       pollMs: Number(process.env.EXP_FOLLOW_POLL_MS ?? 1000),
       signal: signals.signal,
-      jobActive: async () => (await activeJobs(store, sweep.name)).length > 0,
+      jobActive: async () => {
+        const jobs = await slurmJobs(store, sweep.name);
+        const active = jobs.some((j) => activeOf(j.tasks).length > 0);
+        if (active) notice(jobs, sweep.name);
+        else if (jobs.length > 0) await endLostRuns(store, sweep.name, jobs.at(-1)!.tasks, lease);
+        return active;
+      },
       cancelled: async () => (await store.sweepJobs(sweep.name)).at(-1)?.state === 'cancelled',
       resubmit,
     });
@@ -243,7 +335,13 @@ async function show(
   }
 }
 
-function finish(end: FollowEnd, sweep: RecordedSweep, state: SweepStateStore, db: string): void {
+function finish(
+  end: FollowEnd,
+  sweep: RecordedSweep,
+  state: SweepStateStore,
+  db: string,
+  stopLine: string | null = null,
+): void {
   const trials = state.get().trials;
   const count = (s: string) => trials.filter((t) => t.status === s).length;
   process.stderr.write(`\n${formatSweepStatus(state.get())}\n`);
@@ -266,12 +364,27 @@ function finish(end: FollowEnd, sweep: RecordedSweep, state: SweepStateStore, db
       process.exitCode = 1;
       return;
     case 'gave-up':
+      if (stopLine !== null) {
+        process.stderr.write(`exp: ${tail}; ${stopLine}\n`);
+        process.exitCode = 1;
+        return;
+      }
       process.stderr.write(
         `exp: ${tail}; the jobs ended and were resubmitted as often as --resubmit allows; see the task logs under the artifacts directory's slurm/\n`,
       );
       process.exitCode = 1;
       return;
   }
+}
+
+/** How a job stands for exp sweep status: cancelled, its live tasks (and what holds them), or how it ended. */
+function jobLine(j: SweepJob, tasks: TaskState[]): string {
+  if (j.state === 'cancelled') return 'cancelled';
+  const active = activeOf(tasks);
+  if (active.length > 0)
+    return `${active.length} task(s) pending or running${blockedReason(tasks) ? `; ${blockedReason(tasks)}` : ''}`;
+  const faults = faultsOf(tasks);
+  return faults.length > 0 ? `ended: ${describeEnd(tasks)}` : 'ended';
 }
 
 /** A sweep named on the command line: a YAML (its name) or the name itself. */
@@ -333,9 +446,9 @@ export function registerClusterSubcommands(sweepCmd: Command): void {
           await poll(store, sweep, state, DEFAULT_STALE_SECONDS);
           process.stdout.write(`${formatSweepStatus(state.get())}\n`);
           for (const j of jobs) {
-            const active = j.state === 'submitted' && j.executor === 'slurm' ? activeTasks(j.jobId) : [];
+            const tasks = j.state === 'submitted' && j.executor === 'slurm' ? taskStates(j.jobId) : [];
             process.stdout.write(
-              `job ${j.jobId} (${j.executor}, ${j.tasks} tasks, at most ${j.concurrency} at once, submitted ${j.submittedAt} on ${j.host}): ${j.state === 'cancelled' ? 'cancelled' : active.length > 0 ? `${active.length} task(s) pending or running` : 'ended'}\n`,
+              `job ${j.jobId} (${j.executor}, ${j.tasks} tasks, at most ${j.concurrency} at once, submitted ${j.submittedAt} on ${j.host}): ${jobLine(j, tasks)}\n`,
             );
           }
         } finally {
@@ -357,7 +470,7 @@ export function registerClusterSubcommands(sweepCmd: Command): void {
           );
           let cancelled = 0;
           for (const j of jobs) {
-            if (activeTasks(j.jobId).length > 0) {
+            if (activeOf(taskStates(j.jobId)).length > 0) {
               cancelJob(j.jobId);
               cancelled++;
               process.stderr.write(`exp: scancel ${j.jobId}\n`);

@@ -21,6 +21,7 @@ import { partsHelp } from '../parts-help.js';
 import { UserError } from '../../util/errors.js';
 import type { RunStore } from '../../store/run-store.js';
 import { runWorker } from '../../executor/worker.js';
+import { stopReasonAtSignal } from '../../executor/slurm-states.js';
 import { openRunStore } from '../../store/open.js';
 import { interruptOnSignals } from '../../session/signals.js';
 import { loadTrainer } from '../../session/trainer.js';
@@ -90,6 +91,18 @@ async function workerCommand(opts: WorkerCliOptions): Promise<void> {
     );
   checkRunDirRoot(opts.db, opts.artifacts);
   const signals = interruptOnSignals();
+  // Inside a Slurm job, SIGTERM's cause (time limit, cancel, a node going down) is stored with the run.
+  const stopped = new AbortController();
+  signals.signal.addEventListener(
+    'abort',
+    () => {
+      const why = signals.signal.reason === 'SIGTERM' ? stopReasonAtSignal() : null;
+      stopped.abort(why ? `SIGTERM; Slurm: ${why}` : signals.signal.reason);
+    },
+    { once: true },
+  );
+  // Task logs live on the shared filesystem; if it goes read-only a log line is lost, not the worker.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   // SIGUSR1 = the batch system's warning before a time limit (sbatch --signal=B:USR1@T).
   const warned = new AbortController();
   const onUsr1 = () => warned.abort('SIGUSR1: time limit near');
@@ -104,12 +117,18 @@ async function workerCommand(opts: WorkerCliOptions): Promise<void> {
       trainer: await loadTrainer(),
       backend,
       policy: { rerunFailed: false, force: false, staleSeconds: opts.lease, forceBefore: 0 },
-      signal: AbortSignal.any([signals.signal, warned.signal]),
+      signal: AbortSignal.any([stopped.signal, warned.signal]),
       heartbeatMs: Math.min(10_000, (opts.lease * 1000) / 3),
       preflight: async (config) => {
         await preflight(config, preflightOptions(opts.db, false));
       },
-      log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+      log: (line) => {
+        try {
+          process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+        } catch {
+          // The task's log is on a filesystem that refuses writes; the store keeps the record.
+        }
+      },
     });
   } finally {
     await store.close();
