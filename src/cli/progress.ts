@@ -58,7 +58,8 @@ export class ProgressPrinter {
           .filter(([, v]) => v !== 0)
           .map(([k, v]) => `${k} ${v.toFixed(4)}`)
           .join(', ');
-        const val = e.valLoss === null ? '' : `  val ${e.valLoss.toFixed(4)}`;
+        const acc = e.valAcc === null || e.valAcc === undefined ? '' : ` acc ${(100 * e.valAcc).toFixed(1)} %`;
+        const val = e.valLoss === null ? '' : `  val ${e.valLoss.toFixed(4)}${acc}`;
         this.out.write(
           `epoch ${e.epoch}/${e.epochs}  loss ${e.loss.toFixed(4)} (${terms})${val}  lr ${e.lr.toExponential(2)}  ` +
             `${e.clipsPerSec.toFixed(1)} clips/s  ${formatDuration(e.seconds)}  ETA ${formatDuration(mean * (e.epochs - e.epoch))}\n`,

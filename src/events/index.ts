@@ -67,6 +67,11 @@ export interface EpochEvent {
   seconds: number;
   /** Validation cross-entropy when train.valSplit is set. */
   valLoss: number | null;
+  /**
+   * Machine-ID classification accuracy on the train.valSplit clips (argmax of the cosine logits
+   * against the clip's ID), for systems that classify IDs; absent or null otherwise.
+   */
+  valAcc?: number | null;
 }
 
 export interface CheckpointEvent {

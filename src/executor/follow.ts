@@ -124,6 +124,11 @@ export interface FollowOptions {
   cancelled: () => Promise<boolean>;
   /** The jobs ended with trials left (workers killed outright, tasks cancelled one by one): submit again, or false to give up. */
   resubmit: (unfinished: TrialView[]) => Promise<boolean>;
+  /**
+   * Adaptive sweeps: whether every configuration there will be is finished, pruned or failed (their
+   * trials are sampled as the sweep goes, so no unfinished run does not mean the sweep is over).
+   */
+  complete?: () => Promise<boolean>;
 }
 
 export type FollowEnd = 'finished' | 'detached' | 'cancelled' | 'gave-up';
@@ -146,10 +151,10 @@ export async function follow(o: FollowOptions): Promise<FollowEnd> {
     // The job's state first, then the runs: a worker writes its last row before its task ends.
     const active = await o.jobActive();
     const unfinished = await poll(o.store, o.sweep, o.state, o.leaseSeconds);
-    if (unfinished.length === 0) return 'finished';
+    if (unfinished.length === 0 && (!o.complete || (await o.complete()))) return 'finished';
     // Trials held by a live lease of another orchestrator's workers finish on their own.
     const orphaned = unfinished.filter((t) => t.status !== 'running');
-    if (!active && orphaned.length > 0) {
+    if (!active && (orphaned.length > 0 || o.complete)) {
       if (await o.cancelled()) return 'cancelled';
       if (!(await o.resubmit(unfinished))) return 'gave-up';
     }

@@ -6,6 +6,8 @@ import type { ClaimPolicy } from '../store/writes.js';
 import type { RunStore, SweepClaimContext } from '../store/run-store.js';
 import type { Trainer } from '../train/events.js';
 import { formatDuration, pct } from '../util/format.js';
+import { runAdaptiveWorker } from './adaptive-worker.js';
+import type { WorkerOptions, WorkerSummary } from './worker-types.js';
 
 /**
  * `exp worker`: one process of a sweep spread over a batch system (or started by hand on any
@@ -15,27 +17,7 @@ import { formatDuration, pct } from '../util/format.js';
  * trial is left to claim. Starting over each time means a trial whose worker died (its lease
  * expired) or was stopped (interrupted) is picked up again, from its last checkpoint.
  */
-export interface WorkerOptions {
-  sweep: ExpandedSweep;
-  store: RunStore;
-  trainer: Trainer;
-  backend: string;
-  policy: ClaimPolicy;
-  /** SIGTERM / SIGINT: the running trial checkpoints and is marked interrupted; no new claim. */
-  signal: AbortSignal;
-  heartbeatMs: number;
-  preflight?: (config: ExperimentConfig) => Promise<void>;
-  log: (line: string) => void;
-}
-
-export interface WorkerSummary {
-  done: number;
-  failed: number;
-  /** The store's server stayed unreachable: what the worker said about its trial (it stopped there). */
-  storeLost: string | null;
-  /** The trial this worker was running when it was stopped, if any. */
-  interrupted: string | null;
-}
+export type { WorkerOptions, WorkerSummary } from './worker-types.js';
 
 export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   const { sweep, store } = o;
@@ -47,6 +29,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
     spec: sweep.spec,
     trials: sweep.trials,
   });
+  if (sweep.search) return runAdaptiveWorker(o);
   const ctx: SweepClaimContext = { sweep: sweep.name, profile: sweep.profile };
   const me = `${hostname()}:${process.pid}`;
   const summary: WorkerSummary = { done: 0, failed: 0, storeLost: null, interrupted: null };

@@ -18,7 +18,11 @@ export function formatComparison(c: Comparison, opts: { md?: boolean; colour?: b
   // Cells are escaped here (names, values, types come from the store): the text table keeps exp's own colours.
   const table = opts.md ? mdTable : (h: string[], r: string[][]) => textTable(h, r, { escape: false });
   const out: string[] = [];
-  const note = (i: 0 | 1): string => (c.status[i] === 'done' ? '' : `; ${c.status[i]}`);
+  const note = (i: 0 | 1): string => {
+    const r = c.rungs?.[i];
+    if (r) return `; ${r.status} at epoch ${r.epoch}: ${r.reason}`;
+    return c.status[i] === 'done' ? '' : `; ${c.status[i]}`;
+  };
   const head = displayText(`a = ${c.a} (${c.names[0]}${note(0)}), b = ${c.b} (${c.names[1]}${note(1)})`);
   out.push(opts.md ? `**${head}**` : head, '');
   const keys = Object.keys(c.config);

@@ -3,6 +3,7 @@ import type { RunRecord } from '../store/types.js';
 import { diffKeys, valueAt } from './flatten.js';
 import { PAPER_TYPES } from '../paper/table2.js';
 import { shownStatus, type ShownStatus } from '../store/stale.js';
+import { adaptiveRecord, rungStanding, type RungStanding } from './adaptive.js';
 
 export type Triple = [number | null, number | null, number | null];
 
@@ -13,6 +14,8 @@ export interface Comparison {
   names: [string, string];
   /** Each run's status as the reading commands show it ('stale': stored as running, its lease ran out). */
   status: [ShownStatus, ShownStatus];
+  /** A trial of an adaptive sweep paused or pruned at a rung: which rung, and why (null otherwise). */
+  rungs: [RungStanding | null, RungStanding | null];
   config: Record<string, [unknown, unknown]>;
   metrics: Record<string, { auc: Triple; pauc: Triple; paucMcclish: Triple }>;
   losses: { final: [number | null, number | null] };
@@ -63,8 +66,14 @@ export async function compareRuns(store: RunReader, a: RunRecord, b: RunRecord):
     b: b.id,
     names: [a.name, b.name],
     status: [shownStatus(a), shownStatus(b)],
+    rungs: [await standing(store, a), await standing(store, b)],
     config,
     metrics,
     losses: { final: [await last(a.id), await last(b.id)] },
   };
+}
+
+async function standing(store: RunReader, run: RunRecord): Promise<RungStanding | null> {
+  if (run.status !== 'pruned' && run.status !== 'paused') return null;
+  return rungStanding(await adaptiveRecord(store, run.sweep), run);
 }

@@ -1,5 +1,5 @@
 import type { ExperimentConfig } from '../config/schema.js';
-import { ablationMarks, bestRow, softTripleColumns, type TrialRow } from './rows.js';
+import { ablationMarks, bestRow, statusCell, softTripleColumns, type TrialRow } from './rows.js';
 
 /**
  * A sweep in the shape of the paper's tables: Table 3 (ablation: SpecNet / FGA / SoftTriple check
@@ -47,7 +47,7 @@ export function paperTable(rows: TrialRow[]): PaperTable {
       pct(r.average?.paucMcclish),
       r.paper ? r.paper.auc.toFixed(2) : '-',
       r.paper ? r.paper.pauc.toFixed(2) : '-',
-      r.status,
+      statusCell(r),
     ];
   });
   const records = rows.map((r, i) => ({
@@ -55,6 +55,7 @@ export function paperTable(rows: TrialRow[]): PaperTable {
     runId: r.run.id,
     status: r.run.status,
     stale: r.status === 'stale',
+    rung: r.rung,
     profile: r.run.profile,
     best: i === best,
     ...(shape === 'table3' ? ablationMarks(r.run.config) : softTripleColumns(r.run.config)),

@@ -5,6 +5,7 @@ import type { RunRecord } from '../store/types.js';
 import { UserError } from '../util/errors.js';
 import { experimentHash } from '../config/hash.js';
 import { shownStatus, type ShownStatus } from '../store/stale.js';
+import { adaptiveRecord, rungStanding, type RungStanding } from './adaptive.js';
 
 /** One trial of a sweep as the reports show it. */
 export interface TrialRow {
@@ -17,7 +18,12 @@ export interface TrialRow {
   types: Record<string, MetricTriple>;
   paper: RunRecord['paper'];
   finalLoss: number | null;
+  /** A trial of an adaptive sweep paused or pruned at a rung: which, and why. */
+  rung: RungStanding | null;
 }
+
+/** The status cell of a report table: a pruned or paused trial names its rung. */
+export const statusCell = (r: TrialRow): string => (r.rung ? `${r.rung.status} at epoch ${r.rung.epoch}` : r.status);
 
 /** Table 3's check marks, derived from the config (§3.3): SpecNet = specnet or fga-spec branch; FGA = fga-spec; SoftTriple = loss.metric set. */
 export function ablationMarks(c: ExperimentConfig): { specnet: boolean; fga: boolean; softtriple: boolean } {
@@ -56,6 +62,10 @@ export async function trialRow(store: RunReader, run: RunRecord): Promise<TrialR
     types: final?.types ?? {},
     paper: run.paper,
     finalLoss: epochs.length ? epochs[epochs.length - 1]!.loss : null,
+    rung:
+      run.status === 'pruned' || run.status === 'paused'
+        ? rungStanding(await adaptiveRecord(store, run.sweep), run)
+        : null,
   };
 }
 

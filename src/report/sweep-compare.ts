@@ -20,6 +20,7 @@ export function formatSweepComparison(rows: TrialRow[], opts: { json: boolean; m
           id: r.run.id,
           status: r.run.status,
           stale: r.status === 'stale',
+          rung: r.rung,
           config: Object.fromEntries(keys.map((k) => [k, valueAt(r.run.config, k)])),
           metrics: { ...r.types, ...(r.average ? { average: r.average } : {}) },
           finalLoss: r.finalLoss,

@@ -1,6 +1,6 @@
 import type { RunReader } from '../store/run-store.js';
 import { pct } from '../util/format.js';
-import { bestRow, codeVersionNote, seedGroups, seedTable, sweepRows, type TrialRow } from './rows.js';
+import { bestRow, statusCell, codeVersionNote, seedGroups, seedTable, sweepRows, type TrialRow } from './rows.js';
 import { textTable } from './text-table.js';
 
 /** The end-of-sweep summary on the terminal: one row per trial, ours beside the paper's. */
@@ -13,7 +13,7 @@ export async function formatSweepTable(
   const best = bestRow(rows);
   const body = rows.map((r, i) => [
     `${i === best ? '* ' : '  '}${r.trial}`,
-    r.status,
+    statusCell(r),
     pct(r.average?.auc),
     pct(r.average?.pauc),
     pct(r.average?.paucMcclish),

@@ -1,5 +1,5 @@
 import { PAPER_TYPES } from '../paper/table2.js';
-import { bestRow, type TrialRow } from './rows.js';
+import { bestRow, statusCell, type TrialRow } from './rows.js';
 
 /**
  * A sweep in the shape of the paper's Table 2: one row per system and machine type columns, each
@@ -61,7 +61,7 @@ export function table2(rows: TrialRow[]): Table2 {
       'ours',
       ...types.map((t) => ours(r.types[t])),
       ours(r.average),
-      r.status,
+      statusCell(r),
     ]);
     out.push(['', '', 'paper', ...types.map((t) => theirs(r.paper?.types?.[t])), theirs(r.paper ?? undefined), '']);
     for (const t of [...types, 'average']) {
@@ -84,6 +84,7 @@ export function table2(rows: TrialRow[]): Table2 {
     system: r.run.config.system ?? 'classifier',
     status: r.run.status,
     stale: r.status === 'stale',
+    rung: r.rung,
     profile: r.run.profile,
     best: i === best,
     auc: r.average?.auc ?? null,

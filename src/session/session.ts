@@ -56,7 +56,7 @@ export interface SessionOptions {
   onEvent?: (e: TrainEvent) => void;
   /** Lease renewal while the trainer is busy between events (default 10 s). */
   heartbeatMs?: number;
-  /** Stop at this rung (adaptive sweeps); a trainer that returns without a final evaluation then ends the run interrupted ("paused"), resumable. */
+  /** Stop at this rung (adaptive sweeps); a trainer that returns without a final evaluation then ends the run paused, resumable. */
   pauseAt?: PausePoint;
 }
 
@@ -64,6 +64,8 @@ export type SessionOutcome =
   | { status: 'skipped'; run: RunRecord; reason: FinishedReason }
   | { status: 'done'; run: RunRecord; final: EvalEvent | null; finishError: string | null }
   | { status: 'interrupted'; run: RunRecord; reason: string; finishError: string | null }
+  /** Stopped at its rung (pauseAt) with a checkpoint; the sweep's scheduler decides whether it goes on. */
+  | { status: 'paused'; run: RunRecord; reason: string; finishError: string | null }
   | { status: 'failed'; run: RunRecord; error: unknown; message: string; finishError: string | null }
   /**
    * The store's server stayed unreachable past its retry time: training stopped (a checkpoint is
@@ -137,6 +139,8 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
       return { status: 'done', run, final: trained.final, finishError };
     case 'interrupted':
       return { status: 'interrupted', run, reason: trained.message, finishError };
+    case 'paused':
+      return { status: 'paused', run, reason: trained.message, finishError };
     case 'failed':
       return { status: 'failed', run, error: trained.error, message: trained.message, finishError };
   }
@@ -145,6 +149,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
 type Trained =
   | { status: 'done'; final: EvalEvent | null }
   | { status: 'interrupted'; message: string }
+  | { status: 'paused'; message: string }
   | { status: 'failed'; error: unknown; message: string }
   | { status: 'store-lost'; message: string; checkpointEpoch: number | null };
 
@@ -191,7 +196,7 @@ async function train(
       },
     });
     if (o.pauseAt && final === null)
-      return { status: 'interrupted', message: `paused at epoch ${o.pauseAt.epoch} (a rung of the sweep)` };
+      return { status: 'paused', message: `paused at epoch ${o.pauseAt.epoch} (a rung of the sweep)` };
     return { status: 'done', final };
   } catch (e) {
     if (isStoreUnreachable(storeError)) return { status: 'store-lost', message: storeError.message, checkpointEpoch };

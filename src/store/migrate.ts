@@ -6,6 +6,10 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Run first, in the same transaction, on SQLite only (what its SQL dialect cannot say). */
+  sqliteBefore?: (db: Database.Database) => void;
+  /** Run first, in the same transaction, on PostgreSQL only. */
+  postgresBefore?: string;
 }
 
 export function schemaVersion(db: Database.Database): number {
@@ -31,6 +35,9 @@ export function migrate(db: Database.Database, migrations: readonly Migration[],
   }
   for (const m of migrations.slice(current)) {
     db.transaction(() => {
+      // Another process opening the same new file (two workers starting at once) may have applied it meanwhile.
+      if (schemaVersion(db) >= m.version) return;
+      m.sqliteBefore?.(db);
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
     }).immediate();

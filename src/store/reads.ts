@@ -204,6 +204,7 @@ export function* getEpochsRead(runId: string): Read<EpochRecord[]> {
     clips_per_sec: number | null;
     seconds: number | null;
     val_loss: number | null;
+    val_acc: number | null;
   }>('SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch', runId);
   return rs.map((r) => ({
     epoch: r.epoch,
@@ -213,6 +214,7 @@ export function* getEpochsRead(runId: string): Read<EpochRecord[]> {
     clipsPerSec: r.clips_per_sec,
     seconds: r.seconds,
     valLoss: r.val_loss,
+    valAcc: r.val_acc ?? null,
   }));
 }
 

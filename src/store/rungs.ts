@@ -9,6 +9,7 @@
 
 import type { Query, Read } from './reads.js';
 import type { Write } from './writes.js';
+import type { RunStatus } from './types.js';
 
 export type RungAction = 'promote' | 'pause' | 'stop';
 
@@ -35,9 +36,24 @@ export interface StoredDecision extends NewDecision {
   decidedAt: string;
 }
 
+/** A run of the sweep as the scheduler needs it: which configuration, and whether it failed or is held by a live process. */
+export interface SweepRunState {
+  runId: string;
+  configHash: string;
+  status: RunStatus;
+  host: string;
+  pid: number | null;
+  heartbeatAt: number | null;
+}
+
 export interface StoredRungs {
   results: RungRow[];
   decisions: StoredDecision[];
+  /**
+   * The sweep's runs (read with the table): with several workers, which configurations are
+   * running or failed is known from the store, not from one process's memory.
+   */
+  runs?: SweepRunState[];
 }
 
 /** Computes the decisions to append from the table as it is inside the transaction. */
@@ -51,6 +67,10 @@ export const RUNG_SQL = {
   results: `SELECT run_id, unit, rung, metric, value FROM sweep_rungs WHERE sweep = ? ORDER BY recorded_at, unit, rung, run_id`,
   decisions: `SELECT seq, unit, unit_name, rung, action, reason, basis, decided_at FROM sweep_decisions WHERE sweep = ? ORDER BY seq`,
   insertDecision: `INSERT INTO sweep_decisions (sweep, seq, unit, unit_name, rung, action, reason, basis, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  runs: `SELECT id, config_hash, status, host, pid, heartbeat_at FROM runs WHERE sweep = ? ORDER BY id`,
+  /** A stopped configuration's runs (paused at the rung) become pruned, with the reason, in the decision's transaction. */
+  prune: `UPDATE runs SET status = 'pruned', error = ? WHERE status IN ('paused', 'interrupted')
+    AND id IN (SELECT run_id FROM sweep_rungs WHERE sweep = ? AND unit = ? AND rung = ?)`,
 } as const;
 
 export interface ResultDbRow {
@@ -125,10 +145,29 @@ function* exec<R>(sql: string, args: readonly unknown[], lock?: Query['lock']): 
   return (yield lock ? { sql, args: [...args], lock } : { sql, args: [...args] }) as R[];
 }
 
+interface RunStateDbRow {
+  id: string;
+  config_hash: string;
+  status: string;
+  host: string;
+  pid: number | null;
+  heartbeat_at: number | string | null;
+}
+
 export function* rungTableRead(sweep: string): Read<StoredRungs> {
   const results = (yield* exec<ResultDbRow>(RUNG_SQL.results, [sweep])).map(toRungRow);
   const decisions = (yield* exec<DecisionDbRow>(RUNG_SQL.decisions, [sweep])).map(toDecision);
-  return { results, decisions };
+  const runs = (yield* exec<RunStateDbRow>(RUNG_SQL.runs, [sweep])).map(
+    (r): SweepRunState => ({
+      runId: r.id,
+      configHash: r.config_hash,
+      status: r.status as RunStatus,
+      host: r.host,
+      pid: r.pid === null ? null : Number(r.pid),
+      heartbeatAt: r.heartbeat_at === null ? null : Number(r.heartbeat_at),
+    }),
+  );
+  return { results, decisions, runs };
 }
 
 /** Rung results, then the decisions `decide` computes from the table including them, in one write. */
@@ -141,5 +180,7 @@ export function* recordRungsWrite(sweep: string, rows: readonly RungRow[], decid
   const ds = decide(table);
   const after = table.decisions.at(-1)?.seq ?? 0;
   for (const p of decisionParams(sweep, after, ds, at)) yield* exec(RUNG_SQL.insertDecision, p);
+  for (const d of ds.filter((x) => x.action === 'stop'))
+    yield* exec(RUNG_SQL.prune, [`pruned at epoch ${d.rung}: ${d.reason}`, sweep, d.unit, d.rung]);
   return ds.map((d, i) => ({ ...d, seq: after + i + 1, decidedAt: at }));
 }

@@ -1,8 +1,20 @@
 import type { ExperimentConfig } from '../config/schema.js';
 import type { MetricTriple } from '../events/index.js';
 
-export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'interrupted';
-export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'done', 'failed', 'interrupted'];
+/**
+ * `paused` and `pruned` belong to adaptive sweeps (src/sweep/search/): paused at a rung with a
+ * checkpoint, waiting for the scheduler; pruned = stopped at a rung for good.
+ */
+export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'interrupted' | 'paused' | 'pruned';
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'queued',
+  'running',
+  'done',
+  'failed',
+  'interrupted',
+  'paused',
+  'pruned',
+];
 
 /** A run as the CLI and reports see it (camelCase view of a `runs` row). */
 export interface RunRecord {
@@ -42,6 +54,8 @@ export interface EpochRecord {
   clipsPerSec: number | null;
   seconds: number | null;
   valLoss: number | null;
+  /** ID-classification accuracy on the validation clips (migration 004); null when not measured. */
+  valAcc: number | null;
 }
 
 /** One evaluation's metrics: per ID, per type and the average (values in [0, 1]). */

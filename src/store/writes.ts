@@ -205,7 +205,7 @@ export interface ClaimPolicy {
   forceBefore: number;
 }
 
-export type FinishedReason = 'done' | 'failed' | 'busy';
+export type FinishedReason = 'done' | 'failed' | 'busy' | 'pruned';
 
 export type ClaimDecision = { kind: 'skip'; reason: FinishedReason } | { kind: 'run'; fresh: boolean };
 
@@ -217,6 +217,9 @@ export function decideClaim(row: RunRecord, policy: ClaimPolicy): ClaimDecision 
       return forced ? { kind: 'run', fresh: true } : { kind: 'skip', reason: 'done' };
     case 'failed':
       return policy.rerunFailed || forced ? { kind: 'run', fresh: true } : { kind: 'skip', reason: 'failed' };
+    case 'pruned':
+      // Stopped at a rung by the sweep's scheduler: over, like a done trial.
+      return forced ? { kind: 'run', fresh: true } : { kind: 'skip', reason: 'pruned' };
     case 'running':
       if (leaseAlive({ host: row.host, pid: row.pid, heartbeat_at: row.heartbeatAt }, policy.staleSeconds))
         return { kind: 'skip', reason: 'busy' };
@@ -363,9 +366,10 @@ export function* recordEventWrite(runId: string, e: TrainEvent): Write<void> {
       break;
     case 'epoch':
       yield* exec(
-        `INSERT INTO epochs (run_id, epoch, loss, terms, lr, clips_per_sec, seconds, val_loss) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO epochs (run_id, epoch, loss, terms, lr, clips_per_sec, seconds, val_loss, val_acc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, epoch) DO UPDATE SET loss = excluded.loss, terms = excluded.terms, lr = excluded.lr,
-           clips_per_sec = excluded.clips_per_sec, seconds = excluded.seconds, val_loss = excluded.val_loss`,
+           clips_per_sec = excluded.clips_per_sec, seconds = excluded.seconds, val_loss = excluded.val_loss,
+           val_acc = excluded.val_acc`,
         [
           runId,
           e.epoch,
@@ -375,6 +379,7 @@ export function* recordEventWrite(runId: string, e: TrainEvent): Write<void> {
           real(e.clipsPerSec),
           real(e.seconds),
           real(e.valLoss),
+          real(e.valAcc ?? null),
         ],
       );
       break;
@@ -424,9 +429,9 @@ function* writeEval(runId: string, e: EvalEvent): Generator<Query, void, unknown
   }
 }
 
-export type EndStatus = Extract<RunStatus, 'done' | 'failed' | 'interrupted'>;
+export type EndStatus = Extract<RunStatus, 'done' | 'failed' | 'interrupted' | 'paused'>;
 
-/** Marks the run finished: done, failed (with the reason) or interrupted (resumable). */
+/** Marks the run finished: done, failed (with the reason), interrupted (resumable) or paused at a rung (resumable once promoted). */
 export function* finishRunWrite(runId: string, status: EndStatus, error: string | null = null): Write<void> {
   yield* exec('UPDATE runs SET status = ?, error = ?, finished_at = ?, heartbeat_at = ? WHERE id = ?', [
     status,

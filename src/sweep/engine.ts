@@ -190,6 +190,7 @@ export class SweepEngine {
       plan,
       store: this.store,
       concurrency: this.opts.concurrency,
+      leaseSeconds: this.policy.staleSeconds,
       stopping: () => this.stopping,
       train: async (t, pauseAt) => this.trial({ ...t, index: viewOf.get(t.name)! }, pauseAt),
       hooks: {
@@ -288,7 +289,7 @@ export class SweepEngine {
         this.lostStore(line);
         return none;
       }
-      const paused = pauseAt !== undefined && outcome.status === 'interrupted' && !this.stopping;
+      const paused = outcome.status === 'paused';
       const error = outcome.status === 'done' ? null : outcome.status === 'failed' ? outcome.message : outcome.reason;
       const result = outcome.status === 'done' ? await this.store.finalAverage(outcome.run.id) : null;
       this.state.updateTrial(

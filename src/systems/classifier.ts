@@ -5,7 +5,7 @@ import { FoldCache } from '../model/inference/cache.js';
 import type { RunLosses } from '../registry/tokens.js';
 import type { PartRegistries } from '../registry/parts.js';
 import { assembleLosses, assembleModel } from '../registry/container.js';
-import { arcFaceLoss, anomalyScoreTensor } from '../losses/index.js';
+import { arcFaceLoss, anomalyScoreTensor, cosineMatrix } from '../losses/index.js';
 import { UserError } from '../util/errors.js';
 import type { AsdSystem, SystemArgs, SystemDefinition } from './types.js';
 
@@ -84,6 +84,27 @@ export class ClassifierSystem implements AsdSystem {
     const v = (await l.data())[0]!;
     l.dispose();
     return v;
+  }
+
+  /**
+   * The validation loss as above and the ID-classification accuracy: the predicted ID is the
+   * class of the largest cosine logit (no margin), compared with the clip's ID.
+   */
+  async validationMetrics(
+    ...[inputs, labels]: Parameters<AsdSystem['validationLoss']>
+  ): Promise<{ loss: number; accuracy: number }> {
+    const cls = this.config.loss.classification!;
+    const model = this.folded.get(this.model);
+    const [l, a] = tf.tidy(() => {
+      const emb = model.embed(inputs);
+      const w = this.headWeight();
+      const loss = arcFaceLoss(emb, w, labels, { margin: cls.margin, scale: cls.scale });
+      const hit = tf.equal(tf.argMax(cosineMatrix(emb, w), 1), tf.cast(labels, 'int32'));
+      return [loss, tf.mean(tf.cast(hit, 'float32'))];
+    });
+    const [loss, accuracy] = [(await l.data())[0]!, (await a.data())[0]!];
+    tf.dispose([l, a]);
+    return { loss, accuracy };
   }
 
   async score(...[inputs, labels]: Parameters<AsdSystem['score']>): Promise<Float32Array> {

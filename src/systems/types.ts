@@ -52,6 +52,11 @@ export interface AsdSystem {
    * plain number is accepted too.
    */
   validationLoss(inputs: ModelInputs, labels: tf.Tensor1D): number | Promise<number>;
+  /**
+   * The validation loss and the machine-ID classification accuracy of a batch from one forward
+   * pass (systems that classify IDs); the loop uses it instead of validationLoss when present.
+   */
+  validationMetrics?(inputs: ModelInputs, labels: tf.Tensor1D): Promise<{ loss: number; accuracy: number }>;
   /** Evaluation-mode anomaly score per clip (higher = more anomalous), read back asynchronously. */
   score(inputs: ModelInputs, labels: tf.Tensor1D): Float32Array | Promise<Float32Array>;
   /**

@@ -205,8 +205,8 @@ export class TrainingLoop {
   /** One epoch: train, validate, checkpoint, and the periodic test evaluation (train.evalEvery). */
   async runEpoch(epoch: number): Promise<void> {
     const progress = await this.trainEpoch(epoch);
-    const valLoss = await this.validate();
-    await this.endEpoch(progress, valLoss);
+    const val = await this.validate();
+    await this.endEpoch(progress, val?.loss ?? null, val?.accuracy ?? null);
     const { evalEvery, epochs } = this.s.config.train;
     if (evalEvery !== null && epoch % evalEvery === 0 && epoch !== epochs)
       await this.s.emit(await this.evaluate(epoch, false));
@@ -275,9 +275,9 @@ export class TrainingLoop {
     return { ...p, seconds: secondsBefore + (performance.now() - t0) / 1000 };
   }
 
-  /** The system's validation loss on the held-out split; null without one. */
-  async validate(): Promise<number | null> {
-    return this.s.val ? validationLoss(this.s, this.s.val, this.pause) : null;
+  /** The system's validation loss (and ID accuracy, when it has one) on the held-out split; null without one. */
+  async validate(): Promise<{ loss: number; accuracy: number | null } | null> {
+    return this.s.val ? validation(this.s, this.s.val, this.pause) : null;
   }
 
   /**
@@ -285,7 +285,7 @@ export class TrainingLoop {
    * train.checkpointEvery and at the last epoch. Only two checkpoints live on disk: `last`
    * (resume) and `best` (selection by validation loss).
    */
-  async endEpoch(p: PartialEpoch, valLoss: number | null): Promise<void> {
+  async endEpoch(p: PartialEpoch, valLoss: number | null, valAcc: number | null = null): Promise<void> {
     const { s, state } = this;
     const tc = s.config.train;
     const epoch = p.epoch;
@@ -300,6 +300,7 @@ export class TrainingLoop {
       clipsPerSec: p.seen / p.seconds,
       seconds: p.seconds,
       valLoss,
+      valAcc,
     });
     const improved = valLoss !== null && (state.bestValLoss === null || valLoss < state.bestValLoss);
     if (improved || epoch % tc.checkpointEvery === 0 || epoch === tc.epochs) {
@@ -383,21 +384,33 @@ async function* evalBatches(split: Split, size: number, pause: () => Promise<voi
   }
 }
 
-/** The system's validation loss (e.g. ArcFace CE, reconstruction error), the references' selection criterion. */
-async function validationLoss(s: LoopSetup, val: Split, pause: () => Promise<void>): Promise<number> {
+/**
+ * The system's validation loss (e.g. ArcFace CE, reconstruction error), the references' selection
+ * criterion, and its ID-classification accuracy when the system measures one (clip-weighted means).
+ */
+async function validation(
+  s: LoopSetup,
+  val: Split,
+  pause: () => Promise<void>,
+): Promise<{ loss: number; accuracy: number | null }> {
   let sum = 0;
+  let hits: number | null = s.system.validationMetrics ? 0 : null;
   for await (const rows of evalBatches(val, s.evalBatch ?? EVAL_BATCH, pause)) {
     const inputs = makeInputs(val.clips, rows);
     const labels = tf.tensor1d(
       rows.map((r) => val.classIndex[r]!),
       'int32',
     );
-    sum +=
-      (await guarded('in a validation batch', () => Promise.resolve(s.system.validationLoss(inputs, labels)))) *
-      rows.length;
+    const m = await guarded('in a validation batch', async () =>
+      s.system.validationMetrics
+        ? s.system.validationMetrics(inputs, labels)
+        : { loss: await s.system.validationLoss(inputs, labels), accuracy: null },
+    );
+    sum += m.loss * rows.length;
+    if (hits !== null) hits += (m.accuracy ?? 0) * rows.length;
     tf.dispose([inputs.wave, inputs.logmel, labels]);
   }
-  return sum / val.count;
+  return { loss: sum / val.count, accuracy: hits === null ? null : hits / val.count };
 }
 
 /** Scores every test clip with the system's scorer (e.g. A(x) = -log softmax(z(x))[machine ID], §3.1) and evaluates them. */

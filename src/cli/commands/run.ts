@@ -153,6 +153,7 @@ async function report(outcome: SessionOutcome, opts: RunOptions, signals: Signal
     case 'skipped':
       throw new UserError(`run ${run.id} (${displayName(run.name)}) was not taken: ${outcome.reason}`);
     case 'interrupted':
+    case 'paused': // exp run never pauses at a rung; said like an interruption if a trainer did
       process.stderr.write(
         `\nrun ${run.id} interrupted; continue it with: exp run --resume ${run.id}${dbFlag(opts.db)}\n`,
       );

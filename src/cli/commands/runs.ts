@@ -6,8 +6,7 @@ import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
 import { DEFAULT_STALE_SECONDS, shownStatus, type ShownStatus } from '../../store/stale.js';
 import { textTable } from '../../report/text-table.js';
 import { pct } from '../../util/format.js';
-import { adaptiveRecord, decisionsFor, type AdaptiveRecord } from '../../report/adaptive.js';
-import { labelOf } from '../../sweep/search/summary.js';
+import { adaptiveRecord, rungStanding, type AdaptiveRecord } from '../../report/adaptive.js';
 import { UserError } from '../../util/errors.js';
 
 /** What --status accepts: a stored status, or stale (stored as running, lease run out). */
@@ -39,15 +38,8 @@ export function register(program: Command): void {
           for (const r of runs) {
             if (r.sweep !== null && !adaptive.has(r.sweep)) adaptive.set(r.sweep, await adaptiveRecord(store, r.sweep));
             const a = r.sweep !== null ? adaptive.get(r.sweep) : null;
-            // A trial of an adaptive sweep stored as interrupted is paused, promoted or pruned at a rung.
-            const d = a && r.trial && r.status === 'interrupted' ? decisionsFor(a, labelOf(r.trial)).at(-1) : undefined;
-            const rung = d
-              ? {
-                  status: d.action === 'stop' ? 'pruned' : d.action === 'pause' ? 'paused' : 'promoted',
-                  epoch: d.rung,
-                  reason: d.reason,
-                }
-              : null;
+            // A trial of an adaptive sweep paused or pruned at a rung: which rung, and why.
+            const rung = rungStanding(a ?? null, r);
             const shown = shownStatus(r, DEFAULT_STALE_SECONDS, now);
             if (opts.status !== undefined && shown !== opts.status) continue;
             const avg = (await store.getFinalResult(r.id))?.average ?? null;

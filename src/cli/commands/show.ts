@@ -10,7 +10,7 @@ import { TABLE2 } from '../../paper/table2.js';
 import { reportCommand } from '../../util/format.js';
 import { systemName, underKeys, usedConfigKeys } from '../../systems/build.js';
 import type { ExperimentConfig } from '../../config/schema.js';
-import { adaptiveRecord, decisionsFor, testSelectionNote } from '../../report/adaptive.js';
+import { adaptiveRecord, decisionsFor, rungStanding, testSelectionNote } from '../../report/adaptive.js';
 import { labelOf } from '../../sweep/search/summary.js';
 import { displayName, displayText } from '../../util/names.js';
 import type { Parts } from '../../registry/catalog.js';
@@ -69,15 +69,8 @@ export function register(program: Command): void {
         const { epochs = [], results = [], checkpoints = [], adaptive = null } = read;
         // An adaptive sweep's trial: its configuration's decisions at the rungs, and the status they give it.
         const decisions = adaptive && run.trial ? decisionsFor(adaptive, labelOf(run.trial)) : [];
-        const lastDecision = decisions.at(-1);
-        const pruneStatus =
-          run.status === 'interrupted' && lastDecision
-            ? lastDecision.action === 'stop'
-              ? 'pruned'
-              : lastDecision.action === 'pause'
-                ? 'paused'
-                : 'promoted'
-            : null;
+        const standing = rungStanding(adaptive, run);
+        const pruneStatus = standing?.status ?? null;
         const warning = testSelectionNote(adaptive);
         const final = results.find((r) => r.final) ?? null;
         const stale = staleReason(run, DEFAULT_STALE_SECONDS);
@@ -86,6 +79,7 @@ export function register(program: Command): void {
             ? {
                 rungs: {
                   status: pruneStatus ?? run.status,
+                  ...(standing ? { epoch: standing.epoch, reason: standing.reason } : {}),
                   metric: adaptive.info.metric,
                   testSelection: adaptive.info.testSelection,
                   decisions,
@@ -123,12 +117,13 @@ export function register(program: Command): void {
           out.push(
             '',
             textTable(
-              ['epoch', 'loss', ...terms, 'val loss', 'lr', 'clips/s', 'seconds'],
+              ['epoch', 'loss', ...terms, 'val loss', 'val acc %', 'lr', 'clips/s', 'seconds'],
               epochs.map((e) => [
                 String(e.epoch),
                 e.loss?.toFixed(4) ?? '-',
                 ...terms.map((t) => e.terms[t]?.toFixed(4) ?? '-'),
                 e.valLoss?.toFixed(4) ?? '-',
+                e.valAcc === null ? '-' : (100 * e.valAcc).toFixed(1),
                 e.lr?.toExponential(2) ?? '-',
                 e.clipsPerSec?.toFixed(1) ?? '-',
                 e.seconds?.toFixed(1) ?? '-',

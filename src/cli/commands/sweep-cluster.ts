@@ -25,6 +25,7 @@ import type { RunStore } from '../../store/run-store.js';
 import type { RecordedSweep, SweepJob } from '../../store/sweep-jobs.js';
 import type { SweepStateStore, TrialView } from '../../sweep/state.js';
 import { interruptOnSignals } from '../../session/signals.js';
+import { AdaptiveRunner } from '../../sweep/search/runner.js';
 import { attachPlainProgress } from '../../dashboard/plain.js';
 import { renderSweepDashboard } from '../../dashboard/render.js';
 import { formatSweepStatus } from '../../dashboard/status.js';
@@ -255,12 +256,15 @@ async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): Promise
     if (running.length === 0 && jobs.length > 0) await endLostRuns(store, sweep.name, jobs.at(-1)!.tasks, lease);
     const state = followState(recorded, o.concurrency, o.db);
     const todo = await poll(store, recorded, state, lease);
+    // An adaptive sweep's trials are sampled as it goes: `concurrency` workers, each until nothing is left.
+    const complete = sweep.search ? adaptiveComplete(sweep, store, lease) : undefined;
+    const tasks = (unfinished: TrialView[]) =>
+      complete ? o.concurrency : unfinished.filter((t) => t.status !== 'running').length;
     if (running.length > 0)
       process.stderr.write(
         `exp: Slurm job ${running.map((j) => j.jobId).join(', ')} of sweep ${sweep.name} is still running; following it instead of submitting another\n`,
       );
-    else if (todo.filter((t) => t.status !== 'running').length > 0)
-      await submit(todo.filter((t) => t.status !== 'running').length);
+    else if (complete ? !(await complete()) : tasks(todo) > 0) await submit(tasks(todo));
     if (o.detach) {
       process.stderr.write(
         `exp: detached; follow it with: exp sweep ${sweep.name} --attach${dbFlag(o.db)}   stop it with: exp sweep cancel ${sweep.name}${dbFlag(o.db)}\n`,
@@ -269,26 +273,34 @@ async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): Promise
     }
     let rounds = 0;
     let stopLine: string | null = null;
-    const end = await show(store, recorded, state, o, lease, async (unfinished) => {
-      const last = (await slurmJobs(store, sweep.name)).at(-1);
-      stopLine = whyNotResubmit(last);
-      if (stopLine !== null) return false;
-      if (rounds >= (o.resubmit ?? 2)) {
-        if (last && faultsOf(last.tasks).length > 0)
-          stopLine = `Slurm job ${last.job.jobId} ended: ${describeEnd(last.tasks)}; submitted again ${rounds} time(s), as --resubmit allows; run the same exp sweep again to resume`;
-        return false;
-      }
-      rounds++;
-      state.update(
-        (s) => ({
-          ...s,
-          message: `the job ended with ${unfinished.length} trial(s) unfinished; submitting again (${rounds}/${o.resubmit ?? 2})`,
-        }),
-        true,
-      );
-      await submit(unfinished.length);
-      return true;
-    });
+    const end = await show(
+      store,
+      recorded,
+      state,
+      o,
+      lease,
+      async (unfinished) => {
+        const last = (await slurmJobs(store, sweep.name)).at(-1);
+        stopLine = whyNotResubmit(last);
+        if (stopLine !== null) return false;
+        if (rounds >= (o.resubmit ?? 2)) {
+          if (last && faultsOf(last.tasks).length > 0)
+            stopLine = `Slurm job ${last.job.jobId} ended: ${describeEnd(last.tasks)}; submitted again ${rounds} time(s), as --resubmit allows; run the same exp sweep again to resume`;
+          return false;
+        }
+        rounds++;
+        state.update(
+          (s) => ({
+            ...s,
+            message: `the job ended with ${unfinished.length} trial(s) unfinished; submitting again (${rounds}/${o.resubmit ?? 2})`,
+          }),
+          true,
+        );
+        await submit(complete ? o.concurrency : unfinished.length);
+        return true;
+      },
+      complete,
+    );
     finish(end, recorded, state, o.db, stopLine);
   } finally {
     await store.close();
@@ -303,6 +315,7 @@ async function show(
   o: { dashboard: boolean },
   lease: number,
   resubmit: (u: TrialView[]) => Promise<boolean>,
+  complete?: () => Promise<boolean>,
 ): Promise<FollowEnd> {
   const live = o.dashboard && process.stdout.isTTY === true && process.env.CI === undefined;
   const dashboard = live ? renderSweepDashboard(state) : null;
@@ -326,6 +339,7 @@ async function show(
       },
       cancelled: async () => (await store.sweepJobs(sweep.name)).at(-1)?.state === 'cancelled',
       resubmit,
+      ...(complete ? { complete } : {}),
     });
   } finally {
     signals.dispose();
@@ -487,4 +501,22 @@ export function registerClusterSubcommands(sweepCmd: Command): void {
         }
       }),
     );
+}
+
+/** Whether an adaptive sweep is over, from the store alone: the scheduler's view, with nothing to train here. */
+function adaptiveComplete(sweep: ExpandedSweep, store: RunStore, lease: number): () => Promise<boolean> {
+  const view = new AdaptiveRunner({
+    sweep,
+    plan: sweep.search!,
+    store,
+    concurrency: 1,
+    leaseSeconds: lease,
+    train: async () => ({ runId: null, reached: false, failed: false }),
+    stopping: () => true,
+    hooks: { onUnits: () => undefined, onDecisions: () => undefined },
+  });
+  return async () => {
+    await view.refresh();
+    return view.finished();
+  };
 }

@@ -165,11 +165,6 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
     ...(opts.seeds ? { seeds: opts.seeds } : {}),
     ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}),
   });
-  if (sweep.search && opts.executor === 'slurm') {
-    throw new UserError(
-      `sweep ${sweep.name}: search / prune sweeps run on the local executor only for now (leave out --executor slurm)`,
-    );
-  }
   if (sweep.search && (opts.rerunFailed || opts.force)) {
     // Their stored rung results would outlive the runs started over; not handled yet.
     throw new UserError(

@@ -25,6 +25,7 @@ import { stopReasonAtSignal } from '../../executor/slurm-states.js';
 import { openRunStore } from '../../store/open.js';
 import { interruptOnSignals } from '../../session/signals.js';
 import { loadTrainer } from '../../session/trainer.js';
+import { withPause } from '../../train/pause.js';
 import { applyGpuAdapterFlag, parseBackendName } from '../../backend/select.js';
 import { preflight } from '../../preflight/preflight.js';
 import { preflightOptions } from '../preflight-options.js';
@@ -85,10 +86,6 @@ async function workerCommand(opts: WorkerCliOptions): Promise<void> {
     ...(opts.seeds ? { seeds: opts.seeds } : {}),
     ...(opts.maxTrials ? { maxTrials: opts.maxTrials } : {}),
   });
-  if (sweep.search)
-    throw new UserError(
-      `sweep ${sweep.name}: search / prune sweeps run on the local executor only for now (exp sweep without --executor slurm)`,
-    );
   checkRunDirRoot(opts.db, opts.artifacts);
   const signals = interruptOnSignals();
   // Inside a Slurm job, SIGTERM's cause (time limit, cancel, a node going down) is stored with the run.
@@ -114,7 +111,8 @@ async function workerCommand(opts: WorkerCliOptions): Promise<void> {
     summary = await runWorker({
       sweep,
       store,
-      trainer: await loadTrainer(),
+      // Adaptive sweeps stop a trial at its rung (pauseAt); the trainer runs in this process.
+      trainer: withPause(await loadTrainer()),
       backend,
       policy: { rerunFailed: false, force: false, staleSeconds: opts.lease, forceBefore: 0 },
       signal: AbortSignal.any([stopped.signal, warned.signal]),

@@ -14,6 +14,7 @@ function objectivePoints(r: ReportRun, metric: string, pruned: boolean): Point[]
   const at = (epoch: number, value: number | null | undefined): Point[] =>
     typeof value === 'number' && Number.isFinite(value) ? [{ epoch, trial: r.label, value, pruned }] : [];
   if (metric === 'valLoss') return r.epochs.flatMap((e) => at(e.epoch, e.valLoss));
+  if (metric === 'valAcc') return r.epochs.flatMap((e) => at(e.epoch, e.valAcc));
   if (metric === 'loss') return r.epochs.flatMap((e) => at(e.epoch, e.loss));
   return r.evals.flatMap((s) => at(s.epoch, s.average ? s.average[metric as 'auc' | 'pauc' | 'paucMcclish'] : null));
 }

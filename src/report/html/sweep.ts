@@ -187,7 +187,8 @@ export function provenanceHtml(g: ReportGroup): string {
   const rows = g.runs.map(({ run, label }) => [
     label,
     run.id,
-    shownStatus(run),
+    // A pruned run's stored error says at which rung and why.
+    run.status === 'pruned' && run.error ? run.error : shownStatus(run),
     String(run.seed),
     run.profile ?? '-',
     run.gitCommit ? `${run.gitCommit.slice(0, 12)}${run.gitDirty ? ' +changes' : ''}` : 'unknown',

@@ -86,6 +86,7 @@ export async function migratePostgres(
       );
     }
     for (const m of list.slice(current)) {
+      if (m.postgresBefore) await client.query(m.postgresBefore);
       await client.query(toPostgres(m.sql));
       await client.query('UPDATE schema_version SET version = $1', [m.version]);
     }

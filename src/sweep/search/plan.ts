@@ -85,9 +85,9 @@ export function checkSearch(
   const epochsOf = (t: Trial) => t.config.train.epochs;
   const rungs = spec.prune ? rungEpochs(spec.prune) : [sample[0] ? epochsOf(sample[0]) : 1];
   for (const t of sample) {
-    if (metric === 'valLoss' && t.config.train.valSplit === null) {
+    if ((metric === 'valLoss' || metric === 'valAcc') && t.config.train.valSplit === null) {
       throw new UserError(
-        `${file} trial ${t.name}: the objective valLoss needs train.valSplit (e.g. set: {train.valSplit: 0.1}); or choose prune.metric`,
+        `${file} trial ${t.name}: the objective ${metric} needs train.valSplit (e.g. set: {train.valSplit: 0.1}); or choose prune.metric`,
       );
     }
     if (testSelection) {

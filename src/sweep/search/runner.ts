@@ -4,9 +4,18 @@ import type { NewDecision, RungRow, StoredRungs } from '../../store/rungs.js';
 import type { PausePoint } from '../../train/events.js';
 import type { SearchPlan } from './plan.js';
 import { PointSequence } from './sampler.js';
-import { decideClosed, decideResult, nextWork, type Live, type SchedulerConfig, type Work } from './scheduler.js';
+import {
+  decideClosed,
+  decideResult,
+  nextWork,
+  unitState,
+  type Live,
+  type SchedulerConfig,
+  type Work,
+} from './scheduler.js';
 import type { Decision, RungResult, RungTable } from './rules.js';
 import { isTestMetric } from './space.js';
+import { leaseAlive } from '../../store/stale.js';
 
 /**
  * Runs an adaptive sweep: materialises configurations from the search (or the listed trials),
@@ -39,6 +48,13 @@ export interface AdaptiveOptions {
   plan: SearchPlan;
   store: RunStore;
   concurrency: number;
+  /**
+   * How long a run's lease lasts without a heartbeat (a run 'running' under a lease that ran out
+   * is free to be taken over), and how often to look at the store again while other processes
+   * (workers, another exp sweep) hold the work that everything else waits for.
+   */
+  leaseSeconds: number;
+  pollMs?: number;
   train: TrainTrial;
   stopping: () => boolean;
   hooks: RunnerHooks;
@@ -50,9 +66,8 @@ export const unitLabel = (t: Trial): string => t.name.replace(/\/seed=\d+$/, '')
 export class AdaptiveRunner {
   readonly units: Trial[][] = [];
   private readonly running = new Set<number>();
+  /** Configurations that failed in this process before the store had a row for them (a preflight refusal). */
   private readonly failed = new Set<number>();
-  /** Configurations whose trial another live process holds: left to it (never spun on) until the next invocation. */
-  private readonly elsewhere = new Set<number>();
   private readonly seq: PointSequence | null;
   private complete = false;
   private table: StoredRungs = { results: [], decisions: [] };
@@ -92,18 +107,50 @@ export class AdaptiveRunner {
     return { results, decisions };
   }
 
-  private live(): Live {
-    return {
-      running: new Set([...this.running, ...this.elsewhere]),
-      failed: this.failed,
-      count: this.units.length,
-      complete: this.complete,
-    };
+  /**
+   * What is running or failed, from the store's runs (read with the table) and this process: with
+   * several workers no process knows from memory what the others hold.
+   */
+  private live(table: StoredRungs = this.table): Live {
+    const unitOf = new Map<string, number>();
+    this.units.forEach((trials, u) => {
+      for (const t of trials) unitOf.set(t.hash, u);
+    });
+    const running = new Set(this.running);
+    const failed = new Set(this.failed);
+    for (const r of table.runs ?? []) {
+      const u = unitOf.get(r.configHash);
+      if (u === undefined) continue;
+      if (r.status === 'failed') failed.add(u);
+      const lease = { host: r.host, pid: r.pid, heartbeat_at: r.heartbeatAt };
+      if (r.status === 'running' && leaseAlive(lease, this.o.leaseSeconds)) running.add(u);
+    }
+    return { running, failed, count: this.units.length, complete: this.complete };
+  }
+
+  /** True when every configuration there will be has finished, been stopped, or failed. */
+  finished(): boolean {
+    this.materialise();
+    const live = this.live();
+    if (!live.complete) return false;
+    const table = this.schedTable();
+    for (let u = 0; u < live.count; u++) {
+      const s = unitState(this.cfg, table, u, live.failed);
+      if (s.kind === 'failed' || s.kind === 'finished') continue;
+      if (s.kind === 'at' && s.action === 'stop') continue;
+      return false;
+    }
+    return true;
+  }
+
+  /** Reads the rung table (and the sweep's runs) again. */
+  async refresh(): Promise<void> {
+    this.table = await this.o.store.rungTable(this.o.sweep.name);
   }
 
   /** TPE sees a configuration's value at the first rung (every configuration has one). */
   private valueOf = (k: number): number | undefined => {
-    if (this.failed.has(k)) return Number.NaN;
+    if (this.live().failed.has(k)) return Number.NaN;
     return this.schedTable().results.find((r) => r.unit === k && r.rung === this.cfg.rungs[0])?.value;
   };
 
@@ -141,7 +188,7 @@ export class AdaptiveRunner {
       // A replayed result (after a kill) finds its decision already stored: nothing is decided twice.
       if (complete && !decided) out.push(...decideResult(this.cfg, table, unit, rung));
       out.push(
-        ...decideClosed(this.cfg, { results: table.results, decisions: [...table.decisions, ...out] }, this.live()),
+        ...decideClosed(this.cfg, { results: table.results, decisions: [...table.decisions, ...out] }, this.live(t)),
       );
       return this.toNew(out);
     });
@@ -162,25 +209,41 @@ export class AdaptiveRunner {
     for (const f of w) f();
   }
 
+  /** Until one of this process's trainings ends, or pollMs passes (another process may have reported). */
+  private idle(): Promise<void> {
+    return new Promise<void>((r) => {
+      const t = setTimeout(r, this.o.pollMs ?? 2000);
+      this.wake.push(() => {
+        clearTimeout(t);
+        r();
+      });
+    });
+  }
+
   private async worker(): Promise<void> {
     while (!this.o.stopping()) {
       this.materialise();
-      const work = nextWork(this.cfg, this.schedTable(), this.live());
+      const live = this.live();
+      const work = nextWork(this.cfg, this.schedTable(), live);
       if (work) {
         this.running.add(work.unit);
         try {
           await this.train(work);
         } finally {
           this.running.delete(work.unit);
+          await this.refresh();
           this.notify();
         }
         continue;
       }
-      if (this.running.size > 0) {
-        await new Promise<void>((r) => this.wake.push(r));
+      // Work held elsewhere (or a TPE point waiting for results) ends by a result in the store: look again.
+      const waiting = live.running.size > this.running.size || (this.seq !== null && !this.complete);
+      if (this.running.size > 0 || waiting) {
+        await this.idle();
+        if (this.running.size === 0) await this.refresh();
         continue;
       }
-      // Nothing running and nothing to hand out: close what can be closed, then stop if that changed nothing.
+      // Nothing running anywhere and nothing to hand out: close what can be closed, then stop if that changed nothing.
       const before = this.table.decisions.length;
       await this.record([], null, 0);
       if (this.table.decisions.length === before) return;
@@ -208,7 +271,6 @@ export class AdaptiveRunner {
           this.failed.add(work.unit);
           return;
         }
-        if (out.busy) this.elsewhere.add(work.unit);
         if (!out.reached || out.runId === null) return;
         runId = out.runId;
       }
@@ -224,10 +286,10 @@ export class AdaptiveRunner {
   /** The objective of a run at an epoch, from the store; undefined when the run has not got there. */
   private async valueAt(runId: string, epoch: number, final: boolean): Promise<number | null | undefined> {
     const metric = this.o.plan.metric;
-    if (metric === 'valLoss' || metric === 'loss') {
+    if (metric === 'valLoss' || metric === 'valAcc' || metric === 'loss') {
       const e = (await this.o.store.getEpochs(runId)).find((x) => x.epoch === epoch);
       if (!e) return undefined;
-      return metric === 'loss' ? e.loss : e.valLoss;
+      return metric === 'loss' ? e.loss : metric === 'valAcc' ? e.valAcc : e.valLoss;
     }
     const results = await this.o.store.getResults(runId);
     const r = results.find((x) => !x.final && x.epoch === epoch) ?? (final ? results.find((x) => x.final) : undefined);

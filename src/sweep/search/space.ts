@@ -30,8 +30,11 @@ export type Space = z.infer<typeof Space>;
 /** A point of a space: dotted key -> value, in the space's key order. */
 export type Point = Record<string, unknown>;
 
-/** The metric a search or pruner selects on. Test-set ones need allowTestSelection. */
-export const TRAIN_SIDE_METRICS = ['valLoss', 'loss'] as const;
+/**
+ * The metric a search or pruner selects on. Test-set ones need allowTestSelection. valLoss and
+ * valAcc (the ID-classification accuracy) are measured on the train.valSplit clips.
+ */
+export const TRAIN_SIDE_METRICS = ['valLoss', 'valAcc', 'loss'] as const;
 export const TEST_METRICS = ['auc', 'pauc', 'paucMcclish'] as const;
 export const Metric = z.enum([...TRAIN_SIDE_METRICS, ...TEST_METRICS]);
 export type Metric = z.infer<typeof Metric>;
@@ -73,7 +76,7 @@ export const PruneSpec = z
   .refine((p) => p.minEpochs <= p.maxEpochs, { message: 'minEpochs must not exceed maxEpochs', path: ['minEpochs'] });
 export type PruneSpec = z.infer<typeof PruneSpec>;
 
-/** The natural direction of a metric: losses go down, AUCs go up. */
+/** The natural direction of a metric: losses go down, accuracies and AUCs go up. */
 export function defaultMode(metric: Metric): Mode {
   return metric === 'valLoss' || metric === 'loss' ? 'min' : 'max';
 }
