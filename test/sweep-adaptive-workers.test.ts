@@ -84,6 +84,18 @@ test('two exp worker processes on one ASHA search: the work is shared, promoted 
   );
   assert.match(log, /pruned at epoch 1: rank/);
   for (const w of [a, b]) assert.match(w.stderr, /: started run /, 'each worker trained something');
+  // pruned is a stored status every reader shows, with the rung and the reason.
+  const pruned = await runCli(['runs', '--sweep', 'wsearch', '--status', 'pruned', '--json', '--db', db], env).done;
+  const listed = JSON.parse(pruned.stdout) as Array<{ id: string; status: string; rung: { epoch: number } | null }>;
+  assert.equal(listed.length, 8);
+  assert.ok(listed.every((x) => x.status === 'pruned' && x.rung !== null));
+  const md = await runCli(['export', 'wsearch', '--format', 'md', '--db', db], env).done;
+  assert.equal(md.code, 0, md.stderr);
+  assert.equal((md.stdout.match(/pruned at epoch \d/g) ?? []).length, 8, md.stdout);
+  const winner = stored(db, 'wsearch').runs.find((x) => x.status === 'done')!;
+  const cmp = await runCli(['compare', listed[0]!.id, `wsearch/${winner.trial}`, '--db', db], env).done;
+  assert.equal(cmp.code, 0, cmp.stderr);
+  assert.match(cmp.stdout, new RegExp(`pruned at epoch ${listed[0]!.rung!.epoch}: rank`));
   // Nothing left: a third worker finds the sweep finished and trains nothing.
   const c = await worker(sweep, db, env).done;
   assert.equal(c.code, 0, c.stderr);
