@@ -15,13 +15,16 @@
  * --outliers trains the one-ID flow on every clip of the type with its own NLL on the ID's clips
  * plus a binary cross-entropy on a*(log p(x)/D + 3) + b (own ID = 1, other IDs = 0; a, b learnt):
  * the same flow's likelihood is pushed down on the other machines' sounds, the mechanism of Dohi
- * et al. (ICASSP 2021) in a form of ours (their exact loss is not in our sources).
+ * et al. (ICASSP 2021) in a form of ours (their exact loss is not in our sources). That prototype
+ * is now the system's own training, `glow.training: per-id` (src/systems/glow/per-id.ts, one flow
+ * per ID, threshold learned per flow); this bench studies the `id-conditioned` flow.
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/select.js';
-import { loadExperiment, parseOverride } from '../src/config/load.js';
+import { parseOverride } from '../src/config/load.js';
+import { loadExperiment } from '../src/parts/experiment.js';
 import { resolveData } from '../src/data/resolve.js';
 import { prepareData, type PreparedData } from '../src/train/data.js';
 import { GlowDetector } from '../src/systems/glow/detector.js';
@@ -54,6 +57,7 @@ const sets = [
   `seed=${values.seed}`,
   `data.types=[${values.type}]`,
   `glow.idWeight=${onlyId ? 0 : values['id-weight']}`,
+  'glow.training=id-conditioned',
 ];
 const cfg = loadExperiment(
   'experiments/glow-aff.yaml',
