@@ -143,8 +143,8 @@ export class InvConv1x1 implements FlowLayer {
  * Coupling (Glow §3.3): the first half of the channels passes unchanged and drives a small CNN
  * (3x3 conv -> ReLU -> 1x1 conv -> ReLU -> zero-initialised 3x3 conv) giving, for `affine`, a
  * shift t and scale s = sigmoid(h + 2) for the second half: y_b = (x_b + t) * s, log-det =
- * sum log s; for `additive`, y_b = x_b + t and log-det 0. Zero initialisation makes every
- * coupling start as the identity (Glow §3.3).
+ * sum log s; for `additive`, y_b = x_b + t and log-det 0. The zero-initialised last conv makes
+ * every coupling start near the identity (Glow §3.3): shift 0, scale sigmoid(2) = 0.88 (affine).
  */
 export class Coupling implements FlowLayer {
   private readonly ca: number;
