@@ -12,7 +12,7 @@ import { guarded } from '../backend/gpu-guard.js';
 import { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
 import type { AsdSystem } from '../systems/types.js';
 import { evaluate } from '../metrics/index.js';
-import { SeededRandom } from '../random/index.js';
+import { epochPlan } from './epoch-plan.js';
 
 /** Clips of one split with their class indices and metadata. */
 export interface Split {
@@ -97,11 +97,6 @@ const aborted = (): DOMException => new DOMException('training aborted', 'AbortE
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 const EVAL_BATCH = 16;
-
-/** Per-epoch generator: shuffles and mixup draws depend only on (seed, epoch), so a resumed run replays them exactly. */
-function epochRng(seed: number, epoch: number): SeededRandom {
-  return new SeededRandom(seed * 1_000_003 + epoch * 7919 + 17);
-}
 
 /**
  * A run's training loop as named steps: `open` (fresh, or resumed from a checkpoint), then per
@@ -217,9 +212,9 @@ export class TrainingLoop {
     const { s, rig, batches } = this;
     const t0 = performance.now();
     const lr = learningRate(s.config.train, epoch - 1);
-    const rng = epochRng(s.config.seed, epoch);
-    const order = rng.permutation(s.train.count);
     const mixAlpha = s.system.mixupAlpha;
+    // The whole epoch's draws up front: a resumed epoch skips its applied steps and continues alike.
+    const plan = epochPlan(s.config.seed, epoch, s.train.count, batches, mixAlpha);
     let p: PartialEpoch = {
       epoch,
       steps: 0,
@@ -230,19 +225,11 @@ export class TrainingLoop {
     };
     if (this.resumePartial?.epoch === epoch) {
       p = { ...this.resumePartial, termSums: { ...this.resumePartial.termSums } };
-      // Replay the generator's draws of the steps already applied, so the next steps draw the same.
-      for (let k = 0; k < p.steps; k++) {
-        rng.permutation(order.slice(...batches[k]!).length);
-        if (mixAlpha !== null) rng.beta(mixAlpha, mixAlpha);
-      }
     }
     this.resumePartial = null;
     const secondsBefore = p.seconds;
     for (let step = p.steps; step < batches.length; step++) {
-      const rows = order.slice(...batches[step]!);
-      const perm = rng.permutation(rows.length);
-      const lam = mixAlpha !== null ? rng.beta(mixAlpha, mixAlpha) : 1;
-      const partners = perm.map((k) => rows[k]!);
+      const { rows, partners, lam } = plan[step]!;
       const ts = performance.now();
       // Clips read on demand: the next step's are loaded while this one runs (partners are a
       // permutation of the same rows). A failure there surfaces when that step loads them itself.

@@ -1,0 +1,300 @@
+/**
+ * Side-by-side fidelity harness (dev-only; PyTorch is never a dependency of exp):
+ *
+ *   npm run fidelity -- --system fgaspecnet --seeds 10
+ *
+ * Generates small synthetic sets with exp's generator (default: version 3, generator seeds 0 and
+ * 1, 6 types x 2 IDs, 16 training and 8 + 8 test clips per ID, 2 s), then per set and run seed:
+ * exp trains as `exp run` does (tools/fidelity/exp-side.ts) and a PyTorch reference replays the
+ * same run (tools/fidelity/reference.py: same architecture, initialisation scheme, loss,
+ * optimiser, schedule, batch order and mixup draws). Both sides' test scores go through exp's
+ * metric code, and the table gives per-seed and mean +- sd AUC / pAUC and the paired difference
+ * with its 95 % t interval. Everything lands under --out (one folder per set and seed); a
+ * finished side is never redone, so an interrupted call resumes.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import PQueue from 'p-queue';
+import { evaluate, type ScoreRow } from '../../src/metrics/index.js';
+import { mean, pairedDifference, sd } from './stats.js';
+
+const { values } = parseArgs({
+  options: {
+    system: { type: 'string', default: 'fgaspecnet' },
+    seeds: { type: 'string', default: '10' },
+    'first-seed': { type: 'string', default: '0' },
+    /** Explicit run seeds (e.g. 9,8,7 for a second process working from the other end). */
+    'seed-list': { type: 'string' },
+    init: { type: 'string', default: 'torch' },
+    out: { type: 'string', default: 'runs/fidelity' },
+    'synth-seeds': { type: 'string', default: '0,1' },
+    'synth-version': { type: 'string', default: '3' },
+    ids: { type: 'string', default: '2' },
+    train: { type: 'string', default: '16' },
+    test: { type: 'string', default: '16' },
+    seconds: { type: 'string', default: '2' },
+    epochs: { type: 'string', default: '6' },
+    batch: { type: 'string', default: '16' },
+    lr: { type: 'string', default: '0.0001' },
+    set: { type: 'string', multiple: true, default: [] },
+    jobs: { type: 'string', default: '1' },
+    threads: { type: 'string', default: '1' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    nice: { type: 'string', default: '5' },
+    'report-only': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+/** Systems with a PyTorch reference here, and the experiment exp runs for each. */
+const SYSTEMS: Record<string, string> = { fgaspecnet: 'experiments/fgaspecnet.yaml' };
+
+function fail(msg: string): never {
+  process.stderr.write(`fidelity: ${msg}\n`);
+  process.exit(1);
+}
+
+function intArg(name: string, min: number): number {
+  const v = Number((values as Record<string, unknown>)[name]);
+  if (!Number.isInteger(v) || v < min)
+    fail(`--${name} ${String((values as Record<string, unknown>)[name])}: expected a whole number >= ${min}`);
+  return v;
+}
+
+const experiment =
+  SYSTEMS[values.system!] ??
+  fail(`--system ${values.system}: no PyTorch reference yet (have: ${Object.keys(SYSTEMS).join(', ')})`);
+const inits = values.init === 'both' ? ['torch', 'exp'] : [values.init!];
+if (inits.some((i) => i !== 'torch' && i !== 'exp')) fail(`--init ${values.init}: expected torch, exp or both`);
+const seeds = values['seed-list']
+  ? values['seed-list'].split(',').map((x) => Number(x))
+  : Array.from({ length: intArg('seeds', 2) }, (_, i) => i + intArg('first-seed', 0));
+if (seeds.some((x) => !Number.isInteger(x) || x < 0))
+  fail(`--seed-list ${values['seed-list']}: expected whole numbers, comma-separated`);
+const synthSeeds = values['synth-seeds']!.split(',').map((s) => Number(s));
+if (synthSeeds.some((s) => !Number.isInteger(s) || s < 0))
+  fail(`--synth-seeds ${values['synth-seeds']}: expected whole numbers, comma-separated`);
+const version = intArg('synth-version', 1);
+const out = resolve(values.out!);
+const overrides = [
+  `data.seconds=${values.seconds}`,
+  `train.epochs=${intArg('epochs', 1)}`,
+  `train.batchSize=${intArg('batch', 2)}`,
+  `train.lr=${values.lr}`,
+  ...(values.set as string[]),
+];
+
+/** Runs a command at lower priority, its stderr shown with a prefix; rejects on a non-zero exit. */
+function run(cmd: string, args: string[], tag: string): Promise<void> {
+  return new Promise((ok, bad) => {
+    const child = spawn('nice', ['-n', values.nice!, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let tail = '';
+    child.stderr.on('data', (b: Buffer) => {
+      const text = b.toString();
+      tail = (tail + text).slice(-4000);
+      for (const line of text.split('\n'))
+        if (/epoch|Error|error/.test(line)) process.stderr.write(`[${tag}] ${line}\n`);
+    });
+    child.on('close', (code) => (code === 0 ? ok() : bad(new Error(`${tag}: exit ${code}\n${tail}`))));
+  });
+}
+
+const tsx = (script: string, args: string[]) => ['--import', 'tsx', script, ...args];
+
+async function ensureSet(synthSeed: number): Promise<{ name: string; root: string }> {
+  const name = `v${version}-s${synthSeed}-${values.ids}x${values.train}+${values.test}-${values.seconds}s`;
+  const root = join(out, 'sets', name);
+  if (!existsSync(join(root, 'synth.json'))) {
+    mkdirSync(join(out, 'sets'), { recursive: true });
+    await run(
+      'node',
+      tsx('src/cli/main.ts', [
+        'data',
+        'synth',
+        '--out',
+        root,
+        '--synth-version',
+        String(version),
+        '--seed',
+        String(synthSeed),
+        '--ids',
+        values.ids!,
+        '--train',
+        values.train!,
+        '--test',
+        values.test!,
+        '--seconds',
+        values.seconds!,
+      ]),
+      `synth ${name}`,
+    );
+  }
+  return { name, root };
+}
+
+interface Side {
+  scores: number[];
+  epochs: Array<{ epoch: number; loss: number }>;
+}
+
+/** Whether a marker names another live harness process working on the same output. */
+function claimedElsewhere(marker: string): boolean {
+  if (!existsSync(marker)) return false;
+  const pid = Number(readFileSync(marker, 'utf8'));
+  if (!Number.isInteger(pid) || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function metricsOf(setup: { test: Array<Omit<ScoreRow, 'score'>> }, scores: readonly number[]) {
+  const rows: ScoreRow[] = setup.test.map((m, i) => ({
+    type: m.type,
+    id: m.id,
+    label: m.label,
+    score: scores[i]!,
+  }));
+  return evaluate(rows, { maxFpr: 0.1, pooled: false }).average;
+}
+
+async function main(): Promise<void> {
+  const sets = [];
+  for (const s of synthSeeds) sets.push(await ensureSet(s));
+  const queue = new PQueue({ concurrency: intArg('jobs', 1) });
+  const work: Array<Promise<void>> = [];
+  if (!values['report-only']) {
+    for (const set of sets) {
+      for (const seed of seeds) {
+        const dir = join(out, set.name, values.system!, `seed-${seed}`);
+        const common = [
+          '--root',
+          set.root,
+          '--seed',
+          String(seed),
+          '--out',
+          dir,
+          '--experiment',
+          experiment,
+          ...overrides.flatMap((o) => ['--set', o]),
+        ];
+        const tag = `${set.name} seed ${seed}`;
+        const setup = async () => {
+          if (!existsSync(join(dir, 'setup.json')))
+            await run('node', tsx('tools/fidelity/exp-side.ts', [...common, '--setup-only']), `exp ${tag}`);
+        };
+        const ready = setup();
+        const side = (file: string, cmd: string, args: string[], what: string) => {
+          if (existsSync(join(dir, file))) return;
+          work.push(
+            queue.add(async () => {
+              await ready;
+              // Checked again when the task starts: another harness process may have done it meanwhile.
+              if (existsSync(join(dir, file)) || claimedElsewhere(join(dir, `${file}.running`))) return;
+              writeFileSync(join(dir, `${file}.running`), String(process.pid));
+              try {
+                await run(cmd, args, `${what} ${tag}`);
+              } finally {
+                rmSync(join(dir, `${file}.running`), { force: true });
+              }
+            }),
+          );
+        };
+        side('exp.json', 'node', tsx('tools/fidelity/exp-side.ts', common), 'exp');
+        for (const init of inits) {
+          side(
+            `torch-${init}.json`,
+            values.python!,
+            ['tools/fidelity/reference.py', '--dir', dir, '--init', init, '--threads', values.threads!],
+            'torch',
+          );
+        }
+        await ready;
+      }
+    }
+    const results = await Promise.allSettled(work);
+    for (const r of results) if (r.status === 'rejected') process.stderr.write(`fidelity: ${String(r.reason)}\n`);
+  }
+  report(sets);
+}
+
+function report(sets: Array<{ name: string }>): void {
+  const doc: Record<string, unknown> = {};
+  for (const set of sets) {
+    for (const init of inits) {
+      const rows: Array<{
+        seed: number;
+        exp: ReturnType<typeof metricsOf>;
+        torch: ReturnType<typeof metricsOf>;
+        expLoss: number[];
+        torchLoss: number[];
+      }> = [];
+      for (const seed of seeds) {
+        const dir = join(out, set.name, values.system!, `seed-${seed}`);
+        if (!existsSync(join(dir, 'exp.json')) || !existsSync(join(dir, `torch-${init}.json`))) continue;
+        const setup = JSON.parse(readFileSync(join(dir, 'setup.json'), 'utf8'));
+        const e = JSON.parse(readFileSync(join(dir, 'exp.json'), 'utf8')) as Side;
+        const t = JSON.parse(readFileSync(join(dir, `torch-${init}.json`), 'utf8')) as Side;
+        rows.push({
+          seed,
+          exp: metricsOf(setup, e.scores),
+          torch: metricsOf(setup, t.scores),
+          expLoss: e.epochs.map((x) => x.loss),
+          torchLoss: t.epochs.map((x) => x.loss),
+        });
+      }
+      const key = `${set.name} (${init} init)`;
+      if (rows.length < 2) {
+        if (!values.json) process.stdout.write(`\n${key}: ${rows.length} finished seed(s), need 2 for a comparison\n`);
+        continue;
+      }
+      const pick = (side: 'exp' | 'torch', m: 'auc' | 'paucMcclish') => rows.map((r) => r[side][m]);
+      const f = (x: number) => x.toFixed(3).replace(/^0/, '').replace(/^-0/, '-');
+      const line = (label: string, xs: number[]) =>
+        `| ${label} | ${xs.map(f).join(' | ')} | ${f(mean(xs))} ± ${f(sd(xs))} |`;
+      const lines = [
+        `\n### ${values.system} on ${key}: ${rows.length} seeds`,
+        `| seed | ${rows.map((r) => r.seed).join(' | ')} | mean ± sd |`,
+        `|---|${rows.map(() => '---|').join('')}---|`,
+        line('exp AUC', pick('exp', 'auc')),
+        line('PyTorch AUC', pick('torch', 'auc')),
+        line('exp pAUC (McClish)', pick('exp', 'paucMcclish')),
+        line('PyTorch pAUC (McClish)', pick('torch', 'paucMcclish')),
+        line(
+          'exp last-epoch loss',
+          rows.map((r) => r.expLoss.at(-1)!),
+        ),
+        line(
+          'PyTorch last-epoch loss',
+          rows.map((r) => r.torchLoss.at(-1)!),
+        ),
+      ];
+      const diffs: Record<string, ReturnType<typeof pairedDifference>> = {};
+      for (const m of ['auc', 'paucMcclish'] as const) {
+        const d = pairedDifference(pick('exp', m), pick('torch', m));
+        diffs[m] = d;
+        lines.push(
+          `exp - PyTorch ${m === 'auc' ? 'AUC' : 'pAUC'}: ${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(4)} (95 % CI ${d.ci[0].toFixed(4)} to ${d.ci[1].toFixed(4)}, t = ${d.t.toFixed(2)}, p = ${d.p.toFixed(3)}), exp ahead on ${d.aAhead} of ${d.n}`,
+        );
+      }
+      const epochs = rows[0]!.expLoss.length;
+      lines.push(
+        `mean loss per epoch, exp:     ${Array.from({ length: epochs }, (_, k) => mean(rows.map((r) => r.expLoss[k]!)).toFixed(3)).join(' ')}`,
+        `mean loss per epoch, PyTorch: ${Array.from({ length: epochs }, (_, k) => mean(rows.map((r) => r.torchLoss[k]!)).toFixed(3)).join(' ')}`,
+      );
+      if (!values.json) process.stdout.write(`${lines.join('\n')}\n`);
+      doc[key] = { rows, diffs };
+    }
+  }
+  writeFileSync(join(out, `${values.system}-report.json`), JSON.stringify(doc, null, 1));
+  if (values.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`fidelity: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(2);
+});
