@@ -13,7 +13,7 @@
  *     [--experiment experiments/fgaspecnet.yaml] [--set key=value ...] [--probe]
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readExperiment } from '../../src/parts/experiment.js';
@@ -81,7 +81,43 @@ function weightsAndState(system: AsdSystem): Map<string, tf.Tensor> {
   ]);
 }
 
+/**
+ * Claims <out>/exp.json for this process (a marker with its pid), or returns false when the
+ * result exists or another live process holds the claim: two harness processes share folders.
+ */
+function claim(marker: string, result: string): boolean {
+  if (existsSync(result)) return false;
+  if (existsSync(marker)) {
+    const pid = Number(readFileSync(marker, 'utf8'));
+    try {
+      // A claim by this process or by the harness that started it (older harness versions claimed for their children).
+      if (pid !== process.pid && pid !== process.ppid) {
+        process.kill(pid, 0);
+        return false;
+      }
+    } catch {
+      // A stale claim: its process is gone.
+    }
+  }
+  writeFileSync(marker, String(process.pid));
+  return true;
+}
+
 async function main(): Promise<void> {
+  const training = !values['setup-only'] && !values['probe-only'];
+  const marker = join(out, 'exp.json.running');
+  if (training && !claim(marker, join(out, 'exp.json'))) {
+    process.stderr.write(`exp-side: ${out}/exp.json is done or being done by another process\n`);
+    return;
+  }
+  try {
+    await work();
+  } finally {
+    if (training) rmSync(marker, { force: true });
+  }
+}
+
+async function work(): Promise<void> {
   const overrides = [`data.root=${resolve(values.root!)}`, `seed=${values.seed}`, ...(values.set as string[])].map(
     (s) => parseOverride(s),
   );

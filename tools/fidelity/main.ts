@@ -13,7 +13,7 @@
  * finished side is never redone, so an interrupted call resumes.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import PQueue from 'p-queue';
@@ -28,6 +28,8 @@ const { values } = parseArgs({
     /** Explicit run seeds (e.g. 9,8,7 for a second process working from the other end). */
     'seed-list': { type: 'string' },
     init: { type: 'string', default: 'torch' },
+    /** Departures of the reference from exp's choices (reference.py VARIANTS), to measure one. */
+    variant: { type: 'string', default: '' },
     out: { type: 'string', default: 'runs/fidelity' },
     'synth-seeds': { type: 'string', default: '0,1' },
     'synth-version': { type: 'string', default: '3' },
@@ -68,6 +70,11 @@ const experiment =
   fail(`--system ${values.system}: no PyTorch reference yet (have: ${Object.keys(SYSTEMS).join(', ')})`);
 const inits = values.init === 'both' ? ['torch', 'exp'] : [values.init!];
 if (inits.some((i) => i !== 'torch' && i !== 'exp')) fail(`--init ${values.init}: expected torch, exp or both`);
+const variants = values
+  .variant!.split(',')
+  .filter((v) => v !== '')
+  .sort();
+const torchFile = (init: string) => `torch-${init}${variants.map((v) => `+${v}`).join('')}.json`;
 const seeds = values['seed-list']
   ? values['seed-list'].split(',').map((x) => Number(x))
   : Array.from({ length: intArg('seeds', 2) }, (_, i) => i + intArg('first-seed', 0));
@@ -194,22 +201,28 @@ async function main(): Promise<void> {
             queue.add(async () => {
               await ready;
               // Checked again when the task starts: another harness process may have done it meanwhile.
+              // (The scripts themselves refuse work another live process has claimed: <file>.running.)
               if (existsSync(join(dir, file)) || claimedElsewhere(join(dir, `${file}.running`))) return;
-              writeFileSync(join(dir, `${file}.running`), String(process.pid));
-              try {
-                await run(cmd, args, `${what} ${tag}`);
-              } finally {
-                rmSync(join(dir, `${file}.running`), { force: true });
-              }
+              await run(cmd, args, `${what} ${tag}`);
             }),
           );
         };
         side('exp.json', 'node', tsx('tools/fidelity/exp-side.ts', common), 'exp');
         for (const init of inits) {
           side(
-            `torch-${init}.json`,
+            torchFile(init),
             values.python!,
-            ['tools/fidelity/reference.py', '--dir', dir, '--init', init, '--threads', values.threads!],
+            [
+              'tools/fidelity/reference.py',
+              '--dir',
+              dir,
+              '--init',
+              init,
+              '--variant',
+              variants.join(','),
+              '--threads',
+              values.threads!,
+            ],
             'torch',
           );
         }
@@ -235,10 +248,10 @@ function report(sets: Array<{ name: string }>): void {
       }> = [];
       for (const seed of seeds) {
         const dir = join(out, set.name, values.system!, `seed-${seed}`);
-        if (!existsSync(join(dir, 'exp.json')) || !existsSync(join(dir, `torch-${init}.json`))) continue;
+        if (!existsSync(join(dir, 'exp.json')) || !existsSync(join(dir, torchFile(init)))) continue;
         const setup = JSON.parse(readFileSync(join(dir, 'setup.json'), 'utf8'));
         const e = JSON.parse(readFileSync(join(dir, 'exp.json'), 'utf8')) as Side;
-        const t = JSON.parse(readFileSync(join(dir, `torch-${init}.json`), 'utf8')) as Side;
+        const t = JSON.parse(readFileSync(join(dir, torchFile(init)), 'utf8')) as Side;
         rows.push({
           seed,
           exp: metricsOf(setup, e.scores),
@@ -247,7 +260,7 @@ function report(sets: Array<{ name: string }>): void {
           torchLoss: t.epochs.map((x) => x.loss),
         });
       }
-      const key = `${set.name} (${init} init)`;
+      const key = `${set.name} (${init} init${variants.length > 0 ? `, reference variant ${variants.join(' + ')}` : ''})`;
       if (rows.length < 2) {
         if (!values.json) process.stdout.write(`\n${key}: ${rows.length} finished seed(s), need 2 for a comparison\n`);
         continue;

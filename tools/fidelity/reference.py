@@ -232,6 +232,14 @@ def softtriple_similarity(emb, centers, K, gamma):
     return (F.softmax(sim / gamma, dim=2) * sim).sum(2)
 
 
+# Deliberate departures from exp's choices, to measure what a choice is worth (--variant a,b):
+#   st-unmixed   SoftTriple on label A only (tools/bench_torch.py), not lambda-mixed
+#   centres-lr1  SoftTriple centres at the backbone's learning rate, not loss.metric.lrMultiplier x
+#   centres-eps  Adam epsilon 0.01 for the centres (the SoftTriple reference's), not loss.metric.eps
+VARIANTS = ('st-unmixed', 'centres-lr1', 'centres-eps')
+VARIANT = set()
+
+
 def objective(emb, head, centers, la, lb, lam, cfg):
     cls, met = cfg['loss']['classification'], cfg['loss']['metric']
     assert cls['name'] == 'noisy-arcmix' and met['name'] == 'softtriple'
@@ -245,8 +253,9 @@ def objective(emb, head, centers, la, lb, lam, cfg):
     def st(y):
         return F.cross_entropy(met['lambda'] * (S - met['delta'] * F.one_hot(y, C).float()), y, reduction='none')
 
-    # exp mixes SoftTriple's targets with the same lambda (src/losses/softtriple.ts).
-    l_met = (lam * st(la) + (1 - lam) * st(lb)).mean()
+    # exp mixes SoftTriple's targets with the same lambda (src/losses/softtriple.ts); the variant
+    # 'st-unmixed' (as tools/bench_torch.py) uses label A only.
+    l_met = st(la).mean() if 'st-unmixed' in VARIANT else (lam * st(la) + (1 - lam) * st(lb)).mean()
     assert met['tau'] == 0
     return l_cls + met['weight'] * l_met, l_cls, l_met
 
@@ -361,11 +370,12 @@ def build(exp, init, seed):
 
 def optimizer(exp, model, centers):
     tc, met = exp['config']['train'], exp['config']['loss']['metric']
-    eps_c = exp['adamEpsilons'].get('softtriple.centers', 1e-8)
+    eps_c = 0.01 if 'centres-eps' in VARIANT else exp['adamEpsilons'].get('softtriple.centers', 1e-8)
+    mult = 1.0 if 'centres-lr1' in VARIANT else float(met['lrMultiplier'])
     # exp's AdamW decays every trained weight (BatchNorm, PReLU, biases, head, centres alike).
     return torch.optim.AdamW([
         {'params': list(model.parameters()), 'mult': 1.0, 'eps': 1e-8},
-        {'params': [centers], 'mult': float(met['lrMultiplier']), 'eps': eps_c},
+        {'params': [centers], 'mult': mult, 'eps': eps_c},
     ], lr=tc['lr'], betas=(0.9, 0.999), weight_decay=tc['weightDecay'])
 
 
@@ -500,6 +510,7 @@ def main():
     ap.add_argument('--dir', required=True)
     ap.add_argument('--init', choices=['torch', 'exp'], default='torch')
     ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--variant', default='', help='comma-separated departures from exp (see VARIANTS)')
     ap.add_argument('--probe', action='store_true')
     ap.add_argument('--rescore', action='store_true', help="score exp's final weights (exp.json, final.bin) in PyTorch")
     a = ap.parse_args()
@@ -511,11 +522,38 @@ def main():
     if a.probe:
         json.dump(probe(exp, a.threads), open(os.path.join(a.dir, 'probe-torch.json'), 'w'), indent=1)
         return
-    t0 = time.time()
-    res = train(exp, a.init, exp['config']['seed'], a.threads)
-    res['seconds'] = time.time() - t0
-    json.dump(res, open(os.path.join(a.dir, f'torch-{a.init}.json'), 'w'))
+    VARIANT.update(v for v in a.variant.split(',') if v)
+    if VARIANT - set(VARIANTS):
+        sys.exit(f'reference.py: --variant {a.variant}: expected some of {", ".join(VARIANTS)}')
+    name = f'torch-{a.init}' + ''.join(f'+{v}' for v in sorted(VARIANT))
+    result = os.path.join(a.dir, f'{name}.json')
+    if not claim(result + '.running', result):
+        print(f'reference.py: {result} is done or being done by another process', file=sys.stderr)
+        return
+    try:
+        t0 = time.time()
+        res = train(exp, a.init, exp['config']['seed'], a.threads)
+        res['variant'] = sorted(VARIANT)
+        res['seconds'] = time.time() - t0
+        json.dump(res, open(result, 'w'))
+    finally:
+        os.remove(result + '.running')
 
+
+def claim(marker, result):
+    """Claims a result for this process (a marker with its pid); False when it exists or a live process holds it."""
+    if os.path.exists(result):
+        return False
+    if os.path.exists(marker):
+        try:
+            pid = int(open(marker).read())
+            if pid not in (os.getpid(), os.getppid()):  # ours, or claimed by the harness that started us
+                os.kill(pid, 0)
+                return False
+        except (ValueError, ProcessLookupError):
+            pass
+    open(marker, 'w').write(str(os.getpid()))
+    return True
 
 if __name__ == '__main__':
     main()
