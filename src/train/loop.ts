@@ -233,7 +233,7 @@ export class TrainingLoop {
       const ts = performance.now();
       // Clips read on demand: the next step's are loaded while this one runs (partners are a
       // permutation of the same rows). A failure there surfaces when that step loads them itself.
-      if (step + 1 < batches.length) rig.clips.ready?.(order.slice(...batches[step + 1]!)).catch(() => {});
+      if (step + 1 < batches.length) rig.clips.ready?.(plan[step + 1]!.rows).catch(() => {});
       const where = `at epoch ${epoch}, step ${step + 1} of ${batches.length}`;
       const termSums = { ...p.termSums };
       const loss = await trainStep(rig, { rows, partners, lam, mixup: mixAlpha !== null }, lr, {
