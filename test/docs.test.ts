@@ -1,6 +1,7 @@
 // The documentation against the tree: the README's Layout names every folder of src/, and every
 // relative link in README.md and docs/*.md reaches a file (and a heading, when it names one).
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -172,4 +173,28 @@ test('the reference check flags each kind of outside citation', () => {
     outsideReferences('x', sample).map((s) => s.split(':')[1]),
     ['1', '2', '3', '4', '5', '6'],
   );
+});
+
+/** The long flags a command's --help declares (commander's option lines), --help itself left out. */
+function declaredFlags(help: string): string[] {
+  const flags = [...help.matchAll(/^ {2}(?:-\w, )?(--[a-z][a-z-]*)/gm)].map((m) => m[1]!);
+  return [...new Set(flags)].filter((f) => f !== '--help');
+}
+
+test('the README reference card names every command and every flag the CLI declares', () => {
+  const card = readme.split(/^## Reference card$/m)[1]?.split(/^## /m)[0] ?? '';
+  assert.ok(card.length > 0, 'the README has a "## Reference card" section');
+  const commands = ['run', 'sweep', 'sweep status', 'sweep cancel', 'worker', 'runs', 'show', 'compare', 'export'];
+  commands.push('report', 'metrics', 'features', 'params', 'bench', 'parts', 'data synth', 'data check', 'data get');
+  commands.push('db migrate', 'db copy');
+  const cli = join(root, 'dist/cli/main.js');
+  const missing: string[] = [];
+  for (const command of commands) {
+    const help = spawnSync(process.execPath, [cli, ...command.split(' '), '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0, `exp ${command} --help: ${help.stderr}`);
+    const lines = card.split('\n').filter((l) => l.includes(`exp ${command}`));
+    if (lines.length === 0) missing.push(`exp ${command}`);
+    for (const flag of declaredFlags(help.stdout)) if (!card.includes(flag)) missing.push(`exp ${command} ${flag}`);
+  }
+  assert.deepEqual(missing, []);
 });

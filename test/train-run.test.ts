@@ -150,14 +150,16 @@ test('same config and seed give the same scores', () => {
   assert.deepEqual(finalScores(a.id), finalScores(b.id));
 });
 
-test('kill -9 mid-run: the run shows interrupted, --resume finishes it with the same scores as an uninterrupted run', async () => {
+test('kill -9 mid-run: the run shows stale, --resume finishes it with the same scores as an uninterrupted run', async () => {
   const file = experiment('killme');
   const { runId, stderr } = await killRunAtEpoch(file, { db, cwd: dir, name: 'killme', epoch: '2/3' });
   assert.ok(runId, stderr);
-  // The PID is gone: the next open marks the run interrupted.
+  // The PID is gone: reading commands show the run stale (derived at read; the row is not rewritten).
   const list = exp(['runs', '--db', db, '--json']);
-  const listed = (JSON.parse(list.stdout) as Array<{ id: string; status: string }>).find((x) => x.id === runId);
-  assert.equal(listed?.status, 'interrupted');
+  const listed = (JSON.parse(list.stdout) as Array<{ id: string; status: string; stale?: boolean }>).find(
+    (x) => x.id === runId,
+  );
+  assert.deepEqual([listed?.status, listed?.stale], ['running', true]);
   const resumed = exp(['run', '--resume', runId, '--db', db, '--json']);
   assert.equal(resumed.status, 0, resumed.stderr);
   const whole = JSON.parse(exp(['run', file, '--db', db, '--json', '--backend', 'wasm']).stdout) as { id: string };
