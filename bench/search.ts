@@ -136,13 +136,18 @@ async function ashaVsGrid(db: string): Promise<void> {
 const key = (gamma: unknown, lr: unknown): string => `gamma=${gamma},lr=${lr}`;
 
 /** Per configuration of a sweep: its validation loss per epoch (from the store). */
-async function curves(store: RunReader, sweep: string): Promise<Map<string, Map<number, number>>> {
+async function curves(
+  store: RunReader,
+  sweep: string,
+  by: 'config' | 'run' = 'config',
+): Promise<Map<string, Map<number, number>>> {
   const out = new Map<string, Map<number, number>>();
   for (const r of await store.listRuns({ sweep })) {
     const m = r.config.loss.metric;
     const per = new Map<number, number>();
     for (const e of await store.getEpochs(r.id)) if (e.valLoss !== null) per.set(e.epoch, e.valLoss);
-    out.set(key(m?.gamma, r.config.train.lr), per);
+    // The seed-noise runs share one configuration: keyed by configuration they would overwrite each other.
+    out.set(by === 'run' ? r.id : key(m?.gamma, r.config.train.lr), per);
   }
   return out;
 }
@@ -198,7 +203,7 @@ async function summarise(db: string): Promise<void> {
       throw new Error(`the grid has ${final.length} finished configurations`);
     final.sort((a, b) => a.v! - b.v!);
     const best = final[0]!;
-    const noise = [...(await curves(store, 'bench-noise')).values()].map((c) => c.get(MAX_EPOCHS)!);
+    const noise = [...(await curves(store, 'bench-noise', 'run')).values()].map((c) => c.get(MAX_EPOCHS)!);
     noise.push(grid.get(key(0.1, 0.001))!.get(MAX_EPOCHS)!);
     const mean = noise.reduce((a, b) => a + b, 0) / noise.length;
     const sd = Math.sqrt(noise.reduce((a, b) => a + (b - mean) ** 2, 0) / (noise.length - 1));
