@@ -124,6 +124,8 @@ interface Served {
   body: Buffer;
   mode: Mode;
   cutAfter?: number;
+  /** With cutAfter: the cut waits until this holds (at most 60 s), e.g. until the client wrote the first bytes. */
+  cutWhen?: () => boolean;
 }
 
 /** A small file server with the behaviours the tests need; it logs every request's Range header. */
@@ -167,9 +169,17 @@ class Mirror {
     res.writeHead(start > 0 ? 206 : 200, headers);
     if (f.cutAfter !== undefined) {
       // The server closes the connection mid-transfer (once), after the first bytes have gone out.
+      // Waiting for cutWhen makes it independent of load: a cut that reaches the client before it has
+      // read the first bytes would leave nothing to resume (a stream's error drops the bytes it holds).
       const cut = f.cutAfter;
+      const ready = f.cutWhen ?? (() => true);
       delete f.cutAfter;
-      res.write(body.subarray(0, cut), () => setTimeout(() => res.socket?.end(), 50));
+      const deadline = Date.now() + 60_000;
+      const cutSoon = (): void => {
+        if (ready() || Date.now() > deadline) setTimeout(() => res.socket?.end(), 50);
+        else setTimeout(cutSoon, 20);
+      };
+      res.write(body.subarray(0, cut), cutSoon);
       return;
     }
     res.end(body);
@@ -379,7 +389,9 @@ test('a corrupted download and a wrong checksum: exit 1, nothing unpacked, the b
 test('an interrupted transfer keeps the .part and the rerun resumes it with a Range request', async () => {
   const root = freshRoot();
   const body = await zip(devEntries('slider', 6));
-  mirror.files.set('dev_data_slider.zip', { body, mode: 'range', cutAfter: 7000 });
+  const part = join(root, 'downloads', 'dev_data_slider.zip.part');
+  const written = () => existsSync(part) && statSync(part).size > 0;
+  mirror.files.set('dev_data_slider.zip', { body, mode: 'range', cutAfter: 7000, cutWhen: written });
   const sums = checksums(base, { 'dev_data_slider.zip': body });
   const args = [
     'data',
@@ -396,7 +408,6 @@ test('an interrupted transfer keeps the .part and the rerun resumes it with a Ra
   ];
   const first = await exp(args);
   userError(first, 'dev_data_slider.zip', 'rerun to resume');
-  const part = join(root, 'downloads', 'dev_data_slider.zip.part');
   const kept = statSync(part).size;
   assert.ok(kept > 0 && kept <= 7000, `part holds ${kept} bytes`);
   assert.ok(!existsSync(join(root, 'dev_data')));
