@@ -106,7 +106,7 @@ test('a database exp has not set up: every command but exp db migrate refuses, n
     // One migration behind: the others refuse and name the command; migrate applies exactly it.
     const v = (await c.query('SELECT version FROM schema_version')).rows[0] as { version: number };
     await c.query('UPDATE schema_version SET version = $1', [v.version - 1]);
-    for (const t of lastMigrationTables()) await c.query(`DROP TABLE ${t} CASCADE`);
+    for (const undo of undoLastMigration()) await c.query(undo);
     const behind = cli(['runs', '--db', url]);
     assert.equal(behind.status, 1);
     assert.match(
@@ -124,9 +124,18 @@ test('a database exp has not set up: every command but exp db migrate refuses, n
   }
 });
 
-/** The tables the newest migration creates (so undoing it is a DROP of each). */
-function lastMigrationTables(): string[] {
-  const tables = [...migrations.at(-1)!.sql.matchAll(/CREATE TABLE (\w+)/g)].map((m) => m[1]!);
-  assert.ok(tables.length > 0, 'the newest migration creates a table');
-  return tables;
+/**
+ * Statements that undo the newest migration's schema changes: a DROP of each table it creates and
+ * of each column it adds (its data updates need no undo here, and a constraint it replaces is
+ * replaced again when it is reapplied).
+ */
+function undoLastMigration(): string[] {
+  const sql = migrations.at(-1)!.sql;
+  const tables = [...sql.matchAll(/CREATE TABLE (\w+)/g)].map((m) => `DROP TABLE ${m[1]} CASCADE`);
+  const columns = [...sql.matchAll(/ALTER TABLE (\w+) ADD COLUMN (\w+)/g)].map(
+    (m) => `ALTER TABLE ${m[1]} DROP COLUMN ${m[2]}`,
+  );
+  const undo = [...tables, ...columns];
+  assert.ok(undo.length > 0, 'the newest migration creates a table or adds a column');
+  return undo;
 }
