@@ -63,6 +63,13 @@ function assertClose(cpu: Float32Array[], wasm: Float32Array[], label: string, t
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 type ConvCase = { x: number[]; k: number[]; s: number; pad: Pad };
+/** One row and column of zeros around each map (explicit padding, as PyTorch's padding=1). */
+const PAD_HW1: Pad = [
+  [0, 0],
+  [1, 1],
+  [1, 1],
+  [0, 0],
+];
 const conv2dCases: ConvCase[] = [
   { x: [2, 9, 11, 3], k: [3, 3, 3, 5], s: 1, pad: 'same' },
   { x: [2, 9, 11, 3], k: [3, 3, 3, 5], s: 2, pad: 'same' },
@@ -70,12 +77,7 @@ const conv2dCases: ConvCase[] = [
     x: [1, 8, 13, 4],
     k: [3, 3, 4, 6],
     s: 2,
-    pad: [
-      [0, 0],
-      [1, 1],
-      [1, 1],
-      [0, 0],
-    ],
+    pad: PAD_HW1,
   },
   { x: [2, 7, 7, 2], k: [2, 3, 2, 3], s: 1, pad: 'valid' },
   // MobileFaceNet's stem (4 -> 16 here): the forward's im2col + GEMM on 8-column strips plus a tail.
@@ -83,12 +85,7 @@ const conv2dCases: ConvCase[] = [
     x: [2, 13, 17, 4],
     k: [3, 3, 4, 21],
     s: 2,
-    pad: [
-      [0, 0],
-      [1, 1],
-      [1, 1],
-      [0, 0],
-    ],
+    pad: PAD_HW1,
   },
   { x: [2, 6, 5, 7], k: [1, 1, 7, 4], s: 1, pad: 'valid' },
   { x: [1, 1, 40, 1], k: [1, 8, 1, 6], s: 4, pad: 'valid' },
@@ -145,12 +142,7 @@ const dwCases: ConvCase[] = [
     x: [1, 10, 13, 3],
     k: [3, 3, 3, 1],
     s: 2,
-    pad: [
-      [0, 0],
-      [1, 1],
-      [1, 1],
-      [0, 0],
-    ],
+    pad: PAD_HW1,
   },
   { x: [2, 7, 9, 5], k: [3, 3, 5, 1], s: 1, pad: 'valid' },
   // Stride 2 valid on even sizes (the filter gradient's conv would need negative padding) and stride 3.
@@ -162,12 +154,7 @@ const dwCases: ConvCase[] = [
     x: [3, 13, 12, 20],
     k: [3, 3, 20, 1],
     s: 2,
-    pad: [
-      [0, 0],
-      [1, 1],
-      [1, 1],
-      [0, 0],
-    ],
+    pad: PAD_HW1,
   },
   // MobileFaceNet's global depthwise conv: the kernel covers the whole 8 x 20 map.
   { x: [3, 8, 20, 6], k: [8, 20, 6, 1], s: 1, pad: 'valid' },
@@ -341,6 +328,16 @@ test('PReLU gradient (per-channel slopes) matches the cpu backend', async () => 
   }
 });
 
+/** The central difference of `f` in coordinate `i` of `at`, step 1e-3. */
+function centralDifference(f: (v: Float64Array) => number, at: Float64Array, i: number): number {
+  const h = 1e-3;
+  const up = Float64Array.from(at);
+  const down = Float64Array.from(at);
+  up[i]! += h;
+  down[i]! -= h;
+  return (f(up) - f(down)) / (2 * h);
+}
+
 /**
  * The test above compares with the cpu backend, but our PReLU gradient is registered for every
  * backend, so cpu runs it too. Here the wasm result is checked against the derivative written
@@ -380,12 +377,7 @@ test('PReLU gradient equals the independent closed form and finite differences',
         Math.abs(da[k]! - wantDa[k]!) <= 1e-4 * Math.max(1, Math.abs(wantDa[k]!)),
         `prelu dalpha ${shape} channel ${k}: got ${da[k]}, closed form ${wantDa[k]}`,
       );
-      const h = 1e-3;
-      const up = Float64Array.from(a64);
-      const down = Float64Array.from(a64);
-      up[k]! += h;
-      down[k]! -= h;
-      const fd = (loss(x64, up) - loss(x64, down)) / (2 * h);
+      const fd = centralDifference((a) => loss(x64, a), a64, k);
       assert.ok(
         Math.abs(fd - wantDa[k]!) <= 1e-6 * Math.max(1, Math.abs(fd)),
         `closed form dalpha ${k} vs finite difference ${fd}`,
@@ -393,68 +385,60 @@ test('PReLU gradient equals the independent closed form and finite differences',
     }
     for (const i of [0, 1, 2, n - 1]) {
       if (Math.abs(xs[i]!) < 2e-3) continue; // the kink: no derivative there
-      const h = 1e-3;
-      const up = Float64Array.from(x64);
-      const down = Float64Array.from(x64);
-      up[i]! += h;
-      down[i]! -= h;
-      const fd = (loss(up, a64) - loss(down, a64)) / (2 * h);
+      const fd = centralDifference((x) => loss(x, a64), x64, i);
       assert.ok(Math.abs(fd - dx[i]!) <= 1e-5, `prelu dx ${shape} element ${i}: got ${dx[i]}, finite difference ${fd}`);
     }
   }
 });
 
-test('fused training BatchNorm (forward, statistics, gradients) matches moments + batchNorm on cpu', async () => {
-  const { batchNormTrain } = await import('../src/backend/kernels/batchnorm.js');
+type BatchStats = { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor };
+
+/**
+ * A fused training BatchNorm on wasm (`fused`, with PReLU after it when `slopes`) against moments +
+ * batchNorm (+ prelu) on cpu: the forward, the batch statistics and the gradient of every input.
+ * x, gamma, beta, (alpha,) dy are drawn with seeds `seed`, `seed` + 1, ...
+ */
+async function trainingBatchNormMatches(
+  fused: (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, alpha?: tf.Tensor) => BatchStats,
+  slopes: boolean,
+  seed: number,
+  label: string,
+): Promise<void> {
   for (const shape of channelCases) {
     const c = shape[3]!;
     const [cpu, wasm] = await both((t) => {
-      const x = tf.add(t(shape, 16), 3); // a mean far from 0 tests the variance's accuracy
-      const gamma = t([c], 17);
-      const beta = t([c], 18);
-      const dy = t(shape, 19);
+      // A mean far from 0 tests the variance's accuracy.
+      const inputs = [tf.add(t(shape, seed), 3), t([c], seed + 1), t([c], seed + 2)];
+      if (slopes) inputs.push(t([c], seed + 3));
+      const dy = t(shape, seed + inputs.length);
       const wasmNow = tf.getBackend() === 'wasm';
-      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-        if (wasmNow) return batchNormTrain(a, g, b, 1e-5);
-        const { mean, variance } = tf.moments(a, [0, 1, 2]);
-        return { y: tf.batchNorm(a, mean, variance, b, g, 1e-5), mean, variance };
+      const f = (...[a, g, b, al]: tf.Tensor[]): BatchStats => {
+        if (wasmNow) return fused(a!, g!, b!, al);
+        const { mean, variance } = tf.moments(a!, [0, 1, 2]);
+        const y = tf.batchNorm(a!, mean, variance, b, g, 1e-5);
+        return { y: al ? tf.prelu(y, al) : y, mean, variance };
       };
-      const stats = f(x, gamma, beta);
-      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b).y, dy)))([
-        x,
-        gamma,
-        beta,
-      ]);
+      const stats = f(...inputs);
+      const grads = tf.grads((...v: tf.Tensor[]) => tf.sum(tf.mul(f(...v).y, dy)))(inputs);
       return [stats.y, stats.mean, stats.variance, ...grads];
     });
-    assertClose(cpu, wasm, `batchnorm ${shape}`, 2e-4);
+    assertClose(cpu, wasm, `${label} ${shape}`, 2e-4);
   }
+}
+
+test('fused training BatchNorm (forward, statistics, gradients) matches moments + batchNorm on cpu', async () => {
+  const { batchNormTrain } = await import('../src/backend/kernels/batchnorm.js');
+  await trainingBatchNormMatches((x, g, b) => batchNormTrain(x, g, b, 1e-5), false, 16, 'batchnorm');
 });
 
 test('fused training BatchNorm + PReLU (forward, statistics, gradients incl. the slopes) matches moments + batchNorm + prelu on cpu', async () => {
   const { batchNormPreluTrain } = await import('../src/backend/kernels/batchnorm.js');
-  for (const shape of channelCases) {
-    const c = shape[3]!;
-    const [cpu, wasm] = await both((t) => {
-      const x = tf.add(t(shape, 26), 3);
-      const gamma = t([c], 27);
-      const beta = t([c], 28);
-      const alpha = t([c], 29);
-      const dy = t(shape, 30);
-      const wasmNow = tf.getBackend() === 'wasm';
-      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, al: tf.Tensor) => {
-        if (wasmNow) return batchNormPreluTrain(a, g, b, al, 1e-5);
-        const { mean, variance } = tf.moments(a, [0, 1, 2]);
-        return { y: tf.prelu(tf.batchNorm(a, mean, variance, b, g, 1e-5), al), mean, variance };
-      };
-      const stats = f(x, gamma, beta, alpha);
-      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, al: tf.Tensor) =>
-        tf.sum(tf.mul(f(a, g, b, al).y, dy)),
-      )([x, gamma, beta, alpha]);
-      return [stats.y, stats.mean, stats.variance, ...grads];
-    });
-    assertClose(cpu, wasm, `batchnorm + prelu ${shape}`, 2e-4);
-  }
+  await trainingBatchNormMatches(
+    (x, g, b, al) => batchNormPreluTrain(x, g, b, al!, 1e-5),
+    true,
+    26,
+    'batchnorm + prelu',
+  );
 });
 
 test('evaluation-mode BatchNorm (FusedBatchNorm) and BatchNorm + PReLU match the cpu backend', async () => {
