@@ -215,6 +215,12 @@ const mirror = new Mirror();
 await mirror.start();
 after(() => mirror.stop());
 
+/** `exp data get` of one type's development archive from the mirror, verified against `checksums`. */
+function getArgs(type: string, root: string, checksums: string): string[] {
+  const from = ['--mirror', mirror.url, '--checksums', checksums];
+  return ['data', 'get', 'dcase2020-task2', '--types', type, '--root', root, ...from];
+}
+
 let rootN = 0;
 function freshRoot(): string {
   return join(base, `root-${++rootN}`);
@@ -346,19 +352,7 @@ test('a corrupted download and a wrong checksum: exit 1, nothing unpacked, the b
   bad[200] = (bad[200] as number) ^ 0xff; // one flipped byte inside the first WAV
   mirror.files.set('dev_data_pump.zip', { body: bad, mode: 'range' });
   const sums = checksums(join(base), { 'dev_data_pump.zip': good });
-  const r = await exp([
-    'data',
-    'get',
-    'dcase2020-task2',
-    '--types',
-    'pump',
-    '--root',
-    root,
-    '--mirror',
-    mirror.url,
-    '--checksums',
-    sums,
-  ]);
+  const r = await exp(getArgs('pump', root, sums));
   userError(r, 'dev_data_pump.zip: MD5', `does not match the published ${md5(good)}`, 'nothing was unpacked');
   assert.ok(!existsSync(join(root, 'dev_data')));
   assert.ok(!existsSync(join(root, 'downloads', 'dev_data_pump.zip')));
@@ -367,22 +361,7 @@ test('a corrupted download and a wrong checksum: exit 1, nothing unpacked, the b
   mirror.files.set('dev_data_pump.zip', { body: good, mode: 'range' });
   const wrong = join(base, 'WRONG');
   writeFileSync(wrong, `${'0'.repeat(32)}  dev_data_pump.zip\n`);
-  userError(
-    await exp([
-      'data',
-      'get',
-      'dcase2020-task2',
-      '--types',
-      'pump',
-      '--root',
-      root,
-      '--mirror',
-      mirror.url,
-      '--checksums',
-      wrong,
-    ]),
-    `does not match the published ${'0'.repeat(32)}`,
-  );
+  userError(await exp(getArgs('pump', root, wrong)), `does not match the published ${'0'.repeat(32)}`);
   assert.ok(!existsSync(join(root, 'dev_data')));
 });
 
@@ -393,19 +372,7 @@ test('an interrupted transfer keeps the .part and the rerun resumes it with a Ra
   const written = () => existsSync(part) && statSync(part).size > 0;
   mirror.files.set('dev_data_slider.zip', { body, mode: 'range', cutAfter: 7000, cutWhen: written });
   const sums = checksums(base, { 'dev_data_slider.zip': body });
-  const args = [
-    'data',
-    'get',
-    'dcase2020-task2',
-    '--types',
-    'slider',
-    '--root',
-    root,
-    '--mirror',
-    mirror.url,
-    '--checksums',
-    sums,
-  ];
+  const args = getArgs('slider', root, sums);
   const first = await exp(args);
   userError(first, 'dev_data_slider.zip', 'rerun to resume');
   const kept = statSync(part).size;
@@ -426,19 +393,7 @@ test('a server without Range support: the rerun starts the file over and still e
   const body = await zip(devEntries('valve', 6));
   mirror.files.set('dev_data_valve.zip', { body, mode: 'no-range' });
   const sums = checksums(base, { 'dev_data_valve.zip': body });
-  const args = [
-    'data',
-    'get',
-    'dcase2020-task2',
-    '--types',
-    'valve',
-    '--root',
-    root,
-    '--mirror',
-    mirror.url,
-    '--checksums',
-    sums,
-  ];
+  const args = getArgs('valve', root, sums);
   // What an earlier cut-off run leaves (written here, since how many bytes reach the disk before a
   // cut depends on timing): the first bytes of the archive in the .part file.
   mkdirSync(join(root, 'downloads'), { recursive: true });
@@ -462,19 +417,7 @@ test('a full disk: refused up front when the size is known; ENOSPC mid-transfer 
   t.diagnostic(mounted ? 'full disk: a 64 KiB tmpfs' : 'full disk: simulated with /dev/full (mount failed)');
   try {
     const root = join(disk, 'root');
-    const args = [
-      'data',
-      'get',
-      'dcase2020-task2',
-      '--types',
-      'ToyCar',
-      '--root',
-      root,
-      '--mirror',
-      mirror.url,
-      '--checksums',
-      sums,
-    ];
+    const args = getArgs('ToyCar', root, sums);
     if (mounted) {
       mirror.files.set('dev_data_ToyCar.zip', { body, mode: 'range' });
       userError(await exp(args), 'still to download', 'free space and rerun');
@@ -543,19 +486,7 @@ test('hostile archives (zip-slip "..", an absolute path, a symbolic link) are re
     const body = await c.build();
     mirror.files.set('dev_data_fan.zip', { body, mode: 'range' });
     const sums = checksums(base, { 'dev_data_fan.zip': body });
-    const r = await exp([
-      'data',
-      'get',
-      'dcase2020-task2',
-      '--types',
-      'fan',
-      '--root',
-      root,
-      '--mirror',
-      mirror.url,
-      '--checksums',
-      sums,
-    ]);
+    const r = await exp(getArgs('fan', root, sums));
     userError(r, 'refusing to unpack the entry', c.why, 'nothing was unpacked');
     assert.deepEqual(listFiles(join(root, 'dev_data')), [], `${c.name}: nothing unpacked`);
     assert.ok(
@@ -579,19 +510,7 @@ test("the user's existing files are never replaced: exit 1 naming the file, noth
   const mine = join(root, 'dev_data', 'fan', 'train', 'normal_id_00_00000001.wav');
   mkdirSync(join(root, 'dev_data', 'fan', 'train'), { recursive: true });
   writeFileSync(mine, 'my own recording');
-  const r = await exp([
-    'data',
-    'get',
-    'dcase2020-task2',
-    '--types',
-    'fan',
-    '--root',
-    root,
-    '--mirror',
-    mirror.url,
-    '--checksums',
-    sums,
-  ]);
+  const r = await exp(getArgs('fan', root, sums));
   userError(r, mine, 'already exists', 'never replaces a file it did not write');
   assert.equal(readFileSync(mine, 'utf8'), 'my own recording');
   assert.deepEqual(
@@ -601,19 +520,7 @@ test("the user's existing files are never replaced: exit 1 naming the file, noth
   );
   assert.ok(existsSync(join(root, 'downloads', 'dev_data_fan.zip')), 'the verified archive is kept for the rerun');
   rmSync(mine);
-  const again = await exp([
-    'data',
-    'get',
-    'dcase2020-task2',
-    '--types',
-    'fan',
-    '--root',
-    root,
-    '--mirror',
-    mirror.url,
-    '--checksums',
-    sums,
-  ]);
+  const again = await exp(getArgs('fan', root, sums));
   assert.equal(again.code, 0, again.stderr);
 });
 
@@ -624,19 +531,7 @@ test('a file without a known checksum is refused before any download unless --al
   const none = join(base, 'EMPTY');
   writeFileSync(none, '# no entries\n');
   const before = mirror.log.length;
-  const args = [
-    'data',
-    'get',
-    'dcase2020-task2',
-    '--types',
-    'pump',
-    '--root',
-    root,
-    '--mirror',
-    mirror.url,
-    '--checksums',
-    none,
-  ];
+  const args = getArgs('pump', root, none);
   userError(await exp(args), 'no published checksum is known for dev_data_pump.zip', '--allow-unverified');
   assert.equal(mirror.log.length, before, 'nothing was requested');
   const r = await exp([...args, '--allow-unverified']);
