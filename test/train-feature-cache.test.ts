@@ -85,17 +85,22 @@ test('the cache stays under its bound, dropping the least recently used entries'
 test('features from the cache equal the ones computed from the clip; held in memory or read on demand', async () => {
   const cfg = config();
   const root = join(dir, 'prep');
-  const cold = prepareData(data, cfg, { cacheRoot: root });
+  // Features are computed when first needed: load both splits whole, as a run's epochs would.
+  const loadAll = async (d: ReturnType<typeof prepareData>) => {
+    for (const s of [d.train, d.test]) await s.clips.ready!(Array.from({ length: s.count }, (_, i) => i));
+    return d;
+  };
+  const cold = await loadAll(prepareData(data, cfg, { cacheRoot: root }));
   assert.equal(cold.cache?.hits, 0);
   assert.ok((cold.cache?.writes ?? 0) === cold.train.count + cold.test.count);
-  const warm = prepareData(data, cfg, { cacheRoot: root });
+  const warm = await loadAll(prepareData(data, cfg, { cacheRoot: root }));
   assert.equal(warm.cache?.misses, 0);
   assert.equal(warm.cache?.hits, cold.cache?.writes);
   const onDemand = prepareData(data, cfg, { cacheRoot: root, inMemoryLimit: 0 });
   const none = prepareData(data, cfg);
   assert.equal(none.cache, null);
-  assert.equal(typeof onDemand.train.clips.ready, 'function');
-  assert.equal(warm.train.clips.ready, undefined);
+  assert.equal(onDemand.train.clips.resident, false);
+  assert.equal(warm.train.clips.resident, true);
   const rows = Array.from({ length: cold.train.count }, (_, i) => i);
   await onDemand.train.clips.ready!(rows.slice(0, 5));
   for (const i of rows) {
@@ -179,12 +184,12 @@ test('a split read on demand (loaded a batch ahead) trains and scores exactly as
     } finally {
       system.dispose();
     }
-    return { events, ready: d.train.clips.ready !== undefined && d.test.clips.ready !== undefined };
+    return { events, onDemand: d.train.clips.resident === false && d.test.clips.resident === false };
   };
   const held = await once(undefined, 'held');
   const read = await once(0, 'read');
-  assert.equal(held.ready, false);
-  assert.equal(read.ready, true);
+  assert.equal(held.onDemand, false);
+  assert.equal(read.onDemand, true);
   const withVal = (ev: TrainEvent[]) => ev.flatMap((e) => (e.kind === 'epoch' ? [e.valLoss] : []));
   assert.ok(withVal(held.events).every((v) => typeof v === 'number'));
   assert.deepEqual(withVal(read.events), withVal(held.events));

@@ -14,10 +14,15 @@ export interface ClipArrays {
   wave(i: number): Float32Array;
   logmel(i: number): Float32Array;
   /**
-   * Loads clips ahead of use when they are read on demand (a split too large to hold): resolves
-   * once `wave` and `logmel` of every row are at hand. Absent when everything is in memory.
+   * Loads clips ahead of use (their features are computed when first needed): returns at once
+   * and resolves once `wave` and `logmel` of every row are at hand, the loading done in the
+   * event loop's turns meanwhile. Absent when everything was computed beforehand.
    */
   ready?(rows: readonly number[]): Promise<void>;
+  /** Whether loaded clips stay in memory (false: a split too large to hold, read per batch). */
+  resident?: boolean;
+  /** Distinct clips whose features have been computed or read so far (progress, tests). */
+  loaded?(): number;
 }
 
 /**

@@ -12,7 +12,7 @@ import { UserError } from '../util/errors.js';
 
 /**
  * Above this many bytes of waveforms + log-Mels a split is read from disk per batch instead of
- * held in memory (the real DCASE training set is ~23 GB of 10 s waveforms).
+ * kept in memory once loaded (the real DCASE training set is ~23 GB of 10 s waveforms).
  */
 const IN_MEMORY_LIMIT = 6 * 1024 ** 3;
 
@@ -25,7 +25,7 @@ export interface PreparedData {
   train: Split;
   val: Split | null;
   test: Split;
-  /** Feature-cache use while preparing (null without a cache). */
+  /** Feature-cache use so far (live: features are loaded as training reaches them; null without a cache). */
   cache: FeatureCache['stats'] | null;
 }
 
@@ -124,83 +124,123 @@ export function featureCache(root: string, config: ExperimentConfig, maxBytes = 
 }
 
 /**
- * Waveforms and log-Mels for a list of clips: in memory, or read on demand (a split larger than
- * the in-memory limit) with `ready()` loading a batch ahead asynchronously.
+ * Waveforms and log-Mels for a list of clips, computed when first needed (through the feature
+ * cache). A split that fits in memory keeps every clip once loaded; a larger one (above the
+ * in-memory limit) keeps the last `keep` used. Either way training starts once its first batch's
+ * features are at hand, not the whole split's, and `ready(rows)` computes the next batch's while
+ * the current step runs (see LazyClips).
  */
 export function clipArrays(
   clips: readonly Clip[],
   config: ExperimentConfig,
   cache: FeatureCache | null = null,
   inMemoryLimit = IN_MEMORY_LIMIT,
-  /** Clips an on-demand split keeps loaded (a few batches). */
+  /** Clips a split read on demand keeps loaded (a few batches). */
   keep = Math.max(64, 4 * config.train.batchSize),
+  /** Called once, when every clip of the split has been loaded at least once. */
+  onAllLoaded: () => void = () => {},
 ): ClipArrays {
   const loader = new ClipLoader(config, cache);
   const { samples, nMels, frames } = loader;
   const bytes = clips.length * (samples + nMels * frames) * 4;
-  if (bytes <= inMemoryLimit) {
-    const loaded = clips.map((c) => loader.load(c.path));
-    return { samples, nMels, frames, wave: (i) => loaded[i]!.wave, logmel: (i) => loaded[i]!.mel };
-  }
-  return onDemand(clips, loader, keep);
+  const resident = bytes <= inMemoryLimit;
+  const lazy = new LazyClips(clips, loader, resident ? Number.POSITIVE_INFINITY : keep, onAllLoaded);
+  return {
+    samples,
+    nMels,
+    frames,
+    resident,
+    wave: (i) => lazy.get(i).wave,
+    logmel: (i) => lazy.get(i).mel,
+    ready: (rows) => lazy.ready(rows),
+    loaded: () => lazy.loaded,
+  };
 }
+
+/** Lets other work run (a device step's completion, a signal, a heartbeat) between two clips. */
+const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /**
- * A split too large to hold: the last `keep` clips used stay loaded (least recently used go
- * first); `ready(rows)` loads the missing ones with asynchronous reads, so the trainer can ask
- * for the next batch while the current step runs. A clip asked for before it is ready loads
- * synchronously.
+ * Clips loaded when first used. `ready(rows)` queues the missing ones and returns at once; a
+ * queue loads them one at a time, in the order asked for, yielding to the event loop before
+ * each clip (asynchronous file reads, then the log-Mel). So while a training step waits for its
+ * device (an asynchronous GPU step, or the yields between micro-batches on wasm), the next
+ * batch's features are computed, and the step picks up its result as soon as it is there. A clip
+ * asked for before it is ready loads synchronously. Features are a pure function of the clip,
+ * so when a clip is loaded never changes a number.
  */
-function onDemand(clips: readonly Clip[], loader: ClipLoader, keep: number): ClipArrays {
-  const held = new Map<number, ClipFeatures>();
-  const loading = new Map<number, Promise<void>>();
-  const hold = (i: number, f: ClipFeatures) => {
-    held.delete(i);
-    held.set(i, f);
-    while (held.size > keep) held.delete(held.keys().next().value as number);
-  };
-  const get = (i: number): ClipFeatures => {
-    const f = held.get(i) ?? loader.load(clips[i]!.path);
-    hold(i, f);
+class LazyClips {
+  private readonly held = new Map<number, ClipFeatures>();
+  private readonly queued = new Map<number, Promise<void>>();
+  private tail: Promise<void> = Promise.resolve();
+  private readonly seen: Uint8Array;
+  /** Distinct clips loaded so far (reloads after an eviction not counted). */
+  loaded = 0;
+
+  constructor(
+    private readonly clips: readonly Clip[],
+    private readonly loader: ClipLoader,
+    private readonly keep: number,
+    private readonly onAllLoaded: () => void,
+  ) {
+    this.seen = new Uint8Array(clips.length);
+  }
+
+  get(i: number): ClipFeatures {
+    const f = this.held.get(i) ?? this.loader.load(this.clips[i]!.path);
+    this.hold(i, f);
     return f;
-  };
-  const fetch = (i: number): Promise<void> => {
-    const f = held.get(i);
+  }
+
+  async ready(rows: readonly number[]): Promise<void> {
+    await Promise.all([...new Set(rows)].map((i) => this.fetch(i)));
+  }
+
+  /** Keeps `f` as clip i's, most recently used last; beyond `keep` the least recently used go. */
+  private hold(i: number, f: ClipFeatures): void {
+    this.held.delete(i);
+    this.held.set(i, f);
+    while (this.held.size > this.keep) this.held.delete(this.held.keys().next().value as number);
+    if (this.seen[i] === 0) {
+      this.seen[i] = 1;
+      if (++this.loaded === this.clips.length) this.onAllLoaded();
+    }
+  }
+
+  private fetch(i: number): Promise<void> {
+    const f = this.held.get(i);
     if (f) {
-      hold(i, f);
+      this.hold(i, f);
       return Promise.resolve();
     }
-    let p = loading.get(i);
+    let p = this.queued.get(i);
     if (!p) {
-      p = loader.loadAsync(clips[i]!.path).then(
-        (f) => {
-          loading.delete(i);
-          hold(i, f);
-        },
-        (e: unknown) => {
-          loading.delete(i);
-          throw e;
-        },
-      );
-      loading.set(i, p);
+      p = this.tail.then(async () => {
+        try {
+          await yieldToEventLoop();
+          // Loaded synchronously meanwhile (asked for before its turn): nothing left to do.
+          if (!this.held.has(i)) this.hold(i, await this.loader.loadAsync(this.clips[i]!.path));
+        } finally {
+          this.queued.delete(i);
+        }
+      });
+      this.queued.set(i, p);
+      // A failed clip fails its own callers (who retry by asking again), never the clips after it.
+      this.tail = p.catch(() => {});
     }
     return p;
-  };
-  return {
-    samples: loader.samples,
-    nMels: loader.nMels,
-    frames: loader.frames,
-    wave: (i) => get(i).wave,
-    logmel: (i) => get(i).mel,
-    ready: async (rows) => {
-      await Promise.all([...new Set(rows)].map(fetch));
-    },
-  };
+  }
 }
 
-function split(clips: readonly Clip[], config: ExperimentConfig, cache: FeatureCache | null, limit?: number): Split {
+function split(
+  clips: readonly Clip[],
+  config: ExperimentConfig,
+  cache: FeatureCache | null,
+  limit: number | undefined,
+  onAllLoaded: () => void,
+): Split {
   return {
-    clips: clipArrays(clips, config, cache, limit),
+    clips: clipArrays(clips, config, cache, limit, undefined, onAllLoaded),
     count: clips.length,
     classIndex: Int32Array.from(clips.map((c) => c.classIndex)),
     meta: clips.map((c) => ({ path: c.path, type: c.type, id: c.machineId, label: c.label })),
@@ -208,7 +248,8 @@ function split(clips: readonly Clip[], config: ExperimentConfig, cache: FeatureC
 }
 
 /**
- * Indexes the root, picks training / validation / test clips and loads them. The validation
+ * Indexes the root and picks training / validation / test clips; their features are computed when
+ * training first needs them (clipArrays), so the first step does not wait for the whole split. The validation
  * hold-out (train.valSplit) is drawn per machine ID from the run seed; it never touches test data.
  */
 export function prepareData(root: string, config: ExperimentConfig, opts: PrepareOptions = {}): PreparedData {
@@ -223,14 +264,20 @@ export function prepareData(root: string, config: ExperimentConfig, opts: Prepar
     throw new UserError(`${root}: only ${train.length} training clip(s) selected; need at least 2 for a batch`);
   const cache = opts.cacheRoot ? featureCache(opts.cacheRoot, config, opts.cacheBytes) : null;
   const limit = opts.inMemoryLimit;
-  const prepared: PreparedData = {
+  // Features are computed as training reaches them, so the cache is kept within its bound each
+  // time a split has been loaded whole, when something was written since the last time.
+  let prunedAt = 0;
+  const prune = () => {
+    if (!cache || cache.stats.writes === prunedAt) return;
+    prunedAt = cache.stats.writes;
+    cache.prune();
+  };
+  return {
     index,
     numClasses: index.classes.length,
-    train: split(train, config, cache, limit),
-    val: val.length > 0 ? split(val, config, cache, limit) : null,
-    test: split(test, config, cache, limit),
+    train: split(train, config, cache, limit, prune),
+    val: val.length > 0 ? split(val, config, cache, limit, prune) : null,
+    test: split(test, config, cache, limit, prune),
     cache: cache?.stats ?? null,
   };
-  if (cache && cache.stats.writes > 0) cache.prune();
-  return prepared;
 }

@@ -231,8 +231,11 @@ export class TrainingLoop {
     for (let step = p.steps; step < batches.length; step++) {
       const { rows, partners, lam } = plan[step]!;
       const ts = performance.now();
-      // Clips read on demand: the next step's are loaded while this one runs (partners are a
-      // permutation of the same rows). A failure there surfaces when that step loads them itself.
+      // Features are computed as training reaches them: this step's clips first (in order, so
+      // the first micro-batch can start), then the next step's, loaded while this one runs on
+      // the device (partners are a permutation of the same rows). A failure surfaces when the
+      // step asks for those clips itself.
+      rig.clips.ready?.(rows).catch(() => {});
       if (step + 1 < batches.length) rig.clips.ready?.(plan[step + 1]!.rows).catch(() => {});
       const where = `at epoch ${epoch}, step ${step + 1} of ${batches.length}`;
       const termSums = { ...p.termSums };
@@ -359,7 +362,7 @@ function chunks(n: number, size: number): number[][] {
 
 /**
  * The batches of an evaluation pass, each one's clips loaded before it is built and the next
- * one's requested meanwhile (only clips read on demand need it).
+ * one's computed while it is scored.
  */
 async function* evalBatches(split: Split, size: number, pause: () => Promise<void>): AsyncGenerator<number[]> {
   const all = chunks(split.count, size);

@@ -67,7 +67,7 @@ async function stepBody(rig: StepRig, batch: StepBatch, lr: number, opts: StepOp
       const mRows = rows.slice(m0, m1);
       const mPartners = partners.slice(m0, m1);
       const mix = batch.mixup ? { partners: mPartners, lam } : undefined;
-      // Clips read on demand (a split too large for memory) are loaded before the batch is built.
+      // The micro-batch's clips are loaded (features computed when first needed) before it is built.
       await rig.clips.ready?.(mix ? [...mRows, ...mPartners] : mRows);
       const inputs = makeInputs(rig.clips, mRows, mix);
       const ids = Int32Array.from(mRows, (r) => rig.classIndex[r]!);
