@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { describeBackend, initBackend, parseBackendName } from '../src/backend/select.js';
+import { describeBackend, initBackend, parseBackendName, shaderCacheFor } from '../src/backend/select.js';
+import { join } from 'node:path';
 import { UserError } from '../src/util/errors.js';
 
 test('auto picks wasm with two threads here (no native bindings installed), and is idempotent', async () => {
@@ -43,4 +44,10 @@ test('an unknown backend name is a UserError naming the flag', () => {
       e instanceof UserError &&
       /--backend expects one of auto, webgpu, tensorflow, wasm, cpu, got "gpu"/.test(e.message),
   );
+});
+
+test('a run keeps GPU shaders beside the run directories (next to the feature cache), or in EXP_SHADER_CACHE', () => {
+  assert.equal(shaderCacheFor(join('runs', 'abc123'), {}), join('runs', 'cache', 'shaders'));
+  assert.equal(shaderCacheFor('/data/artifacts/abc123', {}), '/data/artifacts/cache/shaders');
+  assert.equal(shaderCacheFor('/data/artifacts/abc123', { EXP_SHADER_CACHE: '/fast/shaders' }), '/fast/shaders');
 });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
+import { dirname, join } from 'node:path';
 import { UserError, messageOf } from '../util/errors.js';
 import { withWasmThreadPatches } from './wasm-threads.js';
 import { registerWasmTrainingKernels } from './kernels/register.js';
@@ -42,7 +43,7 @@ export type BackendName = 'auto' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 export interface BackendInfo {
-  /** The tfjs backend in use: 'tensorflow' (native, CPU or GPU), 'wasm' or 'cpu'. */
+  /** The tfjs backend in use: 'webgpu', 'tensorflow' (native, CPU or GPU), 'wasm' or 'cpu'. */
   backend: string;
   /** Compute threads (wasm: the XNNPACK pool; native: managed by TensorFlow, reported as 0). */
   threads: number;
@@ -70,6 +71,17 @@ export interface BackendOptions {
 
 /** Where compiled GPU shaders are kept between processes unless EXP_SHADER_CACHE or the caller says otherwise. */
 export const DEFAULT_SHADER_CACHE = 'runs/cache/shaders';
+
+/**
+ * The shader cache of a training run: `EXP_SHADER_CACHE` when set, else `cache/shaders` beside
+ * the run directories (`runs/cache/shaders` for the default store, `DIR/cache/shaders` under
+ * `--artifacts DIR`), next to the feature cache, so every trial of a sweep and every worker
+ * sharing the artifacts compiles a shader once.
+ */
+export function shaderCacheFor(runDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  const v = env['EXP_SHADER_CACHE'];
+  return v ? v : join(dirname(runDir), 'cache', 'shaders');
+}
 
 /**
  * Default wasm thread count. Measured on the 2-core reference machine (docs/backend.md):
@@ -166,8 +178,9 @@ function unrefPthreadWorkers(): void {
 }
 
 /**
- * Selects and initialises the tfjs backend (`--backend`, see docs/backend.md). `auto`: the native
- * TensorFlow bindings when installed (GPU first), else wasm with our training kernels, else cpu.
+ * Selects and initialises the tfjs backend (`--backend`, see docs/backend.md). `auto`: a hardware
+ * WebGPU adapter (never a software or fallback one), else the native TensorFlow bindings when
+ * installed (GPU first), else wasm with our training kernels, else cpu.
  * Idempotent: calling it again returns the same backend (the wasm thread count is fixed by the
  * first call). Prints nothing.
  */

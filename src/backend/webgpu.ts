@@ -209,6 +209,6 @@ export function describeAdapterLine(a: GpuAdapter): string {
     a.bindingLimit < a.limits.maxStorageBufferBindingSize
       ? ` (lowered from ${mib(a.limits.maxStorageBufferBindingSize)} by EXP_WEBGPU_MAX_BINDING_BYTES)`
       : '';
-  const soft = a.software ? '; a software adapter: for tests only, 15-50x slower than wasm' : '';
+  const soft = a.software ? '; a software adapter: for tests only, ~15x slower than wasm' : '';
   return `adapter ${a.vendor || '?'} ${a.architecture || '?'} (${a.description || a.device}), storage binding limit ${mib(a.bindingLimit)}${lowered}${soft}`;
 }

@@ -5,7 +5,7 @@ import { loadCheckpoint } from './checkpoint.js';
 import { buildSystem } from '../systems/build.js';
 import { partsWith } from '../registry/container.js';
 import { catalogFor } from '../parts/files.js';
-import { initBackend } from '../backend/select.js';
+import { initBackend, shaderCacheFor } from '../backend/select.js';
 import { resolveData } from '../data/resolve.js';
 import { fitDevice } from './fit.js';
 
@@ -20,7 +20,8 @@ export { DivergedError } from './loop.js';
 export const train: Trainer = async (opts: TrainOptions) => {
   const { config } = opts;
   const t0 = performance.now();
-  const backend = await initBackend(opts.backend as 'auto');
+  // On a GPU, compiled shaders are kept beside the run directories for the next process.
+  const backend = await initBackend(opts.backend as 'auto', { shaderCache: shaderCacheFor(opts.runDir) });
   // Log-Mels come from the feature cache beside the run directories when an earlier run (or trial
   // of this sweep) computed them for the same clips and front end.
   const data = prepareData(resolveData(config), config, { cacheRoot: featureCacheRoot(opts.runDir) });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
-// `exp run --backend webgpu` end to end on a tiny generated set (lavapipe is 15-50x slower than
+// `exp run --backend webgpu` end to end on a tiny generated set (lavapipe is ~15x slower than
 // wasm: 16 training clips of 1 s, 2 epochs), against the same run on wasm over three seeds.
 const CLI = join(process.cwd(), 'dist/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'exp-webgpu-run-'));
