@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { synthTinySet, writeExperiment } from './fixtures/experiment.js';
 
 // Ctrl-C and SIGTERM during real training (tfjs wasm, the full model on 1 s clips): seen within a
 // step, the progress checkpointed, the run marked interrupted, exit 130 / 143; a second Ctrl-C
@@ -18,40 +19,16 @@ const db = join(dir, 'runs', 'exp.db');
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-before(() => {
-  const r = spawnSync(
-    process.execPath,
-    [
-      CLI,
-      'data',
-      'synth',
-      '--out',
-      data,
-      '--types',
-      'fan,valve',
-      '--ids',
-      '2',
-      '--train',
-      '6',
-      '--test',
-      '4',
-      '--seconds',
-      '1',
-    ],
-    { encoding: 'utf8' },
-  );
-  assert.equal(r.status, 0, r.stderr);
-});
+before(() => synthTinySet(data));
 
 /** 6 steps per epoch of 2 micro-batches each, so a signal can land inside a step. */
-function experiment(name: string, epochs: number): string {
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    `name: ${name}\nseed: 5\ndata: {root: ${data}, seconds: 1}\ntrain: {epochs: ${epochs}, batchSize: 4, microBatch: 2, lr: 0.001, checkpointEvery: 10}\n`,
-  );
-  return file;
-}
+const experiment = (name: string, epochs: number): string =>
+  writeExperiment(dir, {
+    name,
+    seed: 5,
+    data,
+    train: { epochs, batchSize: 4, microBatch: 2, lr: 0.001, checkpointEvery: 10 },
+  });
 
 function row(id: string): { status: string; error: string | null } {
   const d = new Database(db, { readonly: true });

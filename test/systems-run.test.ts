@@ -1,11 +1,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { killRunAtEpoch } from './fixtures/kill-run.js';
+import { synthTinySet, writeExperiment } from './fixtures/experiment.js';
 
 // Each Table 2 baseline end to end through the real CLI on a tiny synthetic set (2 types x 2 IDs,
 // 1 s clips): train, record, score, show, compare; a per-type run killed mid-way resumes to the
@@ -23,21 +24,15 @@ const SYSTEMS: Record<string, string> = {
   'glow-aff': 'glow: {levels: 2, steps: 1, hidden: 8, segment: 16, hop: 8}',
 };
 
-function experiment(system: string, epochs = 2): string {
-  const file = join(dir, `${system}-${epochs}.yaml`);
-  writeFileSync(
-    file,
-    `name: ${system}
-system: ${system}
-seed: 1
-data: {root: ${data}, seconds: 1}
-features: {logmel: {nFft: 1024, hop: 512, nMels: 32}}
-${SYSTEMS[system]}
-train: {epochs: ${epochs}, batchSize: 8, lr: 0.001, weightDecay: 0, schedule: constant}
-`,
-  );
-  return file;
-}
+const experiment = (system: string, epochs = 2): string =>
+  writeExperiment(dir, {
+    name: system,
+    file: `${system}-${epochs}`,
+    seed: 1,
+    data,
+    train: { epochs, batchSize: 8, lr: 0.001, weightDecay: 0, schedule: 'constant' },
+    extra: `system: ${system}\nfeatures: {logmel: {nFft: 1024, hop: 512, nMels: 32}}\n${SYSTEMS[system]}`,
+  });
 
 function scores(runId: string): Array<{ path: string; score: number }> {
   const d = new Database(db, { readonly: true });
@@ -48,25 +43,7 @@ function scores(runId: string): Array<{ path: string; score: number }> {
   return rows;
 }
 
-before(() => {
-  const r = exp([
-    'data',
-    'synth',
-    '--out',
-    data,
-    '--types',
-    'fan,valve',
-    '--ids',
-    '2',
-    '--train',
-    '6',
-    '--test',
-    '4',
-    '--seconds',
-    '1',
-  ]);
-  assert.equal(r.status, 0, r.stderr);
-});
+before(() => synthTinySet(data));
 
 const ids: Record<string, string> = {};
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { killRunAtEpoch } from './fixtures/kill-run.js';
+import { synthTinySet, writeExperiment } from './fixtures/experiment.js';
 import { evaluate } from '../src/metrics/index.js';
 
 // End to end through the real CLI: a tiny synthetic set, short clips, the full FGASpecNet model.
@@ -18,38 +19,16 @@ function exp(args: string[]) {
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir });
 }
 
-function experiment(name: string, extra = ''): string {
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    `name: ${name}
-seed: 3
-data: {root: ${data}, seconds: 1}
-train: {epochs: 3, batchSize: 4, lr: 0.001, checkpointEvery: 1}
-${extra}`,
-  );
-  return file;
-}
-
-before(() => {
-  const r = exp([
-    'data',
-    'synth',
-    '--out',
+const experiment = (name: string, extra = ''): string =>
+  writeExperiment(dir, {
+    name,
+    seed: 3,
     data,
-    '--types',
-    'fan,valve',
-    '--ids',
-    '2',
-    '--train',
-    '6',
-    '--test',
-    '4',
-    '--seconds',
-    '1',
-  ]);
-  assert.equal(r.status, 0, r.stderr);
-});
+    train: { epochs: 3, batchSize: 4, lr: 0.001, checkpointEvery: 1 },
+    extra,
+  });
+
+before(() => synthTinySet(data));
 
 function finalScores(
   runId: string,
@@ -191,25 +170,7 @@ test('bad inputs: one clear line, exit 1, and the store stays consistent', () =>
   }
   // A corrupt WAV inside the data: the error names the file.
   const broken = join(dir, 'broken');
-  assert.equal(
-    exp([
-      'data',
-      'synth',
-      '--out',
-      broken,
-      '--types',
-      'fan',
-      '--ids',
-      '2',
-      '--train',
-      '3',
-      '--test',
-      '2',
-      '--seconds',
-      '1',
-    ]).status,
-    0,
-  );
+  synthTinySet(broken, { types: 'fan', train: 3, test: 2 });
   const trainDir = join(broken, 'fan', 'train');
   const victim = readdirSync(trainDir)[0]!;
   writeFileSync(join(trainDir, victim), 'not a wav file');

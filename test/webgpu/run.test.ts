@@ -1,10 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { synthTinySet, writeExperiment } from '../fixtures/experiment.js';
 
 // `exp run --backend webgpu` end to end on a tiny generated set (lavapipe is ~15x slower than
 // wasm: 16 training clips of 1 s, 2 epochs), against the same run on wasm over three seeds.
@@ -22,14 +23,14 @@ function exp(args: string[], extraEnv: Record<string, string> = {}) {
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir, env: { ...env, ...extraEnv } });
 }
 
-const experiment = (seed: number) => {
-  const file = join(dir, `tiny-${seed}.yaml`);
-  writeFileSync(
-    file,
-    `name: tiny\nseed: ${seed}\ndata: {root: ${data}, seconds: 1}\ntrain: {epochs: 2, batchSize: 8, lr: 0.001}\n`,
-  );
-  return file;
-};
+const experiment = (seed: number): string =>
+  writeExperiment(dir, {
+    name: 'tiny',
+    file: `tiny-${seed}`,
+    seed,
+    data,
+    train: { epochs: 2, batchSize: 8, lr: 0.001 },
+  });
 
 interface RunOut {
   id: string;
@@ -45,25 +46,7 @@ function lastLoss(id: string): number {
   return row.loss;
 }
 
-before(() => {
-  const r = exp([
-    'data',
-    'synth',
-    '--out',
-    data,
-    '--types',
-    'fan,valve',
-    '--ids',
-    '2',
-    '--train',
-    '4',
-    '--test',
-    '4',
-    '--seconds',
-    '1',
-  ]);
-  assert.equal(r.status, 0, r.stderr);
-});
+before(() => synthTinySet(data, { train: 4 }));
 
 test('a short run on webgpu ends within seed noise of the same run on wasm; the adapter is printed and stored', () => {
   const wasm = [1, 2, 3].map((seed) => {
