@@ -134,8 +134,9 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
   const micro = fit?.micro ?? wanted;
   let gpuPeak = 0;
   const gpuBytes = () => {
-    const m = tf.memory() as { numBytesInGPUAllocated?: number };
-    if (m.numBytesInGPUAllocated !== undefined) gpuPeak = Math.max(gpuPeak, m.numBytesInGPUAllocated);
+    // tfjs-backend-webgpu 4.22: the bytes of every buffer it holds on the device, pooled ones included.
+    const m = tf.memory() as { numBytesAllocatedInGPU?: number };
+    if (m.numBytesAllocatedInGPU !== undefined) gpuPeak = Math.max(gpuPeak, m.numBytesAllocatedInGPU);
   };
   const rig: StepRig = { system, params, optimizer, clips, classIndex, micro };
   const rows = Array.from({ length: b }, (_, i) => i);
