@@ -1,4 +1,4 @@
-import { addHarmonics, addImpact, db, filter, lowpass, mixInto, phaseTrack, pinkNoise, rms, wander } from './dsp.js';
+import { addHarmonics, addImpact, db, filter, lowpass, mixAtRms, phaseTrack, pinkNoise, rms, wander } from './dsp.js';
 import type { Rng } from '../../random/index.js';
 
 /**
@@ -25,7 +25,7 @@ export function background(siteRng: Rng, rng: Rng, n: number, sr: number): Float
 
   const hum = new Float32Array(n);
   addHarmonics(hum, phaseTrack(mains, null, n, sr, rng.next()), humAmps, { f0: mains, sr });
-  mixInto(out, hum, (db(humLevel + rng.normal()) * base) / Math.max(rms(hum), 1e-9));
+  mixAtRms(out, hum, db(humLevel + rng.normal()) * base);
 
   if (otherLevel > -Infinity) {
     const other = new Float32Array(n);
@@ -33,7 +33,7 @@ export function background(siteRng: Rng, rng: Rng, n: number, sr: number): Float
       f0: otherHz,
       sr,
     });
-    mixInto(out, other, (db(otherLevel + 2 * rng.normal()) * base) / Math.max(rms(other), 1e-9));
+    mixAtRms(out, other, db(otherLevel + 2 * rng.normal()) * base);
   }
 
   const knocks = Math.floor(rng.uniform(0, 2 * knockRate) * (n / sr) + rng.next());

@@ -258,6 +258,11 @@ export function mixInto(out: Float32Array, x: ArrayLike<number>, g: number): voi
   for (let i = 0; i < out.length; i++) out[i] += g * (x[i] as number);
 }
 
+/** out += x scaled to RMS g (a silent x adds nothing). */
+export function mixAtRms(out: Float32Array, x: ArrayLike<number>, g: number): void {
+  mixInto(out, x, g / Math.max(rms(x), 1e-9));
+}
+
 /** Decibels to an amplitude ratio. */
 export function db(v: number): number {
   return 10 ** (v / 20);

@@ -1,8 +1,10 @@
 import {
   addHarmonics,
+  db,
   filter,
   highpass,
   lowpass,
+  mixAtRms,
   mixInto,
   noise,
   phaseTrack,
@@ -11,7 +13,6 @@ import {
   rms,
   sin2pi,
   wander,
-  db,
 } from '../dsp.js';
 import { addBearingFault, addRubbing, modulate } from '../faults.js';
 import type { Machine } from './types.js';
@@ -67,11 +68,11 @@ export const fan: Machine = {
     for (let i = 0; i < n; i++) broad[i] *= 1 + bpDepth * sin2pi(blades * (phase[i] as number));
 
     const core = new Float32Array(n);
-    mixInto(core, tonal, tonalToNoise / Math.max(rms(tonal), 1e-9));
-    mixInto(core, broad, 1 / Math.max(rms(broad), 1e-9));
+    mixAtRms(core, tonal, tonalToNoise);
+    mixAtRms(core, broad, 1);
     if (fault?.kind === 'clogging') {
       const rumble = filter(noise(n, rng), lowpass(120, 0.7, sr));
-      mixInto(core, rumble, (0.5 * s * rms(core)) / Math.max(rms(rumble), 1e-9));
+      mixAtRms(core, rumble, 0.5 * s * rms(core));
     }
     const level = rms(core);
     if (fault?.kind === 'imbalance') {

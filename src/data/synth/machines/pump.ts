@@ -1,4 +1,16 @@
-import { addHarmonics, db, filter, lowpass, mixInto, noise, phaseTrack, resonate, rms, wander } from '../dsp.js';
+import {
+  addHarmonics,
+  db,
+  filter,
+  lowpass,
+  mixAtRms,
+  mixInto,
+  noise,
+  phaseTrack,
+  resonate,
+  rms,
+  wander,
+} from '../dsp.js';
 import { addBearingFault, addCrackle, addHiss } from '../faults.js';
 import type { Machine } from './types.js';
 
@@ -64,9 +76,9 @@ export const pump: Machine = {
     for (let i = 0; i < n; i++) flow[i] *= flowEnv[i] as number;
 
     const core = new Float32Array(n);
-    mixInto(core, pulsation, 1 / Math.max(rms(pulsation), 1e-9));
-    mixInto(core, motor, humLevel / Math.max(rms(motor), 1e-9));
-    mixInto(core, flow, (flowLevel * flowGain) / Math.max(rms(flow), 1e-9));
+    mixAtRms(core, pulsation, 1);
+    mixAtRms(core, motor, humLevel);
+    mixAtRms(core, flow, flowLevel * flowGain);
     const level = rms(core);
     if (fault?.kind === 'leak') addHiss(core, rng, sr, 0.5 * s * level);
     else if (fault?.kind === 'cavitation') addCrackle(core, rng, sr, rng.uniform(60, 400), 1.5 * s * level);

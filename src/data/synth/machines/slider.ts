@@ -5,7 +5,7 @@ import {
   bandpass,
   db,
   filter,
-  mixInto,
+  mixAtRms,
   noise,
   phaseTrack,
   rms,
@@ -61,8 +61,8 @@ export const slider: Machine = {
     for (let i = 0; i < n; i++) rail[i] *= vel[i] as number;
 
     const core = new Float32Array(n);
-    mixInto(core, motor, 1 / Math.max(rms(motor), 1e-9));
-    mixInto(core, rail, railLevel / Math.max(rms(rail), 1e-9));
+    mixAtRms(core, motor, 1);
+    mixAtRms(core, rail, railLevel);
     const level = rms(core);
     const missing = kind === 'loose-belt' ? 0.3 * s : 0;
     for (const st of strokes) {

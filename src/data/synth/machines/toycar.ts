@@ -5,7 +5,7 @@ import {
   filter,
   highpass,
   lowpass,
-  mixInto,
+  mixAtRms,
   noise,
   phaseTrack,
   rms,
@@ -61,10 +61,10 @@ export const toycar: Machine = {
     for (let i = 0; i < n; i++) rumble[i] *= 1 + 0.3 * sin2pi((phase[i] as number) / ratio);
 
     const core = new Float32Array(n);
-    mixInto(core, whine, 1 / Math.max(rms(whine), 1e-9));
-    mixInto(core, mesh, meshLevel / Math.max(rms(mesh), 1e-9));
-    mixInto(core, brush, brushLevel / Math.max(rms(brush), 1e-9));
-    mixInto(core, rumble, 0.5 / Math.max(rms(rumble), 1e-9));
+    mixAtRms(core, whine, 1);
+    mixAtRms(core, mesh, meshLevel);
+    mixAtRms(core, brush, brushLevel);
+    mixAtRms(core, rumble, 0.5);
     const level = rms(core);
     // Events tied to a rotation: index where the rotating phase crosses an integer.
     const onceEvery = (turnsPerEvent: number, fn: (i: number) => void): void => {

@@ -4,7 +4,7 @@ import {
   db,
   filter,
   lowpass,
-  mixInto,
+  mixAtRms,
   noise,
   phaseTrack,
   rms,
@@ -61,8 +61,8 @@ export const toyconveyor: Machine = {
     for (let i = 0; i < n; i++) rumble[i] *= 1 + 0.3 * sin2pi((rollerHz * speed * i) / sr + rollPhase);
 
     const core = new Float32Array(n);
-    mixInto(core, motor, 1 / Math.max(rms(motor), 1e-9));
-    mixInto(core, rumble, rumbleGain / Math.max(rms(rumble), 1e-9));
+    mixAtRms(core, motor, 1);
+    mixAtRms(core, rumble, rumbleGain);
     const level = rms(core);
     const seamEvery = (seamPeriod / speed) * sr;
     const first = rng.uniform(0, seamEvery);

@@ -4,9 +4,9 @@ import {
   bandpass,
   db,
   filter,
-  lowpass,
   highpass,
-  mixInto,
+  lowpass,
+  mixAtRms,
   noise,
   phaseTrack,
   pinkNoise,
@@ -45,7 +45,7 @@ export function backgroundV2(siteRng: Rng, rng: Rng, n: number, sr: number): Flo
 
   const hum = new Float32Array(n);
   addHarmonics(hum, phaseTrack(mains, null, n, sr, rng.next()), humAmps, { f0: mains, sr });
-  mixInto(out, hum, (db(humLevel + 2 * rng.normal()) * base) / Math.max(rms(hum), 1e-9));
+  mixAtRms(out, hum, db(humLevel + 2 * rng.normal()) * base);
 
   for (const o of others) {
     if (!rng.chance(o.on)) continue;
@@ -57,7 +57,7 @@ export function backgroundV2(siteRng: Rng, rng: Rng, n: number, sr: number): Flo
       [1, rng.uniform(0.2, 0.6), rng.uniform(0, 0.3)],
       { f0: hz, sr },
     );
-    mixInto(out, tone, (db(o.level + 3 * rng.normal()) * base) / Math.max(rms(tone), 1e-9));
+    mixAtRms(out, tone, db(o.level + 3 * rng.normal()) * base);
   }
 
   if (rng.chance(0.35)) {
@@ -68,7 +68,7 @@ export function backgroundV2(siteRng: Rng, rng: Rng, n: number, sr: number): Flo
     );
     const env = wander(n, sr, rng, 0.8, 0.15, 0.9);
     for (let i = 0; i < n; i++) band[i] *= env[i] as number;
-    mixInto(out, band, (db(rng.uniform(-12, -3)) * base) / Math.max(rms(band), 1e-9));
+    mixAtRms(out, band, db(rng.uniform(-12, -3)) * base);
   }
 
   const knocks = Math.floor(rng.uniform(0, 2 * knockRate) * (n / sr) + rng.next());

@@ -38,6 +38,22 @@ export function drawClip<K extends string>(spec: ParamSpec<K>, id: Values<K>, rn
 }
 
 /**
+ * Where a render of versions 2 and 3 starts: the unit's values (from the ID's generator), this
+ * clip's values around them (from the clip's), and the fault's kind, severity s (0 for a normal
+ * clip) and spread factor k = faultSpreads(s). A machine's own ID draws (drawVector) follow it.
+ */
+export function drawForClip<K extends string>(
+  spec: ParamSpec<K>,
+  idRng: Rng,
+  rng: Rng,
+  fault: { kind: string; severity: number } | null,
+): { v: Values<K>; s: number; kind: string | undefined; k: number } {
+  const v = drawClip(spec, drawId(spec, idRng), rng);
+  const s = fault?.severity ?? 0;
+  return { v, s, kind: fault?.kind, k: faultSpreads(s) };
+}
+
+/**
  * How far a fault of severity s in (0, 1] moves a parameter, in between-ID spreads: from about
  * 1.5 spreads (just outside the family of IDs) to 4.5 (clearly another machine state).
  */

@@ -4,6 +4,7 @@ import {
   filter,
   highpass,
   lowpass,
+  mixAtRms,
   mixInto,
   noise,
   phaseTrack,
@@ -17,8 +18,7 @@ import { addBearingFault, addRubbing, modulate } from '../../faults.js';
 import type { Machine } from '../../machines/types.js';
 import {
   applyShifts,
-  drawClip,
-  drawId,
+  drawForClip,
   drawVector,
   type FaultShifts,
   faultSpreads,
@@ -49,12 +49,9 @@ function fan(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
     faults: ['imbalance', 'bearing', 'rubbing', 'clogging', 'blade-damage'],
     render(idRng, rng, n, sr, fault) {
       const blades = 7;
-      const idv = drawId(P, idRng);
+      const { v, s, kind } = drawForClip(P, idRng, rng, fault);
       const partials = drawVector(10, 2.4, 0.5, idRng);
-      const v = drawClip(P, idv, rng);
       let partialDb = partials.clip(rng);
-      const s = fault?.severity ?? 0;
-      const kind = fault?.kind;
       let rumble = 0;
       if (kind === 'clogging') {
         // Restricted flow unloads the fan: faster, less tonal, duct resonances shift.
@@ -90,12 +87,12 @@ function fan(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
       for (let i = 0; i < n; i++) broad[i] *= 1 + depth * sin2pi(blades * (phase[i] as number));
 
       const core = new Float32Array(n);
-      mixInto(core, tonal, db(v.tonalDb) / Math.max(rms(tonal), 1e-9));
-      mixInto(core, broad, 1 / Math.max(rms(broad), 1e-9));
+      mixAtRms(core, tonal, db(v.tonalDb));
+      mixAtRms(core, broad, 1);
       const level = rms(core);
       if (rumble > 0) {
         const r = filter(noise(n, rng), lowpass(120, 0.7, sr));
-        mixInto(core, r, (rumble * level) / Math.max(rms(r), 1e-9));
+        mixAtRms(core, r, rumble * level);
       }
       if (kind === 'imbalance') {
         modulate(core, sr, v.shaft, 0.08 * faultSpreads(s), rng.next());

@@ -1,10 +1,21 @@
-import { addHarmonics, db, filter, lowpass, mixInto, noise, phaseTrack, resonate, rms, wander } from '../../dsp.js';
+import {
+  addHarmonics,
+  db,
+  filter,
+  lowpass,
+  mixAtRms,
+  mixInto,
+  noise,
+  phaseTrack,
+  resonate,
+  rms,
+  wander,
+} from '../../dsp.js';
 import { addBearingFault, addCrackle, addHiss } from '../../faults.js';
 import type { Machine } from '../../machines/types.js';
 import {
   applyShifts,
-  drawClip,
-  drawId,
+  drawForClip,
   drawVector,
   type FaultShifts,
   faultSpreads,
@@ -36,11 +47,8 @@ function pump(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
     faults: ['leak', 'cavitation', 'clogging', 'bearing'],
     render(idRng, rng, n, sr, fault) {
       const vanes = 6;
-      const idv = drawId(P, idRng);
+      const { v, s, kind } = drawForClip(P, idRng, rng, fault);
       const humBalance = drawVector(4, 3.2, 0.6, idRng);
-      const v = drawClip(P, idv, rng);
-      const s = fault?.severity ?? 0;
-      const kind = fault?.kind;
       if (kind === 'clogging') {
         // A clogged impeller pulses irregularly, runs slower and passes less flow.
         perturb(P, v, ['shaft', 'flowDb'], s, rng, -1);
@@ -85,9 +93,9 @@ function pump(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
       for (let i = 0; i < n; i++) flow[i] *= flowEnv[i] as number;
 
       const core = new Float32Array(n);
-      mixInto(core, pulsation, 1 / Math.max(rms(pulsation), 1e-9));
-      mixInto(core, motor, db(v.humDb) / Math.max(rms(motor), 1e-9));
-      mixInto(core, flow, db(v.flowDb) / Math.max(rms(flow), 1e-9));
+      mixAtRms(core, pulsation, 1);
+      mixAtRms(core, motor, db(v.humDb));
+      mixAtRms(core, flow, db(v.flowDb));
       const level = rms(core);
       const k = faultSpreads(s) / 4;
       if (kind === 'leak') addHiss(core, rng, sr, 0.25 * k * level);

@@ -5,7 +5,7 @@ import {
   bandpass,
   db,
   filter,
-  mixInto,
+  mixAtRms,
   noise,
   phaseTrack,
   rms,
@@ -13,16 +13,7 @@ import {
 } from '../../dsp.js';
 import { addBearingFault } from '../../faults.js';
 import type { Machine } from '../../machines/types.js';
-import {
-  applyShifts,
-  drawClip,
-  drawId,
-  type FaultShifts,
-  faultSpreads,
-  type ParamSpec,
-  perturb,
-  withNominal,
-} from '../params.js';
+import { applyShifts, drawForClip, type FaultShifts, type ParamSpec, perturb, withNominal } from '../params.js';
 
 const P2 = {
   period: { nominal: 1.3, id: 0.08, clip: 0.008 },
@@ -48,10 +39,7 @@ function slider(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
     type: 'slider',
     faults: ['rail-damage', 'no-grease', 'loose-belt', 'bearing'],
     render(idRng, rng, n, sr, fault) {
-      const v = drawClip(P, drawId(P, idRng), rng);
-      const s = fault?.severity ?? 0;
-      const kind = fault?.kind;
-      const k = faultSpreads(s);
+      const { v, s, kind, k } = drawForClip(P, idRng, rng, fault);
       if (kind === 'loose-belt') {
         // Slack: strokes lengthen and wander, the motor unloads.
         perturb(P, v, ['period', 'travel'], s, rng, 1);
@@ -94,8 +82,8 @@ function slider(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
       for (let i = 0; i < n; i++) rail[i] *= vel[i] as number;
 
       const core = new Float32Array(n);
-      mixInto(core, motor, 1 / Math.max(rms(motor), 1e-9));
-      mixInto(core, rail, db(v.railDb) / Math.max(rms(rail), 1e-9));
+      mixAtRms(core, motor, 1);
+      mixAtRms(core, rail, db(v.railDb));
       const level = rms(core);
       const missing = kind === 'loose-belt' ? 0.08 * k : 0;
       for (const st of strokes) {

@@ -5,7 +5,7 @@ import {
   filter,
   highpass,
   lowpass,
-  mixInto,
+  mixAtRms,
   noise,
   phaseTrack,
   rms,
@@ -14,16 +14,7 @@ import {
   type Mode,
 } from '../../dsp.js';
 import type { Machine } from '../../machines/types.js';
-import {
-  applyShifts,
-  drawClip,
-  drawId,
-  drawVector,
-  type FaultShifts,
-  faultSpreads,
-  type ParamSpec,
-  perturb,
-} from '../params.js';
+import { applyShifts, drawForClip, drawVector, type FaultShifts, type ParamSpec, perturb } from '../params.js';
 
 const P2 = {
   motorHz: { nominal: 200, id: 0.048, clip: 0.012 },
@@ -49,12 +40,8 @@ function toycar(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
     faults: ['bent-shaft', 'gear-damage', 'tire-damage', 'voltage'],
     render(idRng, rng, n, sr, fault) {
       const teeth = 11;
-      const idv = drawId(P, idRng);
+      const { v, s, kind, k } = drawForClip(P, idRng, rng, fault);
       const partials = drawVector(6, 3.2, 0.7, idRng);
-      const v = drawClip(P, idv, rng);
-      const s = fault?.severity ?? 0;
-      const kind = fault?.kind;
-      const k = faultSpreads(s);
       let partialDb = partials.clip(rng);
       if (kind === 'voltage') {
         perturb(P, v, ['motorHz', 'brushDb'], s, rng);
@@ -80,10 +67,10 @@ function toycar(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
       for (let i = 0; i < n; i++) rumble[i] *= 1 + 0.3 * sin2pi((phase[i] as number) / v.ratio);
 
       const core = new Float32Array(n);
-      mixInto(core, whine, 1 / Math.max(rms(whine), 1e-9));
-      mixInto(core, mesh, db(v.meshDb) / Math.max(rms(mesh), 1e-9));
-      mixInto(core, brush, db(v.brushDb) / Math.max(rms(brush), 1e-9));
-      mixInto(core, rumble, 0.5 / Math.max(rms(rumble), 1e-9));
+      mixAtRms(core, whine, 1);
+      mixAtRms(core, mesh, db(v.meshDb));
+      mixAtRms(core, brush, db(v.brushDb));
+      mixAtRms(core, rumble, 0.5);
       const level = rms(core);
       const chassis: Mode[] = [{ f: v.chassis, decay: 0.03, gain: 1 }];
       const onceEvery = (turns: number, fn: (i: number) => void): void => {

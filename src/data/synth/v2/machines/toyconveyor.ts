@@ -4,7 +4,7 @@ import {
   db,
   filter,
   lowpass,
-  mixInto,
+  mixAtRms,
   noise,
   phaseTrack,
   rms,
@@ -14,16 +14,7 @@ import {
 } from '../../dsp.js';
 import { addBearingFault, addRubbing } from '../../faults.js';
 import type { Machine } from '../../machines/types.js';
-import {
-  applyShifts,
-  drawClip,
-  drawId,
-  drawVector,
-  type FaultShifts,
-  faultSpreads,
-  type ParamSpec,
-  perturb,
-} from '../params.js';
+import { applyShifts, drawForClip, drawVector, type FaultShifts, type ParamSpec, perturb } from '../params.js';
 
 const P2 = {
   motorHz: { nominal: 125, id: 0.032, clip: 0.006 },
@@ -49,12 +40,8 @@ function toyconveyor(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
     type: 'ToyConveyor',
     faults: ['belt-damage', 'roller-rub', 'bearing', 'overload'],
     render(idRng, rng, n, sr, fault) {
-      const idv = drawId(P, idRng);
+      const { v, s, kind, k } = drawForClip(P, idRng, rng, fault);
       const hum = drawVector(4, 2.4, 0.6, idRng);
-      const v = drawClip(P, idv, rng);
-      const s = fault?.severity ?? 0;
-      const kind = fault?.kind;
-      const k = faultSpreads(s);
       if (kind === 'overload') {
         perturb(P, v, ['motorHz', 'rollerHz'], s, rng, -1);
         perturb(P, v, ['rumbleDb'], s, rng, 1);
@@ -77,8 +64,8 @@ function toyconveyor(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
       for (let i = 0; i < n; i++) rumble[i] *= 1 + 0.3 * sin2pi((v.rollerHz * i) / sr + rollPhase);
 
       const core = new Float32Array(n);
-      mixInto(core, motor, 1 / Math.max(rms(motor), 1e-9));
-      mixInto(core, rumble, (2 * db(v.rumbleDb)) / Math.max(rms(rumble), 1e-9));
+      mixAtRms(core, motor, 1);
+      mixAtRms(core, rumble, 2 * db(v.rumbleDb));
       const level = rms(core);
       const seam: Mode[] = [
         { f: v.seamF, decay: 0.02, gain: 1 },

@@ -1,16 +1,7 @@
 import { addImpact, bandpass, db, filter, highpass, noise, rms, type Mode } from '../../dsp.js';
 import { addHiss } from '../../faults.js';
 import type { Machine } from '../../machines/types.js';
-import {
-  applyShifts,
-  drawClip,
-  drawId,
-  type FaultShifts,
-  faultSpreads,
-  type ParamSpec,
-  perturb,
-  withNominal,
-} from '../params.js';
+import { applyShifts, drawForClip, type FaultShifts, type ParamSpec, perturb, withNominal } from '../params.js';
 
 const P2 = {
   period: { nominal: 1.6, id: 0.096, clip: 0.008 },
@@ -36,10 +27,7 @@ function valve(P: ParamSpec<K>, shifts: FaultShifts<K>): Machine {
     type: 'valve',
     faults: ['contamination', 'leak', 'timing', 'sticking'],
     render(idRng, rng, n, sr, fault) {
-      const v = drawClip(P, drawId(P, idRng), rng);
-      const s = fault?.severity ?? 0;
-      const kind = fault?.kind;
-      const k = faultSpreads(s);
+      const { v, s, kind, k } = drawForClip(P, idRng, rng, fault);
       if (kind === 'contamination') perturb(P, v, ['click1', 'click2', 'decay', 'thump'], s, rng, -1);
       else if (kind === 'sticking') perturb(P, v, ['openFor'], s, rng, 1);
       else if (kind === 'timing') perturb(P, v, ['period', 'openFor'], s, rng);
