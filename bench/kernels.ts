@@ -3,10 +3,12 @@
  * kernel: wraps every registered wasm kernel with a timer (nested calls count toward the outer
  * kernel), runs `exp bench`'s steps, and prints milliseconds and calls per step. This is how the
  * kernels in src/backend/kernels were chosen (docs/backend.md).
- *   node --import tsx bench/kernels.ts [--batch 4] [--steps 3] [--infer] [--by-shape] [--top 30] [--threads 2] [--cpu] [experiment.yaml]
+ *   node --import tsx bench/kernels.ts [--batch 4] [--steps 3] [--infer] [--by-shape] [--top 30] [--threads 2] [--cpu] [--total] [experiment.yaml]
  * --cpu times each kernel by the process's CPU time instead of the clock: with --threads 1 that
  * is the kernel's own work, and stays meaningful on a loaded machine (where the clock mostly
- * counts waiting for a core).
+ * counts waiting for a core). --total wraps no kernel and prints only the process's CPU time per
+ * step: the per-kernel timers cost ~20 µs a call (two process.cpuUsage reads), ~5 % of a step, and
+ * fewer calls would otherwise read as less work; use it for before / after pairs.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -26,6 +28,7 @@ const { values, positionals } = parseArgs({
     top: { type: 'string', default: '30' },
     threads: { type: 'string', default: '2' },
     cpu: { type: 'boolean', default: false },
+    total: { type: 'boolean', default: false },
   },
 });
 const batch = Number(values.batch);
@@ -68,7 +71,7 @@ let depth = 0;
 let phaseCpu = 0;
 let timing = false;
 type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap };
-for (const k of tf.getKernelsForBackend('wasm')) {
+for (const k of values.total ? [] : tf.getKernelsForBackend('wasm')) {
   const inner = k.kernelFunc as unknown as (a: Args) => unknown;
   tf.unregisterKernel(k.kernelName, 'wasm');
   const kernelFunc = (args: Args): unknown => {

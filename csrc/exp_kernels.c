@@ -913,3 +913,288 @@ void act_map(int mode, const f32 *restrict a, const f32 *restrict b, f32 *restri
     out[i] = wasm_f32x4_extract_lane(r, 0);
   }
 }
+
+/*
+ * LayerNorm over the middle axis of x [outer, n, inner] with one affine weight per position along
+ * that axis (gamma[t], beta[t]; Tgram's LayerNorm normalises each channel over the T frames),
+ * optionally followed by LeakyReLU (leaky != 0, slope as the bits of a float32). mean and inv
+ * (1 / sqrt(var + eps)) are [outer, inner], from col_sums. Row r of the outer * n rows is
+ * (o = r / n, t = r % n). The pre-activation z = (x - mean) inv gamma + beta is recomputed in the
+ * backward pass (never stored), in the same order of operations as tfjs's unfused graph.
+ *   ln_fwd      y = z or leaky(z)                                                 rows [r0, r1)
+ *   ln_bwd_sums dz = dy (through the LeakyReLU), g = dz gamma, xhat = (x - mean) inv:
+ *               s1[o, i] += sum_t g, s2[o, i] += sum_t g xhat (float64; zeroed by the caller),
+ *               rdz[o, t] = sum_i dz, rdzx[o, t] = sum_i dz xhat;  acc is float32 scratch
+ *               [outer, 2, inner]                                            outer items [o0, o1)
+ *   ln_bwd_dx   dx = inv (g - c1 - xhat c2), c1 / c2 = s1 / n and s2 / n as float32   rows [r0, r1)
+ */
+static inline v128_t leaky4(v128_t z, v128_t slope) {
+  return wasm_v128_bitselect(z, wasm_f32x4_mul(z, slope), wasm_f32x4_gt(z, wasm_f32x4_splat(0)));
+}
+static inline f32 bits_f32(int bits) {
+  union {
+    int i;
+    f32 f;
+  } u = {bits};
+  return u.f;
+}
+
+__attribute__((export_name("ln_fwd")))
+void ln_fwd(const f32 *restrict x, f32 *restrict y, const f32 *restrict mean, const f32 *restrict inv,
+            const f32 *restrict gamma, const f32 *restrict beta, int n, int inner, int leaky, int slope_bits, int r0,
+            int r1) {
+  f32 slope = bits_f32(slope_bits);
+  v128_t vs = wasm_f32x4_splat(slope);
+  int iv = inner & ~3;
+  for (int r = r0; r < r1; r++) {
+    int o = r / n, t = r % n;
+    const f32 *px = x + (long)r * inner, *pm = mean + (long)o * inner, *pi = inv + (long)o * inner;
+    f32 *py = y + (long)r * inner;
+    v128_t g = wasm_f32x4_splat(gamma[t]), b = wasm_f32x4_splat(beta[t]);
+    int i = 0;
+    for (; i < iv; i += 4) {
+      v128_t z = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_sub(ld(px + i), ld(pm + i)), ld(pi + i)), g), b);
+      st(py + i, leaky ? leaky4(z, vs) : z);
+    }
+    for (; i < inner; i++) {
+      f32 z = (px[i] - pm[i]) * pi[i] * gamma[t] + beta[t];
+      py[i] = leaky && !(z > 0) ? z * slope : z;
+    }
+  }
+}
+
+__attribute__((export_name("ln_bwd_sums")))
+void ln_bwd_sums(const f32 *restrict x, const f32 *restrict dy, const f32 *restrict mean, const f32 *restrict inv,
+                 const f32 *restrict gamma, const f32 *restrict beta, int n, int inner, int leaky, int slope_bits,
+                 f64 *restrict s1, f64 *restrict s2, f32 *restrict rdz, f32 *restrict rdzx, f32 *restrict acc,
+                 int o0, int o1) {
+  f32 slope = bits_f32(slope_bits);
+  v128_t vs = wasm_f32x4_splat(slope), one = wasm_f32x4_splat(1), zero = wasm_f32x4_splat(0);
+  int iv = inner & ~3;
+  for (int o = o0; o < o1; o++) {
+    const f32 *pm = mean + (long)o * inner, *pi = inv + (long)o * inner;
+    f32 *a1 = acc + (long)o * 2 * inner, *a2 = a1 + inner;
+    for (int t0 = 0; t0 < n; t0 += BLOCK) {
+      int t1 = t0 + BLOCK < n ? t0 + BLOCK : n;
+      for (int i = 0; i < inner; i++) a1[i] = a2[i] = 0;
+      for (int t = t0; t < t1; t++) {
+        long row = (long)o * n + t;
+        const f32 *px = x + row * inner, *pd = dy + row * inner;
+        v128_t gm = wasm_f32x4_splat(gamma[t]), bt = wasm_f32x4_splat(beta[t]);
+        v128_t q1 = zero, q2 = zero;
+        int i = 0;
+        for (; i < iv; i += 4) {
+          v128_t xh = wasm_f32x4_mul(wasm_f32x4_sub(ld(px + i), ld(pm + i)), ld(pi + i));
+          v128_t dz = ld(pd + i);
+          if (leaky) {
+            v128_t z = wasm_f32x4_add(wasm_f32x4_mul(xh, gm), bt);
+            dz = wasm_f32x4_mul(dz, wasm_v128_bitselect(one, vs, wasm_f32x4_gt(z, zero)));
+          }
+          v128_t g = wasm_f32x4_mul(dz, gm);
+          st(a1 + i, wasm_f32x4_add(ld(a1 + i), g));
+          st(a2 + i, wasm_f32x4_add(ld(a2 + i), wasm_f32x4_mul(g, xh)));
+          q1 = wasm_f32x4_add(q1, dz);
+          q2 = wasm_f32x4_add(q2, wasm_f32x4_mul(dz, xh));
+        }
+        f32 r1 = wasm_f32x4_extract_lane(q1, 0) + wasm_f32x4_extract_lane(q1, 1) + wasm_f32x4_extract_lane(q1, 2) +
+                 wasm_f32x4_extract_lane(q1, 3);
+        f32 r2 = wasm_f32x4_extract_lane(q2, 0) + wasm_f32x4_extract_lane(q2, 1) + wasm_f32x4_extract_lane(q2, 2) +
+                 wasm_f32x4_extract_lane(q2, 3);
+        for (; i < inner; i++) {
+          f32 xh = (px[i] - pm[i]) * pi[i];
+          f32 dz = pd[i];
+          if (leaky && !(xh * gamma[t] + beta[t] > 0)) dz = dz * slope;
+          f32 g = dz * gamma[t];
+          a1[i] += g;
+          a2[i] += g * xh;
+          r1 += dz;
+          r2 += dz * xh;
+        }
+        rdz[row] = r1;
+        rdzx[row] = r2;
+      }
+      for (int i = 0; i < inner; i++) {
+        s1[(long)o * inner + i] += a1[i];
+        s2[(long)o * inner + i] += a2[i];
+      }
+    }
+  }
+}
+
+__attribute__((export_name("ln_bwd_dx")))
+void ln_bwd_dx(const f32 *restrict x, const f32 *restrict dy, const f32 *restrict mean, const f32 *restrict inv,
+               const f32 *restrict gamma, const f32 *restrict beta, const f32 *restrict c1, const f32 *restrict c2,
+               f32 *restrict dx, int n, int inner, int leaky, int slope_bits, int r0, int r1) {
+  f32 slope = bits_f32(slope_bits);
+  v128_t vs = wasm_f32x4_splat(slope), one = wasm_f32x4_splat(1), zero = wasm_f32x4_splat(0);
+  int iv = inner & ~3;
+  for (int r = r0; r < r1; r++) {
+    int o = r / n, t = r % n;
+    long off = (long)o * inner;
+    const f32 *px = x + (long)r * inner, *pd = dy + (long)r * inner;
+    f32 *po = dx + (long)r * inner;
+    v128_t gm = wasm_f32x4_splat(gamma[t]), bt = wasm_f32x4_splat(beta[t]);
+    int i = 0;
+    for (; i < iv; i += 4) {
+      v128_t iv4 = ld(inv + off + i);
+      v128_t xh = wasm_f32x4_mul(wasm_f32x4_sub(ld(px + i), ld(mean + off + i)), iv4);
+      v128_t dz = ld(pd + i);
+      if (leaky) {
+        v128_t z = wasm_f32x4_add(wasm_f32x4_mul(xh, gm), bt);
+        dz = wasm_f32x4_mul(dz, wasm_v128_bitselect(one, vs, wasm_f32x4_gt(z, zero)));
+      }
+      v128_t g = wasm_f32x4_mul(dz, gm);
+      v128_t d = wasm_f32x4_sub(wasm_f32x4_sub(g, ld(c1 + off + i)), wasm_f32x4_mul(xh, ld(c2 + off + i)));
+      st(po + i, wasm_f32x4_mul(d, iv4));
+    }
+    for (; i < inner; i++) {
+      f32 xh = (px[i] - mean[off + i]) * inv[off + i];
+      f32 dz = pd[i];
+      if (leaky && !(xh * gamma[t] + beta[t] > 0)) dz = dz * slope;
+      f32 g = dz * gamma[t];
+      po[i] = (g - c1[off + i] - xh * c2[off + i]) * inv[off + i];
+    }
+  }
+}
+
+/*
+ * Complex multiplication by a weight broadcast over rows (SpecNet's FourierConv2D: x [rows, n] times
+ * w [n], real and imaginary parts as separate arrays), columns [j0, j1), every row:
+ *   cmul_fwd   yr = xr wr - xi wi,  yi = xr wi + xi wr       (tfjs's unfused order of operations)
+ *   cmul_dx    mode 0: out = dyr wr + dyi wi (d xr);  mode 1: out = dyi wr - dyr wi (d xi)
+ *   cmul_dw    dwr[j] = sum_r dyr xr + dyi xi,  dwi[j] = sum_r dyi xr - dyr xi   (float32 over rows)
+ */
+__attribute__((export_name("cmul_fwd")))
+void cmul_fwd(const f32 *restrict xr, const f32 *restrict xi, const f32 *restrict wr, const f32 *restrict wi,
+              f32 *restrict yr, f32 *restrict yi, int rows, int n, int j0, int j1) {
+  for (int r = 0; r < rows; r++) {
+    long o = (long)r * n;
+    int j = j0;
+    for (; j + 4 <= j1; j += 4) {
+      v128_t a = ld(xr + o + j), b = ld(xi + o + j), w = ld(wr + j), v = ld(wi + j);
+      st(yr + o + j, wasm_f32x4_sub(wasm_f32x4_mul(a, w), wasm_f32x4_mul(b, v)));
+      st(yi + o + j, wasm_f32x4_add(wasm_f32x4_mul(a, v), wasm_f32x4_mul(b, w)));
+    }
+    for (; j < j1; j++) {
+      f32 a = xr[o + j], b = xi[o + j];
+      yr[o + j] = a * wr[j] - b * wi[j];
+      yi[o + j] = a * wi[j] + b * wr[j];
+    }
+  }
+}
+
+__attribute__((export_name("cmul_dx")))
+void cmul_dx(const f32 *restrict dyr, const f32 *restrict dyi, const f32 *restrict wr, const f32 *restrict wi,
+             f32 *restrict out, int mode, int rows, int n, int j0, int j1) {
+  for (int r = 0; r < rows; r++) {
+    long o = (long)r * n;
+    int j = j0;
+    for (; j + 4 <= j1; j += 4) {
+      v128_t gr = ld(dyr + o + j), gi = ld(dyi + o + j), w = ld(wr + j), v = ld(wi + j);
+      st(out + o + j, mode == 0 ? wasm_f32x4_add(wasm_f32x4_mul(gr, w), wasm_f32x4_mul(gi, v))
+                                : wasm_f32x4_sub(wasm_f32x4_mul(gi, w), wasm_f32x4_mul(gr, v)));
+    }
+    for (; j < j1; j++)
+      out[o + j] = mode == 0 ? dyr[o + j] * wr[j] + dyi[o + j] * wi[j] : dyi[o + j] * wr[j] - dyr[o + j] * wi[j];
+  }
+}
+
+__attribute__((export_name("cmul_dw")))
+void cmul_dw(const f32 *restrict xr, const f32 *restrict xi, const f32 *restrict dyr, const f32 *restrict dyi,
+             f32 *restrict dwr, f32 *restrict dwi, int rows, int n, int j0, int j1) {
+  int j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    v128_t sr = wasm_f32x4_splat(0), si = sr;
+    for (int r = 0; r < rows; r++) {
+      long o = (long)r * n + j;
+      v128_t a = ld(xr + o), b = ld(xi + o), gr = ld(dyr + o), gi = ld(dyi + o);
+      sr = wasm_f32x4_add(sr, wasm_f32x4_add(wasm_f32x4_mul(gr, a), wasm_f32x4_mul(gi, b)));
+      si = wasm_f32x4_add(si, wasm_f32x4_sub(wasm_f32x4_mul(gi, a), wasm_f32x4_mul(gr, b)));
+    }
+    st(dwr + j, sr);
+    st(dwi + j, si);
+  }
+  for (; j < j1; j++) {
+    f32 sr = 0, si = 0;
+    for (int r = 0; r < rows; r++) {
+      long o = (long)r * n + j;
+      sr += dyr[o] * xr[o] + dyi[o] * xi[o];
+      si += dyi[o] * xr[o] - dyr[o] * xi[o];
+    }
+    dwr[j] = sr;
+    dwi[j] = si;
+  }
+}
+
+/*
+ * FGA-Spec's gated mix over x [B, M, T] (T contiguous), items [b0, b1):
+ *   gmix_fwd  out = lm + g (fs - lm),  g = (gf[b, m] gt[b, t]) lambda   (tfjs's unfused order)
+ *   gmix_bwd  dfs = dy g;  dlm = dy - dy g (when dlm is not 0);  dG = dy (fs - lm) lambda;
+ *             dgf[b, m] = sum_t dG gt,  dgt[b, t] = sum_m dG gf   (float32)
+ */
+__attribute__((export_name("gmix_fwd")))
+void gmix_fwd(const f32 *restrict lm, const f32 *restrict fs, const f32 *restrict gf, const f32 *restrict gt,
+              f32 *restrict out, int m, int t, int lambda_bits, int b0, int b1) {
+  f32 lam = bits_f32(lambda_bits);
+  v128_t vl = wasm_f32x4_splat(lam);
+  int tv = t & ~3;
+  for (int b = b0; b < b1; b++) {
+    const f32 *pt = gt + (long)b * t;
+    for (int r = 0; r < m; r++) {
+      long o = ((long)b * m + r) * t;
+      f32 f = gf[(long)b * m + r];
+      v128_t vf = wasm_f32x4_splat(f);
+      int j = 0;
+      for (; j < tv; j += 4) {
+        v128_t l = ld(lm + o + j);
+        v128_t g = wasm_f32x4_mul(wasm_f32x4_mul(vf, ld(pt + j)), vl);
+        st(out + o + j, wasm_f32x4_add(l, wasm_f32x4_mul(g, wasm_f32x4_sub(ld(fs + o + j), l))));
+      }
+      for (; j < t; j++) {
+        f32 g = f * pt[j] * lam;
+        out[o + j] = lm[o + j] + g * (fs[o + j] - lm[o + j]);
+      }
+    }
+  }
+}
+
+__attribute__((export_name("gmix_bwd")))
+void gmix_bwd(const f32 *restrict dy, const f32 *restrict lm, const f32 *restrict fs, const f32 *restrict gf,
+              const f32 *restrict gt, f32 *restrict dfs, f32 *restrict dlm, f32 *restrict dgf, f32 *restrict dgt,
+              int m, int t, int lambda_bits, int b0, int b1) {
+  f32 lam = bits_f32(lambda_bits);
+  v128_t vl = wasm_f32x4_splat(lam);
+  int tv = t & ~3;
+  for (int b = b0; b < b1; b++) {
+    const f32 *pt = gt + (long)b * t;
+    f32 *at = dgt + (long)b * t;
+    for (int j = 0; j < t; j++) at[j] = 0;
+    for (int r = 0; r < m; r++) {
+      long o = ((long)b * m + r) * t;
+      f32 f = gf[(long)b * m + r];
+      v128_t vf = wasm_f32x4_splat(f), acc = wasm_f32x4_splat(0);
+      int j = 0;
+      for (; j < tv; j += 4) {
+        v128_t d = ld(dy + o + j), vt = ld(pt + j);
+        v128_t g = wasm_f32x4_mul(wasm_f32x4_mul(vf, vt), vl);
+        v128_t df = wasm_f32x4_mul(d, g);
+        st(dfs + o + j, df);
+        if (dlm) st(dlm + o + j, wasm_f32x4_sub(d, df));
+        v128_t dG = wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_f32x4_sub(ld(fs + o + j), ld(lm + o + j))), vl);
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(dG, vt));
+        st(at + j, wasm_f32x4_add(ld(at + j), wasm_f32x4_mul(dG, vf)));
+      }
+      f32 s = wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1) + wasm_f32x4_extract_lane(acc, 2) +
+              wasm_f32x4_extract_lane(acc, 3);
+      for (; j < t; j++) {
+        f32 d = dy[o + j], g = f * pt[j] * lam, df = d * g;
+        dfs[o + j] = df;
+        if (dlm) dlm[o + j] = d - df;
+        f32 dG = d * (fs[o + j] - lm[o + j]) * lam;
+        s += dG * pt[j];
+        at[j] += dG * f;
+      }
+      dgf[(long)b * m + r] = s;
+    }
+  }
+}

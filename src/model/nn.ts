@@ -9,6 +9,7 @@ import {
   batchNormTrain,
   fusedBatchNormAvailable,
 } from '../backend/kernels/batchnorm.js';
+import { fusedLayerNormAvailable, layerNormFused } from '../backend/kernels/layernorm.js';
 
 /**
  * The primitive ops every zoo module is written with. Keep this layer thin and the signatures
@@ -125,10 +126,32 @@ export function leakyRelu<T extends tf.Tensor>(x: T, slope: number): T {
  * variance). gamma and beta must broadcast against x, e.g. [T, 1] for axis 1 of [B, T, C].
  */
 export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, axis = -1, eps = 1e-5): T {
+  // On wasm one fused kernel with its own gradient (src/backend/kernels/layernorm.ts; same math).
+  if (fusedLayerNormAvailable(x, gamma, beta, axis)) return layerNormFused(x, gamma, beta, axis, eps);
+  return layerNormGraph(x, gamma, beta, axis, eps);
+}
+
+/** layerNorm as tfjs ops (every backend; the fused kernel is tested against it). */
+export function layerNormGraph<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, axis = -1, eps = 1e-5): T {
   return tf.tidy(() => {
     const { mean, variance } = tf.moments(x, axis, true);
     return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta) as T;
   });
+}
+
+/** layerNorm then leakyRelu (Tgram's blocks): one fused kernel on wasm, the two calls elsewhere. */
+export function layerNormLeakyRelu<T extends tf.Tensor>(
+  x: T,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  axis: number,
+  slope: number,
+  eps = 1e-5,
+): T {
+  if (slope >= 0 && fusedLayerNormAvailable(x, gamma, beta, axis)) {
+    return layerNormFused(x, gamma, beta, axis, eps, slope);
+  }
+  return tf.tidy(() => leakyRelu(layerNormGraph(x, gamma, beta, axis, eps), slope));
 }
 
 /**

@@ -43,6 +43,14 @@ const NAMES: readonly Name[] = [
   'col_sum',
   'bcast_mul',
   'act_map',
+  'ln_fwd',
+  'ln_bwd_sums',
+  'ln_bwd_dx',
+  'cmul_fwd',
+  'cmul_dx',
+  'cmul_dw',
+  'gmix_fwd',
+  'gmix_bwd',
 ];
 const MAX_ARGS = 24;
 /** Int32 slots of the control block. NEXT = (call tag << 16) | next unclaimed chunk. */

@@ -26,6 +26,9 @@ import {
 } from './batchnorm.js';
 import { saveOriginal } from './wasm-util.js';
 import { adamwConfig } from './adamw.js';
+import { layerNormConfig, layerNormGradConfig, layerNormGradient } from './layernorm.js';
+import { gatedMixConfig, gatedMixGradConfig, gatedMixGradient } from './gated-mix.js';
+import { complexMulConfig, complexMulDwConfig, complexMulDxConfig, complexMulGradient } from './complex-mul.js';
 import { matMulBiasActConfig } from './matmul-epilogue.js';
 import { depthwiseBiasActConfig, depthwiseForwardConfig } from './depthwise-fwd.js';
 import {
@@ -58,6 +61,13 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   depthwiseBiasActConfig,
   tanhGradKernelConfig,
   leakyReluGradKernelConfig,
+  layerNormConfig,
+  layerNormGradConfig,
+  complexMulConfig,
+  complexMulDxConfig,
+  complexMulDwConfig,
+  gatedMixConfig,
+  gatedMixGradConfig,
 ];
 export const REPLACED_KERNELS: readonly KernelConfig[] = [
   conv2DConfig,
@@ -100,5 +110,8 @@ export function registerWasmTrainingKernels(): void {
   tf.registerGradient(leakyReluGradConfig);
   tf.registerGradient(bnTrainGradient);
   tf.registerGradient(bnPreluTrainGradient);
+  tf.registerGradient(layerNormGradient);
+  tf.registerGradient(complexMulGradient);
+  tf.registerGradient(gatedMixGradient);
   registered = true;
 }

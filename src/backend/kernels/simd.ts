@@ -115,6 +115,22 @@ export interface SimdExports {
     m1: number,
   ): void;
   act_map(mode: number, a: number, b: number, out: number, alphaBits: number, i0: number, i1: number): void;
+  /** LayerNorm forward (see csrc/exp_kernels.c): x, y, mean, inv, gamma, beta, n, inner, leaky, slopeBits, rows. */
+  ln_fwd(...args: number[]): void;
+  /** x, dy, mean, inv, gamma, beta, n, inner, leaky, slopeBits, s1, s2, rdz, rdzx, acc, outer range. */
+  ln_bwd_sums(...args: number[]): void;
+  /** x, dy, mean, inv, gamma, beta, c1, c2, dx, n, inner, leaky, slopeBits, rows. */
+  ln_bwd_dx(...args: number[]): void;
+  /** Complex multiply by a broadcast weight: xr, xi, wr, wi, yr, yi, rows, n, columns. */
+  cmul_fwd(...args: number[]): void;
+  /** dyr, dyi, wr, wi, out, part, rows, n, columns. */
+  cmul_dx(...args: number[]): void;
+  /** xr, xi, dyr, dyi, dwr, dwi, rows, n, columns. */
+  cmul_dw(...args: number[]): void;
+  /** FGA-Spec's gated mix: lm, fs, gf, gt, out, m, t, lambdaBits, items. */
+  gmix_fwd(...args: number[]): void;
+  /** dy, lm, fs, gf, gt, dfs, dlm (or 0), dgf, dgt, m, t, lambdaBits, items. */
+  gmix_bwd(...args: number[]): void;
   col_sum(x: number, rows: number, c: number, s: number, c0: number, c1: number): void;
   bcast_mul(w: number, v: number, out: number, p: number, c: number, r0: number, r1: number): void;
   pack_strips(s: number, p: number, k: number, lds: number, w: number, s0: number, s1: number): void;

@@ -4,6 +4,7 @@ import { conv1d, linear } from '../nn.js';
 import { SpecNetBranch } from './specnet.js';
 import { temporalAttention } from './tagram.js';
 import type { FoldedBranch } from '../inference/types.js';
+import { fusedGatedMixAvailable, gatedMixFused } from '../../backend/kernels/gated-mix.js';
 
 /**
  * F_S_enh (§2.2, frequency-gated attention): SpecNet's F_S fused with F_LM under a gate G built
@@ -37,6 +38,14 @@ export class FgaSpecBranch extends SpecNetBranch {
   /** The gate G [B, M, T] of a log-Mel batch. */
   gate(logmel: tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => {
+      const { gf, gt } = this.gateFactors(logmel);
+      return outer(gf, gt);
+    });
+  }
+
+  /** G's factors: G[b, m, t] = gf[b, m] gt[b, t]. */
+  private gateFactors(logmel: tf.Tensor3D): { gf: tf.Tensor2D; gt: tf.Tensor2D } {
+    return tf.tidy(() => {
       const [b, , t] = logmel.shape;
       const ta = temporalAttention(logmel);
       const sf = tf.concat([tf.max(ta, 2), tf.mean(ta, 2)], 1) as tf.Tensor2D; // [B, 2M]
@@ -45,7 +54,7 @@ export class FgaSpecBranch extends SpecNetBranch {
       const gt = tf.sigmoid(
         conv1d(avgF, this.tw as tf.Tensor as tf.Tensor3D, 1, 'same', this.tb as tf.Tensor as tf.Tensor1D),
       ); // [B, T, 1]
-      return tf.mul(gf.expandDims(2), gt.reshape([b, 1, t])) as tf.Tensor3D;
+      return { gf, gt: gt.reshape([b, t]) as tf.Tensor2D };
     });
   }
 
@@ -57,7 +66,10 @@ export class FgaSpecBranch extends SpecNetBranch {
   private enhance(lm: tf.Tensor3D, spectral: (lm: tf.Tensor3D) => tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => {
       const fs = spectral(lm);
-      const g = tf.mul(this.gate(lm), this.lambda);
+      const { gf, gt } = this.gateFactors(lm);
+      // On wasm one fused kernel with its own gradient (src/backend/kernels/gated-mix.ts; same math).
+      if (fusedGatedMixAvailable(lm, fs, gf, gt)) return gatedMixFused(lm, fs, gf, gt, this.lambda);
+      const g = tf.mul(outer(gf, gt), this.lambda);
       return tf.add(lm, tf.mul(g, tf.sub(fs, lm)));
     });
   }
@@ -70,6 +82,13 @@ export class FgaSpecBranch extends SpecNetBranch {
       dispose: () => spectral.dispose(),
     };
   }
+}
+
+/** G[b, m, t] = gf[b, m] gt[b, t]. */
+function outer(gf: tf.Tensor2D, gt: tf.Tensor2D): tf.Tensor3D {
+  const [b, m] = gf.shape;
+  const t = gt.shape[1];
+  return tf.mul(gf.reshape([b, m, 1]), gt.reshape([b, 1, t])) as tf.Tensor3D;
 }
 
 export function createFgaSpecBranch(args: BranchArgs): FeatureBranch {

@@ -4,6 +4,7 @@ import { BaseModule } from '../module.js';
 import { batchNorm, type BatchNormParams } from '../nn.js';
 import { dft2Real, idft2Real, type Complex3D } from '../dft.js';
 import { FoldedSpectral } from '../inference/specnet.js';
+import { complexMulFused, fusedComplexMulAvailable } from '../../backend/kernels/complex-mul.js';
 import type { FoldedBranch } from '../inference/types.js';
 
 /**
@@ -80,6 +81,8 @@ export class SpecNetBranch extends BaseModule implements FeatureBranch {
 
 /** FourierConv2D: (a + ib)(w + iv) = (aw - bv) + i(av + bw), weights broadcast over the batch. */
 function fourierConv(x: Complex3D, w: { re: tf.Variable; im: tf.Variable }): Complex3D {
+  // On wasm one fused kernel with its own gradient (src/backend/kernels/complex-mul.ts; same math).
+  if (fusedComplexMulAvailable(x.re, x.im, w.re, w.im)) return complexMulFused(x.re, x.im, w.re, w.im);
   return {
     re: tf.sub(tf.mul(x.re, w.re), tf.mul(x.im, w.im)),
     im: tf.add(tf.mul(x.re, w.im), tf.mul(x.im, w.re)),

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BranchArgs, ClipGeometry, FeatureBranch, ForwardContext, ModelInputs } from '../types.js';
 import { BaseModule } from '../module.js';
-import { conv1d, layerNorm, leakyRelu } from '../nn.js';
+import { conv1d, layerNormLeakyRelu } from '../nn.js';
 
 /** Tgram front conv as STgram-MFN's TgramNet: window 1024, stride = the STFT hop, padding 512. */
 export const TGRAM_KERNEL = 1024;
@@ -48,8 +48,7 @@ export class TgramBranch extends BaseModule implements FeatureBranch {
         TGRAM_KERNEL / 2,
       );
       for (const blk of this.blocks) {
-        x = layerNorm(x, blk.gamma.reshape([-1, 1]), blk.beta.reshape([-1, 1]), 1);
-        x = leakyRelu(x, SLOPE);
+        x = layerNormLeakyRelu(x, blk.gamma.reshape([-1, 1]), blk.beta.reshape([-1, 1]), 1, SLOPE);
         x = conv1d(x, blk.conv as tf.Tensor as tf.Tensor3D, 1, 1);
       }
       return tf.transpose(x, [0, 2, 1]);
