@@ -23,7 +23,6 @@ import math
 import os
 import sys
 import time
-import wave
 
 import numpy as np
 import torch
@@ -31,57 +30,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-# ---------------------------------------------------------------- data
-
-def read_wav(path, samples):
-    with wave.open(path, 'rb') as w:
-        assert w.getsampwidth() == 2 and w.getnchannels() == 1, path
-        x = np.frombuffer(w.readframes(w.getnframes()), dtype='<i2').astype(np.float32) / 32768.0
-    out = np.zeros(samples, dtype=np.float32)
-    out[:min(samples, len(x))] = x[:samples]
-    return out
-
-
-def mel_filterbank(sr, n_fft, n_mels, f_min, f_max, scale, norm):
-    def hz_to_mel(f):
-        f = np.asarray(f, dtype=np.float64)
-        if scale == 'htk':
-            return 2595 * np.log10(1 + f / 700)
-        lin = f / (200 / 3)
-        return np.where(f >= 1000, 15 + np.log(np.maximum(f, 1e-9) / 1000) / (np.log(6.4) / 27), lin)
-
-    def mel_to_hz(m):
-        if scale == 'htk':
-            return 700 * (10 ** (m / 2595) - 1)
-        return np.where(m >= 15, 1000 * np.exp(np.log(6.4) / 27 * (m - 15)), m * (200 / 3))
-
-    pts = mel_to_hz(np.linspace(hz_to_mel(f_min), hz_to_mel(f_max), n_mels + 2))
-    freqs = np.linspace(0, sr / 2, n_fft // 2 + 1)
-    lo, mid, hi = pts[:-2, None], pts[1:-1, None], pts[2:, None]
-    fb = np.maximum(0, np.minimum((freqs - lo) / (mid - lo), (hi - freqs) / (hi - mid)))
-    if norm == 'slaney':
-        fb *= 2 / (hi - lo)
-    return fb
-
-
-def log_mel(x, lm, sr, fb):
-    """torchaudio's MelSpectrogram (centred, periodic Hann, power 2) then 10 log10(max(., 1e-10)), float64."""
-    n_fft, hop = lm['nFft'], lm['hop']
-    xp = np.pad(x.astype(np.float64), n_fft // 2, mode=lm['pad'])
-    frames = 1 + (len(xp) - n_fft) // hop
-    win = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)
-    idx = np.arange(n_fft)[None, :] + hop * np.arange(frames)[:, None]
-    power = np.abs(np.fft.rfft(xp[idx] * win, axis=1)) ** 2
-    return (10 * np.log10(np.maximum(fb @ power.T, 1e-10))).astype(np.float32)
-
-
-def load_split(meta, cfg, clip):
-    lm = cfg['features']['logmel']
-    sr = cfg['data']['sampleRate']
-    fb = mel_filterbank(sr, lm['nFft'], lm['nMels'], lm.get('fMin', 0), lm.get('fMax') or sr / 2, lm['scale'], lm['norm'])
-    waves = np.stack([read_wav(m['path'], clip['samples']) for m in meta])
-    mels = np.stack([log_mel(w, lm, sr, fb) for w in waves])
-    return waves, mels
+from refcommon import claim, load_split, lr_at  # shared with the other references
 
 
 # ---------------------------------------------------------------- model (STgram-MFN / TASTgram style)
@@ -339,15 +288,6 @@ def state_dump(mapping):
 
 # ---------------------------------------------------------------- training and scoring
 
-def lr_at(tc, epoch0):
-    """CosineAnnealingLR stepped per epoch, T_max = epochs, eta_min = etaMin or etaMinRatio * lr."""
-    if tc['schedule'] == 'constant':
-        return tc['lr']
-    eta = tc['etaMin'] if tc.get('etaMin') is not None else tc['etaMinRatio'] * tc['lr']
-    eta = min(eta, tc['lr'])
-    return eta + (tc['lr'] - eta) * (1 + math.cos(math.pi * epoch0 / tc['epochs'])) / 2
-
-
 def mixed(arr, rows, partners, lam):
     # float64 blend rounded once to float32, as exp's makeInputs does.
     a = arr[rows].astype(np.float64)
@@ -540,20 +480,6 @@ def main():
         os.remove(result + '.running')
 
 
-def claim(marker, result):
-    """Claims a result for this process (a marker with its pid); False when it exists or a live process holds it."""
-    if os.path.exists(result):
-        return False
-    if os.path.exists(marker):
-        try:
-            pid = int(open(marker).read())
-            if pid not in (os.getpid(), os.getppid()):  # ours, or claimed by the harness that started us
-                os.kill(pid, 0)
-                return False
-        except (ValueError, ProcessLookupError):
-            pass
-    open(marker, 'w').write(str(os.getpid()))
-    return True
 
 if __name__ == '__main__':
     main()
