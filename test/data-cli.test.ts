@@ -24,24 +24,9 @@ function userError(r: ReturnType<typeof exp>, ...parts: string[]): void {
 const root = join(base, 'set');
 
 test('exp data synth writes a set that exp data check summarises', () => {
-  const made = exp(
-    'data',
-    'synth',
-    '--out',
-    root,
-    '--types',
-    'slider,ToyCar',
-    '--ids',
-    '2',
-    '--train',
-    '2',
-    '--test',
-    '2',
-    '--seconds',
-    '0.2',
-    '--seed',
-    '5',
-  );
+  const synth = ['data', 'synth', '--out', root, '--types', 'slider,ToyCar', '--ids', '2', '--train', '2'];
+  synth.push('--test', '2', '--seconds', '0.2');
+  const made = exp(...synth, '--seed', '5');
   assert.equal(made.code, 0, made.stderr);
   assert.match(made.stdout, /wrote 16 clips \(generator v3,/);
   const text = exp('data', 'check', root);
@@ -62,25 +47,7 @@ test('exp data synth writes a set that exp data check summarises', () => {
     ],
   );
   // Regenerating into a synthetic set replaces it.
-  assert.equal(
-    exp(
-      'data',
-      'synth',
-      '--out',
-      root,
-      '--types',
-      'slider,ToyCar',
-      '--ids',
-      '2',
-      '--train',
-      '2',
-      '--test',
-      '2',
-      '--seconds',
-      '0.2',
-    ).code,
-    0,
-  );
+  assert.equal(exp(...synth).code, 0);
 });
 
 test("exp data synth --synth-version 1 writes the old generator's set, recorded in synth.json", () => {

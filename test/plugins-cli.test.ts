@@ -6,6 +6,7 @@ import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, wri
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { synthTinySet } from './fixtures/experiment.js';
 
 // A loss of the user's own, in a file outside the repository (the examples/ plug-in copied to a
 // temporary folder), end to end through the real CLI: exp params, exp run in-process, a sweep
@@ -65,23 +66,7 @@ function epochLoss(runId: string): number {
 }
 
 before(() => {
-  const r = exp([
-    'data',
-    'synth',
-    '--out',
-    data,
-    '--types',
-    'fan',
-    '--ids',
-    '2',
-    '--train',
-    '6',
-    '--test',
-    '4',
-    '--seconds',
-    '1',
-  ]);
-  assert.equal(r.status, 0, r.stderr);
+  synthTinySet(data, { types: 'fan' });
   mkdirSync(join(dir, 'mine'));
   copyFileSync(resolve('examples/focal-loss.mjs'), plugin);
   writeFileSync(join(dir, 'base.yaml'), BASE);

@@ -30,6 +30,11 @@ const experiment = (name: string, extra = ''): string =>
 
 before(() => synthTinySet(data));
 
+const storedEpochs = (d: Database.Database, runId: string): number[] =>
+  (d.prepare('SELECT epoch FROM epochs WHERE run_id = ? ORDER BY epoch').all(runId) as Array<{ epoch: number }>).map(
+    (e) => e.epoch,
+  );
+
 function finalScores(
   runId: string,
 ): Array<{ path: string; score: number; type: string; machine_id: string; label: number }> {
@@ -62,13 +67,7 @@ test('exp run trains, stores status, epochs, metrics and scores; AUC recomputes 
   };
   assert.equal(run.status, 'done');
   assert.equal(run.backend, 'wasm');
-  const epochs = d.prepare('SELECT epoch FROM epochs WHERE run_id = ? ORDER BY epoch').all(out.id) as Array<{
-    epoch: number;
-  }>;
-  assert.deepEqual(
-    epochs.map((e) => e.epoch),
-    [1, 2, 3],
-  );
+  assert.deepEqual(storedEpochs(d, out.id), [1, 2, 3]);
   d.close();
   const scores = finalScores(out.id);
   assert.equal(scores.length, 2 * 2 * 4);
@@ -145,13 +144,7 @@ test('kill -9 mid-run: the run shows stale, --resume finishes it with the same s
   assert.deepEqual(finalScores(runId), finalScores(whole.id));
   const d = new Database(db, { readonly: true });
   assert.equal((d.pragma('integrity_check') as Array<{ integrity_check: string }>)[0]!.integrity_check, 'ok');
-  const epochs = d.prepare('SELECT epoch FROM epochs WHERE run_id = ? ORDER BY epoch').all(runId) as Array<{
-    epoch: number;
-  }>;
-  assert.deepEqual(
-    epochs.map((e) => e.epoch),
-    [1, 2, 3],
-  );
+  assert.deepEqual(storedEpochs(d, runId), [1, 2, 3]);
   d.close();
 });
 
