@@ -47,7 +47,9 @@ export function depthwiseConv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, 
  * PyTorch's symmetric zero padding as tfjs padding. Not a plain number: tfjs computes the output
  * width of a numeric pad from the kernel height (wrong for the 8 x 20 global depthwise kernel).
  */
-function torchPad(pad: number): 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
+export function torchPad(
+  pad: number,
+): 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
   return pad === 0
     ? 'valid'
     : [

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { matMulBiasAct } from '../../backend/kernels/matmul-epilogue.js';
 import { depthwiseBiasAct } from '../../backend/kernels/depthwise-fwd.js';
 import type { FoldedConv } from './fold.js';
+import { torchPad } from '../nn.js';
 
 /**
  * One folded conv block: prelu(conv(x, w) + bias) (+ res after a linear block), NHWC, PyTorch's
@@ -44,16 +45,4 @@ export function runFoldedConv(x: tf.Tensor4D, b: FoldedConv, res?: tf.Tensor4D):
     const y = tf.fused.conv2d(args);
     return res ? tf.add(y, res) : y;
   });
-}
-
-/** PyTorch's symmetric zero padding as tfjs explicit padding (as src/model/nn.ts). */
-function torchPad(pad: number): 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
-  return pad === 0
-    ? 'valid'
-    : [
-        [0, 0],
-        [pad, pad],
-        [pad, pad],
-        [0, 0],
-      ];
 }
