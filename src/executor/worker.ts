@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { ExperimentConfig } from '../config/schema.js';
-import type { ExpandedSweep, Trial } from '../sweep/spec.js';
+import { sweepRecord, type ExpandedSweep, type Trial } from '../sweep/spec.js';
 import { describeStoreLost, runSession, type SessionOutcome } from '../session/session.js';
 import type { ClaimPolicy } from '../store/writes.js';
 import type { RunStore, SweepClaimContext } from '../store/run-store.js';
@@ -22,13 +22,7 @@ export type { WorkerOptions, WorkerSummary } from './worker-types.js';
 export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   const { sweep, store } = o;
   // Idempotent: the orchestrator registered it already; a worker started by hand registers it itself.
-  await store.registerSweep({
-    name: sweep.name,
-    file: sweep.file,
-    profile: sweep.profile,
-    spec: sweep.spec,
-    trials: sweep.trials,
-  });
+  await store.registerSweep(sweepRecord(sweep));
   if (sweep.search) return runAdaptiveWorker(o);
   const ctx: SweepClaimContext = { sweep: sweep.name, profile: sweep.profile };
   const me = `${hostname()}:${process.pid}`;

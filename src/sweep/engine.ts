@@ -1,6 +1,6 @@
 import type { ExperimentConfig } from '../config/schema.js';
 import PQueue from 'p-queue';
-import type { ExpandedSweep, Trial } from './spec.js';
+import { sweepRecord, type ExpandedSweep, type Trial } from './spec.js';
 import { SweepStateStore, initialTrialView, type TrialView } from './state.js';
 import { describeStoreLost, runSession } from '../session/session.js';
 import { isStoreUnreachable } from '../store/store-errors.js';
@@ -79,13 +79,7 @@ export class SweepEngine {
       forceBefore: Date.now(),
     };
     try {
-      await store.registerSweep({
-        name: sweep.name,
-        file: sweep.file,
-        profile: sweep.profile,
-        spec: sweep.spec,
-        trials: sweep.trials,
-      });
+      await store.registerSweep(sweepRecord(sweep));
       const ctx = { sweep: sweep.name, profile: sweep.profile };
       const trials: TrialView[] = [];
       for (const t of sweep.trials) trials.push(await plan(store, ctx, policy, t));

@@ -84,6 +84,13 @@ export interface ExpandedSweep {
   search?: SearchPlan;
 }
 
+/** What the store records of a sweep (RunStore.registerSweep). */
+export function sweepRecord(
+  sweep: ExpandedSweep,
+): Pick<ExpandedSweep, 'name' | 'file' | 'profile' | 'spec' | 'trials'> {
+  return { name: sweep.name, file: sweep.file, profile: sweep.profile, spec: sweep.spec, trials: sweep.trials };
+}
+
 /**
  * The most trials a sweep expands to unless its YAML (`maxTrials:`) or `--max-trials` says more.
  * Each trial is a validated config held in memory (about 12 KiB and 0.5 ms each: a 10^5-point

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { action } from '../action.js';
 import { dbOption } from '../options.js';
-import { readSweepName, resolveSweepFile, type ExpandedSweep } from '../../sweep/spec.js';
+import { readSweepName, resolveSweepFile, sweepRecord, type ExpandedSweep } from '../../sweep/spec.js';
 import { SlurmJobOptions } from '../../executor/options.js';
 import type { SweepExecutor } from '../../executor/executor.js';
 import { cancelJob, submitArray } from '../../executor/slurm.js';
@@ -207,13 +207,7 @@ async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): Promise
   const artifacts = resolve(o.artifacts ?? 'runs');
   const store = await openRunStore(o.db, { artifacts, staleSeconds: lease });
   try {
-    await store.registerSweep({
-      name: sweep.name,
-      file: sweep.file,
-      profile: sweep.profile,
-      spec: sweep.spec,
-      trials: sweep.trials,
-    });
+    await store.registerSweep(sweepRecord(sweep));
     const recorded = (await store.recordedSweep(sweep.name))!;
     const submit = async (count: number): Promise<SweepJob> => {
       const job: SweepJob = {
