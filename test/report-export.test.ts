@@ -160,6 +160,7 @@ test('rows computed by different code versions get a note in the sweep table and
   setCommit('aaaaaaaaaaaa', 0);
   assert.doesNotMatch(await formatSweepTable(reader(db), 'abl'), /code versions/);
   assert.doesNotMatch(await md(), /code versions/);
+  assert.match(await md(), /## abl\n\nin the shape of the paper's Table 3 \(ablation\); profile: full\n/);
   db.prepare("UPDATE runs SET git_commit = 'bbbbbbbbbbbb' WHERE trial = 't1'").run();
   db.prepare("UPDATE runs SET git_dirty = 1 WHERE trial = 't2'").run();
   const note =

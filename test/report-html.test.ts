@@ -228,6 +228,10 @@ test('report: one self-contained page (no URL it would fetch), every figure an i
     assert.ok(html.includes(text), text);
   // Table 3 shape with the paper beside ours; over-seeds mean ± sd of the two seeds of "full".
   assert.match(html, /<th>SpecNet<\/th>/);
+  assert.match(
+    html,
+    /<p class="caption">in the shape of the paper(&#39;|')s Table 3 \(ablation\); profile: [^<]+<\/p>/,
+  );
   assert.match(html, /<td>full<\/td><td>1,2<\/td><td class="num">\d+\.\d\d ± \d+\.\d\d<\/td>/);
   const db = openDatabase(fixture.db, { readonly: true });
   const runs = db.prepare('SELECT id, config_hash, git_commit FROM runs').all() as Array<{

@@ -1,7 +1,7 @@
 import type { RunReader } from '../store/run-store.js';
 import { UserError } from '../util/errors.js';
 import { barChartSvg } from './chart.js';
-import { paperTable, PAUC_NOTE } from './paper-table.js';
+import { paperTable, paperTableCaption, PAUC_NOTE } from './paper-table.js';
 import { codeVersionNote, seedGroups, seedTable, sweepRows, trialRow, type TrialRow } from './rows.js';
 import { csv, mdTable } from './text-table.js';
 import { isTable2, table2, TABLE2_NOTE } from './table2-shape.js';
@@ -118,12 +118,7 @@ export function renderExport(groups: ExportGroup[], format: ExportFormat): strin
       continue;
     }
     const t = paperTable(g.rows);
-    const caption =
-      t.shape === 'table3'
-        ? "in the shape of the paper's Table 3 (ablation)"
-        : "in the shape of the paper's Table 4 (SoftTriple hyper-parameters)";
-    const profiles = [...new Set(g.rows.map((r) => r.run.profile ?? 'full'))].join(', ');
-    out.push(`## ${g.title}`, '', `${caption}; profile: ${profiles}`, '');
+    out.push(`## ${g.title}`, '', paperTableCaption(t, g.rows), '');
     if (g.warning) out.push(`**${g.warning}**`, '');
     out.push(
       mdTable(

@@ -27,6 +27,16 @@ const pct = (x: number | null | undefined): string =>
 const mark = (b: boolean): string => (b ? '✓' : '–');
 const num = (x: number | null): string => (x === null ? '-' : String(x));
 
+/** What a paper-shaped table of these rows shows (which table's shape) and the profiles its runs used. */
+export function paperTableCaption(t: PaperTable, rows: TrialRow[]): string {
+  const caption =
+    t.shape === 'table3'
+      ? "in the shape of the paper's Table 3 (ablation)"
+      : "in the shape of the paper's Table 4 (SoftTriple hyper-parameters)";
+  const profiles = [...new Set(rows.map((r) => r.run.profile ?? 'full'))].join(', ');
+  return `${caption}; profile: ${profiles}`;
+}
+
 export function paperTable(rows: TrialRow[]): PaperTable {
   const shape = tableShape(rows.map((r) => r.run.config));
   const best = bestRow(rows);

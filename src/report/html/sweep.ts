@@ -1,4 +1,4 @@
-import { paperTable, PAUC_NOTE } from '../paper-table.js';
+import { paperTable, paperTableCaption, PAUC_NOTE } from '../paper-table.js';
 import { codeVersionNote, seedGroups, seedTable, type TrialRow } from '../rows.js';
 import { escapeHtml, slug } from './format.js';
 import { PALETTE, SCHEMA } from './theme.js';
@@ -26,13 +26,8 @@ const METRIC_COLUMNS = ['AUC', 'pAUC', 'pAUC (McClish)', 'pAUC(McClish)', 'paper
 /** The sweep in the paper's table shape (Table 3 or 4), ours beside the paper's, plus the over-seeds table. */
 export function sweepTablesHtml(g: ReportGroup): string {
   const t = paperTable(g.rows);
-  const caption =
-    t.shape === 'table3'
-      ? "in the shape of the paper's Table 3 (ablation)"
-      : "in the shape of the paper's Table 4 (SoftTriple hyper-parameters)";
-  const profiles = [...new Set(g.rows.map((r) => r.run.profile ?? 'full'))].join(', ');
   const parts = [
-    `<p class="caption">${escapeHtml(`${caption}; profile: ${profiles}`)}</p>`,
+    `<p class="caption">${escapeHtml(paperTableCaption(t, g.rows))}</p>`,
     htmlTable(t.header, t.rows, { numeric: METRIC_COLUMNS, highlight: t.best }),
   ];
   parts.push(`<p class="note">${escapeHtml(PAUC_NOTE)}</p>`);
