@@ -25,6 +25,9 @@ import { UserError } from '../src/util/errors.js';
 const base = mkdtempSync(join(tmpdir(), 'exp-synth-'));
 const small = { seed: 3, types: ['fan', 'valve'], ids: 2, train: 3, test: 4, seconds: 0.25, sampleRate: 16000 };
 
+/** The sets whose digests are pinned below: every type, 2 IDs, 1 + 2 clips each of 0.5 s. */
+const GOLDEN = { seed: 5, types: [...MACHINE_TYPES], ids: 2, train: 1, test: 2, seconds: 0.5, sampleRate: 16000 };
+
 function files(root: string): string[] {
   return readdirSync(root, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.wav'))
@@ -34,10 +37,7 @@ function files(root: string): string[] {
 /** The clips' bytes and what synth.json says about each test clip (its other fields may grow). */
 function digest(root: string): string {
   const h = createHash('sha256');
-  const names = readdirSync(root, { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.wav'))
-    .sort();
-  for (const f of names) h.update(f).update(readFileSync(join(root, f)));
+  for (const f of files(root)) h.update(f).update(readFileSync(join(root, f)));
   const manifest = JSON.parse(readFileSync(join(root, 'synth.json'), 'utf8')) as SynthManifest;
   return h.update(JSON.stringify([manifest.generator, manifest.test])).digest('hex');
 }
@@ -59,36 +59,12 @@ test('version 1 renders exactly the bytes it rendered before version 2 existed',
   // Digest and cache directory recorded from the generator before versions were introduced
   // (commit 05d8340): runs stored without data.synthVersion stay reproducible.
   const out = join(base, 'v1-golden');
-  synthesize({
-    version: 1,
-    seed: 5,
-    types: [...MACHINE_TYPES],
-    ids: 2,
-    train: 1,
-    test: 2,
-    seconds: 0.5,
-    sampleRate: 16000,
-    out,
-  });
+  synthesize({ ...GOLDEN, version: 1, out });
   assert.equal(digest(out), 'f6b7b5cf9b9f8fd80cd6bf66d2eac4b346383ec502fb06173f39b9ff8026df02');
-  const cached = ensureSyntheticDataset({
-    version: 1,
-    types: ['valve'],
-    ids: 1,
-    train: 1,
-    test: 2,
-    seconds: 0.25,
-    baseDir: join(base, 'v1-cache'),
-  });
+  const cache = { types: ['valve'], ids: 1, train: 1, test: 2, seconds: 0.25, baseDir: join(base, 'v1-cache') };
+  const cached = ensureSyntheticDataset({ ...cache, version: 1 });
   assert.equal(cached.split(/[\\/]/).pop(), '09132e3d8b3cf457');
-  const latest = ensureSyntheticDataset({
-    types: ['valve'],
-    ids: 1,
-    train: 1,
-    test: 2,
-    seconds: 0.25,
-    baseDir: join(base, 'v1-cache'),
-  });
+  const latest = ensureSyntheticDataset(cache);
   assert.notEqual(latest, cached, 'the version is part of the data hash');
   assert.equal((JSON.parse(readFileSync(join(latest, 'synth.json'), 'utf8')) as SynthManifest).generator, 3);
 });
@@ -97,17 +73,7 @@ test('version 2 renders exactly the bytes it rendered before version 3 existed',
   // Digest recorded from the generator at commit b8b4147, before version 3: runs on version 2
   // stay reproducible.
   const out = join(base, 'v2-golden');
-  synthesize({
-    version: 2,
-    seed: 5,
-    types: [...MACHINE_TYPES],
-    ids: 2,
-    train: 1,
-    test: 2,
-    seconds: 0.5,
-    sampleRate: 16000,
-    out,
-  });
+  synthesize({ ...GOLDEN, version: 2, out });
   assert.equal(digest(out), '9eea727f5efcbe370990467fc2fb299fd3ffb6dc8cf80a65d8f852bff5519762');
 });
 
