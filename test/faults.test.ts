@@ -26,7 +26,12 @@ import { UserError } from '../src/util/errors.js';
  * stay readable. Cases that need root (tmpfs mounts, chattr +i) say loudly when they cannot run.
  */
 
-const SYNTH = ['data', 'synth', '--types', 'fan', '--ids', '1', '--train', '2', '--test', '2', '--seconds', '0.2'];
+/** `exp data synth` of one fan ID: 2 training and 2 test clips of 0.2 s unless told otherwise. */
+function synthArgs(o: { train?: number; seconds?: number } = {}): string[] {
+  const sizes = ['--train', String(o.train ?? 2), '--test', '2', '--seconds', String(o.seconds ?? 0.2)];
+  return ['data', 'synth', '--types', 'fan', '--ids', '1', ...sizes];
+}
+const SYNTH = synthArgs();
 const isRoot = process.getuid?.() === 0;
 
 let shared: Promise<{ dir: string; db: string }> | null = null;
@@ -63,25 +68,7 @@ test('synth --out never deletes what a synth did not write; replaces its own set
   assertOneLineUserError(exp([...SYNTH, '--out', d]), /my-recording\.wav/, 'user file inside the set');
   execFileSync('rm', [join(d, 'fan', 'train', 'my-recording.wav')]);
   // Only its own files: replaced, with fewer clips now (no stale clips left from the old set).
-  assert.equal(
-    exp([
-      'data',
-      'synth',
-      '--types',
-      'fan',
-      '--ids',
-      '1',
-      '--train',
-      '1',
-      '--test',
-      '2',
-      '--seconds',
-      '0.2',
-      '--out',
-      d,
-    ]).code,
-    0,
-  );
+  assert.equal(exp([...synthArgs({ train: 1 }), '--out', d]).code, 0);
   assert.deepEqual(readdirSync(join(d, 'fan', 'train')), ['normal_id_00_00000000.wav']);
   const manifest = JSON.parse(readFileSync(join(d, 'synth.json'), 'utf8')) as { files: string[]; complete: boolean };
   assert.equal(manifest.complete, true);
@@ -293,22 +280,7 @@ test('full disk during synth and export: one line naming the path, no partial ou
   const m = mountTmpfs('64k');
   if (!m) return notRun(t, 'mount -t tmpfs failed');
   try {
-    const r = exp([
-      'data',
-      'synth',
-      '--types',
-      'fan',
-      '--ids',
-      '1',
-      '--train',
-      '2',
-      '--test',
-      '2',
-      '--seconds',
-      '2',
-      '--out',
-      join(m.dir, 'set'),
-    ]);
+    const r = exp([...synthArgs({ seconds: 2 }), '--out', join(m.dir, 'set')]);
     assertOneLineUserError(r, /set\/.*no space left on the device \(ENOSPC\)/, 'synth on a full disk');
     // The half-written set is recognised as exp's own: synth.json, written first, lists its files.
     assert.ok(existsSync(join(m.dir, 'set', 'synth.json')));
