@@ -40,7 +40,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'runs/fidelity' },
     'synth-seeds': { type: 'string' },
     'synth-version': { type: 'string', default: '3' },
-    /** Machine types to generate and train (default: all six, or the system's). */
+    /** Machine types to generate and train, comma-separated, or `all` (default: all six, or the system's). */
     types: { type: 'string' },
     ids: { type: 'string' },
     train: { type: 'string' },
@@ -139,7 +139,8 @@ for (const [k, v] of Object.entries(spec.defaults)) {
   const opts = values as Record<string, unknown>;
   if (opts[k] === undefined) opts[k] = v;
 }
-const types = values.types?.split(',').filter((t) => t !== '') ?? [];
+// `--types all`: every type of the set (no data.types filter).
+const types = values.types === 'all' ? [] : (values.types?.split(',').filter((t) => t !== '') ?? []);
 if (spec.script !== 'tools/fidelity/reference.py' && values.init !== 'torch')
   fail(`--init ${values.init}: the ${values.system} reference starts from its own weights only (--init torch)`);
 if (!['both', 'torch', 'exp'].includes(values.sides!)) fail(`--sides ${values.sides}: expected both, torch or exp`);
@@ -358,10 +359,14 @@ function report(sets: Array<{ name: string; root: string }>): void {
         if (have.length !== 1) return [];
         const [side, file] = have[0]!;
         const setup = JSON.parse(readFileSync(join(dir, 'setup.json'), 'utf8'));
-        const m = metricsOf(setup, (JSON.parse(readFileSync(join(dir, file), 'utf8')) as Side).scores);
+        const scores = (JSON.parse(readFileSync(join(dir, file), 'utf8')) as Side).scores;
+        const m = metricsOf(setup, scores);
         const types = Object.entries(m.types).map(([t, a]) => `${t} ${a.toFixed(3)}`);
+        const kinds = values.kinds
+          ? [...kindAucs(set.root, setup, scores)].map(([k, a]) => `\n  ${k}: ${a.toFixed(3)}`).join('')
+          : '';
         return [
-          `${side} only, seed ${seed}: AUC ${m.auc.toFixed(3)} pAUC ${m.paucMcclish.toFixed(3)} (${types.join(', ')})`,
+          `${side} only, seed ${seed}: AUC ${m.auc.toFixed(3)} pAUC ${m.paucMcclish.toFixed(3)} (${types.join(', ')})${kinds}`,
         ];
       });
       if (single.length > 0 && !values.json) process.stdout.write(`\n${key}, one side only:\n${single.join('\n')}\n`);
