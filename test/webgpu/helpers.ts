@@ -39,6 +39,20 @@ export const CLASSES: SystemClass[] = [
   { type: 'valve', machineId: 'id_02' },
 ];
 
+/**
+ * The clips with every sample and log-Mel value multiplied by (1 + perturb * u), u uniform in
+ * [-1, 1] and seeded: a change of the size of float32 rounding (2^-24 = 6e-8 relative) when
+ * perturb is a few times that, to measure how much a model amplifies rounding of its inputs.
+ */
+export function perturbed(clips: ClipArrays, count: number, perturb: number, seed = 777): ClipArrays {
+  let s = seed;
+  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const scale = (x: Float32Array) => Float32Array.from(x, (v) => v * (1 + perturb * u()));
+  const waves = Array.from({ length: count }, (_, i) => scale(clips.wave(i)));
+  const mels = Array.from({ length: count }, (_, i) => scale(clips.logmel(i)));
+  return { ...clips, wave: (i) => waves[i]!, logmel: (i) => mels[i]! };
+}
+
 /** Seeded machine-like clips (a few harmonics and noise) and their log-Mels, the run's front end. */
 export function testClips(config: ExperimentConfig, n: number): ClipArrays {
   const sr = config.data.sampleRate;
@@ -73,11 +87,16 @@ export interface StepReading {
 /**
  * One training step's loss and gradients (training mode, with mixup when the system mixes) of a
  * freshly built system on `backend`. Weights come from the config's seed through our own
- * initialiser, so every backend starts from the same numbers.
+ * initialiser, so every backend starts from the same numbers. `perturb`: the clips perturbed (see perturbed).
  */
-export async function stepOn(backend: BackendName, config: ExperimentConfig): Promise<StepReading> {
+export async function stepOn(
+  backend: BackendName,
+  config: ExperimentConfig,
+  perturb = 0,
+  seed?: number,
+): Promise<StepReading> {
   await initBackend(backend);
-  const clips = testClips(config, 4);
+  const clips = perturb > 0 ? perturbed(testClips(config, 4), 4, perturb, seed) : testClips(config, 4);
   const system = buildSystem(config, CLASSES, defaultCatalog());
   try {
     const { vars, byParam } = trainedParams(system);
