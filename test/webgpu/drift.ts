@@ -5,12 +5,34 @@
  * float32-rounding-sized amounts (1.2e-7 relative). Prints one markdown row per variant:
  * relative gradient differences ||g_a - g_b|| / ||g_b|| over all gradients.
  *   node --import tsx test/webgpu/drift.ts [--webgpu]
+ * With --params: the full FGASpecNet's cpu-vs-wasm difference parameter by parameter, in the
+ * network's order (where a unit crossing its kink shows as the layer before which every gradient
+ * differs and after which every gradient agrees to rounding).
  * A measurement, not a test (about 2 minutes on wasm and cpu).
  */
 import { parseArgs } from 'node:util';
 import { drift, stepOn, testConfig } from './helpers.js';
 
-const { values } = parseArgs({ options: { webgpu: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { webgpu: { type: 'boolean', default: false }, params: { type: 'boolean', default: false } },
+});
+
+if (values.params) {
+  const config = testConfig('fgaspecnet.yaml', []);
+  const wasm = await stepOn('wasm', config);
+  const cpu = await stepOn('cpu', config);
+  for (const [name, g] of wasm.grads) {
+    const o = cpu.grads.get(name)!;
+    let d = 0;
+    let n = 0;
+    for (let i = 0; i < g.length; i++) {
+      d += (o[i]! - g[i]!) ** 2;
+      n += g[i]! ** 2;
+    }
+    process.stdout.write(`${name.padEnd(48)} ${Math.sqrt(d / n).toExponential(1)}\n`);
+  }
+  process.exit(0);
+}
 
 const VARIANTS: Array<[string, string, string[]]> = [
   ['log-Mel + Tgram (STgram-MFN)', 'fgaspecnet.yaml', ['features.branches=[logmel,tgram]']],
