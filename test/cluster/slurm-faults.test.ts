@@ -267,7 +267,10 @@ test('a drained node: the sweep says its tasks wait for drained nodes (with the 
   try {
     let said = '';
     const run = runCli(slurmArgs(s), fakeEnv(10), {
-      pattern: /task\(s\) pending: .*DRAIN.*\n/,
+      // Slurm's pending reason is 'Nodes required for job are DOWN, DRAINED ...' or, for a job
+      // submitted after the drain, 'ReqNodeNotAvail, UnavailableNodes:<node>'; the node's own state
+      // and reason (sinfo) follow either way.
+      pattern: /task\(s\) pending: .*; node \S+ drain\S* \(exp-test-maintenance\)/,
       then: () => {
         said = 'yes';
         scontrol('update', `NodeName=${node()}`, 'State=RESUME');
@@ -278,7 +281,7 @@ test('a drained node: the sweep says its tasks wait for drained nodes (with the 
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stderr,
-      /exp: Slurm job \d+: \d task\(s\) pending: .*DRAIN.*; node \S+ drain\S* \(exp-test-maintenance\); the sweep waits until they can start/,
+      /exp: Slurm job \d+: \d task\(s\) pending: (.*DRAINED.*|ReqNodeNotAvail.*); node \S+ drain\S* \(exp-test-maintenance\); the sweep waits until they can start/,
     );
     await assertAllDone(s.name, 2, 2);
   } finally {
