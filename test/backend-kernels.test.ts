@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/select.js';
+import { rand } from './fixtures/fused-check.js';
 
 /**
  * Each custom wasm kernel against tfjs's cpu backend (an independent implementation) on small
@@ -9,16 +10,6 @@ import { initBackend } from '../src/backend/select.js';
  * training: Conv2DBackpropFilter / Input, DepthwiseConv2dNativeBackpropFilter / Input, the PReLU
  * gradient, BatchMatMul with transposes and batches, Sum / Mean over consecutive axes, Tile.
  */
-
-function rand(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 type Case = (t: (shape: number[], seed: number) => tf.Tensor) => tf.Tensor[];
 
