@@ -5,7 +5,8 @@
  * sweep), the synthetic set generated once beforehand and shared. Prints wall and CPU time per run,
  * the B / A ratio per pair, and whether the two trees' results agree.
  *
- *   npm run bench:ablation -- --base /path/to/other/tree [--pairs 2] [--b-args="--concurrency 2"]
+ *   npm run bench:ablation -- --base /path/to/other/tree [--pairs 2] [--a-args="--concurrency 1"]
+ *   [--sweep bench/abl2.yaml]   (two of the six rows)
  *
  * Both trees must be built (`npm run build`). Only a quiet machine gives numbers worth quoting:
  * the load average before each run is printed beside it.

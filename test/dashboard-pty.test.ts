@@ -20,6 +20,8 @@ test('the real CLI under a pseudo-terminal draws the live dashboard and finishes
   assert.match(out, /✓ t0/);
   assert.match(out, /✓ t1/);
   assert.match(out, /2 done · 0 running · 0 queued · 0 failed/);
+  // The header says how many trials run at once and why (the default, --concurrency auto).
+  assert.match(out, /· \d trials? at a time(, \d threads?( each)?)? \(auto: /);
   assert.doesNotMatch(out, /\] t0: started/, 'no plain progress lines on a TTY');
   const d = new Database(db, { readonly: true });
   assert.equal(d.prepare(`SELECT COUNT(*) FROM runs WHERE status = 'done'`).pluck().get(), 2);

@@ -131,3 +131,22 @@ test('a finished trial points to exp report (with the store when it is not the d
   done.unmount();
   assert.match(after, /figures of the whole sweep: exp report ablation --out ablation\.html$/m);
 });
+
+test('the header and the first plain line say how many trials run at once and why, when the engine publishes it', () => {
+  const line = '2 trials at a time, 1 thread each (auto: 2 cores)';
+  const withLine: SweepState = { ...state(), concurrency: 2, parallelism: line };
+  const view = render(createElement(SweepDashboard, { state: withLine, width: 120, now }));
+  const frame = view.lastFrame()!;
+  view.unmount();
+  assert.match(frame, /ETA \S+ · 2 trials at a time, 1 thread each \(auto: 2 cores\)/);
+  assert.doesNotMatch(frame, /concurrency 2/);
+  const old = render(createElement(SweepDashboard, { state: state(), width: 120, now }));
+  assert.match(old.lastFrame()!, /· concurrency 1/, 'without it (a followed Slurm sweep): the number');
+  old.unmount();
+  const lines: string[] = [];
+  attachPlainProgress(new SweepStateStore(withLine, 0), (l) => lines.push(l))();
+  assert.match(
+    lines[0]!,
+    /^sweep ablation \(profile quick\): 4 trials, .*; 2 trials at a time, 1 thread each \(auto: 2 cores\)$/,
+  );
+});

@@ -163,7 +163,7 @@ test('a sweep under a real terminal: Ctrl-C stops the running trial inside its e
     file,
     `name: sw\nbase: ${base}\ntrials:\n  - name: a\n    set: {seed: 1}\n  - name: b\n    set: {seed: 2}\n`,
   );
-  const cmd = `${q(process.execPath)} ${q(CLI)} sweep ${q(file)} --db ${q(db)} --backend wasm --no-dashboard`;
+  const cmd = `${q(process.execPath)} ${q(CLI)} sweep ${q(file)} --db ${q(db)} --backend wasm --no-dashboard --concurrency 1`;
   const child = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let sentAt = 0;
@@ -204,8 +204,9 @@ test('a sweep under a real terminal: Ctrl-C stops the running trial inside its e
 test('sweep: SIGTERM to the orchestrator exits 143; SIGTERM to one trial process interrupts that trial only', async () => {
   const { sweepDir, fakeEnv, runCli } = await import('./fixtures/sweep-env.js');
   // 100 ms steps, 8 epochs of 4 steps: a trial lasts seconds, so the signal lands while it trains.
+  // One trial at a time: the second is still queued when the first is stopped, and one process trains.
   const a = sweepDir({ trials: 2, epochs: 8 });
-  const r1 = await runCli(['sweep', a.sweep, '--db', a.db, '--no-dashboard'], fakeEnv(100), {
+  const r1 = await runCli(['sweep', a.sweep, '--db', a.db, '--no-dashboard', '--concurrency', '1'], fakeEnv(100), {
     pattern: /t0: epoch 2\/8/,
     then: (c) => c.kill('SIGTERM'),
   }).done;
@@ -218,7 +219,7 @@ test('sweep: SIGTERM to the orchestrator exits 143; SIGTERM to one trial process
   d1.close();
 
   const b = sweepDir({ trials: 2, epochs: 8 });
-  const r2 = await runCli(['sweep', b.sweep, '--db', b.db, '--no-dashboard'], fakeEnv(100), {
+  const r2 = await runCli(['sweep', b.sweep, '--db', b.db, '--no-dashboard', '--concurrency', '1'], fakeEnv(100), {
     pattern: /t0: epoch 2\/8/,
     then: (c) => {
       const kids = spawnSync('pgrep', ['-P', String(c.pid)], { encoding: 'utf8' })

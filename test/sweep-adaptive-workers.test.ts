@@ -124,7 +124,8 @@ test('kill -9 of one worker while it trains, a new worker started: the same ASHA
 test('TPE with two workers proposes exactly the points one process proposes (no duplicate, same seed, same results)', async () => {
   const body = `search:\n  method: tpe\n  trials: 10\n  seed: 5\n  startup: 4\n  batch: 2\n  space:\n    train.lr: {loguniform: [1.0e-5, 1.0e-1]}\n    loss.metric.gamma: {choice: [0.05, 0.1, 0.2]}\nprune: {method: none, minEpochs: 2, maxEpochs: 2}\n`;
   const one = sweepFile('tpe', body);
-  const r = await runCli(['sweep', one.sweep, '--db', one.db, '--no-dashboard'], fakeEnv(5)).done;
+  // The reference: one process training one configuration at a time.
+  const r = await runCli(['sweep', one.sweep, '--db', one.db, '--no-dashboard', '--concurrency', '1'], fakeEnv(5)).done;
   assert.equal(r.code, 0, r.stderr);
   const two = sweepFile('tpe', body);
   const env = fakeEnv(5);

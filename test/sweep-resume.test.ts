@@ -25,8 +25,9 @@ test('kill -9 mid-sweep, then the same command: each trial done once, epochs com
   const { sweep, db } = sweepDir({ trials: 3, epochs: 6 });
   const env = fakeEnv(30);
   let workers: number[] = [];
-  // Kill while the second trial is past its first checkpoint (epoch 3 of 6).
-  const first = runCli(['sweep', sweep, '--db', db, '--no-dashboard'], env, {
+  // Kill while the second trial is past its first checkpoint (epoch 3 of 6); one trial at a time,
+  // so the first is done by then and the third not started.
+  const first = runCli(['sweep', sweep, '--db', db, '--no-dashboard', '--concurrency', '1'], env, {
     pattern: /\[2\/3\] t1: epoch 3\/6/,
     then: (child) => {
       workers = childPids(child.pid!);
@@ -102,7 +103,8 @@ test('kill -9 mid-sweep, then the same command: each trial done once, epochs com
 test('Ctrl-C (SIGINT) stops cleanly with exit 130, the running trial interrupted and resumable', async () => {
   const { sweep, db } = sweepDir({ trials: 2, epochs: 6 });
   const env = fakeEnv(30);
-  const r1 = await runCli(['sweep', sweep, '--db', db, '--no-dashboard'], env, {
+  // One trial at a time: the second is still queued when the first is stopped.
+  const r1 = await runCli(['sweep', sweep, '--db', db, '--no-dashboard', '--concurrency', '1'], env, {
     pattern: /\[1\/2\] t0: epoch 3\/6/,
     then: (c) => c.kill('SIGINT'),
   }).done;
@@ -164,16 +166,17 @@ test('concurrency 2 with a second process reading the store: no "database is loc
 test('two orchestrators on the same sweep never train the same trial twice', async () => {
   const { sweep, db } = sweepDir({ trials: 4, epochs: 3 });
   // The barrier holds each orchestrator's first trial until two trials are running, so the second
-  // orchestrator (started once the first has taken a trial) races however slowly it starts.
+  // orchestrator (started once the first has taken a trial) races however slowly it starts. Each
+  // runs one trial at a time: with two, the first orchestrator alone would fill the barrier.
   const barrier = mkdtempSync(join(tmpdir(), 'exp-barrier-'));
   const env = { ...fakeEnv(20), EXP_FAKE_BARRIER: barrier };
   let b: ReturnType<typeof runCli> | undefined;
   let aDone!: ReturnType<typeof runCli>['done'];
   await new Promise<void>((res) => {
-    aDone = runCli(['sweep', sweep, '--db', db, '--no-dashboard'], env, {
+    aDone = runCli(['sweep', sweep, '--db', db, '--no-dashboard', '--concurrency', '1'], env, {
       pattern: /t\d: started/,
       then: () => {
-        b = runCli(['sweep', sweep, '--db', db, '--no-dashboard'], env);
+        b = runCli(['sweep', sweep, '--db', db, '--no-dashboard', '--concurrency', '1'], env);
         res();
       },
     }).done;

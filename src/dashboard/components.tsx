@@ -24,8 +24,8 @@ export function Header({ state, now }: { state: SweepState; now: number }) {
         {c.busy > 0 ? <Text dimColor> · {c.busy} elsewhere</Text> : null}
       </Text>
       <Text dimColor>
-        elapsed {formatDuration((now - state.startedAt) / 1000)} · ETA {state.finished ? '-' : formatDuration(eta)} ·
-        concurrency {state.concurrency}
+        elapsed {formatDuration((now - state.startedAt) / 1000)} · ETA {state.finished ? '-' : formatDuration(eta)} ·{' '}
+        {state.parallelism ?? `concurrency ${state.concurrency}`}
         {state.message ? ` · ${state.message}` : ''}
       </Text>
       {state.rungs ? <Text color={state.rungs.testSelection ? 'yellow' : undefined}>{rungLine(state)}</Text> : null}

@@ -23,7 +23,7 @@ export function attachPlainProgress(store: SweepStateStore, write: (line: string
   const n = prev.trials.length;
   const c0 = queueCounts(prev);
   write(
-    `sweep ${prev.sweep}${prev.profile ? ` (profile ${prev.profile})` : ''}: ${n} trials, ${c0.done} already done, ${c0.failed} failed earlier, ${c0.busy} running elsewhere; concurrency ${prev.concurrency}`,
+    `sweep ${prev.sweep}${prev.profile ? ` (profile ${prev.profile})` : ''}: ${n} trials, ${c0.done} already done, ${c0.failed} failed earlier, ${c0.busy} running elsewhere; ${prev.parallelism ?? `concurrency ${prev.concurrency}`}`,
   );
   const onChange = (): void => {
     const s = store.get();

@@ -32,7 +32,11 @@ function tail(file: string, lines = 5): string {
 export class ChildTrainer {
   private child: ChildProcess | null = null;
 
-  constructor(private readonly graceSeconds = 10) {}
+  /** `env`: the child's environment (default this process's), e.g. with the sweep's EXP_THREADS. */
+  constructor(
+    private readonly graceSeconds = 10,
+    private readonly env?: NodeJS.ProcessEnv,
+  ) {}
 
   kill(): void {
     this.child?.kill('SIGKILL');
@@ -49,7 +53,11 @@ export class ChildTrainer {
     const logFile = join(t.runDir, 'worker.log');
     const log = openSync(logFile, 'a');
     const { file, execArgv } = childEntry();
-    const child = fork(file, [], { execArgv, stdio: ['ignore', log, log, 'ipc'] });
+    const child = fork(file, [], {
+      execArgv,
+      stdio: ['ignore', log, log, 'ipc'],
+      ...(this.env ? { env: this.env } : {}),
+    });
     closeSync(log);
     this.child = child;
     let result: FromWorker | null = null;

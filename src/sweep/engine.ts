@@ -15,6 +15,8 @@ import type { PausePoint } from '../train/events.js';
 import { AdaptiveRunner, type TrainOutcome } from './search/runner.js';
 import { adaptiveInfo, adaptiveViews } from './search/summary.js';
 import type { NewDecision } from '../store/rungs.js';
+import { describeParallelism, type Parallelism } from './parallelism.js';
+import type { SearchPlan } from './search/plan.js';
 
 export interface SweepEngineOptions {
   sweep: ExpandedSweep;
@@ -23,8 +25,12 @@ export interface SweepEngineOptions {
   artifacts?: string | null;
   /** Checks run before each trial's row is taken (src/preflight); a refusal fails only that trial. */
   preflight?: (config: ExperimentConfig) => Promise<void>;
-  /** Trials trained at once (default 1; on 2 cores, 2 measured ~15 % faster for the quick ablation). */
-  concurrency: number;
+  /**
+   * Trials trained at once: a number, or a rule (src/sweep/parallelism.ts) given how many trials
+   * are left to run once the store is read (an adaptive sweep: its configurations). A rule's
+   * thread count reaches the trial processes as EXP_THREADS.
+   */
+  concurrency: number | ((pending: number) => Parallelism);
   backend: string;
   rerunFailed: boolean;
   force: boolean;
@@ -62,8 +68,10 @@ export class SweepEngine {
     readonly store: RunStore,
     private readonly policy: ClaimPolicy,
     readonly state: SweepStateStore,
+    /** What was chosen; `threads` goes to every trial process this engine starts. */
+    readonly parallelism: Parallelism | null,
   ) {
-    this.queue = new PQueue({ concurrency: opts.concurrency });
+    this.queue = new PQueue({ concurrency: state.get().concurrency });
     this.ctx = { sweep: opts.sweep.name, profile: opts.sweep.profile };
   }
 
@@ -83,17 +91,20 @@ export class SweepEngine {
       const ctx = { sweep: sweep.name, profile: sweep.profile };
       const trials: TrialView[] = [];
       for (const t of sweep.trials) trials.push(await plan(store, ctx, policy, t));
+      const pending = sweep.search ? configurations(sweep.search) : trials.filter((t) => t.status === 'queued').length;
+      const chosen = typeof opts.concurrency === 'number' ? null : opts.concurrency(pending);
       const state = new SweepStateStore({
         sweep: sweep.name,
         profile: sweep.profile,
-        concurrency: opts.concurrency,
+        concurrency: chosen?.concurrency ?? (opts.concurrency as number),
+        ...(chosen ? { parallelism: describeParallelism(chosen) } : {}),
         startedAt: Date.now(),
         trials,
         message: null,
         finished: false,
         dbFile: opts.dbFile,
       });
-      return new SweepEngine(opts, store, policy, state);
+      return new SweepEngine(opts, store, policy, state, chosen);
     } catch (e) {
       await store.close();
       throw e;
@@ -183,7 +194,7 @@ export class SweepEngine {
       sweep: this.opts.sweep,
       plan,
       store: this.store,
-      concurrency: this.opts.concurrency,
+      concurrency: this.state.get().concurrency,
       leaseSeconds: this.policy.staleSeconds,
       stopping: () => this.stopping,
       train: async (t, pauseAt) => this.trial({ ...t, index: viewOf.get(t.name)! }, pauseAt),
@@ -239,7 +250,11 @@ export class SweepEngine {
   private async trial(t: Trial, pauseAt?: PausePoint): Promise<TrainOutcome> {
     const none = { runId: null, reached: false, failed: false };
     if (this.stopping) return none;
-    const trainer = new ChildTrainer(this.opts.stopGraceSeconds ?? 10);
+    const threads = this.parallelism?.threads ?? null;
+    const trainer = new ChildTrainer(
+      this.opts.stopGraceSeconds ?? 10,
+      threads === null ? undefined : { ...process.env, EXP_THREADS: String(threads) },
+    );
     this.trainers.add(trainer);
     try {
       const outcome = await runSession({
@@ -348,6 +363,12 @@ export class SweepEngine {
         break;
     }
   }
+}
+
+/** How many configurations an adaptive sweep trains: its listed ones, or what its search samples. */
+function configurations(plan: SearchPlan): number {
+  if (plan.listed) return plan.listed.length;
+  return Math.min(plan.search?.trials ?? Number.MAX_SAFE_INTEGER, plan.gridSize ?? Number.MAX_SAFE_INTEGER);
 }
 
 /** A trial's row in the plan: what the store holds for it and what a claim would do now. */

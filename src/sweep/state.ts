@@ -61,6 +61,8 @@ export interface SweepState {
   sweep: string;
   profile: string | null;
   concurrency: number;
+  /** How many trials run at once, with how many threads, and why (`2 trials at a time, 1 thread each (auto: 2 cores)`). */
+  parallelism?: string;
   startedAt: number;
   trials: TrialView[];
   /** A short line about the sweep as a whole (stopping, finished...). */

@@ -137,7 +137,8 @@ test('exp sweep and exp worker, the server gone for good: each stops with one li
   const name = `sgone-${Date.now().toString(36)}`;
   const file = sweepFile(name, 3, 6);
   const env = { ...fakeEnv(150), EXP_DB_RETRY_SECONDS: '4' };
-  const sweep = await exp(['sweep', file, '--db', URL_!, '--no-dashboard'], env, [
+  // One trial at a time: t0 is the one running when the server goes, so the line names it.
+  const sweep = await exp(['sweep', file, '--db', URL_!, '--no-dashboard', '--concurrency', '1'], env, [
     { pattern: /t0: epoch 2\/6/, then: () => pgctl('stop') },
   ]);
   pgctl('start');

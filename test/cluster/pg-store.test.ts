@@ -81,8 +81,9 @@ test('metrics on PostgreSQL equal those of the same sweep on a local SQLite stor
 test('two orchestrators on one sweep on PostgreSQL: every trial trained exactly once, both took trials', async () => {
   const s = sweep('pgtwo', 4, 3);
   const env = fakeEnv(60);
-  const a = runCli(['sweep', s.sweep, '--db', URL_!, '--no-dashboard'], env);
-  const b = runCli(['sweep', s.sweep, '--db', URL_!, '--no-dashboard'], env);
+  // One trial at a time each: the two race for every trial, neither fills its own slots first.
+  const a = runCli(['sweep', s.sweep, '--db', URL_!, '--no-dashboard', '--concurrency', '1'], env);
+  const b = runCli(['sweep', s.sweep, '--db', URL_!, '--no-dashboard', '--concurrency', '1'], env);
   const [ra, rb] = await Promise.all([a.done, b.done]);
   assert.equal(ra.code, 0, ra.stderr);
   assert.equal(rb.code, 0, rb.stderr);

@@ -42,7 +42,7 @@ import type { SweepSelection } from '../options.js';
  */
 
 export interface ClusterSweepOptions extends SweepSelection {
-  concurrency: number;
+  concurrency: number | 'auto';
   dashboard: boolean;
   rerunFailed: boolean;
   force: boolean;
@@ -200,8 +200,19 @@ export const slurmExecutor: SweepExecutor<ClusterSweepOptions> = {
   run: slurmSweep,
 };
 
+/**
+ * The job array's throttle (sbatch --array=...%N; an adaptive sweep: its worker tasks): --concurrency
+ * N; `auto` keeps one task at a time, as before `auto` existed: on a shared cluster the cores are
+ * the scheduler's to hand out (--cpus-per-task), and how many of a user's tasks may run at once
+ * is a choice about the other users, which exp cannot see.
+ */
+export function arrayThrottle(concurrency: number | 'auto'): number {
+  return concurrency === 'auto' ? 1 : concurrency;
+}
+
 /** Submits and follows the sweep (validated and preflighted already; slurmExecutor.check passed). */
 async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): Promise<void> {
+  const throttle = arrayThrottle(o.concurrency);
   const options = jobOptions(sweep, o);
   const lease = o.lease ?? DEFAULT_STALE_SECONDS;
   const artifacts = resolve(o.artifacts ?? 'runs');
@@ -214,7 +225,7 @@ async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): Promise
         sweep: sweep.name,
         executor: 'slurm',
         tasks: count,
-        concurrency: Math.min(o.concurrency, count),
+        concurrency: Math.min(throttle, count),
         state: 'submitted',
         host: hostname(),
         submittedAt: new Date().toISOString(),
@@ -248,12 +259,12 @@ async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): Promise
     const running = jobs.filter((j) => activeOf(j.tasks).length > 0).map((j) => j.job);
     // A job that ended while nobody followed it (--detach) may have left rows of dead tasks running.
     if (running.length === 0 && jobs.length > 0) await endLostRuns(store, sweep.name, jobs.at(-1)!.tasks, lease);
-    const state = followState(recorded, o.concurrency, o.db);
+    const state = followState(recorded, throttle, o.db);
     const todo = await poll(store, recorded, state, lease);
     // An adaptive sweep's trials are sampled as it goes: `concurrency` workers, each until nothing is left.
     const complete = sweep.search ? adaptiveComplete(sweep, store, lease) : undefined;
     const tasks = (unfinished: TrialView[]) =>
-      complete ? o.concurrency : unfinished.filter((t) => t.status !== 'running').length;
+      complete ? throttle : unfinished.filter((t) => t.status !== 'running').length;
     if (running.length > 0)
       process.stderr.write(
         `exp: Slurm job ${running.map((j) => j.jobId).join(', ')} of sweep ${sweep.name} is still running; following it instead of submitting another\n`,
@@ -290,7 +301,7 @@ async function slurmSweep(sweep: ExpandedSweep, o: ClusterSweepOptions): Promise
           }),
           true,
         );
-        await submit(complete ? o.concurrency : unfinished.length);
+        await submit(complete ? throttle : unfinished.length);
         return true;
       },
       complete,
@@ -429,7 +440,7 @@ export async function attachSweep(ref: string, o: ClusterSweepOptions): Promise<
   const { store, sweep } = await openRecorded(ref, o.db, lease);
   try {
     const jobs = await store.sweepJobs(sweep.name);
-    const state = followState(sweep, jobs.at(-1)?.concurrency ?? o.concurrency, o.db);
+    const state = followState(sweep, jobs.at(-1)?.concurrency ?? arrayThrottle(o.concurrency), o.db);
     const end = await show(store, sweep, state, o, lease, async () => false);
     finish(end, sweep, state, o.db);
   } finally {

@@ -10,11 +10,17 @@ import { formatSweepTable } from '../../report/sweep-table.js';
 import { reportCommand } from '../../util/format.js';
 import type { SweepExecutor } from '../../executor/executor.js';
 import { UserError } from '../../util/errors.js';
+import { availableParallelism, freemem, totalmem } from 'node:os';
+import { choose, trialBytes, type Parallelism } from '../../sweep/parallelism.js';
+import { defaultThreads, parseBackendName } from '../../backend/select.js';
+import { predictBackend } from '../../backend/predict.js';
+import { autoMicroBatch } from '../../train/loop.js';
+import type { ExperimentConfig } from '../../config/schema.js';
 
 export interface LocalSweepOptions {
   db: string;
   artifacts?: string;
-  concurrency: number;
+  concurrency: number | 'auto';
   backend: string;
   dashboard: boolean;
   rerunFailed: boolean;
@@ -32,12 +38,43 @@ export const localExecutor: SweepExecutor<LocalSweepOptions> = {
   run: runLocal,
 };
 
+/**
+ * How many trials at once, with how many threads (src/sweep/parallelism.ts), from this machine's
+ * cores and memory now, the backend the trials will pick and the largest trial's estimated memory.
+ */
+function parallelism(sweep: ExpandedSweep, o: LocalSweepOptions, pending: number): Parallelism {
+  const configs = sweep.trials.length > 0 ? sweep.trials : (sweep.search?.sample ?? []);
+  const prune = sweep.search?.prune.method ?? 'none';
+  return choose({
+    requested: o.concurrency,
+    pending,
+    cores: availableParallelism(),
+    memory: { free: freemem(), total: memoryLimit(), perTrial: Math.max(0, ...configs.map((t) => estimate(t.config))) },
+    backend: predictBackend(parseBackendName(o.backend)),
+    // --threads reached EXP_THREADS already (sweep.ts).
+    threads: process.env.EXP_THREADS ? defaultThreads() : null,
+    pruning: prune === 'none' ? null : prune,
+  });
+}
+
+/** One trial's memory at the micro-batch exp run picks on wasm (or the config's). */
+function estimate(config: ExperimentConfig): number {
+  const { seconds } = config.data;
+  return trialBytes(config.train.microBatch ?? autoMicroBatch('wasm', seconds, config.train.batchSize), seconds);
+}
+
+/** The machine's memory, or the cgroup's limit when smaller (a container, a Slurm allocation). */
+function memoryLimit(): number {
+  const limit = process.constrainedMemory?.() ?? 0;
+  return limit > 0 ? Math.min(limit, totalmem()) : totalmem();
+}
+
 async function runLocal(sweep: ExpandedSweep, o: LocalSweepOptions): Promise<void> {
   const engine = await SweepEngine.open({
     sweep,
     dbFile: o.db,
     artifacts: o.artifacts ?? null,
-    concurrency: o.concurrency,
+    concurrency: (pending) => parallelism(sweep, o, pending),
     backend: o.backend,
     rerunFailed: o.rerunFailed,
     force: o.force,

@@ -26,15 +26,14 @@ import { attachSweep, registerClusterSubcommands, slurmExecutor, type ClusterSwe
 import { localExecutor, type LocalSweepOptions } from './sweep-local.js';
 import type { SweepExecutor } from '../../executor/executor.js';
 import { EXECUTORS, type ExecutorName } from '../../executor/options.js';
-import { availableParallelism } from 'node:os';
-import { applyGpuAdapterFlag, applyThreadsFlag, parseBackendName, sweepThreads } from '../../backend/select.js';
+import { applyGpuAdapterFlag, applyThreadsFlag, parseBackendName } from '../../backend/select.js';
 import { checkRunDirRoot } from '../run-dirs.js';
 import { resolve } from 'node:path';
 
 interface SweepOptions extends ClusterSweepOptions, LocalSweepOptions {
   set: string[];
   profile?: string;
-  concurrency: number;
+  concurrency: number | 'auto';
   threads?: number;
   db: string;
   artifacts?: string;
@@ -65,12 +64,14 @@ export function register(program: Command): void {
     .addOption(profileOption())
     .addOption(seedsOption())
     .option(
-      '--concurrency <n>',
-      'trials trained at once, each in its own process (on a 2-core CPU: 2, at one thread each)',
-      parsePositiveInt('--concurrency'),
-      1,
+      '--concurrency <n|auto>',
+      'trials trained at once, each in its own process; auto: as many as the cores and memory allow at one thread or more each on wasm / cpu, one on a GPU (slurm: the array throttle, auto = 1)',
+      parseConcurrency,
+      'auto',
     )
-    .addOption(threadsOption('default $EXP_THREADS, else the cores shared out between --concurrency trials, at most 2'))
+    .addOption(
+      threadsOption('default $EXP_THREADS, else the cores shared out between the trials run at once, at most 2'),
+    )
     .addOption(dbOption())
     .addOption(artifactsOption())
     .addOption(backendOption())
@@ -137,6 +138,16 @@ function parseExecutor(value: string): ExecutorName {
   return value as ExecutorName;
 }
 
+function parseConcurrency(value: string): number | 'auto' {
+  if (value === 'auto') return value;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InvalidArgumentError(
+      `--concurrency expects a positive whole number or auto, got ${JSON.stringify(value)}`,
+    );
+  return n;
+}
+
 function parseCount(value: string): number {
   if (!/^\d+$/.test(value))
     throw new InvalidArgumentError(`--resubmit expects a whole number >= 0, got ${JSON.stringify(value)}`);
@@ -147,13 +158,9 @@ async function sweepCommand(ref: string, opts: SweepOptions): Promise<void> {
   if (opts.attach) return attachSweep(ref, opts);
   parseBackendName(opts.backend);
   applyGpuAdapterFlag(opts.gpuAdapter);
-  // Trial processes inherit EXP_THREADS (local executor; Slurm tasks get --cpus-per-task).
-  applyThreadsFlag(
-    opts.threads ??
-      (process.env.EXP_THREADS || opts.executor !== 'local'
-        ? undefined
-        : sweepThreads(opts.concurrency, availableParallelism())),
-  );
+  // Trial processes inherit EXP_THREADS (local executor; Slurm tasks get --cpus-per-task). Without
+  // it, a local sweep shares the cores out between the trials it runs at once (sweep-local.ts).
+  applyThreadsFlag(opts.threads);
   const executor = executors[opts.executor];
   executor.check(opts);
   const overrides = opts.set.map((s) => parseOverride(s));
