@@ -147,6 +147,19 @@ const dwCases: ConvCase[] = [
     s: 2,
     pad: PAD_HW1,
   },
+  // Stride 1 with padding 1 above and left only: the input gradient's flipped-filter conv (dw3_fwd)
+  // then pads 1 above and 2 below.
+  {
+    x: [2, 7, 9, 8],
+    k: [3, 3, 8, 1],
+    s: 1,
+    pad: [
+      [0, 0],
+      [1, 0],
+      [1, 0],
+      [0, 0],
+    ],
+  },
   // MobileFaceNet's global depthwise conv: the kernel covers the whole 8 x 20 map.
   { x: [3, 8, 20, 6], k: [8, 20, 6, 1], s: 1, pad: 'valid' },
 ];

@@ -13,7 +13,7 @@ import { ptr, run, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-
 export const DEPTHWISE_BIAS_ACT = 'ExpAsdDepthwiseBiasAct';
 
 /** The geometry dw3_fwd serves: 3 x 3 taps, no dilation, channel multiplier 1, channels in fours, padding at most 1. */
-function served(x: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap): ConvGeometry | null {
+export function dw3Served(x: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap): ConvGeometry | null {
   const [kh, kw, c, mult] = filter.shape;
   if (x.dtype !== 'float32' || kh !== 3 || kw !== 3 || mult !== 1 || c! % 4 !== 0 || x.shape.length !== 4) return null;
   const g = convGeometry(x.shape, filter.shape, attrs, true);
@@ -21,7 +21,8 @@ function served(x: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap): ConvGeo
   return g.dh === 1 && g.dw === 1 && padOk && g.ho > 0 && g.wo > 0 ? g : null;
 }
 
-function dw3(
+/** One dw3_fwd pass (output rows split over threads); bias and alpha optional. */
+export function dw3(
   b: WasmBackend,
   x: TensorInfo,
   filter: TensorInfo,
@@ -46,7 +47,7 @@ function depthwiseBiasActKernel({ inputs, backend, attrs = {} }: KernelArgs): Te
   const b = backend as WasmBackend;
   const { x, filter, bias, alpha } = inputs as Record<'x' | 'filter', TensorInfo> &
     Partial<Record<'bias' | 'alpha', TensorInfo>>;
-  const g = served(x, filter, attrs);
+  const g = dw3Served(x, filter, attrs);
   if (g) return dw3(b, x, filter, bias, alpha, g);
   const fused: Record<string, TensorInfo> = {
     x,
@@ -68,7 +69,7 @@ export const depthwiseBiasActConfig = wasmKernel(DEPTHWISE_BIAS_ACT, depthwiseBi
 function depthwiseForward({ inputs, backend, attrs = {} }: KernelArgs): TensorInfo {
   const b = backend as WasmBackend;
   const { x, filter } = inputs as Record<'x' | 'filter', TensorInfo>;
-  const g = served(x, filter, attrs);
+  const g = dw3Served(x, filter, attrs);
   return g ? dw3(b, x, filter, undefined, undefined, g) : run(b, 'DepthwiseConv2dNative', inputs, attrs);
 }
 

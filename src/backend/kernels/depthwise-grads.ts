@@ -3,11 +3,13 @@ import { convGeometry, withHeapGeometry } from './conv-geometry.js';
 import { ptr, f32, free, run, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { f64At, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
+import { dw3, dw3Served } from './depthwise-fwd.js';
 
 /**
  * Depthwise conv gradients (channel multiplier 1), missing from tfjs-backend-wasm. The filter
- * gradient is one pass of our SIMD kernel. The input gradient is a forward depthwise conv on
- * XNNPACK (threaded) for stride 1 and a gather pass of our SIMD kernel otherwise.
+ * gradient is one pass of our SIMD kernel. The input gradient is a forward depthwise conv for
+ * stride 1 (our dw3_fwd pass for 3 x 3 with padding 1, else XNNPACK's) and a gather pass of our
+ * SIMD kernel otherwise.
  * (The filter gradient used to be an XNNPACK depthwise conv of x with dy as a dilated filter:
  * ~0.5 GFLOP/s, since XNNPACK is not built for filters that size; the SIMD pass is ~10x faster.)
  */
@@ -34,6 +36,21 @@ function filterGrad(args: KernelArgs): TensorInfo {
   return out;
 }
 
+/** The filter [kh, kw, c, 1] rotated by 180 degrees in its two spatial axes. */
+function flipTaps(backend: WasmBackend, filter: TensorInfo): TensorInfo {
+  const [kh, kw, c] = filter.shape as [number, number, number, number];
+  const flipped = backend.makeOutput([...filter.shape], 'float32');
+  const src = f32(backend, filter);
+  const dst = f32(backend, flipped);
+  for (let ky = 0; ky < kh; ky++) {
+    for (let kx = 0; kx < kw; kx++) {
+      const from = (ky * kw + kx) * c;
+      dst.set(src.subarray(from, from + c), ((kh - 1 - ky) * kw + (kw - 1 - kx)) * c);
+    }
+  }
+  return flipped;
+}
+
 function inputGrad(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
@@ -52,35 +69,28 @@ function inputGrad(args: KernelArgs): TensorInfo {
     parallel(backend, 'bcast_mul', n * h * w, args, 1, Math.max(1, Math.ceil(4096 / c)));
     return dx;
   }
-  // Stride 1: a forward depthwise conv (XNNPACK, threaded) with the spatially flipped filter over
-  // dy padded by k - 1 - pad on each side. Otherwise (strided; the old route was a conv over a
-  // zero-upsampled dy, ~2x slower) one gather pass of our SIMD kernel.
+  // Stride 1: a forward depthwise conv with the spatially flipped filter over dy padded by
+  // k - 1 - pad on each side: our dw3_fwd pass where it serves (3 x 3, padding 1: MobileFaceNet's
+  // blocks; threads split rows, so the result does not depend on the thread count), else tfjs's
+  // (XNNPACK). Otherwise (strided; the old route was a conv over a zero-upsampled dy, ~2x slower)
+  // one gather pass of our SIMD kernel.
   const padT = kh - 1 - top;
   const padL = kw - 1 - left;
   const padB = h - ho - padT + kh - 1;
   const padR = w - wo - padL + kw - 1;
   if (sh === 1 && sw === 1 && dh === 1 && dw === 1 && padT >= 0 && padL >= 0 && padB >= 0 && padR >= 0) {
-    const flipped = backend.makeOutput([...filter.shape], 'float32');
-    const src = f32(backend, filter);
-    const dst = f32(backend, flipped);
-    for (let ky = 0; ky < kh; ky++) {
-      for (let kx = 0; kx < kw; kx++) {
-        const from = (ky * kw + kx) * c;
-        dst.set(src.subarray(from, from + c), ((kh - 1 - ky) * kw + (kw - 1 - kx)) * c);
-      }
-    }
+    const flipped = flipTaps(backend, filter);
     const pad = [
       [0, 0],
       [padT, padB],
       [padL, padR],
       [0, 0],
     ];
-    const out = run(
-      backend,
-      'DepthwiseConv2dNative',
-      { x: dy, filter: flipped },
-      { strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC' },
-    );
+    const flipAttrs = { strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC' };
+    const served = dw3Served(dy, flipped, flipAttrs);
+    const out = served
+      ? dw3(backend, dy, flipped, undefined, undefined, served)
+      : run(backend, 'DepthwiseConv2dNative', { x: dy, filter: flipped }, flipAttrs);
     free(backend, flipped);
     return out;
   }
