@@ -699,32 +699,67 @@ void dw3_fwd(const f32 *restrict x, const f32 *restrict wt, const f32 *bias, con
  * (the copy then costs more than it saves: the caller keeps the unpacked kernel).
  */
 
-/* P[s][k][0..W) = S[k * lds + W * s ..] for strips [s0, s1), W = 4 or 8. */
+/* The first n lanes (n <= 0: none, n >= 4: all four) of p, the others zero; and the store of the
+   first n lanes of v. The last strip of a matrix whose width is not a multiple of 8 is padded with
+   zeros when packed and stored through these, so it runs the same SIMD tiles as the others. */
+static inline __attribute__((always_inline)) v128_t ldn(const f32 *p, int n) {
+  if (n >= 4) return ld(p);
+  if (n == 3) return wasm_v128_load32_lane(p + 2, wasm_v128_load64_zero(p), 2);
+  if (n == 2) return wasm_v128_load64_zero(p);
+  if (n == 1) return wasm_v128_load32_zero(p);
+  return wasm_f32x4_splat(0);
+}
+/* (One store per case: written as a chain of lane stores, clang merges them into a store of the
+   vector to the stack and a load of a lane by index, and the module must not use the stack.) */
+static inline __attribute__((always_inline)) void stn(f32 *p, v128_t v, int n) {
+  if (n >= 4) {
+    st(p, v);
+  } else if (n == 3) {
+    wasm_v128_store64_lane(p, v, 0);
+    wasm_v128_store32_lane(p + 2, v, 2);
+  } else if (n == 2) {
+    wasm_v128_store64_lane(p, v, 0);
+  } else if (n == 1) {
+    wasm_v128_store32_lane(p, v, 0);
+  }
+}
+
+/* P[s][k][0..W) = S[k * lds + W * s ..] for strips [s0, s1), W = 4 or 8; a strip past column n
+   (S's width) is padded with zeros. */
 __attribute__((export_name("pack_strips")))
-void pack_strips(const f32 *restrict S, f32 *restrict P, int K, int lds, int W, int s0, int s1) {
+void pack_strips(const f32 *restrict S, f32 *restrict P, int K, int lds, int W, int n, int s0, int s1) {
   for (int s = s0; s < s1; s++) {
     f32 *p = P + (long)s * K * W;
     const f32 *q = S + (long)W * s;
-    if (W == 8) {
+    int w = n - W * s;
+    if (W == 8 && w >= 8) {
       for (int k = 0; k < K; k++, p += 8, q += lds) {
         st(p, ld(q));
         st(p + 4, ld(q + 4));
       }
+    } else if (W == 8) {
+      for (int k = 0; k < K; k++, p += 8, q += lds) {
+        st(p, ldn(q, w));
+        st(p + 4, ldn(q + 4, w - 4));
+      }
     } else {
-      for (int k = 0; k < K; k++, p += 4, q += lds) st(p, ld(q));
+      for (int k = 0; k < K; k++, p += 4, q += lds) st(p, ldn(q, w));
     }
   }
 }
 
 /* A tile of MR rows x 8 columns over kn steps: A element (r, k) at pa[r * sai + k * sak], B packed
-   ([k][8] from pb). first: start from zero (else from C); last: apply the epilogue. */
+   ([k][8] from pb). first: start from zero (else from C); last: apply the epilogue. Only the first
+   mv rows and nc columns are loaded and stored (the tails of C; mv = MR and nc = 8 elsewhere, as
+   constants, so the full tiles compile to plain loads and stores). */
 static inline __attribute__((always_inline)) void tile_p(const f32 *restrict pa, long sai, long sak,
                                                          const f32 *restrict pb, f32 *restrict C, long ldc, int kn,
-                                                         int first, const int MR, const f32 *bias, const f32 *alpha,
-                                                         const f32 *res, long row0, int j0, int last) {
+                                                         int first, const int MR, int mv, int nc, const f32 *bias,
+                                                         const f32 *alpha, const f32 *res, long row0, int j0, int last) {
   v128_t acc[4][2];
   for (int r = 0; r < MR; r++)
-    for (int v = 0; v < 2; v++) acc[r][v] = first ? wasm_f32x4_splat(0) : ld(C + r * ldc + 4 * v);
+    for (int v = 0; v < 2; v++)
+      acc[r][v] = first || r >= mv ? wasm_f32x4_splat(0) : ldn(C + r * ldc + 4 * v, nc - 4 * v);
   for (int k = 0; k < kn; k++, pa += sak, pb += 8) {
     v128_t b0 = ld(pb), b1 = ld(pb + 4);
     for (int r = 0; r < MR; r++) {
@@ -733,65 +768,164 @@ static inline __attribute__((always_inline)) void tile_p(const f32 *restrict pa,
       acc[r][1] = madd(a, b1, acc[r][1]);
     }
   }
-  if (last && (bias || alpha || res))
+  int ep = last && (bias || alpha || res);
+  if (ep && nc >= 8)
     for (int r = 0; r < MR; r++)
       for (int v = 0; v < 2; v++) acc[r][v] = ep4(acc[r][v], bias, alpha, res, row0 + r, (int)ldc, j0 + 4 * v);
   for (int r = 0; r < MR; r++)
-    for (int v = 0; v < 2; v++) st(C + r * ldc + 4 * v, acc[r][v]);
+    if (r < mv)
+      for (int v = 0; v < 2; v++) stn(C + r * ldc + 4 * v, acc[r][v], nc - 4 * v);
+  /* A partial strip: the epilogue per element (the same float operations as ep4's lanes), so that
+     no bias, slope or residual past the last column is read. */
+  if (ep && nc < 8)
+    for (int r = 0; r < mv; r++)
+      for (int c = 0; c < nc; c++) C[r * ldc + c] = ep1(C[r * ldc + c], bias, alpha, res, row0 + r, (int)ldc, j0 + c);
+}
+
+/* Rows [i0, i1) of one 8-column strip of gemm_nn_p: tiles of 4 rows, then single rows. */
+static inline __attribute__((always_inline)) void nn_strip_p(const f32 *restrict A, int K, const f32 *restrict pb,
+                                                             f32 *restrict C, int N, int i0, int i1, int j, int k0,
+                                                             int kn, int nc, const f32 *bias, const f32 *alpha,
+                                                             const f32 *res, int last) {
+  int i = i0;
+  for (; i + 4 <= i1; i += 4)
+    tile_p(A + (long)i * K + k0, K, 1, pb, C + (long)i * N + j, N, kn, k0 == 0, 4, 4, nc, bias, alpha, res, i, j, last);
+  for (; i < i1; i++)
+    tile_p(A + (long)i * K + k0, K, 1, pb, C + (long)i * N + j, N, kn, k0 == 0, 1, 1, nc, bias, alpha, res, i, j, last);
+}
+
+/* The partial last strip, out of line: inlined beside the full strips it made V8's code for them
+   slower (measured: 50 -> 47 GFLOP/s on one thread). */
+static __attribute__((noinline)) void nn_tail_p(const f32 *restrict A, int K, const f32 *restrict pb, f32 *restrict C,
+                                                int N, int i0, int i1, int j, int k0, int kn, const f32 *bias,
+                                                const f32 *alpha, const f32 *res, int last) {
+  nn_strip_p(A, K, pb, C, N, i0, i1, j, k0, kn, N - j, bias, alpha, res, last);
 }
 
 /*
- * gemm_nn / gemm_nn_ep with B packed (Bp = pack_strips(B, 8)): C = prelu(A B + bias) + res, the
- * epilogue parts optional (null). The last N % 8 columns come from B itself. Rows [m0, m1).
+ * gemm_nn / gemm_nn_ep with B packed (Bp = pack_strips(B, 8) over ceil(N / 8) strips, the last
+ * one zero-padded): C = prelu(A B + bias) + res, the epilogue parts optional (null). Rows [m0, m1).
  */
 __attribute__((export_name("gemm_nn_p")))
-void gemm_nn_p(const f32 *restrict A, const f32 *restrict Bp, const f32 *restrict B, f32 *restrict C, int K, int N,
-               const f32 *bias, const f32 *alpha, const f32 *res, int m0, int m1) {
-  int ns = N / 8;
+void gemm_nn_p(const f32 *restrict A, const f32 *restrict Bp, f32 *restrict C, int K, int N, const f32 *bias,
+               const f32 *alpha, const f32 *res, int m0, int m1) {
   for (int i0 = m0; i0 < m1; i0 += MC) {
     int i1 = i0 + MC < m1 ? i0 + MC : m1;
     for (int k0 = 0; k0 < K; k0 += KC) {
       int k1 = k0 + KC < K ? k0 + KC : K, last = k1 == K, kn = k1 - k0;
-      for (int s = 0; s < ns; s++) {
-        const f32 *pb = Bp + (long)s * K * 8 + (long)k0 * 8;
-        f32 *pc = C + 8 * s;
-        int i = i0;
-        for (; i + 4 <= i1; i += 4)
-          tile_p(A + (long)i * K + k0, K, 1, pb, pc + (long)i * N, N, kn, k0 == 0, 4, bias, alpha, res, i, 8 * s, last);
-        for (; i < i1; i++)
-          tile_p(A + (long)i * K + k0, K, 1, pb, pc + (long)i * N, N, kn, k0 == 0, 1, bias, alpha, res, i, 8 * s, last);
-      }
-      if (ns * 8 < N) gemm_block(A, B, C, N, K, 1, i0, i1, ns * 8, N, k0, k1, bias, alpha, res, last);
+      for (int s = 0; s < N / 8; s++)
+        nn_strip_p(A, K, Bp + (long)s * K * 8 + (long)k0 * 8, C, N, i0, i1, 8 * s, k0, kn, 8, bias, alpha, res, last);
+      if (N % 8) nn_tail_p(A, K, Bp + (long)(N / 8) * K * 8 + (long)k0 * 8, C, N, i0, i1, N / 8 * 8, k0, kn, bias, alpha, res, last);
     }
   }
 }
 
+/* Rows [i0, i1) (i0 - m0 a multiple of 4) of one strip of nc columns of gemm_tn_ks from its packed
+   operands (ap: 4-row strips of the task's rows from m0, kn deep; pb: the strip's [kn][8]). */
+static inline __attribute__((always_inline)) void tn_strip_p(const f32 *restrict ap, const f32 *restrict pb,
+                                                             f32 *restrict C, int N, int m0, int i0, int i1, int j,
+                                                             int kn, int first, int nc) {
+  for (int i = i0; i + 4 <= i1; i += 4)
+    tile_p(ap + (long)(i - m0) * kn, 1, 4, pb, C + (long)i * N + j, N, kn, first, 4, 4, nc, 0, 0, 0, i, j, 0);
+}
+
+/* The tails (out of line, as nn_tail_p): rows [r, i1) of fewer than 4 for columns [j, n1) of the
+   task in 8-column strips, or (r = -1) the partial last strip for rows [i0, i1). */
+static __attribute__((noinline)) void tn_tail_p(const f32 *restrict ap, const f32 *restrict bp, f32 *restrict C,
+                                                int N, int m0, int i0, int i1, int n0, int n1, int kn, int first) {
+  int i4 = i0 + ((i1 - i0) & ~3);
+  for (int j = n0; j < n1; j += 8) {
+    const f32 *pb = bp + (long)(j - n0) * kn;
+    int nc = n1 - j < 8 ? n1 - j : 8;
+    if (nc < 8) tn_strip_p(ap, pb, C, N, m0, i0, i4, j, kn, first, nc);
+    if (i4 < i1)
+      tile_p(ap + (long)(i4 - m0) * kn, 1, 4, pb, C + (long)i4 * N + j, N, kn, first, 4, i1 - i4, nc, 0, 0, 0, i4, j, 0);
+  }
+}
+
 /*
- * gemm_tn with both operands packed: Ap = pack_strips(A, 4) ([M / 4][K][4]), Bp = pack_strips(B, 8).
- * The last M % 4 rows and N % 8 columns come from A and B themselves. Range as gemm_tn.
+ * a^T b (A [K, M], B [K, N]) as a grid of tasks: K in chunks of ks rows x the larger of M, N in
+ * `parts` ranges (rows in multiples of 4 or columns in multiples of 8); tasks [t0, t1) of
+ * ceil(K / ks) * parts, task t = (chunk t / parts, range t % parts). Chunk 0 writes its sums into
+ * C, chunk c > 0 into its own M x N partial P + (c - 1) M N; sum_parts then adds the partials into
+ * C in chunk order. The grid is a function of the shape alone and every task writes its own
+ * outputs, so the result is the same whichever thread runs which task, and at any thread count.
+ *
+ * The weight gradients (M x N small, K = pixels large) split over M or N alone gave each thread a
+ * small part of the work per pass over K, re-read the other operand once per part, and packed both
+ * operands whole (tens of MB through memory) before the product: 2 threads ran them at 1.4-1.7x
+ * one. Here each task packs (pack != 0) KC rows of its slice of A and B at a time into its own
+ * scratch W + t * KC * (M + N + 12) (4-row strips of A, then 8-column strips of B, tails
+ * zero-padded), which stays in cache while the tiles run over it. pack = 0: tiles straight from A
+ * and B (M and N both small; the copy would cost more than it saves).
  */
-__attribute__((export_name("gemm_tn_p")))
-void gemm_tn_p(const f32 *restrict Ap, const f32 *restrict Bp, const f32 *restrict A, const f32 *restrict B,
-               f32 *restrict C, int K, int M, int N, int by_rows, int lo, int hi) {
-  int m0 = by_rows ? lo : 0, m1 = by_rows ? hi : M;
-  int n0 = by_rows ? 0 : lo, n1 = by_rows ? N : hi;
-  /* Packed part: rows [m0, m4), columns [n0, n8); a range may hold tail rows or columns only. */
-  int m4 = m1 < (M & ~3) ? m1 : (M & ~3), n8 = n1 < (N & ~7) ? n1 : (N & ~7);
-  if (m4 < m0) m4 = m0;
-  if (n8 < n0) n8 = n0;
-  for (int k0 = 0; k0 < K; k0 += KC) {
-    int k1 = k0 + KC < K ? k0 + KC : K, kn = k1 - k0;
-    for (int i0 = m0; i0 < m4; i0 += MC) {
-      int i1 = i0 + MC < m4 ? i0 + MC : m4;
-      for (int j = n0; j < n8; j += 8) {
-        const f32 *pb = Bp + (long)(j / 8) * K * 8 + (long)k0 * 8;
-        for (int i = i0; i < i1; i += 4)
-          tile_p(Ap + (long)(i / 4) * K * 4 + (long)k0 * 4, 1, 4, pb, C + (long)i * N + j, N, kn, k0 == 0, 4, 0, 0, 0,
-                 i, j, 0);
+__attribute__((export_name("gemm_tn_ks")))
+void gemm_tn_ks(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, f32 *restrict P, f32 *restrict W,
+                int K, int M, int N, int ks, int parts, int by_rows, int pack, int t0, int t1) {
+  int dim = by_rows ? M : N, al = by_rows ? 4 : 8;
+  int step = ((dim + parts - 1) / parts + al - 1) / al * al;
+  for (int t = t0; t < t1; t++) {
+    int c = t / parts, lo = (t % parts) * step, ka = c * ks;
+    int kt = K - ka < ks ? K - ka : ks, hi = lo + step < dim ? lo + step : dim;
+    if (kt <= 0 || lo >= hi) continue;
+    int m0 = by_rows ? lo : 0, m1 = by_rows ? hi : M, n0 = by_rows ? 0 : lo, n1 = by_rows ? N : hi;
+    const f32 *a = A + (long)ka * M, *b = B + (long)ka * N;
+    f32 *out = c == 0 ? C : P + (long)(c - 1) * M * N;
+    if (!pack) {
+      for (int k0 = 0; k0 < kt; k0 += KC)
+        gemm_block(a, b, out, N, 1, M, m0, m1, n0, n1, k0, k0 + KC < kt ? k0 + KC : kt, 0, 0, 0, 0);
+      continue;
+    }
+    f32 *ap = W + (long)t * KC * (M + N + 12), *bp = ap + (long)KC * ((m1 - m0 + 3) & ~3);
+    for (int k0 = 0; k0 < kt; k0 += KC) {
+      int kn = kt - k0 < KC ? kt - k0 : KC;
+      /* Strip by strip (as pack_strips): the writes run in order, and the slice's rows are read
+         from memory for the first strip and from L1 for the next ones. */
+      for (int i = m0; i < m1; i += 4) {
+        f32 *p = ap + (long)(i - m0) * kn;
+        const f32 *q = a + (long)k0 * M + i;
+        if (i + 4 <= m1)
+          for (int k = 0; k < kn; k++, p += 4, q += M) st(p, ld(q));
+        else
+          for (int k = 0; k < kn; k++, p += 4, q += M) st(p, ldn(q, m1 - i));
+      }
+      for (int j = n0; j < n1; j += 8) {
+        f32 *p = bp + (long)(j - n0) * kn;
+        const f32 *q = b + (long)k0 * N + j;
+        if (j + 8 <= n1)
+          for (int k = 0; k < kn; k++, p += 8, q += N) {
+            st(p, ld(q));
+            st(p + 4, ld(q + 4));
+          }
+        else
+          for (int k = 0; k < kn; k++, p += 8, q += N) {
+            st(p, ldn(q, n1 - j));
+            st(p + 4, ldn(q + 4, n1 - j - 4));
+          }
+      }
+      int n8 = n0 + ((n1 - n0) & ~7);
+      for (int i0 = m0; i0 < m1; i0 += MC) {
+        int i1 = i0 + MC < m1 ? i0 + MC : m1;
+        for (int j = n0; j < n8; j += 8) tn_strip_p(ap, bp + (long)(j - n0) * kn, out, N, m0, i0, i1, j, kn, k0 == 0, 8);
+        if (n8 < n1 || (i1 - i0) % 4) tn_tail_p(ap, bp, out, N, m0, i0, i1, n0, n1, kn, k0 == 0);
       }
     }
-    if (m4 < m1) gemm_block(A, B, C, N, 1, M, m4, m1, n0, n1, k0, k1, 0, 0, 0, 0);
-    if (n8 < n1 && m0 < m4) gemm_block(A, B, C, N, 1, M, m0, m4, n8, n1, k0, k1, 0, 0, 0, 0);
+  }
+}
+
+/* C[e] = ((C[e] + P[e]) + P[stride + e]) + ... over `parts` partials, elements [e0, e1), always in
+   that order (gemm_tn_ks's reduction); in blocks of 1024 so C's block stays in L1 while each
+   partial streams past it. */
+__attribute__((export_name("sum_parts")))
+void sum_parts(f32 *restrict C, const f32 *restrict P, int parts, int stride, int e0, int e1) {
+  for (int b0 = e0; b0 < e1; b0 += 1024) {
+    int b1 = b0 + 1024 < e1 ? b0 + 1024 : e1;
+    for (int p = 0; p < parts; p++) {
+      const f32 *q = P + (long)p * stride;
+      int e = b0;
+      for (; e + 4 <= b1; e += 4) st(C + e, wasm_f32x4_add(ld(C + e), ld(q + e)));
+      for (; e < b1; e++) C[e] += q[e];
+    }
   }
 }
 

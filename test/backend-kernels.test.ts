@@ -182,6 +182,19 @@ test('BatchMatMul with transposes, batches and broadcasts matches the cpu backen
     // columns (n % 8) from the unpacked kernel, K over three chunks; threads split n, then m.
     { a: [300, 130], b: [300, 258], ta: true, tb: false },
     { a: [270, 262], b: [270, 133], ta: true, tb: false },
+    // a^T b split over K (gemm_tn_ks, chunk partials added in order; tnPlan): packed, 4 chunks of
+    // 525 rows x 2 column ranges (the second 123 wide: a 3-column strip, zero-padded), 1 tail row;
+    // packed, 3 chunks (534, 534, 532) x 2 row ranges (130 rows: 2 tail rows); unpacked (M, N
+    // small), 2 chunks, then N < 8; packed, one task (6 tail columns, 2 tail rows).
+    { a: [2100, 133], b: [2100, 259], ta: true, tb: false },
+    { a: [1600, 262], b: [1600, 133], ta: true, tb: false },
+    { a: [1100, 20], b: [1100, 45], ta: true, tb: false },
+    { a: [1030, 9], b: [1030, 5], ta: true, tb: false },
+    { a: [2, 3, 600, 66], b: [2, 3, 600, 70], ta: true, tb: false },
+    // a b with b's last strip zero-padded (N = 313, as the DFT; 13: a 5-column strip).
+    { a: [45, 313], b: [313, 313], ta: false, tb: false },
+    { a: [45, 313], b: [313, 313], ta: false, tb: true },
+    { a: [37, 140], b: [140, 13], ta: false, tb: false },
     // a b on our SIMD kernel: row tiles of 4 plus remainders, K over several chunks of 128,
     // column tiles of 8 and 4 plus a scalar tail, rows split over threads.
     { a: [301, 150], b: [150, 21], ta: false, tb: false },
@@ -205,6 +218,23 @@ test('BatchMatMul with transposes, batches and broadcasts matches the cpu backen
     assert.deepEqual(shapes[0]!.slice(-2), [m, n]);
     assertClose(cpu, wasm, `matMul ${JSON.stringify(c)}`);
   }
+});
+
+test('the products are bit-identical at 1, 2 and 3 threads (K split in chunks of a fixed size, partials added in order)', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const script = new URL('./fixtures/gemm-threads.ts', import.meta.url).pathname;
+  const runs = [1, 2, 3].map((threads) => {
+    const env = { ...process.env, EXP_TEST_THREADS: String(threads) };
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { env, encoding: 'utf8' });
+    return JSON.parse(out.trim().split('\n').pop()!) as { threads: number; backend: string; hashes: string[] };
+  });
+  for (const r of runs) {
+    assert.equal(r.backend, 'wasm');
+    assert.equal(r.hashes.length, 6);
+    assert.ok(!r.hashes.includes('non-finite'), `${r.threads} thread(s): NaN or infinite outputs`);
+  }
+  assert.deepEqual(runs[1]!.hashes, runs[0]!.hashes, '2 threads against 1');
+  assert.deepEqual(runs[2]!.hashes, runs[0]!.hashes, '3 threads against 1');
 });
 
 test('Slice, Pack / Unpack (stack and its gradient), Identity, SplitV and PadV2 match the cpu backend', async () => {

@@ -53,13 +53,15 @@ async function onBoth(f: () => tf.Tensor): Promise<{ cpu: Float32Array; wasm: Fl
 }
 
 test('prelu(a w + bias) + res in one wasm kernel equals the separate ops on cpu (tails, K chunks, optional parts)', async () => {
-  // M not a multiple of 4, N with 8-, 4- and 1-column strips, K below 4 and above one 128 chunk.
+  // M not a multiple of 4, N with full and partial 8-column strips, K below 4 and above one 128 chunk.
   const shapes: Array<[number, number, number]> = [
     [37, 64, 128],
     [10, 3, 13],
     [129, 300, 20],
     [4, 1, 8],
     [64, 129, 7],
+    // the last strip zero-padded: 5 columns (one full vector and one lane), K over two chunks.
+    [45, 140, 13],
   ];
   for (const [m, k, n] of shapes) {
     for (const [withAlpha, withRes] of [

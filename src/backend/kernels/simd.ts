@@ -133,11 +133,10 @@ export interface SimdExports {
   gmix_bwd(...args: number[]): void;
   col_sum(x: number, rows: number, c: number, s: number, c0: number, c1: number): void;
   bcast_mul(w: number, v: number, out: number, p: number, c: number, r0: number, r1: number): void;
-  pack_strips(s: number, p: number, k: number, lds: number, w: number, s0: number, s1: number): void;
+  pack_strips(s: number, p: number, k: number, lds: number, w: number, n: number, s0: number, s1: number): void;
   gemm_nn_p(
     a: number,
     bp: number,
-    b: number,
     c: number,
     k: number,
     n: number,
@@ -147,19 +146,23 @@ export interface SimdExports {
     m0: number,
     m1: number,
   ): void;
-  gemm_tn_p(
-    ap: number,
-    bp: number,
+  gemm_tn_ks(
     a: number,
     b: number,
     c: number,
+    partials: number,
+    work: number,
     k: number,
     m: number,
     n: number,
+    ks: number,
+    parts: number,
     byRows: number,
-    lo: number,
-    hi: number,
+    pack: number,
+    t0: number,
+    t1: number,
   ): void;
+  sum_parts(c: number, partials: number, parts: number, stride: number, e0: number, e1: number): void;
   gemm_tn(
     a: number,
     b: number,
