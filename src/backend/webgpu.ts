@@ -96,9 +96,14 @@ export function mayHaveGpu(): boolean {
 function useShaderCache(dir: string): void {
   const abs = resolve(dir);
   mkdirSync(abs, { recursive: true });
-  process.env['MESA_SHADER_CACHE_DIR'] ??= abs;
-  process.env['__GL_SHADER_DISK_CACHE_PATH'] ??= abs;
-  process.env['__GL_SHADER_DISK_CACHE'] ??= '1';
+  defaultEnv('MESA_SHADER_CACHE_DIR', abs);
+  defaultEnv('__GL_SHADER_DISK_CACHE_PATH', abs);
+  defaultEnv('__GL_SHADER_DISK_CACHE', '1');
+}
+
+/** Sets an environment variable the user left unset or empty (`VAR= cmd` in a shell means "not chosen"). */
+function defaultEnv(name: string, value: string): void {
+  if (!process.env[name]) process.env[name] = value;
 }
 
 function describeAdapter(a: AdapterLike, bindingLimit: number): GpuAdapter {

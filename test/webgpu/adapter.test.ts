@@ -54,10 +54,11 @@ test('the shader cache: EXP_SHADER_CACHE is where the driver keeps compiled shad
         const st = statSync(join(d, n));
         return st.isDirectory() ? files(join(d, n)) : [[join(d, n), st.size] as [string, number]];
       });
-  probe('webgpu', { EXP_SHADER_CACHE: dir, MESA_SHADER_CACHE_DIR: undefined });
+  // Set but empty counts as unset (a shell's `MESA_SHADER_CACHE_DIR= cmd`): exp's directory is used.
+  probe('webgpu', { EXP_SHADER_CACHE: dir, MESA_SHADER_CACHE_DIR: '' });
   const first = files(dir);
   assert.ok(first.length > 0, `the driver wrote its shader cache under ${dir}`);
   // A second process finds the same shaders compiled: it writes nothing for the same computation.
-  probe('webgpu', { EXP_SHADER_CACHE: dir, MESA_SHADER_CACHE_DIR: undefined });
+  probe('webgpu', { EXP_SHADER_CACHE: dir, MESA_SHADER_CACHE_DIR: '' });
   assert.deepEqual(files(dir), first);
 });
