@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import type { ExperimentConfig } from '../config/schema.js';
 import { indexDataset, type Clip } from '../data/dcase.js';
 import { selectTestClips, selectTrainClips, splitValidation } from '../data/select.js';
-import { resolveData } from '../data/resolve.js';
+import { resolveDataParallel } from '../data/resolve.js';
 import { checkAudio, formatAudioProblems, type AudioCheckResult } from '../data/audio-check.js';
 import { UserError } from '../util/errors.js';
 
@@ -39,7 +39,8 @@ export function audioCacheFor(dbFile: string): string | undefined {
 export async function preflight(config: ExperimentConfig, opts: PreflightOptions = {}): Promise<PreflightReport> {
   const configProblems = checkConfigValues(config);
   if (configProblems.length > 0) throw new UserError(configProblems.join('\n'));
-  const root = resolveData(config);
+  // The one step before training that may take a while on a fresh machine: the synthetic set, on every core.
+  const root = await resolveDataParallel(config);
   const { train, val, test } = selectClips(root, config);
   const audio = checkAudio(
     [...train, ...val, ...test].map((c) => c.path),

@@ -10,10 +10,10 @@ import {
   GENERATOR_VERSION,
   GENERATOR_VERSIONS,
   clearSyntheticOutput,
-  synthesize,
   validateSynthOptions,
   type SynthOptions,
 } from '../../data/synth/generate.js';
+import { synthesizeParallel } from '../../data/synth/parallel.js';
 import { MACHINE_TYPES } from '../../data/synth/machines/index.js';
 import { registerGet } from './data-get.js';
 
@@ -108,13 +108,13 @@ export function register(program: Command): void {
     .option('--seconds <s>', 'clip length in seconds', parseSeconds, DEFAULT_SYNTH_OPTIONS.seconds)
     .option('--sample-rate <hz>', 'sample rate', parsePositiveInt('--sample-rate'), DEFAULT_SYNTH_OPTIONS.sampleRate)
     .action(
-      action((flags: SynthFlags) => {
+      action(async (flags: SynthFlags) => {
         const { synthVersion, ...rest } = flags;
         const opts: SynthOptions = { ...rest, version: synthVersion };
         validateSynthOptions(opts);
         clearSyntheticOutput(opts.out);
         const started = performance.now();
-        const total = synthesize(opts, (done, all) => {
+        const total = await synthesizeParallel(opts, (done, all) => {
           if (process.stderr.isTTY && (done % 20 === 0 || done === all))
             process.stderr.write(`\rexp: ${done}/${all} clips`);
         });

@@ -137,20 +137,22 @@ export function validateSynthOptions(o: SynthOptions): void {
     bad(`sampleRate must be a whole number >= 8000, got ${o.sampleRate}`);
 }
 
-/** Writes the whole set into `opts.out` (created if needed) and returns the number of clips. */
-export function synthesize(opts: SynthOptions, onClip?: (done: number, total: number) => void): number {
-  validateSynthOptions(opts);
+/** One clip of a set: what to render and where it goes, relative to the set's root. */
+export interface PlannedClip {
+  type: string;
+  machineId: string;
+  split: 'train' | 'test';
+  label: 0 | 1;
+  index: number;
+  rel: string;
+}
+
+/** Every clip of the set, in the order its manifest lists them (type, ID, train, normal test, anomalous test). */
+export function planClips(opts: SynthOptions): PlannedClip[] {
   const ids = machineIds(opts.ids);
   const nAnomaly = Math.floor(opts.test / 2);
   const nNormal = opts.test - nAnomaly;
-  const plan: Array<{
-    type: string;
-    machineId: string;
-    split: 'train' | 'test';
-    label: 0 | 1;
-    index: number;
-    rel: string;
-  }> = [];
+  const plan: PlannedClip[] = [];
   for (const type of opts.types) {
     for (const machineId of ids) {
       const jobs: Array<{ split: 'train' | 'test'; label: 0 | 1; index: number }> = [];
@@ -166,8 +168,25 @@ export function synthesize(opts: SynthOptions, onClip?: (done: number, total: nu
         });
     }
   }
+  return plan;
+}
+
+/** A set being written: its manifest (test clips filled in by the caller) and how to finish it. */
+export interface SetInProgress {
+  plan: PlannedClip[];
+  manifest: SynthManifest;
+  /** Marks the manifest complete and writes it: the last step of a set. */
+  finish(): number;
+}
+
+/**
+ * Starts a set in `opts.out`: the manifest listing every file it will write (so a set cut short
+ * is recognised as exp's own), and the folders. The clips are written by writeClip.
+ */
+export function beginSet(opts: SynthOptions): SetInProgress {
+  validateSynthOptions(opts);
+  const plan = planClips(opts);
   const version = opts.version ?? GENERATOR_VERSION;
-  const { render } = generatorFor(version);
   const manifest: SynthManifest = {
     generator: version,
     options: { ...stripOut(opts) },
@@ -182,35 +201,55 @@ export function synthesize(opts: SynthOptions, onClip?: (done: number, total: nu
     for (const type of opts.types)
       for (const split of ['train', 'test']) ensureDir(join(opts.out, type, split), 'the output directory');
   });
+  return {
+    plan,
+    manifest,
+    finish: () => {
+      manifest.complete = true;
+      withFsErrors(join(opts.out, SYNTH_MANIFEST), 'cannot write the synthetic set', writeManifest);
+      return plan.length;
+    },
+  };
+}
+
+/** Renders one clip and writes its WAV file; a test clip's manifest entry (null for a training clip). */
+export function writeClip(opts: SynthOptions, job: PlannedClip): SynthManifestClip | null {
+  const clip = generatorFor(opts.version ?? GENERATOR_VERSION).render({
+    seed: opts.seed,
+    type: job.type,
+    machineId: job.machineId,
+    split: job.split,
+    label: job.label,
+    index: job.index,
+    seconds: opts.seconds,
+    sampleRate: opts.sampleRate,
+  });
+  withFsErrors(join(opts.out, job.rel), 'cannot write the clip', () =>
+    writeFileSync(join(opts.out, job.rel), encodeWav(clip.samples, opts.sampleRate)),
+  );
+  if (job.split !== 'test') return null;
+  return {
+    file: job.rel,
+    label: job.label,
+    fault: clip.fault?.kind ?? null,
+    severity: clip.fault ? round(clip.fault.severity) : null,
+    snrDb: round(clip.snrDb),
+  };
+}
+
+/**
+ * Writes the whole set into `opts.out` (created if needed) and returns the number of clips, in
+ * this thread (synthesizeParallel, src/data/synth/parallel.ts, writes the same bytes on several).
+ */
+export function synthesize(opts: SynthOptions, onClip?: (done: number, total: number) => void): number {
+  const set = beginSet(opts);
   let done = 0;
-  for (const job of plan) {
-    const clip = render({
-      seed: opts.seed,
-      type: job.type,
-      machineId: job.machineId,
-      split: job.split,
-      label: job.label,
-      index: job.index,
-      seconds: opts.seconds,
-      sampleRate: opts.sampleRate,
-    });
-    withFsErrors(join(opts.out, job.rel), 'cannot write the clip', () =>
-      writeFileSync(join(opts.out, job.rel), encodeWav(clip.samples, opts.sampleRate)),
-    );
-    if (job.split === 'test') {
-      manifest.test.push({
-        file: job.rel,
-        label: job.label,
-        fault: clip.fault?.kind ?? null,
-        severity: clip.fault ? round(clip.fault.severity) : null,
-        snrDb: round(clip.snrDb),
-      });
-    }
-    onClip?.(++done, plan.length);
+  for (const job of set.plan) {
+    const entry = writeClip(opts, job);
+    if (entry) set.manifest.test.push(entry);
+    onClip?.(++done, set.plan.length);
   }
-  manifest.complete = true;
-  withFsErrors(join(opts.out, SYNTH_MANIFEST), 'cannot write the synthetic set', writeManifest);
-  return plan.length;
+  return set.finish();
 }
 
 function round(x: number): number {
@@ -234,27 +273,52 @@ export function ensureSyntheticDataset(
   opts: Partial<Omit<SynthOptions, 'out'>> & { baseDir?: string } = {},
   onClip?: (done: number, total: number) => void,
 ): string {
+  const set = locateSyntheticSet(opts);
+  if (set.ready) return set.root;
+  try {
+    synthesize({ ...set.options, out: set.tmp }, onClip);
+    set.commit();
+  } finally {
+    set.cleanUp();
+  }
+  return set.root;
+}
+
+/** Where the built-in set for these options lives; when it is not there yet, how to write it. */
+export function locateSyntheticSet(opts: Partial<Omit<SynthOptions, 'out'>> & { baseDir?: string }): {
+  root: string;
+  ready: boolean;
+  options: Omit<SynthOptions, 'out'>;
+  /** The temporary directory to write into. */
+  tmp: string;
+  /** Moves the finished set from tmp into place. */
+  commit(): void;
+  cleanUp(): void;
+} {
   const { baseDir = join('runs', 'synth'), version = GENERATOR_VERSION, ...given } = opts;
   const full: Omit<SynthOptions, 'out' | 'version'> = { ...defaultSynthOptions(version), ...stripUndefined(given) };
   // The data hash names the generator version, so each version's sets live side by side.
   const root = join(baseDir, configHash({ generator: version, ...full }));
-  if (existsSync(join(root, COMPLETE_MARKER))) return root;
-  ensureDir(baseDir, 'the synthetic data cache');
+  const ready = existsSync(join(root, COMPLETE_MARKER));
+  if (!ready) ensureDir(baseDir, 'the synthetic data cache');
   const tmp = `${root}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    synthesize({ ...full, version, out: tmp }, onClip);
-    writeFileSync(join(tmp, COMPLETE_MARKER), `${new Date().toISOString()}\n`);
-    if (existsSync(root) && !existsSync(join(root, COMPLETE_MARKER))) rmSync(root, { recursive: true, force: true });
-    try {
-      renameSync(tmp, root);
-    } catch (e) {
-      // Another process finished the same set first: theirs is identical, keep it.
-      if (!existsSync(join(root, COMPLETE_MARKER))) throw e;
-    }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  return root;
+  return {
+    root,
+    ready,
+    options: { ...full, version },
+    tmp,
+    commit: () => {
+      writeFileSync(join(tmp, COMPLETE_MARKER), `${new Date().toISOString()}\n`);
+      if (existsSync(root) && !existsSync(join(root, COMPLETE_MARKER))) rmSync(root, { recursive: true, force: true });
+      try {
+        renameSync(tmp, root);
+      } catch (e) {
+        // Another process finished the same set first: theirs is identical, keep it.
+        if (!existsSync(join(root, COMPLETE_MARKER))) throw e;
+      }
+    },
+    cleanUp: () => rmSync(tmp, { recursive: true, force: true }),
+  };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
