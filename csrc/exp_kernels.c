@@ -147,90 +147,105 @@ void prelu_grad(const f32 *restrict dy, const f32 *restrict x, const f32 *restri
 }
 
 /*
- * Depthwise conv filter gradient (channel multiplier 1), channels [c0, c1):
+ * Depthwise conv filter gradient (channel multiplier 1), output rows [o0, o1) of the n * ho, channels [c0, c1):
  *   dw[ky, kx, ch] += sum_{b, oy, ox} x[b, oy*sh - top + ky*dh, ox*sw - left + kx*dw, ch] * dy[b, oy, ox, ch]
  * acc is float64 [kh, kw, c] (caller zeroes); rowacc is float32 scratch [kh, kw, c] for one output
  * row. 3 x 3 filters without dilation keep their nine tap sums in registers across an output row.
  * geo: the conv geometry block, as every conv kernel here reads it (conv-geometry.ts
  * `withHeapGeometry`): int32 {n, h, w, c, ho, wo, kh, kw, sh, sw, dh, dw, top, left}.
  */
-__attribute__((export_name("dw_filter_grad")))
-void dw_filter_grad(const f32 *restrict x, const f32 *restrict dy, f64 *restrict acc, f32 *restrict rowacc,
-                    const int *restrict geo, int c0, int c1) {
-  int n = geo[0], h = geo[1], w = geo[2], c = geo[3], ho = geo[4], wo = geo[5], kh = geo[6], kw = geo[7];
+static void dw_filter_grad_rows(const f32 *restrict x, const f32 *restrict dy, f64 *restrict acc, f32 *restrict rowacc,
+                                const int *restrict geo, int o0, int o1, int c0, int c1) {
+  int h = geo[1], w = geo[2], c = geo[3], ho = geo[4], wo = geo[5], kh = geo[6], kw = geo[7];
   int sh = geo[8], sw = geo[9], dh = geo[10], dw = geo[11], top = geo[12], left = geo[13];
   int taps = kh * kw;
   int fast3 = kh == 3 && kw == 3 && dh == 1 && dw == 1 && (c0 & 3) == 0 && (c1 & 3) == 0;
-  for (int b = 0; b < n; b++) {
-    for (int oy = 0; oy < ho; oy++) {
-      for (int t = 0; t < taps; t++)
-        for (int ch = c0; ch < c1; ch++) rowacc[t * c + ch] = 0;
-      const f32 *dyrow = dy + ((long)(b * ho + oy) * wo) * c;
-      int iy0 = oy * sh - top;
-      if (fast3) {
-        /* Output columns whose three input columns are all inside the image. */
-        int lo = 0;
-        while (lo < wo && lo * sw - left < 0) lo++;
-        int hi = wo;
-        while (hi > lo && (hi - 1) * sw - left + 2 >= w) hi--;
-        for (int ch = c0; ch < c1; ch += 4) {
-          v128_t a[9];
-          for (int t = 0; t < 9; t++) a[t] = wasm_f32x4_splat(0);
-          for (int ky = 0; ky < 3; ky++) {
-            int iy = iy0 + ky;
-            if (iy < 0 || iy >= h) continue;
-            const f32 *xrow = x + ((long)(b * h + iy) * w) * c + ch;
-            v128_t s0 = a[ky * 3], s1 = a[ky * 3 + 1], s2 = a[ky * 3 + 2];
-            for (int ox = lo; ox < hi; ox++) {
-              v128_t g = ld(dyrow + (long)ox * c + ch);
-              const f32 *p = xrow + (long)(ox * sw - left) * c;
-              s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(ld(p), g));
-              s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(ld(p + c), g));
-              s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(ld(p + 2 * c), g));
-            }
-            a[ky * 3] = s0;
-            a[ky * 3 + 1] = s1;
-            a[ky * 3 + 2] = s2;
+  for (int orow = o0; orow < o1; orow++) {
+    int b = orow / ho, oy = orow % ho;
+    for (int t = 0; t < taps; t++)
+      for (int ch = c0; ch < c1; ch++) rowacc[t * c + ch] = 0;
+    const f32 *dyrow = dy + ((long)(b * ho + oy) * wo) * c;
+    int iy0 = oy * sh - top;
+    if (fast3) {
+      /* Output columns whose three input columns are all inside the image. */
+      int lo = 0;
+      while (lo < wo && lo * sw - left < 0) lo++;
+      int hi = wo;
+      while (hi > lo && (hi - 1) * sw - left + 2 >= w) hi--;
+      for (int ch = c0; ch < c1; ch += 4) {
+        v128_t a[9];
+        for (int t = 0; t < 9; t++) a[t] = wasm_f32x4_splat(0);
+        for (int ky = 0; ky < 3; ky++) {
+          int iy = iy0 + ky;
+          if (iy < 0 || iy >= h) continue;
+          const f32 *xrow = x + ((long)(b * h + iy) * w) * c + ch;
+          v128_t s0 = a[ky * 3], s1 = a[ky * 3 + 1], s2 = a[ky * 3 + 2];
+          for (int ox = lo; ox < hi; ox++) {
+            v128_t g = ld(dyrow + (long)ox * c + ch);
+            const f32 *p = xrow + (long)(ox * sw - left) * c;
+            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(ld(p), g));
+            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(ld(p + c), g));
+            s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(ld(p + 2 * c), g));
           }
-          for (int t = 0; t < 9; t++) st(rowacc + t * c + ch, a[t]);
+          a[ky * 3] = s0;
+          a[ky * 3 + 1] = s1;
+          a[ky * 3 + 2] = s2;
         }
-        /* Border columns: per-tap bounds checks. */
-        for (int ox = 0; ox < wo; ox++) {
-          if (ox == lo && hi > lo) { ox = hi - 1; continue; }
-          const f32 *g = dyrow + (long)ox * c;
-          for (int ky = 0; ky < 3; ky++) {
-            int iy = iy0 + ky;
-            if (iy < 0 || iy >= h) continue;
-            for (int kx = 0; kx < 3; kx++) {
-              int ix = ox * sw - left + kx;
-              if (ix < 0 || ix >= w) continue;
-              const f32 *p = x + ((long)(b * h + iy) * w + ix) * c;
-              f32 *ra = rowacc + (ky * 3 + kx) * c;
-              for (int ch = c0; ch < c1; ch += 4) st(ra + ch, wasm_f32x4_add(ld(ra + ch), wasm_f32x4_mul(ld(p + ch), ld(g + ch))));
-            }
-          }
-        }
-      } else {
-        for (int ox = 0; ox < wo; ox++) {
-          const f32 *g = dyrow + (long)ox * c;
-          for (int ky = 0; ky < kh; ky++) {
-            int iy = iy0 + ky * dh;
-            if (iy < 0 || iy >= h) continue;
-            for (int kx = 0; kx < kw; kx++) {
-              int ix = ox * sw - left + kx * dw;
-              if (ix < 0 || ix >= w) continue;
-              const f32 *p = x + ((long)(b * h + iy) * w + ix) * c;
-              f32 *ra = rowacc + (ky * kw + kx) * c;
-              int ch = c0;
-              for (; ch + 4 <= c1; ch += 4) st(ra + ch, wasm_f32x4_add(ld(ra + ch), wasm_f32x4_mul(ld(p + ch), ld(g + ch))));
-              for (; ch < c1; ch++) ra[ch] += p[ch] * g[ch];
-            }
+        for (int t = 0; t < 9; t++) st(rowacc + t * c + ch, a[t]);
+      }
+      /* Border columns: per-tap bounds checks. */
+      for (int ox = 0; ox < wo; ox++) {
+        if (ox == lo && hi > lo) { ox = hi - 1; continue; }
+        const f32 *g = dyrow + (long)ox * c;
+        for (int ky = 0; ky < 3; ky++) {
+          int iy = iy0 + ky;
+          if (iy < 0 || iy >= h) continue;
+          for (int kx = 0; kx < 3; kx++) {
+            int ix = ox * sw - left + kx;
+            if (ix < 0 || ix >= w) continue;
+            const f32 *p = x + ((long)(b * h + iy) * w + ix) * c;
+            f32 *ra = rowacc + (ky * 3 + kx) * c;
+            for (int ch = c0; ch < c1; ch += 4) st(ra + ch, wasm_f32x4_add(ld(ra + ch), wasm_f32x4_mul(ld(p + ch), ld(g + ch))));
           }
         }
       }
-      for (int t = 0; t < taps; t++)
-        for (int ch = c0; ch < c1; ch++) acc[t * c + ch] += rowacc[t * c + ch];
+    } else {
+      for (int ox = 0; ox < wo; ox++) {
+        const f32 *g = dyrow + (long)ox * c;
+        for (int ky = 0; ky < kh; ky++) {
+          int iy = iy0 + ky * dh;
+          if (iy < 0 || iy >= h) continue;
+          for (int kx = 0; kx < kw; kx++) {
+            int ix = ox * sw - left + kx * dw;
+            if (ix < 0 || ix >= w) continue;
+            const f32 *p = x + ((long)(b * h + iy) * w + ix) * c;
+            f32 *ra = rowacc + (ky * kw + kx) * c;
+            int ch = c0;
+            for (; ch + 4 <= c1; ch += 4) st(ra + ch, wasm_f32x4_add(ld(ra + ch), wasm_f32x4_mul(ld(p + ch), ld(g + ch))));
+            for (; ch < c1; ch++) ra[ch] += p[ch] * g[ch];
+          }
+        }
+      }
     }
+    for (int t = 0; t < taps; t++)
+      for (int ch = c0; ch < c1; ch++) acc[t * c + ch] += rowacc[t * c + ch];
+  }
+}
+
+/*
+ * Threads split output rows: group g takes output rows [g * grows, (g + 1) * grows) of the n * ho,
+ * all channels, into its own accumulators acc + g * taps * c (float64, zeroed by the caller) with its
+ * own row scratch rowacc + g * taps * c; f64_group_sum then adds the groups in order. See
+ * col_sums_rg for why rows rather than channels.
+ */
+__attribute__((export_name("dw_filter_grad_rg")))
+void dw_filter_grad_rg(const f32 *restrict x, const f32 *restrict dy, f64 *restrict acc, f32 *restrict rowacc,
+                       const int *restrict geo, int grows, int g0, int g1) {
+  int rows = geo[0] * geo[4], c = geo[3];
+  long part = (long)geo[6] * geo[7] * c;
+  for (int g = g0; g < g1; g++) {
+    int o0 = g * grows, o1 = o0 + grows < rows ? o0 + grows : rows;
+    dw_filter_grad_rows(x, dy, acc + g * part, rowacc + g * part, geo, o0, o1, 0, c);
   }
 }
 
@@ -368,7 +383,7 @@ void col2im(const f32 *restrict cols, f32 *restrict dx, const int *restrict geo,
  * z = x * scale + offset is never stored: the backward pass recomputes it from x.
  *   forward  y = z > 0 ? z : alpha z                                           (rows [r0, r1))
  *   backward dz = dy * (z > 0 ? 1 : alpha); per channel sums of dz, dz (x - mean), and of dy z
- *            where z <= 0 (= dalpha)                                     (channels [c0, c1))
+ *            where z <= 0 (= dalpha)            (channels [c0, c1); threads: bn_prelu_sums_rg)
  *            dx = k dz + m x + cc                                              (rows [r0, r1))
  */
 static inline v128_t prelu4(v128_t z, v128_t a) {
@@ -392,8 +407,7 @@ void bn_prelu_fwd(const f32 *restrict x, f32 *restrict y, int c, const f32 *rest
   }
 }
 
-__attribute__((export_name("bn_prelu_sums")))
-void bn_prelu_sums(const f32 *restrict x, const f32 *restrict dy, int rows, int c, const f32 *restrict scale,
+static void bn_prelu_sums(const f32 *restrict x, const f32 *restrict dy, int rows, int c, const f32 *restrict scale,
                    const f32 *restrict offset, const f32 *restrict alpha, const f32 *restrict mean,
                    f64 *restrict s_dz, f64 *restrict s_dzx, f64 *restrict s_da, int c0, int c1) {
   v128_t zero = wasm_f32x4_splat(0), one = wasm_f32x4_splat(1);
@@ -454,6 +468,46 @@ void bn_prelu_dx(const f32 *restrict dy, const f32 *restrict x, f32 *restrict dx
       f32 dz = z > 0 ? dy[o + ch] : dy[o + ch] * alpha[ch];
       dx[o + ch] = dz * k[ch] + x[o + ch] * m[ch] + cc[ch];
     }
+  }
+}
+
+/*
+ * Row-group variants of the per-channel sums above, for threads that split rows instead of
+ * channels. A thread given a slice of the channels strides through every row of the tensor
+ * (c = 64 in 4 slices: one cache line of every four, with the prefetchers fetching its neighbours
+ * for the other thread), so two threads stream the whole tensor from memory twice; a row split
+ * streams each half once. Group g sums rows [g * grows, (g + 1) * grows) of all channels into its
+ * own float64 partials (s + g * c, zeroed by the caller), exactly as the whole-range function
+ * would for those rows; f64_group_sum then adds the groups in order. The groups depend on the
+ * shape only, so the sums are the same whatever the thread count.
+ */
+__attribute__((export_name("col_sums_rg")))
+void col_sums_rg(const f32 *restrict x, const f32 *restrict y, int rows, int c, const f32 *restrict shift,
+                 f64 *restrict s1, f64 *restrict s2, int mode, int grows, int g0, int g1) {
+  for (int g = g0; g < g1; g++) {
+    long r0 = (long)g * grows;
+    int n = rows - r0 < grows ? rows - r0 : grows;
+    col_sums(x + r0 * c, mode ? y + r0 * c : y, n, c, shift, s1 + (long)g * c, s2 + (long)g * c, mode, 0, c);
+  }
+}
+
+__attribute__((export_name("bn_prelu_sums_rg")))
+void bn_prelu_sums_rg(const f32 *restrict x, const f32 *restrict dy, int rows, int c, const f32 *restrict scale,
+                      const f32 *restrict offset, const f32 *restrict alpha, const f32 *restrict mean,
+                      f64 *restrict s_dz, f64 *restrict s_dzx, f64 *restrict s_da, int grows, int g0, int g1) {
+  for (int g = g0; g < g1; g++) {
+    long r0 = (long)g * grows, o = (long)g * c;
+    int n = rows - r0 < grows ? rows - r0 : grows;
+    bn_prelu_sums(x + r0 * c, dy + r0 * c, n, c, scale, offset, alpha, mean, s_dz + o, s_dzx + o, s_da + o, 0, c);
+  }
+}
+
+/* s[i] = s[i] + s[len + i] + ... + s[(groups - 1) * len + i] for i in [i0, i1), in that order. */
+__attribute__((export_name("f64_group_sum")))
+void f64_group_sum(f64 *s, int groups, int len, int i0, int i1) {
+  for (int g = 1; g < groups; g++) {
+    const f64 *p = s + (long)g * len;
+    for (int i = i0; i < i1; i++) s[i] += p[i];
   }
 }
 

@@ -160,6 +160,10 @@ const dwCases: ConvCase[] = [
       [0, 0],
     ],
   },
+  // More output rows than one row group of the filter gradient (row-groups.ts: ~64 K values), so
+  // threads split the groups: 3 groups at stride 1, 2 at stride 2.
+  { x: [2, 40, 60, 32], k: [3, 3, 32, 1], s: 1, pad: 'same' },
+  { x: [2, 80, 96, 32], k: [3, 3, 32, 1], s: 2, pad: PAD_HW1 },
   // MobileFaceNet's global depthwise conv: the kernel covers the whole 8 x 20 map.
   { x: [3, 8, 20, 6], k: [8, 20, 6, 1], s: 1, pad: 'valid' },
 ];
@@ -438,7 +442,9 @@ async function trainingBatchNormMatches(
   seed: number,
   label: string,
 ): Promise<void> {
-  for (const shape of channelCases) {
+  // Beyond channelCases: more values than one row group of the sums (row-groups.ts: ~64 K values in
+  // whole 64-row blocks), split over threads: 2 groups (4096 + 3584 rows), 3 with a short last one.
+  for (const shape of [...channelCases, [2, 48, 80, 16], [1, 30, 70, 67]]) {
     const c = shape[3]!;
     const [cpu, wasm] = await both((t) => {
       // A mean far from 0 tests the variance's accuracy.

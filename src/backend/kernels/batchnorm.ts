@@ -3,6 +3,7 @@ import type { GradConfig, TensorInfo } from '@tensorflow/tfjs';
 import { ptr, f32, run, sizeOf, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { f32At, f64At, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
+import { rowGroups, sumGroups, type RowGroups } from './row-groups.js';
 
 /**
  * Training-mode BatchNorm over every axis but the last, as one kernel with its own gradient, and
@@ -10,7 +11,8 @@ import { parallel } from './parallel.js';
  * tf.moments + tf.batchNorm a MobileFaceNet step spent ~40 % of its time in BN's
  * Sub / Square / Mean / Multiply / Sum / Tile chains on wasm (measured). Here (csrc/exp_kernels.c)
  * the forward is two streaming SIMD passes (per-channel sums, then y = x * scale + offset, or
- * its PReLU) and the backward two more (per-channel sums, then dx = k dz + m x + c). The fused
+ * its PReLU) and the backward two more (per-channel sums, then dx = k dz + m x + c); threads split
+ * rows in every pass (the sums by fixed row groups, row-groups.ts). The fused
  * PReLU variant never stores the pre-activation: its backward recomputes it from x with the
  * forward's own scale and offset, so the signs agree exactly. Statistics accumulate in float64
  * (float32 within blocks of 64 rows). Outputs: y, the batch mean, the biased batch variance
@@ -21,16 +23,26 @@ export const BN_TRAIN_GRAD = 'ExpAsdBatchNormTrainGrad';
 export const BN_PRELU_TRAIN = 'ExpAsdBatchNormPreluTrain';
 export const BN_PRELU_TRAIN_GRAD = 'ExpAsdBatchNormPreluTrainGrad';
 
-/** Per-channel heap scratch for `fn`: float64 sums s1, s2, s3, then float32 vectors v0..v4. */
+/**
+ * Per-channel heap scratch for `fn`: float64 sums s1, s2, s3, each [groups][c] (one row of partials
+ * per row group, row-groups.ts; after sumGroups the totals are the first c), then float32 vectors v0..v4.
+ */
 function withChannelScratch<T>(
   b: WasmBackend,
   c: number,
+  groups: number,
   fn: (s: { s1: number; s2: number; s3: number; v: readonly [number, number, number, number, number] }) => T,
 ): T {
-  return withScratch(b, 44 * c, (at) => {
-    const f = (i: number) => at + 24 * c + 4 * c * i;
-    return fn({ s1: at, s2: at + 8 * c, s3: at + 16 * c, v: [f(0), f(1), f(2), f(3), f(4)] });
+  const sums = 8 * c * groups;
+  return withScratch(b, 3 * sums + 20 * c, (at) => {
+    const f = (i: number) => at + 3 * sums + 4 * c * i;
+    return fn({ s1: at, s2: at + sums, s3: at + 2 * sums, v: [f(0), f(1), f(2), f(3), f(4)] });
   });
+}
+
+/** Row groups of the per-channel sums: whole 64-row summation blocks (csrc BLOCK), ~64 K values each. */
+function groupsOf(rows: number, c: number): RowGroups {
+  return rowGroups(rows, c, 64);
 }
 
 /** y = x * scale + offset with gamma * invstd and beta - mean * scale, as float32 (forward and backward agree). */
@@ -62,11 +74,14 @@ function forward({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const rows = sizeOf(x.shape) / c;
   const y = b.makeOutput([...x.shape], 'float32');
   const [meanT, varT, invT] = [0, 1, 2].map(() => b.makeOutput([c], 'float32')) as [TensorInfo, TensorInfo, TensorInfo];
-  withChannelScratch(b, c, ({ s1, s2, v }) => {
+  const { grows, groups } = groupsOf(rows, c);
+  withChannelScratch(b, c, groups, ({ s1, s2, v }) => {
     const [shiftAt, scaleAt, offsetAt] = v;
     // Sums shifted by the first row keep the variance accurate when |mean| >> std.
     f32At(b, shiftAt, c).set(f32(b, x).subarray(0, c));
-    parallel(b, 'col_sums', c, [ptr(b, x), 0, rows, c, shiftAt, s1, s2, 0], 4);
+    parallel(b, 'col_sums_rg', groups, [ptr(b, x), 0, rows, c, shiftAt, s1, s2, 0, grows]);
+    sumGroups(b, s1, groups, c);
+    sumGroups(b, s2, groups, c);
     const [sum1, sum2, shift] = [f64At(b, s1, c), f64At(b, s2, c), f32At(b, shiftAt, c)];
     const [mean, variance, inv] = [f32(b, meanT), f32(b, varT), f32(b, invT)];
     for (let ch = 0; ch < c; ch++) {
@@ -96,21 +111,20 @@ function backward({ inputs, backend }: KernelArgs): TensorInfo[] {
   const dgT = b.makeOutput([c], 'float32');
   const dbT = b.makeOutput([c], 'float32');
   const daT = alpha ? b.makeOutput([c], 'float32') : null;
-  withChannelScratch(b, c, ({ s1, s2, s3, v }) => {
+  const { grows, groups } = groupsOf(rows, c);
+  withChannelScratch(b, c, groups, ({ s1, s2, s3, v }) => {
     const [kAt, mAt, c0At, scaleAt, offsetAt] = v;
     // Sums of dz and dz * (x - mean), where dz = dy (plain BN) or dy through the PReLU.
     if (alpha && beta) {
       scaleOffset(b, gamma, beta, f32(b, mean), f32(b, invstd), f32At(b, scaleAt, c), f32At(b, offsetAt, c));
-      parallel(
-        b,
-        'bn_prelu_sums',
-        c,
-        [ptr(b, x), ptr(b, dy), rows, c, scaleAt, offsetAt, ptr(b, alpha), ptr(b, mean), s1, s2, s3],
-        4,
-      );
+      const args = [ptr(b, x), ptr(b, dy), rows, c, scaleAt, offsetAt, ptr(b, alpha), ptr(b, mean), s1, s2, s3, grows];
+      parallel(b, 'bn_prelu_sums_rg', groups, args);
+      sumGroups(b, s3, groups, c);
     } else {
-      parallel(b, 'col_sums', c, [ptr(b, x), ptr(b, dy), rows, c, ptr(b, mean), s1, s2, 1], 4);
+      parallel(b, 'col_sums_rg', groups, [ptr(b, x), ptr(b, dy), rows, c, ptr(b, mean), s1, s2, 1, grows]);
     }
+    sumGroups(b, s1, groups, c);
+    sumGroups(b, s2, groups, c);
     const [sdz, sdzx] = [f64At(b, s1, c), f64At(b, s2, c)];
     const [kk, mx, c0] = [f32At(b, kAt, c), f32At(b, mAt, c), f32At(b, c0At, c)];
     const [g, mu, inv, dg, db] = [f32(b, gamma), f32(b, mean), f32(b, invstd), f32(b, dgT), f32(b, dbT)];

@@ -3,6 +3,7 @@ import { convGeometry, withHeapGeometry } from './conv-geometry.js';
 import { ptr, f32, free, run, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { f64At, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
+import { rowGroups, sumGroups } from './row-groups.js';
 import { dw3, dw3Served } from './depthwise-fwd.js';
 
 /**
@@ -24,14 +25,18 @@ function filterGrad(args: KernelArgs): TensorInfo {
   const g = convGeometry(x.shape, filterShape, attrs, true);
   const out = backend.makeOutput(filterShape, 'float32');
   const [taps, c] = [g.kh * g.kw, g.ci];
-  // One SIMD pass (csrc/exp_kernels.c `dw_filter_grad`): float32 tap sums per output row, float64
-  // across rows. Scratch: float64 [taps, c] accumulators, then float32 [taps, c] row sums.
-  withScratch(backend, taps * c * 12, (acc) => {
-    const rowAcc = acc + taps * c * 8;
+  // One SIMD pass (csrc/exp_kernels.c `dw_filter_grad_rg`): float32 tap sums per output row, float64
+  // across rows; threads split the output rows in fixed groups (row-groups.ts). Scratch: float64
+  // [groups, taps, c] accumulators, then float32 [groups, taps, c] row sums.
+  const { grows, groups } = rowGroups(g.n * g.ho, g.wo * c);
+  const part = taps * c;
+  withScratch(backend, part * groups * 12, (acc) => {
+    const rowAcc = acc + part * groups * 8;
     withHeapGeometry(backend, g, (geo) =>
-      parallel(backend, 'dw_filter_grad', c, [ptr(backend, x), ptr(backend, dy), acc, rowAcc, geo], 4),
+      parallel(backend, 'dw_filter_grad_rg', groups, [ptr(backend, x), ptr(backend, dy), acc, rowAcc, geo, grows]),
     );
-    f32(backend, out).set(f64At(backend, acc, taps * c));
+    sumGroups(backend, acc, groups, part);
+    f32(backend, out).set(f64At(backend, acc, part));
   });
   return out;
 }

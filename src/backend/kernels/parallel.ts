@@ -23,7 +23,7 @@ const NAMES: readonly Name[] = [
   'col_sums',
   'affine_rows',
   'prelu_grad',
-  'dw_filter_grad',
+  'dw_filter_grad_rg',
   'concat_last',
   'split_last',
   'gemm_tn',
@@ -31,7 +31,7 @@ const NAMES: readonly Name[] = [
   'im2col',
   'col2im',
   'bn_prelu_fwd',
-  'bn_prelu_sums',
+  'bn_prelu_sums_rg',
   'bn_prelu_dx',
   'gemm_nn',
   'dw_input_grad',
@@ -52,6 +52,7 @@ const NAMES: readonly Name[] = [
   'cmul_dw',
   'gmix_fwd',
   'gmix_bwd',
+  'col_sums_rg',
 ];
 const MAX_ARGS = 24;
 /** Int32 slots of the control block. NEXT = (call tag << 16) | next unclaimed chunk. */

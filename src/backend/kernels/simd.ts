@@ -43,7 +43,21 @@ export interface SimdExports {
     c0: number,
     c1: number,
   ): void;
-  dw_filter_grad(x: number, dy: number, acc: number, rowacc: number, geo: number, c0: number, c1: number): void;
+  /** Row-group col_sums: x, y, rows, c, shift, s1, s2, mode, rows per group, group range (row-groups.ts). */
+  col_sums_rg(...args: number[]): void;
+  /** Depthwise filter gradient by row groups: x, dy, acc, rowacc, geo, rows per group, group range. */
+  dw_filter_grad_rg(
+    x: number,
+    dy: number,
+    acc: number,
+    rowacc: number,
+    geo: number,
+    grows: number,
+    g0: number,
+    g1: number,
+  ): void;
+  /** Adds float64 partials [groups][len] into the first group's slot, elements [i0, i1). */
+  f64_group_sum(at: number, groups: number, len: number, i0: number, i1: number): void;
   concat_last(out: number, srcs: number, widths: number, parts: number, c: number, r0: number, r1: number): void;
   split_last(input: number, dsts: number, widths: number, parts: number, c: number, r0: number, r1: number): void;
   adamw(
@@ -70,21 +84,8 @@ export interface SimdExports {
     r0: number,
     r1: number,
   ): void;
-  bn_prelu_sums(
-    x: number,
-    dy: number,
-    rows: number,
-    c: number,
-    scale: number,
-    offset: number,
-    alpha: number,
-    mean: number,
-    sdz: number,
-    sdzx: number,
-    sda: number,
-    c0: number,
-    c1: number,
-  ): void;
+  /** x, dy, rows, c, scale, offset, alpha, mean, sdz, sdzx, sda (partials per group), rows per group, group range. */
+  bn_prelu_sums_rg(...args: number[]): void;
   bn_prelu_dx(
     dy: number,
     x: number,
