@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { describeBackend, initBackend, parseBackendName, shaderCacheFor } from '../src/backend/select.js';
 import { join } from 'node:path';
 import { UserError } from '../src/util/errors.js';
@@ -9,7 +10,8 @@ test('auto picks wasm with two threads here (no native bindings installed), and 
   const info = await initBackend('auto', { threads: 2 });
   assert.equal(info.backend, 'wasm');
   assert.equal(info.native, false);
-  assert.equal(info.threads, 2, 'the Node thread workarounds give XNNPACK two threads');
+  assert.equal(info.threads, 2, 'the Node thread workarounds give our kernels a shared heap for two threads');
+  assert.equal(tfWasm.getThreadsCount(), 1, "XNNPACK's own pool keeps one thread");
   assert.equal(tf.getBackend(), 'wasm');
   assert.equal(info.simdKernels, 'relaxed', 'Node 20 runs the relaxed-SIMD build (flag set by simd.ts)');
   assert.equal(describeBackend(info), 'backend wasm, 2 threads, relaxed SIMD kernels');

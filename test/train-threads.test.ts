@@ -5,7 +5,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { sweepThreads, defaultThreads } from '../src/backend/select.js';
+import { sweepThreads, defaultThreads, initBackend, xnnpackThreads } from '../src/backend/select.js';
+import { UserError } from '../src/util/errors.js';
 
 // Trials of a sweep run side by side at one thread each (exp sweep --concurrency 2 on 2 cores):
 // that is only the same experiment if the thread count leaves every number as it was.
@@ -53,7 +54,7 @@ test('a run trains to bit-identical losses and scores at 1 and 2 wasm threads', 
   d.close();
 });
 
-test('threads: EXP_THREADS, else 2; a sweep shares the cores out between its concurrent trials', () => {
+test('threads: EXP_THREADS, else 2; a sweep shares the cores out between its concurrent trials', async () => {
   assert.equal(defaultThreads({}), 2);
   assert.equal(defaultThreads({ EXP_THREADS: '3' }), 3);
   assert.throws(() => defaultThreads({ EXP_THREADS: '0' }), /EXP_THREADS expects a whole number >= 1, got '0'/);
@@ -61,6 +62,21 @@ test('threads: EXP_THREADS, else 2; a sweep shares the cores out between its con
   assert.equal(sweepThreads(2, 2), 1);
   assert.equal(sweepThreads(3, 2), 1);
   assert.equal(sweepThreads(2, 8), 2);
+  // XNNPACK's own pool (tfjs's remaining element-wise ops) keeps one thread unless asked.
+  assert.equal(xnnpackThreads(2, {}), 1);
+  assert.equal(xnnpackThreads(4, { EXP_XNNPACK_THREADS: '2' }), 2);
+  assert.equal(xnnpackThreads(1, { EXP_XNNPACK_THREADS: '2' }), 1);
+  assert.throws(
+    () => xnnpackThreads(2, { EXP_XNNPACK_THREADS: 'x' }),
+    /EXP_XNNPACK_THREADS expects a whole number >= 1/,
+  );
+  // Refused before any set-up, so \`auto\` cannot quietly fall back to the cpu backend over it.
+  process.env['EXP_XNNPACK_THREADS'] = '0';
+  await assert.rejects(
+    initBackend('auto'),
+    (e: unknown) => e instanceof UserError && /EXP_XNNPACK_THREADS/.test(e.message),
+  );
+  delete process.env['EXP_XNNPACK_THREADS'];
   const r = exp(['run', 'x.yaml', '--threads', '0']);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /--threads/);

@@ -6,7 +6,7 @@ import { withWasmThreadPatches } from './wasm-threads.js';
 import { registerWasmTrainingKernels } from './kernels/register.js';
 import { setKernelThreads } from './kernels/parallel.js';
 import { relaxedSimdInUse, simd } from './kernels/simd.js';
-import type { WasmBackend } from './kernels/wasm-util.js';
+import { isShared, memoryOf, type WasmBackend } from './kernels/wasm-util.js';
 import { watchBuffers } from './gpu-guard.js';
 import { describeAdapterLine, initWebGpu, mayHaveGpu, WebGpuSetupError, type GpuAdapter } from './webgpu.js';
 
@@ -45,7 +45,7 @@ export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'webgpu', 'tensorf
 export interface BackendInfo {
   /** The tfjs backend in use: 'webgpu', 'tensorflow' (native, CPU or GPU), 'wasm' or 'cpu'. */
   backend: string;
-  /** Compute threads (wasm: the XNNPACK pool; native: managed by TensorFlow, reported as 0). */
+  /** Compute threads (wasm: our kernels' threads, `--threads`; native: managed by TensorFlow, reported as 0). */
   threads: number;
   /** True for the native TensorFlow bindings. */
   native: boolean;
@@ -85,9 +85,16 @@ export function shaderCacheFor(runDir: string, env: NodeJS.ProcessEnv = process.
 
 /**
  * Default wasm thread count. Measured on the 2-core reference machine (docs/backend.md):
- * the second thread speeds up the XNNPACK convolutions and matmuls of a training step.
+ * the second thread speeds up the products, convolutions and BatchNorm passes of a training step.
  */
 export const DEFAULT_WASM_THREADS = 2;
+
+/**
+ * XNNPACK's pool size under `--threads N` (capped at N): 1. What is left on XNNPACK is small
+ * element-wise ops, on which its pool's dispatch and spinning threads cost more than they split,
+ * and which competed for the cores with our kernels' helpers (measured, docs/backend.md Threads).
+ */
+export const DEFAULT_XNNPACK_THREADS = 1;
 
 /**
  * The wasm thread count a process uses when none is given: EXP_THREADS when set (exp sweep sets
@@ -140,18 +147,33 @@ async function initNative(): Promise<string | null> {
   return nativeInit;
 }
 
-async function initWasm(threads: number): Promise<number> {
+/**
+ * Threads of XNNPACK's pool (the tfjs kernels we did not replace: element-wise ops, softmax, convs
+ * we delegate) when our kernels run on `threads`: EXP_XNNPACK_THREADS when set (for measuring),
+ * else DEFAULT_XNNPACK_THREADS, never more than `threads`.
+ */
+export function xnnpackThreads(threads: number, env: NodeJS.ProcessEnv = process.env): number {
+  const v = env['EXP_XNNPACK_THREADS'];
+  if (v === undefined || v === '') return Math.min(threads, DEFAULT_XNNPACK_THREADS);
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`EXP_XNNPACK_THREADS expects a whole number >= 1, got '${v}'`);
+  return Math.min(threads, n);
+}
+
+async function initWasm(threads: number, xnnpack: number): Promise<number> {
   if (!wasmInit) {
     wasmInit = (async () => {
       registerWasmTrainingKernels();
-      tfWasm.setThreadsCount(threads);
+      tfWasm.setThreadsCount(xnnpack);
       setKernelThreads(threads);
       // measured on tfjs-backend-wasm 4.22: tfjs reports no thread support under Node; we provide it.
+      // Threads need its threaded build (a shared heap) even when XNNPACK's own pool has one thread.
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads > 1);
       const ok = await withWasmThreadPatches(() => tf.setBackend('wasm'));
       if (!ok) throw new Error('tfjs-backend-wasm failed to initialise');
       unrefPthreadWorkers();
-      return tfWasm.getThreadsCount();
+      // Our kernels' helpers share the heap: without the threaded build they cannot start.
+      return isShared(memoryOf(tf.backend() as unknown as WasmBackend)) ? threads : 1;
     })();
     wasmInit.catch(() => (wasmInit = null));
   } else {
@@ -189,6 +211,8 @@ export async function initBackend(name: BackendName, opts: BackendOptions = {}):
   if (!Number.isInteger(threads) || threads < 1) {
     throw new UserError(`--threads expects a whole number >= 1, got ${threads}`);
   }
+  // Checked here, not inside the wasm set-up: \`auto\` falls back to cpu when that fails.
+  const xnnpack = xnnpackThreads(threads);
   switch (name) {
     case 'webgpu':
       return webgpuInfo(await loadWebGpu(false, opts));
@@ -211,7 +235,7 @@ export async function initBackend(name: BackendName, opts: BackendOptions = {}):
       return { backend: 'tensorflow', threads: 0, native: true, package: pkg };
     }
     case 'wasm':
-      return wasmInfo(await initWasm(threads));
+      return wasmInfo(await initWasm(threads, xnnpack));
     case 'cpu':
       await setCpu();
       return { backend: 'cpu', threads: 1, native: false };
@@ -229,7 +253,7 @@ export async function initBackend(name: BackendName, opts: BackendOptions = {}):
       }
       let wasmThreads: number;
       try {
-        wasmThreads = await initWasm(threads);
+        wasmThreads = await initWasm(threads, xnnpack);
       } catch {
         await setCpu();
         return { backend: 'cpu', threads: 1, native: false };
