@@ -241,6 +241,23 @@ test('the products are bit-identical at 1, 2 and 3 threads (K split in chunks of
   assert.deepEqual(runs[2]!.hashes, runs[0]!.hashes, '3 threads against 1');
 });
 
+test('BatchNorm (+ PReLU) and depthwise conv results and gradients are bit-identical at 1, 2 and 3 threads (sums by fixed row groups)', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const script = new URL('./fixtures/row-groups-threads.ts', import.meta.url).pathname;
+  const runs = [1, 2, 3].map((threads) => {
+    const env = { ...process.env, EXP_TEST_THREADS: String(threads) };
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { env, encoding: 'utf8' });
+    return JSON.parse(out.trim().split('\n').pop()!) as { threads: number; backend: string; hashes: string[] };
+  });
+  for (const r of runs) {
+    assert.equal(r.backend, 'wasm');
+    assert.equal(r.hashes.length, 2 * (6 + 7) + 2 * 3);
+    assert.ok(!r.hashes.includes('non-finite'), `${r.threads} thread(s): NaN or infinite outputs`);
+  }
+  assert.deepEqual(runs[1]!.hashes, runs[0]!.hashes, '2 threads against 1');
+  assert.deepEqual(runs[2]!.hashes, runs[0]!.hashes, '3 threads against 1');
+});
+
 test('Slice, Pack / Unpack (stack and its gradient), Identity, SplitV and PadV2 match the cpu backend', async () => {
   const [cpu, wasm, shapes] = await both((t) => {
     const wave = t([3, 40, 1], 20);
