@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { dirname, join } from 'node:path';
 import { UserError, messageOf } from '../util/errors.js';
-import { withWasmThreadPatches } from './wasm-threads.js';
+import { settleWithin, withWasmThreadPatches } from './wasm-threads.js';
 import { registerWasmTrainingKernels } from './kernels/register.js';
 import { setKernelThreads } from './kernels/parallel.js';
 import { relaxedSimdInUse, simd } from './kernels/simd.js';
@@ -160,6 +160,9 @@ export function xnnpackThreads(threads: number, env: NodeJS.ProcessEnv = process
   return Math.min(threads, n);
 }
 
+/** A start takes 1-3 s on a quiet machine and tens of seconds under heavy load; past this something is wrong. */
+const WASM_START_LIMIT_MS = 300_000;
+
 async function initWasm(threads: number, xnnpack: number): Promise<number> {
   if (!wasmInit) {
     wasmInit = (async () => {
@@ -169,7 +172,8 @@ async function initWasm(threads: number, xnnpack: number): Promise<number> {
       // measured on tfjs-backend-wasm 4.22: tfjs reports no thread support under Node; we provide it.
       // Threads need its threaded build (a shared heap) even when XNNPACK's own pool has one thread.
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads > 1);
-      const ok = await withWasmThreadPatches(() => tf.setBackend('wasm'));
+      const start = withWasmThreadPatches(() => tf.setBackend('wasm'));
+      const ok = await settleWithin(start, WASM_START_LIMIT_MS, 'tfjs-backend-wasm start-up');
       if (!ok) throw new Error('tfjs-backend-wasm failed to initialise');
       unrefPthreadWorkers();
       // Our kernels' helpers share the heap: without the threaded build they cannot start.

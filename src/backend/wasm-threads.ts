@@ -69,3 +69,24 @@ export async function withWasmThreadPatches<T>(init: () => Promise<T>): Promise<
     os.cpus = originalCpus;
   }
 }
+
+/**
+ * Awaits `p` with Node's event loop held open, failing after `ms`. Emscripten unrefs each pthread
+ * worker as soon as it reports 'loaded', and the rest of tfjs-backend-wasm's start-up waits on
+ * promises that hold no handle: a process whose only work is that start could find its event loop
+ * empty and exit with code 13 (an unsettled top-level await) before the backend settled. Measured
+ * on a loaded 2-core machine: about 1 in 100 of two concurrent starts, each a process doing
+ * nothing else (a sweep's trials start this way). A ref'd timer holds the loop; a start that has
+ * not settled by then fails with an error that says so instead of hanging.
+ */
+export async function settleWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([p, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { settleWithin } from '../src/backend/wasm-threads.js';
+
+const wasmThreads = fileURLToPath(new URL('../src/backend/wasm-threads.ts', import.meta.url));
+
+/**
+ * A child process whose only work is a promise settled by an unref'd timer: the shape of
+ * tfjs-backend-wasm's start-up once emscripten has unref'd its loaded pthread workers.
+ */
+function child(body: string): { status: number | null; stdout: string } {
+  const script = `import { settleWithin } from ${JSON.stringify(wasmThreads)};
+const start = new Promise((resolve) => setTimeout(() => resolve('settled'), 300).unref());
+${body}`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout.trim() };
+}
+
+test('without a held event loop such a start exits with code 13 before it settles (the failure settleWithin prevents)', () => {
+  const r = child('console.log(await start);');
+  assert.equal(r.status, 13);
+  assert.equal(r.stdout, '');
+});
+
+test('settleWithin holds the event loop until the start settles', () => {
+  const r = child("console.log(await settleWithin(start, 10_000, 'the start'));");
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout, 'settled');
+});
+
+test('a start that never settles fails with an error naming it, and the timer does not outlive the call', async () => {
+  await assert.rejects(
+    settleWithin(new Promise<never>(() => {}), 50, 'the wasm start'),
+    /the wasm start did not finish within 0.05 s/,
+  );
+  assert.equal(await settleWithin(Promise.resolve(7), 60_000, 'x'), 7);
+  // The 60 s timer was cleared: nothing of it is left among the process's active resources.
+  assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, 0);
+});
