@@ -224,14 +224,21 @@ test('BatchMatMul with transposes, batches and broadcasts matches the cpu backen
   }
 });
 
-test('the products are bit-identical at 1, 2 and 3 threads (K split in chunks of a fixed size, partials added in order)', async () => {
+/** Runs a fixture script at 1, 2 and 3 threads; each prints its backend and the sha256 of every output. */
+async function hashesAtThreads(
+  fixture: string,
+): Promise<Array<{ threads: number; backend: string; hashes: string[] }>> {
   const { execFileSync } = await import('node:child_process');
-  const script = new URL('./fixtures/gemm-threads.ts', import.meta.url).pathname;
-  const runs = [1, 2, 3].map((threads) => {
+  const script = new URL(`./fixtures/${fixture}`, import.meta.url).pathname;
+  return [1, 2, 3].map((threads) => {
     const env = { ...process.env, EXP_TEST_THREADS: String(threads) };
     const out = execFileSync(process.execPath, ['--import', 'tsx', script], { env, encoding: 'utf8' });
     return JSON.parse(out.trim().split('\n').pop()!) as { threads: number; backend: string; hashes: string[] };
   });
+}
+
+test('the products are bit-identical at 1, 2 and 3 threads (K split in chunks of a fixed size, partials added in order)', async () => {
+  const runs = await hashesAtThreads('gemm-threads.ts');
   for (const r of runs) {
     assert.equal(r.backend, 'wasm');
     assert.equal(r.hashes.length, 6);
@@ -242,13 +249,7 @@ test('the products are bit-identical at 1, 2 and 3 threads (K split in chunks of
 });
 
 test('BatchNorm (+ PReLU) and depthwise conv results and gradients are bit-identical at 1, 2 and 3 threads (sums by fixed row groups)', async () => {
-  const { execFileSync } = await import('node:child_process');
-  const script = new URL('./fixtures/row-groups-threads.ts', import.meta.url).pathname;
-  const runs = [1, 2, 3].map((threads) => {
-    const env = { ...process.env, EXP_TEST_THREADS: String(threads) };
-    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { env, encoding: 'utf8' });
-    return JSON.parse(out.trim().split('\n').pop()!) as { threads: number; backend: string; hashes: string[] };
-  });
+  const runs = await hashesAtThreads('row-groups-threads.ts');
   for (const r of runs) {
     assert.equal(r.backend, 'wasm');
     assert.equal(r.hashes.length, 2 * (6 + 7) + 2 * 3);
