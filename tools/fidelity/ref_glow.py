@@ -35,7 +35,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from refcommon import load_split, lr_at, run_reference, split_by_type, type_classes, windows
+from refcommon import PerTypeRig, load_split, run_reference, split_by_type, windows
 
 VARIANTS = ('no-outlier', 'softmax-id', 'epochs4x')
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -161,33 +161,20 @@ class PerIdGlow(nn.Module):
 
 def train(exp, seed, variant):
     cfg = exp['config']
-    g, tc = cfg['glow'], dict(cfg['train'])
+    g = cfg['glow']
     assert cfg['system'] == 'glow-aff' and g['training'] == 'per-id' and g['coupling'] == 'affine', (cfg['system'], g)
-    torch.manual_seed(seed)
-    by_type = type_classes(exp)
-    models = {t: PerIdGlow(len(cls), g) for t, cls in by_type.items()}
-    type_of = {gi: t for t, cls in by_type.items() for gi in cls}
-    local_of = {gi: i for cls in by_type.values() for i, gi in enumerate(cls)}
-    params = [p for m in models.values() for p in m.parameters()]
-    opt = torch.optim.AdamW(params, lr=tc['lr'], betas=(0.9, 0.999), eps=1e-8, weight_decay=tc['weightDecay'])
-    _, tm = load_split(exp['train'], cfg, exp['clip'])
-    ty = [m['classIndex'] for m in exp['train']]
-    plan = exp['plan'] * (4 if 'epochs4x' in variant else 1)
-    tc['epochs'] = len(plan)
+    rig = PerTypeRig(exp, seed, variant, lambda ids: PerIdGlow(ids, g))
+    models, type_of, local_of, opt, tm = rig.models, rig.type_of, rig.local_of, rig.opt, rig.mels
     epochs = []
-    for m in models.values():
-        m.train()
-    for e, steps in enumerate(plan):
-        lr = lr_at(tc, e)
-        for group in opt.param_groups:
-            group['lr'] = lr
+    for e, steps in enumerate(rig.plan):
+        lr = rig.start_epoch(e)
         sums = {'loss': 0.0, 'nll': 0.0, 'outlier': 0.0}
         seen = 0
         for step in steps:
             rows = step['rows']
             loss = torch.zeros(())
             parts = {'nll': torch.zeros(()), 'outlier': torch.zeros(())}
-            for t, (r, local) in split_by_type(rows, ty, local_of, type_of).items():
+            for t, (r, local) in rig.by_type(rows):
                 x, n = windows(tm[r], g['segment'], g['hop'])
                 own = torch.from_numpy(np.repeat(np.array(local), n)).long()
                 total, nll, outlier = models[t].objective(torch.from_numpy(x), own, g, variant)

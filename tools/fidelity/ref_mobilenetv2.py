@@ -30,7 +30,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from refcommon import load_split, lr_at, run_reference, split_by_type, type_classes, windows
+from refcommon import PerTypeRig, load_split, run_reference, split_by_type, windows
 
 VARIANTS = ('hitachi-score', 'precise-bn', 'epochs4x')
 TABLE = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
@@ -89,33 +89,19 @@ class MobileNetV2(nn.Module):
 
 def train(exp, seed, variant):
     cfg = exp['config']
-    mc, tc = cfg['mobilenetv2'], dict(cfg['train'])
+    mc = cfg['mobilenetv2']
     assert cfg['system'] == 'mobilenetv2', cfg['system']
-    torch.manual_seed(seed)
-    by_type = type_classes(exp)
-    models = {t: MobileNetV2(len(cls), mc['width'], mc['lastChannels']) for t, cls in by_type.items()}
-    type_of = {gi: t for t, cls in by_type.items() for gi in cls}
-    local_of = {gi: i for cls in by_type.values() for i, gi in enumerate(cls)}
-    params = [p for m in models.values() for p in m.parameters()]
-    # exp's AdamW decays every trained weight, as AdamW(model.parameters()) does.
-    opt = torch.optim.AdamW(params, lr=tc['lr'], betas=(0.9, 0.999), eps=1e-8, weight_decay=tc['weightDecay'])
-    _, tm = load_split(exp['train'], cfg, exp['clip'])
-    ty = [m['classIndex'] for m in exp['train']]
-    plan = exp['plan'] * (4 if 'epochs4x' in variant else 1)
-    tc['epochs'] = len(plan)
+    rig = PerTypeRig(exp, seed, variant, lambda ids: MobileNetV2(ids, mc['width'], mc['lastChannels']))
+    models, type_of, local_of, opt, tm, ty = rig.models, rig.type_of, rig.local_of, rig.opt, rig.mels, rig.classes
     epochs = []
-    for m in models.values():
-        m.train()
-    for e, steps in enumerate(plan):
-        lr = lr_at(tc, e)
-        for group in opt.param_groups:
-            group['lr'] = lr
+    for e, steps in enumerate(rig.plan):
+        lr = rig.start_epoch(e)
         total = correct = images = 0.0
         seen = 0
         for step in steps:
             rows = step['rows']
             loss = torch.zeros(())
-            for t, (r, local) in split_by_type(rows, ty, local_of, type_of).items():
+            for t, (r, local) in rig.by_type(rows):
                 x, n = windows(tm[r], mc['window'], mc['hop'])
                 y = torch.from_numpy(np.repeat(np.array(local), n)).long()
                 logits = models[t](torch.from_numpy(x))

@@ -109,6 +109,44 @@ def split_by_type(rows, class_of, local_of, type_of):
     return out
 
 
+class PerTypeRig:
+    """What the per-type baselines' references train with, built in one order (so the same seed
+    draws the same weights): one model per machine type (make(number of the type's IDs)), maps from
+    a global class index to its type and to its index within the type, one AdamW over every model
+    (exp's AdamW decays every trained weight, as AdamW(model.parameters()) does), the training
+    split's log-Mels and classes, and the epoch plan (repeated 4 times with the epochs4x variant)."""
+
+    def __init__(self, exp, seed, variant, make):
+        import torch
+        cfg = exp['config']
+        self.tc = dict(cfg['train'])
+        torch.manual_seed(seed)
+        by_type = type_classes(exp)
+        self.models = {t: make(len(cls)) for t, cls in by_type.items()}
+        self.type_of = {gi: t for t, cls in by_type.items() for gi in cls}
+        self.local_of = {gi: i for cls in by_type.values() for i, gi in enumerate(cls)}
+        params = [p for m in self.models.values() for p in m.parameters()]
+        self.opt = torch.optim.AdamW(params, lr=self.tc['lr'], betas=(0.9, 0.999), eps=1e-8,
+                                     weight_decay=self.tc['weightDecay'])
+        _, self.mels = load_split(exp['train'], cfg, exp['clip'])
+        self.classes = [m['classIndex'] for m in exp['train']]
+        self.plan = exp['plan'] * (4 if 'epochs4x' in variant else 1)
+        self.tc['epochs'] = len(self.plan)
+        for m in self.models.values():
+            m.train()
+
+    def start_epoch(self, e):
+        """Sets epoch e's learning rate (exp's cosine per epoch) on every parameter group; returns it."""
+        lr = lr_at(self.tc, e)
+        for group in self.opt.param_groups:
+            group['lr'] = lr
+        return lr
+
+    def by_type(self, rows):
+        """A batch's rows grouped by machine type: {type: (rows, local class indices)}."""
+        return split_by_type(rows, self.classes, self.local_of, self.type_of).items()
+
+
 def claim(marker, result):
     """Claims a result for this process (a marker with its pid); False when it exists or a live process holds it."""
     if os.path.exists(result):
