@@ -15,12 +15,12 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-export function parsePositiveInt(name: string): (value: string) => number {
+export function parsePositiveInt(name: string, expected = 'a positive whole number'): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n <= 0) {
       // Commander prints this message and exits 1.
-      throw new InvalidArgumentError(`${name} expects a positive whole number, got ${JSON.stringify(value)}`);
+      throw new InvalidArgumentError(`${name} expects ${expected}, got ${JSON.stringify(value)}`);
     }
     return n;
   };

@@ -138,14 +138,10 @@ function parseExecutor(value: string): ExecutorName {
   return value as ExecutorName;
 }
 
+const parseConcurrencyNumber = parsePositiveInt('--concurrency', 'a positive whole number or auto');
+
 function parseConcurrency(value: string): number | 'auto' {
-  if (value === 'auto') return value;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new InvalidArgumentError(
-      `--concurrency expects a positive whole number or auto, got ${JSON.stringify(value)}`,
-    );
-  return n;
+  return value === 'auto' ? value : parseConcurrencyNumber(value);
 }
 
 function parseCount(value: string): number {
