@@ -43,7 +43,7 @@ export interface SimdExports {
     c0: number,
     c1: number,
   ): void;
-  /** Row-group col_sums: x, y, rows, c, shift, s1, s2, mode, rows per group, group range (row-groups.ts). */
+  /** Row-group col_sums: x, y, rows, c, shift, s1, s2, mode, block-sum scratch, rows per group, group range (row-groups.ts). */
   col_sums_rg(...args: number[]): void;
   /** Depthwise filter gradient by row groups: x, dy, acc, rowacc, geo, rows per group, group range. */
   dw_filter_grad_rg(
@@ -84,7 +84,7 @@ export interface SimdExports {
     r0: number,
     r1: number,
   ): void;
-  /** x, dy, rows, c, scale, offset, alpha, mean, sdz, sdzx, sda (partials per group), rows per group, group range. */
+  /** x, dy, rows, c, scale, offset, alpha, mean, sdz, sdzx, sda (partials per group), block-sum scratch, rows per group, group range. */
   bn_prelu_sums_rg(...args: number[]): void;
   bn_prelu_dx(
     dy: number,
