@@ -759,69 +759,164 @@ void gemm_tn(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, int 
 /*
  * 3 x 3 depthwise conv (channel multiplier 1, no dilation), optionally with a bias and a PReLU
  * (an evaluation-mode MobileFaceNet block with its BatchNorm folded in): output rows [r0, r1) of
- * n * ho, channels a multiple of 4. bias and alpha may be null. geo as dw_filter_grad; wt is
- * [3, 3, c]. Per block of four channels the nine taps stay in registers across an output row;
- * a tap row that falls in the zero padding gets zero weights and reads a valid row instead, so
- * the inner loop has no branches. Border columns check each tap column.
+ * n * ho, channels a multiple of 4. geo as dw_filter_grad. wp is the filter packed by dw3_pack
+ * ([c / 4][9 taps][4]: a channel block's nine taps at constant offsets from one pointer); b is
+ * the bias or c zeros; alpha may be null. Taps in the padding are skipped, so every output is
+ * bias + its taps in row-major order, whichever of the two loop orders computes it:
+ *  - pixel tiles (dw3_tile): DW3_P output pixels of a row run over all channels, four at a time,
+ *    the tile's (P - 1) sw + 3 input columns loaded once for its P outputs (stride 1: 0.75 loads
+ *    per multiply-add), each input line used whole while it is in L1;
+ *  - channel blocks (dw3_rows_cb): one block of four channels walks the whole output row with its
+ *    nine taps in registers, the next block re-reading the row's lines from L1.
+ * Measured on one thread (CPU time, batch 16, 2 s clips' shapes): tiles are 1.2-1.7x faster at
+ * stride 1 and where a stride-2 walk steps by a multiple of 4 KB (512 channels: every load of a
+ * walk in one L1 set); the channel walk is 1.3-1.6x faster at stride 2 otherwise on a 17 MB input
+ * coming from memory, the pattern the hardware prefetcher follows best.
+ * Written for V8's code generator, which keeps the instruction order clang emits and has 16
+ * vector and ~12 free integer registers: the tap rows are a loop that is not unrolled (unrolled,
+ * clang hoists all of a tile's loads above its first multiply-add and V8 spills most of them).
  */
-static inline __attribute__((always_inline)) v128_t dw3_col(const f32 *p, long cs, v128_t a0, v128_t a1, v128_t a2,
-                                                             v128_t acc) {
-  return madd(ld(p + 2 * cs), a2, madd(ld(p + cs), a1, madd(ld(p), a0, acc)));
+#define DW3_P 4
+
+__attribute__((export_name("dw3_pack")))
+void dw3_pack(const f32 *restrict wt, f32 *restrict wp, int c, int flip) {
+  for (int cb = 0; cb < c; cb += 4)
+    for (int t = 0; t < 9; t++) st(wp + cb * 9 + t * 4, ld(wt + (flip ? 8 - t : t) * c + cb));
+}
+
+static inline __attribute__((always_inline)) v128_t dw3_ep(v128_t acc, const f32 *alpha, int ch) {
+  return alpha ? prelu4(acc, ld(alpha + ch)) : acc;
+}
+
+/* P interior output pixels (every tap column inside the image) from tap rows [ky0, ky1): xr points
+   at the tile's first input column in the window's first row (iy = oy * sh - top, maybe outside
+   the image: only rows ky0.. are read), rs is the row stride, out the first output pixel. */
+static inline __attribute__((always_inline)) void dw3_tile(const f32 *xr, long rs, int ky0, int ky1,
+                                                            const f32 *wp, const f32 *b, const f32 *alpha,
+                                                            f32 *out, int c, const int S, const int P) {
+  const long cs = c;
+  for (int ch = 0; ch < c; ch += 4) {
+    v128_t acc[DW3_P];
+    v128_t bv = ld(b + ch);
+    for (int p = 0; p < P; p++) acc[p] = bv;
+#pragma clang loop unroll(disable)
+    for (int ky = ky0; ky < ky1; ky++) {
+      const f32 *xp = xr + ky * rs + ch;
+      const f32 *wk = wp + ch * 9 + ky * 12;
+      v128_t a0 = ld(wk), a1 = ld(wk + 4), a2 = ld(wk + 8);
+      for (int j = 0; j < (P - 1) * S + 3; j++) {
+        v128_t v = ld(xp + j * cs);
+        for (int p = 0; p < P; p++) {
+          int kx = j - p * S;
+          if (kx == 0) acc[p] = madd(v, a0, acc[p]);
+          if (kx == 1) acc[p] = madd(v, a1, acc[p]);
+          if (kx == 2) acc[p] = madd(v, a2, acc[p]);
+        }
+      }
+    }
+    for (int p = 0; p < P; p++) st(out + p * cs + ch, dw3_ep(acc[p], alpha, ch));
+  }
+}
+
+/* One output pixel from tap rows [ky0, ky1) and tap columns [kx0, kx1), channels [c0, c1). */
+static __attribute__((noinline)) void dw3_edge(const f32 *xr, long rs, int ky0, int ky1, int kx0, int kx1,
+                                               const f32 *wp, const f32 *b, const f32 *alpha, f32 *out, int c,
+                                               int c0, int c1) {
+  for (int ch = c0; ch < c1; ch += 4) {
+    v128_t acc = ld(b + ch);
+    for (int ky = ky0; ky < ky1; ky++)
+      for (int kx = kx0; kx < kx1; kx++)
+        acc = madd(ld(xr + ky * rs + (long)kx * c + ch), ld(wp + ch * 9 + (ky * 3 + kx) * 4), acc);
+    st(out + ch, dw3_ep(acc, alpha, ch));
+  }
+}
+
+/* One output row by pixel tiles; interior columns [lo, hi). */
+static void dw3_row_tiles(const f32 *xr, long rs, int ky0, int ky1, const f32 *wp, const f32 *b, const f32 *alpha,
+                          f32 *orow, int w, int c, int wo, int sw, int left, int lo, int hi) {
+  for (int ox = 0; ox < wo; ox++) {
+    if (ox == lo && hi > lo) {
+      const f32 *xp = xr + (long)(ox * sw - left) * c;
+      f32 *po = orow + (long)ox * c;
+      if (sw == 1) {
+        for (; ox + DW3_P <= hi; ox += DW3_P, xp += DW3_P * c, po += DW3_P * c)
+          dw3_tile(xp, rs, ky0, ky1, wp, b, alpha, po, c, 1, DW3_P);
+      } else if (sw == 2) {
+        for (; ox + DW3_P <= hi; ox += DW3_P, xp += 2 * DW3_P * c, po += DW3_P * c)
+          dw3_tile(xp, rs, ky0, ky1, wp, b, alpha, po, c, 2, DW3_P);
+      }
+      for (; ox < hi; ox++, xp += (long)sw * c, po += c) dw3_tile(xp, rs, ky0, ky1, wp, b, alpha, po, c, 1, 1);
+      ox = hi - 1;
+      continue;
+    }
+    int ix = ox * sw - left;
+    int kx0 = ix < 0 ? -ix : 0, kx1 = w - ix < 3 ? w - ix : 3;
+    dw3_edge(xr + (long)ix * c, rs, ky0, ky1, kx0, kx1, wp, b, alpha, orow + (long)ox * c, c, 0, c);
+  }
+}
+
+/* One output row by channel blocks: the interior columns [lo, hi) with the nine taps in registers
+   (taps of padding rows read row ky0 with zero weights, adding exact zeros), then the border columns. */
+static void dw3_row_cb(const f32 *xr, long rs, int ky0, int ky1, const f32 *wp, const f32 *b, const f32 *alpha,
+                       f32 *orow, int w, int c, int wo, int sw, int left, int lo, int hi) {
+  v128_t zero = wasm_f32x4_splat(0);
+  int ok0 = ky0 == 0, ok2 = ky1 == 3;
+  const f32 *row0 = xr + (ok0 ? 0 : ky0) * rs, *row1 = xr + rs, *row2 = xr + (ok2 ? 2 : ky1 - 1) * rs;
+  if (ky1 - ky0 < 2) row1 = row0; /* a one-row image: the window's middle row is in the padding too */
+  int ok1 = ky0 <= 1 && ky1 >= 2;
+  for (int ch = 0; ch < c; ch += 4) {
+    const f32 *wk = wp + ch * 9;
+    v128_t w00 = ok0 ? ld(wk) : zero, w01 = ok0 ? ld(wk + 4) : zero, w02 = ok0 ? ld(wk + 8) : zero;
+    v128_t w10 = ok1 ? ld(wk + 12) : zero, w11 = ok1 ? ld(wk + 16) : zero, w12 = ok1 ? ld(wk + 20) : zero;
+    v128_t w20 = ok2 ? ld(wk + 24) : zero, w21 = ok2 ? ld(wk + 28) : zero, w22 = ok2 ? ld(wk + 32) : zero;
+    v128_t bv = ld(b + ch);
+    for (int ox = lo; ox < hi; ox++) {
+      long o = (long)(ox * sw - left) * c + ch;
+      v128_t acc = madd(ld(row0 + o), w00, bv);
+      acc = madd(ld(row0 + o + c), w01, acc);
+      acc = madd(ld(row0 + o + 2 * c), w02, acc);
+      acc = madd(ld(row1 + o), w10, acc);
+      acc = madd(ld(row1 + o + c), w11, acc);
+      acc = madd(ld(row1 + o + 2 * c), w12, acc);
+      acc = madd(ld(row2 + o), w20, acc);
+      acc = madd(ld(row2 + o + c), w21, acc);
+      acc = madd(ld(row2 + o + 2 * c), w22, acc);
+      st(orow + (long)ox * c + ch, dw3_ep(acc, alpha, ch));
+    }
+  }
+  for (int ox = 0; ox < wo; ox++) {
+    if (ox == lo && hi > lo) {
+      ox = hi - 1;
+      continue;
+    }
+    int ix = ox * sw - left;
+    int kx0 = ix < 0 ? -ix : 0, kx1 = w - ix < 3 ? w - ix : 3;
+    dw3_edge(xr + (long)ix * c, rs, ky0, ky1, kx0, kx1, wp, b, alpha, orow + (long)ox * c, c, 0, c);
+  }
 }
 
 __attribute__((export_name("dw3_fwd")))
-void dw3_fwd(const f32 *restrict x, const f32 *restrict wt, const f32 *bias, const f32 *alpha, f32 *restrict out,
+void dw3_fwd(const f32 *restrict x, const f32 *restrict wp, const f32 *b, const f32 *alpha, f32 *restrict out,
              const int *restrict geo, int r0, int r1) {
   int h = geo[1], w = geo[2], c = geo[3], ho = geo[4], wo = geo[5], sh = geo[8], sw = geo[9], top = geo[12], left = geo[13];
+  long rs = (long)w * c;
+  /* Output columns [lo, hi) have all three tap columns inside the image. */
   int lo = 0;
   while (lo < wo && lo * sw - left < 0) lo++;
   int hi = wo;
   while (hi > lo && (hi - 1) * sw - left + 2 >= w) hi--;
-  v128_t zero = wasm_f32x4_splat(0);
+  int tiles = sw == 1 || ((long)sw * c * 4) % 4096 == 0;
   for (int r = r0; r < r1; r++) {
-    int b = r / ho, oy = r % ho;
+    int bi = r / ho, oy = r % ho;
     int iy = oy * sh - top;
-    int ok0 = iy >= 0 && iy < h, ok1 = iy + 1 >= 0 && iy + 1 < h, ok2 = iy + 2 >= 0 && iy + 2 < h;
-    int valid = ok1 ? iy + 1 : ok0 ? iy : iy + 2;
-    const f32 *img = x + (long)b * h * w * c;
-    const f32 *row0 = img + (long)(ok0 ? iy : valid) * w * c;
-    const f32 *row1 = img + (long)(ok1 ? iy + 1 : valid) * w * c;
-    const f32 *row2 = img + (long)(ok2 ? iy + 2 : valid) * w * c;
+    int ky0 = iy < 0 ? -iy : 0, ky1 = h - iy < 3 ? h - iy : 3;
+    /* The image's row iy (maybe outside it: only rows ky0.. of the window are read). */
+    const f32 *xr = x + (long)bi * h * rs + (long)iy * rs;
     f32 *orow = out + (long)r * wo * c;
-    for (int ch = 0; ch < c; ch += 4) {
-      v128_t w00 = ok0 ? ld(wt + ch) : zero, w01 = ok0 ? ld(wt + c + ch) : zero, w02 = ok0 ? ld(wt + 2 * c + ch) : zero;
-      v128_t w10 = ok1 ? ld(wt + 3 * c + ch) : zero, w11 = ok1 ? ld(wt + 4 * c + ch) : zero, w12 = ok1 ? ld(wt + 5 * c + ch) : zero;
-      v128_t w20 = ok2 ? ld(wt + 6 * c + ch) : zero, w21 = ok2 ? ld(wt + 7 * c + ch) : zero, w22 = ok2 ? ld(wt + 8 * c + ch) : zero;
-      v128_t bv = bias ? ld(bias + ch) : zero;
-      for (int ox = lo; ox < hi; ox++) {
-        long o = (long)(ox * sw - left) * c + ch;
-        v128_t acc = dw3_col(row0 + o, c, w00, w01, w02, bv);
-        acc = dw3_col(row1 + o, c, w10, w11, w12, acc);
-        acc = dw3_col(row2 + o, c, w20, w21, w22, acc);
-        if (alpha) acc = prelu4(acc, ld(alpha + ch));
-        st(orow + (long)ox * c + ch, acc);
-      }
-      for (int ox = 0; ox < wo; ox++) {
-        if (ox == lo && hi > lo) {
-          ox = hi - 1;
-          continue;
-        }
-        v128_t acc = bv;
-        for (int kx = 0; kx < 3; kx++) {
-          int ix = ox * sw - left + kx;
-          if (ix < 0 || ix >= w) continue;
-          long o = (long)ix * c + ch;
-          v128_t a0 = kx == 0 ? w00 : kx == 1 ? w01 : w02;
-          v128_t a1 = kx == 0 ? w10 : kx == 1 ? w11 : w12;
-          v128_t a2 = kx == 0 ? w20 : kx == 1 ? w21 : w22;
-          acc = madd(ld(row0 + o), a0, acc);
-          acc = madd(ld(row1 + o), a1, acc);
-          acc = madd(ld(row2 + o), a2, acc);
-        }
-        if (alpha) acc = prelu4(acc, ld(alpha + ch));
-        st(orow + (long)ox * c + ch, acc);
-      }
-    }
+    if (tiles)
+      dw3_row_tiles(xr, rs, ky0, ky1, wp, b, alpha, orow, w, c, wo, sw, left, lo, hi);
+    else
+      dw3_row_cb(xr, rs, ky0, ky1, wp, b, alpha, orow, w, c, wo, sw, left, lo, hi);
   }
 }
 

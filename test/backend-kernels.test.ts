@@ -164,6 +164,12 @@ const dwCases: ConvCase[] = [
   // threads split the groups: 3 groups at stride 1, 2 at stride 2.
   { x: [2, 40, 60, 32], k: [3, 3, 32, 1], s: 1, pad: 'same' },
   { x: [2, 80, 96, 32], k: [3, 3, 32, 1], s: 2, pad: PAD_HW1 },
+  // Rows of 13 and 21 columns: 4-pixel tiles of the forward (and of the stride-1 input gradient),
+  // single pixels and border columns; 512 channels at stride 2 (a 4 KB step: tiles too).
+  { x: [2, 6, 13, 8], k: [3, 3, 8, 1], s: 1, pad: PAD_HW1 },
+  { x: [1, 9, 21, 12], k: [3, 3, 12, 1], s: 2, pad: PAD_HW1 },
+  { x: [1, 5, 21, 512], k: [3, 3, 512, 1], s: 2, pad: PAD_HW1 },
+  { x: [2, 1, 13, 4], k: [3, 3, 4, 1], s: 1, pad: PAD_HW1 },
   // MobileFaceNet's global depthwise conv: the kernel covers the whole 8 x 20 map.
   { x: [3, 8, 20, 6], k: [8, 20, 6, 1], s: 1, pad: 'valid' },
 ];

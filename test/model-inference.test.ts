@@ -94,7 +94,9 @@ test('prelu(a w + bias) + res in one wasm kernel equals the separate ops on cpu 
 
 test("3 x 3 depthwise conv with bias and PReLU in one wasm pass equals tfjs's depthwise conv + bias + PReLU on cpu", async () => {
   // Odd and even sizes, strides 1 and 2, padding 1 and 0, a map narrower than the kernel's
-  // interior, channel counts in fours (the kernel's) and not (tfjs's kernel then).
+  // interior, channel counts in fours (the kernel's) and not (tfjs's kernel then). Rows of 13 and
+  // 21 columns: two 4-pixel tiles plus single pixels between the border columns; stride 2 walks
+  // channel blocks, except with 512 channels (a 4 KB step: pixel tiles too).
   const cases: Array<[number, number, number, number, number]> = [
     [9, 7, 8, 1, 1],
     [10, 12, 4, 2, 1],
@@ -102,6 +104,11 @@ test("3 x 3 depthwise conv with bias and PReLU in one wasm pass equals tfjs's de
     [2, 2, 8, 1, 1],
     [1, 9, 4, 1, 1],
     [6, 5, 6, 1, 1],
+    [7, 13, 12, 1, 1],
+    [1, 13, 8, 1, 1],
+    [9, 21, 8, 2, 1],
+    [4, 21, 512, 2, 1],
+    [3, 13, 8, 1, 0],
   ];
   for (const [h, w, c, stride, pad] of cases) {
     for (const withAlpha of [true, false]) {

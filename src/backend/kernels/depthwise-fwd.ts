@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, withHeapGeometry, type ConvGeometry } from './conv-geometry.js';
 import { parallel } from './parallel.js';
+import { simd, withScratch } from './simd.js';
 import { ptr, run, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 
 /**
@@ -21,7 +22,11 @@ export function dw3Served(x: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap
   return g.dh === 1 && g.dw === 1 && padOk && g.ho > 0 && g.wo > 0 ? g : null;
 }
 
-/** One dw3_fwd pass (output rows split over threads); bias and alpha optional. */
+/**
+ * One dw3_fwd pass (output rows split over threads); bias and alpha optional. The filter is
+ * packed first (`dw3_pack`: a channel block's nine taps side by side), rotated by 180 degrees when
+ * `flip` (the input gradient's conv).
+ */
 export function dw3(
   b: WasmBackend,
   x: TensorInfo,
@@ -29,17 +34,17 @@ export function dw3(
   bias: TensorInfo | undefined,
   alpha: TensorInfo | undefined,
   g: ConvGeometry,
+  flip = false,
 ): TensorInfo {
   const out = b.makeOutput([g.n, g.ho, g.wo, g.ci], 'float32');
-  withHeapGeometry(b, g, (geo) =>
-    parallel(
-      b,
-      'dw3_fwd',
-      g.n * g.ho,
-      [ptr(b, x), ptr(b, filter), bias ? ptr(b, bias) : 0, alpha ? ptr(b, alpha) : 0, ptr(b, out), geo],
-      1,
-    ),
-  );
+  // Scratch: the packed filter (9 c floats), then c zeros (the bias when there is none).
+  withScratch(b, 40 * g.ci, (packed) => {
+    simd(b).dw3_pack(ptr(b, filter), packed, g.ci, flip ? 1 : 0);
+    const biasAt = bias ? ptr(b, bias) : packed + 36 * g.ci;
+    withHeapGeometry(b, g, (geo) =>
+      parallel(b, 'dw3_fwd', g.n * g.ho, [ptr(b, x), packed, biasAt, alpha ? ptr(b, alpha) : 0, ptr(b, out), geo], 1),
+    );
+  });
   return out;
 }
 

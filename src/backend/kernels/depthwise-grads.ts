@@ -84,7 +84,6 @@ function inputGrad(args: KernelArgs): TensorInfo {
   const padB = h - ho - padT + kh - 1;
   const padR = w - wo - padL + kw - 1;
   if (sh === 1 && sw === 1 && dh === 1 && dw === 1 && padT >= 0 && padL >= 0 && padB >= 0 && padR >= 0) {
-    const flipped = flipTaps(backend, filter);
     const pad = [
       [0, 0],
       [padT, padB],
@@ -92,10 +91,10 @@ function inputGrad(args: KernelArgs): TensorInfo {
       [0, 0],
     ];
     const flipAttrs = { strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC' };
-    const served = dw3Served(dy, flipped, flipAttrs);
-    const out = served
-      ? dw3(backend, dy, flipped, undefined, undefined, served)
-      : run(backend, 'DepthwiseConv2dNative', { x: dy, filter: flipped }, flipAttrs);
+    const served = dw3Served(dy, filter, flipAttrs);
+    if (served) return dw3(backend, dy, filter, undefined, undefined, served, true);
+    const flipped = flipTaps(backend, filter);
+    const out = run(backend, 'DepthwiseConv2dNative', { x: dy, filter: flipped }, flipAttrs);
     free(backend, flipped);
     return out;
   }

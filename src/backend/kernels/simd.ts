@@ -102,7 +102,19 @@ export interface SimdExports {
   ): void;
   dw_input_grad(dy: number, w: number, dx: number, geo: number, r0: number, r1: number): void;
   gemm_nn(a: number, b: number, c: number, k: number, n: number, m0: number, m1: number): void;
-  dw3_fwd(x: number, w: number, bias: number, alpha: number, out: number, geo: number, r0: number, r1: number): void;
+  /** 3 x 3 depthwise conv over a packed filter (dw3_pack); bias (or zeros) and alpha (or 0) per channel. */
+  dw3_fwd(
+    x: number,
+    packed: number,
+    bias: number,
+    alpha: number,
+    out: number,
+    geo: number,
+    r0: number,
+    r1: number,
+  ): void;
+  /** Packs a [3, 3, c] filter as [c / 4][9][4], rotated by 180 degrees when flip is 1. */
+  dw3_pack(w: number, packed: number, c: number, flip: number): void;
   gemm_nn_ep(
     a: number,
     b: number,
