@@ -31,21 +31,21 @@ interface ChannelScratch {
   s3: number;
   /** float32 block sums of the row-streaming passes: 3 ceil4(c) floats per row group (csrc `col_sums_rg`). */
   t: number;
-  v: readonly [number, number, number, number, number];
+  v: readonly [number, number, number, number, number, number];
 }
 
 /**
  * Per-channel heap scratch for `fn`: float64 sums s1, s2, s3, each [groups][c] (one row of partials
  * per row group, row-groups.ts; after sumGroups the totals are the first c), the block sums t,
- * then float32 vectors v0..v4. Only the t of each thread's first group is touched.
+ * then float32 vectors v0..v5. Only the t of each thread's first group is touched.
  */
 function withChannelScratch<T>(b: WasmBackend, c: number, groups: number, fn: (s: ChannelScratch) => T): T {
   const sums = 8 * c * groups;
   const blockSums = 12 * Math.ceil(c / 4) * 4 * groups;
-  return withScratch(b, 3 * sums + blockSums + 20 * c, (at) => {
+  return withScratch(b, 3 * sums + blockSums + 24 * c, (at) => {
     const t = at + 3 * sums;
     const f = (i: number) => t + blockSums + 4 * c * i;
-    return fn({ s1: at, s2: at + sums, s3: at + 2 * sums, t, v: [f(0), f(1), f(2), f(3), f(4)] });
+    return fn({ s1: at, s2: at + sums, s3: at + 2 * sums, t, v: [f(0), f(1), f(2), f(3), f(4), f(5)] });
   });
 }
 
@@ -122,7 +122,7 @@ function backward({ inputs, backend }: KernelArgs): TensorInfo[] {
   const daT = alpha ? b.makeOutput([c], 'float32') : null;
   const { grows, groups } = groupsOf(rows, c);
   withChannelScratch(b, c, groups, ({ s1, s2, s3, t, v }) => {
-    const [kAt, mAt, c0At, scaleAt, offsetAt] = v;
+    const [kAt, mAt, c0At, scaleAt, offsetAt, kaAt] = v;
     // Sums of dz and dz * (x - mean), where dz = dy (plain BN) or dy through the PReLU.
     if (alpha && beta) {
       scaleOffset(b, gamma, beta, f32(b, mean), f32(b, invstd), f32At(b, scaleAt, c), f32At(b, offsetAt, c));
@@ -150,11 +150,14 @@ function backward({ inputs, backend }: KernelArgs): TensorInfo[] {
     }
     if (alpha && daT) {
       f32(b, daT).set(f64At(b, s3, c));
+      // dx = dy (z > 0 ? k : k alpha) + m x + c0: the slope folded into k per channel.
+      const [ka, al] = [f32At(b, kaAt, c), f32(b, alpha)];
+      for (let ch = 0; ch < c; ch++) ka[ch] = kk[ch]! * al[ch]!;
       parallel(
         b,
         'bn_prelu_dx',
         rows,
-        [ptr(b, dy), ptr(b, x), ptr(b, dxT), c, scaleAt, offsetAt, ptr(b, alpha), kAt, mAt, c0At],
+        [ptr(b, dy), ptr(b, x), ptr(b, dxT), c, scaleAt, offsetAt, kaAt, kAt, mAt, c0At],
         1,
         64,
       );

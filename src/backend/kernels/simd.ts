@@ -86,6 +86,7 @@ export interface SimdExports {
   ): void;
   /** x, dy, rows, c, scale, offset, alpha, mean, sdz, sdzx, sda (partials per group), block-sum scratch, rows per group, group range. */
   bn_prelu_sums_rg(...args: number[]): void;
+  /** ka = k alpha per channel (float32). */
   bn_prelu_dx(
     dy: number,
     x: number,
@@ -93,7 +94,7 @@ export interface SimdExports {
     c: number,
     scale: number,
     offset: number,
-    alpha: number,
+    ka: number,
     k: number,
     m: number,
     cc: number,
