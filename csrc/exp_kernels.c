@@ -233,6 +233,110 @@ static void dw_filter_grad_rows(const f32 *restrict x, const f32 *restrict dy, f
 }
 
 /*
+ * The 3 x 3 filter gradient (no dilation, channels in fours) for output rows [o0, o1), pixel-major
+ * like dw3_fwd: a tile of DW3G_P output pixels of a row runs over all channels, four at a time,
+ * adding dy x x into float32 tap sums kept packed as [c / 4][9][4] (ra: the nine sums of a channel
+ * block side by side, in L1), which go into the float64 acc [9][c] every DW3G_FLUSH pixels' worth
+ * of rows and at the end. The channel-block walk (dw_filter_grad_rows) strode through memory by
+ * c * sw floats per pixel: 5-10 GFLOP/s. Taps in the padding are skipped. Each tap sum adds the
+ * pixels of a row left to right, rows in order: the same bits at any thread count (fixed groups).
+ */
+#define DW3G_P 4
+#define DW3G_FLUSH 64
+
+static inline __attribute__((always_inline)) void dw3g_tile(const f32 *xr, long rs, int ky0, int ky1,
+                                                             const f32 *g, f32 *ra, int c, const int S, const int P) {
+  const long cs = c;
+  for (int ch = 0; ch < c; ch += 4) {
+    v128_t gv[DW3G_P];
+    for (int p = 0; p < P; p++) gv[p] = ld(g + p * cs + ch);
+#pragma clang loop unroll(disable)
+    for (int ky = ky0; ky < ky1; ky++) {
+      const f32 *xp = xr + ky * rs + ch;
+      f32 *rk = ra + ch * 9 + ky * 12;
+      v128_t s0 = ld(rk), s1 = ld(rk + 4), s2 = ld(rk + 8);
+      for (int j = 0; j < (P - 1) * S + 3; j++) {
+        v128_t v = ld(xp + j * cs);
+        for (int p = 0; p < P; p++) {
+          int kx = j - p * S;
+          if (kx == 0) s0 = madd(v, gv[p], s0);
+          if (kx == 1) s1 = madd(v, gv[p], s1);
+          if (kx == 2) s2 = madd(v, gv[p], s2);
+        }
+      }
+      st(rk, s0);
+      st(rk + 4, s1);
+      st(rk + 8, s2);
+    }
+  }
+}
+
+static __attribute__((noinline)) void dw3g_edge(const f32 *xr, long rs, int ky0, int ky1, int kx0, int kx1,
+                                                const f32 *g, f32 *ra, int c) {
+  for (int ch = 0; ch < c; ch += 4) {
+    v128_t gv = ld(g + ch);
+    for (int ky = ky0; ky < ky1; ky++)
+      for (int kx = kx0; kx < kx1; kx++) {
+        f32 *rk = ra + ch * 9 + (ky * 3 + kx) * 4;
+        st(rk, madd(ld(xr + ky * rs + (long)kx * c + ch), gv, ld(rk)));
+      }
+  }
+}
+
+/* acc [9][c] += ra [c / 4][9][4] in float64; ra is zeroed for the next rows. */
+static void dw3g_flush(f64 *restrict acc, f32 *restrict ra, int c) {
+  v128_t zero = wasm_f32x4_splat(0);
+  for (int ch = 0; ch < c; ch += 4)
+    for (int t = 0; t < 9; t++) {
+      f32 *rk = ra + ch * 9 + t * 4;
+      acc64(acc + (long)t * c + ch, ld(rk));
+      st(rk, zero);
+    }
+}
+
+static void dw3_filter_grad_rows(const f32 *restrict x, const f32 *restrict dy, f64 *restrict acc, f32 *restrict ra,
+                                 const int *restrict geo, int o0, int o1) {
+  int h = geo[1], w = geo[2], c = geo[3], ho = geo[4], wo = geo[5], sh = geo[8], sw = geo[9], top = geo[12], left = geo[13];
+  long rs = (long)w * c;
+  int lo = 0;
+  while (lo < wo && lo * sw - left < 0) lo++;
+  int hi = wo;
+  while (hi > lo && (hi - 1) * sw - left + 2 >= w) hi--;
+  int flush = DW3G_FLUSH / wo > 1 ? DW3G_FLUSH / wo : 1;
+  {
+    v128_t zero = wasm_f32x4_splat(0);
+    for (int i = 0; i < 9 * c; i += 4) st(ra + i, zero);
+  }
+  for (int r = o0; r < o1; r++) {
+    int bi = r / ho, oy = r % ho;
+    int iy = oy * sh - top;
+    int ky0 = iy < 0 ? -iy : 0, ky1 = h - iy < 3 ? h - iy : 3;
+    const f32 *xr = x + (long)bi * h * rs + (long)iy * rs;
+    const f32 *grow = dy + (long)r * wo * c;
+    for (int ox = 0; ox < wo; ox++) {
+      if (ox == lo && hi > lo) {
+        const f32 *xp = xr + (long)(ox * sw - left) * c;
+        const f32 *g = grow + (long)ox * c;
+        if (sw == 1) {
+          for (; ox + DW3G_P <= hi; ox += DW3G_P, xp += DW3G_P * c, g += DW3G_P * c)
+            dw3g_tile(xp, rs, ky0, ky1, g, ra, c, 1, DW3G_P);
+        } else if (sw == 2) {
+          for (; ox + DW3G_P <= hi; ox += DW3G_P, xp += 2 * DW3G_P * c, g += DW3G_P * c)
+            dw3g_tile(xp, rs, ky0, ky1, g, ra, c, 2, DW3G_P);
+        }
+        for (; ox < hi; ox++, xp += (long)sw * c, g += c) dw3g_tile(xp, rs, ky0, ky1, g, ra, c, 1, 1);
+        ox = hi - 1;
+        continue;
+      }
+      int ix = ox * sw - left;
+      int kx0 = ix < 0 ? -ix : 0, kx1 = w - ix < 3 ? w - ix : 3;
+      dw3g_edge(xr + (long)ix * c, rs, ky0, ky1, kx0, kx1, grow + (long)ox * c, ra, c);
+    }
+    if ((r - o0 + 1) % flush == 0 || r == o1 - 1) dw3g_flush(acc, ra, c);
+  }
+}
+
+/*
  * Threads split output rows: group g takes output rows [g * grows, (g + 1) * grows) of the n * ho,
  * all channels, into its own accumulators acc + g * taps * c (float64, zeroed by the caller) with its
  * own row scratch rowacc + g * taps * c; f64_group_sum then adds the groups in order. See
@@ -243,9 +347,16 @@ void dw_filter_grad_rg(const f32 *restrict x, const f32 *restrict dy, f64 *restr
                        const int *restrict geo, int grows, int g0, int g1) {
   int rows = geo[0] * geo[4], c = geo[3];
   long part = (long)geo[6] * geo[7] * c;
+  /* Pixel tiles where dw3_fwd uses them (stride 1, or a stride-2 step of a multiple of 4 KB). */
+  int sw = geo[9];
+  int fast3 = geo[6] == 3 && geo[7] == 3 && geo[10] == 1 && geo[11] == 1 && (c & 3) == 0 &&
+              (sw == 1 || ((long)sw * c * 4) % 4096 == 0);
   for (int g = g0; g < g1; g++) {
     int o0 = g * grows, o1 = o0 + grows < rows ? o0 + grows : rows;
-    dw_filter_grad_rows(x, dy, acc + g * part, rowacc + g * part, geo, o0, o1, 0, c);
+    if (fast3)
+      dw3_filter_grad_rows(x, dy, acc + g * part, rowacc + g * part, geo, o0, o1);
+    else
+      dw_filter_grad_rows(x, dy, acc + g * part, rowacc + g * part, geo, o0, o1, 0, c);
   }
 }
 
@@ -629,6 +740,79 @@ void dw_input_grad(const f32 *restrict dy, const f32 *restrict wt, f32 *restrict
           for (; ch < c; ch++) out[ch] += wk[ch] * g[ch];
         }
       }
+    }
+  }
+}
+
+/*
+ * The strided 3 x 3 input gradient (strides of 2 or more in both axes, no dilation, channels in
+ * fours) as a gather with the sums in registers: each input pixel gets at most two tap rows x two
+ * tap columns, known before its channel loop, so one of four inlined variants adds them for every
+ * channel block and stores the pixel once. wp is the filter packed by dw3_pack. (dw_input_grad
+ * zeroes dx, then loads and stores it for every tap: 3 loads and a store per multiply-add, against
+ * 2 loads here.) The taps are added in the same order (ky, then kx, ascending) as there.
+ */
+static inline __attribute__((always_inline)) void dw3ig_px(const f32 *g0, const f32 *g1, long o0, long o1,
+                                                            const f32 *wp, int t00, int t01, int t10, int t11,
+                                                            f32 *out, int c, const int NY, const int NX) {
+  for (int ch = 0; ch < c; ch += 4) {
+    const f32 *wk = wp + ch * 9;
+    v128_t acc = wasm_f32x4_mul(ld(wk + t00), ld(g0 + o0 + ch));
+    if (NX == 2) acc = madd(ld(wk + t01), ld(g0 + o1 + ch), acc);
+    if (NY == 2) acc = madd(ld(wk + t10), ld(g1 + o0 + ch), acc);
+    if (NY == 2 && NX == 2) acc = madd(ld(wk + t11), ld(g1 + o1 + ch), acc);
+    st(out + ch, acc);
+  }
+}
+
+/* The taps k = k0, k0 + s (at most 2 for s >= 2) of a 3-tap axis that reach output positions in
+   [0, n) from input position i with padding pad: returns their count, the first tap in *k0 and its
+   output position in *o0 (the second's is *o0 - 1). */
+static inline int dw3ig_taps(int i, int pad, int s, int n, int *k0, int *o0) {
+  int k = (i + pad) % s, cnt = 0, first = -1;
+  for (; k < 3; k += s) {
+    int o = (i + pad - k) / s;
+    if (o < 0 || o >= n) continue;
+    if (first < 0) {
+      first = k;
+      *o0 = o;
+    }
+    cnt++;
+  }
+  *k0 = first;
+  return cnt;
+}
+
+__attribute__((export_name("dw3_input_grad")))
+void dw3_input_grad(const f32 *restrict dy, const f32 *restrict wp, f32 *restrict dx, const int *restrict geo, int r0,
+                    int r1) {
+  int h = geo[1], w = geo[2], c = geo[3], ho = geo[4], wo = geo[5];
+  int sh = geo[8], sw = geo[9], top = geo[12], left = geo[13];
+  v128_t zero = wasm_f32x4_splat(0);
+  for (int row = r0; row < r1; row++) {
+    int b = row / h, iy = row % h;
+    int ky0 = 0, oy0 = 0;
+    int ny = dw3ig_taps(iy, top, sh, ho, &ky0, &oy0);
+    const f32 *g0 = dy + ((long)(b * ho + oy0) * wo) * c, *g1 = g0 - (long)wo * c;
+    f32 *orow = dx + (long)row * w * c;
+    for (int ix = 0; ix < w; ix++) {
+      f32 *out = orow + (long)ix * c;
+      int kx0 = 0, ox0 = 0;
+      int nx = dw3ig_taps(ix, left, sw, wo, &kx0, &ox0);
+      if (ny == 0 || nx == 0) {
+        for (int ch = 0; ch < c; ch += 4) st(out + ch, zero);
+        continue;
+      }
+      long o0 = (long)ox0 * c, o1 = o0 - c;
+      int t00 = (ky0 * 3 + kx0) * 4, t01 = t00 + sw * 4, t10 = t00 + sh * 12, t11 = t10 + sw * 4;
+      if (ny == 2 && nx == 2)
+        dw3ig_px(g0, g1, o0, o1, wp, t00, t01, t10, t11, out, c, 2, 2);
+      else if (ny == 2)
+        dw3ig_px(g0, g1, o0, o1, wp, t00, t01, t10, t11, out, c, 2, 1);
+      else if (nx == 2)
+        dw3ig_px(g0, g1, o0, o1, wp, t00, t01, t10, t11, out, c, 1, 2);
+      else
+        dw3ig_px(g0, g1, o0, o1, wp, t00, t01, t10, t11, out, c, 1, 1);
     }
   }
 }

@@ -170,6 +170,11 @@ const dwCases: ConvCase[] = [
   { x: [1, 9, 21, 12], k: [3, 3, 12, 1], s: 2, pad: PAD_HW1 },
   { x: [1, 5, 21, 512], k: [3, 3, 512, 1], s: 2, pad: PAD_HW1 },
   { x: [2, 1, 13, 4], k: [3, 3, 4, 1], s: 1, pad: PAD_HW1 },
+  // The strided input gradient's 2 x 2 / 2 x 1 / 1 x 1 tap variants with padding 0 above and left
+  // ('same' on even sizes, 'valid') and a single tap per axis (stride 3).
+  { x: [2, 10, 8, 4], k: [3, 3, 4, 1], s: 2, pad: 'same' },
+  { x: [2, 10, 9, 8], k: [3, 3, 8, 1], s: 2, pad: 'valid' },
+  { x: [2, 11, 10, 4], k: [3, 3, 4, 1], s: 3, pad: 'same' },
   // MobileFaceNet's global depthwise conv: the kernel covers the whole 8 x 20 map.
   { x: [3, 8, 20, 6], k: [8, 20, 6, 1], s: 1, pad: 'valid' },
 ];
@@ -264,7 +269,7 @@ test('BatchNorm (+ PReLU) and depthwise conv results and gradients are bit-ident
   const runs = await hashesAtThreads('row-groups-threads.ts');
   for (const r of runs) {
     assert.equal(r.backend, 'wasm');
-    assert.equal(r.hashes.length, 2 * (6 + 7) + 2 * 3);
+    assert.equal(r.hashes.length, 2 * (6 + 7) + 3 * 3);
     assert.ok(!r.hashes.includes('non-finite'), `${r.threads} thread(s): NaN or infinite outputs`);
   }
   assert.deepEqual(runs[1]!.hashes, runs[0]!.hashes, '2 threads against 1');

@@ -1,7 +1,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, withHeapGeometry } from './conv-geometry.js';
 import { ptr, f32, free, run, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
-import { f64At, withScratch } from './simd.js';
+import { f64At, simd, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
 import { rowGroups, sumGroups } from './row-groups.js';
 import { dw3, dw3Served } from './depthwise-fwd.js';
@@ -99,6 +99,17 @@ function inputGrad(args: KernelArgs): TensorInfo {
     return out;
   }
   const dx = backend.makeOutput(inputShape, 'float32');
+  if (kh === 3 && kw === 3 && dh === 1 && dw === 1 && c % 4 === 0 && sh >= 2 && sw >= 2) {
+    // 3 x 3 (MobileFaceNet's strided blocks): at most 2 x 2 taps per input pixel, summed in
+    // registers over the packed filter.
+    withScratch(backend, 36 * c, (packed) => {
+      simd(backend).dw3_pack(ptr(backend, filter), packed, c, 0);
+      withHeapGeometry(backend, g, (geo) =>
+        parallel(backend, 'dw3_input_grad', n * h, [ptr(backend, dy), packed, ptr(backend, dx), geo], 1, 4),
+      );
+    });
+    return dx;
+  }
   withHeapGeometry(backend, g, (geo) => {
     parallel(backend, 'dw_input_grad', n * h, [ptr(backend, dy), ptr(backend, filter), ptr(backend, dx), geo], 1, 4);
   });

@@ -53,6 +53,7 @@ const NAMES: readonly Name[] = [
   'gmix_fwd',
   'gmix_bwd',
   'col_sums_rg',
+  'dw3_input_grad',
 ];
 const MAX_ARGS = 24;
 /** Int32 slots of the control block. NEXT = (call tag << 16) | next unclaimed chunk. */
