@@ -32,6 +32,7 @@ const SHAPES: Array<[number[], number, boolean]> = [
   [[16, 32, 16, 128], 1, false],
   [[16, 16, 8, 128], 2, false],
   [[16, 8, 4, 128], 2, false],
+  [[16, 128, 63, 1], 2, false],
 ];
 
 const cpuMs = (): number => {

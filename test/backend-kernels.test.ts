@@ -269,7 +269,7 @@ test('BatchNorm (+ PReLU) and depthwise conv results and gradients are bit-ident
   const runs = await hashesAtThreads('row-groups-threads.ts');
   for (const r of runs) {
     assert.equal(r.backend, 'wasm');
-    assert.equal(r.hashes.length, 2 * (6 + 7) + 3 * 3);
+    assert.equal(r.hashes.length, 3 * (6 + 7) + 3 * 3);
     assert.ok(!r.hashes.includes('non-finite'), `${r.threads} thread(s): NaN or infinite outputs`);
   }
   assert.deepEqual(runs[1]!.hashes, runs[0]!.hashes, '2 threads against 1');
@@ -479,7 +479,14 @@ async function trainingBatchNormMatches(
 ): Promise<void> {
   // Beyond channelCases: more values than one row group of the sums (row-groups.ts: ~64 K values in
   // whole 64-row blocks), split over threads: 2 groups (4096 + 3584 rows), 3 with a short last one.
-  for (const shape of [...channelCases, [2, 48, 80, 16], [1, 30, 70, 67]]) {
+  // One and two channels run as rows of 64 / 16 / 4 lanes (SpecNet's BatchNorm2d(1): 64 lanes in
+  // 2 groups of 1024 rows, the last shorter; two channels: 16 lanes); 35 values stay one per row.
+  const fewChannels = [
+    [16, 128, 63, 1],
+    [2, 30, 70, 2],
+    [1, 5, 7, 1],
+  ];
+  for (const shape of [...channelCases, [2, 48, 80, 16], [1, 30, 70, 67], ...fewChannels]) {
     const c = shape[3]!;
     const [cpu, wasm] = await both((t) => {
       // A mean far from 0 tests the variance's accuracy.

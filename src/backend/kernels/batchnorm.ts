@@ -25,33 +25,69 @@ export const BN_TRAIN_GRAD = 'ExpAsdBatchNormTrainGrad';
 export const BN_PRELU_TRAIN = 'ExpAsdBatchNormPreluTrain';
 export const BN_PRELU_TRAIN_GRAD = 'ExpAsdBatchNormPreluTrainGrad';
 
+/**
+ * The layout the kernels see: `rows` rows of `w` values. Normally w = c. With one or two channels
+ * (SpecNet's BatchNorm2d(1) on a spectrogram) and a multiple of 64, 16 or 4 values, rows of that
+ * many lanes instead (lane l holds channel l % c), so the passes run as SIMD over whole rows
+ * rather than as scalar loops of one value per row; per-channel vectors are repeated across the
+ * lanes, and each channel's sum is its lanes' float64 sums added in lane order.
+ */
+interface Lanes {
+  w: number;
+  rows: number;
+}
+
+function lanesOf(c: number, size: number): Lanes {
+  const w = c <= 2 ? [64, 16, 4].find((n) => size % n === 0) : undefined;
+  return w ? { w, rows: size / w } : { w: c, rows: size / c };
+}
+
 interface ChannelScratch {
   s1: number;
   s2: number;
   s3: number;
-  /** float32 block sums of the row-streaming passes: 3 ceil4(c) floats per row group (csrc `col_sums_rg`). */
+  /** float32 block sums of the row-streaming passes: 3 ceil4(w) floats per row group (csrc `col_sums_rg`). */
   t: number;
-  v: readonly [number, number, number, number, number, number];
+  /** float32 vectors of w values. */
+  v: readonly number[];
 }
 
+/** Float32 vectors in ChannelScratch.v. */
+const VECTORS = 8;
+
 /**
- * Per-channel heap scratch for `fn`: float64 sums s1, s2, s3, each [groups][c] (one row of partials
- * per row group, row-groups.ts; after sumGroups the totals are the first c), the block sums t,
- * then float32 vectors v0..v5. Only the t of each thread's first group is touched.
+ * Per-lane heap scratch for `fn`: float64 sums s1, s2, s3, each [groups][w] (one row of partials
+ * per row group, row-groups.ts; after sumGroups the totals are the first w), the block sums t,
+ * then float32 vectors v. Only the t of each thread's first group is touched.
  */
-function withChannelScratch<T>(b: WasmBackend, c: number, groups: number, fn: (s: ChannelScratch) => T): T {
-  const sums = 8 * c * groups;
-  const blockSums = 12 * Math.ceil(c / 4) * 4 * groups;
-  return withScratch(b, 3 * sums + blockSums + 24 * c, (at) => {
+function withChannelScratch<T>(b: WasmBackend, w: number, groups: number, fn: (s: ChannelScratch) => T): T {
+  const sums = 8 * w * groups;
+  const blockSums = 12 * Math.ceil(w / 4) * 4 * groups;
+  return withScratch(b, 3 * sums + blockSums + 4 * w * VECTORS, (at) => {
     const t = at + 3 * sums;
-    const f = (i: number) => t + blockSums + 4 * c * i;
-    return fn({ s1: at, s2: at + sums, s3: at + 2 * sums, t, v: [f(0), f(1), f(2), f(3), f(4), f(5)] });
+    const v = Array.from({ length: VECTORS }, (_, i) => t + blockSums + 4 * w * i);
+    return fn({ s1: at, s2: at + sums, s3: at + 2 * sums, t, v });
   });
 }
 
 /** Row groups of the per-channel sums: whole 64-row summation blocks (csrc BLOCK), ~64 K values each. */
-function groupsOf(rows: number, c: number): RowGroups {
-  return rowGroups(rows, c, 64);
+function groupsOf({ rows, w }: Lanes): RowGroups {
+  return rowGroups(rows, w, 64);
+}
+
+/** The c channel totals of float64 lane sums [w] at `at` (lanes added in order; a copy when w = c). */
+function channelSums(b: WasmBackend, at: number, w: number, c: number): Float64Array {
+  const lanes = f64At(b, at, w);
+  const out = new Float64Array(c);
+  for (let l = 0; l < w; l++) out[l % c]! += lanes[l]!;
+  return out;
+}
+
+/** Writes per-channel values across the w lanes at `at` (the values themselves when w = c); returns at. */
+function spread(b: WasmBackend, at: number, w: number, values: ArrayLike<number>): number {
+  const lanes = f32At(b, at, w);
+  for (let l = 0; l < w; l++) lanes[l] = values[l % values.length]!;
+  return at;
 }
 
 /** y = x * scale + offset with gamma * invstd and beta - mean * scale, as float32 (forward and backward agree). */
@@ -61,14 +97,15 @@ function scaleOffset(
   beta: TensorInfo,
   mean: Float32Array,
   inv: Float32Array,
-  scale: Float32Array,
-  offset: Float32Array,
-): void {
+): { scale: Float32Array; offset: Float32Array } {
   const [g, bt] = [f32(b, gamma), f32(b, beta)];
+  const scale = new Float32Array(mean.length);
+  const offset = new Float32Array(mean.length);
   for (let ch = 0; ch < scale.length; ch++) {
     scale[ch] = g[ch]! * inv[ch]!;
     offset[ch] = bt[ch]! - mean[ch]! * scale[ch]!;
   }
+  return { scale, offset };
 }
 
 function forward({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
@@ -81,17 +118,19 @@ function forward({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const eps = attrs?.['eps'] as number;
   const c = x.shape[x.shape.length - 1]!;
   const rows = sizeOf(x.shape) / c;
+  const lanes = lanesOf(c, sizeOf(x.shape));
+  const { w } = lanes;
   const y = b.makeOutput([...x.shape], 'float32');
   const [meanT, varT, invT] = [0, 1, 2].map(() => b.makeOutput([c], 'float32')) as [TensorInfo, TensorInfo, TensorInfo];
-  const { grows, groups } = groupsOf(rows, c);
-  withChannelScratch(b, c, groups, ({ s1, s2, t, v }) => {
-    const [shiftAt, scaleAt, offsetAt] = v;
+  const { grows, groups } = groupsOf(lanes);
+  withChannelScratch(b, w, groups, ({ s1, s2, t, v }) => {
     // Sums shifted by the first row keep the variance accurate when |mean| >> std.
-    f32At(b, shiftAt, c).set(f32(b, x).subarray(0, c));
-    parallel(b, 'col_sums_rg', groups, [ptr(b, x), 0, rows, c, shiftAt, s1, s2, 0, t, grows]);
-    sumGroups(b, s1, groups, c);
-    sumGroups(b, s2, groups, c);
-    const [sum1, sum2, shift] = [f64At(b, s1, c), f64At(b, s2, c), f32At(b, shiftAt, c)];
+    const shift = f32(b, x).slice(0, c);
+    const shiftAt = spread(b, v[0]!, w, shift);
+    parallel(b, 'col_sums_rg', groups, [ptr(b, x), 0, lanes.rows, w, shiftAt, s1, s2, 0, t, grows]);
+    sumGroups(b, s1, groups, w);
+    sumGroups(b, s2, groups, w);
+    const [sum1, sum2] = [channelSums(b, s1, w, c), channelSums(b, s2, w, c)];
     const [mean, variance, inv] = [f32(b, meanT), f32(b, varT), f32(b, invT)];
     for (let ch = 0; ch < c; ch++) {
       const m = sum1[ch]! / rows;
@@ -100,9 +139,15 @@ function forward({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
       variance[ch] = vr;
       inv[ch] = 1 / Math.sqrt(vr + eps);
     }
-    scaleOffset(b, gamma, beta, mean, inv, f32At(b, scaleAt, c), f32At(b, offsetAt, c));
-    if (alpha) parallel(b, 'bn_prelu_fwd', rows, [ptr(b, x), ptr(b, y), c, scaleAt, offsetAt, ptr(b, alpha)], 1, 64);
-    else parallel(b, 'affine_rows', rows, [ptr(b, x), 0, ptr(b, y), c, scaleAt, 0, offsetAt], 1, 64);
+    const { scale, offset } = scaleOffset(b, gamma, beta, mean, inv);
+    const [scaleAt, offsetAt] = [spread(b, v[1]!, w, scale), spread(b, v[2]!, w, offset)];
+    const [px, py] = [ptr(b, x), ptr(b, y)];
+    if (alpha) {
+      const alphaAt = w === c ? ptr(b, alpha) : spread(b, v[3]!, w, f32(b, alpha));
+      parallel(b, 'bn_prelu_fwd', lanes.rows, [px, py, w, scaleAt, offsetAt, alphaAt], 1, 64);
+    } else {
+      parallel(b, 'affine_rows', lanes.rows, [px, 0, py, w, scaleAt, 0, offsetAt], 1, 64);
+    }
   });
   return [y, meanT, varT, invT];
 }
@@ -116,28 +161,36 @@ function backward({ inputs, backend }: KernelArgs): TensorInfo[] {
     Record<'beta' | 'alpha', TensorInfo | undefined>;
   const c = x.shape[x.shape.length - 1]!;
   const rows = sizeOf(x.shape) / c;
+  const lanes = lanesOf(c, sizeOf(x.shape));
+  const { w } = lanes;
   const dxT = b.makeOutput([...x.shape], 'float32');
   const dgT = b.makeOutput([c], 'float32');
   const dbT = b.makeOutput([c], 'float32');
   const daT = alpha ? b.makeOutput([c], 'float32') : null;
-  const { grows, groups } = groupsOf(rows, c);
-  withChannelScratch(b, c, groups, ({ s1, s2, s3, t, v }) => {
-    const [kAt, mAt, c0At, scaleAt, offsetAt, kaAt] = v;
+  const { grows, groups } = groupsOf(lanes);
+  withChannelScratch(b, w, groups, ({ s1, s2, s3, t, v }) => {
+    const [g, mu, inv] = [f32(b, gamma), f32(b, mean), f32(b, invstd)];
+    const meanAt = w === c ? ptr(b, mean) : spread(b, v[0]!, w, mu);
+    const [px, pdy, pdx] = [ptr(b, x), ptr(b, dy), ptr(b, dxT)];
     // Sums of dz and dz * (x - mean), where dz = dy (plain BN) or dy through the PReLU.
+    let prelu: { scaleAt: number; offsetAt: number; al: Float32Array } | null = null;
     if (alpha && beta) {
-      scaleOffset(b, gamma, beta, f32(b, mean), f32(b, invstd), f32At(b, scaleAt, c), f32At(b, offsetAt, c));
-      const at = [scaleAt, offsetAt, ptr(b, alpha), ptr(b, mean), s1, s2, s3, t, grows];
-      const args = [ptr(b, x), ptr(b, dy), rows, c, ...at];
+      const { scale, offset } = scaleOffset(b, gamma, beta, mu, inv);
+      const [scaleAt, offsetAt] = [spread(b, v[1]!, w, scale), spread(b, v[2]!, w, offset)];
+      const al = f32(b, alpha).slice();
+      const alphaAt = w === c ? ptr(b, alpha) : spread(b, v[3]!, w, al);
+      const args = [px, pdy, lanes.rows, w, scaleAt, offsetAt, alphaAt, meanAt, s1, s2, s3, t, grows];
       parallel(b, 'bn_prelu_sums_rg', groups, args);
-      sumGroups(b, s3, groups, c);
+      sumGroups(b, s3, groups, w);
+      prelu = { scaleAt, offsetAt, al };
     } else {
-      parallel(b, 'col_sums_rg', groups, [ptr(b, x), ptr(b, dy), rows, c, ptr(b, mean), s1, s2, 1, t, grows]);
+      parallel(b, 'col_sums_rg', groups, [px, pdy, lanes.rows, w, meanAt, s1, s2, 1, t, grows]);
     }
-    sumGroups(b, s1, groups, c);
-    sumGroups(b, s2, groups, c);
-    const [sdz, sdzx] = [f64At(b, s1, c), f64At(b, s2, c)];
-    const [kk, mx, c0] = [f32At(b, kAt, c), f32At(b, mAt, c), f32At(b, c0At, c)];
-    const [g, mu, inv, dg, db] = [f32(b, gamma), f32(b, mean), f32(b, invstd), f32(b, dgT), f32(b, dbT)];
+    sumGroups(b, s1, groups, w);
+    sumGroups(b, s2, groups, w);
+    const [sdz, sdzx] = [channelSums(b, s1, w, c), channelSums(b, s2, w, c)];
+    const [kk, mx, c0] = [new Float32Array(c), new Float32Array(c), new Float32Array(c)];
+    const [dg, db] = [f32(b, dgT), f32(b, dbT)];
     for (let ch = 0; ch < c; ch++) {
       const dbeta = sdz[ch]!;
       const dgamma = inv[ch]! * sdzx[ch]!; // sum dz * xhat
@@ -148,21 +201,15 @@ function backward({ inputs, backend }: KernelArgs): TensorInfo[] {
       mx[ch] = (-kk[ch]! * inv[ch]! * dgamma) / rows;
       c0[ch] = (-kk[ch]! * dbeta) / rows - mx[ch]! * mu[ch]!;
     }
-    if (alpha && daT) {
-      f32(b, daT).set(f64At(b, s3, c));
+    const [kAt, mAt, c0At] = [spread(b, v[4]!, w, kk), spread(b, v[5]!, w, mx), spread(b, v[6]!, w, c0)];
+    if (prelu && daT) {
+      f32(b, daT).set(channelSums(b, s3, w, c));
       // dx = dy (z > 0 ? k : k alpha) + m x + c0: the slope folded into k per channel.
-      const [ka, al] = [f32At(b, kaAt, c), f32(b, alpha)];
-      for (let ch = 0; ch < c; ch++) ka[ch] = kk[ch]! * al[ch]!;
-      parallel(
-        b,
-        'bn_prelu_dx',
-        rows,
-        [ptr(b, dy), ptr(b, x), ptr(b, dxT), c, scaleAt, offsetAt, kaAt, kAt, mAt, c0At],
-        1,
-        64,
-      );
+      const ka = kk.map((k, ch) => k * prelu.al[ch]!);
+      const args = [pdy, px, pdx, w, prelu.scaleAt, prelu.offsetAt, spread(b, v[7]!, w, ka), kAt, mAt, c0At];
+      parallel(b, 'bn_prelu_dx', lanes.rows, args, 1, 64);
     } else {
-      parallel(b, 'affine_rows', rows, [ptr(b, dy), ptr(b, x), ptr(b, dxT), c, kAt, mAt, c0At], 1, 64);
+      parallel(b, 'affine_rows', lanes.rows, [pdy, px, pdx, w, kAt, mAt, c0At], 1, 64);
     }
   });
   return daT ? [dxT, dgT, dbT, daT] : [dxT, dgT, dbT];
