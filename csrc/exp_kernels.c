@@ -1167,6 +1167,43 @@ void pack_strips(const f32 *restrict S, f32 *restrict P, int K, int lds, int W, 
   }
 }
 
+/* pack_strips of the transpose of S [n, K] (row stride lds) without forming it: P[s][k][c] =
+   S[(8 s + c) lds + k] for strips [s0, s1), rows past n zero. Four k at a time from eight rows, two
+   4 x 4 transposes in registers. For a b^T: the explicit transpose it replaces (tfjs's Transpose,
+   then pack_strips reading the copy) cost 3-11 % of those products at one thread. */
+__attribute__((export_name("pack_strips_t")))
+void pack_strips_t(const f32 *restrict S, f32 *restrict P, int K, int lds, int n, int s0, int s1) {
+  for (int s = s0; s < s1; s++) {
+    f32 *p = P + (long)s * K * 8;
+    const f32 *q = S + (long)8 * s * lds;
+    int w = n - 8 * s;
+    if (w < 8) {
+      for (int k = 0; k < K; k++)
+        for (int c = 0; c < 8; c++) p[8 * k + c] = c < w ? q[(long)c * lds + k] : 0;
+      continue;
+    }
+    int k = 0;
+    for (; k + 4 <= K; k += 4, p += 32) {
+      v128_t r0 = ld(q + k), r1 = ld(q + lds + k), r2 = ld(q + 2 * lds + k), r3 = ld(q + 3 * lds + k);
+      v128_t r4 = ld(q + 4 * lds + k), r5 = ld(q + 5 * lds + k), r6 = ld(q + 6 * lds + k), r7 = ld(q + 7 * lds + k);
+      v128_t a0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), a1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+      v128_t a2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7), a3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+      v128_t b0 = wasm_i32x4_shuffle(r4, r5, 0, 4, 1, 5), b1 = wasm_i32x4_shuffle(r6, r7, 0, 4, 1, 5);
+      v128_t b2 = wasm_i32x4_shuffle(r4, r5, 2, 6, 3, 7), b3 = wasm_i32x4_shuffle(r6, r7, 2, 6, 3, 7);
+      st(p, wasm_i32x4_shuffle(a0, a1, 0, 1, 4, 5));
+      st(p + 4, wasm_i32x4_shuffle(b0, b1, 0, 1, 4, 5));
+      st(p + 8, wasm_i32x4_shuffle(a0, a1, 2, 3, 6, 7));
+      st(p + 12, wasm_i32x4_shuffle(b0, b1, 2, 3, 6, 7));
+      st(p + 16, wasm_i32x4_shuffle(a2, a3, 0, 1, 4, 5));
+      st(p + 20, wasm_i32x4_shuffle(b2, b3, 0, 1, 4, 5));
+      st(p + 24, wasm_i32x4_shuffle(a2, a3, 2, 3, 6, 7));
+      st(p + 28, wasm_i32x4_shuffle(b2, b3, 2, 3, 6, 7));
+    }
+    for (; k < K; k++, p += 8)
+      for (int c = 0; c < 8; c++) p[c] = q[(long)c * lds + k];
+  }
+}
+
 /* A tile of MR rows x 8 columns over kn steps: A element (r, k) at pa[r * sai + k * sak], B packed
    ([k][8] from pb). first: start from zero (else from C); last: apply the epilogue. Only the first
    mv rows and nc columns are loaded and stored (the tails of C; mv = MR and nc = 8 elsewhere, as

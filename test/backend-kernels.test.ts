@@ -224,6 +224,10 @@ test('BatchMatMul with transposes, batches and broadcasts matches the cpu backen
     { a: [15, 33], b: [33, 64], ta: false, tb: false },
     { a: [9, 13], b: [13, 12], ta: false, tb: false },
     { a: [302, 131], b: [17, 131], ta: false, tb: true },
+    // a b^T with b^T packed straight from b (pack_strips_t): full 8-row strips, K % 4 = 2 (scalar
+    // k tail), 5 tail rows of a; K = 1 (no 4-wide step) with a 1-row last strip.
+    { a: [37, 66], b: [24, 66], ta: false, tb: true },
+    { a: [20, 1], b: [9, 1], ta: false, tb: true },
     { a: [5, 7], b: [3, 7], ta: false, tb: true },
     { a: [7, 5], b: [3, 7], ta: true, tb: true },
     { a: [4, 5, 7], b: [7, 3], ta: false, tb: false },

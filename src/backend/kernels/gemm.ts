@@ -66,6 +66,33 @@ export function matmulNN(backend: WasmBackend, a: TensorInfo, b: TensorInfo): Te
   return out;
 }
 
+/**
+ * a b^T for a [M, K] and b [N, K] row-major: the input gradient of every 1 x 1 conv and linear
+ * layer. b^T is packed straight from b (`pack_strips_t`, two 4 x 4 transposes per four k of eight
+ * rows), then `gemm_nn_p` as for a b: the same packed strips, so the same bits, as transposing b
+ * first, which cost a Transpose kernel and a second pass (3-11 % of these products at one thread).
+ * Returns null where gemmNN would not pack (few rows of a, N < 8): the caller transposes.
+ */
+export function matmulNT(backend: WasmBackend, a: TensorInfo, b: TensorInfo): TensorInfo | null {
+  const [m, k] = a.shape as [number, number];
+  const [n, k2] = b.shape as [number, number];
+  if (k !== k2) throw new Error(`matmulNT: inner sizes ${k} and ${k2}`);
+  if (m < PACK_MIN_ROWS || n < 8 || k === 0) return null;
+  const out = backend.makeOutput([m, n], 'float32');
+  const strips = Math.ceil(n / 8);
+  const minRows = Math.max(4, Math.ceil(4096 / n));
+  withScratch(
+    backend,
+    strips * k * 32,
+    (bp) => {
+      parallel(backend, 'pack_strips_t', strips, [ptr(backend, b), bp, k, k, n], 1, 8);
+      parallel(backend, 'gemm_nn_p', m, [ptr(backend, a), bp, ptr(backend, out), k, n, 0, 0, 0], 4, minRows);
+    },
+    false,
+  );
+  return out;
+}
+
 /** K rows gemm_tn_ks packs at a time (csrc/exp_kernels.c's KC). */
 const KC = 128;
 /** Tasks gemm_tn_ks aims for: enough to balance 2-4 threads, few enough partials to add up. */

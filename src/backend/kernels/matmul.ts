@@ -10,7 +10,7 @@ import {
   type KernelArgs,
   type WasmBackend,
 } from './wasm-util.js';
-import { matmulNN, matmulTN } from './gemm.js';
+import { matmulNN, matmulNT, matmulTN } from './gemm.js';
 
 /**
  * BatchMatMul for wasm. The original is fast (XNNPACK fully-connected) only for one plain
@@ -18,7 +18,7 @@ import { matmulNN, matmulTN } from './gemm.js';
  * 10x slower (measured). Every case is rewritten into our SIMD GEMMs (gemm.ts), which also beat
  * XNNPACK's plain product here (no repacking of a right operand that changes every step):
  *  - a b by gemm_nn, a^T b by gemm_tn straight from both operands;
- *  - a b^T  = a (b^T) with an explicit transpose;
+ *  - a b^T by gemm_nn over strips packed from b directly (an explicit transpose for small a);
  *  - a batch with a broadcast right operand is one tall product; otherwise one product per batch.
  */
 
@@ -33,6 +33,8 @@ function product2d(backend: WasmBackend, a: TensorInfo, b: TensorInfo, ta: boole
     return out;
   }
   if (tb) {
+    const direct = matmulNT(backend, a, b);
+    if (direct) return direct;
     const bT = transpose(backend, b, [1, 0]);
     const out = matmulNN(backend, a, bT);
     free(backend, bT);

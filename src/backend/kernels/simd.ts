@@ -150,6 +150,8 @@ export interface SimdExports {
   col_sum(x: number, rows: number, c: number, s: number, c0: number, c1: number): void;
   bcast_mul(w: number, v: number, out: number, p: number, c: number, r0: number, r1: number): void;
   pack_strips(s: number, p: number, k: number, lds: number, w: number, n: number, s0: number, s1: number): void;
+  /** pack_strips of the transpose of s [n, k] (8-column strips of s^T): s, p, k, lds, n, strip range. */
+  pack_strips_t(s: number, p: number, k: number, lds: number, n: number, s0: number, s1: number): void;
   gemm_nn_p(
     a: number,
     bp: number,
