@@ -818,6 +818,109 @@ void dw3_input_grad(const f32 *restrict dy, const f32 *restrict wp, f32 *restric
 }
 
 /*
+ * Direct conv of a 4-channel input (MobileFaceNet's stem on the stacked feature maps: 3 x 3,
+ * stride 2, 4 -> 64 channels), optionally with a bias and a PReLU: kw 3, ci 4, stride sw 1 or 2,
+ * any kh, stride sh and padding, no dilation, co a multiple of 8; output rows [r0, r1) of n * ho.
+ * geo as dw_filter_grad (c there is ci = 4); wp is the filter [kh * 3 * 4, co] packed into 8-column strips (pack_strips); b the bias or null,
+ * alpha the PReLU slopes or null. A tile is C4_P output pixels x 8 output channels (eight
+ * accumulators): per tap and input channel, one broadcast load of each pixel's input value and two
+ * strip loads, at offsets from one pointer that are constants. This is the GEMM of im2col x filter
+ * without writing the patch matrix (36 floats a pixel: 4.7 MB at batch 16, written and read once
+ * more) or reading it back; each output is the taps' products added in the patch matrix's
+ * order (ky, kx, ci), padding taps skipped.
+ */
+#define C4_P 4
+
+static inline __attribute__((always_inline)) v128_t c4_ep(v128_t v, const f32 *b, const f32 *alpha, int j) {
+  if (b) v = wasm_f32x4_add(v, ld(b + j));
+  return alpha ? prelu4(v, ld(alpha + j)) : v;
+}
+
+/* P output pixels whose three tap columns are inside the image, tap rows [ky0, ky1): xr is the
+   window's first row (maybe outside the image) at the tile's first input column; ws the strip. */
+static inline __attribute__((always_inline)) void c4_tile(const f32 *xr, long rs, int ky0, int ky1, const f32 *ws,
+                                                           const f32 *b, const f32 *alpha, f32 *out, int co, int j,
+                                                           const int S, const int P) {
+  v128_t acc[2 * C4_P];
+  for (int q = 0; q < 2 * P; q++) acc[q] = wasm_f32x4_splat(0);
+#pragma clang loop unroll(disable)
+  for (int t = ky0 * 3; t < ky1 * 3; t++) {
+    const f32 *xp = xr + (t / 3) * rs + (t % 3) * 4;
+    const f32 *wk = ws + t * 32;
+#pragma clang loop unroll(disable)
+    for (int i = 0; i < 4; i++) {
+      v128_t b0 = ld(wk + i * 8), b1 = ld(wk + i * 8 + 4);
+      for (int p = 0; p < P; p++) {
+        v128_t a = wasm_v128_load32_splat(xp + p * S * 4 + i);
+        acc[2 * p] = madd(a, b0, acc[2 * p]);
+        acc[2 * p + 1] = madd(a, b1, acc[2 * p + 1]);
+      }
+    }
+  }
+  for (int p = 0; p < P; p++) {
+    st(out + (long)p * co, c4_ep(acc[2 * p], b, alpha, j));
+    st(out + (long)p * co + 4, c4_ep(acc[2 * p + 1], b, alpha, j + 4));
+  }
+}
+
+/* One output pixel with tap rows [ky0, ky1) and tap columns [kx0, kx1). */
+static __attribute__((noinline)) void c4_edge(const f32 *xr, long rs, int ky0, int ky1, int kx0, int kx1,
+                                              const f32 *ws, const f32 *b, const f32 *alpha, f32 *out, int j) {
+  v128_t a0 = wasm_f32x4_splat(0), a1 = a0;
+  for (int ky = ky0; ky < ky1; ky++)
+    for (int kx = kx0; kx < kx1; kx++)
+      for (int i = 0; i < 4; i++) {
+        v128_t a = wasm_v128_load32_splat(xr + ky * rs + kx * 4 + i);
+        const f32 *wk = ws + ((ky * 3 + kx) * 4 + i) * 8;
+        a0 = madd(a, ld(wk), a0);
+        a1 = madd(a, ld(wk + 4), a1);
+      }
+  st(out, c4_ep(a0, b, alpha, j));
+  st(out + 4, c4_ep(a1, b, alpha, j + 4));
+}
+
+__attribute__((export_name("conv_c4")))
+void conv_c4(const f32 *restrict x, const f32 *restrict wp, const f32 *b, const f32 *alpha, f32 *restrict out, int co,
+             const int *restrict geo, int r0, int r1) {
+  int h = geo[1], w = geo[2], ho = geo[4], wo = geo[5], kh = geo[6], sh = geo[8], sw = geo[9], top = geo[12];
+  int left = geo[13];
+  long rs = (long)w * 4, k = (long)kh * 12;
+  int lo = 0;
+  while (lo < wo && lo * sw - left < 0) lo++;
+  int hi = wo;
+  while (hi > lo && (hi - 1) * sw - left + 2 >= w) hi--;
+  for (int r = r0; r < r1; r++) {
+    int bi = r / ho, oy = r % ho;
+    int iy = oy * sh - top;
+    int ky0 = iy < 0 ? -iy : 0, ky1 = h - iy < kh ? h - iy : kh;
+    const f32 *xr = x + (long)bi * h * rs + (long)iy * rs;
+    f32 *orow = out + (long)r * wo * co;
+    for (int j = 0; j < co; j += 8) {
+      const f32 *ws = wp + j * k;
+      for (int ox = 0; ox < wo; ox++) {
+        if (ox == lo && hi > lo) {
+          const f32 *xp = xr + (long)(ox * sw - left) * 4;
+          f32 *po = orow + (long)ox * co + j;
+          if (sw == 2) {
+            for (; ox + C4_P <= hi; ox += C4_P, xp += 8 * C4_P, po += C4_P * co)
+              c4_tile(xp, rs, ky0, ky1, ws, b, alpha, po, co, j, 2, C4_P);
+          } else {
+            for (; ox + C4_P <= hi; ox += C4_P, xp += 4 * C4_P, po += C4_P * co)
+              c4_tile(xp, rs, ky0, ky1, ws, b, alpha, po, co, j, 1, C4_P);
+          }
+          for (; ox < hi; ox++, xp += sw * 4, po += co) c4_tile(xp, rs, ky0, ky1, ws, b, alpha, po, co, j, 1, 1);
+          ox = hi - 1;
+          continue;
+        }
+        int ix = ox * sw - left;
+        int kx0 = ix < 0 ? -ix : 0, kx1 = w - ix < 3 ? w - ix : 3;
+        c4_edge(xr + (long)ix * 4, rs, ky0, ky1, kx0, kx1, ws, b, alpha, orow + (long)ox * co + j, j);
+      }
+    }
+  }
+}
+
+/*
  * Matrix products for 1 x 1 convs and linear layers, read straight from row-major operands (no
  * transposes, no packing):
  *   gemm_nn  C[m, n] = sum_k A[m, k] * B[k, n]   forward: A = activations [pixels, cin], B = weights

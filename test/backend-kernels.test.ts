@@ -78,6 +78,12 @@ const conv2dCases: ConvCase[] = [
     s: 2,
     pad: PAD_HW1,
   },
+  // 4 input channels and outputs in eights: the direct kernel (conv_c4) - 4-pixel tiles, single
+  // pixels and border columns, strides 2 and 1, two tap rows, a map two rows high.
+  { x: [2, 13, 21, 4], k: [3, 3, 4, 16], s: 2, pad: PAD_HW1 },
+  { x: [1, 9, 14, 4], k: [3, 3, 4, 8], s: 1, pad: 'same' },
+  { x: [2, 7, 12, 4], k: [2, 3, 4, 8], s: 2, pad: 'valid' },
+  { x: [1, 2, 21, 4], k: [3, 3, 4, 24], s: 2, pad: PAD_HW1 },
   { x: [2, 6, 5, 7], k: [1, 1, 7, 4], s: 1, pad: 'valid' },
   { x: [1, 1, 40, 1], k: [1, 8, 1, 6], s: 4, pad: 'valid' },
 ];

@@ -3,6 +3,7 @@ import { convGeometry, withHeapGeometry, type ConvGeometry } from './conv-geomet
 import { ptr, free, reshape, run, sizeOf, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { parallel } from './parallel.js';
 import { gemmNN } from './gemm.js';
+import { simd, withScratch } from './simd.js';
 
 /**
  * Conv2D / FusedConv2D forward as im2col + our packed GEMM (csrc/exp_kernels.c `im2col`,
@@ -26,6 +27,39 @@ function served(x: TensorInfo, filter: TensorInfo, g: ConvGeometry): boolean {
   );
 }
 
+/** The stem's geometry, which conv_c4 runs directly: 4 input channels, 3 columns, strides 1-2, outputs in eights. */
+function directServed(g: ConvGeometry): boolean {
+  return g.ci === 4 && g.kw === 3 && g.sw <= 2 && g.co % 8 === 0 && g.top >= 0 && g.left >= 0;
+}
+
+/**
+ * conv_c4: the product of the patch matrix and the filter without writing the patch matrix
+ * (same sums in the same order as im2col + gemm_nn_p); the filter packed into 8-column strips.
+ */
+function convDirect(
+  backend: WasmBackend,
+  x: TensorInfo,
+  filter: TensorInfo,
+  g: ConvGeometry,
+  ep: Epilogue,
+): TensorInfo {
+  const k = g.kh * g.kw * g.ci;
+  const out = backend.makeOutput([g.n, g.ho, g.wo, g.co], 'float32');
+  withScratch(
+    backend,
+    4 * k * g.co,
+    (packed) => {
+      simd(backend).pack_strips(ptr(backend, filter), packed, k, g.co, 8, g.co, 0, g.co / 8);
+      withHeapGeometry(backend, g, (geo) => {
+        const args = [ptr(backend, x), packed, ep.bias, ep.alpha, ptr(backend, out), g.co, geo];
+        parallel(backend, 'conv_c4', g.n * g.ho, args, 1, 2);
+      });
+    },
+    false,
+  );
+  return out;
+}
+
 function convForward(
   backend: WasmBackend,
   x: TensorInfo,
@@ -33,6 +67,7 @@ function convForward(
   g: ConvGeometry,
   ep: Epilogue,
 ): TensorInfo {
+  if (ep.res === 0 && directServed(g)) return convDirect(backend, x, filter, g, ep);
   const m = g.n * g.ho * g.wo;
   const k = g.kh * g.kw * g.ci;
   const cols = backend.makeOutput([m, k], 'float32');

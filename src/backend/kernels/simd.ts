@@ -114,6 +114,18 @@ export interface SimdExports {
     r0: number,
     r1: number,
   ): void;
+  /** Direct conv of a 4-channel input (kw 3) over a filter packed into 8-column strips (pack_strips). */
+  conv_c4(
+    x: number,
+    packed: number,
+    bias: number,
+    alpha: number,
+    out: number,
+    co: number,
+    geo: number,
+    r0: number,
+    r1: number,
+  ): void;
   /** Strided 3 x 3 depthwise input gradient over a packed filter (dw3_pack), input rows [r0, r1). */
   dw3_input_grad(dy: number, packed: number, dx: number, geo: number, r0: number, r1: number): void;
   /** Packs a [3, 3, c] filter as [c / 4][9][4], rotated by 180 degrees when flip is 1. */
