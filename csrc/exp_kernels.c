@@ -1543,6 +1543,40 @@ void bcast_mul(const f32 *restrict w, const f32 *restrict v, f32 *restrict out, 
   }
 }
 
+/* out[b, ch] = prelu(sum_i x[b, i, ch] w[i, ch] + bias[ch]) for images [b0, b1), i over the p
+   pixels in order: a global depthwise conv (the filter covers the whole map, one output pixel;
+   MobileFaceNet's 8 x 4 embedding conv). bias and alpha may be null; channels in fours, four
+   blocks at a time so each loaded line is used whole. (XNNPACK ran it as a windowed conv at
+   ~0.5 GFLOP/s.) */
+__attribute__((export_name("dw_global")))
+void dw_global(const f32 *restrict x, const f32 *restrict w, const f32 *bias, const f32 *alpha, f32 *restrict out,
+               int p, int c, int b0, int b1) {
+  for (int b = b0; b < b1; b++) {
+    const f32 *xb = x + (long)b * p * c;
+    f32 *ob = out + (long)b * c;
+    int ch = 0;
+    for (; ch + 16 <= c; ch += 16) {
+      v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+      for (int i = 0; i < p; i++) {
+        const f32 *px = xb + (long)i * c + ch, *pw = w + (long)i * c + ch;
+        a0 = madd(ld(px), ld(pw), a0);
+        a1 = madd(ld(px + 4), ld(pw + 4), a1);
+        a2 = madd(ld(px + 8), ld(pw + 8), a2);
+        a3 = madd(ld(px + 12), ld(pw + 12), a3);
+      }
+      st(ob + ch, dw3_ep(bias ? wasm_f32x4_add(a0, ld(bias + ch)) : a0, alpha, ch));
+      st(ob + ch + 4, dw3_ep(bias ? wasm_f32x4_add(a1, ld(bias + ch + 4)) : a1, alpha, ch + 4));
+      st(ob + ch + 8, dw3_ep(bias ? wasm_f32x4_add(a2, ld(bias + ch + 8)) : a2, alpha, ch + 8));
+      st(ob + ch + 12, dw3_ep(bias ? wasm_f32x4_add(a3, ld(bias + ch + 12)) : a3, alpha, ch + 12));
+    }
+    for (; ch < c; ch += 4) {
+      v128_t a0 = wasm_f32x4_splat(0);
+      for (int i = 0; i < p; i++) a0 = madd(ld(xb + (long)i * c + ch), ld(w + (long)i * c + ch), a0);
+      st(ob + ch, dw3_ep(bias ? wasm_f32x4_add(a0, ld(bias + ch)) : a0, alpha, ch));
+    }
+  }
+}
+
 /*
  * Element-wise activations and their gradients over elements [i0, i1), one pass each (tfjs's wasm
  * Tanh and LeakyRelu are scalar loops, their gradients three tfjs ops each):

@@ -183,6 +183,8 @@ const dwCases: ConvCase[] = [
   { x: [2, 11, 10, 4], k: [3, 3, 4, 1], s: 3, pad: 'same' },
   // MobileFaceNet's global depthwise conv: the kernel covers the whole 8 x 20 map.
   { x: [3, 8, 20, 6], k: [8, 20, 6, 1], s: 1, pad: 'valid' },
+  // ... and with channels in fours (our dw_global: a block of 16 channels and one of 4).
+  { x: [3, 8, 4, 20], k: [8, 4, 20, 1], s: 1, pad: 'valid' },
 ];
 
 test('DepthwiseConv2dNative gradients match the cpu backend', async () => {

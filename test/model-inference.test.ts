@@ -123,6 +123,16 @@ test("3 x 3 depthwise conv with bias and PReLU in one wasm pass equals tfjs's de
       assert.ok(d <= 1e-5, `[2, ${h}, ${w}, ${c}] stride ${stride} pad ${pad} alpha ${withAlpha}: max |diff| ${d}`);
     }
   }
+  // The global embedding conv (8 x 4 filter over an 8 x 4 map; 20 channels: blocks of 16 and 4).
+  for (const withAlpha of [true, false]) {
+    const { cpu, wasm } = await onBoth(() => {
+      const x = tf.tensor4d(rand(3 * 8 * 4 * 20, 47), [3, 8, 4, 20]);
+      const f = tf.tensor4d(rand(8 * 4 * 20, 48), [8, 4, 20, 1]);
+      const alpha = withAlpha ? tf.tensor1d(rand(20, 49, 0, 0.5)) : undefined;
+      return depthwiseBiasAct(x, f, tf.tensor1d(rand(20, 50)), 1, 0, alpha);
+    });
+    assert.ok(maxAbsDiff(cpu, wasm) <= 1e-5, `global depthwise conv, alpha ${withAlpha}`);
+  }
   // The plain forward (training's) through the same pass: tf.depthwiseConv2d on wasm against cpu.
   const { cpu, wasm } = await onBoth(() =>
     tf.depthwiseConv2d(

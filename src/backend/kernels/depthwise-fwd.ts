@@ -48,12 +48,41 @@ export function dw3(
   return out;
 }
 
+/**
+ * A global depthwise conv (the filter covers the whole unpadded map: one output pixel, as
+ * MobileFaceNet's 8 x 4 embedding conv), channels in fours: its geometry, else null.
+ */
+export function globalServed(x: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap): ConvGeometry | null {
+  const [kh, kw, c, mult] = filter.shape;
+  if (x.dtype !== 'float32' || mult !== 1 || c! % 4 !== 0 || x.shape.length !== 4) return null;
+  const g = convGeometry(x.shape, filter.shape, attrs, true);
+  const whole = g.ho === 1 && g.wo === 1 && kh === g.h && kw === g.w && g.top === 0 && g.left === 0;
+  return whole && g.dh === 1 && g.dw === 1 ? g : null;
+}
+
+/** One dw_global pass (images split over threads): out [n, 1, 1, c]. */
+function dwGlobal(
+  b: WasmBackend,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | undefined,
+  alpha: TensorInfo | undefined,
+  g: ConvGeometry,
+): TensorInfo {
+  const out = b.makeOutput([g.n, 1, 1, g.ci], 'float32');
+  const args = [ptr(b, x), ptr(b, filter), bias ? ptr(b, bias) : 0, alpha ? ptr(b, alpha) : 0, ptr(b, out)];
+  parallel(b, 'dw_global', g.n, [...args, g.h * g.w, g.ci], 1, Math.max(1, Math.ceil(65536 / (g.h * g.w * g.ci))));
+  return out;
+}
+
 function depthwiseBiasActKernel({ inputs, backend, attrs = {} }: KernelArgs): TensorInfo {
   const b = backend as WasmBackend;
   const { x, filter, bias, alpha } = inputs as Record<'x' | 'filter', TensorInfo> &
     Partial<Record<'bias' | 'alpha', TensorInfo>>;
   const g = dw3Served(x, filter, attrs);
   if (g) return dw3(b, x, filter, bias, alpha, g);
+  const whole = globalServed(x, filter, attrs);
+  if (whole) return dwGlobal(b, x, filter, bias, alpha, whole);
   const fused: Record<string, TensorInfo> = {
     x,
     filter,
@@ -75,7 +104,9 @@ function depthwiseForward({ inputs, backend, attrs = {} }: KernelArgs): TensorIn
   const b = backend as WasmBackend;
   const { x, filter } = inputs as Record<'x' | 'filter', TensorInfo>;
   const g = dw3Served(x, filter, attrs);
-  return g ? dw3(b, x, filter, undefined, undefined, g) : run(b, 'DepthwiseConv2dNative', inputs, attrs);
+  if (g) return dw3(b, x, filter, undefined, undefined, g);
+  const whole = globalServed(x, filter, attrs);
+  return whole ? dwGlobal(b, x, filter, undefined, undefined, whole) : run(b, 'DepthwiseConv2dNative', inputs, attrs);
 }
 
 export const depthwiseForwardConfig = wasmKernel('DepthwiseConv2dNative', depthwiseForward);

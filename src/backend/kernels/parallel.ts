@@ -56,6 +56,7 @@ const NAMES: readonly Name[] = [
   'dw3_input_grad',
   'pack_strips_t',
   'conv_c4',
+  'dw_global',
 ];
 const MAX_ARGS = 24;
 /** Int32 slots of the control block. NEXT = (call tag << 16) | next unclaimed chunk. */

@@ -114,6 +114,18 @@ export interface SimdExports {
     r0: number,
     r1: number,
   ): void;
+  /** Global depthwise conv (one output pixel per image), images [b0, b1); bias and alpha may be 0. */
+  dw_global(
+    x: number,
+    w: number,
+    bias: number,
+    alpha: number,
+    out: number,
+    p: number,
+    c: number,
+    b0: number,
+    b1: number,
+  ): void;
   /** Direct conv of a 4-channel input (kw 3) over a filter packed into 8-column strips (pack_strips). */
   conv_c4(
     x: number,
