@@ -450,7 +450,9 @@ void im2col(const f32 *restrict x, f32 *restrict cols, const int *restrict geo, 
           for (int c = 0; c < ci; c++) o[c] = 0;
         } else {
           const f32 *src = x + ((long)(b * h + iy) * w + ix) * ci;
-          for (int c = 0; c < ci; c++) o[c] = src[c];
+          int c = 0;
+          for (; c + 4 <= ci; c += 4) st(o + c, ld(src + c));
+          for (; c < ci; c++) o[c] = src[c];
         }
       }
     }
