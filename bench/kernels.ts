@@ -9,6 +9,10 @@
  * counts waiting for a core). --total wraps no kernel and prints only the process's CPU time per
  * step: the per-kernel timers cost ~20 µs a call (two process.cpuUsage reads), ~5 % of a step, and
  * fewer calls would otherwise read as less work; use it for before / after pairs.
+ * The process's CPU time includes V8's background threads (garbage collector, compiler: ~110 ms of
+ * a ~600 ms quick-configuration step at one thread), charged to whichever kernel is running; for a
+ * per-kernel profile whose times are the kernels' own, run node with --single-threaded:
+ *   node --single-threaded --import tsx bench/kernels.ts --threads 1 --cpu --by-shape ...
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
