@@ -10,8 +10,9 @@
  * step: the per-kernel timers cost ~20 µs a call (two process.cpuUsage reads), ~5 % of a step, and
  * fewer calls would otherwise read as less work; use it for before / after pairs.
  * The process's CPU time includes V8's background threads (garbage collector, compiler: ~110 ms of
- * a ~600 ms quick-configuration step at one thread), charged to whichever kernel is running; for a
- * per-kernel profile whose times are the kernels' own, run node with --single-threaded:
+ * a ~600 ms quick-configuration step at one thread over --steps 4, ~28 ms over 30 steps), charged
+ * to whichever kernel is running; for a per-kernel profile whose times are the kernels' own, run
+ * node with --single-threaded:
  *   node --single-threaded --import tsx bench/kernels.ts --threads 1 --cpu --by-shape ...
  */
 import os from 'node:os';
