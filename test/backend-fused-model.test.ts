@@ -12,8 +12,15 @@ import { drift, fmt, stepOn, testConfig } from './webgpu/helpers.js';
  * LayerNorm, complex multiplication and gated mix, against the same step with them unregistered
  * (the model then runs the unfused tfjs ops: the `*Available` checks fail), and against the cpu
  * backend. The fused kernels may only move the numbers by float rounding: the step's loss within
- * 1e-5 relative, the gradients within twice the cpu-vs-wasm difference of the same step (the
- * backends are held to 10x in docs/backend.md).
+ * 1e-5 relative, the gradients within twice what rounding alone does to the same step: the larger
+ * of the cpu-vs-wasm difference and the differences the unfused step shows when its inputs are
+ * perturbed by float32 rounding (x (1 +- 2^-23), six seeds).
+ *
+ * Why the perturbations: this step turns some rounding-size changes into discrete jumps of the
+ * gradients. Two of them recur bit for bit: 7.4e-4 (worst block3/expand/bn/beta) and 3.4e-3 (worst
+ * block5/dw/bn/beta); e.g. seeds 2 and 5 of the perturbation produce exactly these, and which
+ * of fused / unfused / cpu lands on which side changes whenever any kernel's rounding changes.
+ * A limit from the cpu run alone collapses when the unfused wasm step happens to land beside cpu.
  */
 test('FGASpecNet step: the fused kernels change loss and gradients by rounding only', async (t) => {
   const config = testConfig('fgaspecnet.yaml', []);
@@ -23,8 +30,10 @@ test('FGASpecNet step: the fused kernels change loss and gradients by rounding o
   assert.equal(saved.filter(Boolean).length, 3, 'the fused kernels are registered on wasm');
   for (const k of saved) tf.unregisterKernel(k.kernelName, 'wasm');
   let unfused;
+  const perturbed = [];
   try {
     unfused = await stepOn('wasm', config);
+    for (const seed of [1, 2, 3, 4, 5, 6]) perturbed.push(await stepOn('wasm', config, 2 ** -23, seed));
   } finally {
     for (const k of saved) tf.registerKernel(k);
   }
@@ -33,12 +42,14 @@ test('FGASpecNet step: the fused kernels change loss and gradients by rounding o
   const cpuVsUnfused = drift(cpu, unfused);
   t.diagnostic(`fused vs unfused (wasm): ${fmt(fusedVsUnfused)}`);
   t.diagnostic(`cpu vs unfused wasm: ${fmt(cpuVsUnfused)}`);
+  const jitter = perturbed.map((p) => drift(p, unfused).total);
+  t.diagnostic(`unfused wasm, inputs x (1 +- 2^-23), seeds 1-6: ${jitter.map((x) => x.toExponential(1)).join(', ')}`);
+  const rounding = Math.max(cpuVsUnfused.total, ...jitter);
   // A step that ignored the kernels would read exactly 0 here; they round differently.
   assert.ok(fusedVsUnfused.total > 0, 'the fused kernels ran');
   assert.ok(fusedVsUnfused.loss <= 1e-5, `loss moved by ${fusedVsUnfused.loss}`);
-  // Measured: both 7.4e-4 (the FGA-Spec branch amplifies any rounding difference, docs/backend.md).
   assert.ok(
-    fusedVsUnfused.total <= 2 * cpuVsUnfused.total + 1e-5,
-    `gradients moved by ${fusedVsUnfused.total}, more than cpu vs wasm (${cpuVsUnfused.total})`,
+    fusedVsUnfused.total <= 2 * rounding + 1e-5,
+    `gradients moved by ${fusedVsUnfused.total}, more than twice what rounding does (${rounding})`,
   );
 });
