@@ -1055,8 +1055,9 @@ void gemm_tn(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, int 
  * (an evaluation-mode MobileFaceNet block with its BatchNorm folded in): output rows [r0, r1) of
  * n * ho, channels a multiple of 4. geo as dw_filter_grad. wp is the filter packed by dw3_pack
  * ([c / 4][9 taps][4]: a channel block's nine taps at constant offsets from one pointer); b is
- * the bias or c zeros; alpha may be null. Taps in the padding are skipped, so every output is
- * bias + its taps in row-major order, whichever of the two loop orders computes it:
+ * the bias or c zeros; alpha may be null. Taps in the padding are skipped; every output is bias +
+ * its taps row by row (border pixels: column by column), whichever loop order computes it, the
+ * same bits as the channel-block walk had everywhere before the tiles:
  *  - pixel tiles (dw3_tile): DW3_P output pixels of a row run over all channels, four at a time,
  *    the tile's (P - 1) sw + 3 input columns loaded once for its P outputs (stride 1: 0.75 loads
  *    per multiply-add), each input line used whole while it is in L1;
@@ -1112,14 +1113,15 @@ static inline __attribute__((always_inline)) void dw3_tile(const f32 *xr, long r
   }
 }
 
-/* One output pixel from tap rows [ky0, ky1) and tap columns [kx0, kx1), channels [c0, c1). */
+/* One output pixel from tap rows [ky0, ky1) and tap columns [kx0, kx1), channels [c0, c1); column by
+   column, as the border pixels always were (the same bits as before the pixel tiles). */
 static __attribute__((noinline)) void dw3_edge(const f32 *xr, long rs, int ky0, int ky1, int kx0, int kx1,
                                                const f32 *wp, const f32 *b, const f32 *alpha, f32 *out, int c,
                                                int c0, int c1) {
   for (int ch = c0; ch < c1; ch += 4) {
     v128_t acc = ld(b + ch);
-    for (int ky = ky0; ky < ky1; ky++)
-      for (int kx = kx0; kx < kx1; kx++)
+    for (int kx = kx0; kx < kx1; kx++)
+      for (int ky = ky0; ky < ky1; ky++)
         acc = madd(ld(xr + ky * rs + (long)kx * c + ch), ld(wp + ch * 9 + (ky * 3 + kx) * 4), acc);
     st(out + ch, dw3_ep(acc, alpha, ch));
   }
