@@ -32,6 +32,17 @@ static inline v128_t madd(v128_t a, v128_t b, v128_t acc) {
 #endif
 }
 static inline void st(f32 *p, v128_t v) { wasm_v128_store(p, v); }
+/* Output columns [*lo, *hi) of a 3-column filter whose taps all fall inside the w input columns
+ * (stride sw, left padding left); the columns outside it need the border code. */
+static inline void inner_cols(int wo, int w, int sw, int left, int *lo, int *hi) {
+  int l = 0;
+  while (l < wo && l * sw - left < 0) l++;
+  int r = wo;
+  while (r > l && (r - 1) * sw - left + 2 >= w) r--;
+  *lo = l;
+  *hi = r;
+}
+
 static inline void acc64(f64 *dst, v128_t v) {
   /* dst[0..3] += v, in float64. */
   v128_t lo = wasm_f64x2_promote_low_f32x4(v);
@@ -167,11 +178,8 @@ static void dw_filter_grad_rows(const f32 *restrict x, const f32 *restrict dy, f
     const f32 *dyrow = dy + ((long)(b * ho + oy) * wo) * c;
     int iy0 = oy * sh - top;
     if (fast3) {
-      /* Output columns whose three input columns are all inside the image. */
-      int lo = 0;
-      while (lo < wo && lo * sw - left < 0) lo++;
-      int hi = wo;
-      while (hi > lo && (hi - 1) * sw - left + 2 >= w) hi--;
+      int lo, hi;
+      inner_cols(wo, w, sw, left, &lo, &hi);
       for (int ch = c0; ch < c1; ch += 4) {
         v128_t a[9];
         for (int t = 0; t < 9; t++) a[t] = wasm_f32x4_splat(0);
@@ -298,10 +306,8 @@ static void dw3_filter_grad_rows(const f32 *restrict x, const f32 *restrict dy, 
                                  const int *restrict geo, int o0, int o1) {
   int h = geo[1], w = geo[2], c = geo[3], ho = geo[4], wo = geo[5], sh = geo[8], sw = geo[9], top = geo[12], left = geo[13];
   long rs = (long)w * c;
-  int lo = 0;
-  while (lo < wo && lo * sw - left < 0) lo++;
-  int hi = wo;
-  while (hi > lo && (hi - 1) * sw - left + 2 >= w) hi--;
+  int lo, hi;
+  inner_cols(wo, w, sw, left, &lo, &hi);
   int flush = DW3G_FLUSH / wo > 1 ? DW3G_FLUSH / wo : 1;
   {
     v128_t zero = wasm_f32x4_splat(0);
@@ -887,10 +893,8 @@ void conv_c4(const f32 *restrict x, const f32 *restrict wp, const f32 *b, const 
   int h = geo[1], w = geo[2], ho = geo[4], wo = geo[5], kh = geo[6], sh = geo[8], sw = geo[9], top = geo[12];
   int left = geo[13];
   long rs = (long)w * 4, k = (long)kh * 12;
-  int lo = 0;
-  while (lo < wo && lo * sw - left < 0) lo++;
-  int hi = wo;
-  while (hi > lo && (hi - 1) * sw - left + 2 >= w) hi--;
+  int lo, hi;
+  inner_cols(wo, w, sw, left, &lo, &hi);
   for (int r = r0; r < r1; r++) {
     int bi = r / ho, oy = r % ho;
     int iy = oy * sh - top;
@@ -1196,11 +1200,8 @@ void dw3_fwd(const f32 *restrict x, const f32 *restrict wp, const f32 *b, const 
              const int *restrict geo, int r0, int r1) {
   int h = geo[1], w = geo[2], c = geo[3], ho = geo[4], wo = geo[5], sh = geo[8], sw = geo[9], top = geo[12], left = geo[13];
   long rs = (long)w * c;
-  /* Output columns [lo, hi) have all three tap columns inside the image. */
-  int lo = 0;
-  while (lo < wo && lo * sw - left < 0) lo++;
-  int hi = wo;
-  while (hi > lo && (hi - 1) * sw - left + 2 >= w) hi--;
+  int lo, hi;
+  inner_cols(wo, w, sw, left, &lo, &hi);
   int tiles = sw == 1 || ((long)sw * c * 4) % 4096 == 0;
   for (int r = r0; r < r1; r++) {
     int bi = r / ho, oy = r % ho;
