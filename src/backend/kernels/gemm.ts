@@ -6,6 +6,14 @@ import { f32, ptr, type WasmBackend } from './wasm-util.js';
 /** Rows of a below which packing b costs more than it saves (linear layers over a few clips). */
 const PACK_MIN_ROWS = 16;
 
+/** Heap pointers (or 0) of the product's epilogue: per-column bias, PReLU slopes, a residual. */
+interface GemmEpilogue {
+  bias: number;
+  alpha: number;
+  res: number;
+}
+const NO_EPILOGUE: GemmEpilogue = { bias: 0, alpha: 0, res: 0 };
+
 /**
  * C = prelu(a b + bias) + res over rows of `out` (csrc/exp_kernels.c): b packed into contiguous
  * 8-column strips first (`pack_strips`, then `gemm_nn_p`; the last strip zero-padded when N is not
@@ -17,30 +25,54 @@ export function gemmNN(
   a: TensorInfo,
   b: TensorInfo,
   out: TensorInfo,
-  epilogue: { bias: number; alpha: number; res: number } = { bias: 0, alpha: 0, res: 0 },
+  epilogue: GemmEpilogue = NO_EPILOGUE,
 ): void {
   const [m, k] = a.shape as [number, number];
   const n = b.shape[1]!;
-  const minRows = Math.max(4, Math.ceil(4096 / Math.max(n, 1)));
   const { bias, alpha, res } = epilogue;
-  const strips = Math.ceil(n / 8);
-  if (m < PACK_MIN_ROWS || n < 8 || k === 0) {
-    parallel(
-      backend,
-      'gemm_nn_ep',
-      m,
-      [ptr(backend, a), ptr(backend, b), ptr(backend, out), k, n, bias, alpha, res],
-      4,
-      minRows,
-    );
+  if (!packs(m, k, n)) {
+    const args = [ptr(backend, a), ptr(backend, b), ptr(backend, out), k, n, bias, alpha, res];
+    parallel(backend, 'gemm_nn_ep', m, args, 4, minRowsOf(n));
     return;
   }
+  packedProduct(backend, a, out, k, n, epilogue, (bp, strips) =>
+    parallel(backend, 'pack_strips', strips, [ptr(backend, b), bp, k, n, 8, n], 1, 8),
+  );
+}
+
+/** Whether packing b into strips pays: enough rows of a, one whole strip, K > 0. */
+function packs(m: number, k: number, n: number): boolean {
+  return m >= PACK_MIN_ROWS && n >= 8 && k > 0;
+}
+
+/** Rows of a per thread chunk: at least 4, and ~4096 outputs. */
+function minRowsOf(n: number): number {
+  return Math.max(4, Math.ceil(4096 / Math.max(n, 1)));
+}
+
+/**
+ * out = prelu(a B + bias) + res by `gemm_nn_p` over B's 8-column strips, which `pack` writes into
+ * the scratch at bp first (ceil(N / 8) strips of K x 8 floats, the last zero-padded).
+ */
+function packedProduct(
+  backend: WasmBackend,
+  a: TensorInfo,
+  out: TensorInfo,
+  k: number,
+  n: number,
+  epilogue: GemmEpilogue,
+  pack: (bp: number, strips: number) => void,
+): void {
+  const m = a.shape[0]!;
+  const strips = Math.ceil(n / 8);
+  const { bias, alpha, res } = epilogue;
   withScratch(
     backend,
     strips * k * 32,
     (bp) => {
-      parallel(backend, 'pack_strips', strips, [ptr(backend, b), bp, k, n, 8, n], 1, 8);
-      parallel(backend, 'gemm_nn_p', m, [ptr(backend, a), bp, ptr(backend, out), k, n, bias, alpha, res], 4, minRows);
+      pack(bp, strips);
+      const args = [ptr(backend, a), bp, ptr(backend, out), k, n, bias, alpha, res];
+      parallel(backend, 'gemm_nn_p', m, args, 4, minRowsOf(n));
     },
     false,
   );
@@ -77,18 +109,10 @@ export function matmulNT(backend: WasmBackend, a: TensorInfo, b: TensorInfo): Te
   const [m, k] = a.shape as [number, number];
   const [n, k2] = b.shape as [number, number];
   if (k !== k2) throw new Error(`matmulNT: inner sizes ${k} and ${k2}`);
-  if (m < PACK_MIN_ROWS || n < 8 || k === 0) return null;
+  if (!packs(m, k, n)) return null;
   const out = backend.makeOutput([m, n], 'float32');
-  const strips = Math.ceil(n / 8);
-  const minRows = Math.max(4, Math.ceil(4096 / n));
-  withScratch(
-    backend,
-    strips * k * 32,
-    (bp) => {
-      parallel(backend, 'pack_strips_t', strips, [ptr(backend, b), bp, k, k, n], 1, 8);
-      parallel(backend, 'gemm_nn_p', m, [ptr(backend, a), bp, ptr(backend, out), k, n, 0, 0, 0], 4, minRows);
-    },
-    false,
+  packedProduct(backend, a, out, k, n, NO_EPILOGUE, (bp, strips) =>
+    parallel(backend, 'pack_strips_t', strips, [ptr(backend, b), bp, k, k, n], 1, 8),
   );
   return out;
 }
