@@ -75,14 +75,27 @@ function dwGlobal(
   return out;
 }
 
+/** The conv on our kernels (dw3_fwd, else dw_global) where one serves its geometry, else null. */
+function ours(
+  b: WasmBackend,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | undefined,
+  alpha: TensorInfo | undefined,
+  attrs: NamedAttrMap,
+): TensorInfo | null {
+  const g = dw3Served(x, filter, attrs);
+  if (g) return dw3(b, x, filter, bias, alpha, g);
+  const whole = globalServed(x, filter, attrs);
+  return whole ? dwGlobal(b, x, filter, bias, alpha, whole) : null;
+}
+
 function depthwiseBiasActKernel({ inputs, backend, attrs = {} }: KernelArgs): TensorInfo {
   const b = backend as WasmBackend;
   const { x, filter, bias, alpha } = inputs as Record<'x' | 'filter', TensorInfo> &
     Partial<Record<'bias' | 'alpha', TensorInfo>>;
-  const g = dw3Served(x, filter, attrs);
-  if (g) return dw3(b, x, filter, bias, alpha, g);
-  const whole = globalServed(x, filter, attrs);
-  if (whole) return dwGlobal(b, x, filter, bias, alpha, whole);
+  const served = ours(b, x, filter, bias, alpha, attrs);
+  if (served) return served;
   const fused: Record<string, TensorInfo> = {
     x,
     filter,
@@ -99,14 +112,11 @@ function depthwiseBiasActKernel({ inputs, backend, attrs = {} }: KernelArgs): Te
 
 export const depthwiseBiasActConfig = wasmKernel(DEPTHWISE_BIAS_ACT, depthwiseBiasActKernel);
 
-/** DepthwiseConv2dNative (training's forward too): dw3_fwd where it serves, else tfjs's (XNNPACK). */
+/** DepthwiseConv2dNative (training's forward too): ours where one serves, else tfjs's (XNNPACK). */
 function depthwiseForward({ inputs, backend, attrs = {} }: KernelArgs): TensorInfo {
   const b = backend as WasmBackend;
   const { x, filter } = inputs as Record<'x' | 'filter', TensorInfo>;
-  const g = dw3Served(x, filter, attrs);
-  if (g) return dw3(b, x, filter, undefined, undefined, g);
-  const whole = globalServed(x, filter, attrs);
-  return whole ? dwGlobal(b, x, filter, undefined, undefined, whole) : run(b, 'DepthwiseConv2dNative', inputs, attrs);
+  return ours(b, x, filter, undefined, undefined, attrs) ?? run(b, 'DepthwiseConv2dNative', inputs, attrs);
 }
 
 export const depthwiseForwardConfig = wasmKernel('DepthwiseConv2dNative', depthwiseForward);
