@@ -90,6 +90,11 @@ function spread(b: WasmBackend, at: number, w: number, values: ArrayLike<number>
   return at;
 }
 
+/** A per-channel tensor as the kernels read it: in place when w = c, else spread across the lanes at `at`. */
+function laneVector(b: WasmBackend, t: TensorInfo, at: number, w: number, c: number): number {
+  return w === c ? ptr(b, t) : spread(b, at, w, f32(b, t));
+}
+
 /** y = x * scale + offset with gamma * invstd and beta - mean * scale, as float32 (forward and backward agree). */
 function scaleOffset(
   b: WasmBackend,
@@ -143,7 +148,7 @@ function forward({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
     const [scaleAt, offsetAt] = [spread(b, v[1]!, w, scale), spread(b, v[2]!, w, offset)];
     const [px, py] = [ptr(b, x), ptr(b, y)];
     if (alpha) {
-      const alphaAt = w === c ? ptr(b, alpha) : spread(b, v[3]!, w, f32(b, alpha));
+      const alphaAt = laneVector(b, alpha, v[3]!, w, c);
       parallel(b, 'bn_prelu_fwd', lanes.rows, [px, py, w, scaleAt, offsetAt, alphaAt], 1, 64);
     } else {
       parallel(b, 'affine_rows', lanes.rows, [px, 0, py, w, scaleAt, 0, offsetAt], 1, 64);
@@ -170,7 +175,7 @@ function backward({ inputs, backend }: KernelArgs): TensorInfo[] {
   const { grows, groups } = groupsOf(lanes);
   withChannelScratch(b, w, groups, ({ s1, s2, s3, t, v }) => {
     const [g, mu, inv] = [f32(b, gamma), f32(b, mean), f32(b, invstd)];
-    const meanAt = w === c ? ptr(b, mean) : spread(b, v[0]!, w, mu);
+    const meanAt = laneVector(b, mean, v[0]!, w, c);
     const [px, pdy, pdx] = [ptr(b, x), ptr(b, dy), ptr(b, dxT)];
     // Sums of dz and dz * (x - mean), where dz = dy (plain BN) or dy through the PReLU.
     let prelu: { scaleAt: number; offsetAt: number; al: Float32Array } | null = null;
@@ -178,7 +183,7 @@ function backward({ inputs, backend }: KernelArgs): TensorInfo[] {
       const { scale, offset } = scaleOffset(b, gamma, beta, mu, inv);
       const [scaleAt, offsetAt] = [spread(b, v[1]!, w, scale), spread(b, v[2]!, w, offset)];
       const al = f32(b, alpha).slice();
-      const alphaAt = w === c ? ptr(b, alpha) : spread(b, v[3]!, w, al);
+      const alphaAt = laneVector(b, alpha, v[3]!, w, c);
       const args = [px, pdy, lanes.rows, w, scaleAt, offsetAt, alphaAt, meanAt, s1, s2, s3, t, grows];
       parallel(b, 'bn_prelu_sums_rg', groups, args);
       sumGroups(b, s3, groups, w);
