@@ -2,7 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { BN_MOMENTUM, type BatchNormParams } from './batchnorm-params.js';
 import type { BatchMomentsSink } from './types.js';
 
-/** One BatchNorm's input moments so far: values per channel, their mean, sum of squared deviations. */
+/** One micro-batch's moments of one BatchNorm: values per channel, mean and biased variance [C]. */
+type Moments = { count: number; mean: tf.Tensor; variance: tf.Tensor };
+
+/** Pooled moments: values per channel, their mean, sum of squared deviations. */
 type Pooled = { count: number; mean: tf.Tensor; m2: tf.Tensor };
 
 /**
@@ -10,27 +13,20 @@ type Pooled = { count: number; mean: tf.Tensor; m2: tf.Tensor };
  * statistics are updated once per step from the whole batch's mean and variance, as a PyTorch
  * step over the whole batch does, instead of once per micro-batch. Micro-batch moments combine
  * exactly (Chan et al.'s pairwise update): the pooled mean and variance are those of the
- * concatenated batch.
+ * concatenated batch. add() only keeps the tensors: it runs inside the forward pass, where every
+ * op would be recorded on the gradient tape (with copies of its inputs) for nothing; commit()
+ * pools and updates after the backward pass, with the same ops in the same order.
  */
 export class PooledBatchMoments implements BatchMomentsSink {
-  private readonly pooled = new Map<BatchNormParams, Pooled>();
+  private readonly parts = new Map<BatchNormParams, Moments[]>();
 
-  /** Adds one micro-batch: its mean and biased variance [C] over `count` values per channel. */
+  /** Adds one micro-batch: its mean and biased variance [C] over `count` values per channel (kept until commit / dispose). */
   add(p: BatchNormParams, mean: tf.Tensor, variance: tf.Tensor, count: number): void {
-    const prev = this.pooled.get(p);
-    const next = tf.tidy((): Pooled => {
-      const m2 = variance.mul(count);
-      if (!prev) return { count, mean: tf.keep(mean.clone()), m2: tf.keep(m2) };
-      const total = prev.count + count;
-      const delta = mean.sub(prev.mean);
-      return {
-        count: total,
-        mean: tf.keep(prev.mean.add(delta.mul(count / total))),
-        m2: tf.keep(prev.m2.add(m2).add(delta.square().mul((prev.count * count) / total))),
-      };
-    });
-    if (prev) tf.dispose([prev.mean, prev.m2]);
-    this.pooled.set(p, next);
+    const list = this.parts.get(p) ?? [];
+    // Both may be the same tensor object as another BatchNorm's only through a caller's reuse;
+    // keep() is idempotent and dispose() of a disposed tensor a no-op, so sharing stays safe.
+    list.push({ count, mean: tf.keep(mean), variance: tf.keep(variance) });
+    this.parts.set(p, list);
   }
 
   /**
@@ -38,8 +34,9 @@ export class PooledBatchMoments implements BatchMomentsSink {
    * momentum * batch, with the unbiased batch variance (n / (n - 1)), n the pooled count.
    */
   commit(momentum = BN_MOMENTUM): void {
-    for (const [p, s] of this.pooled) {
+    for (const [p, list] of this.parts) {
       tf.tidy(() => {
+        const s = pool(list);
         p.runningMean.assign(p.runningMean.mul(1 - momentum).add(s.mean.mul(momentum)));
         p.runningVar.assign(p.runningVar.mul(1 - momentum).add(s.m2.mul(momentum / (s.count - 1))));
       });
@@ -49,7 +46,24 @@ export class PooledBatchMoments implements BatchMomentsSink {
 
   /** Drops what was pooled without touching the running statistics (a failed step). */
   dispose(): void {
-    for (const s of this.pooled.values()) tf.dispose([s.mean, s.m2]);
-    this.pooled.clear();
+    for (const list of this.parts.values()) for (const m of list) tf.dispose([m.mean, m.variance]);
+    this.parts.clear();
   }
+}
+
+/** The micro-batches' moments pooled in order, one pairwise update at a time (inside a tidy). */
+function pool(list: readonly Moments[]): Pooled {
+  const [first, ...rest] = list as [Moments, ...Moments[]];
+  let acc: Pooled = { count: first.count, mean: first.mean, m2: first.variance.mul(first.count) };
+  for (const { count, mean, variance } of rest) {
+    const m2 = variance.mul(count);
+    const total = acc.count + count;
+    const delta = mean.sub(acc.mean);
+    acc = {
+      count: total,
+      mean: acc.mean.add(delta.mul(count / total)),
+      m2: acc.m2.add(m2).add(delta.square().mul((acc.count * count) / total)),
+    };
+  }
+  return acc;
 }

@@ -65,15 +65,15 @@ export function accumulateGradientsDeferred(
     for (const [name, t] of Object.entries(r.terms)) kept[name] = tf.keep(t.clone());
     return r.total;
   }, vars);
-  tf.tidy(() => {
-    for (const [name, g] of Object.entries(grads)) {
-      const scaled = weight === 1 ? g.clone() : g.mul(weight);
-      const prev = acc.get(name);
-      acc.set(name, tf.keep(prev ? prev.add(scaled) : scaled));
-      prev?.dispose();
-    }
-  });
-  tf.dispose(grads);
+  for (const [name, g] of Object.entries(grads)) {
+    const prev = acc.get(name);
+    // The first micro-batch of a whole-batch step hands its gradient over as it is (no copy).
+    const next =
+      !prev && weight === 1 ? g : tf.tidy(() => (prev ? prev.add(weight === 1 ? g : g.mul(weight)) : g.mul(weight)));
+    acc.set(name, tf.keep(next));
+    if (next !== g) g.dispose();
+    prev?.dispose();
+  }
   for (const update of ctx.updates) update();
   const names = Object.keys(kept);
   const values = tf.tidy(() => tf.stack([value, ...names.map((k) => kept[k]!)]) as tf.Tensor1D);
