@@ -10,6 +10,7 @@ import {
   fusedBatchNormAvailable,
 } from '../backend/kernels/batchnorm.js';
 import { fusedLayerNormAvailable, layerNormFused } from '../backend/kernels/layernorm.js';
+import { fusedIm2colAvailable, im2col1d } from '../backend/kernels/im2col.js';
 
 /**
  * The primitive ops every zoo module is written with. Keep this layer thin and the signatures
@@ -69,6 +70,27 @@ export function conv1d(
   pad: number | 'same',
   bias?: tf.Tensor1D,
 ): tf.Tensor3D {
+  const y =
+    typeof pad === 'number' && fusedIm2colAvailable(x, w.shape[0], stride)
+      ? conv1dColumns(x, w, stride, pad)
+      : conv1dGraph(x, w, stride, pad);
+  return bias ? (tf.add(y, bias) as tf.Tensor3D) : y;
+}
+
+/**
+ * On wasm the columns come from one kernel (src/backend/kernels/im2col.ts): the same matrix and
+ * product as conv1dAsMatMul, without its pad / slice / concat ops and their gradients.
+ */
+function conv1dColumns(x: tf.Tensor3D, w: tf.Tensor3D, stride: number, pad: number): tf.Tensor3D {
+  const [b, len, cin] = x.shape;
+  const [k, , cout] = w.shape;
+  const out = Math.floor((len + 2 * pad - k) / stride) + 1;
+  const cols = im2col1d(x, k, stride, pad);
+  return tf.matMul(cols, w.reshape([k * cin, cout])).reshape([b, out, cout]);
+}
+
+/** conv1d without bias as tfjs ops (every backend; the fused columns are tested against it). */
+export function conv1dGraph(x: tf.Tensor3D, w: tf.Tensor3D, stride: number, pad: number | 'same'): tf.Tensor3D {
   // tfjs's conv1d would apply a numeric pad to its internal height axis too: pad explicitly.
   const padded =
     typeof pad === 'number' && pad > 0
@@ -78,11 +100,9 @@ export function conv1d(
           [0, 0],
         ])
       : x;
-  const y =
-    pad !== 'same' && w.shape[0] % stride === 0
-      ? conv1dAsMatMul(padded, w, stride)
-      : tf.conv1d(padded, w, stride, pad === 'same' ? 'same' : 'valid');
-  return bias ? (tf.add(y, bias) as tf.Tensor3D) : y;
+  return pad !== 'same' && w.shape[0] % stride === 0
+    ? conv1dAsMatMul(padded, w, stride)
+    : tf.conv1d(padded, w, stride, pad === 'same' ? 'same' : 'valid');
 }
 
 /**

@@ -30,6 +30,7 @@ import { layerNormConfig, layerNormGradConfig, layerNormGradient } from './layer
 import { gatedMixConfig, gatedMixGradConfig, gatedMixGradient } from './gated-mix.js';
 import { complexMulConfig, complexMulDwConfig, complexMulDxConfig, complexMulGradient } from './complex-mul.js';
 import { matMulBiasActConfig } from './matmul-epilogue.js';
+import { col2imConfig, im2colConfig, im2colGradient } from './im2col.js';
 import { depthwiseBiasActConfig, depthwiseForwardConfig } from './depthwise-fwd.js';
 import {
   identityConfig,
@@ -68,6 +69,8 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   complexMulDwConfig,
   gatedMixConfig,
   gatedMixGradConfig,
+  im2colConfig,
+  col2imConfig,
 ];
 export const REPLACED_KERNELS: readonly KernelConfig[] = [
   conv2DConfig,
@@ -113,5 +116,6 @@ export function registerWasmTrainingKernels(): void {
   tf.registerGradient(layerNormGradient);
   tf.registerGradient(complexMulGradient);
   tf.registerGradient(gatedMixGradient);
+  tf.registerGradient(im2colGradient);
   registered = true;
 }
