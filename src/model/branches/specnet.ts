@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BranchArgs, ClipGeometry, FeatureBranch, ForwardContext, ModelInputs } from '../types.js';
 import { BaseModule } from '../module.js';
 import { batchNorm, type BatchNormParams } from '../nn.js';
-import { dft2Real, idft2Real, type Complex3D } from '../dft.js';
+import { dft2RealTimeMajor, idft2RealTimeMajor, type Complex3D } from '../dft.js';
 import { FoldedSpectral } from '../inference/specnet.js';
 import { complexMulFused, fusedComplexMulAvailable } from '../../backend/kernels/complex-mul.js';
 import type { FoldedBranch } from '../inference/types.js';
@@ -53,14 +53,16 @@ export class SpecNetBranch extends BaseModule implements FeatureBranch {
   /** F_S of a log-Mel batch. */
   spectral(logmel: tf.Tensor3D, ctx: ForwardContext): tf.Tensor3D {
     return tf.tidy(() => {
-      const f = dft2Real(logmel);
-      let s = fourierConv(f, this.c1);
+      // The spectrum is time-major ([B, T, M], src/model/dft.ts); the [M, T] weights are
+      // transposed to match (the BatchNorms' statistics cover the whole map either way).
+      const f = dft2RealTimeMajor(logmel);
+      let s = fourierConv(f, timeMajor(this.c1));
       s = {
         re: tf.tanh(spectralBn(s.re, this.bnRe, ctx)),
         im: tf.tanh(spectralBn(s.im, this.bnIm, ctx)),
       };
-      s = fourierConv(s, this.c2);
-      return tf.add(logmel, idft2Real(s));
+      s = fourierConv(s, timeMajor(this.c2));
+      return tf.add(logmel, idft2RealTimeMajor(s));
     });
   }
 
@@ -79,8 +81,18 @@ export class SpecNetBranch extends BaseModule implements FeatureBranch {
   }
 }
 
+interface ComplexWeight {
+  re: tf.Tensor;
+  im: tf.Tensor;
+}
+
+/** A FourierConv2D weight [M, T] as [T, M]. */
+function timeMajor(w: { re: tf.Variable; im: tf.Variable }): ComplexWeight {
+  return { re: tf.transpose(w.re), im: tf.transpose(w.im) };
+}
+
 /** FourierConv2D: (a + ib)(w + iv) = (aw - bv) + i(av + bw), weights broadcast over the batch. */
-function fourierConv(x: Complex3D, w: { re: tf.Variable; im: tf.Variable }): Complex3D {
+function fourierConv(x: Complex3D, w: ComplexWeight): Complex3D {
   // On wasm one fused kernel with its own gradient (src/backend/kernels/complex-mul.ts; same math).
   if (fusedComplexMulAvailable(x.re, x.im, w.re, w.im)) return complexMulFused(x.re, x.im, w.re, w.im);
   return {
@@ -89,7 +101,7 @@ function fourierConv(x: Complex3D, w: { re: tf.Variable; im: tf.Variable }): Com
   };
 }
 
-/** BatchNorm2d(1) on one part of the spectrum: [B, M, T] viewed as [B, M, T, 1]. */
+/** BatchNorm2d(1) on one part of the spectrum: [B, T, M] viewed as [B, T, M, 1]. */
 function spectralBn(x: tf.Tensor3D, p: BatchNormParams, ctx: ForwardContext): tf.Tensor3D {
   const [b, m, t] = x.shape;
   return batchNorm(x.reshape([b, m, t, 1]), p, ctx).reshape([b, m, t]);
