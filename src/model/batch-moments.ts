@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BN_MOMENTUM, type BatchNormParams } from './batchnorm-params.js';
 import type { BatchMomentsSink } from './types.js';
+import { fusedRunningMomentsAvailable, runningMoments } from '../backend/kernels/running-moments.js';
 
 /** One micro-batch's moments of one BatchNorm: values per channel, mean and biased variance [C]. */
 type Moments = { count: number; mean: tf.Tensor; variance: tf.Tensor };
@@ -36,9 +37,20 @@ export class PooledBatchMoments implements BatchMomentsSink {
   commit(momentum = BN_MOMENTUM): void {
     for (const [p, list] of this.parts) {
       tf.tidy(() => {
+        const { runningMean: rm, runningVar: rv } = p;
+        if (fusedRunningMomentsAvailable(rm, rv, list[0]!.mean)) {
+          // One kernel, the same float32 operations as the ops below (src/backend/kernels/running-moments.ts).
+          const [only] = list.length === 1 ? list : [];
+          const s = only ? { count: only.count, mean: only.mean, m2: only.variance } : pool(list);
+          const varScale = only ? only.count : 1;
+          const [mean, variance] = runningMoments(rm, rv, s.mean, s.m2, { momentum, count: s.count, varScale });
+          rm.assign(mean);
+          rv.assign(variance);
+          return;
+        }
         const s = pool(list);
-        p.runningMean.assign(p.runningMean.mul(1 - momentum).add(s.mean.mul(momentum)));
-        p.runningVar.assign(p.runningVar.mul(1 - momentum).add(s.m2.mul(momentum / (s.count - 1))));
+        rm.assign(rm.mul(1 - momentum).add(s.mean.mul(momentum)));
+        rv.assign(rv.mul(1 - momentum).add(s.m2.mul(momentum / (s.count - 1))));
       });
     }
     this.dispose();

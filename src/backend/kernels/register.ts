@@ -31,6 +31,7 @@ import { gatedMixConfig, gatedMixGradConfig, gatedMixGradient } from './gated-mi
 import { complexMulConfig, complexMulDwConfig, complexMulDxConfig, complexMulGradient } from './complex-mul.js';
 import { matMulBiasActConfig } from './matmul-epilogue.js';
 import { col2imConfig, im2colConfig, im2colGradient } from './im2col.js';
+import { runningMomentsConfig } from './running-moments.js';
 import { depthwiseBiasActConfig, depthwiseForwardConfig } from './depthwise-fwd.js';
 import {
   identityConfig,
@@ -71,6 +72,7 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   gatedMixGradConfig,
   im2colConfig,
   col2imConfig,
+  runningMomentsConfig,
 ];
 export const REPLACED_KERNELS: readonly KernelConfig[] = [
   conv2DConfig,
