@@ -440,14 +440,13 @@ void adamw(const f32 *restrict p, const f32 *restrict m, const f32 *restrict v, 
  * zeros where the window leaves the image. geo = {n, h, w, ci, ho, wo, kh, kw, sh, sw, dh, dw,
  * top, left} (int32 in the heap). Rows [r0, r1) of the n*ho*wo rows.
  */
-__attribute__((export_name("im2col")))
-void im2col(const f32 *restrict x, f32 *restrict cols, const int *restrict geo, int r0, int r1) {
+/* Rows [r0, r1) of the patch matrix into o (row r0 first). */
+static inline __attribute__((always_inline)) void im2col_rows(const f32 *restrict x, f32 *restrict o,
+                                                               const int *restrict geo, int r0, int r1) {
   int h = geo[1], w = geo[2], ci = geo[3], ho = geo[4], wo = geo[5], kh = geo[6], kw = geo[7];
   int sh = geo[8], sw = geo[9], dh = geo[10], dw = geo[11], top = geo[12], left = geo[13];
-  int k = kh * kw * ci;
   for (int row = r0; row < r1; row++) {
     int ox = row % wo, oy = (row / wo) % ho, b = row / (wo * ho);
-    f32 *o = cols + (long)row * k;
     for (int ky = 0; ky < kh; ky++) {
       int iy = oy * sh - top + ky * dh;
       for (int kx = 0; kx < kw; kx++, o += ci) {
@@ -463,6 +462,12 @@ void im2col(const f32 *restrict x, f32 *restrict cols, const int *restrict geo, 
       }
     }
   }
+}
+
+__attribute__((export_name("im2col")))
+void im2col(const f32 *restrict x, f32 *restrict cols, const int *restrict geo, int r0, int r1) {
+  long k = (long)geo[6] * geo[7] * geo[3];
+  im2col_rows(x, cols + r0 * k, geo, r0, r1);
 }
 
 /* The adjoint of im2col: dx (zeroed here) += each patch row, for images [b0, b1) (images do not
@@ -1505,6 +1510,39 @@ void sum_parts(f32 *restrict C, const f32 *restrict P, int parts, int stride, in
       int e = b0;
       for (; e + 4 <= b1; e += 4) st(C + e, wasm_f32x4_add(ld(C + e), ld(q + e)));
       for (; e < b1; e++) C[e] += q[e];
+    }
+  }
+}
+
+/*
+ * Conv2DBackpropFilter of an im2col conv (MobileFaceNet's stem: 3 x 3, stride 2, 4 -> 64 channels)
+ * without the whole patch matrix ([n ho wo, kh kw ci]: 4.7 MB at batch 16, written and read back
+ * once more): dW [k, co] = cols^T dy as gemm_tn_ks's unpacked path (pack = 0; the same task grid:
+ * K = n ho wo pixels in chunks of ks, `parts` ranges of the larger of k and co, partials in P for
+ * sum_parts), each task writing KC rows of the patch matrix at a time into its own W + t KC k, in
+ * cache. The same products in the same order: the same bits as im2col followed by gemm_tn_ks.
+ */
+__attribute__((export_name("conv_dw_ks")))
+void conv_dw_ks(const f32 *restrict x, const f32 *restrict dy, f32 *restrict C, f32 *restrict P, f32 *restrict W,
+                const int *restrict geo, int N, int ks, int parts, int by_rows, int t0, int t1) {
+  int M = geo[6] * geo[7] * geo[3], K = geo[0] * geo[4] * geo[5];
+  int dim = by_rows ? M : N, al = by_rows ? 4 : 8;
+  int step = ((dim + parts - 1) / parts + al - 1) / al * al;
+  for (int t = t0; t < t1; t++) {
+    int c = t / parts, lo = (t % parts) * step, ka = c * ks;
+    int kt = K - ka < ks ? K - ka : ks, hi = lo + step < dim ? lo + step : dim;
+    if (kt <= 0 || lo >= hi) continue;
+    int m0 = by_rows ? lo : 0, m1 = by_rows ? hi : M, n0 = by_rows ? 0 : lo, n1 = by_rows ? N : hi;
+    const f32 *b = dy + (long)ka * N;
+    f32 *out = c == 0 ? C : P + (long)(c - 1) * M * N;
+    f32 *cols = W + (long)t * KC * M;
+    for (int k0 = 0; k0 < kt; k0 += KC) {
+      int k1 = k0 + KC < kt ? k0 + KC : kt;
+      im2col_rows(x, cols, geo, ka + k0, ka + k1);
+      /* gemm_block reads row k of A at A + k M: A is placed k0 rows before the block (integer
+         arithmetic: wasm addresses wrap, and only rows k0.. are read). */
+      const f32 *a = (const f32 *)((unsigned long)cols - (unsigned long)k0 * M * 4);
+      gemm_block(a, b, out, N, 1, M, m0, m1, n0, n1, k0, k1, 0, 0, 0, 0);
     }
   }
 }

@@ -84,6 +84,12 @@ const conv2dCases: ConvCase[] = [
   { x: [1, 9, 14, 4], k: [3, 3, 4, 8], s: 1, pad: 'same' },
   { x: [2, 7, 12, 4], k: [2, 3, 4, 8], s: 2, pad: 'valid' },
   { x: [1, 2, 21, 4], k: [3, 3, 4, 24], s: 2, pad: PAD_HW1 },
+  // The weight gradient without the whole patch matrix (conv_dw_ks): the stem over 2 chunks of
+  // pixels with a partial last block of rows; k = 288 > co in 2 row ranges; k = 144, co = 64
+  // packs (the im2col + gemm_tn_ks route).
+  { x: [2, 64, 33, 4], k: [3, 3, 4, 16], s: 2, pad: PAD_HW1 },
+  { x: [1, 6, 7, 32], k: [3, 3, 32, 4], s: 1, pad: 'same' },
+  { x: [1, 5, 6, 16], k: [3, 3, 16, 64], s: 1, pad: PAD_HW1 },
   { x: [2, 6, 5, 7], k: [1, 1, 7, 4], s: 1, pad: 'valid' },
   { x: [1, 1, 40, 1], k: [1, 8, 1, 6], s: 4, pad: 'valid' },
 ];
@@ -108,6 +114,39 @@ async function convGradientsMatch(op: ConvOp, c: ConvCase, label: string): Promi
 
 test('Conv2D gradients (filter and input) match the cpu backend', async () => {
   for (const c of conv2dCases) await convGradientsMatch((x, w, st, pad) => tf.conv2d(x, w, st, pad), c, 'conv2d');
+});
+
+test('the im2col conv weight gradient built in blocks is the same bits as the whole patch matrix times dy', async () => {
+  await initBackend('wasm');
+  for (const c of conv2dCases.filter((k) => k.k[0]! * k.k[1]! > 1 && typeof k.pad !== 'string')) {
+    const [kh, kw, ci, co] = c.k as [number, number, number, number];
+    const pads = c.pad as number[][];
+    const [dwBlocks, dwWhole] = tf.tidy(() => {
+      const x = tf.tensor(rand(tf.util.sizeFromShape(c.x), 8), c.x) as tf.Tensor4D;
+      const y = tf.conv2d(x, tf.zeros(c.k) as tf.Tensor4D, c.s, c.pad);
+      const [n, ho, wo] = y.shape;
+      const dy = tf.tensor(rand(y.size, 9), y.shape) as tf.Tensor4D;
+      const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: c.k };
+      const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as never) as tf.Tensor;
+      // The patch matrix by copies only (pad, strided slices, concatenation in (ky, kx, c) order).
+      const xp = tf.pad(x, pads as Array<[number, number]>);
+      const taps: tf.Tensor[] = [];
+      for (let ky = 0; ky < kh; ky++)
+        for (let kx = 0; kx < kw; kx++)
+          taps.push(
+            tf.stridedSlice(
+              xp,
+              [0, ky, kx, 0],
+              [n, ky + c.s * (ho - 1) + 1, kx + c.s * (wo - 1) + 1, ci],
+              [1, c.s, c.s, 1],
+            ),
+          );
+      const cols = tf.reshape(tf.concat(taps, 3), [n * ho * wo, kh * kw * ci]);
+      const whole = tf.reshape(tf.matMul(cols, tf.reshape(dy, [n * ho * wo, co]), true, false), c.k);
+      return [dw.dataSync(), whole.dataSync()];
+    });
+    assert.deepEqual(dwBlocks, dwWhole, JSON.stringify(c));
+  }
 });
 
 test('FusedConv2D (bias, PReLU) as im2col + GEMM matches the cpu backend', async () => {
@@ -266,11 +305,11 @@ async function hashesAtThreads(
   });
 }
 
-test('the products are bit-identical at 1, 2 and 3 threads (K split in chunks of a fixed size, partials added in order)', async () => {
+test('the products and the im2col conv weight gradient are bit-identical at 1, 2 and 3 threads (K split in chunks of a fixed size, partials added in order)', async () => {
   const runs = await hashesAtThreads('gemm-threads.ts');
   for (const r of runs) {
     assert.equal(r.backend, 'wasm');
-    assert.equal(r.hashes.length, 7);
+    assert.equal(r.hashes.length, 9);
     assert.ok(!r.hashes.includes('non-finite'), `${r.threads} thread(s): NaN or infinite outputs`);
   }
   assert.deepEqual(runs[1]!.hashes, runs[0]!.hashes, '2 threads against 1');

@@ -2,7 +2,8 @@ import type { TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, withHeapGeometry, type ConvGeometry } from './conv-geometry.js';
 import { ptr, free, reshape, transpose, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { parallel } from './parallel.js';
-import { matmulNN, matmulTN } from './gemm.js';
+import { matmulNN, matmulTN, tnPlan, TN_KC } from './gemm.js';
+import { withScratch } from './simd.js';
 
 /**
  * Conv2D gradients as im2col + one matmul, with the patch gather / scatter as SIMD passes
@@ -10,6 +11,9 @@ import { matmulNN, matmulTN } from './gemm.js';
  * Conv2DBackpropFilter at all and its Conv2DBackpropInput is a scalar C loop
  * (measured on tfjs-backend-wasm 4.22, docs/backend.md). Rows of the patch matrix are output pixels (n, y, x); columns are
  * (ky, kx, c), the row-major order of a filter [kh, kw, Cin, Cout] seen as [kh*kw*Cin, Cout].
+ * Where the weight gradient's product runs unpacked over the patch matrix (the stem: k = 36), the
+ * matrix is never written whole: `conv_dw_ks` builds it a block of rows at a time in cache and
+ * runs the same products in the same order (the same bits as im2col + matmulTN).
  */
 
 /** Runs csrc/exp_kernels.c's im2col / col2im with the geometry passed in heap scratch. */
@@ -42,6 +46,7 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const g = convGeometry(x.shape, filterShape, attrs, false);
   const m = g.n * g.ho * g.wo;
   const k = g.kh * g.kw * g.ci;
+  if (!isPointwise(g) && !tnPlan(m, k, g.co).pack) return filterByBlocks(backend, x, dy, g, filterShape);
   const dy2 = reshape(backend, dy, [m, g.co]);
   let cols: TensorInfo;
   if (isPointwise(g)) {
@@ -54,6 +59,40 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   free(backend, dy2, cols);
   const out = reshape(backend, result, filterShape);
   free(backend, result);
+  return out;
+}
+
+/**
+ * dW = cols^T dy with the task grid of matmulTN's unpacked path (gemm_tn_ks: tnPlan), each task
+ * writing KC rows of the patch matrix at a time into its own scratch; partials added by sum_parts.
+ */
+function filterByBlocks(
+  backend: WasmBackend,
+  x: TensorInfo,
+  dy: TensorInfo,
+  g: ConvGeometry,
+  filterShape: [number, number, number, number],
+): TensorInfo {
+  const m = g.n * g.ho * g.wo;
+  const k = g.kh * g.kw * g.ci;
+  const plan = tnPlan(m, k, g.co);
+  const out = backend.makeOutput(filterShape, 'float32');
+  const tasks = plan.chunks * plan.parts;
+  const partials = (plan.chunks - 1) * k * g.co;
+  withScratch(
+    backend,
+    4 * (partials + tasks * TN_KC * k),
+    (p) => {
+      const w = p + 4 * partials;
+      withHeapGeometry(backend, g, (geo) => {
+        const args = [ptr(backend, x), ptr(backend, dy), ptr(backend, out), p, w, geo, g.co, plan.ks, plan.parts];
+        parallel(backend, 'conv_dw_ks', tasks, [...args, plan.byRows ? 1 : 0], 1, 1, tasks);
+      });
+      if (plan.chunks > 1)
+        parallel(backend, 'sum_parts', k * g.co, [ptr(backend, out), p, plan.chunks - 1, k * g.co], 4, 16384);
+    },
+    false,
+  );
   return out;
 }
 

@@ -119,6 +119,7 @@ export function matmulNT(backend: WasmBackend, a: TensorInfo, b: TensorInfo): Te
 
 /** K rows gemm_tn_ks packs at a time (csrc/exp_kernels.c's KC). */
 const KC = 128;
+export const TN_KC = KC;
 /** Tasks gemm_tn_ks aims for: enough to balance 2-4 threads, few enough partials to add up. */
 const TN_TASKS = 8;
 /** Fewest K rows per chunk of gemm_tn_ks (each chunk's M x N partial is written and read once more). */

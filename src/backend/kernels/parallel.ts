@@ -57,6 +57,7 @@ const NAMES: readonly Name[] = [
   'pack_strips_t',
   'conv_c4',
   'dw_global',
+  'conv_dw_ks',
 ];
 const MAX_ARGS = 24;
 /** Int32 slots of the control block. NEXT = (call tag << 16) | next unclaimed chunk. */

@@ -74,6 +74,20 @@ export interface SimdExports {
   ): void;
   im2col(x: number, cols: number, geo: number, r0: number, r1: number): void;
   col2im(cols: number, dx: number, geo: number, b0: number, b1: number): void;
+  conv_dw_ks(
+    x: number,
+    dy: number,
+    c: number,
+    p: number,
+    w: number,
+    geo: number,
+    n: number,
+    ks: number,
+    parts: number,
+    byRows: number,
+    t0: number,
+    t1: number,
+  ): void;
   bn_prelu_fwd(
     x: number,
     y: number,
