@@ -79,28 +79,44 @@ function col2im({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const dx = b.makeOutput([g.batch, len, cin], 'float32');
   const src = f32(b, dy);
   const dst = f32(b, dx);
+  const from = new Int32Array(taps);
   for (let n = 0; n < g.batch; n++) {
     for (let i = 0; i < len; i++) {
       const p = i + g.pad;
       const q = Math.floor(p / g.stride);
       const o = p - q * g.stride;
-      const at = (n * len + i) * cin;
+      // Where each tap's value sits in dcols, last tap first; -1 where the tap falls outside.
+      let valid = 0;
       for (let j = taps - 1; j >= 0; j--) {
         const t = q - j;
-        const valid = t >= 0 && t < g.out;
-        const from = (n * g.out + t) * row + (j * g.stride + o) * cin;
-        if (j === taps - 1) {
-          if (valid) dst.set(src.subarray(from, from + cin), at);
-          else dst.fill(0, at, at + cin);
-        } else if (valid) {
-          for (let c = 0; c < cin; c++) dst[at + c] = dst[at + c]! + src[from + c]!;
-        } else {
-          for (let c = 0; c < cin; c++) dst[at + c] = dst[at + c]! + 0;
-        }
+        const inside = t >= 0 && t < g.out;
+        from[taps - 1 - j] = inside ? (n * g.out + t) * row + (j * g.stride + o) * cin : -1;
+        valid += inside ? 1 : 0;
       }
+      addTaps(src, dst, (n * len + i) * cin, cin, from, valid === taps);
     }
   }
   return dx;
+}
+
+/**
+ * dst[at + c] = ((v0 + v1) + v2) + ... over the taps' runs `from` (last tap first), a run at -1
+ * adding +0 (which turns a -0 sum into +0, as adding the zero padding did). Every sum is rounded
+ * to float32, the last by the store.
+ */
+function addTaps(src: Float32Array, dst: Float32Array, at: number, cin: number, from: Int32Array, all: boolean): void {
+  if (all && from.length === 3) {
+    const [a, b, c] = from as unknown as [number, number, number];
+    for (let k = 0; k < cin; k++) dst[at + k] = Math.fround(src[a + k]! + src[b + k]!) + src[c + k]!;
+    return;
+  }
+  if (from[0]! >= 0) dst.set(src.subarray(from[0]!, from[0]! + cin), at);
+  else dst.fill(0, at, at + cin);
+  for (let j = 1; j < from.length; j++) {
+    const f = from[j]!;
+    if (f >= 0) for (let k = 0; k < cin; k++) dst[at + k] = dst[at + k]! + src[f + k]!;
+    else for (let k = 0; k < cin; k++) dst[at + k] = dst[at + k]! + 0;
+  }
 }
 
 export const im2colConfig = wasmKernel(IM2COL_1D, im2col);
