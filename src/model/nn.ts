@@ -11,6 +11,7 @@ import {
 } from '../backend/kernels/batchnorm.js';
 import { fusedLayerNormAvailable, layerNormFused } from '../backend/kernels/layernorm.js';
 import { fusedIm2colAvailable, im2col1d } from '../backend/kernels/im2col.js';
+import { fusedPointwiseAvailable, pointwiseConv } from '../backend/kernels/pointwise.js';
 
 /**
  * The primitive ops every zoo module is written with. Keep this layer thin and the signatures
@@ -32,7 +33,9 @@ export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, pad: numb
   const [kh, kw, cin, cout] = w.shape;
   if (kh === 1 && kw === 1 && stride === 1 && pad === 0) {
     // A 1x1 conv is a matmul over the pixels; its gradients are matmuls too (fast on every
-    // backend, where the generic conv filter gradient is a slow loop).
+    // backend, where the generic conv filter gradient is a slow loop). On wasm one op without the
+    // reshapes around it (src/backend/kernels/pointwise.ts), the same products.
+    if (fusedPointwiseAvailable(x, w)) return pointwiseConv(x, w);
     const [b, h, wd] = x.shape;
     return tf.matMul(x.reshape([b * h * wd, cin]), w.reshape([cin, cout])).reshape([b, h, wd, cout]);
   }

@@ -52,7 +52,7 @@ function slice(backend: WasmBackend, t: TensorInfo, batch: number, i: number): T
   return out;
 }
 
-function batchMatMul(args: KernelArgs): TensorInfo {
+export function batchMatMul(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
   const ta = Boolean(args.attrs?.['transposeA']);

@@ -32,6 +32,7 @@ import { complexMulConfig, complexMulDwConfig, complexMulDxConfig, complexMulGra
 import { matMulBiasActConfig } from './matmul-epilogue.js';
 import { col2imConfig, im2colConfig, im2colGradient } from './im2col.js';
 import { runningMomentsConfig } from './running-moments.js';
+import { pointwiseConvConfig, pointwiseConvGradConfig, pointwiseConvGradient } from './pointwise.js';
 import { depthwiseBiasActConfig, depthwiseForwardConfig } from './depthwise-fwd.js';
 import {
   identityConfig,
@@ -73,6 +74,8 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   im2colConfig,
   col2imConfig,
   runningMomentsConfig,
+  pointwiseConvConfig,
+  pointwiseConvGradConfig,
 ];
 export const REPLACED_KERNELS: readonly KernelConfig[] = [
   conv2DConfig,
@@ -119,5 +122,6 @@ export function registerWasmTrainingKernels(): void {
   tf.registerGradient(complexMulGradient);
   tf.registerGradient(gatedMixGradient);
   tf.registerGradient(im2colGradient);
+  tf.registerGradient(pointwiseConvGradient);
   registered = true;
 }
