@@ -1984,3 +1984,110 @@ void gmix_bwd(const f32 *restrict dy, const f32 *restrict lm, const f32 *restric
     }
   }
 }
+
+/*
+ * SpecNet's 2-D DFT (§2.1.4) on the half spectrum (src/model/dft.ts, src/backend/kernels/dft-glue.ts):
+ * the element-wise steps around its products, one pass each instead of ~10 slice / reverse / pad /
+ * add / concat ops. Row ranges [r0, r1) write disjoint rows. th = t / 2 + 1, tm = t - th.
+ *   dft_mirror       r [B, 2 th, 2 m] (rows: Pr then Q = -Pi; columns: C_M then S_M products) ->
+ *                    the time-major spectrum fr, fi [B, t, m]: for l < th (j = l)
+ *                    fr = cPr - sQ, fi = -(cQ + sPr); for l >= th (j = t - l, conjugate symmetry)
+ *                    fr = cPr + sQ, fi = cQ - sPr.  Rows: B t.
+ *   dft_mirror_grad  its adjoint: dfr, dfi -> dr.  Rows: B th.
+ *   dft_fold         zr, zi [B, t, m] -> u [B, 2, th, 2 m]: [zr+ | zi+] over [zi- | -zr-] with
+ *                    y+-[j] = y[j] +- y[t - j] for 1 <= j <= tm, y[j] otherwise.  Rows: B th.
+ *   dft_fold_grad    its adjoint: du -> dzr, dzi.  Rows: B t.
+ * The operations and their order are those of the plain-op graph in dft.ts, so both give the same bits.
+ */
+__attribute__((export_name("dft_mirror")))
+void dft_mirror(const f32 *restrict r, f32 *restrict fr, f32 *restrict fi, int t, int th, int m, int r0, int r1) {
+  for (int row = r0; row < r1; row++) {
+    int b = row / t, l = row % t, top = l < th, j = top ? l : t - l;
+    const f32 *cpr = r + ((long)b * 2 * th + j) * 2 * m, *spr = cpr + m;
+    const f32 *cq = r + ((long)b * 2 * th + th + j) * 2 * m, *sq = cq + m;
+    f32 *yr = fr + (long)row * m, *yi = fi + (long)row * m;
+    if (top) {
+      for (int k = 0; k < m; k++) {
+        yr[k] = cpr[k] - sq[k];
+        yi[k] = -(cq[k] + spr[k]);
+      }
+    } else {
+      for (int k = 0; k < m; k++) {
+        yr[k] = cpr[k] + sq[k];
+        yi[k] = cq[k] - spr[k];
+      }
+    }
+  }
+}
+
+__attribute__((export_name("dft_mirror_grad")))
+void dft_mirror_grad(const f32 *restrict dfr, const f32 *restrict dfi, f32 *restrict dr, int t, int th, int m, int r0,
+                     int r1) {
+  for (int row = r0; row < r1; row++) {
+    int b = row / th, j = row % th;
+    const f32 *gr = dfr + ((long)b * t + j) * m, *gi = dfi + ((long)b * t + j) * m;
+    f32 *cpr = dr + ((long)b * 2 * th + j) * 2 * m, *spr = cpr + m;
+    f32 *cq = dr + ((long)b * 2 * th + th + j) * 2 * m, *sq = cq + m;
+    if (j >= 1 && j <= t - th) {
+      const f32 *hr = dfr + ((long)b * t + t - j) * m, *hi = dfi + ((long)b * t + t - j) * m;
+      for (int k = 0; k < m; k++) {
+        cpr[k] = gr[k] + hr[k];
+        sq[k] = hr[k] - gr[k];
+        cq[k] = hi[k] - gi[k];
+        spr[k] = -(gi[k] + hi[k]);
+      }
+    } else {
+      for (int k = 0; k < m; k++) {
+        cpr[k] = gr[k];
+        sq[k] = -gr[k];
+        cq[k] = -gi[k];
+        spr[k] = -gi[k];
+      }
+    }
+  }
+}
+
+__attribute__((export_name("dft_fold")))
+void dft_fold(const f32 *restrict zr, const f32 *restrict zi, f32 *restrict u, int t, int th, int m, int r0, int r1) {
+  for (int row = r0; row < r1; row++) {
+    int b = row / th, j = row % th;
+    const f32 *ar = zr + ((long)b * t + j) * m, *ai = zi + ((long)b * t + j) * m;
+    f32 *p = u + ((long)b * 2 * th + j) * 2 * m, *q = u + ((long)b * 2 * th + th + j) * 2 * m;
+    if (j >= 1 && j <= t - th) {
+      const f32 *br = zr + ((long)b * t + t - j) * m, *bi = zi + ((long)b * t + t - j) * m;
+      for (int k = 0; k < m; k++) {
+        p[k] = ar[k] + br[k];
+        p[m + k] = ai[k] + bi[k];
+        q[k] = ai[k] - bi[k];
+        q[m + k] = -ar[k] - -br[k];
+      }
+    } else {
+      for (int k = 0; k < m; k++) {
+        p[k] = ar[k];
+        p[m + k] = ai[k];
+        q[k] = ai[k];
+        q[m + k] = -ar[k];
+      }
+    }
+  }
+}
+
+__attribute__((export_name("dft_fold_grad")))
+void dft_fold_grad(const f32 *restrict du, f32 *restrict dzr, f32 *restrict dzi, int t, int th, int m, int r0, int r1) {
+  for (int row = r0; row < r1; row++) {
+    int b = row / t, l = row % t, top = l < th, j = top ? l : t - l;
+    const f32 *p = du + ((long)b * 2 * th + j) * 2 * m, *q = du + ((long)b * 2 * th + th + j) * 2 * m;
+    f32 *gr = dzr + (long)row * m, *gi = dzi + (long)row * m;
+    if (top) {
+      for (int k = 0; k < m; k++) {
+        gr[k] = p[k] - q[m + k];
+        gi[k] = p[m + k] + q[k];
+      }
+    } else {
+      for (int k = 0; k < m; k++) {
+        gr[k] = p[k] + q[m + k];
+        gi[k] = p[m + k] - q[k];
+      }
+    }
+  }
+}

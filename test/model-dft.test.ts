@@ -4,6 +4,12 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { initBackend } from '../src/backend/select.js';
 import { dft2Real, dft2RealTimeMajor, dftMatrices, idft2Real, idft2RealTimeMajor } from '../src/model/dft.js';
+import {
+  dftFoldConfig,
+  dftFoldGradConfig,
+  dftMirrorConfig,
+  dftMirrorGradConfig,
+} from '../src/backend/kernels/dft-glue.js';
 
 /**
  * The half-spectrum DFTs of src/model/dft.ts against independent float64 sums written here
@@ -218,5 +224,44 @@ test('DFT matrices are exactly symmetric and period-symmetric: C[N-k, n] = C[k, 
         assert.ok(Math.abs(c[k]![j]! - Math.cos((2 * Math.PI * k * j) / n)) < 1e-6);
         assert.ok(Math.abs(s[k]![j]! - Math.sin((2 * Math.PI * k * j) / n)) < 1e-6);
       }
+  }
+});
+
+test('wasm: the fused DFT glue kernels (dft-glue.ts) give the same bits as the plain ops, values and gradients', async () => {
+  await initBackend('wasm');
+  const kernels = [dftMirrorConfig, dftMirrorGradConfig, dftFoldConfig, dftFoldGradConfig];
+  assert.ok(tf.getKernel(dftFoldConfig.kernelName, 'wasm'), 'the kernels are registered on wasm');
+  const run = (b: number, m: number, t: number, seed: number) =>
+    tf.tidy(() => {
+      const rand = lcg(seed);
+      const [x, zr, zi, dy] = [0, 1, 2, 3].map(() => tf.tensor3d(grid(b, m, t, rand)));
+      const f = dft2Real(x!);
+      const loss = (a: tf.Tensor, c: tf.Tensor) =>
+        tf.sum(tf.mul(idft2Real({ re: a as tf.Tensor3D, im: c as tf.Tensor3D }), dy!));
+      const g = tf.grads(loss)([zr!, zi!]);
+      const gf = tf.grad((a: tf.Tensor) => {
+        const y = dft2Real(a as tf.Tensor3D);
+        return tf.add(tf.sum(tf.mul(y.re, zr!)), tf.sum(tf.mul(y.im, zi!)));
+      })(x!);
+      const out = idft2Real({ re: zr!, im: zi! });
+      return [f.re, f.im, out, ...g, gf].map((v) => Array.from(v.dataSync()));
+    });
+  const cases: Array<[number, number, number]> = [
+    [1, 1, 1],
+    [2, 3, 2],
+    [1, 2, 3],
+    [2, 5, 8],
+    [3, 7, 9],
+    [2, 16, 63],
+  ];
+  const fused = cases.map(([b, m, t], i) => run(b, m, t, i + 1));
+  const used = (await tf.profile(() => run(2, 4, 5, 9))).kernelNames;
+  for (const k of kernels) assert.ok(used.includes(k.kernelName), `${k.kernelName} runs on wasm`);
+  for (const k of kernels) tf.unregisterKernel(k.kernelName, 'wasm');
+  try {
+    const plain = cases.map(([b, m, t], i) => run(b, m, t, i + 1));
+    cases.forEach((c, i) => assert.deepEqual(fused[i], plain[i], `${c.join(' x ')}`));
+  } finally {
+    for (const k of kernels) tf.registerKernel(k);
   }
 });

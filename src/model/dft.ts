@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { dftFold, dftGlueAvailable, dftMirror } from '../backend/kernels/dft-glue.js';
 
 /**
  * The 2-D DFT of SpecNet (§2.1.4) as real matrix products. tfjs has no gradient through
@@ -115,12 +116,10 @@ function melPair(m: number): tf.Tensor2D {
   return cached(`mp${m}`, () => blockMatrix(m, [[full('cos'), full('sin')]]));
 }
 
-/** [2M, M] over C_M, sign * S_M (or S_M over C_M): the mel axis of conj(W_M) Z, one part, rows [Zr | Zi]. */
-function inverseMel(m: number, part: 're' | 'im'): tf.Tensor2D {
+/** [2M, M]: C_M over -S_M, the mel axis of conj(W_M) Z's real part for rows [Zr | Zi]. */
+function inverseMel(m: number): tf.Tensor2D {
   const b = (trig: 'cos' | 'sin', sign: 1 | -1): Block[] => [{ trig, sign, rows: m, cols: m }];
-  return cached(`im${part}${m}`, () =>
-    blockMatrix(m, part === 're' ? [b('cos', 1), b('sin', -1)] : [b('sin', 1), b('cos', 1)]),
-  );
+  return cached(`im${m}`, () => blockMatrix(m, [b('cos', 1), b('sin', -1)]));
 }
 
 /** [2 Th, T]: the first Th rows of C_T over those of -S_T, divided by M T (the inverse's scale). */
@@ -150,6 +149,7 @@ export function dft2RealTimeMajor(x: tf.Tensor3D): Complex3D {
     const th = halfLength(t);
     const q = tf.matMul(x.reshape([b * m, t]), forwardTime(t)).reshape([b, m, 2 * th]);
     const r = tf.matMul(tf.transpose(q, [0, 2, 1]).reshape([b * 2 * th, m]), melPair(m)).reshape([b, 2 * th, 2 * m]);
+    if (dftGlueAvailable(r)) return dftMirror(r as tf.Tensor3D, t);
     const part = (row: number, col: number) => tf.slice(r, [0, row, col], [b, th, m]);
     const [cPr, sPr, cQ, sQ] = [part(0, 0), part(0, m), part(th, 0), part(th, m)];
     // Frequencies T - l for l = 1..T - Th, i.e. rows Th..T-1 = rows T-Th..1 reversed.
@@ -163,13 +163,37 @@ export function dft2RealTimeMajor(x: tf.Tensor3D): Complex3D {
 }
 
 /**
+ * u [B, 2, Th, 2M] = [fold+(Zr) | fold+(Zi)] over [fold-(Zi) | -fold-(Zr)] for a time-major Z,
+ * fold+-(Y)[l] = Y[l] +- Y[T - l] for 1 <= l <= T - Th (rows 0 and T / 2 are their own mirrors):
+ * the second half is the first's for -i Z, so one product with [C_M; -S_M] gives both parts.
+ * On wasm one kernel (src/backend/kernels/dft-glue.ts, same operations).
+ */
+function foldTime(zr: tf.Tensor3D, zi: tf.Tensor3D): tf.Tensor4D {
+  if (dftGlueAvailable(zr, zi)) return dftFold(zr, zi);
+  const [b, t, m] = zr.shape;
+  const th = halfLength(t);
+  const tm = t - th;
+  const y = tf.stack([tf.concat([zr, zi], 2), tf.concat([zi, tf.neg(zr)], 2)], 1);
+  const head = tf.slice(y, [0, 0, 0, 0], [b, 2, th, 2 * m]);
+  if (tm === 0) return head as tf.Tensor4D;
+  // Row l of `tail` is Y[T - l] for 1 <= l <= T - Th, zero on rows 0 (and T / 2 for even T).
+  const tail = tf.pad(tf.reverse(tf.slice(y, [0, 0, th, 0], [b, 2, tm, 2 * m]), 2), [
+    [0, 0],
+    [0, 0],
+    [1, th - 1 - tm],
+    [0, 0],
+  ]);
+  return tf.add(head, tf.mul(tail, tf.tensor4d([1, -1], [1, 2, 1, 1])));
+}
+
+/**
  * real(IDFT2(Z)) = real(conj(W_M) Z conj(W_T)) / (M T) for a time-major Z ([B, T, M] per part),
  * returned mel-major [B, M, T]. With A = conj(W_M) Z (the mel axis), the result is
  * Ar C_T - Ai S_T, a sum over the time index l; C_T's rows l and T - l are equal and S_T's
  * opposite, so it sums over l < Th of fold+(Ar) C_T - fold-(Ai) S_T with
  * fold+-(Y)[l] = Y[l] +- Y[T - l] (1 <= l <= T - Th; rows 0 and T / 2 are their own mirrors).
  * The folds commute with the mel axis, so Z is folded first and both axes run on Th rows:
- * fold+(Ar) = [fold+(Zr) | fold+(Zi)] [C_M; -S_M], fold-(Ai) = [fold-(Zr) | fold-(Zi)] [S_M; C_M].
+ * fold+(Ar) = [fold+(Zr) | fold+(Zi)] [C_M; -S_M], fold-(Ai) = [fold-(Zi) | -fold-(Zr)] [C_M; -S_M].
  * Products: 2 B Th 2M M + B M 2Th T multiply-adds. Their gradients are the same sizes (the
  * transposed half matrices), and a fold's gradient is the matching mirror.
  */
@@ -177,25 +201,11 @@ export function idft2RealTimeMajor(z: Complex3D): tf.Tensor3D {
   return tf.tidy(() => {
     const [b, t, m] = z.re.shape;
     const th = halfLength(t);
-    const tm = t - th;
-    const zc = tf.concat([z.re, z.im], 2);
-    const head = tf.slice(zc, [0, 0, 0], [b, th, 2 * m]);
-    let plus: tf.Tensor = head;
-    let minus: tf.Tensor = head;
-    if (tm > 0) {
-      // Row l of `tail` is Z[T - l] for 1 <= l <= T - Th, zero on rows 0 (and T / 2 for even T).
-      const tail = tf.pad(tf.reverse(tf.slice(zc, [0, th, 0], [b, tm, 2 * m]), 1), [
-        [0, 0],
-        [1, th - 1 - tm],
-        [0, 0],
-      ]);
-      plus = tf.add(head, tail);
-      minus = tf.sub(head, tail);
-    }
-    const ar = tf.matMul(plus.reshape([b * th, 2 * m]), inverseMel(m, 're')).reshape([b, th, m]);
-    const ai = tf.matMul(minus.reshape([b * th, 2 * m]), inverseMel(m, 'im')).reshape([b, th, m]);
-    const a = tf.transpose(tf.concat([ar, ai], 1), [0, 2, 1]).reshape([b * m, 2 * th]);
-    return tf.matMul(a, inverseTime(m, t)).reshape([b, m, t]) as tf.Tensor3D;
+    const u = foldTime(z.re, z.im);
+    // Per batch: Th rows of fold+(Ar), then Th of fold-(Ai); mel-major for the time axis.
+    const a = tf.matMul(u.reshape([b * 2 * th, 2 * m]), inverseMel(m)).reshape([b, 2 * th, m]);
+    const at = tf.transpose(a, [0, 2, 1]).reshape([b * m, 2 * th]);
+    return tf.matMul(at, inverseTime(m, t)).reshape([b, m, t]) as tf.Tensor3D;
   });
 }
 

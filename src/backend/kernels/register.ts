@@ -28,6 +28,14 @@ import { saveOriginal } from './wasm-util.js';
 import { adamwConfig } from './adamw.js';
 import { layerNormConfig, layerNormGradConfig, layerNormGradient } from './layernorm.js';
 import { gatedMixConfig, gatedMixGradConfig, gatedMixGradient } from './gated-mix.js';
+import {
+  dftFoldConfig,
+  dftFoldGradConfig,
+  dftFoldGradient,
+  dftMirrorConfig,
+  dftMirrorGradConfig,
+  dftMirrorGradient,
+} from './dft-glue.js';
 import { complexMulConfig, complexMulDwConfig, complexMulDxConfig, complexMulGradient } from './complex-mul.js';
 import { matMulBiasActConfig } from './matmul-epilogue.js';
 import { col2imConfig, im2colConfig, im2colGradient } from './im2col.js';
@@ -71,6 +79,10 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   complexMulDwConfig,
   gatedMixConfig,
   gatedMixGradConfig,
+  dftMirrorConfig,
+  dftMirrorGradConfig,
+  dftFoldConfig,
+  dftFoldGradConfig,
   im2colConfig,
   col2imConfig,
   runningMomentsConfig,
@@ -121,6 +133,8 @@ export function registerWasmTrainingKernels(): void {
   tf.registerGradient(layerNormGradient);
   tf.registerGradient(complexMulGradient);
   tf.registerGradient(gatedMixGradient);
+  tf.registerGradient(dftMirrorGradient);
+  tf.registerGradient(dftFoldGradient);
   tf.registerGradient(im2colGradient);
   tf.registerGradient(pointwiseConvGradient);
   registered = true;

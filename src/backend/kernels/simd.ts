@@ -181,6 +181,14 @@ export interface SimdExports {
   cmul_dx(...args: number[]): void;
   /** xr, xi, dyr, dyi, dwr, dwi, rows, n, columns. */
   cmul_dw(...args: number[]): void;
+  /** SpecNet's DFT glue (dft-glue.ts): r, fr, fi, t, th, m, rows. */
+  dft_mirror(...args: number[]): void;
+  /** dfr, dfi, dr, t, th, m, rows. */
+  dft_mirror_grad(...args: number[]): void;
+  /** zr, zi, u, t, th, m, rows. */
+  dft_fold(...args: number[]): void;
+  /** du, dzr, dzi, t, th, m, rows. */
+  dft_fold_grad(...args: number[]): void;
   /** FGA-Spec's gated mix: lm, fs, gf, gt, out, m, t, lambdaBits, items. */
   gmix_fwd(...args: number[]): void;
   /** dy, lm, fs, gf, gt, dfs, dlm (or 0), dgf, dgt, m, t, lambdaBits, items. */
