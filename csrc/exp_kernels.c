@@ -932,6 +932,119 @@ void conv_c4(const f32 *restrict x, const f32 *restrict wp, const f32 *b, const 
 }
 
 /*
+ * The input gradient of a direct 4-channel conv (conv_c4's adjoint; the stem: 3 x 3, stride 2,
+ * 64 -> 4 channels back) as a gather, strides of 2 or more in both axes, so each input pixel has
+ * at most 2 x 2 taps: dx[b, iy, ix, 0..3] = sum over its taps (ky, kx), in that order, of
+ * sum_co dy[b, oy, ox, co] W[ky, kx, 0..3, co], each pixel stored once (im2col's route computed
+ * dy W^T into a [pixels, 36] matrix, half a strip of it padding, and scattered it into dx with a
+ * load, add and store per tap). wt: the filter as [kh * 3][co][4] (W[ky, kx]^T). Tiles of C4X_P
+ * pixels of one column class ((ix + left) mod sw: the same taps, consecutive ox) share each
+ * weight vector: per co one weight load and a broadcast load of each pixel's dy value. Rows
+ * [r0, r1) of the n * h input rows; every pixel's sum is the same whether a tile or a single
+ * pixel computes it, and rows are independent, so any thread count gives the same bits.
+ */
+#define C4X_P 2
+
+/* P pixels with NY tap rows x NX tap columns: tap (a, c)'s dy for pixel p at (a ? g1 : g0) + (p - c) CO,
+   its weights W[ky, kx] [4][CO] at w + a wy + c wx; outputs at out + p os. Lane j of acc[p][i] sums
+   the products of output channels co = j mod 4 for input channel i; the four lanes are added at
+   the end ((0 + 2) + (1 + 3)). */
+static inline __attribute__((always_inline)) void c4x_tile(const f32 *g0, const f32 *g1, const f32 *w, long wy,
+                                                            long wx, f32 *out, long os, const int CO, const int NY,
+                                                            const int NX, const int P) {
+  v128_t acc[C4X_P][4];
+  for (int p = 0; p < P; p++)
+    for (int i = 0; i < 4; i++) acc[p][i] = wasm_f32x4_splat(0);
+  for (int a = 0; a < NY; a++)
+    for (int c = 0; c < NX; c++) {
+      const f32 *g = (a ? g1 : g0) - (long)c * CO;
+      const f32 *wk = w + a * wy + c * wx;
+#pragma clang loop unroll(disable)
+      for (int k = 0; k < CO; k += 4) {
+        v128_t w0 = ld(wk + k), w1 = ld(wk + CO + k), w2 = ld(wk + 2 * CO + k), w3 = ld(wk + 3 * CO + k);
+        for (int p = 0; p < P; p++) {
+          v128_t d = ld(g + (long)p * CO + k);
+          acc[p][0] = madd(d, w0, acc[p][0]);
+          acc[p][1] = madd(d, w1, acc[p][1]);
+          acc[p][2] = madd(d, w2, acc[p][2]);
+          acc[p][3] = madd(d, w3, acc[p][3]);
+        }
+      }
+    }
+  for (int p = 0; p < P; p++) {
+    v128_t a0 = acc[p][0], a1 = acc[p][1], a2 = acc[p][2], a3 = acc[p][3];
+    v128_t s01 = wasm_f32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
+    v128_t s23 = wasm_f32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
+    st(out + p * os, wasm_f32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7)));
+  }
+}
+
+static inline __attribute__((always_inline)) void c4x_run(const f32 *g0, const f32 *g1, const f32 *w, long wy,
+                                                           long wx, f32 *out, long os, int co, int ny, int nx,
+                                                           const int P) {
+  if (co == 64) {
+    if (ny == 2 && nx == 2) c4x_tile(g0, g1, w, wy, wx, out, os, 64, 2, 2, P);
+    else if (ny == 2) c4x_tile(g0, g1, w, wy, wx, out, os, 64, 2, 1, P);
+    else if (nx == 2) c4x_tile(g0, g1, w, wy, wx, out, os, 64, 1, 2, P);
+    else c4x_tile(g0, g1, w, wy, wx, out, os, 64, 1, 1, P);
+  } else {
+    if (ny == 2 && nx == 2) c4x_tile(g0, g1, w, wy, wx, out, os, co, 2, 2, P);
+    else if (ny == 2) c4x_tile(g0, g1, w, wy, wx, out, os, co, 2, 1, P);
+    else if (nx == 2) c4x_tile(g0, g1, w, wy, wx, out, os, co, 1, 2, P);
+    else c4x_tile(g0, g1, w, wy, wx, out, os, co, 1, 1, P);
+  }
+}
+
+/* Single pixels, out of line (tails and borders). */
+static __attribute__((noinline)) void c4x_one(const f32 *g0, const f32 *g1, const f32 *w, long wy, long wx, f32 *out,
+                                              int co, int ny, int nx) {
+  c4x_run(g0, g1, w, wy, wx, out, 0, co, ny, nx, 1);
+}
+
+__attribute__((export_name("conv_c4_dx")))
+void conv_c4_dx(const f32 *restrict dy, const f32 *restrict wt, f32 *restrict dx, int co, const int *restrict geo,
+                int r0, int r1) {
+  int h = geo[1], w = geo[2], ho = geo[4], wo = geo[5], sh = geo[8], sw = geo[9], top = geo[12], left = geo[13];
+  long wy = (long)sh * 3 * co * 4, wx = (long)sw * co * 4, os = (long)sw * 4;
+  for (int r = r0; r < r1; r++) {
+    int b = r / h, iy = r % h;
+    int ky0 = 0, oy0 = 0;
+    int ny = dw3ig_taps(iy, top, sh, ho, &ky0, &oy0);
+    f32 *orow = dx + (long)r * w * 4;
+    if (ny == 0) {
+      for (int ix = 0; ix < w; ix++) st(orow + ix * 4, wasm_f32x4_splat(0));
+      continue;
+    }
+    const f32 *grow = dy + ((long)(b * ho + oy0) * wo) * co;
+    for (int cls = 0; cls < sw && cls < w; cls++) {
+      /* The class's pixels ix = cls + j sw: taps (nx, kx0, ox0) of each, ox0 rising by one per pixel. */
+      for (int ix = cls; ix < w; ix += sw) {
+        int kx0 = 0, ox0 = 0;
+        int nx = dw3ig_taps(ix, left, sw, wo, &kx0, &ox0);
+        f32 *out = orow + (long)ix * 4;
+        if (nx == 0) {
+          st(out, wasm_f32x4_splat(0));
+          continue;
+        }
+        const f32 *g0 = grow + (long)ox0 * co, *g1 = g0 - (long)wo * co;
+        const f32 *wk = wt + (long)(ky0 * 3 + kx0) * co * 4;
+        int last = ix + (C4X_P - 1) * sw;
+        if (last < w) {
+          int kxl = 0, oxl = 0;
+          int nxl = dw3ig_taps(last, left, sw, wo, &kxl, &oxl);
+          if (nxl == nx && kxl == kx0) {
+            c4x_run(g0, g1, wk, wy, wx, out, os, co, ny, nx, C4X_P);
+            ix = last;
+            continue;
+          }
+        }
+        c4x_one(g0, g1, wk, wy, wx, out, co, ny, nx);
+      }
+    }
+  }
+}
+
+/*
  * Matrix products for 1 x 1 convs and linear layers, read straight from row-major operands (no
  * transposes, no packing):
  *   gemm_nn  C[m, n] = sum_k A[m, k] * B[k, n]   forward: A = activations [pixels, cin], B = weights

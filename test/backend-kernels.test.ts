@@ -90,6 +90,11 @@ const conv2dCases: ConvCase[] = [
   { x: [2, 64, 33, 4], k: [3, 3, 4, 16], s: 2, pad: PAD_HW1 },
   { x: [1, 6, 7, 32], k: [3, 3, 32, 4], s: 1, pad: 'same' },
   { x: [1, 5, 6, 16], k: [3, 3, 16, 64], s: 1, pad: PAD_HW1 },
+  // The stem's input gradient as a gather (conv_c4_dx): 64 outputs (its specialised loop), stride 3,
+  // stride 2 with 'same' padding (none on top and left for even sizes).
+  { x: [2, 9, 14, 4], k: [3, 3, 4, 64], s: 2, pad: PAD_HW1 },
+  { x: [1, 10, 11, 4], k: [3, 3, 4, 12], s: 3, pad: PAD_HW1 },
+  { x: [1, 8, 10, 4], k: [3, 3, 4, 8], s: 2, pad: 'same' },
   { x: [2, 6, 5, 7], k: [1, 1, 7, 4], s: 1, pad: 'valid' },
   { x: [1, 1, 40, 1], k: [1, 8, 1, 6], s: 4, pad: 'valid' },
 ];
@@ -305,11 +310,11 @@ async function hashesAtThreads(
   });
 }
 
-test('the products and the im2col conv weight gradient are bit-identical at 1, 2 and 3 threads (K split in chunks of a fixed size, partials added in order)', async () => {
+test('the products and the stem conv gradients are bit-identical at 1, 2 and 3 threads (K split in chunks of a fixed size, partials added in order)', async () => {
   const runs = await hashesAtThreads('gemm-threads.ts');
   for (const r of runs) {
     assert.equal(r.backend, 'wasm');
-    assert.equal(r.hashes.length, 9);
+    assert.equal(r.hashes.length, 11);
     assert.ok(!r.hashes.includes('non-finite'), `${r.threads} thread(s): NaN or infinite outputs`);
   }
   assert.deepEqual(runs[1]!.hashes, runs[0]!.hashes, '2 threads against 1');

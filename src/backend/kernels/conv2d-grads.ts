@@ -105,6 +105,7 @@ function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const g = convGeometry(inputShape, filter.shape, attrs, false);
   const m = g.n * g.ho * g.wo;
   const k = g.kh * g.kw * g.ci;
+  if (gatherServed(g) && filter.dtype === 'float32') return inputByGather(backend, dy, filter, g);
   const dy2 = reshape(backend, dy, [m, g.co]);
   const w2 = reshape(backend, filter, [k, g.co]);
   const wT = transpose(backend, w2, [1, 0]); // [Co, K]
@@ -118,6 +119,41 @@ function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const dx = backend.makeOutput(inputShape, 'float32');
   patches(backend, g, 'col2im', dcols, dx);
   free(backend, dcols);
+  return dx;
+}
+
+/** The stem's geometry, whose input gradient conv_c4_dx gathers: 3 x 3, 4 input channels, strides >= 2, no dilation. */
+function gatherServed(g: ConvGeometry): boolean {
+  return (
+    g.ci === 4 &&
+    g.co % 4 === 0 &&
+    g.kh === 3 &&
+    g.kw === 3 &&
+    g.sh >= 2 &&
+    g.sw >= 2 &&
+    g.dh === 1 &&
+    g.dw === 1 &&
+    g.top >= 0 &&
+    g.left >= 0
+  );
+}
+
+/**
+ * dx by conv_c4_dx straight from the filter [3, 3, 4, Co]: each input pixel's at most 2 x 2 taps
+ * of W[ky, kx] dy summed in registers and stored once; input rows split over threads.
+ */
+function inputByGather(backend: WasmBackend, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
+  const dx = backend.makeOutput([g.n, g.h, g.w, g.ci], 'float32');
+  withHeapGeometry(backend, g, (geo) => {
+    parallel(
+      backend,
+      'conv_c4_dx',
+      g.n * g.h,
+      [ptr(backend, dy), ptr(backend, filter), ptr(backend, dx), g.co, geo],
+      1,
+      4,
+    );
+  });
   return dx;
 }
 

@@ -58,6 +58,7 @@ const NAMES: readonly Name[] = [
   'conv_c4',
   'dw_global',
   'conv_dw_ks',
+  'conv_c4_dx',
 ];
 const MAX_ARGS = 24;
 /** Int32 slots of the control block. NEXT = (call tag << 16) | next unclaimed chunk. */
