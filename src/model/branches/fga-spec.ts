@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BranchArgs, ClipGeometry, FeatureBranch, ForwardContext, ModelInputs } from '../types.js';
 import { conv1d, linear } from '../nn.js';
 import { SpecNetBranch } from './specnet.js';
-import { temporalAttention } from './tagram.js';
+import { sharedTemporalAttention } from './tagram.js';
 import type { FoldedBranch } from '../inference/types.js';
 import { fusedGatedMixAvailable, gatedMixFused } from '../../backend/kernels/gated-mix.js';
 
@@ -47,7 +47,7 @@ export class FgaSpecBranch extends SpecNetBranch {
   private gateFactors(logmel: tf.Tensor3D): { gf: tf.Tensor2D; gt: tf.Tensor2D } {
     return tf.tidy(() => {
       const [b, , t] = logmel.shape;
-      const ta = temporalAttention(logmel);
+      const ta = sharedTemporalAttention(logmel);
       const sf = tf.concat([tf.max(ta, 2), tf.mean(ta, 2)], 1) as tf.Tensor2D; // [B, 2M]
       const gf = tf.sigmoid(linear(sf, this.fw as tf.Tensor as tf.Tensor2D, this.fb as tf.Tensor as tf.Tensor1D)); // [B, M]
       const avgF = tf.mean(ta, 1).reshape([b, t, 1]) as tf.Tensor3D;

@@ -13,10 +13,27 @@ export function temporalAttention(logmel: tf.Tensor3D): tf.Tensor3D {
   });
 }
 
+/**
+ * The maps computed so far, by log-Mel batch: F_TA has no weights, and FGA-Spec's gate recomputes
+ * it from the same batch, so the second use takes the first's tensor (a recorded op saves copies
+ * of its inputs for the backward pass even where no gradient will flow). A map that was disposed
+ * (its batch's forward ended, or it was computed inside another module's tidy) is computed again.
+ */
+const computed = new WeakMap<tf.Tensor, tf.Tensor3D>();
+
+/** temporalAttention(logmel), shared by every use of the same log-Mel tensor while the first result lives. */
+export function sharedTemporalAttention(logmel: tf.Tensor3D): tf.Tensor3D {
+  const done = computed.get(logmel);
+  if (done && !done.isDisposed) return done;
+  const ta = temporalAttention(logmel);
+  computed.set(logmel, ta);
+  return ta;
+}
+
 /** F_TA (§2.1.3): no weights. */
 export class TAgramBranch extends BaseModule implements FeatureBranch {
   apply(inputs: ModelInputs): tf.Tensor3D {
-    return temporalAttention(inputs.logmel);
+    return sharedTemporalAttention(inputs.logmel);
   }
 }
 
