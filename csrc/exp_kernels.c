@@ -2172,7 +2172,7 @@ void dft_fold(const f32 *restrict zr, const f32 *restrict zi, f32 *restrict u, i
         p[k] = ar[k] + br[k];
         p[m + k] = ai[k] + bi[k];
         q[k] = ai[k] - bi[k];
-        q[m + k] = -ar[k] - -br[k];
+        q[m + k] = -(ar[k] - br[k]);
       }
     } else {
       for (int k = 0; k < m; k++) {

@@ -173,17 +173,21 @@ function foldTime(zr: tf.Tensor3D, zi: tf.Tensor3D): tf.Tensor4D {
   const [b, t, m] = zr.shape;
   const th = halfLength(t);
   const tm = t - th;
-  const y = tf.stack([tf.concat([zr, zi], 2), tf.concat([zi, tf.neg(zr)], 2)], 1);
-  const head = tf.slice(y, [0, 0, 0, 0], [b, 2, th, 2 * m]);
-  if (tm === 0) return head as tf.Tensor4D;
-  // Row l of `tail` is Y[T - l] for 1 <= l <= T - Th, zero on rows 0 (and T / 2 for even T).
-  const tail = tf.pad(tf.reverse(tf.slice(y, [0, 0, th, 0], [b, 2, tm, 2 * m]), 2), [
-    [0, 0],
-    [0, 0],
-    [1, th - 1 - tm],
-    [0, 0],
-  ]);
-  return tf.add(head, tf.mul(tail, tf.tensor4d([1, -1], [1, 2, 1, 1])));
+  const zc = tf.concat([zr, zi], 2);
+  let plus = tf.slice(zc, [0, 0, 0], [b, th, 2 * m]);
+  let minus = plus;
+  if (tm > 0) {
+    // Row l of `tail` is Z[T - l] for 1 <= l <= T - Th, zero on rows 0 (and T / 2 for even T).
+    const tail = tf.pad(tf.reverse(tf.slice(zc, [0, th, 0], [b, tm, 2 * m]), 1), [
+      [0, 0],
+      [1, th - 1 - tm],
+      [0, 0],
+    ]);
+    [plus, minus] = [tf.add(plus, tail), tf.sub(plus, tail)];
+  }
+  const part = (x: tf.Tensor, col: number) => tf.slice(x, [0, 0, col], [b, th, m]);
+  const swapped = tf.concat([part(minus, m), tf.neg(part(minus, 0))], 2);
+  return tf.stack([plus, swapped], 1) as tf.Tensor4D;
 }
 
 /**
