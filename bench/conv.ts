@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap } from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/select.js';
 import { depthwiseBiasAct } from '../src/backend/kernels/depthwise-fwd.js';
+import { DEPTHWISE_GRADS } from '../src/backend/kernels/depthwise-grads.js';
 
 const { values } = parseArgs({
   options: {
@@ -70,6 +71,19 @@ function depthwiseCases(n: number, h: number, w: number, c: number, s: number): 
       flops,
       run: () => k('DepthwiseConv2dNativeBackpropInput', { dy, filter: f }, { inputShape: [n, h, w, c] } as never),
     },
+    ...(s === 1
+      ? [
+          {
+            name: `dw grads ${tag}`,
+            flops: 2 * flops,
+            run: () => {
+              const [dx, dw] = tf.engine().runKernel(DEPTHWISE_GRADS, { x, dy, filter: f }, attrs) as tf.Tensor[];
+              dw!.dispose();
+              return dx!;
+            },
+          },
+        ]
+      : []),
     {
       name: `dw infer ${tag}`,
       flops,

@@ -1336,6 +1336,34 @@ void dw3_fwd(const f32 *restrict x, const f32 *restrict wp, const f32 *b, const 
 }
 
 /*
+ * Both gradients of a 3 x 3 depthwise conv at stride 1 with padding 1 (MobileFaceNet's stride-1
+ * blocks) in one call: per fixed row group (dw_filter_grad_rg's grid), the input gradient's rows
+ * of the group (the forward conv of dy with the flipped filter, wp = dw3_pack(w, flip), by
+ * dw3_row_tiles; zb: c zeros for its bias), then the group's filter-gradient sums
+ * (dw3_filter_grad_rows), which read the group's dy again from cache instead of memory. The same
+ * functions on the same rows as the two separate kernels: the same bits.
+ */
+__attribute__((export_name("dw3_grads_rg")))
+void dw3_grads_rg(const f32 *restrict x, const f32 *restrict dy, const f32 *restrict wp, const f32 *restrict zb,
+                  f32 *restrict dx, f64 *restrict acc, f32 *restrict rowacc, const int *restrict geo, int grows,
+                  int g0, int g1) {
+  int rows = geo[0] * geo[4], c = geo[3], ho = geo[4], wo = geo[5], left = geo[13];
+  long part = 9L * c, rs = (long)wo * c;
+  int lo, hi;
+  inner_cols(wo, wo, 1, left, &lo, &hi);
+  for (int g = g0; g < g1; g++) {
+    int o0 = g * grows, o1 = o0 + grows < rows ? o0 + grows : rows;
+    for (int r = o0; r < o1; r++) {
+      int bi = r / ho, iy = r % ho - 1;
+      int ky0 = iy < 0 ? -iy : 0, ky1 = ho - iy < 3 ? ho - iy : 3;
+      const f32 *xr = dy + (long)bi * ho * rs + (long)iy * rs;
+      dw3_row_tiles(xr, rs, ky0, ky1, wp, zb, 0, dx + (long)r * rs, wo, c, wo, 1, left, lo, hi);
+    }
+    dw3_filter_grad_rows(x, dy, acc + g * part, rowacc + g * part, geo, o0, o1);
+  }
+}
+
+/*
  * Packed operands (BLIS-style). A B panel read straight from a row-major [K, N] operand touches a
  * new cache line (and, for wide N, a new page) at every k; packed into contiguous strips
  * [N / 8][K][8] every tile streams through memory in order. Measured on one thread (CPU time):

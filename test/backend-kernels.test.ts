@@ -220,6 +220,10 @@ const dwCases: ConvCase[] = [
   { x: [1, 9, 21, 12], k: [3, 3, 12, 1], s: 2, pad: PAD_HW1 },
   { x: [1, 5, 21, 512], k: [3, 3, 512, 1], s: 2, pad: PAD_HW1 },
   { x: [2, 1, 13, 4], k: [3, 3, 4, 1], s: 1, pad: PAD_HW1 },
+  // Both stride-1 gradients from one kernel (ExpAsdDepthwiseGrads): a one-column map, 2 x 3 maps of
+  // 512 channels.
+  { x: [1, 6, 1, 4], k: [3, 3, 4, 1], s: 1, pad: PAD_HW1 },
+  { x: [2, 2, 3, 512], k: [3, 3, 512, 1], s: 1, pad: 'same' },
   // The strided input gradient's 2 x 2 / 2 x 1 / 1 x 1 tap variants with padding 0 above and left
   // ('same' on even sizes, 'valid') and a single tap per axis (stride 3).
   { x: [2, 10, 8, 4], k: [3, 3, 4, 1], s: 2, pad: 'same' },
@@ -234,6 +238,29 @@ const dwCases: ConvCase[] = [
 test('DepthwiseConv2dNative gradients match the cpu backend', async () => {
   for (const c of dwCases)
     await convGradientsMatch((x, w, st, pad) => tf.depthwiseConv2d(x, w, st, pad), c, 'depthwise');
+});
+
+test('both stride-1 depthwise gradients from one kernel are the same bits as the two gradient kernels', async () => {
+  await initBackend('wasm');
+  assert.ok(tf.getKernel('ExpAsdDepthwiseGrads', 'wasm'), 'the fused kernel is registered');
+  for (const c of dwCases.filter((k) => k.s === 1 && k.k[0] === 3 && k.x[3]! % 4 === 0)) {
+    const [fused, apart] = tf.tidy(() => {
+      const x = tf.tensor(rand(tf.util.sizeFromShape(c.x), 14), c.x) as tf.Tensor4D;
+      const w = tf.tensor(rand(tf.util.sizeFromShape(c.k), 15), c.k) as tf.Tensor4D;
+      const y = tf.depthwiseConv2d(x, w, 1, c.pad);
+      const dy = tf.tensor(rand(y.size, 16), y.shape);
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, c.pad), dy)),
+      )([x, w]);
+      const attrs = { strides: [1, 1], pad: c.pad, dilations: [1, 1], dataFormat: 'NHWC' };
+      const k = (name: string, inputs: Record<string, tf.Tensor>, extra: object) =>
+        tf.engine().runKernel(name, inputs, { ...attrs, ...extra } as never) as tf.Tensor;
+      const dx = k('DepthwiseConv2dNativeBackpropInput', { dy, filter: w }, { inputShape: c.x });
+      const dw = k('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { filterShape: c.k });
+      return [grads.map((t) => t.dataSync()), [dx.dataSync(), dw.dataSync()]];
+    });
+    assert.deepEqual(fused, apart, JSON.stringify(c));
+  }
 });
 
 test('BatchMatMul with transposes, batches and broadcasts matches the cpu backend', async () => {

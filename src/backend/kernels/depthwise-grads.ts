@@ -1,5 +1,6 @@
-import type { TensorInfo } from '@tensorflow/tfjs';
-import { convGeometry, withHeapGeometry } from './conv-geometry.js';
+import * as tf from '@tensorflow/tfjs';
+import type { GradConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { convGeometry, withHeapGeometry, type ConvGeometry } from './conv-geometry.js';
 import { ptr, f32, free, run, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { f64At, simd, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
@@ -115,6 +116,76 @@ function inputGrad(args: KernelArgs): TensorInfo {
   });
   return dx;
 }
+
+/**
+ * Both gradients of a 3 x 3 depthwise conv at stride 1 with padding 1 (MobileFaceNet's stride-1
+ * blocks) from one kernel: `dw3_grads_rg` runs, per fixed row group of the filter gradient, the
+ * input gradient's rows (dw3_fwd's tiles over dy with the flipped filter) and then the group's
+ * filter sums, which find that part of dy in cache rather than reading it from memory a second
+ * time. The same functions on the same rows as the two kernels above: the same bits.
+ */
+export const DEPTHWISE_GRADS = 'ExpAsdDepthwiseGrads';
+
+/** The geometry dw3_grads_rg serves: dw3_fwd's at stride 1 with padding 1 on every side. */
+function gradsServed(x: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap): ConvGeometry | null {
+  const g = dw3Served(x, filter, attrs);
+  const same = g && g.sh === 1 && g.sw === 1 && g.top === 1 && g.left === 1 && g.ho === g.h && g.wo === g.w;
+  return same ? g : null;
+}
+
+function depthwiseGrads(args: KernelArgs): TensorInfo[] {
+  const backend = args.backend as WasmBackend;
+  const { x, dy, filter } = args.inputs as Record<'x' | 'dy' | 'filter', TensorInfo>;
+  const g = gradsServed(x, filter, args.attrs ?? {});
+  if (!g) throw new Error(`${DEPTHWISE_GRADS}: only 3 x 3 depthwise convs at stride 1 with padding 1`);
+  const c = g.ci;
+  const dx = backend.makeOutput([...x.shape], 'float32');
+  const dw = backend.makeOutput([...filter.shape], 'float32');
+  const { grows, groups } = rowGroups(g.n * g.ho, g.wo * c);
+  const part = 9 * c;
+  // Scratch: float64 [groups, 9, c] sums, float32 [groups, 9, c] row sums, the flipped filter
+  // packed (9 c floats), c zeros (the input gradient's bias).
+  withScratch(backend, part * groups * 12 + 40 * c, (acc) => {
+    const rowAcc = acc + part * groups * 8;
+    const packed = rowAcc + part * groups * 4;
+    simd(backend).dw3_pack(ptr(backend, filter), packed, c, 1);
+    withHeapGeometry(backend, g, (geo) => {
+      const io = [ptr(backend, x), ptr(backend, dy), packed, packed + 36 * c, ptr(backend, dx)];
+      parallel(backend, 'dw3_grads_rg', groups, [...io, acc, rowAcc, geo, grows]);
+    });
+    sumGroups(backend, acc, groups, part);
+    f32(backend, dw).set(f64At(backend, acc, part));
+  });
+  return [dx, dw];
+}
+
+export const depthwiseGradsConfig = wasmKernel(DEPTHWISE_GRADS, depthwiseGrads);
+
+const tfjsGradient = tf.getGradient('DepthwiseConv2dNative');
+
+/**
+ * DepthwiseConv2dNative's gradient: both at once from ExpAsdDepthwiseGrads where it serves (wasm,
+ * float32), else tfjs's own (two kernels). Computed when the tape reaches the node, so a gradient
+ * that is not asked for is computed anyway and dropped with the backward pass's scope: these convs
+ * sit inside the network, where both are always needed.
+ */
+export const depthwiseGradient: GradConfig = {
+  kernelName: 'DepthwiseConv2dNative',
+  inputsToSave: ['x', 'filter'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+    const g = dy as tf.Tensor4D;
+    const fused =
+      tf.getBackend() === 'wasm' &&
+      tf.getKernel(DEPTHWISE_GRADS, 'wasm') !== undefined &&
+      g.dtype === 'float32' &&
+      filter.dtype === 'float32' &&
+      gradsServed(x, filter, attrs as NamedAttrMap) !== null;
+    if (!fused) return tfjsGradient!.gradFunc(dy, saved, attrs);
+    const [dx, dw] = tf.engine().runKernel(DEPTHWISE_GRADS, { x, dy: g, filter }, attrs as NamedAttrMap) as tf.Tensor[];
+    return { x: () => dx!, filter: () => dw! };
+  },
+};
 
 export const depthwiseBackpropFilterConfig = wasmKernel('DepthwiseConv2dNativeBackpropFilter', filterGrad);
 export const depthwiseBackpropInputConfig = wasmKernel('DepthwiseConv2dNativeBackpropInput', inputGrad);

@@ -10,7 +10,12 @@ import {
   tanhGradConfig,
   tanhGradKernelConfig,
 } from './activations.js';
-import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-grads.js';
+import {
+  depthwiseBackpropFilterConfig,
+  depthwiseBackpropInputConfig,
+  depthwiseGradient,
+  depthwiseGradsConfig,
+} from './depthwise-grads.js';
 import { batchMatMulConfig } from './matmul.js';
 import { meanConfig, sumConfig, tileConfig } from './reduce-tile.js';
 import { preluGradConfig, preluGradKernelConfig } from './prelu-grad.js';
@@ -88,6 +93,7 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   runningMomentsConfig,
   pointwiseConvConfig,
   pointwiseConvGradConfig,
+  depthwiseGradsConfig,
 ];
 export const REPLACED_KERNELS: readonly KernelConfig[] = [
   conv2DConfig,
@@ -137,5 +143,6 @@ export function registerWasmTrainingKernels(): void {
   tf.registerGradient(dftFoldGradient);
   tf.registerGradient(im2colGradient);
   tf.registerGradient(pointwiseConvGradient);
+  tf.registerGradient(depthwiseGradient);
   registered = true;
 }

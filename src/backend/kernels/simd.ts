@@ -74,6 +74,19 @@ export interface SimdExports {
   ): void;
   im2col(x: number, cols: number, geo: number, r0: number, r1: number): void;
   col2im(cols: number, dx: number, geo: number, b0: number, b1: number): void;
+  dw3_grads_rg(
+    x: number,
+    dy: number,
+    wp: number,
+    zb: number,
+    dx: number,
+    acc: number,
+    rowacc: number,
+    geo: number,
+    grows: number,
+    g0: number,
+    g1: number,
+  ): void;
   conv_c4_dx(dy: number, wt: number, dx: number, co: number, geo: number, r0: number, r1: number): void;
   conv_dw_ks(
     x: number,
