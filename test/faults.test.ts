@@ -7,6 +7,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   statSync,
   utimesSync,
   writeFileSync,
@@ -273,6 +274,25 @@ test('full disk while writing a checkpoint: clear error, no <dir>.tmp-PID left, 
   } finally {
     m.unmount();
   }
+});
+
+test('killed between the two renames that replace a checkpoint: the previous one is read, and the next save replaces it', async () => {
+  const dir = join(tempDir('ckpt-swap'), 'run');
+  const w = new Map([['w', tf.ones([1000])]]);
+  await saveCheckpoint(join(dir, 'last'), w, { epoch: 1 });
+  await saveCheckpoint(join(dir, 'last'), w, { epoch: 2 });
+  assert.deepEqual(readdirSync(dir), ['last'], 'a completed save leaves only the checkpoint');
+  assert.equal(loadCheckpoint<{ epoch: number }>(join(dir, 'last')).state.epoch, 2);
+  // The state a kill -9 leaves after `last` was moved aside and before the new copy was moved in
+  // (saveCheckpoint's replaceDir): the complete previous checkpoint at last.prev, a new one in its temporary directory.
+  renameSync(join(dir, 'last'), join(dir, 'last.prev'));
+  mkdirSync(join(dir, 'last.tmp-99999'));
+  writeFileSync(join(dir, 'last.tmp-99999', 'tensors.bin'), 'partial');
+  assert.equal(loadCheckpoint<{ epoch: number }>(join(dir, 'last')).state.epoch, 2, 'the previous checkpoint is read');
+  await saveCheckpoint(join(dir, 'last'), w, { epoch: 3 });
+  assert.equal(loadCheckpoint<{ epoch: number }>(join(dir, 'last')).state.epoch, 3);
+  assert.ok(!existsSync(join(dir, 'last.prev')), 'the older copy is removed once the new one is in place');
+  tf.dispose([...w.values()]);
 });
 
 test('full disk during synth and export: one line naming the path, no partial output file', async (t) => {

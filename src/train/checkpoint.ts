@@ -9,6 +9,9 @@ import { asUserFsError } from '../util/fs-errors.js';
  * A checkpoint is a directory: `tensors.bin` (every tensor's float32/int32 data back to back)
  * and `meta.json` (names, shapes, offsets, and the plain-JSON training state). It is written
  * to a temporary directory first and renamed into place, so a crash never leaves half of one.
+ * A directory cannot be renamed over a non-empty one, so replacing a checkpoint takes two renames
+ * (old -> `<dir>.prev`, new -> `<dir>`); a crash between them leaves only `<dir>.prev`, which
+ * `loadCheckpoint` then reads: the previous checkpoint, the one the store last recorded.
  */
 export interface CheckpointMeta<S> {
   format: 'exp-checkpoint/1';
@@ -33,12 +36,26 @@ export async function saveCheckpoint<S>(dir: string, tensors: Map<string, tf.Ten
     throw asUserFsError(e, dir, 'cannot write the checkpoint');
   }
   try {
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
+    replaceDir(tmp, dir);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw asUserFsError(e, dir, 'cannot write the checkpoint');
   }
+}
+
+/** The previous checkpoint while a new one replaces it (see above). */
+const previous = (dir: string): string => `${dir}.prev`;
+
+/** Moves the complete directory `tmp` to `dir`; at every moment one complete checkpoint is at `dir` or `<dir>.prev`. */
+function replaceDir(tmp: string, dir: string): void {
+  const prev = previous(dir);
+  // A .prev left by an earlier crash is older than `dir` if `dir` exists; else it is the only copy.
+  if (existsSync(dir)) {
+    rmSync(prev, { recursive: true, force: true });
+    renameSync(dir, prev);
+  }
+  renameSync(tmp, dir);
+  rmSync(prev, { recursive: true, force: true });
 }
 
 function writeCheckpointFiles<S>(
@@ -69,7 +86,9 @@ export interface LoadedCheckpoint<S> {
   restore(vars: Map<string, tf.Variable>): void;
 }
 
-export function loadCheckpoint<S>(dir: string): LoadedCheckpoint<S> {
+export function loadCheckpoint<S>(path: string): LoadedCheckpoint<S> {
+  // Killed between the two renames of a save: the previous checkpoint is complete at .prev.
+  const dir = !existsSync(path) && existsSync(join(previous(path), 'meta.json')) ? previous(path) : path;
   const metaFile = join(dir, 'meta.json');
   if (!existsSync(metaFile)) throw new UserError(`${dir}: not a checkpoint (no meta.json)`);
   const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as CheckpointMeta<S>;
