@@ -58,16 +58,31 @@ const VECTORS = 8;
 /**
  * Per-lane heap scratch for `fn`: float64 sums s1, s2, s3, each [groups][w] (one row of partials
  * per row group, row-groups.ts; after sumGroups the totals are the first w), the block sums t,
- * then float32 vectors v. Only the t of each thread's first group is touched.
+ * then float32 vectors v. Only the t of each thread's first group is touched. Only the first
+ * `zeroed` of s1, s2, s3 are zeroed: the kernels add into those partials, while they clear the
+ * block sums t themselves and every vector in v is written before it is read.
  */
-function withChannelScratch<T>(b: WasmBackend, w: number, groups: number, fn: (s: ChannelScratch) => T): T {
+function withChannelScratch<T>(
+  b: WasmBackend,
+  w: number,
+  groups: number,
+  zeroed: 2 | 3,
+  fn: (s: ChannelScratch) => T,
+): T {
   const sums = 8 * w * groups;
   const blockSums = 12 * Math.ceil(w / 4) * 4 * groups;
-  return withScratch(b, 3 * sums + blockSums + 4 * w * VECTORS, (at) => {
-    const t = at + 3 * sums;
-    const v = Array.from({ length: VECTORS }, (_, i) => t + blockSums + 4 * w * i);
-    return fn({ s1: at, s2: at + sums, s3: at + 2 * sums, t, v });
-  });
+  const bytes = 3 * sums + blockSums + 4 * w * VECTORS;
+  return withScratch(
+    b,
+    bytes,
+    (at) => {
+      const t = at + 3 * sums;
+      const v: number[] = [];
+      for (let i = 0; i < VECTORS; i++) v.push(t + blockSums + 4 * w * i);
+      return fn({ s1: at, s2: at + sums, s3: at + 2 * sums, t, v });
+    },
+    zeroed * sums,
+  );
 }
 
 /** Row groups of the per-channel sums: whole 64-row summation blocks (csrc BLOCK), ~64 K values each. */
@@ -79,14 +94,17 @@ function groupsOf({ rows, w }: Lanes): RowGroups {
 function channelSums(b: WasmBackend, at: number, w: number, c: number): Float64Array {
   const lanes = f64At(b, at, w);
   const out = new Float64Array(c);
-  for (let l = 0; l < w; l++) out[l % c]! += lanes[l]!;
+  // 0 + s, as the lane loop adds into zeros (a -0 sum becomes +0 either way).
+  if (w === c) for (let l = 0; l < w; l++) out[l] = 0 + lanes[l]!;
+  else for (let l = 0; l < w; l++) out[l % c]! += lanes[l]!;
   return out;
 }
 
 /** Writes per-channel values across the w lanes at `at` (the values themselves when w = c); returns at. */
 function spread(b: WasmBackend, at: number, w: number, values: ArrayLike<number>): number {
   const lanes = f32At(b, at, w);
-  for (let l = 0; l < w; l++) lanes[l] = values[l % values.length]!;
+  if (values.length === w && values instanceof Float32Array) lanes.set(values);
+  else for (let l = 0; l < w; l++) lanes[l] = values[l % values.length]!;
   return at;
 }
 
@@ -128,7 +146,7 @@ function forward({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const y = b.makeOutput([...x.shape], 'float32');
   const [meanT, varT, invT] = [0, 1, 2].map(() => b.makeOutput([c], 'float32')) as [TensorInfo, TensorInfo, TensorInfo];
   const { grows, groups } = groupsOf(lanes);
-  withChannelScratch(b, w, groups, ({ s1, s2, t, v }) => {
+  withChannelScratch(b, w, groups, 2, ({ s1, s2, t, v }) => {
     // Sums shifted by the first row keep the variance accurate when |mean| >> std.
     const shift = f32(b, x).slice(0, c);
     const shiftAt = spread(b, v[0]!, w, shift);
@@ -173,7 +191,7 @@ function backward({ inputs, backend }: KernelArgs): TensorInfo[] {
   const dbT = b.makeOutput([c], 'float32');
   const daT = alpha ? b.makeOutput([c], 'float32') : null;
   const { grows, groups } = groupsOf(lanes);
-  withChannelScratch(b, w, groups, ({ s1, s2, s3, t, v }) => {
+  withChannelScratch(b, w, groups, alpha && beta ? 3 : 2, ({ s1, s2, s3, t, v }) => {
     const [g, mu, inv] = [f32(b, gamma), f32(b, mean), f32(b, invstd)];
     const meanAt = laneVector(b, mean, v[0]!, w, c);
     const [px, pdy, pdx] = [ptr(b, x), ptr(b, dy), ptr(b, dxT)];
@@ -210,7 +228,8 @@ function backward({ inputs, backend }: KernelArgs): TensorInfo[] {
     if (prelu && daT) {
       f32(b, daT).set(channelSums(b, s3, w, c));
       // dx = dy (z > 0 ? k : k alpha) + m x + c0: the slope folded into k per channel.
-      const ka = kk.map((k, ch) => k * prelu.al[ch]!);
+      const ka = new Float32Array(c);
+      for (let ch = 0; ch < c; ch++) ka[ch] = kk[ch]! * prelu.al[ch]!;
       const args = [pdy, px, pdx, w, prelu.scaleAt, prelu.offsetAt, spread(b, v[7]!, w, ka), kAt, mAt, c0At];
       parallel(b, 'bn_prelu_dx', lanes.rows, args, 1, 64);
     } else {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, withHeapGeometry, type ConvGeometry } from './conv-geometry.js';
 import { ptr, f32, free, run, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
-import { f64At, simd, withScratch } from './simd.js';
+import { f32At, f64At, simd, withScratch } from './simd.js';
 import { parallel } from './parallel.js';
 import { rowGroups, sumGroups } from './row-groups.js';
 import { dw3, dw3Served } from './depthwise-fwd.js';
@@ -31,14 +31,20 @@ function filterGrad(args: KernelArgs): TensorInfo {
   // [groups, taps, c] accumulators, then float32 [groups, taps, c] row sums.
   const { grows, groups } = rowGroups(g.n * g.ho, g.wo * c);
   const part = taps * c;
-  withScratch(backend, part * groups * 12, (acc) => {
-    const rowAcc = acc + part * groups * 8;
-    withHeapGeometry(backend, g, (geo) =>
-      parallel(backend, 'dw_filter_grad_rg', groups, [ptr(backend, x), ptr(backend, dy), acc, rowAcc, geo, grows]),
-    );
-    sumGroups(backend, acc, groups, part);
-    f32(backend, out).set(f64At(backend, acc, part));
-  });
+  // Only the float64 accumulators are zeroed: the kernel clears its row sums itself.
+  withScratch(
+    backend,
+    part * groups * 12,
+    (acc) => {
+      const rowAcc = acc + part * groups * 8;
+      withHeapGeometry(backend, g, (geo) =>
+        parallel(backend, 'dw_filter_grad_rg', groups, [ptr(backend, x), ptr(backend, dy), acc, rowAcc, geo, grows]),
+      );
+      sumGroups(backend, acc, groups, part);
+      f32(backend, out).set(f64At(backend, acc, part));
+    },
+    part * groups * 8,
+  );
   return out;
 }
 
@@ -145,17 +151,24 @@ function depthwiseGrads(args: KernelArgs): TensorInfo[] {
   const part = 9 * c;
   // Scratch: float64 [groups, 9, c] sums, float32 [groups, 9, c] row sums, the flipped filter
   // packed (9 c floats), c zeros (the input gradient's bias).
-  withScratch(backend, part * groups * 12 + 40 * c, (acc) => {
-    const rowAcc = acc + part * groups * 8;
-    const packed = rowAcc + part * groups * 4;
-    simd(backend).dw3_pack(ptr(backend, filter), packed, c, 1);
-    withHeapGeometry(backend, g, (geo) => {
-      const io = [ptr(backend, x), ptr(backend, dy), packed, packed + 36 * c, ptr(backend, dx)];
-      parallel(backend, 'dw3_grads_rg', groups, [...io, acc, rowAcc, geo, grows]);
-    });
-    sumGroups(backend, acc, groups, part);
-    f32(backend, dw).set(f64At(backend, acc, part));
-  });
+  // Zeroed: the float64 sums and the zeros (the kernel clears its row sums, dw3_pack fills the filter).
+  withScratch(
+    backend,
+    part * groups * 12 + 40 * c,
+    (acc) => {
+      const rowAcc = acc + part * groups * 8;
+      const packed = rowAcc + part * groups * 4;
+      f32At(backend, packed + 36 * c, c).fill(0);
+      simd(backend).dw3_pack(ptr(backend, filter), packed, c, 1);
+      withHeapGeometry(backend, g, (geo) => {
+        const io = [ptr(backend, x), ptr(backend, dy), packed, packed + 36 * c, ptr(backend, dx)];
+        parallel(backend, 'dw3_grads_rg', groups, [...io, acc, rowAcc, geo, grows]);
+      });
+      sumGroups(backend, acc, groups, part);
+      f32(backend, dw).set(f64At(backend, acc, part));
+    },
+    part * groups * 8,
+  );
   return [dx, dw];
 }
 

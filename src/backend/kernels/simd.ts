@@ -316,15 +316,23 @@ export function simd(backend: WasmBackend): SimdExports {
 /**
  * Zeroed scratch from the backend's allocator for the duration of `fn` (float64 accumulators,
  * per-channel factors); `zero` false skips the fill (a buffer `fn` overwrites whole, such as packed
- * GEMM operands). Views over the heap must be made inside `fn`, after the allocation.
+ * GEMM operands), a number zeroes only that many leading bytes (accumulators first, then scratch
+ * the kernel clears or overwrites itself). Views over the heap must be made inside `fn`, after the
+ * allocation.
  */
-export function withScratch<T>(backend: WasmBackend, bytes: number, fn: (at: number) => T, zero = true): T {
+export function withScratch<T>(
+  backend: WasmBackend,
+  bytes: number,
+  fn: (at: number) => T,
+  zero: boolean | number = true,
+): T {
   const heap = backend.wasm;
   // Emscripten's malloc returns a signed int32: above 2 GB of heap it is negative.
   const at = heap._malloc(bytes) >>> 0;
   if (!at) throw new Error(`wasm heap exhausted allocating ${bytes} bytes of scratch`);
   try {
-    if (zero) new Uint8Array(memoryOf(backend).buffer, at, bytes).fill(0);
+    const zeroed = zero === true ? bytes : zero === false ? 0 : Math.min(zero, bytes);
+    if (zeroed > 0) new Uint8Array(memoryOf(backend).buffer, at, zeroed).fill(0);
     return fn(at);
   } finally {
     heap._free(at);
