@@ -1553,6 +1553,26 @@ static __attribute__((noinline)) void tn_tail_p(const f32 *restrict ap, const f3
   }
 }
 
+/* Task t of gemm_tn_ks's grid (conv_dw_ks runs the same one, for the same bits): K chunk c, rows
+   [ka, ka + kt) of K, and the output slice [m0, m1) x [n0, n1), one of `parts` ranges of the larger
+   of M (by_rows) and N, aligned to the tiles. 0 when the task is empty. */
+typedef struct {
+  int c, ka, kt, m0, m1, n0, n1;
+} tn_task;
+static inline int tn_task_of(int t, int K, int M, int N, int ks, int parts, int by_rows, tn_task *g) {
+  int dim = by_rows ? M : N, al = by_rows ? 4 : 8;
+  int step = ((dim + parts - 1) / parts + al - 1) / al * al;
+  int lo = (t % parts) * step, hi = lo + step < dim ? lo + step : dim;
+  g->c = t / parts;
+  g->ka = g->c * ks;
+  g->kt = K - g->ka < ks ? K - g->ka : ks;
+  g->m0 = by_rows ? lo : 0;
+  g->m1 = by_rows ? hi : M;
+  g->n0 = by_rows ? 0 : lo;
+  g->n1 = by_rows ? N : hi;
+  return g->kt > 0 && lo < hi;
+}
+
 /*
  * a^T b (A [K, M], B [K, N]) as a grid of tasks: K in chunks of ks rows x the larger of M, N in
  * `parts` ranges (rows in multiples of 4 or columns in multiples of 8); tasks [t0, t1) of
@@ -1572,13 +1592,10 @@ static __attribute__((noinline)) void tn_tail_p(const f32 *restrict ap, const f3
 __attribute__((export_name("gemm_tn_ks")))
 void gemm_tn_ks(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, f32 *restrict P, f32 *restrict W,
                 int K, int M, int N, int ks, int parts, int by_rows, int pack, int t0, int t1) {
-  int dim = by_rows ? M : N, al = by_rows ? 4 : 8;
-  int step = ((dim + parts - 1) / parts + al - 1) / al * al;
   for (int t = t0; t < t1; t++) {
-    int c = t / parts, lo = (t % parts) * step, ka = c * ks;
-    int kt = K - ka < ks ? K - ka : ks, hi = lo + step < dim ? lo + step : dim;
-    if (kt <= 0 || lo >= hi) continue;
-    int m0 = by_rows ? lo : 0, m1 = by_rows ? hi : M, n0 = by_rows ? 0 : lo, n1 = by_rows ? N : hi;
+    tn_task g;
+    if (!tn_task_of(t, K, M, N, ks, parts, by_rows, &g)) continue;
+    int c = g.c, ka = g.ka, kt = g.kt, m0 = g.m0, m1 = g.m1, n0 = g.n0, n1 = g.n1;
     const f32 *a = A + (long)ka * M, *b = B + (long)ka * N;
     f32 *out = c == 0 ? C : P + (long)(c - 1) * M * N;
     if (!pack) {
@@ -1667,13 +1684,10 @@ __attribute__((export_name("conv_dw_ks")))
 void conv_dw_ks(const f32 *restrict x, const f32 *restrict dy, f32 *restrict C, f32 *restrict P, f32 *restrict W,
                 const int *restrict geo, int N, int ks, int parts, int by_rows, int t0, int t1) {
   int M = geo[6] * geo[7] * geo[3], K = geo[0] * geo[4] * geo[5];
-  int dim = by_rows ? M : N, al = by_rows ? 4 : 8;
-  int step = ((dim + parts - 1) / parts + al - 1) / al * al;
   for (int t = t0; t < t1; t++) {
-    int c = t / parts, lo = (t % parts) * step, ka = c * ks;
-    int kt = K - ka < ks ? K - ka : ks, hi = lo + step < dim ? lo + step : dim;
-    if (kt <= 0 || lo >= hi) continue;
-    int m0 = by_rows ? lo : 0, m1 = by_rows ? hi : M, n0 = by_rows ? 0 : lo, n1 = by_rows ? N : hi;
+    tn_task g;
+    if (!tn_task_of(t, K, M, N, ks, parts, by_rows, &g)) continue;
+    int c = g.c, ka = g.ka, kt = g.kt, m0 = g.m0, m1 = g.m1, n0 = g.n0, n1 = g.n1;
     const f32 *b = dy + (long)ka * N;
     f32 *out = c == 0 ? C : P + (long)(c - 1) * M * N;
     f32 *cols = W + (long)t * KC * M;
