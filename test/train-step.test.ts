@@ -112,46 +112,6 @@ test('AdamW matches the torch.optim.AdamW update written out in plain JS (two st
   }
 });
 
-test('AdamW on wasm: one grouped kernel call gives the bits of one ExpAsdAdamW call per parameter', async () => {
-  const { ADAMW_UPDATE, fusedAdamWGroup } = await import('../src/backend/kernels/adamw.js');
-  const { initBackend } = await import('../src/backend/select.js');
-  await initBackend('wasm');
-  const val = (i: number, s: number) => Math.sin(i * 12.9898 + s * 78.233) * (s === 0 ? 2 : 0.4);
-  const vec = (n: number, s: number) => tf.tensor1d(Array.from({ length: n }, (_, i) => val(i, s)));
-  // Sizes: the scalar tail, the vector body, a split over threads; each its own hyperparameters.
-  const entries = [3, 7, 140_003].map((n, k) => ({
-    p: vec(n, 10 * k),
-    m: vec(n, 10 * k + 1).mul(0.1),
-    v: vec(n, 10 * k + 2).square(),
-    g: vec(n, 10 * k + 3),
-    hyper: {
-      beta1: 0.9,
-      beta2: 0.999,
-      eps: [1e-8, 0.01, 1e-6][k]!,
-      decay: 1 - 1e-5 * (k + 1),
-      stepSize: 1e-3 * (k + 1),
-      bc2: 0.002,
-    },
-  }));
-  const grouped = fusedAdamWGroup(entries);
-  entries.forEach((e, k) => {
-    const one = tf.engine().runKernel(ADAMW_UPDATE, { p: e.p, m: e.m, v: e.v, g: e.g }, { ...e.hyper }) as tf.Tensor[];
-    one.forEach((t, j) => {
-      const [a, b] = [t.dataSync(), grouped[k]![j]!.dataSync()];
-      assert.deepEqual(
-        new Uint32Array(b.buffer, b.byteOffset, b.length),
-        new Uint32Array(a.buffer, a.byteOffset, a.length),
-      );
-      assert.ok(
-        a.some((x, i) => x !== [e.p, e.m, e.v][j]!.dataSync()[i]),
-        `output ${j} of parameter ${k} changed`,
-      );
-    });
-    tf.dispose([...one, e.p, e.m, e.v, e.g]);
-  });
-  tf.dispose(grouped.flat());
-});
-
 test('an optimizer step reads the device once, however many micro-batches; its loss is the micro-batches weighted by clips', async () => {
   await tf.setBackend('cpu');
   const { trainStep } = await import('../src/train/train-step.js');

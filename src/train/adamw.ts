@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { fusedAdamWGroup, fusedAdamWServes, type AdamWGroupEntry } from '../backend/kernels/adamw.js';
+import { fusedAdamW } from '../backend/kernels/adamw.js';
 
 /**
  * AdamW (Loshchilov & Hutter), as torch.optim.AdamW: decoupled weight decay p -= lr * wd * p,
  * then the Adam step with bias correction. tfjs has no AdamW, and its Adam couples nothing we
  * could reuse for decay, so the update is written out. Each parameter may carry a learning-rate
  * multiplier and its own epsilon, like a PyTorch parameter group (the SoftTriple reference trains
- * its centres at 100x the learning rate, with eps 0.01). On wasm one fused kernel call does the
- * whole update of every parameter (backend/kernels/adamw.ts); elsewhere the tfjs ops below.
+ * its centres at 100x the learning rate, with eps 0.01). On wasm one fused kernel
+ * does the whole update of a parameter (backend/kernels/adamw.ts); elsewhere the tfjs ops below.
  */
 export interface AdamWOptions {
   beta1?: number;
@@ -53,7 +53,6 @@ export class AdamW {
     const bc1 = 1 - this.beta1 ** this.step;
     const bc2 = 1 - this.beta2 ** this.step;
     tf.tidy(() => {
-      const fused: Array<AdamWGroupEntry & { p: tf.Variable; slot: Slot }> = [];
       for (const [name, p] of this.params) {
         const g = grads[name];
         if (!g) continue;
@@ -61,9 +60,18 @@ export class AdamW {
         const plr = lr * (this.lrMultipliers.get(name) ?? 1);
         const eps = this.epsOverrides.get(name) ?? this.eps;
         const decay = this.opts.weightDecay > 0 ? 1 - plr * this.opts.weightDecay : 1;
-        if (fusedAdamWServes(p, slot.m, slot.v, g)) {
-          const hyper = { beta1: this.beta1, beta2: this.beta2, eps, decay, stepSize: plr / bc1, bc2 };
-          fused.push({ p, m: slot.m, v: slot.v, g, slot, hyper });
+        const fused = fusedAdamW(p, slot.m, slot.v, g, {
+          beta1: this.beta1,
+          beta2: this.beta2,
+          eps,
+          decay,
+          stepSize: plr / bc1,
+          bc2,
+        });
+        if (fused) {
+          slot.m.assign(fused[1]!);
+          slot.v.assign(fused[2]!);
+          p.assign(fused[0]!);
           continue;
         }
         const m = slot.m.mul(this.beta1).add(g.mul(1 - this.beta1));
@@ -74,12 +82,6 @@ export class AdamW {
         const decayed = this.opts.weightDecay > 0 ? p.mul(1 - plr * this.opts.weightDecay) : p;
         p.assign(decayed.sub(m.div(denom).mul(plr / bc1)));
       }
-      fusedAdamWGroup(fused).forEach(([p, m, v], i) => {
-        const { slot, p: param } = fused[i]!;
-        slot.m.assign(m!);
-        slot.v.assign(v!);
-        param.assign(p!);
-      });
     });
   }
 

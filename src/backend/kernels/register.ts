@@ -30,7 +30,7 @@ import {
   bnTrainGradient,
 } from './batchnorm.js';
 import { saveOriginal } from './wasm-util.js';
-import { adamwConfig, adamwGroupConfig } from './adamw.js';
+import { adamwConfig } from './adamw.js';
 import { layerNormConfig, layerNormGradConfig, layerNormGradient } from './layernorm.js';
 import { gatedMixConfig, gatedMixGradConfig, gatedMixGradient } from './gated-mix.js';
 import {
@@ -73,7 +73,6 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   bnPreluTrainGradConfig,
   bnPreluInferConfig,
   adamwConfig,
-  adamwGroupConfig,
   matMulBiasActConfig,
   depthwiseBiasActConfig,
   tanhGradKernelConfig,
