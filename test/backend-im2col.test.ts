@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/select.js';
 import { conv1d, conv1dGraph } from '../src/model/nn.js';
 import { fusedIm2colAvailable } from '../src/backend/kernels/im2col.js';
-import { centralDiff, rand, worst } from './fixtures/fused-check.js';
+import { assertSameAsGraph, centralDiff, rand, valueAndGrads } from './fixtures/fused-check.js';
 
 /**
  * The 1-D conv columns kernel (src/backend/kernels/im2col.ts) against the tfjs graph it replaces
@@ -29,13 +29,7 @@ function run(g: Geo, fused: boolean): Float32Array[] {
     const x = tf.tensor3d(rand(g.b * g.len * g.cin, 11), [g.b, g.len, g.cin]);
     const w = tf.tensor3d(rand(g.k * g.cin * g.cout, 12), [g.k, g.cin, g.cout]);
     const op = (a: tf.Tensor3D, c: tf.Tensor3D) => (fused ? conv1d(a, c, g.s, g.pad) : conv1dGraph(a, c, g.s, g.pad));
-    const y = op(x, w);
-    const r = tf.tensor(rand(y.size, 13), y.shape);
-    const grads = tf.grads((a: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(op(a as tf.Tensor3D, c as tf.Tensor3D), r)))([
-      x,
-      w,
-    ]);
-    return [y, ...grads].map((t) => t.dataSync() as Float32Array);
+    return valueAndGrads(op, x, w, 13);
   });
 }
 
@@ -47,16 +41,8 @@ test('conv1d columns kernel: bit for bit the tfjs graph on wasm, and the cpu gra
     assert.ok(fusedIm2colAvailable(tf.zeros([g.b, g.len, g.cin]), g.k, g.s));
     const graph = run(g, false);
     const fused = run(g, true);
-    ['y', 'dx', 'dw'].forEach((name, k) => {
-      // The same columns, products and sums in the same order: identical floats, signed zeros included.
-      assert.deepEqual(
-        Array.from(fused[k]!, (v) => (Object.is(v, -0) ? '-0' : v)),
-        Array.from(graph[k]!, (v) => (Object.is(v, -0) ? '-0' : v)),
-        `${JSON.stringify(g)} ${name}: fused vs wasm graph`,
-      );
-      const e = worst([fused[k]!], [cpu[k]!])[0]!;
-      assert.ok(e <= 1e-5, `${JSON.stringify(g)} ${name}: fused vs cpu graph ${e}`);
-    });
+    // The same columns, products and sums in the same order: identical floats.
+    assertSameAsGraph(JSON.stringify(g), fused, graph, cpu);
   }
 });
 

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/select.js';
 import { conv2d } from '../src/model/nn.js';
 import { fusedPointwiseAvailable } from '../src/backend/kernels/pointwise.js';
-import { centralDiff, rand, worst } from './fixtures/fused-check.js';
+import { assertSameAsGraph, centralDiff, rand, valueAndGrads } from './fixtures/fused-check.js';
 
 /**
  * The 1 x 1 conv op (src/backend/kernels/pointwise.ts, what nn.conv2d runs on wasm for 1 x 1
@@ -39,13 +39,7 @@ function run(g: Geo, fused: boolean): Float32Array[] {
     );
     const w = tf.tensor4d(rand(cin * g.cout, 22), [1, 1, cin, g.cout]);
     const op = (a: tf.Tensor4D, c: tf.Tensor4D) => (fused ? conv2d(a, c, 1, 0) : graph(a, c));
-    const y = op(x, w);
-    const r = tf.tensor(rand(y.size, 23), y.shape);
-    const grads = tf.grads((a: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(op(a as tf.Tensor4D, c as tf.Tensor4D), r)))([
-      x,
-      w,
-    ]);
-    return [y, ...grads].map((t) => t.dataSync() as Float32Array);
+    return valueAndGrads(op, x, w, 23);
   });
 }
 
@@ -57,15 +51,7 @@ test('1 x 1 conv op: bit for bit the reshape / matMul graph on wasm, and the cpu
     assert.ok(fusedPointwiseAvailable(tf.zeros(g.x), tf.zeros([1, 1, g.x[3], g.cout])));
     const unfused = run(g, false);
     const fused = run(g, true);
-    ['y', 'dx', 'dw'].forEach((name, k) => {
-      assert.deepEqual(
-        Array.from(fused[k]!),
-        Array.from(unfused[k]!),
-        `${JSON.stringify(g)} ${name}: fused vs wasm graph`,
-      );
-      const e = worst([fused[k]!], [cpu[k]!])[0]!;
-      assert.ok(e <= 1e-5, `${JSON.stringify(g)} ${name}: fused vs cpu graph ${e}`);
-    });
+    assertSameAsGraph(JSON.stringify(g), fused, unfused, cpu);
   }
 });
 
