@@ -14,6 +14,7 @@ import { decodeWav } from '../audio/wav.js';
 import { messageOf } from '../util/errors.js';
 import { describeFsError } from '../util/fs-errors.js';
 import { ensureDir } from '../util/dirs.js';
+import { removeDeadTemporaries, temporaryPath } from '../util/temp-paths.js';
 
 /**
  * The audio check shared by `exp data check` and the preflight of `exp run` / `exp sweep`
@@ -66,9 +67,10 @@ function readCache(file: string | undefined): Cache {
 }
 
 function writeCache(file: string, cache: Cache): void {
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = temporaryPath(file);
   try {
     ensureDir(dirname(file), 'the cache directory');
+    removeDeadTemporaries(dirname(file));
     writeFileSync(tmp, JSON.stringify({ version: CACHE_VERSION, clips: cache }));
     renameSync(tmp, file);
   } catch {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   closeSync,
   mkdirSync,
@@ -14,6 +14,7 @@ import {
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { removeDeadTemporaries, temporaryPath } from '../util/temp-paths.js';
 
 /**
  * A disk cache of the features of a fixed front end (e.g. the log-Mel, which has no weights):
@@ -169,7 +170,7 @@ export class FeatureCache {
   /** Stores the features of `key` (atomically: a temporary file renamed into place). */
   put(key: string, data: Float32Array): void {
     if (!this.writable) return;
-    const tmp = join(this.dir, `.${key}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const tmp = temporaryPath(this.file(key), { hidden: true });
     try {
       mkdirSync(this.dir, { recursive: true });
       const fd = openSync(tmp, 'w');
@@ -200,6 +201,8 @@ export class FeatureCache {
       return;
     }
     for (const d of dirs) {
+      // A clip's features half-written by a process killed meanwhile (provably dead writers only).
+      removeDeadTemporaries(join(this.opts.root, d));
       let names: string[];
       try {
         names = readdirSync(join(this.opts.root, d));

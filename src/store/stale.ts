@@ -1,18 +1,11 @@
 import { hostname } from 'node:os';
 import type { RunStatus } from './types.js';
+import { pidAlive } from '../util/temp-paths.js';
 
 /** How long a 'running' row's lease lasts without a heartbeat, unless a command is told otherwise (--lease). */
 export const DEFAULT_STALE_SECONDS = 300;
 
-/** True when a process with this pid exists on this machine (EPERM = exists, owned by someone else). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { pidAlive } from '../util/temp-paths.js';
 
 /** Whether a 'running' row's lease still holds: its writer is alive here, and its heartbeat is recent. */
 export function leaseAlive(

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { ensureDir } from '../util/dirs.js';
 import { asUserFsError } from '../util/fs-errors.js';
+import { removeDeadTemporaries, temporaryPath } from '../util/temp-paths.js';
 
 /**
  * A checkpoint is a directory: `tensors.bin` (every tensor's float32/int32 data back to back)
@@ -12,6 +13,9 @@ import { asUserFsError } from '../util/fs-errors.js';
  * A directory cannot be renamed over a non-empty one, so replacing a checkpoint takes two renames
  * (old -> `<dir>.prev`, new -> `<dir>`); a crash between them leaves only `<dir>.prev`, which
  * `loadCheckpoint` then reads: the previous checkpoint, the one the store last recorded.
+ * The temporary directory is `<dir>.tmp-<pid>-<nonce>@<writer tag>` (src/util/temp-paths.ts): a
+ * save killed while writing leaves it behind, and every later save (and every resume) in the run
+ * directory removes those whose writer provably no longer exists.
  */
 export interface CheckpointMeta<S> {
   format: 'exp-checkpoint/1';
@@ -23,14 +27,14 @@ export async function saveCheckpoint<S>(dir: string, tensors: Map<string, tf.Ten
   // Read back asynchronously (a GPU backend has no synchronous read) before touching the disk.
   const values = await Promise.all([...tensors.values()].map((t) => t.data()));
   const read = new Map([...tensors].map(([name, t], i) => [name, { t, data: values[i]! }]));
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
+  const tmp = temporaryPath(dir);
   try {
     ensureDir(dirname(dir), 'the checkpoint directory');
+    removeDeadTemporaries(dirname(dir));
     mkdirSync(tmp);
     writeCheckpointFiles(tmp, read, state);
   } catch (e) {
-    // A full disk (or any other failure) must not leave a half-written `<dir>.tmp-PID/` behind;
+    // A full disk (or any other failure) must not leave a half-written temporary directory behind;
     // the previous checkpoint, if any, is untouched.
     rmSync(tmp, { recursive: true, force: true });
     throw asUserFsError(e, dir, 'cannot write the checkpoint');
@@ -41,6 +45,14 @@ export async function saveCheckpoint<S>(dir: string, tensors: Map<string, tf.Ten
     rmSync(tmp, { recursive: true, force: true });
     throw asUserFsError(e, dir, 'cannot write the checkpoint');
   }
+}
+
+/**
+ * Removes the temporary directories that saves killed while writing left in `runDir` (only those
+ * whose writer provably no longer exists, src/util/temp-paths.ts); a resume calls it before training.
+ */
+export function removeCheckpointLeftovers(runDir: string): string[] {
+  return removeDeadTemporaries(runDir);
 }
 
 /** The previous checkpoint while a new one replaces it (see above). */

@@ -9,7 +9,7 @@ import { learningRate } from './schedule.js';
 import { epochBatches } from './plan.js';
 import { trainStep, type StepRig } from './train-step.js';
 import { guarded } from '../backend/gpu-guard.js';
-import { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
+import { saveCheckpoint, loadCheckpoint, removeCheckpointLeftovers } from './checkpoint.js';
 import type { AsdSystem } from '../systems/types.js';
 import { evaluate } from '../metrics/index.js';
 import { epochPlan } from './epoch-plan.js';
@@ -139,7 +139,11 @@ export class TrainingLoop {
       micro,
     };
     const loop = new TrainingLoop(s, rig, { epoch: 0, optimizerStep: 0, bestValLoss: null, bestCheckpoint: null });
-    if (s.resumeFrom) loop.restore(s.resumeFrom);
+    if (s.resumeFrom) {
+      // What a save killed while writing left in this run's directory (a crash is why a run is resumed).
+      removeCheckpointLeftovers(s.runDir);
+      loop.restore(s.resumeFrom);
+    }
     return loop;
   }
 

@@ -13,6 +13,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from './errors.js';
 import { asUserFsError, describeFsError, errnoCode } from './fs-errors.js';
+import { removeDeadTemporaries, temporaryPath } from './temp-paths.js';
 
 /**
  * The --out rule (docs/cli.md, "Outputs never replace what exp did not write"): exp never deletes or overwrites a file it did not write. Each
@@ -132,7 +133,9 @@ function statOrNull(path: string, flag: string): Stats | null {
  */
 export function writeOutputFile(file: string, data: string | Uint8Array, flag = '--out'): void {
   checkOutputFile(file, flag);
-  const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
+  const tmp = temporaryPath(file, { hidden: true });
+  // Fragments of earlier writers killed mid-write (only provably dead ones: src/util/temp-paths.ts).
+  removeDeadTemporaries(dirname(file));
   try {
     writeFileSync(tmp, data);
     renameSync(tmp, file);

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } f
 import { join } from 'node:path';
 import { UserError } from '../../util/errors.js';
 import { describeFsError, isEnvironmentError } from '../../util/fs-errors.js';
+import { removeDeadTemporaries, temporaryPath } from '../../util/temp-paths.js';
 import { download, discard } from './download.js';
 import { ensureRoom, moveInto, unpack } from './extract.js';
 import { UNPACK_DIR, archiveUrl, type Archive } from './manifest.js';
@@ -132,8 +133,10 @@ async function verify(
 }
 
 async function unpackInto(p: PlannedArchive, zip: string, root: string): Promise<number> {
-  const tmp = join(root, `.exp-unpack-${p.file}-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
+  // An unpack killed midway leaves a whole archive's files: removed here once its writer is
+  // provably gone (src/util/temp-paths.ts).
+  removeDeadTemporaries(root);
+  const tmp = temporaryPath(join(root, `.exp-unpack-${p.file}`));
   try {
     await unpack(zip, tmp, (bytes) => ensureRoom(root, bytes, `unpacking ${p.file}`));
     return moveInto(typeDirIn(tmp, p.type, zip), p.unpackTo);

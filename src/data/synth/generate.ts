@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { ensureDir } from '../../util/dirs.js';
+import { removeDeadTemporaries, temporaryPath } from '../../util/temp-paths.js';
 import { asUserFsError, errnoCode, withFsErrors } from '../../util/fs-errors.js';
 import { encodeWav } from '../../audio/wav.js';
 import { configHash } from '../../config/hash.js';
@@ -300,8 +301,12 @@ export function locateSyntheticSet(opts: Partial<Omit<SynthOptions, 'out'>> & { 
   // The data hash names the generator version, so each version's sets live side by side.
   const root = join(baseDir, configHash({ generator: version, ...full }));
   const ready = existsSync(join(root, COMPLETE_MARKER));
-  if (!ready) ensureDir(baseDir, 'the synthetic data cache');
-  const tmp = `${root}.tmp-${process.pid}-${Date.now()}`;
+  if (!ready) {
+    ensureDir(baseDir, 'the synthetic data cache');
+    // Half sets of generations killed while writing (only provably dead writers: src/util/temp-paths.ts).
+    removeDeadTemporaries(baseDir);
+  }
+  const tmp = temporaryPath(root);
   return {
     root,
     ready,
