@@ -26,6 +26,15 @@ export interface SweepEngineOptions {
   /** Checks run before each trial's row is taken (src/preflight); a refusal fails only that trial. */
   preflight?: (config: ExperimentConfig) => Promise<void>;
   /**
+   * Work shared by the trials left to run, done once before the first starts (the local executor:
+   * filling the feature cache on every core); `signal` aborts on a stop. Best effort: it must not throw.
+   */
+  prepare?: {
+    /** Shown as the sweep's message meanwhile. */
+    what: string;
+    run: (configs: readonly ExperimentConfig[], signal: AbortSignal) => Promise<void>;
+  };
+  /**
    * Trials trained at once: a number, or a rule (src/sweep/parallelism.ts) given how many trials
    * are left to run once the store is read (an adaptive sweep: its configurations). A rule's
    * thread count reaches the trial processes as EXP_THREADS.
@@ -116,6 +125,7 @@ export class SweepEngine {
   }
 
   async run(): Promise<SweepSummary> {
+    await this.prepare();
     if (this.opts.sweep.search) await this.runAdaptive();
     else {
       for (const t of this.opts.sweep.trials) {
@@ -147,6 +157,20 @@ export class SweepEngine {
   }
 
   private storeLost: string | null = null;
+
+  /** The prepare hook with the configs of the trials still to run (an adaptive sweep: its configurations). */
+  private async prepare(): Promise<void> {
+    if (!this.opts.prepare || this.stopping) return;
+    const { sweep } = this.opts;
+    const views = this.state.get().trials;
+    const configs = sweep.search
+      ? sweep.search.sample.map((t) => t.config)
+      : sweep.trials.filter((t) => views[t.index]?.status === 'queued').map((t) => t.config);
+    if (configs.length === 0) return;
+    this.state.update((x) => ({ ...x, message: this.opts.prepare!.what }), true);
+    await this.opts.prepare.run(configs, this.stopper.signal);
+    this.state.update((x) => (x.message === this.opts.prepare!.what ? { ...x, message: null } : x), true);
+  }
 
   /** The store is gone: no new trials; the others running stop the same way on their next write. */
   private lostStore(line: string): void {

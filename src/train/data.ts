@@ -107,6 +107,19 @@ class ClipLoader {
   }
 }
 
+/**
+ * Puts the log-Mels of `paths` into the feature cache under `cacheRoot` (the ones already there
+ * are read and checked, the rest computed): what a run with this front end reads back instead of
+ * computing. Returns how many were computed.
+ */
+export function warmClips(config: ExperimentConfig, cacheRoot: string, paths: readonly string[]): number {
+  const cache = featureCache(cacheRoot, config);
+  const loader = new ClipLoader(config, cache);
+  const before = cache.stats.writes;
+  for (const p of paths) loader.load(p);
+  return cache.stats.writes - before;
+}
+
 function planFor(config: ExperimentConfig): LogMelPlan {
   const lm = config.features.logmel;
   return logMelPlan({ ...lm, fMax: lm.fMax ?? undefined, sampleRate: config.data.sampleRate });

@@ -1,5 +1,5 @@
 import type { ExpandedSweep } from '../../sweep/spec.js';
-import { SweepEngine } from '../../sweep/engine.js';
+import { SweepEngine, type SweepEngineOptions } from '../../sweep/engine.js';
 import { openRunStore } from '../../store/open.js';
 import { preflight } from '../../preflight/preflight.js';
 import { preflightOptions } from '../preflight-options.js';
@@ -16,6 +16,9 @@ import { defaultThreads, parseBackendName } from '../../backend/select.js';
 import { predictBackend } from '../../backend/predict.js';
 import { autoMicroBatch } from '../../train/loop.js';
 import type { ExperimentConfig } from '../../config/schema.js';
+import { featureCacheRoot } from '../../train/data.js';
+import { warmFeatureCache } from '../../train/warm.js';
+import { runDirFor } from '../../store/writes.js';
 
 export interface LocalSweepOptions {
   db: string;
@@ -69,6 +72,25 @@ function memoryLimit(): number {
   return limit > 0 ? Math.min(limit, totalmem()) : totalmem();
 }
 
+/**
+ * The trials' log-Mels computed once, on every core, into the feature cache the trials read (the
+ * one beside their run directories, or EXP_FEATURE_CACHE), before the first trial starts: trials
+ * started together would otherwise each compute every clip. Not with the cache off, nor with a
+ * stand-in trainer (EXP_TRAINER_MODULE, tests). Best effort: a failure leaves the work to the trials.
+ */
+function warmUp(o: LocalSweepOptions): Pick<SweepEngineOptions, 'prepare'> {
+  const root = featureCacheRoot(runDirFor(o.db, 'trial', o.artifacts ?? null));
+  if (root === null || process.env.EXP_TRAINER_MODULE) return {};
+  return {
+    prepare: {
+      what: 'computing the log-Mel features once for all trials',
+      run: async (configs, signal) => {
+        await warmFeatureCache(configs, root, { signal }).catch(() => {});
+      },
+    },
+  };
+}
+
 async function runLocal(sweep: ExpandedSweep, o: LocalSweepOptions): Promise<void> {
   const engine = await SweepEngine.open({
     sweep,
@@ -81,6 +103,7 @@ async function runLocal(sweep: ExpandedSweep, o: LocalSweepOptions): Promise<voi
     preflight: async (config) => {
       await preflight(config, preflightOptions(o.db, false));
     },
+    ...warmUp(o),
   });
   const live = o.dashboard && process.stdout.isTTY === true && process.env.CI === undefined;
   const dashboard = live ? renderSweepDashboard(engine.state) : null;
