@@ -39,3 +39,32 @@ test('a start that never settles fails with an error naming it, and the timer do
   // The 60 s timer was cleared: nothing of it is left among the process's active resources.
   assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, 0);
 });
+
+const select = fileURLToPath(new URL('../src/backend/select.ts', import.meta.url));
+
+test('--backend auto whose threaded wasm start never settles fails naming the start, not with a cpu fallback tfjs refuses', () => {
+  // The pthread workers of tfjs-backend-wasm's threaded build are replaced by workers that never
+  // report 'loaded', so the start stays pending (what a start stuck past its limit leaves inside
+  // tfjs). Falling back to cpu then threw "Backend 'cpu' has not yet been initialized".
+  const script = `import wt from 'node:worker_threads';
+const Original = wt.Worker;
+wt.Worker = class extends Original {
+  constructor(file, opts) {
+    const stuck = String(file).includes('pthread-worker');
+    super(stuck ? 'setInterval(() => {}, 1 << 30)' : file, stuck ? { eval: true } : opts);
+  }
+};
+const { initBackend } = await import(${JSON.stringify(select)});
+try {
+  console.log(JSON.stringify(await initBackend('auto', { threads: 2, wasmStartLimitMs: 2000 })));
+} catch (e) {
+  console.log('error: ' + e.message);
+}
+process.exit(0);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'error: tfjs-backend-wasm start-up did not finish within 2 s');
+});

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { dirname, join } from 'node:path';
 import { UserError, messageOf } from '../util/errors.js';
-import { settleWithin, withWasmThreadPatches } from './wasm-threads.js';
+import { NotSettledError, settleWithin, withWasmThreadPatches } from './wasm-threads.js';
 import { registerWasmTrainingKernels } from './kernels/register.js';
 import { setKernelThreads } from './kernels/parallel.js';
 import { relaxedSimdInUse, simd } from './kernels/simd.js';
@@ -67,6 +67,8 @@ export interface BackendOptions {
   gpuAdapter?: string;
   /** webgpu: the GPU driver's shader cache directory (default `runs/cache/shaders`). */
   shaderCache?: string;
+  /** wasm: how long its start may take before it is given up (default 300 s; tests shorten it). */
+  wasmStartLimitMs?: number;
 }
 
 /** Where compiled GPU shaders are kept between processes unless EXP_SHADER_CACHE or the caller says otherwise. */
@@ -163,7 +165,7 @@ export function xnnpackThreads(threads: number, env: NodeJS.ProcessEnv = process
 /** A start takes 1-3 s on a quiet machine and tens of seconds under heavy load; past this something is wrong. */
 const WASM_START_LIMIT_MS = 300_000;
 
-async function initWasm(threads: number, xnnpack: number): Promise<number> {
+async function initWasm(threads: number, xnnpack: number, limitMs = WASM_START_LIMIT_MS): Promise<number> {
   if (!wasmInit) {
     wasmInit = (async () => {
       registerWasmTrainingKernels();
@@ -173,7 +175,7 @@ async function initWasm(threads: number, xnnpack: number): Promise<number> {
       // Threads need its threaded build (a shared heap) even when XNNPACK's own pool has one thread.
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads > 1);
       const start = withWasmThreadPatches(() => tf.setBackend('wasm'));
-      const ok = await settleWithin(start, WASM_START_LIMIT_MS, 'tfjs-backend-wasm start-up');
+      const ok = await settleWithin(start, limitMs, 'tfjs-backend-wasm start-up');
       if (!ok) throw new Error('tfjs-backend-wasm failed to initialise');
       unrefPthreadWorkers();
       // Our kernels' helpers share the heap: without the threaded build they cannot start.
@@ -239,7 +241,7 @@ export async function initBackend(name: BackendName, opts: BackendOptions = {}):
       return { backend: 'tensorflow', threads: 0, native: true, package: pkg };
     }
     case 'wasm':
-      return wasmInfo(await initWasm(threads, xnnpack));
+      return wasmInfo(await initWasm(threads, xnnpack, opts.wasmStartLimitMs));
     case 'cpu':
       await setCpu();
       return { backend: 'cpu', threads: 1, native: false };
@@ -257,8 +259,12 @@ export async function initBackend(name: BackendName, opts: BackendOptions = {}):
       }
       let wasmThreads: number;
       try {
-        wasmThreads = await initWasm(threads, xnnpack);
-      } catch {
+        wasmThreads = await initWasm(threads, xnnpack, opts.wasmStartLimitMs);
+      } catch (e) {
+        // A start that did not settle is still running inside tfjs: its engine keeps the pending
+        // backend and refuses every other one ("Backend 'cpu' has not yet been initialized"), and
+        // its ref'd pthread workers would keep the process alive. Say what happened instead.
+        if (e instanceof NotSettledError) throw e;
         await setCpu();
         return { backend: 'cpu', threads: 1, native: false };
       }

@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { removeDeadTemporaries, temporaryPath } from '../util/temp-paths.js';
 
 /**
  * tfjs-backend-wasm 4.22 runs single-threaded in Node (measured; docs/backend.md): its multithread
@@ -24,9 +26,17 @@ function wasmPackageDir(): string {
   return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
 }
 
-/** Writes (once per package version) the pthread worker script and returns its path. */
-export function workerScriptPath(): string {
-  const dir = wasmPackageDir();
+/**
+ * Writes (once per package install) the pthread worker script and returns its path. The file is
+ * named by a hash of its content, which holds the install's path: every install has its own file,
+ * and one whose content differs is never overwritten. It is written to a temporary file and
+ * renamed into place, so a process starting workers never reads it half written. (Named by the
+ * content's length and rewritten in place, two installs with paths of equal length, e.g. two
+ * checkouts, overwrote each other's file; a pthread worker that read it while it was truncated ran
+ * an empty script and exited without a word, and the start then waited for it until its limit:
+ * seen under load as a wasm start stuck for 300 s.)
+ */
+export function workerScriptPath(dir = wasmPackageDir()): string {
   const version = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
   const factory = path.join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
   // The package ships the worker script as a CommonJS string export.
@@ -42,9 +52,14 @@ export function workerScriptPath(): string {
   const script = original.replace(loadBranch, `importScripts(${JSON.stringify(factory)});`);
   const outDir = path.join(os.tmpdir(), 'exp-asd-wasm');
   mkdirSync(outDir, { recursive: true });
-  // One file per content: concurrent processes write identical bytes, so a race is harmless.
-  const file = path.join(outDir, `pthread-worker-${version}-${script.length}.cjs`);
-  if (!existsSync(file) || readFileSync(file, 'utf8') !== script) writeFileSync(file, script);
+  const hash = createHash('sha256').update(script).digest('hex').slice(0, 16);
+  const file = path.join(outDir, `pthread-worker-${version}-${hash}.cjs`);
+  if (!existsSync(file) || readFileSync(file, 'utf8') !== script) {
+    removeDeadTemporaries(outDir);
+    const tmp = temporaryPath(file);
+    writeFileSync(tmp, script);
+    renameSync(tmp, file);
+  }
   return file;
 }
 
@@ -70,6 +85,11 @@ export async function withWasmThreadPatches<T>(init: () => Promise<T>): Promise<
   }
 }
 
+/** settleWithin's failure: the awaited start is still running (it neither finished nor failed). */
+export class NotSettledError extends Error {
+  override name = 'NotSettledError';
+}
+
 /**
  * Awaits `p` with Node's event loop held open, failing after `ms`. Emscripten unrefs each pthread
  * worker as soon as it reports 'loaded', and the rest of tfjs-backend-wasm's start-up waits on
@@ -82,7 +102,7 @@ export async function withWasmThreadPatches<T>(init: () => Promise<T>): Promise<
 export async function settleWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+    timer = setTimeout(() => reject(new NotSettledError(`${what} did not finish within ${ms / 1000} s`)), ms);
   });
   try {
     return await Promise.race([p, limit]);
