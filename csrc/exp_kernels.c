@@ -2246,3 +2246,42 @@ void dft_fold_grad(const f32 *restrict du, f32 *restrict dzr, f32 *restrict dzi,
     }
   }
 }
+
+/*
+ * SpecNet's spectral activation in evaluation mode (src/model/inference/specnet.ts), one pass over
+ * the spectrum F = fr + i fi [rows, n] with the per-position weights w [6][n] broadcast over rows:
+ *   pr = (fr k1 - fi k2) + br,  pi = (fr k3 + fi k4) + bi   (C1 F with the BatchNorms folded in)
+ *   ur = tanh(pr), ui = tanh(pi)                             (tanh4, as the Tanh kernel)
+ *   zr = ur c2r - ui c2i,  zi = ur c2i + ui c2r              (C2 times it)
+ * w = [k1, k2, k3, k4, c2r, c2i], bias = [br, bi]; columns [j0, j1) of every row.
+ */
+__attribute__((export_name("spec_act")))
+void spec_act(const f32 *restrict fr, const f32 *restrict fi, const f32 *restrict w, const f32 *restrict bias,
+              f32 *restrict zr, f32 *restrict zi, int rows, int n, int j0, int j1) {
+  const f32 *k1 = w, *k2 = w + n, *k3 = w + 2 * (long)n, *k4 = w + 3 * (long)n, *cr = w + 4 * (long)n,
+            *ci = w + 5 * (long)n;
+  v128_t br = wasm_f32x4_splat(bias[0]), bi = wasm_f32x4_splat(bias[1]);
+  for (int r = 0; r < rows; r++) {
+    long o = (long)r * n;
+    int j = j0;
+    for (; j + 4 <= j1; j += 4) {
+      v128_t a = ld(fr + o + j), b = ld(fi + o + j);
+      v128_t pr = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(a, ld(k1 + j)), wasm_f32x4_mul(b, ld(k2 + j))), br);
+      v128_t pi = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(a, ld(k3 + j)), wasm_f32x4_mul(b, ld(k4 + j))), bi);
+      v128_t ur = tanh4(pr), ui = tanh4(pi), c = ld(cr + j), s = ld(ci + j);
+      st(zr + o + j, wasm_f32x4_sub(wasm_f32x4_mul(ur, c), wasm_f32x4_mul(ui, s)));
+      st(zi + o + j, wasm_f32x4_add(wasm_f32x4_mul(ur, s), wasm_f32x4_mul(ui, c)));
+    }
+    /* The tail through the same vector code (lane 0), so it rounds alike. */
+    for (; j < j1; j++) {
+      v128_t a = wasm_f32x4_splat(fr[o + j]), b = wasm_f32x4_splat(fi[o + j]);
+      v128_t pr = wasm_f32x4_add(
+          wasm_f32x4_sub(wasm_f32x4_mul(a, wasm_f32x4_splat(k1[j])), wasm_f32x4_mul(b, wasm_f32x4_splat(k2[j]))), br);
+      v128_t pi = wasm_f32x4_add(
+          wasm_f32x4_add(wasm_f32x4_mul(a, wasm_f32x4_splat(k3[j])), wasm_f32x4_mul(b, wasm_f32x4_splat(k4[j]))), bi);
+      v128_t ur = tanh4(pr), ui = tanh4(pi), c = wasm_f32x4_splat(cr[j]), s = wasm_f32x4_splat(ci[j]);
+      zr[o + j] = wasm_f32x4_extract_lane(wasm_f32x4_sub(wasm_f32x4_mul(ur, c), wasm_f32x4_mul(ui, s)), 0);
+      zi[o + j] = wasm_f32x4_extract_lane(wasm_f32x4_add(wasm_f32x4_mul(ur, s), wasm_f32x4_mul(ui, c)), 0);
+    }
+  }
+}

@@ -43,6 +43,7 @@ import {
 } from './dft-glue.js';
 import { complexMulConfig, complexMulDwConfig, complexMulDxConfig, complexMulGradient } from './complex-mul.js';
 import { matMulBiasActConfig } from './matmul-epilogue.js';
+import { spectralActConfig } from './spectral-act.js';
 import { col2imConfig, im2colConfig, im2colGradient } from './im2col.js';
 import { runningMomentsConfig } from './running-moments.js';
 import { pointwiseConvConfig, pointwiseConvGradConfig, pointwiseConvGradient } from './pointwise.js';
@@ -94,6 +95,7 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   pointwiseConvConfig,
   pointwiseConvGradConfig,
   depthwiseGradsConfig,
+  spectralActConfig,
 ];
 export const REPLACED_KERNELS: readonly KernelConfig[] = [
   conv2DConfig,

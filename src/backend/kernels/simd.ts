@@ -195,6 +195,8 @@ export interface SimdExports {
   cmul_dx(...args: number[]): void;
   /** xr, xi, dyr, dyi, dwr, dwi, rows, n, columns. */
   cmul_dw(...args: number[]): void;
+  /** SpecNet's evaluation-mode activation: fr, fi, w [6][n], bias [2], zr, zi, rows, n, columns. */
+  spec_act(...args: number[]): void;
   /** SpecNet's DFT glue (dft-glue.ts): r, fr, fi, t, th, m, rows. */
   dft_mirror(...args: number[]): void;
   /** dfr, dfi, dr, t, th, m, rows. */

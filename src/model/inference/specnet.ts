@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BN_EPS, type BatchNormParams } from '../nn.js';
 import { dft2RealTimeMajor, idft2RealTimeMajor } from '../dft.js';
+import { spectralAct, spectralActAvailable, spectralActRegistered } from '../../backend/kernels/spectral-act.js';
 
 /** SpecNet's weights as the branch holds them (src/model/branches/specnet.ts). */
 export interface SpectralWeights {
@@ -18,6 +19,8 @@ export interface SpectralWeights {
  *   tanh(z) = 2 sigmoid(2 z) - 1 folds its affine parts into C1 and C2 (tfjs's wasm tanh is a
  *   scalar loop, its sigmoid a vectorised one).
  * The spectrum is time-major ([B, T, M]); the weights are transposed to match once.
+ * On wasm the whole element-wise step, tanh included, is one kernel (ExpAsdSpectralAct) over
+ * weights folded the same way without the sigmoid's affine parts.
  */
 export class FoldedSpectral {
   /** Pre-activation of the real part: 2 (a_re (Fr C1re - Fi C1im) + b_re) = Fr kr1 - Fi kr2 + br. */
@@ -33,6 +36,8 @@ export class FoldedSpectral {
   private readonly q: tf.Tensor2D;
   private readonly r: tf.Tensor2D;
   private readonly s: tf.Tensor2D;
+  /** The fused kernel's operands: [a_re C1re, a_re C1im, a_im C1im, a_im C1re, C2re, C2im] as [6, T M], [b_re, b_im]. */
+  private readonly fused: { w: tf.Tensor2D; bias: tf.Tensor1D } | null;
 
   constructor(w: SpectralWeights) {
     const t2 = (v: tf.Variable) => tf.transpose(v as tf.Tensor as tf.Tensor2D) as tf.Tensor2D;
@@ -69,12 +74,18 @@ export class FoldedSpectral {
       ];
     });
     // Kept (above): a fold may be made inside a caller's tidy and must outlive it.
+    const scalarBn = w.bnRe.beta.size === 1 && w.bnIm.beta.size === 1;
+    this.fused = !scalarBn || !spectralActRegistered() ? null : tf.tidy(() => packFused(w, t2));
   }
 
   /** F_S of a log-Mel batch [B, M, T]. */
   apply(lm: tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => {
       const { re: fr, im: fi } = dft2RealTimeMajor(lm);
+      if (this.fused && spectralActAvailable(fr, fi, this.fused.w)) {
+        const z = spectralAct(fr, fi, this.fused.w, this.fused.bias);
+        return tf.add(lm, idft2RealTimeMajor(z)) as tf.Tensor3D;
+      }
       const ur = tf.sigmoid(tf.add(tf.sub(tf.mul(fr, this.kr1), tf.mul(fi, this.kr2)), this.br));
       const ui = tf.sigmoid(tf.add(tf.add(tf.mul(fr, this.ki1), tf.mul(fi, this.ki2)), this.bi));
       const zr = tf.add(tf.sub(tf.mul(ur, this.p), tf.mul(ui, this.q)), this.r) as tf.Tensor3D;
@@ -85,5 +96,21 @@ export class FoldedSpectral {
 
   dispose(): void {
     tf.dispose([this.kr1, this.kr2, this.br, this.ki1, this.ki2, this.bi, this.p, this.q, this.r, this.s]);
+    if (this.fused) tf.dispose([this.fused.w, this.fused.bias]);
   }
+}
+
+/** The fused kernel's operands (see FoldedSpectral.fused), kept beyond the caller's tidy. */
+function packFused(w: SpectralWeights, t2: (v: tf.Variable) => tf.Tensor2D): { w: tf.Tensor2D; bias: tf.Tensor1D } {
+  const [c1r, c1i, c2r, c2i] = [t2(w.c1.re), t2(w.c1.im), t2(w.c2.re), t2(w.c2.im)];
+  const ab = (bn: BatchNormParams) => {
+    const a = tf.mul(bn.gamma, tf.rsqrt(tf.add(bn.runningVar, BN_EPS)));
+    return { a, b: tf.sub(bn.beta, tf.mul(bn.runningMean, a)) };
+  };
+  const re = ab(w.bnRe);
+  const im = ab(w.bnIm);
+  const parts = [tf.mul(c1r, re.a), tf.mul(c1i, re.a), tf.mul(c1i, im.a), tf.mul(c1r, im.a), c2r, c2i];
+  const packed = tf.stack(parts).reshape([6, c1r.size]) as tf.Tensor2D;
+  const bias = tf.concat([re.b.reshape([1]), im.b.reshape([1])]) as tf.Tensor1D;
+  return { w: tf.keep(packed), bias: tf.keep(bias) };
 }
