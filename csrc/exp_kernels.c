@@ -1492,6 +1492,22 @@ static inline __attribute__((always_inline)) void tile_p(const f32 *restrict pa,
       for (int c = 0; c < nc; c++) C[r * ldc + c] = ep1(C[r * ldc + c], bias, alpha, res, row0 + r, (int)ldc, j0 + c);
 }
 
+/*
+ * Reads one word of every cache line of [p, q) and drops it: brings a block of A into the caches
+ * before its tiles need it. A tile reads its four rows K floats apart, a few bytes of each per
+ * multiply-add step, so the block's first strip met a miss to memory on every row every 16 steps,
+ * too short a run per row for the hardware prefetchers; read in order here, the block's lines are
+ * requested many at a time. gemm_nn_p touches the next row block before it runs the current one.
+ * One thread, CPU time, operands 36 MB (beyond L3): a [48000, 128] x [128, 64] product 43.5 -> 48.7
+ * GFLOP/s, [12000, 512] x [512, 128] 50.3 -> 51.4, [12000, 128] x [128, 512] 50.5 -> 52.5; with A
+ * in cache the tiles reach ~53.5. (The empty asm keeps the loads: their value is otherwise unused.)
+ */
+static inline __attribute__((always_inline)) void touch_lines(const f32 *p, const f32 *q) {
+  int x = 0;
+  for (const int *w = (const int *)p; w < (const int *)q; w += 16) x |= *w;
+  __asm__ volatile("" : : "r"(x));
+}
+
 /* Rows [i0, i1) of one 8-column strip of gemm_nn_p: tiles of 4 rows, then single rows. */
 static inline __attribute__((always_inline)) void nn_strip_p(const f32 *restrict A, int K, const f32 *restrict pb,
                                                              f32 *restrict C, int N, int i0, int i1, int j, int k0,
@@ -1521,6 +1537,7 @@ void gemm_nn_p(const f32 *restrict A, const f32 *restrict Bp, f32 *restrict C, i
                const f32 *alpha, const f32 *res, int m0, int m1) {
   for (int i0 = m0; i0 < m1; i0 += MC) {
     int i1 = i0 + MC < m1 ? i0 + MC : m1;
+    touch_lines(A + (long)i1 * K, A + (long)(i1 + MC < m1 ? i1 + MC : m1) * K);
     for (int k0 = 0; k0 < K; k0 += KC) {
       int k1 = k0 + KC < K ? k0 + KC : K, last = k1 == K, kn = k1 - k0;
       for (int s = 0; s < N / 8; s++)
