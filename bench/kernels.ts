@@ -65,11 +65,12 @@ function flopsOf(name: string, args: Args): number {
     );
     return 2 * batch * m * k * n;
   }
-  if (name === 'ExpAsdPointwiseConv' || name === 'ExpAsdPointwiseConvGrad') {
-    // One product of x [..., Cin] and w [.., Cin, Cout] (the gradient: one of dy w^T, x^T dy).
+  if (name === 'ExpAsdPointwiseConv' || name === 'ExpAsdPointwiseConvGrad' || name === 'ExpAsdPointwiseConvGrads') {
+    // One product of x [..., Cin] and w [.., Cin, Cout] (the gradient: one of dy w^T, x^T dy; Grads: both).
     const x = args.inputs['x']!.shape;
     const w = args.inputs['w']!.shape;
-    return (2 * x.reduce((a, b) => a * b, 1) * w.at(-1)!) as number;
+    const products = name === 'ExpAsdPointwiseConvGrads' ? 2 : 1;
+    return (products * 2 * x.reduce((a, b) => a * b, 1) * w.at(-1)!) as number;
   }
   if (name === 'ExpAsdMatMulBiasAct') {
     const [a, b] = shapes as [number[], number[]];
@@ -146,7 +147,7 @@ process.stdout.write(
   `${phase}, batch ${batch}, ${threads} thread(s): ${perStep.toFixed(0)} ms per step (clock), ${(phaseCpu / steps).toFixed(0)} ms CPU time per step (process), ${(total / steps).toFixed(0)} ms of it in kernels (${values.cpu ? 'CPU time' : 'clock'}); load average ${os.loadavg()[0]!.toFixed(1)}\n`,
 );
 process.stdout.write(
-  `products (BatchMatMul, ExpAsdMatMulBiasAct, ExpAsdPointwiseConv + grad): ${(flops / steps / 1e9).toFixed(2)} GFLOP per step in ${(flopMs / steps).toFixed(0)} ms = ${gflops(flops, flopMs)} GFLOP/s\n`,
+  `products (BatchMatMul, ExpAsdMatMulBiasAct, ExpAsdPointwiseConv + grads): ${(flops / steps / 1e9).toFixed(2)} GFLOP per step in ${(flopMs / steps).toFixed(0)} ms = ${gflops(flops, flopMs)} GFLOP/s\n`,
 );
 process.stdout.write(`${'ms/step'.padStart(8)} ${'calls'.padStart(6)} ${'GFLOP/s'.padStart(7)}  kernel\n`);
 for (const [key, s] of [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(values.top))) {

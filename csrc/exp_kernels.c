@@ -1606,9 +1606,19 @@ static inline int tn_task_of(int t, int K, int M, int N, int ks, int parts, int 
  * zero-padded), which stays in cache while the tiles run over it. pack = 0: tiles straight from A
  * and B (M and N both small; the copy would cost more than it saves).
  */
-__attribute__((export_name("gemm_tn_ks")))
-void gemm_tn_ks(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, f32 *restrict P, f32 *restrict W,
-                int K, int M, int N, int ks, int parts, int by_rows, int pack, int t0, int t1) {
+/* Rows [r0, r1) of DX = DY Wt^T (Wt: W^T's 8-column strips, K = N, width M) as gemm_nn_p computes them;
+   `rows` points at DY's row r0. They are read whole first, in order (see touch_lines), so that the
+   slice packing that follows finds them in cache. */
+static void dx_rows(const f32 *rows, const f32 *restrict Wt, f32 *restrict DX, int M, int N, int r0, int r1, int kn) {
+  touch_lines(rows, rows + (long)kn * N);
+  gemm_nn_p(rows - (long)r0 * N, Wt, DX, N, M, 0, 0, 0, r0, r1);
+}
+
+static inline __attribute__((always_inline)) void tn_ks_tasks(const f32 *restrict A, const f32 *restrict B,
+                                                               f32 *restrict C, f32 *restrict P, f32 *restrict W,
+                                                               int K, int M, int N, int ks, int parts, int by_rows,
+                                                               int pack, const f32 *restrict Wt, f32 *restrict DX,
+                                                               int t0, int t1) {
   for (int t = t0; t < t1; t++) {
     tn_task g;
     if (!tn_task_of(t, K, M, N, ks, parts, by_rows, &g)) continue;
@@ -1616,13 +1626,17 @@ void gemm_tn_ks(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, f
     const f32 *a = A + (long)ka * M, *b = B + (long)ka * N;
     f32 *out = c == 0 ? C : P + (long)(c - 1) * M * N;
     if (!pack) {
-      for (int k0 = 0; k0 < kt; k0 += KC)
-        gemm_block(a, b, out, N, 1, M, m0, m1, n0, n1, k0, k0 + KC < kt ? k0 + KC : kt, 0, 0, 0, 0);
+      for (int k0 = 0; k0 < kt; k0 += KC) {
+        int k1 = k0 + KC < kt ? k0 + KC : kt;
+        if (DX && (k0 / KC) % parts == t % parts) dx_rows(b + (long)k0 * N, Wt, DX, M, N, ka + k0, ka + k1, k1 - k0);
+        gemm_block(a, b, out, N, 1, M, m0, m1, n0, n1, k0, k1, 0, 0, 0, 0);
+      }
       continue;
     }
     f32 *ap = W + (long)t * KC * (M + N + 12), *bp = ap + (long)KC * ((m1 - m0 + 3) & ~3);
     for (int k0 = 0; k0 < kt; k0 += KC) {
       int kn = kt - k0 < KC ? kt - k0 : KC;
+      if (DX && (k0 / KC) % parts == t % parts) dx_rows(b + (long)k0 * N, Wt, DX, M, N, ka + k0, ka + k0 + kn, kn);
       /* Strip by strip (as pack_strips): the writes run in order, and the slice's rows are read
          from memory for the first strip and from L1 for the next ones; except when A's rows are
          a multiple of 2 KB apart (M = 512, 1024): then the kn rows fall in one or two of L1's 64
@@ -1671,6 +1685,29 @@ void gemm_tn_ks(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, f
       }
     }
   }
+}
+
+__attribute__((export_name("gemm_tn_ks")))
+void gemm_tn_ks(const f32 *restrict A, const f32 *restrict B, f32 *restrict C, f32 *restrict P, f32 *restrict W,
+                int K, int M, int N, int ks, int parts, int by_rows, int pack, int t0, int t1) {
+  tn_ks_tasks(A, B, C, P, W, K, M, N, ks, parts, by_rows, pack, 0, 0, t0, t1);
+}
+
+/*
+ * Both gradients of a 1 x 1 conv y = X Wc (X [K, M] pixels x input channels, Wc [M, N], dY [K, N])
+ * in one pass over dY: dWc = X^T dY as gemm_tn_ks (the same task grid, partials and sums: the
+ * same bits), and DX = dY Wc^T (Wt: Wc^T packed into 8-column strips by pack_strips_t) by
+ * gemm_nn_p's tiles for the 128 pixel rows of each slice a task packs, just before it packs them
+ * (the slice's part p of `parts` ranges of a chunk takes the slices k0 / 128 = p mod parts). Run
+ * apart, the two products each streamed dY (10-41 MB a layer in a 10 s batch-4 step) from memory;
+ * here the weight gradient's packing finds each slice in cache. Row blocks do not change gemm_nn_p's
+ * sums: DX has the same bits as gemm_nn_p over all rows.
+ */
+__attribute__((export_name("pw_grads")))
+void pw_grads(const f32 *restrict X, const f32 *restrict DY, const f32 *restrict Wt, f32 *restrict DX,
+              f32 *restrict C, f32 *restrict P, f32 *restrict W, int K, int M, int N, int ks, int parts, int by_rows,
+              int pack, int t0, int t1) {
+  tn_ks_tasks(X, DY, C, P, W, K, M, N, ks, parts, by_rows, pack, Wt, DX, t0, t1);
 }
 
 /* C[e] = ((C[e] + P[e]) + P[stride + e]) + ... over `parts` partials, elements [e0, e1), always in

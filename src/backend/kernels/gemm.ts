@@ -195,3 +195,55 @@ export function matmulTN(backend: WasmBackend, a: TensorInfo, b: TensorInfo): Te
   );
   return out;
 }
+
+/**
+ * Both gradients of a 1 x 1 conv y = x w (x [P, Ci] pixels, w [Ci, Co], dy [P, Co]) in one pass
+ * over dy (`pw_grads`, csrc/exp_kernels.c): dw = x^T dy as matmulTN's `gemm_tn_ks` grid and dx =
+ * dy w^T as matmulNT's `gemm_nn_p` over w^T's packed strips, each task computing dx for the pixel
+ * rows it packs for dw just before it packs them. The same sums as the two products: the same
+ * bits. Returns null where either would not take that path (few pixels, the plain gemm_tn, or no
+ * packing for matmulNT): the caller runs the two products.
+ */
+export function pointwiseGrads(
+  backend: WasmBackend,
+  x: TensorInfo,
+  w: TensorInfo,
+  dy: TensorInfo,
+): [TensorInfo, TensorInfo] | null {
+  const [p, ci] = x.shape as [number, number];
+  const co = w.shape[1]!;
+  if (p === 0 || ci === 0 || co === 0 || !packs(p, co, ci)) return null;
+  const plan = tnPlan(p, ci, co);
+  if (plan.chunks === 1 && !plan.pack) return null;
+  const dx = backend.makeOutput([p, ci], 'float32');
+  const dw = backend.makeOutput([ci, co], 'float32');
+  const strips = Math.ceil(ci / 8);
+  const tasks = plan.chunks * plan.parts;
+  const partials = (plan.chunks - 1) * ci * co;
+  const work = plan.pack ? tasks * KC * (ci + co + 12) : 0;
+  withScratch(
+    backend,
+    strips * co * 32 + 4 * Math.max(4, partials + work),
+    (wt) => {
+      parallel(backend, 'pack_strips_t', strips, [ptr(backend, w), wt, co, co, ci], 1, 8);
+      const parts = wt + strips * co * 32;
+      const io = [ptr(backend, x), ptr(backend, dy), wt, ptr(backend, dx), ptr(backend, dw), parts];
+      const args = [
+        ...io,
+        parts + 4 * partials,
+        p,
+        ci,
+        co,
+        plan.ks,
+        plan.parts,
+        plan.byRows ? 1 : 0,
+        plan.pack ? 1 : 0,
+      ];
+      parallel(backend, 'pw_grads', tasks, args, 1, 1, tasks);
+      if (plan.chunks > 1)
+        parallel(backend, 'sum_parts', ci * co, [ptr(backend, dw), parts, plan.chunks - 1, ci * co], 4, 16384);
+    },
+    false,
+  );
+  return [dx, dw];
+}

@@ -68,6 +68,7 @@ const NAMES: readonly Name[] = [
   'conv_dw_ks',
   'conv_c4_dx',
   'dw3_grads_rg',
+  'pw_grads',
 ];
 const MAX_ARGS = 24;
 /** Int32 slots of the control block. NEXT = (call tag << 16) | next unclaimed chunk. */

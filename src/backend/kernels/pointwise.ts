@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, TensorInfo } from '@tensorflow/tfjs';
 import { free, reshape, sizeOf, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { batchMatMul } from './matmul.js';
+import { pointwiseGrads } from './gemm.js';
 
 /**
  * A 1 x 1 convolution (x [..., Cin] times w [1, 1, Cin, Cout], or [Cin, Cout]) as one op with its
@@ -13,6 +14,8 @@ import { batchMatMul } from './matmul.js';
  */
 export const POINTWISE_CONV = 'ExpAsdPointwiseConv';
 export const POINTWISE_CONV_GRAD = 'ExpAsdPointwiseConvGrad';
+/** Both gradients at once: [dx, dw]. */
+export const POINTWISE_CONV_GRADS = 'ExpAsdPointwiseConvGrads';
 
 function product(backend: WasmBackend, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean) {
   return batchMatMul({ inputs: { a, b }, backend, attrs: { transposeA, transposeB } });
@@ -48,17 +51,40 @@ function backward({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   return out;
 }
 
+/**
+ * dx and dw from one pass over dy (gemm.ts pointwiseGrads: each pixel slice's dx rows are computed
+ * just before the weight gradient packs that slice, so dy is streamed from memory once instead of
+ * once per product), the same bits as the two products; the two products where it does not apply.
+ */
+function backwardBoth({ inputs, backend }: KernelArgs): TensorInfo[] {
+  const b = backend as WasmBackend;
+  const { dy, x, w } = inputs as Record<'dy' | 'x' | 'w', TensorInfo>;
+  const [a, w2] = operands(b, x, w);
+  const dy2 = reshape(b, dy, [a.shape[0]!, w2.shape[1]!]);
+  const both = pointwiseGrads(b, a, w2, dy2) ?? [product(b, dy2, w2, false, true), product(b, a, dy2, true, false)];
+  const out = [reshape(b, both[0], [...x.shape]), reshape(b, both[1], [...w.shape])];
+  free(b, a, w2, dy2, ...both);
+  return out;
+}
+
 export const pointwiseConvConfig = wasmKernel(POINTWISE_CONV, forward);
 export const pointwiseConvGradConfig = wasmKernel(POINTWISE_CONV_GRAD, backward);
+export const pointwiseConvGradsConfig = wasmKernel(POINTWISE_CONV_GRADS, backwardBoth);
 
+/**
+ * Both gradients from ExpAsdPointwiseConvGrads, computed when the tape reaches the conv (as the
+ * depthwise convs' gradients): a gradient the tape does not ask for (the input of a first layer,
+ * a frozen weight) is computed anyway and dropped with the backward pass's scope. Every 1 x 1 conv
+ * of our networks sits inside the network with trained weights, where both are needed.
+ */
 export const pointwiseConvGradient: GradConfig = {
   kernelName: POINTWISE_CONV,
   inputsToSave: ['x', 'w'],
   gradFunc: (dys, saved) => {
     const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
     const [x, w] = saved as [tf.Tensor, tf.Tensor];
-    const grad = (of: 'x' | 'w') => () => tf.engine().runKernel(POINTWISE_CONV_GRAD, { dy, x, w }, { of }) as tf.Tensor;
-    return { x: grad('x'), w: grad('w') };
+    const [dx, dw] = tf.engine().runKernel(POINTWISE_CONV_GRADS, { dy, x, w }) as tf.Tensor[];
+    return { x: () => dx!, w: () => dw! };
   },
 };
 

@@ -46,7 +46,12 @@ import { matMulBiasActConfig } from './matmul-epilogue.js';
 import { spectralActConfig } from './spectral-act.js';
 import { col2imConfig, im2colConfig, im2colGradient } from './im2col.js';
 import { runningMomentsConfig } from './running-moments.js';
-import { pointwiseConvConfig, pointwiseConvGradConfig, pointwiseConvGradient } from './pointwise.js';
+import {
+  pointwiseConvConfig,
+  pointwiseConvGradConfig,
+  pointwiseConvGradsConfig,
+  pointwiseConvGradient,
+} from './pointwise.js';
 import { depthwiseBiasActConfig, depthwiseForwardConfig } from './depthwise-fwd.js';
 import {
   identityConfig,
@@ -94,6 +99,7 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   runningMomentsConfig,
   pointwiseConvConfig,
   pointwiseConvGradConfig,
+  pointwiseConvGradsConfig,
   depthwiseGradsConfig,
   spectralActConfig,
 ];

@@ -226,6 +226,8 @@ export interface SimdExports {
     m0: number,
     m1: number,
   ): void;
+  /** x, dy, wt, dx, dw, partials, work, k, m, n, ks, parts, byRows, pack, tasks: both 1 x 1 conv gradients. */
+  pw_grads(...args: number[]): void;
   gemm_tn_ks(
     a: number,
     b: number,
