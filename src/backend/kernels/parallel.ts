@@ -69,6 +69,7 @@ const NAMES: readonly Name[] = [
   'conv_c4_dx',
   'dw3_grads_rg',
   'pw_grads',
+  'spec_act',
 ];
 const MAX_ARGS = 24;
 /** Int32 slots of the control block. NEXT = (call tag << 16) | next unclaimed chunk. */
@@ -182,6 +183,10 @@ export function parallel(
   chunksPerThread = 2,
 ): void {
   const fn = (simd(backend) as unknown as Record<Name, (...a: number[]) => void>)[name];
+  // Helpers find the function by its index in NAMES: checked on every call, so that a kernel
+  // missing from the list fails at once on one thread too (a helper would call nothing and fail).
+  const index = NAMES.indexOf(name);
+  if (index < 0) throw new Error(`parallel: ${name} is not in parallel.ts's NAMES`);
   const pool = poolFor(backend);
   const threads = pool.helpers.length + 1;
   const unit = Math.max(align, Math.ceil(minChunk / align) * align);
@@ -201,7 +206,7 @@ export function parallel(
   Atomics.store(ctl, NEXT, (pool.tag << 16) | 0xffff);
   pool.tag = (pool.tag % 0x7fff) + 1;
   const tag = pool.tag;
-  ctl[FN] = NAMES.indexOf(name);
+  ctl[FN] = index;
   ctl[NARGS] = args.length;
   ctl[CHUNKS] = count;
   ctl[STEP] = step;
