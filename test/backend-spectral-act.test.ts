@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { rand } from './fixtures/fused-check.js';
 import { initBackend } from '../src/backend/select.js';
 import { spectralAct, spectralActAvailable } from '../src/backend/kernels/spectral-act.js';
 import { setKernelThreads } from '../src/backend/kernels/parallel.js';
@@ -9,16 +10,6 @@ import { setKernelThreads } from '../src/backend/kernels/parallel.js';
  * SpecNet's evaluation-mode spectral activation as one wasm pass (ExpAsdSpectralAct) against the
  * same function as plain ops on tfjs's cpu backend (an independent implementation, its own tanh).
  */
-
-function rand(n: number, seed: number, lo: number, hi: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + (hi - lo) * (s / 2 ** 32);
-  }
-  return out;
-}
 
 /** zr, zi of the plain ops: Z = C2 tanh(K F + b) with the kernel's packing of w. */
 function plain(fr: tf.Tensor, fi: tf.Tensor, w: tf.Tensor2D, bias: tf.Tensor1D): [tf.Tensor, tf.Tensor] {

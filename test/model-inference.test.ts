@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { rand } from './fixtures/fused-check.js';
 import { initBackend } from '../src/backend/select.js';
 import { validateExperiment, type ExperimentConfig } from '../src/config/index.js';
 import { buildModel } from '../src/parts/container.js';
@@ -18,16 +19,6 @@ import { FgaSpecBranch } from '../src/model/branches/fga-spec.js';
  * residuals fused into the products) against the model's own forward with training false, and
  * each fused kernel against the unfused ops on tfjs's cpu backend (an independent implementation).
  */
-
-function rand(n: number, seed: number, lo = -0.5, hi = 0.5): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + (hi - lo) * (s / 2 ** 32);
-  }
-  return out;
-}
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   assert.equal(a.length, b.length);
