@@ -587,92 +587,78 @@ static void bn_prelu_sums(const f32 *restrict x, const f32 *restrict dy, int row
 }
 
 /* dx = k dz + m x + cc with dz = dy (z > 0) or dy alpha: dy times k or ka = k alpha (per channel,
-   the caller's float32 product), one multiply fewer than forming dz. */
+   the caller's float32 product), one multiply fewer than forming dz. The six per-channel operands
+   come interleaved, per block of four channels: scale, offset, k, ka, m, cc (24 floats; the last
+   block padded), so the walk advances four pointers rather than ten (see stream_prelu_sums). */
 __attribute__((export_name("bn_prelu_dx")))
-void bn_prelu_dx(const f32 *restrict dy, const f32 *restrict x, f32 *restrict dx, int c, const f32 *restrict scale,
-                 const f32 *restrict offset, const f32 *restrict ka, const f32 *restrict k,
-                 const f32 *restrict m, const f32 *restrict cc, int r0, int r1) {
+void bn_prelu_dx(const f32 *restrict dy, const f32 *restrict x, f32 *restrict dx, int c, const f32 *restrict kp,
+                 int r0, int r1) {
   v128_t zero = wasm_f32x4_splat(0);
   int cv = c & ~3;
   for (int r = r0; r < r1; r++) {
     long o = (long)r * c;
+    const f32 *q = kp;
     int ch = 0;
-    for (; ch < cv; ch += 4) {
+    for (; ch < cv; ch += 4, q += 24) {
       v128_t xv = ld(x + o + ch);
-      v128_t z = wasm_f32x4_add(wasm_f32x4_mul(xv, ld(scale + ch)), ld(offset + ch));
-      v128_t kk = sel4(ld(k + ch), ld(ka + ch), wasm_f32x4_gt(z, zero));
-      st(dx + o + ch, wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(ld(dy + o + ch), kk), wasm_f32x4_mul(xv, ld(m + ch))), ld(cc + ch)));
+      v128_t z = wasm_f32x4_add(wasm_f32x4_mul(xv, ld(q)), ld(q + 4));
+      v128_t kk = sel4(ld(q + 8), ld(q + 12), wasm_f32x4_gt(z, zero));
+      st(dx + o + ch, wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(ld(dy + o + ch), kk), wasm_f32x4_mul(xv, ld(q + 16))), ld(q + 20)));
     }
-    for (; ch < c; ch++) {
-      f32 z = x[o + ch] * scale[ch] + offset[ch];
-      dx[o + ch] = dy[o + ch] * (z > 0 ? k[ch] : ka[ch]) + x[o + ch] * m[ch] + cc[ch];
+    for (int l = 0; ch < c; ch++, l++) {
+      f32 z = x[o + ch] * q[l] + q[4 + l];
+      dx[o + ch] = dy[o + ch] * (z > 0 ? q[8 + l] : q[12 + l]) + x[o + ch] * q[16 + l] + q[20 + l];
     }
   }
 }
 
 /*
- * col_sums (mode 0 or 1) and bn_prelu_sums over one group of rows, streaming the rows in memory
- * order: the float32 block sums live in t (2 or 3 arrays of ts = ceil4(c) floats, scratch of the
- * calling chunk) and each row in turn is added to them, so the pass reads each operand as one
- * sequential stream. Walking a BLOCK of 64 rows down each column instead (as col_sums does) reads
- * 64 streams at once, more than the prefetchers follow: at c = 512 the statistics pass ran at
- * ~7 GB/s, half of this one's ~15 (measured, one thread; two or four rows at a time were as
- * slow as the column walk at c = 512). Per column the additions and their order are col_sums's
- * (rows in order within a BLOCK, then float64), so the sums are the same bits.
+ * col_sums (mode 0 or 1) over one group of rows, streaming the rows in memory order: the float32
+ * block sums live in t (2 arrays of ts = ceil4(c) floats, scratch of the calling chunk) and each
+ * row in turn is added to them, so the pass reads each operand as one sequential stream. Walking a
+ * BLOCK of 64 rows down each column instead (as col_sums does) reads 64 streams at once, more than
+ * the prefetchers follow: at c = 512 the statistics pass ran at ~7 GB/s, half of this one's ~15
+ * (measured, one thread; two or four rows at a time were as slow as the column walk at c = 512,
+ * and two rows per iteration, rows r and r + 1, halved the speed from memory again in Dec).
+ * Per column the additions and their order are col_sums's (rows in order within a BLOCK, then
+ * float64), so the sums are the same bits. bn_prelu_sums's streaming form: stream_prelu_sums.
  */
 static inline __attribute__((always_inline)) void stream_row(const f32 *restrict x, const f32 *restrict y, int ch,
-                                                             const f32 *restrict shift, const f32 *restrict scale,
-                                                             const f32 *restrict offset, const f32 *restrict alpha,
-                                                             f32 *restrict t, int ts, const int kind) {
-  /* kind 0: col_sums mode 0, 1: col_sums mode 1 (y = dy, shift = mean), 2: bn_prelu_sums (shift =
-     mean); the sums at t, t + ts, t + 2 ts. */
+                                                             const f32 *restrict shift, f32 *restrict t, int ts,
+                                                             const int kind) {
+  /* kind 0: col_sums mode 0, 1: col_sums mode 1 (y = dy, shift = mean); the sums at t, t + ts. */
   v128_t sh = ld(shift + ch), a1 = ld(t + ch), a2 = ld(t + ts + ch);
   if (kind == 0) {
     v128_t d = wasm_f32x4_sub(ld(x + ch), sh);
     a1 = wasm_f32x4_add(a1, d);
     a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(d, d));
-  } else if (kind == 1) {
+  } else {
     v128_t g = ld(y + ch);
     a1 = wasm_f32x4_add(a1, g);
     a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(g, wasm_f32x4_sub(ld(x + ch), sh)));
-  } else {
-    v128_t xv = ld(x + ch), g = ld(y + ch), zero = wasm_f32x4_splat(0);
-    v128_t z = wasm_f32x4_add(wasm_f32x4_mul(xv, ld(scale + ch)), ld(offset + ch));
-    v128_t pos = wasm_f32x4_gt(z, zero);
-    v128_t dz = sel4(g, wasm_f32x4_mul(g, ld(alpha + ch)), pos); /* = g * (z > 0 ? 1 : alpha) */
-    a1 = wasm_f32x4_add(a1, dz);
-    a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(dz, wasm_f32x4_sub(xv, sh)));
-    st(t + 2 * ts + ch, wasm_f32x4_add(ld(t + 2 * ts + ch), wasm_v128_andnot(wasm_f32x4_mul(g, z), pos)));
   }
   st(t + ch, a1);
   st(t + ts + ch, a2);
 }
 
 static inline __attribute__((always_inline)) void stream_sums(const f32 *restrict x, const f32 *restrict y, int rows,
-                                                              int c, const f32 *restrict shift,
-                                                              const f32 *restrict scale, const f32 *restrict offset,
-                                                              const f32 *restrict alpha, f32 *restrict t,
-                                                              f64 *restrict s1, f64 *restrict s2, f64 *restrict s3,
-                                                              const int kind) {
-  int cv = c & ~3, ts = (c + 3) & ~3, ns = kind == 2 ? 3 : 2;
+                                                              int c, const f32 *restrict shift, f32 *restrict t,
+                                                              f64 *restrict s1, f64 *restrict s2, const int kind) {
+  int cv = c & ~3, ts = (c + 3) & ~3;
   for (int r0 = 0; r0 < rows; r0 += BLOCK) {
     int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
-    for (int i = 0; i < ns * ts; i += 4) st(t + i, wasm_f32x4_splat(0));
+    for (int i = 0; i < 2 * ts; i += 4) st(t + i, wasm_f32x4_splat(0));
     for (int r = r0; r < r1; r++) {
       const f32 *px = x + (long)r * c, *py = kind ? y + (long)r * c : y;
-      for (int ch = 0; ch < cv; ch += 4) stream_row(px, py, ch, shift, scale, offset, alpha, t, ts, kind);
+      for (int ch = 0; ch < cv; ch += 4) stream_row(px, py, ch, shift, t, ts, kind);
     }
     for (int ch = 0; ch < cv; ch += 4) {
       acc64(s1 + ch, ld(t + ch));
       acc64(s2 + ch, ld(t + ts + ch));
-      if (kind == 2) acc64(s3 + ch, ld(t + 2 * ts + ch));
     }
   }
-  /* Channels past the last multiple of 4: the single-column loops of col_sums / bn_prelu_sums. */
-  if (cv < c) {
-    if (kind == 2) bn_prelu_sums(x, y, rows, c, scale, offset, alpha, shift, s1, s2, s3, cv, c);
-    else col_sums(x, y, rows, c, shift, s1, s2, kind, cv, c);
-  }
+  /* Channels past the last multiple of 4: the single-column loops of col_sums. */
+  if (cv < c) col_sums(x, y, rows, c, shift, s1, s2, kind, cv, c);
 }
 
 /*
@@ -684,7 +670,7 @@ static inline __attribute__((always_inline)) void stream_sums(const f32 *restric
  * own float64 partials (s + g * c, zeroed by the caller), exactly as the whole-range function
  * would for those rows; f64_group_sum then adds the groups in order. The groups depend on the
  * shape only, so the sums are the same whatever the thread count. t: float32 scratch of
- * 3 c (c + 3 rounded up to 4) floats per group; a chunk [g0, g1) uses group g0's.
+ * 3 c (c + 3 rounded up to 4) floats per group (7 for bn_prelu_sums_rg); a chunk [g0, g1) uses group g0's.
  */
 __attribute__((export_name("col_sums_rg")))
 void col_sums_rg(const f32 *restrict x, const f32 *restrict y, int rows, int c, const f32 *restrict shift,
@@ -694,21 +680,69 @@ void col_sums_rg(const f32 *restrict x, const f32 *restrict y, int rows, int c, 
     long r0 = (long)g * grows;
     int n = rows - r0 < grows ? rows - r0 : grows;
     const f32 *py = mode ? y + r0 * c : y;
-    if (mode) stream_sums(x + r0 * c, py, n, c, shift, 0, 0, 0, tc, s1 + (long)g * c, s2 + (long)g * c, 0, 1);
-    else stream_sums(x + r0 * c, py, n, c, shift, 0, 0, 0, tc, s1 + (long)g * c, s2 + (long)g * c, 0, 0);
+    if (mode) stream_sums(x + r0 * c, py, n, c, shift, tc, s1 + (long)g * c, s2 + (long)g * c, 1);
+    else stream_sums(x + r0 * c, py, n, c, shift, tc, s1 + (long)g * c, s2 + (long)g * c, 0);
   }
 }
 
+/*
+ * stream_sums's kind 2 (bn_prelu_sums) with its per-channel operands interleaved: k holds, per block
+ * of four channels, mean, scale, offset and alpha side by side (16 floats), a the block's three
+ * float32 sums (12 floats), so a row's walk advances four pointers (x, dy, k, a) and reads every
+ * vector at a constant offset from one of them; with nine separate arrays the loop carried ten
+ * pointers, near V8's integer registers. The same operations on the same values in the same order
+ * as stream_row's kind 2: the same bits.
+ */
+static void stream_prelu_sums(const f32 *restrict x, const f32 *restrict dy, int rows, int c, const f32 *restrict k,
+                              f32 *restrict a, f64 *restrict s1, f64 *restrict s2, f64 *restrict s3) {
+  int cv = c & ~3;
+  v128_t zero = wasm_f32x4_splat(0);
+  for (int r0 = 0; r0 < rows; r0 += BLOCK) {
+    int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+    for (int i = 0; i < 3 * cv; i += 4) st(a + i, zero);
+    for (int r = r0; r < r1; r++) {
+      const f32 *px = x + (long)r * c, *py = dy + (long)r * c;
+      const f32 *kb = k;
+      f32 *ab = a;
+      for (int ch = 0; ch < cv; ch += 4, kb += 16, ab += 12) {
+        v128_t xv = ld(px + ch), g = ld(py + ch);
+        v128_t z = wasm_f32x4_add(wasm_f32x4_mul(xv, ld(kb + 4)), ld(kb + 8));
+        v128_t pos = wasm_f32x4_gt(z, zero);
+        v128_t dz = sel4(g, wasm_f32x4_mul(g, ld(kb + 12)), pos); /* = g * (z > 0 ? 1 : alpha) */
+        st(ab, wasm_f32x4_add(ld(ab), dz));
+        st(ab + 4, wasm_f32x4_add(ld(ab + 4), wasm_f32x4_mul(dz, wasm_f32x4_sub(xv, ld(kb)))));
+        st(ab + 8, wasm_f32x4_add(ld(ab + 8), wasm_v128_andnot(wasm_f32x4_mul(g, z), pos)));
+      }
+    }
+    for (int ch = 0, i = 0; ch < cv; ch += 4, i += 12) {
+      acc64(s1 + ch, ld(a + i));
+      acc64(s2 + ch, ld(a + i + 4));
+      acc64(s3 + ch, ld(a + i + 8));
+    }
+  }
+}
+
+/* t: 7 ceil4(c) floats per group here (the interleaved operands, then the sums); a chunk uses group g0's. */
 __attribute__((export_name("bn_prelu_sums_rg")))
 void bn_prelu_sums_rg(const f32 *restrict x, const f32 *restrict dy, int rows, int c, const f32 *restrict scale,
                       const f32 *restrict offset, const f32 *restrict alpha, const f32 *restrict mean,
                       f64 *restrict s_dz, f64 *restrict s_dzx, f64 *restrict s_da, f32 *restrict t, int grows, int g0,
                       int g1) {
-  f32 *tc = t + (long)g0 * 3 * ((c + 3) & ~3);
+  int ts = (c + 3) & ~3, cv = c & ~3;
+  f32 *k = t + (long)g0 * 7 * ts, *a = k + 4 * ts;
+  for (int ch = 0; ch < cv; ch += 4) {
+    st(k + 4 * ch, ld(mean + ch));
+    st(k + 4 * ch + 4, ld(scale + ch));
+    st(k + 4 * ch + 8, ld(offset + ch));
+    st(k + 4 * ch + 12, ld(alpha + ch));
+  }
   for (int g = g0; g < g1; g++) {
     long r0 = (long)g * grows, o = (long)g * c;
     int n = rows - r0 < grows ? rows - r0 : grows;
-    stream_sums(x + r0 * c, dy + r0 * c, n, c, mean, scale, offset, alpha, tc, s_dz + o, s_dzx + o, s_da + o, 2);
+    stream_prelu_sums(x + r0 * c, dy + r0 * c, n, c, k, a, s_dz + o, s_dzx + o, s_da + o);
+    /* Channels past the last multiple of 4: bn_prelu_sums's single-column loops, as stream_sums. */
+    if (cv < c)
+      bn_prelu_sums(x + r0 * c, dy + r0 * c, n, c, scale, offset, alpha, mean, s_dz + o, s_dzx + o, s_da + o, cv, c);
   }
 }
 

@@ -46,10 +46,15 @@ interface ChannelScratch {
   s1: number;
   s2: number;
   s3: number;
-  /** float32 block sums of the row-streaming passes: 3 ceil4(w) floats per row group (csrc `col_sums_rg`). */
+  /**
+   * float32 block sums of the row-streaming passes: 7 ceil4(w) floats per row group (`col_sums_rg` uses 3,
+   * `bn_prelu_sums_rg` 4 for its interleaved per-channel operands, then 3).
+   */
   t: number;
   /** float32 vectors of w values. */
   v: readonly number[];
+  /** float32 per-channel operands interleaved for `bn_prelu_dx`: 24 floats per block of 4 lanes (`interleave`). */
+  p: number;
 }
 
 /** Float32 vectors in ChannelScratch.v. */
@@ -70,8 +75,8 @@ function withChannelScratch<T>(
   fn: (s: ChannelScratch) => T,
 ): T {
   const sums = 8 * w * groups;
-  const blockSums = 12 * Math.ceil(w / 4) * 4 * groups;
-  const bytes = 3 * sums + blockSums + 4 * w * VECTORS;
+  const blockSums = 28 * Math.ceil(w / 4) * 4 * groups;
+  const bytes = 3 * sums + blockSums + 4 * w * VECTORS + 96 * Math.ceil(w / 4);
   return withScratch(
     b,
     bytes,
@@ -79,7 +84,7 @@ function withChannelScratch<T>(
       const t = at + 3 * sums;
       const v: number[] = [];
       for (let i = 0; i < VECTORS; i++) v.push(t + blockSums + 4 * w * i);
-      return fn({ s1: at, s2: at + sums, s3: at + 2 * sums, t, v });
+      return fn({ s1: at, s2: at + sums, s3: at + 2 * sums, t, v, p: t + blockSums + 4 * w * VECTORS });
     },
     zeroed * sums,
   );
@@ -105,6 +110,21 @@ function spread(b: WasmBackend, at: number, w: number, values: ArrayLike<number>
   const lanes = f32At(b, at, w);
   if (values.length === w && values instanceof Float32Array) lanes.set(values);
   else for (let l = 0; l < w; l++) lanes[l] = values[l % values.length]!;
+  return at;
+}
+
+/**
+ * Lane vectors of w values at `ats`, interleaved at `at` as csrc `bn_prelu_dx` reads them: per block of four
+ * lanes, four values of each vector in turn (the last block padded with zeros); returns at.
+ */
+function interleave(b: WasmBackend, at: number, w: number, ats: readonly number[]): number {
+  const blocks = Math.ceil(w / 4);
+  const out = f32At(b, at, blocks * 4 * ats.length);
+  out.fill(0);
+  ats.forEach((src, j) => {
+    const vals = f32At(b, src, w);
+    for (let l = 0; l < w; l++) out[(l >> 2) * 4 * ats.length + j * 4 + (l & 3)] = vals[l]!;
+  });
   return at;
 }
 
@@ -191,7 +211,7 @@ function backward({ inputs, backend }: KernelArgs): TensorInfo[] {
   const dbT = b.makeOutput([c], 'float32');
   const daT = alpha ? b.makeOutput([c], 'float32') : null;
   const { grows, groups } = groupsOf(lanes);
-  withChannelScratch(b, w, groups, alpha && beta ? 3 : 2, ({ s1, s2, s3, t, v }) => {
+  withChannelScratch(b, w, groups, alpha && beta ? 3 : 2, ({ s1, s2, s3, t, v, p }) => {
     const [g, mu, inv] = [f32(b, gamma), f32(b, mean), f32(b, invstd)];
     const meanAt = laneVector(b, mean, v[0]!, w, c);
     const [px, pdy, pdx] = [ptr(b, x), ptr(b, dy), ptr(b, dxT)];
@@ -230,8 +250,9 @@ function backward({ inputs, backend }: KernelArgs): TensorInfo[] {
       // dx = dy (z > 0 ? k : k alpha) + m x + c0: the slope folded into k per channel.
       const ka = new Float32Array(c);
       for (let ch = 0; ch < c; ch++) ka[ch] = kk[ch]! * prelu.al[ch]!;
-      const args = [pdy, px, pdx, w, prelu.scaleAt, prelu.offsetAt, spread(b, v[7]!, w, ka), kAt, mAt, c0At];
-      parallel(b, 'bn_prelu_dx', lanes.rows, args, 1, 64);
+      const kaAt = spread(b, v[7]!, w, ka);
+      const packed = interleave(b, p, w, [prelu.scaleAt, prelu.offsetAt, kAt, kaAt, mAt, c0At]);
+      parallel(b, 'bn_prelu_dx', lanes.rows, [pdy, px, pdx, w, packed], 1, 64);
     } else {
       parallel(b, 'affine_rows', lanes.rows, [pdy, px, pdx, w, kAt, mAt, c0At], 1, 64);
     }

@@ -114,21 +114,8 @@ export interface SimdExports {
   ): void;
   /** x, dy, rows, c, scale, offset, alpha, mean, sdz, sdzx, sda (partials per group), block-sum scratch, rows per group, group range. */
   bn_prelu_sums_rg(...args: number[]): void;
-  /** ka = k alpha per channel (float32). */
-  bn_prelu_dx(
-    dy: number,
-    x: number,
-    dx: number,
-    c: number,
-    scale: number,
-    offset: number,
-    ka: number,
-    k: number,
-    m: number,
-    cc: number,
-    r0: number,
-    r1: number,
-  ): void;
+  /** dy, x, dx, c, then per block of four channels scale, offset, k, ka = k alpha, m, cc interleaved (24 floats). */
+  bn_prelu_dx(dy: number, x: number, dx: number, c: number, packed: number, r0: number, r1: number): void;
   dw_input_grad(dy: number, w: number, dx: number, geo: number, r0: number, r1: number): void;
   gemm_nn(a: number, b: number, c: number, k: number, n: number, m0: number, m1: number): void;
   /** 3 x 3 depthwise conv over a packed filter (dw3_pack); bias (or zeros) and alpha (or 0) per channel. */
