@@ -2373,3 +2373,48 @@ void spec_act(const f32 *restrict fr, const f32 *restrict fi, const f32 *restric
     }
   }
 }
+
+/*
+ * A 1-D conv's product without its column matrix (evaluation-mode Tgram, src/backend/kernels/conv1d-direct.ts).
+ * The columns of output t of clip b, cols[b out + t] = x[b, t s - pad + kk, c] over (kk, c), are k cin
+ * consecutive floats of x when the window lies inside the clip (x is [B, L, cin] row-major), and
+ * consecutive outputs' windows start s cin floats apart. So those rows are read in place as an A
+ * with row stride s cin (overlapping rows when k > s): gemm_nn_p's loops and tiles with that
+ * stride, the same sums in the same order, so the same bits as im2col then gemm_nn_p, without
+ * writing the matrix (Tgram's front conv, k 1024 = 2 strides: twice the waveform; its k 3 convs:
+ * three times the map). Rows [r0, r1) of the B (thi - tlo) interior outputs, t in [tlo, thi); the
+ * caller runs the border outputs through real columns. N a multiple of 8; Bp = pack_strips(w, 8).
+ */
+static void conv1d_block(const f32 *restrict A, long lda, const f32 *restrict Bp, f32 *restrict C, int K, int N,
+                         int m) {
+  for (int i0 = 0; i0 < m; i0 += MC) {
+    int i1 = i0 + MC < m ? i0 + MC : m;
+    for (int k0 = 0; k0 < K; k0 += KC) {
+      int k1 = k0 + KC < K ? k0 + KC : K, last = k1 == K, kn = k1 - k0;
+      for (int s = 0; s < N / 8; s++) {
+        const f32 *pb = Bp + (long)s * K * 8 + (long)k0 * 8;
+        int i = i0;
+        for (; i + 4 <= i1; i += 4)
+          tile_p(A + i * lda + k0, lda, 1, pb, C + (long)i * N + 8 * s, N, kn, k0 == 0, 4, 4, 8, 0, 0, 0, i, 8 * s,
+                 last);
+        for (; i < i1; i++)
+          tile_p(A + i * lda + k0, lda, 1, pb, C + (long)i * N + 8 * s, N, kn, k0 == 0, 1, 1, 8, 0, 0, 0, i, 8 * s,
+                 last);
+      }
+    }
+  }
+}
+
+__attribute__((export_name("conv1d_rows")))
+void conv1d_rows(const f32 *restrict x, const f32 *restrict Bp, f32 *restrict y, int len, int cin, int stride,
+                 int pad, int out, int tlo, int thi, int K, int N, int r0, int r1) {
+  int ni = thi - tlo;
+  long lda = (long)stride * cin;
+  for (int r = r0; r < r1;) {
+    int b = r / ni, t = tlo + r % ni;
+    int end = (b + 1) * ni < r1 ? (b + 1) * ni : r1;
+    const f32 *A = x + ((long)b * len + (long)t * stride - pad) * cin;
+    conv1d_block(A, lda, Bp, y + ((long)b * out + t) * N, K, N, end - r);
+    r = end;
+  }
+}

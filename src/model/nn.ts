@@ -11,6 +11,7 @@ import {
 } from '../backend/kernels/batchnorm.js';
 import { fusedLayerNormAvailable, layerNormFused } from '../backend/kernels/layernorm.js';
 import { fusedIm2colAvailable, im2col1d } from '../backend/kernels/im2col.js';
+import { conv1dDirect, conv1dDirectAvailable } from '../backend/kernels/conv1d-direct.js';
 import { fusedPointwiseAvailable, pointwiseConv } from '../backend/kernels/pointwise.js';
 
 /**
@@ -78,6 +79,15 @@ export function conv1d(
       ? conv1dColumns(x, w, stride, pad)
       : conv1dGraph(x, w, stride, pad);
   return bias ? (tf.add(y, bias) as tf.Tensor3D) : y;
+}
+
+/**
+ * conv1d (numeric padding, no bias) in evaluation mode: on wasm without the column matrix
+ * (src/backend/kernels/conv1d-direct.ts: the same product and bits as conv1d's columns), else
+ * conv1d itself. No gradient: training calls conv1d.
+ */
+export function conv1dEval(x: tf.Tensor3D, w: tf.Tensor3D, stride: number, pad: number): tf.Tensor3D {
+  return conv1dDirectAvailable(x, w) ? conv1dDirect(x, w, stride, pad) : conv1d(x, w, stride, pad);
 }
 
 /**

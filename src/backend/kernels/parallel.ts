@@ -70,6 +70,7 @@ const NAMES: readonly Name[] = [
   'dw3_grads_rg',
   'pw_grads',
   'spec_act',
+  'conv1d_rows',
 ];
 const MAX_ARGS = 24;
 /** Int32 slots of the control block. NEXT = (call tag << 16) | next unclaimed chunk. */

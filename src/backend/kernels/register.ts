@@ -44,6 +44,7 @@ import {
 import { complexMulConfig, complexMulDwConfig, complexMulDxConfig, complexMulGradient } from './complex-mul.js';
 import { matMulBiasActConfig } from './matmul-epilogue.js';
 import { spectralActConfig } from './spectral-act.js';
+import { conv1dDirectConfig } from './conv1d-direct.js';
 import { col2imConfig, im2colConfig, im2colGradient } from './im2col.js';
 import { runningMomentsConfig } from './running-moments.js';
 import {
@@ -102,6 +103,7 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   pointwiseConvGradsConfig,
   depthwiseGradsConfig,
   spectralActConfig,
+  conv1dDirectConfig,
 ];
 export const REPLACED_KERNELS: readonly KernelConfig[] = [
   conv2DConfig,

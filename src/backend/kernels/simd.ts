@@ -184,6 +184,8 @@ export interface SimdExports {
   cmul_dw(...args: number[]): void;
   /** SpecNet's evaluation-mode activation: fr, fi, w [6][n], bias [2], zr, zi, rows, n, columns. */
   spec_act(...args: number[]): void;
+  /** A 1-D conv's interior outputs read in place (conv1d-direct.ts): x, bp, y, len, cin, stride, pad, out, tlo, thi, K, N, rows. */
+  conv1d_rows(...args: number[]): void;
   /** SpecNet's DFT glue (dft-glue.ts): r, fr, fi, t, th, m, rows. */
   dft_mirror(...args: number[]): void;
   /** dfr, dfi, dr, t, th, m, rows. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BranchArgs, ClipGeometry, FeatureBranch, ForwardContext, ModelInputs } from '../types.js';
 import { BaseModule } from '../module.js';
-import { conv1d, layerNormLeakyRelu } from '../nn.js';
+import { conv1d, conv1dEval, layerNormLeakyRelu } from '../nn.js';
 
 /** Tgram front conv as STgram-MFN's TgramNet: window 1024, stride = the STFT hop, padding 512. */
 export const TGRAM_KERNEL = 1024;
@@ -37,11 +37,13 @@ export class TgramBranch extends BaseModule implements FeatureBranch {
     }
   }
 
-  apply(inputs: ModelInputs, _ctx: ForwardContext): tf.Tensor3D {
+  apply(inputs: ModelInputs, ctx: ForwardContext): tf.Tensor3D {
+    // Scoring reads the convs' inputs in place on wasm (the same bits as the columns training uses).
+    const conv = ctx.training ? conv1d : conv1dEval;
     return tf.tidy(() => {
       const [b, n] = inputs.wave.shape;
       // [B, T, M] (time-major, channels last) throughout; LayerNorm over axis 1 = time.
-      let x = conv1d(
+      let x = conv(
         inputs.wave.reshape([b, n, 1]),
         this.front as tf.Tensor as tf.Tensor3D,
         this.clip.hop,
@@ -49,7 +51,7 @@ export class TgramBranch extends BaseModule implements FeatureBranch {
       );
       for (const blk of this.blocks) {
         x = layerNormLeakyRelu(x, blk.gamma.reshape([-1, 1]), blk.beta.reshape([-1, 1]), 1, SLOPE);
-        x = conv1d(x, blk.conv as tf.Tensor as tf.Tensor3D, 1, 1);
+        x = conv(x, blk.conv as tf.Tensor as tf.Tensor3D, 1, 1);
       }
       return tf.transpose(x, [0, 2, 1]);
     });
