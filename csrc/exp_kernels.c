@@ -2418,3 +2418,45 @@ void conv1d_rows(const f32 *restrict x, const f32 *restrict Bp, f32 *restrict y,
     r = end;
   }
 }
+
+/*
+ * TASTgram's temporal attention (§2.1.3) in evaluation mode (src/backend/kernels/temporal-attention.ts):
+ * for x [B, M, T], out = sigmoid(mean_m x + max_m x) x, the attention broadcast over the M rows; one
+ * read of a clip for the column statistics and one for the product (a clip's map stays in cache),
+ * instead of tfjs's Mean and Max over the middle axis (each a transpose, then a reduction), an Add,
+ * a Sigmoid and a broadcast Multiply. sigmoid(s) = 1/2 + tanh(s / 2) / 2 with the Tanh kernel's
+ * tanh4. Clips [b0, b1).
+ */
+static inline __attribute__((always_inline)) v128_t tatt_gate(const f32 *restrict x, int m, long t, v128_t (*get)(const f32 *)) {
+  v128_t sum = get(x), mx = sum;
+  for (int i = 1; i < m; i++) {
+    v128_t v = get(x + i * t);
+    sum = wasm_f32x4_add(sum, v);
+    mx = wasm_f32x4_max(mx, v);
+  }
+  v128_t s = wasm_f32x4_add(wasm_f32x4_div(sum, wasm_f32x4_splat((f32)m)), mx);
+  v128_t h = wasm_f32x4_splat(0.5f);
+  return wasm_f32x4_add(h, wasm_f32x4_mul(h, tanh4(wasm_f32x4_mul(h, s))));
+}
+
+static inline v128_t tatt_ld(const f32 *p) { return ld(p); }
+static inline v128_t tatt_ld1(const f32 *p) { return wasm_f32x4_splat(*p); }
+
+__attribute__((export_name("tatt_fwd")))
+void tatt_fwd(const f32 *restrict x, f32 *restrict out, int m, int t, int b0, int b1) {
+  for (int b = b0; b < b1; b++) {
+    const f32 *xb = x + (long)b * m * t;
+    f32 *ob = out + (long)b * m * t;
+    int j = 0;
+    for (; j + 4 <= t; j += 4) {
+      v128_t a = tatt_gate(xb + j, m, t, tatt_ld);
+      for (int i = 0; i < m; i++) st(ob + (long)i * t + j, wasm_f32x4_mul(a, ld(xb + (long)i * t + j)));
+    }
+    /* The tail columns through the same vector code (lane 0), so they round alike. */
+    for (; j < t; j++) {
+      v128_t a = tatt_gate(xb + j, m, t, tatt_ld1);
+      for (int i = 0; i < m; i++)
+        ob[(long)i * t + j] = wasm_f32x4_extract_lane(wasm_f32x4_mul(a, wasm_f32x4_splat(xb[(long)i * t + j])), 0);
+    }
+  }
+}

@@ -71,6 +71,7 @@ const NAMES: readonly Name[] = [
   'pw_grads',
   'spec_act',
   'conv1d_rows',
+  'tatt_fwd',
 ];
 const MAX_ARGS = 24;
 /** Int32 slots of the control block. NEXT = (call tag << 16) | next unclaimed chunk. */

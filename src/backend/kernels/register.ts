@@ -45,6 +45,7 @@ import { complexMulConfig, complexMulDwConfig, complexMulDxConfig, complexMulGra
 import { matMulBiasActConfig } from './matmul-epilogue.js';
 import { spectralActConfig } from './spectral-act.js';
 import { conv1dDirectConfig } from './conv1d-direct.js';
+import { temporalAttentionConfig } from './temporal-attention.js';
 import { col2imConfig, im2colConfig, im2colGradient } from './im2col.js';
 import { runningMomentsConfig } from './running-moments.js';
 import {
@@ -104,6 +105,7 @@ export const MISSING_KERNELS: readonly KernelConfig[] = [
   depthwiseGradsConfig,
   spectralActConfig,
   conv1dDirectConfig,
+  temporalAttentionConfig,
 ];
 export const REPLACED_KERNELS: readonly KernelConfig[] = [
   conv2DConfig,

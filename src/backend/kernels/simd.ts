@@ -186,6 +186,8 @@ export interface SimdExports {
   spec_act(...args: number[]): void;
   /** A 1-D conv's interior outputs read in place (conv1d-direct.ts): x, bp, y, len, cin, stride, pad, out, tlo, thi, K, N, rows. */
   conv1d_rows(...args: number[]): void;
+  /** Temporal attention (temporal-attention.ts): x, out, m, t, clips. */
+  tatt_fwd(...args: number[]): void;
   /** SpecNet's DFT glue (dft-glue.ts): r, fr, fi, t, th, m, rows. */
   dft_mirror(...args: number[]): void;
   /** dfr, dfi, dr, t, th, m, rows. */

@@ -44,10 +44,10 @@ export class FgaSpecBranch extends SpecNetBranch {
   }
 
   /** G's factors: G[b, m, t] = gf[b, m] gt[b, t]. */
-  private gateFactors(logmel: tf.Tensor3D): { gf: tf.Tensor2D; gt: tf.Tensor2D } {
+  private gateFactors(logmel: tf.Tensor3D, evaluation = false): { gf: tf.Tensor2D; gt: tf.Tensor2D } {
     return tf.tidy(() => {
       const [b, , t] = logmel.shape;
-      const ta = sharedTemporalAttention(logmel);
+      const ta = sharedTemporalAttention(logmel, evaluation);
       const sf = tf.concat([tf.max(ta, 2), tf.mean(ta, 2)], 1) as tf.Tensor2D; // [B, 2M]
       const gf = tf.sigmoid(linear(sf, this.fw as tf.Tensor as tf.Tensor2D, this.fb as tf.Tensor as tf.Tensor1D)); // [B, M]
       const avgF = tf.mean(ta, 1).reshape([b, t, 1]) as tf.Tensor3D;
@@ -59,14 +59,14 @@ export class FgaSpecBranch extends SpecNetBranch {
   }
 
   override apply(inputs: ModelInputs, ctx: ForwardContext): tf.Tensor3D {
-    return this.enhance(inputs.logmel, (lm) => this.spectral(lm, ctx));
+    return this.enhance(inputs.logmel, (lm) => this.spectral(lm, ctx), !ctx.training);
   }
 
   /** (1 - lambda G) F_LM + lambda G F_S = F_LM + lambda G (F_S - F_LM), with F_S from `spectral`. */
-  private enhance(lm: tf.Tensor3D, spectral: (lm: tf.Tensor3D) => tf.Tensor3D): tf.Tensor3D {
+  private enhance(lm: tf.Tensor3D, spectral: (lm: tf.Tensor3D) => tf.Tensor3D, evaluation: boolean): tf.Tensor3D {
     return tf.tidy(() => {
       const fs = spectral(lm);
-      const { gf, gt } = this.gateFactors(lm);
+      const { gf, gt } = this.gateFactors(lm, evaluation);
       // On wasm one fused kernel with its own gradient (src/backend/kernels/gated-mix.ts; same math).
       if (fusedGatedMixAvailable(lm, fs, gf, gt)) return gatedMixFused(lm, fs, gf, gt, this.lambda);
       const g = tf.mul(outer(gf, gt), this.lambda);
@@ -78,7 +78,7 @@ export class FgaSpecBranch extends SpecNetBranch {
   override fold(): FoldedBranch {
     const spectral = this.foldSpectral();
     return {
-      apply: (inputs) => this.enhance(inputs.logmel, (lm) => spectral.apply(lm)),
+      apply: (inputs) => this.enhance(inputs.logmel, (lm) => spectral.apply(lm), true),
       dispose: () => spectral.dispose(),
     };
   }
