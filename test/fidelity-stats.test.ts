@@ -20,6 +20,9 @@ test('tQuantile matches the tabulated 97.5 % points of Student t', () => {
 });
 
 test('tCdf: t with 1 degree of freedom is Cauchy, and the cdf inverts the quantile', () => {
+  // Near 0 the cdf must keep t's digits (df / (df + t^2) rounds to 1 there): 1/2 + t / pi.
+  for (const t of [3.1415927e-9, -4e-9, 1e-12, 2e-6])
+    assert.ok(Math.abs(tCdf(t, 1) - (0.5 + Math.atan(t) / Math.PI)) < 1e-15, `t ${t}: ${tCdf(t, 1)}`);
   fc.assert(
     fc.property(fc.double({ min: -50, max: 50, noNaN: true }), (t) => {
       assert.ok(Math.abs(tCdf(t, 1) - (0.5 + Math.atan(t) / Math.PI)) < 1e-9);

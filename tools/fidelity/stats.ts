@@ -68,7 +68,14 @@ export function incompleteBeta(x: number, a: number, b: number): number {
 
 /** Student's t cumulative distribution function with `df` degrees of freedom. */
 export function tCdf(t: number, df: number): number {
-  const tail = 0.5 * incompleteBeta(df / (df + t * t), df / 2, 0.5);
+  // For t^2 small against df, x = df / (df + t^2) rounds to 1 and the tail to exactly 1/2 (at
+  // df = 1 the cdf then misses t / pi: 1e-9 at |t| = 3e-9). There the complementary form
+  // I_x(a, b) = 1 - I_{1-x}(b, a), with 1 - x = t^2 / (df + t^2) computed directly, keeps t's digits.
+  const t2 = t * t;
+  const tail =
+    t2 < df
+      ? 0.5 - 0.5 * incompleteBeta(t2 / (df + t2), 0.5, df / 2)
+      : 0.5 * incompleteBeta(df / (df + t2), df / 2, 0.5);
   return t >= 0 ? 1 - tail : tail;
 }
 
