@@ -8,12 +8,23 @@ import type { FromWorker, ToWorker } from './protocol.js';
  * and sends every TrainEvent to the parent, whose run session is the only writer to the store.
  */
 
+// Every way out before the result says why in worker.log (the parent quotes its tail): a trial
+// once ended mid-epoch as 'exited with code 0' and an empty log, under heavy load.
+let resultSent = false;
+function leave(why: string): never {
+  if (!resultSent) process.stderr.write(`trainer child: leaving before its result: ${why}\n`);
+  process.exit(0);
+}
 // Never outlive the parent: if it dies (even kill -9) the IPC channel closes and we leave.
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', () => leave('the IPC channel to the parent closed'));
 const parentPid = process.ppid;
 setInterval(() => {
-  if (process.ppid !== parentPid) process.exit(0);
+  if (process.ppid !== parentPid) leave(`the parent (pid ${parentPid}) is gone`);
 }, 1000).unref();
+// Emitted only when nothing is left to wait for: a run that awaits something no handle keeps alive.
+process.on('beforeExit', () => {
+  if (!resultSent) process.stderr.write('trainer child: event loop empty before the result\n');
+});
 
 const controller = new AbortController();
 // Ctrl-C reaches the whole process group; the parent decides, and tells us with 'stop'.
@@ -41,6 +52,7 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
       onEvent: (event) => send({ type: 'event', event }),
     });
     await send({ type: 'result', ok: true });
+    resultSent = true;
   } catch (e) {
     const stopped = controller.signal.aborted;
     const reason: unknown = controller.signal.reason;
@@ -51,6 +63,7 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
       userError: isUserError(e),
       aborted: stopped,
     });
+    resultSent = true;
   }
   process.exit(0);
 }
