@@ -3,6 +3,7 @@ import type { TensorInfo } from '@tensorflow/tfjs';
 import { ptr, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { parallel } from './parallel.js';
 import { f32At, simd, withScratch } from './simd.js';
+import { windowColumn } from './im2col.js';
 
 /**
  * A 1-D convolution (no bias) in evaluation mode without its column matrix (csrc/exp_kernels.c
@@ -87,13 +88,7 @@ function borderRows(
   const cols = f32At(b, colsAt, border.length * kk);
   border.forEach((row, i) => {
     const bi = Math.floor(row / g.out);
-    const start = (row - bi * g.out) * g.stride - g.pad;
-    const lo = Math.min(g.k, Math.max(0, -start));
-    const hi = Math.max(lo, Math.min(g.k, g.len - start));
-    const at = i * kk;
-    cols.fill(0, at, at + kk);
-    const from = (bi * g.len + start) * g.cin;
-    if (hi > lo) cols.set(src.subarray(from + lo * g.cin, from + hi * g.cin), at + lo * g.cin);
+    windowColumn(src, g, bi, row - bi * g.out, cols, i * kk);
   });
   simd(b).gemm_nn_p(colsAt, bp, outAt, kk, n, 0, 0, 0, 0, border.length);
   const res = f32At(b, outAt, border.length * n);

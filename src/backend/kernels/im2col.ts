@@ -38,6 +38,26 @@ function geometryOf(
   return { batch: rows ? rowsOrBatch / out : rowsOrBatch, len, cin, k, stride, pad, out };
 }
 
+/** Output t of clip n's window as one column row at dst[at...]: its taps inside x, zeros for the padding. */
+export function windowColumn(
+  src: Float32Array,
+  g: Pick<Geometry, 'len' | 'cin' | 'k' | 'stride' | 'pad'>,
+  n: number,
+  t: number,
+  dst: Float32Array,
+  at: number,
+): void {
+  const { len, cin, k } = g;
+  // Taps [lo, hi) of this window fall inside x; the rest is padding.
+  const start = t * g.stride - g.pad;
+  const lo = Math.min(k, Math.max(0, -start));
+  const hi = Math.max(lo, Math.min(k, len - start));
+  if (lo > 0) dst.fill(0, at, at + lo * cin);
+  const from = (n * len + start) * cin;
+  if (hi > lo) dst.set(src.subarray(from + lo * cin, from + hi * cin), at + lo * cin);
+  if (hi < k) dst.fill(0, at + hi * cin, at + k * cin);
+}
+
 function im2col({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const b = backend as WasmBackend;
   const x = inputs['x']!;
@@ -49,15 +69,7 @@ function im2col({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const dst = f32(b, cols);
   for (let n = 0; n < batch; n++) {
     for (let t = 0; t < g.out; t++) {
-      // Taps [lo, hi) of this window fall inside x; the rest is padding.
-      const start = t * g.stride - g.pad;
-      const lo = Math.min(g.k, Math.max(0, -start));
-      const hi = Math.max(lo, Math.min(g.k, len - start));
-      const at = (n * g.out + t) * row;
-      if (lo > 0) dst.fill(0, at, at + lo * cin);
-      const from = (n * len + start) * cin;
-      if (hi > lo) dst.set(src.subarray(from + lo * cin, from + hi * cin), at + lo * cin);
-      if (hi < g.k) dst.fill(0, at + hi * cin, at + row);
+      windowColumn(src, g, n, t, dst, (n * g.out + t) * row);
     }
   }
   return cols;
