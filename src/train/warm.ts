@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { ExperimentConfig } from '../config/schema.js';
 import { resolveData } from '../data/resolve.js';
+import { runWorkerPool, startModuleWorker } from '../util/worker-pool.js';
 import { featureCache, prepareData } from './data.js';
 import type { FromWarmWorker, ToWarmWorker } from './warm-protocol.js';
 
@@ -25,14 +25,6 @@ export interface WarmResult {
   clips: number;
   /** Of those, computed now (the others were in the cache already). */
   computed: number;
-}
-
-/** A worker on the entry beside this file (TypeScript under tsx, as src/data/synth/parallel.ts does). */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./warm-worker.js', import.meta.url));
-  const entry = JSON.stringify(new URL('./warm-worker.ts', import.meta.url).href);
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return new Worker(`import(${tsx}).then((tsx) => { tsx.register(); return import(${entry}); });`, { eval: true });
 }
 
 /** Every clip each config's run reads, grouped by front end (one cache directory each). */
@@ -67,44 +59,20 @@ export async function warmFeatureCache(
 ): Promise<WarmResult> {
   const jobs = warmJobs(configs, cacheRoot);
   const clips = jobs.reduce((n, j) => n + j.paths.length, 0);
-  const workers = Math.min(opts.threads ?? availableParallelism(), jobs.length);
   let computed = 0;
   let next = 0;
-  const pool: Worker[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let finished = 0;
-      const stop = () => {
-        next = jobs.length;
-      };
-      opts.signal?.addEventListener('abort', stop, { once: true });
-      if (opts.signal?.aborted) stop();
-      if (workers === 0 || opts.signal?.aborted) return resolve();
-      for (let w = 0; w < workers; w++) {
-        const worker = startWorker();
-        pool.push(worker);
-        let busy = false;
-        const give = () => {
-          busy = next < jobs.length;
-          if (!busy) {
-            if (++finished === workers) resolve();
-            return;
-          }
-          worker.postMessage(jobs[next++]!);
-        };
-        worker.on('message', (m: FromWarmWorker) => {
-          if (m.kind === 'failed') return reject(new Error(m.message));
-          if (m.kind === 'done') computed += m.computed;
-          give();
-        });
-        worker.on('error', reject);
-        worker.on('exit', (code) => {
-          if (busy) reject(new Error(`a feature worker exited with code ${code} before its clips were done`));
-        });
-      }
-    });
-  } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
-  }
+  const signal = opts.signal;
+  if (signal?.aborted) return { clips, computed };
+  await runWorkerPool<ToWarmWorker, FromWarmWorker>({
+    size: Math.min(opts.threads ?? availableParallelism(), jobs.length),
+    start: () => startModuleWorker(import.meta.url, 'warm-worker'),
+    // An abort stops handing out clips; what is done stays in the cache.
+    take: () => (signal?.aborted ? undefined : jobs[next++]),
+    receive: (m) => {
+      if (m.kind === 'failed') throw new Error(m.message);
+      computed += m.computed;
+    },
+    lost: (code) => new Error(`a feature worker exited with code ${code} before its clips were done`),
+  });
   return { clips, computed };
 }

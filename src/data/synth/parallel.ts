@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { UserError } from '../../util/errors.js';
+import { runWorkerPool, startModuleWorker } from '../../util/worker-pool.js';
 import {
   beginSet,
   locateSyntheticSet,
@@ -23,21 +23,6 @@ import type { FromSynthWorker, ToSynthWorker } from './worker-protocol.js';
 const CHUNK = 8;
 
 /**
- * A worker running the entry beside this file: compiled JS under dist/; under tsx (the tests) the
- * TypeScript file, loaded through tsx's loader registered in the worker first (a worker does
- * not take `--import tsx` from its execArgv on Node 20).
- */
-function startWorker(opts: SynthOptions): Worker {
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./worker.js', import.meta.url), { workerData: opts });
-  const entry = JSON.stringify(new URL('./worker.ts', import.meta.url).href);
-  // Resolved from here: the worker's own resolution starts in the working directory.
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const boot = `import(${tsx}).then((tsx) => { tsx.register(); return import(${entry}); });`;
-  return new Worker(boot, { eval: true, workerData: opts });
-}
-
-/**
  * Writes the whole set into `opts.out`, like synthesize(), on `threads` worker threads (default
  * the cores; 1 = on this thread). Resolves to the number of clips.
  */
@@ -54,44 +39,24 @@ export async function synthesizeParallel(
   const entries: Array<SynthManifestClip | null> = new Array<SynthManifestClip | null>(total).fill(null);
   let next = 0;
   let done = 0;
-  const pool: Worker[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let finished = 0;
-      const fail = (e: unknown) => reject(e);
-      for (let w = 0; w < workers; w++) {
-        const worker = startWorker(opts);
-        pool.push(worker);
-        let busy = false;
-        const give = () => {
-          busy = next < total;
-          if (!busy) {
-            void worker.terminate();
-            if (++finished === workers) resolve();
-            return;
-          }
-          const start = next;
-          next = Math.min(total, next + CHUNK);
-          worker.postMessage({ start, end: next } satisfies ToSynthWorker);
-        };
-        worker.on('message', (m: FromSynthWorker) => {
-          if (m.kind === 'ready') return give();
-          if (m.kind === 'failed') return fail(m.user ? new UserError(m.message, m.hint) : new Error(m.message));
-          m.entries.forEach((e, k) => {
-            entries[m.start + k] = e;
-            onClip?.(++done, total);
-          });
-          give();
-        });
-        worker.on('error', fail);
-        worker.on('exit', (code) => {
-          if (busy) fail(new Error(`a synthetic data worker exited with code ${code} before writing its clips`));
-        });
-      }
-    });
-  } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
-  }
+  await runWorkerPool<ToSynthWorker, FromSynthWorker>({
+    size: workers,
+    start: () => startModuleWorker(import.meta.url, 'worker', { workerData: opts }),
+    take: () => {
+      if (next >= total) return undefined;
+      const start = next;
+      next = Math.min(total, next + CHUNK);
+      return { start, end: next };
+    },
+    receive: (m) => {
+      if (m.kind === 'failed') throw m.user ? new UserError(m.message, m.hint) : new Error(m.message);
+      m.entries.forEach((e, k) => {
+        entries[m.start + k] = e;
+        onClip?.(++done, total);
+      });
+    },
+    lost: (code) => new Error(`a synthetic data worker exited with code ${code} before writing its clips`),
+  });
   for (const e of entries) if (e) set.manifest.test.push(e);
   return set.finish();
 }
