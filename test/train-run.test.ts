@@ -1,56 +1,17 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { killRunAtEpoch } from './fixtures/kill-run.js';
-import { synthTinySet, writeExperiment } from './fixtures/experiment.js';
+import { synthTinySet } from './fixtures/experiment.js';
+import { trainRunEnv } from './fixtures/train-run-env.js';
 import { evaluate } from '../src/metrics/index.js';
 
 // End to end through the real CLI: a tiny synthetic set, short clips, the full FGASpecNet model.
-const CLI = join(process.cwd(), 'dist/cli/main.js');
-const dir = mkdtempSync(join(tmpdir(), 'exp-train-'));
-const data = join(dir, 'data');
-const db = join(dir, 'runs', 'exp.db');
-
-function exp(args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir });
-}
-
-const experiment = (name: string, extra = ''): string =>
-  writeExperiment(dir, {
-    name,
-    seed: 3,
-    data,
-    train: { epochs: 3, batchSize: 4, lr: 0.001, checkpointEvery: 1 },
-    extra,
-  });
+// Determinism and kill -9 / --resume are in train-run-resume.test.ts.
+const { dir, data, db, exp, experiment, storedEpochs, finalScores } = trainRunEnv('exp-train-');
 
 before(() => synthTinySet(data));
-
-const storedEpochs = (d: Database.Database, runId: string): number[] =>
-  (d.prepare('SELECT epoch FROM epochs WHERE run_id = ? ORDER BY epoch').all(runId) as Array<{ epoch: number }>).map(
-    (e) => e.epoch,
-  );
-
-function finalScores(
-  runId: string,
-): Array<{ path: string; score: number; type: string; machine_id: string; label: number }> {
-  const d = new Database(db, { readonly: true });
-  const rows = d
-    .prepare('SELECT path, score, type, machine_id, label FROM scores WHERE run_id = ? AND final = 1 ORDER BY path')
-    .all(runId) as Array<{
-    path: string;
-    score: number;
-    type: string;
-    machine_id: string;
-    label: number;
-  }>;
-  d.close();
-  return rows;
-}
 
 test('exp run trains, stores status, epochs, metrics and scores; AUC recomputes from stored scores', () => {
   const r = exp(['run', experiment('tiny'), '--db', db, '--json', '--backend', 'wasm']);
@@ -116,36 +77,6 @@ test('with train.valSplit the final evaluation uses the epoch of the lowest vali
     final.map((f) => f.epoch),
     [best.epoch],
   );
-});
-
-test('same config and seed give the same scores', () => {
-  const a = JSON.parse(exp(['run', experiment('det'), '--db', db, '--json', '--backend', 'wasm']).stdout) as {
-    id: string;
-  };
-  const b = JSON.parse(exp(['run', experiment('det'), '--db', db, '--json', '--backend', 'wasm']).stdout) as {
-    id: string;
-  };
-  assert.deepEqual(finalScores(a.id), finalScores(b.id));
-});
-
-test('kill -9 mid-run: the run shows stale, --resume finishes it with the same scores as an uninterrupted run', async () => {
-  const file = experiment('killme');
-  const { runId, stderr } = await killRunAtEpoch(file, { db, cwd: dir, name: 'killme', epoch: '2/3' });
-  assert.ok(runId, stderr);
-  // The PID is gone: reading commands show the run stale (derived at read; the row is not rewritten).
-  const list = exp(['runs', '--db', db, '--json']);
-  const listed = (JSON.parse(list.stdout) as Array<{ id: string; status: string; stale?: boolean }>).find(
-    (x) => x.id === runId,
-  );
-  assert.deepEqual([listed?.status, listed?.stale], ['running', true]);
-  const resumed = exp(['run', '--resume', runId, '--db', db, '--json']);
-  assert.equal(resumed.status, 0, resumed.stderr);
-  const whole = JSON.parse(exp(['run', file, '--db', db, '--json', '--backend', 'wasm']).stdout) as { id: string };
-  assert.deepEqual(finalScores(runId), finalScores(whole.id));
-  const d = new Database(db, { readonly: true });
-  assert.equal((d.pragma('integrity_check') as Array<{ integrity_check: string }>)[0]!.integrity_check, 'ok');
-  assert.deepEqual(storedEpochs(d, runId), [1, 2, 3]);
-  d.close();
 });
 
 test('bad inputs: one clear line, exit 1, and the store stays consistent', () => {
