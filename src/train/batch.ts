@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { filledTensor } from '../backend/kernels/filled.js';
 import type { ModelInputs } from '../model/types.js';
 
 /**
@@ -36,28 +37,29 @@ export function makeInputs(
   mix?: { partners: readonly number[]; lam: number },
 ): ModelInputs {
   const b = rows.length;
-  const wave = new Float32Array(b * clips.samples);
-  const lm = new Float32Array(b * clips.nMels * clips.frames);
   const lmSize = clips.nMels * clips.frames;
-  for (let r = 0; r < b; r++) {
-    const w = clips.wave(rows[r]!);
-    const m = clips.logmel(rows[r]!);
-    if (!mix || mix.lam === 1) {
-      wave.set(w, r * clips.samples);
-      lm.set(m, r * lmSize);
-      continue;
+  const fillRows = (size: number, of: (i: number) => Float32Array) => (out: Float32Array) => {
+    for (let r = 0; r < b; r++) {
+      const x = of(rows[r]!);
+      const o = r * size;
+      if (!mix || mix.lam === 1) {
+        out.set(x, o);
+        continue;
+      }
+      const x2 = of(mix.partners[r]!);
+      const a = mix.lam;
+      const c = 1 - mix.lam;
+      for (let i = 0; i < size; i++) out[o + i] = a * x[i]! + c * x2[i]!;
     }
-    const w2 = clips.wave(mix.partners[r]!);
-    const m2 = clips.logmel(mix.partners[r]!);
-    const a = mix.lam;
-    const c = 1 - mix.lam;
-    const wo = r * clips.samples;
-    for (let i = 0; i < clips.samples; i++) wave[wo + i] = a * w[i]! + c * w2[i]!;
-    const mo = r * lmSize;
-    for (let i = 0; i < lmSize; i++) lm[mo + i] = a * m[i]! + c * m2[i]!;
-  }
+  };
   return {
-    wave: tf.tensor2d(wave, [b, clips.samples]),
-    logmel: tf.tensor3d(lm, [b, clips.nMels, clips.frames]),
+    wave: filledTensor(
+      [b, clips.samples],
+      fillRows(clips.samples, (i) => clips.wave(i)),
+    ) as tf.Tensor2D,
+    logmel: filledTensor(
+      [b, clips.nMels, clips.frames],
+      fillRows(lmSize, (i) => clips.logmel(i)),
+    ) as tf.Tensor3D,
   };
 }
