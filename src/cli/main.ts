@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { exitWithError } from './action.js';
 import { commands } from './commands/index.js';
@@ -11,8 +10,8 @@ import { preloadHelpPlugins } from './parts-help.js';
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
 
-// PROD silences tfjs's console banner about installing tfjs-node (docs/backend.md says how to use it).
-tf.env().set('PROD', true);
+// tfjs, ink, the wasm backend and pg are imported by the commands that use them, when they run
+// (src/cli/lazy.ts): listing runs or printing help starts without them.
 
 const program = new Command('exp')
   .description('Experiment orchestration for anomalous sound detection (FGASpecNet, DCASE 2020 Task 2)')
@@ -39,6 +38,6 @@ program.hook('preAction', (_program, command) => {
 
 // `exp run --help --plugin FILE` lists the plug-in's parts: it must be imported before commander
 // prints the help, which it does synchronously.
-preloadHelpPlugins(process.argv.slice(2))
+preloadHelpPlugins(program, process.argv.slice(2))
   .then(() => program.parseAsync(process.argv))
   .catch(exitWithError);

@@ -1,17 +1,21 @@
 import { basename } from 'node:path';
-import { defaultCatalog } from '../parts/builtin.js';
-import { loadPluginFiles } from '../parts/files.js';
+import type { Command } from 'commander';
 import type { Catalog, PartInfo } from '../registry/catalog.js';
+import { loadTfjs } from './lazy.js';
 
 /**
  * The names the experiment YAML can use, per family, at the end of `--help` of every command that
  * builds a model or a loss. They come from the catalog, so a new built-in part or a plug-in shows
- * up without an edit here. Commander prints help synchronously while a plug-in loads with an
- * asynchronous import(), so `exp <command> --help --plugin FILE` loads the plug-ins first
- * (preloadHelpPlugins, called by main before parsing).
+ * up without an edit here. Commander prints help synchronously, while the catalog (its parts
+ * import tfjs) and any plug-in load with an asynchronous import(): when the command line asks for
+ * the help of such a command, main loads them first (preloadHelpPlugins), and only then, so
+ * `exp --help` or `exp runs --help` start without tfjs.
  */
 
 let helpCatalog: Catalog | undefined;
+
+/** The commands whose help ends with the parts listing (withPartsHelp). */
+const listing = new WeakSet<Command>();
 
 /** The `--plugin` values of a command line (`--plugin X` and `--plugin=X`), up to a `--`. */
 export function pluginArgs(args: readonly string[]): string[] {
@@ -25,13 +29,36 @@ export function pluginArgs(args: readonly string[]): string[] {
   return paths;
 }
 
-/** When the command line asks for help and names plug-ins, loads them so the help lists their parts. */
-export async function preloadHelpPlugins(args: readonly string[]): Promise<void> {
+/**
+ * Whether help may be printed for a command with the parts listing: the command line asks for
+ * help (--help, -h or `help`) and names such a command (`exp run --help`, `exp help run`). It
+ * says yes for the help of that command's subcommands too (`exp sweep status --help`), and where
+ * an argument spells a command's name: that costs the catalog's load, never a listing left out.
+ */
+function wantsPartsHelp(program: Command, tokens: readonly string[]): boolean {
+  if (!tokens.some((t) => t === '--help' || t === '-h' || t === 'help')) return false;
+  let current = program;
+  for (const t of tokens) {
+    const sub = current.commands.find((c) => c.name() === t || c.aliases().includes(t));
+    if (!sub) continue;
+    if (listing.has(sub)) return true;
+    current = sub;
+  }
+  return false;
+}
+
+/**
+ * When the command line asks for the help of a command that lists the parts, loads the catalog,
+ * with the plug-ins it names, so the help lists their parts too.
+ */
+export async function preloadHelpPlugins(program: Command, args: readonly string[]): Promise<void> {
   const end = args.indexOf('--');
   const tokens = end < 0 ? args : args.slice(0, end);
-  if (!tokens.some((t) => t === '--help' || t === '-h')) return;
+  if (!wantsPartsHelp(program, tokens)) return;
+  await loadTfjs();
   const paths = pluginArgs(tokens);
-  if (paths.length > 0) helpCatalog = (await loadPluginFiles(paths)).catalog;
+  if (paths.length > 0) helpCatalog = (await (await import('../parts/files.js')).loadPluginFiles(paths)).catalog;
+  else helpCatalog = (await import('../parts/builtin.js')).defaultCatalog();
 }
 
 /** One name as listed: a plug-in's part carries its file's name. */
@@ -70,5 +97,14 @@ export function partsHelpText(catalog: Catalog, width = 100): string {
   ].join('\n');
 }
 
-/** For `cmd.addHelpText('after', partsHelp)`: the listing of the built-in parts and any preloaded plug-ins. */
-export const partsHelp = (): string => partsHelpText(helpCatalog ?? defaultCatalog());
+/** The listing of the built-in parts and any plug-ins, preloaded by preloadHelpPlugins. */
+function partsHelp(): string {
+  if (!helpCatalog) throw new Error('the parts listing was asked for before preloadHelpPlugins loaded the catalog');
+  return partsHelpText(helpCatalog);
+}
+
+/** Ends `cmd`'s help with the parts listing (built-ins and the plug-ins of its --plugin flags). */
+export function withPartsHelp(cmd: Command): Command {
+  listing.add(cmd);
+  return cmd.addHelpText('after', partsHelp);
+}

@@ -4,9 +4,9 @@ import { buildSystem, systemDefinition } from '../systems/build.js';
 import { classesByType } from '../systems/per-type.js';
 import type { SystemClass, SystemDefinition } from '../systems/types.js';
 import { defaultCatalog } from './builtin.js';
+import { DCASE_CLASSES } from '../paper/classes.js';
 
-/** Machine IDs of DCASE 2020 Task 2 (§2.4): the class count of the paper's head. */
-export const DCASE_CLASSES = 41;
+export { DCASE_CLASSES };
 
 /** The 41 (type, ID) classes of DCASE 2020 Task 2 dev + additional sets: 7 IDs per type, 6 for ToyConveyor (§2.4). */
 export function dcaseClasses(): SystemClass[] {

@@ -15,6 +15,7 @@ import { checkName, displayName } from '../util/names.js';
 import { PruneSpec, SearchSpec, type Point } from './search/space.js';
 import { checkSearch, type SearchPlan } from './search/plan.js';
 import type { Trial, TrialMaker } from './trial.js';
+import { DEFAULT_MAX_TRIALS } from './limits.js';
 
 export type { Trial, TrialMaker } from './trial.js';
 
@@ -91,13 +92,7 @@ export function sweepRecord(
   return { name: sweep.name, file: sweep.file, profile: sweep.profile, spec: sweep.spec, trials: sweep.trials };
 }
 
-/**
- * The most trials a sweep expands to unless its YAML (`maxTrials:`) or `--max-trials` says more.
- * Each trial is a validated config held in memory (about 12 KiB and 0.5 ms each: a 10^5-point
- * grid took 48 s and 1.2 GB before printing anything), and each is a training run: a grid past
- * this size is far more likely a typo than a plan.
- */
-export const DEFAULT_MAX_TRIALS = 10_000;
+export { DEFAULT_MAX_TRIALS };
 
 /**
  * How many trials a sweep expands to, from the sizes alone (nothing is built): the explicit rows

@@ -2,26 +2,14 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { action, parsePositiveInt } from '../action.js';
 import { backendOption, gpuAdapterOption, jsonOption } from '../options.js';
-import { readExperiment, validateExperiment } from '../../parts/experiment.js';
-import { loadPluginFiles } from '../../parts/files.js';
 import { pluginOption } from '../plugin-option.js';
-import { partsHelp } from '../parts-help.js';
-import { applyGpuAdapterFlag, parseBackendName, describeBackend } from '../../backend/select.js';
-import { runBench } from '../../backend/bench.js';
-
-interface BenchFlags {
-  backend: string;
-  batch: number;
-  steps: number;
-  warmup: number;
-  threads?: number;
-  gpuAdapter?: string;
-  json?: boolean;
-  plugin: string[];
-}
+import { withPartsHelp } from '../parts-help.js';
+import { computeAction } from '../lazy.js';
+import type { BenchFlags } from './bench-action.js';
 
 const DEFAULT_EXPERIMENT = 'experiments/fgaspecnet.yaml';
 
+/** `exp bench`: its flags; what it does is in bench-action.ts, imported when it runs. */
 export function register(program: Command): void {
   const cmd = program
     .command('bench')
@@ -41,45 +29,14 @@ export function register(program: Command): void {
     .addOption(
       jsonOption('{"backend":..,"threads":..,"batch":B,"train":{"clipsPerSec":x},"infer":{"clipsPerSec":y},...}'),
     )
-    .addOption(pluginOption())
-    .addHelpText('after', partsHelp)
-    .action(action((file: string | undefined, flags: BenchFlags) => runBenchCommand(file, flags)));
-}
-
-async function runBenchCommand(file: string | undefined, flags: BenchFlags): Promise<void> {
-  const backend = parseBackendName(flags.backend);
-  applyGpuAdapterFlag(flags.gpuAdapter);
-  const path = file ?? (existsSync(DEFAULT_EXPERIMENT) ? DEFAULT_EXPERIMENT : null);
-  const { config, catalog } = path
-    ? await readExperiment(path, { plugins: flags.plugin })
-    : await loadPluginFiles(flags.plugin).then(({ catalog }) => ({
-        config: validateExperiment({}, 'the built-in defaults', catalog),
-        catalog,
-      }));
-  const progress = flags.json
-    ? undefined
-    : (phase: string, i: number) => process.stderr.write(`\r${phase} step ${i + 1}   `);
-  const r = await runBench(config, {
-    parts: catalog,
-    backend,
-    batch: flags.batch,
-    steps: flags.steps,
-    warmup: Number.isInteger(flags.warmup) && flags.warmup >= 0 ? flags.warmup : 1,
-    ...(flags.threads ? { threads: flags.threads } : {}),
-    ...(progress ? { onStep: progress } : {}),
-  });
-  if (flags.json) {
-    process.stdout.write(`${JSON.stringify(r)}\n`);
-  } else {
-    process.stderr.write('\r                    \r');
-    const lines = [
-      `${describeBackend({ backend: r.backend, threads: r.threads, native: r.backend === 'tensorflow', ...(r.simdKernels ? { simdKernels: r.simdKernels } : {}), ...(r.gpu ? { gpu: r.gpu } : {}) })}; ${r.experiment} (${(r.params / 1e6).toFixed(2)} M parameters), batch ${r.batch}`,
-      `train  ${r.train.clipsPerSec.toFixed(2)} clips/s  (${r.train.msPerStep.toFixed(0)} ms per step, micro-batches of ${r.microBatch}: exp run's training step)`,
-      `infer  ${r.infer.clipsPerSec.toFixed(2)} clips/s  (${r.infer.msPerBatch.toFixed(0)} ms per batch)`,
-      `load average ${r.loadAverage.toFixed(2)} on ${r.cpus} cpus before the benchmark${r.loadAverage > r.cpus * 0.5 ? ' (other work was running: numbers are pessimistic)' : ''}`,
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-  }
-  // The wasm worker threads are unref'd; exit explicitly anyway so timers cannot hold the process.
-  process.exitCode = 0;
+    .addOption(pluginOption());
+  withPartsHelp(cmd).action(
+    action(
+      computeAction(async () => {
+        const { runBenchCommand } = await import('./bench-action.js');
+        return (file: string | undefined, flags: BenchFlags) =>
+          runBenchCommand(file ?? (existsSync(DEFAULT_EXPERIMENT) ? DEFAULT_EXPERIMENT : null), flags);
+      }),
+    ),
+  );
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { loadPluginFiles } from '../../parts/files.js';
+import { loadTfjs } from '../lazy.js';
 import { pluginOption } from '../plugin-option.js';
 
 /**
@@ -16,6 +16,9 @@ export function register(program: Command): void {
     .option('--json', 'print [{"family":..,"name":..,"origin":"built-in" | path,"section":key | null}]');
   cmd.addOption(pluginOption()).action(
     action(async (opts: { json?: boolean; plugin: string[] }) => {
+      // The built-in parts import tfjs: loaded when the parts are listed, not when exp starts.
+      await loadTfjs();
+      const { loadPluginFiles } = await import('../../parts/files.js');
       const { catalog } = await loadPluginFiles(opts.plugin);
       const parts = catalog.list();
       if (opts.json) {

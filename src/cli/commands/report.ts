@@ -5,7 +5,6 @@ import { action } from '../action.js';
 import { dbOption } from '../options.js';
 import { isPostgresUrl, withRunReader } from '../../store/open.js';
 import { checkOutputDir, checkOutputFile, createOutputDir, writeOutputFile } from '../../util/outputs.js';
-import { buildReport, loadReport, svgToPng } from '../../report/html/index.js';
 import { UserError } from '../../util/errors.js';
 import { maskPassword } from '../../util/db-location.js';
 
@@ -37,6 +36,8 @@ export function register(program: Command): void {
     .action(
       action(async (refs: string[], opts: { out?: string; png?: string; db: string }) => {
         const makePngDir = checkOutputs(opts);
+        // vega, vega-lite and resvg draw the figures: imported when a report is made, not when exp starts.
+        const { buildReport, loadReport, svgToPng } = await import('../../report/html/index.js');
         const input = await withRunReader(opts.db, (store) => loadReport(store, refs, maskPassword(opts.db)));
         const report = await buildReport(input);
         const pngs = opts.png

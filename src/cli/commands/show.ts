@@ -8,21 +8,25 @@ import { textTable, csv } from '../../report/text-table.js';
 import { flatten } from '../../report/flatten.js';
 import { TABLE2 } from '../../paper/table2.js';
 import { reportCommand } from '../../util/format.js';
-import { systemName, underKeys, usedConfigKeys } from '../../systems/build.js';
 import type { ExperimentConfig } from '../../config/schema.js';
 import { adaptiveRecord, decisionsFor, rungStanding, testSelectionNote } from '../../report/adaptive.js';
 import { labelOf } from '../../sweep/search/summary.js';
 import { displayName, displayText } from '../../util/names.js';
-import type { Parts } from '../../registry/catalog.js';
-import { catalogFor } from '../../parts/files.js';
-import { defaultCatalog } from '../../parts/builtin.js';
+import { loadTfjs } from '../lazy.js';
 
 /**
  * The config as dotted keys, only those its system reads (the system says which, through the
  * registry): a baseline's run would otherwise list the FGASpecNet family's branches, losses and
- * model keys, filled with defaults it never used.
+ * model keys, filled with defaults it never used. A run made with plug-ins: their parts say which
+ * keys the system reads (when the files are still there). The catalog's parts import tfjs, so it
+ * is loaded here, for this view only (--json and --scores do without it).
  */
-function configLines(config: ExperimentConfig, parts: Parts): string[] {
+async function configLines(config: ExperimentConfig): Promise<string[]> {
+  await loadTfjs();
+  const { catalogFor } = await import('../../parts/files.js');
+  const { defaultCatalog } = await import('../../parts/builtin.js');
+  const { systemName, underKeys, usedConfigKeys } = await import('../../systems/build.js');
+  const parts = await catalogFor(config).catch(() => defaultCatalog());
   const used = usedConfigKeys(config, parts);
   const all = Object.entries(flatten(config));
   const shown = used ? all.filter(([k]) => underKeys(k, used)) : all;
@@ -107,11 +111,9 @@ export function register(program: Command): void {
         if (warning) out.push(warning);
         for (const d of decisions) out.push(`rung epoch ${d.rung}: ${d.action} (${d.reason})`);
         if (run.error) out.push(`error: ${displayText(run.error, { keepNewlines: true })}`);
-        // A run made with plug-ins: their parts say which keys the system reads (when the files are still there).
-        const parts = await catalogFor(run.config).catch(() => defaultCatalog());
         for (const p of run.config.plugins ?? [])
           out.push(displayText(`plug-in ${p.path}  sha256 ${p.sha256.slice(0, 16)}`));
-        out.push('', 'config:', ...configLines(run.config, parts).map((l) => displayText(l)));
+        out.push('', 'config:', ...(await configLines(run.config)).map((l) => displayText(l)));
         if (epochs.length) {
           const terms = [...new Set(epochs.flatMap((e) => Object.keys(e.terms)))];
           out.push(

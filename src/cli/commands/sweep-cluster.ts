@@ -1,9 +1,6 @@
-import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { action } from '../action.js';
-import { dbOption } from '../options.js';
 import { readSweepName, resolveSweepFile, sweepRecord, type ExpandedSweep } from '../../sweep/spec.js';
 import { SlurmJobOptions } from '../../executor/options.js';
 import type { SweepExecutor } from '../../executor/executor.js';
@@ -449,63 +446,48 @@ export async function attachSweep(ref: string, o: ClusterSweepOptions): Promise<
 }
 
 /** `exp sweep status X` and `exp sweep cancel X`. */
-export function registerClusterSubcommands(sweepCmd: Command): void {
-  sweepCmd
-    .command('status')
-    .description("print a sweep's trials and its Slurm jobs as the store shows them (any host)")
-    .argument('<sweep>', 'the sweep YAML or its name')
-    .addOption(dbOption())
-    .action(
-      action(async (ref: string, opts: { db: string }) => {
-        // Only reads: a role granted SELECT alone can ask.
-        const { store, sweep } = await openRecorded(ref, opts.db, DEFAULT_STALE_SECONDS, true);
-        try {
-          const jobs = await store.sweepJobs(sweep.name);
-          const state = followState(sweep, jobs.at(-1)?.concurrency ?? 1, opts.db);
-          await poll(store, sweep, state, DEFAULT_STALE_SECONDS);
-          process.stdout.write(`${formatSweepStatus(state.get())}\n`);
-          for (const j of jobs) {
-            const tasks = j.state === 'submitted' && j.executor === 'slurm' ? taskStates(j.jobId) : [];
-            process.stdout.write(
-              `job ${j.jobId} (${j.executor}, ${j.tasks} tasks, at most ${j.concurrency} at once, submitted ${j.submittedAt} on ${j.host}): ${jobLine(j, tasks)}\n`,
-            );
-          }
-        } finally {
-          await store.close();
-        }
-      }),
+/** `exp sweep status`: the sweep's trials and its Slurm jobs as the store shows them. */
+export async function sweepStatus(ref: string, opts: { db: string }): Promise<void> {
+  // Only reads: a role granted SELECT alone can ask.
+  const { store, sweep } = await openRecorded(ref, opts.db, DEFAULT_STALE_SECONDS, true);
+  try {
+    const jobs = await store.sweepJobs(sweep.name);
+    const state = followState(sweep, jobs.at(-1)?.concurrency ?? 1, opts.db);
+    await poll(store, sweep, state, DEFAULT_STALE_SECONDS);
+    process.stdout.write(`${formatSweepStatus(state.get())}\n`);
+    for (const j of jobs) {
+      const tasks = j.state === 'submitted' && j.executor === 'slurm' ? taskStates(j.jobId) : [];
+      process.stdout.write(
+        `job ${j.jobId} (${j.executor}, ${j.tasks} tasks, at most ${j.concurrency} at once, submitted ${j.submittedAt} on ${j.host}): ${jobLine(j, tasks)}\n`,
+      );
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+/** `exp sweep cancel`: scancel the sweep's Slurm jobs and mark them cancelled. */
+export async function cancelSweep(ref: string, opts: { db: string }): Promise<void> {
+  const { store, sweep } = await openRecorded(ref, opts.db, DEFAULT_STALE_SECONDS);
+  try {
+    const jobs = (await store.sweepJobs(sweep.name)).filter((j) => j.state === 'submitted' && j.executor === 'slurm');
+    let cancelled = 0;
+    for (const j of jobs) {
+      if (activeOf(taskStates(j.jobId)).length > 0) {
+        cancelJob(j.jobId);
+        cancelled++;
+        process.stderr.write(`exp: scancel ${j.jobId}\n`);
+      }
+      await store.setJobState(sweep.name, j.jobId, 'cancelled');
+    }
+    process.stderr.write(
+      cancelled > 0
+        ? `exp: sweep ${sweep.name}: ${cancelled} job(s) cancelled; running trials are marked interrupted and resume when the sweep is run again\n`
+        : `exp: sweep ${sweep.name}: no job pending or running\n`,
     );
-  sweepCmd
-    .command('cancel')
-    .description("scancel a sweep's Slurm jobs: running trials checkpoint and are marked interrupted (resumable)")
-    .argument('<sweep>', 'the sweep YAML or its name')
-    .addOption(dbOption())
-    .action(
-      action(async (ref: string, opts: { db: string }) => {
-        const { store, sweep } = await openRecorded(ref, opts.db, DEFAULT_STALE_SECONDS);
-        try {
-          const jobs = (await store.sweepJobs(sweep.name)).filter(
-            (j) => j.state === 'submitted' && j.executor === 'slurm',
-          );
-          let cancelled = 0;
-          for (const j of jobs) {
-            if (activeOf(taskStates(j.jobId)).length > 0) {
-              cancelJob(j.jobId);
-              cancelled++;
-              process.stderr.write(`exp: scancel ${j.jobId}\n`);
-            }
-            await store.setJobState(sweep.name, j.jobId, 'cancelled');
-          }
-          process.stderr.write(
-            cancelled > 0
-              ? `exp: sweep ${sweep.name}: ${cancelled} job(s) cancelled; running trials are marked interrupted and resume when the sweep is run again\n`
-              : `exp: sweep ${sweep.name}: no job pending or running\n`,
-          );
-        } finally {
-          await store.close();
-        }
-      }),
-    );
+  } finally {
+    await store.close();
+  }
 }
 
 /** Whether an adaptive sweep is over, from the store alone: the scheduler's view, with nothing to train here. */
