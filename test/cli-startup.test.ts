@@ -40,7 +40,8 @@ process.on('exit', () => appendFileSync(process.env.EXP_STARTUP_LOG, Object.keys
 `,
 );
 
-const HEAVY = /[\\/]node_modules[\\/](@tensorflow[\\/][^\\/]+|ink|react|react-reconciler|yoga-layout|pg|webgpu|vega|vega-lite|@resvg[\\/][^\\/]+)[\\/]/;
+const HEAVY =
+  /[\\/]node_modules[\\/](@tensorflow[\\/][^\\/]+|ink|react|react-reconciler|yoga-layout|pg|webgpu|vega|vega-lite|@resvg[\\/][^\\/]+)[\\/]/;
 
 let runs = 0;
 /** Runs exp with the probe; the heavy packages it loaded, by name. */
