@@ -44,8 +44,13 @@ const HEAVY =
   /[\\/]node_modules[\\/](@tensorflow[\\/][^\\/]+|ink|react|react-reconciler|yoga-layout|pg|webgpu|vega|vega-lite|@resvg[\\/][^\\/]+)[\\/]/;
 
 let runs = 0;
-/** Runs exp with the probe; the heavy packages it loaded, by name. */
-function heavyLoaded(...args: string[]): { status: number | null; stderr: string; heavy: string[] } {
+/** Runs exp with the probe; the heavy packages it loaded, by name, and every package. */
+function heavyLoaded(...args: string[]): {
+  status: number | null;
+  stderr: string;
+  heavy: string[];
+  packages: string[];
+} {
   const log = join(dir, `modules-${runs++}.txt`);
   writeFileSync(log, '');
   const r = spawnSync(process.execPath, ['--import', pathToFileURL(probe).href, CLI, ...args], {
@@ -53,8 +58,14 @@ function heavyLoaded(...args: string[]): { status: number | null; stderr: string
     env: { ...process.env, EXP_STARTUP_LOG: log },
   });
   const loaded = readFileSync(log, 'utf8').split('\n');
-  const heavy = [...new Set(loaded.map((m) => HEAVY.exec(m)?.[1]).filter((m) => m !== undefined))].sort();
-  return { status: r.status, stderr: r.stderr, heavy };
+  const names = (pattern: RegExp): string[] =>
+    [...new Set(loaded.map((m) => pattern.exec(m)?.[1]).filter((m) => m !== undefined))].sort();
+  return {
+    status: r.status,
+    stderr: r.stderr,
+    heavy: names(HEAVY),
+    packages: names(/[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)[\\/]/),
+  };
 }
 
 const ids = (): string[] => {
@@ -85,10 +96,19 @@ test('help, runs, show --json / --scores, compare and export load none of tfjs, 
     ['compare', fixture.sweep, '--db', fixture.db],
     ['export', fixture.sweep, '--format', 'csv', '--db', fixture.db],
     ['db', 'migrate', '--db', fixture.db],
+    ['metrics', '--run', a!, '--db', fixture.db],
+    ['data', 'check', fixture.root],
+    ['data', 'synth', '--help'],
   ];
   for (const args of commands) {
     const r = heavyLoaded(...args);
     assert.equal(r.status, 0, `exp ${args.join(' ')}: ${r.stderr}`);
     assert.deepEqual(r.heavy, [], `exp ${args.join(' ')} loaded ${r.heavy.join(', ')}`);
   }
+});
+
+test('exp --help loads no package but commander (the commands import theirs when they run)', () => {
+  const r = heavyLoaded('--help');
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.packages, ['commander']);
 });

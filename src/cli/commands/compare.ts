@@ -1,11 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { dbOption, jsonOption } from '../options.js';
-import { withRunReader } from '../../store/open.js';
-import { compareRuns } from '../../report/compare.js';
-import { formatComparison } from '../../report/compare-format.js';
-import { formatSweepComparison } from '../../report/sweep-compare.js';
-import { sweepRows } from '../../report/rows.js';
 import { UserError } from '../../util/errors.js';
 
 export function register(program: Command): void {
@@ -19,8 +14,12 @@ export function register(program: Command): void {
     .addOption(dbOption())
     .action(
       action(async (a: string, b: string | undefined, opts: { json?: boolean; md?: boolean; db: string }) => {
+        // The store (better-sqlite3, or pg) and the report modules (zod) are imported when the command runs, not when exp starts (src/cli/lazy.ts).
+        const { withRunReader } = await import('../../store/open.js');
         const colour = process.stdout.isTTY === true && !opts.md && process.env.NO_COLOR === undefined;
         if (b === undefined) {
+          const { sweepRows } = await import('../../report/rows.js');
+          const { formatSweepComparison } = await import('../../report/sweep-compare.js');
           const rows = await withRunReader(opts.db, async (store) => {
             if (!(await store.sweepExists(a)))
               throw new UserError(
@@ -32,6 +31,8 @@ export function register(program: Command): void {
           process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
           return;
         }
+        const { compareRuns } = await import('../../report/compare.js');
+        const { formatComparison } = await import('../../report/compare-format.js');
         const c = await withRunReader(opts.db, async (store) =>
           compareRuns(store, await store.resolveRun(a), await store.resolveRun(b)),
         );

@@ -4,18 +4,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { action } from '../action.js';
 import { UserError, messageOf } from '../../util/errors.js';
 import { bar } from '../../util/format.js';
-import { formatSummary } from '../../data/summary.js';
-import { formatAudioProblems } from '../../data/audio-check.js';
 import { ARCHIVES, DATASET_NAME, MACHINE_TYPES, PARTS, selectArchives, type Part } from '../../data/get/manifest.js';
-import {
-  checkVerifiable,
-  getArchive,
-  plan,
-  type ArchiveOutcome,
-  type GetOptions,
-  type PlannedArchive,
-} from '../../data/get/get.js';
-import { checkUnpacked } from '../../data/get/check.js';
+import type { ArchiveOutcome, GetOptions, PlannedArchive } from '../../data/get/get.js';
 import { parseMd5List } from '../../data/get/verify.js';
 import { formatBytes } from '../../data/get/bytes.js';
 
@@ -155,6 +145,11 @@ function mirrorFromEnv(): string | null {
 async function run(dataset: string, flags: GetFlags): Promise<void> {
   if (dataset !== DATASET_NAME)
     throw new UserError(`unknown dataset ${JSON.stringify(dataset)}; exp data get knows: ${DATASET_NAME}`);
+  // The unzipper and the WAV decoder are imported when the command runs, not when exp starts (src/cli/lazy.ts).
+  const { checkVerifiable, getArchive, plan } = await import('../../data/get/get.js');
+  const { checkUnpacked } = await import('../../data/get/check.js');
+  const { formatSummary } = await import('../../data/summary.js');
+  const { formatAudioProblems } = await import('../../data/audio-check.js');
   const mirror = flags.mirror ?? mirrorFromEnv();
   const opts: GetOptions = {
     root: flags.root,

@@ -2,18 +2,12 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { action, parsePositiveInt } from '../action.js';
 import { jsonOption } from '../options.js';
 import { UserError } from '../../util/errors.js';
-import { indexDataset } from '../../data/dcase.js';
-import { formatSummary, summarize } from '../../data/summary.js';
-import { checkAudio, formatAudioProblems } from '../../data/audio-check.js';
 import {
   DEFAULT_SYNTH_OPTIONS,
   GENERATOR_VERSION,
   GENERATOR_VERSIONS,
-  clearSyntheticOutput,
-  validateSynthOptions,
   type SynthOptions,
-} from '../../data/synth/generate.js';
-import { synthesizeParallel } from '../../data/synth/parallel.js';
+} from '../../data/synth/versions.js';
 import { MACHINE_TYPES } from '../../data/synth/machines/index.js';
 import { registerGet } from './data-get.js';
 
@@ -109,6 +103,9 @@ export function register(program: Command): void {
     .option('--sample-rate <hz>', 'sample rate', parsePositiveInt('--sample-rate'), DEFAULT_SYNTH_OPTIONS.sampleRate)
     .action(
       action(async (flags: SynthFlags) => {
+        // The set's writer (and its WAV encoder) is imported when the command runs, not when exp starts (src/cli/lazy.ts).
+        const { clearSyntheticOutput, validateSynthOptions } = await import('../../data/synth/generate.js');
+        const { synthesizeParallel } = await import('../../data/synth/parallel.js');
         const { synthVersion, ...rest } = flags;
         const opts: SynthOptions = { ...rest, version: synthVersion };
         validateSynthOptions(opts);
@@ -140,7 +137,11 @@ export function register(program: Command): void {
     )
     .addOption(jsonOption('the summary and the problems as one JSON document'))
     .action(
-      action((dir: string, flags: { json?: boolean; sampleRate: number }) => {
+      action(async (dir: string, flags: { json?: boolean; sampleRate: number }) => {
+        // The WAV decoder is imported when the command runs, not when exp starts (src/cli/lazy.ts).
+        const { indexDataset } = await import('../../data/dcase.js');
+        const { formatSummary, summarize } = await import('../../data/summary.js');
+        const { checkAudio, formatAudioProblems } = await import('../../data/audio-check.js');
         const index = indexDataset(dir);
         const summary = summarize(index);
         const tty = !flags.json && process.stderr.isTTY === true;

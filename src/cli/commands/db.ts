@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { dbOption } from '../options.js';
-import { migrateStore, type MigrateReport } from '../../store/open.js';
+import type { MigrateReport } from '../../store/open.js';
 import { UserError, messageOf } from '../../util/errors.js';
 import { maskPassword, storeKind } from '../../util/db-location.js';
 
@@ -14,6 +14,8 @@ export function register(program: Command): void {
     .addOption(dbOption())
     .action(
       action(async (opts: { db: string }) => {
+        // The store's driver is imported when the command runs, not when exp starts (src/cli/lazy.ts).
+        const { migrateStore } = await import('../../store/open.js');
         const r = await migrateStore(opts.db);
         process.stderr.write(`${r.location}: ${migrationSummary(r)}\n`);
       }),

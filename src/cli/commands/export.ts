@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { checkOutputFile, writeOutputFile } from '../../util/outputs.js';
 import { action } from '../action.js';
 import { dbOption } from '../options.js';
-import { withRunReader } from '../../store/open.js';
-import { exportGroups, renderChart, renderExport, type ExportFormat } from '../../report/export.js';
+import type { ExportFormat } from '../../report/export.js';
 import { UserError } from '../../util/errors.js';
 
 export function register(program: Command): void {
@@ -24,6 +23,9 @@ export function register(program: Command): void {
         // Both outputs are checked before anything is read or written (the --out rule).
         if (opts.out) checkOutputFile(opts.out, '--out');
         if (chart) checkOutputFile(chart, opts.chart ? '--chart' : '--out (chart)');
+        // The store (better-sqlite3, or pg) and the report modules (zod) are imported when the command runs, not when exp starts (src/cli/lazy.ts).
+        const { withRunReader } = await import('../../store/open.js');
+        const { exportGroups, renderChart, renderExport } = await import('../../report/export.js');
         const groups = await withRunReader(opts.db, (store) => exportGroups(store, refs));
         const text = renderExport(groups, opts.format as ExportFormat);
         if (chart) writeOutputFile(chart, renderChart(groups), opts.chart ? '--chart' : '--out (chart)');

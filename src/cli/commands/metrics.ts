@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { action } from '../action.js';
 import { dbOption, jsonOption } from '../options.js';
 import { UserError } from '../../util/errors.js';
-import { withRunReader } from '../../store/open.js';
 import { evaluate, type Evaluation, type MetricValues } from '../../metrics/evaluate.js';
 import { readScoresCsv } from '../../metrics/csv.js';
 
@@ -43,6 +42,8 @@ async function runMetrics(file: string | undefined, flags: MetricsFlags): Promis
   let rows;
   if (flags.run) {
     const ref = flags.run;
+    // The store's driver is imported when it is read, not when exp starts (src/cli/lazy.ts).
+    const { withRunReader } = await import('../../store/open.js');
     const { run, scores } = await withRunReader(flags.db, async (store) => {
       const run = await store.resolveRun(ref);
       return { run, scores: await store.getScores(run.id, { final: true }) };

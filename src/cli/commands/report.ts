@@ -3,10 +3,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { action } from '../action.js';
 import { dbOption } from '../options.js';
-import { isPostgresUrl, withRunReader } from '../../store/open.js';
 import { checkOutputDir, checkOutputFile, createOutputDir, writeOutputFile } from '../../util/outputs.js';
 import { UserError } from '../../util/errors.js';
-import { maskPassword } from '../../util/db-location.js';
+import { isPostgresUrl, maskPassword } from '../../util/db-location.js';
 
 /** The store and both output places are checked before anything is read or drawn; true when --png DIR is still to be made. */
 function checkOutputs(opts: { out?: string; png?: string; db: string }): boolean {
@@ -36,7 +35,9 @@ export function register(program: Command): void {
     .action(
       action(async (refs: string[], opts: { out?: string; png?: string; db: string }) => {
         const makePngDir = checkOutputs(opts);
-        // vega, vega-lite and resvg draw the figures: imported when a report is made, not when exp starts.
+        // The store, and vega, vega-lite and resvg that draw the figures: imported when a report is
+        // made, not when exp starts (src/cli/lazy.ts).
+        const { withRunReader } = await import('../../store/open.js');
         const { buildReport, loadReport, svgToPng } = await import('../../report/html/index.js');
         const input = await withRunReader(opts.db, (store) => loadReport(store, refs, maskPassword(opts.db)));
         const report = await buildReport(input);

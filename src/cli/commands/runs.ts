@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { dbOption, jsonOption } from '../options.js';
-import { withRunReader } from '../../store/open.js';
 import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
 import { DEFAULT_STALE_SECONDS, shownStatus, type ShownStatus } from '../../store/stale.js';
 import { textTable } from '../../report/text-table.js';
 import { pct } from '../../util/format.js';
-import { adaptiveRecord, rungStanding, type AdaptiveRecord } from '../../report/adaptive.js';
+import type { AdaptiveRecord } from '../../report/adaptive.js';
 import { UserError } from '../../util/errors.js';
 
 /** What --status accepts: a stored status, or stale (stored as running, lease run out). */
@@ -28,6 +27,9 @@ export function register(program: Command): void {
         // A stale run is stored as running (see shownStatus).
         const stored = opts.status === 'stale' ? 'running' : (opts.status as RunStatus | undefined);
         const now = Date.now();
+        // The store (better-sqlite3, or pg) and the report modules (zod) are imported when the command runs, not when exp starts (src/cli/lazy.ts).
+        const { withRunReader } = await import('../../store/open.js');
+        const { adaptiveRecord, rungStanding } = await import('../../report/adaptive.js');
         const { rows, location } = await withRunReader(opts.db, async (store) => {
           const runs = await store.listRuns({
             ...(opts.sweep ? { sweep: opts.sweep } : {}),

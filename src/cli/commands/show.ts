@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { dbOption, jsonOption } from '../options.js';
-import { withRunReader } from '../../store/open.js';
 import { DEFAULT_STALE_SECONDS, staleReason } from '../../store/stale.js';
 import { formatResultsTable } from '../results-table.js';
 import { textTable, csv } from '../../report/text-table.js';
@@ -9,8 +8,6 @@ import { flatten } from '../../report/flatten.js';
 import { TABLE2 } from '../../paper/table2.js';
 import { reportCommand } from '../../util/format.js';
 import type { ExperimentConfig } from '../../config/schema.js';
-import { adaptiveRecord, decisionsFor, rungStanding, testSelectionNote } from '../../report/adaptive.js';
-import { labelOf } from '../../sweep/search/summary.js';
 import { displayName, displayText } from '../../util/names.js';
 import { loadTfjs } from '../lazy.js';
 
@@ -49,6 +46,12 @@ export function register(program: Command): void {
     .addOption(dbOption())
     .action(
       action(async (ref: string, opts: { json?: boolean; scores?: boolean; db: string }) => {
+        // The store (better-sqlite3, or pg) and the report modules (zod) are imported when the command runs, not when exp starts (src/cli/lazy.ts).
+        const { withRunReader } = await import('../../store/open.js');
+        const { adaptiveRecord, decisionsFor, rungStanding, testSelectionNote } = await import(
+          '../../report/adaptive.js'
+        );
+        const { labelOf } = await import('../../sweep/search/summary.js');
         const read = await withRunReader(opts.db, async (store) => {
           const run = await store.resolveRun(ref);
           if (opts.scores) return { run, scores: await store.getScores(run.id, { final: true }) };

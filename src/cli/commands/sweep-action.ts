@@ -8,7 +8,7 @@ import { isUserError, UserError } from '../../util/errors.js';
 import { attachSweep, slurmExecutor, type ClusterSweepOptions } from './sweep-cluster.js';
 import { localExecutor, type LocalSweepOptions } from './sweep-local.js';
 import type { SweepExecutor } from '../../executor/executor.js';
-import type { ExecutorName } from '../../executor/options.js';
+import type { ExecutorName } from '../../executor/names.js';
 import { applyGpuAdapterFlag, applyThreadsFlag, parseBackendName } from '../../backend/select.js';
 import { checkRunDirRoot } from '../run-dirs.js';
 

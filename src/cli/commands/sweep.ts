@@ -18,7 +18,7 @@ import { pluginOption } from '../plugin-option.js';
 import { withPartsHelp } from '../parts-help.js';
 import { computeAction } from '../lazy.js';
 import { registerClusterSubcommands } from './sweep-subcommands.js';
-import { EXECUTORS, type ExecutorName } from '../../executor/options.js';
+import { EXECUTORS, type ExecutorName } from '../../executor/names.js';
 
 /** `exp sweep`: its flags; what it does is in sweep-action.ts, imported when it runs. */
 export function register(program: Command): void {
