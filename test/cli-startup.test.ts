@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CLI } from './fixtures/sweep-env.js';
 import { reportStore } from './fixtures/report-store.js';
+import { defaultCatalog } from '../src/parts/builtin.js';
+import { BUILTIN_CONFIG_KEYS } from '../src/systems/config-keys.js';
 
 /**
  * The commands that only read the store or print help start without the heavy modules (tfjs and
@@ -80,7 +82,7 @@ test('the probe sees tfjs where a command loads it (exp parts lists the parts, w
   assert.ok(r.heavy.includes('@tensorflow/tfjs'), `loaded: ${r.heavy.join(', ')}`);
 });
 
-test('help, runs, show --json / --scores, compare and export load none of tfjs, ink, react, pg, webgpu, vega, resvg', () => {
+test('help, runs, show, compare, export, metrics, db and data load none of tfjs, ink, react, pg, webgpu, vega, resvg', () => {
   const [a, b] = ids();
   const commands: string[][] = [
     ['--help'],
@@ -90,6 +92,7 @@ test('help, runs, show --json / --scores, compare and export load none of tfjs, 
     ['report', '--help'],
     ['runs', '--db', fixture.db],
     ['runs', '--json', '--db', fixture.db],
+    ['show', a!, '--db', fixture.db],
     ['show', a!, '--json', '--db', fixture.db],
     ['show', a!, '--scores', '--db', fixture.db],
     ['compare', a!, b!, '--db', fixture.db],
@@ -111,4 +114,11 @@ test('exp --help loads no package but commander (the commands import theirs when
   const r = heavyLoaded('--help');
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.packages, ['commander']);
+});
+
+test("exp show's config keys of the built-in systems, read without the catalog, are the ones the catalog's systems declare", () => {
+  const systems = defaultCatalog().systems;
+  assert.deepEqual(Object.keys(BUILTIN_CONFIG_KEYS).sort(), systems.names().sort());
+  for (const name of systems.names())
+    assert.deepEqual(systems.get(name).configKeys, BUILTIN_CONFIG_KEYS[name as keyof typeof BUILTIN_CONFIG_KEYS], name);
 });

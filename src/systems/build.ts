@@ -2,13 +2,9 @@ import type { ExperimentConfig } from '../config/schema.js';
 import type { Parts } from '../registry/catalog.js';
 import { PerTypeSystem, classesByType } from './per-type.js';
 import type { AsdSystem, SystemClass, SystemDefinition } from './types.js';
+import { SHARED_CONFIG_KEYS, systemName } from './config-keys.js';
 
-/** The system of a config without a `system` key: the paper's FGASpecNet family. */
-export const DEFAULT_SYSTEM = 'classifier';
-
-export function systemName(config: ExperimentConfig): string {
-  return config.system ?? DEFAULT_SYSTEM;
-}
+export { DEFAULT_SYSTEM, SHARED_CONFIG_KEYS, systemName, underKeys } from './config-keys.js';
 
 /** The registered definition `system` names (an unknown name is a user error naming the key). */
 export function systemDefinition(config: ExperimentConfig, parts: Parts): SystemDefinition {
@@ -24,17 +20,6 @@ export function checkSystem(config: ExperimentConfig, parts: Parts): void {
   systemDefinition(config, parts).check(config, parts);
 }
 
-/** Config keys the trainer reads for every system: the run, its data and its optimisation, pAUC's p, its plug-ins. */
-export const SHARED_CONFIG_KEYS: readonly string[] = [
-  'name',
-  'seed',
-  'system',
-  'data',
-  'train',
-  'eval.maxFpr',
-  'plugins',
-];
-
 /**
  * The dotted key prefixes of the config that its system reads (SHARED_CONFIG_KEYS and the
  * system's own configKeys), or null when that is not known: a system that does not declare them,
@@ -43,11 +28,6 @@ export const SHARED_CONFIG_KEYS: readonly string[] = [
 export function usedConfigKeys(config: ExperimentConfig, parts: Parts): string[] | null {
   const def = parts.systems.has(systemName(config)) ? systemDefinition(config, parts) : null;
   return def?.configKeys ? [...SHARED_CONFIG_KEYS, ...def.configKeys] : null;
-}
-
-/** Whether dotted `key` lies under one of `prefixes`. */
-export function underKeys(key: string, prefixes: readonly string[]): boolean {
-  return prefixes.some((p) => key === p || key.startsWith(`${p}.`));
 }
 
 /**

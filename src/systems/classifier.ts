@@ -8,6 +8,7 @@ import { assembleLosses, assembleModel } from '../registry/container.js';
 import { arcFaceLoss, anomalyScoreTensor, cosineMatrix } from '../losses/index.js';
 import { UserError } from '../util/errors.js';
 import type { AsdSystem, SystemArgs, SystemDefinition } from './types.js';
+import { BUILTIN_CONFIG_KEYS } from './config-keys.js';
 
 /**
  * The paper's family (FGASpecNet, TASTgram, STgram-MFN): the 4-channel branch stack ->
@@ -178,7 +179,10 @@ function build({ config, classes, prefix, parts }: SystemArgs): ClassifierSystem
   }
 }
 
-/** The branch stack (and its log-Mel and FGA settings), the model, both losses, the margin at test time. */
-const configKeys = ['features', 'model', 'loss', 'eval.marginAtTest'];
-
-export const classifierSystem: SystemDefinition = { perType: () => false, paperRow, configKeys, check, build };
+export const classifierSystem: SystemDefinition = {
+  perType: () => false,
+  paperRow,
+  configKeys: BUILTIN_CONFIG_KEYS.classifier,
+  check,
+  build,
+};

@@ -10,21 +10,29 @@ import { reportCommand } from '../../util/format.js';
 import type { ExperimentConfig } from '../../config/schema.js';
 import { displayName, displayText } from '../../util/names.js';
 import { loadTfjs } from '../lazy.js';
+import { builtinUsedConfigKeys, systemName, underKeys } from '../../systems/config-keys.js';
 
 /**
- * The config as dotted keys, only those its system reads (the system says which, through the
- * registry): a baseline's run would otherwise list the FGASpecNet family's branches, losses and
- * model keys, filled with defaults it never used. A run made with plug-ins: their parts say which
- * keys the system reads (when the files are still there). The catalog's parts import tfjs, so it
- * is loaded here, for this view only (--json and --scores do without it).
+ * The config keys its system reads (the system says which, through the registry). A run made with
+ * plug-ins: their parts say which (when the files are still there), so the catalog is loaded, and
+ * with it tfjs; a run without plug-ins has the built-in parts, whose keys are known without them.
  */
-async function configLines(config: ExperimentConfig): Promise<string[]> {
+async function usedKeys(config: ExperimentConfig): Promise<string[] | null> {
+  if ((config.plugins ?? []).length === 0) return builtinUsedConfigKeys(config);
   await loadTfjs();
   const { catalogFor } = await import('../../parts/files.js');
   const { defaultCatalog } = await import('../../parts/builtin.js');
-  const { systemName, underKeys, usedConfigKeys } = await import('../../systems/build.js');
+  const { usedConfigKeys } = await import('../../systems/build.js');
   const parts = await catalogFor(config).catch(() => defaultCatalog());
-  const used = usedConfigKeys(config, parts);
+  return usedConfigKeys(config, parts);
+}
+
+/**
+ * The config as dotted keys, only those its system reads: a baseline's run would otherwise list
+ * the FGASpecNet family's branches, losses and model keys, filled with defaults it never used.
+ */
+async function configLines(config: ExperimentConfig): Promise<string[]> {
+  const used = await usedKeys(config);
   const all = Object.entries(flatten(config));
   const shown = used ? all.filter(([k]) => underKeys(k, used)) : all;
   const lines = shown.map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`);

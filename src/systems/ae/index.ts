@@ -1,4 +1,5 @@
 import type { SystemDefinition } from '../types.js';
+import { BUILTIN_CONFIG_KEYS } from '../config-keys.js';
 import { AeConfig, aeSection } from './config.js';
 import { LogMelSystem } from '../logmel-system.js';
 import { clipGeometry } from '../../model/clip.js';
@@ -10,7 +11,7 @@ export const aeSystem: SystemDefinition = {
   schema: AeConfig,
   perType: () => true,
   paperRow: () => 'ae',
-  configKeys: ['features.logmel', 'ae'],
+  configKeys: BUILTIN_CONFIG_KEYS.ae,
   check: (config) => {
     const { frames } = clipGeometry(config);
     if (aeSection(config).context > frames)

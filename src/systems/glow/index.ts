@@ -1,4 +1,5 @@
 import type { SystemDefinition } from '../types.js';
+import { BUILTIN_CONFIG_KEYS } from '../config-keys.js';
 import { GlowConfig, glowSection } from './config.js';
 import { LogMelSystem } from '../logmel-system.js';
 import { clipGeometry } from '../../model/clip.js';
@@ -18,7 +19,7 @@ export const glowAffSystem: SystemDefinition = {
   perType: () => true,
   modelPerId: (config) => glowSection(config).training === 'per-id',
   paperRow: (config) => (glowSection(config).coupling === 'affine' ? 'glow-aff' : null),
-  configKeys: ['features.logmel', 'glow'],
+  configKeys: BUILTIN_CONFIG_KEYS['glow-aff'],
   check: (config) => {
     const { frames, nMels } = clipGeometry(config);
     const g = glowSection(config);

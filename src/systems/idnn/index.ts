@@ -1,4 +1,5 @@
 import type { SystemDefinition } from '../types.js';
+import { BUILTIN_CONFIG_KEYS } from '../config-keys.js';
 import { IdnnConfig, idnnSection } from './config.js';
 import { LogMelSystem } from '../logmel-system.js';
 import { clipGeometry } from '../../model/clip.js';
@@ -10,7 +11,7 @@ export const idnnSystem: SystemDefinition = {
   schema: IdnnConfig,
   perType: () => true,
   paperRow: () => 'idnn',
-  configKeys: ['features.logmel', 'idnn'],
+  configKeys: BUILTIN_CONFIG_KEYS.idnn,
   check: (config) => {
     const { frames } = clipGeometry(config);
     if (idnnSection(config).context > frames)

@@ -1,4 +1,5 @@
 import type { SystemDefinition } from '../types.js';
+import { BUILTIN_CONFIG_KEYS } from '../config-keys.js';
 import { MobileNetV2Config, mobilenetv2Section } from './config.js';
 import { LogMelSystem } from '../logmel-system.js';
 import { clipGeometry } from '../../model/clip.js';
@@ -11,7 +12,7 @@ export const mobileNetV2System: SystemDefinition = {
   schema: MobileNetV2Config,
   perType: () => true,
   paperRow: () => 'mobilenetv2',
-  configKeys: ['features.logmel', 'mobilenetv2'],
+  configKeys: BUILTIN_CONFIG_KEYS.mobilenetv2,
   check: (config) => {
     const { frames } = clipGeometry(config);
     const { window } = mobilenetv2Section(config);
