@@ -15,7 +15,13 @@ import { register as db } from './db.js';
 import { register as worker } from './worker.js';
 import { register as parts } from './parts.js';
 
-/** Every command, in the order `exp --help` lists them. Adding one = one file + one line here. */
+/**
+ * Every command, in the order `exp --help` lists them. Adding one = one file + one line here. A
+ * command's file declares its flags and imports only light modules: what it runs (the store,
+ * tfjs, ink, vega...) is imported inside its action, or from <name>-action.ts through
+ * computeAction (src/cli/lazy.ts), so that every exp command starts in about the time of
+ * `exp --help` (test/cli-startup.test.ts checks which packages they load).
+ */
 export const commands: ReadonlyArray<(program: Command) => void> = [
   run,
   sweep,
