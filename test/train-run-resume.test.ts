@@ -41,8 +41,19 @@ test('kill -9 mid-run: the run shows stale, --resume finishes it with the same s
     (x) => x.id === runId,
   );
   assert.deepEqual([listed?.status, listed?.stale], ['running', true]);
+  // Starting over would reach the same scores too (same seed): epoch 1's row, with the time the
+  // killed process measured for it, must come through the resume unchanged, i.e. not retrained.
+  const epochOne = () => {
+    const d = new Database(db, { readonly: true });
+    const row: unknown = d.prepare('SELECT * FROM epochs WHERE run_id = ? AND epoch = 1').get(runId);
+    d.close();
+    return row;
+  };
+  const stored = epochOne();
+  assert.ok(stored, 'epoch 1 was stored before the kill');
   const resumed = exp(['run', '--resume', runId, '--db', db, '--json']);
   assert.equal(resumed.status, 0, resumed.stderr);
+  assert.deepEqual(epochOne(), stored, 'the resume trained epoch 1 again instead of continuing');
   assert.deepEqual(finalScores(runId), finalScores(uninterrupted()));
   const d = new Database(db, { readonly: true });
   assert.equal((d.pragma('integrity_check') as Array<{ integrity_check: string }>)[0]!.integrity_check, 'ok');
