@@ -139,11 +139,17 @@ test('Ctrl-C in a real terminal mid-epoch, then --resume: the same scores as an 
   const d = new Database(db, { readonly: true });
   const epochs = d.prepare('SELECT epoch FROM epochs WHERE run_id = ?').pluck().all(id);
   const cps = d.prepare('SELECT epoch FROM checkpoints WHERE run_id = ?').pluck().all(id);
+  const stored: unknown = d.prepare('SELECT * FROM epochs WHERE run_id = ? AND epoch = 1').get(id);
   d.close();
   assert.deepEqual(epochs, [1], 'stopped inside epoch 2');
   assert.deepEqual(cps, [2], 'the steps of epoch 2 were checkpointed');
   const resumed = exp(['run', '--resume', id, '--json']);
   assert.equal(resumed.status, 0, resumed.stderr);
+  // startEpoch below is read from the checkpoint: epoch 1's row (with its measured time) coming
+  // through unchanged shows the weights were restored rather than trained again from the seed.
+  const d1 = new Database(db, { readonly: true });
+  assert.deepEqual(d1.prepare('SELECT * FROM epochs WHERE run_id = ? AND epoch = 1').get(id), stored);
+  d1.close();
   const d2 = new Database(db, { readonly: true });
   const info = JSON.parse(d2.prepare('SELECT info FROM runs WHERE id = ?').pluck().get(id) as string) as {
     startEpoch: number;
