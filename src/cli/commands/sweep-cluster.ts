@@ -24,7 +24,6 @@ import type { SweepStateStore, TrialView } from '../../sweep/state.js';
 import { interruptOnSignals } from '../../session/signals.js';
 import { AdaptiveRunner } from '../../sweep/search/runner.js';
 import { attachPlainProgress } from '../../dashboard/plain.js';
-import { renderSweepDashboard } from '../../dashboard/render.js';
 import { formatSweepStatus } from '../../dashboard/status.js';
 import { formatIssues } from '../../config/load.js';
 import { UserError, messageOf } from '../../util/errors.js';
@@ -320,7 +319,8 @@ async function show(
   complete?: () => Promise<boolean>,
 ): Promise<FollowEnd> {
   const live = o.dashboard && process.stdout.isTTY === true && process.env.CI === undefined;
-  const dashboard = live ? renderSweepDashboard(state) : null;
+  // ink and react are imported only for the live dashboard (a terminal), not for plain progress lines.
+  const dashboard = live ? (await import('../../dashboard/render.js')).renderSweepDashboard(state) : null;
   const detachPlain = live ? () => {} : attachPlainProgress(state, (line) => process.stderr.write(`${line}\n`));
   const signals = interruptOnSignals({ onSecond: () => undefined });
   const notice = blockedNotice();

@@ -5,7 +5,6 @@ import { preflight } from '../../preflight/preflight.js';
 import { preflightOptions } from '../preflight-options.js';
 import { interruptOnSignals } from '../../session/signals.js';
 import { attachPlainProgress } from '../../dashboard/plain.js';
-import { renderSweepDashboard } from '../../dashboard/render.js';
 import { formatSweepTable } from '../../report/sweep-table.js';
 import { reportCommand } from '../../util/format.js';
 import type { SweepExecutor } from '../../executor/executor.js';
@@ -106,7 +105,8 @@ async function runLocal(sweep: ExpandedSweep, o: LocalSweepOptions): Promise<voi
     ...warmUp(o),
   });
   const live = o.dashboard && process.stdout.isTTY === true && process.env.CI === undefined;
-  const dashboard = live ? renderSweepDashboard(engine.state) : null;
+  // ink and react are imported only for the live dashboard (a terminal), not for plain progress lines.
+  const dashboard = live ? (await import('../../dashboard/render.js')).renderSweepDashboard(engine.state) : null;
   const detach = live ? () => {} : attachPlainProgress(engine.state, (line) => process.stderr.write(`${line}\n`));
   // First signal: stop cleanly (trials checkpoint and are marked interrupted); a second: kill them now.
   const signals = interruptOnSignals({ onFirst: (sig) => engine.stop(sig), onSecond: (sig) => engine.stop(sig) });
