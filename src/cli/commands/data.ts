@@ -50,17 +50,8 @@ function parseTypes(value: string): string[] {
   return types;
 }
 
-interface SynthFlags {
-  out: string;
-  synthVersion: number;
-  seed: number;
-  types: string[];
-  ids: number;
-  train: number;
-  test: number;
-  seconds: number;
-  sampleRate: number;
-}
+/** `exp data synth`'s flags: the set's options, the version under its experiment-YAML name (`--synth-version`). */
+type SynthFlags = Omit<SynthOptions, 'version'> & { synthVersion: number };
 
 export function register(program: Command): void {
   const data = program
