@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { f32, type WasmBackend } from './wasm-util.js';
+import { f32, sizeOf, type WasmBackend } from './wasm-util.js';
 
 /**
  * A float32 tensor whose values `fill` writes, for the model inputs built on the host each batch.
@@ -14,7 +14,7 @@ import { f32, type WasmBackend } from './wasm-util.js';
  */
 export function filledTensor(shape: number[], fill: (out: Float32Array) => void): tf.Tensor {
   if (tf.getBackend() !== 'wasm') {
-    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    const values = new Float32Array(sizeOf(shape));
     fill(values);
     return tf.tensor(values, shape, 'float32');
   }
