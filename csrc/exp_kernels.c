@@ -15,7 +15,11 @@
  * take a row range [r0, r1). The range is always the last two arguments (parallel.ts relies on it). Sums accumulate in float32 over blocks of at most BLOCK rows
  * and then in float64, which keeps the error of a 2.5 M-element sum near float32 rounding.
  */
+#ifdef EXP_NATIVE
+#include "native/simd-x86.h"
+#else
 #include <wasm_simd128.h>
+#endif
 
 typedef float f32;
 typedef double f64;
@@ -27,6 +31,8 @@ static inline v128_t ld(const f32 *p) { return wasm_v128_load(p); }
 static inline v128_t madd(v128_t a, v128_t b, v128_t acc) {
 #ifdef __wasm_relaxed_simd__
   return __builtin_wasm_relaxed_madd_f32x4(a, b, acc);
+#elif defined(EXP_NATIVE)
+  return simde_wasm_f32x4_fma(acc, a, b); /* fused, as V8 runs relaxed_madd where the CPU has FMA */
 #else
   return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b));
 #endif
@@ -1526,6 +1532,35 @@ static inline __attribute__((always_inline)) void tile_p(const f32 *restrict pa,
       for (int c = 0; c < nc; c++) C[r * ldc + c] = ep1(C[r * ldc + c], bias, alpha, res, row0 + r, (int)ldc, j0 + c);
 }
 
+#ifdef EXP_NATIVE
+/*
+ * The native x86-64 build only (tools/build-native.sh, src/backend/kernels/native.ts): YR rows x 8
+ * columns with one 256-bit accumulator per row. 128-bit tiles of 4 rows keep only 8 multiply-adds
+ * in flight; AVX2 cores have two 8-lane FMA pipes of latency ~4, which need 8 independent 256-bit
+ * accumulators. Every element is still one fused multiply-add per k, in k order, from zero (first)
+ * or from C: the same operations as tile_p, so the same bits. Row r's A element k is at
+ * pa[(r / 4) s4 + (r % 4) sai + k sak] (4-row groups s4 apart: gemm_tn_ks packs A in 4-row strips).
+ */
+#define YR 8
+static inline __attribute__((always_inline)) void tile_y(const f32 *restrict pa, long s4, long sai, long sak,
+                                                         const f32 *restrict pb, f32 *restrict C, long ldc, int kn,
+                                                         int first, const f32 *bias, const f32 *alpha,
+                                                         const f32 *res, long row0, int j0, int last) {
+  __m256 acc[YR];
+  for (int r = 0; r < YR; r++) acc[r] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(C + r * ldc);
+  for (int k = 0; k < kn; k++, pa += sak, pb += 8) {
+    __m256 b = _mm256_loadu_ps(pb);
+    for (int r = 0; r < YR; r++)
+      acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(pa + (r >> 2) * s4 + (r & 3) * sai), b, acc[r]);
+  }
+  for (int r = 0; r < YR; r++) _mm256_storeu_ps(C + r * ldc, acc[r]);
+  if (last && (bias || alpha || res))
+    for (int r = 0; r < YR; r++)
+      for (int v = 0; v < 2; v++)
+        st(C + r * ldc + 4 * v, ep4(ld(C + r * ldc + 4 * v), bias, alpha, res, row0 + r, (int)ldc, j0 + 4 * v));
+}
+#endif
+
 /*
  * Reads one word of every cache line of [p, q) and drops it: brings a block of A into the caches
  * before its tiles need it. A tile reads its four rows K floats apart, a few bytes of each per
@@ -1548,6 +1583,11 @@ static inline __attribute__((always_inline)) void nn_strip_p(const f32 *restrict
                                                              int kn, int nc, const f32 *bias, const f32 *alpha,
                                                              const f32 *res, int last) {
   int i = i0;
+#ifdef EXP_NATIVE
+  if (nc == 8)
+    for (; i + YR <= i1; i += YR)
+      tile_y(A + (long)i * K + k0, 4L * K, K, 1, pb, C + (long)i * N + j, N, kn, k0 == 0, bias, alpha, res, i, j, last);
+#endif
   for (; i + 4 <= i1; i += 4)
     tile_p(A + (long)i * K + k0, K, 1, pb, C + (long)i * N + j, N, kn, k0 == 0, 4, 4, nc, bias, alpha, res, i, j, last);
   for (; i < i1; i++)
@@ -1586,7 +1626,13 @@ void gemm_nn_p(const f32 *restrict A, const f32 *restrict Bp, f32 *restrict C, i
 static inline __attribute__((always_inline)) void tn_strip_p(const f32 *restrict ap, const f32 *restrict pb,
                                                              f32 *restrict C, int N, int m0, int i0, int i1, int j,
                                                              int kn, int first, int nc) {
-  for (int i = i0; i + 4 <= i1; i += 4)
+  int i = i0;
+#ifdef EXP_NATIVE
+  if (nc == 8)
+    for (; i + YR <= i1; i += YR)
+      tile_y(ap + (long)(i - m0) * kn, 4L * kn, 1, 4, pb, C + (long)i * N + j, N, kn, first, 0, 0, 0, i, j, 0);
+#endif
+  for (; i + 4 <= i1; i += 4)
     tile_p(ap + (long)(i - m0) * kn, 1, 4, pb, C + (long)i * N + j, N, kn, first, 4, 4, nc, 0, 0, 0, i, j, 0);
 }
 
@@ -2394,6 +2440,11 @@ static void conv1d_block(const f32 *restrict A, long lda, const f32 *restrict Bp
       for (int s = 0; s < N / 8; s++) {
         const f32 *pb = Bp + (long)s * K * 8 + (long)k0 * 8;
         int i = i0;
+#ifdef EXP_NATIVE
+        for (; i + YR <= i1; i += YR)
+          tile_y(A + i * lda + k0, 4 * lda, lda, 1, pb, C + (long)i * N + 8 * s, N, kn, k0 == 0, 0, 0, 0, i, 8 * s,
+                 last);
+#endif
         for (; i + 4 <= i1; i += 4)
           tile_p(A + i * lda + k0, lda, 1, pb, C + (long)i * N + 8 * s, N, kn, k0 == 0, 4, 4, 8, 0, 0, 0, i, 8 * s,
                  last);

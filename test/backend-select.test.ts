@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { describeBackend, initBackend, parseBackendName, shaderCacheFor } from '../src/backend/select.js';
+import { nativeStatus } from '../src/backend/kernels/native.js';
 import { join } from 'node:path';
 import { UserError } from '../src/util/errors.js';
 
@@ -14,7 +15,10 @@ test('auto picks wasm with two threads here (no native bindings installed), and 
   assert.equal(tfWasm.getThreadsCount(), 1, "XNNPACK's own pool keeps one thread");
   assert.equal(tf.getBackend(), 'wasm');
   assert.equal(info.simdKernels, 'relaxed', 'Node 20 runs the relaxed-SIMD build (flag set by simd.ts)');
-  assert.equal(describeBackend(info), 'backend wasm, 2 threads, relaxed SIMD kernels');
+  // The native AVX2 products where native.ts loads them (test/native-kernels checks where that is).
+  const avx2 = nativeStatus().path !== null;
+  assert.equal(info.nativeKernels, avx2 ? 'avx2' : undefined);
+  assert.equal(describeBackend(info), `backend wasm, 2 threads, relaxed SIMD kernels${avx2 ? ', AVX2 products' : ''}`);
   const again = await initBackend('auto', { threads: 2 });
   assert.deepEqual(again, info);
   const y = tf.matMul(tf.ones([4, 3]), tf.ones([3, 2]));

@@ -43,6 +43,8 @@ export interface BenchResult {
   wasmHeapBytes?: number;
   /** wasm only: which build of our SIMD kernels ran ('relaxed': fused multiply-add). */
   simdKernels?: 'relaxed' | 'baseline';
+  /** wasm only: 'avx2' when the products ran in the native x86-64 build (same bits, faster). */
+  nativeKernels?: 'avx2';
   /** webgpu only: the adapter, and the most GPU memory tfjs held after a timed step or batch (bytes). */
   gpu?: GpuAdapter;
   gpuPeakBytes?: number;
@@ -204,6 +206,7 @@ export async function runBench(config: ExperimentConfig, opts: BenchOptions): Pr
       tensors: { before, after },
       ...heapBytes(),
       ...(info.simdKernels ? { simdKernels: info.simdKernels } : {}),
+      ...(info.nativeKernels ? { nativeKernels: info.nativeKernels } : {}),
       ...(info.gpu ? { gpu: info.gpu, gpuPeakBytes: gpuPeak } : {}),
     };
   } finally {

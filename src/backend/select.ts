@@ -5,6 +5,7 @@ import { UserError, messageOf } from '../util/errors.js';
 import { NotSettledError, settleWithin, withWasmThreadPatches } from './wasm-threads.js';
 import { registerWasmTrainingKernels } from './kernels/register.js';
 import { setKernelThreads } from './kernels/parallel.js';
+import { nativeStatus } from './kernels/native.js';
 import { relaxedSimdInUse, simd } from './kernels/simd.js';
 import { isShared, memoryOf, type WasmBackend } from './kernels/wasm-util.js';
 import { watchBuffers } from './gpu-guard.js';
@@ -56,6 +57,11 @@ export interface BackendInfo {
    * differ from 'baseline' by float rounding, so runs record it).
    */
   simdKernels?: 'relaxed' | 'baseline';
+  /**
+   * wasm only: 'avx2' when the 1 x 1 products run in our native x86-64 build (the same bits as the
+   * wasm kernels, faster: src/backend/kernels/native.ts).
+   */
+  nativeKernels?: 'avx2';
   /** webgpu only: the adapter (vendor, architecture, device, driver, limits), stored with the run. */
   gpu?: GpuAdapter;
 }
@@ -310,7 +316,13 @@ async function webgpuInfo(gpu: GpuAdapter | null): Promise<BackendInfo> {
 /** The wasm backend's description, with our SIMD kernels instantiated (so their build is known). */
 function wasmInfo(threads: number): BackendInfo {
   simd(tf.backend() as unknown as WasmBackend);
-  return { backend: 'wasm', threads, native: false, simdKernels: relaxedSimdInUse() ? 'relaxed' : 'baseline' };
+  return {
+    backend: 'wasm',
+    threads,
+    native: false,
+    simdKernels: relaxedSimdInUse() ? 'relaxed' : 'baseline',
+    ...(nativeStatus().path !== null ? { nativeKernels: 'avx2' as const } : {}),
+  };
 }
 
 /** Parses a `--backend` value, with a UserError naming the flag. */
@@ -319,10 +331,10 @@ export function parseBackendName(value: string): BackendName {
   throw new UserError(`--backend expects one of ${BACKEND_NAMES.join(', ')}, got ${JSON.stringify(value)}`);
 }
 
-/** One line for the CLI: "backend wasm, 2 threads, relaxed SIMD kernels". */
+/** One line for the CLI: "backend wasm, 2 threads, relaxed SIMD kernels, AVX2 products". */
 export function describeBackend(info: BackendInfo): string {
   if (info.native) return `backend tensorflow (${info.package ?? 'native'})`;
   if (info.gpu) return `backend webgpu, ${describeAdapterLine(info.gpu)}`;
-  const simdKernels = info.simdKernels ? `, ${info.simdKernels} SIMD kernels` : '';
+  const simdKernels = `${info.simdKernels ? `, ${info.simdKernels} SIMD kernels` : ''}${info.nativeKernels ? ', AVX2 products' : ''}`;
   return `backend ${info.backend}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${simdKernels}`;
 }

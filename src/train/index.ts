@@ -44,6 +44,7 @@ export const train: Trainer = async (opts: TrainOptions) => {
       backend: backend.backend,
       threads: backend.threads,
       ...(backend.simdKernels ? { simdKernels: backend.simdKernels } : {}),
+      ...(backend.nativeKernels ? { nativeKernels: backend.nativeKernels } : {}),
       ...(backend.gpu ? { gpu: backend.gpu } : {}),
       ...(fit
         ? {

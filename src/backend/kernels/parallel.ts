@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { nativeKernel, nativeStatus, NATIVE_KERNELS } from './native.js';
 import { simd, simdModule, type SimdExports } from './simd.js';
 import { isShared, memoryOf, type WasmBackend } from './wasm-util.js';
 
@@ -94,9 +95,12 @@ const SPIN_MS = 0.3;
 
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, names } = workerData;
+const { module, memory, control, names, nativePath, nativeNames } = workerData;
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const fns = names.map((n) => exports[n]);
+// The native kernels where the caller uses them (native.ts); a shared heap never moves.
+const nat = nativePath ? require(nativePath) : null;
+const base = nat ? nat.heapBase(new Uint8Array(memory.buffer, 0, 1)) : 0;
+const fns = names.map((n) => (nat && nativeNames.includes(n) ? (...a) => nat[n](base, ...a) : exports[n]));
 const ctl = new Int32Array(control);
 const [NEXT, DONE, FN, NARGS, CHUNKS, STEP, TOTAL, FAILED, ARGS] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
 const { spinMs } = workerData;
@@ -156,7 +160,15 @@ function poolFor(backend: WasmBackend): Pool {
     try {
       worker = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module: simdModule(true), memory, control, names: NAMES, spinMs },
+        workerData: {
+          module: simdModule(true),
+          memory,
+          control,
+          names: NAMES,
+          spinMs,
+          nativePath: nativeStatus().path,
+          nativeNames: NATIVE_KERNELS,
+        },
       });
     } catch {
       break; // no more threads to be had (resource limits): the caller does the work itself
@@ -184,7 +196,8 @@ export function parallel(
   minChunk = align,
   chunksPerThread = 2,
 ): void {
-  const fn = (simd(backend) as unknown as Record<Name, (...a: number[]) => void>)[name];
+  const fn =
+    nativeKernel(memoryOf(backend), name) ?? (simd(backend) as unknown as Record<Name, (...a: number[]) => void>)[name];
   // Helpers find the function by its index in NAMES: checked on every call, so that a kernel
   // missing from the list fails at once on one thread too (a helper would call nothing and fail).
   const index = NAMES.indexOf(name);

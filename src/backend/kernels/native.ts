@@ -1,0 +1,99 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The native x86-64 build of our kernels (csrc/native/addon.c, tools/build-native.sh): the 1 x 1
+ * products with 256-bit AVX2 tiles, which WebAssembly's 128-bit SIMD cannot express (~1.8x the
+ * wasm tiles on one core: docs/backend.md). It works on tfjs-backend-wasm's heap in place, as the
+ * wasm module does, and keeps its bits: each output element is the same fused multiply-adds in
+ * the same order (test/native-kernels.test.ts compares the two). Used where the CPU has AVX2 and
+ * FMA on Linux x64, unless EXP_NATIVE_KERNELS=0; everywhere else the wasm kernels run alone.
+ */
+
+/** The kernels the native build exports; the others always run in wasm. */
+export const NATIVE_KERNELS = ['gemm_nn_p', 'gemm_tn_ks', 'pw_grads', 'conv1d_rows'] as const;
+type NativeName = (typeof NATIVE_KERNELS)[number];
+
+interface NativeModule extends Record<NativeName, (base: number, ...args: number[]) => void> {
+  heapBase(view: Uint8Array): number;
+}
+
+/** Why the native kernels are not in use, or null when they are. */
+export type NativeStatus = { path: string; module: NativeModule } | { path: null; reason: string };
+
+// src/backend/kernels and dist/backend/kernels are both three levels below the package root.
+const BINARY = fileURLToPath(new URL('../../../native/exp-kernels-linux-x64.node', import.meta.url));
+
+let status: NativeStatus | undefined;
+let wanted = true;
+
+/**
+ * Turns the native kernels off (false) or back on for the calls this thread makes from now on: for
+ * side-by-side comparisons with the wasm kernels (tests, benches) in one process. Helper threads
+ * already started keep what they had: compare at one thread.
+ */
+export function useNativeKernels(on: boolean): void {
+  wanted = on;
+}
+
+function cpuHasAvx2Fma(): boolean {
+  try {
+    const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
+    return flags.includes('avx2') && flags.includes('fma');
+  } catch {
+    return false;
+  }
+}
+
+function load(): NativeStatus {
+  if (process.env['EXP_NATIVE_KERNELS'] === '0') return { path: null, reason: 'EXP_NATIVE_KERNELS=0' };
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    return { path: null, reason: `no native build for ${process.platform}-${process.arch}` };
+  // The build uses AVX2 throughout: loading it on a CPU without would crash on the first kernel.
+  if (!cpuHasAvx2Fma()) return { path: null, reason: 'the CPU lacks AVX2 or FMA' };
+  if (!existsSync(BINARY)) return { path: null, reason: `${BINARY} is missing` };
+  try {
+    return { path: BINARY, module: createRequire(import.meta.url)(BINARY) as NativeModule };
+  } catch (e) {
+    return { path: null, reason: `${BINARY} failed to load: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** The native kernels' status, loaded once per thread. */
+export function nativeStatus(): NativeStatus {
+  status ??= load();
+  return status;
+}
+
+export function isNativeKernel(name: string): name is NativeName {
+  return (NATIVE_KERNELS as readonly string[]).includes(name);
+}
+
+const bound = new WeakMap<WebAssembly.Memory, Map<string, (...args: number[]) => void>>();
+const bases = new WeakMap<ArrayBufferLike, number>();
+
+/**
+ * Kernel `name` of the native build over `memory`, called as the wasm export is, or undefined when
+ * the native kernels are not in use or lack it. A plain (unshared) memory moves when it grows, so
+ * its address is looked up again whenever its buffer changes.
+ */
+export function nativeKernel(memory: WebAssembly.Memory, name: string): ((...args: number[]) => void) | undefined {
+  const s = nativeStatus();
+  if (!wanted || s.path === null || !isNativeKernel(name)) return undefined;
+  let fns = bound.get(memory);
+  if (!fns) bound.set(memory, (fns = new Map()));
+  let fn = fns.get(name);
+  if (!fn) {
+    const kernel = s.module[name];
+    const heap = s.module;
+    fn = (...args: number[]) => {
+      const buffer = memory.buffer;
+      let base = bases.get(buffer);
+      if (base === undefined) bases.set(buffer, (base = heap.heapBase(new Uint8Array(buffer, 0, 1))));
+      kernel(base, ...args);
+    };
+    fns.set(name, fn);
+  }
+  return fn;
+}

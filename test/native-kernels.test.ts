@@ -1,0 +1,144 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
+import { initBackend } from '../src/backend/select.js';
+import { nativeStatus, useNativeKernels } from '../src/backend/kernels/native.js';
+import { matMulBiasAct } from '../src/backend/kernels/matmul-epilogue.js';
+import { conv1dEval, conv2d } from '../src/model/nn.js';
+import { rand, valueAndGrads } from './fixtures/fused-check.js';
+
+/**
+ * The native x86-64 kernels (csrc/native/addon.c: 256-bit tiles) against the wasm ones they stand
+ * in for: the same bits, for the products a training step and scoring run (1 x 1 convs and both
+ * their gradients, linear layers with bias / PReLU / residual, the direct 1-D conv), over random
+ * shapes that cover whole and partial tiles and strips. One thread here (the helpers' choice is
+ * made when their pool starts); the last test compares whole training steps at two threads.
+ */
+
+function cpuHasAvx2Fma(): boolean {
+  const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
+  return flags.includes('avx2') && flags.includes('fma');
+}
+
+const capable = process.platform === 'linux' && process.arch === 'x64' && cpuHasAvx2Fma();
+
+test('the native kernels load on Linux x64 with AVX2 and FMA, and only there', () => {
+  const s = nativeStatus();
+  if (capable) assert.notEqual(s.path, null, s.path === null ? s.reason : '');
+  else assert.equal(s.path, null);
+});
+
+/** Runs `f` with the native kernels and with the wasm ones; asserts identical floats. */
+function sameBits(label: string, f: () => Float32Array[]): void {
+  useNativeKernels(true);
+  const native = f();
+  useNativeKernels(false);
+  const wasm = f();
+  useNativeKernels(true);
+  assert.equal(native.length, wasm.length);
+  native.forEach((a, k) => {
+    const b = wasm[k]!;
+    assert.equal(a.length, b.length);
+    const i = a.findIndex((v, j) => !Object.is(v, b[j]));
+    assert.equal(i, -1, `${label}, output ${k}, element ${i}: native ${a[i]} wasm ${b[i]}`);
+  });
+}
+
+test('1 x 1 conv and both gradients: native = wasm bit for bit', { skip: !capable }, async () => {
+  await initBackend('wasm', { threads: 1 });
+  const shape = fc.record({
+    b: fc.integer({ min: 1, max: 3 }),
+    h: fc.integer({ min: 1, max: 40 }),
+    w: fc.integer({ min: 1, max: 30 }),
+    cin: fc.integer({ min: 1, max: 140 }),
+    cout: fc.integer({ min: 1, max: 70 }),
+  });
+  fc.assert(
+    fc.property(shape, (g) => {
+      sameBits(JSON.stringify(g), () =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(rand(g.b * g.h * g.w * g.cin, 1), [g.b, g.h, g.w, g.cin]);
+          const w = tf.tensor4d(rand(g.cin * g.cout, 2), [1, 1, g.cin, g.cout]);
+          return valueAndGrads((a, c) => conv2d(a, c, 1, 0), x, w, 3);
+        }),
+      );
+    }),
+    { numRuns: 25, seed: 5 },
+  );
+});
+
+test('products with bias, PReLU and a residual, and a^T b: native = wasm bit for bit', { skip: !capable }, async () => {
+  await initBackend('wasm', { threads: 1 });
+  const shape = fc.record({
+    m: fc.integer({ min: 1, max: 700 }),
+    k: fc.integer({ min: 1, max: 300 }),
+    n: fc.integer({ min: 1, max: 90 }),
+  });
+  fc.assert(
+    fc.property(shape, ({ m, k, n }) => {
+      sameBits(`${m} x ${k} x ${n}`, () =>
+        tf.tidy(() => {
+          const a = tf.tensor2d(rand(m * k, 4), [m, k]);
+          const w = tf.tensor2d(rand(k * n, 5), [k, n]);
+          const bias = tf.tensor1d(rand(n, 6));
+          const alpha = tf.tensor1d(rand(n, 7, 0, 0.5));
+          const res = tf.tensor2d(rand(m * n, 8), [m, n]);
+          const b2 = tf.tensor2d(rand(m * n, 9), [m, n]);
+          const outs = [
+            matMulBiasAct(a, w, bias, alpha, res),
+            matMulBiasAct(a, w, bias),
+            tf.matMul(a, b2, true, false),
+            tf.matMul(b2, w, false, true),
+          ];
+          return outs.map((t) => t.dataSync() as Float32Array);
+        }),
+      );
+    }),
+    { numRuns: 25, seed: 6 },
+  );
+});
+
+test('direct 1-D conv (evaluation Tgram): native = wasm bit for bit', { skip: !capable }, async () => {
+  await initBackend('wasm', { threads: 1 });
+  const shape = fc.record({
+    b: fc.integer({ min: 1, max: 3 }),
+    len: fc.integer({ min: 40, max: 400 }),
+    cin: fc.integer({ min: 1, max: 16 }),
+    cout: fc.constantFrom(8, 16, 24, 40),
+    k: fc.integer({ min: 1, max: 9 }),
+    stride: fc.integer({ min: 1, max: 4 }),
+  });
+  fc.assert(
+    fc.property(shape, (g) => {
+      const pad = Math.floor(g.k / 2);
+      sameBits(JSON.stringify(g), () =>
+        tf.tidy(() => {
+          const x = tf.tensor3d(rand(g.b * g.len * g.cin, 10), [g.b, g.len, g.cin]);
+          const w = tf.tensor3d(rand(g.k * g.cin * g.cout, 11), [g.k, g.cin, g.cout]);
+          return [conv1dEval(x, w, g.stride, pad).dataSync() as Float32Array];
+        }),
+      );
+    }),
+    { numRuns: 20, seed: 7 },
+  );
+});
+
+/** A whole FGASpecNet training step's loss and gradient hash, in a child process. */
+function stepHash(env: Record<string, string>): string {
+  const script = fileURLToPath(new URL('./fixtures/step-hash.ts', import.meta.url));
+  return execFileSync(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  }).trim();
+}
+
+test('a whole training step at two threads: the same loss and gradients with and without', { skip: !capable }, () => {
+  const native = stepHash({ EXP_THREADS: '2' });
+  const wasm = stepHash({ EXP_THREADS: '2', EXP_NATIVE_KERNELS: '0' });
+  assert.match(native, /^\d/);
+  assert.equal(native, wasm);
+});
