@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { initBackend } from '../src/backend/select.js';
 import { nativeStatus, useNativeKernels } from '../src/backend/kernels/native.js';
+import { depthwiseBiasAct } from '../src/backend/kernels/depthwise-fwd.js';
 import { matMulBiasAct } from '../src/backend/kernels/matmul-epilogue.js';
 import { conv1dEval, conv2d } from '../src/model/nn.js';
 import { rand, valueAndGrads } from './fixtures/fused-check.js';
@@ -124,6 +125,37 @@ test('direct 1-D conv (evaluation Tgram): native = wasm bit for bit', { skip: !c
       );
     }),
     { numRuns: 20, seed: 7 },
+  );
+});
+
+test('3 x 3 depthwise conv, its gradients and the evaluation block: native = wasm bit for bit', {
+  skip: !capable,
+}, async () => {
+  await initBackend('wasm', { threads: 1 });
+  const shape = fc.record({
+    b: fc.integer({ min: 1, max: 2 }),
+    h: fc.integer({ min: 1, max: 24 }),
+    w: fc.integer({ min: 1, max: 24 }),
+    c: fc.constantFrom(4, 8, 12, 16, 64),
+    stride: fc.constantFrom(1, 2),
+  });
+  fc.assert(
+    fc.property(shape, (g) => {
+      sameBits(JSON.stringify(g), () =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(rand(g.b * g.h * g.w * g.c, 12), [g.b, g.h, g.w, g.c]);
+          const f = tf.tensor4d(rand(9 * g.c, 13), [3, 3, g.c, 1]);
+          const bias = tf.tensor1d(rand(g.c, 14));
+          const alpha = tf.tensor1d(rand(g.c, 15, 0, 0.5));
+          const conv = (a: tf.Tensor4D, k: tf.Tensor4D) => tf.depthwiseConv2d(a, k, g.stride, 'same');
+          return [
+            ...valueAndGrads(conv, x, f, 16),
+            depthwiseBiasAct(x, f, bias, g.stride, 1, alpha).dataSync() as Float32Array,
+          ];
+        }),
+      );
+    }),
+    { numRuns: 25, seed: 8 },
   );
 });
 

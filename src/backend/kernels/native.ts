@@ -12,7 +12,14 @@ import { fileURLToPath } from 'node:url';
  */
 
 /** The kernels the native build exports; the others always run in wasm. */
-export const NATIVE_KERNELS = ['gemm_nn_p', 'gemm_tn_ks', 'pw_grads', 'conv1d_rows'] as const;
+export const NATIVE_KERNELS = [
+  'gemm_nn_p',
+  'gemm_tn_ks',
+  'pw_grads',
+  'conv1d_rows',
+  'dw3_fwd',
+  'dw3_grads_rg',
+] as const;
 type NativeName = (typeof NATIVE_KERNELS)[number];
 
 interface NativeModule extends Record<NativeName, (base: number, ...args: number[]) => void> {
@@ -80,7 +87,8 @@ const bases = new WeakMap<ArrayBufferLike, number>();
  */
 export function nativeKernel(memory: WebAssembly.Memory, name: string): ((...args: number[]) => void) | undefined {
   const s = nativeStatus();
-  if (!wanted || s.path === null || !isNativeKernel(name)) return undefined;
+  // A build older than this list (a stale binary) lacks some: those stay in wasm.
+  if (!wanted || s.path === null || !isNativeKernel(name) || typeof s.module[name] !== 'function') return undefined;
   let fns = bound.get(memory);
   if (!fns) bound.set(memory, (fns = new Map()));
   let fn = fns.get(name);

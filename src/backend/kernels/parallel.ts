@@ -100,7 +100,8 @@ const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
 // The native kernels where the caller uses them (native.ts); a shared heap never moves.
 const nat = nativePath ? require(nativePath) : null;
 const base = nat ? nat.heapBase(new Uint8Array(memory.buffer, 0, 1)) : 0;
-const fns = names.map((n) => (nat && nativeNames.includes(n) ? (...a) => nat[n](base, ...a) : exports[n]));
+const native = (n) => nat && nativeNames.includes(n) && typeof nat[n] === 'function';
+const fns = names.map((n) => (native(n) ? (...a) => nat[n](base, ...a) : exports[n]));
 const ctl = new Int32Array(control);
 const [NEXT, DONE, FN, NARGS, CHUNKS, STEP, TOTAL, FAILED, ARGS] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
 const { spinMs } = workerData;
