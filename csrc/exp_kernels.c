@@ -1583,7 +1583,7 @@ static inline __attribute__((always_inline)) void tile_p(const f32 *restrict pa,
  * or from C: the same operations as tile_p, so the same bits. Row r's A element k is at
  * pa[(r / 4) s4 + (r % 4) sai + k sak] (4-row groups s4 apart: gemm_tn_ks packs A in 4-row strips).
  */
-#define YR 8
+#define YR 12
 static inline __attribute__((always_inline)) void tile_y(const f32 *restrict pa, long s4, long sai, long sak,
                                                          const f32 *restrict pb, f32 *restrict C, long ldc, int kn,
                                                          int first, const f32 *bias, const f32 *alpha,
@@ -1599,6 +1599,34 @@ static inline __attribute__((always_inline)) void tile_y(const f32 *restrict pa,
   if (last && (bias || alpha || res))
     for (int r = 0; r < YR; r++)
       for (int v = 0; v < 2; v++)
+        st(C + r * ldc + 4 * v, ep4(ld(C + r * ldc + 4 * v), bias, alpha, res, row0 + r, (int)ldc, j0 + 4 * v));
+}
+
+/* gemm_nn_p's tile over two adjacent strips (pb, pb + ps): Y2R rows x 16 columns, 12 accumulators
+   again, but each A element broadcast feeds two multiply-adds (the 12 x 8 tile loads 13 values per
+   12 of them). The same per-element operations as tile_y. */
+#define Y2R 6
+static inline __attribute__((always_inline)) void tile_y2(const f32 *restrict pa, long sai, const f32 *restrict pb,
+                                                          long ps, f32 *restrict C, long ldc, int kn, int first,
+                                                          const f32 *bias, const f32 *alpha, const f32 *res,
+                                                          long row0, int j0, int last) {
+  __m256 acc[Y2R][2];
+  for (int r = 0; r < Y2R; r++)
+    for (int h = 0; h < 2; h++) acc[r][h] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(C + r * ldc + 8 * h);
+  const f32 *pb2 = pb + ps;
+  for (int k = 0; k < kn; k++, pa++, pb += 8, pb2 += 8) {
+    __m256 b0 = _mm256_loadu_ps(pb), b1 = _mm256_loadu_ps(pb2);
+    for (int r = 0; r < Y2R; r++) {
+      __m256 a = _mm256_broadcast_ss(pa + r * sai);
+      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < Y2R; r++)
+    for (int h = 0; h < 2; h++) _mm256_storeu_ps(C + r * ldc + 8 * h, acc[r][h]);
+  if (last && (bias || alpha || res))
+    for (int r = 0; r < Y2R; r++)
+      for (int v = 0; v < 4; v++)
         st(C + r * ldc + 4 * v, ep4(ld(C + r * ldc + 4 * v), bias, alpha, res, row0 + r, (int)ldc, j0 + 4 * v));
 }
 #endif
@@ -1656,7 +1684,19 @@ void gemm_nn_p(const f32 *restrict A, const f32 *restrict Bp, f32 *restrict C, i
     touch_lines(A + (long)i1 * K, A + (long)(i1 + MC < m1 ? i1 + MC : m1) * K);
     for (int k0 = 0; k0 < K; k0 += KC) {
       int k1 = k0 + KC < K ? k0 + KC : K, last = k1 == K, kn = k1 - k0;
-      for (int s = 0; s < N / 8; s++)
+      int s = 0;
+#ifdef EXP_NATIVE
+      for (; s + 2 <= N / 8; s += 2) {
+        const f32 *pb = Bp + (long)s * K * 8 + (long)k0 * 8;
+        int i = i0;
+        for (; i + Y2R <= i1; i += Y2R)
+          tile_y2(A + (long)i * K + k0, K, pb, (long)K * 8, C + (long)i * N + 8 * s, N, kn, k0 == 0, bias, alpha, res,
+                  i, 8 * s, last);
+        for (int h = 0; h < 2 && i < i1; h++)
+          nn_strip_p(A, K, pb + (long)h * K * 8, C, N, i, i1, 8 * (s + h), k0, kn, 8, bias, alpha, res, last);
+      }
+#endif
+      for (; s < N / 8; s++)
         nn_strip_p(A, K, Bp + (long)s * K * 8 + (long)k0 * 8, C, N, i0, i1, 8 * s, k0, kn, 8, bias, alpha, res, last);
       if (N % 8) nn_tail_p(A, K, Bp + (long)(N / 8) * K * 8 + (long)k0 * 8, C, N, i0, i1, N / 8 * 8, k0, kn, bias, alpha, res, last);
     }
@@ -2483,6 +2523,12 @@ static void conv1d_block(const f32 *restrict A, long lda, const f32 *restrict Bp
         const f32 *pb = Bp + (long)s * K * 8 + (long)k0 * 8;
         int i = i0;
 #ifdef EXP_NATIVE
+        /* Two strips at a time (s even, the next one whole); the rows left over per strip below. */
+        if (s % 2 == 0 && s + 1 < N / 8)
+          for (int r = i0; r + Y2R <= i1; r += Y2R)
+            tile_y2(A + r * lda + k0, lda, pb, (long)K * 8, C + (long)r * N + 8 * s, N, kn, k0 == 0, 0, 0, 0, r, 8 * s,
+                    last);
+        if (s / 2 * 2 + 1 < N / 8) i = i0 + (i1 - i0) / Y2R * Y2R;
         for (; i + YR <= i1; i += YR)
           tile_y(A + i * lda + k0, 4 * lda, lda, 1, pb, C + (long)i * N + 8 * s, N, kn, k0 == 0, 0, 0, 0, i, 8 * s,
                  last);
