@@ -24,6 +24,7 @@ const { values } = parseArgs({
 interface Result {
   backend: string;
   simdKernels?: string;
+  nativeKernels?: string;
   train: { clipsPerSec: number };
   infer: { clipsPerSec: number };
 }
@@ -50,6 +51,7 @@ const repeat = Math.max(1, Number(values.repeat));
 const rows: string[] = [];
 let torchVersion = '';
 let simd = '';
+let native = '';
 for (const batch of values.batches.split(',').map(Number)) {
   const runs = { ours: [] as Result[], torch: [] as Result[] };
   const loads: number[] = [];
@@ -62,6 +64,7 @@ for (const batch of values.batches.split(',').map(Number)) {
   }
   torchVersion = runs.torch[0]!.backend;
   simd = runs.ours[0]!.simdKernels ?? '';
+  native = runs.ours[0]!.nativeKernels ? ', AVX2 products' : '';
   const [ot, oi] = [runs.ours.map((r) => r.train.clipsPerSec), runs.ours.map((r) => r.infer.clipsPerSec)];
   const [tt, ti] = [runs.torch.map((r) => r.train.clipsPerSec), runs.torch.map((r) => r.infer.clipsPerSec)];
   rows.push(
@@ -76,7 +79,7 @@ const commit = (() => {
   }
 })();
 process.stdout.write(
-  `exp ${commit} (wasm, ${simd || '?'} SIMD kernels) vs ${torchVersion}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${values.threads} threads, ${values.steps} timed steps after 1 warm-up, ${repeat} alternating pair(s) per batch: median (min-max) clips/s; ratio = exp / PyTorch of the medians\n\n`,
+  `exp ${commit} (wasm, ${simd || '?'} SIMD kernels${native}) vs ${torchVersion}; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${values.threads} threads, ${values.steps} timed steps after 1 warm-up, ${repeat} alternating pair(s) per batch: median (min-max) clips/s; ratio = exp / PyTorch of the medians\n\n`,
 );
 process.stdout.write(
   '| batch | exp train clips/s | PyTorch train | ratio | exp infer clips/s | PyTorch infer | ratio | load average |\n|---|---|---|---|---|---|---|---|\n',
