@@ -3,8 +3,9 @@
 # native/exp-kernels-linux-x64.node, committed like the wasm modules so that installing exp needs no
 # C toolchain (development only; needs clang-16 and Debian's libsimde-dev, and Node's headers, which
 # ship with Node: apt-get install clang-16 libsimde-dev).
-# x86-64-v3 = AVX2 + FMA (Intel Haswell, AMD Zen and later); native.ts loads it only where
-# /proc/cpuinfo lists both, so older CPUs keep the wasm kernels.
+# x86-64-v2 plus AVX2 and FMA, nothing else (not x86-64-v3, whose BMI / MOVBE / F16C the compiler
+# could use anywhere): native.ts loads it only where /proc/cpuinfo lists avx2 and fma (Intel
+# Haswell, AMD Zen and later), so older CPUs keep the wasm kernels.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cc=${CC:-clang-16}
@@ -14,7 +15,7 @@ mkdir -p native
 # Results must keep the wasm build's bits: -ffp-contract=off, or clang fuses scalar a * b + c into
 # one FMA where wasm (no scalar FMA) rounds twice; no -ffast-math. -fno-math-errno: sqrtf becomes
 # one instruction (no libm).
-"$cc" -O3 -march=x86-64-v3 -ffp-contract=off -fno-math-errno -fPIC -shared -DEXP_NATIVE -Wall -Wextra -Werror \
+"$cc" -O3 -march=x86-64-v2 -mavx2 -mfma -ffp-contract=off -fno-math-errno -fPIC -shared -DEXP_NATIVE -Wall -Wextra -Werror \
   -Wno-unknown-attributes -Wno-unused-function -I"$node_inc" -Icsrc \
   -o native/exp-kernels-linux-x64.node csrc/native/addon.c
 strip native/exp-kernels-linux-x64.node

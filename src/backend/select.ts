@@ -58,8 +58,8 @@ export interface BackendInfo {
    */
   simdKernels?: 'relaxed' | 'baseline';
   /**
-   * wasm only: 'avx2' when the 1 x 1 products run in our native x86-64 build (the same bits as the
-   * wasm kernels, faster: src/backend/kernels/native.ts).
+   * wasm only: 'avx2' when the products and depthwise convs run in our native x86-64 build (the
+   * same bits as the wasm kernels, faster: src/backend/kernels/native.ts).
    */
   nativeKernels?: 'avx2';
   /** webgpu only: the adapter (vendor, architecture, device, driver, limits), stored with the run. */

@@ -3,9 +3,9 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The native x86-64 build of our kernels (csrc/native/addon.c, tools/build-native.sh): the 1 x 1
- * products with 256-bit AVX2 tiles, which WebAssembly's 128-bit SIMD cannot express (~1.8x the
- * wasm tiles on one core: docs/backend.md). It works on tfjs-backend-wasm's heap in place, as the
+ * The native x86-64 build of our kernels (csrc/native/addon.c, tools/build-native.sh): the packed
+ * products and the 3 x 3 depthwise passes with 256-bit AVX2 tiles, which WebAssembly's 128-bit SIMD
+ * cannot express (the products ~2x the wasm tiles on one core: docs/backend.md). It works on tfjs-backend-wasm's heap in place, as the
  * wasm module does, and keeps its bits: each output element is the same fused multiply-adds in
  * the same order (test/native-kernels.test.ts compares the two). Used where the CPU has AVX2 and
  * FMA on Linux x64, unless EXP_NATIVE_KERNELS=0; everywhere else the wasm kernels run alone.
@@ -26,7 +26,7 @@ interface NativeModule extends Record<NativeName, (base: number, ...args: number
   heapBase(view: Uint8Array): number;
 }
 
-/** Why the native kernels are not in use, or null when they are. */
+/** The loaded native module and its path, or (path null) why the native kernels are not in use. */
 export type NativeStatus = { path: string; module: NativeModule } | { path: null; reason: string };
 
 // src/backend/kernels and dist/backend/kernels are both three levels below the package root.
