@@ -529,6 +529,12 @@ static inline __attribute__((always_inline)) v128_t sel4(v128_t a, v128_t b, v12
   return wasm_v128_bitselect(a, b, mask);
 #endif
 }
+#ifdef EXP_NATIVE
+/* prelu4 over 8 lanes (the native build's 256-bit tiles): the same select of z or z a. */
+static inline __attribute__((always_inline)) __m256 prelu8(__m256 z, __m256 a) {
+  return _mm256_blendv_ps(_mm256_mul_ps(z, a), z, _mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_GT_OQ));
+}
+#endif
 /* prelu4 through sel4 (the same bits). */
 static inline __attribute__((always_inline)) v128_t prelu4s(v128_t z, v128_t a) {
   return sel4(z, wasm_f32x4_mul(z, a), wasm_f32x4_gt(z, wasm_f32x4_splat(0)));
@@ -932,6 +938,42 @@ static __attribute__((noinline)) void c4_edge(const f32 *xr, long rs, int ky0, i
   st(out + 4, c4_ep(a1, b, alpha, j + 4));
 }
 
+#ifdef EXP_NATIVE
+/* The native build's c4_tile over two adjacent 8-column strips (ws, ws + ps): C4Y_P pixels x 16
+   output channels, one 256-bit accumulator per pixel and strip (12), each broadcast input value
+   feeding two FMAs. The same operations per output as c4_tile (taps in order, then the bias and
+   the PReLU): the same bits. */
+#define C4Y_P 6
+static inline __attribute__((always_inline)) __m256 c4_ep8(__m256 v, const f32 *b, const f32 *alpha, int j) {
+  if (b) v = _mm256_add_ps(v, _mm256_loadu_ps(b + j));
+  return alpha ? prelu8(v, _mm256_loadu_ps(alpha + j)) : v;
+}
+static inline __attribute__((always_inline)) void c4_tile_y2(const f32 *xr, long rs, int ky0, int ky1, const f32 *ws,
+                                                              long ps, const f32 *b, const f32 *alpha, f32 *out,
+                                                              int co, int j, const int S) {
+  __m256 acc[C4Y_P][2];
+  for (int p = 0; p < C4Y_P; p++) acc[p][0] = acc[p][1] = _mm256_setzero_ps();
+#pragma clang loop unroll(disable)
+  for (int t = ky0 * 3; t < ky1 * 3; t++) {
+    const f32 *xp = xr + (t / 3) * rs + (t % 3) * 4;
+    const f32 *wk = ws + t * 32;
+#pragma clang loop unroll(disable)
+    for (int i = 0; i < 4; i++) {
+      __m256 b0 = _mm256_loadu_ps(wk + i * 8), b1 = _mm256_loadu_ps(wk + ps + i * 8);
+      for (int p = 0; p < C4Y_P; p++) {
+        __m256 a = _mm256_broadcast_ss(xp + p * S * 4 + i);
+        acc[p][0] = _mm256_fmadd_ps(a, b0, acc[p][0]);
+        acc[p][1] = _mm256_fmadd_ps(a, b1, acc[p][1]);
+      }
+    }
+  }
+  for (int p = 0; p < C4Y_P; p++) {
+    _mm256_storeu_ps(out + (long)p * co, c4_ep8(acc[p][0], b, alpha, j));
+    _mm256_storeu_ps(out + (long)p * co + 8, c4_ep8(acc[p][1], b, alpha, j + 8));
+  }
+}
+#endif
+
 __attribute__((export_name("conv_c4")))
 void conv_c4(const f32 *restrict x, const f32 *restrict wp, const f32 *b, const f32 *alpha, f32 *restrict out, int co,
              const int *restrict geo, int r0, int r1) {
@@ -952,6 +994,17 @@ void conv_c4(const f32 *restrict x, const f32 *restrict wp, const f32 *b, const 
         if (ox == lo && hi > lo) {
           const f32 *xp = xr + (long)(ox * sw - left) * 4;
           f32 *po = orow + (long)ox * co + j;
+#ifdef EXP_NATIVE
+          /* Strips in pairs where the pair is whole: the even strip's pass runs both strips' interior
+             tiles, the odd strip's pass starts after them. */
+          if (co % 16 == 0) {
+            int tiled = (hi - lo) / C4Y_P * C4Y_P;
+            if (j % 16 == 0)
+              for (int q = 0; q < tiled; q += C4Y_P)
+                c4_tile_y2(xp + (long)q * sw * 4, rs, ky0, ky1, ws, 8L * k, b, alpha, po + (long)q * co, co, j, sw);
+            ox += tiled, xp += (long)tiled * sw * 4, po += (long)tiled * co;
+          }
+#endif
           if (sw == 2) {
             for (; ox + C4_P <= hi; ox += C4_P, xp += 8 * C4_P, po += C4_P * co)
               c4_tile(xp, rs, ky0, ky1, ws, b, alpha, po, co, j, 2, C4_P);
@@ -1282,9 +1335,6 @@ static inline __attribute__((always_inline)) void dw3_tile(const f32 *xr, long r
 static inline __attribute__((always_inline)) __m256 dw3_w8(const f32 *wp, int ch, int t) {
   return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(wp + ch * 9 + t * 4)),
                               _mm_loadu_ps(wp + (ch + 4) * 9 + t * 4), 1);
-}
-static inline __attribute__((always_inline)) __m256 prelu8(__m256 z, __m256 a) {
-  return _mm256_blendv_ps(_mm256_mul_ps(z, a), z, _mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_GT_OQ));
 }
 static inline __attribute__((always_inline)) void dw3_tile_y(const f32 *xr, long rs, int ky0, int ky1,
                                                               const f32 *wp, const f32 *b, const f32 *alpha,

@@ -159,6 +159,48 @@ test('3 x 3 depthwise conv, its gradients and the evaluation block: native = was
   );
 });
 
+test('the stem conv (4 input channels, 3 x 3, bias and PReLU): native = wasm bit for bit', {
+  skip: !capable,
+}, async () => {
+  await initBackend('wasm', { threads: 1 });
+  const shape = fc.record({
+    b: fc.integer({ min: 1, max: 2 }),
+    h: fc.integer({ min: 3, max: 40 }),
+    w: fc.integer({ min: 3, max: 60 }),
+    cout: fc.constantFrom(8, 16, 24, 64),
+    stride: fc.constantFrom(1, 2),
+  });
+  fc.assert(
+    fc.property(shape, (g) => {
+      sameBits(JSON.stringify(g), () =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(rand(g.b * g.h * g.w * 4, 17), [g.b, g.h, g.w, 4]);
+          const f = tf.tensor4d(rand(36 * g.cout, 18), [3, 3, 4, g.cout]);
+          const bias = tf.tensor1d(rand(g.cout, 19));
+          const alpha = tf.tensor1d(rand(g.cout, 20, 0, 0.5));
+          const pad = [
+            [0, 0],
+            [1, 1],
+            [1, 1],
+            [0, 0],
+          ] as tf.conv_util.ExplicitPadding;
+          const fused = tf.fused.conv2d({
+            x,
+            filter: f,
+            strides: g.stride,
+            pad,
+            bias,
+            activation: 'prelu',
+            preluActivationWeights: alpha,
+          });
+          return [fused.dataSync() as Float32Array, tf.conv2d(x, f, g.stride, pad).dataSync() as Float32Array];
+        }),
+      );
+    }),
+    { numRuns: 25, seed: 9 },
+  );
+});
+
 /** A whole FGASpecNet training step's loss and gradient hash, in a child process. */
 function stepHash(env: Record<string, string>): string {
   const script = fileURLToPath(new URL('./fixtures/step-hash.ts', import.meta.url));

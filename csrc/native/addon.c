@@ -1,7 +1,7 @@
 /*
  * Node-API entry points of the native x86-64 build of csrc/exp_kernels.c (tools/build-native.sh,
  * loaded by src/backend/kernels/native.ts). Only the kernels whose tiles the build widens to 256
- * bits are exported (the products, the 3 x 3 depthwise passes); every other kernel keeps running in
+ * bits are exported (the products, the 3 x 3 depthwise passes, the stem conv); every other kernel keeps running in
  * the wasm module.
  *
  * Every call works in place on tfjs-backend-wasm's heap, as the wasm build does: argument 0 is the
@@ -50,6 +50,7 @@ KERNEL(pw_grads, 16,
 KERNEL(dw3_fwd, 8, dw3_fwd(P(1), P(2), P(3), P(4), P(5), P(6), I(7), I(8)))
 KERNEL(dw3_grads_rg, 11,
        dw3_grads_rg(P(1), P(2), P(3), P(4), P(5), P(6), P(7), P(8), I(9), I(10), I(11)))
+KERNEL(conv_c4, 9, conv_c4(P(1), P(2), P(3), P(4), P(5), I(6), P(7), I(8), I(9)))
 KERNEL(conv1d_rows, 14,
        conv1d_rows(P(1), P(2), P(3), I(4), I(5), I(6), I(7), I(8), I(9), I(10), I(11), I(12), I(13), I(14)))
 
@@ -73,7 +74,7 @@ static napi_value js_heapBase(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {EXPORT(heapBase), EXPORT(gemm_nn_p), EXPORT(gemm_tn_ks), EXPORT(pw_grads),
-                                      EXPORT(conv1d_rows), EXPORT(dw3_fwd), EXPORT(dw3_grads_rg)};
+                                      EXPORT(conv1d_rows), EXPORT(dw3_fwd), EXPORT(dw3_grads_rg), EXPORT(conv_c4)};
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
 }

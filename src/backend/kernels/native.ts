@@ -19,6 +19,7 @@ export const NATIVE_KERNELS = [
   'conv1d_rows',
   'dw3_fwd',
   'dw3_grads_rg',
+  'conv_c4',
 ] as const;
 type NativeName = (typeof NATIVE_KERNELS)[number];
 
