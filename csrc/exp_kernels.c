@@ -1634,6 +1634,14 @@ static inline __attribute__((always_inline)) void tile_p(const f32 *restrict pa,
  * pa[(r / 4) s4 + (r % 4) sai + k sak] (4-row groups s4 apart: gemm_tn_ks packs A in 4-row strips).
  */
 #define YR 12
+/* ep4 over 8 lanes, applied in registers before the tile is stored: the same operations. */
+static inline __attribute__((always_inline)) __m256 ep8(__m256 v, const f32 *bias, const f32 *alpha, const f32 *res,
+                                                        long row, long N, int j) {
+  if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + j));
+  if (alpha) v = prelu8(v, _mm256_loadu_ps(alpha + j));
+  if (res) v = _mm256_add_ps(v, _mm256_loadu_ps(res + row * N + j));
+  return v;
+}
 static inline __attribute__((always_inline)) void tile_y(const f32 *restrict pa, long s4, long sai, long sak,
                                                          const f32 *restrict pb, f32 *restrict C, long ldc, int kn,
                                                          int first, const f32 *bias, const f32 *alpha,
@@ -1645,11 +1653,9 @@ static inline __attribute__((always_inline)) void tile_y(const f32 *restrict pa,
     for (int r = 0; r < YR; r++)
       acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(pa + (r >> 2) * s4 + (r & 3) * sai), b, acc[r]);
   }
-  for (int r = 0; r < YR; r++) _mm256_storeu_ps(C + r * ldc, acc[r]);
   if (last && (bias || alpha || res))
-    for (int r = 0; r < YR; r++)
-      for (int v = 0; v < 2; v++)
-        st(C + r * ldc + 4 * v, ep4(ld(C + r * ldc + 4 * v), bias, alpha, res, row0 + r, (int)ldc, j0 + 4 * v));
+    for (int r = 0; r < YR; r++) acc[r] = ep8(acc[r], bias, alpha, res, row0 + r, ldc, j0);
+  for (int r = 0; r < YR; r++) _mm256_storeu_ps(C + r * ldc, acc[r]);
 }
 
 /* gemm_nn_p's tile over two adjacent strips (pb, pb + ps): Y2R rows x 16 columns, 12 accumulators
@@ -1693,12 +1699,11 @@ static inline __attribute__((always_inline)) void tile_y2(const f32 *restrict pa
       acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
     }
   }
-  for (int r = 0; r < Y2R; r++)
-    for (int h = 0; h < 2; h++) _mm256_storeu_ps(C + r * ldc + 8 * h, acc[r][h]);
   if (last && (bias || alpha || res))
     for (int r = 0; r < Y2R; r++)
-      for (int v = 0; v < 4; v++)
-        st(C + r * ldc + 4 * v, ep4(ld(C + r * ldc + 4 * v), bias, alpha, res, row0 + r, (int)ldc, j0 + 4 * v));
+      for (int h = 0; h < 2; h++) acc[r][h] = ep8(acc[r][h], bias, alpha, res, row0 + r, ldc, j0 + 8 * h);
+  for (int r = 0; r < Y2R; r++)
+    for (int h = 0; h < 2; h++) _mm256_storeu_ps(C + r * ldc + 8 * h, acc[r][h]);
 }
 #endif
 
