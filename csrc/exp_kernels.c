@@ -534,6 +534,15 @@ static inline __attribute__((always_inline)) v128_t sel4(v128_t a, v128_t b, v12
 static inline __attribute__((always_inline)) __m256 prelu8(__m256 z, __m256 a) {
   return _mm256_blendv_ps(_mm256_mul_ps(z, a), z, _mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_GT_OQ));
 }
+/* ep4 over 8 lanes (bias, PReLU, residual; each optional), applied to a 256-bit tile in registers
+   before it is stored: the same operations. */
+static inline __attribute__((always_inline)) __m256 ep8(__m256 v, const f32 *bias, const f32 *alpha, const f32 *res,
+                                                        long row, long N, int j) {
+  if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + j));
+  if (alpha) v = prelu8(v, _mm256_loadu_ps(alpha + j));
+  if (res) v = _mm256_add_ps(v, _mm256_loadu_ps(res + row * N + j));
+  return v;
+}
 #endif
 /* prelu4 through sel4 (the same bits). */
 static inline __attribute__((always_inline)) v128_t prelu4s(v128_t z, v128_t a) {
@@ -944,10 +953,6 @@ static __attribute__((noinline)) void c4_edge(const f32 *xr, long rs, int ky0, i
    feeding two FMAs. The same operations per output as c4_tile (taps in order, then the bias and
    the PReLU): the same bits. */
 #define C4Y_P 6
-static inline __attribute__((always_inline)) __m256 c4_ep8(__m256 v, const f32 *b, const f32 *alpha, int j) {
-  if (b) v = _mm256_add_ps(v, _mm256_loadu_ps(b + j));
-  return alpha ? prelu8(v, _mm256_loadu_ps(alpha + j)) : v;
-}
 static inline __attribute__((always_inline)) void c4_tile_y2(const f32 *xr, long rs, int ky0, int ky1, const f32 *ws,
                                                               long ps, const f32 *b, const f32 *alpha, f32 *out,
                                                               int co, int j, const int S) {
@@ -968,8 +973,8 @@ static inline __attribute__((always_inline)) void c4_tile_y2(const f32 *xr, long
     }
   }
   for (int p = 0; p < C4Y_P; p++) {
-    _mm256_storeu_ps(out + (long)p * co, c4_ep8(acc[p][0], b, alpha, j));
-    _mm256_storeu_ps(out + (long)p * co + 8, c4_ep8(acc[p][1], b, alpha, j + 8));
+    _mm256_storeu_ps(out + (long)p * co, ep8(acc[p][0], b, alpha, 0, 0, 0, j));
+    _mm256_storeu_ps(out + (long)p * co + 8, ep8(acc[p][1], b, alpha, 0, 0, 0, j + 8));
   }
 }
 #endif
@@ -1634,14 +1639,6 @@ static inline __attribute__((always_inline)) void tile_p(const f32 *restrict pa,
  * pa[(r / 4) s4 + (r % 4) sai + k sak] (4-row groups s4 apart: gemm_tn_ks packs A in 4-row strips).
  */
 #define YR 12
-/* ep4 over 8 lanes, applied in registers before the tile is stored: the same operations. */
-static inline __attribute__((always_inline)) __m256 ep8(__m256 v, const f32 *bias, const f32 *alpha, const f32 *res,
-                                                        long row, long N, int j) {
-  if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + j));
-  if (alpha) v = prelu8(v, _mm256_loadu_ps(alpha + j));
-  if (res) v = _mm256_add_ps(v, _mm256_loadu_ps(res + row * N + j));
-  return v;
-}
 static inline __attribute__((always_inline)) void tile_y(const f32 *restrict pa, long s4, long sai, long sak,
                                                          const f32 *restrict pb, f32 *restrict C, long ldc, int kn,
                                                          int first, const f32 *bias, const f32 *alpha,
@@ -1658,51 +1655,34 @@ static inline __attribute__((always_inline)) void tile_y(const f32 *restrict pa,
   for (int r = 0; r < YR; r++) _mm256_storeu_ps(C + r * ldc, acc[r]);
 }
 
-/* gemm_nn_p's tile over two adjacent strips (pb, pb + ps): Y2R rows x 16 columns, 12 accumulators
-   again, but each A element broadcast feeds two multiply-adds (the 12 x 8 tile loads 13 values per
-   12 of them). The same per-element operations as tile_y. */
-/* gemm_tn_ks's tile over two adjacent packed strips: one 4-row strip of A ([kn][4]) x 16 columns,
-   8 accumulators, 6 loads per 8 FMAs (tile_y over the same A: 13 per 12). The same per-element
-   operations as tile_p. */
-static inline __attribute__((always_inline)) void tile_t2(const f32 *restrict pa, const f32 *restrict pb, long ps,
-                                                          f32 *restrict C, long ldc, int kn, int first) {
-  __m256 acc[4][2];
-  for (int r = 0; r < 4; r++)
-    for (int h = 0; h < 2; h++) acc[r][h] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(C + r * ldc + 8 * h);
-  const f32 *pb2 = pb + ps;
-  for (int k = 0; k < kn; k++, pa += 4, pb += 8, pb2 += 8) {
-    __m256 b0 = _mm256_loadu_ps(pb), b1 = _mm256_loadu_ps(pb2);
-    for (int r = 0; r < 4; r++) {
-      __m256 a = _mm256_broadcast_ss(pa + r);
-      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
-    }
-  }
-  for (int r = 0; r < 4; r++)
-    for (int h = 0; h < 2; h++) _mm256_storeu_ps(C + r * ldc + 8 * h, acc[r][h]);
-}
-
+/*
+ * The tile over two adjacent 8-column strips (pb, pb + ps): R rows x 16 columns. Row r's A element k
+ * is at pa[r sai + k sak]. gemm_nn_p and the direct 1-D conv take 6 rows of A as it lies (Y2R: 12
+ * accumulators again, but each broadcast A element feeds two FMAs, where the 12 x 8 tile loads 13
+ * values per 12 FMAs); gemm_tn_ks takes one 4-row strip of its packed A (sai 1, sak 4: 8
+ * accumulators, 6 loads per 8 FMAs). The same per-element operations as tile_y.
+ */
 #define Y2R 6
-static inline __attribute__((always_inline)) void tile_y2(const f32 *restrict pa, long sai, const f32 *restrict pb,
-                                                          long ps, f32 *restrict C, long ldc, int kn, int first,
-                                                          const f32 *bias, const f32 *alpha, const f32 *res,
-                                                          long row0, int j0, int last) {
+static inline __attribute__((always_inline)) void tile_y2(const f32 *restrict pa, long sai, long sak,
+                                                          const f32 *restrict pb, long ps, f32 *restrict C, long ldc,
+                                                          int kn, int first, const f32 *bias, const f32 *alpha,
+                                                          const f32 *res, long row0, int j0, int last, const int R) {
   __m256 acc[Y2R][2];
-  for (int r = 0; r < Y2R; r++)
+  for (int r = 0; r < R; r++)
     for (int h = 0; h < 2; h++) acc[r][h] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(C + r * ldc + 8 * h);
   const f32 *pb2 = pb + ps;
-  for (int k = 0; k < kn; k++, pa++, pb += 8, pb2 += 8) {
+  for (int k = 0; k < kn; k++, pa += sak, pb += 8, pb2 += 8) {
     __m256 b0 = _mm256_loadu_ps(pb), b1 = _mm256_loadu_ps(pb2);
-    for (int r = 0; r < Y2R; r++) {
+    for (int r = 0; r < R; r++) {
       __m256 a = _mm256_broadcast_ss(pa + r * sai);
       acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
       acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
     }
   }
   if (last && (bias || alpha || res))
-    for (int r = 0; r < Y2R; r++)
+    for (int r = 0; r < R; r++)
       for (int h = 0; h < 2; h++) acc[r][h] = ep8(acc[r][h], bias, alpha, res, row0 + r, ldc, j0 + 8 * h);
-  for (int r = 0; r < Y2R; r++)
+  for (int r = 0; r < R; r++)
     for (int h = 0; h < 2; h++) _mm256_storeu_ps(C + r * ldc + 8 * h, acc[r][h]);
 }
 #endif
@@ -1723,8 +1703,9 @@ static inline __attribute__((always_inline)) void touch_lines(const f32 *p, cons
   __asm__ volatile("" : : "r"(x));
 }
 
-/* Rows [i0, i1) of one 8-column strip of gemm_nn_p: tiles of 4 rows, then single rows. */
-static inline __attribute__((always_inline)) void nn_strip_p(const f32 *restrict A, int K, const f32 *restrict pb,
+/* Rows [i0, i1) of one 8-column strip of gemm_nn_p: tiles of 4 rows (12 in the native build), then
+   single rows. lda: A's row stride (K for gemm_nn_p; the direct 1-D conv's rows overlap). */
+static inline __attribute__((always_inline)) void nn_strip_p(const f32 *restrict A, long lda, const f32 *restrict pb,
                                                              f32 *restrict C, int N, int i0, int i1, int j, int k0,
                                                              int kn, int nc, const f32 *bias, const f32 *alpha,
                                                              const f32 *res, int last) {
@@ -1732,20 +1713,52 @@ static inline __attribute__((always_inline)) void nn_strip_p(const f32 *restrict
 #ifdef EXP_NATIVE
   if (nc == 8)
     for (; i + YR <= i1; i += YR)
-      tile_y(A + (long)i * K + k0, 4L * K, K, 1, pb, C + (long)i * N + j, N, kn, k0 == 0, bias, alpha, res, i, j, last);
+      tile_y(A + i * lda + k0, 4 * lda, lda, 1, pb, C + (long)i * N + j, N, kn, k0 == 0, bias, alpha, res, i, j, last);
 #endif
   for (; i + 4 <= i1; i += 4)
-    tile_p(A + (long)i * K + k0, K, 1, pb, C + (long)i * N + j, N, kn, k0 == 0, 4, 4, nc, bias, alpha, res, i, j, last);
+    tile_p(A + i * lda + k0, lda, 1, pb, C + (long)i * N + j, N, kn, k0 == 0, 4, 4, nc, bias, alpha, res, i, j, last);
   for (; i < i1; i++)
-    tile_p(A + (long)i * K + k0, K, 1, pb, C + (long)i * N + j, N, kn, k0 == 0, 1, 1, nc, bias, alpha, res, i, j, last);
+    tile_p(A + i * lda + k0, lda, 1, pb, C + (long)i * N + j, N, kn, k0 == 0, 1, 1, nc, bias, alpha, res, i, j, last);
 }
 
 /* The partial last strip, out of line: inlined beside the full strips it made V8's code for them
    slower (measured: 50 -> 47 GFLOP/s on one thread). */
-static __attribute__((noinline)) void nn_tail_p(const f32 *restrict A, int K, const f32 *restrict pb, f32 *restrict C,
-                                                int N, int i0, int i1, int j, int k0, int kn, const f32 *bias,
-                                                const f32 *alpha, const f32 *res, int last) {
-  nn_strip_p(A, K, pb, C, N, i0, i1, j, k0, kn, N - j, bias, alpha, res, last);
+static __attribute__((noinline)) void nn_tail_p(const f32 *restrict A, long lda, const f32 *restrict pb,
+                                                f32 *restrict C, int N, int i0, int i1, int j, int k0, int kn,
+                                                const f32 *bias, const f32 *alpha, const f32 *res, int last) {
+  nn_strip_p(A, lda, pb, C, N, i0, i1, j, k0, kn, N - j, bias, alpha, res, last);
+}
+
+/*
+ * Rows [i0, i1) of C = prelu(A B + bias) + res over every K chunk and strip of Bp (B packed into
+ * ceil(N / 8) strips of 8 columns, the last zero-padded); A's rows lda floats apart. The native
+ * build runs whole pairs of strips in 6 x 16 tiles first, each strip's leftover rows by its own
+ * tiles. The body of gemm_nn_p and of the direct 1-D conv.
+ */
+static inline __attribute__((always_inline)) void nn_block_p(const f32 *restrict A, long lda,
+                                                             const f32 *restrict Bp, f32 *restrict C, int K, int N,
+                                                             int i0, int i1, const f32 *bias, const f32 *alpha,
+                                                             const f32 *res) {
+  for (int k0 = 0; k0 < K; k0 += KC) {
+    int k1 = k0 + KC < K ? k0 + KC : K, last = k1 == K, kn = k1 - k0;
+    int s = 0;
+#ifdef EXP_NATIVE
+    for (; s + 2 <= N / 8; s += 2) {
+      const f32 *pb = Bp + (long)s * K * 8 + (long)k0 * 8;
+      int i = i0;
+      for (; i + Y2R <= i1; i += Y2R)
+        tile_y2(A + i * lda + k0, lda, 1, pb, (long)K * 8, C + (long)i * N + 8 * s, N, kn, k0 == 0, bias, alpha, res,
+                i, 8 * s, last, Y2R);
+      for (int h = 0; h < 2 && i < i1; h++)
+        nn_strip_p(A, lda, pb + (long)h * K * 8, C, N, i, i1, 8 * (s + h), k0, kn, 8, bias, alpha, res, last);
+    }
+#endif
+    for (; s < N / 8; s++)
+      nn_strip_p(A, lda, Bp + (long)s * K * 8 + (long)k0 * 8, C, N, i0, i1, 8 * s, k0, kn, 8, bias, alpha, res, last);
+    if (N % 8)
+      nn_tail_p(A, lda, Bp + (long)(N / 8) * K * 8 + (long)k0 * 8, C, N, i0, i1, N / 8 * 8, k0, kn, bias, alpha, res,
+                last);
+  }
 }
 
 /*
@@ -1758,24 +1771,7 @@ void gemm_nn_p(const f32 *restrict A, const f32 *restrict Bp, f32 *restrict C, i
   for (int i0 = m0; i0 < m1; i0 += MC) {
     int i1 = i0 + MC < m1 ? i0 + MC : m1;
     touch_lines(A + (long)i1 * K, A + (long)(i1 + MC < m1 ? i1 + MC : m1) * K);
-    for (int k0 = 0; k0 < K; k0 += KC) {
-      int k1 = k0 + KC < K ? k0 + KC : K, last = k1 == K, kn = k1 - k0;
-      int s = 0;
-#ifdef EXP_NATIVE
-      for (; s + 2 <= N / 8; s += 2) {
-        const f32 *pb = Bp + (long)s * K * 8 + (long)k0 * 8;
-        int i = i0;
-        for (; i + Y2R <= i1; i += Y2R)
-          tile_y2(A + (long)i * K + k0, K, pb, (long)K * 8, C + (long)i * N + 8 * s, N, kn, k0 == 0, bias, alpha, res,
-                  i, 8 * s, last);
-        for (int h = 0; h < 2 && i < i1; h++)
-          nn_strip_p(A, K, pb + (long)h * K * 8, C, N, i, i1, 8 * (s + h), k0, kn, 8, bias, alpha, res, last);
-      }
-#endif
-      for (; s < N / 8; s++)
-        nn_strip_p(A, K, Bp + (long)s * K * 8 + (long)k0 * 8, C, N, i0, i1, 8 * s, k0, kn, 8, bias, alpha, res, last);
-      if (N % 8) nn_tail_p(A, K, Bp + (long)(N / 8) * K * 8 + (long)k0 * 8, C, N, i0, i1, N / 8 * 8, k0, kn, bias, alpha, res, last);
-    }
+    nn_block_p(A, K, Bp, C, K, N, i0, i1, bias, alpha, res);
   }
 }
 
@@ -1922,7 +1918,8 @@ static inline __attribute__((always_inline)) void tn_ks_tasks(const f32 *restric
 #ifdef EXP_NATIVE
         for (; j + 16 <= n8; j += 16)
           for (int i = i0; i + 4 <= i1; i += 4)
-            tile_t2(ap + (long)(i - m0) * kn, bp + (long)(j - n0) * kn, 8L * kn, out + (long)i * N + j, N, kn, k0 == 0);
+            tile_y2(ap + (long)(i - m0) * kn, 1, 4, bp + (long)(j - n0) * kn, 8L * kn, out + (long)i * N + j, N, kn,
+                    k0 == 0, 0, 0, 0, i, j, 0, 4);
 #endif
         for (; j < n8; j += 8) tn_strip_p(ap, bp + (long)(j - n0) * kn, out, N, m0, i0, i1, j, kn, k0 == 0, 8);
         if (n8 < n1 || (i1 - i0) % 4) tn_tail_p(ap, bp, out, N, m0, i0, i1, n0, n1, kn, k0 == 0);
@@ -2597,33 +2594,7 @@ void spec_act(const f32 *restrict fr, const f32 *restrict fi, const f32 *restric
  */
 static void conv1d_block(const f32 *restrict A, long lda, const f32 *restrict Bp, f32 *restrict C, int K, int N,
                          int m) {
-  for (int i0 = 0; i0 < m; i0 += MC) {
-    int i1 = i0 + MC < m ? i0 + MC : m;
-    for (int k0 = 0; k0 < K; k0 += KC) {
-      int k1 = k0 + KC < K ? k0 + KC : K, last = k1 == K, kn = k1 - k0;
-      for (int s = 0; s < N / 8; s++) {
-        const f32 *pb = Bp + (long)s * K * 8 + (long)k0 * 8;
-        int i = i0;
-#ifdef EXP_NATIVE
-        /* Two strips at a time (s even, the next one whole); the rows left over per strip below. */
-        if (s % 2 == 0 && s + 1 < N / 8)
-          for (int r = i0; r + Y2R <= i1; r += Y2R)
-            tile_y2(A + r * lda + k0, lda, pb, (long)K * 8, C + (long)r * N + 8 * s, N, kn, k0 == 0, 0, 0, 0, r, 8 * s,
-                    last);
-        if (s / 2 * 2 + 1 < N / 8) i = i0 + (i1 - i0) / Y2R * Y2R;
-        for (; i + YR <= i1; i += YR)
-          tile_y(A + i * lda + k0, 4 * lda, lda, 1, pb, C + (long)i * N + 8 * s, N, kn, k0 == 0, 0, 0, 0, i, 8 * s,
-                 last);
-#endif
-        for (; i + 4 <= i1; i += 4)
-          tile_p(A + i * lda + k0, lda, 1, pb, C + (long)i * N + 8 * s, N, kn, k0 == 0, 4, 4, 8, 0, 0, 0, i, 8 * s,
-                 last);
-        for (; i < i1; i++)
-          tile_p(A + i * lda + k0, lda, 1, pb, C + (long)i * N + 8 * s, N, kn, k0 == 0, 1, 1, 8, 0, 0, 0, i, 8 * s,
-                 last);
-      }
-    }
-  }
+  for (int i0 = 0; i0 < m; i0 += MC) nn_block_p(A, lda, Bp, C, K, N, i0, i0 + MC < m ? i0 + MC : m, 0, 0, 0);
 }
 
 __attribute__((export_name("conv1d_rows")))

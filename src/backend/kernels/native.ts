@@ -74,7 +74,7 @@ export function nativeStatus(): NativeStatus {
   return status;
 }
 
-export function isNativeKernel(name: string): name is NativeName {
+function isNativeKernel(name: string): name is NativeName {
   return (NATIVE_KERNELS as readonly string[]).includes(name);
 }
 
