@@ -64,7 +64,12 @@ for (const batch of values.batches.split(',').map(Number)) {
   }
   torchVersion = runs.torch[0]!.backend;
   simd = runs.ours[0]!.simdKernels ?? '';
-  native = runs.ours[0]!.nativeKernels ? ', AVX2 products' : '';
+  native =
+    runs.ours[0]!.nativeKernels === 'avx512'
+      ? ', AVX-512 products'
+      : runs.ours[0]!.nativeKernels
+        ? ', AVX2 products'
+        : '';
   const [ot, oi] = [runs.ours.map((r) => r.train.clipsPerSec), runs.ours.map((r) => r.infer.clipsPerSec)];
   const [tt, ti] = [runs.torch.map((r) => r.train.clipsPerSec), runs.torch.map((r) => r.infer.clipsPerSec)];
   rows.push(

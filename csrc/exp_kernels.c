@@ -543,6 +543,19 @@ static inline __attribute__((always_inline)) __m256 ep8(__m256 v, const f32 *bia
   if (res) v = _mm256_add_ps(v, _mm256_loadu_ps(res + row * N + j));
   return v;
 }
+#ifdef EXP_AVX512
+/* ep8 over 16 lanes (the AVX-512 build's tiles): the same operations again. */
+static inline __attribute__((always_inline)) __m512 ep16(__m512 v, const f32 *bias, const f32 *alpha, const f32 *res,
+                                                         long row, long N, int j) {
+  if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + j));
+  if (alpha) {
+    __m512 a = _mm512_loadu_ps(alpha + j);
+    v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ), _mm512_mul_ps(v, a), v);
+  }
+  if (res) v = _mm512_add_ps(v, _mm512_loadu_ps(res + row * N + j));
+  return v;
+}
+#endif
 #endif
 /* prelu4 through sel4 (the same bits). */
 static inline __attribute__((always_inline)) v128_t prelu4s(v128_t z, v128_t a) {
@@ -1685,6 +1698,42 @@ static inline __attribute__((always_inline)) void tile_y2(const f32 *restrict pa
   for (int r = 0; r < R; r++)
     for (int h = 0; h < 2; h++) _mm256_storeu_ps(C + r * ldc + 8 * h, acc[r][h]);
 }
+
+#ifdef EXP_AVX512
+/*
+ * The AVX-512 build only (tools/build-native.sh, loaded where /proc/cpuinfo lists avx512f, vl, bw
+ * and dq): ZR rows x 32 columns over four adjacent 8-column strips (pb + h ps), two 512-bit
+ * accumulators per row. Cores with two 512-bit FMA pipes (Intel server parts, AMD Zen 5) do twice
+ * the multiply-adds per cycle of the 256-bit tiles; 24 accumulators keep both pipes busy. The strips
+ * stay packed 8 wide (the layout both builds share): each k joins two of them into one register.
+ * The same per-element operations as tile_y2, so the same bits.
+ */
+#define ZR 12
+static inline __attribute__((always_inline)) __m512 join8(const f32 *lo, const f32 *hi) {
+  return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(lo)), _mm256_loadu_ps(hi), 1);
+}
+static inline __attribute__((always_inline)) void tile_z(const f32 *restrict pa, long sai, const f32 *restrict pb,
+                                                         long ps, f32 *restrict C, long ldc, int kn, int first,
+                                                         const f32 *bias, const f32 *alpha, const f32 *res,
+                                                         long row0, int j0, int last) {
+  __m512 acc[ZR][2];
+  for (int r = 0; r < ZR; r++)
+    for (int h = 0; h < 2; h++) acc[r][h] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(C + r * ldc + 16 * h);
+  for (int k = 0; k < kn; k++, pa++, pb += 8) {
+    __m512 b0 = join8(pb, pb + ps), b1 = join8(pb + 2 * ps, pb + 3 * ps);
+    for (int r = 0; r < ZR; r++) {
+      __m512 a = _mm512_set1_ps(pa[r * sai]);
+      acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+    }
+  }
+  if (last && (bias || alpha || res))
+    for (int r = 0; r < ZR; r++)
+      for (int h = 0; h < 2; h++) acc[r][h] = ep16(acc[r][h], bias, alpha, res, row0 + r, ldc, j0 + 16 * h);
+  for (int r = 0; r < ZR; r++)
+    for (int h = 0; h < 2; h++) _mm512_storeu_ps(C + r * ldc + 16 * h, acc[r][h]);
+}
+#endif
 #endif
 
 /*
@@ -1729,6 +1778,21 @@ static __attribute__((noinline)) void nn_tail_p(const f32 *restrict A, long lda,
   nn_strip_p(A, lda, pb, C, N, i0, i1, j, k0, kn, N - j, bias, alpha, res, last);
 }
 
+#ifdef EXP_NATIVE
+/* Rows [i0, i1) of two adjacent strips (pb, pb + ps) from column j: 6 x 16 tiles, then each
+   strip's leftover rows by its own tiles. */
+static inline __attribute__((always_inline)) void nn_pair_p(const f32 *restrict A, long lda, const f32 *restrict pb,
+                                                            long ps, f32 *restrict C, int N, int i0, int i1, int j,
+                                                            int k0, int kn, const f32 *bias, const f32 *alpha,
+                                                            const f32 *res, int last) {
+  int i = i0;
+  for (; i + Y2R <= i1; i += Y2R)
+    tile_y2(A + i * lda + k0, lda, 1, pb, ps, C + (long)i * N + j, N, kn, k0 == 0, bias, alpha, res, i, j, last, Y2R);
+  for (int h = 0; h < 2 && i < i1; h++)
+    nn_strip_p(A, lda, pb + h * ps, C, N, i, i1, j + 8 * h, k0, kn, 8, bias, alpha, res, last);
+}
+#endif
+
 /*
  * Rows [i0, i1) of C = prelu(A B + bias) + res over every K chunk and strip of Bp (B packed into
  * ceil(N / 8) strips of 8 columns, the last zero-padded); A's rows lda floats apart. The native
@@ -1742,16 +1806,21 @@ static inline __attribute__((always_inline)) void nn_block_p(const f32 *restrict
   for (int k0 = 0; k0 < K; k0 += KC) {
     int k1 = k0 + KC < K ? k0 + KC : K, last = k1 == K, kn = k1 - k0;
     int s = 0;
-#ifdef EXP_NATIVE
-    for (; s + 2 <= N / 8; s += 2) {
+#ifdef EXP_AVX512
+    for (; s + 4 <= N / 8; s += 4) {
       const f32 *pb = Bp + (long)s * K * 8 + (long)k0 * 8;
       int i = i0;
-      for (; i + Y2R <= i1; i += Y2R)
-        tile_y2(A + i * lda + k0, lda, 1, pb, (long)K * 8, C + (long)i * N + 8 * s, N, kn, k0 == 0, bias, alpha, res,
-                i, 8 * s, last, Y2R);
-      for (int h = 0; h < 2 && i < i1; h++)
-        nn_strip_p(A, lda, pb + (long)h * K * 8, C, N, i, i1, 8 * (s + h), k0, kn, 8, bias, alpha, res, last);
+      for (; i + ZR <= i1; i += ZR)
+        tile_z(A + i * lda + k0, lda, pb, (long)K * 8, C + (long)i * N + 8 * s, N, kn, k0 == 0, bias, alpha, res, i,
+               8 * s, last);
+      for (int h = 0; h < 4 && i < i1; h += 2)
+        nn_pair_p(A, lda, pb + (long)h * K * 8, (long)K * 8, C, N, i, i1, 8 * (s + h), k0, kn, bias, alpha, res, last);
     }
+#endif
+#ifdef EXP_NATIVE
+    for (; s + 2 <= N / 8; s += 2)
+      nn_pair_p(A, lda, Bp + (long)s * K * 8 + (long)k0 * 8, (long)K * 8, C, N, i0, i1, 8 * s, k0, kn, bias, alpha,
+                res, last);
 #endif
     for (; s < N / 8; s++)
       nn_strip_p(A, lda, Bp + (long)s * K * 8 + (long)k0 * 8, C, N, i0, i1, 8 * s, k0, kn, 8, bias, alpha, res, last);

@@ -15,10 +15,11 @@ test('auto picks wasm with two threads here (no native bindings installed), and 
   assert.equal(tfWasm.getThreadsCount(), 1, "XNNPACK's own pool keeps one thread");
   assert.equal(tf.getBackend(), 'wasm');
   assert.equal(info.simdKernels, 'relaxed', 'Node 20 runs the relaxed-SIMD build (flag set by simd.ts)');
-  // The native AVX2 products where native.ts loads them (test/native-kernels checks where that is).
-  const avx2 = nativeStatus().path !== null;
-  assert.equal(info.nativeKernels, avx2 ? 'avx2' : undefined);
-  assert.equal(describeBackend(info), `backend wasm, 2 threads, relaxed SIMD kernels${avx2 ? ', AVX2 products' : ''}`);
+  // The native products where native.ts loads them (test/native-kernels checks where that is).
+  const s = nativeStatus();
+  assert.equal(info.nativeKernels, s.path === null ? undefined : s.isa);
+  const label = s.path === null ? '' : s.isa === 'avx512' ? ', AVX-512 products' : ', AVX2 products';
+  assert.equal(describeBackend(info), `backend wasm, 2 threads, relaxed SIMD kernels${label}`);
   const again = await initBackend('auto', { threads: 2 });
   assert.deepEqual(again, info);
   const y = tf.matMul(tf.ones([4, 3]), tf.ones([3, 2]));

@@ -13,24 +13,29 @@ import { conv1dEval, conv2d } from '../src/model/nn.js';
 import { rand, valueAndGrads } from './fixtures/fused-check.js';
 
 /**
- * The native x86-64 kernels (csrc/native/addon.c: 256-bit tiles) against the wasm ones they stand
- * in for: the same bits, for the products a training step and scoring run (1 x 1 convs and both
+ * The native x86-64 kernels (csrc/native/addon.c: 256-bit tiles, or 512-bit ones in the AVX-512
+ * build) against the wasm ones they stand in for: the same bits, for the products a training step and scoring run (1 x 1 convs and both
  * their gradients, linear layers with bias / PReLU / residual, the direct 1-D conv), over random
  * shapes that cover whole and partial tiles and strips. One thread here (the helpers' choice is
- * made when their pool starts); the last test compares whole training steps at two threads.
+ * made when their pool starts); the last test compares whole training steps at two threads. This
+ * file tests the build native.ts picks for this CPU; native-kernels-avx2.test.ts runs it again with
+ * the AVX2 build.
  */
 
-function cpuHasAvx2Fma(): boolean {
-  const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
-  return flags.includes('avx2') && flags.includes('fma');
-}
+const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
+const has = (...f: string[]) => f.every((x) => flags.includes(x));
+const capable = process.platform === 'linux' && process.arch === 'x64' && has('avx2', 'fma');
+/** The build native.ts must pick: AVX-512 where the CPU has it, unless EXP_NATIVE_KERNELS=avx2. */
+const expectedIsa =
+  process.env['EXP_NATIVE_KERNELS'] !== 'avx2' && has('avx512f', 'avx512vl', 'avx512bw', 'avx512dq')
+    ? 'avx512'
+    : 'avx2';
 
-const capable = process.platform === 'linux' && process.arch === 'x64' && cpuHasAvx2Fma();
-
-test('the native kernels load on Linux x64 with AVX2 and FMA, and only there', () => {
+test('the native kernels load on Linux x64 with AVX2 and FMA, and only there; the widest build the CPU runs', () => {
   const s = nativeStatus();
-  if (capable) assert.notEqual(s.path, null, s.path === null ? s.reason : '');
-  else assert.equal(s.path, null);
+  if (!capable) return assert.equal(s.path, null);
+  assert.notEqual(s.path, null, s.path === null ? s.reason : '');
+  assert.equal(s.path !== null && s.isa, expectedIsa);
 });
 
 /** Runs `f` with the native kernels and with the wasm ones; asserts identical floats. */

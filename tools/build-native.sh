@@ -15,8 +15,16 @@ mkdir -p native
 # Results must keep the wasm build's bits: -ffp-contract=off, or clang fuses scalar a * b + c into
 # one FMA where wasm (no scalar FMA) rounds twice; no -ffast-math. -fno-math-errno: sqrtf becomes
 # one instruction (no libm).
-"$cc" -O3 -march=x86-64-v2 -mavx2 -mfma -ffp-contract=off -fno-math-errno -fPIC -shared -DEXP_NATIVE -Wall -Wextra -Werror \
-  -Wno-unknown-attributes -Wno-unused-function -I"$node_inc" -Icsrc \
-  -o native/exp-kernels-linux-x64.node csrc/native/addon.c
-strip native/exp-kernels-linux-x64.node
-echo "native/exp-kernels-linux-x64.node: $(stat -c %s native/exp-kernels-linux-x64.node) bytes"
+# Two builds: the AVX2 one, and one that adds AVX-512 (F, VL, BW, DQ: every AVX-512 CPU since
+# Intel Skylake-SP and AMD Zen 4) with 512-bit product tiles, which native.ts loads where
+# /proc/cpuinfo lists all four.
+build() {
+  local out=native/$1
+  shift
+  "$cc" -O3 -march=x86-64-v2 -mavx2 -mfma "$@" -ffp-contract=off -fno-math-errno -fPIC -shared -DEXP_NATIVE -Wall \
+    -Wextra -Werror -Wno-unknown-attributes -Wno-unused-function -I"$node_inc" -Icsrc -o "$out" csrc/native/addon.c
+  strip "$out"
+  echo "$out: $(stat -c %s "$out") bytes"
+}
+build exp-kernels-linux-x64.node
+build exp-kernels-linux-x64-avx512.node -mavx512f -mavx512vl -mavx512bw -mavx512dq -DEXP_AVX512

@@ -43,8 +43,8 @@ export interface BenchResult {
   wasmHeapBytes?: number;
   /** wasm only: which build of our SIMD kernels ran ('relaxed': fused multiply-add). */
   simdKernels?: 'relaxed' | 'baseline';
-  /** wasm only: 'avx2' when the products ran in the native x86-64 build (same bits, faster). */
-  nativeKernels?: 'avx2';
+  /** wasm only: 'avx2' or 'avx512' when the products ran in that native x86-64 build (same bits, faster). */
+  nativeKernels?: 'avx2' | 'avx512';
   /** webgpu only: the adapter, and the most GPU memory tfjs held after a timed step or batch (bytes). */
   gpu?: GpuAdapter;
   gpuPeakBytes?: number;

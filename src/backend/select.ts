@@ -5,7 +5,7 @@ import { UserError, messageOf } from '../util/errors.js';
 import { NotSettledError, settleWithin, withWasmThreadPatches } from './wasm-threads.js';
 import { registerWasmTrainingKernels } from './kernels/register.js';
 import { setKernelThreads } from './kernels/parallel.js';
-import { nativeStatus } from './kernels/native.js';
+import { NATIVE_LABEL, nativeStatus, type NativeIsa } from './kernels/native.js';
 import { relaxedSimdInUse, simd } from './kernels/simd.js';
 import { isShared, memoryOf, type WasmBackend } from './kernels/wasm-util.js';
 import { watchBuffers } from './gpu-guard.js';
@@ -58,10 +58,10 @@ export interface BackendInfo {
    */
   simdKernels?: 'relaxed' | 'baseline';
   /**
-   * wasm only: 'avx2' when the products and depthwise convs run in our native x86-64 build (the
-   * same bits as the wasm kernels, faster: src/backend/kernels/native.ts).
+   * wasm only: 'avx2' or 'avx512' when the products and depthwise convs run in that native x86-64
+   * build (the same bits as the wasm kernels, faster: src/backend/kernels/native.ts).
    */
-  nativeKernels?: 'avx2';
+  nativeKernels?: NativeIsa;
   /** webgpu only: the adapter (vendor, architecture, device, driver, limits), stored with the run. */
   gpu?: GpuAdapter;
 }
@@ -321,8 +321,13 @@ function wasmInfo(threads: number): BackendInfo {
     threads,
     native: false,
     simdKernels: relaxedSimdInUse() ? 'relaxed' : 'baseline',
-    ...(nativeStatus().path !== null ? { nativeKernels: 'avx2' as const } : {}),
+    ...nativeIsa(),
   };
+}
+
+function nativeIsa(): { nativeKernels?: NativeIsa } {
+  const s = nativeStatus();
+  return s.path === null ? {} : { nativeKernels: s.isa };
 }
 
 /** Parses a `--backend` value, with a UserError naming the flag. */
@@ -331,10 +336,10 @@ export function parseBackendName(value: string): BackendName {
   throw new UserError(`--backend expects one of ${BACKEND_NAMES.join(', ')}, got ${JSON.stringify(value)}`);
 }
 
-/** One line for the CLI: "backend wasm, 2 threads, relaxed SIMD kernels, AVX2 products". */
+/** One line for the CLI: "backend wasm, 2 threads, relaxed SIMD kernels, AVX-512 products". */
 export function describeBackend(info: BackendInfo): string {
   if (info.native) return `backend tensorflow (${info.package ?? 'native'})`;
   if (info.gpu) return `backend webgpu, ${describeAdapterLine(info.gpu)}`;
-  const simdKernels = `${info.simdKernels ? `, ${info.simdKernels} SIMD kernels` : ''}${info.nativeKernels ? ', AVX2 products' : ''}`;
+  const simdKernels = `${info.simdKernels ? `, ${info.simdKernels} SIMD kernels` : ''}${info.nativeKernels ? `, ${NATIVE_LABEL[info.nativeKernels]}` : ''}`;
   return `backend ${info.backend}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${simdKernels}`;
 }

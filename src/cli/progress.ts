@@ -1,3 +1,4 @@
+import { NATIVE_LABEL } from '../backend/kernels/native.js';
 import { describeAdapterLine } from '../backend/webgpu.js';
 import type { TrainEvent } from '../events/index.js';
 import { formatDuration } from '../util/format.js';
@@ -29,7 +30,7 @@ export class ProgressPrinter {
         this.epochs = e.epochs;
         this.startEpoch = e.startEpoch;
         this.out.write(
-          `backend ${e.backend} (${e.threads} thread${e.threads === 1 ? '' : 's'}${e.simdKernels ? `, ${e.simdKernels} SIMD kernels` : ''}${e.nativeKernels ? ', AVX2 products' : ''}), ${(e.params.total / 1e6).toFixed(2)} M parameters, ` +
+          `backend ${e.backend} (${e.threads} thread${e.threads === 1 ? '' : 's'}${e.simdKernels ? `, ${e.simdKernels} SIMD kernels` : ''}${e.nativeKernels ? `, ${NATIVE_LABEL[e.nativeKernels]}` : ''}), ${(e.params.total / 1e6).toFixed(2)} M parameters, ` +
             `${e.numClasses} machine IDs, ${e.trainClips} train / ${e.valClips} val / ${e.testClips} test clips, ` +
             `${e.stepsPerEpoch} steps per epoch\n`,
         );

@@ -25,8 +25,8 @@ export interface StartEvent {
   threads: number;
   /** wasm: which build of our SIMD kernels ran (stored with the run: it changes float rounding). */
   simdKernels?: 'relaxed' | 'baseline';
-  /** wasm: 'avx2' when the products ran in the native x86-64 build (the same bits, faster). */
-  nativeKernels?: 'avx2';
+  /** wasm: 'avx2' or 'avx512' when the products ran in that native x86-64 build (the same bits, faster). */
+  nativeKernels?: 'avx2' | 'avx512';
   /** webgpu: the adapter (vendor, architecture, device, driver, limits), the run's provenance. */
   gpu?: GpuAdapterInfo;
   /**

@@ -3,12 +3,15 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The native x86-64 build of our kernels (csrc/native/addon.c, tools/build-native.sh): the packed
+ * The native x86-64 builds of our kernels (csrc/native/addon.c, tools/build-native.sh): the packed
  * products and the 3 x 3 depthwise passes with 256-bit AVX2 tiles, which WebAssembly's 128-bit SIMD
- * cannot express (the products ~2x the wasm tiles on one core: docs/backend.md). It works on tfjs-backend-wasm's heap in place, as the
- * wasm module does, and keeps its bits: each output element is the same fused multiply-adds in
- * the same order (test/native-kernels.test.ts compares the two). Used where the CPU has AVX2 and
- * FMA on Linux x64, unless EXP_NATIVE_KERNELS=0; everywhere else the wasm kernels run alone.
+ * cannot express (the products ~2x the wasm tiles on one core: docs/backend.md), and a second build
+ * whose products use 512-bit AVX-512 tiles. They work on tfjs-backend-wasm's heap in place, as the
+ * wasm module does, and keep its bits: each output element is the same fused multiply-adds in the
+ * same order (test/native-kernels.test.ts compares them). On Linux x64 the AVX-512 build runs where
+ * the CPU has AVX-512 F, VL, BW and DQ, else the AVX2 build where it has AVX2 and FMA;
+ * EXP_NATIVE_KERNELS=avx2 picks the AVX2 build, EXP_NATIVE_KERNELS=0 neither. Everywhere else the
+ * wasm kernels run alone.
  */
 
 /** The kernels the native build exports; the others always run in wasm. */
@@ -27,11 +30,25 @@ interface NativeModule extends Record<NativeName, (base: number, ...args: number
   heapBase(view: Uint8Array): number;
 }
 
-/** The loaded native module and its path, or (path null) why the native kernels are not in use. */
-export type NativeStatus = { path: string; module: NativeModule } | { path: null; reason: string };
+/** Which native build: its widest vector instructions. */
+export type NativeIsa = 'avx2' | 'avx512';
+
+/** The loaded native module, its path and build, or (path null) why the native kernels are not in use. */
+export type NativeStatus = { path: string; isa: NativeIsa; module: NativeModule } | { path: null; reason: string };
 
 // src/backend/kernels and dist/backend/kernels are both three levels below the package root.
-const BINARY = fileURLToPath(new URL('../../../native/exp-kernels-linux-x64.node', import.meta.url));
+const BINARIES: Record<NativeIsa, string> = {
+  avx2: fileURLToPath(new URL('../../../native/exp-kernels-linux-x64.node', import.meta.url)),
+  avx512: fileURLToPath(new URL('../../../native/exp-kernels-linux-x64-avx512.node', import.meta.url)),
+};
+/** How the CLI names each build ("backend wasm, 2 threads, relaxed SIMD kernels, AVX-512 products"). */
+export const NATIVE_LABEL: Record<NativeIsa, string> = { avx2: 'AVX2 products', avx512: 'AVX-512 products' };
+
+/** The /proc/cpuinfo flags each build needs (its compiler flags: tools/build-native.sh). */
+const NEEDS: Record<NativeIsa, string[]> = {
+  avx2: ['avx2', 'fma'],
+  avx512: ['avx2', 'fma', 'avx512f', 'avx512vl', 'avx512bw', 'avx512dq'],
+};
 
 let status: NativeStatus | undefined;
 let wanted = true;
@@ -45,26 +62,31 @@ export function useNativeKernels(on: boolean): void {
   wanted = on;
 }
 
-function cpuHasAvx2Fma(): boolean {
+function cpuFlags(): string[] {
   try {
-    const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
-    return flags.includes('avx2') && flags.includes('fma');
+    return /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
   } catch {
-    return false;
+    return [];
   }
 }
 
 function load(): NativeStatus {
-  if (process.env['EXP_NATIVE_KERNELS'] === '0') return { path: null, reason: 'EXP_NATIVE_KERNELS=0' };
+  const env = process.env['EXP_NATIVE_KERNELS'];
+  if (env === '0') return { path: null, reason: 'EXP_NATIVE_KERNELS=0' };
   if (process.platform !== 'linux' || process.arch !== 'x64')
     return { path: null, reason: `no native build for ${process.platform}-${process.arch}` };
-  // The build uses AVX2 throughout: loading it on a CPU without would crash on the first kernel.
-  if (!cpuHasAvx2Fma()) return { path: null, reason: 'the CPU lacks AVX2 or FMA' };
-  if (!existsSync(BINARY)) return { path: null, reason: `${BINARY} is missing` };
+  // Each build uses its instructions throughout: loaded on a CPU without them it would crash on the
+  // first kernel.
+  const flags = cpuFlags();
+  const fits = (isa: NativeIsa) => NEEDS[isa].every((f) => flags.includes(f));
+  const isa: NativeIsa | undefined = env !== 'avx2' && fits('avx512') ? 'avx512' : fits('avx2') ? 'avx2' : undefined;
+  if (!isa) return { path: null, reason: 'the CPU lacks AVX2 or FMA' };
+  const path = BINARIES[isa];
+  if (!existsSync(path)) return { path: null, reason: `${path} is missing` };
   try {
-    return { path: BINARY, module: createRequire(import.meta.url)(BINARY) as NativeModule };
+    return { path, isa, module: createRequire(import.meta.url)(path) as NativeModule };
   } catch (e) {
-    return { path: null, reason: `${BINARY} failed to load: ${e instanceof Error ? e.message : String(e)}` };
+    return { path: null, reason: `${path} failed to load: ${e instanceof Error ? e.message : String(e)}` };
   }
 }
 
