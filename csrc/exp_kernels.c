@@ -544,14 +544,15 @@ static inline __attribute__((always_inline)) __m256 ep8(__m256 v, const f32 *bia
   return v;
 }
 #ifdef EXP_AVX512
+/* prelu4 over 16 lanes (the AVX-512 build's tiles). */
+static inline __attribute__((always_inline)) __m512 prelu16(__m512 z, __m512 a) {
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GT_OQ), _mm512_mul_ps(z, a), z);
+}
 /* ep8 over 16 lanes (the AVX-512 build's tiles): the same operations again. */
 static inline __attribute__((always_inline)) __m512 ep16(__m512 v, const f32 *bias, const f32 *alpha, const f32 *res,
                                                          long row, long N, int j) {
   if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + j));
-  if (alpha) {
-    __m512 a = _mm512_loadu_ps(alpha + j);
-    v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ), _mm512_mul_ps(v, a), v);
-  }
+  if (alpha) v = prelu16(v, _mm512_loadu_ps(alpha + j));
   if (res) v = _mm512_add_ps(v, _mm512_loadu_ps(res + row * N + j));
   return v;
 }
@@ -1380,10 +1381,69 @@ static inline __attribute__((always_inline)) void dw3_tile_y(const f32 *xr, long
     for (int p = 0; p < P; p++) _mm256_storeu_ps(out + p * cs + ch, alpha ? prelu8(acc[p], al) : acc[p]);
   }
 }
-#define DW3_TILE(...) (c % 8 == 0 ? dw3_tile_y(__VA_ARGS__) : dw3_tile(__VA_ARGS__))
-#else
-#define DW3_TILE dw3_tile
 #endif
+
+#ifdef EXP_AVX512
+/* The AVX-512 build's tile for c a multiple of 16: 16 channels per 512-bit vector, the taps from wz
+   (dw3_pack16: one load per tap), the same fused multiply-adds per channel in the same order. */
+static void dw3_pack16(const f32 *restrict wp, f32 *restrict wz, int c) {
+  for (int cb = 0; cb < c; cb += 16)
+    for (int t = 0; t < 9; t++)
+      for (int g = 0; g < 4; g++) st(wz + cb * 9 + t * 16 + 4 * g, ld(wp + (cb + 4 * g) * 9 + t * 4));
+}
+static inline __attribute__((always_inline)) void dw3_tile_z(const f32 *xr, long rs, int ky0, int ky1,
+                                                              const f32 *wz, const f32 *b, const f32 *alpha,
+                                                              f32 *out, int c, const int S, const int P) {
+  const long cs = c;
+  for (int ch = 0; ch < c; ch += 16) {
+    __m512 acc[DW3_P];
+    __m512 bv = _mm512_loadu_ps(b + ch);
+    for (int p = 0; p < P; p++) acc[p] = bv;
+#pragma clang loop unroll(disable)
+    for (int ky = ky0; ky < ky1; ky++) {
+      const f32 *xp = xr + ky * rs + ch, *wk = wz + ch * 9 + ky * 48;
+      __m512 a0 = _mm512_loadu_ps(wk), a1 = _mm512_loadu_ps(wk + 16), a2 = _mm512_loadu_ps(wk + 32);
+      for (int j = 0; j < (P - 1) * S + 3; j++) {
+        __m512 v = _mm512_loadu_ps(xp + j * cs);
+        for (int p = 0; p < P; p++) {
+          int kx = j - p * S;
+          if (kx == 0) acc[p] = _mm512_fmadd_ps(v, a0, acc[p]);
+          if (kx == 1) acc[p] = _mm512_fmadd_ps(v, a1, acc[p]);
+          if (kx == 2) acc[p] = _mm512_fmadd_ps(v, a2, acc[p]);
+        }
+      }
+    }
+    __m512 al = alpha ? _mm512_loadu_ps(alpha + ch) : _mm512_setzero_ps();
+    for (int p = 0; p < P; p++) _mm512_storeu_ps(out + p * cs + ch, alpha ? prelu16(acc[p], al) : acc[p]);
+  }
+}
+#endif
+
+/* wz for dw3_tile_w: in the AVX-512 build, for c a multiple of 16, wp's taps regrouped by 16 channels
+   on the stack (9 c floats; only the native builds may use a stack); else null. */
+#ifdef EXP_AVX512
+#define DW3_WZ(wp, c)                    \
+  f32 wz_[(c) % 16 == 0 ? 9 * (c) : 1]; \
+  const f32 *wz = (c) % 16 == 0 ? (dw3_pack16(wp, wz_, c), wz_) : 0
+#else
+#define DW3_WZ(wp, c) const f32 *wz = 0
+#endif
+
+/* The widest tile the build has for c channels: wz (the taps by 16 channels) is set only in the
+   AVX-512 build, for c a multiple of 16. */
+static inline __attribute__((always_inline)) void dw3_tile_w(const f32 *xr, long rs, int ky0, int ky1,
+                                                              const f32 *wp, const f32 *wz, const f32 *b,
+                                                              const f32 *alpha, f32 *out, int c, const int S,
+                                                              const int P) {
+#ifdef EXP_AVX512
+  if (wz) return dw3_tile_z(xr, rs, ky0, ky1, wz, b, alpha, out, c, S, P);
+#endif
+#ifdef EXP_NATIVE
+  if (c % 8 == 0) return dw3_tile_y(xr, rs, ky0, ky1, wp, b, alpha, out, c, S, P);
+#endif
+  (void)wz;
+  dw3_tile(xr, rs, ky0, ky1, wp, b, alpha, out, c, S, P);
+}
 
 /* One output pixel from tap rows [ky0, ky1) and tap columns [kx0, kx1), channels [c0, c1); column by
    column, as the border pixels always were (the same bits as before the pixel tiles). */
@@ -1400,20 +1460,20 @@ static __attribute__((noinline)) void dw3_edge(const f32 *xr, long rs, int ky0, 
 }
 
 /* One output row by pixel tiles; interior columns [lo, hi). */
-static void dw3_row_tiles(const f32 *xr, long rs, int ky0, int ky1, const f32 *wp, const f32 *b, const f32 *alpha,
-                          f32 *orow, int w, int c, int wo, int sw, int left, int lo, int hi) {
+static void dw3_row_tiles(const f32 *xr, long rs, int ky0, int ky1, const f32 *wp, const f32 *wz, const f32 *b,
+                          const f32 *alpha, f32 *orow, int w, int c, int wo, int sw, int left, int lo, int hi) {
   for (int ox = 0; ox < wo; ox++) {
     if (ox == lo && hi > lo) {
       const f32 *xp = xr + (long)(ox * sw - left) * c;
       f32 *po = orow + (long)ox * c;
       if (sw == 1) {
         for (; ox + DW3_P <= hi; ox += DW3_P, xp += DW3_P * c, po += DW3_P * c)
-          DW3_TILE(xp, rs, ky0, ky1, wp, b, alpha, po, c, 1, DW3_P);
+          dw3_tile_w(xp, rs, ky0, ky1, wp, wz, b, alpha, po, c, 1, DW3_P);
       } else if (sw == 2) {
         for (; ox + DW3_P <= hi; ox += DW3_P, xp += 2 * DW3_P * c, po += DW3_P * c)
-          DW3_TILE(xp, rs, ky0, ky1, wp, b, alpha, po, c, 2, DW3_P);
+          dw3_tile_w(xp, rs, ky0, ky1, wp, wz, b, alpha, po, c, 2, DW3_P);
       }
-      for (; ox < hi; ox++, xp += (long)sw * c, po += c) DW3_TILE(xp, rs, ky0, ky1, wp, b, alpha, po, c, 1, 1);
+      for (; ox < hi; ox++, xp += (long)sw * c, po += c) dw3_tile_w(xp, rs, ky0, ky1, wp, wz, b, alpha, po, c, 1, 1);
       ox = hi - 1;
       continue;
     }
@@ -1470,6 +1530,7 @@ void dw3_fwd(const f32 *restrict x, const f32 *restrict wp, const f32 *b, const 
   long rs = (long)w * c;
   int lo, hi;
   inner_cols(wo, w, sw, left, &lo, &hi);
+  DW3_WZ(wp, c);
   int tiles = sw == 1 || ((long)sw * c * 4) % 4096 == 0;
   for (int r = r0; r < r1; r++) {
     int bi = r / ho, oy = r % ho;
@@ -1479,7 +1540,7 @@ void dw3_fwd(const f32 *restrict x, const f32 *restrict wp, const f32 *b, const 
     const f32 *xr = x + (long)bi * h * rs + (long)iy * rs;
     f32 *orow = out + (long)r * wo * c;
     if (tiles)
-      dw3_row_tiles(xr, rs, ky0, ky1, wp, b, alpha, orow, w, c, wo, sw, left, lo, hi);
+      dw3_row_tiles(xr, rs, ky0, ky1, wp, wz, b, alpha, orow, w, c, wo, sw, left, lo, hi);
     else
       dw3_row_cb(xr, rs, ky0, ky1, wp, b, alpha, orow, w, c, wo, sw, left, lo, hi);
   }
@@ -1501,13 +1562,14 @@ void dw3_grads_rg(const f32 *restrict x, const f32 *restrict dy, const f32 *rest
   long part = 9L * c, rs = (long)wo * c;
   int lo, hi;
   inner_cols(wo, wo, 1, left, &lo, &hi);
+  DW3_WZ(wp, c);
   for (int g = g0; g < g1; g++) {
     int o0 = g * grows, o1 = o0 + grows < rows ? o0 + grows : rows;
     for (int r = o0; r < o1; r++) {
       int bi = r / ho, iy = r % ho - 1;
       int ky0 = iy < 0 ? -iy : 0, ky1 = ho - iy < 3 ? ho - iy : 3;
       const f32 *xr = dy + (long)bi * ho * rs + (long)iy * rs;
-      dw3_row_tiles(xr, rs, ky0, ky1, wp, zb, 0, dx + (long)r * rs, wo, c, wo, 1, left, lo, hi);
+      dw3_row_tiles(xr, rs, ky0, ky1, wp, wz, zb, 0, dx + (long)r * rs, wo, c, wo, 1, left, lo, hi);
     }
     dw3_filter_grad_rows(x, dy, acc + g * part, rowacc + g * part, geo, o0, o1);
   }
