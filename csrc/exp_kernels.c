@@ -1765,7 +1765,7 @@ static inline __attribute__((always_inline)) void tile_y2(const f32 *restrict pa
 /*
  * The AVX-512 build only (tools/build-native.sh, loaded where /proc/cpuinfo lists avx512f, vl, bw
  * and dq): ZR rows x 32 columns over four adjacent 8-column strips (pb + h ps), two 512-bit
- * accumulators per row. Cores with two 512-bit FMA pipes (Intel server parts, AMD Zen 5) do twice
+ * accumulators per row; row r's A element k at pa[(r / 4) s4 + (r % 4) sai + k sak], as in tile_y. Cores with two 512-bit FMA pipes (Intel server parts, AMD Zen 5) do twice
  * the multiply-adds per cycle of the 256-bit tiles; 24 accumulators keep both pipes busy. The strips
  * stay packed 8 wide (the layout both builds share): each k joins two of them into one register.
  * The same per-element operations as tile_y2, so the same bits.
@@ -1774,17 +1774,17 @@ static inline __attribute__((always_inline)) void tile_y2(const f32 *restrict pa
 static inline __attribute__((always_inline)) __m512 join8(const f32 *lo, const f32 *hi) {
   return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(lo)), _mm256_loadu_ps(hi), 1);
 }
-static inline __attribute__((always_inline)) void tile_z(const f32 *restrict pa, long sai, const f32 *restrict pb,
-                                                         long ps, f32 *restrict C, long ldc, int kn, int first,
-                                                         const f32 *bias, const f32 *alpha, const f32 *res,
-                                                         long row0, int j0, int last) {
+static inline __attribute__((always_inline)) void tile_z(const f32 *restrict pa, long s4, long sai, long sak,
+                                                         const f32 *restrict pb, long ps, f32 *restrict C, long ldc,
+                                                         int kn, int first, const f32 *bias, const f32 *alpha,
+                                                         const f32 *res, long row0, int j0, int last) {
   __m512 acc[ZR][2];
   for (int r = 0; r < ZR; r++)
     for (int h = 0; h < 2; h++) acc[r][h] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(C + r * ldc + 16 * h);
-  for (int k = 0; k < kn; k++, pa++, pb += 8) {
+  for (int k = 0; k < kn; k++, pa += sak, pb += 8) {
     __m512 b0 = join8(pb, pb + ps), b1 = join8(pb + 2 * ps, pb + 3 * ps);
     for (int r = 0; r < ZR; r++) {
-      __m512 a = _mm512_set1_ps(pa[r * sai]);
+      __m512 a = _mm512_set1_ps(pa[(r >> 2) * s4 + (r & 3) * sai]);
       acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
       acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
     }
@@ -1873,8 +1873,8 @@ static inline __attribute__((always_inline)) void nn_block_p(const f32 *restrict
       const f32 *pb = Bp + (long)s * K * 8 + (long)k0 * 8;
       int i = i0;
       for (; i + ZR <= i1; i += ZR)
-        tile_z(A + i * lda + k0, lda, pb, (long)K * 8, C + (long)i * N + 8 * s, N, kn, k0 == 0, bias, alpha, res, i,
-               8 * s, last);
+        tile_z(A + i * lda + k0, 4 * lda, lda, 1, pb, (long)K * 8, C + (long)i * N + 8 * s, N, kn, k0 == 0, bias,
+               alpha, res, i, 8 * s, last);
       for (int h = 0; h < 4 && i < i1; h += 2)
         nn_pair_p(A, lda, pb + (long)h * K * 8, (long)K * 8, C, N, i, i1, 8 * (s + h), k0, kn, bias, alpha, res, last);
     }
@@ -2046,6 +2046,19 @@ static inline __attribute__((always_inline)) void tn_ks_tasks(const f32 *restric
       for (int i0 = m0; i0 < m1; i0 += MC) {
         int i1 = i0 + MC < m1 ? i0 + MC : m1;
         int j = n0;
+#ifdef EXP_AVX512
+        for (; j + 32 <= n8; j += 32) {
+          const f32 *pb = bp + (long)(j - n0) * kn;
+          int i = i0;
+          for (; i + ZR <= i1; i += ZR)
+            tile_z(ap + (long)(i - m0) * kn, 4L * kn, 1, 4, pb, 8L * kn, out + (long)i * N + j, N, kn, k0 == 0, 0, 0, 0,
+                   i, j, 0);
+          for (; i + 4 <= i1; i += 4)
+            for (int h = 0; h < 2; h++)
+              tile_y2(ap + (long)(i - m0) * kn, 1, 4, pb + 16L * h * kn, 8L * kn, out + (long)i * N + j + 16 * h, N,
+                      kn, k0 == 0, 0, 0, 0, i, j + 16 * h, 0, 4);
+        }
+#endif
 #ifdef EXP_NATIVE
         for (; j + 16 <= n8; j += 16)
           for (int i = i0; i + 4 <= i1; i += 4)
