@@ -1,9 +1,14 @@
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { parentPort, Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
  * Worker threads that take jobs one at a time until none are left, for work split into
- * independent pieces (the synthetic set's clips, a sweep's log-Mel warm-up). Each worker says
- * `ready` once started and answers every job with one message; it gets its next job after each.
+ * independent pieces (the synthetic set's clips, a sweep's log-Mel warm-up). Each worker
+ * (serveJobs) says `ready` once started and answers every job with one message; it gets its next
+ * job after each, and `null` when none are left, on which it closes its port and its thread ends by
+ * itself. worker.terminate() on a worker that has just finished is left to the error paths: it
+ * stops the isolate wherever it is, and Node 20 has aborted in NodePlatform::ForIsolate when a
+ * background compile task of the worker's isolate was still in flight (seen once in `exp data
+ * synth`; cf. nodejs/node#56312 and #30850, races of terminate with the platform's tasks).
  */
 
 /** What a pool's workers send: `ready` once, then one reply per job. */
@@ -17,11 +22,11 @@ export interface PoolSpec<Job, Reply extends PoolMessage> {
   take: () => Job | undefined;
   /** A reply to a job. Throwing rejects the pool (e.g. the worker reported a failure). */
   receive: (reply: Exclude<Reply, { kind: 'ready' }>) => void;
-  /** The error for a worker that exited while it held a job. */
+  /** The error for a worker that exited while it held a job, or with a non-zero code. */
   lost: (code: number) => Error;
 }
 
-/** Runs the pool until every worker has found no job left; all workers are terminated before it settles. */
+/** Runs the pool until every worker has found no job left and exited; on an error the others are terminated. */
 export async function runWorkerPool<Job, Reply extends PoolMessage>(spec: PoolSpec<Job, Reply>): Promise<void> {
   const pool: Worker[] = [];
   try {
@@ -35,9 +40,7 @@ export async function runWorkerPool<Job, Reply extends PoolMessage>(spec: PoolSp
         const give = () => {
           const job = spec.take();
           busy = job !== undefined;
-          if (busy) return worker.postMessage(job);
-          void worker.terminate();
-          if (++finished === spec.size) resolve();
+          worker.postMessage(busy ? job : null);
         };
         worker.on('message', (m: Reply) => {
           try {
@@ -49,13 +52,29 @@ export async function runWorkerPool<Job, Reply extends PoolMessage>(spec: PoolSp
         });
         worker.on('error', reject);
         worker.on('exit', (code) => {
-          if (busy) reject(spec.lost(code));
+          if (busy || code !== 0) return reject(spec.lost(code));
+          if (++finished === spec.size) resolve();
         });
       }
     });
   } finally {
+    // A no-op for the workers that have exited (all of them, unless the pool failed).
     await Promise.all(pool.map((w) => w.terminate()));
   }
+}
+
+/**
+ * The worker side of runWorkerPool: says `ready`, answers each job with `handle(job)`'s reply, and
+ * closes its port when the pool sends `null` (no job left), so that the thread ends by itself.
+ */
+export function serveJobs<Job, Reply>(handle: (job: Job) => Reply): void {
+  const port = parentPort;
+  if (!port) throw new Error('serveJobs runs in a worker thread');
+  port.on('message', (job: Job | null) => {
+    if (job === null) return port.close();
+    port.postMessage(handle(job));
+  });
+  port.postMessage({ kind: 'ready' });
 }
 
 /**
