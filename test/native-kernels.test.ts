@@ -17,9 +17,9 @@ import { rand, valueAndGrads } from './fixtures/fused-check.js';
  * build) against the wasm ones they stand in for: the same bits, for the products a training step and scoring run (1 x 1 convs and both
  * their gradients, linear layers with bias / PReLU / residual, the direct 1-D conv), over random
  * shapes that cover whole and partial tiles and strips. One thread here (the helpers' choice is
- * made when their pool starts); the last test compares whole training steps at two threads. This
- * file tests the build native.ts picks for this CPU; native-kernels-avx2.test.ts runs it again with
- * the AVX2 build.
+ * made when their pool starts); the last test compares whole training steps at two threads. The
+ * kernel tests check the build native.ts picks for this CPU; native-kernels-avx2.test.ts runs them
+ * again with the AVX2 build. The whole step is compared for every build the CPU runs.
  */
 
 const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
@@ -215,9 +215,20 @@ function stepHash(env: Record<string, string>): string {
   }).trim();
 }
 
-test('a whole training step at two threads: the same loss and gradients with and without', { skip: !capable }, () => {
-  const native = stepHash({ EXP_THREADS: '2' });
-  const wasm = stepHash({ EXP_THREADS: '2', EXP_NATIVE_KERNELS: '0' });
-  assert.match(native, /^\d/);
-  assert.equal(native, wasm);
-});
+// Every build in one test (child processes; native-kernels-avx2 runs the kernel tests above only).
+if (process.env['EXP_NATIVE_KERNELS'] !== 'avx2')
+  test('a whole training step at two threads: the same loss and gradients with each native build and without', {
+    skip: !capable,
+  }, () => {
+    const [kernels, ...wasm] = stepHash({ EXP_THREADS: '2', EXP_NATIVE_KERNELS: '0' }).split(' ');
+    assert.equal(kernels, 'wasm');
+    assert.match(wasm[0]!, /^\d/);
+    for (const build of expectedIsa === 'avx512' ? ['avx512', 'avx2'] : ['avx2']) {
+      const [ran, ...native] = stepHash({
+        EXP_THREADS: '2',
+        EXP_NATIVE_KERNELS: build === 'avx2' ? 'avx2' : '1',
+      }).split(' ');
+      assert.equal(ran, build);
+      assert.deepEqual(native, wasm, build);
+    }
+  });
