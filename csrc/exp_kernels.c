@@ -548,6 +548,10 @@ static inline __attribute__((always_inline)) __m256 ep8(__m256 v, const f32 *bia
 static inline __attribute__((always_inline)) __m512 prelu16(__m512 z, __m512 a) {
   return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GT_OQ), _mm512_mul_ps(z, a), z);
 }
+/* Two 8-float rows (two packed 8-column strips at one k) as one 512-bit register. */
+static inline __attribute__((always_inline)) __m512 join8(const f32 *lo, const f32 *hi) {
+  return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(lo)), _mm256_loadu_ps(hi), 1);
+}
 /* ep8 over 16 lanes (the AVX-512 build's tiles): the same operations again. */
 static inline __attribute__((always_inline)) __m512 ep16(__m512 v, const f32 *bias, const f32 *alpha, const f32 *res,
                                                          long row, long N, int j) {
@@ -993,6 +997,36 @@ static inline __attribute__((always_inline)) void c4_tile_y2(const f32 *xr, long
 }
 #endif
 
+#ifdef EXP_AVX512
+/* The AVX-512 build's c4_tile over four adjacent strips (ws + h ps): C4Z_P pixels x 32 output
+   channels, two 512-bit accumulators per pixel (24), the strips joined per register as in tile_z.
+   The same operations per output as c4_tile: the same bits. */
+#define C4Z_P 12
+static inline __attribute__((always_inline)) void c4_tile_z(const f32 *xr, long rs, int ky0, int ky1, const f32 *ws,
+                                                             long ps, const f32 *b, const f32 *alpha, f32 *out, int co,
+                                                             int j, const int S) {
+  __m512 acc[C4Z_P][2];
+  for (int p = 0; p < C4Z_P; p++) acc[p][0] = acc[p][1] = _mm512_setzero_ps();
+#pragma clang loop unroll(disable)
+  for (int t = ky0 * 3; t < ky1 * 3; t++) {
+    const f32 *xp = xr + (t / 3) * rs + (t % 3) * 4;
+    const f32 *wk = ws + t * 32;
+#pragma clang loop unroll(disable)
+    for (int i = 0; i < 4; i++) {
+      __m512 b0 = join8(wk + i * 8, wk + ps + i * 8), b1 = join8(wk + 2 * ps + i * 8, wk + 3 * ps + i * 8);
+      for (int p = 0; p < C4Z_P; p++) {
+        __m512 a = _mm512_set1_ps(xp[p * S * 4 + i]);
+        acc[p][0] = _mm512_fmadd_ps(a, b0, acc[p][0]);
+        acc[p][1] = _mm512_fmadd_ps(a, b1, acc[p][1]);
+      }
+    }
+  }
+  for (int p = 0; p < C4Z_P; p++)
+    for (int h = 0; h < 2; h++)
+      _mm512_storeu_ps(out + (long)p * co + 16 * h, ep16(acc[p][h], b, alpha, 0, 0, 0, j + 16 * h));
+}
+#endif
+
 __attribute__((export_name("conv_c4")))
 void conv_c4(const f32 *restrict x, const f32 *restrict wp, const f32 *b, const f32 *alpha, f32 *restrict out, int co,
              const int *restrict geo, int r0, int r1) {
@@ -1013,6 +1047,16 @@ void conv_c4(const f32 *restrict x, const f32 *restrict wp, const f32 *b, const 
         if (ox == lo && hi > lo) {
           const f32 *xp = xr + (long)(ox * sw - left) * 4;
           f32 *po = orow + (long)ox * co + j;
+#ifdef EXP_AVX512
+          /* As below, by four strips. */
+          if (co % 32 == 0) {
+            int tiled = (hi - lo) / C4Z_P * C4Z_P;
+            if (j % 32 == 0)
+              for (int q = 0; q < tiled; q += C4Z_P)
+                c4_tile_z(xp + (long)q * sw * 4, rs, ky0, ky1, ws, 8L * k, b, alpha, po + (long)q * co, co, j, sw);
+            ox += tiled, xp += (long)tiled * sw * 4, po += (long)tiled * co;
+          } else
+#endif
 #ifdef EXP_NATIVE
           /* Strips in pairs where the pair is whole: the even strip's pass runs both strips' interior
              tiles, the odd strip's pass starts after them. */
@@ -1771,9 +1815,6 @@ static inline __attribute__((always_inline)) void tile_y2(const f32 *restrict pa
  * The same per-element operations as tile_y2, so the same bits.
  */
 #define ZR 12
-static inline __attribute__((always_inline)) __m512 join8(const f32 *lo, const f32 *hi) {
-  return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(lo)), _mm256_loadu_ps(hi), 1);
-}
 static inline __attribute__((always_inline)) void tile_z(const f32 *restrict pa, long s4, long sai, long sak,
                                                          const f32 *restrict pb, long ps, f32 *restrict C, long ldc,
                                                          int kn, int first, const f32 *bias, const f32 *alpha,
