@@ -377,8 +377,30 @@ void dw_filter_grad_rg(const f32 *restrict x, const f32 *restrict dy, f64 *restr
  * [r0, r1): part p has width widths[p] and starts at column offsets[p] of the `c`-wide output.
  * srcs / widths / offsets are arrays of `parts` int32 in the heap.
  */
+/* Four vectors as the rows of a 4 x 4 block, transposed in place (lanes <-> vectors). */
+static inline __attribute__((always_inline)) void tr4(v128_t *a, v128_t *b, v128_t *c, v128_t *d) {
+  v128_t t0 = wasm_i32x4_shuffle(*a, *b, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(*c, *d, 0, 4, 1, 5);
+  v128_t t2 = wasm_i32x4_shuffle(*a, *b, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(*c, *d, 2, 6, 3, 7);
+  *a = wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5);
+  *b = wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7);
+  *c = wasm_i32x4_shuffle(t2, t3, 0, 1, 4, 5);
+  *d = wasm_i32x4_shuffle(t2, t3, 2, 3, 6, 7);
+}
+
 __attribute__((export_name("concat_last")))
 void concat_last(f32 *restrict out, const int *restrict srcs, const int *restrict widths, int parts, int c, int r0, int r1) {
+  /* Four parts of width 1 (tf.stack of the four feature maps, §2.2): four rows at a time as one
+     4 x 4 transpose; element by element this was 1.2 ms of a batch-4 scoring pass. */
+  if (parts == 4 && c == 4) {
+    const f32 *s0 = (const f32 *)(long)srcs[0], *s1 = (const f32 *)(long)srcs[1];
+    const f32 *s2 = (const f32 *)(long)srcs[2], *s3 = (const f32 *)(long)srcs[3];
+    for (; r0 + 4 <= r1; r0 += 4) {
+      v128_t a = ld(s0 + r0), b = ld(s1 + r0), cc = ld(s2 + r0), d = ld(s3 + r0);
+      tr4(&a, &b, &cc, &d);
+      f32 *po = out + (long)r0 * 4;
+      st(po, a), st(po + 4, b), st(po + 8, cc), st(po + 12, d);
+    }
+  }
   for (int r = r0; r < r1; r++) {
     f32 *po = out + (long)r * c;
     for (int p = 0; p < parts; p++) {
@@ -393,6 +415,15 @@ void concat_last(f32 *restrict out, const int *restrict srcs, const int *restric
 
 __attribute__((export_name("split_last")))
 void split_last(const f32 *restrict in, const int *restrict dsts, const int *restrict widths, int parts, int c, int r0, int r1) {
+  if (parts == 4 && c == 4) { /* concat_last's four-part case, backwards (tf.unstack: its gradient) */
+    f32 *d0 = (f32 *)(long)dsts[0], *d1 = (f32 *)(long)dsts[1], *d2 = (f32 *)(long)dsts[2], *d3 = (f32 *)(long)dsts[3];
+    for (; r0 + 4 <= r1; r0 += 4) {
+      const f32 *pi = in + (long)r0 * 4;
+      v128_t a = ld(pi), b = ld(pi + 4), cc = ld(pi + 8), d = ld(pi + 12);
+      tr4(&a, &b, &cc, &d);
+      st(d0 + r0, a), st(d1 + r0, b), st(d2 + r0, cc), st(d3 + r0, d);
+    }
+  }
   for (int r = r0; r < r1; r++) {
     const f32 *pi = in + (long)r * c;
     for (int p = 0; p < parts; p++) {
@@ -402,6 +433,33 @@ void split_last(const f32 *restrict in, const int *restrict dsts, const int *res
       for (int i = 0; i < wp; i++) pd[i] = pi[i];
       pi += wp;
     }
+  }
+}
+
+/*
+ * y[g][c][r] = x[g][r][c] for x [G, rows, cols] (tf.transpose with perm [0, 2, 1]; G = 1 for a
+ * plain 2-D transpose), over units [u0, u1) of G * ceil(cols / 4): unit u is batch u / ceil(cols / 4)
+ * and its output rows c0 .. c0 + 3. Blocks of 4 x 4 by tr4, the edges element by element. Every
+ * output row's four input lines stay in L1 for the next unit, which reads their next 16 bytes.
+ */
+__attribute__((export_name("transpose_last2")))
+void transpose_last2(const f32 *restrict x, f32 *restrict y, int rows, int cols, int u0, int u1) {
+  int cb = (cols + 3) / 4;
+  for (int u = u0; u < u1; u++) {
+    long g = u / cb;
+    int c0 = (u % cb) * 4, cn = cols - c0 < 4 ? cols - c0 : 4;
+    const f32 *xg = x + g * rows * cols + c0;
+    f32 *yg = y + g * rows * cols + (long)c0 * rows;
+    int r = 0;
+    if (cn == 4)
+      for (; r + 4 <= rows; r += 4) {
+        const f32 *p = xg + (long)r * cols;
+        v128_t a = ld(p), b = ld(p + cols), c = ld(p + 2 * cols), d = ld(p + 3 * cols);
+        tr4(&a, &b, &c, &d);
+        st(yg + r, a), st(yg + rows + r, b), st(yg + 2L * rows + r, c), st(yg + 3L * rows + r, d);
+      }
+    for (; r < rows; r++)
+      for (int j = 0; j < cn; j++) yg[(long)j * rows + r] = xg[(long)r * cols + j];
   }
 }
 

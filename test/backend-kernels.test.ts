@@ -412,6 +412,56 @@ test('Slice, Pack / Unpack (stack and its gradient), Identity, SplitV and PadV2 
   assertClose(cpu, wasm, 'slice / pack / unpack / identity / split / pad', 0);
 });
 
+test('Transpose of the last two axes (4 x 4 blocks and their edges) and its gradient match the cpu backend', async () => {
+  const swaps: Array<[number[], number[]]> = [
+    [
+      [2, 128, 314],
+      [0, 2, 1],
+    ], // the DFT's layout change
+    [
+      [3, 13, 10],
+      [0, 2, 1],
+    ], // edges in both axes
+    [
+      [1, 4, 4],
+      [0, 2, 1],
+    ],
+    [
+      [7, 9],
+      [1, 0],
+    ],
+    [
+      [3, 2],
+      [1, 0],
+    ], // narrower than a block
+    [
+      [2, 3, 5, 6],
+      [0, 1, 3, 2],
+    ],
+    [
+      [2, 3, 5],
+      [1, 0, 2],
+    ], // not a swap of the last two: the original kernel
+    [
+      [2, 3, 5],
+      [2, 1, 0],
+    ],
+  ];
+  const [cpu, wasm, shapes] = await both((t) =>
+    swaps.flatMap(([shape, perm], i) => {
+      const x = t(shape, 40 + i);
+      const dy = t(
+        perm.map((p) => shape[p]!),
+        60 + i,
+      );
+      return [tf.transpose(x, perm), tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.transpose(v, perm), dy)))(x)];
+    }),
+  );
+  assert.deepEqual(shapes[0], [2, 314, 128]);
+  assert.deepEqual(shapes[10], [2, 3, 6, 5]);
+  assertClose(cpu, wasm, 'transpose', 0);
+});
+
 test('a clone shares its data without aliasing trouble: disposing either side leaves the other intact', async () => {
   await initBackend('wasm');
   const x = tf.tensor([1, 2, 3, 4]);

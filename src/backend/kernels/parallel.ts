@@ -35,6 +35,7 @@ const NAMES: readonly Name[] = [
   'dw_filter_grad_rg',
   'concat_last',
   'split_last',
+  'transpose_last2',
   'gemm_tn',
   'adamw',
   'im2col',

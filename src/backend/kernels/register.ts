@@ -62,6 +62,7 @@ import {
   reverseConfig,
   sliceConfig,
   splitVConfig,
+  transposeConfig,
   unpackConfig,
 } from './layout.js';
 
@@ -126,6 +127,7 @@ export const REPLACED_KERNELS: readonly KernelConfig[] = [
   fusedBatchNormConfig,
   depthwiseForwardConfig,
   reverseConfig,
+  transposeConfig,
 ];
 
 let registered = false;

@@ -60,6 +60,8 @@ export interface SimdExports {
   f64_group_sum(at: number, groups: number, len: number, i0: number, i1: number): void;
   concat_last(out: number, srcs: number, widths: number, parts: number, c: number, r0: number, r1: number): void;
   split_last(input: number, dsts: number, widths: number, parts: number, c: number, r0: number, r1: number): void;
+  /** y = x with its last two axes swapped, x [G, rows, cols]; units [u0, u1) of G * ceil(cols / 4). */
+  transpose_last2(x: number, y: number, rows: number, cols: number, u0: number, u1: number): void;
   adamw(
     p: number,
     m: number,
