@@ -4,6 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { describeBackend, initBackend, parseBackendName, shaderCacheFor } from '../src/backend/select.js';
 import { nativeStatus } from '../src/backend/kernels/native.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../src/util/errors.js';
 
@@ -57,4 +60,23 @@ test('a run keeps GPU shaders beside the run directories (next to the feature ca
   assert.equal(shaderCacheFor(join('runs', 'abc123'), {}), join('runs', 'cache', 'shaders'));
   assert.equal(shaderCacheFor('/data/artifacts/abc123', {}), '/data/artifacts/cache/shaders');
   assert.equal(shaderCacheFor('/data/artifacts/abc123', { EXP_SHADER_CACHE: '/fast/shaders' }), '/fast/shaders');
+});
+
+test("exp bench's header names the native build its --json reports (AVX2 / AVX-512 products), or none", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'exp-bench-'));
+  const yaml = join(dir, 'short.yaml');
+  writeFileSync(yaml, readFileSync('experiments/fgaspecnet.yaml', 'utf8').replace(/seconds: 10/, 'seconds: 1'));
+  const bench = (...extra: string[]) => {
+    const args = ['dist/cli/main.js', 'bench', '--batch', '2', '--steps', '1', '--warmup', '0', '--threads', '1'];
+    const r = spawnSync(process.execPath, [...args, ...extra, yaml], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  const json = JSON.parse(bench('--json').trim().split('\n').pop()!) as { nativeKernels?: 'avx2' | 'avx512' };
+  const header = bench().split('\n')[0]!;
+  const label = json.nativeKernels === 'avx512' ? ', AVX-512 products' : json.nativeKernels ? ', AVX2 products' : '';
+  assert.match(header, /^backend wasm, 1 thread, relaxed SIMD kernels/);
+  assert.equal(header.split(';')[0], `backend wasm, 1 thread, relaxed SIMD kernels${label}`);
+  const s = nativeStatus();
+  assert.equal(json.nativeKernels, s.path === null ? undefined : s.isa);
 });
