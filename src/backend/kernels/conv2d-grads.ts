@@ -1,6 +1,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { convGeometry, withHeapGeometry, type ConvGeometry } from './conv-geometry.js';
-import { ptr, free, reshape, transpose, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
+import { ptr, free, reshape, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
+import { transpose } from './layout.js';
 import { parallel } from './parallel.js';
 import { matmulNN, matmulTN, tnPlan, TN_KC } from './gemm.js';
 import { withScratch } from './simd.js';

@@ -196,18 +196,17 @@ function unpack({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
 }
 
 /**
- * tf.transpose when it swaps the last two axes (perm [.., r - 1, r - 2] with the leading axes in
- * place: the DFT's and the Tgram's layout changes), float32: 4 x 4 blocks on every thread. The
- * original moved one element at a time on one thread (~1.1 ms of a batch-4 scoring pass for
- * ~0.6 M floats). Other permutations go to it.
+ * x with its axes permuted: the Transpose kernel, and the transposes our other kernels make (the
+ * conv weight gradient's filter, BatchMatMul's transposed operands). When perm swaps the last two
+ * axes (perm [.., r - 1, r - 2] with the leading axes in place: the DFT's and the Tgram's layout
+ * changes, 2-D transposes) of a float32 tensor, 4 x 4 blocks on every thread; the original moved
+ * one element at a time on one thread (~1.1 ms of a batch-4 scoring pass for ~0.6 M floats).
+ * Other permutations go to it.
  */
-function transposeLast2({ inputs, backend, attrs }: KernelArgs): TensorInfo {
-  const b = backend as WasmBackend;
-  const x = inputs['x']!;
-  const perm = attrs?.['perm'] as number[];
+export function transpose(b: WasmBackend, x: TensorInfo, perm: number[]): TensorInfo {
   const r = x.shape.length;
   const swapsLast2 = r >= 2 && perm.every((p, i) => p === (i < r - 2 ? i : 2 * r - 3 - i));
-  if (!swapsLast2 || x.dtype !== 'float32') return run(b, 'Transpose', { x }, attrs);
+  if (!swapsLast2 || x.dtype !== 'float32') return run(b, 'Transpose', { x }, { perm });
   const [rows, cols] = x.shape.slice(-2) as [number, number];
   const out = b.makeOutput([...x.shape.slice(0, -2), cols, rows], 'float32');
   const units = sizeOf(x.shape.slice(0, -2)) * Math.ceil(cols / 4);
@@ -215,7 +214,9 @@ function transposeLast2({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   return out;
 }
 
-export const transposeConfig = wasmKernel('Transpose', transposeLast2);
+export const transposeConfig = wasmKernel('Transpose', ({ inputs, backend, attrs }: KernelArgs) =>
+  transpose(backend as WasmBackend, inputs['x']!, attrs?.['perm'] as number[]),
+);
 export const identityConfig = wasmKernel('Identity', identity);
 export const sliceConfig = wasmKernel('Slice', slice);
 export const packConfig = wasmKernel('Pack', pack);

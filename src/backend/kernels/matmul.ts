@@ -1,16 +1,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
-import {
-  f32,
-  free,
-  reshape,
-  run,
-  sizeOf,
-  transpose,
-  wasmKernel,
-  type KernelArgs,
-  type WasmBackend,
-} from './wasm-util.js';
+import { f32, free, reshape, run, sizeOf, wasmKernel, type KernelArgs, type WasmBackend } from './wasm-util.js';
 import { matmulNN, matmulNT, matmulTN } from './gemm.js';
+import { transpose } from './layout.js';
 
 /**
  * BatchMatMul for wasm. The original is fast (XNNPACK fully-connected) only for one plain

@@ -105,10 +105,6 @@ export function reshape(backend: WasmBackend, t: TensorInfo, shape: number[]): T
   return run(backend, 'Reshape', { x: t }, { shape });
 }
 
-export function transpose(backend: WasmBackend, t: TensorInfo, perm: number[]): TensorInfo {
-  return run(backend, 'Transpose', { x: t }, { perm });
-}
-
 export function free(backend: WasmBackend, ...ts: Array<TensorInfo | null | undefined>): void {
   for (const t of ts) if (t) backend.disposeData(t.dataId);
 }
