@@ -10,6 +10,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { NATIVE_LABEL, type NativeIsa } from '../src/backend/kernels/native.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,7 +25,7 @@ const { values } = parseArgs({
 interface Result {
   backend: string;
   simdKernels?: string;
-  nativeKernels?: string;
+  nativeKernels?: NativeIsa;
   train: { clipsPerSec: number };
   infer: { clipsPerSec: number };
 }
@@ -64,12 +65,8 @@ for (const batch of values.batches.split(',').map(Number)) {
   }
   torchVersion = runs.torch[0]!.backend;
   simd = runs.ours[0]!.simdKernels ?? '';
-  native =
-    runs.ours[0]!.nativeKernels === 'avx512'
-      ? ', AVX-512 products'
-      : runs.ours[0]!.nativeKernels
-        ? ', AVX2 products'
-        : '';
+  const isa = runs.ours[0]!.nativeKernels;
+  native = isa ? `, ${NATIVE_LABEL[isa]}` : '';
   const [ot, oi] = [runs.ours.map((r) => r.train.clipsPerSec), runs.ours.map((r) => r.infer.clipsPerSec)];
   const [tt, ti] = [runs.torch.map((r) => r.train.clipsPerSec), runs.torch.map((r) => r.infer.clipsPerSec)];
   rows.push(

@@ -42,7 +42,7 @@ export async function runBenchCommand(path: string | null, flags: BenchFlags): P
   } else {
     process.stderr.write('\r                    \r');
     const lines = [
-      `${describeBackend({ backend: r.backend, threads: r.threads, native: r.backend === 'tensorflow', ...(r.simdKernels ? { simdKernels: r.simdKernels } : {}), ...(r.nativeKernels ? { nativeKernels: r.nativeKernels } : {}), ...(r.gpu ? { gpu: r.gpu } : {}) })}; ${r.experiment} (${(r.params / 1e6).toFixed(2)} M parameters), batch ${r.batch}`,
+      `${describeBackend({ ...r, native: r.backend === 'tensorflow' })}; ${r.experiment} (${(r.params / 1e6).toFixed(2)} M parameters), batch ${r.batch}`,
       `train  ${r.train.clipsPerSec.toFixed(2)} clips/s  (${r.train.msPerStep.toFixed(0)} ms per step, micro-batches of ${r.microBatch}: exp run's training step)`,
       `infer  ${r.infer.clipsPerSec.toFixed(2)} clips/s  (${r.infer.msPerBatch.toFixed(0)} ms per batch)`,
       `load average ${r.loadAverage.toFixed(2)} on ${r.cpus} cpus before the benchmark${r.loadAverage > r.cpus * 0.5 ? ' (other work was running: numbers are pessimistic)' : ''}`,
